@@ -1,0 +1,421 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Makefile -- greenproc: one non-recursive GNU Makefile (musl style).
+#
+#   make [all]          build/libgreenproc.so (+ .so.0), build/libgreenproc.a,
+#                       build/libgreenproc_preload.so
+#   make lib | preload  only the runtime libraries | only the preload object
+#   make test           Criterion suite (tests/*.c, tests/*.cc) + check-abi
+#   make stress         every tests/stress/*.c, one program each, in turn
+#   make bench          every bench/*.c, one program each, in turn
+#   make demo           examples/demo.c
+#   make check-abi      libgreenproc.so exports only gp_* symbols
+#   make install        PREFIX=/usr/local DESTDIR= (header, libraries, .pc)
+#   make clean          remove build*/
+#
+# Variables: CC (CXX follows it: clang -> clang++, gcc -> g++), CFLAGS,
+# CXXFLAGS, CPPFLAGS, LDFLAGS (yours; CFLAGS defaults to -O2 -g),
+# WERROR=1, SAN=address|undefined|thread, ARCH (default: uname -m;
+# ARCH=generic forces the portable context switch), TEST_JOBS, TEST_ARGS,
+# PREFIX, LIBDIR, INCLUDEDIR, DESTDIR.
+#
+# Everything goes under $(BUILD): build/, or build-$(SAN)/ with a
+# sanitizer, so sanitized and plain trees live side by side.  A change of
+# compiler or flags rebuilds every object (see config.stamp below).
+
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+VERSION		:= 0.1.0
+SOVERSION	:= 0
+
+PREFIX		?= /usr/local
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+DESTDIR		?=
+
+# ----------------------------------------------------------------------
+# Configuration
+
+SAN		?=
+WERROR		?= 0
+TEST_JOBS	?= 2
+TEST_ARGS	?=
+
+ifneq ($(filter-out address undefined thread,$(SAN)),)
+$(error SAN must be address, undefined or thread (got '$(SAN)'))
+endif
+
+# gcc 12's TSan stops at 8128 fibers: the thread tier always uses clang.
+ifeq ($(SAN),thread)
+override CC	:= clang
+override CXX	:= clang++
+endif
+
+# The C++ compiler follows CC unless CXX was given.
+ifeq ($(origin CXX),default)
+ifneq ($(findstring clang,$(CC)),)
+CXX		:= $(subst clang,clang++,$(CC))
+else ifneq ($(findstring gcc,$(CC)),)
+CXX		:= $(subst gcc,g++,$(CC))
+endif
+endif
+
+BUILD		:= build$(if $(SAN),-$(SAN))
+PLAIN_BUILD	:= build
+
+# Goals that need neither the dependencies nor a configured tree.
+NOCONF_GOALS	:= clean help
+GOALS		:= $(or $(MAKECMDGOALS),all)
+CONFIGURING	:= $(filter-out $(NOCONF_GOALS),$(GOALS))
+
+ifneq ($(and $(filter test,$(GOALS)),$(filter thread,$(SAN))),)
+$(error Criterion's runner cannot start under TSan: the thread tier is 'make SAN=thread stress')
+endif
+
+# ----------------------------------------------------------------------
+# Dependency check: the first thing any goal but clean does, while make
+# reads this file, so that the pkg-config queries below see what it
+# installed.  tools/deps.sh installs with apt-get when run as root, else
+# stops with the command to run.
+
+ifneq ($(CONFIGURING),)
+ifeq ($(GREENPROC_DEPS_CHECKED),)
+DEPS_GROUPS	:= core
+ifneq ($(filter bench,$(GOALS)),)
+DEPS_GROUPS	+= extra
+endif
+ifneq ($(and $(filter stress,$(GOALS)),$(filter thread,$(SAN))),)
+DEPS_GROUPS	+= extra
+endif
+ifneq ($(findstring clang,$(CC)),)
+DEPS_GROUPS	+= clang
+endif
+$(shell CC='$(CC)' sh tools/deps.sh $(sort $(DEPS_GROUPS)) 1>&2)
+ifneq ($(.SHELLSTATUS),0)
+$(error missing build dependencies (see above))
+endif
+# The sub-make that builds the plain preload for sanitized tests (below)
+# need not check again.
+export GREENPROC_DEPS_CHECKED := 1
+endif
+endif
+
+# ----------------------------------------------------------------------
+# Flags
+
+PKG_CONFIG	?= pkg-config
+pc_libs		= $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+
+ifneq ($(CONFIGURING),)
+URCU_CFLAGS	:= $(patsubst -I%,-isystem %,$(call pc_cflags,liburcu-memb liburcu-cds))
+URCU_LIBS	:= $(call pc_libs,liburcu-memb liburcu-cds)
+CRITERION_LIBS	:= $(call pc_libs,criterion)
+endif
+URCU_LIBS	:= $(or $(strip $(URCU_LIBS)),-lurcu-memb -lurcu-cds -lurcu-common)
+CRITERION_LIBS	:= $(or $(strip $(CRITERION_LIBS)),-lcriterion)
+
+# libunwind is not linked: the runtime dlopen()s it (DESIGN.md).
+LIBS		:= $(URCU_LIBS) -ldl -pthread
+
+CFLAGS		?= -O2 -g
+CXXFLAGS	?= -O2 -g
+CPPFLAGS	?=
+LDFLAGS		?=
+
+WARN		:= -Wall -Wextra -Wshadow $(if $(filter 1,$(WERROR)),-Werror)
+WARN_C		:= $(WARN) -Wstrict-prototypes -Wmissing-prototypes
+WARN_CXX	:= $(WARN)
+
+SAN_FLAGS_address	:= -fsanitize=address -fno-omit-frame-pointer
+SAN_FLAGS_undefined	:= -fsanitize=undefined -fno-sanitize-recover=undefined \
+			   -fno-omit-frame-pointer
+SAN_FLAGS_thread	:= -fsanitize=thread
+SAN_DEFS_address	:= -DGREENPROC_ASAN=1
+SAN_DEFS_undefined	:= -DGREENPROC_UBSAN=1
+SAN_DEFS_thread		:= -DGREENPROC_TSAN=1
+SAN_FLAGS	:= $(SAN_FLAGS_$(SAN))
+
+ALL_CPPFLAGS	:= -Iinclude -Iruntime -D_GNU_SOURCE $(SAN_DEFS_$(SAN)) \
+		   $(URCU_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS	:= -std=gnu11 $(CFLAGS) $(WARN_C) -pthread $(SAN_FLAGS)
+ALL_CXXFLAGS	:= -std=c++17 $(CXXFLAGS) $(WARN_CXX) -pthread $(SAN_FLAGS)
+# Assembly is never instrumented: the switch routine must not be.
+ALL_ASFLAGS	:= $(CFLAGS) -Wa,--noexecstack
+LIB_FLAGS	:= -fPIC -fvisibility=hidden
+DEPFLAGS	= -MMD -MP -MF $(@:.o=.d)
+ALL_LDFLAGS	:= $(LDFLAGS) $(SAN_FLAGS) -pthread
+# clang leaves the sanitizer runtime out of shared objects: no -z defs there.
+SO_DEFS		:= $(if $(SAN),,-Wl,-z,defs)
+
+# ----------------------------------------------------------------------
+# Sources
+
+ARCH		?= $(shell uname -m)
+ARCH_DIR	:= $(if $(wildcard runtime/arch/$(ARCH)/.),runtime/arch/$(ARCH),runtime/arch/generic)
+ARCH_SRCS	:= $(sort $(wildcard $(ARCH_DIR)/*.S $(ARCH_DIR)/*.c))
+RT_SRCS		:= $(sort $(wildcard runtime/*.c)) $(ARCH_SRCS)
+PRELOAD_SRCS	:= $(sort $(wildcard preload/*.c))
+TEST_SRCS	:= $(sort $(wildcard tests/*.c tests/*.cc))
+PROG_SRCS	:= $(sort $(wildcard tests/programs/*.c tests/programs/*.cc))
+STRESS_SRCS	:= $(sort $(wildcard tests/stress/*.c))
+BENCH_SRCS	:= $(sort $(wildcard bench/*.c))
+DEMO_SRC	:= $(wildcard examples/demo.c)
+
+obj		= $(patsubst %,$(BUILD)/obj/%.o,$(basename $(1)))
+
+RT_OBJS		:= $(call obj,$(RT_SRCS))
+PRELOAD_OBJS	:= $(call obj,$(PRELOAD_SRCS))
+TEST_OBJS	:= $(call obj,$(TEST_SRCS))
+PROG_OBJS	:= $(call obj,$(PROG_SRCS))
+STRESS_OBJS	:= $(call obj,$(STRESS_SRCS))
+BENCH_OBJS	:= $(call obj,$(BENCH_SRCS))
+DEMO_OBJ	:= $(call obj,$(DEMO_SRC))
+ALL_OBJS	:= $(RT_OBJS) $(PRELOAD_OBJS) $(TEST_OBJS) $(PROG_OBJS) \
+		   $(STRESS_OBJS) $(BENCH_OBJS) $(DEMO_OBJ)
+
+SONAME		:= libgreenproc.so.$(SOVERSION)
+SHLIB		:= $(BUILD)/$(SONAME)
+SHLINK		:= $(BUILD)/libgreenproc.so
+STLIB		:= $(BUILD)/libgreenproc.a
+PRELOAD		:= $(BUILD)/libgreenproc_preload.so
+PCFILE		:= $(BUILD)/greenproc.pc
+RUNNER		:= $(BUILD)/tests/runner
+PROGS		:= $(patsubst tests/programs/%,$(BUILD)/tests/programs/%,$(basename $(PROG_SRCS)))
+STRESS_BINS	:= $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS))
+BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+DEMO_BIN	:= $(BUILD)/demo
+
+# The runner is linked by the C++ driver once there is C++ in it.
+RUNNER_LD	:= $(if $(filter %.cc,$(TEST_SRCS)),$(CXX),$(CC))
+
+# GNU Pth for the benchmarks (bench/*pth* compare against it).
+HAVE_PTH	:= $(wildcard /usr/include/pth.h)
+BENCH_DEFS	:= $(if $(HAVE_PTH),-DGREENPROC_HAVE_PTH=1)
+ifneq ($(HAVE_PTH),)
+BENCH_LIBS	:= -Wl,--as-needed -lpth -Wl,--no-as-needed
+endif
+
+# ----------------------------------------------------------------------
+# Stamps.  config.stamp changes when the compiler or the flags do (every
+# object depends on it); sources.stamp when a source file appears or goes
+# (every link depends on it).  Both are rewritten only when they differ,
+# while make reads this file.
+
+CONFIG_STAMP	:= $(BUILD)/config.stamp
+SOURCES_STAMP	:= $(BUILD)/sources.stamp
+CONFIG		:= $(strip $(CC) $(CXX) $(ALL_CPPFLAGS) $(ALL_CFLAGS) \
+		   $(ALL_CXXFLAGS) $(ALL_ASFLAGS) $(ALL_LDFLAGS) $(LIBS) \
+		   $(CRITERION_LIBS) $(BENCH_DEFS) $(BENCH_LIBS))
+SOURCES		:= $(strip $(RT_SRCS) $(PRELOAD_SRCS) $(TEST_SRCS))
+
+ifneq ($(CONFIGURING),)
+$(shell mkdir -p $(BUILD))
+ifneq ($(strip $(file <$(CONFIG_STAMP))),$(CONFIG))
+$(file >$(CONFIG_STAMP),$(CONFIG))
+endif
+ifneq ($(strip $(file <$(SOURCES_STAMP))),$(SOURCES))
+$(file >$(SOURCES_STAMP),$(SOURCES))
+endif
+endif
+
+# ----------------------------------------------------------------------
+# Libraries
+
+.PHONY: all lib preload
+all: lib preload
+lib: $(SHLINK) $(STLIB)
+preload: $(PRELOAD)
+
+$(SHLIB): $(RT_OBJS) runtime/greenproc.map $(SOURCES_STAMP)
+	$(CC) -shared -Wl,-soname,$(SONAME) \
+	    -Wl,--version-script=runtime/greenproc.map $(SO_DEFS) \
+	    $(ALL_LDFLAGS) -o $@ $(RT_OBJS) $(LIBS)
+
+$(SHLINK): $(SHLIB)
+	ln -sf $(SONAME) $@
+
+$(STLIB): $(RT_OBJS) $(SOURCES_STAMP)
+	@rm -f $@
+	$(AR) rcs $@ $(RT_OBJS)
+
+# The preload carries its own copy of the runtime (same PIC objects), so
+# LD_PRELOAD needs nothing else; the version script keeps it all local
+# except the interposers.
+$(PRELOAD): $(PRELOAD_OBJS) $(RT_OBJS) preload/preload.map $(SOURCES_STAMP)
+	$(CC) -shared -Wl,-soname,libgreenproc_preload.so \
+	    -Wl,--version-script=preload/preload.map $(SO_DEFS) \
+	    $(ALL_LDFLAGS) -o $@ $(PRELOAD_OBJS) $(RT_OBJS) $(LIBS)
+
+# ----------------------------------------------------------------------
+# Objects.  The runtime and the preload are PIC with hidden visibility;
+# everything else (tests, programs, stress, bench, demo) is plain.
+
+$(BUILD)/obj/runtime/%.o: runtime/%.c $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LIB_FLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/runtime/%.o: runtime/%.S $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_ASFLAGS) $(LIB_FLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/preload/%.o: preload/%.c $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LIB_FLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/bench/%.o: bench/%.c $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(BENCH_DEFS) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.cc $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+-include $(ALL_OBJS:.o=.d)
+
+# ----------------------------------------------------------------------
+# ABI check: libgreenproc.so exports gp_* and nothing else; the preload
+# exports no runtime symbol.  A GP_EXPORT function of the header that the
+# library does not define yet is only reported (ABI_STRICT=1: an error).
+
+ABI_STRICT	?= 0
+
+.PHONY: check-abi
+check-abi: $(SHLINK) $(PRELOAD)
+	@sh tools/check-abi.sh $(SHLIB) $(PRELOAD) include/greenproc.h \
+	    $(if $(filter 1,$(ABI_STRICT)),strict)
+
+# ----------------------------------------------------------------------
+# Tests.  One Criterion runner from tests/*.c and tests/*.cc, linked with
+# the static library (so tests may reach gpi_ internals); helper programs
+# from tests/programs/, one per file, run under the preload by the tests.
+#
+# The runner finds its helpers through the environment:
+#   GREENPROC_TEST_BUILD        this tree ($(BUILD)): programs, preload
+#   GREENPROC_TEST_PLAIN_BUILD  the unsanitized tree (build/), whose preload
+#                               can go into foreign programs (bash, python3)
+#   GREENPROC_TEST_SAN          $(SAN), empty for none
+#   GREENPROC_TEST_SAN_PRELOAD  with gcc's ASan, the libasan.so to put first
+#                               in LD_PRELOAD when preloading the sanitized
+#                               preload into a sanitized program
+
+SAN_PRELOAD	:= $(strip $(if $(filter address,$(SAN)),$(if $(findstring clang,$(CC)),,\
+		   $(filter /%,$(shell $(CC) -print-file-name=libasan.so)))))
+
+TEST_ENV	:= GREENPROC_TEST_BUILD='$(abspath $(BUILD))' \
+		   GREENPROC_TEST_PLAIN_BUILD='$(abspath $(PLAIN_BUILD))' \
+		   GREENPROC_TEST_SAN='$(SAN)' \
+		   GREENPROC_TEST_SAN_PRELOAD='$(SAN_PRELOAD)'
+
+.PHONY: test plain-preload
+test: all check-abi $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(if $(SAN),plain-preload)
+ifeq ($(TEST_SRCS),)
+	@echo "make test: no tests yet (tests/*.c, tests/*.cc)"
+else
+	$(TEST_ENV) $(RUNNER) --jobs $(TEST_JOBS) $(TEST_ARGS)
+endif
+
+# A sanitized preload cannot go into foreign programs: sanitized test runs
+# also build the plain one (a second configuration, hence a sub-make).
+plain-preload:
+	@$(MAKE) --no-print-directory SAN= $(PLAIN_BUILD)/libgreenproc_preload.so
+
+$(RUNNER): $(TEST_OBJS) $(STLIB) $(SOURCES_STAMP)
+	@mkdir -p $(@D)
+	$(RUNNER_LD) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(STLIB) \
+	    $(CRITERION_LIBS) $(LIBS)
+
+# Programs stay unmodified C: libgreenproc.so is linked only if a program
+# calls gp_* itself (--as-needed).
+$(BUILD)/tests/programs/%: $(BUILD)/obj/tests/programs/%.o $(SHLINK)
+	@mkdir -p $(@D)
+	$(if $(wildcard tests/programs/$*.cc),$(CXX),$(CC)) $(ALL_LDFLAGS) \
+	    -o $@ $< -L$(BUILD) -Wl,-rpath,'$(abspath $(BUILD))' \
+	    -Wl,--as-needed -lgreenproc -Wl,--no-as-needed
+
+# ----------------------------------------------------------------------
+# Stress (the TSan tier: plain main() programs) and benchmarks.
+
+# clang 14's TSan wants a narrow mmap layout; run without ASLR when allowed.
+STRESS_RUN	:= $(if $(filter thread,$(SAN)),$(shell setarch $$(uname -m) -R true \
+		   >/dev/null 2>&1 && echo setarch $$(uname -m) -R))
+
+run_each	= for p in $(1); do \
+			echo "== $$p"; \
+			$(2) $$p || { rc=$$?; echo "FAIL: $$p (exit $$rc)" >&2; exit 1; }; \
+		done
+
+.PHONY: stress bench
+stress: $(STRESS_BINS)
+	@$(if $(STRESS_BINS),$(call run_each,$(STRESS_BINS),$(STRESS_RUN)),echo "make stress: no programs in tests/stress/")
+
+bench: $(BENCH_BINS)
+	@$(if $(BENCH_BINS),$(call run_each,$(BENCH_BINS)),echo "make bench: no programs in bench/")
+
+$(BUILD)/stress/%: $(BUILD)/obj/tests/stress/%.o $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(BENCH_LIBS) $(LIBS)
+
+# ----------------------------------------------------------------------
+# Demo: linked against libgreenproc.so, as a user program would be.
+
+.PHONY: demo
+demo: $(if $(DEMO_SRC),$(DEMO_BIN))
+ifeq ($(DEMO_SRC),)
+	@echo "make demo: examples/demo.c does not exist yet"
+else
+	$(DEMO_BIN)
+endif
+
+$(DEMO_BIN): $(DEMO_OBJ) $(SHLINK)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(BUILD) \
+	    -Wl,-rpath,'$(abspath $(BUILD))' -lgreenproc
+
+# ----------------------------------------------------------------------
+# Install
+
+.PHONY: install FORCE
+pc_dir		= $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+
+$(PCFILE): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' \
+	    'prefix=$(PREFIX)' \
+	    'libdir=$(call pc_dir,$(LIBDIR))' \
+	    'includedir=$(call pc_dir,$(INCLUDEDIR))' \
+	    '' \
+	    'Name: greenproc' \
+	    'Description: M:N green threads with the process model of a BSD kernel' \
+	    'Version: $(VERSION)' \
+	    'Cflags: -I$${includedir}' \
+	    'Libs: -L$${libdir} -lgreenproc' \
+	    'Libs.private: -lurcu-memb -lurcu-cds -lurcu-common -ldl -pthread' > $@.tmp
+	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv -f $@.tmp $@
+
+install: all $(PCFILE)
+	install -d '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(LIBDIR)/pkgconfig'
+	install -m 644 include/greenproc.h '$(DESTDIR)$(INCLUDEDIR)/'
+	install -m 755 $(SHLIB) '$(DESTDIR)$(LIBDIR)/'
+	ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/libgreenproc.so'
+	install -m 644 $(STLIB) '$(DESTDIR)$(LIBDIR)/'
+	install -m 755 $(PRELOAD) '$(DESTDIR)$(LIBDIR)/'
+	install -m 644 $(PCFILE) '$(DESTDIR)$(LIBDIR)/pkgconfig/'
+
+# ----------------------------------------------------------------------
+
+.PHONY: clean help
+clean:
+	rm -rf build build-*
+
+help:
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * internal.h -- structures, locking key, lock order and internal
+ * prototypes of the greenproc runtime.  Nothing here is public.
+ *
+ * Locking key: the letter in parentheses names what protects a field.
+ *	(c) constant after creation
+ *	(o) touched only by the owning worker thread (or the LWP running on
+ *	    it, which is the same thread)
+ *	(a) atomic; the comment says which ordering and why
+ *	(n) w_newq_lock of the worker
+ *	(b) the sleep-queue bucket lock of the wait channel (synch.c)
+ *	(p) p->p_lock of the process
+ *	(g) gpi_rt.rt_lock (runtime start and stop only)
+ * Two letters, e.g. (o,b): either suffices to read; both to write.
+ *
+ * Lock order (take left before right; never the reverse):
+ *	gpi_rt.rt_lock -> p_lock -> sleep-queue bucket -> w_newq_lock
+ * No lock is held across a context switch: a green thread never parks
+ * holding a lock (the seed's tokens are released when their holder
+ * blocks; our spinlocks are not).  Debug builds check it (gpi_spin_*
+ * counts the locks a thread holds and gpi_mi_switch asserts zero).
+ */
+#ifndef GREENPROC_INTERNAL_H
+#define GREENPROC_INTERNAL_H
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "greenproc.h"
+#include "arch.h"
+
+#define GPI_HIDDEN	__attribute__((__visibility__("hidden")))
+#define GPI_MUSTCHECK	__attribute__((__warn_unused_result__))
+#define GPI_NOINLINE	__attribute__((__noinline__))
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+/*
+ * Always-on assertion (the seed's KKASSERT) and a debug-only one.
+ * A broken invariant aborts with a message naming it.
+ */
+GPI_HIDDEN _Noreturn void gpi_panic(const char *file, int line,
+    const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define GPI_PANIC(...) gpi_panic(__FILE__, __LINE__, __func__, __VA_ARGS__)
+#define KKASSERT(e) do {						\
+	if (unlikely(!(e)))						\
+		GPI_PANIC("assertion \"%s\" failed", #e);		\
+} while (0)
+#ifdef GREENPROC_DEBUG
+#define KASSERT(e)	KKASSERT(e)
+#else
+#define KASSERT(e)	do { } while (0)
+#endif
+
+/* Sanitizer builds tell ASan/TSan about every switch (see sched.c). */
+#if defined(__SANITIZE_ADDRESS__)
+#define GPI_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GPI_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GPI_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GPI_TSAN 1
+#endif
+#endif
+
+/* Relaxed counter bump by the only writer: a plain load and store. */
+#define GPI_BUMP(x, n)	atomic_store_explicit(&(x),			\
+	atomic_load_explicit(&(x), memory_order_relaxed) + (n),		\
+	memory_order_relaxed)
+#define GPI_RD(x)	atomic_load_explicit(&(x), memory_order_relaxed)
+
+/* ---------------------------------------------------------------- spin.c */
+
+/*
+ * A test-and-test-and-set lock.  Held only for a few list operations and
+ * never across a switch; a holder preempted by the kernel makes waiters
+ * spin, then sched_yield().
+ */
+typedef struct {
+	atomic_int	s_locked;	/* (a) acquire on lock, release on unlock */
+} gpi_spin_t;
+#define GPI_SPIN_INIT	{ 0 }
+
+GPI_HIDDEN void	gpi_spin_lock_slow(gpi_spin_t *s);
+#ifdef GREENPROC_DEBUG
+extern __thread int gpi_tls_nlocks;
+#define GPI_LOCKS_HELD_INC()	(gpi_tls_nlocks++)
+#define GPI_LOCKS_HELD_DEC()	(gpi_tls_nlocks--)
+#else
+#define GPI_LOCKS_HELD_INC()	do { } while (0)
+#define GPI_LOCKS_HELD_DEC()	do { } while (0)
+#endif
+
+static inline void
+gpi_spin_lock(gpi_spin_t *s)
+{
+	if (unlikely(atomic_exchange_explicit(&s->s_locked, 1,
+	    memory_order_acquire)))
+		gpi_spin_lock_slow(s);
+	GPI_LOCKS_HELD_INC();
+}
+
+static inline void
+gpi_spin_unlock(gpi_spin_t *s)
+{
+	GPI_LOCKS_HELD_DEC();
+	atomic_store_explicit(&s->s_locked, 0, memory_order_release);
+}
+
+/* futex(2) wrappers; (deadline) is CLOCK_MONOTONIC ns, 0 for none. */
+GPI_HIDDEN void	gpi_futex_wait(atomic_int *word, int val, uint64_t deadline);
+GPI_HIDDEN void	gpi_futex_wake(atomic_int *word, int n);
+GPI_HIDDEN uint64_t gpi_now(void);	/* CLOCK_MONOTONIC in ns */
+
+/* ---------------------------------------------------------------- synch.c */
+
+/*
+ * A sleeper: one thread (green or host) waiting on a wait channel, the
+ * seed's tsleep()/wakeup() pair.  An LWP embeds its own; a host thread
+ * keeps one on its stack for the duration of the sleep.
+ *
+ * A sleeper is on its bucket's list exactly while s_bucket != NULL; the
+ * thread that takes it off (wakeup, timeout, interrupt) sets s_result and
+ * then makes the sleeper run.  That single removal is the interlock: a
+ * sleeper is woken once, whoever races.
+ */
+struct gpi_sleepq;
+struct gp_sleeper {
+	const void	*s_wchan;	/* (b) Wait channel. */
+	_Atomic(struct gpi_sleepq *) s_bucket; /* (b,a) Bucket while queued,
+					 * else NULL.  Stored under the bucket
+					 * lock; read unlocked (seq_cst) by an
+					 * interrupter, which then locks and
+					 * rechecks ([I1]/[I2] in synch.c). */
+	struct gp_sleeper *s_next;	/* (b) Bucket list. */
+	struct gp_sleeper *s_prev;	/* (b) */
+	struct gp_lwp	*s_lwp;		/* (c) Sleeping LWP; NULL for a host. */
+	int		 s_result;	/* (b) 0, ETIMEDOUT or EINTR. */
+	int		 s_flags;	/* (b) gpi_tsleep() flags. */
+	atomic_int	 s_wake;	/* (a) Host only: futex word, 1 when
+					 * woken; release by the waker, acquire
+					 * by the sleeper. */
+};
+
+/* gpi_tsleep() flags */
+#define GPI_PCATCH	0x1	/* a caught signal interrupts (EINTR) */
+
+/*
+ * Sleep on (wchan) until a wakeup(), the deadline (CLOCK_MONOTONIC ns, 0
+ * for none) or an interruption.  If (word) is not NULL, sleep only while
+ * *word == expect, compared under the bucket lock: the seed's
+ * tsleep_interlock() against p_waitgen, so a wakeup that changed *word
+ * first is never lost.  Returns 0 (woken, or *word had changed),
+ * ETIMEDOUT, or EINTR (the LWP was killed, or with GPI_PCATCH a signal
+ * is pending; the caller returns towards its cancellation point).
+ * May block.  Caller must hold no lock.
+ */
+GPI_HIDDEN int	gpi_tsleep(const void *wchan, const atomic_int *word,
+    int expect, int flags, uint64_t deadline) GPI_MUSTCHECK;
+/* Wake every sleeper on (wchan).  Never blocks. */
+GPI_HIDDEN void	gpi_wakeup(const void *wchan);
+/* Wake at most one sleeper on (wchan).  Never blocks. */
+GPI_HIDDEN void	gpi_wakeup_one(const void *wchan);
+/*
+ * Take (l) off its sleep queue with EINTR if it is sleeping there (the
+ * caller has set the reason in l_flags first).  Never blocks.
+ */
+GPI_HIDDEN void	gpi_sleep_interrupt(struct gp_lwp *l);
+/* A timer of (l)'s worker fired: take it off its queue with ETIMEDOUT. */
+GPI_HIDDEN void	gpi_sleep_timeout(struct gp_lwp *l);
+
+/* ---------------------------------------------------------------- stack.c */
+
+/*
+ * Stacks are carved from slabs: one anonymous MAP_NORESERVE mapping of
+ * GPI_SLAB_STACKS default-sized stacks, each with a guard page at its low
+ * end (MADV_GUARD_INSTALL, or mprotect where the kernel lacks it).  Pages
+ * are committed only when touched, so an idle LWP costs about the page
+ * that holds its struct gp_lwp and its first frames.
+ *
+ * The struct gp_lwp lives at the top of its own stack: one allocation per
+ * LWP, and the stack is held until the LWP is joined (as pthread holds a
+ * thread's stack until pthread_join).  A free stack therefore is a free
+ * LWP: caches hold struct gp_lwp pointers linked through l_next.
+ */
+#define GPI_STACK_DEFAULT	(64 * 1024)
+#define GPI_STACK_MIN		(16 * 1024)
+#define GPI_STACK_MAX		((size_t)1 << 30)
+#define GPI_SLAB_STACKS		64
+#define GPI_WORKER_CACHE	128	/* free stacks kept per worker */
+
+struct gp_worker;
+GPI_HIDDEN struct gp_lwp *gpi_stack_alloc(struct gp_worker *w, size_t size);
+GPI_HIDDEN void	gpi_stack_free(struct gp_worker *w, struct gp_lwp *l);
+GPI_HIDDEN void	gpi_stack_drain(struct gp_worker *w);
+GPI_HIDDEN void	gpi_stack_fini(void);
+GPI_HIDDEN size_t gpi_stack_default(void);
+GPI_HIDDEN size_t gpi_stack_round(size_t bytes);	/* 0 if unusable */
+
+/* ---------------------------------------------------------------- lwp.c */
+
+/*
+ * LWP states.  Who owns the stack in each:
+ *	LIDL	created, never run; on a runnext slot or a newq (stealable).
+ *		The stack holds only the initial frame; nobody runs on it.
+ *	LRUN	runnable, on its worker's runq or inbox.  Stack not in use.
+ *	LONPROC	running on l_worker.  The stack belongs to that thread.
+ *	LSLEEP	parked in gpi_tsleep() on a sleep queue.  Stack not in use.
+ *	LZOMB	exited; on its worker's dead list until that worker has
+ *		switched off its stack (reaplwps()), then DEAD in l_jstate.
+ * l_stat is (o): written by the thread running the LWP or by the owning
+ * worker; other threads learn of an LWP's end only through l_jstate.
+ */
+enum { GPI_LIDL, GPI_LRUN, GPI_LONPROC, GPI_LSLEEP, GPI_LZOMB };
+
+/* l_flags: (a), set by any thread, read at cancellation points. */
+#define GPI_LWP_WEXIT	0x1	/* killed: dies at its next cancellation point */
+
+/*
+ * l_jstate: (a) the join/detach/exit handshake, which decides who frees
+ * the LWP (its stack and struct).  The last of {off-stack, joined or
+ * detached} frees it.
+ *	JOINER	set once by the joiner (CAS); a second joiner gets EINVAL
+ *	DETACH	set once by detach or at create; join then gets EINVAL
+ *	DEAD	set by reaplwps() after the LWP's worker left its stack for
+ *		good: l_retval is final and the memory may be reused
+ */
+#define GPI_J_JOINER	0x1
+#define GPI_J_DETACH	0x2
+#define GPI_J_DEAD	0x4
+
+struct gp_proc;
+struct gp_lwp {
+	/* Part 1 -- read by the context switch; keep first. */
+	struct gp_ctx	 l_ctx;		/* (o) Saved context while suspended. */
+	struct gp_worker *l_worker;	/* (o,n) Home worker; fixed once the
+					 * LWP has started (it never migrates
+					 * then, so cached TLS stays valid). */
+	struct gp_lwp	*l_next;	/* (o,n,a) Link: runq, newq, inbox,
+					 * dead list or stack cache. */
+	int		 l_stat;	/* (o) GPI_L*. */
+
+	/* Part 2 -- lifecycle. */
+	struct gp_proc	*l_proc;	/* (c) Owning process. */
+	struct gp_lwp	*l_pnext;	/* (p) Link in p_lwps. */
+	struct gp_lwp	*l_pprev;	/* (p) */
+	atomic_uint	 l_flags;	/* (a) GPI_LWP_*; relaxed, because
+					 * every reader rechecks under the
+					 * bucket lock before it sleeps. */
+	atomic_int	 l_jstate;	/* (a) GPI_J_*; acq_rel. */
+	int		 l_tid;		/* (c) Small id for gp_ps/gp_dump. */
+	void		*(*l_fn)(void *); /* (c) Entry and its argument. */
+	void		*l_arg;		/* (c) */
+	void		*l_retval;	/* (o) Valid once DEAD. */
+
+	/* Part 3 -- stack (struct gp_lwp sits at its top). */
+	void		*l_stklo;	/* (c) Lowest usable byte. */
+	size_t		 l_stksize;	/* (c) Usable bytes below this struct. */
+	bool		 l_slab;	/* (c) From a slab (else own mapping). */
+	unsigned	 l_vgid;	/* (c) Valgrind stack id. */
+
+	/* Part 4 -- sleeping and timers. */
+	struct gp_sleeper l_sleeper;	/* (b) See synch.c. */
+	uint64_t	 l_deadline;	/* (o) Timer deadline while in heap. */
+	int		 l_heapidx;	/* (o) Index in w_timers, -1 if none. */
+
+	/* Part 5 -- accounting and per-LWP copies of per-thread state. */
+	unsigned long long l_rticks;	/* (o) Run time in gpi_md_ticks. */
+	unsigned long	 l_nvcsw;	/* (o) Voluntary switches. */
+	unsigned long	 l_nivcsw;	/* (o) Involuntary switches. */
+#ifdef GPI_TSAN
+	void		*l_tsan_fiber;	/* (c) TSan fiber. */
+#endif
+};
+
+struct gp_attr {
+	size_t		 a_stacksize;	/* 0: default */
+	int		 a_detached;
+	int		 a_exitsig;
+	char		 a_name[32];
+};
+
+GPI_HIDDEN struct gp_lwp *gpi_curlwp(void) GPI_NOINLINE;
+GPI_HIDDEN int	gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp,
+    void *(*fn)(void *), void *arg, const gp_attr_t *attr) GPI_MUSTCHECK;
+GPI_HIDDEN _Noreturn void gpi_lwp_exit(void *retval);
+GPI_HIDDEN void	gpi_lwp_release(struct gp_worker *w, struct gp_lwp *l,
+    int bits);
+/* Cancellation point: a killed LWP dies here and never returns. */
+GPI_HIDDEN void	gpi_userret(void);
+GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
+
+/* ---------------------------------------------------------------- proc.c */
+
+/*
+ * A process.  For now only init (proc0), the host and the LWPs the host
+ * made; green processes follow with the process model.
+ */
+struct gp_proc {
+	pid_t		 p_pid;		/* (c) */
+	gpi_spin_t	 p_lock;
+	struct gp_lwp	*p_lwps;	/* (p) Live LWPs (not yet LZOMB). */
+	int		 p_nthreads;	/* (p) Number of LWPs on p_lwps. */
+};
+
+GPI_HIDDEN extern struct gp_proc gpi_proc0;
+
+/* ---------------------------------------------------------------- sched.c */
+
+struct gpi_lwpq {
+	struct gp_lwp	*q_head;
+	struct gp_lwp	*q_tail;
+};
+
+/*
+ * A worker: one kernel thread running LWPs.  Started LWPs stay on their
+ * worker for good; only LIDL LWPs move (work stealing from w_newq).
+ */
+struct gp_worker {
+	int		 w_id;		/* (c) */
+	pthread_t	 w_thread;	/* (c) */
+	struct gp_ctx	 w_ctx;		/* (o) The scheduler loop's context,
+					 * on the worker's own stack. */
+	struct gp_lwp	*w_curlwp;	/* (o) Running LWP; NULL in the loop. */
+	struct gp_lwp	*w_runnext;	/* (o) A child created here: runs next,
+					 * never stolen. */
+	struct gpi_lwpq	 w_runq;	/* (o) LRUN LWPs, FIFO. */
+	_Atomic(struct gp_lwp *) w_inbox; /* (a) LWPs made runnable by other
+					 * threads: a LIFO stack pushed with a
+					 * release CAS, taken whole with an
+					 * acquire exchange. */
+	gpi_spin_t	 w_newq_lock;
+	struct gpi_lwpq	 w_newq;	/* (n) LIDL LWPs; stealable. */
+	atomic_int	 w_newq_len;	/* (a) Hint for thieves, relaxed. */
+	atomic_int	 w_parked;	/* (a) Futex word: 1 while parked or
+					 * about to park.  seq_cst store then
+					 * recheck, against the waker's push,
+					 * seq_cst fence, load ([W1]/[W2]). */
+	struct gp_lwp	*w_dead;	/* (o) LZOMB LWPs still on their stack
+					 * until the next switch completes. */
+	struct gp_lwp	*w_stkcache;	/* (o) Free default-size stacks. */
+	int		 w_nstkcache;	/* (o) */
+	struct gp_lwp	**w_timers;	/* (o) Min-heap on l_deadline. */
+	int		 w_ntimers;	/* (o) */
+	int		 w_timercap;	/* (o) */
+	unsigned	 w_tick;	/* (o) Scheduler passes. */
+	unsigned long long w_switchtick;/* (o) gpi_md_ticks at last switch. */
+	bool		 w_exited;	/* (g) The thread has been joined. */
+	bool		 w_abandoned;	/* (g) Stuck in user code at shutdown. */
+	/* Counters: written by this worker only, read by gp_stats(). */
+	atomic_ulong	 w_nswitch;
+	atomic_ulong	 w_nsteal;
+	atomic_ulong	 w_ncreated;
+	atomic_ulong	 w_nexited;	/* LWPs reaped off their stack */
+	atomic_ulong	 w_nreaped;	/* LWPs freed (stack and struct) */
+	atomic_long	 w_nstacks;	/* stacks handed out minus returned */
+#ifdef GPI_ASAN
+	const void	*w_stack_lo;
+	size_t		 w_stack_size;
+#endif
+#ifdef GPI_TSAN
+	void		*w_tsan_fiber;
+#endif
+} __attribute__((aligned(64)));
+
+/* The runtime: workers and global state.  See runtime.c. */
+struct gpi_runtime {
+	pthread_mutex_t	 rt_lock;	/* Serializes gp_init/gp_shutdown. */
+	atomic_int	 rt_state;	/* (a) RT_DOWN/RT_UP/RT_STOPPING;
+					 * acquire/release. */
+	int		 rt_nworkers;	/* (g) */
+	struct gp_worker *rt_workers;	/* (g) */
+	atomic_uint	 rt_rr;		/* (a) Round robin for host creates. */
+	atomic_int	 rt_nparked;	/* (a) Workers parked; seq_cst. */
+	atomic_int	 rt_nspinning;	/* (a) Workers spinning for work. */
+	atomic_int	 rt_tidgen;	/* (a) LWP ids. */
+	/* Counters for work done by host threads. */
+	atomic_ulong	 rt_ncreated;	/* (a) */
+	atomic_ulong	 rt_nreaped;	/* (a) */
+	atomic_int	 rt_halt;	/* (a) Workers leave their loops. */
+	atomic_long	 rt_nstacks;	/* (a) */
+	void		*(*rt_cxa_globals)(void); /* (g) or NULL */
+};
+enum { GPI_RT_DOWN, GPI_RT_UP, GPI_RT_STOPPING };
+GPI_HIDDEN extern struct gpi_runtime gpi_rt;
+
+GPI_HIDDEN struct gp_worker *gpi_curworker(void) GPI_NOINLINE;
+GPI_HIDDEN int	gpi_runtime_ensure(void) GPI_MUSTCHECK;
+GPI_HIDDEN int	gpi_sched_start(int nworkers) GPI_MUSTCHECK;
+GPI_HIDDEN int	gpi_sched_stop(uint64_t deadline);
+/* Make a new (LIDL) LWP runnable; a child of the running LWP runs next. */
+GPI_HIDDEN void	gpi_sched_new(struct gp_lwp *l);
+/* Make a sleeping LWP runnable on its own worker.  Never blocks. */
+GPI_HIDDEN void	gpi_setrunnable(struct gp_lwp *l);
+/*
+ * Give up the CPU: the caller has already put itself where it belongs
+ * (runq, a sleep queue, the dead list).  Returns when it runs again;
+ * never returns for an LZOMB caller.  Caller holds no lock.
+ */
+GPI_HIDDEN void	gpi_mi_switch(struct gp_lwp *cur);
+GPI_HIDDEN void	gpi_timer_add(struct gp_worker *w, struct gp_lwp *l,
+    uint64_t deadline);
+GPI_HIDDEN void	gpi_timer_del(struct gp_worker *w, struct gp_lwp *l);
+/* lwp.c: free the LWPs on w's dead list, now that w is off their stacks. */
+GPI_HIDDEN void	gpi_reaplwps(struct gp_worker *w);
+/* lwp.c: the first code an LWP runs, on its own stack. */
+GPI_HIDDEN _Noreturn void gpi_lwp_start(void *arg);
+/* sched.c: bookkeeping every context does right after it is switched to. */
+GPI_HIDDEN void	gpi_sched_enter_first(struct gp_lwp *l);
+
+#endif /* GREENPROC_INTERNAL_H */

@@ -1,0 +1,654 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * sched.c -- workers, run queues, the context switch wrapper, timers and
+ * idle parking (DragonFly's lwkt_thread.c and kern_synch.c's mi_switch()).
+ *
+ * Each worker is a kernel thread with:
+ *	w_runnext	a child just created here; runs at the next switch,
+ *			as Go's runnext does, so create+join stays on one CPU;
+ *	w_runq		FIFO of runnable LWPs, touched only by this worker;
+ *	w_inbox		LWPs made runnable by other threads (MPSC stack);
+ *	w_newq		LWPs that have never run: the only stealable queue.
+ * An LWP that has started never leaves its worker, so the TLS addresses a
+ * compiler cached across a switch point stay right, and a context is
+ * always saved and resumed by one thread: no interlock is needed between
+ * "switched out" and "runnable again".  Idle workers take unstarted LWPs
+ * from other workers' w_newq; they spin briefly, then park on a futex (an
+ * idle runtime uses no CPU).  The worker's own stack runs the scheduler
+ * loop only when its queues are empty; otherwise LWPs switch directly to
+ * one another.
+ *
+ * A switch saves and restores the LWP's errno and C++ exception globals
+ * in the frame of the switching call (each context restores its own when
+ * it resumes) and tells ASan and TSan about the change of stack.
+ */
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifdef GPI_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+#ifdef GPI_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#define IDLE_SPIN_NS	30000	/* spin before parking (~ a cross-CPU wake) */
+#define NEWQ_FAIRNESS	61	/* every n-th pick looks at w_newq first */
+#define TIMER_CHECK	16	/* picks between clock reads when busy */
+
+static __thread struct gp_worker *tls_worker;
+
+struct gp_worker *
+gpi_curworker(void)
+{
+	return tls_worker;
+}
+
+struct gp_lwp *
+gpi_curlwp(void)
+{
+	struct gp_worker *w = tls_worker;
+
+	return w != NULL ? w->w_curlwp : NULL;
+}
+
+/* ------------------------------------------------------------ queues */
+
+static inline void
+lwpq_push(struct gpi_lwpq *q, struct gp_lwp *l)
+{
+	l->l_next = NULL;
+	if (q->q_tail != NULL)
+		q->q_tail->l_next = l;
+	else
+		q->q_head = l;
+	q->q_tail = l;
+}
+
+static inline struct gp_lwp *
+lwpq_pop(struct gpi_lwpq *q)
+{
+	struct gp_lwp *l = q->q_head;
+
+	if (l != NULL && (q->q_head = l->l_next) == NULL)
+		q->q_tail = NULL;
+	return l;
+}
+
+/* Move what other threads pushed into w_inbox onto w_runq, in order. */
+static void
+drain_inbox(struct gp_worker *w)
+{
+	struct gp_lwp *l, *next, *rev = NULL;
+
+	/* Acquire: pairs with the release CAS in inbox_push(). */
+	l = atomic_exchange_explicit(&w->w_inbox, NULL, memory_order_acquire);
+	for (; l != NULL; l = next) {
+		next = l->l_next;
+		l->l_next = rev;
+		rev = l;
+	}
+	for (l = rev; l != NULL; l = next) {
+		next = l->l_next;
+		l->l_stat = GPI_LRUN;
+		lwpq_push(&w->w_runq, l);
+	}
+}
+
+static struct gp_lwp *
+newq_pop(struct gp_worker *w)
+{
+	struct gp_lwp *l;
+
+	if (atomic_load_explicit(&w->w_newq_len, memory_order_relaxed) == 0)
+		return NULL;
+	gpi_spin_lock(&w->w_newq_lock);
+	if ((l = lwpq_pop(&w->w_newq)) != NULL)
+		atomic_fetch_sub_explicit(&w->w_newq_len, 1,
+		    memory_order_relaxed);
+	gpi_spin_unlock(&w->w_newq_lock);
+	return l;
+}
+
+/* Unpark (w) if it is parked.  [W2]: the caller published work first. */
+static void
+unpark(struct gp_worker *w)
+{
+	if (atomic_load(&w->w_parked) &&
+	    atomic_exchange(&w->w_parked, 0) == 1)
+		gpi_futex_wake(&w->w_parked, 1);
+}
+
+/*
+ * New stealable work exists: if nobody is spinning for work and some
+ * worker is parked, wake one (Go's wakep()).
+ */
+static void
+wake_idle(struct gp_worker *prefer)
+{
+	int i, n = gpi_rt.rt_nworkers;
+
+	atomic_thread_fence(memory_order_seq_cst);	/* [W2] vs [W1] */
+	if (atomic_load(&gpi_rt.rt_nparked) == 0 ||
+	    atomic_load(&gpi_rt.rt_nspinning) != 0)
+		return;
+	if (prefer != NULL && atomic_load(&prefer->w_parked)) {
+		unpark(prefer);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (atomic_load(&gpi_rt.rt_workers[i].w_parked)) {
+			unpark(&gpi_rt.rt_workers[i]);
+			return;
+		}
+	}
+}
+
+static void
+newq_push(struct gp_worker *w, struct gp_lwp *l)
+{
+	gpi_spin_lock(&w->w_newq_lock);
+	lwpq_push(&w->w_newq, l);
+	atomic_fetch_add_explicit(&w->w_newq_len, 1, memory_order_relaxed);
+	gpi_spin_unlock(&w->w_newq_lock);
+	wake_idle(w);
+}
+
+static void
+inbox_push(struct gp_worker *w, struct gp_lwp *l)
+{
+	struct gp_lwp *head = atomic_load_explicit(&w->w_inbox,
+	    memory_order_relaxed);
+
+	do {
+		l->l_next = head;
+	} while (!atomic_compare_exchange_weak_explicit(&w->w_inbox, &head, l,
+	    memory_order_release, memory_order_relaxed));
+	atomic_thread_fence(memory_order_seq_cst);	/* [W2] vs [W1] */
+	unpark(w);
+}
+
+void
+gpi_sched_new(struct gp_lwp *l)
+{
+	struct gp_worker *w = tls_worker;
+	struct gp_lwp *old;
+
+	if (w != NULL && w->w_curlwp != NULL) {
+		/*
+		 * Created by an LWP: the child runs next on this worker.  An
+		 * older child still waiting there becomes stealable.
+		 */
+		l->l_worker = w;
+		if ((old = w->w_runnext) != NULL)
+			newq_push(w, old);
+		w->w_runnext = l;
+		return;
+	}
+	/* Created by a host thread (or a scheduler loop): spread them. */
+	w = &gpi_rt.rt_workers[atomic_fetch_add_explicit(&gpi_rt.rt_rr, 1,
+	    memory_order_relaxed) % (unsigned)gpi_rt.rt_nworkers];
+	l->l_worker = w;
+	gpi_spin_lock(&w->w_newq_lock);
+	lwpq_push(&w->w_newq, l);
+	atomic_fetch_add_explicit(&w->w_newq_len, 1, memory_order_relaxed);
+	gpi_spin_unlock(&w->w_newq_lock);
+	atomic_thread_fence(memory_order_seq_cst);	/* [W2] vs [W1] */
+	unpark(w);
+}
+
+void
+gpi_setrunnable(struct gp_lwp *l)
+{
+	struct gp_worker *w = l->l_worker;
+
+	if (w == tls_worker) {
+		l->l_stat = GPI_LRUN;
+		lwpq_push(&w->w_runq, l);
+	} else {
+		inbox_push(w, l);
+	}
+}
+
+/* ------------------------------------------------------------ timers */
+
+static void
+heap_set(struct gp_worker *w, int i, struct gp_lwp *l)
+{
+	w->w_timers[i] = l;
+	l->l_heapidx = i;
+}
+
+static void
+heap_up(struct gp_worker *w, int i)
+{
+	struct gp_lwp *l = w->w_timers[i];
+
+	while (i > 0 && w->w_timers[(i - 1) / 2]->l_deadline > l->l_deadline) {
+		heap_set(w, i, w->w_timers[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(w, i, l);
+}
+
+static void
+heap_down(struct gp_worker *w, int i)
+{
+	struct gp_lwp *l = w->w_timers[i];
+	int c;
+
+	while ((c = 2 * i + 1) < w->w_ntimers) {
+		if (c + 1 < w->w_ntimers && w->w_timers[c + 1]->l_deadline <
+		    w->w_timers[c]->l_deadline)
+			c++;
+		if (w->w_timers[c]->l_deadline >= l->l_deadline)
+			break;
+		heap_set(w, i, w->w_timers[c]);
+		i = c;
+	}
+	heap_set(w, i, l);
+}
+
+void
+gpi_timer_add(struct gp_worker *w, struct gp_lwp *l, uint64_t deadline)
+{
+	struct gp_lwp **t;
+	int cap;
+
+	if (w->w_ntimers == w->w_timercap) {
+		cap = w->w_timercap ? 2 * w->w_timercap : 64;
+		if ((t = realloc(w->w_timers, cap * sizeof(*t))) == NULL)
+			GPI_PANIC("out of memory for %d timers", cap);
+		w->w_timers = t;
+		w->w_timercap = cap;
+	}
+	l->l_deadline = deadline;
+	w->w_timers[w->w_ntimers++] = l;
+	heap_up(w, w->w_ntimers - 1);
+}
+
+void
+gpi_timer_del(struct gp_worker *w, struct gp_lwp *l)
+{
+	int i = l->l_heapidx;
+
+	if (i < 0)
+		return;
+	l->l_heapidx = -1;
+	if (--w->w_ntimers == i)
+		return;
+	heap_set(w, i, w->w_timers[w->w_ntimers]);
+	heap_down(w, i);
+	heap_up(w, w->w_timers[i]->l_heapidx);
+}
+
+/* Fire due timers; returns the next deadline, or 0 if none. */
+static uint64_t
+timers_run(struct gp_worker *w)
+{
+	struct gp_lwp *l;
+	uint64_t now = gpi_now();
+
+	while (w->w_ntimers > 0) {
+		l = w->w_timers[0];
+		if (l->l_deadline > now)
+			return l->l_deadline;
+		gpi_timer_del(w, l);
+		gpi_sleep_timeout(l);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ picking */
+
+/* Next LWP for (w) from its own queues, or NULL.  Never blocks. */
+static struct gp_lwp *
+pick_local(struct gp_worker *w)
+{
+	struct gp_lwp *l;
+
+	w->w_tick++;
+	if (atomic_load_explicit(&w->w_inbox, memory_order_relaxed) != NULL)
+		drain_inbox(w);
+	if (unlikely(w->w_ntimers > 0) && (w->w_runq.q_head == NULL ||
+	    w->w_tick % TIMER_CHECK == 0))
+		timers_run(w);
+	/* Unstarted LWPs must not starve behind busy yielders. */
+	if (unlikely(w->w_tick % NEWQ_FAIRNESS == 0) &&
+	    (l = newq_pop(w)) != NULL)
+		return l;
+	if ((l = w->w_runnext) != NULL) {
+		w->w_runnext = NULL;
+		return l;
+	}
+	if ((l = lwpq_pop(&w->w_runq)) != NULL)
+		return l;
+	return newq_pop(w);
+}
+
+/*
+ * Take up to half of another worker's unstarted LWPs.  They become ours
+ * for good once they start.  Returns one to run, the rest on our runq.
+ */
+static struct gp_lwp *
+steal(struct gp_worker *w)
+{
+	int n = gpi_rt.rt_nworkers, i, k, take;
+	struct gp_worker *v;
+	struct gp_lwp *l, *first = NULL;
+
+	for (i = 1; i < n; i++) {
+		v = &gpi_rt.rt_workers[(w->w_id + i) % n];
+		if (atomic_load_explicit(&v->w_newq_len,
+		    memory_order_relaxed) == 0)
+			continue;
+		gpi_spin_lock(&v->w_newq_lock);
+		take = (atomic_load_explicit(&v->w_newq_len,
+		    memory_order_relaxed) + 1) / 2;
+		for (k = 0; k < take && (l = lwpq_pop(&v->w_newq)) != NULL;
+		    k++) {
+			atomic_fetch_sub_explicit(&v->w_newq_len, 1,
+			    memory_order_relaxed);
+			l->l_worker = w;
+			if (first == NULL)
+				first = l;
+			else
+				lwpq_push(&w->w_runq, l);
+		}
+		gpi_spin_unlock(&v->w_newq_lock);
+		if (first != NULL) {
+			GPI_BUMP(w->w_nsteal, k);
+			return first;
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ switching */
+
+/*
+ * Bookkeeping every context does right after it is switched to, on its
+ * own stack: free the LWPs that died on this worker (their stacks are no
+ * longer in use now), and restore what the switch saved.
+ */
+static inline void
+switched_in(struct gp_worker *w)
+{
+	if (unlikely(w->w_dead != NULL))
+		gpi_reaplwps(w);
+}
+
+/*
+ * Switch from the running context to (to), or to the scheduler loop if
+ * (to) is NULL.  (from) is the running LWP, or NULL in the scheduler.
+ */
+static void
+switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
+{
+	struct gp_ctx *fctx = from != NULL ? &from->l_ctx : &w->w_ctx;
+	struct gp_ctx *tctx = to != NULL ? &to->l_ctx : &w->w_ctx;
+	void *(*cxa)(void) = gpi_rt.rt_cxa_globals;
+	void *cxa_save[2] = { NULL, NULL }, *g = NULL;
+	int saved_errno = errno;
+	unsigned long long now;
+#ifdef GPI_ASAN
+	void *fake = NULL;
+	const void *bottom = to != NULL ? to->l_stklo : w->w_stack_lo;
+	size_t size = to != NULL ? to->l_stksize : w->w_stack_size;
+#endif
+
+	if (cxa != NULL) {
+		g = cxa();
+		memcpy(cxa_save, g, sizeof(cxa_save));
+	}
+	now = gpi_md_ticks();
+	if (from != NULL)
+		from->l_rticks += now - w->w_switchtick;
+	w->w_switchtick = now;
+	GPI_BUMP(w->w_nswitch, 1);
+	w->w_curlwp = to;
+	if (to != NULL)
+		to->l_stat = GPI_LONPROC;
+#ifdef GPI_ASAN
+	/* A dying LWP passes NULL: ASan drops its fake stack. */
+	__sanitizer_start_switch_fiber(from != NULL &&
+	    from->l_stat == GPI_LZOMB ? NULL : &fake, bottom, size);
+#endif
+#ifdef GPI_TSAN
+	__tsan_switch_to_fiber(to != NULL ? to->l_tsan_fiber :
+	    w->w_tsan_fiber, 0);
+#endif
+	gpi_md_switch(fctx, tctx);
+	/* Resumed: another context switched back to us, on this worker. */
+#ifdef GPI_ASAN
+	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+	if (g != NULL)
+		memcpy(g, cxa_save, sizeof(cxa_save));
+	errno = saved_errno;
+	switched_in(w);
+}
+
+void
+gpi_sched_enter_first(struct gp_lwp *l)
+{
+	struct gp_worker *w = l->l_worker;
+	void *g;
+
+#ifdef GPI_ASAN
+	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+	if (gpi_rt.rt_cxa_globals != NULL) {
+		g = gpi_rt.rt_cxa_globals();
+		memset(g, 0, 2 * sizeof(void *));
+	}
+	errno = 0;
+	switched_in(w);
+}
+
+void
+gpi_mi_switch(struct gp_lwp *cur)
+{
+	struct gp_worker *w = cur->l_worker;
+	struct gp_lwp *next;
+
+#ifdef GREENPROC_DEBUG
+	KKASSERT(gpi_tls_nlocks == 0);
+#endif
+	KASSERT(w == tls_worker);
+	next = pick_local(w);
+	if (next == cur) {
+		/* Woken before we got out (see gpi_tsleep), or alone. */
+		cur->l_stat = GPI_LONPROC;
+		return;
+	}
+	switch_to(w, cur, next);
+}
+
+/* ------------------------------------------------------------ workers */
+
+/* Nothing to run anywhere: spin a little, then park until work comes. */
+static void
+idle(struct gp_worker *w)
+{
+	uint64_t deadline, spin_end = gpi_now() + IDLE_SPIN_NS;
+	int i;
+
+	atomic_fetch_add(&gpi_rt.rt_nspinning, 1);
+	for (i = 1;; i++) {
+		if (atomic_load_explicit(&w->w_inbox, memory_order_relaxed) ||
+		    atomic_load_explicit(&w->w_newq_len, memory_order_relaxed))
+			break;
+		if ((i & 31) == 0) {
+			if (gpi_rt.rt_nworkers > 1 &&
+			    (w->w_runnext = steal(w)) != NULL)
+				break;
+			if (gpi_now() >= spin_end)
+				break;
+		}
+		gpi_md_relax();
+	}
+	atomic_fetch_sub(&gpi_rt.rt_nspinning, 1);
+	if (w->w_runnext != NULL ||
+	    atomic_load_explicit(&w->w_inbox, memory_order_relaxed) ||
+	    atomic_load_explicit(&w->w_newq_len, memory_order_relaxed))
+		return;
+
+	/* [W1]: announce, then recheck everything a waker publishes. */
+	atomic_store(&w->w_parked, 1);
+	atomic_fetch_add(&gpi_rt.rt_nparked, 1);
+	deadline = timers_run(w);
+	if (atomic_load(&w->w_inbox) == NULL &&
+	    atomic_load(&w->w_newq_len) == 0 && w->w_runq.q_head == NULL &&
+	    !atomic_load(&gpi_rt.rt_halt)) {
+		for (i = 0; i < gpi_rt.rt_nworkers; i++)
+			if (atomic_load(&gpi_rt.rt_workers[i].w_newq_len))
+				break;
+		if (i == gpi_rt.rt_nworkers)
+			gpi_futex_wait(&w->w_parked, 1, deadline);
+	}
+	atomic_store(&w->w_parked, 0);
+	atomic_fetch_sub(&gpi_rt.rt_nparked, 1);
+}
+
+static void
+block_async_signals(void)
+{
+	sigset_t set;
+
+	/*
+	 * Host signal handlers must never run in the middle of green code:
+	 * workers take only the synchronous faults.
+	 */
+	sigfillset(&set);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGFPE);
+	sigdelset(&set, SIGTRAP);
+	sigdelset(&set, SIGABRT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct gp_worker *w = arg;
+	struct gp_lwp *l;
+
+	tls_worker = w;
+	block_async_signals();
+#ifdef GPI_ASAN
+	{
+		pthread_attr_t a;
+		void *lo;
+		size_t sz;
+
+		pthread_getattr_np(pthread_self(), &a);
+		pthread_attr_getstack(&a, &lo, &sz);
+		pthread_attr_destroy(&a);
+		w->w_stack_lo = lo;
+		w->w_stack_size = sz;
+	}
+#endif
+#ifdef GPI_TSAN
+	w->w_tsan_fiber = __tsan_get_current_fiber();
+#endif
+	w->w_switchtick = gpi_md_ticks();
+	for (;;) {
+		switched_in(w);
+		if ((l = pick_local(w)) != NULL ||
+		    (gpi_rt.rt_nworkers > 1 && (l = steal(w)) != NULL)) {
+			switch_to(w, NULL, l);
+			continue;
+		}
+		if (atomic_load(&gpi_rt.rt_halt))
+			break;
+		idle(w);
+	}
+	gpi_reaplwps(w);
+	return NULL;
+}
+
+int
+gpi_sched_start(int n)
+{
+	struct gp_worker *ws;
+	int i, error;
+
+	if ((ws = calloc(n, sizeof(*ws))) == NULL)
+		return ENOMEM;
+	gpi_rt.rt_workers = ws;
+	gpi_rt.rt_nworkers = n;
+	atomic_store(&gpi_rt.rt_halt, 0);
+	for (i = 0; i < n; i++)
+		ws[i].w_id = i;
+	for (i = 0; i < n; i++) {
+		error = pthread_create(&ws[i].w_thread, NULL, worker_main,
+		    &ws[i]);
+		if (error != 0)
+			goto fail_threads;
+	}
+	return 0;
+
+fail_threads:
+	gpi_rt.rt_nworkers = i;
+	(void)gpi_sched_stop(0);
+	return error;
+}
+
+/* pthread_timedjoin_np() until (deadline), a CLOCK_MONOTONIC time. */
+static int
+timed_join(pthread_t t, uint64_t deadline)
+{
+	struct timespec ts;
+	uint64_t now = gpi_now(), left = deadline > now ? deadline - now : 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);	/* what the call takes */
+	ts.tv_sec += (time_t)(left / 1000000000u);
+	ts.tv_nsec += (long)(left % 1000000000u);
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return pthread_timedjoin_np(t, NULL, &ts);
+}
+
+/*
+ * Stop and join the workers.  Caller made sure no LWP is left to run,
+ * except ones stuck in user code: a worker that does not come back by
+ * (deadline) (0: wait as long as it takes) is detached and abandoned with its LWP.  Returns how many
+ * were abandoned.
+ */
+int
+gpi_sched_stop(uint64_t deadline)
+{
+	struct gp_worker *w;
+	int i, abandoned = 0;
+
+	atomic_store(&gpi_rt.rt_halt, 1);
+	for (i = 0; i < gpi_rt.rt_nworkers; i++)
+		unpark(&gpi_rt.rt_workers[i]);
+	for (i = 0; i < gpi_rt.rt_nworkers; i++) {
+		w = &gpi_rt.rt_workers[i];
+		if (w->w_exited)
+			continue;
+		if (deadline == 0) {
+			pthread_join(w->w_thread, NULL);
+		} else if (timed_join(w->w_thread, deadline) != 0) {
+			pthread_detach(w->w_thread);
+			w->w_abandoned = true;
+			abandoned++;
+			continue;
+		}
+		w->w_exited = true;
+		gpi_stack_drain(w);
+		free(w->w_timers);
+		w->w_timers = NULL;
+		w->w_ntimers = w->w_timercap = 0;
+	}
+	return abandoned;
+}

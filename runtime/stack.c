@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * stack.c -- green thread stacks: slabs, guard pages, per-worker caches.
+ *
+ * Layout of one default-size stack inside a slab (addresses grow up):
+ *
+ *	| guard page | usable stack ... frames grow down | struct gp_lwp |
+ *	^ slot start  ^ l_stklo                          ^ l (64-aligned)
+ *
+ * The LWP struct sits at the top of its stack, so one allocation makes
+ * an LWP and a free stack is a free LWP (see internal.h).  Memory is
+ * MAP_NORESERVE and committed only when touched: a fresh LWP costs the
+ * page holding its struct and first frames.
+ *
+ * Guard pages are installed with MADV_GUARD_INSTALL (Linux >= 6.13),
+ * which adds no VMA, so slabs stay one mapping each however many stacks
+ * live.  Where the kernel lacks it we fall back to mprotect(PROT_NONE),
+ * which splits the VMA at every guard: vm.max_map_count (65530 by
+ * default) then caps the number of live stacks, and hitting it is said
+ * once on stderr and reported as EAGAIN.
+ *
+ * Default-size stacks are cached per worker (owner only, no lock) and in
+ * a global pool (stk_lock).  Other sizes get a mapping of their own,
+ * returned at free.  Every mapping is on the slab list, so gpi_stack_fini
+ * can unmap everything at shutdown.
+ */
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifdef GPI_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define GPI_VALGRIND 1
+#endif
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL	102	/* glibc 2.36's headers lack it */
+#endif
+
+struct slab {
+	struct slab	*s_next;	/* (s) */
+	struct slab	*s_prev;	/* (s) */
+	void		*s_base;	/* (c) */
+	size_t		 s_len;		/* (c) */
+};
+
+/* (s): stk_lock.  Taken after any worker-owned state; never nested. */
+static pthread_mutex_t stk_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct slab *slabs;		/* (s) Every mapping. */
+static struct gp_lwp *stk_free;		/* (s) Free default-size stacks. */
+static int stk_nfree;			/* (s) */
+static size_t stk_default;		/* (s) Usable size of default stacks. */
+static int guard_mode;			/* (s) 0 unknown, 1 madvise, 2 mprotect */
+static bool mapcount_warned;		/* (s) */
+
+static size_t
+pagesize(void)
+{
+	static size_t ps;
+
+	if (ps == 0)
+		ps = (size_t)sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+size_t
+gpi_stack_round(size_t bytes)
+{
+	size_t ps = pagesize();
+
+	if (bytes < GPI_STACK_MIN || bytes > GPI_STACK_MAX)
+		return 0;
+	return (bytes + ps - 1) & ~(ps - 1);
+}
+
+size_t
+gpi_stack_default(void)
+{
+	const char *e;
+	size_t sz;
+
+	if (stk_default != 0)
+		return stk_default;
+	sz = GPI_STACK_DEFAULT;
+	if ((e = getenv("GREENPROC_STACK_SIZE")) != NULL &&
+	    gpi_stack_round(strtoul(e, NULL, 0)) != 0)
+		sz = gpi_stack_round(strtoul(e, NULL, 0));
+	stk_default = sz;
+	return sz;
+}
+
+/* Make the page at (p) a guard page.  Caller holds stk_lock. */
+static int
+guard(void *p)
+{
+	if (guard_mode != 2) {
+		if (madvise(p, pagesize(), MADV_GUARD_INSTALL) == 0) {
+			guard_mode = 1;
+			return 0;
+		}
+		if (guard_mode == 1)
+			return errno == ENOMEM ? EAGAIN : errno;
+		guard_mode = 2;		/* EINVAL: kernel predates it */
+	}
+	if (mprotect(p, pagesize(), PROT_NONE) == 0)
+		return 0;
+	if (errno == ENOMEM && !mapcount_warned) {
+		mapcount_warned = true;
+		fprintf(stderr, "greenproc: cannot add a stack guard page: "
+		    "vm.max_map_count reached (this kernel has no "
+		    "MADV_GUARD_INSTALL, so each live stack costs a VMA); "
+		    "raise it with sysctl vm.max_map_count\n");
+	}
+	return EAGAIN;
+}
+
+/* Describe the stack of slot [slot, slot+len) as a free LWP. */
+static struct gp_lwp *
+slot_init(char *slot, size_t len, bool inslab)
+{
+	uintptr_t top = ((uintptr_t)slot + len - sizeof(struct gp_lwp)) &
+	    ~(uintptr_t)63;
+	struct gp_lwp *l = (struct gp_lwp *)top;
+
+	l->l_stklo = slot + pagesize();
+	l->l_stksize = top - (uintptr_t)l->l_stklo;
+	l->l_slab = inslab;
+#ifdef GPI_VALGRIND
+	l->l_vgid = VALGRIND_STACK_REGISTER(l->l_stklo, top);
+#endif
+	return l;
+}
+
+/* Map (len) bytes and record the mapping.  Caller holds stk_lock. */
+static void *
+map(size_t len)
+{
+	struct slab *s;
+	void *p;
+
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (p == MAP_FAILED) {
+		free(s);
+		return NULL;
+	}
+	s->s_base = p;
+	s->s_len = len;
+	s->s_prev = NULL;
+	if ((s->s_next = slabs) != NULL)
+		slabs->s_prev = s;
+	slabs = s;
+	return p;
+}
+
+static void
+unmap(void *base)
+{
+	struct slab *s;
+
+	for (s = slabs; s != NULL && s->s_base != base; s = s->s_next)
+		;
+	KKASSERT(s != NULL);
+	if (s->s_prev != NULL)
+		s->s_prev->s_next = s->s_next;
+	else
+		slabs = s->s_next;
+	if (s->s_next != NULL)
+		s->s_next->s_prev = s->s_prev;
+	munmap(s->s_base, s->s_len);
+	free(s);
+}
+
+/* Carve a new slab into stk_free.  Caller holds stk_lock. */
+static int
+carve(void)
+{
+	size_t slot = gpi_stack_default() + pagesize();
+	struct gp_lwp *l;
+	char *base;
+	int i, error;
+
+	if ((base = map(slot * GPI_SLAB_STACKS)) == NULL)
+		return errno == ENOMEM ? EAGAIN : errno;
+	for (i = GPI_SLAB_STACKS - 1; i >= 0; i--) {
+		if ((error = guard(base + i * slot)) != 0) {
+			if (stk_nfree == 0 && i == GPI_SLAB_STACKS - 1)
+				return error;
+			break;
+		}
+		l = slot_init(base + i * slot, slot, true);
+		l->l_next = stk_free;
+		stk_free = l;
+		stk_nfree++;
+	}
+	return 0;
+}
+
+static struct gp_lwp *
+alloc_own(size_t size)
+{
+	size_t len = size + pagesize();
+	struct gp_lwp *l = NULL;
+	char *base;
+
+	pthread_mutex_lock(&stk_lock);
+	if ((base = map(len)) != NULL) {
+		if (guard(base) == 0)
+			l = slot_init(base, len, false);
+		else
+			unmap(base);
+	}
+	pthread_mutex_unlock(&stk_lock);
+	return l;
+}
+
+/*
+ * A stack with its LWP struct at the top, or NULL with errno EAGAIN
+ * (limits) or ENOMEM.  (w) is the calling worker or NULL for a host
+ * thread.  Never blocks (it may take stk_lock briefly).
+ */
+struct gp_lwp *
+gpi_stack_alloc(struct gp_worker *w, size_t size)
+{
+	struct gp_lwp *l;
+	int n, error = 0;
+
+	if (size == 0)
+		size = gpi_stack_default();
+	if (size != gpi_stack_default()) {
+		l = alloc_own(size);
+		goto out;
+	}
+	if (w != NULL && (l = w->w_stkcache) != NULL) {
+		w->w_stkcache = l->l_next;
+		w->w_nstkcache--;
+		goto out;
+	}
+	pthread_mutex_lock(&stk_lock);
+	if (stk_free == NULL)
+		error = carve();
+	if ((l = stk_free) != NULL) {
+		stk_free = l->l_next;
+		stk_nfree--;
+		/* Refill the worker's cache in one go: fewer lock trips. */
+		for (n = 0; w != NULL && stk_free != NULL &&
+		    n < GPI_WORKER_CACHE / 2; n++) {
+			struct gp_lwp *c = stk_free;
+
+			stk_free = c->l_next;
+			stk_nfree--;
+			c->l_next = w->w_stkcache;
+			w->w_stkcache = c;
+			w->w_nstkcache++;
+		}
+	}
+	pthread_mutex_unlock(&stk_lock);
+	if (l == NULL)
+		errno = error != 0 ? error : ENOMEM;
+out:
+	if (l == NULL)
+		return NULL;
+#ifdef GPI_ASAN
+	/* A reused stack may still carry poison from its last owner. */
+	ASAN_UNPOISON_MEMORY_REGION(l->l_stklo, l->l_stksize);
+#endif
+	if (w != NULL)
+		GPI_BUMP(w->w_nstacks, 1);
+	else
+		atomic_fetch_add(&gpi_rt.rt_nstacks, 1);
+	return l;
+}
+
+/*
+ * Return (l)'s stack (and so the LWP struct).  Nobody may be running on
+ * it.  (w) as for gpi_stack_alloc.  Never blocks.
+ */
+void
+gpi_stack_free(struct gp_worker *w, struct gp_lwp *l)
+{
+	struct gp_lwp *c;
+	int i;
+
+	if (w != NULL)
+		GPI_BUMP(w->w_nstacks, -1);
+	else
+		atomic_fetch_sub(&gpi_rt.rt_nstacks, 1);
+	if (!l->l_slab) {
+		pthread_mutex_lock(&stk_lock);
+#ifdef GPI_VALGRIND
+		VALGRIND_STACK_DEREGISTER(l->l_vgid);
+#endif
+		unmap((char *)l->l_stklo - pagesize());
+		pthread_mutex_unlock(&stk_lock);
+		return;
+	}
+	if (w != NULL && w->w_nstkcache < GPI_WORKER_CACHE) {
+		l->l_next = w->w_stkcache;
+		w->w_stkcache = l;
+		w->w_nstkcache++;
+		return;
+	}
+	pthread_mutex_lock(&stk_lock);
+	l->l_next = stk_free;
+	stk_free = l;
+	stk_nfree++;
+	/* A full worker cache gives half back, so others can use them. */
+	for (i = 0; w != NULL && i < GPI_WORKER_CACHE / 2; i++) {
+		c = w->w_stkcache;
+		w->w_stkcache = c->l_next;
+		w->w_nstkcache--;
+		c->l_next = stk_free;
+		stk_free = c;
+		stk_nfree++;
+	}
+	pthread_mutex_unlock(&stk_lock);
+}
+
+/* Give (w)'s cached stacks back to the global pool. */
+void
+gpi_stack_drain(struct gp_worker *w)
+{
+	struct gp_lwp *l;
+
+	pthread_mutex_lock(&stk_lock);
+	while ((l = w->w_stkcache) != NULL) {
+		w->w_stkcache = l->l_next;
+		l->l_next = stk_free;
+		stk_free = l;
+		stk_nfree++;
+	}
+	w->w_nstkcache = 0;
+	pthread_mutex_unlock(&stk_lock);
+}
+
+/*
+ * Unmap every stack.  Caller guarantees no LWP lives and no thread runs
+ * on any of them (gp_shutdown after the workers stopped).
+ */
+void
+gpi_stack_fini(void)
+{
+	struct slab *s;
+
+	pthread_mutex_lock(&stk_lock);
+#ifdef GPI_VALGRIND
+	{
+		struct gp_lwp *l;
+
+		for (l = stk_free; l != NULL; l = l->l_next)
+			VALGRIND_STACK_DEREGISTER(l->l_vgid);
+	}
+#endif
+	while ((s = slabs) != NULL) {
+		slabs = s->s_next;
+		munmap(s->s_base, s->s_len);
+		free(s);
+	}
+	stk_free = NULL;
+	stk_nfree = 0;
+	stk_default = 0;
+	pthread_mutex_unlock(&stk_lock);
+}

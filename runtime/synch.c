@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * synch.c -- sleeping and waking: the one blocking primitive of the
+ * runtime (DragonFly kern_synch.c's tsleep()/wakeup()).
+ *
+ * Every blocking call (join, nanosleep, wait, ...) is gpi_tsleep() on a
+ * wait channel, an address.  Sleepers are kept in a hash of buckets, each
+ * a spinlocked list.  A green sleeper parks its LWP (the worker runs
+ * others); a host sleeper spins briefly, then sleeps on a futex in its
+ * on-stack sleeper.  A sleeper leaves its bucket exactly once, taken off
+ * by whoever gets there first under the bucket lock: a wakeup, its timer
+ * or an interruption (kill, signal); that one sets s_result and makes it
+ * run.  The optional (word, expect) pair, compared under the bucket lock,
+ * is the seed's tsleep_interlock(): a waker changes the word before it
+ * calls wakeup(), so a sleeper that checked its condition before the
+ * change either sees the new word or is already on the list.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define NBUCKETS	512		/* power of two */
+#define HOST_SPIN_NS	20000		/* cheap host waits: < one cross-CPU
+					 * wake-up (~20 us here) */
+
+struct gpi_sleepq {
+	gpi_spin_t	 sq_lock;
+	struct gp_sleeper *sq_head;	/* (b) */
+} __attribute__((aligned(64)));
+
+static struct gpi_sleepq sleepq[NBUCKETS];
+
+static struct gpi_sleepq *
+bucket(const void *wchan)
+{
+	uintptr_t h = (uintptr_t)wchan;
+
+	h ^= h >> 17;
+	h *= 0x9e3779b97f4a7c15u;
+	return &sleepq[(h >> 40) & (NBUCKETS - 1)];
+}
+
+/* Caller holds sq->sq_lock. */
+static void
+sq_insert(struct gpi_sleepq *sq, struct gp_sleeper *s)
+{
+	s->s_prev = NULL;
+	s->s_next = sq->sq_head;
+	if (sq->sq_head != NULL)
+		sq->sq_head->s_prev = s;
+	sq->sq_head = s;
+	/* [I1] seq_cst: pairs with [I2] in sleep_abort(). */
+	atomic_store(&s->s_bucket, sq);
+}
+
+/* Caller holds sq->sq_lock and s is on sq. */
+static void
+sq_remove(struct gpi_sleepq *sq, struct gp_sleeper *s, int result)
+{
+	if (s->s_prev != NULL)
+		s->s_prev->s_next = s->s_next;
+	else
+		sq->sq_head = s->s_next;
+	if (s->s_next != NULL)
+		s->s_next->s_prev = s->s_prev;
+	s->s_result = result;
+	atomic_store_explicit(&s->s_bucket, NULL, memory_order_relaxed);
+}
+
+/*
+ * Let a sleeper taken off its list run.  After this the sleeper may be
+ * gone (a host sleeper's stack frame returns), so read s_next first.
+ */
+static void
+sq_run(struct gp_sleeper *s)
+{
+	if (s->s_lwp != NULL) {
+		gpi_setrunnable(s->s_lwp);
+		return;
+	}
+	/* Release: s_result is visible to the host sleeper's acquire. */
+	atomic_store_explicit(&s->s_wake, 1, memory_order_release);
+	gpi_futex_wake(&s->s_wake, 1);
+}
+
+/* Why would (l) not sleep now?  0, or EINTR. */
+static int
+interrupted(struct gp_lwp *l, int flags)
+{
+	unsigned f = atomic_load(&l->l_flags);	/* [I1'] seq_cst */
+
+	(void)flags;
+	if (f & GPI_LWP_WEXIT)
+		return EINTR;
+	return 0;
+}
+
+static void
+wakeup_n(const void *wchan, int n)
+{
+	struct gpi_sleepq *sq = bucket(wchan);
+	struct gp_sleeper *s, *next, *run = NULL;
+
+	gpi_spin_lock(&sq->sq_lock);
+	for (s = sq->sq_head; s != NULL && n != 0; s = next) {
+		next = s->s_next;
+		if (s->s_wchan != wchan)
+			continue;
+		sq_remove(sq, s, 0);
+		s->s_next = run;
+		run = s;
+		n--;
+	}
+	gpi_spin_unlock(&sq->sq_lock);
+	for (s = run; s != NULL; s = next) {
+		next = s->s_next;
+		sq_run(s);
+	}
+}
+
+void
+gpi_wakeup(const void *wchan)
+{
+	wakeup_n(wchan, -1);
+}
+
+void
+gpi_wakeup_one(const void *wchan)
+{
+	wakeup_n(wchan, 1);
+}
+
+/*
+ * Take (l) off whatever queue it sleeps on, with (result).  Returns false
+ * if it was not sleeping (or someone else took it off first).
+ */
+static bool
+sleep_abort(struct gp_lwp *l, int result, bool only_catch)
+{
+	struct gp_sleeper *s = &l->l_sleeper;
+	struct gpi_sleepq *sq;
+
+	for (;;) {
+		sq = atomic_load(&s->s_bucket);	/* [I2] pairs with [I1] */
+		if (sq == NULL)
+			return false;
+		gpi_spin_lock(&sq->sq_lock);
+		if (atomic_load_explicit(&s->s_bucket,
+		    memory_order_relaxed) == sq) {
+			if (only_catch && !(s->s_flags & GPI_PCATCH)) {
+				gpi_spin_unlock(&sq->sq_lock);
+				return false;
+			}
+			sq_remove(sq, s, result);
+			gpi_spin_unlock(&sq->sq_lock);
+			sq_run(s);
+			return true;
+		}
+		/* It moved on (woken, maybe asleep elsewhere): look again. */
+		gpi_spin_unlock(&sq->sq_lock);
+	}
+}
+
+void
+gpi_sleep_interrupt(struct gp_lwp *l)
+{
+	unsigned f = atomic_load(&l->l_flags);
+
+	/* A kill interrupts any sleep; other reasons only GPI_PCATCH ones. */
+	sleep_abort(l, EINTR, !(f & GPI_LWP_WEXIT));
+}
+
+void
+gpi_sleep_timeout(struct gp_lwp *l)
+{
+	sleep_abort(l, ETIMEDOUT, false);
+}
+
+/* A host thread's sleep: spin briefly, then a futex. */
+static int
+host_sleep(const void *wchan, const atomic_int *word, int expect,
+    int flags, uint64_t deadline)
+{
+	struct gpi_sleepq *sq = bucket(wchan);
+	struct gp_sleeper s;
+	uint64_t spin_end;
+	unsigned i;
+
+	memset(&s, 0, sizeof(s));
+	s.s_wchan = wchan;
+	s.s_flags = flags;
+	atomic_init(&s.s_wake, 0);
+	gpi_spin_lock(&sq->sq_lock);
+	if (word != NULL && atomic_load(word) != expect) {
+		gpi_spin_unlock(&sq->sq_lock);
+		return 0;
+	}
+	sq_insert(sq, &s);
+	gpi_spin_unlock(&sq->sq_lock);
+
+	spin_end = gpi_now() + HOST_SPIN_NS;
+	for (i = 1; !atomic_load_explicit(&s.s_wake, memory_order_acquire);
+	    i++) {
+		if ((i & 63) != 0) {
+			gpi_md_relax();
+			continue;
+		}
+		if (gpi_now() < spin_end)
+			continue;
+		if (deadline != 0 && gpi_now() >= deadline) {
+			gpi_spin_lock(&sq->sq_lock);
+			if (atomic_load_explicit(&s.s_bucket,
+			    memory_order_relaxed) == sq) {
+				sq_remove(sq, &s, ETIMEDOUT);
+				gpi_spin_unlock(&sq->sq_lock);
+				return ETIMEDOUT;
+			}
+			gpi_spin_unlock(&sq->sq_lock);
+			/* A waker has it: wait for its s_wake store. */
+		}
+		gpi_futex_wait(&s.s_wake, 0, deadline);
+	}
+	return s.s_result;
+}
+
+int
+gpi_tsleep(const void *wchan, const atomic_int *word, int expect, int flags,
+    uint64_t deadline)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	struct gp_sleeper *s;
+	struct gpi_sleepq *sq;
+	int error;
+
+	if (l == NULL)
+		return host_sleep(wchan, word, expect, flags, deadline);
+	if (deadline != 0 && gpi_now() >= deadline)
+		return ETIMEDOUT;
+	s = &l->l_sleeper;
+	sq = bucket(wchan);
+	gpi_spin_lock(&sq->sq_lock);
+	if (word != NULL && atomic_load(word) != expect) {
+		gpi_spin_unlock(&sq->sq_lock);
+		return 0;
+	}
+	s->s_wchan = wchan;
+	s->s_flags = flags;
+	s->s_result = 0;
+	sq_insert(sq, s);
+	/*
+	 * Checked after [I1]: an interrupter that set l_flags before we
+	 * queued is seen here; one that sets it later finds us queued.
+	 */
+	if ((error = interrupted(l, flags)) != 0) {
+		sq_remove(sq, s, error);
+		gpi_spin_unlock(&sq->sq_lock);
+		return error;
+	}
+	l->l_stat = GPI_LSLEEP;
+	gpi_spin_unlock(&sq->sq_lock);
+
+	/*
+	 * NOTE: from here a waker on another thread may already have taken
+	 * us off the list and pushed us to our worker's inbox.  That is
+	 * safe: only this worker runs us, and it is busy switching us out;
+	 * gpi_mi_switch() may even pick us again at once.
+	 */
+	if (deadline != 0)
+		gpi_timer_add(l->l_worker, l, deadline);
+	gpi_mi_switch(l);
+	if (deadline != 0)
+		gpi_timer_del(l->l_worker, l);
+	KASSERT(atomic_load(&s->s_bucket) == NULL);
+	return s->s_result;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * testutil.h -- small helpers shared by the Criterion tests and the
+ * stress programs: clocks, host-thread sleeps, CPU time, and polling
+ * gp_stats() until the runtime has reaped what a test made.
+ *
+ * Everything here is static inline so that each test file can include it
+ * without clashing at link time.  Nothing here asserts; callers do.
+ */
+#ifndef GP_TESTUTIL_H
+#define GP_TESTUTIL_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "greenproc.h"
+
+#define TU_MS	1000000ULL			/* nanoseconds per millisecond */
+#define TU_S	1000000000ULL			/* nanoseconds per second */
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t
+tu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * TU_S + (uint64_t)ts.tv_nsec;
+}
+
+static inline struct timespec
+tu_ts(uint64_t ns)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(ns / TU_S);
+	ts.tv_nsec = (long)(ns % TU_S);
+	return ts;
+}
+
+/* Sleep the calling kernel thread (not through greenproc). */
+static inline void
+tu_host_sleep_ns(uint64_t ns)
+{
+	struct timespec ts = tu_ts(ns);
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		continue;
+}
+
+/* User plus system CPU time of the whole process, in nanoseconds. */
+static inline uint64_t
+tu_cpu_ns(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
+	    TU_S + ((uint64_t)ru.ru_utime.tv_usec +
+	    (uint64_t)ru.ru_stime.tv_usec) * 1000;
+}
+
+/* Burn CPU without yielding for about ns nanoseconds. */
+static inline void
+tu_spin_ns(uint64_t ns)
+{
+	uint64_t end = tu_now_ns() + ns;
+
+	while (tu_now_ns() < end)
+		continue;
+}
+
+/*
+ * Poll gp_stats() from a host thread until live_lwps and live_stacks are
+ * back to the given values or timeout_ns has passed.  Reaping may be
+ * batched, so a join or a detached exit need not free at once.  Returns 0
+ * when they match, -1 on timeout or gp_stats() failure; *st holds the last
+ * reading either way.
+ */
+static inline int
+tu_wait_live(long lwps, long stacks, uint64_t timeout_ns, struct gp_counters *st)
+{
+	uint64_t end = tu_now_ns() + timeout_ns;
+
+	for (;;) {
+		if (gp_stats(st) != 0)
+			return -1;
+		if (st->live_lwps == lwps && st->live_stacks == stacks)
+			return 0;
+		if (tu_now_ns() >= end)
+			return -1;
+		tu_host_sleep_ns(TU_MS);
+	}
+}
+
+#endif /* GP_TESTUTIL_H */
