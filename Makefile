@@ -15,7 +15,8 @@
 #
 # Variables: CC (CXX follows it: clang -> clang++, gcc -> g++), CFLAGS,
 # CXXFLAGS, CPPFLAGS, LDFLAGS (yours; CFLAGS defaults to -O2 -g),
-# WERROR=1, SAN=address|undefined|thread, ARCH (default: uname -m;
+# WERROR=1, DEBUG=1 (-DGREENPROC_DEBUG=1: debug-only checks),
+# SAN=address|undefined|thread, ARCH (default: uname -m;
 # ARCH=generic forces the portable context switch), TEST_JOBS, TEST_ARGS,
 # PREFIX, LIBDIR, INCLUDEDIR, DESTDIR.
 #
@@ -40,6 +41,7 @@ DESTDIR		?=
 
 SAN		?=
 WERROR		?= 0
+DEBUG		?= 0
 TEST_JOBS	?= 2
 TEST_ARGS	?=
 
@@ -139,6 +141,7 @@ SAN_DEFS_thread		:= -DGREENPROC_TSAN=1
 SAN_FLAGS	:= $(SAN_FLAGS_$(SAN))
 
 ALL_CPPFLAGS	:= -Iinclude -Iruntime -D_GNU_SOURCE $(SAN_DEFS_$(SAN)) \
+		   $(if $(filter 1,$(DEBUG)),-DGREENPROC_DEBUG=1) \
 		   $(URCU_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS	:= -std=gnu11 $(CFLAGS) $(WARN_C) -pthread $(SAN_FLAGS)
 ALL_CXXFLAGS	:= -std=c++17 $(CXXFLAGS) $(WARN_CXX) -pthread $(SAN_FLAGS)
@@ -153,7 +156,10 @@ SO_DEFS		:= $(if $(SAN),,-Wl,-z,defs)
 # ----------------------------------------------------------------------
 # Sources
 
-ARCH		?= $(shell uname -m)
+# ARCH only from the command line: kernel trees export ARCH=x86 and such.
+ifneq ($(origin ARCH),command line)
+ARCH		:= $(shell uname -m)
+endif
 ARCH_DIR	:= $(if $(wildcard runtime/arch/$(ARCH)/.),runtime/arch/$(ARCH),runtime/arch/generic)
 ARCH_SRCS	:= $(sort $(wildcard $(ARCH_DIR)/*.S $(ARCH_DIR)/*.c))
 RT_SRCS		:= $(sort $(wildcard runtime/*.c)) $(ARCH_SRCS)
@@ -191,7 +197,8 @@ DEMO_BIN	:= $(BUILD)/demo
 # The runner is linked by the C++ driver once there is C++ in it.
 RUNNER_LD	:= $(if $(filter %.cc,$(TEST_SRCS)),$(CXX),$(CC))
 
-# GNU Pth for the benchmarks (bench/*pth* compare against it).
+# GNU Pth, a peer the benchmarks compare against: every benchmark may use
+# it (GREENPROC_HAVE_PTH), and links it only if it does (--as-needed).
 HAVE_PTH	:= $(wildcard /usr/include/pth.h)
 BENCH_DEFS	:= $(if $(HAVE_PTH),-DGREENPROC_HAVE_PTH=1)
 ifneq ($(HAVE_PTH),)
@@ -311,7 +318,8 @@ SAN_PRELOAD	:= $(strip $(if $(filter address,$(SAN)),$(if $(findstring clang,$(C
 TEST_ENV	:= GREENPROC_TEST_BUILD='$(abspath $(BUILD))' \
 		   GREENPROC_TEST_PLAIN_BUILD='$(abspath $(PLAIN_BUILD))' \
 		   GREENPROC_TEST_SAN='$(SAN)' \
-		   GREENPROC_TEST_SAN_PRELOAD='$(SAN_PRELOAD)'
+		   GREENPROC_TEST_SAN_PRELOAD='$(SAN_PRELOAD)' \
+		   LSAN_OPTIONS='suppressions=$(abspath tools/lsan.supp):print_suppressions=0'
 
 .PHONY: test plain-preload
 test: all check-abi $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(if $(SAN),plain-preload)
@@ -418,4 +426,4 @@ clean:
 	rm -rf build build-*
 
 help:
-	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/DESTDIR\.$$/p' Makefile | sed 's/^# \{0,1\}//'

@@ -75,8 +75,8 @@ GP_EXPORT int	gp_attr_setdetached(gp_attr_t *attr, int detached);
 GP_EXPORT pid_t	gp_spawn(int (*entry)(void *), void *arg, const gp_attr_t *attr);
 GP_EXPORT pid_t	gp_spawn_main(int (*main_fn)(int, char **), int argc,
 		    char **argv, const gp_attr_t *attr);
-GP_EXPORT GP_NORETURN void gp_exit(int status);
-GP_EXPORT GP_NORETURN void gp__exit(int status);
+GP_NORETURN GP_EXPORT void gp_exit(int status);
+GP_NORETURN GP_EXPORT void gp__exit(int status);
 GP_EXPORT int	gp_extexit(int how, int status, void *addr);
 GP_EXPORT int	gp_exec(int (*entry)(void *), void *arg);
 GP_EXPORT int	gp_atexit(void (*fn)(void));
@@ -109,7 +109,7 @@ GP_EXPORT int	gp_sigprocmask(int how, const sigset_t *set, sigset_t *oset);
  */
 GP_EXPORT int	gp_lwp_create(gp_lwp_t *lwp, void *(*fn)(void *), void *arg,
 		    const gp_attr_t *attr);
-GP_EXPORT GP_NORETURN void gp_lwp_exit(void *retval);
+GP_NORETURN GP_EXPORT void gp_lwp_exit(void *retval);
 GP_EXPORT int	gp_lwp_join(gp_lwp_t lwp, void **retval);
 GP_EXPORT int	gp_lwp_detach(gp_lwp_t lwp);
 GP_EXPORT gp_lwp_t gp_lwp_self(void);

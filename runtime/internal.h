@@ -266,6 +266,9 @@ struct gp_lwp {
 	void		*(*l_fn)(void *); /* (c) Entry and its argument. */
 	void		*l_arg;		/* (c) */
 	void		*l_retval;	/* (o) Valid once DEAD. */
+	struct gp_lwp	*l_joiner;	/* (a) The joiner (NULL: a host
+					 * thread); written before JOINER is
+					 * set in l_jstate, read after. */
 
 	/* Part 3 -- stack (struct gp_lwp sits at its top). */
 	void		*l_stklo;	/* (c) Lowest usable byte. */
@@ -275,11 +278,12 @@ struct gp_lwp {
 
 	/* Part 4 -- sleeping and timers. */
 	struct gp_sleeper l_sleeper;	/* (b) See synch.c. */
+	bool		 l_handoff;	/* (o) Exit already woke a joiner on
+					 * this worker (gpi_lwp_exit). */
 	uint64_t	 l_deadline;	/* (o) Timer deadline while in heap. */
 	int		 l_heapidx;	/* (o) Index in w_timers, -1 if none. */
 
 	/* Part 5 -- accounting and per-LWP copies of per-thread state. */
-	unsigned long long l_rticks;	/* (o) Run time in gpi_md_ticks. */
 	unsigned long	 l_nvcsw;	/* (o) Voluntary switches. */
 	unsigned long	 l_nivcsw;	/* (o) Involuntary switches. */
 #ifdef GPI_TSAN
@@ -315,6 +319,9 @@ struct gp_proc {
 	gpi_spin_t	 p_lock;
 	struct gp_lwp	*p_lwps;	/* (p) Live LWPs (not yet LZOMB). */
 	int		 p_nthreads;	/* (p) Number of LWPs on p_lwps. */
+	atomic_ullong	 p_rticks;	/* (a) Run time of its LWPs in
+					 * gpi_md_ticks; relaxed adds by the
+					 * workers that ran them. */
 };
 
 GPI_HIDDEN extern struct gp_proc gpi_proc0;
@@ -358,7 +365,10 @@ struct gp_worker {
 	int		 w_ntimers;	/* (o) */
 	int		 w_timercap;	/* (o) */
 	unsigned	 w_tick;	/* (o) Scheduler passes. */
-	unsigned long long w_switchtick;/* (o) gpi_md_ticks at last switch. */
+	int		 w_fairness;	/* (o) Passes until w_newq goes first. */
+	unsigned	 w_tidgen;	/* (o) LWP ids made here. */
+	unsigned long long w_switchtick;/* (o) gpi_md_ticks when the running
+					 * process last changed. */
 	bool		 w_exited;	/* (g) The thread has been joined. */
 	bool		 w_abandoned;	/* (g) Stuck in user code at shutdown. */
 	/* Counters: written by this worker only, read by gp_stats(). */

@@ -33,6 +33,21 @@ count_created(struct gp_worker *w)
 		atomic_fetch_add(&gpi_rt.rt_ncreated, 1);
 }
 
+/*
+ * A small id for gp_ps and gp_dump, unique among live LWPs: a per-worker
+ * sequence with the worker's index in the low bits, so creation on a
+ * worker touches no shared counter.
+ */
+static int
+new_tid(struct gp_worker *w)
+{
+	if (w == NULL)
+		return (int)(((unsigned)atomic_fetch_add_explicit(
+		    &gpi_rt.rt_tidgen, 1, memory_order_relaxed) + 1) << 8 |
+		    0xff) & INT_MAX;
+	return (int)((++w->w_tidgen << 8 | (unsigned)w->w_id) & INT_MAX);
+}
+
 /* Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread. */
 static void
 lwp_free(struct gp_worker *w, struct gp_lwp *l)
@@ -65,7 +80,7 @@ gpi_reaplwps(struct gp_worker *w)
 		    memory_order_acq_rel);
 		if (old & GPI_J_DETACH)
 			lwp_free(w, l);
-		else if (old & GPI_J_JOINER)
+		else if ((old & GPI_J_JOINER) && !l->l_handoff)
 			gpi_wakeup(&l->l_jstate);	/* only a key: no deref */
 	}
 }
@@ -89,15 +104,15 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	l->l_retval = NULL;
 	l->l_stat = GPI_LIDL;
 	l->l_heapidx = -1;
-	l->l_rticks = 0;
+	l->l_handoff = false;
+	l->l_joiner = NULL;
 	l->l_nvcsw = l->l_nivcsw = 0;
 	atomic_init(&l->l_flags, 0);
 	atomic_init(&l->l_jstate,
 	    attr != NULL && attr->a_detached ? GPI_J_DETACH : 0);
-	memset(&l->l_sleeper, 0, sizeof(l->l_sleeper));
 	l->l_sleeper.s_lwp = l;
-	l->l_tid = atomic_fetch_add_explicit(&gpi_rt.rt_tidgen, 1,
-	    memory_order_relaxed) + 1;
+	atomic_init(&l->l_sleeper.s_bucket, NULL);
+	l->l_tid = new_tid(w);
 #ifdef GPI_TSAN
 	l->l_tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -166,6 +181,21 @@ gpi_lwp_exit(void *retval)
 	p->p_nthreads--;
 	gpi_spin_unlock(&p->p_lock);
 
+	/*
+	 * Hand off to a joiner parked on this worker: wake it now, so that
+	 * it is what we switch to, instead of a trip through the scheduler
+	 * loop to reap us first.  It cannot see us before we are DEAD: every
+	 * context reaps this worker's dead list before anything else once it
+	 * is switched to.  A joiner elsewhere is woken by gpi_reaplwps().
+	 */
+	if ((atomic_load_explicit(&l->l_jstate, memory_order_acquire) &
+	    GPI_J_JOINER) && l->l_joiner != NULL &&
+	    l->l_joiner->l_worker == w) {
+		l->l_handoff = true;
+		/* Not asleep: it yielded to us (gp_lwp_join) and is queued. */
+		if (l->l_joiner->l_stat == GPI_LSLEEP)
+			gpi_wakeup(&l->l_jstate);
+	}
 	l->l_stat = GPI_LZOMB;
 	l->l_next = w->w_dead;
 	w->w_dead = l;
@@ -213,11 +243,34 @@ gp_lwp_exit(void *retval)
 	gpi_lwp_exit(retval);
 }
 
+static void	yield(struct gp_lwp *l);
+
+/*
+ * The joiner (cur) is killed mid-join: give (l) back to be joined by
+ * someone else, or free it if it died meanwhile, then die.
+ */
+static _Noreturn void
+join_killed(struct gp_lwp *cur, struct gp_lwp *l)
+{
+	int js = atomic_fetch_and(&l->l_jstate, ~GPI_J_JOINER);
+
+	if (js & GPI_J_DEAD)
+		lwp_free(cur->l_worker, l);
+	gpi_lwp_exit(LWP_CANCELED);
+}
+
+static inline bool
+killed(struct gp_lwp *l)
+{
+	return l != NULL && (atomic_load_explicit(&l->l_flags,
+	    memory_order_relaxed) & GPI_LWP_WEXIT);
+}
+
 int
 gp_lwp_join(gp_lwp_t l, void **retval)
 {
 	struct gp_lwp *cur = gpi_curlwp();
-	int js, error;
+	int js;
 
 	if (l == NULL)
 		return ESRCH;
@@ -227,29 +280,36 @@ gp_lwp_join(gp_lwp_t l, void **retval)
 	do {
 		if (js & (GPI_J_DETACH | GPI_J_JOINER))
 			return EINVAL;
+		/* Published by the CAS (seq_cst) below. */
+		l->l_joiner = cur;
 	} while (!atomic_compare_exchange_weak(&l->l_jstate, &js,
 	    js | GPI_J_JOINER));
+
+	/*
+	 * A child still waiting in our runnext slot runs next anyway: yield
+	 * to it instead of sleeping.  If it ends without blocking, we find
+	 * it DEAD when we run again (it hands off to us, see
+	 * gpi_lwp_exit), with no trip through a sleep queue; else we sleep
+	 * below.  w_runnext is ours alone, so the test is race-free.
+	 */
+	if (cur != NULL && cur->l_worker->w_runnext == l) {
+		yield(cur);
+		if (killed(cur))
+			join_killed(cur, l);
+	}
+
 	/* The seed's lwp_wait(): sleep until the reaper marks it DEAD. */
 	while (!((js = atomic_load_explicit(&l->l_jstate,
 	    memory_order_acquire)) & GPI_J_DEAD)) {
-		error = gpi_tsleep(&l->l_jstate, &l->l_jstate, js, 0, 0);
-		if (error == EINTR && cur != NULL &&
-		    (atomic_load(&cur->l_flags) & GPI_LWP_WEXIT)) {
-			/*
-			 * We are killed mid-join: give the LWP back to be
-			 * joined by someone else, or free it if it died
-			 * meanwhile, then die at the cancellation point.
-			 */
-			js = atomic_fetch_and(&l->l_jstate, ~GPI_J_JOINER);
-			if (js & GPI_J_DEAD)
-				lwp_free(gpi_curworker(), l);
-			gpi_userret();
-		}
+		if (gpi_tsleep(&l->l_jstate, &l->l_jstate, js, 0, 0) ==
+		    EINTR && killed(cur))
+			join_killed(cur, l);
 	}
 	if (retval != NULL)
 		*retval = l->l_retval;
-	lwp_free(gpi_curworker(), l);
-	gpi_userret();
+	lwp_free(cur != NULL ? cur->l_worker : NULL, l);
+	if (killed(cur))
+		gpi_lwp_exit(LWP_CANCELED);
 	return 0;
 }
 
@@ -277,20 +337,14 @@ gp_lwp_self(void)
 	return gpi_curlwp();
 }
 
-void
-gp_yield(void)
+/* Go to the tail of our worker's runq: everything runnable goes first. */
+static void
+yield(struct gp_lwp *l)
 {
-	struct gp_lwp *l = gpi_curlwp();
-	struct gp_worker *w;
+	struct gp_worker *w = l->l_worker;
 
-	if (l == NULL) {
-		sched_yield();
-		return;
-	}
-	w = l->l_worker;
 	l->l_stat = GPI_LRUN;
 	l->l_nvcsw++;
-	/* Tail of our own runq: everything runnable goes first. */
 	l->l_next = NULL;
 	if (w->w_runq.q_tail != NULL)
 		w->w_runq.q_tail->l_next = l;
@@ -298,7 +352,20 @@ gp_yield(void)
 		w->w_runq.q_head = l;
 	w->w_runq.q_tail = l;
 	gpi_mi_switch(l);
-	gpi_userret();
+}
+
+void
+gp_yield(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL) {
+		sched_yield();
+		return;
+	}
+	yield(l);
+	if (killed(l))
+		gpi_lwp_exit(LWP_CANCELED);
 }
 
 int

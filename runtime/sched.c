@@ -39,7 +39,8 @@
 #define NEWQ_FAIRNESS	61	/* every n-th pick looks at w_newq first */
 #define TIMER_CHECK	16	/* picks between clock reads when busy */
 
-static __thread struct gp_worker *tls_worker;
+static __thread struct gp_worker *tls_worker
+    __attribute__((tls_model("initial-exec")));
 
 struct gp_worker *
 gpi_curworker(void)
@@ -317,9 +318,11 @@ pick_local(struct gp_worker *w)
 	    w->w_tick % TIMER_CHECK == 0))
 		timers_run(w);
 	/* Unstarted LWPs must not starve behind busy yielders. */
-	if (unlikely(w->w_tick % NEWQ_FAIRNESS == 0) &&
-	    (l = newq_pop(w)) != NULL)
-		return l;
+	if (unlikely(--w->w_fairness <= 0)) {
+		w->w_fairness = NEWQ_FAIRNESS;
+		if ((l = newq_pop(w)) != NULL)
+			return l;
+	}
 	if ((l = w->w_runnext) != NULL) {
 		w->w_runnext = NULL;
 		return l;
@@ -393,6 +396,7 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 	void *(*cxa)(void) = gpi_rt.rt_cxa_globals;
 	void *cxa_save[2] = { NULL, NULL }, *g = NULL;
 	int saved_errno = errno;
+	struct gp_proc *fp, *tp;
 	unsigned long long now;
 #ifdef GPI_ASAN
 	void *fake = NULL;
@@ -404,10 +408,21 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 		g = cxa();
 		memcpy(cxa_save, g, sizeof(cxa_save));
 	}
-	now = gpi_md_ticks();
-	if (from != NULL)
-		from->l_rticks += now - w->w_switchtick;
-	w->w_switchtick = now;
+	/*
+	 * Run time is charged per process, so the clock is read only when
+	 * the worker changes process (the scheduler loop counts as none):
+	 * switches among one process's LWPs read nothing, which matters
+	 * because rdtsc alone costs ~11 ns on a VM.
+	 */
+	fp = from != NULL ? from->l_proc : NULL;
+	tp = to != NULL ? to->l_proc : NULL;
+	if (fp != tp) {
+		now = gpi_md_ticks();
+		if (fp != NULL)
+			atomic_fetch_add_explicit(&fp->p_rticks,
+			    now - w->w_switchtick, memory_order_relaxed);
+		w->w_switchtick = now;
+	}
 	GPI_BUMP(w->w_nswitch, 1);
 	w->w_curlwp = to;
 	if (to != NULL)

@@ -106,7 +106,8 @@ create_join_batches(void)
 			rv = NULL;
 			if (gp_lwp_join(h[i], &rv) != 0)
 				bad++;
-			else if ((uintptr_t)rv != (uintptr_t)(b * BATCH + i) + 1)
+			else if ((uintptr_t)rv !=
+			    (uintptr_t)(b * BATCH + i) + 1)
 				bad++;
 		}
 	}
@@ -125,7 +126,7 @@ Test(lwp, creates_and_joins_100k_from_host_thread)
 	struct gp_counters st;
 
 	cr_assert(eq(long, create_join_batches(), 0));
-	cr_assert(eq(long, atomic_load(&ran), TOTAL));
+	cr_assert(eq(long, tu_ldl(&ran), TOTAL));
 	cr_assert(eq(int, gp_stats(&st), 0));
 	cr_assert(ge(ulong, st.lwps_created - base.lwps_created,
 	    (unsigned long)TOTAL));
@@ -141,7 +142,7 @@ Test(lwp, creates_and_joins_100k_from_an_lwp)
 	cr_assert(eq(int, gp_lwp_create(&d, batch_driver, NULL, NULL), 0));
 	cr_assert(eq(int, gp_lwp_join(d, &rv), 0));
 	cr_assert(eq(long, (long)(intptr_t)rv, 0));
-	cr_assert(eq(long, atomic_load(&ran), TOTAL));
+	cr_assert(eq(long, tu_ldl(&ran), TOTAL));
 	assert_back_to_base();
 	end_test();
 }
@@ -192,7 +193,7 @@ Test(lwp, keeps_10k_sleeping_lwps_alive_at_once)
 	end = tu_now_ns() + 20 * TU_S;
 	while (atomic_load(&arrived) < NSLEEP && tu_now_ns() < end)
 		tu_host_sleep_ns(TU_MS);
-	cr_assert(eq(int, atomic_load(&arrived), NSLEEP));
+	cr_assert(eq(int, tu_ld(&arrived), NSLEEP));
 	cr_assert(eq(int, gp_stats(&st), 0));
 	cr_assert(ge(long, st.live_lwps - base.live_lwps, (long)NSLEEP));
 
@@ -204,8 +205,8 @@ Test(lwp, keeps_10k_sleeping_lwps_alive_at_once)
 	}
 	free(h);
 	cr_assert(eq(long, bad, 0));
-	cr_assert(eq(int, atomic_load(&errs), 0));
-	cr_assert(eq(int, atomic_load(&early), 0));
+	cr_assert(eq(int, tu_ld(&errs), 0));
+	cr_assert(eq(int, tu_ld(&early), 0));
 	assert_back_to_base();
 	end_test();
 }
@@ -227,7 +228,7 @@ Test(lwp, join_of_self_is_edeadlk)
 
 	cr_assert(eq(int, gp_lwp_create(&h, join_self, NULL, NULL), 0));
 	cr_assert(eq(int, gp_lwp_join(h, NULL), 0));
-	cr_assert(eq(int, atomic_load(&self_join_rc), EDEADLK));
+	cr_assert(eq(int, tu_ld(&self_join_rc), EDEADLK));
 	end_test();
 }
 
@@ -322,7 +323,7 @@ Test(lwp, detach_of_ended_lwp_reaps_it)
 	end = tu_now_ns() + 5 * TU_S;
 	while (!atomic_load(&done) && tu_now_ns() < end)
 		tu_host_sleep_ns(TU_MS);
-	cr_assert(eq(int, atomic_load(&done), 1));
+	cr_assert(eq(int, tu_ld(&done), 1));
 	tu_host_sleep_ns(20 * TU_MS);	/* let it finish returning */
 	cr_assert(eq(int, gp_lwp_detach(h), 0));
 	assert_back_to_base();
@@ -394,7 +395,7 @@ Test(lwp, lwp_exit_value_is_seen_by_join)
 	    NULL), 0));
 	cr_assert(eq(int, gp_lwp_join(h, &rv), 0));
 	cr_assert(eq(ptr, rv, (void *)(uintptr_t)0xdead));
-	cr_assert(eq(int, atomic_load(&after_exit), 0));
+	cr_assert(eq(int, tu_ld(&after_exit), 0));
 	assert_back_to_base();
 	end_test();
 }
@@ -421,9 +422,9 @@ Test(lwp, lwp_self_is_null_on_host_and_the_handle_in_an_lwp)
 	cr_assert(eq(int, gp_lwp_create(&h, record_self, NULL, NULL), 0));
 	hv = (uintptr_t)h;
 	cr_assert(eq(int, gp_lwp_join(h, NULL), 0));
-	cr_assert(ne(uptr, atomic_load(&self_before), (uintptr_t)0));
-	cr_assert(eq(uptr, atomic_load(&self_before), hv));
-	cr_assert(eq(uptr, atomic_load(&self_after), hv));
+	cr_assert(ne(uptr, tu_ldp(&self_before), (uintptr_t)0));
+	cr_assert(eq(uptr, tu_ldp(&self_before), hv));
+	cr_assert(eq(uptr, tu_ldp(&self_after), hv));
 	cr_assert(eq(ptr, (void *)gp_lwp_self(), NULL));
 	end_test();
 }
@@ -521,7 +522,7 @@ Test(lwp, detached_lwps_run_and_are_reaped)
 	end = tu_now_ns() + 10 * TU_S;
 	while (atomic_load(&ran) < NDETACHED && tu_now_ns() < end)
 		tu_host_sleep_ns(TU_MS);
-	cr_assert(eq(long, atomic_load(&ran), NDETACHED));
+	cr_assert(eq(long, tu_ldl(&ran), NDETACHED));
 	assert_back_to_base();
 	end_test();
 }

@@ -11,14 +11,37 @@
 #define GP_TESTUTIL_H
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <time.h>
 
 #include "greenproc.h"
 
-#define TU_MS	1000000ULL			/* nanoseconds per millisecond */
-#define TU_S	1000000000ULL			/* nanoseconds per second */
+#define TU_MS	1000000ULL		/* nanoseconds per millisecond */
+#define TU_S	1000000000ULL		/* nanoseconds per second */
+
+/*
+ * Plain loads of atomics, for use inside cr_assert(): Criterion prints the
+ * asserted expression, and atomic_load() expands to a screenful.
+ */
+static inline int
+tu_ld(atomic_int *v)
+{
+	return atomic_load(v);
+}
+
+static inline long
+tu_ldl(atomic_long *v)
+{
+	return atomic_load(v);
+}
+
+static inline uintptr_t
+tu_ldp(_Atomic uintptr_t *v)
+{
+	return atomic_load(v);
+}
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 static inline uint64_t
@@ -80,7 +103,8 @@ tu_spin_ns(uint64_t ns)
  * reading either way.
  */
 static inline int
-tu_wait_live(long lwps, long stacks, uint64_t timeout_ns, struct gp_counters *st)
+tu_wait_live(long lwps, long stacks, uint64_t timeout_ns,
+    struct gp_counters *st)
 {
 	uint64_t end = tu_now_ns() + timeout_ns;
 

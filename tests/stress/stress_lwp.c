@@ -36,7 +36,7 @@
 #define NHOST	3
 #define NDRIVER	2
 #define NACTOR	(NHOST + NDRIVER)
-#define ROUNDS	20
+#define ROUNDS	200
 #define LOCAL	32
 #define CROSS	16
 #define NCROSS	(NACTOR * ROUNDS * CROSS)
@@ -204,8 +204,9 @@ cross_round(void)
 		if (create(&h, make_arg((uintptr_t)slot, K_YIELD), NULL) != 0)
 			h = NULL;
 		cross_h[slot] = h;
+		/* Release cross_h[slot]; pairs with the acquire below. */
 		atomic_store_explicit(&cross_ready[slot], 1,
-		    memory_order_release);	/* pairs with the acquire below */
+		    memory_order_release);
 	}
 	for (i = 0; i < CROSS; i++) {
 		slot = atomic_fetch_add(&cross_claim, 1);
@@ -264,7 +265,8 @@ main(void)
 	}
 	t0 = tu_now_ns();
 	for (i = 0; i < NDRIVER; i++) {
-		rc = gp_lwp_create(&dr[i], lwp_actor, (void *)(intptr_t)i, NULL);
+		rc = gp_lwp_create(&dr[i], lwp_actor, (void *)(intptr_t)i,
+		    NULL);
 		if (rc != 0) {
 			fprintf(stderr, "stress_lwp: driver: %s\n",
 			    strerror(rc));

@@ -24,9 +24,9 @@
 #include "../testutil.h"
 
 #define NLWP	400
-#define ITER	60
+#define ITER	300
 #define NHOST	2
-#define HITER	100
+#define HITER	300
 
 static atomic_long sleeps, yields, early, errs, late;
 
@@ -116,12 +116,14 @@ main(void)
 			return 1;
 		}
 	}
-	for (i = 0; i < NHOST; i++)
+	for (i = 0; i < NHOST; i++) {
 		if (pthread_create(&th[i], NULL, host_main,
 		    (void *)(uintptr_t)i) != 0) {
-			fprintf(stderr, "stress_sleep: pthread_create failed\n");
+			fprintf(stderr, "stress_sleep: pthread_create "
+			    "failed\n");
 			return 1;
 		}
+	}
 	for (i = 0; i < NHOST; i++)
 		pthread_join(th[i], NULL);
 	for (i = 0; i < NLWP; i++) {
