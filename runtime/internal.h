@@ -34,6 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <urcu/urcu-memb.h>
+
 #include "greenproc.h"
 #include "arch.h"
 
@@ -242,6 +244,9 @@ enum { GPI_LIDL, GPI_LRUN, GPI_LONPROC, GPI_LSLEEP, GPI_LZOMB };
 #define GPI_J_JOINER	0x1
 #define GPI_J_DETACH	0x2
 #define GPI_J_DEAD	0x4
+#define GPI_J_ZLIST	0x8	/* exited joinable: on p_zlwps (lwp.c) */
+#define GPI_J_HANDOFF	0x10	/* exit already woke a joiner on its own
+				 * worker (gpi_lwp_exit) */
 
 struct gp_proc;
 struct gp_lwp {
@@ -266,6 +271,8 @@ struct gp_lwp {
 	void		*(*l_fn)(void *); /* (c) Entry and its argument. */
 	void		*l_arg;		/* (c) */
 	void		*l_retval;	/* (o) Valid once DEAD. */
+	struct gp_proc	*l_autoreap;	/* (o) Master of a process nobody
+					 * waits for: reap it once DEAD. */
 	struct gp_lwp	*l_joiner;	/* (a) The joiner (NULL: a host
 					 * thread); written before JOINER is
 					 * set in l_jstate, read after. */
@@ -278,8 +285,6 @@ struct gp_lwp {
 
 	/* Part 4 -- sleeping and timers. */
 	struct gp_sleeper l_sleeper;	/* (b) See synch.c. */
-	bool		 l_handoff;	/* (o) Exit already woke a joiner on
-					 * this worker (gpi_lwp_exit). */
 	uint64_t	 l_deadline;	/* (o) Timer deadline while in heap. */
 	int		 l_heapidx;	/* (o) Index in w_timers, -1 if none. */
 
@@ -299,8 +304,18 @@ struct gp_attr {
 };
 
 GPI_HIDDEN struct gp_lwp *gpi_curlwp(void) GPI_NOINLINE;
+/* Create an LWP in (p); with (run) it is made runnable at once. */
 GPI_HIDDEN int	gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp,
-    void *(*fn)(void *), void *arg, const gp_attr_t *attr) GPI_MUSTCHECK;
+    void *(*fn)(void *), void *arg, const gp_attr_t *attr, bool run)
+    GPI_MUSTCHECK;
+GPI_HIDDEN void	gpi_lwp_discard(struct gp_lwp *l);
+GPI_HIDDEN void	gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l);
+GPI_HIDDEN int	gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l,
+    bool master);
+GPI_HIDDEN _Noreturn void gpi_lwp_exit_master(struct gp_lwp *l,
+    struct gp_proc *autoreap);
+GPI_HIDDEN bool	gpi_lwp_exit_unless_last(void);
+GPI_HIDDEN void	gpi_relax_yield(void);
 GPI_HIDDEN _Noreturn void gpi_lwp_exit(void *retval);
 GPI_HIDDEN void	gpi_lwp_release(struct gp_worker *w, struct gp_lwp *l,
     int bits);
@@ -311,20 +326,140 @@ GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
 /* ---------------------------------------------------------------- proc.c */
 
 /*
- * A process.  For now only init (proc0), the host and the LWPs the host
- * made; green processes follow with the process model.
+ * A green process (DragonFly's struct proc).  Init (gpi_proc0) is the
+ * host: its threads and the LWPs they made.
+ *
+ * Tree locking.  A parent's p_lock protects its children list, its
+ * report queue and the tree fields its children keep about it ((P) below:
+ * p_pptr, p_sibling, p_reportnext, p_report, p_stat once the process is
+ * visible).  Changing a p_pptr (reparenting, exit1 only) also needs
+ * gpi_reparent_lock, under which the whole chain of p_pptr links is
+ * stable, so a reaper can be found by walking up.  Paths that take two
+ * p_locks do so only under gpi_reparent_lock, ancestor first; every other
+ * path takes at most one p_lock, so no cycle can form.  A process that
+ * wants its parent's lock reads p_pptr, locks it, and rechecks p_pptr
+ * under that lock, retrying if it changed (the seed's proc_reparent).
+ *
+ * Lifetime.  A process is on the pid table from spawn until reaped; it is
+ * freed by call_rcu() after that, so lock-free readers (pfind, gp_ps)
+ * never see freed memory.  A reaper must not free it before its last LWP
+ * is off its stack (l_jstate DEAD): gpi_proc_reap() waits for that, as
+ * the seed's kern_wait waits in lwp_wait().
  */
+#define GPI_SACTIVE	1	/* running */
+#define GPI_SZOMB	2	/* exited, waiting to be reaped */
+
+/* p_flags: (p) */
+#define GPI_P_WEXIT	0x0001	/* exit1 started: no new LWPs or children */
+#define GPI_P_EXEC	0x0002	/* gp_exec has run (setpgid: EACCES) */
+#define GPI_P_REAPER	0x0004	/* adopts orphans of its descendants */
+#define GPI_P_MOVED	0x0008	/* children were reparented away (exit1) */
+#define GPI_P_AUTOREAP	0x0010	/* (P) nobody waits: the runtime reaps it
+				 * (an orphan adopted by init) */
+#define GPI_P_INEXEC	0x0020	/* killalllwps(forexec) in progress */
+
+/* p_report bits: what a waiting parent can be told about this child. */
+#define GPI_R_EXIT	0x1
+
+struct gpi_atexit {
+	struct gpi_atexit *a_next;
+	void		(*a_fn)(void);
+};
+
 struct gp_proc {
 	pid_t		 p_pid;		/* (c) */
 	gpi_spin_t	 p_lock;
-	struct gp_lwp	*p_lwps;	/* (p) Live LWPs (not yet LZOMB). */
-	int		 p_nthreads;	/* (p) Number of LWPs on p_lwps. */
+	int		 p_flags;	/* (p) GPI_P_* */
+	int		 p_stat;	/* (p,P) GPI_S*: both locks to write */
+
+	/* LWPs. */
+	struct gp_lwp	*p_lwps;	/* (p) Live LWPs. */
+	struct gp_lwp	*p_zlwps;	/* (p) Exited joinable LWPs not yet
+					 * freed: by join/detach, or all at
+					 * once when the process is reaped. */
+	atomic_int	 p_nthreads;	/* (p) Live LWPs; atomic only so that
+					 * killalllwps() can tsleep on it. */
+	struct gp_lwp	*p_exiter;	/* (p) The LWP running exit1/exec. */
+	struct gp_lwp	*p_master;	/* (p) The last LWP, which ran exit1;
+					 * freed at reap once DEAD. */
+
+	/* Tree. */
+	struct gp_proc	*p_pptr;	/* (P) Parent (init, or a reaper). */
+	struct gp_proc	*p_children;	/* (p) Children, zombies included. */
+	struct gp_proc	*p_sibnext;	/* (P) Link in p_pptr->p_children. */
+	struct gp_proc	*p_sibprev;	/* (P) */
+	int		 p_nchildren;	/* (p) Waitable children. */
+	struct gp_proc	*p_rq_head;	/* (p) Children with a report, FIFO:
+					 * wait(-1) is O(1). */
+	struct gp_proc	*p_rq_tail;	/* (p) */
+	struct gp_proc	*p_rqnext;	/* (P) Link in p_pptr's report queue. */
+	int		 p_report;	/* (P) GPI_R_* pending for the parent;
+					 * nonzero iff on its report queue. */
+	atomic_int	 p_waitgen;	/* (p,a) Bumped under p_lock whenever
+					 * a report is queued or a child goes;
+					 * waiters tsleep against it. */
+	pid_t		 p_pgid;	/* (p) Process group; 0 for init. */
+
+	/* Exit. */
+	int		 p_xstat;	/* (p) Wait status once zombie. */
+	int		 p_killsig;	/* (p, relaxed reads) Signal that killed
+					 * it: the last LWP exits with it. */
+	int		 p_exitsig;	/* (P) Signal to the parent at exit. */
+	struct gpi_atexit *p_atexit;	/* (p) gp_atexit() list, LIFO. */
+	int		 (*p_entry)(void *); /* (c) First LWP's entry. */
+	void		*p_arg;		/* (c) */
+	char		**p_argv;	/* (c) gp_spawn_main's copy, or NULL. */
+	int		 p_argc;	/* (c) */
+
+	/* Accounting (the seed's p_ru, p_cru). */
 	atomic_ullong	 p_rticks;	/* (a) Run time of its LWPs in
 					 * gpi_md_ticks; relaxed adds by the
 					 * workers that ran them. */
+	unsigned long	 p_nvcsw;	/* (p) From LWPs that have exited. */
+	unsigned long	 p_nivcsw;	/* (p) */
+	struct rusage	 p_ru;		/* (p) Own + reaped children's, set
+					 * at exit1. */
+	struct rusage	 p_cru;		/* (p) Reaped children's. */
+
+	char		 p_comm[32];	/* (p) Name for gp_ps. */
+	struct rcu_head	 p_rcu;		/* Deferred free after reap. */
 };
 
 GPI_HIDDEN extern struct gp_proc gpi_proc0;
+GPI_HIDDEN extern gpi_spin_t gpi_reparent_lock;
+
+GPI_HIDDEN struct gp_proc *gpi_curproc(void);
+/* Lookup by pid; caller is inside gpi_rcu_read_lock().  Never blocks. */
+GPI_HIDDEN struct gp_proc *gpi_pfind(pid_t pid);
+GPI_HIDDEN void	gpi_rcu_read_lock(void);
+GPI_HIDDEN void	gpi_rcu_read_unlock(void);
+GPI_HIDDEN void	gpi_rcu_thread_online(void);
+GPI_HIDDEN void	gpi_rcu_thread_offline(void);
+/* Lock p's parent, rechecking p_pptr under it.  Returns the parent. */
+GPI_HIDDEN struct gp_proc *gpi_lock_parent(struct gp_proc *p);
+/* Free a reaped process: its LWPs, pid slot, and itself after RCU. */
+GPI_HIDDEN void	gpi_proc_reap(struct gp_proc *p);
+GPI_HIDDEN void	gpi_proc_fini(void);
+GPI_HIDDEN int	gpi_proc_init(void) GPI_MUSTCHECK;
+/* Queue a report about child p on its parent pp; pp->p_lock held. */
+GPI_HIDDEN void	gpi_report(struct gp_proc *pp, struct gp_proc *p, int what);
+GPI_HIDDEN void	gpi_unreport(struct gp_proc *pp, struct gp_proc *p);
+GPI_HIDDEN long	gpi_nprocs(void);
+GPI_HIDDEN void	gpi_proc_kill_all(void);
+GPI_HIDDEN void	gpi_proc_kill(struct gp_proc *p, int sig);
+GPI_HIDDEN void	gpi_count_exit(void);
+GPI_HIDDEN void	gpi_proc_counters(struct gp_counters *st);
+
+/* exit.c */
+GPI_HIDDEN _Noreturn void gpi_exit1(int status);
+/* The last LWP of a green process leaves: gp_exit(0) or exit1. */
+GPI_HIDDEN _Noreturn void gpi_proc_lastlwp(struct gp_lwp *l);
+
+/* rusage.c */
+GPI_HIDDEN void	gpi_ticks_to_timeval(unsigned long long ticks,
+    struct timeval *tv);
+GPI_HIDDEN void	gpi_ruadd(struct rusage *ru, const struct rusage *ru2);
+GPI_HIDDEN void	gpi_rusage_init(void);
 
 /* ---------------------------------------------------------------- sched.c */
 
@@ -422,6 +557,8 @@ GPI_HIDDEN void	gpi_setrunnable(struct gp_lwp *l);
  * never returns for an LZOMB caller.  Caller holds no lock.
  */
 GPI_HIDDEN void	gpi_mi_switch(struct gp_lwp *cur);
+/* Charge the current slice of run time to (p), which is running. */
+GPI_HIDDEN void	gpi_charge(struct gp_worker *w, struct gp_proc *p);
 GPI_HIDDEN void	gpi_timer_add(struct gp_worker *w, struct gp_lwp *l,
     uint64_t deadline);
 GPI_HIDDEN void	gpi_timer_del(struct gp_worker *w, struct gp_lwp *l);

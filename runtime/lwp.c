@@ -11,9 +11,16 @@
  * its stack for good" -- and then frees it or wakes its joiner.  Reaping
  * is per worker and batched, with no global lock.
  *
- * Who frees an LWP (its stack and struct) is decided by l_jstate, see
- * internal.h: the last of {DEAD, DETACH or JOINER} to arrive.
+ * Who frees an exited LWP (its stack and struct):
+ *	detached, not ZLIST	its worker, in gpi_reaplwps (touches only l)
+ *	ZLIST (joinable exit)	its joiner or late detacher, under p_lock;
+ *				or, if nobody does, the reaper of its process
+ *				(gpi_proc_reap), which also frees the master
+ * ZLIST is set at exit, under p_lock, exactly when the LWP is not
+ * detached (or is the master), and puts it on p_zlwps.  A killed joiner
+ * just gives up (clears JOINER): the process reap collects what is left.
  */
+#include <sched.h>
 #include <string.h>
 
 #include "internal.h"
@@ -21,6 +28,22 @@
 #ifdef GPI_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif
+
+/* Go to the tail of our worker's runq: everything runnable goes first. */
+static void
+yield(struct gp_lwp *l)
+{
+	struct gp_worker *w = l->l_worker;
+
+	l->l_stat = GPI_LRUN;
+	l->l_next = NULL;
+	if (w->w_runq.q_tail != NULL)
+		w->w_runq.q_tail->l_next = l;
+	else
+		w->w_runq.q_head = l;
+	w->w_runq.q_tail = l;
+	gpi_mi_switch(l);
+}
 
 #define LWP_CANCELED	((void *)-1)	/* retval of a killed LWP */
 
@@ -49,8 +72,8 @@ new_tid(struct gp_worker *w)
 }
 
 /* Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread. */
-static void
-lwp_free(struct gp_worker *w, struct gp_lwp *l)
+void
+gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
 {
 #ifdef GPI_TSAN
 	__tsan_destroy_fiber(l->l_tsan_fiber);
@@ -65,29 +88,56 @@ lwp_free(struct gp_worker *w, struct gp_lwp *l)
 void
 gpi_reaplwps(struct gp_worker *w)
 {
-	struct gp_lwp *l;
+	struct gp_lwp *l, *next;
+	struct gp_proc *autoreap;
 	int old;
 
-	while ((l = w->w_dead) != NULL) {
-		w->w_dead = l->l_next;
+	for (l = w->w_dead, w->w_dead = NULL; l != NULL; l = next) {
+		next = l->l_next;
+		autoreap = l->l_autoreap;
 		GPI_BUMP(w->w_nexited, 1);
 		/*
 		 * Acq_rel: DEAD releases l_retval and the dead stack to the
 		 * joiner's acquire load; the acquire side orders a detacher's
 		 * earlier writes before our free.
+		 * WARNING: unless we free it here, l may be freed by another
+		 * thread as soon as DEAD is set; do not touch it after.
 		 */
 		old = atomic_fetch_or_explicit(&l->l_jstate, GPI_J_DEAD,
 		    memory_order_acq_rel);
-		if (old & GPI_J_DETACH)
-			lwp_free(w, l);
-		else if ((old & GPI_J_JOINER) && !l->l_handoff)
+		if ((old & (GPI_J_DETACH | GPI_J_ZLIST)) == GPI_J_DETACH)
+			gpi_lwp_free(w, l);
+		else if ((old & GPI_J_JOINER) && !(old & GPI_J_HANDOFF))
 			gpi_wakeup(&l->l_jstate);	/* only a key: no deref */
+		/* A process nobody waits for: reap it as init does. */
+		if (autoreap != NULL)
+			gpi_proc_reap(autoreap);
 	}
+}
+
+static void
+list_remove(struct gp_lwp **head, struct gp_lwp *l)
+{
+	if (l->l_pprev != NULL)
+		l->l_pprev->l_pnext = l->l_pnext;
+	else
+		*head = l->l_pnext;
+	if (l->l_pnext != NULL)
+		l->l_pnext->l_pprev = l->l_pprev;
+}
+
+static void
+list_insert(struct gp_lwp **head, struct gp_lwp *l)
+{
+	l->l_pprev = NULL;
+	if ((l->l_pnext = *head) != NULL)
+		(*head)->l_pprev = l;
+	*head = l;
 }
 
 int
 gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
-    void *arg, const gp_attr_t *attr)
+    void *arg, const gp_attr_t *attr, bool run)
 {
 	struct gp_worker *w = gpi_curworker();
 	struct gp_lwp *l;
@@ -104,8 +154,8 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	l->l_retval = NULL;
 	l->l_stat = GPI_LIDL;
 	l->l_heapidx = -1;
-	l->l_handoff = false;
 	l->l_joiner = NULL;
+	l->l_autoreap = NULL;
 	l->l_nvcsw = l->l_nivcsw = 0;
 	atomic_init(&l->l_flags, 0);
 	atomic_init(&l->l_jstate,
@@ -124,7 +174,8 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	 * p_lwps under the same lock, so no LWP slips past it.
 	 */
 	gpi_spin_lock(&p->p_lock);
-	if (atomic_load(&gpi_rt.rt_state) != GPI_RT_UP) {
+	if (atomic_load(&gpi_rt.rt_state) != GPI_RT_UP ||
+	    (p->p_flags & GPI_P_WEXIT)) {
 		gpi_spin_unlock(&p->p_lock);
 #ifdef GPI_TSAN
 		__tsan_destroy_fiber(l->l_tsan_fiber);
@@ -138,12 +189,28 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	if ((l->l_pnext = p->p_lwps) != NULL)
 		p->p_lwps->l_pprev = l;
 	p->p_lwps = l;
-	p->p_nthreads++;
+	atomic_store_explicit(&p->p_nthreads,
+	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
 	gpi_spin_unlock(&p->p_lock);
 
 	*lp = l;
-	gpi_sched_new(l);
+	if (run)
+		gpi_sched_new(l);
 	return 0;
+}
+
+/* Undo a gpi_lwp_create(.., false) whose LWP never ran. */
+void
+gpi_lwp_discard(struct gp_lwp *l)
+{
+	struct gp_proc *p = l->l_proc;
+
+	gpi_spin_lock(&p->p_lock);
+	list_remove(&p->p_lwps, l);
+	atomic_fetch_sub(&p->p_nthreads, 1);
+	gpi_spin_unlock(&p->p_lock);
+	gpi_lwp_free(gpi_curworker(), l);
 }
 
 void
@@ -158,28 +225,72 @@ gpi_lwp_start(void *arg)
 }
 
 /*
+ * Take exiting LWP (l) off p's live list; unless detached, it goes on
+ * p_zlwps (ZLIST) until freed.  The master always does: its process's
+ * reaper frees it.  Returns the LWPs left.  Caller holds p->p_lock.
+ */
+int
+gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
+{
+	int js, n;
+
+	list_remove(&p->p_lwps, l);
+	n = atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) - 1;
+	atomic_store_explicit(&p->p_nthreads, n, memory_order_relaxed);
+	p->p_nvcsw += l->l_nvcsw;
+	p->p_nivcsw += l->l_nivcsw;
+	js = atomic_load(&l->l_jstate);
+	do {
+		if ((js & GPI_J_DETACH) && !master)
+			return n;
+	} while (!atomic_compare_exchange_weak(&l->l_jstate, &js,
+	    js | GPI_J_ZLIST));
+	list_insert(&p->p_zlwps, l);
+	return n;
+}
+
+/* Leave the CPU for good; the next context on this worker reaps us. */
+static _Noreturn void
+lwp_die(struct gp_lwp *l, struct gp_worker *w)
+{
+	l->l_stat = GPI_LZOMB;
+	l->l_next = w->w_dead;
+	w->w_dead = l;
+	gpi_mi_switch(l);
+	GPI_PANIC("dead LWP %d resumed", l->l_tid);
+}
+
+/*
  * End the calling LWP with (retval).  Never returns.
  *
  * The seed's lwp_exit(): unlink from the process, then leave the stack
  * to the worker's dead list; the next context frees it (gpi_reaplwps).
+ * The last LWP of a green process does not simply leave: that is the
+ * process's exit (gpi_proc_lastlwp), decided under p_lock so that of two
+ * LWPs leaving at once exactly one is last.
  */
 void
 gpi_lwp_exit(void *retval)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_curlwp(), *joiner;
 	struct gp_proc *p = l->l_proc;
 	struct gp_worker *w = l->l_worker;
+	int n;
 
 	l->l_retval = retval;
+	gpi_charge(w, p);
 	gpi_spin_lock(&p->p_lock);
-	if (l->l_pprev != NULL)
-		l->l_pprev->l_pnext = l->l_pnext;
-	else
-		p->p_lwps = l->l_pnext;
-	if (l->l_pnext != NULL)
-		l->l_pnext->l_pprev = l->l_pprev;
-	p->p_nthreads--;
+	if (p != &gpi_proc0 && !(p->p_flags & GPI_P_WEXIT) &&
+	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) == 1) {
+		gpi_spin_unlock(&p->p_lock);
+		gpi_proc_lastlwp(l);
+	}
+	n = gpi_lwp_unlink(p, l, false);
 	gpi_spin_unlock(&p->p_lock);
+	/* killalllwps() waits for the exiter to be the last one left. */
+	if (n == 1 && (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
+	    (GPI_P_WEXIT | GPI_P_INEXEC)))
+		gpi_wakeup(&p->p_nthreads);
 
 	/*
 	 * Hand off to a joiner parked on this worker: wake it now, so that
@@ -189,18 +300,49 @@ gpi_lwp_exit(void *retval)
 	 * is switched to.  A joiner elsewhere is woken by gpi_reaplwps().
 	 */
 	if ((atomic_load_explicit(&l->l_jstate, memory_order_acquire) &
-	    GPI_J_JOINER) && l->l_joiner != NULL &&
-	    l->l_joiner->l_worker == w) {
-		l->l_handoff = true;
+	    GPI_J_JOINER) && (joiner = l->l_joiner) != NULL &&
+	    joiner->l_worker == w) {
+		atomic_fetch_or(&l->l_jstate, GPI_J_HANDOFF);
 		/* Not asleep: it yielded to us (gp_lwp_join) and is queued. */
-		if (l->l_joiner->l_stat == GPI_LSLEEP)
+		if (joiner->l_stat == GPI_LSLEEP)
 			gpi_wakeup(&l->l_jstate);
 	}
-	l->l_stat = GPI_LZOMB;
-	l->l_next = w->w_dead;
-	w->w_dead = l;
-	gpi_mi_switch(l);
-	GPI_PANIC("dead LWP %d resumed", l->l_tid);
+	lwp_die(l, w);
+}
+
+/*
+ * The master LWP leaves after exit1 made its process a zombie.  p may
+ * already be reaped: touch nothing of it.  With (autoreap), nobody waits
+ * for the process and our worker reaps it once we are off the stack.
+ */
+void
+gpi_lwp_exit_master(struct gp_lwp *l, struct gp_proc *autoreap)
+{
+	l->l_autoreap = autoreap;
+	lwp_die(l, l->l_worker);
+}
+
+/* extexit(LWP): end the calling LWP unless it is the last one. */
+bool
+gpi_lwp_exit_unless_last(void)
+{
+	struct gp_proc *p = gpi_curproc();
+
+	if (atomic_load(&p->p_nthreads) > 1)
+		gpi_lwp_exit(NULL);
+	return false;
+}
+
+/* Spin-wait step: let others run (a green caller yields its worker). */
+void
+gpi_relax_yield(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l != NULL)
+		yield(l);
+	else
+		sched_yield();
 }
 
 void
@@ -232,7 +374,7 @@ gp_lwp_create(gp_lwp_t *lwp, void *(*fn)(void *), void *arg,
 	if (lwp == NULL || fn == NULL)
 		return EINVAL;
 	return gpi_lwp_create(cur != NULL ? cur->l_proc : &gpi_proc0, lwp, fn,
-	    arg, attr);
+	    arg, attr, true);
 }
 
 void
@@ -243,20 +385,28 @@ gp_lwp_exit(void *retval)
 	gpi_lwp_exit(retval);
 }
 
-static void	yield(struct gp_lwp *l);
 
 /*
- * The joiner (cur) is killed mid-join: give (l) back to be joined by
- * someone else, or free it if it died meanwhile, then die.
+ * The joiner (cur) is killed mid-join: give (l) back.  If it has exited
+ * or will, it is on its process's p_zlwps, which the process reap frees.
  */
 static _Noreturn void
-join_killed(struct gp_lwp *cur, struct gp_lwp *l)
+join_killed(struct gp_lwp *l)
 {
-	int js = atomic_fetch_and(&l->l_jstate, ~GPI_J_JOINER);
-
-	if (js & GPI_J_DEAD)
-		lwp_free(cur->l_worker, l);
+	atomic_fetch_and(&l->l_jstate, ~GPI_J_JOINER);
 	gpi_lwp_exit(LWP_CANCELED);
+}
+
+/* Free exited joinable (l), now DEAD, off its p_zlwps. */
+static void
+free_joined(struct gp_lwp *cur, struct gp_lwp *l)
+{
+	struct gp_proc *p = l->l_proc;
+
+	gpi_spin_lock(&p->p_lock);
+	list_remove(&p->p_zlwps, l);
+	gpi_spin_unlock(&p->p_lock);
+	gpi_lwp_free(cur != NULL ? cur->l_worker : NULL, l);
 }
 
 static inline bool
@@ -295,7 +445,7 @@ gp_lwp_join(gp_lwp_t l, void **retval)
 	if (cur != NULL && cur->l_worker->w_runnext == l) {
 		yield(cur);
 		if (killed(cur))
-			join_killed(cur, l);
+			join_killed(l);
 	}
 
 	/* The seed's lwp_wait(): sleep until the reaper marks it DEAD. */
@@ -303,11 +453,11 @@ gp_lwp_join(gp_lwp_t l, void **retval)
 	    memory_order_acquire)) & GPI_J_DEAD)) {
 		if (gpi_tsleep(&l->l_jstate, &l->l_jstate, js, 0, 0) ==
 		    EINTR && killed(cur))
-			join_killed(cur, l);
+			join_killed(l);
 	}
 	if (retval != NULL)
 		*retval = l->l_retval;
-	lwp_free(cur != NULL ? cur->l_worker : NULL, l);
+	free_joined(cur, l);
 	if (killed(cur))
 		gpi_lwp_exit(LWP_CANCELED);
 	return 0;
@@ -316,6 +466,7 @@ gp_lwp_join(gp_lwp_t l, void **retval)
 int
 gp_lwp_detach(gp_lwp_t l)
 {
+	struct gp_lwp *cur = gpi_curlwp();
 	int js;
 
 	if (l == NULL)
@@ -326,8 +477,13 @@ gp_lwp_detach(gp_lwp_t l)
 			return EINVAL;
 	} while (!atomic_compare_exchange_weak(&l->l_jstate, &js,
 	    js | GPI_J_DETACH));
-	if (js & GPI_J_DEAD)
-		lwp_free(gpi_curworker(), l);
+	if (js & GPI_J_ZLIST) {
+		/* It has exited joinable: ours to free once off its stack. */
+		while (!(atomic_load_explicit(&l->l_jstate,
+		    memory_order_acquire) & GPI_J_DEAD))
+			gpi_relax_yield();
+		free_joined(cur, l);
+	}
 	return 0;
 }
 
@@ -335,23 +491,6 @@ gp_lwp_t
 gp_lwp_self(void)
 {
 	return gpi_curlwp();
-}
-
-/* Go to the tail of our worker's runq: everything runnable goes first. */
-static void
-yield(struct gp_lwp *l)
-{
-	struct gp_worker *w = l->l_worker;
-
-	l->l_stat = GPI_LRUN;
-	l->l_nvcsw++;
-	l->l_next = NULL;
-	if (w->w_runq.q_tail != NULL)
-		w->w_runq.q_tail->l_next = l;
-	else
-		w->w_runq.q_head = l;
-	w->w_runq.q_tail = l;
-	gpi_mi_switch(l);
 }
 
 void

@@ -24,6 +24,8 @@ struct gpi_runtime gpi_rt = {
 struct gp_proc gpi_proc0 = {
 	.p_pid = GP_PID_INIT,
 	.p_lock = GPI_SPIN_INIT,
+	.p_stat = GPI_SACTIVE,
+	.p_comm = "init",
 };
 
 #define EXIT_TIMEOUT_MS	2000
@@ -77,8 +79,12 @@ gp_init(int nworkers)
 	gpi_rt.rt_cxa_globals = (void *(*)(void))dlsym(RTLD_DEFAULT,
 	    "__cxa_get_globals");
 	(void)gpi_stack_default();
-	if ((error = gpi_sched_start(nworkers)) != 0)
+	if ((error = gpi_proc_init()) != 0)
 		goto out;
+	if ((error = gpi_sched_start(nworkers)) != 0) {
+		gpi_proc_fini();
+		goto out;
+	}
 	/* Release: workers and structs are set up before anyone sees UP. */
 	atomic_store_explicit(&gpi_rt.rt_state, GPI_RT_UP,
 	    memory_order_release);
@@ -176,9 +182,11 @@ gp_shutdown(void)
 	 * point.  Killing again each round catches nothing new (creation is
 	 * refused now) but is cheap and harmless.
 	 */
+	gpi_proc_kill_all();
 	kill_all(&gpi_proc0);
 	while (lwps_alive() > 0 && gpi_now() < deadline) {
 		usleep(200);
+		gpi_proc_kill_all();
 		kill_all(&gpi_proc0);
 	}
 	if (lwps_alive() > 0) {
@@ -194,6 +202,7 @@ gp_shutdown(void)
 	 * caller was told about), and everything else is freed.
 	 */
 	if (!stuck) {
+		gpi_proc_fini();
 		gpi_stack_fini();
 		free(gpi_rt.rt_workers);
 		gpi_proc0.p_lwps = NULL;
@@ -235,6 +244,7 @@ gp_stats(struct gp_counters *st)
 		st->live_stacks += GPI_RD(w->w_nstacks);
 	}
 	st->live_lwps = (long)(st->lwps_created - st->lwps_reaped);
+	gpi_proc_counters(st);
 	st->nworkers = gpi_rt.rt_nworkers;
 	pthread_mutex_unlock(&gpi_rt.rt_lock);
 	return 0;

@@ -414,7 +414,8 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 	 * switches among one process's LWPs read nothing, which matters
 	 * because rdtsc alone costs ~11 ns on a VM.
 	 */
-	fp = from != NULL ? from->l_proc : NULL;
+	/* A dying LWP charged itself: its process may be gone already. */
+	fp = from != NULL && from->l_stat != GPI_LZOMB ? from->l_proc : NULL;
 	tp = to != NULL ? to->l_proc : NULL;
 	if (fp != tp) {
 		now = gpi_md_ticks();
@@ -465,6 +466,16 @@ gpi_sched_enter_first(struct gp_lwp *l)
 }
 
 void
+gpi_charge(struct gp_worker *w, struct gp_proc *p)
+{
+	unsigned long long now = gpi_md_ticks();
+
+	atomic_fetch_add_explicit(&p->p_rticks, now - w->w_switchtick,
+	    memory_order_relaxed);
+	w->w_switchtick = now;
+}
+
+void
 gpi_mi_switch(struct gp_lwp *cur)
 {
 	struct gp_worker *w = cur->l_worker;
@@ -480,6 +491,8 @@ gpi_mi_switch(struct gp_lwp *cur)
 		cur->l_stat = GPI_LONPROC;
 		return;
 	}
+	if (cur->l_stat != GPI_LZOMB)
+		cur->l_nvcsw++;		/* it yielded or blocked */
 	switch_to(w, cur, next);
 }
 
@@ -556,6 +569,7 @@ worker_main(void *arg)
 
 	tls_worker = w;
 	block_async_signals();
+	gpi_rcu_thread_online();
 #ifdef GPI_ASAN
 	{
 		pthread_attr_t a;
@@ -585,6 +599,7 @@ worker_main(void *arg)
 		idle(w);
 	}
 	gpi_reaplwps(w);
+	gpi_rcu_thread_offline();
 	return NULL;
 }
 

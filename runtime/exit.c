@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * exit.c -- death of green processes (DragonFly kern_exit.c: sys_exit,
+ * exit1, killalllwps, sys_extexit, at_exit/rm_at_exit) and gp_exec
+ * (killalllwps(forexec)).
+ *
+ * exit1() runs on the exiting process's last LWP, in the seed's order:
+ * kill the other LWPs and wait for them; run the global callouts; release
+ * what the process owns; hand its children (live and zombie) to the
+ * nearest reaper or to init; fold its run time into its rusage; become a
+ * zombie and tell the parent; leave the stack (lwp_exit of the master).
+ * Steps of the seed with no green meaning are named where they would be.
+ *
+ * Locks: p_lock, then the sleep-queue buckets (gpi_lwp_kill); reparenting
+ * takes gpi_reparent_lock, then the reaper's p_lock, then ours (ancestor
+ * first).  Nothing here is held across a switch.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------ callouts */
+
+/*
+ * The global exit callouts (the seed's exit_list).  Registration is rare,
+ * exits are not: callers of exit1 copy the list under the lock and run
+ * the copy unlocked, so a callout may itself register or remove.
+ */
+static pthread_mutex_t callout_lock = PTHREAD_MUTEX_INITIALIZER;
+static gp_exitlist_fn *callouts;	/* (callout_lock) */
+static int ncallouts, callout_cap;	/* (callout_lock) */
+
+static int
+callout_find(gp_exitlist_fn fn)
+{
+	int i;
+
+	for (i = 0; i < ncallouts; i++)
+		if (callouts[i] == fn)
+			return i;
+	return -1;
+}
+
+static void
+callout_remove(int i)
+{
+	memmove(&callouts[i], &callouts[i + 1],
+	    (size_t)(ncallouts - i - 1) * sizeof(*callouts));
+	ncallouts--;
+}
+
+/*
+ * Register (fn) to run for every exiting process.  One entry per
+ * function: registering it again moves it to the end (the seed's
+ * INVARIANTS behaviour).
+ */
+int
+gp_at_exit(gp_exitlist_fn fn)
+{
+	gp_exitlist_fn *v;
+	int i, cap;
+
+	if (fn == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	pthread_mutex_lock(&callout_lock);
+	if ((i = callout_find(fn)) >= 0)
+		callout_remove(i);
+	if (ncallouts == callout_cap) {
+		cap = callout_cap ? 2 * callout_cap : 8;
+		if ((v = realloc(callouts, (size_t)cap * sizeof(*v))) == NULL) {
+			pthread_mutex_unlock(&callout_lock);
+			errno = ENOMEM;
+			return -1;
+		}
+		callouts = v;
+		callout_cap = cap;
+	}
+	callouts[ncallouts++] = fn;
+	pthread_mutex_unlock(&callout_lock);
+	return 0;
+}
+
+int
+gp_rm_at_exit(gp_exitlist_fn fn)
+{
+	int i;
+
+	pthread_mutex_lock(&callout_lock);
+	if ((i = callout_find(fn)) >= 0)
+		callout_remove(i);
+	pthread_mutex_unlock(&callout_lock);
+	return i >= 0;
+}
+
+static void
+run_callouts(pid_t pid)
+{
+	gp_exitlist_fn stackv[16], *v = stackv;
+	int i, n;
+
+	pthread_mutex_lock(&callout_lock);
+	n = ncallouts;
+	if (n > 16 && (v = malloc((size_t)n * sizeof(*v))) == NULL)
+		n = 16, v = stackv;	/* degrade: the first 16 */
+	memcpy(v, callouts, (size_t)n * sizeof(*v));
+	pthread_mutex_unlock(&callout_lock);
+	for (i = 0; i < n; i++)
+		v[i](pid);
+	if (v != stackv)
+		free(v);
+}
+
+/* ------------------------------------------------------------ atexit */
+
+int
+gp_atexit(void (*fn)(void))
+{
+	struct gp_proc *p = gpi_curproc();
+	struct gpi_atexit *a;
+
+	if (fn == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (p == &gpi_proc0)
+		return atexit(fn) == 0 ? 0 : (errno = ENOMEM, -1);
+	if ((a = malloc(sizeof(*a))) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	a->a_fn = fn;
+	gpi_spin_lock(&p->p_lock);
+	a->a_next = p->p_atexit;
+	p->p_atexit = a;
+	gpi_spin_unlock(&p->p_lock);
+	return 0;
+}
+
+/* Run and free (p)'s atexit list, LIFO, on the calling LWP. */
+static void
+run_atexit(struct gp_proc *p)
+{
+	struct gpi_atexit *a;
+
+	for (;;) {
+		gpi_spin_lock(&p->p_lock);
+		if ((a = p->p_atexit) != NULL)
+			p->p_atexit = a->a_next;
+		gpi_spin_unlock(&p->p_lock);
+		if (a == NULL)
+			break;
+		a->a_fn();
+		free(a);
+	}
+}
+
+/* ------------------------------------------------------------ killalllwps */
+
+/*
+ * Kill every LWP of the caller's process but the caller, and wait until
+ * they are gone (p_nthreads == 1).  Returns EALREADY if another LWP is
+ * already exiting or exec'ing the process: we lost the race, and the
+ * caller must just end its own LWP.  With (forexec) the process lives on.
+ * May block.  Caller holds no lock.
+ */
+static int
+killalllwps(struct gp_proc *p, struct gp_lwp *cur, bool forexec)
+{
+	struct gp_lwp *l;
+	int n;
+
+	gpi_spin_lock(&p->p_lock);
+	if ((p->p_flags & (GPI_P_WEXIT | GPI_P_INEXEC)) ||
+	    (atomic_load(&cur->l_flags) & GPI_LWP_WEXIT)) {
+		gpi_spin_unlock(&p->p_lock);
+		return EALREADY;
+	}
+	p->p_flags |= forexec ? GPI_P_INEXEC : GPI_P_WEXIT;
+	p->p_exiter = cur;
+	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
+		if (l != cur)
+			gpi_lwp_kill(l);
+	gpi_spin_unlock(&p->p_lock);
+
+	/*
+	 * Wait for them.  Each dies at its next cancellation point; one
+	 * asleep is woken by gpi_lwp_kill.  The last to leave wakes us
+	 * (gpi_lwp_exit).  We ignore our own kill here: exiting anyway.
+	 */
+	while ((n = atomic_load(&p->p_nthreads)) > 1) {
+		if (gpi_tsleep(&p->p_nthreads, &p->p_nthreads, n, 0, 0) != 0)
+			continue;	/* killed too: exiting already */
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ reparenting */
+
+/*
+ * The nearest ancestor of (p) holding reaper status and not itself past
+ * its own reparenting, else init.  Caller holds gpi_reparent_lock, under
+ * which no p_pptr changes, and every ancestor of a process that still has
+ * children is alive.
+ */
+static struct gp_proc *
+find_reaper(struct gp_proc *p)
+{
+	struct gp_proc *r;
+
+	for (r = p->p_pptr; r != &gpi_proc0; r = r->p_pptr) {
+		if ((__atomic_load_n(&r->p_flags, __ATOMIC_RELAXED) &
+		    (GPI_P_REAPER | GPI_P_MOVED)) == GPI_P_REAPER)
+			return r;
+	}
+	return &gpi_proc0;
+}
+
+/*
+ * Hand every child of (p) to its reaper (the seed's reaper_exit and the
+ * proc_reparent loop).  Zombies move with their pending reports.  Orphans
+ * adopted by init are reaped by the runtime, never by the host's wait.
+ * Children are told SIGCHLD from now on, whatever they were spawned with
+ * (the seed resets p_sigparent on reparent).
+ */
+static void
+reparent_children(struct gp_proc *p)
+{
+	struct gp_proc *r, *c, *next, *autoreap = NULL;
+	bool reported = false;
+
+	gpi_spin_lock(&gpi_reparent_lock);
+	r = find_reaper(p);
+	gpi_spin_lock(&r->p_lock);	/* ancestor first */
+	gpi_spin_lock(&p->p_lock);
+	for (c = p->p_children; c != NULL; c = next) {
+		next = c->p_sibnext;
+		__atomic_store_n(&c->p_pptr, r, __ATOMIC_RELEASE);
+		c->p_exitsig = SIGCHLD;
+		if (r == &gpi_proc0) {
+			/* Off every list: nobody will wait for it. */
+			c->p_flags |= GPI_P_AUTOREAP;
+			c->p_sibnext = c->p_sibprev = NULL;
+			if (c->p_report & GPI_R_EXIT) {
+				gpi_unreport(p, c);
+				c->p_rqnext = autoreap;
+				autoreap = c;
+			} else {
+				gpi_unreport(p, c);
+			}
+			continue;
+		}
+		c->p_sibprev = NULL;
+		if ((c->p_sibnext = r->p_children) != NULL)
+			r->p_children->p_sibprev = c;
+		r->p_children = c;
+		r->p_nchildren++;
+		if (c->p_report != 0) {
+			int what = c->p_report;
+
+			gpi_unreport(p, c);
+			gpi_report(r, c, what);
+			reported = true;
+		}
+	}
+	p->p_children = NULL;
+	p->p_nchildren = 0;
+	p->p_rq_head = p->p_rq_tail = NULL;
+	p->p_flags |= GPI_P_MOVED;
+	gpi_spin_unlock(&p->p_lock);
+	if (reported)
+		atomic_fetch_add(&r->p_waitgen, 1);
+	gpi_spin_unlock(&r->p_lock);
+	gpi_spin_unlock(&gpi_reparent_lock);
+	if (reported)
+		gpi_wakeup(&r->p_waitgen);
+	/* Zombies init adopted: init reaps them now, as init does. */
+	for (c = autoreap; c != NULL; c = next) {
+		next = c->p_rqnext;
+		gpi_proc_reap(c);
+	}
+}
+
+/* ------------------------------------------------------------ exit1 */
+
+/* Fold the LWPs' run time and switches and reaped children into p_ru. */
+static void
+calcru(struct gp_proc *p, struct gp_lwp *cur)
+{
+	/* Charge our current slice now: we must not touch p after notify. */
+	gpi_charge(cur->l_worker, p);
+	memset(&p->p_ru, 0, sizeof(p->p_ru));
+	gpi_ticks_to_timeval(atomic_load(&p->p_rticks), &p->p_ru.ru_utime);
+	p->p_ru.ru_nvcsw = (long)(p->p_nvcsw + cur->l_nvcsw);
+	p->p_ru.ru_nivcsw = (long)(p->p_nivcsw + cur->l_nivcsw);
+	gpi_ruadd(&p->p_ru, &p->p_cru);
+}
+
+/*
+ * exit1(): end the calling green process with wait status (status).
+ * Never returns.  May block (waiting for the other LWPs).
+ */
+void
+gpi_exit1(int status)
+{
+	struct gp_lwp *cur = gpi_curlwp();
+	struct gp_proc *p = cur->l_proc, *pp;
+	bool autoreap;
+
+	KKASSERT(p != &gpi_proc0);
+
+	/*
+	 * Kill the other LWPs and wait until they are gone.  If another LWP
+	 * beat us to it, it does the exit; we only end our own LWP.  Our
+	 * LWP is then the master, the one exit1 and wait() deal with.
+	 */
+	if (killalllwps(p, cur, false) == EALREADY)
+		gpi_lwp_exit(NULL);
+	gpi_spin_lock(&p->p_lock);
+	p->p_xstat = status;
+	gpi_spin_unlock(&p->p_lock);
+
+	/* ktrace, accounting files, the vkernel: no green meaning. */
+
+	/* The global callouts (EVENTHANDLER process_exit + exit_list). */
+	run_callouts(p->p_pid);
+
+	/*
+	 * Release what the process owns: its atexit list (already run by
+	 * gp_exit, or skipped by gp__exit).  Files belong to the host (one
+	 * shared fd table) and there is no vmspace: the LWP stacks are
+	 * freed when the zombie is reaped, once each is off its stack.
+	 * There is no controlling tty, so no session teardown (issue 4
+	 * handles orphaned process groups).
+	 */
+	gpi_spin_lock(&p->p_lock);
+	while (p->p_atexit != NULL) {
+		struct gpi_atexit *a = p->p_atexit;
+
+		p->p_atexit = a->a_next;
+		free(a);
+	}
+	gpi_spin_unlock(&p->p_lock);
+
+	/* Hand the children, live and zombie, to the reaper or init. */
+	if (__atomic_load_n(&p->p_children, __ATOMIC_RELAXED) != NULL)
+		reparent_children(p);
+	else {
+		gpi_spin_lock(&p->p_lock);
+		p->p_flags |= GPI_P_MOVED;
+		gpi_spin_unlock(&p->p_lock);
+	}
+
+	/*
+	 * Leave the LWP list and fold the run time into p_ru (calcru_proc
+	 * and ruadd(p_cru)): from the parent's notice on, we must not touch
+	 * p except as a dying master LWP (the reaper waits for DEAD).
+	 */
+	gpi_spin_lock(&p->p_lock);
+	(void)gpi_lwp_unlink(p, cur, true);
+	p->p_master = cur;
+	calcru(p, cur);
+	gpi_spin_unlock(&p->p_lock);
+	gpi_count_exit();
+
+	/*
+	 * Zombie, and tell the parent (proc_move_allproc_zombie, then the
+	 * p_waitgen bump: the generation changes after the state, so a
+	 * waiter that saw the old generation finds the zombie).
+	 */
+	pp = gpi_lock_parent(p);
+	gpi_spin_lock(&p->p_lock);
+	p->p_stat = GPI_SZOMB;
+	gpi_spin_unlock(&p->p_lock);
+	autoreap = (p->p_flags & GPI_P_AUTOREAP) != 0;
+	if (!autoreap)
+		gpi_report(pp, p, GPI_R_EXIT);
+	gpi_spin_unlock(&pp->p_lock);
+	if (!autoreap)
+		gpi_wakeup(&pp->p_waitgen);
+	/* WARNING: p may be reaped from here on, unless we reap it. */
+
+	/* The master's lwp_exit: off the stack; the reaper frees it. */
+	gpi_lwp_exit_master(cur, autoreap ? p : NULL);
+}
+
+_Noreturn static void
+exit_init(int status, bool run_handlers)
+{
+	/*
+	 * Init cannot exit while the runtime runs: a host-level exit is the
+	 * teardown, then the real exit.  From an LWP of init we cannot stop
+	 * the workers (one of them runs us), so the green processes are
+	 * killed and the host exits under them.
+	 */
+	if (gpi_curlwp() == NULL)
+		(void)gp_shutdown();
+	else
+		gpi_proc_kill_all();
+	if (run_handlers)
+		exit(status);
+	_exit(status);
+}
+
+void
+gp__exit(int status)
+{
+	if (gpi_curproc() == &gpi_proc0)
+		exit_init(status, false);
+	gpi_exit1(W_EXITCODE(status & 0xff, 0));
+}
+
+void
+gp_exit(int status)
+{
+	struct gp_proc *p = gpi_curproc();
+
+	if (p == &gpi_proc0)
+		exit_init(status, true);
+	/* exit(3): the atexit list, LIFO, on this LWP, then _exit(2). */
+	run_atexit(p);
+	gp__exit(status);
+}
+
+/*
+ * The last LWP of a green process is leaving (gp_lwp_exit, a return, or
+ * a kill): that is the process's exit.  A killed one dies of its signal
+ * without running atexit handlers; otherwise it is exit(0), as glibc's
+ * last thread does.
+ */
+void
+gpi_proc_lastlwp(struct gp_lwp *l)
+{
+	struct gp_proc *p = l->l_proc;
+	int sig = __atomic_load_n(&p->p_killsig, __ATOMIC_RELAXED);
+
+	if (sig != 0)
+		gpi_exit1(sig & 0x7f);		/* W_TERMSIG encoding */
+	gp_exit(0);
+}
+
+/* Kill process (p) with (sig): every LWP dies, the last runs exit1. */
+void
+gpi_proc_kill(struct gp_proc *p, int sig)
+{
+	struct gp_lwp *l;
+
+	if (p == &gpi_proc0)
+		return;
+	gpi_spin_lock(&p->p_lock);
+	if (p->p_stat != GPI_SZOMB && !(p->p_flags & GPI_P_WEXIT)) {
+		if (p->p_killsig == 0)
+			__atomic_store_n(&p->p_killsig, sig, __ATOMIC_RELAXED);
+		for (l = p->p_lwps; l != NULL; l = l->l_pnext)
+			gpi_lwp_kill(l);
+	}
+	gpi_spin_unlock(&p->p_lock);
+}
+
+/* ------------------------------------------------------------ extexit */
+
+int
+gp_extexit(int how, int status, void *addr)
+{
+	struct gp_proc *p = gpi_curproc();
+	int action = how & 0xffff, who = how & ~0xffff;
+
+	/* Check parameters before we might perform some action. */
+	if (who != GP_EXTEXIT_PROC && who != GP_EXTEXIT_LWP) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (action != GP_EXTEXIT_SIMPLE && action != GP_EXTEXIT_SETINT) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (p == &gpi_proc0) {
+		errno = EPERM;
+		return -1;
+	}
+	if (action == GP_EXTEXIT_SETINT) {
+		if (addr == NULL) {
+			errno = EFAULT;
+			return -1;
+		}
+		*(int *)addr = status;
+	}
+	if (who == GP_EXTEXIT_LWP && !gpi_lwp_exit_unless_last())
+		gp__exit(status);	/* the last LWP: the real thing */
+	gp__exit(status);
+}
+
+/* ------------------------------------------------------------ exec */
+
+static void *
+exec_main(void *arg)
+{
+	struct gp_proc *p = gpi_curproc();
+
+	(void)arg;
+	gp_exit(p->p_entry(p->p_arg));
+}
+
+/*
+ * killalllwps(forexec): the other LWPs die, the atexit list (and, with
+ * green signals, caught handlers) is reset, and the same process -- pid,
+ * parent, children, group -- runs entry(arg) on a fresh LWP.  No return
+ * on success.  EPERM in init, EALREADY if the process is already exiting.
+ */
+int
+gp_exec(int (*entry)(void *), void *arg)
+{
+	struct gp_lwp *cur = gpi_curlwp(), *l;
+	struct gp_proc *p = gpi_curproc();
+	struct gpi_atexit *a;
+	int error;
+
+	if (entry == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (p == &gpi_proc0) {
+		errno = EPERM;
+		return -1;
+	}
+	if (killalllwps(p, cur, true) == EALREADY)
+		gpi_lwp_exit(NULL);	/* someone else ends the process */
+
+	gpi_spin_lock(&p->p_lock);
+	while ((a = p->p_atexit) != NULL) {
+		p->p_atexit = a->a_next;
+		free(a);
+	}
+	p->p_entry = entry;
+	p->p_arg = arg;
+	p->p_flags |= GPI_P_EXEC;
+	gpi_spin_unlock(&p->p_lock);
+
+	/* A fresh stack for the new image; then our LWP goes. */
+	error = gpi_lwp_create(p, &l, exec_main, NULL, NULL, true);
+	gpi_spin_lock(&p->p_lock);
+	p->p_flags &= ~GPI_P_INEXEC;
+	p->p_exiter = NULL;
+	gpi_spin_unlock(&p->p_lock);
+	if (error != 0) {
+		/* Cannot start the new image: the process dies as if killed. */
+		gpi_exit1(SIGKILL);
+	}
+	gpi_lwp_exit(NULL);
+}

@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * proc.c -- green processes: the pid table, spawning, lookup, process
+ * groups, reaper status and gp_ps (DragonFly kern_proc.c and kern_fork.c).
+ *
+ * The pid table is an RCU-protected array of slots, one per possible live
+ * process (GREENPROC_MAX_PROCS).  A pid encodes its slot and a generation
+ * of that slot: pid = GP_PID_BASE + 2 + gen * nslots + slot.  Lookup is a
+ * load and a compare, with no hashing and no lock; a reaped slot is free
+ * at once, but its next pid differs (the generation moved on), so a pid is
+ * reused only after the slot has cycled through every generation.  The
+ * table is also the list of all processes: gp_ps walks it under RCU up to
+ * the highest slot ever used, so neither spawn nor exit touches a shared
+ * list.
+ *
+ * RCU flavor: memb (membarrier).  Its read side is a thread-local counter,
+ * as cheap as QSBR's, but a reader needs no quiescent-state reports, so a
+ * host thread that calls in now and then cannot stall grace periods.
+ * Workers register at start; host threads register on first use and
+ * unregister when they exit (a TLS destructor).  An LWP never switches
+ * inside a read-side section.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define MAXPROCS_DEFAULT	(1 << 21)	/* 2M: the 1M-process bench fits */
+#define PID_FIRST		(GP_PID_BASE + 2)
+
+struct pidslot {
+	_Atomic(struct gp_proc *) ps_proc; /* (a) release store at publish,
+					 * acquire load in gpi_pfind. */
+	unsigned	 ps_gen;	/* (i) Generation of the slot's pid. */
+	int		 ps_nextfree;	/* (i) Free list link. */
+};
+
+/* (i): pid_lock.  A leaf lock. */
+static gpi_spin_t pid_lock = GPI_SPIN_INIT;
+static struct pidslot *pidtab;		/* (c) after gpi_proc_init */
+static int pid_nslots;			/* (c) */
+static unsigned pid_ngens;		/* (c) */
+static int pid_freehead = -1;		/* (i) */
+static atomic_int pid_hiwater;		/* (i,a) Slots ever used. */
+static atomic_long nprocs;		/* (a) Live processes, zombies too. */
+static atomic_ulong nspawned, nexited, nreaped;	/* (a) counters */
+
+gpi_spin_t gpi_reparent_lock = GPI_SPIN_INIT;
+
+/* ------------------------------------------------------------ RCU */
+
+static __thread int tls_rcu_registered
+    __attribute__((tls_model("initial-exec")));
+static pthread_key_t rcu_key;
+static pthread_once_t rcu_once = PTHREAD_ONCE_INIT;
+
+static void
+rcu_thread_gone(void *arg)
+{
+	(void)arg;
+	if (tls_rcu_registered) {
+		urcu_memb_unregister_thread();
+		tls_rcu_registered = 0;
+	}
+}
+
+static void
+rcu_key_init(void)
+{
+	pthread_key_create(&rcu_key, rcu_thread_gone);
+}
+
+void
+gpi_rcu_thread_online(void)
+{
+	if (tls_rcu_registered)
+		return;
+	urcu_memb_register_thread();
+	tls_rcu_registered = 1;
+}
+
+void
+gpi_rcu_thread_offline(void)
+{
+	rcu_thread_gone(NULL);
+}
+
+void
+gpi_rcu_read_lock(void)
+{
+	if (unlikely(!tls_rcu_registered)) {
+		/* A host thread's first call: unregister when it exits. */
+		pthread_once(&rcu_once, rcu_key_init);
+		gpi_rcu_thread_online();
+		pthread_setspecific(rcu_key, (void *)1);
+	}
+	urcu_memb_read_lock();
+}
+
+void
+gpi_rcu_read_unlock(void)
+{
+	urcu_memb_read_unlock();
+}
+
+/* ------------------------------------------------------------ pid table */
+
+static int
+env_maxprocs(void)
+{
+	const char *e = getenv("GREENPROC_MAX_PROCS");
+	long v;
+
+	if (e == NULL || (v = strtol(e, NULL, 10)) <= 0 || v > (1L << 24))
+		return MAXPROCS_DEFAULT;
+	return (int)v;
+}
+
+int
+gpi_proc_init(void)
+{
+	size_t len;
+
+	pid_nslots = env_maxprocs();
+	pid_ngens = (unsigned)(((unsigned)INT_MAX - PID_FIRST) /
+	    (unsigned)pid_nslots);
+	len = (size_t)pid_nslots * sizeof(struct pidslot);
+	/* Untouched slots cost no memory. */
+	pidtab = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pidtab == MAP_FAILED) {
+		pidtab = NULL;
+		return ENOMEM;
+	}
+	pid_freehead = -1;
+	atomic_store(&pid_hiwater, 0);
+	atomic_store(&nprocs, 0);
+	atomic_store(&nspawned, 0);
+	atomic_store(&nexited, 0);
+	atomic_store(&nreaped, 0);
+	gpi_rusage_init();
+	return 0;
+}
+
+/* Take a slot for (p) and give it its pid; not yet visible to pfind. */
+static int
+pid_alloc(struct gp_proc *p)
+{
+	struct pidslot *ps;
+	int slot;
+
+	gpi_spin_lock(&pid_lock);
+	if ((slot = pid_freehead) >= 0) {
+		pid_freehead = pidtab[slot].ps_nextfree;
+	} else if ((slot = atomic_load_explicit(&pid_hiwater,
+	    memory_order_relaxed)) < pid_nslots) {
+		atomic_store_explicit(&pid_hiwater, slot + 1,
+		    memory_order_release);
+	} else {
+		gpi_spin_unlock(&pid_lock);
+		return EAGAIN;
+	}
+	ps = &pidtab[slot];
+	ps->ps_gen = (ps->ps_gen + 1) % pid_ngens;
+	p->p_pid = PID_FIRST + (pid_t)(ps->ps_gen * (unsigned)pid_nslots) +
+	    slot;
+	gpi_spin_unlock(&pid_lock);
+	return 0;
+}
+
+static inline int
+pid_slot(pid_t pid)
+{
+	return (int)((unsigned)(pid - PID_FIRST) % (unsigned)pid_nslots);
+}
+
+static void
+pid_publish(struct gp_proc *p)
+{
+	atomic_store_explicit(&pidtab[pid_slot(p->p_pid)].ps_proc, p,
+	    memory_order_release);
+}
+
+static void
+pid_free(struct gp_proc *p)
+{
+	int slot = pid_slot(p->p_pid);
+
+	gpi_spin_lock(&pid_lock);
+	atomic_store_explicit(&pidtab[slot].ps_proc, NULL,
+	    memory_order_relaxed);
+	pidtab[slot].ps_nextfree = pid_freehead;
+	pid_freehead = slot;
+	gpi_spin_unlock(&pid_lock);
+}
+
+struct gp_proc *
+gpi_pfind(pid_t pid)
+{
+	struct gp_proc *p;
+
+	if (pid == GP_PID_INIT)
+		return &gpi_proc0;
+	if (pid < PID_FIRST || pidtab == NULL)
+		return NULL;
+	p = atomic_load_explicit(&pidtab[pid_slot(pid)].ps_proc,
+	    memory_order_acquire);
+	return p != NULL && p->p_pid == pid ? p : NULL;
+}
+
+long
+gpi_nprocs(void)
+{
+	return atomic_load(&nprocs);
+}
+
+struct gp_proc *
+gpi_curproc(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	return l != NULL ? l->l_proc : &gpi_proc0;
+}
+
+/* ------------------------------------------------------------ tree */
+
+struct gp_proc *
+gpi_lock_parent(struct gp_proc *p)
+{
+	struct gp_proc *pp;
+
+	/*
+	 * RCU keeps a parent we read but have not locked yet from being
+	 * freed under us; once locked and rechecked, it cannot be reaped
+	 * while we are its child (its exit1 moves us first, under its lock).
+	 */
+	gpi_rcu_read_lock();
+	for (;;) {
+		pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
+		gpi_spin_lock(&pp->p_lock);
+		if (__atomic_load_n(&p->p_pptr, __ATOMIC_RELAXED) == pp)
+			break;
+		gpi_spin_unlock(&pp->p_lock);
+	}
+	gpi_rcu_read_unlock();
+	return pp;
+}
+
+void
+gpi_report(struct gp_proc *pp, struct gp_proc *p, int what)
+{
+	if (p->p_report == 0) {
+		p->p_rqnext = NULL;
+		if (pp->p_rq_tail != NULL)
+			pp->p_rq_tail->p_rqnext = p;
+		else
+			pp->p_rq_head = p;
+		pp->p_rq_tail = p;
+	}
+	p->p_report |= what;
+	atomic_fetch_add(&pp->p_waitgen, 1);
+}
+
+void
+gpi_unreport(struct gp_proc *pp, struct gp_proc *p)
+{
+	struct gp_proc **pq, *prev = NULL;
+
+	if (p->p_report == 0)
+		return;
+	/* O(1) for the head, which is what wait(-1) takes. */
+	for (pq = &pp->p_rq_head; *pq != p; pq = &(*pq)->p_rqnext)
+		prev = *pq;
+	*pq = p->p_rqnext;
+	if (pp->p_rq_tail == p)
+		pp->p_rq_tail = prev;
+	p->p_rqnext = NULL;
+	p->p_report = 0;
+}
+
+/* Link new process (p) under (pp); pp->p_lock held. */
+static void
+link_child(struct gp_proc *pp, struct gp_proc *p)
+{
+	p->p_pptr = pp;
+	p->p_sibprev = NULL;
+	if ((p->p_sibnext = pp->p_children) != NULL)
+		pp->p_children->p_sibprev = p;
+	pp->p_children = p;
+	pp->p_nchildren++;
+}
+
+/* ------------------------------------------------------------ spawn */
+
+static void *
+proc_main(void *arg)
+{
+	struct gp_proc *p = arg;
+	int (*main_fn)(int, char **) = (int (*)(int, char **))p->p_arg;
+
+	if (p->p_argv != NULL)
+		gp_exit(main_fn(p->p_argc, p->p_argv));
+	gp_exit(p->p_entry(p->p_arg));
+}
+
+static void
+proc_free(struct gp_proc *p)
+{
+	free(p->p_argv);
+	free(p);
+}
+
+static void
+proc_free_rcu(struct rcu_head *head)
+{
+	proc_free(caa_container_of(head, struct gp_proc, p_rcu));
+}
+
+static pid_t
+spawn(int (*entry)(void *), void *arg, char **argv, int argc,
+    const gp_attr_t *attr)
+{
+	struct gp_proc *pp = gpi_curproc(), *p;
+	struct gp_lwp *l;
+	int error;
+
+	if ((error = gpi_runtime_ensure()) != 0)
+		goto fail;
+	if (atomic_fetch_add(&nprocs, 1) >= pid_nslots) {
+		error = EAGAIN;
+		goto fail_count;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		error = ENOMEM;
+		goto fail_count;
+	}
+	p->p_stat = GPI_SACTIVE;
+	p->p_entry = entry;
+	p->p_arg = arg;
+	p->p_argv = argv;
+	p->p_argc = argc;
+	p->p_exitsig = attr != NULL ? attr->a_exitsig : SIGCHLD;
+	snprintf(p->p_comm, sizeof(p->p_comm), "%s",
+	    attr != NULL && attr->a_name[0] != '\0' ? attr->a_name :
+	    pp == &gpi_proc0 ? "green" : pp->p_comm);
+	if ((error = pid_alloc(p)) != 0)
+		goto fail_proc;
+	if ((error = gpi_lwp_create(p, &l, proc_main, p, attr, false)) != 0)
+		goto fail_pid;
+
+	/*
+	 * Link under the parent's lock, unless it is exiting: its children
+	 * are being (or were) handed to a reaper, and a late one would be
+	 * left behind.  The spawning LWP is being killed anyway.
+	 */
+	gpi_spin_lock(&pp->p_lock);
+	if (pp->p_flags & GPI_P_WEXIT) {
+		gpi_spin_unlock(&pp->p_lock);
+		error = EAGAIN;
+		goto fail_lwp;
+	}
+	/* Init has no group: its children start their own (DESIGN.md). */
+	p->p_pgid = pp == &gpi_proc0 ? p->p_pid : pp->p_pgid;
+	link_child(pp, p);
+	gpi_spin_unlock(&pp->p_lock);
+
+	pid_publish(p);
+	atomic_fetch_add_explicit(&nspawned, 1, memory_order_relaxed);
+	gpi_sched_new(l);
+	return p->p_pid;
+
+fail_lwp:
+	gpi_lwp_discard(l);
+fail_pid:
+	pid_free(p);
+fail_proc:
+	p->p_argv = NULL;
+	free(p);
+fail_count:
+	atomic_fetch_sub(&nprocs, 1);
+fail:
+	errno = error;
+	return -1;
+}
+
+pid_t
+gp_spawn(int (*entry)(void *), void *arg, const gp_attr_t *attr)
+{
+	if (entry == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	return spawn(entry, arg, NULL, 0, attr);
+}
+
+/* One block: the pointer array, then the strings. */
+static char **
+argv_copy(int argc, char **argv)
+{
+	size_t len = (size_t)(argc + 1) * sizeof(char *);
+	char **v, *s;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if ((v = malloc(len)) == NULL)
+		return NULL;
+	s = (char *)(v + argc + 1);
+	for (i = 0; i < argc; i++) {
+		v[i] = s;
+		s = stpcpy(s, argv[i]) + 1;
+	}
+	v[argc] = NULL;
+	return v;
+}
+
+pid_t
+gp_spawn_main(int (*main_fn)(int, char **), int argc, char **argv,
+    const gp_attr_t *attr)
+{
+	char **v;
+	int i;
+	pid_t pid;
+
+	if (main_fn == NULL || argc < 0 || (argc > 0 && argv == NULL)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < argc; i++) {
+		if (argv[i] == NULL) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	if ((v = argv_copy(argc, argv)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if ((pid = spawn(NULL, (void *)main_fn, v, argc, attr)) < 0)
+		free(v);
+	return pid;
+}
+
+/* ------------------------------------------------------------ reaping */
+
+/*
+ * Free reaped process (p): wait until its LWPs are off their stacks,
+ * free them, release its pid slot and process count now (so a spawn
+ * right after the wait fits under the limit), and its memory after an
+ * RCU grace period.  Caller has unlinked it from its parent.
+ * May spin briefly (the seed's lwp_wait in kern_wait).
+ */
+void
+gpi_proc_reap(struct gp_proc *p)
+{
+	struct gp_worker *w = gpi_curworker();
+	struct gp_lwp *l;
+	struct gpi_atexit *a;
+
+	while ((l = p->p_zlwps) != NULL) {
+		while (!(atomic_load_explicit(&l->l_jstate,
+		    memory_order_acquire) & GPI_J_DEAD))
+			gpi_relax_yield();
+		p->p_zlwps = l->l_pnext;
+		gpi_lwp_free(w != NULL && w->w_curlwp != NULL ? w : NULL, l);
+	}
+	while ((a = p->p_atexit) != NULL) {
+		p->p_atexit = a->a_next;
+		free(a);
+	}
+	pid_free(p);
+	atomic_fetch_sub(&nprocs, 1);
+	atomic_fetch_add_explicit(&nreaped, 1, memory_order_relaxed);
+	urcu_memb_call_rcu(&p->p_rcu, proc_free_rcu);
+}
+
+void
+gpi_count_exit(void)
+{
+	atomic_fetch_add_explicit(&nexited, 1, memory_order_relaxed);
+}
+
+void
+gpi_proc_counters(struct gp_counters *st)
+{
+	st->spawns = atomic_load(&nspawned);
+	st->exits = atomic_load(&nexited);
+	st->reaps = atomic_load(&nreaped);
+	st->live_procs = atomic_load(&nprocs);
+}
+
+/*
+ * Kill every green process (gp_shutdown): each dies with SIGKILL at its
+ * next cancellation point.
+ */
+void
+gpi_proc_kill_all(void)
+{
+	struct gp_proc *p;
+	int i, n;
+
+	if (pidtab == NULL)
+		return;
+	gpi_rcu_read_lock();
+	n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
+	for (i = 0; i < n; i++) {
+		if ((p = atomic_load_explicit(&pidtab[i].ps_proc,
+		    memory_order_acquire)) != NULL)
+			gpi_proc_kill(p, SIGKILL);
+	}
+	gpi_rcu_read_unlock();
+}
+
+/*
+ * Free every process left (gp_shutdown, after every LWP died): zombies
+ * nobody waited for.  No other thread touches the table now.
+ */
+void
+gpi_proc_fini(void)
+{
+	struct gp_proc *p;
+	int i, n;
+
+	if (pidtab == NULL)
+		return;
+	n = atomic_load(&pid_hiwater);
+	for (i = 0; i < n; i++) {
+		if ((p = atomic_load(&pidtab[i].ps_proc)) != NULL) {
+			gpi_proc_reap(p);
+		}
+	}
+	urcu_memb_barrier();
+	munmap(pidtab, (size_t)pid_nslots * sizeof(struct pidslot));
+	pidtab = NULL;
+	gpi_proc0.p_children = NULL;
+	gpi_proc0.p_nchildren = 0;
+	gpi_proc0.p_rq_head = gpi_proc0.p_rq_tail = NULL;
+	gpi_proc0.p_zlwps = NULL;
+	gpi_proc0.p_lwps = NULL;
+	atomic_store(&gpi_proc0.p_nthreads, 0);
+	memset(&gpi_proc0.p_cru, 0, sizeof(gpi_proc0.p_cru));
+}
+
+/* ------------------------------------------------------------ ids, groups */
+
+pid_t
+gp_getpid(void)
+{
+	return gpi_curproc()->p_pid;
+}
+
+pid_t
+gp_getppid(void)
+{
+	struct gp_proc *p = gpi_curproc(), *pp;
+	pid_t pid;
+
+	if (p == &gpi_proc0)
+		return 0;		/* as the real init's */
+	gpi_rcu_read_lock();
+	pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
+	pid = pp->p_pid;
+	gpi_rcu_read_unlock();
+	return pid;
+}
+
+pid_t
+gp_getpgid(pid_t pid)
+{
+	struct gp_proc *p;
+	pid_t pgid;
+
+	if (pid == 0)
+		return gpi_curproc()->p_pgid;
+	gpi_rcu_read_lock();
+	if ((p = gpi_pfind(pid)) == NULL) {
+		gpi_rcu_read_unlock();
+		errno = ESRCH;
+		return -1;
+	}
+	pgid = __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED);
+	gpi_rcu_read_unlock();
+	return pgid;
+}
+
+/* Is there a live process in group (pgid)?  Under RCU. */
+static bool
+pgrp_exists(pid_t pgid)
+{
+	struct gp_proc *p;
+	int i, n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
+
+	for (i = 0; i < n; i++) {
+		p = atomic_load_explicit(&pidtab[i].ps_proc,
+		    memory_order_acquire);
+		if (p != NULL && p->p_stat != GPI_SZOMB &&
+		    __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED) == pgid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * setpgid(2) for green processes.  All green processes form one session
+ * (init stands outside it), so the POSIX rules reduce to: (pid) is the
+ * caller or a child of it (ESRCH), a child that has not run gp_exec
+ * (EACCES); (pgid) is (pid) itself or an existing group (EPERM).  Init
+ * may regroup any of its children, but has no group to change.
+ */
+int
+gp_setpgid(pid_t pid, pid_t pgid)
+{
+	struct gp_proc *q = gpi_curproc(), *p;
+	int error = 0;
+
+	if (pgid < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	gpi_rcu_read_lock();
+	if (pid == 0 || pid == q->p_pid) {
+		p = q;
+	} else if ((p = gpi_pfind(pid)) == NULL ||
+	    __atomic_load_n(&p->p_pptr, __ATOMIC_RELAXED) != q) {
+		error = ESRCH;
+		goto out;
+	}
+	if (p == &gpi_proc0) {
+		error = EPERM;
+		goto out;
+	}
+	if (pgid == 0)
+		pgid = p->p_pid;
+	if (pgid != p->p_pid && !pgrp_exists(pgid)) {
+		error = EPERM;
+		goto out;
+	}
+	if (p != q) {
+		/* p_pptr is stable under the parent's (our) lock. */
+		gpi_spin_lock(&q->p_lock);
+		if (p->p_pptr != q || p->p_stat == GPI_SZOMB)
+			error = ESRCH;
+		else if (p->p_flags & GPI_P_EXEC)
+			error = EACCES;
+		else
+			__atomic_store_n(&p->p_pgid, pgid, __ATOMIC_RELAXED);
+		gpi_spin_unlock(&q->p_lock);
+	} else {
+		__atomic_store_n(&p->p_pgid, pgid, __ATOMIC_RELAXED);
+	}
+out:
+	gpi_rcu_read_unlock();
+	if (error != 0) {
+		errno = error;
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ reapers */
+
+/*
+ * procctl(PROC_REAP_ACQUIRE): orphans of the caller's descendants come
+ * to it instead of init.  Init already adopts every orphan.
+ */
+int
+gp_reaper_acquire(void)
+{
+	struct gp_proc *p = gpi_curproc();
+
+	if (p == &gpi_proc0)
+		return 0;
+	gpi_spin_lock(&p->p_lock);
+	p->p_flags |= GPI_P_REAPER;
+	gpi_spin_unlock(&p->p_lock);
+	return 0;
+}
+
+/*
+ * Give up reaper status.  Children already adopted stay; later orphans
+ * go further up.  Releasing without holding it is EINVAL (procctl).
+ */
+int
+gp_reaper_release(void)
+{
+	struct gp_proc *p = gpi_curproc();
+	int error = 0;
+
+	if (p == &gpi_proc0) {
+		errno = EINVAL;
+		return -1;
+	}
+	gpi_spin_lock(&gpi_reparent_lock);
+	gpi_spin_lock(&p->p_lock);
+	if (p->p_flags & GPI_P_REAPER)
+		p->p_flags &= ~GPI_P_REAPER;
+	else
+		error = EINVAL;
+	gpi_spin_unlock(&p->p_lock);
+	gpi_spin_unlock(&gpi_reparent_lock);
+	if (error != 0) {
+		errno = error;
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ gp_ps */
+
+static char
+proc_state(struct gp_proc *p)
+{
+	struct gp_lwp *l;
+	char st = 'S';
+
+	if (p->p_stat == GPI_SZOMB)
+		return 'Z';
+	gpi_spin_lock(&p->p_lock);
+	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
+		if (l->l_stat != GPI_LSLEEP)
+			st = 'R';
+	gpi_spin_unlock(&p->p_lock);
+	return st;
+}
+
+/*
+ * One line per green process: PID PPID PGID STAT NLWP TIME NAME.  Never
+ * stalls an exit: the walk is an RCU read of the pid table.
+ */
+int
+gp_ps(FILE *out)
+{
+	struct gp_proc *p;
+	struct timeval tv;
+	int i, n;
+
+	if (out == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	fprintf(out, "%10s %10s %10s %4s %4s %9s %s\n", "PID", "PPID", "PGID",
+	    "STAT", "NLWP", "TIME", "NAME");
+	if (pidtab == NULL)
+		return 0;
+	gpi_rcu_read_lock();
+	n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
+	for (i = 0; i < n; i++) {
+		p = atomic_load_explicit(&pidtab[i].ps_proc,
+		    memory_order_acquire);
+		if (p == NULL)
+			continue;
+		gpi_ticks_to_timeval(atomic_load_explicit(&p->p_rticks,
+		    memory_order_relaxed), &tv);
+		fprintf(out, "%10d %10d %10d %4c %4d %3ld:%02ld.%02ld %s\n",
+		    (int)p->p_pid,
+		    (int)__atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE)->p_pid,
+		    (int)__atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED),
+		    proc_state(p), atomic_load(&p->p_nthreads),
+		    (long)tv.tv_sec / 60, (long)tv.tv_sec % 60,
+		    (long)tv.tv_usec / 10000, p->p_comm);
+	}
+	gpi_rcu_read_unlock();
+	return 0;
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * wait.c -- waiting for children (DragonFly kern_exit.c's kern_wait and
+ * its sys_wait4/waitid front ends).
+ *
+ * The seed scans p_children for a zombie on every wait, which makes
+ * reaping N children O(N^2).  Here a parent keeps a FIFO of the children
+ * that have something to report (p_rq_head, see gpi_report): wait(-1)
+ * takes the head in O(1); wait(pid) finds the child by pid in O(1); a
+ * group wait scans the (usually short) report queue.  The same queue
+ * carries the reports a child can make -- exit now; stop and continue
+ * with green signals -- and moves with the child when it is reparented.
+ *
+ * Each report is consumed under the parent's p_lock, so a child is
+ * reported exactly once however many LWPs and host threads wait at
+ * once.  A waiter that finds nothing sleeps against p_waitgen, which
+ * every report bumps under the same lock (the seed's tsleep_interlock on
+ * p_waitgen): no report can slip between the look and the sleep.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Which children a wait is about: the seed's pid argument, decoded. */
+struct waitsel {
+	pid_t		 ws_pid;	/* > 0: that child */
+	pid_t		 ws_pgid;	/* > 0: children in that group */
+};				/* both 0: any child */
+
+static bool
+selected(const struct waitsel *ws, struct gp_proc *p)
+{
+	if (ws->ws_pid > 0)
+		return p->p_pid == ws->ws_pid;
+	if (ws->ws_pgid > 0)
+		return __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED) ==
+		    ws->ws_pgid;
+	return true;
+}
+
+/*
+ * Find a child of (q) with a report matching (ws), or say there is no
+ * matching child at all.  Caller holds q->p_lock.
+ */
+static struct gp_proc *
+find_report(struct gp_proc *q, const struct waitsel *ws, bool *any)
+{
+	struct gp_proc *p;
+
+	if (ws->ws_pid > 0) {
+		gpi_rcu_read_lock();
+		p = gpi_pfind(ws->ws_pid);
+		/* Our children's p_pptr is stable under our lock. */
+		if (p != NULL && (p == &gpi_proc0 || p->p_pptr != q ||
+		    (p->p_flags & GPI_P_AUTOREAP)))
+			p = NULL;
+		gpi_rcu_read_unlock();
+		*any = p != NULL;
+		return p != NULL && p->p_report != 0 ? p : NULL;
+	}
+	if (ws->ws_pgid == 0) {
+		*any = q->p_nchildren > 0;
+		return q->p_rq_head;
+	}
+	for (p = q->p_rq_head; p != NULL; p = p->p_rqnext) {
+		if (selected(ws, p)) {
+			*any = true;
+			return p;
+		}
+	}
+	*any = false;
+	for (p = q->p_children; p != NULL && !*any; p = p->p_sibnext)
+		*any = selected(ws, p);
+	return NULL;
+}
+
+/* Unlink reaped child (p) from (q).  Caller holds q->p_lock. */
+static void
+unlink_child(struct gp_proc *q, struct gp_proc *p)
+{
+	gpi_unreport(q, p);
+	if (p->p_sibprev != NULL)
+		p->p_sibprev->p_sibnext = p->p_sibnext;
+	else
+		q->p_children = p->p_sibnext;
+	if (p->p_sibnext != NULL)
+		p->p_sibnext->p_sibprev = p->p_sibprev;
+	q->p_nchildren--;
+	/* ruadd(&q->p_cru, &p->p_ru): the child's own and its reaped ones. */
+	gpi_ruadd(&q->p_cru, &p->p_ru);
+}
+
+static void
+fill_siginfo(siginfo_t *info, struct gp_proc *p, int xstat)
+{
+	memset(info, 0, sizeof(*info));
+	info->si_signo = SIGCHLD;
+	info->si_pid = p->p_pid;
+	info->si_uid = getuid();
+	if (WIFSIGNALED(xstat)) {
+		info->si_code = WCOREDUMP(xstat) ? CLD_DUMPED : CLD_KILLED;
+		info->si_status = WTERMSIG(xstat);
+	} else {
+		info->si_code = CLD_EXITED;
+		info->si_status = WEXITSTATUS(xstat);
+	}
+}
+
+/*
+ * kern_wait: wait for a child of the caller's process selected by (ws).
+ * Returns the child's pid, 0 (WNOHANG and nothing to report), or a
+ * negative errno: ECHILD (no such child), EINTR (a signal).
+ * May block.  Caller holds no lock.
+ */
+static pid_t
+kern_wait(const struct waitsel *ws, int options, int *statusp,
+    struct rusage *ru, siginfo_t *info)
+{
+	struct gp_proc *q = gpi_curproc(), *p;
+	bool any;
+	int gen, xstat, error;
+	pid_t pid;
+
+	for (;;) {
+		gpi_spin_lock(&q->p_lock);
+		p = find_report(q, ws, &any);
+		if (!any) {
+			gpi_spin_unlock(&q->p_lock);
+			return -ECHILD;
+		}
+		if (p != NULL && (p->p_report & GPI_R_EXIT) &&
+		    (options & WEXITED)) {
+			xstat = p->p_xstat;
+			pid = p->p_pid;
+			if (ru != NULL)
+				*ru = p->p_ru;
+			if (info != NULL)
+				fill_siginfo(info, p, xstat);
+			if (options & WNOWAIT) {
+				gpi_spin_unlock(&q->p_lock);
+				return pid;
+			}
+			unlink_child(q, p);
+			gpi_spin_unlock(&q->p_lock);
+			if (statusp != NULL)
+				*statusp = xstat;
+			/* Slot and count go before we tell the caller. */
+			gpi_proc_reap(p);
+			return pid;
+		}
+		if (options & WNOHANG) {
+			gpi_spin_unlock(&q->p_lock);
+			return 0;
+		}
+		gen = atomic_load(&q->p_waitgen);
+		gpi_spin_unlock(&q->p_lock);
+		error = gpi_tsleep(&q->p_waitgen, &q->p_waitgen, gen,
+		    GPI_PCATCH, 0);
+		if (error == EINTR) {
+			gpi_userret();		/* a killed LWP dies here */
+			return -EINTR;
+		}
+	}
+}
+
+/* Decode wait4's pid argument.  Returns 0 or -ECHILD. */
+static int
+waitsel_pid(pid_t pid, struct waitsel *ws)
+{
+	struct gp_proc *q = gpi_curproc();
+
+	ws->ws_pid = ws->ws_pgid = 0;
+	if (pid > 0) {
+		if (!GP_IS_GREEN(pid) || pid == GP_PID_INIT)
+			return -ECHILD;
+		ws->ws_pid = pid;
+	} else if (pid == 0) {
+		/* Init has no group: pid 0 names nothing there. */
+		if (q == &gpi_proc0)
+			return -ECHILD;
+		ws->ws_pgid = __atomic_load_n(&q->p_pgid, __ATOMIC_RELAXED);
+	} else if (pid < -1) {
+		if (!GP_IS_GREEN(pid))
+			return -ECHILD;
+		ws->ws_pgid = -pid;
+	}
+	return 0;
+}
+
+pid_t
+gp_wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	struct waitsel ws;
+	pid_t r;
+
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((r = waitsel_pid(pid, &ws)) == 0) {
+		if (ru != NULL)
+			memset(ru, 0, sizeof(*ru));
+		r = kern_wait(&ws, options | WEXITED, status, ru, NULL);
+	}
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return r;
+}
+
+pid_t
+gp_waitpid(pid_t pid, int *status, int options)
+{
+	return gp_wait4(pid, status, options, NULL);
+}
+
+int
+gp_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+	struct waitsel ws = { 0, 0 };
+	siginfo_t si;
+	pid_t r;
+
+	if ((options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED |
+	    WNOWAIT)) || !(options & (WEXITED | WSTOPPED | WCONTINUED))) {
+		errno = EINVAL;
+		return -1;
+	}
+	switch (idtype) {
+	case P_PID:
+		if ((pid_t)id <= 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		r = waitsel_pid((pid_t)id, &ws);
+		break;
+	case P_PGID:
+		if ((pid_t)id < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		r = waitsel_pid(id == 0 ? 0 : -(pid_t)id, &ws);
+		if (id != 0 && (pid_t)id <= GP_PID_BASE)
+			r = -ECHILD;
+		break;
+	case P_ALL:
+		r = 0;
+		break;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&si, 0, sizeof(si));
+	if (r == 0)
+		r = kern_wait(&ws, options, NULL, NULL, &si);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	if (info != NULL)
+		*info = si;		/* all zero with WNOHANG and nothing */
+	return 0;
+}
