@@ -147,7 +147,10 @@ ALL_CFLAGS	:= -std=gnu11 $(CFLAGS) $(WARN_C) -pthread $(SAN_FLAGS)
 ALL_CXXFLAGS	:= -std=c++17 $(CXXFLAGS) $(WARN_CXX) -pthread $(SAN_FLAGS)
 # Assembly is never instrumented: the switch routine must not be.
 ALL_ASFLAGS	:= $(CFLAGS) -Wa,--noexecstack
-LIB_FLAGS	:= -fPIC -fvisibility=hidden
+# initial-exec TLS: the runtime (and liburcu's reader counter) is loaded at
+# start-up (linked or LD_PRELOADed), so its TLS is static and a TLS read
+# is one load, not a __tls_get_addr call on every switch and wait.
+LIB_FLAGS	:= -fPIC -fvisibility=hidden -ftls-model=initial-exec
 DEPFLAGS	= -MMD -MP -MF $(@:.o=.d)
 ALL_LDFLAGS	:= $(LDFLAGS) $(SAN_FLAGS) -pthread
 # clang leaves the sanitizer runtime out of shared objects: no -z defs there.

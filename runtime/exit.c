@@ -47,7 +47,7 @@ callout_remove(int i)
 {
 	memmove(&callouts[i], &callouts[i + 1],
 	    (size_t)(ncallouts - i - 1) * sizeof(*callouts));
-	ncallouts--;
+	__atomic_store_n(&ncallouts, ncallouts - 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -78,7 +78,8 @@ gp_at_exit(gp_exitlist_fn fn)
 		callouts = v;
 		callout_cap = cap;
 	}
-	callouts[ncallouts++] = fn;
+	callouts[ncallouts] = fn;
+	__atomic_store_n(&ncallouts, ncallouts + 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&callout_lock);
 	return 0;
 }
@@ -101,6 +102,9 @@ run_callouts(pid_t pid)
 	gp_exitlist_fn stackv[16], *v = stackv;
 	int i, n;
 
+	/* Racy peek: a callout registered during this exit may miss it. */
+	if (__atomic_load_n(&ncallouts, __ATOMIC_RELAXED) == 0)
+		return;
 	pthread_mutex_lock(&callout_lock);
 	n = ncallouts;
 	if (n > 16 && (v = malloc((size_t)n * sizeof(*v))) == NULL)
@@ -145,7 +149,8 @@ run_atexit(struct gp_proc *p)
 {
 	struct gpi_atexit *a;
 
-	for (;;) {
+	/* Only this process's LWPs add entries: a racy peek is enough. */
+	while (__atomic_load_n(&p->p_atexit, __ATOMIC_RELAXED) != NULL) {
 		gpi_spin_lock(&p->p_lock);
 		if ((a = p->p_atexit) != NULL)
 			p->p_atexit = a->a_next;
@@ -173,8 +178,7 @@ killalllwps(struct gp_proc *p, struct gp_lwp *cur, bool forexec)
 	int n;
 
 	gpi_spin_lock(&p->p_lock);
-	if ((p->p_flags & (GPI_P_WEXIT | GPI_P_INEXEC)) ||
-	    (atomic_load(&cur->l_flags) & GPI_LWP_WEXIT)) {
+	if (p->p_flags & (GPI_P_WEXIT | GPI_P_INEXEC)) {
 		gpi_spin_unlock(&p->p_lock);
 		return EALREADY;
 	}
@@ -191,8 +195,9 @@ killalllwps(struct gp_proc *p, struct gp_lwp *cur, bool forexec)
 	 * (gpi_lwp_exit).  We ignore our own kill here: exiting anyway.
 	 */
 	while ((n = atomic_load(&p->p_nthreads)) > 1) {
+		/* Killed too (we exit anyway): the sleep will not hold. */
 		if (gpi_tsleep(&p->p_nthreads, &p->p_nthreads, n, 0, 0) != 0)
-			continue;	/* killed too: exiting already */
+			gpi_relax_yield();
 	}
 	return 0;
 }
@@ -283,6 +288,63 @@ reparent_children(struct gp_proc *p)
 	}
 }
 
+/* ------------------------------------------------------------ fixjobc */
+
+static void
+hup_cont(struct gp_proc *p, void *arg)
+{
+	(void)arg;
+	gpi_psignal(p, SIGHUP);
+	gpi_psignal(p, SIGCONT);
+}
+
+/*
+ * The seed's fixjobc: if group (pgid) has just become orphaned -- no
+ * member has a parent in another group of the session -- and one of its
+ * members is stopped, nobody could ever continue it: send every member
+ * SIGHUP, then SIGCONT (POSIX).
+ */
+static void
+orphan_check(pid_t pgid)
+{
+	gpi_rcu_read_lock();
+	if (gpi_pgrp_scan(pgid, GPI_PGRP_LINKED) == 0 &&
+	    gpi_pgrp_scan(pgid, GPI_PGRP_STOPPED) > 0)
+		gpi_proc_foreach(pgid, NULL, hup_cont, NULL);
+	gpi_rcu_read_unlock();
+}
+
+/*
+ * Groups that (p)'s exit may orphan: its own, if its parent links it from
+ * another group, and those of children in other groups (p linked them).
+ * Collected before the children move.  Normal trees (one group) have
+ * none, so the O(procs) scans of orphan_check() are rare.
+ */
+#define MAXJOBC	8
+static int
+jobc_candidates(struct gp_proc *p, pid_t *v)
+{
+	struct gp_proc *c, *pp;
+	int n = 0, i;
+
+	gpi_rcu_read_lock();
+	pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
+	if (pp != &gpi_proc0 && pp->p_pgid != p->p_pgid)
+		v[n++] = p->p_pgid;
+	gpi_rcu_read_unlock();
+	gpi_spin_lock(&p->p_lock);
+	for (c = p->p_children; c != NULL && n < MAXJOBC; c = c->p_sibnext) {
+		if (c->p_pgid == p->p_pgid || c->p_stat == GPI_SZOMB)
+			continue;
+		for (i = 0; i < n && v[i] != c->p_pgid; i++)
+			;
+		if (i == n)
+			v[n++] = c->p_pgid;
+	}
+	gpi_spin_unlock(&p->p_lock);
+	return n;
+}
+
 /* ------------------------------------------------------------ exit1 */
 
 /* Fold the LWPs' run time and switches and reaped children into p_ru. */
@@ -291,10 +353,10 @@ calcru(struct gp_proc *p, struct gp_lwp *cur)
 {
 	/* Charge our current slice now: we must not touch p after notify. */
 	gpi_charge(cur->l_worker, p);
-	memset(&p->p_ru, 0, sizeof(p->p_ru));
-	gpi_ticks_to_timeval(atomic_load(&p->p_rticks), &p->p_ru.ru_utime);
-	p->p_ru.ru_nvcsw = (long)(p->p_nvcsw + cur->l_nvcsw);
-	p->p_ru.ru_nivcsw = (long)(p->p_nivcsw + cur->l_nivcsw);
+	p->p_ru.ru_ticks = atomic_load_explicit(&p->p_rticks,
+	    memory_order_relaxed);
+	p->p_ru.ru_nvcsw += cur->l_nvcsw;
+	p->p_ru.ru_nivcsw += cur->l_nivcsw;
 	gpi_ruadd(&p->p_ru, &p->p_cru);
 }
 
@@ -307,6 +369,8 @@ gpi_exit1(int status)
 {
 	struct gp_lwp *cur = gpi_curlwp();
 	struct gp_proc *p = cur->l_proc, *pp;
+	pid_t jobc[MAXJOBC];
+	int i, njobc;
 	bool autoreap;
 
 	KKASSERT(p != &gpi_proc0);
@@ -345,6 +409,7 @@ gpi_exit1(int status)
 	gpi_spin_unlock(&p->p_lock);
 
 	/* Hand the children, live and zombie, to the reaper or init. */
+	njobc = jobc_candidates(p, jobc);
 	if (__atomic_load_n(&p->p_children, __ATOMIC_RELAXED) != NULL)
 		reparent_children(p);
 	else {
@@ -352,6 +417,9 @@ gpi_exit1(int status)
 		p->p_flags |= GPI_P_MOVED;
 		gpi_spin_unlock(&p->p_lock);
 	}
+	/* fixjobc: groups our leaving orphans, with a stopped member. */
+	for (i = 0; i < njobc; i++)
+		orphan_check(jobc[i]);
 
 	/*
 	 * Leave the LWP list and fold the run time into p_ru (calcru_proc
@@ -359,9 +427,9 @@ gpi_exit1(int status)
 	 * p except as a dying master LWP (the reaper waits for DEAD).
 	 */
 	gpi_spin_lock(&p->p_lock);
+	calcru(p, cur);
 	(void)gpi_lwp_unlink(p, cur, true);
 	p->p_master = cur;
-	calcru(p, cur);
 	gpi_spin_unlock(&p->p_lock);
 	gpi_count_exit();
 
@@ -373,13 +441,29 @@ gpi_exit1(int status)
 	pp = gpi_lock_parent(p);
 	gpi_spin_lock(&p->p_lock);
 	p->p_stat = GPI_SZOMB;
+	p->p_flags &= ~GPI_P_STOPPED;
+	gpi_watch_exit(p);			/* KNOTE(NOTE_EXIT) */
 	gpi_spin_unlock(&p->p_lock);
 	autoreap = (p->p_flags & GPI_P_AUTOREAP) != 0;
-	if (!autoreap)
+	if (!autoreap && (pp->p_sigflags & GPI_PS_NOCLDWAIT)) {
+		/*
+		 * PS_NOCLDWAIT / PS_CLDSIGIGN: nobody will wait; the runtime
+		 * reaps it.  Leave the parent's lists now, so that a wait
+		 * there sees ECHILD once the last child is gone.
+		 */
+		gpi_unlink_child(pp, p);
+		atomic_fetch_add(&pp->p_waitgen, 1);
+		autoreap = true;
+	} else if (!autoreap) {
+		/* A stop or continue not yet waited for is moot now. */
+		gpi_report_clear(pp, p, GPI_R_STOP | GPI_R_CONT);
 		gpi_report(pp, p, GPI_R_EXIT);
+	}
+	/* p_sigparent: the exit signal (SIGCHLD by default, or none). */
+	if (p->p_exitsig != 0)
+		gpi_psignal_locked(pp, p->p_exitsig);
 	gpi_spin_unlock(&pp->p_lock);
-	if (!autoreap)
-		gpi_wakeup(&pp->p_waitgen);
+	gpi_wakeup(&pp->p_waitgen);
 	/* WARNING: p may be reaped from here on, unless we reap it. */
 
 	/* The master's lwp_exit: off the stack; the reaper frees it. */
@@ -441,22 +525,32 @@ gpi_proc_lastlwp(struct gp_lwp *l)
 	gp_exit(0);
 }
 
+/* Kill every LWP of (p); the last one runs exit1.  p_lock held. */
+void
+gpi_proc_kill_locked(struct gp_proc *p)
+{
+	struct gp_lwp *l;
+
+	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
+		gpi_lwp_kill(l);
+}
+
 /* Kill process (p) with (sig): every LWP dies, the last runs exit1. */
 void
 gpi_proc_kill(struct gp_proc *p, int sig)
 {
-	struct gp_lwp *l;
-
 	if (p == &gpi_proc0)
 		return;
 	gpi_spin_lock(&p->p_lock);
 	if (p->p_stat != GPI_SZOMB && !(p->p_flags & GPI_P_WEXIT)) {
 		if (p->p_killsig == 0)
 			__atomic_store_n(&p->p_killsig, sig, __ATOMIC_RELAXED);
-		for (l = p->p_lwps; l != NULL; l = l->l_pnext)
-			gpi_lwp_kill(l);
+		p->p_flags &= ~GPI_P_STOPPED;
+		atomic_fetch_add(&p->p_stopgen, 1);
+		gpi_proc_kill_locked(p);
 	}
 	gpi_spin_unlock(&p->p_lock);
+	gpi_wakeup(&p->p_stopgen);
 }
 
 /* ------------------------------------------------------------ extexit */
@@ -537,6 +631,7 @@ gp_exec(int (*entry)(void *), void *arg)
 	p->p_arg = arg;
 	p->p_flags |= GPI_P_EXEC;
 	gpi_spin_unlock(&p->p_lock);
+	gpi_sig_exec(p);
 
 	/* A fresh stack for the new image; then our LWP goes. */
 	error = gpi_lwp_create(p, &l, exec_main, NULL, NULL, true);

@@ -34,6 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Inline RCU read side: a TLS counter, no call (see proc.c). */
+#define _LGPL_SOURCE
 #include <urcu/urcu-memb.h>
 
 #include "greenproc.h"
@@ -231,6 +233,8 @@ enum { GPI_LIDL, GPI_LRUN, GPI_LONPROC, GPI_LSLEEP, GPI_LZOMB };
 
 /* l_flags: (a), set by any thread, read at cancellation points. */
 #define GPI_LWP_WEXIT	0x1	/* killed: dies at its next cancellation point */
+#define GPI_LWP_AST	0x2	/* look at signals at the next cancellation
+				 * point (signal.c) */
 
 /*
  * l_jstate: (a) the join/detach/exit handshake, which decides who frees
@@ -288,6 +292,9 @@ struct gp_lwp {
 	uint64_t	 l_deadline;	/* (o) Timer deadline while in heap. */
 	int		 l_heapidx;	/* (o) Index in w_timers, -1 if none. */
 
+	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
+					 * green signals, bit (sig - 1). */
+
 	/* Part 5 -- accounting and per-LWP copies of per-thread state. */
 	unsigned long	 l_nvcsw;	/* (o) Voluntary switches. */
 	unsigned long	 l_nivcsw;	/* (o) Involuntary switches. */
@@ -321,6 +328,7 @@ GPI_HIDDEN void	gpi_lwp_release(struct gp_worker *w, struct gp_lwp *l,
     int bits);
 /* Cancellation point: a killed LWP dies here and never returns. */
 GPI_HIDDEN void	gpi_userret(void);
+GPI_HIDDEN void	gpi_userret_ex(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
 
 /* ---------------------------------------------------------------- proc.c */
@@ -357,9 +365,28 @@ GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
 #define GPI_P_AUTOREAP	0x0010	/* (P) nobody waits: the runtime reaps it
 				 * (an orphan adopted by init) */
 #define GPI_P_INEXEC	0x0020	/* killalllwps(forexec) in progress */
+#define GPI_P_STOPPED	0x0040	/* stopped by a signal (p_xsig) */
+#define GPI_P_TELLSTOP	0x0080	/* parent not yet told of the stop */
+#define GPI_P_TELLCONT	0x0100	/* parent not yet told of the continue */
+
+/* p_sigflags: (p), the seed's PS_* for SIGCHLD. */
+#define GPI_PS_NOCLDSTOP	0x1
+#define GPI_PS_NOCLDWAIT	0x2	/* SA_NOCLDWAIT or SIGCHLD ignored */
 
 /* p_report bits: what a waiting parent can be told about this child. */
 #define GPI_R_EXIT	0x1
+#define GPI_R_STOP	0x2	/* WUNTRACED, once per stop (P_WAITED) */
+#define GPI_R_CONT	0x4	/* WCONTINUED, once per continue */
+
+/*
+ * Resource usage kept in raw units; a struct rusage is built only for a
+ * caller that asks (wait4), so exit and wait stay cheap.
+ */
+struct gpi_ru {
+	unsigned long long ru_ticks;	/* run time, gpi_md_ticks */
+	unsigned long	 ru_nvcsw;
+	unsigned long	 ru_nivcsw;
+};
 
 struct gpi_atexit {
 	struct gpi_atexit *a_next;
@@ -415,11 +442,21 @@ struct gp_proc {
 	atomic_ullong	 p_rticks;	/* (a) Run time of its LWPs in
 					 * gpi_md_ticks; relaxed adds by the
 					 * workers that ran them. */
-	unsigned long	 p_nvcsw;	/* (p) From LWPs that have exited. */
-	unsigned long	 p_nivcsw;	/* (p) */
-	struct rusage	 p_ru;		/* (p) Own + reaped children's, set
-					 * at exit1. */
-	struct rusage	 p_cru;		/* (p) Reaped children's. */
+	struct gpi_ru	 p_ru;		/* (p) Own usage: switches of exited
+					 * LWPs; at exit1 everything, reaped
+					 * children's included (p_cru folded
+					 * in, as the seed's ruadd). */
+	struct gpi_ru	 p_cru;		/* (p) Reaped children's. */
+
+	/* Green signals (signal.c). */
+	uint64_t	 p_siglist;	/* (p) Pending, bit (sig - 1). */
+	uint64_t	 p_sigignore;	/* (p) SIG_IGN. */
+	uint64_t	 p_sigcatch;	/* (p) Caught: handler in p_sigacts. */
+	struct gpi_sigacts *p_sigacts;	/* (p) Allocated at the first handler. */
+	int		 p_sigflags;	/* (p) GPI_PS_* */
+	int		 p_xsig;	/* (p) Stop signal while stopped. */
+	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
+	int		 p_watchfd;	/* (p) gp_proc_watch eventfd, or -1. */
 
 	char		 p_comm[32];	/* (p) Name for gp_ps. */
 	struct rcu_head	 p_rcu;		/* Deferred free after reap. */
@@ -440,15 +477,44 @@ GPI_HIDDEN struct gp_proc *gpi_lock_parent(struct gp_proc *p);
 /* Free a reaped process: its LWPs, pid slot, and itself after RCU. */
 GPI_HIDDEN void	gpi_proc_reap(struct gp_proc *p);
 GPI_HIDDEN void	gpi_proc_fini(void);
+GPI_HIDDEN void	gpi_proc_flush(struct gp_worker *w);
+GPI_HIDDEN void	gpi_proc_drain(struct gp_worker *w);
 GPI_HIDDEN int	gpi_proc_init(void) GPI_MUSTCHECK;
 /* Queue a report about child p on its parent pp; pp->p_lock held. */
 GPI_HIDDEN void	gpi_report(struct gp_proc *pp, struct gp_proc *p, int what);
 GPI_HIDDEN void	gpi_unreport(struct gp_proc *pp, struct gp_proc *p);
+/* Consume (bits) of p's report; off the queue when nothing is left. */
+GPI_HIDDEN void	gpi_report_clear(struct gp_proc *pp, struct gp_proc *p,
+    int bits);
 GPI_HIDDEN long	gpi_nprocs(void);
 GPI_HIDDEN void	gpi_proc_kill_all(void);
 GPI_HIDDEN void	gpi_proc_kill(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_count_exit(void);
 GPI_HIDDEN void	gpi_proc_counters(struct gp_counters *st);
+
+/* signal.c */
+GPI_HIDDEN void	gpi_psignal(struct gp_proc *p, int sig);
+GPI_HIDDEN void	gpi_psignal_locked(struct gp_proc *p, int sig);
+GPI_HIDDEN void	gpi_sig_tell(struct gp_proc *p);
+GPI_HIDDEN bool	gpi_sig_ast(struct gp_lwp *l);
+GPI_HIDDEN bool	gpi_sig_pending(struct gp_lwp *l);
+GPI_HIDDEN void	gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent,
+    struct gp_proc *p, struct gp_lwp *l);
+GPI_HIDDEN void	gpi_sig_exec(struct gp_proc *p);
+GPI_HIDDEN void	gpi_sig_free(struct gp_proc *p);
+GPI_HIDDEN void	gpi_watch_exit(struct gp_proc *p);
+/* proc.c: process groups and iteration, under RCU. */
+#define GPI_PGRP_MEMBERS	0	/* count live members */
+#define GPI_PGRP_LINKED		1	/* count members linking the group
+					 * to the session (parent in another
+					 * group, not init) */
+#define GPI_PGRP_STOPPED	2	/* count stopped members */
+GPI_HIDDEN int	gpi_pgrp_scan(pid_t pgid, int what);
+GPI_HIDDEN void	gpi_proc_foreach(pid_t pgid, struct gp_proc *self,
+    void (*fn)(struct gp_proc *, void *), void *arg);
+GPI_HIDDEN void	gpi_proc_kill_locked(struct gp_proc *p);
+/* wait.c */
+GPI_HIDDEN void	gpi_unlink_child(struct gp_proc *q, struct gp_proc *p);
 
 /* exit.c */
 GPI_HIDDEN _Noreturn void gpi_exit1(int status);
@@ -458,7 +524,8 @@ GPI_HIDDEN _Noreturn void gpi_proc_lastlwp(struct gp_lwp *l);
 /* rusage.c */
 GPI_HIDDEN void	gpi_ticks_to_timeval(unsigned long long ticks,
     struct timeval *tv);
-GPI_HIDDEN void	gpi_ruadd(struct rusage *ru, const struct rusage *ru2);
+GPI_HIDDEN void	gpi_ruadd(struct gpi_ru *ru, const struct gpi_ru *ru2);
+GPI_HIDDEN void	gpi_ru_to_rusage(const struct gpi_ru *ru, struct rusage *out);
 GPI_HIDDEN void	gpi_rusage_init(void);
 
 /* ---------------------------------------------------------------- sched.c */
@@ -504,6 +571,9 @@ struct gp_worker {
 	unsigned	 w_tidgen;	/* (o) LWP ids made here. */
 	unsigned long long w_switchtick;/* (o) gpi_md_ticks when the running
 					 * process last changed. */
+	struct gp_proc	*w_proccache;	/* (o) Free process structs. */
+	struct gp_proc	*w_rcubatch;	/* (o) Reaped, waiting for call_rcu. */
+	int		 w_nrcubatch;	/* (o) */
 	bool		 w_exited;	/* (g) The thread has been joined. */
 	bool		 w_abandoned;	/* (g) Stuck in user code at shutdown. */
 	/* Counters: written by this worker only, read by gp_stats(). */

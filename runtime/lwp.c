@@ -237,8 +237,10 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 	list_remove(&p->p_lwps, l);
 	n = atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) - 1;
 	atomic_store_explicit(&p->p_nthreads, n, memory_order_relaxed);
-	p->p_nvcsw += l->l_nvcsw;
-	p->p_nivcsw += l->l_nivcsw;
+	if (!master) {
+		p->p_ru.ru_nvcsw += l->l_nvcsw;
+		p->p_ru.ru_nivcsw += l->l_nivcsw;
+	}
 	js = atomic_load(&l->l_jstate);
 	do {
 		if ((js & GPI_J_DETACH) && !master)
@@ -349,8 +351,23 @@ void
 gpi_userret(void)
 {
 	struct gp_lwp *l = gpi_curlwp();
+	unsigned f;
 
-	if (l != NULL && unlikely(atomic_load_explicit(&l->l_flags,
+	if (l == NULL)
+		return;
+	f = atomic_load_explicit(&l->l_flags, memory_order_relaxed);
+	if (likely(!(f & (GPI_LWP_WEXIT | GPI_LWP_AST))))
+		return;
+	if (f & GPI_LWP_AST)
+		(void)gpi_sig_ast(l);	/* stop, handlers */
+	gpi_userret_ex(l);
+}
+
+/* The kill half of a cancellation point: a killed LWP dies here. */
+void
+gpi_userret_ex(struct gp_lwp *l)
+{
+	if (unlikely(atomic_load_explicit(&l->l_flags,
 	    memory_order_relaxed) & GPI_LWP_WEXIT))
 		gpi_lwp_exit(LWP_CANCELED);
 }
@@ -451,15 +468,20 @@ gp_lwp_join(gp_lwp_t l, void **retval)
 	/* The seed's lwp_wait(): sleep until the reaper marks it DEAD. */
 	while (!((js = atomic_load_explicit(&l->l_jstate,
 	    memory_order_acquire)) & GPI_J_DEAD)) {
-		if (gpi_tsleep(&l->l_jstate, &l->l_jstate, js, 0, 0) ==
-		    EINTR && killed(cur))
-			join_killed(l);
+		/* pthread_join never fails with EINTR: handlers run, and on. */
+		if (gpi_tsleep(&l->l_jstate, &l->l_jstate, js, GPI_PCATCH,
+		    0) == EINTR) {
+			if (killed(cur))
+				join_killed(l);
+			(void)gpi_sig_ast(cur);
+			if (killed(cur))
+				join_killed(l);
+		}
 	}
 	if (retval != NULL)
 		*retval = l->l_retval;
 	free_joined(cur, l);
-	if (killed(cur))
-		gpi_lwp_exit(LWP_CANCELED);
+	gpi_userret();
 	return 0;
 }
 
@@ -503,8 +525,7 @@ gp_yield(void)
 		return;
 	}
 	yield(l);
-	if (killed(l))
-		gpi_lwp_exit(LWP_CANCELED);
+	gpi_userret();
 }
 
 int

@@ -47,6 +47,7 @@ static atomic_long nprocs;		/* (a) Live processes, zombies too. */
 static atomic_ulong nspawned, nexited, nreaped;	/* (a) counters */
 
 gpi_spin_t gpi_reparent_lock = GPI_SPIN_INIT;
+static const char default_comm[32] = "green";
 
 /* ------------------------------------------------------------ RCU */
 
@@ -263,6 +264,15 @@ gpi_report(struct gp_proc *pp, struct gp_proc *p, int what)
 }
 
 void
+gpi_report_clear(struct gp_proc *pp, struct gp_proc *p, int bits)
+{
+	if ((p->p_report & ~bits) == 0)
+		gpi_unreport(pp, p);
+	else
+		p->p_report &= ~bits;
+}
+
+void
 gpi_unreport(struct gp_proc *pp, struct gp_proc *p)
 {
 	struct gp_proc **pq, *prev = NULL;
@@ -304,17 +314,102 @@ proc_main(void *arg)
 	gp_exit(p->p_entry(p->p_arg));
 }
 
+/*
+ * Process structs are recycled, not returned to malloc: a reaped one
+ * waits out an RCU grace period in a batch (one call_rcu per
+ * PROC_BATCH reaps, per worker), then joins the global pool, from which
+ * workers refill a small private cache.  Steady-state spawn and reap thus
+ * cost no malloc and almost no call_rcu.
+ */
+#define PROC_BATCH	64
+#define PROC_CACHE	32
+
+/* (k): procpool_lock, a leaf lock. */
+static gpi_spin_t procpool_lock = GPI_SPIN_INIT;
+static struct gp_proc *procpool;	/* (k) linked through p_rqnext */
+
+/* RCU callback: a batch of reaped processes, linked through p_rqnext. */
 static void
-proc_free(struct gp_proc *p)
+proc_batch_rcu(struct rcu_head *head)
 {
-	free(p->p_argv);
-	free(p);
+	struct gp_proc *first = caa_container_of(head, struct gp_proc, p_rcu);
+	struct gp_proc *last;
+
+	for (last = first; last->p_rqnext != NULL; last = last->p_rqnext) {
+		free(last->p_argv);
+		last->p_argv = NULL;
+	}
+	free(last->p_argv);
+	last->p_argv = NULL;
+	gpi_spin_lock(&procpool_lock);
+	last->p_rqnext = procpool;
+	procpool = first;
+	gpi_spin_unlock(&procpool_lock);
 }
 
-static void
-proc_free_rcu(struct rcu_head *head)
+static struct gp_proc *
+proc_alloc(struct gp_worker *w)
 {
-	proc_free(caa_container_of(head, struct gp_proc, p_rcu));
+	struct gp_proc *p;
+	int n;
+
+	if (w != NULL && (p = w->w_proccache) == NULL &&
+	    __atomic_load_n(&procpool, __ATOMIC_RELAXED) != NULL) {
+		gpi_spin_lock(&procpool_lock);
+		for (n = 0; n < PROC_CACHE && (p = procpool) != NULL; n++) {
+			procpool = p->p_rqnext;
+			p->p_rqnext = w->w_proccache;
+			w->w_proccache = p;
+		}
+		gpi_spin_unlock(&procpool_lock);
+	}
+	if (w != NULL && (p = w->w_proccache) != NULL)
+		w->w_proccache = p->p_rqnext;
+	else if ((p = malloc(sizeof(*p))) == NULL)
+		return NULL;
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+/* Hand reaped (p) to RCU; it is reused after a grace period. */
+static void
+proc_free(struct gp_worker *w, struct gp_proc *p)
+{
+	if (w == NULL) {
+		p->p_rqnext = NULL;
+		urcu_memb_call_rcu(&p->p_rcu, proc_batch_rcu);
+		return;
+	}
+	p->p_rqnext = w->w_rcubatch;
+	w->w_rcubatch = p;
+	if (++w->w_nrcubatch == PROC_BATCH)
+		gpi_proc_flush(w);
+}
+
+/* Send (w)'s batch of reaped processes to RCU. */
+void
+gpi_proc_flush(struct gp_worker *w)
+{
+	struct gp_proc *p;
+
+	if ((p = w->w_rcubatch) == NULL)
+		return;
+	w->w_rcubatch = NULL;
+	w->w_nrcubatch = 0;
+	urcu_memb_call_rcu(&p->p_rcu, proc_batch_rcu);
+}
+
+/* Give (w)'s cached structs back (worker exit). */
+void
+gpi_proc_drain(struct gp_worker *w)
+{
+	struct gp_proc *p;
+
+	gpi_proc_flush(w);
+	while ((p = w->w_proccache) != NULL) {
+		w->w_proccache = p->p_rqnext;
+		free(p);
+	}
 }
 
 static pid_t
@@ -331,23 +426,26 @@ spawn(int (*entry)(void *), void *arg, char **argv, int argc,
 		error = EAGAIN;
 		goto fail_count;
 	}
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
+	if ((p = proc_alloc(gpi_curworker())) == NULL) {
 		error = ENOMEM;
 		goto fail_count;
 	}
 	p->p_stat = GPI_SACTIVE;
+	p->p_watchfd = -1;
 	p->p_entry = entry;
 	p->p_arg = arg;
 	p->p_argv = argv;
 	p->p_argc = argc;
 	p->p_exitsig = attr != NULL ? attr->a_exitsig : SIGCHLD;
-	snprintf(p->p_comm, sizeof(p->p_comm), "%s",
-	    attr != NULL && attr->a_name[0] != '\0' ? attr->a_name :
-	    pp == &gpi_proc0 ? "green" : pp->p_comm);
+	/* All three are NUL-padded arrays of sizeof(p_comm) bytes. */
+	memcpy(p->p_comm, attr != NULL && attr->a_name[0] != '\0' ?
+	    attr->a_name : pp == &gpi_proc0 ? default_comm : pp->p_comm,
+	    sizeof(p->p_comm));
 	if ((error = pid_alloc(p)) != 0)
 		goto fail_proc;
 	if ((error = gpi_lwp_create(p, &l, proc_main, p, attr, false)) != 0)
 		goto fail_pid;
+	gpi_sig_fork(pp, gpi_curlwp(), p, l);
 
 	/*
 	 * Link under the parent's lock, unless it is exiting: its children
@@ -469,10 +567,11 @@ gpi_proc_reap(struct gp_proc *p)
 		p->p_atexit = a->a_next;
 		free(a);
 	}
+	gpi_sig_free(p);
 	pid_free(p);
 	atomic_fetch_sub(&nprocs, 1);
 	atomic_fetch_add_explicit(&nreaped, 1, memory_order_relaxed);
-	urcu_memb_call_rcu(&p->p_rcu, proc_free_rcu);
+	proc_free(w != NULL && w->w_curlwp != NULL ? w : NULL, p);
 }
 
 void
@@ -531,6 +630,12 @@ gpi_proc_fini(void)
 		}
 	}
 	urcu_memb_barrier();
+	gpi_spin_lock(&procpool_lock);
+	while ((p = procpool) != NULL) {
+		procpool = p->p_rqnext;
+		free(p);
+	}
+	gpi_spin_unlock(&procpool_lock);
 	munmap(pidtab, (size_t)pid_nslots * sizeof(struct pidslot));
 	pidtab = NULL;
 	gpi_proc0.p_children = NULL;
@@ -540,6 +645,7 @@ gpi_proc_fini(void)
 	gpi_proc0.p_lwps = NULL;
 	atomic_store(&gpi_proc0.p_nthreads, 0);
 	memset(&gpi_proc0.p_cru, 0, sizeof(gpi_proc0.p_cru));
+	memset(&gpi_proc0.p_ru, 0, sizeof(gpi_proc0.p_ru));
 }
 
 /* ------------------------------------------------------------ ids, groups */
@@ -584,21 +690,82 @@ gp_getpgid(pid_t pid)
 	return pgid;
 }
 
-/* Is there a live process in group (pgid)?  Under RCU. */
-static bool
-pgrp_exists(pid_t pgid)
+/*
+ * Count the live members of group (pgid) that satisfy (what).  A scan of
+ * the pid table: groups are not kept as objects, so this costs O(procs);
+ * it runs only for setpgid, group kills and job control, never on the
+ * spawn/exit/wait fast paths.  Caller is inside gpi_rcu_read_lock().
+ */
+int
+gpi_pgrp_scan(pid_t pgid, int what)
 {
-	struct gp_proc *p;
-	int i, n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
+	struct gp_proc *p, *pp;
+	int i, count = 0, n;
 
+	if (pidtab == NULL)
+		return 0;
+	n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
 	for (i = 0; i < n; i++) {
 		p = atomic_load_explicit(&pidtab[i].ps_proc,
 		    memory_order_acquire);
-		if (p != NULL && p->p_stat != GPI_SZOMB &&
-		    __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED) == pgid)
-			return true;
+		if (p == NULL || __atomic_load_n(&p->p_stat,
+		    __ATOMIC_RELAXED) == GPI_SZOMB ||
+		    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
+		    GPI_P_WEXIT) ||
+		    __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED) != pgid)
+			continue;
+		switch (what) {
+		case GPI_PGRP_MEMBERS:
+			count++;
+			break;
+		case GPI_PGRP_LINKED:
+			pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
+			if (pp != &gpi_proc0 && __atomic_load_n(&pp->p_pgid,
+			    __ATOMIC_RELAXED) != pgid)
+				count++;
+			break;
+		case GPI_PGRP_STOPPED:
+			if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
+			    GPI_P_STOPPED)
+				count++;
+			break;
+		}
 	}
-	return false;
+	return count;
+}
+
+/*
+ * Call fn on every live green process in group (pgid), or on every one
+ * but (self) if pgid is 0.  Caller is inside gpi_rcu_read_lock(); fn
+ * must not switch.
+ */
+void
+gpi_proc_foreach(pid_t pgid, struct gp_proc *self,
+    void (*fn)(struct gp_proc *, void *), void *arg)
+{
+	struct gp_proc *p;
+	int i, n;
+
+	if (pidtab == NULL)
+		return;
+	n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
+	for (i = 0; i < n; i++) {
+		p = atomic_load_explicit(&pidtab[i].ps_proc,
+		    memory_order_acquire);
+		if (p == NULL || __atomic_load_n(&p->p_stat,
+		    __ATOMIC_RELAXED) == GPI_SZOMB)
+			continue;
+		if (pgid != 0 ? __atomic_load_n(&p->p_pgid,
+		    __ATOMIC_RELAXED) != pgid : p == self)
+			continue;
+		fn(p, arg);
+	}
+}
+
+static bool
+pgrp_exists(pid_t pgid)
+{
+	return gpi_pgrp_scan(pgid, GPI_PGRP_MEMBERS) > 0;
 }
 
 /*

@@ -9,6 +9,7 @@
  * longer it runs, the better the rate, and no start-up calibration loop
  * is needed.  All green run time is reported as user time.
  */
+#include <string.h>
 #include <sys/time.h>
 
 #include "internal.h"
@@ -42,14 +43,18 @@ gpi_ticks_to_timeval(unsigned long long ticks, struct timeval *tv)
 }
 
 void
-gpi_ruadd(struct rusage *ru, const struct rusage *ru2)
+gpi_ruadd(struct gpi_ru *ru, const struct gpi_ru *ru2)
 {
-	timeradd(&ru->ru_utime, &ru2->ru_utime, &ru->ru_utime);
-	timeradd(&ru->ru_stime, &ru2->ru_stime, &ru->ru_stime);
-	if (ru->ru_maxrss < ru2->ru_maxrss)
-		ru->ru_maxrss = ru2->ru_maxrss;
+	ru->ru_ticks += ru2->ru_ticks;
 	ru->ru_nvcsw += ru2->ru_nvcsw;
 	ru->ru_nivcsw += ru2->ru_nivcsw;
-	ru->ru_minflt += ru2->ru_minflt;
-	ru->ru_majflt += ru2->ru_majflt;
+}
+
+void
+gpi_ru_to_rusage(const struct gpi_ru *ru, struct rusage *out)
+{
+	memset(out, 0, sizeof(*out));
+	gpi_ticks_to_timeval(ru->ru_ticks, &out->ru_utime);
+	out->ru_nvcsw = (long)ru->ru_nvcsw;
+	out->ru_nivcsw = (long)ru->ru_nivcsw;
 }

@@ -525,6 +525,9 @@ idle(struct gp_worker *w)
 	    atomic_load_explicit(&w->w_newq_len, memory_order_relaxed))
 		return;
 
+	/* Do not sit on reaped processes while idle. */
+	gpi_proc_flush(w);
+
 	/* [W1]: announce, then recheck everything a waker publishes. */
 	atomic_store(&w->w_parked, 1);
 	atomic_fetch_add(&gpi_rt.rt_nparked, 1);
@@ -599,6 +602,7 @@ worker_main(void *arg)
 		idle(w);
 	}
 	gpi_reaplwps(w);
+	gpi_proc_drain(w);
 	gpi_rcu_thread_offline();
 	return NULL;
 }

@@ -89,8 +89,9 @@ interrupted(struct gp_lwp *l, int flags)
 {
 	unsigned f = atomic_load(&l->l_flags);	/* [I1'] seq_cst */
 
-	(void)flags;
 	if (f & GPI_LWP_WEXIT)
+		return EINTR;
+	if ((flags & GPI_PCATCH) && (f & GPI_LWP_AST) && gpi_sig_pending(l))
 		return EINTR;
 	return 0;
 }

@@ -44,7 +44,7 @@ selected(const struct waitsel *ws, struct gp_proc *p)
  * matching child at all.  Caller holds q->p_lock.
  */
 static struct gp_proc *
-find_report(struct gp_proc *q, const struct waitsel *ws, bool *any)
+find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 {
 	struct gp_proc *p;
 
@@ -57,27 +57,24 @@ find_report(struct gp_proc *q, const struct waitsel *ws, bool *any)
 			p = NULL;
 		gpi_rcu_read_unlock();
 		*any = p != NULL;
-		return p != NULL && p->p_report != 0 ? p : NULL;
+		return p != NULL && (p->p_report & want) ? p : NULL;
 	}
-	if (ws->ws_pgid == 0) {
-		*any = q->p_nchildren > 0;
-		return q->p_rq_head;
-	}
+	/* Usually the head: reports the caller ignores are skipped. */
+	*any = ws->ws_pgid == 0 && q->p_nchildren > 0;
 	for (p = q->p_rq_head; p != NULL; p = p->p_rqnext) {
-		if (selected(ws, p)) {
+		if ((p->p_report & want) && selected(ws, p)) {
 			*any = true;
 			return p;
 		}
 	}
-	*any = false;
 	for (p = q->p_children; p != NULL && !*any; p = p->p_sibnext)
 		*any = selected(ws, p);
 	return NULL;
 }
 
 /* Unlink reaped child (p) from (q).  Caller holds q->p_lock. */
-static void
-unlink_child(struct gp_proc *q, struct gp_proc *p)
+void
+gpi_unlink_child(struct gp_proc *q, struct gp_proc *p)
 {
 	gpi_unreport(q, p);
 	if (p->p_sibprev != NULL)
@@ -98,7 +95,13 @@ fill_siginfo(siginfo_t *info, struct gp_proc *p, int xstat)
 	info->si_signo = SIGCHLD;
 	info->si_pid = p->p_pid;
 	info->si_uid = getuid();
-	if (WIFSIGNALED(xstat)) {
+	if (WIFSTOPPED(xstat)) {
+		info->si_code = CLD_STOPPED;
+		info->si_status = WSTOPSIG(xstat);
+	} else if (WIFCONTINUED(xstat)) {
+		info->si_code = CLD_CONTINUED;
+		info->si_status = SIGCONT;
+	} else if (WIFSIGNALED(xstat)) {
 		info->si_code = WCOREDUMP(xstat) ? CLD_DUMPED : CLD_KILLED;
 		info->si_status = WTERMSIG(xstat);
 	} else {
@@ -118,13 +121,17 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
     struct rusage *ru, siginfo_t *info)
 {
 	struct gp_proc *q = gpi_curproc(), *p;
+	struct gp_lwp *l;
 	bool any;
-	int gen, xstat, error;
+	int gen, xstat, error, bit;
+	int want = ((options & WEXITED) ? GPI_R_EXIT : 0) |
+	    ((options & WSTOPPED) ? GPI_R_STOP : 0) |
+	    ((options & WCONTINUED) ? GPI_R_CONT : 0);
 	pid_t pid;
 
 	for (;;) {
 		gpi_spin_lock(&q->p_lock);
-		p = find_report(q, ws, &any);
+		p = find_report(q, ws, want, &any);
 		if (!any) {
 			gpi_spin_unlock(&q->p_lock);
 			return -ECHILD;
@@ -134,19 +141,37 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 			xstat = p->p_xstat;
 			pid = p->p_pid;
 			if (ru != NULL)
-				*ru = p->p_ru;
+				gpi_ru_to_rusage(&p->p_ru, ru);
 			if (info != NULL)
 				fill_siginfo(info, p, xstat);
 			if (options & WNOWAIT) {
 				gpi_spin_unlock(&q->p_lock);
 				return pid;
 			}
-			unlink_child(q, p);
+			gpi_unlink_child(q, p);
 			gpi_spin_unlock(&q->p_lock);
 			if (statusp != NULL)
 				*statusp = xstat;
 			/* Slot and count go before we tell the caller. */
 			gpi_proc_reap(p);
+			return pid;
+		}
+		if (p != NULL) {
+			/* A stop (WUNTRACED) or continue, reported once. */
+			bit = (p->p_report & want & GPI_R_STOP) ? GPI_R_STOP :
+			    GPI_R_CONT;
+			xstat = bit == GPI_R_STOP ? W_STOPCODE(p->p_xsig) :
+			    0xffff;
+			pid = p->p_pid;
+			if (info != NULL)
+				fill_siginfo(info, p, xstat);
+			if (ru != NULL)
+				memset(ru, 0, sizeof(*ru));
+			if (!(options & WNOWAIT))
+				gpi_report_clear(q, p, bit);
+			gpi_spin_unlock(&q->p_lock);
+			if (statusp != NULL)
+				*statusp = xstat;
 			return pid;
 		}
 		if (options & WNOHANG) {
@@ -157,9 +182,11 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 		gpi_spin_unlock(&q->p_lock);
 		error = gpi_tsleep(&q->p_waitgen, &q->p_waitgen, gen,
 		    GPI_PCATCH, 0);
-		if (error == EINTR) {
-			gpi_userret();		/* a killed LWP dies here */
-			return -EINTR;
+		if (error == EINTR && (l = gpi_curlwp()) != NULL) {
+			/* Killed: dies here.  A handler: restart if it may. */
+			gpi_userret_ex(l);
+			if (!gpi_sig_ast(l))
+				return -EINTR;
 		}
 	}
 }
@@ -201,7 +228,8 @@ gp_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 	if ((r = waitsel_pid(pid, &ws)) == 0) {
 		if (ru != NULL)
 			memset(ru, 0, sizeof(*ru));
-		r = kern_wait(&ws, options | WEXITED, status, ru, NULL);
+		r = kern_wait(&ws, options | WEXITED |
+		    ((options & WUNTRACED) ? WSTOPPED : 0), status, ru, NULL);
 	}
 	if (r < 0) {
 		errno = -r;

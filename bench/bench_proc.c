@@ -1,0 +1,1086 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bench_proc.c -- green processes against fork, vfork, pthreads and the
+ * kernel's waitpid(-1).
+ *
+ * Four measurements (issue 3), each a median of several runs unless said
+ * otherwise; every peer is measured in the same run:
+ *
+ * 1. Round trip: gp_spawn of a child that returns 0, then gp_waitpid of
+ *    its pid; ns per round trip.  From a green parent (a process spawned
+ *    by the host runs the loop) on 1 and on 2 workers, and from the host
+ *    thread.  Peers: fork + _exit + waitpid, vfork + _exit + waitpid,
+ *    pthread_create + pthread_join.
+ *
+ * 2. wait(any) with N children, green N = 1k, 16k, 1M against the
+ *    kernel's N = 1k, 4k, 16k real children.  One batch of N children
+ *    gives two numbers:
+ *	any-of-live	the K newest children exit while the N-K older ones
+ *			stay alive (blocked); then K waits for any child are
+ *			timed.  This is the case that costs the kernel a scan
+ *			of its children list (oldest first) on every wait.
+ *	drain		then the N-K others exit too; once all of them are
+ *			zombies, N-K waits for any child are timed.  The
+ *			kernel finds a zombie at the head of its list here,
+ *			so this is its cheap case.
+ *    Green children sleep (gp_nanosleep) until a deadline; the deadline
+ *    of the older ones is set from the spawn rate measured so far, far
+ *    enough that they are all spawned before it.  A round where one of
+ *    them died early is reported as invalid, not as a number.  Real
+ *    children sleep in pause() until the parent SIGKILLs them; the timing
+ *    starts only once /proc says that each one to be reaped is a zombie.
+ *    Medians of a few rounds, one round for 1M and for 16k real children.
+ *    Green: 1 worker, the parent is a green process.
+ *
+ * 3. RSS per idle green process: VmRSS before and after spawning the 1M
+ *    children of measurement 2 (all alive and asleep when it is read),
+ *    in a fresh runtime so that no cached stack hides a page.  Also
+ *    vm.max_map_count, whether MADV_GUARD_INSTALL works here, and the
+ *    number of mappings with 1M alive.
+ *
+ * 4. Independent spawn trees: ROOTS processes spawned by the host, each
+ *    running TREE_ROUNDS spawn + wait of its own children; wall-clock
+ *    time of the whole with gp_init(1) and with gp_init(2).
+ *
+ * The kernel peers run before the first gp_init(), so that no worker
+ * competes with them and fork copies a small process.  The whole program
+ * runs in well under a minute on a 2 vCPU guest.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "greenproc.h"
+
+#define RUNS		7
+#define GP_RT_N		200000L		/* green parent round trips per run */
+#define HOST_RT_N	20000L		/* host round trips per run */
+#define FORK_N		500L
+#define VFORK_N		1000L
+#define PT_N		2000L
+#define PEER_RUNS	5
+
+#define WAIT_ROUNDS	5		/* green 1k and 16k */
+#define KWAIT_ROUNDS	3		/* kernel 1k and 4k; 16k: 1 */
+#define BIG_N		(1L << 20)	/* "1M" */
+
+#define ROOTS		4
+#define TREE_ROUNDS	200000L		/* per root */
+#define TREE_RUNS	3
+
+#define TARGET_GREEN_RT	64.0
+#define TARGET_HOST_RT	1000.0
+#define TARGET_WAIT	100.0
+#define TARGET_RSS_KIB	4.3
+#define TARGET_SPEEDUP	1.8
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL	102
+#endif
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+median(double *v, int n)
+{
+	if (n <= 0)
+		return -1.0;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "bench_proc: %s failed: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static long
+vmrss_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static long
+count_lines(const char *path)
+{
+	long n = 0;
+	FILE *f;
+	int c;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static long
+read_long(const char *path)
+{
+	long v = -1;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Sleep until CLOCK_MONOTONIC reads (t): parks a green caller. */
+static void
+sleep_until(uint64_t t)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	while ((now = now_ns()) < t) {
+		ts.tv_sec = (time_t)((t - now) / 1000000000ULL);
+		ts.tv_nsec = (long)((t - now) % 1000000000ULL);
+		gp_nanosleep(&ts, NULL);
+	}
+}
+
+static void
+stats(struct gp_counters *s)
+{
+	if (gp_stats(s) != 0)
+		die("gp_stats");
+}
+
+/* ====================================================== 1. round trip */
+
+/* --- kernel and pthread peers --- */
+
+static double
+bench_fork(void)
+{
+	double v[PEER_RUNS];
+	uint64_t t0;
+	pid_t pid;
+	long i;
+	int r, st;
+
+	for (r = 0; r < PEER_RUNS; r++) {
+		t0 = now_ns();
+		for (i = 0; i < FORK_N; i++) {
+			if ((pid = fork()) < 0)
+				die("fork");
+			if (pid == 0)
+				_exit(0);
+			if (waitpid(pid, &st, 0) != pid)
+				die("waitpid");
+		}
+		v[r] = (double)(now_ns() - t0) / FORK_N;
+	}
+	return median(v, PEER_RUNS);
+}
+
+/* Its own frame, so that nothing of the loop is live across vfork(). */
+static __attribute__((noinline)) pid_t
+vfork_one(void)
+{
+	pid_t pid;
+
+	if ((pid = vfork()) == 0)
+		_exit(0);
+	return pid;
+}
+
+static double
+bench_vfork(void)
+{
+	double v[PEER_RUNS];
+	uint64_t t0;
+	pid_t pid;
+	long i;
+	int r, st;
+
+	for (r = 0; r < PEER_RUNS; r++) {
+		t0 = now_ns();
+		for (i = 0; i < VFORK_N; i++) {
+			if ((pid = vfork_one()) < 0)
+				die("vfork");
+			if (waitpid(pid, &st, 0) != pid)
+				die("waitpid");
+		}
+		v[r] = (double)(now_ns() - t0) / VFORK_N;
+	}
+	return median(v, PEER_RUNS);
+}
+
+static void *
+pt_nop(void *arg)
+{
+	return arg;
+}
+
+static double
+bench_pthread(void)
+{
+	double v[PEER_RUNS];
+	pthread_t t;
+	uint64_t t0;
+	long i;
+	int r;
+
+	for (r = 0; r < PEER_RUNS; r++) {
+		t0 = now_ns();
+		for (i = 0; i < PT_N; i++) {
+			if ((errno = pthread_create(&t, NULL, pt_nop, NULL)) != 0)
+				die("pthread_create");
+			pthread_join(t, NULL);
+		}
+		v[r] = (double)(now_ns() - t0) / PT_N;
+	}
+	return median(v, PEER_RUNS);
+}
+
+/* --- greenproc --- */
+
+static int
+ret_zero(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+struct rt_loop {
+	long		 n;
+	uint64_t	 ns;
+	int		 failed;	/* 0, or the errno of the first failure */
+	int		 bad_status;
+};
+
+/* A green parent: n round trips. */
+static int
+rt_parent(void *arg)
+{
+	struct rt_loop *rl = arg;
+	uint64_t t0;
+	pid_t pid;
+	long i;
+	int st;
+
+	t0 = now_ns();
+	for (i = 0; i < rl->n; i++) {
+		if ((pid = gp_spawn(ret_zero, NULL, NULL)) < 0) {
+			rl->failed = errno;
+			return 1;
+		}
+		if (gp_waitpid(pid, &st, 0) != pid) {
+			rl->failed = errno;
+			return 1;
+		}
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rl->bad_status++;
+	}
+	rl->ns = now_ns() - t0;
+	return 0;
+}
+
+static double
+green_rt_run(long n)
+{
+	struct rt_loop rl = { .n = n };
+	pid_t pid;
+	int st;
+
+	if ((pid = gp_spawn(rt_parent, &rl, NULL)) < 0)
+		die("gp_spawn");
+	if (gp_waitpid(pid, &st, 0) != pid)
+		die("gp_waitpid");
+	if (rl.failed != 0 || rl.bad_status != 0 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "bench_proc: green round trip: %s, %d bad "
+		    "statuses, parent status %#x\n", strerror(rl.failed),
+		    rl.bad_status, st);
+		exit(1);
+	}
+	return (double)rl.ns / (double)n;
+}
+
+static double
+host_rt_run(long n)
+{
+	uint64_t t0;
+	pid_t pid;
+	long i;
+	int st;
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		if ((pid = gp_spawn(ret_zero, NULL, NULL)) < 0)
+			die("gp_spawn (host)");
+		if (gp_waitpid(pid, &st, 0) != pid)
+			die("gp_waitpid (host)");
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "bench_proc: host round trip: status "
+			    "%#x\n", st);
+			exit(1);
+		}
+	}
+	return (double)(now_ns() - t0) / (double)n;
+}
+
+struct rt_result {
+	long	 nworkers;
+	double	 green_ns;
+	double	 host_ns;
+	double	 sw_per_rt;	/* context switches per green round trip */
+};
+
+static void
+bench_roundtrip(int nworkers, struct rt_result *res)
+{
+	double g[RUNS], h[RUNS];
+	struct gp_counters s0, s1;
+	int i;
+
+	if (gp_init(nworkers) != 0)
+		die("gp_init");
+	stats(&s0);
+	res->nworkers = s0.nworkers;
+	(void)green_rt_run(GP_RT_N / 10);	/* warm the caches */
+	(void)host_rt_run(HOST_RT_N / 10);
+	stats(&s0);
+	for (i = 0; i < RUNS; i++)
+		g[i] = green_rt_run(GP_RT_N);
+	stats(&s1);
+	res->sw_per_rt = (double)(s1.switches - s0.switches) /
+	    ((double)RUNS * GP_RT_N);
+	for (i = 0; i < RUNS; i++)
+		h[i] = host_rt_run(HOST_RT_N);
+	res->green_ns = median(g, RUNS);
+	res->host_ns = median(h, RUNS);
+	if (gp_shutdown() != 0)
+		die("gp_shutdown");
+}
+
+/* ====================================================== 2. wait(any) */
+
+/* --- the kernel: real children --- */
+
+/* The state letter of /proc/<pid>/stat, or 0. */
+static char
+proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 0;
+	return p[2];
+}
+
+static void
+wait_zombies(const pid_t *pids, long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		while (proc_state(pids[i]) != 'Z')
+			usleep(100);
+}
+
+struct kwait {
+	long	 n;		/* asked for */
+	long	 forked;	/* got */
+	int	 fork_errno;	/* why fewer */
+	long	 k;
+	double	 live_ns;	/* per wait, K zombies among N-K live */
+	double	 drain_ns;	/* per wait, all zombies */
+	int	 wrong;		/* a wait returned an unexpected pid */
+};
+
+static int
+cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+kernel_wait_round(struct kwait *kw)
+{
+	pid_t *pids, *got, pid;
+	uint64_t t0;
+	long i, n, k;
+	int st;
+
+	if ((pids = malloc((size_t)kw->n * sizeof(*pids))) == NULL ||
+	    (got = malloc((size_t)kw->n * sizeof(*got))) == NULL)
+		die("malloc");
+	fflush(NULL);
+	kw->fork_errno = 0;
+	for (n = 0; n < kw->n; n++) {
+		if ((pid = fork()) < 0) {
+			kw->fork_errno = errno;
+			break;
+		}
+		if (pid == 0)
+			for (;;)
+				pause();
+		pids[n] = pid;
+	}
+	kw->forked = n;
+	k = kw->k < n / 2 ? kw->k : n / 2;
+
+	/* The K newest exit: they sit at the tail of the children list. */
+	for (i = n - k; i < n; i++)
+		kill(pids[i], SIGKILL);
+	wait_zombies(pids + n - k, k);
+	t0 = now_ns();
+	for (i = 0; i < k; i++)
+		got[i] = waitpid(-1, &st, 0);
+	kw->live_ns = k > 0 ? (double)(now_ns() - t0) / (double)k : -1.0;
+
+	/* Every one returned must be one of the K. */
+	qsort(got, (size_t)k, sizeof(*got), cmp_pid);
+	qsort(pids + n - k, (size_t)k, sizeof(*pids), cmp_pid);
+	kw->wrong += memcmp(got, pids + n - k, (size_t)k * sizeof(*got)) != 0;
+
+	/* Then the rest, all zombies before the clock starts. */
+	for (i = 0; i < n - k; i++)
+		kill(pids[i], SIGKILL);
+	wait_zombies(pids, n - k);
+	t0 = now_ns();
+	for (i = 0; i < n - k; i++)
+		got[i] = waitpid(-1, &st, 0);
+	kw->drain_ns = n - k > 0 ? (double)(now_ns() - t0) / (double)(n - k) :
+	    -1.0;
+	for (i = 0; i < n - k; i++)
+		kw->wrong += got[i] <= 0;
+	if (waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
+		kw->wrong++;
+	free(pids);
+	free(got);
+}
+
+static void
+bench_kernel_wait(long n, int rounds, struct kwait *out)
+{
+	double live[KWAIT_ROUNDS], drain[KWAIT_ROUNDS];
+	struct kwait kw;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->n = n;
+	out->forked = n;
+	for (r = 0; r < rounds; r++) {
+		memset(&kw, 0, sizeof(kw));
+		kw.n = n;
+		kw.k = n / 16 < 256 ? n / 16 : 256;
+		kernel_wait_round(&kw);
+		live[r] = kw.live_ns;
+		drain[r] = kw.drain_ns;
+		out->k = kw.k;
+		out->wrong += kw.wrong;
+		if (kw.forked < out->forked) {
+			out->forked = kw.forked;
+			out->fork_errno = kw.fork_errno;
+		}
+	}
+	out->live_ns = median(live, rounds);
+	out->drain_ns = median(drain, rounds);
+}
+
+/* --- greenproc --- */
+
+static int
+sleeper(void *arg)
+{
+	sleep_until((uint64_t)(uintptr_t)arg);
+	return 0;
+}
+
+struct gwait {
+	/* in */
+	long		 n;		/* children in all */
+	long		 k;		/* of which the newest K exit first */
+	double		 est_ns;	/* expected spawn cost per child */
+	int		 rss;		/* read VmRSS around the spawns */
+	/* out */
+	long		 spawned;
+	int		 spawn_errno;	/* why fewer than n */
+	double		 spawn_ns;	/* per sleeping child */
+	double		 live_ns;
+	double		 drain_ns;
+	long		 rss_before;	/* KiB */
+	long		 rss_after;
+	long		 alive_at_rss;
+	long		 maps_at_rss;
+	int		 invalid;	/* an older child exited too soon */
+	int		 wrong;		/* wrong pids, statuses or counts */
+	int		 stuck;		/* zombies never showed up */
+};
+
+static long
+exits_since(const struct gp_counters *s0)
+{
+	struct gp_counters s;
+
+	stats(&s);
+	return (long)(s.exits - s0->exits);
+}
+
+/* Park until (want) children have exited since (s0), or until (limit). */
+static int
+await_exits(const struct gp_counters *s0, long want, uint64_t limit)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	while (exits_since(s0) < want) {
+		if (now_ns() > limit)
+			return -1;
+		gp_nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
+static int
+gwait_parent(void *arg)
+{
+	struct gwait *gw = arg;
+	struct gp_counters s0;
+	uint64_t t0, t1, t_old, t_new;
+	pid_t *probes, *got, pid;
+	long i, n, k, nold, reaped = 0;
+	int st;
+
+	k = gw->k;
+	nold = gw->n - k;
+	if ((probes = malloc((size_t)k * sizeof(*probes))) == NULL ||
+	    (got = malloc((size_t)k * sizeof(*got))) == NULL) {
+		gw->wrong++;
+		return 1;
+	}
+	stats(&s0);
+	if (gw->rss)
+		gw->rss_before = vmrss_kib();
+
+	/*
+	 * The older children sleep until t_old, far enough for all of them
+	 * to be spawned and the K probes to have been reaped.
+	 */
+	t0 = now_ns();
+	t_old = t0 + (uint64_t)((double)gw->n * gw->est_ns * 2.5) +
+	    300000000ULL;
+	for (n = 0; n < nold; n++)
+		if (gp_spawn(sleeper, (void *)(uintptr_t)t_old, NULL) < 0) {
+			gw->spawn_errno = errno;
+			break;
+		}
+	t1 = now_ns();
+	gw->spawned = n;
+	nold = n;
+	t_new = t1 + 20000000ULL;
+	for (i = 0; i < k && gw->spawn_errno == 0; i++) {
+		if ((probes[i] = gp_spawn(sleeper, (void *)(uintptr_t)t_new,
+		    NULL)) < 0) {
+			gw->spawn_errno = errno;
+			break;
+		}
+	}
+	k = i;
+	gw->spawned += k;
+	gw->spawn_ns = nold > 0 ? (double)(t1 - t0) / (double)nold : -1.0;
+	if (gw->rss) {
+		gw->rss_after = vmrss_kib();
+		gw->maps_at_rss = count_lines("/proc/self/maps");
+		gw->alive_at_rss = gw->spawned - exits_since(&s0);
+	}
+
+	/* The K probes exit; the older ones must all still be alive. */
+	if (await_exits(&s0, k, t_old) != 0 || now_ns() + 1000000 > t_old) {
+		gw->invalid = 1;
+		gw->live_ns = -1.0;
+	} else {
+		t0 = now_ns();
+		for (i = 0; i < k; i++)
+			got[i] = gp_waitpid(-1, &st, 0);
+		t1 = now_ns();
+		reaped = k;
+		gw->live_ns = k > 0 ? (double)(t1 - t0) / (double)k : -1.0;
+		if (exits_since(&s0) != k)
+			gw->invalid = 1;
+		qsort(got, (size_t)k, sizeof(*got), cmp_pid);
+		qsort(probes, (size_t)k, sizeof(*probes), cmp_pid);
+		gw->wrong += memcmp(got, probes, (size_t)k * sizeof(*got)) != 0;
+		if (gw->invalid)
+			gw->live_ns = -1.0;
+	}
+
+	/* Then every other one. */
+	sleep_until(t_old);
+	if (await_exits(&s0, gw->spawned, t_old + 60000000000ULL) != 0) {
+		gw->stuck = 1;
+		fprintf(stderr, "bench_proc: %ld of %ld children exited\n",
+		    exits_since(&s0), gw->spawned);
+	}
+	n = gw->spawned - reaped;
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		if ((pid = gp_waitpid(-1, &st, 0)) < 0 || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
+			gw->wrong++;
+	t1 = now_ns();
+	gw->drain_ns = n > 0 ? (double)(t1 - t0) / (double)n : -1.0;
+	if (gp_waitpid(-1, &st, WNOHANG) != -1 || errno != ECHILD)
+		gw->wrong++;
+	free(probes);
+	free(got);
+	return 0;
+}
+
+static void
+green_wait_round(struct gwait *gw)
+{
+	pid_t pid;
+	int st;
+
+	if ((pid = gp_spawn(gwait_parent, gw, NULL)) < 0)
+		die("gp_spawn");
+	if (gp_waitpid(pid, &st, 0) != pid)
+		die("gp_waitpid");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		gw->wrong++;
+}
+
+struct gwait_result {
+	long	 n;
+	long	 k;
+	int	 rounds;	/* valid ones */
+	double	 live_ns;
+	double	 drain_ns;
+	double	 spawn_ns;
+	int	 invalid;
+	int	 wrong;
+	struct gwait last;
+};
+
+/*
+ * (rounds) rounds with (n) children; *est is the spawn cost per child
+ * seen so far, raised by what these rounds see.
+ */
+static void
+bench_green_wait(long n, int rounds, double *est, int rss,
+    struct gwait_result *res)
+{
+	double live[WAIT_ROUNDS], drain[WAIT_ROUNDS], sp[WAIT_ROUNDS];
+	struct gwait gw;
+	int r, tries = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->n = n;
+	for (r = 0; r < rounds && tries < rounds + 2; tries++) {
+		memset(&gw, 0, sizeof(gw));
+		gw.n = n;
+		gw.k = n / 16 < 256 ? n / 16 : 256;
+		gw.est_ns = *est;
+		gw.rss = rss;
+		green_wait_round(&gw);
+		res->k = gw.k;
+		res->wrong += gw.wrong + gw.stuck;
+		res->last = gw;
+		if (gw.spawn_ns > *est)
+			*est = gw.spawn_ns;
+		if (gw.invalid) {
+			res->invalid++;
+			continue;
+		}
+		live[r] = gw.live_ns;
+		drain[r] = gw.drain_ns;
+		sp[r] = gw.spawn_ns;
+		r++;
+	}
+	res->rounds = r;
+	res->live_ns = median(live, r);
+	res->drain_ns = median(drain, r);
+	res->spawn_ns = median(sp, r);
+}
+
+/* ====================================================== 4. spawn trees */
+
+static int
+tree_root(void *arg)
+{
+	struct rt_loop *rl = arg;
+
+	return rt_parent(rl);
+}
+
+static double
+tree_run(void)
+{
+	struct rt_loop rl[ROOTS];
+	pid_t pid[ROOTS];
+	uint64_t t0, t1;
+	int i, st;
+
+	memset(rl, 0, sizeof(rl));
+	t0 = now_ns();
+	for (i = 0; i < ROOTS; i++) {
+		rl[i].n = TREE_ROUNDS;
+		if ((pid[i] = gp_spawn(tree_root, &rl[i], NULL)) < 0)
+			die("gp_spawn");
+	}
+	for (i = 0; i < ROOTS; i++)
+		if (gp_waitpid(pid[i], &st, 0) != pid[i] || rl[i].failed ||
+		    rl[i].bad_status)
+			die("tree root");
+	t1 = now_ns();
+	return (double)(t1 - t0);
+}
+
+static double
+bench_trees(int nworkers, long *got_workers, unsigned long *steals)
+{
+	double v[TREE_RUNS];
+	struct gp_counters s0, s1;
+	int i;
+
+	if (gp_init(nworkers) != 0)
+		die("gp_init");
+	stats(&s0);
+	*got_workers = s0.nworkers;
+	(void)tree_run();
+	for (i = 0; i < TREE_RUNS; i++)
+		v[i] = tree_run();
+	stats(&s1);
+	*steals = s1.steals - s0.steals;
+	if (gp_shutdown() != 0)
+		die("gp_shutdown");
+	return median(v, TREE_RUNS);
+}
+
+/* ====================================================== report */
+
+static void
+row(const char *what, double ns)
+{
+	if (ns < 0)
+		printf("  %-50s %13s\n", what, "n/a");
+	else if (ns >= 100000.0)
+		printf("  %-50s %10.1f us\n", what, ns / 1000.0);
+	else if (ns >= 10000.0)
+		printf("  %-50s %10.2f us\n", what, ns / 1000.0);
+	else
+		printf("  %-50s %10.1f ns\n", what, ns);
+}
+
+static void
+ratio(const char *what, double peer, double ours)
+{
+	if (peer < 0 || ours <= 0) {
+		printf("  %-50s %11s\n", what, "n/a");
+		return;
+	}
+	printf("  %-50s %10.1fx\n", what, peer / ours);
+}
+
+static void
+target(const char *what, double v, double goal, const char *unit)
+{
+	if (v < 0) {
+		printf("  %-50s %10s     (target <= %g %s: not measured)\n",
+		    what, "n/a", goal, unit);
+		return;
+	}
+	printf("  %-50s %10.1f %-3s (target <= %g %s: %s)\n", what, v, unit,
+	    goal, unit, v <= goal ? "met" : "missed");
+}
+
+static const char *
+kcount(long n)
+{
+	static char buf[4][24];
+	static int i;
+	char *b = buf[i++ & 3];
+
+	if (n >= BIG_N && n % BIG_N == 0)
+		snprintf(b, 24, "%ldM", n / BIG_N);
+	else if (n >= 1024 && n % 1024 == 0)
+		snprintf(b, 24, "%ldk", n / 1024);
+	else
+		snprintf(b, 24, "%ld", n);
+	return b;
+}
+
+static int
+guard_install_works(void)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	void *p;
+	int ok;
+
+	p = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	ok = madvise(p, ps, MADV_GUARD_INSTALL) == 0;
+	munmap(p, 2 * ps);
+	return ok;
+}
+
+int
+main(void)
+{
+	static const long kn[] = { 1024, 4096, 16384 };
+	static const long gn[] = { 1024, 16384 };
+	struct rt_result r1, r2;
+	struct kwait kw[3];
+	struct gwait_result gw[2], big;
+	double fork_ns, vfork_ns, pt_ns, est, tree1, tree2, worst;
+	unsigned long steals1, steals2;
+	long w1, w2, maxmap, alive;
+	char label[96];
+	uint64_t t_start = now_ns();
+	int i, guard;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	maxmap = read_long("/proc/sys/vm/max_map_count");
+	guard = guard_install_works();
+
+	/* Kernel and pthread peers first: no workers, a small process. */
+	fork_ns = bench_fork();
+	vfork_ns = bench_vfork();
+	pt_ns = bench_pthread();
+	for (i = 0; i < 3; i++)
+		bench_kernel_wait(kn[i], kn[i] >= 16384 ? 1 : KWAIT_ROUNDS,
+		    &kw[i]);
+
+	/* 1. Round trips. */
+	bench_roundtrip(1, &r1);
+	bench_roundtrip(2, &r2);
+
+	/* 2. wait(any), 1k and 16k: one worker. */
+	if (gp_init(1) != 0)
+		die("gp_init");
+	est = 2000.0;
+	for (i = 0; i < 2; i++)
+		bench_green_wait(gn[i], WAIT_ROUNDS, &est, 0, &gw[i]);
+	if (gp_shutdown() != 0)
+		die("gp_shutdown");
+
+	/* 2 and 3. 1M, in a fresh runtime for the RSS. */
+	if (gp_init(1) != 0)
+		die("gp_init");
+	bench_green_wait(BIG_N, 1, &est, 1, &big);
+	if (gp_shutdown() != 0)
+		die("gp_shutdown");
+
+	/* 4. Independent spawn trees. */
+	tree1 = bench_trees(1, &w1, &steals1);
+	tree2 = bench_trees(2, &w2, &steals2);
+
+	/* ---------------------------------------------------------- */
+	printf("\nbench_proc: medians of %d runs (peers %d) unless said "
+	    "otherwise\n\n", RUNS, PEER_RUNS);
+
+	printf("1. spawn + exit + wait round trip (per round trip)\n");
+	snprintf(label, sizeof(label), "greenproc, green parent, %ld worker "
+	    "(%.1f sw/rt)", r1.nworkers, r1.sw_per_rt);
+	row(label, r1.green_ns);
+	snprintf(label, sizeof(label), "greenproc, green parent, %ld workers "
+	    "(%.1f sw/rt)", r2.nworkers, r2.sw_per_rt);
+	row(label, r2.green_ns);
+	snprintf(label, sizeof(label), "greenproc, host thread, %ld worker",
+	    r1.nworkers);
+	row(label, r1.host_ns);
+	snprintf(label, sizeof(label), "greenproc, host thread, %ld workers",
+	    r2.nworkers);
+	row(label, r2.host_ns);
+	row("fork + _exit + waitpid", fork_ns);
+	row("vfork + _exit + waitpid", vfork_ns);
+	row("pthread_create + pthread_join", pt_ns);
+	printf("  ratios (peer / greenproc, 1 worker)\n");
+	ratio("fork / green parent", fork_ns, r1.green_ns);
+	ratio("vfork / green parent", vfork_ns, r1.green_ns);
+	ratio("pthread / green parent", pt_ns, r1.green_ns);
+	ratio("fork / host thread", fork_ns, r1.host_ns);
+	ratio("vfork / host thread", vfork_ns, r1.host_ns);
+	ratio("pthread / host thread", pt_ns, r1.host_ns);
+
+	printf("\n2. wait(any) per call, N children: K newest exit while "
+	    "N-K live, then the\n   other N-K all zombies (drain)\n");
+	for (i = 0; i < 2; i++) {
+		snprintf(label, sizeof(label), "greenproc N=%s, any of %ld "
+		    "live (K=%ld, %d rounds)", kcount(gw[i].n),
+		    gw[i].n - gw[i].k, gw[i].k, gw[i].rounds);
+		row(label, gw[i].live_ns);
+		snprintf(label, sizeof(label), "greenproc N=%s, drain",
+		    kcount(gw[i].n));
+		row(label, gw[i].drain_ns);
+	}
+	snprintf(label, sizeof(label), "greenproc N=%s, any of %ld live "
+	    "(K=%ld, 1 round)", kcount(big.n), big.n - big.k, big.k);
+	row(label, big.live_ns);
+	snprintf(label, sizeof(label), "greenproc N=%s, drain",
+	    kcount(big.n));
+	row(label, big.drain_ns);
+	for (i = 0; i < 3; i++) {
+		snprintf(label, sizeof(label), "kernel N=%s, any of %ld live "
+		    "(K=%ld, %d rounds)", kcount(kw[i].forked),
+		    kw[i].forked - kw[i].k, kw[i].k,
+		    kn[i] >= 16384 ? 1 : KWAIT_ROUNDS);
+		row(label, kw[i].live_ns);
+		snprintf(label, sizeof(label), "kernel N=%s, drain",
+		    kcount(kw[i].forked));
+		row(label, kw[i].drain_ns);
+		if (kw[i].forked < kw[i].n)
+			printf("  (kernel: only %ld of %ld forks succeeded: "
+			    "%s)\n", kw[i].forked, kw[i].n,
+			    strerror(kw[i].fork_errno));
+	}
+	printf("  ratios (kernel / greenproc)\n");
+	ratio("any-of-live: kernel 1k / green 1k", kw[0].live_ns,
+	    gw[0].live_ns);
+	ratio("any-of-live: kernel 16k / green 16k", kw[2].live_ns,
+	    gw[1].live_ns);
+	ratio("any-of-live: kernel 16k / green 1M", kw[2].live_ns,
+	    big.live_ns);
+	ratio("drain: kernel 1k / green 1k", kw[0].drain_ns, gw[0].drain_ns);
+	ratio("drain: kernel 16k / green 16k", kw[2].drain_ns,
+	    gw[1].drain_ns);
+	printf("  spawn of a sleeping child (green parent, first touch "
+	    "in the 1M round)\n");
+	row("greenproc N=1k", gw[0].spawn_ns);
+	row("greenproc N=16k", gw[1].spawn_ns);
+	row("greenproc N=1M", big.last.spawn_ns);
+	for (i = 0; i < 2; i++)
+		if (gw[i].invalid)
+			printf("  (green N=%s: %d rounds discarded: an older "
+			    "child woke before the probes were reaped)\n",
+			    kcount(gw[i].n), gw[i].invalid);
+	if (big.invalid)
+		printf("  (green N=1M: round invalid: an older child woke "
+		    "before the probes were reaped)\n");
+
+	printf("\n3. RSS per idle green process (1 worker, fresh runtime)\n");
+	alive = big.last.alive_at_rss;
+	if (big.last.spawned < BIG_N)
+		printf("  spawned only %ld of %ld: %s\n", big.last.spawned,
+		    BIG_N, strerror(big.last.spawn_errno));
+	printf("  %-50s %10ld\n", "alive when VmRSS was read", alive);
+	printf("  %-50s %10ld KiB\n", "VmRSS before", big.last.rss_before);
+	printf("  %-50s %10ld KiB\n", "VmRSS with them alive",
+	    big.last.rss_after);
+	if (alive > 0) {
+		double b = (double)(big.last.rss_after - big.last.rss_before) *
+		    1024.0 / (double)alive;
+
+		printf("  %-50s %10.0f B = %.2f KiB\n", "RSS per process", b,
+		    b / 1024.0);
+	}
+	printf("  %-50s %10ld\n", "mappings (/proc/self/maps) with them alive",
+	    big.last.maps_at_rss);
+	printf("  %-50s %10ld\n", "vm.max_map_count", maxmap);
+	printf("  %-50s %10s\n", "MADV_GUARD_INSTALL available",
+	    guard ? "yes" : "no");
+	if (!guard)
+		printf("  without MADV_GUARD_INSTALL each live stack costs a "
+		    "VMA: at most ~%ld processes\n  alive under this "
+		    "vm.max_map_count\n", maxmap);
+
+	printf("\n4. independent spawn trees: %d roots x %ld spawn+wait "
+	    "(median of %d)\n", ROOTS, TREE_ROUNDS, TREE_RUNS);
+	snprintf(label, sizeof(label), "%ld worker: wall time, throughput", w1);
+	printf("  %-50s %7.1f ms %6.2f M rt/s\n", label, tree1 / 1e6,
+	    ROOTS * TREE_ROUNDS / tree1 * 1e3);
+	snprintf(label, sizeof(label), "%ld workers: wall time, throughput "
+	    "(%lu steals)", w2, steals2);
+	printf("  %-50s %7.1f ms %6.2f M rt/s\n", label, tree2 / 1e6,
+	    ROOTS * TREE_ROUNDS / tree2 * 1e3);
+	ratio("speedup 2 workers / 1 worker", tree1, tree2);
+	(void)steals1;
+
+	printf("\nissue 3 targets\n");
+	target("round trip, green parent, 1 worker", r1.green_ns,
+	    TARGET_GREEN_RT, "ns");
+	target("round trip, host thread, 1 worker", r1.host_ns,
+	    TARGET_HOST_RT, "ns");
+	worst = -1.0;
+	for (i = 0; i < 2; i++) {
+		if (gw[i].live_ns > worst)
+			worst = gw[i].live_ns;
+		if (gw[i].drain_ns > worst)
+			worst = gw[i].drain_ns;
+	}
+	if (big.live_ns > worst)
+		worst = big.live_ns;
+	if (big.drain_ns > worst)
+		worst = big.drain_ns;
+	target("wait(any), worst of all N and both cases", worst,
+	    TARGET_WAIT, "ns");
+	if (alive > 0)
+		target("RSS per idle process",
+		    (double)(big.last.rss_after - big.last.rss_before) /
+		    (double)alive, TARGET_RSS_KIB, "KiB");
+	printf("  %-50s %10s     (target: 1M)\n", "alive at once",
+	    kcount(alive));
+	printf("  %-50s %10.2fx    (target >= %.1fx: %s)\n",
+	    "spawn trees, 2 workers vs 1", tree1 / tree2, TARGET_SPEEDUP,
+	    tree1 / tree2 >= TARGET_SPEEDUP ? "met" : "missed");
+
+	i = 0;
+	for (int j = 0; j < 3; j++)
+		i += kw[j].wrong;
+	if (i + gw[0].wrong + gw[1].wrong + big.wrong != 0)
+		printf("\nWRONG RESULTS: kernel %d, green 1k %d, 16k %d, 1M %d "
+		    "(unexpected pids, statuses or counts)\n", i, gw[0].wrong,
+		    gw[1].wrong, big.wrong);
+	printf("\nbench_proc: %.1f s in all\n",
+	    (double)(now_ns() - t_start) / 1e9);
+	return 0;
+}

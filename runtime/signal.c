@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * signal.c -- green signals (DragonFly kern_sig.c: kill, sigaction,
+ * sigprocmask, psignal, issignal/postsig, proc_stop/proc_unstop).
+ *
+ * Signals are per process: a pending set, dispositions (default, ignore,
+ * a handler) and flags; each LWP has its own mask.  Posting a signal
+ * marks the LWPs that could take it with GPI_LWP_AST and interrupts one
+ * of them if it sleeps interruptibly; an LWP acts on signals only at a
+ * cancellation point (gpi_userret), never in the middle of user code,
+ * and never costs the switch or spawn paths anything but the one l_flags
+ * load userret already does.
+ *
+ * Default actions are Linux's: terminate (the last LWP exits with
+ * WTERMSIG), stop (SIGSTOP/TSTP/TTIN/TTOU), continue (SIGCONT), ignore
+ * (SIGCHLD, SIGURG, SIGWINCH).  A stop is reported to the parent at once,
+ * as the seed's proc_stop does, and each LWP parks at its next
+ * cancellation point; SIGCONT wakes them and is reported as 0xffff.
+ *
+ * Sets are uint64_t masks of signals 1..64 internally; sigset_t only at
+ * the API edge.  Locks: p_lock, then sleep-queue buckets.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SIGBIT(sig)	((uint64_t)1 << ((sig) - 1))
+#define STOPSIGS	(SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | \
+			 SIGBIT(SIGTTOU))
+#define TTYSTOPS	(SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU))
+#define IGNDFL		(SIGBIT(SIGCHLD) | SIGBIT(SIGURG) | SIGBIT(SIGWINCH))
+#define CANTMASK	(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+#define NSIGS		64
+
+struct gpi_sigacts {
+	struct sigaction ps_act[NSIGS + 1];	/* (p) caught signals only */
+};
+
+static uint64_t
+set_to_mask(const sigset_t *set)
+{
+	uint64_t m = 0;
+	int sig;
+
+	for (sig = 1; sig <= NSIGS; sig++)
+		if (sigismember(set, sig) == 1)
+			m |= SIGBIT(sig);
+	return m;
+}
+
+static void
+mask_to_set(uint64_t m, sigset_t *set)
+{
+	int sig;
+
+	sigemptyset(set);
+	for (sig = 1; sig <= NSIGS; sig++)
+		if (m & SIGBIT(sig))
+			sigaddset(set, sig);
+}
+
+static bool
+sig_valid(int sig)
+{
+	return sig >= 1 && sig <= NSIGS;
+}
+
+/* ------------------------------------------------------------ posting */
+
+/*
+ * Let the LWPs of (p) that do not block (sig) see it at their next
+ * cancellation point, and interrupt one that sleeps interruptibly.
+ * Caller holds p->p_lock.
+ */
+static void
+signal_lwps(struct gp_proc *p, int sig)
+{
+	struct gp_lwp *l;
+
+	/*
+	 * Any of them may take it; each looks at its next cancellation
+	 * point, and interruptible sleepers are woken to do so (the first
+	 * to get p_lock in postsig takes the signal, the others find none).
+	 */
+	for (l = p->p_lwps; l != NULL; l = l->l_pnext) {
+		if (__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED) &
+		    SIGBIT(sig))
+			continue;
+		atomic_fetch_or(&l->l_flags, GPI_LWP_AST);
+		gpi_sleep_interrupt(l);
+	}
+}
+
+/* Every LWP of (p) looks at its signals (stop, continue, new mask). */
+static void
+ast_all(struct gp_proc *p)
+{
+	struct gp_lwp *l;
+
+	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
+		atomic_fetch_or(&l->l_flags, GPI_LWP_AST);
+}
+
+static void
+notify_parent(struct gp_proc *p, int what)
+{
+	struct gp_proc *pp = gpi_lock_parent(p);
+	bool tell = !(pp->p_sigflags & GPI_PS_NOCLDSTOP);
+
+	gpi_report(pp, p, what);
+	if (tell && pp != &gpi_proc0)
+		gpi_psignal_locked(pp, SIGCHLD);
+	gpi_spin_unlock(&pp->p_lock);
+	gpi_wakeup(&pp->p_waitgen);
+}
+
+/* A group is orphaned when no member has a parent in another group of
+ * the session (links to init do not count).  Under RCU. */
+static bool
+pgrp_orphaned(pid_t pgid)
+{
+	return gpi_pgrp_scan(pgid, GPI_PGRP_LINKED) == 0;
+}
+
+/*
+ * post_signal(): post (sig) to (p).  Caller holds p->p_lock.  Returns true if
+ * the caller must stop or continue the process after dropping the lock
+ * (the parent's lock comes after ours in no order, so never nested).
+ */
+static int
+psignal_locked(struct gp_proc *p, int sig)
+{
+	uint64_t bit = SIGBIT(sig);
+
+	if (p == &gpi_proc0 || p->p_stat == GPI_SZOMB ||
+	    (p->p_flags & GPI_P_WEXIT))
+		return 0;
+	if (sig == SIGKILL) {
+		if (p->p_killsig == 0)
+			__atomic_store_n(&p->p_killsig, SIGKILL,
+			    __ATOMIC_RELAXED);
+		p->p_flags &= ~GPI_P_STOPPED;
+		atomic_fetch_add(&p->p_stopgen, 1);
+		gpi_wakeup(&p->p_stopgen);
+		gpi_proc_kill_locked(p);
+		return 0;
+	}
+	if (sig == SIGCONT) {
+		/* Continue even if caught or ignored; discard stops. */
+		p->p_siglist &= ~STOPSIGS;
+		if (p->p_flags & GPI_P_STOPPED) {
+			p->p_flags &= ~GPI_P_STOPPED;
+			atomic_fetch_add(&p->p_stopgen, 1);
+			gpi_wakeup(&p->p_stopgen);	/* p_lock -> bucket */
+			if (p->p_sigcatch & bit) {
+				p->p_siglist |= bit;
+				signal_lwps(p, sig);
+			}
+			return GPI_R_CONT;
+		}
+		if (!(p->p_sigcatch & bit))
+			return 0;
+	} else if (bit & STOPSIGS) {
+		p->p_siglist &= ~SIGBIT(SIGCONT);
+	}
+	if (p->p_sigignore & bit)
+		return 0;
+	if (!(p->p_sigcatch & bit)) {
+		/* Default action. */
+		if (bit & IGNDFL)
+			return 0;
+		if (bit & STOPSIGS) {
+			if (p->p_flags & GPI_P_STOPPED)
+				return 0;
+			p->p_flags |= GPI_P_STOPPED;
+			p->p_xsig = sig;
+			ast_all(p);
+			return GPI_R_STOP;
+		}
+		/* Terminate (core-dumping ones too: no cores here). */
+		if (p->p_killsig == 0)
+			__atomic_store_n(&p->p_killsig, sig, __ATOMIC_RELAXED);
+		gpi_proc_kill_locked(p);
+		return 0;
+	}
+	p->p_siglist |= bit;
+	signal_lwps(p, sig);
+	return 0;
+}
+
+/* Post (sig) to (p), whose lock the caller holds; stop/cont deferred. */
+void
+gpi_psignal_locked(struct gp_proc *p, int sig)
+{
+	int what = psignal_locked(p, sig);
+
+	/* Called with a lock held: tell the parent from a clean context. */
+	if (what != 0)
+		p->p_flags |= what == GPI_R_STOP ? GPI_P_TELLSTOP :
+		    GPI_P_TELLCONT;
+}
+
+/* Post (sig) to (p) and tell its parent of a stop or continue. */
+static void
+post_signal(struct gp_proc *p, int sig)
+{
+	int what;
+	bool orphan_stop;
+
+	gpi_spin_lock(&p->p_lock);
+	/*
+	 * In an orphaned group, TSTP/TTIN/TTOU do not stop (Linux): nobody
+	 * in the session could continue it.  Default action only.
+	 */
+	orphan_stop = (SIGBIT(sig) & TTYSTOPS) &&
+	    !(p->p_sigcatch & SIGBIT(sig)) && !(p->p_sigignore & SIGBIT(sig));
+	gpi_spin_unlock(&p->p_lock);
+	if (orphan_stop) {
+		gpi_rcu_read_lock();
+		orphan_stop = pgrp_orphaned(__atomic_load_n(&p->p_pgid,
+		    __ATOMIC_RELAXED));
+		gpi_rcu_read_unlock();
+		if (orphan_stop)
+			return;
+	}
+	gpi_spin_lock(&p->p_lock);
+	what = psignal_locked(p, sig);
+	gpi_spin_unlock(&p->p_lock);
+	if (what != 0)
+		notify_parent(p, what);
+}
+
+void
+gpi_psignal(struct gp_proc *p, int sig)
+{
+	post_signal(p, sig);
+}
+
+/* Deferred parent notices (gpi_psignal_locked); caller holds no lock. */
+void
+gpi_sig_tell(struct gp_proc *p)
+{
+	int f;
+
+	gpi_spin_lock(&p->p_lock);
+	f = p->p_flags & (GPI_P_TELLSTOP | GPI_P_TELLCONT);
+	p->p_flags &= ~f;
+	gpi_spin_unlock(&p->p_lock);
+	if (f & GPI_P_TELLSTOP)
+		notify_parent(p, GPI_R_STOP);
+	if (f & GPI_P_TELLCONT)
+		notify_parent(p, GPI_R_CONT);
+}
+
+/* ------------------------------------------------------------ kill */
+
+struct killarg {
+	int	ka_sig;
+	int	ka_found;
+	struct gp_proc *ka_self;
+};
+
+static void
+kill_one(struct gp_proc *p, void *arg)
+{
+	struct killarg *ka = arg;
+
+	ka->ka_found++;
+	if (ka->ka_sig != 0)
+		post_signal(p, ka->ka_sig);
+}
+
+int
+gp_kill(pid_t pid, int sig)
+{
+	struct gp_proc *q = gpi_curproc(), *p;
+	struct killarg ka = { sig, 0, q };
+
+	if (sig < 0 || sig > NSIGS) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (pid == GP_PID_INIT || pid == -GP_PID_INIT) {
+		errno = EPERM;
+		return -1;
+	}
+	if (pid > 0) {
+		if (!GP_IS_GREEN(pid)) {
+			errno = ESRCH;
+			return -1;
+		}
+		/* RCU keeps p's memory while we post (it never switches). */
+		gpi_rcu_read_lock();
+		if ((p = gpi_pfind(pid)) == NULL) {
+			gpi_rcu_read_unlock();
+			errno = ESRCH;
+			return -1;
+		}
+		/* A zombie takes no signal, but exists (kill(2) returns 0). */
+		if (sig != 0)
+			post_signal(p, sig);
+		gpi_rcu_read_unlock();
+		return 0;
+	}
+	if (pid == 0) {
+		if (q == &gpi_proc0) {
+			errno = ESRCH;
+			return -1;
+		}
+		pid = -__atomic_load_n(&q->p_pgid, __ATOMIC_RELAXED);
+	}
+	if (pid < -1 && !GP_IS_GREEN(pid)) {
+		errno = ESRCH;
+		return -1;
+	}
+	gpi_rcu_read_lock();
+	gpi_proc_foreach(pid == -1 ? 0 : -pid, q, kill_one, &ka);
+	gpi_rcu_read_unlock();
+	if (ka.ka_found == 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ sigaction */
+
+int
+gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
+{
+	struct gp_proc *p = gpi_curproc();
+	struct gpi_sigacts *ps;
+	uint64_t bit;
+
+	if (!sig_valid(sig) || (act != NULL && (sig == SIGKILL ||
+	    sig == SIGSTOP))) {
+		errno = EINVAL;
+		return -1;
+	}
+	bit = SIGBIT(sig);
+	if (p == &gpi_proc0 && act != NULL && (sig != SIGCHLD ||
+	    (act->sa_handler != SIG_IGN && act->sa_handler != SIG_DFL))) {
+		/* Init takes no green signals; it may only ignore SIGCHLD. */
+		errno = EINVAL;
+		return -1;
+	}
+	gpi_spin_lock(&p->p_lock);
+	if (oact != NULL) {
+		memset(oact, 0, sizeof(*oact));
+		if (p->p_sigcatch & bit)
+			*oact = p->p_sigacts->ps_act[sig];
+		else
+			oact->sa_handler = (p->p_sigignore & bit) ? SIG_IGN :
+			    SIG_DFL;
+		if (sig == SIGCHLD) {
+			if (p->p_sigflags & GPI_PS_NOCLDSTOP)
+				oact->sa_flags |= SA_NOCLDSTOP;
+			if (p->p_sigflags & GPI_PS_NOCLDWAIT)
+				oact->sa_flags |= SA_NOCLDWAIT;
+		}
+	}
+	if (act == NULL) {
+		gpi_spin_unlock(&p->p_lock);
+		return 0;
+	}
+	if (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+		if ((ps = p->p_sigacts) == NULL &&
+		    (ps = calloc(1, sizeof(*ps))) == NULL) {
+			gpi_spin_unlock(&p->p_lock);
+			errno = ENOMEM;
+			return -1;
+		}
+		p->p_sigacts = ps;
+		ps->ps_act[sig] = *act;
+		p->p_sigcatch |= bit;
+		p->p_sigignore &= ~bit;
+	} else {
+		p->p_sigcatch &= ~bit;
+		if (act->sa_handler == SIG_IGN ||
+		    (act->sa_handler == SIG_DFL && (bit & IGNDFL)))
+			p->p_siglist &= ~bit;	/* discard pending */
+		if (act->sa_handler == SIG_IGN)
+			p->p_sigignore |= bit;
+		else
+			p->p_sigignore &= ~bit;
+	}
+	if (sig == SIGCHLD) {
+		p->p_sigflags &= ~(GPI_PS_NOCLDSTOP | GPI_PS_NOCLDWAIT);
+		if (act->sa_flags & SA_NOCLDSTOP)
+			p->p_sigflags |= GPI_PS_NOCLDSTOP;
+		if (act->sa_flags & SA_NOCLDWAIT)
+			p->p_sigflags |= GPI_PS_NOCLDWAIT;
+		/* PS_CLDSIGIGN: children are reaped without a wait. */
+		if (act->sa_handler == SIG_IGN)
+			p->p_sigflags |= GPI_PS_NOCLDWAIT;
+	}
+	gpi_spin_unlock(&p->p_lock);
+	return 0;
+}
+
+int
+gp_sigprocmask(int how, const sigset_t *set, sigset_t *oset)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	uint64_t m, old;
+
+	if (l == NULL)
+		return pthread_sigmask(how, set, oset) == 0 ? 0 :
+		    (errno = EINVAL, -1);
+	old = __atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED);
+	if (oset != NULL)
+		mask_to_set(old, oset);
+	if (set == NULL)
+		return 0;
+	m = set_to_mask(set);
+	switch (how) {
+	case SIG_BLOCK:
+		m = old | m;
+		break;
+	case SIG_UNBLOCK:
+		m = old & ~m;
+		break;
+	case SIG_SETMASK:
+		break;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+	__atomic_store_n(&l->l_sigmask, m & ~CANTMASK, __ATOMIC_RELAXED);
+	/* Newly unblocked pending signals are delivered now. */
+	atomic_fetch_or(&l->l_flags, GPI_LWP_AST);
+	gpi_userret();
+	return 0;
+}
+
+/* ------------------------------------------------------------ delivery */
+
+/* Park a stopped LWP until SIGCONT or a kill.  Caller holds no lock. */
+static void
+stop_here(struct gp_lwp *l, struct gp_proc *p)
+{
+	int gen;
+
+	for (;;) {
+		gpi_spin_lock(&p->p_lock);
+		if (!(p->p_flags & GPI_P_STOPPED) ||
+		    (atomic_load(&l->l_flags) & GPI_LWP_WEXIT)) {
+			gpi_spin_unlock(&p->p_lock);
+			return;
+		}
+		gen = atomic_load(&p->p_stopgen);
+		gpi_spin_unlock(&p->p_lock);
+		l->l_nivcsw++;
+		if (gpi_tsleep(&p->p_stopgen, &p->p_stopgen, gen, 0, 0) ==
+		    EINTR && (atomic_load(&l->l_flags) & GPI_LWP_WEXIT))
+			return;
+	}
+}
+
+/*
+ * Take one deliverable signal for (l) and run its handler.  Returns the
+ * signal, or 0 if none.  *restart is cleared unless it had SA_RESTART.
+ */
+static int
+postsig(struct gp_lwp *l, struct gp_proc *p, bool *restart)
+{
+	struct sigaction sa;
+	uint64_t pend, mask;
+	siginfo_t si;
+	int sig;
+
+	gpi_spin_lock(&p->p_lock);
+	mask = __atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED);
+	pend = p->p_siglist & ~mask;
+	if (pend == 0) {
+		gpi_spin_unlock(&p->p_lock);
+		return 0;
+	}
+	sig = __builtin_ctzll(pend) + 1;
+	p->p_siglist &= ~SIGBIT(sig);
+	if (!(p->p_sigcatch & SIGBIT(sig))) {
+		/* Disposition changed since it was posted. */
+		gpi_spin_unlock(&p->p_lock);
+		return sig;
+	}
+	sa = p->p_sigacts->ps_act[sig];
+	if (sa.sa_flags & SA_RESETHAND) {
+		p->p_sigcatch &= ~SIGBIT(sig);
+	}
+	gpi_spin_unlock(&p->p_lock);
+
+	if (!(sa.sa_flags & SA_RESTART))
+		*restart = false;
+	/* Run it with sa_mask and the signal itself blocked. */
+	__atomic_store_n(&l->l_sigmask, mask | set_to_mask(&sa.sa_mask) |
+	    ((sa.sa_flags & SA_NODEFER) ? 0 : SIGBIT(sig)), __ATOMIC_RELAXED);
+	if (sa.sa_flags & SA_SIGINFO) {
+		memset(&si, 0, sizeof(si));
+		si.si_signo = sig;
+		si.si_code = SI_USER;
+		sa.sa_sigaction(sig, &si, NULL);
+	} else {
+		sa.sa_handler(sig);
+	}
+	__atomic_store_n(&l->l_sigmask, mask, __ATOMIC_RELAXED);
+	return sig;
+}
+
+/*
+ * The signal part of a cancellation point: stop if the process is
+ * stopped, run the handlers of deliverable signals.  Returns true if
+ * every handler run had SA_RESTART (an interrupted call may restart).
+ */
+bool
+gpi_sig_ast(struct gp_lwp *l)
+{
+	struct gp_proc *p = l->l_proc;
+	bool restart = true;
+
+	atomic_fetch_and(&l->l_flags, ~GPI_LWP_AST);
+	if (p == &gpi_proc0)
+		return true;
+	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
+	    (GPI_P_TELLSTOP | GPI_P_TELLCONT))
+		gpi_sig_tell(p);
+	for (;;) {
+		if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
+		    GPI_P_STOPPED)
+			stop_here(l, p);
+		if (atomic_load(&l->l_flags) & GPI_LWP_WEXIT)
+			return true;
+		if (postsig(l, p, &restart) == 0)
+			break;
+	}
+	return restart;
+}
+
+/* Is a signal deliverable to (l) pending?  For GPI_PCATCH sleeps. */
+bool
+gpi_sig_pending(struct gp_lwp *l)
+{
+	struct gp_proc *p = l->l_proc;
+
+	return (__atomic_load_n(&p->p_siglist, __ATOMIC_RELAXED) &
+	    ~__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED)) != 0;
+}
+
+/* ------------------------------------------------------------ spawn/exec */
+
+/* posix_spawn inheritance: ignored stays ignored, mask inherited. */
+void
+gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent, struct gp_proc *p,
+    struct gp_lwp *l)
+{
+	if (pp != &gpi_proc0)
+		p->p_sigignore = __atomic_load_n(&pp->p_sigignore,
+		    __ATOMIC_RELAXED) & ~SIGBIT(SIGCHLD);
+	/* A child of init starts with an empty mask. */
+	if (parent != NULL && pp != &gpi_proc0)
+		l->l_sigmask = __atomic_load_n(&parent->l_sigmask,
+		    __ATOMIC_RELAXED);
+}
+
+/* execve: caught handlers reset to default; pending and mask stay. */
+void
+gpi_sig_exec(struct gp_proc *p)
+{
+	gpi_spin_lock(&p->p_lock);
+	p->p_sigcatch = 0;
+	gpi_spin_unlock(&p->p_lock);
+}
+
+void
+gpi_sig_free(struct gp_proc *p)
+{
+	free(p->p_sigacts);
+	p->p_sigacts = NULL;
+	if (p->p_watchfd >= 0)
+		close(p->p_watchfd);
+	p->p_watchfd = -1;
+}
+
+/* ------------------------------------------------------------ watch */
+
+/*
+ * KNOTE(NOTE_EXIT): an eventfd that becomes readable when (pid) exits.
+ * The process keeps the eventfd and hands out duplicates, so a caller
+ * closing its copy early is harmless and nothing is ever written to a
+ * descriptor the caller may have reused.
+ */
+int
+gp_proc_watch(pid_t pid)
+{
+	struct gp_proc *p;
+	int fd = -1, error = 0;
+
+	gpi_rcu_read_lock();
+	if (!GP_IS_GREEN(pid) || (p = gpi_pfind(pid)) == NULL ||
+	    p == &gpi_proc0) {
+		gpi_rcu_read_unlock();
+		errno = ESRCH;
+		return -1;
+	}
+	gpi_spin_lock(&p->p_lock);
+	if (p->p_watchfd < 0 &&
+	    (p->p_watchfd = eventfd(p->p_stat == GPI_SZOMB ? 1 : 0,
+	    EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		error = errno;
+	else if ((fd = fcntl(p->p_watchfd, F_DUPFD_CLOEXEC, 0)) < 0)
+		error = errno;
+	gpi_spin_unlock(&p->p_lock);
+	gpi_rcu_read_unlock();
+	if (error != 0) {
+		errno = error;
+		return -1;
+	}
+	return fd;
+}
+
+/* exit1's KNOTE: wake the watchers.  Caller holds p->p_lock. */
+void
+gpi_watch_exit(struct gp_proc *p)
+{
+	uint64_t one = 1;
+
+	if (p->p_watchfd >= 0 && write(p->p_watchfd, &one, sizeof(one)) < 0)
+		return;		/* EAGAIN: already readable */
+}
