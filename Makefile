@@ -354,7 +354,8 @@ $(BUILD)/tests/programs/%: $(BUILD)/obj/tests/programs/%.o $(SHLINK)
 # Stress (the TSan tier: plain main() programs) and benchmarks.
 
 # clang 14's TSan wants a narrow mmap layout; run without ASLR when allowed.
-STRESS_RUN	:= $(if $(filter thread,$(SAN)),$(shell setarch $$(uname -m) -R true \
+STRESS_RUN	:= $(if $(filter thread,$(SAN)),TSAN_OPTIONS='suppressions=$(abspath tools/tsan.supp)' \
+		   $(shell setarch $$(uname -m) -R true \
 		   >/dev/null 2>&1 && echo setarch $$(uname -m) -R))
 
 run_each	= for p in $(1); do \

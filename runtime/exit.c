@@ -178,11 +178,11 @@ killalllwps(struct gp_proc *p, struct gp_lwp *cur, bool forexec)
 	int n;
 
 	gpi_spin_lock(&p->p_lock);
-	if (p->p_flags & (GPI_P_WEXIT | GPI_P_INEXEC)) {
+	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & (GPI_P_WEXIT | GPI_P_INEXEC)) {
 		gpi_spin_unlock(&p->p_lock);
 		return EALREADY;
 	}
-	p->p_flags |= forexec ? GPI_P_INEXEC : GPI_P_WEXIT;
+	__atomic_fetch_or(&p->p_flags, forexec ? GPI_P_INEXEC : GPI_P_WEXIT, __ATOMIC_RELAXED);
 	p->p_exiter = cur;
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
 		if (l != cur)
@@ -246,7 +246,7 @@ reparent_children(struct gp_proc *p)
 		c->p_exitsig = SIGCHLD;
 		if (r == &gpi_proc0) {
 			/* Off every list: nobody will wait for it. */
-			c->p_flags |= GPI_P_AUTOREAP;
+			__atomic_fetch_or(&c->p_flags, GPI_P_AUTOREAP, __ATOMIC_RELAXED);
 			c->p_sibnext = c->p_sibprev = NULL;
 			if (c->p_report & GPI_R_EXIT) {
 				gpi_unreport(p, c);
@@ -273,7 +273,7 @@ reparent_children(struct gp_proc *p)
 	p->p_children = NULL;
 	p->p_nchildren = 0;
 	p->p_rq_head = p->p_rq_tail = NULL;
-	p->p_flags |= GPI_P_MOVED;
+	__atomic_fetch_or(&p->p_flags, GPI_P_MOVED, __ATOMIC_RELAXED);
 	gpi_spin_unlock(&p->p_lock);
 	if (reported)
 		atomic_fetch_add(&r->p_waitgen, 1);
@@ -414,7 +414,7 @@ gpi_exit1(int status)
 		reparent_children(p);
 	else {
 		gpi_spin_lock(&p->p_lock);
-		p->p_flags |= GPI_P_MOVED;
+		__atomic_fetch_or(&p->p_flags, GPI_P_MOVED, __ATOMIC_RELAXED);
 		gpi_spin_unlock(&p->p_lock);
 	}
 	/* fixjobc: groups our leaving orphans, with a stopped member. */
@@ -441,10 +441,10 @@ gpi_exit1(int status)
 	pp = gpi_lock_parent(p);
 	gpi_spin_lock(&p->p_lock);
 	p->p_stat = GPI_SZOMB;
-	p->p_flags &= ~GPI_P_STOPPED;
+	__atomic_fetch_and(&p->p_flags, ~(GPI_P_STOPPED), __ATOMIC_RELAXED);
 	gpi_watch_exit(p);			/* KNOTE(NOTE_EXIT) */
 	gpi_spin_unlock(&p->p_lock);
-	autoreap = (p->p_flags & GPI_P_AUTOREAP) != 0;
+	autoreap = (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_AUTOREAP) != 0;
 	if (!autoreap && (pp->p_sigflags & GPI_PS_NOCLDWAIT)) {
 		/*
 		 * PS_NOCLDWAIT / PS_CLDSIGIGN: nobody will wait; the runtime
@@ -542,10 +542,10 @@ gpi_proc_kill(struct gp_proc *p, int sig)
 	if (p == &gpi_proc0)
 		return;
 	gpi_spin_lock(&p->p_lock);
-	if (p->p_stat != GPI_SZOMB && !(p->p_flags & GPI_P_WEXIT)) {
+	if (p->p_stat != GPI_SZOMB && !(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT)) {
 		if (p->p_killsig == 0)
 			__atomic_store_n(&p->p_killsig, sig, __ATOMIC_RELAXED);
-		p->p_flags &= ~GPI_P_STOPPED;
+		__atomic_fetch_and(&p->p_flags, ~(GPI_P_STOPPED), __ATOMIC_RELAXED);
 		atomic_fetch_add(&p->p_stopgen, 1);
 		gpi_proc_kill_locked(p);
 	}
@@ -629,14 +629,14 @@ gp_exec(int (*entry)(void *), void *arg)
 	}
 	p->p_entry = entry;
 	p->p_arg = arg;
-	p->p_flags |= GPI_P_EXEC;
+	__atomic_fetch_or(&p->p_flags, GPI_P_EXEC, __ATOMIC_RELAXED);
 	gpi_spin_unlock(&p->p_lock);
 	gpi_sig_exec(p);
 
 	/* A fresh stack for the new image; then our LWP goes. */
 	error = gpi_lwp_create(p, &l, exec_main, NULL, NULL, true);
 	gpi_spin_lock(&p->p_lock);
-	p->p_flags &= ~GPI_P_INEXEC;
+	__atomic_fetch_and(&p->p_flags, ~(GPI_P_INEXEC), __ATOMIC_RELAXED);
 	p->p_exiter = NULL;
 	gpi_spin_unlock(&p->p_lock);
 	if (error != 0) {

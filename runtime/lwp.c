@@ -175,7 +175,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	 */
 	gpi_spin_lock(&p->p_lock);
 	if (atomic_load(&gpi_rt.rt_state) != GPI_RT_UP ||
-	    (p->p_flags & GPI_P_WEXIT)) {
+	    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT)) {
 		gpi_spin_unlock(&p->p_lock);
 #ifdef GPI_TSAN
 		__tsan_destroy_fiber(l->l_tsan_fiber);
@@ -282,7 +282,7 @@ gpi_lwp_exit(void *retval)
 	l->l_retval = retval;
 	gpi_charge(w, p);
 	gpi_spin_lock(&p->p_lock);
-	if (p != &gpi_proc0 && !(p->p_flags & GPI_P_WEXIT) &&
+	if (p != &gpi_proc0 && !(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT) &&
 	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) == 1) {
 		gpi_spin_unlock(&p->p_lock);
 		gpi_proc_lastlwp(l);

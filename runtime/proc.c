@@ -51,6 +51,11 @@ static const char default_comm[32] = "green";
 
 /* ------------------------------------------------------------ RCU */
 
+#ifdef GPI_TSAN
+#include <sanitizer/tsan_interface.h>
+static char rcu_tsan_token;
+#endif
+
 static __thread int tls_rcu_registered
     __attribute__((tls_model("initial-exec")));
 static pthread_key_t rcu_key;
@@ -102,6 +107,10 @@ gpi_rcu_read_lock(void)
 void
 gpi_rcu_read_unlock(void)
 {
+#ifdef GPI_TSAN
+	/* TSan cannot see a grace period: say it orders us before frees. */
+	__tsan_release(&rcu_tsan_token);
+#endif
 	urcu_memb_read_unlock();
 }
 
@@ -335,6 +344,9 @@ proc_batch_rcu(struct rcu_head *head)
 	struct gp_proc *first = caa_container_of(head, struct gp_proc, p_rcu);
 	struct gp_proc *last;
 
+#ifdef GPI_TSAN
+	__tsan_acquire(&rcu_tsan_token);	/* see gpi_rcu_read_unlock */
+#endif
 	for (last = first; last->p_rqnext != NULL; last = last->p_rqnext) {
 		free(last->p_argv);
 		last->p_argv = NULL;
@@ -343,7 +355,7 @@ proc_batch_rcu(struct rcu_head *head)
 	last->p_argv = NULL;
 	gpi_spin_lock(&procpool_lock);
 	last->p_rqnext = procpool;
-	procpool = first;
+	__atomic_store_n(&procpool, first, __ATOMIC_RELAXED);
 	gpi_spin_unlock(&procpool_lock);
 }
 
@@ -357,7 +369,8 @@ proc_alloc(struct gp_worker *w)
 	    __atomic_load_n(&procpool, __ATOMIC_RELAXED) != NULL) {
 		gpi_spin_lock(&procpool_lock);
 		for (n = 0; n < PROC_CACHE && (p = procpool) != NULL; n++) {
-			procpool = p->p_rqnext;
+			__atomic_store_n(&procpool, p->p_rqnext,
+			    __ATOMIC_RELAXED);
 			p->p_rqnext = w->w_proccache;
 			w->w_proccache = p;
 		}
@@ -377,6 +390,9 @@ proc_free(struct gp_worker *w, struct gp_proc *p)
 {
 	if (w == NULL) {
 		p->p_rqnext = NULL;
+#ifdef GPI_TSAN
+		__tsan_release(&rcu_tsan_token);	/* our last writes */
+#endif
 		urcu_memb_call_rcu(&p->p_rcu, proc_batch_rcu);
 		return;
 	}
@@ -396,6 +412,9 @@ gpi_proc_flush(struct gp_worker *w)
 		return;
 	w->w_rcubatch = NULL;
 	w->w_nrcubatch = 0;
+#ifdef GPI_TSAN
+	__tsan_release(&rcu_tsan_token);	/* our last writes */
+#endif
 	urcu_memb_call_rcu(&p->p_rcu, proc_batch_rcu);
 }
 
@@ -453,7 +472,7 @@ spawn(int (*entry)(void *), void *arg, char **argv, int argc,
 	 * left behind.  The spawning LWP is being killed anyway.
 	 */
 	gpi_spin_lock(&pp->p_lock);
-	if (pp->p_flags & GPI_P_WEXIT) {
+	if (__atomic_load_n(&pp->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT) {
 		gpi_spin_unlock(&pp->p_lock);
 		error = EAGAIN;
 		goto fail_lwp;
@@ -808,7 +827,7 @@ gp_setpgid(pid_t pid, pid_t pgid)
 		gpi_spin_lock(&q->p_lock);
 		if (p->p_pptr != q || p->p_stat == GPI_SZOMB)
 			error = ESRCH;
-		else if (p->p_flags & GPI_P_EXEC)
+		else if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_EXEC)
 			error = EACCES;
 		else
 			__atomic_store_n(&p->p_pgid, pgid, __ATOMIC_RELAXED);
@@ -839,7 +858,7 @@ gp_reaper_acquire(void)
 	if (p == &gpi_proc0)
 		return 0;
 	gpi_spin_lock(&p->p_lock);
-	p->p_flags |= GPI_P_REAPER;
+	__atomic_fetch_or(&p->p_flags, GPI_P_REAPER, __ATOMIC_RELAXED);
 	gpi_spin_unlock(&p->p_lock);
 	return 0;
 }
@@ -860,8 +879,8 @@ gp_reaper_release(void)
 	}
 	gpi_spin_lock(&gpi_reparent_lock);
 	gpi_spin_lock(&p->p_lock);
-	if (p->p_flags & GPI_P_REAPER)
-		p->p_flags &= ~GPI_P_REAPER;
+	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_REAPER)
+		__atomic_fetch_and(&p->p_flags, ~(GPI_P_REAPER), __ATOMIC_RELAXED);
 	else
 		error = EINVAL;
 	gpi_spin_unlock(&p->p_lock);

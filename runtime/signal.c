@@ -136,13 +136,13 @@ psignal_locked(struct gp_proc *p, int sig)
 	uint64_t bit = SIGBIT(sig);
 
 	if (p == &gpi_proc0 || p->p_stat == GPI_SZOMB ||
-	    (p->p_flags & GPI_P_WEXIT))
+	    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT))
 		return 0;
 	if (sig == SIGKILL) {
 		if (p->p_killsig == 0)
 			__atomic_store_n(&p->p_killsig, SIGKILL,
 			    __ATOMIC_RELAXED);
-		p->p_flags &= ~GPI_P_STOPPED;
+		__atomic_fetch_and(&p->p_flags, ~(GPI_P_STOPPED), __ATOMIC_RELAXED);
 		atomic_fetch_add(&p->p_stopgen, 1);
 		gpi_wakeup(&p->p_stopgen);
 		gpi_proc_kill_locked(p);
@@ -151,8 +151,8 @@ psignal_locked(struct gp_proc *p, int sig)
 	if (sig == SIGCONT) {
 		/* Continue even if caught or ignored; discard stops. */
 		p->p_siglist &= ~STOPSIGS;
-		if (p->p_flags & GPI_P_STOPPED) {
-			p->p_flags &= ~GPI_P_STOPPED;
+		if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED) {
+			__atomic_fetch_and(&p->p_flags, ~(GPI_P_STOPPED), __ATOMIC_RELAXED);
 			atomic_fetch_add(&p->p_stopgen, 1);
 			gpi_wakeup(&p->p_stopgen);	/* p_lock -> bucket */
 			if (p->p_sigcatch & bit) {
@@ -173,9 +173,9 @@ psignal_locked(struct gp_proc *p, int sig)
 		if (bit & IGNDFL)
 			return 0;
 		if (bit & STOPSIGS) {
-			if (p->p_flags & GPI_P_STOPPED)
+			if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED)
 				return 0;
-			p->p_flags |= GPI_P_STOPPED;
+			__atomic_fetch_or(&p->p_flags, GPI_P_STOPPED, __ATOMIC_RELAXED);
 			p->p_xsig = sig;
 			ast_all(p);
 			return GPI_R_STOP;
@@ -199,8 +199,8 @@ gpi_psignal_locked(struct gp_proc *p, int sig)
 
 	/* Called with a lock held: tell the parent from a clean context. */
 	if (what != 0)
-		p->p_flags |= what == GPI_R_STOP ? GPI_P_TELLSTOP :
-		    GPI_P_TELLCONT;
+		__atomic_fetch_or(&p->p_flags, what == GPI_R_STOP ? GPI_P_TELLSTOP :
+		    GPI_P_TELLCONT, __ATOMIC_RELAXED);
 }
 
 /* Post (sig) to (p) and tell its parent of a stop or continue. */
@@ -246,8 +246,8 @@ gpi_sig_tell(struct gp_proc *p)
 	int f;
 
 	gpi_spin_lock(&p->p_lock);
-	f = p->p_flags & (GPI_P_TELLSTOP | GPI_P_TELLCONT);
-	p->p_flags &= ~f;
+	f = __atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & (GPI_P_TELLSTOP | GPI_P_TELLCONT);
+	__atomic_fetch_and(&p->p_flags, ~(f), __ATOMIC_RELAXED);
 	gpi_spin_unlock(&p->p_lock);
 	if (f & GPI_P_TELLSTOP)
 		notify_parent(p, GPI_R_STOP);
@@ -446,7 +446,7 @@ stop_here(struct gp_lwp *l, struct gp_proc *p)
 
 	for (;;) {
 		gpi_spin_lock(&p->p_lock);
-		if (!(p->p_flags & GPI_P_STOPPED) ||
+		if (!(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED) ||
 		    (atomic_load(&l->l_flags) & GPI_LWP_WEXIT)) {
 			gpi_spin_unlock(&p->p_lock);
 			return;

@@ -53,9 +53,9 @@
 #endif
 
 #ifdef UNDER_TSAN
-#define ROUNDS		400
+#define ROUNDS		1000
 #else
-#define ROUNDS		1500
+#define ROUNDS		5000
 #endif
 
 #define P_STATUS	0x5a
