@@ -916,6 +916,22 @@ kcount(long n)
 	return b;
 }
 
+static struct {
+	const char	*name;
+	uint64_t	 t;
+} phases[16];
+static int nphases;
+
+/* The end of a phase of main(), for the time line of the last line. */
+static void
+phase(const char *name)
+{
+	if (nphases < 16) {
+		phases[nphases].name = name;
+		phases[nphases++].t = now_ns();
+	}
+}
+
 static int
 guard_install_works(void)
 {
@@ -948,6 +964,7 @@ main(void)
 	int i, guard;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	phase("start");
 	maxmap = read_long("/proc/sys/vm/max_map_count");
 	guard = guard_install_works();
 
@@ -962,6 +979,7 @@ main(void)
 	/* 1. Round trips. */
 	bench_roundtrip(1, &r1);
 	bench_roundtrip(2, &r2);
+	phase("round trips");
 
 	/* 2. wait(any), 1k and 16k: one worker. */
 	if (gp_init(1) != 0)
@@ -971,17 +989,21 @@ main(void)
 		bench_green_wait(gn[i], WAIT_ROUNDS, &est, 0, &gw[i]);
 	if (gp_shutdown() != 0)
 		die("gp_shutdown");
+	phase("green wait 1k, 16k");
 
 	/* 2 and 3. 1M, in a fresh runtime for the RSS. */
 	if (gp_init(1) != 0)
 		die("gp_init");
 	bench_green_wait(BIG_N, 1, &est, 1, &big);
+	phase("green wait 1M");
 	if (gp_shutdown() != 0)
 		die("gp_shutdown");
+	phase("shutdown after 1M");
 
 	/* 4. Independent spawn trees. */
 	tree1 = bench_trees(1, &w1, &steals1);
 	tree2 = bench_trees(2, &w2, &steals2);
+	phase("spawn trees");
 
 	/* ---------------------------------------------------------- */
 	printf("\nbench_proc: medians of %d runs (peers %d) unless said "
@@ -1144,7 +1166,11 @@ main(void)
 		printf("\nWRONG RESULTS: kernel %d, green 1k %d, 16k %d, 1M %d "
 		    "(unexpected pids, statuses or counts)\n", i, gw[0].wrong,
 		    gw[1].wrong, big.wrong);
-	printf("\nbench_proc: %.1f s in all\n",
-	    (double)(now_ns() - t_start) / 1e9);
+	printf("\nbench_proc: %.1f s in all:", (double)(now_ns() - t_start) /
+	    1e9);
+	for (i = 1; i < nphases; i++)
+		printf("%s %s %.1f s", i > 1 ? "," : "", phases[i].name,
+		    (double)(phases[i].t - phases[i - 1].t) / 1e9);
+	printf("\n");
 	return 0;
 }

@@ -917,6 +917,7 @@ proc_state(struct gp_proc *p)
 int
 gp_ps(FILE *out)
 {
+	struct gp_counters st;
 	struct gp_proc *p;
 	struct timeval tv;
 	int i, n;
@@ -947,5 +948,13 @@ gp_ps(FILE *out)
 		    (long)tv.tv_usec / 10000, p->p_comm);
 	}
 	gpi_rcu_read_unlock();
+	/* Footer: the runtime's counters (gp_stats). */
+	if (gp_stats(&st) == 0)
+		fprintf(out, "-- procs %ld lwps %ld stacks %ld workers %ld | "
+		    "spawns %lu exits %lu reaps %lu | lwps created %lu "
+		    "reaped %lu | switches %lu steals %lu\n", st.live_procs,
+		    st.live_lwps, st.live_stacks, st.nworkers, st.spawns,
+		    st.exits, st.reaps, st.lwps_created, st.lwps_reaped,
+		    st.switches, st.steals);
 	return 0;
 }
