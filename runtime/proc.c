@@ -900,8 +900,10 @@ proc_state(struct gp_proc *p)
 	struct gp_lwp *l;
 	char st = 'S';
 
-	if (p->p_stat == GPI_SZOMB)
+	if (__atomic_load_n(&p->p_stat, __ATOMIC_RELAXED) == GPI_SZOMB)
 		return 'Z';
+	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED)
+		return 'T';
 	gpi_spin_lock(&p->p_lock);
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
 		if (l->l_stat != GPI_LSLEEP)
