@@ -23,10 +23,12 @@
  *			zombies, N-K waits for any child are timed.  The
  *			kernel finds a zombie at the head of its list here,
  *			so this is its cheap case.
- *    Green children sleep (gp_nanosleep) until a deadline; the deadline
- *    of the older ones is set from the spawn rate measured so far, far
- *    enough that they are all spawned before it.  A round where one of
- *    them died early is reported as invalid, not as a number.  Real
+ *    Green children sleep (gp_nanosleep) until deadlines their parent
+ *    publishes once it has spawned them all: the probes' leaves time for
+ *    every child to run once and fall asleep (from the first-run cost
+ *    seen so far), the older ones' time to reap the probes.  A round
+ *    where a child had not started, or an older one exited, before the
+ *    probes were reaped is discarded (and retried), not reported.  Real
  *    children sleep in pause() until the parent SIGKILLs them; the timing
  *    starts only once /proc says that each one to be reaped is a zombie.
  *    Medians of a few rounds, one round for 1M and for 16k real children.
@@ -39,8 +41,9 @@
  *    number of mappings with 1M alive.
  *
  * 4. Independent spawn trees: ROOTS processes spawned by the host, each
- *    running TREE_ROUNDS spawn + wait of its own children; wall-clock
- *    time of the whole with gp_init(1) and with gp_init(2).
+ *    running the same number of spawn + wait of its own children (sized
+ *    for ~150 ms on 1 worker); wall-clock time of the whole with
+ *    gp_init(1) and with gp_init(2).
  *
  * The kernel peers run before the first gp_init(), so that no worker
  * competes with them and fork copies a small process.  The whole program
@@ -58,6 +61,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -66,8 +70,9 @@
 #include "greenproc.h"
 
 #define RUNS		7
-#define GP_RT_N		200000L		/* green parent round trips per run */
-#define HOST_RT_N	20000L		/* host round trips per run */
+#define RUN_NS		30000000.0	/* round trip runs: ~30 ms each */
+#define RT_MIN		1000L
+#define RT_MAX		1000000L
 #define FORK_N		500L
 #define VFORK_N		1000L
 #define PT_N		2000L
@@ -78,7 +83,7 @@
 #define BIG_N		(1L << 20)	/* "1M" */
 
 #define ROOTS		4
-#define TREE_ROUNDS	200000L		/* per root */
+#define TREE_NS		150000000.0	/* a 1-worker tree run: ~150 ms */
 #define TREE_RUNS	3
 
 #define TARGET_GREEN_RT	64.0
@@ -167,6 +172,21 @@ read_long(const char *path)
 		v = -1;
 	fclose(f);
 	return v;
+}
+
+/* The first three fields of /proc/loadavg. */
+static void
+read_loadavg(char *buf, size_t len)
+{
+	double a = -1, b = -1, c = -1;
+	FILE *f;
+
+	if ((f = fopen("/proc/loadavg", "r")) != NULL) {
+		if (fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3)
+			a = b = c = -1;
+		fclose(f);
+	}
+	snprintf(buf, len, "%.2f %.2f %.2f", a, b, c);
 }
 
 /* Sleep until CLOCK_MONOTONIC reads (t): parks a green caller. */
@@ -365,8 +385,19 @@ host_rt_run(long n)
 	return (double)(now_ns() - t0) / (double)n;
 }
 
+/* Round trips per run for runs of about RUN_NS, from a first guess. */
+static long
+rt_count(double ns)
+{
+	double n = RUN_NS / (ns > 1.0 ? ns : 1.0);
+
+	return n < RT_MIN ? RT_MIN : n > RT_MAX ? RT_MAX : (long)n;
+}
+
 struct rt_result {
 	long	 nworkers;
+	long	 green_n;	/* round trips per run */
+	long	 host_n;
 	double	 green_ns;
 	double	 host_ns;
 	double	 sw_per_rt;	/* context switches per green round trip */
@@ -383,16 +414,19 @@ bench_roundtrip(int nworkers, struct rt_result *res)
 		die("gp_init");
 	stats(&s0);
 	res->nworkers = s0.nworkers;
-	(void)green_rt_run(GP_RT_N / 10);	/* warm the caches */
-	(void)host_rt_run(HOST_RT_N / 10);
+	/* Warm the caches and size the runs (twice: the first is cold). */
+	res->green_n = rt_count(green_rt_run(RT_MIN));
+	res->green_n = rt_count(green_rt_run(res->green_n));
+	res->host_n = rt_count(host_rt_run(RT_MIN));
+	res->host_n = rt_count(host_rt_run(res->host_n));
 	stats(&s0);
 	for (i = 0; i < RUNS; i++)
-		g[i] = green_rt_run(GP_RT_N);
+		g[i] = green_rt_run(res->green_n);
 	stats(&s1);
 	res->sw_per_rt = (double)(s1.switches - s0.switches) /
-	    ((double)RUNS * GP_RT_N);
+	    ((double)RUNS * (double)res->green_n);
 	for (i = 0; i < RUNS; i++)
-		h[i] = host_rt_run(HOST_RT_N);
+		h[i] = host_rt_run(res->host_n);
 	res->green_ns = median(g, RUNS);
 	res->host_ns = median(h, RUNS);
 	if (gp_shutdown() != 0)
@@ -453,7 +487,7 @@ cmp_pid(const void *a, const void *b)
 static void
 kernel_wait_round(struct kwait *kw)
 {
-	pid_t *pids, *got, pid;
+	pid_t *pids, *got, pid, parent = getpid();
 	uint64_t t0;
 	long i, n, k;
 	int st;
@@ -468,9 +502,14 @@ kernel_wait_round(struct kwait *kw)
 			kw->fork_errno = errno;
 			break;
 		}
-		if (pid == 0)
+		if (pid == 0) {
+			/* Never outlive an interrupted benchmark. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(1);
 			for (;;)
 				pause();
+		}
 		pids[n] = pid;
 	}
 	kw->forked = n;
@@ -587,6 +626,7 @@ struct gwait {
 	int		 spawn_errno;	/* why fewer than n */
 	double		 spawn_ns;	/* gp_spawn of a child, not run yet */
 	double		 start_ns;	/* its first run, until it sleeps */
+	double		 exit_ns;	/* deadline to zombie, per child */
 	double		 live_ns;
 	double		 drain_ns;
 	long		 rss_before;	/* KiB */
@@ -669,7 +709,7 @@ gwait_parent(void *arg)
 	 * Deadlines: the probes once every child has had time to run and
 	 * fall asleep; the older ones well after the probes are reaped.
 	 */
-	budget = (uint64_t)((double)gw->spawned * gw->est_start_ns * 4.0) +
+	budget = (uint64_t)((double)gw->spawned * gw->est_start_ns * 2.5) +
 	    50000000ULL;
 	t_new = t1 + budget;
 	t_old = t_new + 100000000ULL + (uint64_t)gw->spawned * 100;
@@ -720,6 +760,7 @@ gwait_parent(void *arg)
 		    gw->spawned);
 	}
 	n = gw->spawned - reaped;
+	gw->exit_ns = n > 0 ? (double)(now_ns() - t_old) / (double)n : -1.0;
 	t0 = now_ns();
 	for (i = 0; i < n; i++)
 		if ((pid = gp_waitpid(-1, &st, 0)) < 0 || !WIFEXITED(st) ||
@@ -819,6 +860,8 @@ tree_root(void *arg)
 	return rt_parent(rl);
 }
 
+static long tree_rounds;		/* per root */
+
 static double
 tree_run(void)
 {
@@ -830,7 +873,7 @@ tree_run(void)
 	memset(rl, 0, sizeof(rl));
 	t0 = now_ns();
 	for (i = 0; i < ROOTS; i++) {
-		rl[i].n = TREE_ROUNDS;
+		rl[i].n = tree_rounds;
 		if ((pid[i] = gp_spawn(tree_root, &rl[i], NULL)) < 0)
 			die("gp_spawn");
 	}
@@ -869,35 +912,36 @@ static void
 row(const char *what, double ns)
 {
 	if (ns < 0)
-		printf("  %-50s %13s\n", what, "n/a");
+		printf("  %-56s %13s\n", what, "n/a");
 	else if (ns >= 100000.0)
-		printf("  %-50s %10.1f us\n", what, ns / 1000.0);
+		printf("  %-56s %10.1f us\n", what, ns / 1000.0);
 	else if (ns >= 10000.0)
-		printf("  %-50s %10.2f us\n", what, ns / 1000.0);
+		printf("  %-56s %10.2f us\n", what, ns / 1000.0);
 	else
-		printf("  %-50s %10.1f ns\n", what, ns);
+		printf("  %-56s %10.1f ns\n", what, ns);
 }
 
 static void
 ratio(const char *what, double peer, double ours)
 {
 	if (peer < 0 || ours <= 0) {
-		printf("  %-50s %11s\n", what, "n/a");
+		printf("  %-56s %11s\n", what, "n/a");
 		return;
 	}
-	printf("  %-50s %10.1fx\n", what, peer / ours);
+	printf("  %-56s %10.1fx\n", what, peer / ours);
 }
 
 static void
 target(const char *what, double v, double goal, const char *unit)
 {
 	if (v < 0) {
-		printf("  %-50s %10s     (target <= %g %s: not measured)\n",
+		printf("  %-56s %10s     (target <= %g %s: not measured)\n",
 		    what, "n/a", goal, unit);
 		return;
 	}
-	printf("  %-50s %10.1f %-3s (target <= %g %s: %s)\n", what, v, unit,
-	    goal, unit, v <= goal ? "met" : "missed");
+	printf("  %-56s %10.*f %-3s (target <= %g %s: %s)\n", what,
+	    v < 10.0 ? 2 : 1, v, unit, goal, unit, v <= goal ? "met" :
+	    "missed");
 }
 
 static const char *
@@ -959,12 +1003,13 @@ main(void)
 	double fork_ns, vfork_ns, pt_ns, est, tree1, tree2, worst;
 	unsigned long steals1, steals2;
 	long w1, w2, maxmap, alive;
-	char label[96];
+	char label[96], loadavg[64];
 	uint64_t t_start = now_ns();
 	int i, guard;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	phase("start");
+	read_loadavg(loadavg, sizeof(loadavg));
 	maxmap = read_long("/proc/sys/vm/max_map_count");
 	guard = guard_install_works();
 
@@ -972,14 +1017,19 @@ main(void)
 	fork_ns = bench_fork();
 	vfork_ns = bench_vfork();
 	pt_ns = bench_pthread();
+	phase("peers");
 	for (i = 0; i < 3; i++)
 		bench_kernel_wait(kn[i], kn[i] >= 16384 ? 1 : KWAIT_ROUNDS,
 		    &kw[i]);
+	phase("kernel wait");
 
 	/* 1. Round trips. */
 	bench_roundtrip(1, &r1);
 	bench_roundtrip(2, &r2);
 	phase("round trips");
+	tree_rounds = (long)(TREE_NS / (ROOTS * r1.green_ns));
+	if (tree_rounds < 10000)
+		tree_rounds = 10000;
 
 	/* 2. wait(any), 1k and 16k: one worker. */
 	if (gp_init(1) != 0)
@@ -1007,9 +1057,12 @@ main(void)
 
 	/* ---------------------------------------------------------- */
 	printf("\nbench_proc: medians of %d runs (peers %d) unless said "
-	    "otherwise\n\n", RUNS, PEER_RUNS);
+	    "otherwise; load average\nat the start %s (other work on the "
+	    "machine skews every number)\n\n", RUNS, PEER_RUNS, loadavg);
 
-	printf("1. spawn + exit + wait round trip (per round trip)\n");
+	printf("1. spawn + exit + wait round trip, per round trip\n   (run "
+	    "sizes: green parent %ld/%ld, host %ld/%ld on 1/2 workers)\n",
+	    r1.green_n, r2.green_n, r1.host_n, r2.host_n);
 	snprintf(label, sizeof(label), "greenproc, green parent, %ld worker "
 	    "(%.1f sw/rt)", r1.nworkers, r1.sw_per_rt);
 	row(label, r1.green_ns);
@@ -1052,9 +1105,10 @@ main(void)
 	row(label, big.drain_ns);
 	for (i = 0; i < 3; i++) {
 		snprintf(label, sizeof(label), "kernel N=%s, any of %ld live "
-		    "(K=%ld, %d rounds)", kcount(kw[i].forked),
+		    "(K=%ld, %d round%s)", kcount(kw[i].forked),
 		    kw[i].forked - kw[i].k, kw[i].k,
-		    kn[i] >= 16384 ? 1 : KWAIT_ROUNDS);
+		    kn[i] >= 16384 ? 1 : KWAIT_ROUNDS,
+		    kn[i] >= 16384 ? "" : "s");
 		row(label, kw[i].live_ns);
 		snprintf(label, sizeof(label), "kernel N=%s, drain",
 		    kcount(kw[i].forked));
@@ -1079,11 +1133,13 @@ main(void)
 	for (i = 0; i < 2; i++) {
 		snprintf(label, sizeof(label), "greenproc N=%s: spawn, first "
 		    "run", kcount(gw[i].n));
-		printf("  %-50s %7.1f ns %7.1f ns\n", label, gw[i].spawn_ns,
+		printf("  %-56s %7.1f ns %7.1f ns\n", label, gw[i].spawn_ns,
 		    gw[i].start_ns);
 	}
-	printf("  %-50s %7.1f ns %7.1f ns\n", "greenproc N=1M: spawn, first "
+	printf("  %-56s %7.1f ns %7.1f ns\n", "greenproc N=1M: spawn, first "
 	    "run (cold memory)", big.last.spawn_ns, big.last.start_ns);
+	row("greenproc N=1M: wake at the deadline, exit (per child)",
+	    big.last.exit_ns);
 	for (i = 0; i < 2; i++)
 		if (gw[i].invalid)
 			printf("  (green N=%s: %d rounds discarded: the "
@@ -1098,21 +1154,21 @@ main(void)
 	if (big.last.spawned < BIG_N)
 		printf("  spawned only %ld of %ld: %s\n", big.last.spawned,
 		    BIG_N, strerror(big.last.spawn_errno));
-	printf("  %-50s %10ld\n", "alive when VmRSS was read", alive);
-	printf("  %-50s %10ld KiB\n", "VmRSS before", big.last.rss_before);
-	printf("  %-50s %10ld KiB\n", "VmRSS with them alive",
+	printf("  %-56s %10ld\n", "alive when VmRSS was read", alive);
+	printf("  %-56s %10ld KiB\n", "VmRSS before", big.last.rss_before);
+	printf("  %-56s %10ld KiB\n", "VmRSS with them alive",
 	    big.last.rss_after);
 	if (alive > 0) {
 		double b = (double)(big.last.rss_after - big.last.rss_before) *
 		    1024.0 / (double)alive;
 
-		printf("  %-50s %10.0f B = %.2f KiB\n", "RSS per process", b,
+		printf("  %-56s %10.0f B = %.2f KiB\n", "RSS per process", b,
 		    b / 1024.0);
 	}
-	printf("  %-50s %10ld\n", "mappings (/proc/self/maps) with them alive",
+	printf("  %-56s %10ld\n", "mappings (/proc/self/maps) with them alive",
 	    big.last.maps_at_rss);
-	printf("  %-50s %10ld\n", "vm.max_map_count", maxmap);
-	printf("  %-50s %10s\n", "MADV_GUARD_INSTALL available",
+	printf("  %-56s %10ld\n", "vm.max_map_count", maxmap);
+	printf("  %-56s %10s\n", "MADV_GUARD_INSTALL available",
 	    guard ? "yes" : "no");
 	if (!guard)
 		printf("  without MADV_GUARD_INSTALL each live stack costs a "
@@ -1120,14 +1176,14 @@ main(void)
 		    "vm.max_map_count\n", maxmap);
 
 	printf("\n4. independent spawn trees: %d roots x %ld spawn+wait "
-	    "(median of %d)\n", ROOTS, TREE_ROUNDS, TREE_RUNS);
+	    "(median of %d)\n", ROOTS, tree_rounds, TREE_RUNS);
 	snprintf(label, sizeof(label), "%ld worker: wall time, throughput", w1);
-	printf("  %-50s %7.1f ms %6.2f M rt/s\n", label, tree1 / 1e6,
-	    ROOTS * TREE_ROUNDS / tree1 * 1e3);
+	printf("  %-56s %7.1f ms %6.2f M rt/s\n", label, tree1 / 1e6,
+	    (double)ROOTS * (double)tree_rounds / tree1 * 1e3);
 	snprintf(label, sizeof(label), "%ld workers: wall time, throughput "
 	    "(%lu steals)", w2, steals2);
-	printf("  %-50s %7.1f ms %6.2f M rt/s\n", label, tree2 / 1e6,
-	    ROOTS * TREE_ROUNDS / tree2 * 1e3);
+	printf("  %-56s %7.1f ms %6.2f M rt/s\n", label, tree2 / 1e6,
+	    (double)ROOTS * (double)tree_rounds / tree2 * 1e3);
 	ratio("speedup 2 workers / 1 worker", tree1, tree2);
 	(void)steals1;
 
@@ -1153,9 +1209,9 @@ main(void)
 		target("RSS per idle process",
 		    (double)(big.last.rss_after - big.last.rss_before) /
 		    (double)alive, TARGET_RSS_KIB, "KiB");
-	printf("  %-50s %10s     (target: 1M)\n", "alive at once",
+	printf("  %-56s %10s     (target: 1M)\n", "alive at once",
 	    kcount(alive));
-	printf("  %-50s %10.2fx    (target >= %.1fx: %s)\n",
+	printf("  %-56s %10.2fx    (target >= %.1fx: %s)\n",
 	    "spawn trees, 2 workers vs 1", tree1 / tree2, TARGET_SPEEDUP,
 	    tree1 / tree2 >= TARGET_SPEEDUP ? "met" : "missed");
 

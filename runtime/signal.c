@@ -94,6 +94,18 @@ signal_lwps(struct gp_proc *p, int sig)
 	}
 }
 
+/* Does every LWP of (p) block (bit)?  Caller holds p->p_lock. */
+static bool
+all_block(struct gp_proc *p, uint64_t bit)
+{
+	struct gp_lwp *l;
+
+	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
+		if (!(__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED) & bit))
+			return false;
+	return p->p_lwps != NULL;
+}
+
 /* Every LWP of (p) looks at its signals (stop, continue, new mask). */
 static void
 ast_all(struct gp_proc *p)
@@ -110,6 +122,17 @@ notify_parent(struct gp_proc *p, int what)
 	struct gp_proc *pp = gpi_lock_parent(p);
 	bool tell = !(pp->p_sigflags & GPI_PS_NOCLDSTOP);
 
+	/*
+	 * Recheck under the parent's lock (p_stat is written under both):
+	 * p may have exited since the signal (an exit report supersedes a
+	 * stop or continue), and an orphan init adopted has nobody to tell.
+	 * The caller's RCU section keeps p's memory valid until here.
+	 */
+	if (p->p_stat == GPI_SZOMB || (__atomic_load_n(&p->p_flags,
+	    __ATOMIC_RELAXED) & GPI_P_AUTOREAP)) {
+		gpi_spin_unlock(&pp->p_lock);
+		return;
+	}
 	gpi_report(pp, p, what);
 	if (tell && pp != &gpi_proc0)
 		gpi_psignal_locked(pp, SIGCHLD);
@@ -150,13 +173,13 @@ psignal_locked(struct gp_proc *p, int sig)
 	}
 	if (sig == SIGCONT) {
 		/* Continue even if caught or ignored; discard stops. */
-		p->p_siglist &= ~STOPSIGS;
+		__atomic_fetch_and(&p->p_siglist, ~(STOPSIGS), __ATOMIC_RELAXED);
 		if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED) {
 			__atomic_fetch_and(&p->p_flags, ~(GPI_P_STOPPED), __ATOMIC_RELAXED);
 			atomic_fetch_add(&p->p_stopgen, 1);
 			gpi_wakeup(&p->p_stopgen);	/* p_lock -> bucket */
 			if (p->p_sigcatch & bit) {
-				p->p_siglist |= bit;
+				__atomic_fetch_or(&p->p_siglist, bit, __ATOMIC_RELAXED);
 				signal_lwps(p, sig);
 			}
 			return GPI_R_CONT;
@@ -164,7 +187,7 @@ psignal_locked(struct gp_proc *p, int sig)
 		if (!(p->p_sigcatch & bit))
 			return 0;
 	} else if (bit & STOPSIGS) {
-		p->p_siglist &= ~SIGBIT(SIGCONT);
+		__atomic_fetch_and(&p->p_siglist, ~(SIGBIT(SIGCONT)), __ATOMIC_RELAXED);
 	}
 	if (p->p_sigignore & bit)
 		return 0;
@@ -172,11 +195,16 @@ psignal_locked(struct gp_proc *p, int sig)
 		/* Default action. */
 		if (bit & IGNDFL)
 			return 0;
+		if (!(bit & CANTMASK) && all_block(p, bit)) {
+			/* Acted on when an LWP unblocks it (postsig). */
+			__atomic_fetch_or(&p->p_siglist, bit, __ATOMIC_RELAXED);
+			return 0;
+		}
 		if (bit & STOPSIGS) {
 			if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED)
 				return 0;
 			__atomic_fetch_or(&p->p_flags, GPI_P_STOPPED, __ATOMIC_RELAXED);
-			p->p_xsig = sig;
+			__atomic_store_n(&p->p_xsig, sig, __ATOMIC_RELAXED);
 			ast_all(p);
 			return GPI_R_STOP;
 		}
@@ -186,7 +214,7 @@ psignal_locked(struct gp_proc *p, int sig)
 		gpi_proc_kill_locked(p);
 		return 0;
 	}
-	p->p_siglist |= bit;
+	__atomic_fetch_or(&p->p_siglist, bit, __ATOMIC_RELAXED);
 	signal_lwps(p, sig);
 	return 0;
 }
@@ -381,7 +409,7 @@ gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 		p->p_sigcatch &= ~bit;
 		if (act->sa_handler == SIG_IGN ||
 		    (act->sa_handler == SIG_DFL && (bit & IGNDFL)))
-			p->p_siglist &= ~bit;	/* discard pending */
+			__atomic_fetch_and(&p->p_siglist, ~(bit), __ATOMIC_RELAXED);	/* discard pending */
 		if (act->sa_handler == SIG_IGN)
 			p->p_sigignore |= bit;
 		else
@@ -480,10 +508,16 @@ postsig(struct gp_lwp *l, struct gp_proc *p, bool *restart)
 		return 0;
 	}
 	sig = __builtin_ctzll(pend) + 1;
-	p->p_siglist &= ~SIGBIT(sig);
+	__atomic_fetch_and(&p->p_siglist, ~(SIGBIT(sig)), __ATOMIC_RELAXED);
 	if (!(p->p_sigcatch & SIGBIT(sig))) {
-		/* Disposition changed since it was posted. */
+		/*
+		 * A default action held back while every LWP blocked it, or
+		 * a disposition changed since the post: act on it now.
+		 */
 		gpi_spin_unlock(&p->p_lock);
+		if (!(p->p_sigignore & SIGBIT(sig)) &&
+		    !(SIGBIT(sig) & IGNDFL))
+			post_signal(p, sig);
 		return sig;
 	}
 	sa = p->p_sigacts->ps_act[sig];

@@ -160,7 +160,8 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 			/* A stop (WUNTRACED) or continue, reported once. */
 			bit = (p->p_report & want & GPI_R_STOP) ? GPI_R_STOP :
 			    GPI_R_CONT;
-			xstat = bit == GPI_R_STOP ? W_STOPCODE(p->p_xsig) :
+			xstat = bit == GPI_R_STOP ? W_STOPCODE(
+			    __atomic_load_n(&p->p_xsig, __ATOMIC_RELAXED)) :
 			    0xffff;
 			pid = p->p_pid;
 			if (info != NULL)

@@ -276,9 +276,12 @@ main(void)
 		tu_host_sleep_ns(TU_MS);
 	}
 	n = atomic_load(&spawned);
-	if (st.live_procs != b.live_procs)
-		FAIL("live_procs %ld, was %ld: %ld processes never reaped",
-		    st.live_procs, b.live_procs, st.live_procs - b.live_procs);
+	if (st.live_procs != b.live_procs) {
+		FAIL("live_procs %ld, was %ld: %ld processes never reaped; "
+		    "gp_ps:", st.live_procs, b.live_procs,
+		    st.live_procs - b.live_procs);
+		(void)gp_ps(stderr);
+	}
 	if (atomic_load(&ran) != n)
 		FAIL("%ld of %ld spawned processes ran", atomic_load(&ran), n);
 	if ((long)(st.spawns - b.spawns) != n)
