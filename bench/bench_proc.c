@@ -1103,6 +1103,10 @@ main(void)
 	snprintf(label, sizeof(label), "greenproc N=%s, drain",
 	    kcount(big.n));
 	row(label, big.drain_ns);
+	if (big.last.spawned < big.n)
+		printf("  (green N=%s: only %ld spawned, %s; no probes "
+		    "left: see 3.)\n", kcount(big.n), big.last.spawned,
+		    strerror(big.last.spawn_errno));
 	for (i = 0; i < 3; i++) {
 		snprintf(label, sizeof(label), "kernel N=%s, any of %ld live "
 		    "(K=%ld, %d round%s)", kcount(kw[i].forked),
