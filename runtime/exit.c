@@ -183,7 +183,6 @@ killalllwps(struct gp_proc *p, struct gp_lwp *cur, bool forexec)
 		return EALREADY;
 	}
 	__atomic_fetch_or(&p->p_flags, forexec ? GPI_P_INEXEC : GPI_P_WEXIT, __ATOMIC_RELAXED);
-	p->p_exiter = cur;
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
 		if (l != cur)
 			gpi_lwp_kill(l);
@@ -429,7 +428,6 @@ gpi_exit1(int status)
 	gpi_spin_lock(&p->p_lock);
 	calcru(p, cur);
 	(void)gpi_lwp_unlink(p, cur, true);
-	p->p_master = cur;
 	gpi_spin_unlock(&p->p_lock);
 	gpi_count_exit();
 
@@ -637,7 +635,6 @@ gp_exec(int (*entry)(void *), void *arg)
 	error = gpi_lwp_create(p, &l, exec_main, NULL, NULL, true);
 	gpi_spin_lock(&p->p_lock);
 	__atomic_fetch_and(&p->p_flags, ~(GPI_P_INEXEC), __ATOMIC_RELAXED);
-	p->p_exiter = NULL;
 	gpi_spin_unlock(&p->p_lock);
 	if (error != 0) {
 		/* Cannot start the new image: the process dies as if killed. */

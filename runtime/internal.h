@@ -406,19 +406,22 @@ struct gp_proc {
 					 * once when the process is reaped. */
 	atomic_int	 p_nthreads;	/* (p) Live LWPs; atomic only so that
 					 * killalllwps() can tsleep on it. */
-	struct gp_lwp	*p_exiter;	/* (p) The LWP running exit1/exec. */
-	struct gp_lwp	*p_master;	/* (p) The last LWP, which ran exit1;
-					 * freed at reap once DEAD. */
+	int		 p_nchildren;	/* (p) Waitable children. */
 
 	/* Tree. */
 	struct gp_proc	*p_pptr;	/* (P) Parent (init, or a reaper). */
 	struct gp_proc	*p_children;	/* (p) Children, zombies included. */
 	struct gp_proc	*p_sibnext;	/* (P) Link in p_pptr->p_children. */
 	struct gp_proc	*p_sibprev;	/* (P) */
-	int		 p_nchildren;	/* (p) Waitable children. */
-	struct gp_proc	*p_rq_head;	/* (p) Children with a report, FIFO:
-					 * wait(-1) is O(1). */
-	struct gp_proc	*p_rq_tail;	/* (p) */
+	union {
+		struct {
+			struct gp_proc *p_rq_head; /* (p) Children with a
+					 * report, FIFO: wait(-1) is O(1). */
+			struct gp_proc *p_rq_tail; /* (p) */
+		};
+		struct rcu_head p_rcu;	/* After reap (no children left):
+					 * the deferred free. */
+	};
 	struct gp_proc	*p_rqnext;	/* (P) Link in p_pptr's report queue. */
 	int		 p_report;	/* (P) GPI_R_* pending for the parent;
 					 * nonzero iff on its report queue. */
@@ -432,11 +435,12 @@ struct gp_proc {
 	int		 p_killsig;	/* (p, relaxed reads) Signal that killed
 					 * it: the last LWP exits with it. */
 	int		 p_exitsig;	/* (P) Signal to the parent at exit. */
+	int		 p_argc;	/* (c) */
+	int		 p_watchfd;	/* (p) gp_proc_watch eventfd, or -1. */
 	struct gpi_atexit *p_atexit;	/* (p) gp_atexit() list, LIFO. */
 	int		 (*p_entry)(void *); /* (c) First LWP's entry. */
 	void		*p_arg;		/* (c) */
 	char		**p_argv;	/* (c) gp_spawn_main's copy, or NULL. */
-	int		 p_argc;	/* (c) */
 
 	/* Accounting (the seed's p_ru, p_cru). */
 	atomic_ullong	 p_rticks;	/* (a) Run time of its LWPs in
@@ -456,10 +460,8 @@ struct gp_proc {
 	int		 p_sigflags;	/* (p) GPI_PS_* */
 	int		 p_xsig;	/* (p) Stop signal while stopped. */
 	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
-	int		 p_watchfd;	/* (p) gp_proc_watch eventfd, or -1. */
 
-	char		 p_comm[32];	/* (p) Name for gp_ps. */
-	struct rcu_head	 p_rcu;		/* Deferred free after reap. */
+	char		 p_comm[16];	/* (p) Name for gp_ps (TASK_COMM_LEN). */
 };
 
 GPI_HIDDEN extern struct gp_proc gpi_proc0;
@@ -572,6 +574,8 @@ struct gp_worker {
 	unsigned long long w_switchtick;/* (o) gpi_md_ticks when the running
 					 * process last changed. */
 	struct gp_proc	*w_proccache;	/* (o) Free process structs. */
+	int		 w_pidfree;	/* (o) Free pid slots (proc.c). */
+	int		 w_npidfree;	/* (o) */
 	struct gp_proc	*w_rcubatch;	/* (o) Reaped, waiting for call_rcu. */
 	int		 w_nrcubatch;	/* (o) */
 	bool		 w_exited;	/* (g) The thread has been joined. */
@@ -583,6 +587,9 @@ struct gp_worker {
 	atomic_ulong	 w_nexited;	/* LWPs reaped off their stack */
 	atomic_ulong	 w_nreaped;	/* LWPs freed (stack and struct) */
 	atomic_long	 w_nstacks;	/* stacks handed out minus returned */
+	atomic_ulong	 w_nspawned_p;	/* processes spawned here */
+	atomic_ulong	 w_nexited_p;	/* processes that ran exit1 here */
+	atomic_ulong	 w_nreaped_p;	/* processes reaped here */
 #ifdef GPI_ASAN
 	const void	*w_stack_lo;
 	size_t		 w_stack_size;

@@ -47,7 +47,7 @@ static atomic_long nprocs;		/* (a) Live processes, zombies too. */
 static atomic_ulong nspawned, nexited, nreaped;	/* (a) counters */
 
 gpi_spin_t gpi_reparent_lock = GPI_SPIN_INIT;
-static const char default_comm[32] = "green";
+static const char default_comm[16] = "green";
 
 /* ------------------------------------------------------------ RCU */
 
@@ -153,14 +153,19 @@ gpi_proc_init(void)
 	return 0;
 }
 
-/* Take a slot for (p) and give it its pid; not yet visible to pfind. */
+/*
+ * Move up to PID_BATCH free slots from the global list (or fresh ones
+ * above the high-water mark) to (w)'s private list.  Slots then cycle
+ * within one worker, so spawn and reap on different workers touch no
+ * common cache line.  Caller holds pid_lock.
+ */
+#define PID_BATCH	32
+
 static int
-pid_alloc(struct gp_proc *p)
+pid_take(void)
 {
-	struct pidslot *ps;
 	int slot;
 
-	gpi_spin_lock(&pid_lock);
 	if ((slot = pid_freehead) >= 0) {
 		pid_freehead = pidtab[slot].ps_nextfree;
 	} else if ((slot = atomic_load_explicit(&pid_hiwater,
@@ -168,14 +173,42 @@ pid_alloc(struct gp_proc *p)
 		atomic_store_explicit(&pid_hiwater, slot + 1,
 		    memory_order_release);
 	} else {
+		slot = -1;
+	}
+	return slot;
+}
+
+/* Take a slot for (p) and give it its pid; not yet visible to pfind. */
+static int
+pid_alloc(struct gp_worker *w, struct gp_proc *p)
+{
+	struct pidslot *ps;
+	int slot, n;
+
+	if (w != NULL && w->w_npidfree == 0) {
+		gpi_spin_lock(&pid_lock);
+		for (n = 0; n < PID_BATCH && (slot = pid_take()) >= 0; n++) {
+			pidtab[slot].ps_nextfree = w->w_pidfree;
+			w->w_pidfree = slot;
+			w->w_npidfree++;
+		}
 		gpi_spin_unlock(&pid_lock);
-		return EAGAIN;
+	}
+	if (w != NULL && w->w_npidfree > 0) {
+		slot = w->w_pidfree;
+		w->w_pidfree = pidtab[slot].ps_nextfree;
+		w->w_npidfree--;
+	} else {
+		gpi_spin_lock(&pid_lock);
+		slot = pid_take();
+		gpi_spin_unlock(&pid_lock);
+		if (slot < 0)
+			return EAGAIN;
 	}
 	ps = &pidtab[slot];
 	ps->ps_gen = (ps->ps_gen + 1) % pid_ngens;
 	p->p_pid = PID_FIRST + (pid_t)(ps->ps_gen * (unsigned)pid_nslots) +
 	    slot;
-	gpi_spin_unlock(&pid_lock);
 	return 0;
 }
 
@@ -193,15 +226,29 @@ pid_publish(struct gp_proc *p)
 }
 
 static void
-pid_free(struct gp_proc *p)
+pid_free(struct gp_worker *w, struct gp_proc *p)
 {
-	int slot = pid_slot(p->p_pid);
+	int slot = pid_slot(p->p_pid), n;
 
-	gpi_spin_lock(&pid_lock);
 	atomic_store_explicit(&pidtab[slot].ps_proc, NULL,
 	    memory_order_relaxed);
+	if (w != NULL && w->w_npidfree < 2 * PID_BATCH) {
+		pidtab[slot].ps_nextfree = w->w_pidfree;
+		w->w_pidfree = slot;
+		w->w_npidfree++;
+		return;
+	}
+	gpi_spin_lock(&pid_lock);
 	pidtab[slot].ps_nextfree = pid_freehead;
 	pid_freehead = slot;
+	/* A full private list gives half back, for the other workers. */
+	for (n = 0; w != NULL && n < PID_BATCH; n++) {
+		slot = w->w_pidfree;
+		w->w_pidfree = pidtab[slot].ps_nextfree;
+		w->w_npidfree--;
+		pidtab[slot].ps_nextfree = pid_freehead;
+		pid_freehead = slot;
+	}
 	gpi_spin_unlock(&pid_lock);
 }
 
@@ -436,8 +483,12 @@ spawn(int (*entry)(void *), void *arg, char **argv, int argc,
     const gp_attr_t *attr)
 {
 	struct gp_proc *pp = gpi_curproc(), *p;
+	struct gp_worker *w = gpi_curworker();
 	struct gp_lwp *l;
 	int error;
+
+	if (w != NULL && w->w_curlwp == NULL)
+		w = NULL;
 
 	if ((error = gpi_runtime_ensure()) != 0)
 		goto fail;
@@ -445,7 +496,7 @@ spawn(int (*entry)(void *), void *arg, char **argv, int argc,
 		error = EAGAIN;
 		goto fail_count;
 	}
-	if ((p = proc_alloc(gpi_curworker())) == NULL) {
+	if ((p = proc_alloc(w)) == NULL) {
 		error = ENOMEM;
 		goto fail_count;
 	}
@@ -456,11 +507,12 @@ spawn(int (*entry)(void *), void *arg, char **argv, int argc,
 	p->p_argv = argv;
 	p->p_argc = argc;
 	p->p_exitsig = attr != NULL ? attr->a_exitsig : SIGCHLD;
-	/* All three are NUL-padded arrays of sizeof(p_comm) bytes. */
+	/* All three hold at least sizeof(p_comm) bytes; cut and terminate. */
 	memcpy(p->p_comm, attr != NULL && attr->a_name[0] != '\0' ?
 	    attr->a_name : pp == &gpi_proc0 ? default_comm : pp->p_comm,
-	    sizeof(p->p_comm));
-	if ((error = pid_alloc(p)) != 0)
+	    sizeof(p->p_comm) - 1);
+	p->p_comm[sizeof(p->p_comm) - 1] = '\0';
+	if ((error = pid_alloc(w, p)) != 0)
 		goto fail_proc;
 	if ((error = gpi_lwp_create(p, &l, proc_main, p, attr, false)) != 0)
 		goto fail_pid;
@@ -483,14 +535,17 @@ spawn(int (*entry)(void *), void *arg, char **argv, int argc,
 	gpi_spin_unlock(&pp->p_lock);
 
 	pid_publish(p);
-	atomic_fetch_add_explicit(&nspawned, 1, memory_order_relaxed);
+	if (w != NULL)
+		GPI_BUMP(w->w_nspawned_p, 1);
+	else
+		atomic_fetch_add_explicit(&nspawned, 1, memory_order_relaxed);
 	gpi_sched_new(l);
 	return p->p_pid;
 
 fail_lwp:
 	gpi_lwp_discard(l);
 fail_pid:
-	pid_free(p);
+	pid_free(w, p);
 fail_proc:
 	p->p_argv = NULL;
 	free(p);
@@ -587,24 +642,40 @@ gpi_proc_reap(struct gp_proc *p)
 		free(a);
 	}
 	gpi_sig_free(p);
-	pid_free(p);
+	if (w != NULL && w->w_curlwp == NULL)
+		w = NULL;		/* a scheduler loop: use the shared pools */
+	pid_free(w, p);
 	atomic_fetch_sub(&nprocs, 1);
-	atomic_fetch_add_explicit(&nreaped, 1, memory_order_relaxed);
-	proc_free(w != NULL && w->w_curlwp != NULL ? w : NULL, p);
+	if (w != NULL)
+		GPI_BUMP(w->w_nreaped_p, 1);
+	else
+		atomic_fetch_add_explicit(&nreaped, 1, memory_order_relaxed);
+	proc_free(w, p);
 }
 
 void
 gpi_count_exit(void)
 {
-	atomic_fetch_add_explicit(&nexited, 1, memory_order_relaxed);
+	struct gp_worker *w = gpi_curworker();
+
+	GPI_BUMP(w->w_nexited_p, 1);	/* exit1 runs on an LWP */
 }
 
 void
 gpi_proc_counters(struct gp_counters *st)
 {
+	struct gp_worker *w;
+	int i;
+
 	st->spawns = atomic_load(&nspawned);
 	st->exits = atomic_load(&nexited);
 	st->reaps = atomic_load(&nreaped);
+	for (i = 0; i < gpi_rt.rt_nworkers; i++) {
+		w = &gpi_rt.rt_workers[i];
+		st->spawns += GPI_RD(w->w_nspawned_p);
+		st->exits += GPI_RD(w->w_nexited_p);
+		st->reaps += GPI_RD(w->w_nreaped_p);
+	}
 	st->live_procs = atomic_load(&nprocs);
 }
 

@@ -373,6 +373,23 @@ Test(proc, zombie_pid_is_not_reused_until_reaped)
 
 /* --- counters ---------------------------------------------------------- */
 
+/* Poll gp_stats() until n processes have exited since gp_init(). */
+static int
+wait_exits(unsigned long n, struct gp_counters *st)
+{
+	uint64_t end = tu_now_ns() + 5 * TU_S;
+
+	for (;;) {
+		if (gp_stats(st) != 0)
+			return -1;
+		if (st->exits - base.exits >= n)
+			return 0;
+		if (tu_now_ns() >= end)
+			return -1;
+		tu_host_sleep_ns(TU_MS);
+	}
+}
+
 #define NCOUNT	10
 
 Test(proc, stats_count_spawns_exits_reaps_and_live_zombies)
@@ -393,8 +410,8 @@ Test(proc, stats_count_spawns_exits_reaps_and_live_zombies)
 
 	/* Zombies still count as live until reaped. */
 	atomic_store(&release_all, 1);
-	tu_host_sleep_ns(50 * TU_MS);
-	cr_assert(eq(int, gp_stats(&st), 0));
+	cr_assert(eq(int, wait_exits(NCOUNT, &st), 0), "%lu exits",
+	    st.exits - base.exits);
 	cr_assert(eq(ulong, st.exits - base.exits, (unsigned long)NCOUNT));
 	cr_assert(eq(ulong, st.reaps - base.reaps, 0ul));
 	cr_assert(eq(long, st.live_procs - base.live_procs, (long)NCOUNT));
@@ -549,6 +566,7 @@ spawn_named(int (*fn)(void *), const char *name)
 
 Test(proc, ps_lists_pid_ppid_pgid_stat_nlwp_and_name)
 {
+	struct gp_counters st0;
 	struct psrow r;
 	pid_t alpha, beta, zed;
 	char *buf;
@@ -559,7 +577,9 @@ Test(proc, ps_lists_pid_ppid_pgid_stat_nlwp_and_name)
 	zed = spawn_named(exit_at_once, "zed");
 	cr_assert(eq(int, pt_wait_for(&ps_ready, 3, 5 * TU_S), 0));
 	cr_assert(eq(int, pt_wait_for(&zombie_ran, 1, 5 * TU_S), 0));
-	tu_host_sleep_ns(50 * TU_MS);	/* zed a zombie, LWPs started */
+	/* zed is the only one that exits: wait until it is a zombie. */
+	cr_assert(eq(int, wait_exits(1, &st0), 0));
+	tu_host_sleep_ns(20 * TU_MS);	/* alpha's LWPs started */
 
 	buf = ps_capture();
 	cr_assert(not(eq(ptr, strstr(buf, "PID"), NULL)), "no header:\n%s",
