@@ -1,10 +1,499 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * preload.c -- libgreenproc_preload.so, the LD_PRELOAD object.
+ * preload.c -- libgreenproc_preload.so, the LD_PRELOAD object: libc calls
+ * made on a green thread get green semantics; every other caller passes
+ * straight through to glibc, same result, same errno.
  *
- * The runtime is linked into this object, so it is self-contained.  The
- * libc interposers (exit, pthread_exit, waitpid and friends; DESIGN.md,
- * Preload) come later; each one is listed in preload/preload.map, and
- * everything else here stays static.  For now this object exports nothing.
+ * The green-or-host decision is one TLS load (gpi_curlwp()).  The real
+ * functions are resolved with dlsym(RTLD_NEXT) in a constructor, and
+ * lazily if an interposer runs before it (another preload's constructor).
+ * Nothing here calls malloc before the real functions are known, so a
+ * dlsym that callocs cannot recurse into us.
+ *
+ * Interposers are exported unversioned (preload.map is an anonymous
+ * version script): an unversioned definition binds references of every
+ * symbol version, e.g. both pthread_create@GLIBC_2.2.5 and @GLIBC_2.34.
+ * The runtime is linked in, and the gp_ API is exported too, so that a
+ * program that calls gp_* while preloaded uses this runtime: one runtime
+ * per process.
+ *
+ * Green pthread_t values are struct gp_lwp pointers; a host pthread_t
+ * points at glibc's thread descriptor.  gpi_is_green_thread() tells them
+ * apart by a magic word at a fixed offset (both are readable memory).
  */
-#include "greenproc.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "preload.h"
+
+#define EXPORT	__attribute__((__visibility__("default")))
+
+struct gpi_real gpi_real;
+static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
+
+#define RESOLVE(name) (gpi_real.name = (__typeof__(gpi_real.name))	\
+	dlsym(RTLD_NEXT, #name))
+
+static void
+resolve(void)
+{
+	RESOLVE(exit);
+	RESOLVE(_exit);
+	RESOLVE(_Exit);
+	RESOLVE(on_exit);
+	RESOLVE(__cxa_atexit);
+	RESOLVE(__libc_start_main);
+	RESOLVE(pthread_create);
+	RESOLVE(pthread_exit);
+	RESOLVE(pthread_join);
+	RESOLVE(pthread_detach);
+	RESOLVE(pthread_self);
+	RESOLVE(pthread_equal);
+	RESOLVE(pthread_tryjoin_np);
+	RESOLVE(pthread_timedjoin_np);
+	RESOLVE(pthread_getattr_np);
+	RESOLVE(pthread_setname_np);
+	RESOLVE(pthread_getname_np);
+	RESOLVE(pthread_kill);
+	RESOLVE(pthread_sigmask);
+	RESOLVE(pthread_cancel);
+	RESOLVE(pthread_setcancelstate);
+	RESOLVE(pthread_testcancel);
+	RESOLVE(pthread_key_create);
+	RESOLVE(pthread_key_delete);
+	RESOLVE(pthread_getspecific);
+	RESOLVE(pthread_setspecific);
+	RESOLVE(waitpid);
+	RESOLVE(wait);
+	RESOLVE(wait4);
+	RESOLVE(waitid);
+	RESOLVE(kill);
+	RESOLVE(raise);
+	RESOLVE(abort);
+	RESOLVE(sigaction);
+	RESOLVE(signal);
+	RESOLVE(sigprocmask);
+	RESOLVE(sleep);
+	RESOLVE(usleep);
+	RESOLVE(nanosleep);
+	RESOLVE(clock_nanosleep);
+	RESOLVE(sched_yield);
+	RESOLVE(getpid);
+	RESOLVE(getppid);
+	RESOLVE(setpgid);
+	RESOLVE(getpgid);
+	RESOLVE(getpgrp);
+	RESOLVE(prctl);
+	RESOLVE(fork);
+	RESOLVE(vfork);
+	RESOLVE(system);
+	RESOLVE(popen);
+	RESOLVE(pclose);
+	RESOLVE(posix_spawn);
+	RESOLVE(posix_spawnp);
+	gpi_sync_resolve();
+}
+
+/* The real function, resolved on first need.  Never fails quietly. */
+#define REAL(name) (*(gpi_real.name != NULL ? gpi_real.name :		\
+	(pthread_once(&resolve_once, resolve), gpi_real.name)))
+
+__attribute__((constructor(101))) static void
+preload_init(void)
+{
+	pthread_once(&resolve_once, resolve);
+	/* exit(3) from green code flushes stdio like the real one. */
+	gpi_preloaded = 1;
+	gpi_host_exit = gpi_real.exit;
+	gpi_host__exit = gpi_real._exit;
+}
+
+static inline bool
+green(void)
+{
+	return gpi_curlwp() != NULL;
+}
+
+/* On an LWP of a green process (not of init, whose lists are the host's). */
+static inline bool
+green_proc(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	return l != NULL && l->l_proc != &gpi_proc0;
+}
+
+/* ------------------------------------------------------------ start, exit */
+
+static int (*user_main)(int, char **, char **);
+
+static int
+wrap_main(int argc, char **argv, char **envp)
+{
+	/* A return from main takes the same host exit path as exit(). */
+	exit(user_main(argc, argv, envp));
+}
+
+EXPORT int
+__libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+    void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
+    void *stack_end)
+{
+	user_main = main;
+	return REAL(__libc_start_main)(wrap_main, argc, argv, init, fini,
+	    rtld_fini, stack_end);
+}
+
+/*
+ * Host exit with green processes alive: kill them, wait (bounded by
+ * GREENPROC_EXIT_TIMEOUT_MS), stop the workers -- so host atexit handlers
+ * and C++ static destructors never run beside green code -- then exit.
+ */
+static void
+host_teardown(void)
+{
+	if (atomic_load(&gpi_rt.rt_state) == GPI_RT_UP)
+		(void)gp_shutdown();
+}
+
+EXPORT void
+exit(int status)
+{
+	if (green()) {
+		fflush(NULL);
+		gp_exit(status);
+	}
+	host_teardown();
+	REAL(exit)(status);
+	__builtin_unreachable();
+}
+
+EXPORT void
+_exit(int status)
+{
+	if (green())
+		gp__exit(status);
+	REAL(_exit)(status);
+	__builtin_unreachable();
+}
+
+EXPORT void
+_Exit(int status)
+{
+	if (green())
+		gp__exit(status);
+	REAL(_Exit)(status);
+	__builtin_unreachable();
+}
+
+EXPORT int
+on_exit(void (*fn)(int, void *), void *arg)
+{
+	if (green_proc())
+		return gpi_atexit_add(GPI_AE_ONEXIT, (void *)fn, arg) == 0 ?
+		    0 : -1;
+	return REAL(on_exit)(fn, arg);
+}
+
+/*
+ * atexit() compiles into __cxa_atexit(fn, NULL, __dso_handle): from green
+ * code that is a per-process entry.  C++ static destructors (an object
+ * argument) stay host-level.
+ */
+EXPORT int
+__cxa_atexit(void (*fn)(void *), void *arg, void *dso)
+{
+	if (arg == NULL && green_proc())
+		return gpi_atexit_add(GPI_AE_ARG, (void *)fn, NULL) == 0 ?
+		    0 : -1;
+	return REAL(__cxa_atexit)(fn, arg, dso);
+}
+
+/* ------------------------------------------------------------ pthreads */
+
+#define LEGACY_STACK	(256 * 1024)	/* pthread_create without a size */
+
+bool
+gpi_is_green_thread(pthread_t t)
+{
+	const struct gp_lwp *l = (const struct gp_lwp *)t;
+
+	return l != NULL && l->l_magic == GPI_LWP_MAGIC;
+}
+
+EXPORT int
+pthread_create(pthread_t *t, const pthread_attr_t *attr,
+    void *(*fn)(void *), void *arg)
+{
+	struct gp_attr ga;
+	struct gp_lwp *l;
+	size_t sz = 0;
+	int ds = PTHREAD_CREATE_JOINABLE, error;
+
+	if (!green())
+		return REAL(pthread_create)(t, attr, fn, arg);
+	memset(&ga, 0, sizeof(ga));
+	if (attr != NULL) {
+		pthread_attr_getstacksize(attr, &sz);
+		pthread_attr_getdetachstate(attr, &ds);
+	}
+	if (sz == 0 || attr == NULL)
+		sz = getenv("GREENPROC_STACK_SIZE") != NULL ?
+		    gpi_stack_default() : LEGACY_STACK;
+	ga.a_stacksize = gpi_stack_round(sz < GPI_STACK_MIN ? GPI_STACK_MIN :
+	    sz);
+	ga.a_detached = ds == PTHREAD_CREATE_DETACHED;
+	error = gpi_lwp_create(gpi_curlwp()->l_proc, &l, fn, arg, &ga, true);
+	if (error == 0)
+		*t = (pthread_t)l;
+	return error;
+}
+
+EXPORT void
+pthread_exit(void *retval)
+{
+	/* Never the real one on a green thread: it would end the worker. */
+	if (green())
+		gp_lwp_exit(retval);
+	REAL(pthread_exit)(retval);
+	__builtin_unreachable();
+}
+
+EXPORT int
+pthread_join(pthread_t t, void **retval)
+{
+	if (gpi_is_green_thread(t))
+		return gpi_lwp_join((struct gp_lwp *)t, retval, 0, false);
+	return REAL(pthread_join)(t, retval);
+}
+
+EXPORT int
+pthread_tryjoin_np(pthread_t t, void **retval)
+{
+	if (gpi_is_green_thread(t))
+		return gpi_lwp_join((struct gp_lwp *)t, retval, 0, true);
+	return REAL(pthread_tryjoin_np)(t, retval);
+}
+
+EXPORT int
+pthread_timedjoin_np(pthread_t t, void **retval, const struct timespec *abs)
+{
+	struct timespec now;
+	uint64_t deadline;
+
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_timedjoin_np)(t, retval, abs);
+	if (abs == NULL)
+		return gpi_lwp_join((struct gp_lwp *)t, retval, 0, false);
+	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
+		return EINVAL;
+	/* The deadline is CLOCK_REALTIME; our sleeps use CLOCK_MONOTONIC. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	deadline = gpi_now();
+	if (abs->tv_sec > now.tv_sec || (abs->tv_sec == now.tv_sec &&
+	    abs->tv_nsec > now.tv_nsec))
+		deadline += (uint64_t)(abs->tv_sec - now.tv_sec) * 1000000000u +
+		    (uint64_t)(abs->tv_nsec - now.tv_nsec);
+	else
+		deadline += 1;
+	return gpi_lwp_join((struct gp_lwp *)t, retval, deadline, false);
+}
+
+EXPORT int
+pthread_detach(pthread_t t)
+{
+	if (gpi_is_green_thread(t))
+		return gp_lwp_detach((gp_lwp_t)t);
+	return REAL(pthread_detach)(t);
+}
+
+EXPORT pthread_t
+pthread_self(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	return l != NULL ? (pthread_t)l : REAL(pthread_self)();
+}
+
+EXPORT int
+pthread_equal(pthread_t a, pthread_t b)
+{
+	return a == b;
+}
+
+EXPORT int
+pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
+{
+	struct gp_lwp *l = (struct gp_lwp *)t;
+	int error;
+
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_getattr_np)(t, attr);
+	if ((error = pthread_attr_init(attr)) != 0)
+		return error;
+	pthread_attr_setstack(attr, l->l_stklo, l->l_stksize);
+	if (atomic_load(&l->l_jstate) & GPI_J_DETACH)
+		pthread_attr_setdetachstate(attr, PTHREAD_CREATE_DETACHED);
+	return 0;
+}
+
+EXPORT int
+pthread_setname_np(pthread_t t, const char *name)
+{
+	struct gp_lwp *l = (struct gp_lwp *)t;
+
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_setname_np)(t, name);
+	if (strlen(name) >= sizeof(l->l_name))
+		return ERANGE;
+	memcpy(l->l_name, name, strlen(name) + 1);
+	return 0;
+}
+
+EXPORT int
+pthread_getname_np(pthread_t t, char *buf, size_t len)
+{
+	struct gp_lwp *l = (struct gp_lwp *)t;
+
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_getname_np)(t, buf, len);
+	if (len <= strlen(l->l_name))
+		return ERANGE;
+	memcpy(buf, l->l_name, strlen(l->l_name) + 1);
+	return 0;
+}
+
+/* ------------------------------------------------------------ processes */
+
+EXPORT pid_t
+getpid(void)
+{
+	return green() ? gp_getpid() : REAL(getpid)();
+}
+
+EXPORT pid_t
+getppid(void)
+{
+	return green() ? gp_getppid() : REAL(getppid)();
+}
+
+EXPORT pid_t
+getpgrp(void)
+{
+	return green() ? gp_getpgid(0) : REAL(getpgrp)();
+}
+
+EXPORT pid_t
+getpgid(pid_t pid)
+{
+	if (green() || GP_IS_GREEN(pid))
+		return gp_getpgid(pid);
+	return REAL(getpgid)(pid);
+}
+
+EXPORT int
+setpgid(pid_t pid, pid_t pgid)
+{
+	if (green() || GP_IS_GREEN(pid))
+		return gp_setpgid(pid, pgid);
+	return REAL(setpgid)(pid, pgid);
+}
+
+EXPORT int
+prctl(int option, ...)
+{
+	unsigned long a[4];
+	va_list ap;
+	int i;
+
+	va_start(ap, option);
+	for (i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (option == PR_SET_CHILD_SUBREAPER && green())
+		return a[0] != 0 ? gp_reaper_acquire() : gp_reaper_release();
+	return REAL(prctl)(option, a[0], a[1], a[2], a[3]);
+}
+
+/* ------------------------------------------------------------ sleeping */
+
+EXPORT int
+nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	if (green())
+		return gp_nanosleep(req, rem);
+	return REAL(nanosleep)(req, rem);
+}
+
+EXPORT int
+clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
+    struct timespec *rem)
+{
+	struct timespec now, rel;
+
+	if (!green())
+		return REAL(clock_nanosleep)(clk, flags, req, rem);
+	if (req == NULL || req->tv_nsec < 0 || req->tv_nsec >= 1000000000L)
+		return EINVAL;
+	rel = *req;
+	if (flags & TIMER_ABSTIME) {
+		if (clock_gettime(clk, &now) != 0)
+			return EINVAL;
+		rel.tv_sec = req->tv_sec - now.tv_sec;
+		rel.tv_nsec = req->tv_nsec - now.tv_nsec;
+		if (rel.tv_nsec < 0) {
+			rel.tv_sec--;
+			rel.tv_nsec += 1000000000L;
+		}
+		if (rel.tv_sec < 0)
+			return 0;
+		rem = NULL;
+	}
+	return gp_nanosleep(&rel, rem) == 0 ? 0 : errno;
+}
+
+EXPORT unsigned int
+sleep(unsigned int secs)
+{
+	struct timespec ts = { (time_t)secs, 0 }, rem = { 0, 0 };
+
+	if (!green())
+		return REAL(sleep)(secs);
+	if (gp_nanosleep(&ts, &rem) == 0)
+		return 0;
+	return (unsigned int)rem.tv_sec + (rem.tv_nsec > 0);
+}
+
+EXPORT int
+usleep(useconds_t usec)
+{
+	struct timespec ts = { (time_t)(usec / 1000000),
+	    (long)(usec % 1000000) * 1000 };
+
+	if (!green())
+		return REAL(usleep)(usec);
+	return gp_nanosleep(&ts, NULL);
+}
+
+EXPORT int
+sched_yield(void)
+{
+	if (!green())
+		return REAL(sched_yield)();
+	gp_yield();
+	return 0;
+}

@@ -27,7 +27,7 @@
  * exits are not: callers of exit1 copy the list under the lock and run
  * the copy unlocked, so a callout may itself register or remove.
  */
-static pthread_mutex_t callout_lock = PTHREAD_MUTEX_INITIALIZER;
+static gpi_spin_t callout_lock = GPI_SPIN_INIT;
 static gp_exitlist_fn *callouts;	/* (callout_lock) */
 static int ncallouts, callout_cap;	/* (callout_lock) */
 
@@ -65,13 +65,13 @@ gp_at_exit(gp_exitlist_fn fn)
 		errno = EINVAL;
 		return -1;
 	}
-	pthread_mutex_lock(&callout_lock);
+	gpi_spin_lock(&callout_lock);
 	if ((i = callout_find(fn)) >= 0)
 		callout_remove(i);
 	if (ncallouts == callout_cap) {
 		cap = callout_cap ? 2 * callout_cap : 8;
 		if ((v = realloc(callouts, (size_t)cap * sizeof(*v))) == NULL) {
-			pthread_mutex_unlock(&callout_lock);
+			gpi_spin_unlock(&callout_lock);
 			errno = ENOMEM;
 			return -1;
 		}
@@ -80,7 +80,7 @@ gp_at_exit(gp_exitlist_fn fn)
 	}
 	callouts[ncallouts] = fn;
 	__atomic_store_n(&ncallouts, ncallouts + 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&callout_lock);
+	gpi_spin_unlock(&callout_lock);
 	return 0;
 }
 
@@ -89,10 +89,10 @@ gp_rm_at_exit(gp_exitlist_fn fn)
 {
 	int i;
 
-	pthread_mutex_lock(&callout_lock);
+	gpi_spin_lock(&callout_lock);
 	if ((i = callout_find(fn)) >= 0)
 		callout_remove(i);
-	pthread_mutex_unlock(&callout_lock);
+	gpi_spin_unlock(&callout_lock);
 	return i >= 0;
 }
 
@@ -105,12 +105,12 @@ run_callouts(pid_t pid)
 	/* Racy peek: a callout registered during this exit may miss it. */
 	if (__atomic_load_n(&ncallouts, __ATOMIC_RELAXED) == 0)
 		return;
-	pthread_mutex_lock(&callout_lock);
+	gpi_spin_lock(&callout_lock);
 	n = ncallouts;
 	if (n > 16 && (v = malloc((size_t)n * sizeof(*v))) == NULL)
 		n = 16, v = stackv;	/* degrade: the first 16 */
 	memcpy(v, callouts, (size_t)n * sizeof(*v));
-	pthread_mutex_unlock(&callout_lock);
+	gpi_spin_unlock(&callout_lock);
 	for (i = 0; i < n; i++)
 		v[i](pid);
 	if (v != stackv)
@@ -119,23 +119,18 @@ run_callouts(pid_t pid)
 
 /* ------------------------------------------------------------ atexit */
 
+/* Add an entry to the calling green process's atexit list. */
 int
-gp_atexit(void (*fn)(void))
+gpi_atexit_add(int kind, void *fn, void *arg)
 {
 	struct gp_proc *p = gpi_curproc();
 	struct gpi_atexit *a;
 
-	if (fn == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (p == &gpi_proc0)
-		return atexit(fn) == 0 ? 0 : (errno = ENOMEM, -1);
-	if ((a = malloc(sizeof(*a))) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return ENOMEM;
+	a->a_kind = kind;
 	a->a_fn = fn;
+	a->a_arg = arg;
 	gpi_spin_lock(&p->p_lock);
 	a->a_next = p->p_atexit;
 	p->p_atexit = a;
@@ -143,9 +138,27 @@ gp_atexit(void (*fn)(void))
 	return 0;
 }
 
+int
+gp_atexit(void (*fn)(void))
+{
+	int error;
+
+	if (fn == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (gpi_curproc() == &gpi_proc0)
+		return atexit(fn) == 0 ? 0 : (errno = ENOMEM, -1);
+	if ((error = gpi_atexit_add(GPI_AE_PLAIN, (void *)fn, NULL)) != 0) {
+		errno = error;
+		return -1;
+	}
+	return 0;
+}
+
 /* Run and free (p)'s atexit list, LIFO, on the calling LWP. */
 static void
-run_atexit(struct gp_proc *p)
+run_atexit(struct gp_proc *p, int status)
 {
 	struct gpi_atexit *a;
 
@@ -157,7 +170,17 @@ run_atexit(struct gp_proc *p)
 		gpi_spin_unlock(&p->p_lock);
 		if (a == NULL)
 			break;
-		a->a_fn();
+		switch (a->a_kind) {
+		case GPI_AE_PLAIN:
+			((void (*)(void))a->a_fn)();
+			break;
+		case GPI_AE_ARG:
+			((void (*)(void *))a->a_fn)(a->a_arg);
+			break;
+		case GPI_AE_ONEXIT:
+			((void (*)(int, void *))a->a_fn)(status, a->a_arg);
+			break;
+		}
 		free(a);
 	}
 }
@@ -482,8 +505,9 @@ exit_init(int status, bool run_handlers)
 	else
 		gpi_proc_kill_all();
 	if (run_handlers)
-		exit(status);
-	_exit(status);
+		gpi_host_exit(status);
+	gpi_host__exit(status);
+	__builtin_unreachable();
 }
 
 void
@@ -502,7 +526,9 @@ gp_exit(int status)
 	if (p == &gpi_proc0)
 		exit_init(status, true);
 	/* exit(3): the atexit list, LIFO, on this LWP, then _exit(2). */
-	run_atexit(p);
+	run_atexit(p, status);
+	if (gpi_preloaded)
+		fflush(NULL);	/* unmodified code expects exit's flush */
 	gp__exit(status);
 }
 

@@ -245,6 +245,8 @@ enum { GPI_LIDL, GPI_LRUN, GPI_LONPROC, GPI_LSLEEP, GPI_LZOMB };
  *	DEAD	set by reaplwps() after the LWP's worker left its stack for
  *		good: l_retval is final and the memory may be reused
  */
+#define GPI_LWP_MAGIC	0x67706c77u	/* "gplw": tells a green pthread_t */
+
 #define GPI_J_JOINER	0x1
 #define GPI_J_DETACH	0x2
 #define GPI_J_DEAD	0x4
@@ -292,6 +294,10 @@ struct gp_lwp {
 	uint64_t	 l_deadline;	/* (o) Timer deadline while in heap. */
 	int		 l_heapidx;	/* (o) Index in w_timers, -1 if none. */
 
+	uint32_t	 l_magic;	/* (c) GPI_LWP_MAGIC while allocated. */
+	int		 l_cancel;	/* (o) pthread cancel state (preload). */
+	void		**l_specific;	/* (o) pthread_setspecific values. */
+	char		 l_name[16];	/* (o) pthread_setname_np. */
 	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
 					 * green signals, bit (sig - 1). */
 
@@ -323,6 +329,9 @@ GPI_HIDDEN _Noreturn void gpi_lwp_exit_master(struct gp_lwp *l,
     struct gp_proc *autoreap);
 GPI_HIDDEN bool	gpi_lwp_exit_unless_last(void);
 GPI_HIDDEN void	gpi_relax_yield(void);
+/* Join (l) until (deadline) (0: forever); with (try), never block. */
+GPI_HIDDEN int	gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline,
+    bool try);
 GPI_HIDDEN _Noreturn void gpi_lwp_exit(void *retval);
 GPI_HIDDEN void	gpi_lwp_release(struct gp_worker *w, struct gp_lwp *l,
     int bits);
@@ -388,9 +397,15 @@ struct gpi_ru {
 	unsigned long	 ru_nivcsw;
 };
 
+/* A per-process atexit entry: atexit(3), __cxa_atexit(fn, NULL) or on_exit. */
+#define GPI_AE_PLAIN	0	/* fn() */
+#define GPI_AE_ARG	1	/* fn(arg) */
+#define GPI_AE_ONEXIT	2	/* fn(status, arg) */
 struct gpi_atexit {
 	struct gpi_atexit *a_next;
-	void		(*a_fn)(void);
+	int		 a_kind;
+	void		*a_fn;
+	void		*a_arg;
 };
 
 struct gp_proc {
@@ -517,8 +532,16 @@ GPI_HIDDEN void	gpi_proc_foreach(pid_t pgid, struct gp_proc *self,
 GPI_HIDDEN void	gpi_proc_kill_locked(struct gp_proc *p);
 /* wait.c */
 GPI_HIDDEN void	gpi_unlink_child(struct gp_proc *q, struct gp_proc *p);
+GPI_HIDDEN void	gpi_wait_event(uint64_t deadline);
+/* runtime.c: set by the preload; gp_exit then flushes stdio (exit(3)). */
+GPI_HIDDEN extern int gpi_preloaded;
+GPI_HIDDEN extern void (*gpi_host_exit)(int);
+GPI_HIDDEN extern void (*gpi_host__exit)(int);
+/* spin.c: sched_yield(2) itself (the preload makes sched_yield green). */
+GPI_HIDDEN void	gpi_os_yield(void);
 
 /* exit.c */
+GPI_HIDDEN int	gpi_atexit_add(int kind, void *fn, void *arg);
 GPI_HIDDEN _Noreturn void gpi_exit1(int status);
 /* The last LWP of a green process leaves: gp_exit(0) or exit1. */
 GPI_HIDDEN _Noreturn void gpi_proc_lastlwp(struct gp_lwp *l);
@@ -601,7 +624,10 @@ struct gp_worker {
 
 /* The runtime: workers and global state.  See runtime.c. */
 struct gpi_runtime {
-	pthread_mutex_t	 rt_lock;	/* Serializes gp_init/gp_shutdown. */
+	gpi_spin_t	 rt_lock;	/* Serializes gp_init/gp_shutdown and
+					 * gp_stats.  A spinlock, not a pthread
+					 * mutex: under the preload those are
+					 * green (sync.c) in green context. */
 	atomic_int	 rt_state;	/* (a) RT_DOWN/RT_UP/RT_STOPPING;
 					 * acquire/release. */
 	int		 rt_nworkers;	/* (g) */

@@ -75,6 +75,9 @@ new_tid(struct gp_worker *w)
 void
 gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
 {
+	l->l_magic = 0;
+	free(l->l_specific);
+	l->l_specific = NULL;
 #ifdef GPI_TSAN
 	__tsan_destroy_fiber(l->l_tsan_fiber);
 #endif
@@ -156,6 +159,10 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	l->l_heapidx = -1;
 	l->l_joiner = NULL;
 	l->l_autoreap = NULL;
+	l->l_magic = GPI_LWP_MAGIC;
+	l->l_cancel = 0;
+	l->l_specific = NULL;
+	l->l_name[0] = '\0';
 	l->l_nvcsw = l->l_nivcsw = 0;
 	atomic_init(&l->l_flags, 0);
 	atomic_init(&l->l_jstate,
@@ -344,7 +351,7 @@ gpi_relax_yield(void)
 	if (l != NULL)
 		yield(l);
 	else
-		sched_yield();
+		gpi_os_yield();
 }
 
 void
@@ -433,11 +440,16 @@ killed(struct gp_lwp *l)
 	    memory_order_relaxed) & GPI_LWP_WEXIT);
 }
 
+/*
+ * pthread_join and its _np variants: wait until (deadline) (0: forever;
+ * ETIMEDOUT after it), or with (try) not at all (EBUSY).  A join that
+ * gives up leaves the LWP joinable.  May block.
+ */
 int
-gp_lwp_join(gp_lwp_t l, void **retval)
+gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline, bool try)
 {
 	struct gp_lwp *cur = gpi_curlwp();
-	int js;
+	int js, error;
 
 	if (l == NULL)
 		return ESRCH;
@@ -447,6 +459,8 @@ gp_lwp_join(gp_lwp_t l, void **retval)
 	do {
 		if (js & (GPI_J_DETACH | GPI_J_JOINER))
 			return EINVAL;
+		if (try && !(js & GPI_J_DEAD))
+			return EBUSY;
 		/* Published by the CAS (seq_cst) below. */
 		l->l_joiner = cur;
 	} while (!atomic_compare_exchange_weak(&l->l_jstate, &js,
@@ -468,9 +482,18 @@ gp_lwp_join(gp_lwp_t l, void **retval)
 	/* The seed's lwp_wait(): sleep until the reaper marks it DEAD. */
 	while (!((js = atomic_load_explicit(&l->l_jstate,
 	    memory_order_acquire)) & GPI_J_DEAD)) {
+		error = gpi_tsleep(&l->l_jstate, &l->l_jstate, js, GPI_PCATCH,
+		    deadline);
+		if (error == ETIMEDOUT) {
+			/* Give it back; it stays joinable. */
+			js = atomic_fetch_and(&l->l_jstate, ~GPI_J_JOINER);
+			if (!(js & GPI_J_DEAD))
+				return ETIMEDOUT;
+			atomic_fetch_or(&l->l_jstate, GPI_J_JOINER);
+			break;		/* it died just now: ours after all */
+		}
 		/* pthread_join never fails with EINTR: handlers run, and on. */
-		if (gpi_tsleep(&l->l_jstate, &l->l_jstate, js, GPI_PCATCH,
-		    0) == EINTR) {
+		if (error == EINTR) {
 			if (killed(cur))
 				join_killed(l);
 			(void)gpi_sig_ast(cur);
@@ -483,6 +506,12 @@ gp_lwp_join(gp_lwp_t l, void **retval)
 	free_joined(cur, l);
 	gpi_userret();
 	return 0;
+}
+
+int
+gp_lwp_join(gp_lwp_t l, void **retval)
+{
+	return gpi_lwp_join(l, retval, 0, false);
 }
 
 int
@@ -521,7 +550,7 @@ gp_yield(void)
 	struct gp_lwp *l = gpi_curlwp();
 
 	if (l == NULL) {
-		sched_yield();
+		gpi_os_yield();
 		return;
 	}
 	yield(l);

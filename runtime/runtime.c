@@ -18,7 +18,7 @@
 #include "internal.h"
 
 struct gpi_runtime gpi_rt = {
-	.rt_lock = PTHREAD_MUTEX_INITIALIZER,
+	.rt_lock = GPI_SPIN_INIT,
 };
 
 struct gp_proc gpi_proc0 = {
@@ -30,6 +30,15 @@ struct gp_proc gpi_proc0 = {
 
 #define EXIT_TIMEOUT_MS	2000
 
+int gpi_preloaded;
+/*
+ * The host's exit(3) and _exit(2).  Under the preload, exit and _exit
+ * are its interposers, which would send an LWP of init back here: the
+ * preload points these at glibc's instead.
+ */
+void (*gpi_host_exit)(int) = exit;
+void (*gpi_host__exit)(int) = _exit;
+
 void
 gpi_panic(const char *file, int line, const char *func, const char *fmt, ...)
 {
@@ -40,7 +49,9 @@ gpi_panic(const char *file, int line, const char *func, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	abort();
+	/* Not abort(): under the preload that is green on an LWP. */
+	signal(SIGABRT, SIG_DFL);
+	__builtin_trap();
 }
 
 static int
@@ -67,7 +78,7 @@ gp_init(int nworkers)
 		errno = EINVAL;
 		return -1;
 	}
-	pthread_mutex_lock(&gpi_rt.rt_lock);
+	gpi_spin_lock(&gpi_rt.rt_lock);
 	if (atomic_load(&gpi_rt.rt_state) == GPI_RT_UP)
 		goto out;
 	if (nworkers == 0)
@@ -89,7 +100,7 @@ gp_init(int nworkers)
 	atomic_store_explicit(&gpi_rt.rt_state, GPI_RT_UP,
 	    memory_order_release);
 out:
-	pthread_mutex_unlock(&gpi_rt.rt_lock);
+	gpi_spin_unlock(&gpi_rt.rt_lock);
 	if (error != 0) {
 		errno = error;
 		return -1;
@@ -168,9 +179,9 @@ gp_shutdown(void)
 		errno = EDEADLK;
 		return -1;
 	}
-	pthread_mutex_lock(&gpi_rt.rt_lock);
+	gpi_spin_lock(&gpi_rt.rt_lock);
 	if (atomic_load(&gpi_rt.rt_state) != GPI_RT_UP) {
-		pthread_mutex_unlock(&gpi_rt.rt_lock);
+		gpi_spin_unlock(&gpi_rt.rt_lock);
 		return 0;
 	}
 	atomic_store(&gpi_rt.rt_state, GPI_RT_STOPPING);
@@ -212,7 +223,7 @@ gp_shutdown(void)
 	gpi_rt.rt_nworkers = 0;
 	reset_counters();
 	atomic_store(&gpi_rt.rt_state, GPI_RT_DOWN);
-	pthread_mutex_unlock(&gpi_rt.rt_lock);
+	gpi_spin_unlock(&gpi_rt.rt_lock);
 	if (stuck) {
 		errno = EBUSY;
 		return -1;
@@ -231,7 +242,7 @@ gp_stats(struct gp_counters *st)
 		return -1;
 	}
 	memset(st, 0, sizeof(*st));
-	pthread_mutex_lock(&gpi_rt.rt_lock);
+	gpi_spin_lock(&gpi_rt.rt_lock);
 	st->lwps_created = atomic_load(&gpi_rt.rt_ncreated);
 	st->lwps_reaped = atomic_load(&gpi_rt.rt_nreaped);
 	st->live_stacks = atomic_load(&gpi_rt.rt_nstacks);
@@ -246,7 +257,7 @@ gp_stats(struct gp_counters *st)
 	st->live_lwps = (long)(st->lwps_created - st->lwps_reaped);
 	gpi_proc_counters(st);
 	st->nworkers = gpi_rt.rt_nworkers;
-	pthread_mutex_unlock(&gpi_rt.rt_lock);
+	gpi_spin_unlock(&gpi_rt.rt_lock);
 	return 0;
 }
 

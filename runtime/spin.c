@@ -31,12 +31,18 @@ gpi_spin_lock_slow(gpi_spin_t *s)
 			if (++spins < 128)
 				gpi_md_relax();
 			else
-				sched_yield();
+				gpi_os_yield();
 		}
 		if (!atomic_exchange_explicit(&s->s_locked, 1,
 		    memory_order_acquire))
 			return;
 	}
+}
+
+void
+gpi_os_yield(void)
+{
+	syscall(SYS_sched_yield);
 }
 
 uint64_t

@@ -50,7 +50,7 @@ struct slab {
 };
 
 /* (s): stk_lock.  Taken after any worker-owned state; never nested. */
-static pthread_mutex_t stk_lock = PTHREAD_MUTEX_INITIALIZER;
+static gpi_spin_t stk_lock = GPI_SPIN_INIT;
 static struct slab *slabs;		/* (s) Every mapping. */
 static struct gp_lwp *stk_free;		/* (s) Free default-size stacks. */
 static int stk_nfree;			/* (s) */
@@ -210,14 +210,14 @@ alloc_own(size_t size)
 	struct gp_lwp *l = NULL;
 	char *base;
 
-	pthread_mutex_lock(&stk_lock);
+	gpi_spin_lock(&stk_lock);
 	if ((base = map(len)) != NULL) {
 		if (guard(base) == 0)
 			l = slot_init(base, len, false);
 		else
 			unmap(base);
 	}
-	pthread_mutex_unlock(&stk_lock);
+	gpi_spin_unlock(&stk_lock);
 	return l;
 }
 
@@ -243,7 +243,7 @@ gpi_stack_alloc(struct gp_worker *w, size_t size)
 		w->w_nstkcache--;
 		goto out;
 	}
-	pthread_mutex_lock(&stk_lock);
+	gpi_spin_lock(&stk_lock);
 	if (stk_free == NULL)
 		error = carve();
 	if ((l = stk_free) != NULL) {
@@ -261,7 +261,7 @@ gpi_stack_alloc(struct gp_worker *w, size_t size)
 			w->w_nstkcache++;
 		}
 	}
-	pthread_mutex_unlock(&stk_lock);
+	gpi_spin_unlock(&stk_lock);
 	if (l == NULL)
 		errno = error != 0 ? error : ENOMEM;
 out:
@@ -293,12 +293,12 @@ gpi_stack_free(struct gp_worker *w, struct gp_lwp *l)
 	else
 		atomic_fetch_sub(&gpi_rt.rt_nstacks, 1);
 	if (!l->l_slab) {
-		pthread_mutex_lock(&stk_lock);
+		gpi_spin_lock(&stk_lock);
 #ifdef GPI_VALGRIND
 		VALGRIND_STACK_DEREGISTER(l->l_vgid);
 #endif
 		unmap((char *)l->l_stklo - pagesize());
-		pthread_mutex_unlock(&stk_lock);
+		gpi_spin_unlock(&stk_lock);
 		return;
 	}
 	if (w != NULL && w->w_nstkcache < GPI_WORKER_CACHE) {
@@ -307,7 +307,7 @@ gpi_stack_free(struct gp_worker *w, struct gp_lwp *l)
 		w->w_nstkcache++;
 		return;
 	}
-	pthread_mutex_lock(&stk_lock);
+	gpi_spin_lock(&stk_lock);
 	l->l_next = stk_free;
 	stk_free = l;
 	stk_nfree++;
@@ -320,7 +320,7 @@ gpi_stack_free(struct gp_worker *w, struct gp_lwp *l)
 		stk_free = c;
 		stk_nfree++;
 	}
-	pthread_mutex_unlock(&stk_lock);
+	gpi_spin_unlock(&stk_lock);
 }
 
 /* Give (w)'s cached stacks back to the global pool. */
@@ -329,7 +329,7 @@ gpi_stack_drain(struct gp_worker *w)
 {
 	struct gp_lwp *l;
 
-	pthread_mutex_lock(&stk_lock);
+	gpi_spin_lock(&stk_lock);
 	while ((l = w->w_stkcache) != NULL) {
 		w->w_stkcache = l->l_next;
 		l->l_next = stk_free;
@@ -337,7 +337,7 @@ gpi_stack_drain(struct gp_worker *w)
 		stk_nfree++;
 	}
 	w->w_nstkcache = 0;
-	pthread_mutex_unlock(&stk_lock);
+	gpi_spin_unlock(&stk_lock);
 }
 
 /*
@@ -349,7 +349,7 @@ gpi_stack_fini(void)
 {
 	struct slab *s;
 
-	pthread_mutex_lock(&stk_lock);
+	gpi_spin_lock(&stk_lock);
 #ifdef GPI_VALGRIND
 	{
 		struct gp_lwp *l;
@@ -366,5 +366,5 @@ gpi_stack_fini(void)
 	stk_free = NULL;
 	stk_nfree = 0;
 	stk_default = 0;
-	pthread_mutex_unlock(&stk_lock);
+	gpi_spin_unlock(&stk_lock);
 }

@@ -239,6 +239,17 @@ gp_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 	return r;
 }
 
+/* Sleep until init's children report something, or until (deadline). */
+void
+gpi_wait_event(uint64_t deadline)
+{
+	int gen = atomic_load(&gpi_proc0.p_waitgen);
+
+	if (gpi_tsleep(&gpi_proc0.p_waitgen, &gpi_proc0.p_waitgen, gen, 0,
+	    deadline) != 0)
+		return;		/* timed out: the caller polls again */
+}
+
 pid_t
 gp_waitpid(pid_t pid, int *status, int options)
 {

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * preload.h -- shared by the files of libgreenproc_preload.so: the real
+ * libc functions (resolved with dlsym(RTLD_NEXT)) and small helpers.
+ */
+#ifndef GREENPROC_PRELOAD_H
+#define GREENPROC_PRELOAD_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+
+/* Declared by no header, but interposed. */
+int	__cxa_atexit(void (*)(void *), void *, void *);
+int	__libc_start_main(int (*)(int, char **, char **), int, char **,
+	    void (*)(void), void (*)(void), void (*)(void), void *);
+
+#define F(name)	__typeof__(name) *name
+
+struct gpi_real {
+	F(exit); F(_exit); F(_Exit); F(on_exit); F(__cxa_atexit);
+	F(__libc_start_main);
+	F(pthread_create); F(pthread_exit); F(pthread_join); F(pthread_detach);
+	F(pthread_self); F(pthread_equal); F(pthread_tryjoin_np);
+	F(pthread_timedjoin_np); F(pthread_getattr_np);
+	F(pthread_setname_np); F(pthread_getname_np); F(pthread_kill);
+	F(pthread_sigmask); F(pthread_cancel); F(pthread_setcancelstate);
+	F(pthread_testcancel); F(pthread_key_create); F(pthread_key_delete);
+	F(pthread_getspecific); F(pthread_setspecific);
+	F(waitpid); F(wait); F(wait4); F(waitid); F(kill); F(raise); F(abort);
+	F(sigaction); F(signal); F(sigprocmask);
+	F(sleep); F(usleep); F(nanosleep); F(clock_nanosleep); F(sched_yield);
+	F(getpid); F(getppid); F(setpgid); F(getpgid); F(getpgrp);
+	int (*prctl)(int, ...);
+	F(fork); F(vfork); F(system); F(popen); F(pclose);
+	F(posix_spawn); F(posix_spawnp);
+	/* sync.c */
+	F(pthread_mutex_lock); F(pthread_mutex_timedlock);
+	F(pthread_mutex_unlock); F(pthread_cond_wait);
+	F(pthread_cond_timedwait); F(pthread_cond_signal);
+	F(pthread_cond_broadcast); F(pthread_rwlock_rdlock);
+	F(pthread_rwlock_wrlock); F(pthread_rwlock_unlock);
+	F(pthread_barrier_wait); F(pthread_once); F(sem_wait); F(sem_post);
+	F(sem_timedwait);
+};
+#undef F
+
+extern struct gpi_real gpi_real __attribute__((visibility("hidden")));
+
+/* Is (t) a green LWP's pthread_t? */
+bool	gpi_is_green_thread(pthread_t t) __attribute__((visibility("hidden")));
+/* sync.c: resolve its real functions (called from resolve()). */
+void	gpi_sync_resolve(void) __attribute__((visibility("hidden")));
+
+#endif /* GREENPROC_PRELOAD_H */

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * signals.c -- the preload's signal, kill and wait interposers.
+ *
+ * On a green thread: green signals (a green SIG_IGN for SIGCHLD never
+ * reaches the kernel, which would then auto-reap the host's real
+ * children) and waits for the green process's children.  Synchronous
+ * faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) are the kernel's:
+ * their handlers stay real.  On a host thread: glibc, except that green
+ * pids (and a wait for any child while init has green children) are
+ * served by the runtime, the host being init.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "preload.h"
+
+#define EXPORT	__attribute__((__visibility__("default")))
+#define REAL(name) (*gpi_real.name)
+#define HOST_POLL_NS	1000000	/* host wait for real and green children */
+
+static inline bool
+green(void)
+{
+	return gpi_curlwp() != NULL;
+}
+
+static bool
+fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+	    sig == SIGFPE || sig == SIGTRAP;
+}
+
+EXPORT int
+kill(pid_t pid, int sig)
+{
+	if (GP_IS_GREEN(pid) || (green() && (pid == 0 || pid == -1)))
+		return gp_kill(pid, sig);
+	return REAL(kill)(pid, sig);
+}
+
+EXPORT int
+raise(int sig)
+{
+	if (!green())
+		return REAL(raise)(sig);
+	if (gp_kill(gp_getpid(), sig) != 0)
+		return -1;
+	gpi_userret();		/* delivered before raise returns */
+	return 0;
+}
+
+EXPORT void
+abort(void)
+{
+	struct sigaction sa;
+
+	if (!green()) {
+		REAL(abort)();
+		__builtin_unreachable();
+	}
+	/* A handler may run; if it returns, SIGABRT kills anyway. */
+	(void)raise(SIGABRT);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	(void)gp_sigaction(SIGABRT, &sa, NULL);
+	gpi_exit1(SIGABRT);
+}
+
+EXPORT int
+sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
+{
+	if (green() && !fault_signal(sig))
+		return gp_sigaction(sig, act, oact);
+	return REAL(sigaction)(sig, act, oact);
+}
+
+EXPORT sighandler_t
+signal(int sig, sighandler_t handler)
+{
+	struct sigaction sa, osa;
+
+	if (!green() || fault_signal(sig))
+		return REAL(signal)(sig, handler);
+	/* glibc's signal() has BSD semantics: restart, not reset. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART;
+	if (gp_sigaction(sig, &sa, &osa) != 0)
+		return SIG_ERR;
+	return osa.sa_handler;
+}
+
+EXPORT int
+sigprocmask(int how, const sigset_t *set, sigset_t *oset)
+{
+	if (green())
+		return gp_sigprocmask(how, set, oset);
+	return REAL(sigprocmask)(how, set, oset);
+}
+
+EXPORT int
+pthread_sigmask(int how, const sigset_t *set, sigset_t *oset)
+{
+	if (green())
+		return gp_sigprocmask(how, set, oset) == 0 ? 0 : errno;
+	return REAL(pthread_sigmask)(how, set, oset);
+}
+
+EXPORT int
+pthread_kill(pthread_t t, int sig)
+{
+	struct gp_lwp *l = (struct gp_lwp *)t;
+
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_kill)(t, sig);
+	if (sig < 0 || sig > 64)
+		return EINVAL;
+	if (atomic_load(&l->l_jstate) & GPI_J_ZLIST)
+		return ESRCH;		/* it has exited */
+	if (sig != 0)
+		gpi_psignal(l->l_proc, sig);
+	if (l == gpi_curlwp())
+		gpi_userret();
+	return 0;
+}
+
+/* ------------------------------------------------------------ waits */
+
+/*
+ * wait(-1) on a host thread while init has green children: the host's
+ * real children and init's green ones, whichever comes first.  Real ones
+ * are polled (HOST_POLL_NS); green ones wake the sleep at once.
+ */
+static pid_t
+host_wait_any(int *status, int options, struct rusage *ru)
+{
+	pid_t r, g;
+	bool real_none;
+
+	for (;;) {
+		r = REAL(wait4)(-1, status, options | WNOHANG, ru);
+		if (r > 0 || (r < 0 && errno != ECHILD))
+			return r;
+		real_none = r < 0;
+		g = gp_wait4(-1, status, options | WNOHANG, ru);
+		if (g > 0 || (g < 0 && errno != ECHILD))
+			return g;
+		if (real_none && g < 0) {
+			errno = ECHILD;
+			return -1;
+		}
+		if (options & WNOHANG)
+			return 0;
+		gpi_wait_event(gpi_now() + HOST_POLL_NS);
+	}
+}
+
+static bool
+init_has_green_children(void)
+{
+	return __atomic_load_n(&gpi_proc0.p_nchildren, __ATOMIC_RELAXED) > 0;
+}
+
+EXPORT pid_t
+wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	if (green() || (pid != -1 && GP_IS_GREEN(pid)))
+		return gp_wait4(pid, status, options, ru);
+	if (pid == -1 && init_has_green_children())
+		return host_wait_any(status, options, ru);
+	return REAL(wait4)(pid, status, options, ru);
+}
+
+EXPORT pid_t
+waitpid(pid_t pid, int *status, int options)
+{
+	if (green() || (pid != -1 && GP_IS_GREEN(pid)))
+		return gp_waitpid(pid, status, options);
+	if (pid == -1 && init_has_green_children())
+		return host_wait_any(status, options, NULL);
+	return REAL(waitpid)(pid, status, options);
+}
+
+EXPORT pid_t
+wait(int *status)
+{
+	if (green())
+		return gp_waitpid(-1, status, 0);
+	if (init_has_green_children())
+		return host_wait_any(status, 0, NULL);
+	return REAL(wait)(status);
+}
+
+EXPORT int
+waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+	if (green() || ((idtype == P_PID || idtype == P_PGID) &&
+	    GP_IS_GREEN((pid_t)id)))
+		return gp_waitid(idtype, id, info, options);
+	return REAL(waitid)(idtype, id, info, options);
+}
