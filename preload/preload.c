@@ -120,6 +120,7 @@ preload_init(void)
 	gpi_preloaded = 1;
 	gpi_host_exit = gpi_real.exit;
 	gpi_host__exit = gpi_real._exit;
+	gpi_host_pthread_self = gpi_real.pthread_self;
 }
 
 static inline bool

@@ -429,6 +429,9 @@ gpi_exit1(int status)
 		free(a);
 	}
 	gpi_spin_unlock(&p->p_lock);
+	/* Real children it forked: the runtime reaps them, as init would. */
+	if (__atomic_load_n(&p->p_rchildren, __ATOMIC_RELAXED) != NULL)
+		gpi_rchild_orphan(p);
 
 	/* Hand the children, live and zombie, to the reaper or init. */
 	njobc = jobc_candidates(p, jobc);
@@ -466,7 +469,7 @@ gpi_exit1(int status)
 	gpi_watch_exit(p);			/* KNOTE(NOTE_EXIT) */
 	gpi_spin_unlock(&p->p_lock);
 	autoreap = (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_AUTOREAP) != 0;
-	if (!autoreap && (pp->p_sigflags & GPI_PS_NOCLDWAIT)) {
+	if (!autoreap && (__atomic_load_n(&pp->p_flags, __ATOMIC_RELAXED) & GPI_PS_NOCLDWAIT)) {
 		/*
 		 * PS_NOCLDWAIT / PS_CLDSIGIGN: nobody will wait; the runtime
 		 * reaps it.  Leave the parent's lists now, so that a wait

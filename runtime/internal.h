@@ -378,9 +378,9 @@ GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
 #define GPI_P_TELLSTOP	0x0080	/* parent not yet told of the stop */
 #define GPI_P_TELLCONT	0x0100	/* parent not yet told of the continue */
 
-/* p_sigflags: (p), the seed's PS_* for SIGCHLD. */
-#define GPI_PS_NOCLDSTOP	0x1
-#define GPI_PS_NOCLDWAIT	0x2	/* SA_NOCLDWAIT or SIGCHLD ignored */
+#define GPI_PS_NOCLDSTOP 0x0200	/* the seed's PS_NOCLDSTOP */
+#define GPI_PS_NOCLDWAIT 0x0400	/* PS_NOCLDWAIT: SA_NOCLDWAIT, or SIGCHLD
+				 * ignored (PS_CLDSIGIGN) */
 
 /* p_report bits: what a waiting parent can be told about this child. */
 #define GPI_R_EXIT	0x1
@@ -408,6 +408,13 @@ struct gpi_atexit {
 	void		*a_arg;
 };
 
+/* A real (kernel) child of a green process: fork.c. */
+struct gpi_rchild {
+	struct gpi_rchild *rc_next;
+	pid_t		 rc_pid;
+	int		 rc_pidfd;
+};
+
 struct gp_proc {
 	pid_t		 p_pid;		/* (c) */
 	gpi_spin_t	 p_lock;
@@ -416,6 +423,7 @@ struct gp_proc {
 
 	/* LWPs. */
 	struct gp_lwp	*p_lwps;	/* (p) Live LWPs. */
+	struct gpi_rchild *p_rchildren;	/* (p) Real children (fork.c). */
 	struct gp_lwp	*p_zlwps;	/* (p) Exited joinable LWPs not yet
 					 * freed: by join/detach, or all at
 					 * once when the process is reaped. */
@@ -450,7 +458,6 @@ struct gp_proc {
 	int		 p_killsig;	/* (p, relaxed reads) Signal that killed
 					 * it: the last LWP exits with it. */
 	int		 p_exitsig;	/* (P) Signal to the parent at exit. */
-	int		 p_argc;	/* (c) */
 	int		 p_watchfd;	/* (p) gp_proc_watch eventfd, or -1. */
 	struct gpi_atexit *p_atexit;	/* (p) gp_atexit() list, LIFO. */
 	int		 (*p_entry)(void *); /* (c) First LWP's entry. */
@@ -472,7 +479,6 @@ struct gp_proc {
 	uint64_t	 p_sigignore;	/* (p) SIG_IGN. */
 	uint64_t	 p_sigcatch;	/* (p) Caught: handler in p_sigacts. */
 	struct gpi_sigacts *p_sigacts;	/* (p) Allocated at the first handler. */
-	int		 p_sigflags;	/* (p) GPI_PS_* */
 	int		 p_xsig;	/* (p) Stop signal while stopped. */
 	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
 
@@ -537,8 +543,22 @@ GPI_HIDDEN void	gpi_wait_event(uint64_t deadline);
 GPI_HIDDEN extern int gpi_preloaded;
 GPI_HIDDEN extern void (*gpi_host_exit)(int);
 GPI_HIDDEN extern void (*gpi_host__exit)(int);
+GPI_HIDDEN extern pthread_t (*gpi_host_pthread_self)(void);
 /* spin.c: sched_yield(2) itself (the preload makes sched_yield green). */
 GPI_HIDDEN void	gpi_os_yield(void);
+
+/* fork.c */
+GPI_HIDDEN pid_t gpi_fork(void);
+GPI_HIDDEN void	gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc,
+    pid_t pid, int pidfd);
+GPI_HIDDEN pid_t gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp,
+    bool nowait, siginfo_t *info);
+GPI_HIDDEN void	gpi_rchild_orphan(struct gp_proc *p);
+/* In a forked child: forget the parent's runtime (fork.c). */
+GPI_HIDDEN void	gpi_sched_forget(void);
+GPI_HIDDEN void	gpi_proc_forget(void);
+GPI_HIDDEN void	gpi_stack_forget(void);
+GPI_HIDDEN void	gpi_synch_forget(void);
 
 /* exit.c */
 GPI_HIDDEN int	gpi_atexit_add(int kind, void *fn, void *arg);

@@ -359,6 +359,17 @@ link_child(struct gp_proc *pp, struct gp_proc *p)
 
 /* ------------------------------------------------------------ spawn */
 
+/* gp_spawn_main's argv copy is NULL-terminated after exactly argc. */
+static int
+argc_of(char **argv)
+{
+	int n = 0;
+
+	while (argv[n] != NULL)
+		n++;
+	return n;
+}
+
 static void *
 proc_main(void *arg)
 {
@@ -366,7 +377,7 @@ proc_main(void *arg)
 	int (*main_fn)(int, char **) = (int (*)(int, char **))p->p_arg;
 
 	if (p->p_argv != NULL)
-		gp_exit(main_fn(p->p_argc, p->p_argv));
+		gp_exit(main_fn(argc_of(p->p_argv), p->p_argv));
 	gp_exit(p->p_entry(p->p_arg));
 }
 
@@ -479,8 +490,7 @@ gpi_proc_drain(struct gp_worker *w)
 }
 
 static pid_t
-spawn(int (*entry)(void *), void *arg, char **argv, int argc,
-    const gp_attr_t *attr)
+spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 {
 	struct gp_proc *pp = gpi_curproc(), *p;
 	struct gp_worker *w = gpi_curworker();
@@ -505,7 +515,6 @@ spawn(int (*entry)(void *), void *arg, char **argv, int argc,
 	p->p_entry = entry;
 	p->p_arg = arg;
 	p->p_argv = argv;
-	p->p_argc = argc;
 	p->p_exitsig = attr != NULL ? attr->a_exitsig : SIGCHLD;
 	/* All three hold at least sizeof(p_comm) bytes; cut and terminate. */
 	memcpy(p->p_comm, attr != NULL && attr->a_name[0] != '\0' ?
@@ -563,7 +572,7 @@ gp_spawn(int (*entry)(void *), void *arg, const gp_attr_t *attr)
 		errno = EINVAL;
 		return -1;
 	}
-	return spawn(entry, arg, NULL, 0, attr);
+	return spawn(entry, arg, NULL, attr);
 }
 
 /* One block: the pointer array, then the strings. */
@@ -609,7 +618,7 @@ gp_spawn_main(int (*main_fn)(int, char **), int argc, char **argv,
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((pid = spawn(NULL, (void *)main_fn, v, argc, attr)) < 0)
+	if ((pid = spawn(NULL, (void *)main_fn, v, attr)) < 0)
 		free(v);
 	return pid;
 }
@@ -736,6 +745,28 @@ gpi_proc_fini(void)
 	atomic_store(&gpi_proc0.p_nthreads, 0);
 	memset(&gpi_proc0.p_cru, 0, sizeof(gpi_proc0.p_cru));
 	memset(&gpi_proc0.p_ru, 0, sizeof(gpi_proc0.p_ru));
+}
+
+/* In a forked child (fork.c): the parent's tables are not ours. */
+void
+gpi_proc_forget(void)
+{
+	pidtab = NULL;			/* leaked in the child, on purpose */
+	pid_freehead = -1;
+	atomic_store(&pid_hiwater, 0);
+	atomic_store(&nprocs, 0);
+	atomic_store(&pid_lock.s_locked, 0);
+	atomic_store(&procpool_lock.s_locked, 0);
+	atomic_store(&gpi_reparent_lock.s_locked, 0);
+	procpool = NULL;
+	tls_rcu_registered = 0;
+	memset(&gpi_proc0.p_lock, 0, sizeof(gpi_proc0.p_lock));
+	gpi_proc0.p_lwps = gpi_proc0.p_zlwps = NULL;
+	atomic_store(&gpi_proc0.p_nthreads, 0);
+	gpi_proc0.p_children = NULL;
+	gpi_proc0.p_nchildren = 0;
+	gpi_proc0.p_rq_head = gpi_proc0.p_rq_tail = NULL;
+	gpi_proc0.p_rchildren = NULL;
 }
 
 /* ------------------------------------------------------------ ids, groups */

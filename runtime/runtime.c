@@ -38,6 +38,7 @@ int gpi_preloaded;
  */
 void (*gpi_host_exit)(int) = exit;
 void (*gpi_host__exit)(int) = _exit;
+pthread_t (*gpi_host_pthread_self)(void) = pthread_self;
 
 void
 gpi_panic(const char *file, int line, const char *func, const char *fmt, ...)
@@ -50,7 +51,6 @@ gpi_panic(const char *file, int line, const char *func, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	/* Not abort(): under the preload that is green on an LWP. */
-	signal(SIGABRT, SIG_DFL);
 	__builtin_trap();
 }
 

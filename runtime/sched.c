@@ -607,6 +607,19 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* In a forked child (fork.c): no worker exists here; we are no LWP. */
+void
+gpi_sched_forget(void)
+{
+	tls_worker = NULL;
+	gpi_rt.rt_workers = NULL;
+	gpi_rt.rt_nworkers = 0;
+	atomic_store(&gpi_rt.rt_nparked, 0);
+	atomic_store(&gpi_rt.rt_nspinning, 0);
+	atomic_store(&gpi_rt.rt_lock.s_locked, 0);
+	atomic_store(&gpi_rt.rt_state, GPI_RT_DOWN);
+}
+
 int
 gpi_sched_start(int n)
 {

@@ -120,7 +120,7 @@ static void
 notify_parent(struct gp_proc *p, int what)
 {
 	struct gp_proc *pp = gpi_lock_parent(p);
-	bool tell = !(pp->p_sigflags & GPI_PS_NOCLDSTOP);
+	bool tell = !(__atomic_load_n(&pp->p_flags, __ATOMIC_RELAXED) & GPI_PS_NOCLDSTOP);
 
 	/*
 	 * Recheck under the parent's lock (p_stat is written under both):
@@ -384,9 +384,9 @@ gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 			oact->sa_handler = (p->p_sigignore & bit) ? SIG_IGN :
 			    SIG_DFL;
 		if (sig == SIGCHLD) {
-			if (p->p_sigflags & GPI_PS_NOCLDSTOP)
+			if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_PS_NOCLDSTOP)
 				oact->sa_flags |= SA_NOCLDSTOP;
-			if (p->p_sigflags & GPI_PS_NOCLDWAIT)
+			if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_PS_NOCLDWAIT)
 				oact->sa_flags |= SA_NOCLDWAIT;
 		}
 	}
@@ -416,14 +416,14 @@ gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 			p->p_sigignore &= ~bit;
 	}
 	if (sig == SIGCHLD) {
-		p->p_sigflags &= ~(GPI_PS_NOCLDSTOP | GPI_PS_NOCLDWAIT);
+		__atomic_fetch_and(&p->p_flags, ~(GPI_PS_NOCLDSTOP | GPI_PS_NOCLDWAIT), __ATOMIC_RELAXED);
 		if (act->sa_flags & SA_NOCLDSTOP)
-			p->p_sigflags |= GPI_PS_NOCLDSTOP;
+			__atomic_fetch_or(&p->p_flags, GPI_PS_NOCLDSTOP, __ATOMIC_RELAXED);
 		if (act->sa_flags & SA_NOCLDWAIT)
-			p->p_sigflags |= GPI_PS_NOCLDWAIT;
+			__atomic_fetch_or(&p->p_flags, GPI_PS_NOCLDWAIT, __ATOMIC_RELAXED);
 		/* PS_CLDSIGIGN: children are reaped without a wait. */
 		if (act->sa_handler == SIG_IGN)
-			p->p_sigflags |= GPI_PS_NOCLDWAIT;
+			__atomic_fetch_or(&p->p_flags, GPI_PS_NOCLDWAIT, __ATOMIC_RELAXED);
 	}
 	gpi_spin_unlock(&p->p_lock);
 	return 0;

@@ -340,6 +340,16 @@ gpi_stack_drain(struct gp_worker *w)
 	gpi_spin_unlock(&stk_lock);
 }
 
+/* In a forked child (fork.c): the parent's stacks are not ours to hand out. */
+void
+gpi_stack_forget(void)
+{
+	atomic_store(&stk_lock.s_locked, 0);
+	slabs = NULL;
+	stk_free = NULL;
+	stk_nfree = 0;
+}
+
 /*
  * Unmap every stack.  Caller guarantees no LWP lives and no thread runs
  * on any of them (gp_shutdown after the workers stopped).

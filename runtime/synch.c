@@ -119,6 +119,18 @@ wakeup_n(const void *wchan, int n)
 	}
 }
 
+/* In a forked child (fork.c): sleepers of the parent are not here. */
+void
+gpi_synch_forget(void)
+{
+	int i;
+
+	for (i = 0; i < NBUCKETS; i++) {
+		atomic_store(&sleepq[i].sq_lock.s_locked, 0);
+		sleepq[i].sq_head = NULL;
+	}
+}
+
 void
 gpi_wakeup(const void *wchan)
 {

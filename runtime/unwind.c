@@ -128,6 +128,7 @@ struct uw_snap {
 	uintptr_t	 s_pages[UW_NPAGES]; /* known readable, not stack */
 	unsigned	 s_npages;
 	unsigned	 s_pagenext;
+	unsigned long long s_gen[2];	/* dl_iterate_phdr adds, subs */
 };
 
 static int	uw_find_proc_info(unw_addr_space_t, unw_word_t,
@@ -411,17 +412,77 @@ uw_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
 	return -UNW_EINVAL;	/* never: we only look */
 }
 
+/*
+ * Names.  libunwind's local get_proc_name reads /proc/self/maps and maps
+ * the object's file for every call (~100 us), so names are cached by
+ * address, and the cache is emptied when objects are loaded or unloaded.
+ */
+#define UW_NCACHE	256
+#define UW_NAMELEN	232
+
+struct uw_name {
+	uintptr_t	 n_ip;		/* 0: empty */
+	unw_word_t	 n_off;
+	char		 n_name[UW_NAMELEN];
+};
+
+static struct {
+	pthread_mutex_t	 lock;
+	struct uw_name	*tab;		/* UW_NCACHE entries, or NULL */
+	unsigned long long gen[2];
+} uwn = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static struct uw_name *
+uw_name_slot(uintptr_t ip)
+{
+	return &uwn.tab[((ip >> 2) ^ (ip >> 13)) % UW_NCACHE];
+}
+
 static int
 uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
     unw_word_t *offp, void *arg)
 {
+	struct uw_snap *s = arg;
+	struct uw_name *n;
+	unw_word_t off = 0;
+	int rc;
+
 	(void)as;
-	(void)arg;
-	if (uw.local_acc.get_proc_name == NULL)
+	if (uw.local_acc.get_proc_name == NULL || len == 0)
 		return -UNW_ENOINFO;
+	pthread_mutex_lock(&uwn.lock);
+	if (uwn.tab == NULL)
+		uwn.tab = calloc(UW_NCACHE, sizeof(*uwn.tab));
+	if (uwn.tab != NULL && memcmp(uwn.gen, s->s_gen, sizeof(uwn.gen))) {
+		memset(uwn.tab, 0, UW_NCACHE * sizeof(*uwn.tab));
+		memcpy(uwn.gen, s->s_gen, sizeof(uwn.gen));
+	}
+	if (uwn.tab != NULL && (n = uw_name_slot(ip))->n_ip == ip) {
+		snprintf(buf, len, "%s", n->n_name);
+		if (offp != NULL)
+			*offp = n->n_off;
+		pthread_mutex_unlock(&uwn.lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&uwn.lock);
+
 	/* Symbol tables of the objects mapped in this process. */
-	return uw.local_acc.get_proc_name(uw.local_as, ip, buf, len, offp,
+	rc = uw.local_acc.get_proc_name(uw.local_as, ip, buf, len, &off,
 	    NULL);
+	if (offp != NULL)
+		*offp = off;
+	if (rc != 0 || buf[0] == '\0' || strlen(buf) >= UW_NAMELEN ||
+	    strlen(buf) + 1 >= len)
+		return rc;	/* not found, or too long: not cached */
+	pthread_mutex_lock(&uwn.lock);
+	if (uwn.tab != NULL && !memcmp(uwn.gen, s->s_gen, sizeof(uwn.gen))) {
+		n = uw_name_slot(ip);
+		n->n_ip = ip;
+		n->n_off = off;
+		snprintf(n->n_name, sizeof(n->n_name), "%s", buf);
+	}
+	pthread_mutex_unlock(&uwn.lock);
+	return 0;
 }
 
 /* ------------------------------------------------------------ file:line */
@@ -491,7 +552,7 @@ fail:
 }
 
 static int
-dw_gen_cb(struct dl_phdr_info *info, size_t size, void *arg)
+uw_gen_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	unsigned long long *gen = arg;
 
@@ -503,11 +564,19 @@ dw_gen_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;	/* the counters are global: the first object will do */
 }
 
-/* Append " (file:line)" for pc (a return address: look up pc - 1). */
+/* The generation of the set of loaded objects: [adds, subs]. */
 static void
-dw_fileline(uintptr_t pc, char *buf, size_t len)
+uw_dlgen(unsigned long long gen[2])
 {
-	unsigned long long gen[2] = { 0, 0 };
+	gen[0] = gen[1] = 0;
+	dl_iterate_phdr(uw_gen_cb, gen);
+}
+
+/* " (file:line)" of code address pc into buf, or "" if unknown. */
+static void
+dw_fileline(uintptr_t pc, const unsigned long long gen[2], char *buf,
+    size_t len)
+{
 	const char *file, *base;
 	Dwfl_Module *mod;
 	Dwfl_Line *line;
@@ -517,7 +586,6 @@ dw_fileline(uintptr_t pc, char *buf, size_t len)
 	pthread_once(&dw_once, dw_load);
 	if (!dw.ok)
 		return;
-	dl_iterate_phdr(dw_gen_cb, gen);
 	pthread_mutex_lock(&dw.lock);
 	if (dw.dwfl != NULL && (gen[0] != dw.adds || gen[1] != dw.subs)) {
 		dw.end(dw.dwfl);	/* objects came or went: rebuild */
@@ -669,7 +737,7 @@ uw_print_frames(struct uw_snap *s, FILE *out, const char *indent)
 			break;
 		/* A return address: its line is the call's, at ip - 1. */
 		dw_fileline(n == 0 && s->s_regs[UNW_X86_64_RIP] ==
-		    (uintptr_t)gpi_md_trampoline ? ip : ip - 1, fl,
+		    (uintptr_t)gpi_md_trampoline ? ip : ip - 1, s->s_gen, fl,
 		    sizeof(fl));
 		if (uw.get_proc_name(&cur, name, sizeof(name), &off) == 0 &&
 		    name[0] != '\0')
@@ -689,13 +757,12 @@ uw_print_frames(struct uw_snap *s, FILE *out, const char *indent)
 
 /* The name of code address (pc), for an LWP that has not run yet. */
 static void
-uw_name_of(uintptr_t pc, char *buf, size_t len)
+uw_name_of(struct uw_snap *s, uintptr_t pc, char *buf, size_t len)
 {
 	unw_word_t off = 0;
 
-	if (uw.local_acc.get_proc_name == NULL ||
-	    uw.local_acc.get_proc_name(uw.local_as, pc, buf, len, &off,
-	    NULL) != 0 || buf[0] == '\0')
+	if (uw_get_proc_name(uw.as, pc, buf, len, &off, s) != 0 ||
+	    buf[0] == '\0')
 		snprintf(buf, len, "0x%lx", (unsigned long)pc);
 	else if (off != 0)
 		snprintf(buf + strlen(buf), len - strlen(buf), "+0x%lx",
@@ -718,13 +785,15 @@ gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 		return -1;
 	}
 	memset(&s, 0, sizeof(s));
+	uw_dlgen(s.s_gen);
 	for (i = 0; i < UW_TRIES && rc == UW_MOVED; i++)
 		rc = uw_snapshot(l, &s);
 	switch (rc) {
 	case UW_OK:
 		if (__atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) ==
 		    GPI_LIDL) {
-			uw_name_of((uintptr_t)l->l_fn, name, sizeof(name));
+			uw_name_of(&s, (uintptr_t)l->l_fn, name,
+			    sizeof(name));
 			fprintf(out, "%s(not started yet: will run %s)\n",
 			    indent, name);
 		}

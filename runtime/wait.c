@@ -22,6 +22,8 @@
 
 #include "internal.h"
 
+#define RCHILD_POLL_NS	1000000	/* see fork.c */
+
 /* Which children a wait is about: the seed's pid argument, decoded. */
 struct waitsel {
 	pid_t		 ws_pid;	/* > 0: that child */
@@ -124,15 +126,32 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 	struct gp_lwp *l;
 	bool any;
 	int gen, xstat, error, bit;
+	pid_t rreal;
 	int want = ((options & WEXITED) ? GPI_R_EXIT : 0) |
 	    ((options & WSTOPPED) ? GPI_R_STOP : 0) |
 	    ((options & WCONTINUED) ? GPI_R_CONT : 0);
 	pid_t pid;
 
 	for (;;) {
+		/*
+		 * Real children this process forked (fork.c) count as
+		 * children too: exits only, polled without blocking.
+		 */
+		rreal = -ECHILD;
+		if ((options & WEXITED) && __atomic_load_n(&q->p_rchildren,
+		    __ATOMIC_RELAXED) != NULL && ws->ws_pgid == 0 &&
+		    !GP_IS_GREEN(ws->ws_pid)) {
+			rreal = gpi_rchild_reap(q, ws->ws_pid > 0 ? ws->ws_pid :
+			    -1, statusp, (options & WNOWAIT) != 0, info);
+			if (rreal > 0) {
+				if (ru != NULL)
+					memset(ru, 0, sizeof(*ru));
+				return rreal;
+			}
+		}
 		gpi_spin_lock(&q->p_lock);
 		p = find_report(q, ws, want, &any);
-		if (!any) {
+		if (!any && rreal == -ECHILD) {
 			gpi_spin_unlock(&q->p_lock);
 			return -ECHILD;
 		}
@@ -181,8 +200,9 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 		}
 		gen = atomic_load(&q->p_waitgen);
 		gpi_spin_unlock(&q->p_lock);
+		/* Real children cannot wake us: poll them in slices. */
 		error = gpi_tsleep(&q->p_waitgen, &q->p_waitgen, gen,
-		    GPI_PCATCH, 0);
+		    GPI_PCATCH, rreal == 0 ? gpi_now() + RCHILD_POLL_NS : 0);
 		if (error == EINTR && (l = gpi_curlwp()) != NULL) {
 			/* Killed: dies here.  A handler: restart if it may. */
 			gpi_userret_ex(l);
@@ -200,7 +220,8 @@ waitsel_pid(pid_t pid, struct waitsel *ws)
 
 	ws->ws_pid = ws->ws_pgid = 0;
 	if (pid > 0) {
-		if (!GP_IS_GREEN(pid) || pid == GP_PID_INIT)
+		/* A real pid may name a real child this process forked. */
+		if (pid == GP_PID_INIT)
 			return -ECHILD;
 		ws->ws_pid = pid;
 	} else if (pid == 0) {

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * spawn.c -- real processes started from green code: fork, vfork,
+ * system, popen/pclose, posix_spawn(p).
+ *
+ * A green fork makes a real child the host never sees (runtime/fork.c);
+ * the green process waits for it like any child, and those waits park
+ * the LWP.  system() and popen() are built on that fork, so their waits
+ * are green too.  posix_spawn keeps glibc's implementation (file actions,
+ * attributes): its child is then tracked through a pidfd, but it has the
+ * usual SIGCHLD exit signal, so a host waitpid(-1) racing with it could
+ * take it first.  On a host thread all of these are glibc's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "preload.h"
+
+#define EXPORT	__attribute__((__visibility__("default")))
+#define REAL(name) (*gpi_real.name)
+
+static inline bool
+green(void)
+{
+	return gpi_curlwp() != NULL;
+}
+
+EXPORT pid_t
+fork(void)
+{
+	if (!green())
+		return REAL(fork)();
+	return gpi_fork();
+}
+
+/*
+ * vfork's child may only exec or _exit, which a fork's child can do as
+ * well: from green code vfork is fork (the parent must not be suspended
+ * on its worker, which would stall the worker's other LWPs).
+ */
+EXPORT pid_t
+vfork(void)
+{
+	/*
+	 * Not even the host's vfork can go through a wrapper: its child
+	 * would return from our frame and clobber it under the suspended
+	 * parent.  fork is what POSIX allows vfork to be.
+	 */
+	if (!green())
+		return REAL(fork)();
+	return gpi_fork();
+}
+
+EXPORT int
+system(const char *cmd)
+{
+	pid_t pid;
+	int status;
+
+	if (!green())
+		return REAL(system)(cmd);
+	if (cmd == NULL)
+		return access("/bin/sh", X_OK) == 0;
+	if ((pid = gpi_fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", "--", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (gp_waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return status;
+}
+
+/* popen'ed streams of green code and their children. */
+struct gpopen {
+	struct gpopen	*g_next;
+	FILE		*g_file;
+	pid_t		 g_pid;
+};
+static gpi_spin_t popen_lock = GPI_SPIN_INIT;
+static struct gpopen *popens;		/* (popen_lock) */
+
+EXPORT FILE *
+popen(const char *cmd, const char *mode)
+{
+	struct gpopen *g;
+	int fds[2], mine, theirs, target;
+	bool reading;
+	pid_t pid;
+
+	if (!green())
+		return REAL(popen)(cmd, mode);
+	if (mode == NULL || (mode[0] != 'r' && mode[0] != 'w')) {
+		errno = EINVAL;
+		return NULL;
+	}
+	reading = mode[0] == 'r';
+	if ((g = malloc(sizeof(*g))) == NULL)
+		return NULL;
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		free(g);
+		return NULL;
+	}
+	mine = reading ? fds[0] : fds[1];
+	theirs = reading ? fds[1] : fds[0];
+	target = reading ? STDOUT_FILENO : STDIN_FILENO;
+	if ((pid = gpi_fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(g);
+		return NULL;
+	}
+	if (pid == 0) {
+		if (theirs != target) {
+			dup2(theirs, target);	/* dup2 clears FD_CLOEXEC */
+		} else {
+			fcntl(theirs, F_SETFD, 0);
+		}
+		execl("/bin/sh", "sh", "-c", "--", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(theirs);
+	if ((g->g_file = fdopen(mine, reading ? "r" : "w")) == NULL) {
+		close(mine);
+		free(g);
+		return NULL;
+	}
+	g->g_pid = pid;
+	gpi_spin_lock(&popen_lock);
+	g->g_next = popens;
+	popens = g;
+	gpi_spin_unlock(&popen_lock);
+	return g->g_file;
+}
+
+EXPORT int
+pclose(FILE *f)
+{
+	struct gpopen *g, **gp;
+	int status;
+	pid_t pid;
+
+	gpi_spin_lock(&popen_lock);
+	for (gp = &popens; (g = *gp) != NULL && g->g_file != f;
+	    gp = &g->g_next)
+		;
+	if (g != NULL)
+		*gp = g->g_next;
+	gpi_spin_unlock(&popen_lock);
+	if (g == NULL)
+		return REAL(pclose)(f);
+	pid = g->g_pid;
+	free(g);
+	fclose(f);
+	while (gp_waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return status;
+}
+
+/* Track glibc's posix_spawn child in the green process that made it. */
+static void
+track(pid_t pid)
+{
+	struct gpi_rchild *rc;
+	int fd;
+
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+		return;
+	if ((rc = malloc(sizeof(*rc))) == NULL) {
+		close(fd);
+		return;
+	}
+	gpi_rchild_add(gpi_curproc(), rc, pid, fd);
+}
+
+EXPORT int
+posix_spawn(pid_t *pidp, const char *path,
+    const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+    char *const argv[], char *const envp[])
+{
+	pid_t pid;
+	int error;
+
+	error = REAL(posix_spawn)(&pid, path, fa, attr, argv, envp);
+	if (error == 0 && green())
+		track(pid);
+	if (error == 0 && pidp != NULL)
+		*pidp = pid;
+	return error;
+}
+
+EXPORT int
+posix_spawnp(pid_t *pidp, const char *file,
+    const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+    char *const argv[], char *const envp[])
+{
+	pid_t pid;
+	int error;
+
+	error = REAL(posix_spawnp)(&pid, file, fa, attr, argv, envp);
+	if (error == 0 && green())
+		track(pid);
+	if (error == 0 && pidp != NULL)
+		*pidp = pid;
+	return error;
+}

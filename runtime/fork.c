@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fork.c -- real (kernel) children of green processes (the host side of
+ * kern_fork.c's fork1).
+ *
+ * A fork from green code is a clone3() with exit signal 0 and a pidfd:
+ * the kernel never sends the host SIGCHLD for it, and the host's
+ * waitpid(-1) (which does not pass __WALL) never takes it.  The green
+ * process that forked keeps {pid, pidfd} on p_rchildren, and its waits
+ * see real and green children alike: a wait polls the pidfds of the
+ * matching real children with waitid(P_PIDFD, ..., WNOHANG | __WALL).
+ * While a green process has real children, its blocking waits sleep in
+ * slices of RCHILD_POLL_NS so that a real exit is seen promptly; green
+ * exits still wake them at once.
+ *
+ * The child keeps only the calling thread, so the runtime is reset there
+ * (gpi_fork_child): every interposer passes through, the runtime's locks
+ * are free, and a gp_ call starts a fresh runtime.  glibc's fork is not
+ * used (it cannot make a child with another exit signal), so what glibc
+ * does in its child is done here: the cached thread id is fixed; atfork
+ * handlers do not run, as for vfork.  Fork then exec, or fork then _exit,
+ * is what this is for.
+ */
+#include <linux/sched.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD		3
+#endif
+
+/* A green process's real children that are gone with it: reaped later. */
+static gpi_spin_t orphan_lock = GPI_SPIN_INIT;
+static struct gpi_rchild *orphans;	/* (orphan_lock) */
+
+/*
+ * Where glibc keeps the thread id in its thread descriptor, found by
+ * looking for our own tid near pthread_self(); -1 if not found once.
+ */
+static long
+tid_offset(void)
+{
+	static long off = -2;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	const pid_t *tcb = (const pid_t *)gpi_host_pthread_self();
+	long i, found = -1;
+
+	if (off != -2)
+		return off;
+	for (i = 0; i < 1024 / (long)sizeof(pid_t); i++) {
+		if (tcb[i] == tid) {
+			if (found >= 0)
+				return off = -1;	/* ambiguous */
+			found = i;
+		}
+	}
+	return off = found;
+}
+
+/*
+ * In the child: the runtime's threads are gone; forget them.  Locks
+ * another thread held at the clone stay held in our copy: free them.
+ */
+static void
+fork_child_reset(long tidoff)
+{
+	if (tidoff >= 0)
+		((pid_t *)gpi_host_pthread_self())[tidoff] =
+		    (pid_t)syscall(SYS_gettid);
+	gpi_sched_forget();
+	gpi_proc_forget();
+	gpi_stack_forget();
+	gpi_synch_forget();
+	orphans = NULL;
+	atomic_store(&orphan_lock.s_locked, 0);
+}
+
+/*
+ * fork(2) for a green process.  Returns the child's pid in the parent,
+ * 0 in the child, or -1 with errno.
+ */
+pid_t
+gpi_fork(void)
+{
+	struct gp_proc *p = gpi_curproc();
+	struct clone_args ca;
+	struct gpi_rchild *rc;
+	long tidoff = tid_offset();
+	int pidfd = -1;
+	pid_t pid;
+
+	if ((rc = malloc(sizeof(*rc))) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	ca.exit_signal = 0;
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		free(rc);
+		return -1;
+	}
+	if (pid == 0) {
+		fork_child_reset(tidoff);
+		return 0;
+	}
+	gpi_rchild_add(p, rc, pid, pidfd);
+	return pid;
+}
+
+/* Track real child (pid, pidfd) of green process (p). */
+void
+gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc, pid_t pid,
+    int pidfd)
+{
+	rc->rc_pid = pid;
+	rc->rc_pidfd = pidfd;
+	gpi_spin_lock(&p->p_lock);
+	rc->rc_next = p->p_rchildren;
+	p->p_rchildren = rc;
+	gpi_spin_unlock(&p->p_lock);
+}
+
+/*
+ * waitid(P_PIDFD) as the system call: under the preload, the libc name
+ * is the green interposer.
+ */
+static int
+sys_waitid(int pidfd, siginfo_t *si, int options)
+{
+	return (int)syscall(SYS_waitid, P_PIDFD, pidfd, si, options, NULL);
+}
+
+/* The wait status of a reaped real child from its siginfo. */
+static int
+rc_status(const siginfo_t *si)
+{
+	switch (si->si_code) {
+	case CLD_EXITED:
+		return W_EXITCODE(si->si_status & 0xff, 0);
+	case CLD_DUMPED:
+		return (si->si_status & 0x7f) | 0x80;
+	default:
+		return si->si_status & 0x7f;
+	}
+}
+
+/*
+ * Reap a real child of (p) selected by (pid) (-1: any), if one has
+ * exited.  Returns its pid with *statusp set, 0 if none has, -ECHILD if
+ * (p) has no such real child.  With (nowait), leave it waitable.
+ * Caller holds no lock.  Never blocks.
+ */
+pid_t
+gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp, bool nowait,
+    siginfo_t *info)
+{
+	struct gpi_rchild *rc, **rcp;
+	siginfo_t si;
+	bool any = false;
+
+	gpi_spin_lock(&p->p_lock);
+	for (rcp = &p->p_rchildren; (rc = *rcp) != NULL; rcp = &rc->rc_next) {
+		if (pid > 0 && rc->rc_pid != pid)
+			continue;
+		any = true;
+		memset(&si, 0, sizeof(si));
+		if (sys_waitid(rc->rc_pidfd, &si, WEXITED | WNOHANG |
+		    __WALL | (nowait ? WNOWAIT : 0)) != 0 || si.si_pid == 0)
+			continue;
+		if (!nowait)
+			*rcp = rc->rc_next;
+		gpi_spin_unlock(&p->p_lock);
+		if (statusp != NULL)
+			*statusp = rc_status(&si);
+		if (info != NULL)
+			*info = si;
+		pid = rc->rc_pid;
+		if (!nowait) {
+			close(rc->rc_pidfd);
+			free(rc);
+		}
+		return pid;
+	}
+	gpi_spin_unlock(&p->p_lock);
+	return any ? 0 : -ECHILD;
+}
+
+/* Try to reap the real orphans of dead green processes.  Never blocks. */
+static void
+reap_orphans(void)
+{
+	struct gpi_rchild *rc, **rcp, *done = NULL;
+	siginfo_t si;
+
+	if (__atomic_load_n(&orphans, __ATOMIC_RELAXED) == NULL)
+		return;
+	gpi_spin_lock(&orphan_lock);
+	for (rcp = &orphans; (rc = *rcp) != NULL;) {
+		memset(&si, 0, sizeof(si));
+		if (sys_waitid(rc->rc_pidfd, &si, WEXITED | WNOHANG |
+		    __WALL) == 0 && si.si_pid != 0) {
+			*rcp = rc->rc_next;
+			rc->rc_next = done;
+			done = rc;
+		} else {
+			rcp = &rc->rc_next;
+		}
+	}
+	gpi_spin_unlock(&orphan_lock);
+	for (; done != NULL; done = rc) {
+		rc = done->rc_next;
+		close(done->rc_pidfd);
+		free(done);
+	}
+}
+
+/*
+ * exit1: the real children of (p) have no green parent any more; the
+ * runtime reaps them as init would.  Caller holds no lock.
+ */
+void
+gpi_rchild_orphan(struct gp_proc *p)
+{
+	struct gpi_rchild *rc, *next;
+
+	gpi_spin_lock(&p->p_lock);
+	rc = p->p_rchildren;
+	p->p_rchildren = NULL;
+	gpi_spin_unlock(&p->p_lock);
+	if (rc != NULL) {
+		gpi_spin_lock(&orphan_lock);
+		for (; rc != NULL; rc = next) {
+			next = rc->rc_next;
+			rc->rc_next = orphans;
+			__atomic_store_n(&orphans, rc, __ATOMIC_RELAXED);
+		}
+		gpi_spin_unlock(&orphan_lock);
+	}
+	reap_orphans();
+}
