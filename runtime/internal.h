@@ -295,7 +295,7 @@ struct gp_lwp {
 	int		 l_heapidx;	/* (o) Index in w_timers, -1 if none. */
 
 	uint32_t	 l_magic;	/* (c) GPI_LWP_MAGIC while allocated. */
-	int		 l_cancel;	/* (o) pthread cancel state (preload). */
+	int		 l_cancel;	/* (a) pthread cancel state (preload). */
 	void		**l_specific;	/* (o) pthread_setspecific values. */
 	char		 l_name[16];	/* (o) pthread_setname_np. */
 	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
@@ -329,6 +329,8 @@ GPI_HIDDEN _Noreturn void gpi_lwp_exit_master(struct gp_lwp *l,
     struct gp_proc *autoreap);
 GPI_HIDDEN bool	gpi_lwp_exit_unless_last(void);
 GPI_HIDDEN void	gpi_relax_yield(void);
+/* Runs on an LWP leaving normally, before it unlinks (preload's keys). */
+GPI_HIDDEN extern void (*gpi_lwp_exit_hook)(struct gp_lwp *l);
 /* Join (l) until (deadline) (0: forever); with (try), never block. */
 GPI_HIDDEN int	gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline,
     bool try);

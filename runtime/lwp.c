@@ -71,6 +71,8 @@ new_tid(struct gp_worker *w)
 	return (int)((++w->w_tidgen << 8 | (unsigned)w->w_id) & INT_MAX);
 }
 
+void (*gpi_lwp_exit_hook)(struct gp_lwp *);
+
 /* Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread. */
 void
 gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
@@ -287,6 +289,9 @@ gpi_lwp_exit(void *retval)
 	int n;
 
 	l->l_retval = retval;
+	/* pthread key destructors (preload), unless it was killed. */
+	if (gpi_lwp_exit_hook != NULL && retval != LWP_CANCELED)
+		gpi_lwp_exit_hook(l);
 	gpi_charge(w, p);
 	gpi_spin_lock(&p->p_lock);
 	if (p != &gpi_proc0 && !(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT) &&
