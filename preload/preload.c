@@ -121,6 +121,7 @@ preload_init(void)
 	gpi_host_exit = gpi_real.exit;
 	gpi_host__exit = gpi_real._exit;
 	gpi_host_pthread_self = gpi_real.pthread_self;
+	gpi_host_sigaction = gpi_real.sigaction;
 }
 
 static inline bool

@@ -74,6 +74,8 @@ sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 {
 	if (green() && !fault_signal(sig))
 		return gp_sigaction(sig, act, oact);
+	if (fault_signal(sig))
+		return gpi_fault_sigaction(sig, act, oact);
 	return REAL(sigaction)(sig, act, oact);
 }
 
@@ -82,6 +84,14 @@ signal(int sig, sighandler_t handler)
 {
 	struct sigaction sa, osa;
 
+	if (sig == SIGSEGV || sig == SIGBUS) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = handler;
+		sa.sa_flags = SA_RESTART;
+		if (gpi_fault_sigaction(sig, &sa, &osa) != 0)
+			return SIG_ERR;
+		return osa.sa_handler;
+	}
 	if (!green() || fault_signal(sig))
 		return REAL(signal)(sig, handler);
 	/* glibc's signal() has BSD semantics: restart, not reset. */

@@ -43,6 +43,9 @@ void	gpi_md_makectx(struct gp_ctx *ctx, void *lo, void *hi,
 #define gpi_md_relax()	__asm__ __volatile__("" ::: "memory")
 #endif
 
+/* The faulting instruction of a signal's ucontext_t, or NULL. */
+void	*gpi_md_fault_pc(void *uc) __attribute__((visibility("hidden")));
+
 /* Cheap monotonic tick (TSC on x86-64), for run-time accounting. */
 unsigned long long gpi_md_ticks(void) __attribute__((visibility("hidden")));
 

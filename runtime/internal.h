@@ -328,6 +328,8 @@ GPI_HIDDEN int	gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l,
 GPI_HIDDEN _Noreturn void gpi_lwp_exit_master(struct gp_lwp *l,
     struct gp_proc *autoreap);
 GPI_HIDDEN bool	gpi_lwp_exit_unless_last(void);
+/* fault.c: (l), already unlinked, leaves the CPU from a signal handler. */
+GPI_HIDDEN _Noreturn void gpi_lwp_die_by_proxy(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_relax_yield(void);
 /* Runs on an LWP leaving normally, before it unlinks (preload's keys). */
 GPI_HIDDEN extern void (*gpi_lwp_exit_hook)(struct gp_lwp *l);
@@ -546,6 +548,8 @@ GPI_HIDDEN extern int gpi_preloaded;
 GPI_HIDDEN extern void (*gpi_host_exit)(int);
 GPI_HIDDEN extern void (*gpi_host__exit)(int);
 GPI_HIDDEN extern pthread_t (*gpi_host_pthread_self)(void);
+GPI_HIDDEN extern int (*gpi_host_sigaction)(int, const struct sigaction *,
+    struct sigaction *);
 /* spin.c: sched_yield(2) itself (the preload makes sched_yield green). */
 GPI_HIDDEN void	gpi_os_yield(void);
 
@@ -561,6 +565,18 @@ GPI_HIDDEN void	gpi_sched_forget(void);
 GPI_HIDDEN void	gpi_proc_forget(void);
 GPI_HIDDEN void	gpi_stack_forget(void);
 GPI_HIDDEN void	gpi_synch_forget(void);
+
+/* fault.c */
+GPI_HIDDEN void	gpi_fault_init(void);
+GPI_HIDDEN void	gpi_fault_fini(void);
+GPI_HIDDEN void	*gpi_fault_thread_init(void);
+GPI_HIDDEN void	gpi_fault_thread_fini(void *altstack);
+/* sigaction for SIGSEGV/SIGBUS from green code: chained behind ours. */
+GPI_HIDDEN int	gpi_fault_sigaction(int sig, const struct sigaction *act,
+    struct sigaction *oact);
+/* unwind.c: backtrace of a signal's context, if available. */
+GPI_HIDDEN extern void (*gpi_unwind_ucontext_hook)(void *uc,
+    const char *indent);
 
 /* exit.c */
 GPI_HIDDEN int	gpi_atexit_add(int kind, void *fn, void *arg);
@@ -618,6 +634,7 @@ struct gp_worker {
 	unsigned	 w_tidgen;	/* (o) LWP ids made here. */
 	unsigned long long w_switchtick;/* (o) gpi_md_ticks when the running
 					 * process last changed. */
+	void		*w_altstack;	/* (o) sigaltstack for faults. */
 	struct gp_proc	*w_proccache;	/* (o) Free process structs. */
 	int		 w_pidfree;	/* (o) Free pid slots (proc.c). */
 	int		 w_npidfree;	/* (o) */

@@ -324,6 +324,12 @@ gpi_lwp_exit(void *retval)
 	lwp_die(l, w);
 }
 
+void
+gpi_lwp_die_by_proxy(struct gp_lwp *l)
+{
+	lwp_die(l, l->l_worker);
+}
+
 /*
  * The master LWP leaves after exit1 made its process a zombie.  p may
  * already be reaped: touch nothing of it.  With (autoreap), nobody waits

@@ -39,6 +39,8 @@ int gpi_preloaded;
 void (*gpi_host_exit)(int) = exit;
 void (*gpi_host__exit)(int) = _exit;
 pthread_t (*gpi_host_pthread_self)(void) = pthread_self;
+int (*gpi_host_sigaction)(int, const struct sigaction *, struct sigaction *) =
+    sigaction;
 
 void
 gpi_panic(const char *file, int line, const char *func, const char *fmt, ...)
@@ -96,6 +98,7 @@ gp_init(int nworkers)
 		gpi_proc_fini();
 		goto out;
 	}
+	gpi_fault_init();
 	/* Release: workers and structs are set up before anyone sees UP. */
 	atomic_store_explicit(&gpi_rt.rt_state, GPI_RT_UP,
 	    memory_order_release);
@@ -212,6 +215,7 @@ gp_shutdown(void)
 	 * a stuck LWP the stacks and workers are left mapped (a leak the
 	 * caller was told about), and everything else is freed.
 	 */
+	gpi_fault_fini();
 	if (!stuck) {
 		gpi_proc_fini();
 		gpi_stack_fini();

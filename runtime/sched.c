@@ -572,6 +572,7 @@ worker_main(void *arg)
 
 	tls_worker = w;
 	block_async_signals();
+	w->w_altstack = gpi_fault_thread_init();
 	gpi_rcu_thread_online();
 #ifdef GPI_ASAN
 	{
@@ -604,6 +605,7 @@ worker_main(void *arg)
 	gpi_reaplwps(w);
 	gpi_proc_drain(w);
 	gpi_rcu_thread_offline();
+	gpi_fault_thread_fini(w->w_altstack);
 	return NULL;
 }
 

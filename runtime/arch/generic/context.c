@@ -54,6 +54,13 @@ gpi_md_switch(struct gp_ctx *from, struct gp_ctx *to)
 	swapcontext(&self, (ucontext_t *)to->c_sp);
 }
 
+void *
+gpi_md_fault_pc(void *uc)
+{
+	(void)uc;
+	return NULL;
+}
+
 unsigned long long
 gpi_md_ticks(void)
 {

@@ -5,6 +5,7 @@
  */
 #include <stdint.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "arch.h"
 
@@ -34,6 +35,12 @@ gpi_md_makectx(struct gp_ctx *ctx, void *lo, void *hi,
 	*--sp = 0;				/* r14 */
 	*--sp = 0;				/* r15 */
 	ctx->c_sp = sp;
+}
+
+void *
+gpi_md_fault_pc(void *uc)
+{
+	return (void *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
 }
 
 unsigned long long
