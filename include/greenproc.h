@@ -119,6 +119,12 @@ GP_EXPORT int	gp_nanosleep(const struct timespec *req, struct timespec *rem);
 /* Introspection. */
 GP_EXPORT int	gp_ps(FILE *out);
 GP_EXPORT int	gp_dump(FILE *out);
+/*
+ * Write gp_dump() to stderr (or GREENPROC_DUMP_FILE) whenever (sig)
+ * arrives, from a dedicated thread; 0 turns it off.  The environment
+ * variable GREENPROC_DUMP_SIGNAL=QUIT asks for it at gp_init().
+ */
+GP_EXPORT int	gp_dump_on_signal(int sig);
 
 /*
  * Counters, for tests and gp_ps's footer.  Totals count since gp_init();

@@ -11,6 +11,11 @@
  * use) are not part of this version: each LWP is listed with its id,
  * state, stack and what it sleeps on.
  */
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "internal.h"
 
 static const char *
@@ -71,4 +76,154 @@ gp_dump(FILE *out)
 	gpi_proc_foreach(0, NULL, dump_one, out);
 	gpi_rcu_read_unlock();
 	return 0;
+}
+
+/* ------------------------------------------------------------ dump on signal */
+
+/*
+ * A dump on a signal (SIGQUIT by default, like the JVM's thread dump):
+ * the handler only writes one byte to a pipe -- async-signal-safe, and
+ * nothing else happens inside it -- and a dedicated thread, which reads
+ * the pipe, writes the dump to stderr or to GREENPROC_DUMP_FILE.
+ */
+static int dump_pipe[2] = { -1, -1 };	/* (g) */
+static pthread_t dump_thread;		/* (g) */
+static int dump_sig;			/* (g) 0: off */
+static struct sigaction dump_oldsa;	/* (g) */
+
+static void
+on_dump_signal(int sig)
+{
+	char c = 'd';
+	int saved = errno;
+
+	(void)sig;
+	if (write(dump_pipe[1], &c, 1) < 0) {
+		/* The pipe is full: a dump is pending already. */
+	}
+	errno = saved;
+}
+
+static void *
+dump_main(void *arg)
+{
+	const char *path;
+	FILE *out;
+	char c;
+
+	(void)arg;
+	while (read(dump_pipe[0], &c, 1) == 1 && c == 'd') {
+		path = getenv("GREENPROC_DUMP_FILE");
+		out = path != NULL && *path != '\0' ? fopen(path, "a") : stderr;
+		if (out == NULL)
+			continue;
+		fprintf(out, "greenproc: dump on signal %d\n", dump_sig);
+		(void)gp_dump(out);
+		if (out != stderr)
+			fclose(out);
+		else
+			fflush(out);
+	}
+	return NULL;
+}
+
+static void
+dump_stop(void)
+{
+	char c = 'q';
+
+	if (dump_sig == 0)
+		return;
+	gpi_host_sigaction(dump_sig, &dump_oldsa, NULL);
+	if (write(dump_pipe[1], &c, 1) == 1)
+		pthread_join(dump_thread, NULL);
+	close(dump_pipe[0]);
+	close(dump_pipe[1]);
+	dump_pipe[0] = dump_pipe[1] = -1;
+	dump_sig = 0;
+}
+
+/*
+ * Write a dump whenever (sig) arrives; 0 turns it off.  The runtime
+ * must be up.  Returns 0, or -1 with EINVAL (a signal that cannot be
+ * caught) or an error from creating the pipe or the thread.
+ */
+int
+gp_dump_on_signal(int sig)
+{
+	struct sigaction sa;
+	sigset_t all, old;
+	int error;
+
+	if (sig < 0 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP ||
+	    sig == SIGSEGV || sig == SIGBUS) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((error = gpi_runtime_ensure()) != 0) {
+		errno = error;
+		return -1;
+	}
+	gpi_spin_lock(&gpi_rt.rt_lock);
+	dump_stop();
+	if (sig == 0)
+		goto out;
+	if (pipe2(dump_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		error = errno;
+		goto out;
+	}
+	/* The reader blocks; only the signal handler's end is nonblocking. */
+	fcntl(dump_pipe[0], F_SETFL, 0);
+	/* The thread takes no signals itself (the handler runs elsewhere). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	error = pthread_create(&dump_thread, NULL, dump_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (error != 0) {
+		close(dump_pipe[0]);
+		close(dump_pipe[1]);
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_dump_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	gpi_host_sigaction(sig, &sa, &dump_oldsa);
+	dump_sig = sig;
+out:
+	gpi_spin_unlock(&gpi_rt.rt_lock);
+	if (error != 0) {
+		errno = error;
+		return -1;
+	}
+	return 0;
+}
+
+/* gp_init: GREENPROC_DUMP_SIGNAL=QUIT (or a number) asks for it. */
+void
+gpi_dump_init(void)
+{
+	const char *e = getenv("GREENPROC_DUMP_SIGNAL");
+	int sig;
+
+	if (e == NULL || *e == '\0')
+		return;
+	if (strncmp(e, "SIG", 3) == 0)
+		e += 3;
+	if (strcmp(e, "QUIT") == 0)
+		sig = SIGQUIT;
+	else if (strcmp(e, "USR1") == 0)
+		sig = SIGUSR1;
+	else if (strcmp(e, "USR2") == 0)
+		sig = SIGUSR2;
+	else if ((sig = atoi(e)) <= 0)
+		return;
+	(void)gp_dump_on_signal(sig);
+}
+
+/* gp_shutdown, with gpi_rt.rt_lock held. */
+void
+gpi_dump_fini(void)
+{
+	dump_stop();
 }

@@ -566,6 +566,10 @@ GPI_HIDDEN void	gpi_proc_forget(void);
 GPI_HIDDEN void	gpi_stack_forget(void);
 GPI_HIDDEN void	gpi_synch_forget(void);
 
+/* debug.c */
+GPI_HIDDEN void	gpi_dump_init(void);
+GPI_HIDDEN void	gpi_dump_fini(void);
+
 /* fault.c */
 GPI_HIDDEN void	gpi_fault_init(void);
 GPI_HIDDEN void	gpi_fault_fini(void);

@@ -74,6 +74,7 @@ env_int(const char *name, int dflt)
 int
 gp_init(int nworkers)
 {
+	bool dump_wanted = false;
 	int error = 0;
 
 	if (nworkers < 0) {
@@ -102,12 +103,15 @@ gp_init(int nworkers)
 	/* Release: workers and structs are set up before anyone sees UP. */
 	atomic_store_explicit(&gpi_rt.rt_state, GPI_RT_UP,
 	    memory_order_release);
+	dump_wanted = true;
 out:
 	gpi_spin_unlock(&gpi_rt.rt_lock);
 	if (error != 0) {
 		errno = error;
 		return -1;
 	}
+	if (dump_wanted)
+		gpi_dump_init();	/* takes rt_lock itself */
 	return 0;
 }
 
@@ -216,6 +220,7 @@ gp_shutdown(void)
 	 * caller was told about), and everything else is freed.
 	 */
 	gpi_fault_fini();
+	gpi_dump_fini();
 	if (!stuck) {
 		gpi_proc_fini();
 		gpi_stack_fini();
