@@ -335,7 +335,8 @@ endif
 # A sanitized preload cannot go into foreign programs: sanitized test runs
 # also build the plain one (a second configuration, hence a sub-make).
 plain-preload:
-	@$(MAKE) --no-print-directory SAN= $(PLAIN_BUILD)/libgreenproc_preload.so
+	@$(MAKE) --no-print-directory SAN= $(PLAIN_BUILD)/libgreenproc_preload.so \
+	    $(patsubst $(BUILD)/%,$(PLAIN_BUILD)/%,$(PROGS))
 
 $(RUNNER): $(TEST_OBJS) $(STLIB) $(SOURCES_STAMP)
 	@mkdir -p $(@D)
@@ -379,18 +380,28 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STLIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(BENCH_LIBS) $(LIBS)
 
 # ----------------------------------------------------------------------
-# Demo: linked against libgreenproc.so, as a user program would be.
+# Demo: examples/demo.c (the gp_ API) and examples/legacy.c (libc only),
+# linked against libgreenproc.so as a user program would be, and run
+# under the preload so that the legacy code's libc calls are green.  The
+# preload exports the gp_ API too: the demo's gp_ calls bind to it, and
+# there is one runtime.  With gcc's ASan, libasan.so goes first.
+
+DEMO_LEGACY	:= $(if $(DEMO_SRC),$(wildcard examples/legacy.c))
+DEMO_OBJS	:= $(DEMO_OBJ) $(call obj,$(DEMO_LEGACY))
+DEMO_PRELOAD	:= $(strip $(SAN_PRELOAD) $(abspath $(PRELOAD)))
+
+-include $(patsubst %.o,%.d,$(call obj,$(DEMO_LEGACY)))
 
 .PHONY: demo
-demo: $(if $(DEMO_SRC),$(DEMO_BIN))
+demo: $(if $(DEMO_SRC),$(DEMO_BIN) $(PRELOAD))
 ifeq ($(DEMO_SRC),)
 	@echo "make demo: examples/demo.c does not exist yet"
 else
-	$(DEMO_BIN)
+	LD_PRELOAD='$(DEMO_PRELOAD)' $(DEMO_BIN)
 endif
 
-$(DEMO_BIN): $(DEMO_OBJ) $(SHLINK)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(BUILD) \
+$(DEMO_BIN): $(DEMO_OBJS) $(SHLINK)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DEMO_OBJS) -L$(BUILD) \
 	    -Wl,-rpath,'$(abspath $(BUILD))' -lgreenproc
 
 # ----------------------------------------------------------------------

@@ -108,14 +108,16 @@ resolve(void)
 	gpi_sync_resolve();
 }
 
-/* The real function, resolved on first need.  Never fails quietly. */
-#define REAL(name) (*(gpi_real.name != NULL ? gpi_real.name :		\
-	(pthread_once(&resolve_once, resolve), gpi_real.name)))
+void
+gpi_preload_resolve(void)
+{
+	pthread_once(&resolve_once, resolve);
+}
 
 __attribute__((constructor(101))) static void
 preload_init(void)
 {
-	pthread_once(&resolve_once, resolve);
+	gpi_preload_resolve();
 	/* exit(3) from green code flushes stdio like the real one. */
 	gpi_preloaded = 1;
 	gpi_host_exit = gpi_real.exit;

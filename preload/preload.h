@@ -53,6 +53,16 @@ struct gpi_real {
 
 extern struct gpi_real gpi_real __attribute__((visibility("hidden")));
 
+/* Resolve every real function (once; safe before our constructors). */
+void	gpi_preload_resolve(void) __attribute__((visibility("hidden")));
+
+/*
+ * The real function, resolved on first need: an interposer may run
+ * before our constructor (another preload's, or libasan's, calls it).
+ */
+#define REAL(name) (*(gpi_real.name != NULL ? gpi_real.name :		\
+	(gpi_preload_resolve(), gpi_real.name)))
+
 /* Is (t) a green LWP's pthread_t? */
 bool	gpi_is_green_thread(pthread_t t) __attribute__((visibility("hidden")));
 /* sync.c: resolve its real functions (called from resolve()). */

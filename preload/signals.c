@@ -17,7 +17,6 @@
 #include "preload.h"
 
 #define EXPORT	__attribute__((__visibility__("default")))
-#define REAL(name) (*gpi_real.name)
 #define HOST_POLL_NS	1000000	/* host wait for real and green children */
 
 static inline bool
@@ -74,7 +73,7 @@ sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 {
 	if (green() && !fault_signal(sig))
 		return gp_sigaction(sig, act, oact);
-	if (fault_signal(sig))
+	if ((sig == SIGSEGV || sig == SIGBUS) && gpi_fault_installed())
 		return gpi_fault_sigaction(sig, act, oact);
 	return REAL(sigaction)(sig, act, oact);
 }
@@ -84,7 +83,7 @@ signal(int sig, sighandler_t handler)
 {
 	struct sigaction sa, osa;
 
-	if (sig == SIGSEGV || sig == SIGBUS) {
+	if ((sig == SIGSEGV || sig == SIGBUS) && gpi_fault_installed()) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = handler;
 		sa.sa_flags = SA_RESTART;

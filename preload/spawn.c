@@ -21,7 +21,6 @@
 #include "preload.h"
 
 #define EXPORT	__attribute__((__visibility__("default")))
-#define REAL(name) (*gpi_real.name)
 
 static inline bool
 green(void)

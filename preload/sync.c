@@ -33,7 +33,6 @@
 #include "preload.h"
 
 #define EXPORT		__attribute__((__visibility__("default")))
-#define REAL(name)	(*gpi_real.name)
 #define NGEN		1024
 #define BACKSTOP_NS	(10 * 1000000ull)
 

@@ -2,11 +2,14 @@
 /*
  * thread.c -- thread-specific data and cancellation for green threads.
  *
- * Keys come from glibc (so host and green code share one key space);
- * a green thread's values live in its LWP, in a two-level table made on
- * its first pthread_setspecific, and its destructors run when it ends
- * by pthread_exit or a return (not when its process is killed), as
- * glibc's do.  pthread_cancel of a green thread marks it; with
+ * Keys come from glibc (so host and green code share one key space).
+ * A key created on a green thread is a green key: a green thread's
+ * values live in its LWP, in a two-level table made on its first
+ * pthread_setspecific, and its destructors run when it ends by
+ * pthread_exit or a return (not when its process is killed), as glibc's
+ * do.  A key created on a host thread stays per kernel thread even when
+ * green code reads it: libraries (sanitizers, allocators) keep per-thread
+ * state that way and must find what their thread-start hook stored.  pthread_cancel of a green thread marks it; with
  * cancellation enabled it then ends at its next cancellation point (any
  * blocking runtime call) with PTHREAD_CANCELED.
  */
@@ -18,7 +21,6 @@
 #include "preload.h"
 
 #define EXPORT	__attribute__((__visibility__("default")))
-#define REAL(name) (*gpi_real.name)
 #define KEYS	1024			/* PTHREAD_KEYS_MAX */
 #define PAGE	32
 #define NPAGES	(KEYS / PAGE)
@@ -29,6 +31,7 @@
 #define CANCEL_PENDING	0x2
 
 static void (*_Atomic dtors[KEYS])(void *);	/* (a) per key */
+static atomic_bool green_key[KEYS];		/* (a) made by green code */
 
 static inline bool
 green(void)
@@ -98,16 +101,20 @@ pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
 {
 	int error = REAL(pthread_key_create)(key, dtor);
 
-	if (error == 0 && *key < KEYS)
+	if (error == 0 && *key < KEYS) {
 		atomic_store(&dtors[*key], dtor);
+		atomic_store(&green_key[*key], green());
+	}
 	return error;
 }
 
 EXPORT int
 pthread_key_delete(pthread_key_t key)
 {
-	if (key < KEYS)
+	if (key < KEYS) {
 		atomic_store(&dtors[key], NULL);
+		atomic_store(&green_key[key], false);
+	}
 	return REAL(pthread_key_delete)(key);
 }
 
@@ -117,7 +124,7 @@ pthread_getspecific(pthread_key_t key)
 	struct gp_lwp *l = gpi_curlwp();
 	void **s;
 
-	if (l == NULL)
+	if (l == NULL || key >= KEYS || !atomic_load(&green_key[key]))
 		return REAL(pthread_getspecific)(key);
 	s = slot_of(l, key, false);
 	return s != NULL ? *s : NULL;
@@ -129,10 +136,8 @@ pthread_setspecific(pthread_key_t key, const void *value)
 	struct gp_lwp *l = gpi_curlwp();
 	void **s;
 
-	if (l == NULL)
+	if (l == NULL || key >= KEYS || !atomic_load(&green_key[key]))
 		return REAL(pthread_setspecific)(key, value);
-	if (key >= KEYS)
-		return EINVAL;
 	if ((s = slot_of(l, key, value != NULL)) == NULL)
 		return value != NULL ? ENOMEM : 0;
 	*s = (void *)value;

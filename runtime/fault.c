@@ -203,6 +203,12 @@ gpi_fault_thread_fini(void *altstack)
 
 void (*gpi_unwind_ucontext_hook)(void *uc, const char *indent);
 
+bool
+gpi_fault_installed(void)
+{
+	return __atomic_load_n(&installed, __ATOMIC_ACQUIRE);
+}
+
 /*
  * A SIGSEGV/SIGBUS handler set by green code goes behind ours: it still
  * gets every fault that is not a green stack overflow.

@@ -578,6 +578,7 @@ GPI_HIDDEN void	gpi_fault_thread_fini(void *altstack);
 /* sigaction for SIGSEGV/SIGBUS from green code: chained behind ours. */
 GPI_HIDDEN int	gpi_fault_sigaction(int sig, const struct sigaction *act,
     struct sigaction *oact);
+GPI_HIDDEN bool	gpi_fault_installed(void);
 /* unwind.c: backtrace of a signal's context, if available. */
 GPI_HIDDEN extern void (*gpi_unwind_ucontext_hook)(void *uc,
     const char *indent);

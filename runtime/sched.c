@@ -628,8 +628,10 @@ gpi_sched_start(int n)
 	struct gp_worker *ws;
 	int i, error;
 
-	if ((ws = calloc(n, sizeof(*ws))) == NULL)
+	/* Cache-line aligned, as struct gp_worker says (calloc is not). */
+	if ((ws = aligned_alloc(64, (size_t)n * sizeof(*ws))) == NULL)
 		return ENOMEM;
+	memset(ws, 0, (size_t)n * sizeof(*ws));
 	gpi_rt.rt_workers = ws;
 	gpi_rt.rt_nworkers = n;
 	atomic_store(&gpi_rt.rt_halt, 0);

@@ -78,6 +78,14 @@ gpi_stack_round(size_t bytes)
 	return (bytes + ps - 1) & ~(ps - 1);
 }
 
+static size_t
+gpi_stack_round_up(size_t bytes)
+{
+	size_t ps = pagesize();
+
+	return (bytes + ps - 1) & ~(ps - 1);
+}
+
 size_t
 gpi_stack_default(void)
 {
@@ -206,7 +214,9 @@ carve(void)
 static struct gp_lwp *
 alloc_own(size_t size)
 {
-	size_t len = size + pagesize();
+	/* The struct sits on top: add its room, so at least size is usable. */
+	size_t len = size + pagesize() + gpi_stack_round_up(
+	    sizeof(struct gp_lwp) + 64);
 	struct gp_lwp *l = NULL;
 	char *base;
 

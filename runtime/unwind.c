@@ -16,8 +16,14 @@
  *	or current on its worker) prints "(running on a worker)"; one not
  *	started yet prints the function it will start in; one exiting
  *	prints "(exiting)".  Returns 0, or -1 with one line saying why if
- *	libunwind cannot be loaded.  Never blocks on the LWP and never
- *	faults on a stack that changes under it.
+ *	libunwind cannot be loaded (-1 without output if l or out is NULL).
+ *	Never waits for the LWP and never faults on a stack that changes
+ *	under it.  Cost: the first call loads libunwind and libdw (a few
+ *	ms); then a few us a frame, since names and lines are cached.
+ *	Stack: it needs 24 KB of the caller's stack, and prints file:line
+ *	only with 512 KB to spare (libdw's line tables take ~160 KB): host
+ *	threads and gp_dump's own thread, not a default 64 KB green stack,
+ *	whose dumps show function+0xoff only.
  *	The caller keeps (l) from being freed: it holds l->l_proc->p_lock
  *	with (l) on p_lwps (as gp_dump's walk does), or otherwise knows the
  *	LWP cannot be reaped meanwhile.  Any thread may call it, green or
@@ -32,7 +38,15 @@
  *	copied (up to UW_COPY_MAX bytes), bracketed by reads of everything
  *	a switch changes: l_stat, the worker's w_curlwp, l_ctx.c_sp and
  *	l_nvcsw (bumped by every switch out, gpi_mi_switch).  If any moved
- *	the copy may be torn: try again, then give up with a note.
+ *	the copy may be torn: try again, then give up with a note.  One
+ *	window stays open: an LWP that set its state (LSLEEP/LRUN) and
+ *	handed w_curlwp to the next context but has not yet stored c_sp in
+ *	gpi_md_switch looks suspended with its previous c_sp; if it then
+ *	saves the same c_sp (same call depth) the copy may be torn.  So a
+ *	walk must also look whole (reach gpi_md_trampoline, see below) or
+ *	the snapshot is taken again; what survives UW_TRIES is printed
+ *	with a note.  At worst a trace is stale (where the LWP was a
+ *	moment ago).  It never faults: see 2.
  *   2. Unwind the copy with a libunwind "remote" address space of our own
  *	(the generic _Ux86_64_* API of libunwind-x86_64.so.8): registers
  *	come from the snapshot; a memory read inside the copied range is
@@ -40,8 +54,10 @@
  *	(process_vm_readv on ourselves, which fails with EFAULT instead of
  *	faulting; or, where that call is not allowed, the address must lie
  *	in a loaded object's segment or in the LWP's own stack).  Unwind
- *	tables and symbol names come from libunwind's own local address
- *	space: find_proc_info and get_proc_name are delegated to it.
+ *	tables come from libunwind's own local address space:
+ *	find_proc_info is delegated to it.  Names come from the objects'
+ *	ELF symbol tables, read here, then from libunwind's get_proc_name
+ *	(see "names" below for why in that order), cached by address.
  *
  * libunwind.so.8 alone is local-only (its create_addr_space and
  * init_remote are stubs), so the generic library is tried first; any of
@@ -63,8 +79,14 @@
  * under a mutex.  Without libdw, lines end after function+0xoff.
  */
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
 #include <link.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -81,7 +103,7 @@ GPI_HIDDEN int	gpi_unwind_lwp(const struct gp_lwp *l, FILE *out,
 
 #define UW_MAXFRAMES	64		/* frames printed at most */
 #define UW_COPY_MAX	((size_t)1 << 20)	/* bytes of stack copied */
-#define UW_TRIES	4		/* snapshots before giving up */
+#define UW_TRIES	6		/* snapshots before giving up */
 #define UW_NPAGES	16		/* readable pages remembered per walk */
 #define UW_NREGS	(UNW_X86_64_RIP + 1)
 
@@ -188,25 +210,32 @@ uw_load(void)
 			missing = "_Ux86_64_local_addr_space";
 			goto next;
 		}
-		/* get_accessors initializes the library (tdep_init) first. */
-		uw.local_as = *local;
-		if (uw.local_as == NULL ||
-		    (acc = uw.get_accessors(uw.local_as)) == NULL ||
-		    acc->find_proc_info == NULL) {
+		if ((uw.local_as = *local) == NULL) {
 			missing = "a local address space";
 			goto next;
 		}
+		/*
+		 * get_accessors initializes the library (tdep_init) first.
+		 * From here on the library stays loaded whatever happens:
+		 * it may have left thread-exit hooks behind.
+		 */
+		uw.handle = h;
+		if ((acc = uw.get_accessors(uw.local_as)) == NULL ||
+		    acc->find_proc_info == NULL) {
+			snprintf(uw.why, sizeof(uw.why), "%s: no local "
+			    "accessors", uw_libs[i]);
+			return;
+		}
 		uw.local_acc = *acc;
 		/* Policy UNW_CACHE_NONE (zeroed): no cache to go stale. */
-		if ((uw.as = uw.create_addr_space(&uw_accessors, 0)) == NULL) {
-			missing = "unw_create_addr_space";
-			goto next;
-		}
-		uw.handle = h;
+		if ((uw.as = uw.create_addr_space(&uw_accessors, 0)) == NULL)
+			snprintf(uw.why, sizeof(uw.why), "%s: "
+			    "unw_create_addr_space failed", uw_libs[i]);
 		return;
 next:
-		snprintf(uw.why, sizeof(uw.why), "%s lacks %s", uw_libs[i],
-		    missing);
+		if (uw.why[0] == '\0')	/* the first one says most */
+			snprintf(uw.why, sizeof(uw.why), "%s lacks %s",
+			    uw_libs[i], missing);
 		dlclose(h);
 	}
 	if (uw.why[0] == '\0')
@@ -221,7 +250,8 @@ next:
  * stack) or that holds sanitizer redzones: never instrumented, and
  * volatile so that no memcpy() call (intercepted by ASan) is made of it.
  */
-__attribute__((__no_sanitize__("address", "thread", "alignment"), __noinline__))
+__attribute__((__no_sanitize__("address", "thread", "alignment"),
+    __noinline__))
 static void
 uw_copy_raw(void *dst, uintptr_t src, size_t len)
 {
@@ -243,7 +273,9 @@ uw_vm_read(uintptr_t addr, unw_word_t *val)
 	struct iovec riov = { (void *)addr, sizeof(*val) };
 	ssize_t n;
 
-	n = process_vm_readv(getpid(), &liov, 1, &riov, 1, 0);
+	/* Our real pid: under the preload, getpid() may be a green one. */
+	n = process_vm_readv((pid_t)syscall(SYS_getpid), &liov, 1, &riov, 1,
+	    0);
 	if (n == (ssize_t)sizeof(*val))
 		return 0;
 	if (n < 0 && (errno == ENOSYS || errno == EPERM))
@@ -330,7 +362,7 @@ uw_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
 {
 	(void)as;
 	(void)arg;
-	/* Tables live in loaded objects: libunwind's local lookup reads them. */
+	/* Tables are in loaded objects: libunwind's local lookup reads them. */
 	return uw.local_acc.find_proc_info(uw.local_as, ip, pi,
 	    need_unwind_info, NULL);
 }
@@ -412,13 +444,21 @@ uw_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
 	return -UNW_EINVAL;	/* never: we only look */
 }
 
+/* ------------------------------------------------------------ names */
+
 /*
- * Names.  libunwind's local get_proc_name reads /proc/self/maps and maps
- * the object's file for every call (~100 us), so names are cached by
- * address, and the cache is emptied when objects are loaded or unloaded.
+ * Names come from the ELF symbol tables (.symtab, else .dynsym) of the
+ * object that holds the address, read here, and only then from
+ * libunwind's get_proc_name (which also knows MiniDebugInfo).  Not
+ * libunwind's first: it reads /proc/<getpid()>/maps, and under the
+ * preload getpid() in green code is the green pid, so there it finds
+ * nothing; it also re-reads the maps and re-maps the file on every call.
+ * Objects stay mapped and names are cached by address until objects are
+ * loaded or unloaded (the dl_iterate_phdr generation changes).
  */
 #define UW_NCACHE	256
 #define UW_NAMELEN	232
+#define UW_NOBJS	32
 
 struct uw_name {
 	uintptr_t	 n_ip;		/* 0: empty */
@@ -426,9 +466,22 @@ struct uw_name {
 	char		 n_name[UW_NAMELEN];
 };
 
+struct uw_obj {
+	const void	*o_key;		/* its link_map */
+	uintptr_t	 o_base;	/* l_addr */
+	void		*o_map;		/* the file, or NULL if unusable */
+	size_t		 o_len;
+	const Elf64_Sym	*o_syms[2];	/* .symtab, .dynsym */
+	size_t		 o_nsyms[2];
+	const char	*o_strs[2];
+	size_t		 o_strsz[2];
+};
+
 static struct {
-	pthread_mutex_t	 lock;
+	pthread_mutex_t	 lock;		/* everything here */
 	struct uw_name	*tab;		/* UW_NCACHE entries, or NULL */
+	struct uw_obj	 objs[UW_NOBJS];
+	int		 nobjs;
 	unsigned long long gen[2];
 } uwn = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -438,25 +491,166 @@ uw_name_slot(uintptr_t ip)
 	return &uwn.tab[((ip >> 2) ^ (ip >> 13)) % UW_NCACHE];
 }
 
+/* Objects came or went: forget every name and object. */
+static void
+uw_names_flush(const unsigned long long gen[2])
+{
+	int i;
+
+	if (uwn.tab != NULL)
+		memset(uwn.tab, 0, UW_NCACHE * sizeof(*uwn.tab));
+	for (i = 0; i < uwn.nobjs; i++)
+		if (uwn.objs[i].o_map != NULL)
+			munmap(uwn.objs[i].o_map, uwn.objs[i].o_len);
+	uwn.nobjs = 0;
+	memcpy(uwn.gen, gen, sizeof(uwn.gen));
+}
+
+/* Section (i) of a mapped ELF file, if it lies within the file. */
+static const Elf64_Shdr *
+uw_shdr(const struct uw_obj *o, const Elf64_Ehdr *eh, unsigned i)
+{
+	const Elf64_Shdr *sh;
+
+	if (i >= eh->e_shnum)
+		return NULL;
+	sh = (const Elf64_Shdr *)(const void *)((const char *)o->o_map +
+	    eh->e_shoff + (size_t)i * sizeof(*sh));
+	if (sh->sh_type != SHT_NOBITS && (sh->sh_offset > o->o_len ||
+	    sh->sh_size > o->o_len - sh->sh_offset))
+		return NULL;
+	return sh;
+}
+
+/* Map the file of (o) and find its symbol tables. */
+static void
+uw_obj_open(struct uw_obj *o, const char *path)
+{
+	const Elf64_Shdr *sh, *str;
+	const Elf64_Ehdr *eh;
+	struct stat st;
+	unsigned i;
+	int fd, k;
+	void *m;
+
+	o->o_map = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(*eh) ||
+	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+	    0)) == MAP_FAILED) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	o->o_map = m;
+	o->o_len = (size_t)st.st_size;
+	eh = m;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff == 0 ||
+	    eh->e_shoff > o->o_len || (size_t)eh->e_shnum *
+	    sizeof(Elf64_Shdr) > o->o_len - eh->e_shoff)
+		return;
+	for (i = 0; i < eh->e_shnum; i++) {
+		if ((sh = uw_shdr(o, eh, i)) == NULL)
+			continue;
+		if (sh->sh_type == SHT_SYMTAB)
+			k = 0;
+		else if (sh->sh_type == SHT_DYNSYM)
+			k = 1;
+		else
+			continue;
+		if (sh->sh_entsize != sizeof(Elf64_Sym) ||
+		    (str = uw_shdr(o, eh, sh->sh_link)) == NULL ||
+		    str->sh_type != SHT_STRTAB)
+			continue;
+		o->o_syms[k] = (const Elf64_Sym *)(const void *)
+		    ((const char *)m + sh->sh_offset);
+		o->o_nsyms[k] = sh->sh_size / sizeof(Elf64_Sym);
+		o->o_strs[k] = (const char *)m + str->sh_offset;
+		o->o_strsz[k] = str->sh_size;
+	}
+}
+
+/* The object that holds (ip), opened once per generation. */
+static struct uw_obj *
+uw_obj_of(uintptr_t ip)
+{
+	struct link_map *lm = NULL;
+	struct uw_obj *o;
+	Dl_info di;
+	int i;
+
+	if (dladdr1((void *)ip, &di, (void **)&lm, RTLD_DL_LINKMAP) == 0 ||
+	    lm == NULL)
+		return NULL;
+	for (i = 0; i < uwn.nobjs; i++)
+		if (uwn.objs[i].o_key == lm)
+			return &uwn.objs[i];
+	if (uwn.nobjs == UW_NOBJS)
+		uw_names_flush(uwn.gen);	/* full: start again */
+	o = &uwn.objs[uwn.nobjs++];
+	memset(o, 0, sizeof(*o));
+	o->o_key = lm;
+	o->o_base = lm->l_addr;
+	/* The program itself has no name in its link_map. */
+	uw_obj_open(o, lm->l_name != NULL && lm->l_name[0] != '\0' ?
+	    lm->l_name : "/proc/self/exe");
+	return o;
+}
+
+/* The function symbol around (ip) in (o): its name and ip's offset. */
+static bool
+uw_obj_lookup(const struct uw_obj *o, uintptr_t ip, char *buf, size_t len,
+    unw_word_t *offp)
+{
+	const Elf64_Sym *sym, *best = NULL;
+	uintptr_t rel = ip - o->o_base;
+	size_t i;
+	int k, t;
+
+	for (k = 0; k < 2 && best == NULL; k++) {
+		for (i = 0; i < o->o_nsyms[k]; i++) {
+			sym = &o->o_syms[k][i];
+			t = ELF64_ST_TYPE(sym->st_info);
+			if ((t != STT_FUNC && t != STT_GNU_IFUNC) ||
+			    sym->st_shndx == SHN_UNDEF || rel < sym->st_value ||
+			    (rel >= sym->st_value + sym->st_size &&
+			    (sym->st_size != 0 || rel != sym->st_value)) ||
+			    sym->st_name >= o->o_strsz[k])
+				continue;
+			if (best == NULL || sym->st_value > best->st_value)
+				best = sym;
+		}
+		if (best != NULL) {
+			snprintf(buf, len, "%.*s", (int)(o->o_strsz[k] -
+			    best->st_name), o->o_strs[k] + best->st_name);
+			*offp = rel - best->st_value;
+		}
+	}
+	return best != NULL && buf[0] != '\0';
+}
+
 static int
 uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
     unw_word_t *offp, void *arg)
 {
 	struct uw_snap *s = arg;
 	struct uw_name *n;
+	struct uw_obj *o;
 	unw_word_t off = 0;
-	int rc;
+	int rc = -UNW_ENOINFO;
 
 	(void)as;
-	if (uw.local_acc.get_proc_name == NULL || len == 0)
+	if (len == 0)
 		return -UNW_ENOINFO;
+	buf[0] = '\0';
 	pthread_mutex_lock(&uwn.lock);
 	if (uwn.tab == NULL)
 		uwn.tab = calloc(UW_NCACHE, sizeof(*uwn.tab));
-	if (uwn.tab != NULL && memcmp(uwn.gen, s->s_gen, sizeof(uwn.gen))) {
-		memset(uwn.tab, 0, UW_NCACHE * sizeof(*uwn.tab));
-		memcpy(uwn.gen, s->s_gen, sizeof(uwn.gen));
-	}
+	if (memcmp(uwn.gen, s->s_gen, sizeof(uwn.gen)) != 0)
+		uw_names_flush(s->s_gen);
 	if (uwn.tab != NULL && (n = uw_name_slot(ip))->n_ip == ip) {
 		snprintf(buf, len, "%s", n->n_name);
 		if (offp != NULL)
@@ -464,16 +658,21 @@ uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
 		pthread_mutex_unlock(&uwn.lock);
 		return 0;
 	}
+	if ((o = uw_obj_of(ip)) != NULL && o->o_map != NULL &&
+	    uw_obj_lookup(o, ip, buf, len, &off))
+		rc = 0;
 	pthread_mutex_unlock(&uwn.lock);
 
-	/* Symbol tables of the objects mapped in this process. */
-	rc = uw.local_acc.get_proc_name(uw.local_as, ip, buf, len, &off,
-	    NULL);
+	if (rc != 0 && uw.local_acc.get_proc_name != NULL) {
+		buf[0] = '\0';
+		rc = uw.local_acc.get_proc_name(uw.local_as, ip, buf, len,
+		    &off, NULL);
+	}
 	if (offp != NULL)
 		*offp = off;
 	if (rc != 0 || buf[0] == '\0' || strlen(buf) >= UW_NAMELEN ||
 	    strlen(buf) + 1 >= len)
-		return rc;	/* not found, or too long: not cached */
+		return rc != 0 ? rc : buf[0] != '\0' ? 0 : -UNW_ENOINFO;
 	pthread_mutex_lock(&uwn.lock);
 	if (uwn.tab != NULL && !memcmp(uwn.gen, s->s_gen, sizeof(uwn.gen))) {
 		n = uw_name_slot(ip);
@@ -516,7 +715,7 @@ static struct {
 	pthread_mutex_t lock;		/* everything below, and Dwfl calls */
 	Dwfl	*dwfl;
 	unsigned long long adds, subs;	/* dl_iterate_phdr generation */
-	bool	 ok;
+	bool	 ok;		/* loaded, and no Dwfl failure yet */
 } dw = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static pthread_once_t dw_once = PTHREAD_ONCE_INIT;
@@ -584,22 +783,23 @@ dw_fileline(uintptr_t pc, const unsigned long long gen[2], char *buf,
 
 	buf[0] = '\0';
 	pthread_once(&dw_once, dw_load);
-	if (!dw.ok)
-		return;
 	pthread_mutex_lock(&dw.lock);
+	if (!dw.ok)
+		goto out;
 	if (dw.dwfl != NULL && (gen[0] != dw.adds || gen[1] != dw.subs)) {
 		dw.end(dw.dwfl);	/* objects came or went: rebuild */
 		dw.dwfl = NULL;
 	}
 	if (dw.dwfl == NULL) {
 		if ((dw.dwfl = dw.begin(&dw.cb)) == NULL)
-			goto out;
+			goto fail;
 		dw.report_begin(dw.dwfl);
-		if (dw.linux_proc_report(dw.dwfl, getpid()) != 0 ||
+		if (dw.linux_proc_report(dw.dwfl,
+		    (pid_t)syscall(SYS_getpid)) != 0 ||
 		    dw.report_end(dw.dwfl, NULL, NULL) != 0) {
 			dw.end(dw.dwfl);
 			dw.dwfl = NULL;
-			goto out;
+			goto fail;
 		}
 		dw.adds = gen[0];
 		dw.subs = gen[1];
@@ -614,6 +814,10 @@ dw_fileline(uintptr_t pc, const unsigned long long gen[2], char *buf,
 	}
 out:
 	pthread_mutex_unlock(&dw.lock);
+	return;
+fail:
+	dw.ok = false;		/* no line information here: stop trying */
+	goto out;
 }
 
 /* ------------------------------------------------------------ snapshot */
@@ -644,10 +848,22 @@ uw_marks(const struct gp_lwp *l, struct uw_marks *m)
 	m->nsw = __atomic_load_n(&l->l_nvcsw, __ATOMIC_ACQUIRE);
 }
 
+/* ARCH=generic: where the callee-saved registers are in a ucontext_t. */
+static const struct {
+	int	unw;
+	int	greg;
+} uc_regs[] = {
+	{ UNW_X86_64_R15, REG_R15 }, { UNW_X86_64_R14, REG_R14 },
+	{ UNW_X86_64_R13, REG_R13 }, { UNW_X86_64_R12, REG_R12 },
+	{ UNW_X86_64_RBX, REG_RBX }, { UNW_X86_64_RBP, REG_RBP },
+	{ UNW_X86_64_RIP, REG_RIP }, { UNW_X86_64_RSP, REG_RSP },
+};
+
 static int
 uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 {
 	struct uw_marks m0, m1;
+	size_t i;
 	uintptr_t top = (uintptr_t)l, lo = (uintptr_t)l->l_stklo;
 	const ucontext_t *uc;
 	const uint64_t *f;
@@ -701,58 +917,147 @@ uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 	} else {
 		/* ARCH=generic: the ucontext_t swapcontext() filled. */
 		uc = (const ucontext_t *)(void *)s->s_buf;
-		s->s_regs[UNW_X86_64_R15] = (uint64_t)uc->uc_mcontext.gregs[REG_R15];
-		s->s_regs[UNW_X86_64_R14] = (uint64_t)uc->uc_mcontext.gregs[REG_R14];
-		s->s_regs[UNW_X86_64_R13] = (uint64_t)uc->uc_mcontext.gregs[REG_R13];
-		s->s_regs[UNW_X86_64_R12] = (uint64_t)uc->uc_mcontext.gregs[REG_R12];
-		s->s_regs[UNW_X86_64_RBX] = (uint64_t)uc->uc_mcontext.gregs[REG_RBX];
-		s->s_regs[UNW_X86_64_RBP] = (uint64_t)uc->uc_mcontext.gregs[REG_RBP];
-		s->s_regs[UNW_X86_64_RIP] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-		s->s_regs[UNW_X86_64_RSP] = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
+		for (i = 0; i < sizeof(uc_regs) / sizeof(uc_regs[0]); i++)
+			s->s_regs[uc_regs[i].unw] =
+			    (uint64_t)uc->uc_mcontext.gregs[uc_regs[i].greg];
 	}
 	return UW_OK;
 }
 
-/* ------------------------------------------------------------ printing */
+/* ------------------------------------------------------------ walking */
+
+struct uw_frame {
+	uintptr_t	 f_ip;
+	unw_word_t	 f_off;
+	bool		 f_named;
+	char		 f_name[UW_NAMELEN];
+};
+
+/* One walk of a snapshot: frames, and how it ended. */
+struct uw_walk {
+	struct uw_frame	*w_frames;	/* UW_MAXFRAMES of them */
+	int		 w_n;
+	int		 w_end;		/* UW_END_* or an unw_step() error */
+};
+#define UW_END_OUTER	0	/* the outermost frame: rip undefined */
+#define UW_END_CAP	1	/* UW_MAXFRAMES frames and more */
+
+/*
+ * Walk snapshot (s).  Returns whether the walk looks whole: it reached
+ * the outermost frame, at gpi_md_trampoline (ARCH=generic: any outermost
+ * frame), or the frame cap.  A snapshot torn by the hole described at
+ * the top usually is not.
+ */
+static bool
+uw_walk(struct uw_snap *s, struct uw_walk *wk)
+{
+	struct uw_frame *f;
+	unw_cursor_t cur;
+	unw_word_t ip;
+	uintptr_t tramp = (uintptr_t)gpi_md_trampoline;
+	int rc;
+
+	wk->w_n = 0;
+	if ((rc = uw.init_remote(&cur, uw.as, s)) < 0) {
+		wk->w_end = rc;
+		return false;
+	}
+	for (;;) {
+		if (wk->w_n == UW_MAXFRAMES) {
+			wk->w_end = UW_END_CAP;
+			return true;
+		}
+		if (uw.get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0) {
+			wk->w_end = UW_END_OUTER;
+			break;
+		}
+		f = &wk->w_frames[wk->w_n++];
+		f->f_ip = ip;
+		f->f_off = 0;
+		f->f_named = uw.get_proc_name(&cur, f->f_name,
+		    sizeof(f->f_name), &f->f_off) == 0 && f->f_name[0] != '\0';
+		if ((rc = uw.step(&cur)) <= 0) {
+			wk->w_end = rc;		/* 0: UW_END_OUTER */
+			break;
+		}
+	}
+	if (wk->w_end != UW_END_OUTER || wk->w_n == 0)
+		return false;
+	if (tramp == 0)
+		return true;
+	ip = wk->w_frames[wk->w_n - 1].f_ip;
+	return ip >= tramp && ip < tramp + 32;
+}
 
 static void
-uw_print_frames(struct uw_snap *s, FILE *out, const char *indent)
+uw_print_walk(struct uw_snap *s, struct uw_walk *wk, bool whole,
+    bool lines, FILE *out, const char *indent)
 {
-	char name[256], fl[320];
-	unw_cursor_t cur;
-	unw_word_t ip, off;
-	int n, rc;
+	struct uw_frame *f;
+	char fl[320];
+	uintptr_t at;
+	int n;
 
-	if ((rc = uw.init_remote(&cur, uw.as, s)) < 0) {
-		fprintf(out, "%s(no backtrace: unw_init_remote failed: %d)\n",
-		    indent, rc);
-		return;
-	}
-	for (n = 0;; n++) {
-		if (n == UW_MAXFRAMES) {
-			fprintf(out, "%s(more frames not shown)\n", indent);
-			break;
-		}
-		if (uw.get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
-			break;
+	fl[0] = '\0';
+	for (n = 0; n < wk->w_n; n++) {
+		f = &wk->w_frames[n];
 		/* A return address: its line is the call's, at ip - 1. */
-		dw_fileline(n == 0 && s->s_regs[UNW_X86_64_RIP] ==
-		    (uintptr_t)gpi_md_trampoline ? ip : ip - 1, s->s_gen, fl,
-		    sizeof(fl));
-		if (uw.get_proc_name(&cur, name, sizeof(name), &off) == 0 &&
-		    name[0] != '\0')
+		at = n == 0 && f->f_ip == (uintptr_t)gpi_md_trampoline ?
+		    f->f_ip : f->f_ip - 1;
+		if (lines)
+			dw_fileline(at, s->s_gen, fl, sizeof(fl));
+		if (f->f_named)
 			fprintf(out, "%s#%d 0x%lx %s+0x%lx%s\n", indent, n,
-			    (unsigned long)ip, name, (unsigned long)off, fl);
+			    (unsigned long)f->f_ip, f->f_name,
+			    (unsigned long)f->f_off, fl);
 		else
 			fprintf(out, "%s#%d 0x%lx ??%s\n", indent, n,
-			    (unsigned long)ip, fl);
-		if ((rc = uw.step(&cur)) <= 0) {
-			if (rc < 0)
-				fprintf(out, "%s(backtrace ends: unw_step: "
-				    "%d)\n", indent, rc);
-			break;
-		}
+			    (unsigned long)f->f_ip, fl);
 	}
+	if (wk->w_end == UW_END_CAP)
+		fprintf(out, "%s(more frames not shown)\n", indent);
+	else if (!whole)
+		fprintf(out, "%s(backtrace ends early (unw_step %d): a corrupt "
+		    "stack, or the LWP kept switching)\n", indent, wk->w_end);
+}
+
+/* ------------------------------------------------------------ entry */
+
+/*
+ * Stack the caller has left.  Unwinding needs about 12 KB (the first
+ * call dlopen()s libunwind); libdw's line tables want ~160 KB more, which
+ * a green stack (64 KB by default) does not have.
+ */
+#define UW_MIN_ROOM	(24 * 1024)
+#define UW_DW_ROOM	(512 * 1024)
+
+static __thread uintptr_t uw_tls_stklo;	/* host thread's stack; 1: unknown */
+
+static size_t
+uw_stack_room(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo;
+	struct gp_lwp *cur = gpi_curlwp();
+	pthread_attr_t a;
+	size_t size;
+	void *addr;
+
+	if (cur != NULL) {
+		lo = (uintptr_t)cur->l_stklo;
+	} else {
+		if (uw_tls_stklo == 0) {
+			uw_tls_stklo = 1;
+			if (pthread_getattr_np(pthread_self(), &a) == 0) {
+				if (pthread_attr_getstack(&a, &addr, &size) ==
+				    0 && addr != NULL)
+					uw_tls_stklo = (uintptr_t)addr;
+				pthread_attr_destroy(&a);
+			}
+		}
+		if ((lo = uw_tls_stklo) == 1)
+			return SIZE_MAX;	/* unknown: a thread's own */
+	}
+	return sp > lo ? sp - lo : 0;
 }
 
 /* The name of code address (pc), for an LWP that has not run yet. */
@@ -772,12 +1077,28 @@ uw_name_of(struct uw_snap *s, uintptr_t pc, char *buf, size_t len)
 int
 gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 {
+	struct uw_walk wk = { NULL, 0, 0 };
+	struct uw_marks m;
 	struct uw_snap s;
 	char name[256];
+	bool whole = false;
+	size_t room;
 	int i, rc = UW_MOVED;
 
+	if (out == NULL || l == NULL)
+		return -1;
 	if (indent == NULL)
 		indent = "";
+	uw_marks(l, &m);
+	if (m.stat == GPI_LONPROC || m.current) {
+		fprintf(out, "%s(running on a worker)\n", indent);
+		return 0;
+	}
+	if ((room = uw_stack_room()) < UW_MIN_ROOM) {
+		fprintf(out, "%s(no backtrace: %zu bytes of stack left here, "
+		    "%d needed)\n", indent, room, UW_MIN_ROOM);
+		return 0;
+	}
 	pthread_once(&uw_once, uw_load);
 	if (uw.as == NULL) {
 		fprintf(out, "%s(no backtrace: libunwind not loaded: %s)\n",
@@ -786,8 +1107,21 @@ gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 	}
 	memset(&s, 0, sizeof(s));
 	uw_dlgen(s.s_gen);
-	for (i = 0; i < UW_TRIES && rc == UW_MOVED; i++)
-		rc = uw_snapshot(l, &s);
+	if ((wk.w_frames = malloc(UW_MAXFRAMES * sizeof(*wk.w_frames))) ==
+	    NULL)
+		rc = UW_NOMEM;
+	/*
+	 * Snapshot and walk until a snapshot holds still and its walk is
+	 * whole; after UW_TRIES, show the last walk for what it is.
+	 */
+	for (i = 0; i < UW_TRIES && rc != UW_NOMEM; i++) {
+		if (i >= 2)
+			sched_yield();	/* its worker may be preempted */
+		if ((rc = uw_snapshot(l, &s)) == UW_MOVED)
+			continue;
+		if (rc != UW_OK || (whole = uw_walk(&s, &wk)))
+			break;
+	}
 	switch (rc) {
 	case UW_OK:
 		if (__atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) ==
@@ -797,7 +1131,8 @@ gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 			fprintf(out, "%s(not started yet: will run %s)\n",
 			    indent, name);
 		}
-		uw_print_frames(&s, out, indent);
+		uw_print_walk(&s, &wk, whole, room >= UW_DW_ROOM, out,
+		    indent);
 		break;
 	case UW_RUNNING:
 		fprintf(out, "%s(running on a worker)\n", indent);
@@ -818,6 +1153,7 @@ gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 		fprintf(out, "%s(no backtrace: out of memory)\n", indent);
 		break;
 	}
+	free(wk.w_frames);
 	free(s.s_buf);
 	return 0;
 }
