@@ -333,8 +333,15 @@ pthread_self(void)
 	return l != NULL ? (pthread_t)l : REAL(pthread_self)();
 }
 
-EXPORT int
-pthread_equal(pthread_t a, pthread_t b)
+/*
+ * glibc's header may define pthread_equal inline; the exported symbol is
+ * defined under another C name with the libc name as its assembler name.
+ */
+EXPORT int preload_pthread_equal(pthread_t a, pthread_t b)
+    __asm__("pthread_equal");
+
+int
+preload_pthread_equal(pthread_t a, pthread_t b)
 {
 	return a == b;
 }

@@ -52,6 +52,8 @@ child_pause(void *arg)
 	(void)arg;
 	for (;;)
 		usleep(1000000);
+	/* NOTREACHED */
+	return 0;
 }
 
 static int
