@@ -384,21 +384,33 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STLIB)
 # linked against libgreenproc.so as a user program would be, and run
 # under the preload so that the legacy code's libc calls are green.  The
 # preload exports the gp_ API too: the demo's gp_ calls bind to it, and
-# there is one runtime.  With gcc's ASan, libasan.so goes first.
+# there is one runtime.  ASan's pthread_create interceptor cannot start
+# green threads: with SAN=address the sanitized demo runs under the plain
+# preload (as the sanitized tests run their preload programs), which then
+# comes before libasan.
 
 DEMO_LEGACY	:= $(if $(DEMO_SRC),$(wildcard examples/legacy.c))
 DEMO_OBJS	:= $(DEMO_OBJ) $(call obj,$(DEMO_LEGACY))
-DEMO_PRELOAD	:= $(strip $(SAN_PRELOAD) $(abspath $(PRELOAD)))
+ifeq ($(SAN),address)
+DEMO_PRELOAD	:= $(PLAIN_BUILD)/libgreenproc_preload.so
+DEMO_ENV	:= ASAN_OPTIONS=verify_asan_link_order=0:$$ASAN_OPTIONS
+else
+DEMO_PRELOAD	:= $(PRELOAD)
+DEMO_ENV	:=
+endif
 
 -include $(patsubst %.o,%.d,$(call obj,$(DEMO_LEGACY)))
 
-.PHONY: demo
-demo: $(if $(DEMO_SRC),$(DEMO_BIN) $(PRELOAD))
+.PHONY: demo demo-plain-preload
+demo: $(if $(DEMO_SRC),$(DEMO_BIN) $(if $(filter address,$(SAN)),demo-plain-preload,$(PRELOAD)))
 ifeq ($(DEMO_SRC),)
 	@echo "make demo: examples/demo.c does not exist yet"
 else
-	LD_PRELOAD='$(DEMO_PRELOAD)' $(DEMO_BIN)
+	$(DEMO_ENV) LD_PRELOAD='$(abspath $(DEMO_PRELOAD))' $(DEMO_BIN)
 endif
+
+demo-plain-preload:
+	@$(MAKE) --no-print-directory SAN= $(PLAIN_BUILD)/libgreenproc_preload.so
 
 $(DEMO_BIN): $(DEMO_OBJS) $(SHLINK)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(DEMO_OBJS) -L$(BUILD) \

@@ -5,18 +5,27 @@
  * A "shell" green process starts a few jobs, some with children of their
  * own, then works through them one scene at a time:
  *
- *   1. the process tree (init -> shell -> jobs -> their children);
+ *   1. the process tree (init -> shell -> jobs -> their children), one
+ *      job being legacy code (examples/legacy.c) run with gp_spawn_main;
  *   2. job control: SIGSTOP, a stopped-report through WUNTRACED, gp_ps
  *      while jobs are stopped, SIGCONT and its WCONTINUED report;
  *   3. a caught signal: the worker's SIGUSR1 handler (gp_sigaction);
- *   4. exits: a build job waits for its compilers' statuses, then exits,
+ *   4. legacy code under the preload: a libc-only job with getpid,
+ *      atexit, pthreads, usleep, a mutex and a condition variable, real
+ *      fork/exec children and waitpid, exit(3); the shell stops it midway
+ *      and takes a gp_dump of everything;
+ *   5. exits: a build job waits for its compilers' statuses, then exits,
  *      its gp_atexit handlers running last-registered-first;
- *   5. a reaper: "svc" holds reaper status; its child "launcher" exits
+ *   6. a reaper: "svc" holds reaper status; its child "launcher" exits
  *      and leaves two daemons behind, which svc adopts and reaps;
- *   6. kills: SIGKILL of a stopped job, SIGTERM of a running one.
+ *   7. kills: SIGKILL of a stopped job, SIGTERM of a running one, and a
+ *      SIGTERM that the legacy spinner catches with signal().
  *
  * Init (this host thread) waits for the shell, then prints the counters
- * and shuts the runtime down.  Only the public API is used.
+ * and shuts the runtime down.  The demo itself uses only the public API;
+ * `make demo` runs it under LD_PRELOAD=libgreenproc_preload.so, which
+ * gives the legacy code's libc calls their green meaning (the preload
+ * exports the gp_ API too, so the demo's calls reach the same runtime).
  *
  * Scenes are kept in order with a few shared flags that green code polls
  * with gp_nanosleep (a cancellation point, so signals, stops and kills
@@ -35,11 +44,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "greenproc.h"
+#include "legacy.h"
 
-#define NJOBPROCS	9	/* processes below the shell */
+#define NJOBPROCS	9	/* processes below the shell that say hello() */
+#define NLEGACY		2	/* legacy processes: the spinner and the job */
 #define AWAIT_MS	3000	/* no gate takes this long unless broken */
+#define NO_PRELOAD	2	/* the shell's status without the preload */
 
 static atomic_int failures;
 
@@ -156,6 +169,28 @@ spawn_named(int (*fn)(void *), void *arg, const char *name)
 	pid = gp_spawn(fn, arg, attr);
 	gp_attr_destroy(attr);
 	check(pid > 0, "gp_spawn(%s): %s", name, strerror(errno));
+	return pid;
+}
+
+/* gp_spawn_main an unmodified main(); registered here: it cannot hello(). */
+static pid_t
+spawn_main_named(int (*fn)(int, char **), int argc, char **argv,
+    const char *name)
+{
+	gp_attr_t *attr;
+	pid_t pid;
+	int error;
+
+	if ((error = gp_attr_init(&attr)) != 0 ||
+	    (error = gp_attr_setname(attr, name)) != 0) {
+		check(0, "gp_attr for %s: %s", name, strerror(error));
+		return -1;
+	}
+	pid = gp_spawn_main(fn, argc, argv, attr);
+	gp_attr_destroy(attr);
+	check(pid > 0, "gp_spawn_main(%s): %s", name, strerror(errno));
+	if (pid > 0)
+		reg_add(pid, gp_getpid(), name);
 	return pid;
 }
 
@@ -438,15 +473,39 @@ shell_sigchld(int sig)
 	atomic_fetch_add(&sigchld_caught, 1);
 }
 
+/* Wait until the legacy spinner has spun (it says nothing until then). */
+static int
+await_spins(long want)
+{
+	int ms;
+
+	for (ms = 0; ms < AWAIT_MS; ms++) {
+		if (legacy_spin_count() >= want)
+			return 0;
+		nap_ms(1);
+	}
+	check(0, "timed out waiting for the spinner");
+	return -1;
+}
+
 static int
 shell_main(void *arg)
 {
-	pid_t build, worker, sleeper, svc;
+	pid_t build, worker, sleeper, svc, spinner, job;
+	char *spinner_argv[] = { "spinner", NULL };
+	char *job_argv[] = { "legacy-job", "3", NULL };
 	struct sigaction sa;
-	long t0, t1, t2;
+	long t0, t1, t2, s0, s1, s2;
 	int st;
 
 	(void)arg;
+	/*
+	 * The legacy code needs the preload: without it, its libc calls are
+	 * the host's (getpid() is the kernel's pid, pthread_create makes a
+	 * real thread, usleep blocks a worker) and scene 7 would never end.
+	 */
+	if (getpid() != gp_getpid())
+		return NO_PRELOAD;
 	reg_add(gp_getpid(), gp_getppid(), "shell");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = shell_sigchld;
@@ -466,43 +525,62 @@ shell_main(void *arg)
 	sleeper = spawn_named(sleeper_main, NULL, "sleeper");
 	if (await(&started, NJOBPROCS, "the jobs to start") != 0)
 		return 1;
+	printf("  [shell] gp_spawn_main(legacy_spinner, {\"spinner\"}): "
+	    "examples/legacy.c, libc only\n");
+	spinner = spawn_main_named(legacy_spinner, 1, spinner_argv,
+	    "spinner");
+	if (spinner < 0 || await_spins(1) != 0)
+		return 1;
 	printf("  [shell] all %d jobs and their children are up:\n",
-	    NJOBPROCS);
+	    NJOBPROCS + 1);
 	printf("  init %d\n", GP_PID_INIT);
 	print_tree(GP_PID_INIT, 1);
 	nap_ms(50);
 
 	/* ---------------------------------------------------------- 2 */
 	scene("2. Job control: SIGSTOP, WUNTRACED, SIGCONT, WCONTINUED");
-	printf("  [shell] the worker has ticked %ld times; "
-	    "gp_kill(worker, SIGSTOP), gp_kill(sleeper, SIGSTOP)\n",
-	    atomic_load(&ticks));
+	printf("  [shell] the worker has ticked %ld times, the spinner spun "
+	    "%ld times\n", atomic_load(&ticks), legacy_spin_count());
+	printf("  [shell] gp_kill(SIGSTOP) to worker, sleeper and spinner\n");
 	gp_kill(worker, SIGSTOP);
 	gp_kill(sleeper, SIGSTOP);
+	gp_kill(spinner, SIGSTOP);
 	st = wait_report("shell", worker, WUNTRACED, "WUNTRACED");
 	check(st != -1 && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP,
 	    "worker not reported stopped");
 	st = wait_report("shell", sleeper, WUNTRACED, "WUNTRACED");
 	check(st != -1 && WIFSTOPPED(st), "sleeper not reported stopped");
+	st = wait_report("shell", spinner, WUNTRACED, "WUNTRACED");
+	check(st != -1 && WIFSTOPPED(st), "spinner not reported stopped");
 	nap_ms(30);		/* each LWP parks at its next nap */
 	t1 = atomic_load(&ticks);
+	s1 = legacy_spin_count();
 	nap_ms(100);
 	t2 = atomic_load(&ticks);
+	s2 = legacy_spin_count();
 	printf("  [shell] worker's tick counter: %ld, 100 ms later: %ld "
 	    "(frozen)\n", t1, t2);
+	printf("  [shell] spinner's usleep() loop: %ld, 100 ms later: %ld "
+	    "(frozen)\n", s1, s2);
 	check(t1 == t2, "a stopped worker ticked %ld times", t2 - t1);
-	printf("  [shell] gp_ps(stdout) with two jobs stopped:\n");
+	check(s1 == s2, "a stopped spinner spun %ld times", s2 - s1);
+	printf("  [shell] gp_ps(stdout) with three jobs stopped:\n");
 	fflush(stdout);
 	gp_ps(stdout);
-	printf("  [shell] gp_kill(worker, SIGCONT)\n");
+	printf("  [shell] gp_kill(SIGCONT) to worker and spinner\n");
 	gp_kill(worker, SIGCONT);
+	gp_kill(spinner, SIGCONT);
 	st = wait_report("shell", worker, WCONTINUED, "WCONTINUED");
 	check(st != -1 && WIFCONTINUED(st), "worker not reported continued");
+	st = wait_report("shell", spinner, WCONTINUED, "WCONTINUED");
+	check(st != -1 && WIFCONTINUED(st), "spinner not reported continued");
 	nap_ms(50);
 	t0 = atomic_load(&ticks);
-	printf("  [shell] 50 ms later the counter is at %ld: ticking again\n",
-	    t0);
+	s0 = legacy_spin_count();
+	printf("  [shell] 50 ms later: %ld ticks, %ld spins: both going "
+	    "again\n", t0, s0);
 	check(t0 > t2, "a continued worker does not tick");
+	check(s0 > s2, "a continued spinner does not spin");
 
 	/* ---------------------------------------------------------- 3 */
 	scene("3. A caught signal (gp_sigaction)");
@@ -513,14 +591,41 @@ shell_main(void *arg)
 	check(gp_kill(worker, 0) == 0, "worker gone after SIGUSR1");
 
 	/* ---------------------------------------------------------- 4 */
-	scene("4. Exits, wait statuses and gp_atexit handlers (LIFO)");
+	scene("4. Legacy code under the preload (examples/legacy.c: libc "
+	    "only)");
+	printf("  [shell] gp_spawn_main(legacy_job, {\"legacy-job\", \"3\"})\n");
+	job = spawn_main_named(legacy_job, 2, job_argv, "legacy-job");
+	if (job < 0)
+		return 1;
+	nap_ms(100);		/* its threads are in usleep() by now */
+	printf("  [shell] gp_kill(legacy-job, SIGSTOP) while its threads "
+	    "sleep\n");
+	gp_kill(job, SIGSTOP);
+	st = wait_report("shell", job, WUNTRACED, "WUNTRACED");
+	check(st != -1 && WIFSTOPPED(st), "legacy-job not reported stopped");
+	printf("  [shell] gp_dump(stdout): every process and LWP, "
+	    "legacy-job and sleeper stopped:\n");
+	fflush(stdout);
+	gp_dump(stdout);
+	fflush(stdout);
+	printf("  [shell] gp_kill(legacy-job, SIGCONT)\n");
+	gp_kill(job, SIGCONT);
+	st = wait_report("shell", job, WCONTINUED, "WCONTINUED");
+	check(st != -1 && WIFCONTINUED(st), "legacy-job not reported "
+	    "continued");
+	st = wait_report("shell", job, 0, "0");
+	check(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 3,
+	    "legacy-job's status");
+
+	/* ---------------------------------------------------------- 5 */
+	scene("5. Exits, wait statuses and gp_atexit handlers (LIFO)");
 	atomic_store(&go_build, 1);
 	st = wait_report("shell", build, 0, "0");
 	check(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1,
 	    "build's status");
 
-	/* ---------------------------------------------------------- 5 */
-	scene("5. A reaper adopts and reaps orphaned grandchildren");
+	/* ---------------------------------------------------------- 6 */
+	scene("6. A reaper adopts and reaps orphaned grandchildren");
 	printf("  [shell] svc called gp_reaper_acquire(); its child launcher "
 	    "has two daemons\n");
 	atomic_store(&go_reaper, 1);
@@ -528,8 +633,8 @@ shell_main(void *arg)
 	check(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "svc's status");
 
-	/* ---------------------------------------------------------- 6 */
-	scene("6. Kills: SIGKILL of a stopped job, SIGTERM of a running one");
+	/* ---------------------------------------------------------- 7 */
+	scene("7. Kills: SIGKILL of a stopped job, SIGTERM of running ones");
 	printf("  [shell] gp_kill(sleeper, SIGKILL) while it is stopped\n");
 	gp_kill(sleeper, SIGKILL);
 	st = wait_report("shell", sleeper, 0, "0");
@@ -541,6 +646,12 @@ shell_main(void *arg)
 	st = wait_report("shell", worker, 0, "0");
 	check(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM,
 	    "worker's status");
+	printf("  [shell] gp_kill(spinner, SIGTERM): the legacy code "
+	    "catches it\n");
+	gp_kill(spinner, SIGTERM);
+	st = wait_report("shell", spinner, 0, "0");
+	check(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "spinner's status");
 
 	check(gp_waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD,
 	    "shell still has children");
@@ -585,7 +696,14 @@ main(void)
 		perror("gp_waitpid(shell)");
 		return 1;
 	}
-	scene("7. Back in init");
+	if (WIFEXITED(st) && WEXITSTATUS(st) == NO_PRELOAD) {
+		printf("demo: libgreenproc_preload.so is not loaded: run `make "
+		    "demo`, or\n  LD_PRELOAD=$PWD/build/libgreenproc_preload.so "
+		    "build/demo\n");
+		gp_shutdown();
+		return 1;
+	}
+	scene("8. Back in init");
 	printf("  [init] gp_waitpid(shell, 0) -> %s\n",
 	    describe(st, buf, sizeof(buf)));
 	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "shell's status");
@@ -601,7 +719,7 @@ main(void)
 	    c.live_stacks);
 	printf("    switches %lu, steals %lu, nworkers %ld\n", c.switches,
 	    c.steals, c.nworkers);
-	check(c.spawns == NJOBPROCS + 1 && c.exits == c.spawns &&
+	check(c.spawns == NJOBPROCS + NLEGACY + 1 && c.exits == c.spawns &&
 	    c.reaps == c.spawns && c.live_procs == 0,
 	    "process counters do not balance");
 

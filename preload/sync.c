@@ -185,8 +185,8 @@ green_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
 	/* The mutex is retaken whatever happened (cancellation too). */
 	if ((lerr = green_acquire(m, mutex_try, m, 0)) != 0)
 		return lerr;
-	if (error == EINTR)
-		gpi_userret();	/* handlers; a spurious wake-up is allowed */
+	/* Handlers, a stop; a spurious wake-up is allowed. */
+	gpi_userret();
 	return error == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 

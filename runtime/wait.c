@@ -253,6 +253,8 @@ gp_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 		r = kern_wait(&ws, options | WEXITED |
 		    ((options & WUNTRACED) ? WSTOPPED : 0), status, ru, NULL);
 	}
+	/* A cancellation point on the way out too: a stop is taken here. */
+	gpi_userret();
 	if (r < 0) {
 		errno = -r;
 		return -1;
@@ -316,6 +318,7 @@ gp_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 	memset(&si, 0, sizeof(si));
 	if (r == 0)
 		r = kern_wait(&ws, options, NULL, NULL, &si);
+	gpi_userret();
 	if (r < 0) {
 		errno = -r;
 		return -1;
