@@ -7,9 +7,9 @@
  * list walk and never sees freed memory.  An LWP's state is read racily
  * (it may change while we print): a dump is a snapshot, not a barrier.
  *
- * Backtraces of suspended LWPs (libunwind, loaded with dlopen on first
- * use) are not part of this version: each LWP is listed with its id,
- * state, stack and what it sleeps on.
+ * Each LWP is listed with its id, state and stack, then its backtrace
+ * (unwind.c: libunwind, loaded with dlopen on first use, on a snapshot of
+ * the suspended LWP's stack; a running LWP is shown as running).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -41,12 +41,15 @@ dump_lwps(struct gp_proc *p, FILE *out)
 	struct gp_lwp *l;
 
 	gpi_spin_lock(&p->p_lock);
-	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
+	for (l = p->p_lwps; l != NULL; l = l->l_pnext) {
 		fprintf(out, "    lwp %-8d %-9s stack %p+%zu%s\n", l->l_tid,
 		    lwp_state(l), l->l_stklo, l->l_stksize,
 		    __atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) ==
 		    GPI_LSLEEP && (l->l_sleeper.s_flags & GPI_PCATCH) ?
 		    " (interruptible)" : "");
+		/* p_lock keeps l on p_lwps, so it is not freed meanwhile. */
+		(void)gpi_unwind_lwp(l, out, "      ");
+	}
 	gpi_spin_unlock(&p->p_lock);
 }
 

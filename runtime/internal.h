@@ -277,6 +277,9 @@ struct gp_lwp {
 	void		*(*l_fn)(void *); /* (c) Entry and its argument. */
 	void		*l_arg;		/* (c) */
 	void		*l_retval;	/* (o) Valid once DEAD. */
+	bool		 l_master;	/* (o) Ran exit1: its process may be
+					 * gone once it is off the CPU, so the
+					 * switch must not charge it. */
 	struct gp_proc	*l_autoreap;	/* (o) Master of a process nobody
 					 * waits for: reap it once DEAD. */
 	struct gp_lwp	*l_joiner;	/* (a) The joiner (NULL: a host
@@ -565,6 +568,10 @@ GPI_HIDDEN void	gpi_sched_forget(void);
 GPI_HIDDEN void	gpi_proc_forget(void);
 GPI_HIDDEN void	gpi_stack_forget(void);
 GPI_HIDDEN void	gpi_synch_forget(void);
+
+/* unwind.c: backtrace of a suspended LWP (see there). */
+GPI_HIDDEN int	gpi_unwind_lwp(const struct gp_lwp *l, FILE *out,
+    const char *indent);
 
 /* debug.c */
 GPI_HIDDEN void	gpi_dump_init(void);

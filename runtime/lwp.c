@@ -161,6 +161,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	l->l_heapidx = -1;
 	l->l_joiner = NULL;
 	l->l_autoreap = NULL;
+	l->l_master = false;
 	l->l_magic = GPI_LWP_MAGIC;
 	l->l_cancel = 0;
 	l->l_specific = NULL;
@@ -256,7 +257,12 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 			return n;
 	} while (!atomic_compare_exchange_weak(&l->l_jstate, &js,
 	    js | GPI_J_ZLIST));
-	list_insert(&p->p_zlwps, l);
+	/*
+	 * Init is never reaped, so its list would serve nothing: an init
+	 * LWP nobody joins is freed at shutdown, as pthread leaks one.
+	 */
+	if (p != &gpi_proc0)
+		list_insert(&p->p_zlwps, l);
 	return n;
 }
 
@@ -292,7 +298,6 @@ gpi_lwp_exit(void *retval)
 	/* pthread key destructors (preload), unless it was killed. */
 	if (gpi_lwp_exit_hook != NULL && retval != LWP_CANCELED)
 		gpi_lwp_exit_hook(l);
-	gpi_charge(w, p);
 	gpi_spin_lock(&p->p_lock);
 	if (p != &gpi_proc0 && !(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT) &&
 	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) == 1) {
@@ -339,6 +344,7 @@ void
 gpi_lwp_exit_master(struct gp_lwp *l, struct gp_proc *autoreap)
 {
 	l->l_autoreap = autoreap;
+	l->l_master = true;		/* charged in exit1 already */
 	lwp_die(l, l->l_worker);
 }
 
@@ -438,9 +444,11 @@ free_joined(struct gp_lwp *cur, struct gp_lwp *l)
 {
 	struct gp_proc *p = l->l_proc;
 
-	gpi_spin_lock(&p->p_lock);
-	list_remove(&p->p_zlwps, l);
-	gpi_spin_unlock(&p->p_lock);
+	if (p != &gpi_proc0) {
+		gpi_spin_lock(&p->p_lock);
+		list_remove(&p->p_zlwps, l);
+		gpi_spin_unlock(&p->p_lock);
+	}
 	gpi_lwp_free(cur != NULL ? cur->l_worker : NULL, l);
 }
 

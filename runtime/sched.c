@@ -414,8 +414,8 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 	 * switches among one process's LWPs read nothing, which matters
 	 * because rdtsc alone costs ~11 ns on a VM.
 	 */
-	/* A dying LWP charged itself: its process may be gone already. */
-	fp = from != NULL && from->l_stat != GPI_LZOMB ? from->l_proc : NULL;
+	/* A master charged itself in exit1: its process may be gone. */
+	fp = from != NULL && !from->l_master ? from->l_proc : NULL;
 	tp = to != NULL ? to->l_proc : NULL;
 	if (fp != tp) {
 		now = gpi_md_ticks();

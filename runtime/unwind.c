@@ -11,8 +11,8 @@
  *	Print the backtrace of (l) to (out), one frame a line, each line
  *	starting with (indent):
  *		#n 0xPC function+0xoff (file:line)
- *	("(file:line)" only where libdw finds line information; "??" for a
- *	function libunwind cannot name).  An LWP that is running (LONPROC,
+ *	("(file:line)" only where libdw finds line information; "??" for
+ *	code no symbol table names).  An LWP that is running (LONPROC,
  *	or current on its worker) prints "(running on a worker)"; one not
  *	started yet prints the function it will start in; one exiting
  *	prints "(exiting)".  Returns 0, or -1 with one line saying why if
@@ -478,12 +478,13 @@ struct uw_obj {
 };
 
 static struct {
-	pthread_mutex_t	 lock;		/* everything here */
+	gpi_spin_t	 lock;		/* everything here; a spinlock: a pthread
+					 * mutex would turn green under the preload */
 	struct uw_name	*tab;		/* UW_NCACHE entries, or NULL */
 	struct uw_obj	 objs[UW_NOBJS];
 	int		 nobjs;
 	unsigned long long gen[2];
-} uwn = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} uwn = { .lock = GPI_SPIN_INIT };
 
 static struct uw_name *
 uw_name_slot(uintptr_t ip)
@@ -646,7 +647,7 @@ uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
 	if (len == 0)
 		return -UNW_ENOINFO;
 	buf[0] = '\0';
-	pthread_mutex_lock(&uwn.lock);
+	gpi_spin_lock(&uwn.lock);
 	if (uwn.tab == NULL)
 		uwn.tab = calloc(UW_NCACHE, sizeof(*uwn.tab));
 	if (memcmp(uwn.gen, s->s_gen, sizeof(uwn.gen)) != 0)
@@ -655,13 +656,13 @@ uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
 		snprintf(buf, len, "%s", n->n_name);
 		if (offp != NULL)
 			*offp = n->n_off;
-		pthread_mutex_unlock(&uwn.lock);
+		gpi_spin_unlock(&uwn.lock);
 		return 0;
 	}
 	if ((o = uw_obj_of(ip)) != NULL && o->o_map != NULL &&
 	    uw_obj_lookup(o, ip, buf, len, &off))
 		rc = 0;
-	pthread_mutex_unlock(&uwn.lock);
+	gpi_spin_unlock(&uwn.lock);
 
 	if (rc != 0 && uw.local_acc.get_proc_name != NULL) {
 		buf[0] = '\0';
@@ -673,14 +674,14 @@ uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
 	if (rc != 0 || buf[0] == '\0' || strlen(buf) >= UW_NAMELEN ||
 	    strlen(buf) + 1 >= len)
 		return rc != 0 ? rc : buf[0] != '\0' ? 0 : -UNW_ENOINFO;
-	pthread_mutex_lock(&uwn.lock);
+	gpi_spin_lock(&uwn.lock);
 	if (uwn.tab != NULL && !memcmp(uwn.gen, s->s_gen, sizeof(uwn.gen))) {
 		n = uw_name_slot(ip);
 		n->n_ip = ip;
 		n->n_off = off;
 		snprintf(n->n_name, sizeof(n->n_name), "%s", buf);
 	}
-	pthread_mutex_unlock(&uwn.lock);
+	gpi_spin_unlock(&uwn.lock);
 	return 0;
 }
 
@@ -712,11 +713,11 @@ static struct {
 		    uint64_t *, uint64_t *);
 	uw_dwfl_callbacks cb;
 	char	*debuginfo_path;
-	pthread_mutex_t lock;		/* everything below, and Dwfl calls */
+	gpi_spin_t	lock;		/* everything below, and Dwfl calls */
 	Dwfl	*dwfl;
 	unsigned long long adds, subs;	/* dl_iterate_phdr generation */
 	bool	 ok;		/* loaded, and no Dwfl failure yet */
-} dw = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} dw = { .lock = GPI_SPIN_INIT };
 
 static pthread_once_t dw_once = PTHREAD_ONCE_INIT;
 
@@ -783,7 +784,7 @@ dw_fileline(uintptr_t pc, const unsigned long long gen[2], char *buf,
 
 	buf[0] = '\0';
 	pthread_once(&dw_once, dw_load);
-	pthread_mutex_lock(&dw.lock);
+	gpi_spin_lock(&dw.lock);
 	if (!dw.ok)
 		goto out;
 	if (dw.dwfl != NULL && (gen[0] != dw.adds || gen[1] != dw.subs)) {
@@ -813,7 +814,7 @@ dw_fileline(uintptr_t pc, const unsigned long long gen[2], char *buf,
 		    lineno);
 	}
 out:
-	pthread_mutex_unlock(&dw.lock);
+	gpi_spin_unlock(&dw.lock);
 	return;
 fail:
 	dw.ok = false;		/* no line information here: stop trying */

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_dump.c -- backtraces of suspended LWPs (runtime/unwind.c) and
+ * gp_dump showing them.
+ *
+ * A green process parks its LWP in a uniquely named function (one long
+ * gp_nanosleep, so it stays put while the host looks); the host then
+ * asks for its backtrace, directly (gpi_unwind_lwp, reached through the
+ * static library) and through gp_dump, and finds that name; also from
+ * green code, and in tests/programs/gdb_target under the preload (where
+ * green code's getpid() is the green pid).  The churn test unwinds LWPs
+ * that keep switching, many times: every walk must end cleanly (a trace,
+ * "running" or "kept running"), never crash.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "greenproc.h"
+#include "testutil.h"
+#include "proctest.h"
+
+/* runtime/unwind.c (hidden; the runner links the static library). */
+int	gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent);
+
+static void
+setup(void)
+{
+	cr_assert(eq(int, gp_init(2), 0));
+}
+
+static void
+teardown(void)
+{
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+TestSuite(dump, .init = setup, .fini = teardown, .timeout = 60.0);
+
+/* See test_lwp.c: a failing .fini does not fail the test (Criterion#211). */
+static void
+end_test(void)
+{
+	int rc = gp_shutdown();
+
+	cr_assert(eq(int, rc, 0), "gp_shutdown: %s", strerror(errno));
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static int
+killed_by(int status, int sig)
+{
+	return WIFSIGNALED(status) && WTERMSIG(status) == sig;
+}
+
+static int
+exited_with(int status, int code)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
+/* No trace, for a good reason: it was running, or ran during the walk. */
+static int
+said_running(const char *out)
+{
+	return strstr(out, "(running on a worker)") != NULL ||
+	    strstr(out, "(no backtrace: the LWP kept running") != NULL;
+}
+
+/* Run fn(arg) with its output in a string; the caller frees it. */
+static char *
+capture(int (*fn)(FILE *, void *), void *arg, int *rc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	cr_assert(ne(ptr, f, NULL));
+	*rc = fn(f, arg);
+	cr_assert(eq(int, fclose(f), 0));
+	return buf;
+}
+
+static int
+do_dump(FILE *f, void *arg)
+{
+	(void)arg;
+	return gp_dump(f);
+}
+
+static int
+do_unwind(FILE *f, void *arg)
+{
+	return gpi_unwind_lwp(arg, f, "      ");
+}
+
+/* ------------------------------------------------------------ parked */
+
+static atomic_int parked;		/* set just before the long sleep */
+static _Atomic(gp_lwp_t) parked_lwp;
+static atomic_int woke;
+
+/* Not inlined, and not a tail call: it keeps a frame of its own. */
+__attribute__((noinline)) static void
+parked_in_uniquely_named_function(void)
+{
+	struct timespec ts = tu_ts(30 * TU_S);
+
+	atomic_store(&parked_lwp, gp_lwp_self());
+	atomic_store(&parked, 1);
+	(void)gp_nanosleep(&ts, NULL);	/* killed here by the host */
+	atomic_fetch_add(&woke, 1);
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static int
+parked_main(void *arg)
+{
+	(void)arg;
+	parked_in_uniquely_named_function();
+	return 0;
+}
+
+/* Spawn the parked process and wait until its LWP is inside the sleep. */
+static pid_t
+spawn_parked(void)
+{
+	pid_t pid;
+
+	atomic_store(&parked, 0);
+	atomic_store(&parked_lwp, NULL);
+	pid = gp_spawn(parked_main, NULL, NULL);
+	cr_assert(gt(int, (int)pid, 0), "gp_spawn: %s", strerror(errno));
+	cr_assert(eq(int, pt_wait_for(&parked, 1, 10 * TU_S), 0),
+	    "the green process never parked");
+	return pid;
+}
+
+static void
+kill_parked(pid_t pid)
+{
+	int status = 0;
+
+	cr_assert(eq(int, gp_kill(pid, SIGKILL), 0));
+	cr_assert(eq(long, pt_waitpid(pid, &status, 0), (long)pid));
+	cr_assert(eq(int, killed_by(status, SIGKILL), 1), "status %#x", status);
+	cr_assert(eq(int, atomic_load(&woke), 0), "the sleep returned");
+}
+
+/*
+ * Between "parked" and the switch out there are a few instructions: ask
+ * again (for up to 5 s) until the LWP shows the frame, not "running".
+ */
+static char *
+capture_until(int (*fn)(FILE *, void *), void *arg, const char *want)
+{
+	uint64_t end = tu_now_ns() + 5 * TU_S;
+	char *out;
+	int rc;
+
+	for (;;) {
+		out = capture(fn, arg, &rc);
+		cr_assert(eq(int, rc, 0), "output:\n%s", out);
+		if (strstr(out, want) != NULL || tu_now_ns() >= end)
+			return out;
+		free(out);
+		tu_host_sleep_ns(TU_MS);
+	}
+}
+
+Test(dump, unwind_names_the_parked_function)
+{
+	pid_t pid = spawn_parked();
+	gp_lwp_t l = atomic_load(&parked_lwp);
+	char *out;
+
+	out = capture_until(do_unwind, l, "parked_in_uniquely_named_function");
+	cr_log_info("gpi_unwind_lwp:\n%s", out);
+	cr_assert(ne(ptr, strstr(out, "parked_in_uniquely_named_function+0x"),
+	    NULL), "no frame in the parked function:\n%s", out);
+	cr_assert(ne(ptr, strstr(out, "gp_nanosleep+0x"), NULL),
+	    "no frame in gp_nanosleep:\n%s", out);
+	/* Frames are numbered from #0 and the walk ends at the entry. */
+	cr_assert(eq(int, strncmp(out, "      #0 0x", 11), 0), "%s", out);
+	cr_assert(ne(ptr, strstr(out, "parked_main+0x"), NULL), "%s", out);
+	cr_assert(eq(ptr, strstr(out, "(backtrace ends"), NULL), "%s", out);
+	cr_assert(eq(ptr, strstr(out, "more frames not shown"), NULL), "%s",
+	    out);
+	free(out);
+	kill_parked(pid);
+	end_test();
+}
+
+Test(dump, gp_dump_names_the_parked_function)
+{
+	pid_t pid = spawn_parked();
+	char *out, tag[64];
+
+	out = capture_until(do_dump, NULL,
+	    "parked_in_uniquely_named_function");
+	cr_log_info("gp_dump:\n%s", out);
+	snprintf(tag, sizeof(tag), "pid %d ", (int)pid);
+	cr_assert(ne(ptr, strstr(out, tag), NULL), "pid %d not listed:\n%s",
+	    (int)pid, out);
+	cr_assert(ne(ptr, strstr(out, "parked_in_uniquely_named_function+0x"),
+	    NULL), "gp_dump shows no frame in the parked function (does "
+	    "debug.c call gpi_unwind_lwp?):\n%s", out);
+	free(out);
+	kill_parked(pid);
+	end_test();
+}
+
+/* From green code: a default-sized green stack, so no file:line. */
+static char *green_out;
+
+static int
+green_unwinder(void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	GCHECK(f != NULL, "open_memstream");
+	if (f == NULL)
+		return 1;
+	GCHECK(gpi_unwind_lwp(arg, f, "  ") == 0, "gpi_unwind_lwp");
+	fclose(f);
+	green_out = buf;
+	return 0;
+}
+
+Test(dump, unwind_from_a_green_process)
+{
+	pid_t pid = spawn_parked(), u;
+	uint64_t end = tu_now_ns() + 5 * TU_S;
+	int status;
+
+	for (;;) {
+		green_out = NULL;
+		u = gp_spawn(green_unwinder, atomic_load(&parked_lwp), NULL);
+		cr_assert(gt(int, (int)u, 0));
+		cr_assert(eq(long, pt_waitpid(u, &status, 0), (long)u));
+		cr_assert(eq(int, exited_with(status, 0), 1), "status %#x",
+		    status);
+		assert_no_green_failures();
+		cr_assert(ne(ptr, green_out, NULL));
+		if (strstr(green_out, "parked_in_uniquely_named_function+0x") !=
+		    NULL || tu_now_ns() >= end)
+			break;
+		free(green_out);
+		tu_host_sleep_ns(TU_MS);
+	}
+	cr_log_info("gpi_unwind_lwp from green code:\n%s", green_out);
+	cr_assert(ne(ptr, strstr(green_out,
+	    "parked_in_uniquely_named_function+0x"), NULL), "%s", green_out);
+	cr_assert(ne(ptr, strstr(green_out, "gpi_lwp_start+0x"), NULL), "%s",
+	    green_out);
+	free(green_out);
+	kill_parked(pid);
+	end_test();
+}
+
+/* ------------------------------------------------------------ running */
+
+static atomic_int spin_started, spin_stop;
+static _Atomic(gp_lwp_t) spin_lwp;
+
+static int
+spinning_main(void *arg)
+{
+	(void)arg;
+	atomic_store(&spin_lwp, gp_lwp_self());
+	atomic_store(&spin_started, 1);
+	while (!atomic_load(&spin_stop))	/* never yields: LONPROC */
+		__asm__ __volatile__("pause" ::: "memory");
+	return 0;
+}
+
+Test(dump, running_lwp_is_shown_running)
+{
+	char *out;
+	pid_t pid;
+	int rc, status = 0;
+
+	pid = gp_spawn(spinning_main, NULL, NULL);
+	cr_assert(gt(int, (int)pid, 0));
+	cr_assert(eq(int, pt_wait_for(&spin_started, 1, 10 * TU_S), 0));
+	out = capture(do_unwind, atomic_load(&spin_lwp), &rc);
+	atomic_store(&spin_stop, 1);
+	cr_assert(eq(int, rc, 0));
+	cr_assert(eq(str, out, "      (running on a worker)\n"));
+	free(out);
+	cr_assert(eq(long, pt_waitpid(pid, &status, 0), (long)pid));
+	cr_assert(eq(int, exited_with(status, 0), 1), "status %#x", status);
+	end_test();
+}
+
+/* ------------------------------------------------------------ churn */
+
+#define CHURNERS	8
+#define CHURN_WALKS	300
+
+static atomic_int churn_ready, churn_stop;
+static gp_lwp_t churners[CHURNERS];
+
+/* Recurse to a depth that changes, switching at the bottom. */
+__attribute__((noinline)) static int
+churn_recurse(int depth, int i)
+{
+	int r;
+
+	if (depth == 0) {
+		if (i & 1)
+			gp_yield();
+		else
+			pt_nap_ns(20000);
+		return 1;
+	}
+	r = churn_recurse(depth - 1, i);
+	__asm__ __volatile__("" ::: "memory");
+	return r + 1;
+}
+
+static void *
+churn_lwp(void *arg)
+{
+	int i, id = (int)(intptr_t)arg;
+
+	atomic_fetch_add(&churn_ready, 1);
+	for (i = 0; !atomic_load(&churn_stop); i++)
+		(void)churn_recurse((i + id) % 13, i);
+	return NULL;
+}
+
+static int
+churn_main(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < CHURNERS; i++)
+		GCHECK(gp_lwp_create(&churners[i], churn_lwp,
+		    (void *)(intptr_t)i, NULL) == 0, "create %d", i);
+	for (i = 0; i < CHURNERS; i++)
+		GCHECK(gp_lwp_join(churners[i], NULL) == 0, "join %d", i);
+	return 0;
+}
+
+/*
+ * LWPs that switch all the time, unwound over and over from the host: a
+ * walk may catch one mid-switch, and must then say so, not crash.  Every
+ * output is a whole trace (to gpi_lwp_start), "running", "kept running",
+ * or a trace marked as ending early (torn); most must be whole traces.
+ */
+Test(dump, churning_lwps_unwind_safely)
+{
+	int i, rc, traces = 0, torn = 0, status = 0;
+	char *out;
+	pid_t pid;
+
+	pid = gp_spawn(churn_main, NULL, NULL);
+	cr_assert(gt(int, (int)pid, 0));
+	cr_assert(eq(int, pt_wait_for(&churn_ready, CHURNERS, 10 * TU_S), 0));
+	for (i = 0; i < CHURN_WALKS; i++) {
+		out = capture(do_unwind, churners[i % CHURNERS], &rc);
+		cr_assert(eq(int, rc, 0), "%s", out);
+		if (strstr(out, "(backtrace ends early") != NULL) {
+			/* Torn snapshot after every retry: said so. */
+			torn++;
+		} else if (strstr(out, "churn_lwp+0x") != NULL) {
+			/* (gcc may inline churn_recurse's bottom: no name) */
+			traces++;
+			cr_assert(ne(ptr, strstr(out, "gpi_lwp_start+0x"),
+			    NULL), "%s", out);
+			cr_assert(eq(ptr, strstr(out, "(backtrace ends"),
+			    NULL), "%s", out);
+		} else {
+			cr_assert(eq(int, said_running(out), 1), "%s", out);
+		}
+		free(out);
+	}
+	atomic_store(&churn_stop, 1);
+	cr_assert(eq(long, pt_waitpid(pid, &status, 0), (long)pid));
+	cr_assert(eq(int, exited_with(status, 0), 1), "status %#x", status);
+	assert_no_green_failures();
+	cr_log_info("%d of %d walks gave a trace, %d a torn one", traces,
+	    CHURN_WALKS, torn);
+	cr_assert(ge(int, traces, CHURN_WALKS / 4));
+	end_test();
+}
+
+/* ------------------------------------------------------------ preload */
+
+/*
+ * gdb_target dump under LD_PRELOAD (gcc's libasan first in ASan builds):
+ * a green process's gp_dump names the parked LWP's function.
+ */
+Test(dump, gp_dump_under_the_preload_from_green_code)
+{
+	const char *build = getenv("GREENPROC_TEST_BUILD");
+	const char *asan = getenv("GREENPROC_TEST_SAN_PRELOAD");
+	char prog[4096], ld[8300], *out = NULL;
+	size_t len = 0, cap = 0;
+	int fds[2], status = 0;
+	ssize_t n;
+	pid_t pid;
+
+	cr_assert(eq(int, build != NULL, 1), "GREENPROC_TEST_BUILD is not set");
+	snprintf(prog, sizeof(prog), "%s/tests/programs/gdb_target", build);
+	snprintf(ld, sizeof(ld), "LD_PRELOAD=%s%s%s/libgreenproc_preload.so",
+	    asan != NULL ? asan : "", asan != NULL && asan[0] != '\0' ?
+	    " " : "", build);
+	cr_assert(eq(int, access(prog, X_OK), 0), "%s: %s", prog,
+	    strerror(errno));
+	cr_assert(eq(int, pipe(fds), 0));
+	fflush(NULL);
+	pid = fork();
+	cr_assert(ge(int, (int)pid, 0));
+	if (pid == 0) {
+		char *const argv[] = { prog, "dump", NULL };
+
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		putenv(ld);
+		execv(prog, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? 2 * cap : 65536;
+			out = realloc(out, cap + 1);
+			cr_assert(ne(ptr, out, NULL));
+		}
+		if ((n = read(fds[0], out + len, cap - len)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	close(fds[0]);
+	cr_assert(eq(int, (int)waitpid(pid, &status, 0), (int)pid));
+	cr_log_info("gdb_target dump under the preload:\n%s", out);
+	cr_assert(eq(int, exited_with(status, 0), 1), "status %#x:\n%s",
+	    status, out);
+	cr_assert(ne(ptr, strstr(out, " (gdb-target)"), NULL), "%s", out);
+	cr_assert(ne(ptr, strstr(out,
+	    "gdb_target_parked_in_unique_function+0x"), NULL),
+	    "no frame in the parked function (does debug.c call "
+	    "gpi_unwind_lwp?):\n%s", out);
+	free(out);
+}
