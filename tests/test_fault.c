@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_fault.c -- surviving faults and seeing inside: stack overflows
+ * kill only their green process (runtime/fault.c), a dump on SIGQUIT is
+ * written by a thread while work goes on (runtime/debug.c), and a
+ * shutdown facing an LWP that never reaches a cancellation point names
+ * it and frees the rest (runtime/runtime.c).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "greenproc.h"
+
+TestSuite(fault, .timeout = 60.0);
+
+/* Deep enough to run through any green stack, one page at a time. */
+static int __attribute__((noinline))
+overflow_here(int n)
+{
+	volatile char frame[1024];
+
+	memset((char *)frame, n, sizeof(frame));
+	return n == 0 ? frame[1] : overflow_here(n - 1) + frame[7];
+}
+
+static int
+overflow(void *arg)
+{
+	(void)arg;
+	return overflow_here(1 << 24);
+}
+
+static atomic_int bystander_ticks;
+
+static int
+bystander(void *arg)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	(void)arg;
+	while (atomic_load(&bystander_ticks) < 1000000) {
+		atomic_fetch_add(&bystander_ticks, 1);
+		gp_nanosleep(&ts, NULL);
+	}
+	return 7;
+}
+
+/*
+ * Stderr goes to a file while the overflows report, so the test can
+ * count the reports (and the test log stays readable).
+ */
+static int
+redirect_stderr(char *path, size_t len)
+{
+	int fd, saved = dup(STDERR_FILENO);
+
+	snprintf(path, len, "/tmp/gp-fault-%d.log", (int)getpid());
+	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	cr_assert(ge(int, fd, 0));
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	return saved;
+}
+
+static int
+count_lines(const char *path, const char *needle)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	cr_assert(not(eq(ptr, f, NULL)));
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+Test(fault, hundred_overflows_kill_only_their_processes)
+{
+	struct gp_counters before, after;
+	char path[64];
+	int i, st, saved, ok, bad = 0;
+	pid_t p, by, r;
+
+	cr_assert(eq(int, gp_init(2), 0));
+	cr_assert(eq(int, gp_stats(&before), 0));
+	by = gp_spawn(bystander, NULL, NULL);
+	cr_assert(ge(int, by, GP_PID_BASE + 1));
+	saved = redirect_stderr(path, sizeof(path));
+	for (i = 0; i < 100; i++) {
+		p = gp_spawn(overflow, NULL, NULL);
+		r = gp_waitpid(p, &st, 0);
+		if (r != p || !WIFSIGNALED(st) || WTERMSIG(st) != SIGSEGV)
+			bad++;
+	}
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	cr_assert(eq(int, bad, 0), "%d overflows not reported as SIGSEGV",
+	    bad);
+	/* Each one reported, naming the overflow. */
+	cr_assert(eq(int, count_lines(path, "stack overflow in green process"),
+	    100));
+	unlink(path);
+	/* The host and the bystander ran on. */
+	cr_assert(ge(int, atomic_load(&bystander_ticks), 1));
+	cr_assert(eq(int, gp_kill(by, 0), 0));
+	atomic_store(&bystander_ticks, 1000000);
+	cr_assert(eq(int, gp_waitpid(by, &st, 0), by));
+	ok = WIFEXITED(st) && WEXITSTATUS(st) == 7;
+	cr_assert(eq(int, ok, 1), "bystander status %#x", st);
+	/* Nothing leaked: stacks, LWPs and processes back where they were. */
+	for (i = 0; i < 200; i++) {
+		cr_assert(eq(int, gp_stats(&after), 0));
+		if (after.live_stacks == before.live_stacks &&
+		    after.live_lwps == before.live_lwps &&
+		    after.live_procs == before.live_procs)
+			break;
+		usleep(5000);
+	}
+	cr_assert(eq(long, after.live_stacks, before.live_stacks));
+	cr_assert(eq(long, after.live_lwps, before.live_lwps));
+	cr_assert(eq(long, after.live_procs, before.live_procs));
+	cr_assert(eq(u64, (uint64_t)(after.exits - before.exits), 101));
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+/* ------------------------------------------------------------ SIGQUIT */
+
+static atomic_int worker_ticks;
+
+static int
+parked_for_the_sigquit_dump(void *arg)
+{
+	struct timespec ts = { 5, 0 };
+
+	(void)arg;
+	gp_nanosleep(&ts, NULL);
+	return 0;
+}
+
+static int
+busy_worker(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		atomic_fetch_add(&worker_ticks, 1);
+		gp_yield();
+	}
+	return 0;
+}
+
+Test(fault, sigquit_dump_is_written_while_work_goes_on)
+{
+	char path[64], buf[65536];
+	pid_t parked, busy;
+	int before, st, tries;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/gp-dump-%d.txt", (int)getpid());
+	unlink(path);
+	cr_assert(eq(int, setenv("GREENPROC_DUMP_SIGNAL", "QUIT", 1), 0));
+	cr_assert(eq(int, setenv("GREENPROC_DUMP_FILE", path, 1), 0));
+	cr_assert(eq(int, gp_init(2), 0));
+	parked = gp_spawn(parked_for_the_sigquit_dump, NULL, NULL);
+	busy = gp_spawn(busy_worker, NULL, NULL);
+	usleep(100000);
+	before = atomic_load(&worker_ticks);
+	cr_assert(eq(int, kill(getpid(), SIGQUIT), 0));
+	/* The dump thread writes it; the busy process keeps running. */
+	for (tries = 0, n = 0; tries < 200; tries++) {
+		usleep(10000);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n > 0 ? n : 0] = '\0';
+		if (strstr(buf, "parked_for_the_sigquit_dump") != NULL)
+			break;
+	}
+	cr_assert(not(eq(ptr, strstr(buf, "dump on signal 3"), NULL)),
+	    "no dump in %s: %s", path, buf);
+	cr_assert(not(eq(ptr, strstr(buf, "parked_for_the_sigquit_dump"),
+	    NULL)), "the parked function is not in the dump: %s", buf);
+	cr_assert(ge(int, atomic_load(&worker_ticks), before + 1));
+	gp_kill(busy, SIGKILL);
+	gp_kill(parked, SIGKILL);
+	cr_assert(eq(int, gp_waitpid(busy, &st, 0), busy));
+	cr_assert(eq(int, gp_waitpid(parked, &st, 0), parked));
+	unlink(path);
+	unsetenv("GREENPROC_DUMP_SIGNAL");
+	unsetenv("GREENPROC_DUMP_FILE");
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+/* ------------------------------------------------------------ stuck */
+
+static atomic_int spinning;
+
+static void *
+compute_loop(void *arg)
+{
+	(void)arg;
+	atomic_store(&spinning, 1);
+	for (;;)
+		atomic_fetch_add(&spinning, 1);	/* never a runtime call */
+	return NULL;
+}
+
+/*
+ * A shutdown facing an LWP that never reaches a cancellation point gives
+ * up after GREENPROC_EXIT_TIMEOUT_MS, names the LWP, and fails with
+ * EBUSY; the rest is freed and the host goes on.
+ */
+Test(fault, shutdown_names_a_stuck_lwp_and_fails_with_ebusy)
+{
+	char path[64];
+	gp_lwp_t l;
+	int saved, rc, err;
+
+	cr_assert(eq(int, setenv("GREENPROC_EXIT_TIMEOUT_MS", "200", 1), 0));
+	cr_assert(eq(int, gp_init(2), 0));
+	cr_assert(eq(int, gp_lwp_create(&l, compute_loop, NULL, NULL), 0));
+	while (atomic_load(&spinning) == 0)
+		usleep(1000);
+	saved = redirect_stderr(path, sizeof(path));
+	rc = gp_shutdown();
+	err = errno;
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	cr_assert(eq(int, rc, -1));
+	cr_assert(eq(int, err, EBUSY));
+	cr_assert(ge(int, count_lines(path, "never reached a cancellation"),
+	    1));
+	unlink(path);
+	unsetenv("GREENPROC_EXIT_TIMEOUT_MS");
+}
