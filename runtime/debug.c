@@ -93,6 +93,11 @@ static int dump_pipe[2] = { -1, -1 };	/* (g) */
 static pthread_t dump_thread;		/* (g) */
 static int dump_sig;			/* (g) 0: off */
 static struct sigaction dump_oldsa;	/* (g) */
+/*
+ * (g) above is dump_lock, not gpi_rt.rt_lock: the dump thread takes
+ * rt_lock (gp_stats), so stopping it under rt_lock would deadlock.
+ */
+static gpi_spin_t dump_lock = GPI_SPIN_INIT;
 
 static void
 on_dump_signal(int sig)
@@ -167,7 +172,7 @@ gp_dump_on_signal(int sig)
 		errno = error;
 		return -1;
 	}
-	gpi_spin_lock(&gpi_rt.rt_lock);
+	gpi_spin_lock(&dump_lock);
 	dump_stop();
 	if (sig == 0)
 		goto out;
@@ -194,7 +199,7 @@ gp_dump_on_signal(int sig)
 	gpi_host_sigaction(sig, &sa, &dump_oldsa);
 	dump_sig = sig;
 out:
-	gpi_spin_unlock(&gpi_rt.rt_lock);
+	gpi_spin_unlock(&dump_lock);
 	if (error != 0) {
 		errno = error;
 		return -1;
@@ -224,9 +229,11 @@ gpi_dump_init(void)
 	(void)gp_dump_on_signal(sig);
 }
 
-/* gp_shutdown, with gpi_rt.rt_lock held. */
+/* gp_shutdown, before it takes gpi_rt.rt_lock (see dump_lock). */
 void
 gpi_dump_fini(void)
 {
+	gpi_spin_lock(&dump_lock);
 	dump_stop();
+	gpi_spin_unlock(&dump_lock);
 }

@@ -31,6 +31,13 @@ static gpi_spin_t callout_lock = GPI_SPIN_INIT;
 static gp_exitlist_fn *callouts;	/* (callout_lock) */
 static int ncallouts, callout_cap;	/* (callout_lock) */
 
+/* In a forked child (fork.c): a holder of callout_lock is not here. */
+void
+gpi_exit_forget(void)
+{
+	atomic_store(&callout_lock.s_locked, 0);
+}
+
 static int
 callout_find(gp_exitlist_fn fn)
 {
@@ -429,9 +436,14 @@ gpi_exit1(int status)
 		free(a);
 	}
 	gpi_spin_unlock(&p->p_lock);
-	/* Real children it forked: the runtime reaps them, as init would. */
+	/*
+	 * Real children it forked: the runtime reaps them, as init would;
+	 * every exit also collects those of earlier exits that have ended.
+	 */
 	if (__atomic_load_n(&p->p_rchildren, __ATOMIC_RELAXED) != NULL)
 		gpi_rchild_orphan(p);
+	else
+		gpi_rchild_reap_orphans();
 
 	/* Hand the children, live and zombie, to the reaper or init. */
 	njobc = jobc_candidates(p, jobc);

@@ -75,6 +75,7 @@ fork_child_reset(long tidoff)
 	gpi_proc_forget();
 	gpi_stack_forget();
 	gpi_synch_forget();
+	gpi_exit_forget();
 	orphans = NULL;
 	atomic_store(&orphan_lock.s_locked, 0);
 }
@@ -193,8 +194,8 @@ gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp, bool nowait,
 }
 
 /* Try to reap the real orphans of dead green processes.  Never blocks. */
-static void
-reap_orphans(void)
+void
+gpi_rchild_reap_orphans(void)
 {
 	struct gpi_rchild *rc, **rcp, *done = NULL;
 	siginfo_t si;
@@ -243,5 +244,5 @@ gpi_rchild_orphan(struct gp_proc *p)
 		}
 		gpi_spin_unlock(&orphan_lock);
 	}
-	reap_orphans();
+	gpi_rchild_reap_orphans();
 }

@@ -282,6 +282,8 @@ struct gp_lwp {
 					 * switch must not charge it. */
 	struct gp_proc	*l_autoreap;	/* (o) Master of a process nobody
 					 * waits for: reap it once DEAD. */
+	struct gp_worker *l_joinerw;	/* (a) The joiner's worker, as
+					 * l_joiner. */
 	struct gp_lwp	*l_joiner;	/* (a) The joiner (NULL: a host
 					 * thread); written before JOINER is
 					 * set in l_jstate, read after. */
@@ -509,7 +511,7 @@ GPI_HIDDEN void	gpi_proc_reap(struct gp_proc *p);
 GPI_HIDDEN void	gpi_proc_fini(void);
 GPI_HIDDEN void	gpi_proc_flush(struct gp_worker *w);
 GPI_HIDDEN void	gpi_proc_drain(struct gp_worker *w);
-GPI_HIDDEN int	gpi_proc_init(void) GPI_MUSTCHECK;
+GPI_HIDDEN int	gpi_proc_init(int nworkers) GPI_MUSTCHECK;
 /* Queue a report about child p on its parent pp; pp->p_lock held. */
 GPI_HIDDEN void	gpi_report(struct gp_proc *pp, struct gp_proc *p, int what);
 GPI_HIDDEN void	gpi_unreport(struct gp_proc *pp, struct gp_proc *p);
@@ -563,6 +565,8 @@ GPI_HIDDEN void	gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc,
 GPI_HIDDEN pid_t gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp,
     bool nowait, siginfo_t *info);
 GPI_HIDDEN void	gpi_rchild_orphan(struct gp_proc *p);
+GPI_HIDDEN void	gpi_rchild_reap_orphans(void);
+GPI_HIDDEN void	gpi_exit_forget(void);
 /* In a forked child: forget the parent's runtime (fork.c). */
 GPI_HIDDEN void	gpi_sched_forget(void);
 GPI_HIDDEN void	gpi_proc_forget(void);

@@ -160,6 +160,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	l->l_stat = GPI_LIDL;
 	l->l_heapidx = -1;
 	l->l_joiner = NULL;
+	l->l_joinerw = NULL;
 	l->l_autoreap = NULL;
 	l->l_master = false;
 	l->l_magic = GPI_LWP_MAGIC;
@@ -193,6 +194,12 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 		gpi_stack_free(w, l);
 		return EAGAIN;
 	}
+	/*
+	 * A process being killed (a kill that came during gp_exec, say)
+	 * kills its new LWPs too: they die at their first cancellation point.
+	 */
+	if (__atomic_load_n(&p->p_killsig, __ATOMIC_RELAXED) != 0)
+		atomic_fetch_or(&l->l_flags, GPI_LWP_WEXIT);
 	/* Counted before it is visible, so gp_shutdown never undercounts. */
 	count_created(w);
 	l->l_pprev = NULL;
@@ -305,6 +312,15 @@ gpi_lwp_exit(void *retval)
 		gpi_proc_lastlwp(l);
 	}
 	n = gpi_lwp_unlink(p, l, false);
+	/*
+	 * A detached LWP is on no list its process's reaper waits for, so
+	 * the process may be gone by the time we are off the CPU: charge our
+	 * slice now and tell the switch not to (l_master).
+	 */
+	if (p != &gpi_proc0 && !(atomic_load(&l->l_jstate) & GPI_J_ZLIST)) {
+		gpi_charge(w, p);
+		l->l_master = true;
+	}
 	gpi_spin_unlock(&p->p_lock);
 	/* killalllwps() waits for the exiter to be the last one left. */
 	if (n == 1 && (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
@@ -318,9 +334,13 @@ gpi_lwp_exit(void *retval)
 	 * context reaps this worker's dead list before anything else once it
 	 * is switched to.  A joiner elsewhere is woken by gpi_reaplwps().
 	 */
+	/*
+	 * l_joinerw, not l_joiner->l_worker: a joiner elsewhere may give up
+	 * and be freed meanwhile; one on our worker cannot (we are running).
+	 */
 	if ((atomic_load_explicit(&l->l_jstate, memory_order_acquire) &
-	    GPI_J_JOINER) && (joiner = l->l_joiner) != NULL &&
-	    joiner->l_worker == w) {
+	    GPI_J_JOINER) && l->l_joinerw == w &&
+	    (joiner = l->l_joiner) != NULL) {
 		atomic_fetch_or(&l->l_jstate, GPI_J_HANDOFF);
 		/* Not asleep: it yielded to us (gp_lwp_join) and is queued. */
 		if (joiner->l_stat == GPI_LSLEEP)
@@ -482,6 +502,7 @@ gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline, bool try)
 			return EBUSY;
 		/* Published by the CAS (seq_cst) below. */
 		l->l_joiner = cur;
+		l->l_joinerw = cur != NULL ? cur->l_worker : NULL;
 	} while (!atomic_compare_exchange_weak(&l->l_jstate, &js,
 	    js | GPI_J_JOINER));
 

@@ -27,6 +27,7 @@
 #include "internal.h"
 
 #define MAXPROCS_DEFAULT	(1 << 21)	/* 2M: the 1M-process bench fits */
+#define PID_BATCH		32	/* free slots moved to a worker at once */
 #define PID_FIRST		(GP_PID_BASE + 2)
 
 struct pidslot {
@@ -40,6 +41,7 @@ struct pidslot {
 static gpi_spin_t pid_lock = GPI_SPIN_INIT;
 static struct pidslot *pidtab;		/* (c) after gpi_proc_init */
 static int pid_nslots;			/* (c) */
+static int pid_maxprocs;		/* (c) GREENPROC_MAX_PROCS */
 static unsigned pid_ngens;		/* (c) */
 static int pid_freehead = -1;		/* (i) */
 static atomic_int pid_hiwater;		/* (i,a) Slots ever used. */
@@ -128,11 +130,17 @@ env_maxprocs(void)
 }
 
 int
-gpi_proc_init(void)
+gpi_proc_init(int nworkers)
 {
 	size_t len;
 
-	pid_nslots = env_maxprocs();
+	/*
+	 * Slots beyond the limit: workers keep up to 3 * PID_BATCH free slots
+	 * each, which must never make a spawn under the limit fail.  The
+	 * limit itself is nprocs against pid_maxprocs.
+	 */
+	pid_maxprocs = env_maxprocs();
+	pid_nslots = pid_maxprocs + (nworkers + 1) * 3 * PID_BATCH;
 	pid_ngens = (unsigned)(((unsigned)INT_MAX - PID_FIRST) /
 	    (unsigned)pid_nslots);
 	len = (size_t)pid_nslots * sizeof(struct pidslot);
@@ -159,8 +167,6 @@ gpi_proc_init(void)
  * within one worker, so spawn and reap on different workers touch no
  * common cache line.  Caller holds pid_lock.
  */
-#define PID_BATCH	32
-
 static int
 pid_take(void)
 {
@@ -502,7 +508,7 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 
 	if ((error = gpi_runtime_ensure()) != 0)
 		goto fail;
-	if (atomic_fetch_add(&nprocs, 1) >= pid_nslots) {
+	if (atomic_fetch_add(&nprocs, 1) >= pid_maxprocs) {
 		error = EAGAIN;
 		goto fail_count;
 	}

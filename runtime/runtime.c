@@ -93,7 +93,7 @@ gp_init(int nworkers)
 	gpi_rt.rt_cxa_globals = (void *(*)(void))dlsym(RTLD_DEFAULT,
 	    "__cxa_get_globals");
 	(void)gpi_stack_default();
-	if ((error = gpi_proc_init()) != 0)
+	if ((error = gpi_proc_init(nworkers)) != 0)
 		goto out;
 	if ((error = gpi_sched_start(nworkers)) != 0) {
 		gpi_proc_fini();
@@ -186,6 +186,8 @@ gp_shutdown(void)
 		errno = EDEADLK;
 		return -1;
 	}
+	/* First, and without rt_lock: the dump thread takes rt_lock. */
+	gpi_dump_fini();
 	gpi_spin_lock(&gpi_rt.rt_lock);
 	if (atomic_load(&gpi_rt.rt_state) != GPI_RT_UP) {
 		gpi_spin_unlock(&gpi_rt.rt_lock);
@@ -220,7 +222,6 @@ gp_shutdown(void)
 	 * caller was told about), and everything else is freed.
 	 */
 	gpi_fault_fini();
-	gpi_dump_fini();
 	if (!stuck) {
 		gpi_proc_fini();
 		gpi_stack_fini();

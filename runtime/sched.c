@@ -193,12 +193,11 @@ gpi_sched_new(struct gp_lwp *l)
 	w = &gpi_rt.rt_workers[atomic_fetch_add_explicit(&gpi_rt.rt_rr, 1,
 	    memory_order_relaxed) % (unsigned)gpi_rt.rt_nworkers];
 	l->l_worker = w;
-	gpi_spin_lock(&w->w_newq_lock);
-	lwpq_push(&w->w_newq, l);
-	atomic_fetch_add_explicit(&w->w_newq_len, 1, memory_order_relaxed);
-	gpi_spin_unlock(&w->w_newq_lock);
-	atomic_thread_fence(memory_order_seq_cst);	/* [W2] vs [W1] */
-	unpark(w);
+	/*
+	 * Its target may be busy in a long computation: then a parked
+	 * worker is woken too, to steal it (wake_idle prefers the target).
+	 */
+	newq_push(w, l);
 }
 
 void
