@@ -119,7 +119,7 @@ endif
 URCU_LIBS	:= $(or $(strip $(URCU_LIBS)),-lurcu-memb -lurcu-cds -lurcu-common)
 CRITERION_LIBS	:= $(or $(strip $(CRITERION_LIBS)),-lcriterion)
 
-# libunwind is not linked: the runtime dlopen()s it (DESIGN.md).
+# libunwind is not linked: the runtime dlopen()s it (docs/ARCHITECTURE.md).
 LIBS		:= $(URCU_LIBS) -ldl -pthread
 
 CFLAGS		?= -O2 -g

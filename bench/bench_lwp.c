@@ -9,7 +9,7 @@
  *			ns per pair (greenproc: from inside an LWP)
  * for greenproc on 1 worker and on 2 workers, pthread_create/pthread_join
  * and GNU Pth (pth_yield, pth_spawn/pth_join), then the ratios and the
- * targets of issue 2.  Pth and pthreads run before gp_init(), so that no
+ * targets.  Pth and pthreads run before gp_init(), so that no
  * worker thread competes with them.  The Makefile defines
  * GREENPROC_HAVE_PTH and links -lpth when <pth.h> is there; without it the
  * Pth rows read n/a.
@@ -358,7 +358,7 @@ main(void)
 	ratio("switch: Pth / greenproc", pth_yield_ns, g1.yield_ns);
 	ratio("create+join: pthread / greenproc", pt_create, g1.create_ns);
 	ratio("create+join: Pth / greenproc", pth_create, g1.create_ns);
-	printf("\nissue 2 targets (1 worker)\n");
+	printf("\ntargets (1 worker)\n");
 	target("yield switch", g1.yield_ns, TARGET_SWITCH);
 	target("create+run+join", g1.create_ns, TARGET_CREATE);
 	return 0;

@@ -3,7 +3,7 @@
  * bench_proc.c -- green processes against fork, vfork, pthreads and the
  * kernel's waitpid(-1).
  *
- * Four measurements (issue 3), each a median of several runs unless said
+ * Four measurements, each a median of several runs unless said
  * otherwise; every peer is measured in the same run:
  *
  * 1. Round trip: gp_spawn of a child that returns 0, then gp_waitpid of
@@ -1191,7 +1191,7 @@ main(void)
 	ratio("speedup 2 workers / 1 worker", tree1, tree2);
 	(void)steals1;
 
-	printf("\nissue 3 targets\n");
+	printf("\ntargets\n");
 	target("round trip, green parent, 1 worker", r1.green_ns,
 	    TARGET_GREEN_RT, "ns");
 	target("round trip, host thread, 1 worker", r1.host_ns,

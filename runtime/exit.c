@@ -425,8 +425,8 @@ gpi_exit1(int status)
 	 * gp_exit, or skipped by gp__exit).  Files belong to the host (one
 	 * shared fd table) and there is no vmspace: the LWP stacks are
 	 * freed when the zombie is reaped, once each is off its stack.
-	 * There is no controlling tty, so no session teardown (issue 4
-	 * handles orphaned process groups).
+	 * There is no controlling tty, so no session teardown (orphaned
+	 * process groups: fixjobc, below).
 	 */
 	gpi_spin_lock(&p->p_lock);
 	while (p->p_atexit != NULL) {

@@ -544,7 +544,7 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 		error = EAGAIN;
 		goto fail_lwp;
 	}
-	/* Init has no group: its children start their own (DESIGN.md). */
+	/* Init has no group: its children start groups of their own. */
 	p->p_pgid = pp == &gpi_proc0 ? p->p_pid : pp->p_pgid;
 	link_child(pp, p);
 	gpi_spin_unlock(&pp->p_lock);
