@@ -11,11 +11,22 @@
  *	(n) w_newq_lock of the worker
  *	(b) the sleep-queue bucket lock of the wait channel (synch.c)
  *	(p) p->p_lock of the process
- *	(g) gpi_rt.rt_lock (runtime start and stop only)
+ *	(g) gpi_rt.rt_lock (gp_init, gp_shutdown, gp_stats)
  * Two letters, e.g. (o,b): either suffices to read; both to write.
  *
  * Lock order (take left before right; never the reverse):
- *	gpi_rt.rt_lock -> p_lock -> sleep-queue bucket -> w_newq_lock
+ *	gpi_rt.rt_lock -> gpi_reparent_lock -> ancestor's p_lock ->
+ *	    descendant's p_lock -> sleep-queue bucket -> w_newq_lock
+ * Two p_locks are held at once only ancestor first: by reparenting
+ * (under gpi_reparent_lock) and by exit1's zombie step (parent, then
+ * the exiting child).  Leaf locks, under which nothing else is taken:
+ * pid_lock, procpool_lock (proc.c), stk_lock (stack.c), callout_lock
+ * (exit.c), orphan_lock (fork.c), popen_lock (preload), dump_lock
+ * (debug.c, never under rt_lock: the dump thread takes rt_lock), and
+ * unwind.c's locks.  Every runtime lock is a gpi_spin_t, never a pthread
+ * mutex: under the preload a pthread mutex taken on a green thread parks
+ * it, which must not happen inside the runtime.
+ *
  * No lock is held across a context switch: a green thread never parks
  * holding a lock (the seed's tokens are released when their holder
  * blocks; our spinlocks are not).  Debug builds check it (gpi_spin_*
@@ -221,7 +232,10 @@ GPI_HIDDEN size_t gpi_stack_round(size_t bytes);	/* 0 if unusable */
  * LWP states.  Who owns the stack in each:
  *	LIDL	created, never run; on a runnext slot or a newq (stealable).
  *		The stack holds only the initial frame; nobody runs on it.
- *	LRUN	runnable, on its worker's runq or inbox.  Stack not in use.
+ *	LRUN	runnable, on its worker's runq.  Stack not in use.  (An LWP
+ *		pushed to another worker's inbox keeps LSLEEP until that
+ *		worker drains the inbox; a stolen LIDL one stays LIDL on the
+ *		thief's runq.)
  *	LONPROC	running on l_worker.  The stack belongs to that thread.
  *	LSLEEP	parked in gpi_tsleep() on a sleep queue.  Stack not in use.
  *	LZOMB	exited; on its worker's dead list until that worker has
@@ -427,7 +441,10 @@ struct gpi_rchild {
 struct gp_proc {
 	pid_t		 p_pid;		/* (c) */
 	gpi_spin_t	 p_lock;
-	int		 p_flags;	/* (p) GPI_P_* */
+	int		 p_flags;	/* (a) GPI_P_*: written with atomic RMWs
+					 * (a parent sets AUTOREAP while the
+					 * child sets its own bits), mostly
+					 * under p_lock; read relaxed. */
 	int		 p_stat;	/* (p,P) GPI_S*: both locks to write */
 
 	/* LWPs. */
