@@ -13,6 +13,7 @@
 #define GREENPROC_ARCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct gp_ctx {
 	void	*c_sp;		/* Saved stack pointer while suspended. */
@@ -45,6 +46,15 @@ void	gpi_md_makectx(struct gp_ctx *ctx, void *lo, void *hi,
 
 /* The faulting instruction of a signal's ucontext_t, or NULL. */
 void	*gpi_md_fault_pc(void *uc) __attribute__((visibility("hidden")));
+
+/*
+ * The registers a backtrace of the faulting code starts from, out of a
+ * signal's ucontext_t: regs[] = { pc, sp, fp, and the callee-saved ones }
+ * (x86-64: rip, rsp, rbp, rbx, r12, r13, r14, r15).  All zero where the
+ * machine layer does not know the layout (generic).
+ */
+void	gpi_md_fault_regs(void *uc, uint64_t regs[8])
+	    __attribute__((visibility("hidden")));
 
 /* Cheap monotonic tick (TSC on x86-64), for run-time accounting. */
 unsigned long long gpi_md_ticks(void) __attribute__((visibility("hidden")));

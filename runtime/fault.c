@@ -15,10 +15,24 @@
  * keeps SIGSEGV unblocked, or the next fault on this worker would kill
  * the host.
  *
+ * The report: the handler prints what it knows (process, LWP, stack,
+ * fault address, the PC), then saves the fault's registers in its worker
+ * (w_fault_regs, w_fault_lwp); the proxy takes them first thing and
+ * prints the dead LWP's backtrace (gpi_unwind_regs) before its exit1.
+ * The proxy runs next on this worker (w_runnext, see on_fault), so no
+ * other fault here can overwrite the registers first; should it not,
+ * w_fault_lwp no longer names its LWP and it says so instead.  The dead
+ * LWP's struct and stack stay valid meanwhile: it is on p_zlwps until
+ * its process is reaped, which cannot happen before the proxy's exit1.
+ * The proxy gets a PROXY_STACK stack (libunwind wants ~24 KB of it), or
+ * the default one if that cannot be had.
+ *
  * WARNING: a fault while the worker holds a runtime or libc lock cannot
  * be contained (the lock would never be released): in debug builds the
  * runtime's own locks are counted and such a fault aborts with the
- * report; libc's cannot be seen.
+ * report; libc's cannot be seen.  An overflow inside malloc's locked
+ * part hangs the worker in the proxy's backtrace (which allocates) or
+ * its exit1, as it would in any later allocation on that worker.
  *
  * Faults elsewhere (a host thread, or not a guard page) go to the
  * handler that was installed before ours, or take the default action.
@@ -31,9 +45,20 @@
 #include "internal.h"
 
 #define ALTSTACK_SIZE	(64 * 1024)
+#define PROXY_STACK	(256 * 1024)
 
 static struct sigaction old_segv, old_bus;	/* (g) */
 static bool installed;				/* (g) */
+/*
+ * The proxy's attributes, filled at install: no gp_attr_init() (malloc)
+ * in the handler.  Its stack is a mapping of its own, which stack.c
+ * records with a small malloc(), as carve() does for default stacks when
+ * the caches are empty.  Safe here for the reason the proxy may allocate
+ * at all: the interrupted code never resumes, so this is no reentry into
+ * a malloc() it was in; if it was in one, holding its lock, the WARNING
+ * above applies whoever allocates next.
+ */
+static struct gp_attr proxy_attr;		/* (g) */
 
 /* Write (s) to stderr without stdio: the handler may interrupt it. */
 static void
@@ -68,15 +93,32 @@ report(struct gp_lwp *l, siginfo_t *si, ucontext_t *uc, const char *what)
 	else
 		snprintf(buf, sizeof(buf), "  at %p\n", pc);
 	say(buf);
-	if (gpi_unwind_ucontext_hook != NULL)
-		gpi_unwind_ucontext_hook(uc, "  ");
 }
 
+/*
+ * The proxy of an overflowed LWP (arg): its backtrace, then exit1 on a
+ * fresh stack: the others die, the parent learns.
+ */
 static void *
 proxy_exit(void *arg)
 {
-	/* exit1 on a fresh stack: the others die, the parent learns. */
-	(void)arg;
+	struct gp_lwp *dead = arg;
+	struct gp_worker *w = gpi_curworker();
+	uint64_t regs[8];
+	bool have = false;
+
+	/* First thing: the registers are this worker's until the next fault. */
+	if (w != NULL && w->w_fault_lwp == dead) {
+		memcpy(regs, w->w_fault_regs, sizeof(regs));
+		w->w_fault_lwp = NULL;
+		have = true;
+	}
+	fprintf(stderr, "  backtrace:\n");
+	if (have)
+		(void)gpi_unwind_regs(dead, regs, stderr, "    ");
+	else
+		fprintf(stderr, "    (no backtrace: another fault took the "
+		    "registers first)\n");
 	gpi_exit1(SIGSEGV);
 }
 
@@ -106,6 +148,12 @@ chain(int sig, siginfo_t *si, void *ctx)
 }
 
 static bool
+exiting(const struct gp_proc *p)
+{
+	return __atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT;
+}
+
+static bool
 guard_hit(const struct gp_lwp *l, const void *addr)
 {
 	uintptr_t a = (uintptr_t)addr, lo = (uintptr_t)l->l_stklo;
@@ -121,7 +169,7 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	struct gp_worker *w = gpi_curworker();
 	struct gp_lwp *l = w != NULL ? w->w_curlwp : NULL, *proxy;
 	struct gp_proc *p;
-	int saved = errno;
+	int error, n, saved = errno;
 
 	if (l == NULL) {
 		chain(sig, si, ctx);
@@ -144,22 +192,50 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 		abort();
 	}
 #endif
+	/* For the proxy's backtrace (see the top). */
+	gpi_md_fault_regs(ctx, w->w_fault_regs);
+	w->w_fault_lwp = l;
 	/*
-	 * Off the process, a proxy to exit it, off the CPU.  Nothing here
-	 * touches the dead stack, and nothing sleeps: the altstack frame is
-	 * abandoned when we switch away.
+	 * The proxy goes to w_runnext.  The next pick takes it first unless
+	 * it is the one pick in NEWQ_FAIRNESS that looks at w_newq before:
+	 * put that off by one, so nothing else runs (and faults) here before
+	 * the proxy has taken the registers.
+	 */
+	if (w->w_fairness <= 1)
+		w->w_fairness = 2;
+	/*
+	 * The proxy first, while p_killsig is still clear: an LWP created in
+	 * a killed process is born killed (gpi_lwp_create) and would die at
+	 * its first cancellation point, before its backtrace.  It does not
+	 * run before we switch away.  A big stack for the backtrace; failing
+	 * that (no memory, or the map count), the default one.  If the
+	 * process is exiting already, its exiter finishes the job.
+	 */
+	error = gpi_lwp_create(p, &proxy, proxy_exit, l, &proxy_attr, true);
+	if (error != 0 && !exiting(p))
+		error = gpi_lwp_create(p, &proxy, proxy_exit, l, NULL, true);
+	if (error != 0) {
+		if (!exiting(p)) {
+			say("greenproc: cannot start the exit of the "
+			    "overflowed process\n");
+			abort();
+		}
+		w->w_fault_lwp = NULL;	/* no proxy will take them */
+	}
+	/*
+	 * Off the process and off the CPU.  Nothing here touches the dead
+	 * stack, and nothing sleeps: the altstack frame is abandoned when we
+	 * switch away.  p_killsig with the unlink, under p_lock: whoever is
+	 * last to leave (the proxy's exit1, or another LWP) dies of SIGSEGV.
 	 */
 	gpi_spin_lock(&p->p_lock);
 	__atomic_store_n(&p->p_killsig, SIGSEGV, __ATOMIC_RELAXED);
-	(void)gpi_lwp_unlink(p, l, true);
+	n = gpi_lwp_unlink(p, l, true);
 	gpi_spin_unlock(&p->p_lock);
-	/* If the process is exiting already, its exiter finishes the job. */
-	if (gpi_lwp_create(p, &proxy, proxy_exit, NULL, NULL, true) != 0 &&
-	    !(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT)) {
-		say("greenproc: cannot start the exit of the overflowed "
-		    "process\n");
-		abort();
-	}
+	/* killalllwps() waits for the exiter to be the last one left. */
+	if (n == 1 && (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
+	    (GPI_P_WEXIT | GPI_P_INEXEC)))
+		gpi_wakeup(&p->p_nthreads);
 	gpi_lwp_die_by_proxy(l);
 	/* NOTREACHED */
 }
@@ -201,8 +277,6 @@ gpi_fault_thread_fini(void *altstack)
 	munmap(altstack, ALTSTACK_SIZE);
 }
 
-void (*gpi_unwind_ucontext_hook)(void *uc, const char *indent);
-
 bool
 gpi_fault_installed(void)
 {
@@ -237,6 +311,8 @@ gpi_fault_init(void)
 
 	if (installed || (e != NULL && *e == '1'))
 		return;
+	memset(&proxy_attr, 0, sizeof(proxy_attr));
+	proxy_attr.a_stacksize = gpi_stack_round(PROXY_STACK);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;

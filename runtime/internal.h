@@ -361,6 +361,7 @@ GPI_HIDDEN void	gpi_lwp_release(struct gp_worker *w, struct gp_lwp *l,
 /* Cancellation point: a killed LWP dies here and never returns. */
 GPI_HIDDEN void	gpi_userret(void);
 GPI_HIDDEN void	gpi_userret_ex(struct gp_lwp *l);
+GPI_HIDDEN void	gpi_userret_slow(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
 
 /* ---------------------------------------------------------------- proc.c */
@@ -593,6 +594,17 @@ GPI_HIDDEN void	gpi_synch_forget(void);
 /* unwind.c: backtrace of a suspended LWP (see there). */
 GPI_HIDDEN int	gpi_unwind_lwp(const struct gp_lwp *l, FILE *out,
     const char *indent);
+/*
+ * Backtrace of (l), a dead LWP whose stack is intact but will never run
+ * again, from explicit registers: regs[] = { rip, rsp, rbp, rbx, r12, r13,
+ * r14, r15 } as saved by the fault handler.  The stack is read from rsp
+ * up to the top of l's stack (l->l_stklo + l->l_stksize, where the struct
+ * gp_lwp sits).  Same output format and safety rules as gpi_unwind_lwp
+ * (process_vm_readv for reads outside the copy, frame cap, room check).
+ * Returns 0, or -1 with a line saying why.
+ */
+GPI_HIDDEN int	gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8],
+    FILE *out, const char *indent);
 
 /* debug.c */
 GPI_HIDDEN void	gpi_dump_init(void);
@@ -607,9 +619,6 @@ GPI_HIDDEN void	gpi_fault_thread_fini(void *altstack);
 GPI_HIDDEN int	gpi_fault_sigaction(int sig, const struct sigaction *act,
     struct sigaction *oact);
 GPI_HIDDEN bool	gpi_fault_installed(void);
-/* unwind.c: backtrace of a signal's context, if available. */
-GPI_HIDDEN extern void (*gpi_unwind_ucontext_hook)(void *uc,
-    const char *indent);
 
 /* exit.c */
 GPI_HIDDEN int	gpi_atexit_add(int kind, void *fn, void *arg);
@@ -668,6 +677,14 @@ struct gp_worker {
 	unsigned long long w_switchtick;/* (o) gpi_md_ticks when the running
 					 * process last changed. */
 	void		*w_altstack;	/* (o) sigaltstack for faults. */
+	int		*w_errnop;	/* (c) This thread's errno. */
+	void		**w_cxa;	/* (c) This thread's C++ eh globals,
+					 * or NULL without libstdc++. */
+	uint64_t	 w_fault_regs[8];/* (o) A stack overflow's registers
+					 * (gpi_md_fault_regs), from its
+					 * handler to its proxy (fault.c). */
+	struct gp_lwp	*w_fault_lwp;	/* (o) Whose they are; NULL once the
+					 * proxy took them. */
 	struct gp_proc	*w_proccache;	/* (o) Free process structs. */
 	int		 w_pidfree;	/* (o) Free pid slots (proc.c). */
 	int		 w_npidfree;	/* (o) */

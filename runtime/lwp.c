@@ -78,8 +78,10 @@ void
 gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
 {
 	l->l_magic = 0;
-	free(l->l_specific);
-	l->l_specific = NULL;
+	if (l->l_specific != NULL) {
+		free(l->l_specific);
+		l->l_specific = NULL;
+	}
 #ifdef GPI_TSAN
 	__tsan_destroy_fiber(l->l_tsan_fiber);
 #endif
@@ -395,14 +397,17 @@ void
 gpi_userret(void)
 {
 	struct gp_lwp *l = gpi_curlwp();
-	unsigned f;
 
-	if (l == NULL)
-		return;
-	f = atomic_load_explicit(&l->l_flags, memory_order_relaxed);
-	if (likely(!(f & (GPI_LWP_WEXIT | GPI_LWP_AST))))
-		return;
-	if (f & GPI_LWP_AST)
+	if (l != NULL && unlikely(atomic_load_explicit(&l->l_flags,
+	    memory_order_relaxed) & (GPI_LWP_WEXIT | GPI_LWP_AST)))
+		gpi_userret_slow(l);
+}
+
+/* A cancellation point with something to do: a stop, handlers, death. */
+void
+gpi_userret_slow(struct gp_lwp *l)
+{
+	if (atomic_load(&l->l_flags) & GPI_LWP_AST)
 		(void)gpi_sig_ast(l);	/* stop, handlers */
 	gpi_userret_ex(l);
 }
@@ -544,7 +549,9 @@ gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline, bool try)
 	if (retval != NULL)
 		*retval = l->l_retval;
 	free_joined(cur, l);
-	gpi_userret();
+	if (cur != NULL && unlikely(atomic_load_explicit(&cur->l_flags,
+	    memory_order_relaxed) & (GPI_LWP_WEXIT | GPI_LWP_AST)))
+		gpi_userret_slow(cur);
 	return 0;
 }
 
@@ -594,7 +601,9 @@ gp_yield(void)
 		return;
 	}
 	yield(l);
-	gpi_userret();
+	if (unlikely(atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
+	    (GPI_LWP_WEXIT | GPI_LWP_AST)))
+		gpi_userret_slow(l);
 }
 
 int

@@ -392,9 +392,13 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 {
 	struct gp_ctx *fctx = from != NULL ? &from->l_ctx : &w->w_ctx;
 	struct gp_ctx *tctx = to != NULL ? &to->l_ctx : &w->w_ctx;
-	void *(*cxa)(void) = gpi_rt.rt_cxa_globals;
-	void *cxa_save[2] = { NULL, NULL }, *g = NULL;
-	int saved_errno = errno;
+	/*
+	 * errno and the C++ eh globals live at fixed addresses of this
+	 * worker's thread (cached at worker start: no call per switch); a
+	 * started LWP never leaves the worker, so they stay right.
+	 */
+	void **g = w->w_cxa, *cxa_save[2] = { NULL, NULL };
+	int *errnop = w->w_errnop, saved_errno = *errnop;
 	struct gp_proc *fp, *tp;
 	unsigned long long now;
 #ifdef GPI_ASAN
@@ -403,9 +407,9 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 	size_t size = to != NULL ? to->l_stksize : w->w_stack_size;
 #endif
 
-	if (cxa != NULL) {
-		g = cxa();
-		memcpy(cxa_save, g, sizeof(cxa_save));
+	if (g != NULL) {
+		cxa_save[0] = g[0];
+		cxa_save[1] = g[1];
 	}
 	/*
 	 * Run time is charged per process, so the clock is read only when
@@ -441,9 +445,11 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 #ifdef GPI_ASAN
 	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
-	if (g != NULL)
-		memcpy(g, cxa_save, sizeof(cxa_save));
-	errno = saved_errno;
+	if (g != NULL) {
+		g[0] = cxa_save[0];
+		g[1] = cxa_save[1];
+	}
+	*errnop = saved_errno;
 	switched_in(w);
 }
 
@@ -456,10 +462,8 @@ gpi_sched_enter_first(struct gp_lwp *l)
 #ifdef GPI_ASAN
 	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
-	if (gpi_rt.rt_cxa_globals != NULL) {
-		g = gpi_rt.rt_cxa_globals();
+	if ((g = w->w_cxa) != NULL)
 		memset(g, 0, 2 * sizeof(void *));
-	}
 	errno = 0;
 	switched_in(w);
 }
@@ -570,6 +574,9 @@ worker_main(void *arg)
 	struct gp_lwp *l;
 
 	tls_worker = w;
+	w->w_errnop = &errno;
+	w->w_cxa = gpi_rt.rt_cxa_globals != NULL ?
+	    gpi_rt.rt_cxa_globals() : NULL;
 	block_async_signals();
 	w->w_altstack = gpi_fault_thread_init();
 	gpi_rcu_thread_online();

@@ -29,6 +29,27 @@
  *	LWP cannot be reaped meanwhile.  Any thread may call it, green or
  *	host, and several at once.
  *
+ *	GPI_HIDDEN int gpi_unwind_regs(const struct gp_lwp *l,
+ *	    const uint64_t regs[8], FILE *out, const char *indent);
+ *
+ *	The same for (l), an LWP that died of a stack overflow (fault.c):
+ *	its stack is intact and will never run again, and regs[] = { rip,
+ *	rsp, rbp, rbx, r12, r13, r14, r15 } are the fault's.  The copy is
+ *	[rsp, top of stack), taken once (nothing moves it); rsp may lie in
+ *	or below the guard page, and then the copy starts at l_stklo and
+ *	reads below it fail cleanly like any other checked read.  Frame #0
+ *	is the faulting instruction itself, not a return address: cursors
+ *	from init_remote start with use_prev_instr clear, so libunwind
+ *	looks its unwind entry and name up at rip exactly (rip - 1 would
+ *	be the previous function when the fault is a function's first
+ *	instruction, a push or a stack probe, as overflows often are),
+ *	and its file:line is looked up at rip too.  Output format, frame cap and room check
+ *	as for gpi_unwind_lwp.  Returns 0, or -1 with one line saying why
+ *	nothing could be walked (no registers, sp off the stack, no room,
+ *	no libunwind, no memory).  The caller keeps (l) from being freed
+ *	(the proxy of fault.c: a dead LWP sits on p_zlwps until its
+ *	process is reaped, which waits for the proxy's exit1).
+ *
  * Why not simply unw_init_local() on a ucontext built from the saved
  * frame: a dump runs while other workers run, so a "suspended" LWP may
  * be resumed halfway through its walk and rewrite its stack; a local
@@ -63,7 +84,7 @@
  * init_remote are stubs), so the generic library is tried first; any of
  * the names in uw_libs that exports the whole _Ux86_64_* API will do.
  * Everything is dlopen()ed RTLD_LOCAL: linking libunwind would put its
- * _Unwind_* in front of libgcc_s's (DESIGN.md).
+ * _Unwind_* in front of libgcc_s's (docs/ARCHITECTURE.md).
  *
  * Saved frame (runtime/arch/x86_64/switch.S): c_sp points at r15, r14,
  * r13, r12, rbx, rbp, then the return address into gpi_md_switch's
@@ -95,6 +116,8 @@
 
 GPI_HIDDEN int	gpi_unwind_lwp(const struct gp_lwp *l, FILE *out,
     const char *indent);
+GPI_HIDDEN int	gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8],
+    FILE *out, const char *indent);
 
 #if defined(__x86_64__)
 
@@ -990,9 +1013,15 @@ uw_walk(struct uw_snap *s, struct uw_walk *wk)
 	return ip >= tramp && ip < tramp + 32;
 }
 
+/*
+ * Print walk (wk) of (s).  (exact0): frame #0's ip is the instruction
+ * that was executing (a fault), not a return address, so its line is its
+ * own.  (broken): why a walk that is not whole may have ended early.
+ */
 static void
 uw_print_walk(struct uw_snap *s, struct uw_walk *wk, bool whole,
-    bool lines, FILE *out, const char *indent)
+    bool lines, bool exact0, const char *broken, FILE *out,
+    const char *indent)
 {
 	struct uw_frame *f;
 	char fl[320];
@@ -1003,7 +1032,8 @@ uw_print_walk(struct uw_snap *s, struct uw_walk *wk, bool whole,
 	for (n = 0; n < wk->w_n; n++) {
 		f = &wk->w_frames[n];
 		/* A return address: its line is the call's, at ip - 1. */
-		at = n == 0 && f->f_ip == (uintptr_t)gpi_md_trampoline ?
+		at = n == 0 && (exact0 ||
+		    f->f_ip == (uintptr_t)gpi_md_trampoline) ?
 		    f->f_ip : f->f_ip - 1;
 		if (lines)
 			dw_fileline(at, s->s_gen, fl, sizeof(fl));
@@ -1018,8 +1048,8 @@ uw_print_walk(struct uw_snap *s, struct uw_walk *wk, bool whole,
 	if (wk->w_end == UW_END_CAP)
 		fprintf(out, "%s(more frames not shown)\n", indent);
 	else if (!whole)
-		fprintf(out, "%s(backtrace ends early (unw_step %d): a corrupt "
-		    "stack, or the LWP kept switching)\n", indent, wk->w_end);
+		fprintf(out, "%s(backtrace ends early (unw_step %d): %s)\n",
+		    indent, wk->w_end, broken);
 }
 
 /* ------------------------------------------------------------ entry */
@@ -1132,7 +1162,8 @@ gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 			fprintf(out, "%s(not started yet: will run %s)\n",
 			    indent, name);
 		}
-		uw_print_walk(&s, &wk, whole, room >= UW_DW_ROOM, out,
+		uw_print_walk(&s, &wk, whole, room >= UW_DW_ROOM, false,
+		    "a corrupt stack, or the LWP kept switching", out,
 		    indent);
 		break;
 	case UW_RUNNING:
@@ -1159,12 +1190,115 @@ gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 	return 0;
 }
 
+/*
+ * How far below l_stklo a fault's rsp may be and still be taken for this
+ * stack's: a frame that stepped over the guard (fault.c's guard_hit
+ * allows the fault address 16 pages below it).
+ */
+#define UW_SP_BELOW	((uintptr_t)64 * 4096)
+
+int
+gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
+    const char *indent)
+{
+	/* regs[] order (gpi_md_fault_regs) to libunwind's numbers. */
+	static const unw_regnum_t regnum[8] = {
+		UNW_X86_64_RIP, UNW_X86_64_RSP, UNW_X86_64_RBP,
+		UNW_X86_64_RBX, UNW_X86_64_R12, UNW_X86_64_R13,
+		UNW_X86_64_R14, UNW_X86_64_R15,
+	};
+	struct uw_walk wk = { NULL, 0, 0 };
+	struct uw_snap s;
+	uintptr_t lo, top, sp, from;
+	size_t room, len;
+	bool whole;
+	int i, ret = -1;
+
+	if (out == NULL)
+		return -1;
+	if (indent == NULL)
+		indent = "";
+	if (l == NULL || regs == NULL || regs[0] == 0) {
+		fprintf(out, "%s(no backtrace: no registers from the fault)\n",
+		    indent);
+		return -1;
+	}
+	lo = (uintptr_t)l->l_stklo;
+	top = (uintptr_t)l;
+	sp = (uintptr_t)regs[1];
+	if (sp >= top || sp + UW_SP_BELOW < lo) {
+		fprintf(out, "%s(no backtrace: stack pointer 0x%lx outside "
+		    "its stack %p+%zu)\n", indent, (unsigned long)sp,
+		    l->l_stklo, l->l_stksize);
+		return -1;
+	}
+	if ((room = uw_stack_room()) < UW_MIN_ROOM) {
+		fprintf(out, "%s(no backtrace: %zu bytes of stack left here, "
+		    "%d needed)\n", indent, room, UW_MIN_ROOM);
+		return -1;
+	}
+	pthread_once(&uw_once, uw_load);
+	if (uw.as == NULL) {
+		fprintf(out, "%s(no backtrace: libunwind not loaded: %s)\n",
+		    indent, uw.why);
+		return -1;
+	}
+
+	/*
+	 * One copy of [rsp, top), or of [l_stklo, top) when rsp is in or
+	 * below the guard: the LWP is dead, nothing changes it, so there is
+	 * nothing to bracket and no walk to retry.
+	 */
+	from = sp < lo ? lo : sp & ~(uintptr_t)7;
+	len = (top - from) & ~(size_t)7;
+	if (len > UW_COPY_MAX)
+		len = UW_COPY_MAX;
+	memset(&s, 0, sizeof(s));
+	uw_dlgen(s.s_gen);
+	wk.w_frames = malloc(UW_MAXFRAMES * sizeof(*wk.w_frames));
+	s.s_buf = malloc(len > 0 ? len : 8);
+	if (wk.w_frames == NULL || s.s_buf == NULL) {
+		fprintf(out, "%s(no backtrace: out of memory)\n", indent);
+		goto out;
+	}
+	s.s_cap = len;
+	uw_copy_raw(s.s_buf, from, len);
+	s.s_lo = from;
+	s.s_hi = from + len;
+	s.s_stklo = lo;
+	s.s_stkhi = top;
+	for (i = 0; i < 8; i++)
+		s.s_regs[regnum[i]] = regs[i];
+
+	whole = uw_walk(&s, &wk);
+	uw_print_walk(&s, &wk, whole, room >= UW_DW_ROOM, true,
+	    "a corrupt stack", out, indent);
+	ret = wk.w_n > 0 ? 0 : -1;
+out:
+	free(wk.w_frames);
+	free(s.s_buf);
+	return ret;
+}
+
 #else /* !__x86_64__ */
 
 int
 gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 {
 	(void)l;
+	fprintf(out, "%s(no backtrace: green backtraces need x86-64)\n",
+	    indent != NULL ? indent : "");
+	return -1;
+}
+
+int
+gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
+    const char *indent)
+{
+	(void)l;
+	(void)regs;
+	if (out == NULL)
+		return -1;
 	fprintf(out, "%s(no backtrace: green backtraces need x86-64)\n",
 	    indent != NULL ? indent : "");
 	return -1;

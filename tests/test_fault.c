@@ -88,11 +88,46 @@ count_lines(const char *path, const char *needle)
 	return n;
 }
 
+/*
+ * Reports (from a line containing (header) to the next one) that have a
+ * line containing (needle).  The overflows below happen one at a time
+ * and each report is complete before its waitpid returns (the proxy
+ * prints before its exit1), so reports do not interleave.
+ */
+static int
+count_reports_naming(const char *path, const char *header,
+    const char *needle, char *first, size_t firstlen)
+{
+	char line[1024];
+	int n = 0, in = 0, named = 0;
+	size_t used = 0;
+	FILE *f = fopen(path, "r");
+
+	cr_assert(not(eq(ptr, f, NULL)));
+	first[0] = '\0';
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, header) != NULL) {
+			n += named;
+			in++;
+			named = 0;
+		}
+		if (in > 0 && strstr(line, needle) != NULL)
+			named = 1;
+		/* The first report, for the failure message. */
+		if (in == 1 && used + strlen(line) < firstlen) {
+			memcpy(first + used, line, strlen(line) + 1);
+			used += strlen(line);
+		}
+	}
+	fclose(f);
+	return n + named;
+}
+
 Test(fault, hundred_overflows_kill_only_their_processes)
 {
 	struct gp_counters before, after;
-	char path[64];
-	int i, st, saved, ok, bad = 0;
+	char path[64], first[8192];
+	int i, st, saved, ok, named, noregs, bad = 0;
 	pid_t p, by, r;
 
 	cr_assert(eq(int, gp_init(2), 0));
@@ -113,6 +148,27 @@ Test(fault, hundred_overflows_kill_only_their_processes)
 	/* Each one reported, naming the overflow. */
 	cr_assert(eq(int, count_lines(path, "stack overflow in green process"),
 	    100));
+	/*
+	 * And each one's backtrace names the overflowing function: its
+	 * frame #0 is overflow_here or its memset, and a recursion that ran
+	 * through the stack leaves overflow_here in every frame after, up
+	 * to the frame cap.  So every report, not just some, must name it;
+	 * a count of lines would not tell (one report names it ~60 times).
+	 * Except where the machine layer cannot read a fault's registers
+	 * (ARCH=generic: gpi_md_fault_regs gives zeros): then every report
+	 * must say so instead.
+	 */
+	named = count_reports_naming(path, "stack overflow in green process",
+	    "overflow_here", first, sizeof(first));
+	noregs = count_reports_naming(path, "stack overflow in green process",
+	    "(no backtrace: no registers from the fault)", first,
+	    sizeof(first));
+	if (noregs == 100 && named == 0)
+		cr_log_warn("no backtraces in overflow reports: this build "
+		    "cannot read a fault's registers");
+	else
+		cr_assert(eq(int, named, 100), "%d of 100 reports name "
+		    "overflow_here; the first:\n%s", named, first);
 	unlink(path);
 	/* The host and the bystander ran on. */
 	cr_assert(ge(int, atomic_load(&bystander_ticks), 1));

@@ -11,6 +11,7 @@
  * the frame of its gpi_md_switch() call, which stays live until resumed.
  */
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 #include <ucontext.h>
 
@@ -59,6 +60,14 @@ gpi_md_fault_pc(void *uc)
 {
 	(void)uc;
 	return NULL;
+}
+
+/* Unknown layout: no registers, so no backtrace of the fault. */
+void
+gpi_md_fault_regs(void *uc, uint64_t regs[8])
+{
+	(void)uc;
+	memset(regs, 0, 8 * sizeof(regs[0]));
 }
 
 unsigned long long

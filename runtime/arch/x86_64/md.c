@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * md.c -- the C half of the x86-64 machine-dependent layer: building the
- * first frame of a new context (switch.S resumes it) and the tick source.
+ * first frame of a new context (switch.S resumes it), the registers of a
+ * fault, and the tick source.
  */
 #include <stdint.h>
 #include <string.h>
@@ -41,6 +42,21 @@ void *
 gpi_md_fault_pc(void *uc)
 {
 	return (void *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+}
+
+void
+gpi_md_fault_regs(void *uc, uint64_t regs[8])
+{
+	const greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
+
+	regs[0] = (uint64_t)g[REG_RIP];
+	regs[1] = (uint64_t)g[REG_RSP];
+	regs[2] = (uint64_t)g[REG_RBP];
+	regs[3] = (uint64_t)g[REG_RBX];
+	regs[4] = (uint64_t)g[REG_R12];
+	regs[5] = (uint64_t)g[REG_R13];
+	regs[6] = (uint64_t)g[REG_R14];
+	regs[7] = (uint64_t)g[REG_R15];
 }
 
 unsigned long long
