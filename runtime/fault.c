@@ -185,13 +185,11 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 		return;
 	}
 	report(l, si, ctx, "stack overflow");
-#ifdef GREENPROC_DEBUG
 	if (gpi_tls_nlocks != 0) {
 		say("greenproc: the overflow happened holding a runtime lock: "
 		    "cannot be contained\n");
-		abort();
+		gpi_host_abort();
 	}
-#endif
 	/* For the proxy's backtrace (see the top). */
 	gpi_md_fault_regs(ctx, w->w_fault_regs);
 	w->w_fault_lwp = l;
@@ -218,7 +216,7 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 		if (!exiting(p)) {
 			say("greenproc: cannot start the exit of the "
 			    "overflowed process\n");
-			abort();
+			gpi_host_abort();
 		}
 		w->w_fault_lwp = NULL;	/* no proxy will take them */
 	}

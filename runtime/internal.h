@@ -111,14 +111,15 @@ typedef struct {
 #define GPI_SPIN_INIT	{ 0 }
 
 GPI_HIDDEN void	gpi_spin_lock_slow(gpi_spin_t *s);
-#ifdef GREENPROC_DEBUG
-extern __thread int gpi_tls_nlocks;
+/*
+ * Runtime locks held by this thread: always counted (one TLS add), so
+ * that a stack overflow taken while the worker holds one is recognised
+ * as impossible to contain (fault.c), and debug builds check that no
+ * switch happens with one held.
+ */
+extern __thread int gpi_tls_nlocks __attribute__((tls_model("initial-exec")));
 #define GPI_LOCKS_HELD_INC()	(gpi_tls_nlocks++)
 #define GPI_LOCKS_HELD_DEC()	(gpi_tls_nlocks--)
-#else
-#define GPI_LOCKS_HELD_INC()	do { } while (0)
-#define GPI_LOCKS_HELD_DEC()	do { } while (0)
-#endif
 
 static inline void
 gpi_spin_lock(gpi_spin_t *s)
@@ -575,6 +576,7 @@ GPI_HIDDEN extern int (*gpi_host_sigaction)(int, const struct sigaction *,
     struct sigaction *);
 /* spin.c: sched_yield(2) itself (the preload makes sched_yield green). */
 GPI_HIDDEN void	gpi_os_yield(void);
+GPI_HIDDEN _Noreturn void gpi_host_abort(void);
 
 /* fork.c */
 GPI_HIDDEN pid_t gpi_fork(void);

@@ -53,7 +53,7 @@ gpi_panic(const char *file, int line, const char *func, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	/* Not abort(): under the preload that is green on an LWP. */
-	__builtin_trap();
+	gpi_host_abort();
 }
 
 static int

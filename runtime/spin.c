@@ -4,6 +4,8 @@
  * spinlocks, futex(2) and the monotonic clock.
  */
 #include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -11,9 +13,7 @@
 
 #include "internal.h"
 
-#ifdef GREENPROC_DEBUG
-__thread int gpi_tls_nlocks;
-#endif
+__thread int gpi_tls_nlocks __attribute__((tls_model("initial-exec")));
 
 /*
  * Contended path: spin on a plain load (no cache-line ping-pong), and
@@ -37,6 +37,22 @@ gpi_spin_lock_slow(gpi_spin_t *s)
 		    memory_order_acquire))
 			return;
 	}
+}
+
+/*
+ * abort(3) of the host, from anywhere, signal handlers included: the
+ * preload's abort is green on an LWP, and libc's takes locks.
+ */
+void
+gpi_host_abort(void)
+{
+	struct sigaction dfl;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	gpi_host_sigaction(SIGABRT, &dfl, NULL);
+	syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), SIGABRT);
+	__builtin_trap();
 }
 
 void
