@@ -133,13 +133,18 @@ wake_idle(struct gp_worker *prefer)
 	int i, n = gpi_rt.rt_nworkers;
 
 	atomic_thread_fence(memory_order_seq_cst);	/* [W2] vs [W1] */
-	if (atomic_load(&gpi_rt.rt_nparked) == 0 ||
-	    atomic_load(&gpi_rt.rt_nspinning) != 0)
-		return;
+	/*
+	 * The queue's own worker, if parked, is always woken: a spinner
+	 * counted below may find work of its own and stop looking, and the
+	 * parked owner would then sleep on a queue that has work.
+	 */
 	if (prefer != NULL && atomic_load(&prefer->w_parked)) {
 		unpark(prefer);
 		return;
 	}
+	if (atomic_load(&gpi_rt.rt_nparked) == 0 ||
+	    atomic_load(&gpi_rt.rt_nspinning) != 0)
+		return;
 	for (i = 0; i < n; i++) {
 		if (atomic_load(&gpi_rt.rt_workers[i].w_parked)) {
 			unpark(&gpi_rt.rt_workers[i]);
