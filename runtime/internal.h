@@ -474,8 +474,6 @@ struct gp_proc {
 					 * the deferred free. */
 	};
 	struct gp_proc	*p_rqnext;	/* (P) Link in p_pptr's report queue. */
-	int		 p_report;	/* (P) GPI_R_* pending for the parent;
-					 * nonzero iff on its report queue. */
 	atomic_int	 p_waitgen;	/* (p,a) Bumped under p_lock whenever
 					 * a report is queued or a child goes;
 					 * waiters tsleep against it. */
@@ -483,10 +481,15 @@ struct gp_proc {
 
 	/* Exit. */
 	int		 p_xstat;	/* (p) Wait status once zombie. */
-	int		 p_killsig;	/* (p, relaxed reads) Signal that killed
+	/* Small fields together (struct size: RSS per process). */
+	uint8_t		 p_report;	/* (P) GPI_R_* pending for the parent;
+					 * nonzero iff on its report queue. */
+	uint8_t		 p_killsig;	/* (p, relaxed reads) Signal that killed
 					 * it: the last LWP exits with it. */
-	int		 p_exitsig;	/* (P) Signal to the parent at exit. */
+	uint8_t		 p_exitsig;	/* (P) Signal to the parent at exit. */
+	uint8_t		 p_xsig;	/* (p) Stop signal while stopped. */
 	int		 p_watchfd;	/* (p) gp_proc_watch eventfd, or -1. */
+	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
 	struct gpi_atexit *p_atexit;	/* (p) gp_atexit() list, LIFO. */
 	int		 (*p_entry)(void *); /* (c) First LWP's entry. */
 	void		*p_arg;		/* (c) */
@@ -507,8 +510,6 @@ struct gp_proc {
 	uint64_t	 p_sigignore;	/* (p) SIG_IGN. */
 	uint64_t	 p_sigcatch;	/* (p) Caught: handler in p_sigacts. */
 	struct gpi_sigacts *p_sigacts;	/* (p) Allocated at the first handler. */
-	int		 p_xsig;	/* (p) Stop signal while stopped. */
-	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
 
 	char		 p_comm[16];	/* (p) Name for gp_ps (TASK_COMM_LEN). */
 };
