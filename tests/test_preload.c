@@ -457,6 +457,23 @@ Test(preload, legacy_exit)
 	    DESC(&R));
 }
 
+/*
+ * A host thread with a real child and green children: waitpid(-1) sees
+ * each once; the real child of a green process is that process's own.
+ */
+Test(preload, host_waitpid_sees_real_and_green_children)
+{
+	static const char *const order[] = {
+		"host saw its real child and its green children, each once",
+		"ALL OK",
+		NULL
+	};
+
+	run_ours("host_mixed_wait", NULL);
+	assert_exit(&R, 0);
+	assert_lines_in_order(&R, order);
+}
+
 Test(preload, legacy__exit)
 {
 	static const char *const order[] = {
