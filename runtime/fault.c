@@ -40,6 +40,7 @@
 #include <dlfcn.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -148,6 +149,71 @@ chain(int sig, siginfo_t *si, void *ctx)
 }
 
 static bool
+has_handler(int sig)
+{
+	struct sigaction *old = sig == SIGBUS ? &old_bus : &old_segv;
+
+	return ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction != NULL) ||
+	    (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN &&
+	    old->sa_handler != NULL);
+}
+
+/*
+ * A fault in green code that nobody handles kills the host (the default
+ * action), but first the green backtrace is printed: by a proxy LWP, off
+ * the faulting context, since nothing unsafe may run in the handler.
+ * The proxy then takes the default action with the same signal.
+ */
+static void *
+proxy_fatal(void *arg)
+{
+	struct gp_lwp *dead = arg;
+	struct gp_worker *w = gpi_curworker();
+	struct sigaction dfl;
+	int sig = w->w_fault_sig;
+
+	fprintf(stderr, "  backtrace:\n");
+	if (w->w_fault_lwp == dead) {
+		w->w_fault_lwp = NULL;
+		(void)gpi_unwind_regs(dead, w->w_fault_regs, stderr, "    ");
+	}
+	fflush(stderr);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	gpi_host_sigaction(sig, &dfl, NULL);
+	syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), sig);
+	gpi_host_abort();
+}
+
+/*
+ * Hand (l)'s fault to proxy_fatal and leave the CPU for good.  Returns
+ * only if no proxy could be started (the caller then takes the default
+ * action right here, without the backtrace).
+ */
+static void
+fatal_by_proxy(struct gp_worker *w, struct gp_lwp *l, int sig, void *ctx)
+{
+	struct gp_proc *p = l->l_proc;
+	struct gp_lwp *proxy;
+
+	gpi_md_fault_regs(ctx, w->w_fault_regs);
+	w->w_fault_lwp = l;
+	w->w_fault_sig = sig;
+	if (w->w_fairness <= 1)
+		w->w_fairness = 2;	/* the proxy runs next: see below */
+	if (gpi_lwp_create(p, &proxy, proxy_fatal, l, &proxy_attr, true) != 0 &&
+	    gpi_lwp_create(p, &proxy, proxy_fatal, l, NULL, true) != 0) {
+		w->w_fault_lwp = NULL;
+		return;
+	}
+	/* Kept (as a master) until a reap that will not come: the host dies. */
+	gpi_spin_lock(&p->p_lock);
+	(void)gpi_lwp_unlink(p, l, true);
+	gpi_spin_unlock(&p->p_lock);
+	gpi_lwp_die_by_proxy(l);
+}
+
+static bool
 exiting(const struct gp_proc *p)
 {
 	return __atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT;
@@ -180,6 +246,8 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	if (sig != SIGSEGV || !guard_hit(l, si->si_addr) || p == &gpi_proc0) {
 		report(l, si, ctx, sig == SIGBUS ? "bus error" :
 		    "segmentation fault");
+		if (!has_handler(sig) && gpi_tls_nlocks == 0)
+			fatal_by_proxy(w, l, sig, ctx);	/* if it can */
 		chain(sig, si, ctx);
 		errno = saved;
 		return;

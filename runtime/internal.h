@@ -688,6 +688,7 @@ struct gp_worker {
 					 * handler to its proxy (fault.c). */
 	struct gp_lwp	*w_fault_lwp;	/* (o) Whose they are; NULL once the
 					 * proxy took them. */
+	int		 w_fault_sig;	/* (o) The fault, for proxy_fatal. */
 	struct gp_proc	*w_proccache;	/* (o) Free process structs. */
 	int		 w_pidfree;	/* (o) Free pid slots (proc.c). */
 	int		 w_npidfree;	/* (o) */
