@@ -128,4 +128,55 @@ pt_waitpid(pid_t pid, int *status, int options)
 	return r < 0 ? -(long)errno : (long)r;
 }
 
+/*
+ * Shared by the process-model suites (test_proc, test_exit, test_wait,
+ * test_signal): the counters right after gp_init(), and the checks every
+ * one of them ends with.  Static inline: a suite may not use them all.
+ */
+static struct gp_counters base __attribute__((unused));
+
+/* A failing .fini does not fail the test (Criterion#211): check here. */
+static inline void
+end_test(void)
+{
+	int rc = gp_shutdown();
+
+	cr_assert(eq(int, rc, 0), "gp_shutdown: %s", strerror(errno));
+}
+
+static inline pid_t
+spawn_ok(int (*fn)(void *), void *arg)
+{
+	pid_t p = gp_spawn(fn, arg, NULL);
+
+	cr_assert(ge(int, (int)p, GP_PID_INIT + 1), "gp_spawn: %s",
+	    strerror(errno));
+	return p;
+}
+
+/* Reap (pid) from the host; its wait status. */
+static inline int
+host_reap(pid_t pid)
+{
+	int st = -1;
+	pid_t r = gp_waitpid(pid, &st, 0);
+
+	cr_assert(eq(int, (int)r, (int)pid), "gp_waitpid(%d): %s", (int)pid,
+	    r < 0 ? strerror(errno) : "another pid");
+	return st;
+}
+
+/* Every green process gone: live_procs back to its reading at start. */
+static inline void
+assert_procs_back(void)
+{
+	struct gp_counters st;
+	int rc;
+
+	rc = pt_wait_live_procs(base.live_procs, 10 * TU_S, &st);
+	cr_assert(eq(long, st.live_procs, base.live_procs),
+	    "green processes left over");
+	cr_assert(eq(int, rc, 0));
+}
+
 #endif /* GP_PROCTEST_H */

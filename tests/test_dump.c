@@ -46,14 +46,6 @@ teardown(void)
 
 TestSuite(dump, .init = setup, .fini = teardown, .timeout = 60.0);
 
-/* See test_lwp.c: a failing .fini does not fail the test (Criterion#211). */
-static void
-end_test(void)
-{
-	int rc = gp_shutdown();
-
-	cr_assert(eq(int, rc, 0), "gp_shutdown: %s", strerror(errno));
-}
 
 /* ------------------------------------------------------------ helpers */
 

@@ -27,7 +27,6 @@
 #include "testutil.h"
 #include "proctest.h"
 
-static struct gp_counters base;	/* Reading right after gp_init(). */
 
 static void
 init_workers(int n)
@@ -48,13 +47,6 @@ TestSuite(exit, .init = setup0, .fini = teardown, .timeout = 60.0);
 TestSuite(exit1, .init = setup1, .fini = teardown, .timeout = 60.0);
 
 /* See test_lwp.c: a failing .fini does not fail the test (Criterion#211). */
-static void
-end_test(void)
-{
-	int rc = gp_shutdown();
-
-	cr_assert(eq(int, rc, 0), "gp_shutdown: %s", strerror(errno));
-}
 
 static void
 assert_procs_back_to_base(void)
@@ -82,27 +74,8 @@ assert_lwps_back_to_base(void)
 	cr_assert(eq(int, rc, 0));
 }
 
-static pid_t
-spawn_ok(int (*fn)(void *), void *arg)
-{
-	pid_t p = gp_spawn(fn, arg, NULL);
-
-	cr_assert(ge(int, (int)p, GP_PID_INIT + 1), "gp_spawn: %s",
-	    strerror(errno));
-	return p;
-}
 
 /* Reap pid from the host thread and return its wait status. */
-static int
-host_reap(pid_t pid)
-{
-	int st = -1;
-	pid_t r = gp_waitpid(pid, &st, 0);
-
-	cr_assert(eq(int, (int)r, (int)pid), "gp_waitpid(%d): %s", (int)pid,
-	    r < 0 ? strerror(errno) : "another pid");
-	return st;
-}
 
 static void
 assert_exited_with(int st, int code)

@@ -24,7 +24,6 @@
 #include "testutil.h"
 #include "proctest.h"
 
-static struct gp_counters base;	/* Reading right after gp_init(). */
 
 #define LIMIT	64		/* GREENPROC_MAX_PROCS of the proclimit suite */
 
@@ -56,13 +55,6 @@ TestSuite(proc, .init = setup, .fini = teardown, .timeout = 60.0);
 TestSuite(proclimit, .init = setup_limit, .fini = teardown, .timeout = 60.0);
 
 /* See test_lwp.c: a failing .fini does not fail the test (Criterion#211). */
-static void
-end_test(void)
-{
-	int rc = gp_shutdown();
-
-	cr_assert(eq(int, rc, 0), "gp_shutdown: %s", strerror(errno));
-}
 
 /* Every green process the test made is gone (reaped). */
 static void
@@ -78,16 +70,6 @@ assert_procs_back_to_base(void)
 }
 
 /* Reap pid from the host thread and return its wait status. */
-static int
-host_reap(pid_t pid)
-{
-	int st = -1;
-	pid_t r = gp_waitpid(pid, &st, 0);
-
-	cr_assert(eq(int, (int)r, (int)pid), "gp_waitpid(%d): %s", (int)pid,
-	    r < 0 ? strerror(errno) : "another pid");
-	return st;
-}
 
 static int
 pid_cmp(const void *a, const void *b)

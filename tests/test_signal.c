@@ -32,7 +32,6 @@
 #include "testutil.h"
 #include "proctest.h"
 
-static struct gp_counters base;	/* Reading right after gp_init(). */
 
 static void
 setup(void)
@@ -51,46 +50,9 @@ teardown(void)
 TestSuite(signal, .init = setup, .fini = teardown, .timeout = 30.0);
 
 /* A failing .fini does not fail the test (Criterion#211). */
-static void
-end_test(void)
-{
-	int rc = gp_shutdown();
 
-	cr_assert(eq(int, rc, 0), "gp_shutdown: %s", strerror(errno));
-}
 
-static void
-assert_procs_back_to_base(void)
-{
-	struct gp_counters st;
-	int rc;
 
-	rc = pt_wait_live_procs(base.live_procs, 10 * TU_S, &st);
-	cr_assert(eq(long, st.live_procs, base.live_procs),
-	    "green processes left over");
-	cr_assert(eq(int, rc, 0));
-}
-
-static pid_t
-spawn_ok(int (*fn)(void *), void *arg)
-{
-	pid_t p = gp_spawn(fn, arg, NULL);
-
-	cr_assert(ge(int, (int)p, GP_PID_INIT + 1), "gp_spawn: %s",
-	    strerror(errno));
-	return p;
-}
-
-static int
-host_reap(pid_t pid)
-{
-	int st = -1;
-	pid_t r = gp_waitpid(pid, &st, 0);
-
-	cr_assert(eq(int, (int)r, (int)pid), "gp_waitpid(%d): %s", (int)pid,
-	    r < 0 ? strerror(errno) : "another pid");
-	return st;
-}
 
 /* Expect -1 with err from a call made on the host thread. */
 #define assert_err(call, err) do {					\
@@ -405,7 +367,7 @@ Test(signal, default_terminating_signals_give_wifsignaled)
 		cr_assert(eq(int, gp_kill(p, SIGTERM), 0));
 		assert_killed_by(host_reap(p), SIGTERM);
 	}
-	assert_procs_back_to_base();
+	assert_procs_back();
 	end_test();
 }
 
@@ -735,7 +697,7 @@ Test(signal, sigstop_and_sigcont_are_reported_once_and_freeze_every_lwp)
 	cr_assert(eq(int, gp_kill(p, SIGKILL), 0));
 	st = host_reap(p);
 	cr_assert(eq(int, (int)WIFSIGNALED(st), 1), "status %#x", st);
-	assert_procs_back_to_base();
+	assert_procs_back();
 	end_test();
 }
 
@@ -865,7 +827,7 @@ Test(signal, waitid_reports_exit_kill_stop_continue_and_wnowait)
 	cr_assert(eq(int, gp_waitid(P_ALL, 0, &si, WEXITED), 0));
 	assert_si(si, c, CLD_KILLED, SIGKILL);
 	assert_err(gp_waitid(P_ALL, 0, &si, WEXITED), ECHILD);
-	assert_procs_back_to_base();
+	assert_procs_back();
 	end_test();
 }
 
@@ -918,7 +880,7 @@ Test(signal, a_caught_signal_interrupts_waitpid_with_eintr)
 	atomic_store(&go, 1);
 	assert_exited_with(host_reap(p), 0);
 	assert_no_green_failures();
-	assert_procs_back_to_base();
+	assert_procs_back();
 	end_test();
 }
 
@@ -1116,7 +1078,7 @@ kill_blocked(int how, int sig)
 	cr_assert(eq(int, tu_ld(&atexit_ran), 0),
 	    "gp_atexit handlers ran on a kill by signal %d", sig);
 	atomic_store(&go, 1);
-	assert_procs_back_to_base();
+	assert_procs_back();
 	assert_no_green_failures();
 	end_test();
 }
@@ -1195,7 +1157,7 @@ nocldwait_case(intptr_t how)
 	cr_assert(eq(int, tu_ld(&ncw_errno), ECHILD));
 	cr_assert(eq(int, tu_ld(&ncw_go_seen), 1),
 	    "waitpid(-1) returned before the last child was gone");
-	assert_procs_back_to_base();
+	assert_procs_back();
 	assert_no_green_failures();
 	end_test();
 }
@@ -1476,7 +1438,7 @@ Test(signal, process_groups_and_setpgid_errors)
 	assert_exited_with(host_reap(p), 0);
 	assert_exited_with(host_reap(other), 0);
 	assert_no_green_failures();
-	assert_procs_back_to_base();
+	assert_procs_back();
 	end_test();
 }
 
@@ -1551,7 +1513,7 @@ Test(signal, a_newly_orphaned_group_with_a_stopped_member_gets_hup_and_cont)
 	    "no SIGHUP for the orphaned group with a stopped member");
 	cr_assert(eq(int, tu_ld(&oc_hup_ran_running), 1));
 	/* C was continued: it exits on its own; init reaps it. */
-	assert_procs_back_to_base();
+	assert_procs_back();
 	cr_assert(eq(int, tu_ld(&oc_hup), 1));
 	assert_no_green_failures();
 	end_test();

@@ -26,7 +26,6 @@
 #include "testutil.h"
 #include "proctest.h"
 
-static struct gp_counters base;	/* Reading right after gp_init(). */
 
 static void
 setup(void)
@@ -46,46 +45,9 @@ TestSuite(wait, .init = setup, .fini = teardown, .timeout = 60.0);
 TestSuite(waitmany, .init = setup, .fini = teardown, .timeout = 120.0);
 
 /* See test_lwp.c: a failing .fini does not fail the test (Criterion#211). */
-static void
-end_test(void)
-{
-	int rc = gp_shutdown();
 
-	cr_assert(eq(int, rc, 0), "gp_shutdown: %s", strerror(errno));
-}
 
-static void
-assert_procs_back_to_base(void)
-{
-	struct gp_counters st;
-	int rc;
 
-	rc = pt_wait_live_procs(base.live_procs, 10 * TU_S, &st);
-	cr_assert(eq(long, st.live_procs, base.live_procs),
-	    "green processes left over");
-	cr_assert(eq(int, rc, 0));
-}
-
-static pid_t
-spawn_ok(int (*fn)(void *), void *arg)
-{
-	pid_t p = gp_spawn(fn, arg, NULL);
-
-	cr_assert(ge(int, (int)p, GP_PID_INIT + 1), "gp_spawn: %s",
-	    strerror(errno));
-	return p;
-}
-
-static int
-host_reap(pid_t pid)
-{
-	int st = -1;
-	pid_t r = gp_waitpid(pid, &st, 0);
-
-	cr_assert(eq(int, (int)r, (int)pid), "gp_waitpid(%d): %s", (int)pid,
-	    r < 0 ? strerror(errno) : "another pid");
-	return st;
-}
 
 /* Expect -1 with err from a wait call made on the host thread. */
 #define assert_wait_err(call, err) do {					\
@@ -133,7 +95,7 @@ Test(wait, waitpid_of_a_pid_waits_for_that_child_only)
 	st = host_reap(a);
 	cr_assert(eq(int, WEXITSTATUS(st), 1));
 	assert_wait_err(gp_waitpid(a, &st, 0), ECHILD);
-	assert_procs_back_to_base();
+	assert_procs_back();
 	end_test();
 }
 
@@ -461,7 +423,7 @@ Test(wait, waitpid_of_minus_pgid_waits_for_that_group)
 	assert_wait_err(gp_waitpid(-a, &st, WNOHANG), ECHILD);
 	cr_assert(eq(int, (int)gp_waitpid(-b, &st, 0), (int)b));
 	cr_assert(eq(int, WEXITSTATUS(st), 2));
-	assert_procs_back_to_base();
+	assert_procs_back();
 	end_test();
 }
 
@@ -489,7 +451,7 @@ Test(wait, each_child_is_reported_exactly_once)
 	}
 	cr_assert(eq(int, errno, ECHILD));
 	cr_assert(eq(int, n, NONCE));
-	assert_procs_back_to_base();
+	assert_procs_back();
 	end_test();
 }
 
@@ -634,7 +596,7 @@ Test(wait, orphans_go_to_init_which_reaps_them_itself)
 
 	/* The zombie is already reaped; the live one is when it exits. */
 	atomic_store(&or_l_release, 1);
-	assert_procs_back_to_base();
+	assert_procs_back();
 	cr_assert(eq(int, gp_stats(&st1), 0));
 	cr_assert(eq(ulong, st1.reaps - base.reaps, 3ul));
 	end_test();
@@ -693,7 +655,7 @@ Test(wait, orphans_and_zombies_go_to_the_reaper_which_waits_for_them)
 	cr_assert(eq(int, st, 0));
 	cr_assert(eq(int, tu_ld(&rr_l_ppid_ok), 1));
 	assert_wait_err(gp_waitpid(-1, &st, WNOHANG), ECHILD);
-	assert_procs_back_to_base();
+	assert_procs_back();
 	end_test();
 }
 
@@ -935,7 +897,7 @@ Test(waitmany, green_and_host_waiters_reap_10k_children_of_init_once)
 		    "host waiter %d hangs", i);
 	assert_many_reaped_once(NMANY, NLWPW + NTHRW);
 	assert_wait_err(gp_waitpid(-1, NULL, WNOHANG), ECHILD);
-	assert_procs_back_to_base();
+	assert_procs_back();
 	end_test();
 }
 
@@ -968,6 +930,6 @@ Test(waitmany, four_lwps_of_a_green_parent_reap_its_children_once)
 
 	cr_assert(eq(int, st, 0));
 	assert_many_reaped_once(NGREEN, NLWPW);
-	assert_procs_back_to_base();
+	assert_procs_back();
 	end_test();
 }
