@@ -73,6 +73,7 @@ gp_dump(FILE *out)
 	}
 	if (gp_ps(out) != 0)
 		return -1;
+	gpi_unwind_warm();	/* not under p_lock: the first load is slow */
 	fprintf(out, "LWPs:\n  pid %d (init)\n", (int)GP_PID_INIT);
 	dump_lwps(&gpi_proc0, out);
 	gpi_rcu_read_lock();

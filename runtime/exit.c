@@ -361,6 +361,9 @@ jobc_candidates(struct gp_proc *p, pid_t *v)
 	if (pp != &gpi_proc0 && pp->p_pgid != p->p_pgid)
 		v[n++] = p->p_pgid;
 	gpi_rcu_read_unlock();
+	/* No children (the common exit): nothing more to look at. */
+	if (__atomic_load_n(&p->p_children, __ATOMIC_RELAXED) == NULL)
+		return n;
 	gpi_spin_lock(&p->p_lock);
 	for (c = p->p_children; c != NULL && n < MAXJOBC; c = c->p_sibnext) {
 		if (c->p_pgid == p->p_pgid || c->p_stat == GPI_SZOMB)

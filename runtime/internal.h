@@ -597,6 +597,8 @@ GPI_HIDDEN void	gpi_synch_forget(void);
 /* unwind.c: backtrace of a suspended LWP (see there). */
 GPI_HIDDEN int	gpi_unwind_lwp(const struct gp_lwp *l, FILE *out,
     const char *indent);
+/* Load the unwinder before taking locks (gp_dump). */
+GPI_HIDDEN void	gpi_unwind_warm(void);
 /*
  * Backtrace of (l), a dead LWP whose stack is intact but will never run
  * again, from explicit registers: regs[] = { rip, rsp, rbp, rbx, r12, r13,

@@ -1105,6 +1105,17 @@ uw_name_of(struct uw_snap *s, uintptr_t pc, char *buf, size_t len)
 		    (unsigned long)off);
 }
 
+/*
+ * Load libunwind (and what it needs) now, before a caller takes locks:
+ * the first load takes milliseconds (gp_dump holds each process's
+ * p_lock while it unwinds that process's LWPs).
+ */
+void
+gpi_unwind_warm(void)
+{
+	pthread_once(&uw_once, uw_load);
+}
+
 int
 gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 {
@@ -1281,6 +1292,12 @@ out:
 }
 
 #else /* !__x86_64__ */
+
+void
+gpi_unwind_warm(void)
+{
+}
+
 
 int
 gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
