@@ -167,9 +167,11 @@ struct gp_sleeper {
 	struct gp_lwp	*s_lwp;		/* (c) Sleeping LWP; NULL for a host. */
 	int		 s_result;	/* (b) 0, ETIMEDOUT or EINTR. */
 	int		 s_flags;	/* (b) gpi_tsleep() flags. */
-	atomic_int	 s_wake;	/* (a) Host only: futex word, 1 when
-					 * woken; release by the waker, acquire
-					 * by the sleeper. */
+	atomic_int	 s_wake;	/* (a) Host only: futex word.  0 while
+					 * it spins, 2 once it sleeps in the
+					 * kernel, 1 when woken (release by the
+					 * waker, acquire by the sleeper); the
+					 * waker calls futex_wake only on 2. */
 };
 
 /* gpi_tsleep() flags */

@@ -78,9 +78,13 @@ sq_run(struct gp_sleeper *s)
 		gpi_setrunnable(s->s_lwp);
 		return;
 	}
-	/* Release: s_result is visible to the host sleeper's acquire. */
-	atomic_store_explicit(&s->s_wake, 1, memory_order_release);
-	gpi_futex_wake(&s->s_wake, 1);
+	/*
+	 * Release: s_result is visible to the host sleeper's acquire.  The
+	 * futex system call only if it went to sleep in the kernel (2): a
+	 * sleeper still spinning sees the 1 by itself.
+	 */
+	if (atomic_exchange_explicit(&s->s_wake, 1, memory_order_acq_rel) == 2)
+		gpi_futex_wake(&s->s_wake, 1);
 }
 
 /* Why would (l) not sleep now?  0, or EINTR. */
@@ -198,6 +202,7 @@ host_sleep(const void *wchan, const atomic_int *word, int expect,
 	struct gp_sleeper s;
 	uint64_t spin_end;
 	unsigned i;
+	int v;
 
 	memset(&s, 0, sizeof(s));
 	s.s_wchan = wchan;
@@ -212,7 +217,7 @@ host_sleep(const void *wchan, const atomic_int *word, int expect,
 	gpi_spin_unlock(&sq->sq_lock);
 
 	spin_end = gpi_now() + HOST_SPIN_NS;
-	for (i = 1; !atomic_load_explicit(&s.s_wake, memory_order_acquire);
+	for (i = 1; atomic_load_explicit(&s.s_wake, memory_order_acquire) != 1;
 	    i++) {
 		if ((i & 63) != 0) {
 			gpi_md_relax();
@@ -231,7 +236,12 @@ host_sleep(const void *wchan, const atomic_int *word, int expect,
 			gpi_spin_unlock(&sq->sq_lock);
 			/* A waker has it: wait for its s_wake store. */
 		}
-		gpi_futex_wait(&s.s_wake, 0, deadline);
+		/* Announce the kernel sleep (2), unless woken meanwhile (1). */
+		v = 0;
+		if (!atomic_compare_exchange_strong(&s.s_wake, &v, 2) &&
+		    v == 1)
+			break;
+		gpi_futex_wait(&s.s_wake, 2, deadline);
 	}
 	return s.s_result;
 }
