@@ -512,16 +512,28 @@ gpi_exit1(int status)
 _Noreturn static void
 exit_init(int status, bool run_handlers)
 {
+	struct timespec ts = { 0, 1000000 };
+	uint64_t deadline;
+
 	/*
 	 * Init cannot exit while the runtime runs: a host-level exit is the
 	 * teardown, then the real exit.  From an LWP of init we cannot stop
-	 * the workers (one of them runs us), so the green processes are
-	 * killed and the host exits under them.
+	 * the workers (one of them runs us): the green processes are killed
+	 * and waited for (bounded, GREENPROC_EXIT_TIMEOUT_MS), so that host
+	 * atexit handlers do not run beside them, and the host exits with
+	 * init's own LWPs still on the workers.
 	 */
-	if (gpi_curlwp() == NULL)
+	if (gpi_curlwp() == NULL) {
 		(void)gp_shutdown();
-	else
-		gpi_proc_kill_all();
+	} else {
+		deadline = gpi_now() + gpi_exit_timeout_ns();
+		do {
+			gpi_proc_kill_all();
+			if (gpi_lwps_alive() <= atomic_load(
+			    &gpi_proc0.p_nthreads))
+				break;
+		} while (gp_nanosleep(&ts, NULL) == 0 && gpi_now() < deadline);
+	}
 	if (run_handlers)
 		gpi_host_exit(status);
 	gpi_host__exit(status);

@@ -745,6 +745,10 @@ GPI_HIDDEN extern struct gpi_runtime gpi_rt;
 
 GPI_HIDDEN struct gp_worker *gpi_curworker(void) GPI_NOINLINE;
 GPI_HIDDEN int	gpi_runtime_ensure(void) GPI_MUSTCHECK;
+/* LWPs created and not yet off their stacks (init's included). */
+GPI_HIDDEN long	gpi_lwps_alive(void);
+/* GREENPROC_EXIT_TIMEOUT_MS, in ns. */
+GPI_HIDDEN uint64_t gpi_exit_timeout_ns(void);
 GPI_HIDDEN int	gpi_sched_start(int nworkers) GPI_MUSTCHECK;
 GPI_HIDDEN int	gpi_sched_stop(uint64_t deadline);
 /* Make a new (LIDL) LWP runnable; a child of the running LWP runs next. */

@@ -129,8 +129,8 @@ gpi_runtime_ensure(void)
 }
 
 /* LWPs created and not yet off their stacks, summed over all threads. */
-static long
-lwps_alive(void)
+long
+gpi_lwps_alive(void)
 {
 	long n = (long)atomic_load(&gpi_rt.rt_ncreated);
 	int i;
@@ -175,6 +175,13 @@ reset_counters(void)
 	atomic_store(&gpi_rt.rt_tidgen, 0);
 }
 
+uint64_t
+gpi_exit_timeout_ns(void)
+{
+	return (uint64_t)env_int("GREENPROC_EXIT_TIMEOUT_MS",
+	    EXIT_TIMEOUT_MS) * 1000000u;
+}
+
 int
 gp_shutdown(void)
 {
@@ -204,12 +211,12 @@ gp_shutdown(void)
 	 */
 	gpi_proc_kill_all();
 	kill_all(&gpi_proc0);
-	while (lwps_alive() > 0 && gpi_now() < deadline) {
+	while (gpi_lwps_alive() > 0 && gpi_now() < deadline) {
 		usleep(200);
 		gpi_proc_kill_all();
 		kill_all(&gpi_proc0);
 	}
-	if (lwps_alive() > 0) {
+	if (gpi_lwps_alive() > 0) {
 		name_stuck(&gpi_proc0);
 		stuck = 1;
 	}
