@@ -366,3 +366,91 @@ Test(fault, other_faults_print_the_green_backtrace_then_kill_the_host)
 	unlink(path);
 	cr_assert(named, "no frame #0 in null_deref_in_green_code");
 }
+
+/* ------------------------------------------------------------ init exits */
+
+static int exit_pipe[2];
+
+/* How many green processes are still running (not zombies)? */
+static void
+host_atexit_reports(void)
+{
+	char *buf = NULL, *line, *save;
+	size_t len = 0;
+	long running = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL || gp_ps(f) != 0)
+		_exit(95);
+	fclose(f);
+	/* Skip the header and the counters footer; STAT is column 4. */
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char st[8] = "";
+
+		if (strncmp(line, "--", 2) == 0 || strstr(line, "PID") != NULL)
+			continue;
+		if (sscanf(line, "%*d %*d %*d %7s", st) == 1 &&
+		    strcmp(st, "Z") != 0)
+			running++;
+	}
+	free(buf);
+	if (write(exit_pipe[1], &running, sizeof(running)) !=
+	    (ssize_t)sizeof(running))
+		_exit(93);
+}
+
+static int
+sleeper_forever(void *arg)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	(void)arg;
+	for (;;)
+		gp_nanosleep(&ts, NULL);
+	return 0;
+}
+
+static void *
+init_lwp_exits_the_host(void *arg)
+{
+	struct timespec ts = { 0, 20000000 };
+
+	(void)arg;
+	gp_nanosleep(&ts, NULL);
+	gp_exit(5);
+}
+
+/*
+ * gp_exit on an LWP of init is the host's exit(3): the green processes
+ * are killed and gone before the host's atexit handlers run.
+ */
+Test(fault, gp_exit_on_an_init_lwp_ends_the_host_after_the_green_ones)
+{
+	gp_lwp_t l;
+	pid_t child;
+	long live = -2;
+	int st, i;
+
+	cr_assert(eq(int, pipe(exit_pipe), 0));
+	child = fork();
+	cr_assert(ge(int, child, 0));
+	if (child == 0) {
+		if (gp_init(2) != 0)
+			_exit(90);
+		atexit(host_atexit_reports);
+		for (i = 0; i < 5; i++)
+			if (gp_spawn(sleeper_forever, NULL, NULL) < 0)
+				_exit(91);
+		if (gp_lwp_create(&l, init_lwp_exits_the_host, NULL, NULL) != 0)
+			_exit(92);
+		sleep(20);
+		_exit(94);
+	}
+	cr_assert(eq(int, waitpid(child, &st, 0), child));
+	cr_assert(eq(int, WIFEXITED(st) ? WEXITSTATUS(st) : -st, 5));
+	cr_assert(eq(int, (int)read(exit_pipe[0], &live, sizeof(live)),
+	    (int)sizeof(live)));
+	/* Every green process was dead (a zombie) before the host's atexit. */
+	cr_assert(eq(long, live, 0));
+}
