@@ -157,6 +157,14 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 		}
 		if (p != NULL && (p->p_report & GPI_R_EXIT) &&
 		    (options & WEXITED)) {
+			/*
+			 * Reaping many zombies in a row runs from cold
+			 * memory: start fetching the next one, and its last
+			 * LWP, while this one is reaped.
+			 */
+			if (p->p_rqnext != NULL)
+				__builtin_prefetch(p->p_rqnext);
+			__builtin_prefetch(p->p_zlwps);
 			xstat = p->p_xstat;
 			pid = p->p_pid;
 			if (ru != NULL)
