@@ -694,7 +694,8 @@ struct gp_worker {
 					 * proxy took them. */
 	int		 w_fault_sig;	/* (o) The fault, for proxy_fatal. */
 	struct gp_proc	*w_proccache;	/* (o) Free process structs. */
-	int		 w_pidfree;	/* (o) Free pid slots (proc.c). */
+	int		 w_pidfree;	/* (o) Free pid slots, FIFO (proc.c). */
+	int		 w_pidtail;	/* (o) */
 	int		 w_npidfree;	/* (o) */
 	struct gp_proc	*w_rcubatch;	/* (o) Reaped, waiting for call_rcu. */
 	int		 w_nrcubatch;	/* (o) */

@@ -184,6 +184,23 @@ pid_take(void)
 	return slot;
 }
 
+/*
+ * A worker's free slots are a FIFO: a slot freed now is taken again only
+ * after the others, so a spawn/wait loop does not cycle one slot through
+ * its generations (and a pid comes back after tens of thousands of
+ * spawns, not hundreds).  Owner only.
+ */
+static void
+pid_enqueue(struct gp_worker *w, int slot)
+{
+	pidtab[slot].ps_nextfree = -1;
+	if (w->w_npidfree++ == 0)
+		w->w_pidfree = slot;
+	else
+		pidtab[w->w_pidtail].ps_nextfree = slot;
+	w->w_pidtail = slot;
+}
+
 /* Take a slot for (p) and give it its pid; not yet visible to pfind. */
 static int
 pid_alloc(struct gp_worker *w, struct gp_proc *p)
@@ -193,11 +210,8 @@ pid_alloc(struct gp_worker *w, struct gp_proc *p)
 
 	if (w != NULL && w->w_npidfree == 0) {
 		gpi_spin_lock(&pid_lock);
-		for (n = 0; n < PID_BATCH && (slot = pid_take()) >= 0; n++) {
-			pidtab[slot].ps_nextfree = w->w_pidfree;
-			w->w_pidfree = slot;
-			w->w_npidfree++;
-		}
+		for (n = 0; n < PID_BATCH && (slot = pid_take()) >= 0; n++)
+			pid_enqueue(w, slot);
 		gpi_spin_unlock(&pid_lock);
 	}
 	if (w != NULL && w->w_npidfree > 0) {
@@ -239,9 +253,7 @@ pid_free(struct gp_worker *w, struct gp_proc *p)
 	atomic_store_explicit(&pidtab[slot].ps_proc, NULL,
 	    memory_order_relaxed);
 	if (w != NULL && w->w_npidfree < 2 * PID_BATCH) {
-		pidtab[slot].ps_nextfree = w->w_pidfree;
-		w->w_pidfree = slot;
-		w->w_npidfree++;
+		pid_enqueue(w, slot);
 		return;
 	}
 	gpi_spin_lock(&pid_lock);
