@@ -176,6 +176,7 @@ struct gp_sleeper {
 
 /* gpi_tsleep() flags */
 #define GPI_PCATCH	0x1	/* a caught signal interrupts (EINTR) */
+#define GPI_PINVOL	0x2	/* an involuntary switch (a stop), for rusage */
 
 /*
  * Sleep on (wchan) until a wakeup(), the deadline (CLOCK_MONOTONIC ns, 0

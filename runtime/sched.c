@@ -499,8 +499,11 @@ gpi_mi_switch(struct gp_lwp *cur)
 		cur->l_stat = GPI_LONPROC;
 		return;
 	}
-	if (cur->l_stat != GPI_LZOMB)
-		cur->l_nvcsw++;		/* it yielded or blocked */
+	/* It yielded or blocked (voluntary), or was stopped (involuntary). */
+	if (cur->l_stat == GPI_LSLEEP && (cur->l_sleeper.s_flags & GPI_PINVOL))
+		cur->l_nivcsw++;
+	else if (cur->l_stat != GPI_LZOMB)
+		cur->l_nvcsw++;
 	switch_to(w, cur, next);
 }
 

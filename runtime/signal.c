@@ -481,8 +481,8 @@ stop_here(struct gp_lwp *l, struct gp_proc *p)
 		}
 		gen = atomic_load(&p->p_stopgen);
 		gpi_spin_unlock(&p->p_lock);
-		l->l_nivcsw++;
-		if (gpi_tsleep(&p->p_stopgen, &p->p_stopgen, gen, 0, 0) ==
+		if (gpi_tsleep(&p->p_stopgen, &p->p_stopgen, gen, GPI_PINVOL,
+		    0) ==
 		    EINTR && (atomic_load(&l->l_flags) & GPI_LWP_WEXIT))
 			return;
 	}
