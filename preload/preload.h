@@ -46,7 +46,8 @@ struct gpi_real {
 	F(pthread_cond_timedwait); F(pthread_cond_signal);
 	F(pthread_cond_broadcast); F(pthread_rwlock_rdlock);
 	F(pthread_rwlock_wrlock); F(pthread_rwlock_unlock);
-	F(pthread_barrier_wait); F(pthread_once); F(sem_wait); F(sem_post);
+	F(pthread_barrier_wait); F(pthread_barrier_init);
+	F(pthread_barrier_destroy); F(pthread_once); F(sem_wait); F(sem_post);
 	F(sem_timedwait);
 };
 #undef F

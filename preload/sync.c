@@ -328,21 +328,39 @@ struct gbarrier {
 	unsigned	 b_count;	/* (b_lock) threads per round */
 	unsigned	 b_arrived;	/* (b_lock) */
 	atomic_int	 b_gen;		/* (b_lock to write) */
+	unsigned	 b_pad[2];
+	unsigned	 b_magic;	/* (c) GBARRIER_MAGIC: ours.  Past the
+					 * 20 bytes glibc's barrier uses, so a
+					 * process-shared (glibc) one has 0. */
 };
+#define GBARRIER_MAGIC	0x67626172u	/* "gbar" */
 _Static_assert(sizeof(struct gbarrier) <= sizeof(pthread_barrier_t),
     "barrier fits");
 
+/*
+ * A process-shared barrier stays glibc's: other processes use it with
+ * glibc's code, and our sleep queues are per process.
+ */
 EXPORT int
 pthread_barrier_init(pthread_barrier_t *pb, const pthread_barrierattr_t *a,
     unsigned count)
 {
 	struct gbarrier *b = (struct gbarrier *)pb;
+	int pshared = PTHREAD_PROCESS_PRIVATE, error;
 
-	(void)a;
+	if (a != NULL)
+		pthread_barrierattr_getpshared(a, &pshared);
+	if (pshared == PTHREAD_PROCESS_SHARED) {
+		memset(pb, 0, sizeof(*pb));
+		if ((error = REAL(pthread_barrier_init)(pb, a, count)) == 0)
+			b->b_magic = 0;
+		return error;
+	}
 	if (count == 0)
 		return EINVAL;
 	memset(pb, 0, sizeof(*pb));
 	b->b_count = count;
+	b->b_magic = GBARRIER_MAGIC;
 	return 0;
 }
 
@@ -351,8 +369,11 @@ pthread_barrier_destroy(pthread_barrier_t *pb)
 {
 	struct gbarrier *b = (struct gbarrier *)pb;
 
+	if (b->b_magic != GBARRIER_MAGIC)
+		return REAL(pthread_barrier_destroy)(pb);
 	if (b->b_arrived != 0)
 		return EBUSY;
+	b->b_magic = 0;
 	return 0;
 }
 
@@ -362,6 +383,8 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 	struct gbarrier *b = (struct gbarrier *)pb;
 	int gen;
 
+	if (b->b_magic != GBARRIER_MAGIC)
+		return REAL(pthread_barrier_wait)(pb);
 	gpi_spin_lock(&b->b_lock);
 	gen = atomic_load(&b->b_gen);
 	if (++b->b_arrived == b->b_count) {
@@ -424,6 +447,8 @@ gpi_sync_resolve(void)
 	RESOLVE(pthread_rwlock_wrlock);
 	RESOLVE(pthread_rwlock_unlock);
 	RESOLVE(pthread_barrier_wait);
+	RESOLVE(pthread_barrier_init);
+	RESOLVE(pthread_barrier_destroy);
 	RESOLVE(pthread_once);
 	RESOLVE(sem_wait);
 	RESOLVE(sem_post);

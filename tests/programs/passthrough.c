@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +80,33 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+pshared_barrier(void)
+{
+	pthread_barrierattr_t a;
+	pthread_barrier_t *b;
+	pid_t kid;
+	int st = -1;
+
+	b = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS, -1, 0);
+	CHECK(b != MAP_FAILED, "mmap");
+	if (b == MAP_FAILED)
+		return;
+	pthread_barrierattr_init(&a);
+	pthread_barrierattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	CHECK(pthread_barrier_init(b, &a, 2) == 0, "pshared barrier init");
+	if ((kid = fork()) == 0) {
+		pthread_barrier_wait(b);
+		_exit(0);
+	}
+	pthread_barrier_wait(b);
+	CHECK(waitpid(kid, &st, 0) == kid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0, "pshared barrier child");
+	CHECK(pthread_barrier_destroy(b) == 0, "pshared barrier destroy");
+	munmap(b, 4096);
 }
 
 int
@@ -199,6 +227,9 @@ main(void)
 	CHECK(now_s() - t0 >= 0.019, "slept too short");
 	CHECK(usleep(1000) == 0, "usleep");
 	CHECK(sched_yield() == 0, "sched_yield");
+
+	/* A process-shared barrier between real processes stays glibc's. */
+	pshared_barrier();
 
 	return check_exit_code();
 }
