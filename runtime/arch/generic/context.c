@@ -16,6 +16,9 @@
 #include <ucontext.h>
 
 #include "arch.h"
+#if defined(__x86_64__)
+#include "arch/x86_64/sigframe.h"
+#endif
 
 static void
 start(unsigned int hi_entry, unsigned int lo_entry, unsigned int hi_arg,
@@ -59,7 +62,7 @@ void *
 gpi_md_fault_pc(void *uc)
 {
 #if defined(__x86_64__)
-	return (void *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+	return x86_64_fault_pc(uc);
 #else
 	(void)uc;
 	return NULL;
@@ -72,16 +75,7 @@ gpi_md_fault_regs(void *uc, uint64_t regs[8])
 {
 #if defined(__x86_64__)
 	/* The portable switch on x86-64 still has x86-64 signal frames. */
-	const greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
-
-	regs[0] = (uint64_t)g[REG_RIP];
-	regs[1] = (uint64_t)g[REG_RSP];
-	regs[2] = (uint64_t)g[REG_RBP];
-	regs[3] = (uint64_t)g[REG_RBX];
-	regs[4] = (uint64_t)g[REG_R12];
-	regs[5] = (uint64_t)g[REG_R13];
-	regs[6] = (uint64_t)g[REG_R14];
-	regs[7] = (uint64_t)g[REG_R15];
+	x86_64_fault_regs(uc, regs);
 #else
 	(void)uc;
 	memset(regs, 0, 8 * sizeof(regs[0]));

@@ -9,6 +9,7 @@
 #include <ucontext.h>
 
 #include "arch.h"
+#include "arch/x86_64/sigframe.h"
 
 void	gpi_md_trampoline(void) __attribute__((visibility("hidden")));
 
@@ -41,22 +42,13 @@ gpi_md_makectx(struct gp_ctx *ctx, void *lo, void *hi,
 void *
 gpi_md_fault_pc(void *uc)
 {
-	return (void *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+	return x86_64_fault_pc(uc);
 }
 
 void
 gpi_md_fault_regs(void *uc, uint64_t regs[8])
 {
-	const greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
-
-	regs[0] = (uint64_t)g[REG_RIP];
-	regs[1] = (uint64_t)g[REG_RSP];
-	regs[2] = (uint64_t)g[REG_RBP];
-	regs[3] = (uint64_t)g[REG_RBX];
-	regs[4] = (uint64_t)g[REG_R12];
-	regs[5] = (uint64_t)g[REG_R13];
-	regs[6] = (uint64_t)g[REG_R14];
-	regs[7] = (uint64_t)g[REG_R15];
+	x86_64_fault_regs(uc, regs);
 }
 
 unsigned long long
