@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "greenproc.h"
+#include "benchutil.h"
 
 #define RUNS		11
 #define GP_YIELDS	1000000L	/* per LWP, two LWPs */
@@ -43,30 +44,6 @@
 
 #define TARGET_SWITCH	15.0
 #define TARGET_CREATE	50.0
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 static void
 die(const char *what)

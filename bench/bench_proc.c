@@ -68,6 +68,7 @@
 #include <unistd.h>
 
 #include "greenproc.h"
+#include "benchutil.h"
 
 #define RUNS		7
 #define RUN_NS		30000000.0	/* round trip runs: ~30 ms each */
@@ -95,32 +96,6 @@
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL	102
 #endif
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, int n)
-{
-	if (n <= 0)
-		return -1.0;
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 static void
 die(const char *what)
