@@ -135,6 +135,21 @@ pt_waitpid(pid_t pid, int *status, int options)
  */
 static struct gp_counters base __attribute__((unused));
 
+/* Suite setup: the runtime, and the counters right after gp_init(). */
+static inline void
+pt_setup(void)
+{
+	cr_assert(eq(int, gp_init(0), 0));
+	cr_assert(eq(int, gp_stats(&base), 0));
+}
+
+/* Cleanup only: a failing .fini does not fail a test (see end_test). */
+static inline void
+pt_teardown(void)
+{
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
 /* A failing .fini does not fail the test (Criterion#211): check here. */
 static inline void
 end_test(void)

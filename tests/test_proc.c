@@ -24,15 +24,7 @@
 #include "testutil.h"
 #include "proctest.h"
 
-
 #define LIMIT	64		/* GREENPROC_MAX_PROCS of the proclimit suite */
-
-static void
-setup(void)
-{
-	cr_assert(eq(int, gp_init(0), 0));
-	cr_assert(eq(int, gp_stats(&base), 0));
-}
 
 static void
 setup_limit(void)
@@ -41,18 +33,12 @@ setup_limit(void)
 
 	snprintf(v, sizeof(v), "%d", LIMIT);
 	cr_assert(eq(int, setenv("GREENPROC_MAX_PROCS", v, 1), 0));
-	setup();
-}
-
-static void
-teardown(void)
-{
-	cr_assert(eq(int, gp_shutdown(), 0));
+	pt_setup();
 }
 
 /* A broken wait or exit hangs instead of failing: bound every test. */
-TestSuite(proc, .init = setup, .fini = teardown, .timeout = 60.0);
-TestSuite(proclimit, .init = setup_limit, .fini = teardown, .timeout = 60.0);
+TestSuite(proc, .init = pt_setup, .fini = pt_teardown, .timeout = 60.0);
+TestSuite(proclimit, .init = setup_limit, .fini = pt_teardown, .timeout = 60.0);
 
 /* See test_lwp.c: a failing .fini does not fail the test (Criterion#211). */
 

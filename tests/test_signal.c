@@ -33,21 +33,9 @@
 #include "proctest.h"
 
 
-static void
-setup(void)
-{
-	cr_assert(eq(int, gp_init(0), 0));
-	cr_assert(eq(int, gp_stats(&base), 0));
-}
-
-static void
-teardown(void)
-{
-	cr_assert(eq(int, gp_shutdown(), 0));
-}
 
 /* A broken stop, wait or wake-up hangs: bound every test. */
-TestSuite(signal, .init = setup, .fini = teardown, .timeout = 30.0);
+TestSuite(signal, .init = pt_setup, .fini = pt_teardown, .timeout = 30.0);
 
 /* A failing .fini does not fail the test (Criterion#211). */
 

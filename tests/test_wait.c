@@ -27,22 +27,10 @@
 #include "proctest.h"
 
 
-static void
-setup(void)
-{
-	cr_assert(eq(int, gp_init(0), 0));
-	cr_assert(eq(int, gp_stats(&base), 0));
-}
-
-static void
-teardown(void)
-{
-	cr_assert(eq(int, gp_shutdown(), 0));
-}
 
 /* A broken wait hangs instead of failing: bound every test. */
-TestSuite(wait, .init = setup, .fini = teardown, .timeout = 60.0);
-TestSuite(waitmany, .init = setup, .fini = teardown, .timeout = 120.0);
+TestSuite(wait, .init = pt_setup, .fini = pt_teardown, .timeout = 60.0);
+TestSuite(waitmany, .init = pt_setup, .fini = pt_teardown, .timeout = 120.0);
 
 /* See test_lwp.c: a failing .fini does not fail the test (Criterion#211). */
 
