@@ -11,6 +11,10 @@
 #define GP_TESTUTIL_H
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -117,6 +121,48 @@ tu_wait_live(long lwps, long stacks, uint64_t timeout_ns,
 			return -1;
 		tu_host_sleep_ns(TU_MS);
 	}
+}
+
+/*
+ * The stress programs' shape: start (nlwp) LWPs running lwp_fn(i) and
+ * (nhost) host threads running host_fn(nlwp + i), and wait for all.
+ * Returns the number of LWP joins that failed, or -1 (said on stderr,
+ * naming (who)) if an actor could not be started.
+ */
+static inline int
+tu_run_actors(const char *who, void *(*lwp_fn)(void *), int nlwp,
+    void *(*host_fn)(void *), int nhost)
+{
+	gp_lwp_t *dr = calloc((size_t)nlwp + 1, sizeof(*dr));
+	pthread_t *th = calloc((size_t)nhost + 1, sizeof(*th));
+	int i, rc, failed = -1;
+
+	if (dr == NULL || th == NULL) {
+		fprintf(stderr, "%s: out of memory\n", who);
+		goto out;
+	}
+	for (i = 0; i < nlwp; i++) {
+		rc = gp_lwp_create(&dr[i], lwp_fn, (void *)(intptr_t)i, NULL);
+		if (rc != 0) {
+			fprintf(stderr, "%s: driver: %s\n", who, strerror(rc));
+			goto out;
+		}
+	}
+	for (i = 0; i < nhost; i++) {
+		if (pthread_create(&th[i], NULL, host_fn,
+		    (void *)(intptr_t)(nlwp + i)) != 0) {
+			fprintf(stderr, "%s: pthread_create failed\n", who);
+			goto out;
+		}
+	}
+	for (i = 0; i < nhost; i++)
+		pthread_join(th[i], NULL);
+	for (failed = 0, i = 0; i < nlwp; i++)
+		failed += gp_lwp_join(dr[i], NULL) != 0;
+out:
+	free(dr);
+	free(th);
+	return failed;
 }
 
 #endif /* GP_TESTUTIL_H */

@@ -248,11 +248,9 @@ lwp_actor(void *arg)
 int
 main(void)
 {
-	pthread_t th[NHOST];
-	gp_lwp_t dr[NDRIVER];
 	struct gp_counters st;
 	uint64_t t0, end;
-	int i, rc;
+	int rc;
 
 	if (gp_init(2) != 0) {
 		perror("gp_init");
@@ -264,27 +262,15 @@ main(void)
 		return 1;
 	}
 	t0 = tu_now_ns();
-	for (i = 0; i < NDRIVER; i++) {
-		rc = gp_lwp_create(&dr[i], lwp_actor, (void *)(intptr_t)i,
-		    NULL);
-		if (rc != 0) {
-			fprintf(stderr, "stress_lwp: driver: %s\n",
-			    strerror(rc));
-			return 1;
-		}
+	switch (rc = tu_run_actors("stress_lwp", lwp_actor, NDRIVER, host_actor,
+	    NHOST)) {
+	case -1:
+		return 1;
+	case 0:
+		break;
+	default:
+		FAIL("%d driver joins failed", rc);
 	}
-	for (i = 0; i < NHOST; i++) {
-		if (pthread_create(&th[i], NULL, host_actor,
-		    (void *)(intptr_t)(NDRIVER + i)) != 0) {
-			fprintf(stderr, "stress_lwp: pthread_create failed\n");
-			return 1;
-		}
-	}
-	for (i = 0; i < NHOST; i++)
-		pthread_join(th[i], NULL);
-	for (i = 0; i < NDRIVER; i++)
-		if (gp_lwp_join(dr[i], NULL) != 0)
-			FAIL("driver join failed");
 
 	/* Detached ones finish on their own; wait for them. */
 	end = tu_now_ns() + 20 * TU_S;

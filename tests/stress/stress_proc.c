@@ -227,11 +227,9 @@ int
 main(void)
 {
 	struct gp_counters b, st;
-	pthread_t th[NHOST];
-	gp_lwp_t dr[NDRIVER];
 	uint64_t t0, end;
 	long n;
-	int i, rc;
+	int rc;
 
 	if (gp_init(2) != 0) {
 		perror("gp_init");
@@ -242,27 +240,15 @@ main(void)
 		return 1;
 	}
 	t0 = tu_now_ns();
-	for (i = 0; i < NDRIVER; i++) {
-		rc = gp_lwp_create(&dr[i], lwp_actor, (void *)(intptr_t)i,
-		    NULL);
-		if (rc != 0) {
-			fprintf(stderr, "stress_proc: driver: %s\n",
-			    strerror(rc));
-			return 1;
-		}
+	switch (rc = tu_run_actors("stress_proc", lwp_actor, NDRIVER, host_actor,
+	    NHOST)) {
+	case -1:
+		return 1;
+	case 0:
+		break;
+	default:
+		FAIL("%d driver joins failed", rc);
 	}
-	for (i = 0; i < NHOST; i++) {
-		if (pthread_create(&th[i], NULL, host_actor,
-		    (void *)(intptr_t)(NDRIVER + i)) != 0) {
-			fprintf(stderr, "stress_proc: pthread_create failed\n");
-			return 1;
-		}
-	}
-	for (i = 0; i < NHOST; i++)
-		pthread_join(th[i], NULL);
-	for (i = 0; i < NDRIVER; i++)
-		if (gp_lwp_join(dr[i], NULL) != 0)
-			FAIL("driver join failed");
 
 	/* Orphans adopted by init finish on their own; init reaps them. */
 	end = tu_now_ns() + 20 * TU_S;
