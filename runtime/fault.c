@@ -100,15 +100,17 @@ report(struct gp_lwp *l, siginfo_t *si, ucontext_t *uc, const char *what)
  * The proxy of an overflowed LWP (arg): its backtrace, then exit1 on a
  * fresh stack: the others die, the parent learns.
  */
-static void *
-proxy_exit(void *arg)
+/*
+ * In a proxy, first thing: the backtrace of (dead) from the registers
+ * its fault left in this worker (they are ours until the next fault).
+ */
+static void
+print_dead_backtrace(struct gp_lwp *dead)
 {
-	struct gp_lwp *dead = arg;
 	struct gp_worker *w = gpi_curworker();
 	uint64_t regs[8];
 	bool have = false;
 
-	/* First thing: the registers are this worker's until the next fault. */
 	if (w != NULL && w->w_fault_lwp == dead) {
 		memcpy(regs, w->w_fault_regs, sizeof(regs));
 		w->w_fault_lwp = NULL;
@@ -120,6 +122,12 @@ proxy_exit(void *arg)
 	else
 		fprintf(stderr, "    (no backtrace: another fault took the "
 		    "registers first)\n");
+}
+
+static void *
+proxy_exit(void *arg)
+{
+	print_dead_backtrace(arg);
 	gpi_exit1(SIGSEGV);
 }
 
@@ -167,22 +175,40 @@ has_handler(int sig)
 static void *
 proxy_fatal(void *arg)
 {
-	struct gp_lwp *dead = arg;
-	struct gp_worker *w = gpi_curworker();
-	struct sigaction dfl;
-	int sig = w->w_fault_sig;
+	int sig = gpi_curworker()->w_fault_sig;
 
-	fprintf(stderr, "  backtrace:\n");
-	if (w->w_fault_lwp == dead) {
-		w->w_fault_lwp = NULL;
-		(void)gpi_unwind_regs(dead, w->w_fault_regs, stderr, "    ");
-	}
+	print_dead_backtrace(arg);
 	fflush(stderr);
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	gpi_host_sigaction(sig, &dfl, NULL);
-	syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), sig);
-	gpi_host_abort();
+	gpi_host_raise_default(sig);
+}
+
+/*
+ * From the handler: leave (l)'s registers in its worker and create the
+ * proxy that will print them, running (fn) in l's process, next on this
+ * worker.  The proxy goes to w_runnext; the next pick takes it first
+ * unless it is the one pick in NEWQ_FAIRNESS that looks at w_newq
+ * before: that is put off by one, so nothing else runs (and faults) here
+ * before the proxy has taken the registers.  A big stack for the
+ * backtrace; failing that (no memory, or the map count), the default
+ * one.  Returns 0, or the error (then no proxy will take the registers).
+ */
+static int
+start_proxy(struct gp_worker *w, struct gp_lwp *l, void *(*fn)(void *),
+    void *ctx)
+{
+	struct gp_lwp *proxy;
+	int error;
+
+	gpi_md_fault_regs(ctx, w->w_fault_regs);
+	w->w_fault_lwp = l;
+	if (w->w_fairness <= 1)
+		w->w_fairness = 2;
+	error = gpi_lwp_create(l->l_proc, &proxy, fn, l, &proxy_attr, true);
+	if (error != 0)
+		error = gpi_lwp_create(l->l_proc, &proxy, fn, l, NULL, true);
+	if (error != 0)
+		w->w_fault_lwp = NULL;
+	return error;
 }
 
 /*
@@ -194,18 +220,10 @@ static void
 fatal_by_proxy(struct gp_worker *w, struct gp_lwp *l, int sig, void *ctx)
 {
 	struct gp_proc *p = l->l_proc;
-	struct gp_lwp *proxy;
 
-	gpi_md_fault_regs(ctx, w->w_fault_regs);
-	w->w_fault_lwp = l;
 	w->w_fault_sig = sig;
-	if (w->w_fairness <= 1)
-		w->w_fairness = 2;	/* the proxy runs next: see below */
-	if (gpi_lwp_create(p, &proxy, proxy_fatal, l, &proxy_attr, true) != 0 &&
-	    gpi_lwp_create(p, &proxy, proxy_fatal, l, NULL, true) != 0) {
-		w->w_fault_lwp = NULL;
+	if (start_proxy(w, l, proxy_fatal, ctx) != 0)
 		return;
-	}
 	/* Kept (as a master) until a reap that will not come: the host dies. */
 	gpi_spin_lock(&p->p_lock);
 	(void)gpi_lwp_unlink(p, l, true);
@@ -233,9 +251,9 @@ static void
 on_fault(int sig, siginfo_t *si, void *ctx)
 {
 	struct gp_worker *w = gpi_curworker();
-	struct gp_lwp *l = w != NULL ? w->w_curlwp : NULL, *proxy;
+	struct gp_lwp *l = w != NULL ? w->w_curlwp : NULL;
 	struct gp_proc *p;
-	int error, n, saved = errno;
+	int n, saved = errno;
 
 	if (l == NULL) {
 		chain(sig, si, ctx);
@@ -258,35 +276,17 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 		    "cannot be contained\n");
 		gpi_host_abort();
 	}
-	/* For the proxy's backtrace (see the top). */
-	gpi_md_fault_regs(ctx, w->w_fault_regs);
-	w->w_fault_lwp = l;
-	/*
-	 * The proxy goes to w_runnext.  The next pick takes it first unless
-	 * it is the one pick in NEWQ_FAIRNESS that looks at w_newq before:
-	 * put that off by one, so nothing else runs (and faults) here before
-	 * the proxy has taken the registers.
-	 */
-	if (w->w_fairness <= 1)
-		w->w_fairness = 2;
 	/*
 	 * The proxy first, while p_killsig is still clear: an LWP created in
 	 * a killed process is born killed (gpi_lwp_create) and would die at
 	 * its first cancellation point, before its backtrace.  It does not
-	 * run before we switch away.  A big stack for the backtrace; failing
-	 * that (no memory, or the map count), the default one.  If the
-	 * process is exiting already, its exiter finishes the job.
+	 * run before we switch away.  If the process is exiting already, no
+	 * proxy can start, and its exiter finishes the job.
 	 */
-	error = gpi_lwp_create(p, &proxy, proxy_exit, l, &proxy_attr, true);
-	if (error != 0 && !exiting(p))
-		error = gpi_lwp_create(p, &proxy, proxy_exit, l, NULL, true);
-	if (error != 0) {
-		if (!exiting(p)) {
-			say("greenproc: cannot start the exit of the "
-			    "overflowed process\n");
-			gpi_host_abort();
-		}
-		w->w_fault_lwp = NULL;	/* no proxy will take them */
+	if (start_proxy(w, l, proxy_exit, ctx) != 0 && !exiting(p)) {
+		say("greenproc: cannot start the exit of the overflowed "
+		    "process\n");
+		gpi_host_abort();
 	}
 	/*
 	 * Off the process and off the CPU.  Nothing here touches the dead

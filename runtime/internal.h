@@ -581,6 +581,7 @@ GPI_HIDDEN extern int (*gpi_host_sigaction)(int, const struct sigaction *,
 /* spin.c: sched_yield(2) itself (the preload makes sched_yield green). */
 GPI_HIDDEN void	gpi_os_yield(void);
 GPI_HIDDEN _Noreturn void gpi_host_abort(void);
+GPI_HIDDEN _Noreturn void gpi_host_raise_default(int sig);
 
 /* fork.c */
 GPI_HIDDEN pid_t gpi_fork(void);

@@ -46,12 +46,19 @@ gpi_spin_lock_slow(gpi_spin_t *s)
 void
 gpi_host_abort(void)
 {
+	gpi_host_raise_default(SIGABRT);
+}
+
+/* Die of (sig) with its default action, as the kernel would deliver it. */
+void
+gpi_host_raise_default(int sig)
+{
 	struct sigaction dfl;
 
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
-	gpi_host_sigaction(SIGABRT, &dfl, NULL);
-	syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), SIGABRT);
+	gpi_host_sigaction(sig, &dfl, NULL);
+	syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), sig);
 	__builtin_trap();
 }
 
