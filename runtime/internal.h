@@ -366,6 +366,14 @@ GPI_HIDDEN void	gpi_lwp_release(struct gp_worker *w, struct gp_lwp *l,
 GPI_HIDDEN void	gpi_userret(void);
 GPI_HIDDEN void	gpi_userret_ex(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_userret_slow(struct gp_lwp *l);
+/* gpi_userret() for the running LWP (l): one load when there is nothing. */
+static inline void
+gpi_userret_l(struct gp_lwp *l)
+{
+	if (unlikely(atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
+	    (GPI_LWP_WEXIT | GPI_LWP_AST)))
+		gpi_userret_slow(l);
+}
 GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
 
 /* ---------------------------------------------------------------- proc.c */

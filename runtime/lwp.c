@@ -398,9 +398,8 @@ gpi_userret(void)
 {
 	struct gp_lwp *l = gpi_curlwp();
 
-	if (l != NULL && unlikely(atomic_load_explicit(&l->l_flags,
-	    memory_order_relaxed) & (GPI_LWP_WEXIT | GPI_LWP_AST)))
-		gpi_userret_slow(l);
+	if (l != NULL)
+		gpi_userret_l(l);
 }
 
 /* A cancellation point with something to do: a stop, handlers, death. */
@@ -549,9 +548,8 @@ gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline, bool try)
 	if (retval != NULL)
 		*retval = l->l_retval;
 	free_joined(cur, l);
-	if (cur != NULL && unlikely(atomic_load_explicit(&cur->l_flags,
-	    memory_order_relaxed) & (GPI_LWP_WEXIT | GPI_LWP_AST)))
-		gpi_userret_slow(cur);
+	if (cur != NULL)
+		gpi_userret_l(cur);
 	return 0;
 }
 
@@ -601,9 +599,7 @@ gp_yield(void)
 		return;
 	}
 	yield(l);
-	if (unlikely(atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
-	    (GPI_LWP_WEXIT | GPI_LWP_AST)))
-		gpi_userret_slow(l);
+	gpi_userret_l(l);
 }
 
 int
