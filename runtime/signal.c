@@ -149,7 +149,7 @@ pgrp_orphaned(pid_t pgid)
 }
 
 /*
- * post_signal(): post (sig) to (p).  Caller holds p->p_lock.  Returns true if
+ * psignal_locked(): post (sig) to (p).  Caller holds p->p_lock.  Returns true if
  * the caller must stop or continue the process after dropping the lock
  * (the parent's lock comes after ours in no order, so never nested).
  */
@@ -232,8 +232,8 @@ gpi_psignal_locked(struct gp_proc *p, int sig)
 }
 
 /* Post (sig) to (p) and tell its parent of a stop or continue. */
-static void
-post_signal(struct gp_proc *p, int sig)
+void
+gpi_psignal(struct gp_proc *p, int sig)
 {
 	int what;
 	bool orphan_stop;
@@ -259,12 +259,6 @@ post_signal(struct gp_proc *p, int sig)
 	gpi_spin_unlock(&p->p_lock);
 	if (what != 0)
 		notify_parent(p, what);
-}
-
-void
-gpi_psignal(struct gp_proc *p, int sig)
-{
-	post_signal(p, sig);
 }
 
 /* Deferred parent notices (gpi_psignal_locked); caller holds no lock. */
@@ -298,7 +292,7 @@ kill_one(struct gp_proc *p, void *arg)
 
 	ka->ka_found++;
 	if (ka->ka_sig != 0)
-		post_signal(p, ka->ka_sig);
+		gpi_psignal(p, ka->ka_sig);
 }
 
 int
@@ -329,7 +323,7 @@ gp_kill(pid_t pid, int sig)
 		}
 		/* A zombie takes no signal, but exists (kill(2) returns 0). */
 		if (sig != 0)
-			post_signal(p, sig);
+			gpi_psignal(p, sig);
 		gpi_rcu_read_unlock();
 		return 0;
 	}
@@ -517,7 +511,7 @@ postsig(struct gp_lwp *l, struct gp_proc *p, bool *restart)
 		gpi_spin_unlock(&p->p_lock);
 		if (!(p->p_sigignore & SIGBIT(sig)) &&
 		    !(SIGBIT(sig) & IGNDFL))
-			post_signal(p, sig);
+			gpi_psignal(p, sig);
 		return sig;
 	}
 	sa = p->p_sigacts->ps_act[sig];
