@@ -130,7 +130,8 @@ pthread_kill(pthread_t t, int sig)
 	if (atomic_load(&l->l_jstate) & GPI_J_ZLIST)
 		return ESRCH;		/* it has exited */
 	if (sig != 0)
-		gpi_psignal(l->l_proc, sig);
+		gpi_psignal(l->l_proc, __atomic_load_n(&l->l_proc->p_pid,
+		    __ATOMIC_RELAXED), sig);
 	if (l == gpi_curlwp())
 		gpi_userret();
 	return 0;

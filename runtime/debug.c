@@ -54,11 +54,16 @@ dump_lwps(struct gp_proc *p, FILE *out)
 }
 
 static void
-dump_one(struct gp_proc *p, void *arg)
+dump_one(struct gp_proc *p, pid_t pid, void *arg)
 {
 	FILE *out = arg;
+	char comm[sizeof(p->p_comm)];
 
-	fprintf(out, "  pid %d (%s)%s\n", (int)p->p_pid, p->p_comm,
+	if (!gpi_proc_lock_pid(p, pid))
+		return;			/* reaped meanwhile */
+	memcpy(comm, p->p_comm, sizeof(comm));
+	gpi_spin_unlock(&p->p_lock);
+	fprintf(out, "  pid %d (%s)%s\n", (int)pid, comm,
 	    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED) ?
 	    " stopped" : "");
 	dump_lwps(p, out);

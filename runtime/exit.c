@@ -320,11 +320,11 @@ reparent_children(struct gp_proc *p)
 /* ------------------------------------------------------------ fixjobc */
 
 static void
-hup_cont(struct gp_proc *p, void *arg)
+hup_cont(struct gp_proc *p, pid_t pid, void *arg)
 {
 	(void)arg;
-	gpi_psignal(p, SIGHUP);
-	gpi_psignal(p, SIGCONT);
+	gpi_psignal(p, pid, SIGHUP);
+	gpi_psignal(p, pid, SIGCONT);
 }
 
 /*
@@ -356,9 +356,11 @@ jobc_candidates(struct gp_proc *p, pid_t *v)
 	struct gp_proc *c, *pp;
 	int n = 0, i;
 
+	/* Unlocked: pp may exit and be reused meanwhile (header only). */
 	gpi_rcu_read_lock();
 	pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
-	if (pp != &gpi_proc0 && pp->p_pgid != p->p_pgid)
+	if (pp != &gpi_proc0 && __atomic_load_n(&pp->p_pgid,
+	    __ATOMIC_RELAXED) != p->p_pgid)
 		v[n++] = p->p_pgid;
 	gpi_rcu_read_unlock();
 	/* No children (the common exit): nothing more to look at. */
@@ -589,13 +591,15 @@ gpi_proc_kill_locked(struct gp_proc *p)
 		gpi_lwp_kill(l);
 }
 
-/* Kill process (p) with (sig): every LWP dies, the last runs exit1. */
+/*
+ * Kill process (p), found as (pid), with (sig): every LWP dies, the last
+ * runs exit1.  Nothing if it has been reaped since.
+ */
 void
-gpi_proc_kill(struct gp_proc *p, int sig)
+gpi_proc_kill(struct gp_proc *p, pid_t pid, int sig)
 {
-	if (p == &gpi_proc0)
+	if (p == &gpi_proc0 || !gpi_proc_lock_pid(p, pid))
 		return;
-	gpi_spin_lock(&p->p_lock);
 	if (p->p_stat != GPI_SZOMB && !(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT)) {
 		if (p->p_killsig == 0)
 			__atomic_store_n(&p->p_killsig, sig, __ATOMIC_RELAXED);

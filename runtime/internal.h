@@ -393,11 +393,19 @@ GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
  * wants its parent's lock reads p_pptr, locks it, and rechecks p_pptr
  * under that lock, retrying if it changed (the seed's proc_reparent).
  *
- * Lifetime.  A process is on the pid table from spawn until reaped; it is
- * freed by call_rcu() after that, so lock-free readers (pfind, gp_ps)
- * never see freed memory.  A reaper must not free it before its last LWP
- * is off its stack (l_jstate DEAD): gpi_proc_reap() waits for that, as
- * the seed's kern_wait waits in lwp_wait().
+ * Lifetime.  A process is on the pid table from spawn until reaped.  Its
+ * struct is then reused at once by the next spawn on the same worker (a
+ * cache-hot LIFO), and returned to malloc only after an RCU grace period
+ * (pool trimming, shutdown): the memory is type-stable under RCU, as
+ * Linux's SLAB_TYPESAFE_BY_RCU.  So a lock-free reader (pfind, gp_ps,
+ * group scans) never touches freed memory, but may find a *different*
+ * process in a struct it looked up: whoever acts on a process found by
+ * pid locks it and rechecks p_pid (gpi_proc_lock_pid), or checks it under
+ * the parent's lock, where a child's identity is stable.  The reaper
+ * clears p_pid under p_lock, so a check under p_lock that passes is a
+ * check on the process itself.  A reaper must not free it before its
+ * last LWP is off its stack (l_jstate DEAD): gpi_proc_reap() waits for
+ * that, as the seed's kern_wait waits in lwp_wait().
  */
 #define GPI_SACTIVE	1	/* running */
 #define GPI_SZOMB	2	/* exited, waiting to be reaped */
@@ -452,13 +460,25 @@ struct gpi_rchild {
 };
 
 struct gp_proc {
-	pid_t		 p_pid;		/* (c) */
-	gpi_spin_t	 p_lock;
+	/*
+	 * The type-stable header: what lock-free readers look at in a
+	 * struct that may be reused under them (see Lifetime).  Written
+	 * with atomic stores only, and never by proc_alloc's clearing.
+	 */
+	gpi_spin_t	 p_lock;	/* Kept across reuse: a stale reader
+					 * may hold it. */
+	pid_t		 p_pid;		/* (c,a) From spawn to reap; 0 in a
+					 * free struct.  Cleared under p_lock
+					 * at reap: identity checks go under
+					 * it (gpi_proc_lock_pid). */
 	int		 p_flags;	/* (a) GPI_P_*: written with atomic RMWs
 					 * (a parent sets AUTOREAP while the
 					 * child sets its own bits), mostly
 					 * under p_lock; read relaxed. */
-	int		 p_stat;	/* (p,P) GPI_S*: both locks to write */
+	int		 p_stat;	/* (p,P,a) GPI_S*: both locks to write */
+	pid_t		 p_pgid;	/* (p,a) Process group; 0 for init. */
+	struct gp_proc	*p_pptr;	/* (P,a) Parent (init, or a reaper);
+					 * NULL in a free struct. */
 
 	/* LWPs. */
 	struct gp_lwp	*p_lwps;	/* (p) Live LWPs. */
@@ -471,7 +491,6 @@ struct gp_proc {
 	int		 p_nchildren;	/* (p) Waitable children. */
 
 	/* Tree. */
-	struct gp_proc	*p_pptr;	/* (P) Parent (init, or a reaper). */
 	struct gp_proc	*p_children;	/* (p) Children, zombies included. */
 	struct gp_proc	*p_sibnext;	/* (P) Link in p_pptr->p_children. */
 	struct gp_proc	*p_sibprev;	/* (P) */
@@ -488,7 +507,6 @@ struct gp_proc {
 	atomic_int	 p_waitgen;	/* (p,a) Bumped under p_lock whenever
 					 * a report is queued or a child goes;
 					 * waiters tsleep against it. */
-	pid_t		 p_pgid;	/* (p) Process group; 0 for init. */
 
 	/* Exit. */
 	int		 p_xstat;	/* (p) Wait status once zombie. */
@@ -531,16 +549,23 @@ GPI_HIDDEN extern gpi_spin_t gpi_reparent_lock;
 GPI_HIDDEN struct gp_proc *gpi_curproc(void);
 /* Lookup by pid; caller is inside gpi_rcu_read_lock().  Never blocks. */
 GPI_HIDDEN struct gp_proc *gpi_pfind(pid_t pid);
+/*
+ * Lock (p), found by (pid) under RCU, if it still is that process: true
+ * with p->p_lock held, false (unlocked) if it was reaped meanwhile.
+ */
+GPI_HIDDEN bool	gpi_proc_lock_pid(struct gp_proc *p, pid_t pid);
 GPI_HIDDEN void	gpi_rcu_read_lock(void);
 GPI_HIDDEN void	gpi_rcu_read_unlock(void);
 GPI_HIDDEN void	gpi_rcu_thread_online(void);
 GPI_HIDDEN void	gpi_rcu_thread_offline(void);
-/* Lock p's parent, rechecking p_pptr under it.  Returns the parent. */
+/*
+ * Lock p's parent, rechecking p_pptr under it.  Returns the parent, or
+ * NULL if p is a reaped struct being reused (only a stale p can be).
+ */
 GPI_HIDDEN struct gp_proc *gpi_lock_parent(struct gp_proc *p);
 /* Free a reaped process: its LWPs, pid slot, and itself after RCU. */
 GPI_HIDDEN void	gpi_proc_reap(struct gp_proc *p);
 GPI_HIDDEN void	gpi_proc_fini(void);
-GPI_HIDDEN void	gpi_proc_flush(struct gp_worker *w);
 GPI_HIDDEN void	gpi_proc_drain(struct gp_worker *w);
 GPI_HIDDEN int	gpi_proc_init(int nworkers) GPI_MUSTCHECK;
 /* Queue a report about child p on its parent pp; pp->p_lock held. */
@@ -551,12 +576,13 @@ GPI_HIDDEN void	gpi_report_clear(struct gp_proc *pp, struct gp_proc *p,
     int bits);
 GPI_HIDDEN long	gpi_nprocs(void);
 GPI_HIDDEN void	gpi_proc_kill_all(void);
-GPI_HIDDEN void	gpi_proc_kill(struct gp_proc *p, int sig);
+GPI_HIDDEN void	gpi_proc_kill(struct gp_proc *p, pid_t pid, int sig);
 GPI_HIDDEN void	gpi_count_exit(void);
 GPI_HIDDEN void	gpi_proc_counters(struct gp_counters *st);
 
 /* signal.c */
-GPI_HIDDEN void	gpi_psignal(struct gp_proc *p, int sig);
+/* Post (sig) to (p), which was process (pid) when looked up. */
+GPI_HIDDEN void	gpi_psignal(struct gp_proc *p, pid_t pid, int sig);
 GPI_HIDDEN void	gpi_psignal_locked(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_sig_tell(struct gp_proc *p);
 GPI_HIDDEN bool	gpi_sig_ast(struct gp_lwp *l);
@@ -574,7 +600,7 @@ GPI_HIDDEN void	gpi_watch_exit(struct gp_proc *p);
 #define GPI_PGRP_STOPPED	2	/* count stopped members */
 GPI_HIDDEN int	gpi_pgrp_scan(pid_t pgid, int what);
 GPI_HIDDEN void	gpi_proc_foreach(pid_t pgid, struct gp_proc *self,
-    void (*fn)(struct gp_proc *, void *), void *arg);
+    void (*fn)(struct gp_proc *, pid_t, void *), void *arg);
 GPI_HIDDEN void	gpi_proc_kill_locked(struct gp_proc *p);
 /* wait.c */
 GPI_HIDDEN void	gpi_unlink_child(struct gp_proc *q, struct gp_proc *p);
@@ -707,8 +733,7 @@ struct gp_worker {
 	int		 w_pidfree;	/* (o) Free pid slots, FIFO (proc.c). */
 	int		 w_pidtail;	/* (o) */
 	int		 w_npidfree;	/* (o) */
-	struct gp_proc	*w_rcubatch;	/* (o) Reaped, waiting for call_rcu. */
-	int		 w_nrcubatch;	/* (o) */
+	int		 w_nproccache;	/* (o) */
 	bool		 w_exited;	/* (g) The thread has been joined. */
 	bool		 w_abandoned;	/* (g) Stuck in user code at shutdown. */
 	/* Counters: written by this worker only, read by gp_stats(). */

@@ -227,8 +227,9 @@ pid_alloc(struct gp_worker *w, struct gp_proc *p)
 	}
 	ps = &pidtab[slot];
 	ps->ps_gen = (ps->ps_gen + 1) % pid_ngens;
-	p->p_pid = PID_FIRST + (pid_t)(ps->ps_gen * (unsigned)pid_nslots) +
-	    slot;
+	__atomic_store_n(&p->p_pid, PID_FIRST +
+	    (pid_t)(ps->ps_gen * (unsigned)pid_nslots) + slot,
+	    __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -281,7 +282,41 @@ gpi_pfind(pid_t pid)
 		return NULL;
 	p = atomic_load_explicit(&pidtab[pid_slot(pid)].ps_proc,
 	    memory_order_acquire);
-	return p != NULL && p->p_pid == pid ? p : NULL;
+	return p != NULL && __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) ==
+	    pid ? p : NULL;
+}
+
+bool
+gpi_proc_lock_pid(struct gp_proc *p, pid_t pid)
+{
+	if (pid == 0)
+		return false;		/* a free struct's */
+	gpi_spin_lock(&p->p_lock);
+	if (__atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) == pid)
+		return true;
+	gpi_spin_unlock(&p->p_lock);
+	return false;
+}
+
+/*
+ * The process in pid slot (i), locked, if one is published there and not
+ * yet reaped; its published fields are then safe to read (the slot's
+ * acquire pairs with pid_publish).  NULL otherwise.  Under RCU.
+ */
+static struct gp_proc *
+slot_lock(int i)
+{
+	struct gp_proc *p = atomic_load_explicit(&pidtab[i].ps_proc,
+	    memory_order_acquire);
+
+	if (p == NULL)
+		return NULL;
+	gpi_spin_lock(&p->p_lock);
+	if (atomic_load_explicit(&pidtab[i].ps_proc, memory_order_acquire) ==
+	    p && __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) != 0)
+		return p;
+	gpi_spin_unlock(&p->p_lock);
+	return NULL;
 }
 
 long
@@ -306,13 +341,17 @@ gpi_lock_parent(struct gp_proc *p)
 	struct gp_proc *pp;
 
 	/*
-	 * RCU keeps a parent we read but have not locked yet from being
-	 * freed under us; once locked and rechecked, it cannot be reaped
-	 * while we are its child (its exit1 moves us first, under its lock).
+	 * RCU keeps a parent we read but have not locked yet from going
+	 * back to malloc under us (it may be reused: the recheck catches
+	 * that); once locked and rechecked, it cannot be reaped while we
+	 * are its child (its exit1 moves us first, under its lock).  NULL
+	 * p_pptr: p itself was reaped and is being reused (a stale p).
 	 */
 	gpi_rcu_read_lock();
 	for (;;) {
-		pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
+		if ((pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE)) ==
+		    NULL)
+			break;
 		gpi_spin_lock(&pp->p_lock);
 		if (__atomic_load_n(&p->p_pptr, __ATOMIC_RELAXED) == pp)
 			break;
@@ -367,7 +406,7 @@ gpi_unreport(struct gp_proc *pp, struct gp_proc *p)
 static void
 link_child(struct gp_proc *pp, struct gp_proc *p)
 {
-	p->p_pptr = pp;
+	__atomic_store_n(&p->p_pptr, pp, __ATOMIC_RELEASE);
 	p->p_sibprev = NULL;
 	if ((p->p_sibnext = pp->p_children) != NULL)
 		pp->p_children->p_sibprev = p;
@@ -400,111 +439,163 @@ proc_main(void *arg)
 }
 
 /*
- * Process structs are recycled, not returned to malloc: a reaped one
- * waits out an RCU grace period in a batch (one call_rcu per
- * PROC_BATCH reaps, per worker), then joins the global pool, from which
- * workers refill a small private cache.  Steady-state spawn and reap thus
- * cost no malloc and almost no call_rcu.
+ * Process structs are type-stable (see internal.h, Lifetime): a reaped
+ * one goes on its worker's cache and the next spawn there reuses it at
+ * once, while it is still in cache.  Caches overflow into a global pool
+ * in batches; what the pool holds beyond PROC_POOL_KEEP (the tail of a
+ * burst) goes back to malloc after an RCU grace period, the only thing
+ * lock-free readers need.  So steady spawn and reap cost no malloc, no
+ * call_rcu and no shared cache line.
  */
-#define PROC_BATCH	64
-#define PROC_CACHE	32
+#define PROC_CACHE	32		/* refill / spill batch */
+#define PROC_BODY	(offsetof(struct gp_proc, p_pptr) + sizeof(void *))
+#define PROC_POOL_KEEP	(1 << 14)	/* ~7 MiB of structs kept */
+#define PROC_RETIRE	1024		/* structs per call_rcu */
 
 /* (k): procpool_lock, a leaf lock. */
 static gpi_spin_t procpool_lock = GPI_SPIN_INIT;
 static struct gp_proc *procpool;	/* (k) linked through p_rqnext */
+static long procpool_n;			/* (k) */
+static struct gp_proc *retire;		/* (k) Leaving for malloc. */
+static int nretire;			/* (k) */
 
-/* RCU callback: a batch of reaped processes, linked through p_rqnext. */
+/* RCU callback: a batch of trimmed structs, linked through p_rqnext. */
 static void
-proc_batch_rcu(struct rcu_head *head)
+proc_retire_rcu(struct rcu_head *head)
 {
-	struct gp_proc *first = caa_container_of(head, struct gp_proc, p_rcu);
-	struct gp_proc *last;
+	struct gp_proc *p = caa_container_of(head, struct gp_proc, p_rcu), *next;
 
 #ifdef GPI_TSAN
 	__tsan_acquire(&rcu_tsan_token);	/* see gpi_rcu_read_unlock */
 #endif
-	for (last = first; last->p_rqnext != NULL; last = last->p_rqnext) {
-		free(last->p_argv);
-		last->p_argv = NULL;
+	for (; p != NULL; p = next) {
+		next = p->p_rqnext;
+		free(p);
 	}
-	free(last->p_argv);
-	last->p_argv = NULL;
+}
+
+/* Send the retire list to RCU.  Caller holds procpool_lock. */
+static void
+retire_flush_locked(void)
+{
+	struct gp_proc *p;
+
+	if ((p = retire) == NULL)
+		return;
+	retire = NULL;
+	nretire = 0;
+#ifdef GPI_TSAN
+	__tsan_release(&rcu_tsan_token);	/* our last writes */
+#endif
+	urcu_memb_call_rcu(&p->p_rcu, proc_retire_rcu);
+}
+
+/* Put the list (first..last, n structs) on the global pool. */
+static void
+pool_put(struct gp_proc *first, struct gp_proc *last, int n)
+{
 	gpi_spin_lock(&procpool_lock);
-	last->p_rqnext = procpool;
-	__atomic_store_n(&procpool, first, __ATOMIC_RELAXED);
+	if (procpool_n >= PROC_POOL_KEEP) {
+		last->p_rqnext = retire;
+		retire = first;
+		if ((nretire += n) >= PROC_RETIRE)
+			retire_flush_locked();
+	} else {
+		last->p_rqnext = procpool;
+		__atomic_store_n(&procpool, first, __ATOMIC_RELAXED);
+		procpool_n += n;
+	}
 	gpi_spin_unlock(&procpool_lock);
+}
+
+/* Take up to (max) structs off the pool onto *list.  Returns how many. */
+static int
+pool_get(struct gp_proc **list, int max)
+{
+	struct gp_proc *p;
+	int n;
+
+	if (__atomic_load_n(&procpool, __ATOMIC_RELAXED) == NULL)
+		return 0;
+	gpi_spin_lock(&procpool_lock);
+	for (n = 0; n < max && (p = procpool) != NULL; n++) {
+		__atomic_store_n(&procpool, p->p_rqnext, __ATOMIC_RELAXED);
+		p->p_rqnext = *list;
+		*list = p;
+	}
+	procpool_n -= n;
+	gpi_spin_unlock(&procpool_lock);
+	return n;
 }
 
 static struct gp_proc *
 proc_alloc(struct gp_worker *w)
 {
-	struct gp_proc *p;
-	int n;
+	struct gp_proc *p = NULL;
 
-	if (w != NULL && (p = w->w_proccache) == NULL &&
-	    __atomic_load_n(&procpool, __ATOMIC_RELAXED) != NULL) {
-		gpi_spin_lock(&procpool_lock);
-		for (n = 0; n < PROC_CACHE && (p = procpool) != NULL; n++) {
-			__atomic_store_n(&procpool, p->p_rqnext,
-			    __ATOMIC_RELAXED);
-			p->p_rqnext = w->w_proccache;
-			w->w_proccache = p;
-		}
-		gpi_spin_unlock(&procpool_lock);
-	}
-	if (w != NULL && (p = w->w_proccache) != NULL)
+	if (w != NULL && w->w_proccache == NULL)
+		w->w_nproccache = pool_get(&w->w_proccache, PROC_CACHE);
+	if (w != NULL && (p = w->w_proccache) != NULL) {
 		w->w_proccache = p->p_rqnext;
-	else if ((p = malloc(sizeof(*p))) == NULL)
-		return NULL;
-	memset(p, 0, sizeof(*p));
+		w->w_nproccache--;
+	} else if (w != NULL || pool_get(&p, 1) == 0) {
+		if ((p = malloc(sizeof(*p))) == NULL)
+			return NULL;
+		p->p_lock = (gpi_spin_t)GPI_SPIN_INIT;
+		p->p_pid = 0;
+	}
+	/*
+	 * The header only with atomic stores (a stale reader may look at
+	 * it; p_pid is 0 already), then the rest.  p_pptr stays NULL until
+	 * link_child: readers check it.
+	 */
+	__atomic_store_n(&p->p_flags, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->p_stat, GPI_SACTIVE, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->p_pgid, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->p_pptr, NULL, __ATOMIC_RELAXED);
+	memset((char *)p + PROC_BODY, 0, sizeof(*p) - PROC_BODY);
 	return p;
 }
 
-/* Hand reaped (p) to RCU; it is reused after a grace period. */
+/* A reaped (or never published) struct goes back for reuse. */
 static void
 proc_free(struct gp_worker *w, struct gp_proc *p)
 {
+	struct gp_proc *first, *last;
+	int n;
+
 	if (w == NULL) {
-		p->p_rqnext = NULL;
-#ifdef GPI_TSAN
-		__tsan_release(&rcu_tsan_token);	/* our last writes */
-#endif
-		urcu_memb_call_rcu(&p->p_rcu, proc_batch_rcu);
+		pool_put(p, p, 1);
 		return;
 	}
-	p->p_rqnext = w->w_rcubatch;
-	w->w_rcubatch = p;
-	if (++w->w_nrcubatch == PROC_BATCH)
-		gpi_proc_flush(w);
-}
-
-/* Send (w)'s batch of reaped processes to RCU. */
-void
-gpi_proc_flush(struct gp_worker *w)
-{
-	struct gp_proc *p;
-
-	if ((p = w->w_rcubatch) == NULL)
+	p->p_rqnext = w->w_proccache;
+	w->w_proccache = p;
+	if (++w->w_nproccache < 2 * PROC_CACHE)
 		return;
-	w->w_rcubatch = NULL;
-	w->w_nrcubatch = 0;
-#ifdef GPI_TSAN
-	__tsan_release(&rcu_tsan_token);	/* our last writes */
-#endif
-	urcu_memb_call_rcu(&p->p_rcu, proc_batch_rcu);
+	/* Spill the older half (the colder structs) to the pool. */
+	for (last = w->w_proccache, n = 1; n < PROC_CACHE; n++)
+		last = last->p_rqnext;
+	first = last->p_rqnext;
+	last->p_rqnext = NULL;
+	for (last = first; last->p_rqnext != NULL; last = last->p_rqnext)
+		;
+	w->w_nproccache = PROC_CACHE;
+	pool_put(first, last, PROC_CACHE);
 }
 
-/* Give (w)'s cached structs back (worker exit). */
+/* Give (w)'s cached structs to the pool (worker exit). */
 void
 gpi_proc_drain(struct gp_worker *w)
 {
-	struct gp_proc *p;
+	struct gp_proc *first = w->w_proccache, *last;
 
-	gpi_proc_flush(w);
-	while ((p = w->w_proccache) != NULL) {
-		w->w_proccache = p->p_rqnext;
-		free(p);
-	}
+	if (first == NULL)
+		return;
+	for (last = first; last->p_rqnext != NULL; last = last->p_rqnext)
+		;
+	pool_put(first, last, w->w_nproccache);
+	w->w_proccache = NULL;
+	w->w_nproccache = 0;
 }
 
 static pid_t
@@ -513,6 +604,7 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 	struct gp_proc *pp = gpi_curproc(), *p;
 	struct gp_worker *w = gpi_curworker();
 	struct gp_lwp *l;
+	pid_t pid;
 	int error;
 
 	if (w != NULL && w->w_curlwp == NULL)
@@ -528,7 +620,6 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 		error = ENOMEM;
 		goto fail_count;
 	}
-	p->p_stat = GPI_SACTIVE;
 	p->p_watchfd = -1;
 	p->p_entry = entry;
 	p->p_arg = arg;
@@ -557,7 +648,8 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 		goto fail_lwp;
 	}
 	/* Init has no group: its children start groups of their own. */
-	p->p_pgid = pp == &gpi_proc0 ? p->p_pid : pp->p_pgid;
+	__atomic_store_n(&p->p_pgid, pp == &gpi_proc0 ? p->p_pid :
+	    pp->p_pgid, __ATOMIC_RELAXED);
 	link_child(pp, p);
 	gpi_spin_unlock(&pp->p_lock);
 
@@ -566,8 +658,10 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 		GPI_BUMP(w->w_nspawned_p, 1);
 	else
 		atomic_fetch_add_explicit(&nspawned, 1, memory_order_relaxed);
+	pid = p->p_pid;
+	/* WARNING: from here the child may run, exit and be reaped. */
 	gpi_sched_new(l);
-	return p->p_pid;
+	return pid;
 
 fail_lwp:
 	gpi_lwp_discard(l);
@@ -575,7 +669,8 @@ fail_pid:
 	pid_free(w, p);
 fail_proc:
 	p->p_argv = NULL;
-	free(p);
+	p->p_pid = 0;		/* never published */
+	proc_free(w, p);
 fail_count:
 	atomic_fetch_sub(&nprocs, 1);
 fail:
@@ -669,9 +764,18 @@ gpi_proc_reap(struct gp_proc *p)
 		free(a);
 	}
 	gpi_sig_free(p);
+	free(p->p_argv);
 	if (w != NULL && w->w_curlwp == NULL)
 		w = NULL;		/* a scheduler loop: use the shared pools */
 	pid_free(w, p);
+	/*
+	 * From here the struct may be reused.  A reader that looked p up
+	 * by pid and waits for p_lock finds p_pid 0 and lets go; one that
+	 * holds it finishes before we go on.
+	 */
+	gpi_spin_lock(&p->p_lock);
+	__atomic_store_n(&p->p_pid, 0, __ATOMIC_RELAXED);
+	gpi_spin_unlock(&p->p_lock);
 	atomic_fetch_sub(&nprocs, 1);
 	if (w != NULL)
 		GPI_BUMP(w->w_nreaped_p, 1);
@@ -714,6 +818,7 @@ void
 gpi_proc_kill_all(void)
 {
 	struct gp_proc *p;
+	pid_t pid;
 	int i, n;
 
 	if (pidtab == NULL)
@@ -722,8 +827,9 @@ gpi_proc_kill_all(void)
 	n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
 	for (i = 0; i < n; i++) {
 		if ((p = atomic_load_explicit(&pidtab[i].ps_proc,
-		    memory_order_acquire)) != NULL)
-			gpi_proc_kill(p, SIGKILL);
+		    memory_order_acquire)) != NULL && (pid = __atomic_load_n(
+		    &p->p_pid, __ATOMIC_RELAXED)) != 0)
+			gpi_proc_kill(p, pid, SIGKILL);
 	}
 	gpi_rcu_read_unlock();
 }
@@ -746,13 +852,15 @@ gpi_proc_fini(void)
 			gpi_proc_reap(p);
 		}
 	}
-	urcu_memb_barrier();
 	gpi_spin_lock(&procpool_lock);
+	retire_flush_locked();
 	while ((p = procpool) != NULL) {
 		procpool = p->p_rqnext;
 		free(p);
 	}
+	procpool_n = 0;
 	gpi_spin_unlock(&procpool_lock);
+	urcu_memb_barrier();
 	munmap(pidtab, (size_t)pid_nslots * sizeof(struct pidslot));
 	pidtab = NULL;
 	gpi_proc0.p_children = NULL;
@@ -777,6 +885,9 @@ gpi_proc_forget(void)
 	atomic_store(&procpool_lock.s_locked, 0);
 	atomic_store(&gpi_reparent_lock.s_locked, 0);
 	procpool = NULL;
+	procpool_n = 0;
+	retire = NULL;
+	nretire = 0;
 	tls_rcu_registered = 0;
 	memset(&gpi_proc0.p_lock, 0, sizeof(gpi_proc0.p_lock));
 	gpi_proc0.p_lwps = gpi_proc0.p_zlwps = NULL;
@@ -803,10 +914,10 @@ gp_getppid(void)
 
 	if (p == &gpi_proc0)
 		return 0;		/* as the real init's */
-	gpi_rcu_read_lock();
-	pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
+	/* Locked: an unlocked parent could be reaped and reused meanwhile. */
+	pp = gpi_lock_parent(p);
 	pid = pp->p_pid;
-	gpi_rcu_read_unlock();
+	gpi_spin_unlock(&pp->p_lock);
 	return pid;
 }
 
@@ -819,12 +930,13 @@ gp_getpgid(pid_t pid)
 	if (pid == 0)
 		return gpi_curproc()->p_pgid;
 	gpi_rcu_read_lock();
-	if ((p = gpi_pfind(pid)) == NULL) {
+	if ((p = gpi_pfind(pid)) == NULL || !gpi_proc_lock_pid(p, pid)) {
 		gpi_rcu_read_unlock();
 		errno = ESRCH;
 		return -1;
 	}
 	pgid = __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED);
+	gpi_spin_unlock(&p->p_lock);
 	gpi_rcu_read_unlock();
 	return pgid;
 }
@@ -858,8 +970,10 @@ gpi_pgrp_scan(pid_t pgid, int what)
 			count++;
 			break;
 		case GPI_PGRP_LINKED:
+			/* Header fields only: p or pp may be reused. */
 			pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
-			if (pp != &gpi_proc0 && __atomic_load_n(&pp->p_pgid,
+			if (pp != NULL && pp != &gpi_proc0 &&
+			    __atomic_load_n(&pp->p_pgid,
 			    __ATOMIC_RELAXED) != pgid)
 				count++;
 			break;
@@ -880,9 +994,10 @@ gpi_pgrp_scan(pid_t pgid, int what)
  */
 void
 gpi_proc_foreach(pid_t pgid, struct gp_proc *self,
-    void (*fn)(struct gp_proc *, void *), void *arg)
+    void (*fn)(struct gp_proc *, pid_t, void *), void *arg)
 {
 	struct gp_proc *p;
+	pid_t pid;
 	int i, n;
 
 	if (pidtab == NULL)
@@ -891,13 +1006,15 @@ gpi_proc_foreach(pid_t pgid, struct gp_proc *self,
 	for (i = 0; i < n; i++) {
 		p = atomic_load_explicit(&pidtab[i].ps_proc,
 		    memory_order_acquire);
-		if (p == NULL || __atomic_load_n(&p->p_stat,
+		/* Header fields only; fn rechecks (pid) under p_lock. */
+		if (p == NULL || (pid = __atomic_load_n(&p->p_pid,
+		    __ATOMIC_RELAXED)) == 0 || __atomic_load_n(&p->p_stat,
 		    __ATOMIC_RELAXED) == GPI_SZOMB)
 			continue;
 		if (pgid != 0 ? __atomic_load_n(&p->p_pgid,
 		    __ATOMIC_RELAXED) != pgid : p == self)
 			continue;
-		fn(p, arg);
+		fn(p, pid, arg);
 	}
 }
 
@@ -945,7 +1062,9 @@ gp_setpgid(pid_t pid, pid_t pgid)
 	if (p != q) {
 		/* p_pptr is stable under the parent's (our) lock. */
 		gpi_spin_lock(&q->p_lock);
-		if (p->p_pptr != q || p->p_stat == GPI_SZOMB)
+		/* The pid too: p may have been reaped and reused since. */
+		if (p->p_pptr != q || p->p_pid != pid ||
+		    p->p_stat == GPI_SZOMB)
 			error = ESRCH;
 		else if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_EXEC)
 			error = EACCES;
@@ -1014,27 +1133,26 @@ gp_reaper_release(void)
 
 /* ------------------------------------------------------------ gp_ps */
 
+/* STAT for gp_ps; caller holds p->p_lock. */
 static char
 proc_state(struct gp_proc *p)
 {
 	struct gp_lwp *l;
-	char st = 'S';
 
-	if (__atomic_load_n(&p->p_stat, __ATOMIC_RELAXED) == GPI_SZOMB)
+	if (p->p_stat == GPI_SZOMB)
 		return 'Z';
 	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED)
 		return 'T';
-	gpi_spin_lock(&p->p_lock);
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
 		if (l->l_stat != GPI_LSLEEP)
-			st = 'R';
-	gpi_spin_unlock(&p->p_lock);
-	return st;
+			return 'R';
+	return 'S';
 }
 
 /*
  * One line per green process: PID PPID PGID STAT NLWP TIME NAME.  Never
- * stalls an exit: the walk is an RCU read of the pid table.
+ * stalls an exit: the walk is an RCU read of the pid table, and each
+ * line is copied under that process's lock, then printed.
  */
 int
 gp_ps(FILE *out)
@@ -1042,6 +1160,12 @@ gp_ps(FILE *out)
 	struct gp_counters st;
 	struct gp_proc *p;
 	struct timeval tv;
+	struct {
+		pid_t	 pid, ppid, pgid;
+		int	 nlwp;
+		char	 stat;
+		char	 comm[sizeof(p->p_comm)];
+	} row;
 	int i, n;
 
 	if (out == NULL) {
@@ -1055,19 +1179,21 @@ gp_ps(FILE *out)
 	gpi_rcu_read_lock();
 	n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
 	for (i = 0; i < n; i++) {
-		p = atomic_load_explicit(&pidtab[i].ps_proc,
-		    memory_order_acquire);
-		if (p == NULL)
+		if ((p = slot_lock(i)) == NULL)
 			continue;
+		row.pid = p->p_pid;
+		row.ppid = __atomic_load_n(&p->p_pptr->p_pid, __ATOMIC_RELAXED);
+		row.pgid = p->p_pgid;
+		row.nlwp = atomic_load(&p->p_nthreads);
+		row.stat = proc_state(p);
+		memcpy(row.comm, p->p_comm, sizeof(row.comm));
 		gpi_ticks_to_timeval(atomic_load_explicit(&p->p_rticks,
 		    memory_order_relaxed), &tv);
+		gpi_spin_unlock(&p->p_lock);
 		fprintf(out, "%10d %10d %10d %4c %4d %3ld:%02ld.%02ld %s\n",
-		    (int)p->p_pid,
-		    (int)__atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE)->p_pid,
-		    (int)__atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED),
-		    proc_state(p), atomic_load(&p->p_nthreads),
-		    (long)tv.tv_sec / 60, (long)tv.tv_sec % 60,
-		    (long)tv.tv_usec / 10000, p->p_comm);
+		    (int)row.pid, (int)row.ppid, (int)row.pgid, row.stat,
+		    row.nlwp, (long)tv.tv_sec / 60, (long)tv.tv_sec % 60,
+		    (long)tv.tv_usec / 10000, row.comm);
 	}
 	gpi_rcu_read_unlock();
 	/* Footer: the runtime's counters (gp_stats). */

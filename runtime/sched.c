@@ -536,9 +536,6 @@ idle(struct gp_worker *w)
 	    atomic_load_explicit(&w->w_newq_len, memory_order_relaxed))
 		return;
 
-	/* Do not sit on reaped processes while idle. */
-	gpi_proc_flush(w);
-
 	/* [W1]: announce, then recheck everything a waker publishes. */
 	atomic_store(&w->w_parked, 1);
 	atomic_fetch_add(&gpi_rt.rt_nparked, 1);

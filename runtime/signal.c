@@ -117,18 +117,24 @@ ast_all(struct gp_proc *p)
 }
 
 static void
-notify_parent(struct gp_proc *p, int what)
+notify_parent(struct gp_proc *p, pid_t pid, int what)
 {
-	struct gp_proc *pp = gpi_lock_parent(p);
-	bool tell = !(__atomic_load_n(&pp->p_flags, __ATOMIC_RELAXED) & GPI_PS_NOCLDSTOP);
+	struct gp_proc *pp;
+	bool tell;
 
+	/* Reaped and reused since the signal: not ours to report. */
+	if ((pp = gpi_lock_parent(p)) == NULL)
+		return;
+	tell = !(__atomic_load_n(&pp->p_flags, __ATOMIC_RELAXED) &
+	    GPI_PS_NOCLDSTOP);
 	/*
-	 * Recheck under the parent's lock (p_stat is written under both):
-	 * p may have exited since the signal (an exit report supersedes a
-	 * stop or continue), and an orphan init adopted has nobody to tell.
-	 * The caller's RCU section keeps p's memory valid until here.
+	 * Recheck under the parent's lock (p_stat is written under both,
+	 * and a child's identity cannot change under it): p may have
+	 * exited since the signal (an exit report supersedes a stop or
+	 * continue), been reaped and reused, and an orphan init adopted
+	 * has nobody to tell.
 	 */
-	if (p->p_stat == GPI_SZOMB || (__atomic_load_n(&p->p_flags,
+	if (p->p_pid != pid || p->p_stat == GPI_SZOMB || (__atomic_load_n(&p->p_flags,
 	    __ATOMIC_RELAXED) & GPI_P_AUTOREAP)) {
 		gpi_spin_unlock(&pp->p_lock);
 		return;
@@ -231,14 +237,18 @@ gpi_psignal_locked(struct gp_proc *p, int sig)
 		    GPI_P_TELLCONT, __ATOMIC_RELAXED);
 }
 
-/* Post (sig) to (p) and tell its parent of a stop or continue. */
+/*
+ * Post (sig) to (p), which was process (pid) when looked up, and tell its
+ * parent of a stop or continue.  Nothing if p has been reaped since.
+ */
 void
-gpi_psignal(struct gp_proc *p, int sig)
+gpi_psignal(struct gp_proc *p, pid_t pid, int sig)
 {
 	int what;
 	bool orphan_stop;
 
-	gpi_spin_lock(&p->p_lock);
+	if (!gpi_proc_lock_pid(p, pid))
+		return;
 	/*
 	 * In an orphaned group, TSTP/TTIN/TTOU do not stop (Linux): nobody
 	 * in the session could continue it.  Default action only.
@@ -254,11 +264,12 @@ gpi_psignal(struct gp_proc *p, int sig)
 		if (orphan_stop)
 			return;
 	}
-	gpi_spin_lock(&p->p_lock);
+	if (!gpi_proc_lock_pid(p, pid))
+		return;
 	what = psignal_locked(p, sig);
 	gpi_spin_unlock(&p->p_lock);
 	if (what != 0)
-		notify_parent(p, what);
+		notify_parent(p, pid, what);
 }
 
 /* Deferred parent notices (gpi_psignal_locked); caller holds no lock. */
@@ -272,9 +283,9 @@ gpi_sig_tell(struct gp_proc *p)
 	__atomic_fetch_and(&p->p_flags, ~(f), __ATOMIC_RELAXED);
 	gpi_spin_unlock(&p->p_lock);
 	if (f & GPI_P_TELLSTOP)
-		notify_parent(p, GPI_R_STOP);
+		notify_parent(p, p->p_pid, GPI_R_STOP);
 	if (f & GPI_P_TELLCONT)
-		notify_parent(p, GPI_R_CONT);
+		notify_parent(p, p->p_pid, GPI_R_CONT);
 }
 
 /* ------------------------------------------------------------ kill */
@@ -286,13 +297,13 @@ struct killarg {
 };
 
 static void
-kill_one(struct gp_proc *p, void *arg)
+kill_one(struct gp_proc *p, pid_t pid, void *arg)
 {
 	struct killarg *ka = arg;
 
 	ka->ka_found++;
 	if (ka->ka_sig != 0)
-		gpi_psignal(p, ka->ka_sig);
+		gpi_psignal(p, pid, ka->ka_sig);
 }
 
 int
@@ -323,7 +334,7 @@ gp_kill(pid_t pid, int sig)
 		}
 		/* A zombie takes no signal, but exists (kill(2) returns 0). */
 		if (sig != 0)
-			gpi_psignal(p, sig);
+			gpi_psignal(p, pid, sig);
 		gpi_rcu_read_unlock();
 		return 0;
 	}
@@ -511,7 +522,7 @@ postsig(struct gp_lwp *l, struct gp_proc *p, bool *restart)
 		gpi_spin_unlock(&p->p_lock);
 		if (!(p->p_sigignore & SIGBIT(sig)) &&
 		    !(SIGBIT(sig) & IGNDFL))
-			gpi_psignal(p, sig);
+			gpi_psignal(p, p->p_pid, sig);
 		return sig;
 	}
 	sa = p->p_sigacts->ps_act[sig];
@@ -632,7 +643,11 @@ gp_proc_watch(pid_t pid)
 		errno = ESRCH;
 		return -1;
 	}
-	gpi_spin_lock(&p->p_lock);
+	if (!gpi_proc_lock_pid(p, pid)) {
+		gpi_rcu_read_unlock();
+		errno = ESRCH;
+		return -1;
+	}
 	if (p->p_watchfd < 0 &&
 	    (p->p_watchfd = eventfd(p->p_stat == GPI_SZOMB ? 1 : 0,
 	    EFD_CLOEXEC | EFD_NONBLOCK)) < 0)

@@ -339,6 +339,90 @@ Test(proc, zombie_pid_is_not_reused_until_reaped)
 	end_test();
 }
 
+/*
+ * A reaped process's struct is reused at once by the next spawn (the same
+ * worker's cache).  Its pid must then name nothing -- kill, getpgid,
+ * setpgid and proc_watch say ESRCH and reach no one -- and the next
+ * process must start clean: no handler or group of the old one.
+ */
+static atomic_int reuse_go;
+
+static void
+reuse_handler(int sig)
+{
+	(void)sig;
+}
+
+static int
+reuse_first(void *arg)
+{
+	struct sigaction sa;
+
+	(void)arg;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = reuse_handler;
+	GCHECK(gp_sigaction(SIGTERM, &sa, NULL) == 0, "sigaction");
+	GCHECK(gp_setpgid(0, 0) == 0, "setpgid");
+	return 3;
+}
+
+static int
+reuse_second(void *arg)
+{
+	struct sigaction old;
+
+	(void)arg;
+	GCHECK(gp_sigaction(SIGTERM, NULL, &old) == 0 &&
+	    old.sa_handler == SIG_DFL, "a handler left by the reaped process");
+	GCHECK(gp_getpgid(0) == gp_getpgid(gp_getppid()),
+	    "the reaped process's group left over");
+	pt_green_wait(&reuse_go);
+	return 0;
+}
+
+static int
+reuse_parent(void *arg)
+{
+	pid_t a, b;
+	int st, i, fd;
+
+	(void)arg;
+	for (i = 0; i < 100; i++) {
+		a = gp_spawn(reuse_first, NULL, NULL);
+		GCHECK(a > 0 && gp_waitpid(a, &st, 0) == a && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 3, "first child");
+		atomic_store(&reuse_go, 0);
+		b = gp_spawn(reuse_second, NULL, NULL);
+		GCHECK(b > 0 && b != a, "second child");
+		errno = 0;
+		GCHECK(gp_kill(a, SIGTERM) == -1 && errno == ESRCH,
+		    "kill of a reaped pid");
+		errno = 0;
+		GCHECK(gp_getpgid(a) == -1 && errno == ESRCH, "getpgid");
+		errno = 0;
+		GCHECK(gp_setpgid(a, 0) == -1 && errno == ESRCH, "setpgid");
+		errno = 0;
+		fd = gp_proc_watch(a);
+		GCHECK(fd == -1 && errno == ESRCH, "proc_watch");
+		atomic_store(&reuse_go, 1);
+		GCHECK(gp_waitpid(b, &st, 0) == b && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 0, "second child's status %#x: a "
+		    "signal meant for the reaped pid reached it", st);
+	}
+	return 0;
+}
+
+Test(proc, a_reaped_pid_names_nothing_when_its_memory_is_reused)
+{
+	pid_t p = spawn_ok(reuse_parent, NULL);
+	int st = host_reap(p);
+
+	cr_assert(eq(int, st, 0), "parent status %#x", st);
+	assert_no_green_failures();
+	assert_procs_back_to_base();
+	end_test();
+}
+
 /* --- counters ---------------------------------------------------------- */
 
 /* Poll gp_stats() until n processes have exited since gp_init(). */
