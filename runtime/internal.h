@@ -20,8 +20,8 @@
  * Two p_locks are held at once only ancestor first: by reparenting
  * (under gpi_reparent_lock) and by exit1's zombie step (parent, then
  * the exiting child).  Leaf locks, under which nothing else is taken:
- * pid_lock, procpool_lock (proc.c), stk_lock (stack.c), callout_lock
- * (exit.c), orphan_lock (fork.c), popen_lock (preload), dump_lock
+ * pid_lock, procpool_lock, limit_lock (proc.c), stk_lock (stack.c),
+ * callout_lock (exit.c), orphan_lock (fork.c), popen_lock (preload), dump_lock
  * (debug.c, never under rt_lock: the dump thread takes rt_lock), and
  * unwind.c's locks.  Every runtime lock is a gpi_spin_t, never a pthread
  * mutex: under the preload a pthread mutex taken on a green thread parks
@@ -574,7 +574,6 @@ GPI_HIDDEN void	gpi_unreport(struct gp_proc *pp, struct gp_proc *p);
 /* Consume (bits) of p's report; off the queue when nothing is left. */
 GPI_HIDDEN void	gpi_report_clear(struct gp_proc *pp, struct gp_proc *p,
     int bits);
-GPI_HIDDEN long	gpi_nprocs(void);
 GPI_HIDDEN void	gpi_proc_kill_all(void);
 GPI_HIDDEN void	gpi_proc_kill(struct gp_proc *p, pid_t pid, int sig);
 GPI_HIDDEN void	gpi_count_exit(void);
@@ -734,6 +733,9 @@ struct gp_worker {
 	int		 w_pidtail;	/* (o) */
 	int		 w_npidfree;	/* (o) */
 	int		 w_nproccache;	/* (o) */
+	atomic_int	 w_pdelta;	/* (o,a) Spawns minus reaps here, not
+					 * yet folded into nprocs (proc.c);
+					 * owner stores, anyone reads. */
 	bool		 w_exited;	/* (g) The thread has been joined. */
 	bool		 w_abandoned;	/* (g) Stuck in user code at shutdown. */
 	/* Counters: written by this worker only, read by gp_stats(). */

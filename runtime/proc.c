@@ -45,7 +45,9 @@ static int pid_maxprocs;		/* (c) GREENPROC_MAX_PROCS */
 static unsigned pid_ngens;		/* (c) */
 static int pid_freehead = -1;		/* (i) */
 static atomic_int pid_hiwater;		/* (i,a) Slots ever used. */
-static atomic_long nprocs;		/* (a) Live processes, zombies too. */
+static atomic_long nprocs;		/* (a) Live processes, zombies too,
+					 * but for the workers' w_pdelta. */
+static gpi_spin_t limit_lock = GPI_SPIN_INIT;	/* Exact limit checks; leaf. */
 static atomic_ulong nspawned, nexited, nreaped;	/* (a) counters */
 
 gpi_spin_t gpi_reparent_lock = GPI_SPIN_INIT;
@@ -319,12 +321,6 @@ slot_lock(int i)
 	return NULL;
 }
 
-long
-gpi_nprocs(void)
-{
-	return atomic_load(&nprocs);
-}
-
 struct gp_proc *
 gpi_curproc(void)
 {
@@ -436,6 +432,76 @@ proc_main(void *arg)
 	if (p->p_argv != NULL)
 		gp_exit(main_fn(argc_of(p->p_argv), p->p_argv));
 	gp_exit(p->p_entry(p->p_arg));
+}
+
+/* ------------------------------------------------------------ the limit */
+
+/*
+ * The process count is per worker plus a global sum: a spawn or reap on a
+ * worker moves its own w_pdelta (a plain store to its own cache line) and
+ * folds it into nprocs every PDELTA_FOLD, so spawn trees on different
+ * workers share no counter.  Live processes = nprocs + every w_pdelta.
+ * Far from the limit -- even with every worker's delta at its bound --
+ * a spawn needs no exact count.  Near it, and on host threads, a spawn
+ * takes limit_lock and sums the deltas: exact, as the limit must be
+ * (a reap lowers its delta before its parent learns of the exit, so a
+ * spawn right after a wait at the limit fits).
+ */
+#define PDELTA_FOLD	32
+
+static void
+pdelta_add(struct gp_worker *w, int d)
+{
+	int v = atomic_load_explicit(&w->w_pdelta, memory_order_relaxed) + d;
+
+	if (v >= PDELTA_FOLD || v <= -PDELTA_FOLD) {
+		/* Under the lock: an exact count never sees v twice. */
+		gpi_spin_lock(&limit_lock);
+		atomic_fetch_add(&nprocs, v);
+		atomic_store_explicit(&w->w_pdelta, 0, memory_order_relaxed);
+		gpi_spin_unlock(&limit_lock);
+		return;
+	}
+	atomic_store_explicit(&w->w_pdelta, v, memory_order_relaxed);
+}
+
+static long
+nprocs_exact(void)
+{
+	long n = atomic_load(&nprocs);
+	int i;
+
+	for (i = 0; i < gpi_rt.rt_nworkers; i++)
+		n += atomic_load_explicit(&gpi_rt.rt_workers[i].w_pdelta,
+		    memory_order_relaxed);
+	return n;
+}
+
+/* Count a new process against the limit; false (EAGAIN) at the limit. */
+static bool
+count_spawn(struct gp_worker *w)
+{
+	bool ok;
+
+	if (w != NULL && atomic_load_explicit(&nprocs, memory_order_relaxed) +
+	    (long)(gpi_rt.rt_nworkers + 1) * PDELTA_FOLD < pid_maxprocs) {
+		pdelta_add(w, 1);
+		return true;
+	}
+	gpi_spin_lock(&limit_lock);
+	if ((ok = nprocs_exact() < pid_maxprocs))
+		atomic_fetch_add(&nprocs, 1);
+	gpi_spin_unlock(&limit_lock);
+	return ok;
+}
+
+static void
+count_reap(struct gp_worker *w)
+{
+	if (w != NULL)
+		pdelta_add(w, -1);
+	else
+		atomic_fetch_sub(&nprocs, 1);
 }
 
 /*
@@ -583,12 +649,15 @@ proc_free(struct gp_worker *w, struct gp_proc *p)
 	pool_put(first, last, PROC_CACHE);
 }
 
-/* Give (w)'s cached structs to the pool (worker exit). */
+/* Give (w)'s cached structs to the pool, its count to the sum (exit). */
 void
 gpi_proc_drain(struct gp_worker *w)
 {
 	struct gp_proc *first = w->w_proccache, *last;
 
+	gpi_spin_lock(&limit_lock);
+	atomic_fetch_add(&nprocs, atomic_exchange(&w->w_pdelta, 0));
+	gpi_spin_unlock(&limit_lock);
 	if (first == NULL)
 		return;
 	for (last = first; last->p_rqnext != NULL; last = last->p_rqnext)
@@ -612,9 +681,9 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 
 	if ((error = gpi_runtime_ensure()) != 0)
 		goto fail;
-	if (atomic_fetch_add(&nprocs, 1) >= pid_maxprocs) {
+	if (!count_spawn(w)) {
 		error = EAGAIN;
-		goto fail_count;
+		goto fail;
 	}
 	if ((p = proc_alloc(w)) == NULL) {
 		error = ENOMEM;
@@ -672,7 +741,7 @@ fail_proc:
 	p->p_pid = 0;		/* never published */
 	proc_free(w, p);
 fail_count:
-	atomic_fetch_sub(&nprocs, 1);
+	count_reap(w);
 fail:
 	errno = error;
 	return -1;
@@ -776,7 +845,7 @@ gpi_proc_reap(struct gp_proc *p)
 	gpi_spin_lock(&p->p_lock);
 	__atomic_store_n(&p->p_pid, 0, __ATOMIC_RELAXED);
 	gpi_spin_unlock(&p->p_lock);
-	atomic_fetch_sub(&nprocs, 1);
+	count_reap(w);
 	if (w != NULL)
 		GPI_BUMP(w->w_nreaped_p, 1);
 	else
@@ -807,7 +876,7 @@ gpi_proc_counters(struct gp_counters *st)
 		st->exits += GPI_RD(w->w_nexited_p);
 		st->reaps += GPI_RD(w->w_nreaped_p);
 	}
-	st->live_procs = atomic_load(&nprocs);
+	st->live_procs = nprocs_exact();
 }
 
 /*
@@ -882,6 +951,7 @@ gpi_proc_forget(void)
 	atomic_store(&pid_hiwater, 0);
 	atomic_store(&nprocs, 0);
 	atomic_store(&pid_lock.s_locked, 0);
+	atomic_store(&limit_lock.s_locked, 0);
 	atomic_store(&procpool_lock.s_locked, 0);
 	atomic_store(&gpi_reparent_lock.s_locked, 0);
 	procpool = NULL;

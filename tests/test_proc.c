@@ -1190,3 +1190,121 @@ Test(proclimit, spawn_at_the_limit_fails_with_eagain_and_succeeds_after_a_wait)
 	assert_procs_back_to_base();
 	end_test();
 }
+
+/*
+ * The limit with the per-worker counts: two green parents spawn on both
+ * workers from far below the limit (each worker counts on its own) up to
+ * it (exact).  Together they reach it exactly; then a reap by one parent
+ * lets the other spawn at once, and only once.
+ */
+#define WLIMIT	400		/* > (workers + 1) * 32: both regimes */
+
+static atomic_int wl_start, wl_first, wl_release, wl_reaped, wl_stop;
+static atomic_int wl_count[2], wl_done[2], wl_after[2], wl_after_errno[2];
+
+static int
+wl_child(void *arg)
+{
+	(void)arg;
+	pt_green_wait(&wl_release);
+	return 0;
+}
+
+static int
+wl_one_child(void *arg)
+{
+	int expected = 0;
+
+	(void)arg;
+	/* Only one child of parent 0 leaves when asked. */
+	for (;;) {
+		if (atomic_load(&wl_release))
+			return 0;
+		if (atomic_load(&wl_stop) == 1 &&
+		    atomic_compare_exchange_strong(&wl_stop, &expected, 2))
+			return 0;
+		expected = 1;
+		pt_nap_ns(TU_MS);
+	}
+}
+
+static int
+wl_parent(void *arg)
+{
+	int me = (int)(intptr_t)arg, n = 0, st;
+	pid_t p;
+
+	pt_green_wait(&wl_start);	/* both parents exist */
+	/* One child each before the race to the limit: both have some. */
+	GCHECK(gp_spawn(me == 0 ? wl_one_child : wl_child, NULL, NULL) > 0,
+	    "first child");
+	n++;
+	atomic_fetch_add(&wl_first, 1);
+	while (atomic_load(&wl_first) < 2)
+		pt_nap_ns(TU_MS);
+	while ((p = gp_spawn(me == 0 ? wl_one_child : wl_child, NULL,
+	    NULL)) > 0)
+		n++;
+	GCHECK(errno == EAGAIN, "parent %d: errno %d", me, errno);
+	atomic_store(&wl_count[me], n);
+	atomic_store(&wl_done[me], 1);
+	if (me == 0) {
+		/* One child goes; we reap it; the other parent spawns. */
+		pt_green_wait(&wl_stop);
+		GCHECK(gp_waitpid(-1, &st, 0) > 0, "reap one");
+		atomic_store(&wl_reaped, 1);
+	} else {
+		pt_green_wait(&wl_reaped);
+		p = gp_spawn(wl_child, NULL, NULL);
+		atomic_store(&wl_after_errno[me], p > 0 ? 0 : errno);
+		atomic_store(&wl_after[me], p > 0);
+		errno = 0;
+		GCHECK(gp_spawn(wl_child, NULL, NULL) == -1 && errno == EAGAIN,
+		    "a second spawn past the limit");
+	}
+	pt_green_wait(&wl_release);
+	while (gp_waitpid(-1, &st, 0) > 0)
+		;
+	return 0;
+}
+
+static void
+setup_wlimit(void)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", WLIMIT);
+	cr_assert(eq(int, setenv("GREENPROC_MAX_PROCS", v, 1), 0));
+	pt_setup();
+}
+
+TestSuite(proclimit_workers, .init = setup_wlimit, .fini = pt_teardown,
+    .timeout = 60.0);
+
+Test(proclimit_workers, two_workers_reach_the_limit_exactly_and_share_a_freed_slot)
+{
+	struct gp_counters st;
+	pid_t a, b;
+
+	a = spawn_ok(wl_parent, (void *)(intptr_t)0);
+	b = spawn_ok(wl_parent, (void *)(intptr_t)1);
+	atomic_store(&wl_start, 1);
+	cr_assert(eq(int, pt_wait_for(&wl_done[0], 1, 10 * TU_S), 0));
+	cr_assert(eq(int, pt_wait_for(&wl_done[1], 1, 10 * TU_S), 0));
+	cr_assert(eq(int, gp_stats(&st), 0));
+	cr_assert(eq(long, st.live_procs, WLIMIT), "live %ld, limit %d",
+	    st.live_procs, WLIMIT);
+	cr_assert(eq(int, tu_ld(&wl_count[0]) + tu_ld(&wl_count[1]) + 2,
+	    WLIMIT));
+	atomic_store(&wl_stop, 1);
+	cr_assert(eq(int, pt_wait_for(&wl_after[1], 1, 10 * TU_S), 0),
+	    "spawn right after another worker's reap at the limit: %s "
+	    "(green failures: %d, %s)", strerror(tu_ld(&wl_after_errno[1])),
+	    pt_nbad_now(), pt_msg);
+	atomic_store(&wl_release, 1);
+	cr_assert(eq(int, WEXITSTATUS(host_reap(a)), 0));
+	cr_assert(eq(int, WEXITSTATUS(host_reap(b)), 0));
+	assert_no_green_failures();
+	assert_procs_back_to_base();
+	end_test();
+}
