@@ -194,6 +194,12 @@ gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp, bool nowait,
 }
 
 /* Try to reap the real orphans of dead green processes.  Never blocks. */
+bool
+gpi_rchild_no_orphans(void)
+{
+	return __atomic_load_n(&orphans, __ATOMIC_RELAXED) == NULL;
+}
+
 void
 gpi_rchild_reap_orphans(void)
 {

@@ -570,6 +570,17 @@ GPI_HIDDEN void	gpi_proc_drain(struct gp_worker *w);
 GPI_HIDDEN int	gpi_proc_init(int nworkers) GPI_MUSTCHECK;
 /* Queue a report about child p on its parent pp; pp->p_lock held. */
 GPI_HIDDEN void	gpi_report(struct gp_proc *pp, struct gp_proc *p, int what);
+/*
+ * Bump p_waitgen: only ever under p->p_lock, so a load and a store, not
+ * a locked RMW.  A waiter that read the old value rechecks it under its
+ * sleep-queue bucket lock, which the waker's gpi_wakeup then takes.
+ */
+static inline void
+gpi_waitgen_bump(struct gp_proc *p)
+{
+	atomic_store_explicit(&p->p_waitgen, atomic_load_explicit(
+	    &p->p_waitgen, memory_order_relaxed) + 1, memory_order_release);
+}
 GPI_HIDDEN void	gpi_unreport(struct gp_proc *pp, struct gp_proc *p);
 /* Consume (bits) of p's report; off the queue when nothing is left. */
 GPI_HIDDEN void	gpi_report_clear(struct gp_proc *pp, struct gp_proc *p,
@@ -624,6 +635,8 @@ GPI_HIDDEN pid_t gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp,
     bool nowait, siginfo_t *info);
 GPI_HIDDEN void	gpi_rchild_orphan(struct gp_proc *p);
 GPI_HIDDEN void	gpi_rchild_reap_orphans(void);
+/* No orphaned real child waits for the runtime (a racy peek). */
+GPI_HIDDEN bool	gpi_rchild_no_orphans(void);
 GPI_HIDDEN void	gpi_exit_forget(void);
 /* In a forked child: forget the parent's runtime (fork.c). */
 GPI_HIDDEN void	gpi_sched_forget(void);

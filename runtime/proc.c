@@ -369,7 +369,7 @@ gpi_report(struct gp_proc *pp, struct gp_proc *p, int what)
 		pp->p_rq_tail = p;
 	}
 	p->p_report |= what;
-	atomic_fetch_add(&pp->p_waitgen, 1);
+	gpi_waitgen_bump(pp);
 }
 
 void
