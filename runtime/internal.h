@@ -348,6 +348,8 @@ GPI_HIDDEN void	gpi_lwp_discard(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l);
 GPI_HIDDEN int	gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l,
     bool master);
+/* Yield (l), the calling LWP, to everything runnable on its worker. */
+GPI_HIDDEN void	gpi_lwp_yield(struct gp_lwp *l);
 GPI_HIDDEN _Noreturn void gpi_lwp_exit_master(struct gp_lwp *l,
     struct gp_proc *autoreap);
 GPI_HIDDEN bool	gpi_lwp_exit_unless_last(void);

@@ -30,8 +30,8 @@
 #endif
 
 /* Go to the tail of our worker's runq: everything runnable goes first. */
-static void
-yield(struct gp_lwp *l)
+void
+gpi_lwp_yield(struct gp_lwp *l)
 {
 	struct gp_worker *w = l->l_worker;
 
@@ -388,7 +388,7 @@ gpi_relax_yield(void)
 	struct gp_lwp *l = gpi_curlwp();
 
 	if (l != NULL)
-		yield(l);
+		gpi_lwp_yield(l);
 	else
 		gpi_os_yield();
 }
@@ -518,7 +518,7 @@ gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline, bool try)
 	 * below.  w_runnext is ours alone, so the test is race-free.
 	 */
 	if (cur != NULL && cur->l_worker->w_runnext == l) {
-		yield(cur);
+		gpi_lwp_yield(cur);
 		if (killed(cur))
 			join_killed(l);
 	}
@@ -598,7 +598,7 @@ gp_yield(void)
 		gpi_os_yield();
 		return;
 	}
-	yield(l);
+	gpi_lwp_yield(l);
 	gpi_userret_l(l);
 }
 

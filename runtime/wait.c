@@ -123,8 +123,8 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
     struct rusage *ru, siginfo_t *info)
 {
 	struct gp_proc *q = gpi_curproc(), *p;
-	struct gp_lwp *l;
-	bool any;
+	struct gp_lwp *l, *next;
+	bool any, yielded = false;
 	int gen, xstat, error, bit;
 	pid_t rreal;
 	int want = ((options & WEXITED) ? GPI_R_EXIT : 0) |
@@ -205,6 +205,23 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 		if (options & WNOHANG) {
 			gpi_spin_unlock(&q->p_lock);
 			return 0;
+		}
+		/*
+		 * A child still in our runnext slot runs next anyway: yield
+		 * to it instead of sleeping, once (as join does).  If it
+		 * exits without blocking, its report is here when we run
+		 * again, and neither side went through a sleep queue.  Its
+		 * l_proc lives (it has not run), and a child's p_pptr is
+		 * stable under our lock.
+		 */
+		if (!yielded && (l = gpi_curlwp()) != NULL &&
+		    (next = l->l_worker->w_runnext) != NULL &&
+		    __atomic_load_n(&next->l_proc->p_pptr,
+		    __ATOMIC_RELAXED) == q) {
+			gpi_spin_unlock(&q->p_lock);
+			yielded = true;
+			gpi_lwp_yield(l);
+			continue;
 		}
 		gen = atomic_load(&q->p_waitgen);
 		gpi_spin_unlock(&q->p_lock);
