@@ -339,7 +339,6 @@ struct gp_attr {
 	char		 a_name[32];
 };
 
-GPI_HIDDEN struct gp_lwp *gpi_curlwp(void) GPI_NOINLINE;
 /* Create an LWP in (p); with (run) it is made runnable at once. */
 GPI_HIDDEN int	gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp,
     void *(*fn)(void *), void *arg, const gp_attr_t *attr, bool run)
@@ -548,7 +547,6 @@ struct gp_proc {
 GPI_HIDDEN extern struct gp_proc gpi_proc0;
 GPI_HIDDEN extern gpi_spin_t gpi_reparent_lock;
 
-GPI_HIDDEN struct gp_proc *gpi_curproc(void);
 /* Lookup by pid; caller is inside gpi_rcu_read_lock().  Never blocks. */
 GPI_HIDDEN struct gp_proc *gpi_pfind(pid_t pid);
 /*
@@ -796,7 +794,36 @@ struct gpi_runtime {
 enum { GPI_RT_DOWN, GPI_RT_UP, GPI_RT_STOPPING };
 GPI_HIDDEN extern struct gpi_runtime gpi_rt;
 
-GPI_HIDDEN struct gp_worker *gpi_curworker(void) GPI_NOINLINE;
+/*
+ * The worker this thread is, NULL on a host thread.  Inline: a started
+ * LWP never migrates, so a thread-local read never changes under it.
+ */
+GPI_HIDDEN extern __thread struct gp_worker *gpi_tls_worker
+    __attribute__((tls_model("initial-exec")));
+
+static inline struct gp_worker *
+gpi_curworker(void)
+{
+	return gpi_tls_worker;
+}
+
+/* The LWP running on this thread, NULL on a host thread. */
+static inline struct gp_lwp *
+gpi_curlwp(void)
+{
+	struct gp_worker *w = gpi_tls_worker;
+
+	return w != NULL ? w->w_curlwp : NULL;
+}
+
+/* The process of the calling LWP; init on a host thread. */
+static inline struct gp_proc *
+gpi_curproc(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	return l != NULL ? l->l_proc : &gpi_proc0;
+}
 GPI_HIDDEN int	gpi_runtime_ensure(void) GPI_MUSTCHECK;
 /* LWPs created and not yet off their stacks (init's included). */
 GPI_HIDDEN long	gpi_lwps_alive(void);

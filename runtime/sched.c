@@ -39,22 +39,9 @@
 #define NEWQ_FAIRNESS	61	/* every n-th pick looks at w_newq first */
 #define TIMER_CHECK	16	/* picks between clock reads when busy */
 
-static __thread struct gp_worker *tls_worker
+__thread struct gp_worker *gpi_tls_worker
     __attribute__((tls_model("initial-exec")));
-
-struct gp_worker *
-gpi_curworker(void)
-{
-	return tls_worker;
-}
-
-struct gp_lwp *
-gpi_curlwp(void)
-{
-	struct gp_worker *w = tls_worker;
-
-	return w != NULL ? w->w_curlwp : NULL;
-}
+#define tls_worker	gpi_tls_worker
 
 /* ------------------------------------------------------------ queues */
 
@@ -422,10 +409,14 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 	 * switches among one process's LWPs read nothing, which matters
 	 * because rdtsc alone costs ~11 ns on a VM.
 	 */
-	/* A master charged itself in exit1: its process may be gone. */
+	/*
+	 * A master charged itself in exit1 (its process may be gone), and
+	 * that read of the clock serves as this one: the last steps of its
+	 * exit are charged to whatever runs next, a third read is not.
+	 */
 	fp = from != NULL && !from->l_master ? from->l_proc : NULL;
 	tp = to != NULL ? to->l_proc : NULL;
-	if (fp != tp) {
+	if (fp != tp && !(from != NULL && from->l_master)) {
 		now = gpi_md_ticks();
 		if (fp != NULL)
 			atomic_fetch_add_explicit(&fp->p_rticks,
