@@ -263,7 +263,7 @@ static void
 reparent_children(struct gp_proc *p)
 {
 	struct gp_proc *r, *c, *next, *autoreap = NULL;
-	bool reported = false;
+	bool reported = false, wake;
 
 	gpi_spin_lock(&gpi_reparent_lock);
 	r = find_reaper(p);
@@ -304,11 +304,12 @@ reparent_children(struct gp_proc *p)
 	p->p_rq_head = p->p_rq_tail = NULL;
 	__atomic_fetch_or(&p->p_flags, GPI_P_MOVED, __ATOMIC_RELAXED);
 	gpi_spin_unlock(&p->p_lock);
+	wake = reported && r->p_nwaiters > 0;
 	if (reported)
 		gpi_waitgen_bump(r);
 	gpi_spin_unlock(&r->p_lock);
 	gpi_spin_unlock(&gpi_reparent_lock);
-	if (reported)
+	if (wake)
 		gpi_wakeup(&r->p_waitgen);
 	/* Zombies init adopted: init reaps them now, as init does. */
 	for (c = autoreap; c != NULL; c = next) {
@@ -432,8 +433,7 @@ exit_notify(struct gp_proc *pp, struct gp_proc *p)
 	/* p_sigparent: the exit signal (SIGCHLD by default, or none). */
 	if (p->p_exitsig != 0)
 		gpi_psignal_locked(pp, p->p_exitsig);
-	gpi_spin_unlock(&pp->p_lock);
-	gpi_wakeup(&pp->p_waitgen);
+	gpi_waitgen_unlock_wakeup(pp);
 	return autoreap;
 }
 
@@ -660,6 +660,13 @@ gpi_proc_kill(struct gp_proc *p, pid_t pid, int sig)
 {
 	if (p == &gpi_proc0 || !gpi_proc_lock_pid(p, pid))
 		return;
+	gpi_proc_kill_unlock(p, sig);
+}
+
+/* The same for (p) locked by the caller; unlocks it. */
+void
+gpi_proc_kill_unlock(struct gp_proc *p, int sig)
+{
 	if (p->p_stat != GPI_SZOMB && !(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT)) {
 		if (p->p_killsig == 0)
 			__atomic_store_n(&p->p_killsig, sig, __ATOMIC_RELAXED);

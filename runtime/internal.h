@@ -508,6 +508,12 @@ struct gp_proc {
 	atomic_int	 p_waitgen;	/* (p,a) Bumped under p_lock whenever
 					 * a report is queued or a child goes;
 					 * waiters tsleep against it. */
+	int		 p_nwaiters;	/* (p) Threads asleep, or going to
+					 * sleep, on p_waitgen: counted under
+					 * p_lock before they read it, so a
+					 * waker that bumps it under p_lock
+					 * and sees 0 need not wake anyone
+					 * (gpi_waitgen_wakeup). */
 
 	/* Exit. */
 	int		 p_xstat;	/* (p) Wait status once zombie. */
@@ -581,12 +587,27 @@ gpi_waitgen_bump(struct gp_proc *p)
 	atomic_store_explicit(&p->p_waitgen, atomic_load_explicit(
 	    &p->p_waitgen, memory_order_relaxed) + 1, memory_order_release);
 }
+
+/*
+ * Unlock (p) after a bump and wake its waiters, if any: with nobody
+ * counted in p_nwaiters the sleep queue is not even looked at.
+ */
+static inline void
+gpi_waitgen_unlock_wakeup(struct gp_proc *p)
+{
+	int n = p->p_nwaiters;
+
+	gpi_spin_unlock(&p->p_lock);
+	if (n > 0)
+		gpi_wakeup(&p->p_waitgen);
+}
 GPI_HIDDEN void	gpi_unreport(struct gp_proc *pp, struct gp_proc *p);
 /* Consume (bits) of p's report; off the queue when nothing is left. */
 GPI_HIDDEN void	gpi_report_clear(struct gp_proc *pp, struct gp_proc *p,
     int bits);
 GPI_HIDDEN void	gpi_proc_kill_all(void);
 GPI_HIDDEN void	gpi_proc_kill(struct gp_proc *p, pid_t pid, int sig);
+GPI_HIDDEN void	gpi_proc_kill_unlock(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_count_exit(void);
 GPI_HIDDEN void	gpi_proc_counters(struct gp_counters *st);
 

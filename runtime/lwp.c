@@ -148,6 +148,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 {
 	struct gp_worker *w = gpi_curworker();
 	struct gp_lwp *l;
+	bool fresh;
 	int error;
 
 	if ((error = gpi_runtime_ensure()) != 0)
@@ -184,12 +185,20 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	/*
 	 * Join the process under p_lock, and only while the runtime is up:
 	 * gp_shutdown() sets RT_STOPPING and then kills what it finds on
-	 * p_lwps under the same lock, so no LWP slips past it.
+	 * p_lwps under the same lock, so no LWP slips past it.  The first
+	 * LWP of a process being spawned needs no lock: nobody can find
+	 * the process yet (its pid is not published; a stale reader of the
+	 * reused struct checks another pid), and shutdown kills it once
+	 * published.
 	 */
-	gpi_spin_lock(&p->p_lock);
+	fresh = p != &gpi_proc0 && atomic_load_explicit(&p->p_nthreads,
+	    memory_order_relaxed) == 0;
+	if (!fresh)
+		gpi_spin_lock(&p->p_lock);
 	if (atomic_load(&gpi_rt.rt_state) != GPI_RT_UP ||
 	    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT)) {
-		gpi_spin_unlock(&p->p_lock);
+		if (!fresh)
+			gpi_spin_unlock(&p->p_lock);
 #ifdef GPI_TSAN
 		__tsan_destroy_fiber(l->l_tsan_fiber);
 #endif
@@ -211,7 +220,8 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	atomic_store_explicit(&p->p_nthreads,
 	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) + 1,
 	    memory_order_relaxed);
-	gpi_spin_unlock(&p->p_lock);
+	if (!fresh)
+		gpi_spin_unlock(&p->p_lock);
 
 	*lp = l;
 	if (run)

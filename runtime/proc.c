@@ -907,7 +907,6 @@ void
 gpi_proc_kill_all(void)
 {
 	struct gp_proc *p;
-	pid_t pid;
 	int i, n;
 
 	if (pidtab == NULL)
@@ -915,10 +914,9 @@ gpi_proc_kill_all(void)
 	gpi_rcu_read_lock();
 	n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
 	for (i = 0; i < n; i++) {
-		if ((p = atomic_load_explicit(&pidtab[i].ps_proc,
-		    memory_order_acquire)) != NULL && (pid = __atomic_load_n(
-		    &p->p_pid, __ATOMIC_RELAXED)) != 0)
-			gpi_proc_kill(p, pid, SIGKILL);
+		/* Published ones only: a spawn links its first LWP unlocked. */
+		if ((p = slot_lock(i)) != NULL)
+			gpi_proc_kill_unlock(p, SIGKILL);
 	}
 	gpi_rcu_read_unlock();
 }
@@ -986,6 +984,7 @@ gpi_proc_forget(void)
 	gpi_proc0.p_nchildren = 0;
 	gpi_proc0.p_rq_head = gpi_proc0.p_rq_tail = NULL;
 	gpi_proc0.p_rchildren = NULL;
+	gpi_proc0.p_nwaiters = 0;
 }
 
 /* ------------------------------------------------------------ ids, groups */

@@ -142,8 +142,7 @@ notify_parent(struct gp_proc *p, pid_t pid, int what)
 	gpi_report(pp, p, what);
 	if (tell && pp != &gpi_proc0)
 		gpi_psignal_locked(pp, SIGCHLD);
-	gpi_spin_unlock(&pp->p_lock);
-	gpi_wakeup(&pp->p_waitgen);
+	gpi_waitgen_unlock_wakeup(pp);
 }
 
 /* A group is orphaned when no member has a parent in another group of

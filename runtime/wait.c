@@ -124,7 +124,7 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 {
 	struct gp_proc *q = gpi_curproc(), *p;
 	struct gp_lwp *l, *next;
-	bool any, yielded = false;
+	bool any, yielded = false, counted = false;
 	int gen, xstat, error, bit;
 	pid_t rreal;
 	int want = ((options & WEXITED) ? GPI_R_EXIT : 0) |
@@ -150,6 +150,10 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 			}
 		}
 		gpi_spin_lock(&q->p_lock);
+		if (counted) {
+			q->p_nwaiters--;
+			counted = false;
+		}
 		p = find_report(q, ws, want, &any);
 		if (!any && rreal == -ECHILD) {
 			gpi_spin_unlock(&q->p_lock);
@@ -223,12 +227,20 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 			gpi_lwp_yield(l);
 			continue;
 		}
+		/* Counted before the read: see p_nwaiters. */
+		q->p_nwaiters++;
+		counted = true;
 		gen = atomic_load(&q->p_waitgen);
 		gpi_spin_unlock(&q->p_lock);
 		/* Real children cannot wake us: poll them in slices. */
 		error = gpi_tsleep(&q->p_waitgen, &q->p_waitgen, gen,
 		    GPI_PCATCH, rreal == 0 ? gpi_now() + RCHILD_POLL_NS : 0);
 		if (error == EINTR && (l = gpi_curlwp()) != NULL) {
+			/* Leaving the loop, maybe for good: uncount. */
+			gpi_spin_lock(&q->p_lock);
+			q->p_nwaiters--;
+			gpi_spin_unlock(&q->p_lock);
+			counted = false;
 			/* Killed: dies here.  A handler: restart if it may. */
 			gpi_userret_ex(l);
 			if (!gpi_sig_ast(l))
@@ -291,11 +303,18 @@ gp_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 void
 gpi_wait_event(uint64_t deadline)
 {
-	int gen = atomic_load(&gpi_proc0.p_waitgen);
+	struct gp_proc *q = &gpi_proc0;
+	int gen;
 
-	if (gpi_tsleep(&gpi_proc0.p_waitgen, &gpi_proc0.p_waitgen, gen, 0,
-	    deadline) != 0)
-		return;		/* timed out: the caller polls again */
+	gpi_spin_lock(&q->p_lock);
+	q->p_nwaiters++;		/* before the read: see p_nwaiters */
+	gen = atomic_load(&q->p_waitgen);
+	gpi_spin_unlock(&q->p_lock);
+	if (gpi_tsleep(&q->p_waitgen, &q->p_waitgen, gen, 0, deadline) != 0)
+		gen = -1;	/* timed out: no error, the caller polls again */
+	gpi_spin_lock(&q->p_lock);
+	q->p_nwaiters--;
+	gpi_spin_unlock(&q->p_lock);
 }
 
 pid_t
