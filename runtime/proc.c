@@ -514,7 +514,6 @@ count_reap(struct gp_worker *w)
  * call_rcu and no shared cache line.
  */
 #define PROC_CACHE	32		/* refill / spill batch */
-#define PROC_BODY	(offsetof(struct gp_proc, p_pptr) + sizeof(void *))
 #define PROC_POOL_KEEP	(1 << 14)	/* ~7 MiB of structs kept */
 #define PROC_RETIRE	1024		/* structs per call_rcu */
 
@@ -574,26 +573,6 @@ pool_put(struct gp_proc *first, struct gp_proc *last, int n)
 	gpi_spin_unlock(&procpool_lock);
 }
 
-/*
- * Zero everything after the header.  Not memset: for a struct this size
- * compilers emit `rep stos`, whose start-up alone cost a third of spawn
- * (perf, bench_proc's loop).  The empty asm keeps them from turning the
- * loop back into that memset; a store per word is a dozen cycles.
- */
-static inline void
-proc_clear_body(struct gp_proc *p)
-{
-	uint64_t *q = (uint64_t *)((char *)p + PROC_BODY);
-	size_t i;
-
-	_Static_assert(PROC_BODY % 8 == 0 && sizeof(*p) % 8 == 0,
-	    "struct gp_proc is cleared by words");
-	for (i = 0; i < (sizeof(*p) - PROC_BODY) / 8; i++) {
-		q[i] = 0;
-		__asm__ volatile("" ::: "memory");
-	}
-}
-
 /* Take up to (max) structs off the pool onto *list.  Returns how many. */
 static int
 pool_get(struct gp_proc **list, int max)
@@ -625,21 +604,43 @@ proc_alloc(struct gp_worker *w)
 		w->w_proccache = p->p_rqnext;
 		w->w_nproccache--;
 	} else if (w != NULL || pool_get(&p, 1) == 0) {
-		if ((p = malloc(sizeof(*p))) == NULL)
+		/* Born in the constructed state: all zero, no eventfd. */
+		if ((p = calloc(1, sizeof(*p))) == NULL)
 			return NULL;
-		p->p_lock = (gpi_spin_t)GPI_SPIN_INIT;
-		p->p_pid = 0;
+		p->p_watchfd = -1;
 	}
 	/*
 	 * The header only with atomic stores (a stale reader may look at
-	 * it; p_pid is 0 already), then the rest.  p_pptr stays NULL until
-	 * link_child: readers check it.
+	 * it; p_pid is 0 already).  p_pptr stays NULL until link_child:
+	 * readers check it.
 	 */
 	__atomic_store_n(&p->p_flags, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->p_stat, GPI_SACTIVE, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->p_pgid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->p_pptr, NULL, __ATOMIC_RELAXED);
-	proc_clear_body(p);
+	/*
+	 * The body is in its constructed state (Bonwick's slab objects):
+	 * whatever a process empties before it can be reaped -- its LWP
+	 * lists, children, report queue, atexit list, handlers, eventfd,
+	 * waiter count -- is empty, so only what accumulates is reset
+	 * here.  Clearing all 240 bytes cost a fifth of a spawn.  Debug
+	 * builds check the rest.
+	 */
+	KASSERT(p->p_lwps == NULL && p->p_zlwps == NULL &&
+	    p->p_rchildren == NULL && atomic_load(&p->p_nthreads) == 0);
+	KASSERT(p->p_children == NULL && p->p_nchildren == 0 &&
+	    p->p_rq_head == NULL && p->p_rq_tail == NULL &&
+	    p->p_report == 0 && p->p_nwaiters == 0);
+	KASSERT(p->p_atexit == NULL && p->p_sigacts == NULL &&
+	    p->p_watchfd == -1 && p->p_argv == NULL);
+	p->p_killsig = 0;
+	p->p_xsig = 0;
+	atomic_store_explicit(&p->p_rticks, 0, memory_order_relaxed);
+	memset(&p->p_ru, 0, sizeof(p->p_ru));
+	memset(&p->p_cru, 0, sizeof(p->p_cru));
+	p->p_siglist = 0;
+	p->p_sigignore = 0;
+	p->p_sigcatch = 0;
 	return p;
 }
 
@@ -709,7 +710,6 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 		error = ENOMEM;
 		goto fail_count;
 	}
-	p->p_watchfd = -1;
 	p->p_entry = entry;
 	p->p_arg = arg;
 	p->p_argv = argv;
@@ -854,6 +854,7 @@ gpi_proc_reap(struct gp_proc *p)
 	}
 	gpi_sig_free(p);
 	free(p->p_argv);
+	p->p_argv = NULL;
 	if (w != NULL && w->w_curlwp == NULL)
 		w = NULL;		/* a scheduler loop: use the shared pools */
 	pid_free(w, p);

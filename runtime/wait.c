@@ -124,13 +124,27 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 {
 	struct gp_proc *q = gpi_curproc(), *p;
 	struct gp_lwp *l, *next;
-	bool any, yielded = false, counted = false;
+	bool any, counted = false;
 	int gen, xstat, error, bit;
 	pid_t rreal;
 	int want = ((options & WEXITED) ? GPI_R_EXIT : 0) |
 	    ((options & WSTOPPED) ? GPI_R_STOP : 0) |
 	    ((options & WCONTINUED) ? GPI_R_CONT : 0);
 	pid_t pid;
+
+	/*
+	 * A child still in our runnext slot runs next anyway: yield to it
+	 * before looking, instead of looking, finding nothing and sleeping
+	 * (as join does).  If it exits without blocking, its report is here
+	 * when we run again, and neither side went through a sleep queue.
+	 * Unlocked, a guess: the slot is ours alone, and its LWP, not yet
+	 * started, keeps its process alive; if its parent is not us after
+	 * all, we only gave up our turn.
+	 */
+	if (!(options & WNOHANG) && (l = gpi_curlwp()) != NULL &&
+	    (next = l->l_worker->w_runnext) != NULL &&
+	    __atomic_load_n(&next->l_proc->p_pptr, __ATOMIC_RELAXED) == q)
+		gpi_lwp_yield(l);
 
 	for (;;) {
 		/*
@@ -209,23 +223,6 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 		if (options & WNOHANG) {
 			gpi_spin_unlock(&q->p_lock);
 			return 0;
-		}
-		/*
-		 * A child still in our runnext slot runs next anyway: yield
-		 * to it instead of sleeping, once (as join does).  If it
-		 * exits without blocking, its report is here when we run
-		 * again, and neither side went through a sleep queue.  Its
-		 * l_proc lives (it has not run), and a child's p_pptr is
-		 * stable under our lock.
-		 */
-		if (!yielded && (l = gpi_curlwp()) != NULL &&
-		    (next = l->l_worker->w_runnext) != NULL &&
-		    __atomic_load_n(&next->l_proc->p_pptr,
-		    __ATOMIC_RELAXED) == q) {
-			gpi_spin_unlock(&q->p_lock);
-			yielded = true;
-			gpi_lwp_yield(l);
-			continue;
 		}
 		/* Counted before the read: see p_nwaiters. */
 		q->p_nwaiters++;
