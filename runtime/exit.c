@@ -388,8 +388,6 @@ calcru(struct gp_proc *p, struct gp_lwp *cur)
 {
 	/* Charge our current slice now: we must not touch p after notify. */
 	gpi_charge(cur->l_worker, p);
-	p->p_ru.ru_ticks = atomic_load_explicit(&p->p_rticks,
-	    memory_order_relaxed);
 	p->p_ru.ru_nvcsw += cur->l_nvcsw;
 	p->p_ru.ru_nivcsw += cur->l_nivcsw;
 	gpi_ruadd(&p->p_ru, &p->p_cru);

@@ -478,6 +478,13 @@ struct gp_proc {
 					 * under p_lock; read relaxed. */
 	int		 p_stat;	/* (p,P,a) GPI_S*: both locks to write */
 	pid_t		 p_pgid;	/* (p,a) Process group; 0 for init. */
+	int		 p_nwaiters;	/* (p) Threads asleep, or going to
+					 * sleep, on p_waitgen: counted under
+					 * p_lock before they read it, so a
+					 * waker that bumps it under p_lock
+					 * and sees 0 need not wake anyone
+					 * (gpi_waitgen_unlock_wakeup).  Not
+					 * header: here, it fills a hole. */
 	struct gp_proc	*p_pptr;	/* (P,a) Parent (init, or a reaper);
 					 * NULL in a free struct. */
 
@@ -508,12 +515,6 @@ struct gp_proc {
 	atomic_int	 p_waitgen;	/* (p,a) Bumped under p_lock whenever
 					 * a report is queued or a child goes;
 					 * waiters tsleep against it. */
-	int		 p_nwaiters;	/* (p) Threads asleep, or going to
-					 * sleep, on p_waitgen: counted under
-					 * p_lock before they read it, so a
-					 * waker that bumps it under p_lock
-					 * and sees 0 need not wake anyone
-					 * (gpi_waitgen_wakeup). */
 
 	/* Exit. */
 	int		 p_xstat;	/* (p) Wait status once zombie. */
@@ -532,13 +533,13 @@ struct gp_proc {
 	char		**p_argv;	/* (c) gp_spawn_main's copy, or NULL. */
 
 	/* Accounting (the seed's p_ru, p_cru). */
-	atomic_ullong	 p_rticks;	/* (a) Run time of its LWPs in
-					 * gpi_md_ticks; relaxed adds by the
-					 * workers that ran them. */
 	struct gpi_ru	 p_ru;		/* (p) Own usage: switches of exited
 					 * LWPs; at exit1 everything, reaped
 					 * children's included (p_cru folded
-					 * in, as the seed's ruadd). */
+					 * in, as the seed's ruadd).  But
+					 * ru_ticks (a): its LWPs' run time in
+					 * gpi_md_ticks, relaxed atomic adds
+					 * by the workers that ran them. */
 	struct gpi_ru	 p_cru;		/* (p) Reaped children's. */
 
 	/* Green signals (signal.c). */

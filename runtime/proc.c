@@ -635,7 +635,6 @@ proc_alloc(struct gp_worker *w)
 	    p->p_watchfd == -1 && p->p_argv == NULL);
 	p->p_killsig = 0;
 	p->p_xsig = 0;
-	atomic_store_explicit(&p->p_rticks, 0, memory_order_relaxed);
 	memset(&p->p_ru, 0, sizeof(p->p_ru));
 	memset(&p->p_cru, 0, sizeof(p->p_cru));
 	p->p_siglist = 0;
@@ -1277,8 +1276,8 @@ gp_ps(FILE *out)
 		row.nlwp = atomic_load(&p->p_nthreads);
 		row.stat = proc_state(p);
 		memcpy(row.comm, p->p_comm, sizeof(row.comm));
-		gpi_ticks_to_timeval(atomic_load_explicit(&p->p_rticks,
-		    memory_order_relaxed), &tv);
+		gpi_ticks_to_timeval(__atomic_load_n(&p->p_ru.ru_ticks,
+		    __ATOMIC_RELAXED), &tv);
 		gpi_spin_unlock(&p->p_lock);
 		fprintf(out, "%10d %10d %10d %4c %4d %3ld:%02ld.%02ld %s\n",
 		    (int)row.pid, (int)row.ppid, (int)row.pgid, row.stat,

@@ -419,8 +419,8 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 	if (fp != tp && !(from != NULL && from->l_master)) {
 		now = gpi_md_ticks();
 		if (fp != NULL)
-			atomic_fetch_add_explicit(&fp->p_rticks,
-			    now - w->w_switchtick, memory_order_relaxed);
+			__atomic_fetch_add(&fp->p_ru.ru_ticks,
+			    now - w->w_switchtick, __ATOMIC_RELAXED);
 		w->w_switchtick = now;
 	}
 	GPI_BUMP(w->w_nswitch, 1);
@@ -469,8 +469,8 @@ gpi_charge(struct gp_worker *w, struct gp_proc *p)
 {
 	unsigned long long now = gpi_md_ticks();
 
-	atomic_fetch_add_explicit(&p->p_rticks, now - w->w_switchtick,
-	    memory_order_relaxed);
+	__atomic_fetch_add(&p->p_ru.ru_ticks, now - w->w_switchtick,
+	    __ATOMIC_RELAXED);
 	w->w_switchtick = now;
 }
 
