@@ -118,6 +118,18 @@ class Runtime(object):
 
     def _sym(self, name):
         sym = None
+        # Under LTO a static may come twice, abstract (no address) and
+        # concrete: take the one in this runtime's objfile with a place.
+        f = getattr(gdb, "lookup_static_symbols", None)
+        if f is not None:
+            for s in f(name):
+                try:
+                    if s.value().address is not None and (
+                            self.objfile is None or s.symtab is None or
+                            s.symtab.objfile == self.objfile):
+                        return s
+                except gdb.error:
+                    continue
         for look in ("lookup_static_symbol", "lookup_global_symbol"):
             f = getattr(self.objfile, look, None) if self.objfile else None
             if f is not None:
@@ -174,9 +186,14 @@ def runtimes():
     out, seen = [], set()
     for s in syms:
         try:
-            addr = _ptr(s.value().address)
+            v = s.value()
         except gdb.error:
             continue
+        # An LTO build also describes each static abstractly, with no
+        # location: only the concrete one has an address.
+        if v.address is None:
+            continue
+        addr = _ptr(v.address)
         if addr in seen:
             continue
         seen.add(addr)
