@@ -746,6 +746,10 @@ struct gp_worker {
 	gpi_spin_t	 w_newq_lock;
 	struct gpi_lwpq	 w_newq;	/* (n) LIDL LWPs; stealable. */
 	atomic_int	 w_newq_len;	/* (a) Hint for thieves, relaxed. */
+	atomic_long	 w_nplaced;	/* (a) LWPs host threads placed here or
+					 * thieves took here, minus those taken
+					 * away: with w_ncreated - w_nexited,
+					 * the LWPs bound here (placement). */
 	atomic_int	 w_parked;	/* (a) Futex word: 1 while parked or
 					 * about to park.  seq_cst store then
 					 * recheck, against the waker's push,

@@ -164,6 +164,45 @@ inbox_push(struct gp_worker *w, struct gp_lwp *l)
 	unpark(w);
 }
 
+/* LWPs bound to (w): made, placed or stolen here, and not yet exited. */
+static long
+worker_load(struct gp_worker *w)
+{
+	return (long)(GPI_RD(w->w_ncreated) - GPI_RD(w->w_nexited)) +
+	    atomic_load_explicit(&w->w_nplaced, memory_order_relaxed);
+}
+
+/*
+ * The least loaded worker, looking from worker (start) round.  Ties go
+ * to the one with fewer LWPs placed by host threads: the bound count
+ * moves by one with every short-lived child, so two workers running one
+ * spawn tree each often look equal while one of them already has two.
+ */
+static struct gp_worker *
+least_loaded(unsigned start)
+{
+	struct gp_worker *best, *v;
+	long load, min, placed, minplaced;
+	int n = gpi_rt.rt_nworkers, i;
+
+	best = &gpi_rt.rt_workers[start % (unsigned)n];
+	min = worker_load(best);
+	minplaced = atomic_load_explicit(&best->w_nplaced,
+	    memory_order_relaxed);
+	for (i = 1; i < n; i++) {
+		v = &gpi_rt.rt_workers[(start + (unsigned)i) % (unsigned)n];
+		load = worker_load(v);
+		placed = atomic_load_explicit(&v->w_nplaced,
+		    memory_order_relaxed);
+		if (load < min || (load == min && placed < minplaced)) {
+			best = v;
+			min = load;
+			minplaced = placed;
+		}
+	}
+	return best;
+}
+
 void
 gpi_sched_new(struct gp_lwp *l)
 {
@@ -181,9 +220,17 @@ gpi_sched_new(struct gp_lwp *l)
 		w->w_runnext = l;
 		return;
 	}
-	/* Created by a host thread (or a scheduler loop): spread them. */
-	w = &gpi_rt.rt_workers[atomic_fetch_add_explicit(&gpi_rt.rt_rr, 1,
-	    memory_order_relaxed) % (unsigned)gpi_rt.rt_nworkers];
+	/*
+	 * Created by a host thread (or a scheduler loop): to the worker with
+	 * the fewest LWPs bound to it, round robin among equals.  Started
+	 * LWPs never migrate, so placement is the only balancing there is
+	 * for long-lived ones: plain round robin, after an idle worker had
+	 * stolen one of them, left one worker three spawn trees and the
+	 * other one.
+	 */
+	w = least_loaded(atomic_fetch_add_explicit(&gpi_rt.rt_rr, 1,
+	    memory_order_relaxed));
+	atomic_fetch_add_explicit(&w->w_nplaced, 1, memory_order_relaxed);
 	l->l_worker = w;
 	/*
 	 * Its target may be busy in a long computation: then a parked
@@ -355,6 +402,10 @@ steal(struct gp_worker *w)
 		gpi_spin_unlock(&v->w_newq_lock);
 		if (first != NULL) {
 			GPI_BUMP(w->w_nsteal, k);
+			atomic_fetch_sub_explicit(&v->w_nplaced, k,
+			    memory_order_relaxed);
+			atomic_fetch_add_explicit(&w->w_nplaced, k,
+			    memory_order_relaxed);
 			return first;
 		}
 	}

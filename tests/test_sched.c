@@ -523,6 +523,66 @@ Test(sched2, lwps_made_by_a_host_thread_use_both_workers)
 	end_test();
 }
 
+/*
+ * Long-lived LWPs from a host thread end up evenly spread: a started LWP
+ * never migrates, so placement is all the balancing they get.  Placed
+ * back to back while the workers wake up, and each churning short-lived
+ * children that move its worker's load up and down.  Several rounds.
+ */
+#define NTREE		4
+#define TREE_ROUNDS	10
+
+static atomic_int tree_tid[NTREE], tree_stop;
+
+static void *
+tree_child(void *arg)
+{
+	return arg;
+}
+
+static void *
+tree_root(void *arg)
+{
+	gp_lwp_t c;
+
+	atomic_store(&tree_tid[(intptr_t)arg], (int)syscall(SYS_gettid));
+	while (!atomic_load(&tree_stop))
+		if (gp_lwp_create(&c, tree_child, NULL, NULL) == 0)
+			gp_lwp_join(c, NULL);
+	return arg;
+}
+
+Test(sched2, long_lived_lwps_of_a_host_thread_are_spread_evenly)
+{
+	gp_lwp_t h[NTREE];
+	intptr_t i;
+	int j, r, same;
+
+	for (r = 0; r < TREE_ROUNDS; r++) {
+		atomic_store(&tree_stop, 0);
+		for (i = 0; i < NTREE; i++) {
+			atomic_store(&tree_tid[i], 0);
+			cr_assert(eq(int, gp_lwp_create(&h[i], tree_root,
+			    (void *)i, NULL), 0));
+		}
+		for (i = 0; i < NTREE; i++)
+			while (tu_ld(&tree_tid[i]) == 0)
+				tu_host_sleep_ns(TU_MS);
+		atomic_store(&tree_stop, 1);
+		join_all(h, NTREE);
+		for (i = 0; i < NTREE; i++) {
+			for (j = 0, same = 0; j < NTREE; j++)
+				same += tu_ld(&tree_tid[j]) ==
+				    tu_ld(&tree_tid[i]);
+			cr_assert(eq(int, same, NTREE / 2), "round %d: root "
+			    "%d shares its worker with %d roots in all", r,
+			    (int)i, same);
+		}
+		tu_host_sleep_ns(5 * TU_MS);	/* workers park again */
+	}
+	end_test();
+}
+
 /* --- gp_init ---------------------------------------------------------- */
 
 Test(sched, init_is_idempotent)
