@@ -163,6 +163,9 @@ psignal_locked(struct gp_proc *p, int sig)
 {
 	uint64_t bit = SIGBIT(sig);
 
+	/* Every exit sends one: SIGCHLD not caught goes nowhere. */
+	if ((bit & IGNDFL) && !(p->p_sigcatch & bit))
+		return 0;
 	if (p == &gpi_proc0 || p->p_stat == GPI_SZOMB ||
 	    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT))
 		return 0;

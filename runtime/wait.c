@@ -51,6 +51,14 @@ find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 	struct gp_proc *p;
 
 	if (ws->ws_pid > 0) {
+		/*
+		 * Usually the child waited for is the first to report: the
+		 * head of our queue is our child, no lookup needed.
+		 */
+		if ((p = q->p_rq_head) != NULL && p->p_pid == ws->ws_pid) {
+			*any = true;
+			return (p->p_report & want) ? p : NULL;
+		}
 		gpi_rcu_read_lock();
 		p = gpi_pfind(ws->ws_pid);
 		/* Our children's p_pptr is stable under our lock. */
