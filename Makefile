@@ -14,7 +14,7 @@
 #   make clean          remove build*/
 #
 # Variables: CC (CXX follows it: clang -> clang++, gcc -> g++), CFLAGS,
-# CXXFLAGS, CPPFLAGS, LDFLAGS (yours; CFLAGS defaults to -O2 -g),
+# CXXFLAGS, CPPFLAGS, LDFLAGS (yours; CFLAGS defaults to -O3 -g),
 # WERROR=1, DEBUG=1 (-DGREENPROC_DEBUG=1: debug-only checks), LTO=auto|0|1,
 # SAN=address|undefined|thread, ARCH (default: uname -m;
 # ARCH=generic forces the portable context switch), TEST_JOBS, TEST_ARGS,
@@ -122,7 +122,7 @@ CRITERION_LIBS	:= $(or $(strip $(CRITERION_LIBS)),-lcriterion)
 # libunwind is not linked: the runtime dlopen()s it (docs/ARCHITECTURE.md).
 LIBS		:= $(URCU_LIBS) -ldl -pthread
 
-CFLAGS		?= -O2 -g
+CFLAGS		?= -O3 -g
 CXXFLAGS	?= -O2 -g
 CPPFLAGS	?=
 LDFLAGS		?=
