@@ -171,7 +171,7 @@ host_wait_any(int *status, int options, struct rusage *ru)
 static bool
 init_has_green_children(void)
 {
-	return __atomic_load_n(&gpi_proc0.p_nchildren, __ATOMIC_RELAXED) > 0;
+	return __atomic_load_n(&gpi_proc0.p_children, __ATOMIC_RELAXED) != NULL;
 }
 
 EXPORT pid_t

@@ -290,7 +290,6 @@ reparent_children(struct gp_proc *p)
 		if ((c->p_sibnext = r->p_children) != NULL)
 			r->p_children->p_sibprev = c;
 		r->p_children = c;
-		r->p_nchildren++;
 		if (c->p_report != 0) {
 			int what = c->p_report;
 
@@ -300,8 +299,7 @@ reparent_children(struct gp_proc *p)
 		}
 	}
 	p->p_children = NULL;
-	p->p_nchildren = 0;
-	p->p_rq_head = p->p_rq_tail = NULL;
+	p->p_rq_tail = NULL;
 	__atomic_fetch_or(&p->p_flags, GPI_P_MOVED, __ATOMIC_RELAXED);
 	gpi_spin_unlock(&p->p_lock);
 	wake = reported && r->p_nwaiters > 0;

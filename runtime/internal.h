@@ -470,8 +470,15 @@ struct gp_proc {
 	 * fifth of their round-trip rate).
 	 */
 	char		 p_comm[16];	/* (p) Name for gp_ps (TASK_COMM_LEN). */
-	int		 (*p_entry)(void *); /* (c) First LWP's entry. */
-	void		*p_arg;		/* (c) */
+	union {
+		struct {
+			int	 (*p_entry)(void *); /* (c) First LWP's
+					 * entry (gp_exec: the new one). */
+			void	*p_arg;		/* (c) */
+		};
+		struct rcu_head p_rcu;	/* Retired (after reap): the
+					 * deferred free. */
+	};
 	char		**p_argv;	/* (c) gp_spawn_main's copy, or NULL. */
 	struct gpi_atexit *p_atexit;	/* (p) gp_atexit() list, LIFO. */
 
@@ -510,21 +517,17 @@ struct gp_proc {
 					 * once when the process is reaped. */
 	atomic_int	 p_nthreads;	/* (p) Live LWPs; atomic only so that
 					 * killalllwps() can tsleep on it. */
-	int		 p_nchildren;	/* (p) Waitable children. */
+	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
 
 	/* Tree. */
 	struct gp_proc	*p_children;	/* (p) Children, zombies included. */
 	struct gp_proc	*p_sibnext;	/* (P) Link in p_pptr->p_children. */
 	struct gp_proc	*p_sibprev;	/* (P) */
-	union {
-		struct {
-			struct gp_proc *p_rq_head; /* (p) Children with a
-					 * report, FIFO: wait(-1) is O(1). */
-			struct gp_proc *p_rq_tail; /* (p) */
-		};
-		struct rcu_head p_rcu;	/* After reap (no children left):
-					 * the deferred free. */
-	};
+	struct gp_proc	*p_rq_tail;	/* (p) Children with a report: a
+					 * circular FIFO through their
+					 * p_rqnext, known by its tail (the
+					 * head is p_rq_tail->p_rqnext):
+					 * wait(-1) is O(1). */
 	struct gp_proc	*p_rqnext;	/* (P) Link in p_pptr's report queue. */
 	atomic_int	 p_waitgen;	/* (p,a) Bumped under p_lock whenever
 					 * a report is queued or a child goes;
@@ -540,7 +543,6 @@ struct gp_proc {
 	uint8_t		 p_exitsig;	/* (P) Signal to the parent at exit. */
 	uint8_t		 p_xsig;	/* (p) Stop signal while stopped. */
 	int		 p_watchfd;	/* (p) gp_proc_watch eventfd, or -1. */
-	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
 
 	/* Accounting (the seed's p_ru, p_cru). */
 	struct gpi_ru	 p_ru;		/* (p) Own usage: switches of exited
@@ -612,6 +614,13 @@ gpi_waitgen_unlock_wakeup(struct gp_proc *p)
 		gpi_wakeup(&p->p_waitgen);
 }
 GPI_HIDDEN void	gpi_unreport(struct gp_proc *pp, struct gp_proc *p);
+
+/* The first child on (pp)'s report queue, or NULL; pp->p_lock held. */
+static inline struct gp_proc *
+gpi_rq_head(const struct gp_proc *pp)
+{
+	return pp->p_rq_tail != NULL ? pp->p_rq_tail->p_rqnext : NULL;
+}
 /* Consume (bits) of p's report; off the queue when nothing is left. */
 GPI_HIDDEN void	gpi_report_clear(struct gp_proc *pp, struct gp_proc *p,
     int bits);

@@ -361,11 +361,13 @@ void
 gpi_report(struct gp_proc *pp, struct gp_proc *p, int what)
 {
 	if (p->p_report == 0) {
-		p->p_rqnext = NULL;
-		if (pp->p_rq_tail != NULL)
+		/* At the tail of the circle, before the head. */
+		if (pp->p_rq_tail != NULL) {
+			p->p_rqnext = pp->p_rq_tail->p_rqnext;
 			pp->p_rq_tail->p_rqnext = p;
-		else
-			pp->p_rq_head = p;
+		} else {
+			p->p_rqnext = p;
+		}
 		pp->p_rq_tail = p;
 	}
 	p->p_report |= what;
@@ -384,16 +386,20 @@ gpi_report_clear(struct gp_proc *pp, struct gp_proc *p, int bits)
 void
 gpi_unreport(struct gp_proc *pp, struct gp_proc *p)
 {
-	struct gp_proc **pq, *prev = NULL;
+	struct gp_proc *prev;
 
 	if (p->p_report == 0)
 		return;
 	/* O(1) for the head, which is what wait(-1) takes. */
-	for (pq = &pp->p_rq_head; *pq != p; pq = &(*pq)->p_rqnext)
-		prev = *pq;
-	*pq = p->p_rqnext;
-	if (pp->p_rq_tail == p)
-		pp->p_rq_tail = prev;
+	for (prev = pp->p_rq_tail; prev->p_rqnext != p; prev = prev->p_rqnext)
+		;
+	if (prev == p) {
+		pp->p_rq_tail = NULL;		/* it was the only one */
+	} else {
+		prev->p_rqnext = p->p_rqnext;
+		if (pp->p_rq_tail == p)
+			pp->p_rq_tail = prev;
+	}
 	p->p_rqnext = NULL;
 	p->p_report = 0;
 }
@@ -407,7 +413,6 @@ link_child(struct gp_proc *pp, struct gp_proc *p)
 	if ((p->p_sibnext = pp->p_children) != NULL)
 		pp->p_children->p_sibprev = p;
 	pp->p_children = p;
-	pp->p_nchildren++;
 }
 
 /* ------------------------------------------------------------ spawn */
@@ -628,8 +633,7 @@ proc_alloc(struct gp_worker *w)
 	 */
 	KASSERT(p->p_lwps == NULL && p->p_zlwps == NULL &&
 	    p->p_rchildren == NULL && atomic_load(&p->p_nthreads) == 0);
-	KASSERT(p->p_children == NULL && p->p_nchildren == 0 &&
-	    p->p_rq_head == NULL && p->p_rq_tail == NULL &&
+	KASSERT(p->p_children == NULL && p->p_rq_tail == NULL &&
 	    p->p_report == 0 && p->p_nwaiters == 0);
 	KASSERT(p->p_atexit == NULL && p->p_sigacts == NULL &&
 	    p->p_watchfd == -1 && p->p_argv == NULL);
@@ -951,8 +955,7 @@ gpi_proc_fini(void)
 	munmap(pidtab, (size_t)pid_nslots * sizeof(struct pidslot));
 	pidtab = NULL;
 	gpi_proc0.p_children = NULL;
-	gpi_proc0.p_nchildren = 0;
-	gpi_proc0.p_rq_head = gpi_proc0.p_rq_tail = NULL;
+	gpi_proc0.p_rq_tail = NULL;
 	gpi_proc0.p_zlwps = NULL;
 	gpi_proc0.p_lwps = NULL;
 	atomic_store(&gpi_proc0.p_nthreads, 0);
@@ -981,8 +984,7 @@ gpi_proc_forget(void)
 	gpi_proc0.p_lwps = gpi_proc0.p_zlwps = NULL;
 	atomic_store(&gpi_proc0.p_nthreads, 0);
 	gpi_proc0.p_children = NULL;
-	gpi_proc0.p_nchildren = 0;
-	gpi_proc0.p_rq_head = gpi_proc0.p_rq_tail = NULL;
+	gpi_proc0.p_rq_tail = NULL;
 	gpi_proc0.p_rchildren = NULL;
 	gpi_proc0.p_nwaiters = 0;
 }

@@ -5,7 +5,7 @@
  *
  * The seed scans p_children for a zombie on every wait, which makes
  * reaping N children O(N^2).  Here a parent keeps a FIFO of the children
- * that have something to report (p_rq_head, see gpi_report): wait(-1)
+ * that have something to report (p_rq_tail, see gpi_report): wait(-1)
  * takes the head in O(1); wait(pid) finds the child by pid in O(1); a
  * group wait scans the (usually short) report queue.  The same queue
  * carries the reports a child can make -- exit now; stop and continue
@@ -55,7 +55,7 @@ find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 		 * Usually the child waited for is the first to report: the
 		 * head of our queue is our child, no lookup needed.
 		 */
-		if ((p = q->p_rq_head) != NULL && p->p_pid == ws->ws_pid) {
+		if ((p = gpi_rq_head(q)) != NULL && p->p_pid == ws->ws_pid) {
 			*any = true;
 			return (p->p_report & want) ? p : NULL;
 		}
@@ -70,8 +70,9 @@ find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 		return p != NULL && (p->p_report & want) ? p : NULL;
 	}
 	/* Usually the head: reports the caller ignores are skipped. */
-	*any = ws->ws_pgid == 0 && q->p_nchildren > 0;
-	for (p = q->p_rq_head; p != NULL; p = p->p_rqnext) {
+	*any = ws->ws_pgid == 0 && q->p_children != NULL;
+	for (p = gpi_rq_head(q); p != NULL;
+	    p = p == q->p_rq_tail ? NULL : p->p_rqnext) {
 		if ((p->p_report & want) && selected(ws, p)) {
 			*any = true;
 			return p;
@@ -93,7 +94,6 @@ gpi_unlink_child(struct gp_proc *q, struct gp_proc *p)
 		q->p_children = p->p_sibnext;
 	if (p->p_sibnext != NULL)
 		p->p_sibnext->p_sibprev = p->p_sibprev;
-	q->p_nchildren--;
 	/* ruadd(&q->p_cru, &p->p_ru): the child's own and its reaped ones. */
 	gpi_ruadd(&q->p_cru, &p->p_ru);
 }
