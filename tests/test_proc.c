@@ -26,14 +26,21 @@
 
 #define LIMIT	64		/* GREENPROC_MAX_PROCS of the proclimit suite */
 
+/* The runtime with GREENPROC_MAX_PROCS=(limit). */
 static void
-setup_limit(void)
+setup_with_limit(int limit)
 {
 	char v[16];
 
-	snprintf(v, sizeof(v), "%d", LIMIT);
+	snprintf(v, sizeof(v), "%d", limit);
 	cr_assert(eq(int, setenv("GREENPROC_MAX_PROCS", v, 1), 0));
 	pt_setup();
+}
+
+static void
+setup_limit(void)
+{
+	setup_with_limit(LIMIT);
 }
 
 /* A broken wait or exit hangs instead of failing: bound every test. */
@@ -1271,11 +1278,7 @@ wl_parent(void *arg)
 static void
 setup_wlimit(void)
 {
-	char v[16];
-
-	snprintf(v, sizeof(v), "%d", WLIMIT);
-	cr_assert(eq(int, setenv("GREENPROC_MAX_PROCS", v, 1), 0));
-	pt_setup();
+	setup_with_limit(WLIMIT);
 }
 
 TestSuite(proclimit_workers, .init = setup_wlimit, .fini = pt_teardown,
