@@ -82,7 +82,7 @@
 #define PT_N		2000L
 #define PEER_RUNS	5
 
-#define WAIT_ROUNDS	5		/* green 1k and 16k */
+#define WAIT_ROUNDS	9		/* green 1k and 16k */
 #define KWAIT_ROUNDS	3		/* kernel 1k and 4k; 16k: 1 */
 #define BIG_N		(1L << 20)	/* "1M" */
 
