@@ -856,8 +856,10 @@ gpi_proc_reap(struct gp_proc *p)
 		free(a);
 	}
 	gpi_sig_free(p);
-	free(p->p_argv);
-	p->p_argv = NULL;
+	if (p->p_argv != NULL) {	/* free(NULL) is a call too */
+		free(p->p_argv);
+		p->p_argv = NULL;
+	}
 	if (w != NULL && w->w_curlwp == NULL)
 		w = NULL;		/* a scheduler loop: use the shared pools */
 	pid_free(w, p);

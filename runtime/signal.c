@@ -617,8 +617,10 @@ gpi_sig_exec(struct gp_proc *p)
 void
 gpi_sig_free(struct gp_proc *p)
 {
-	free(p->p_sigacts);
-	p->p_sigacts = NULL;
+	if (p->p_sigacts != NULL) {
+		free(p->p_sigacts);
+		p->p_sigacts = NULL;
+	}
 	if (p->p_watchfd >= 0)
 		close(p->p_watchfd);
 	p->p_watchfd = -1;
