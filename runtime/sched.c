@@ -511,7 +511,7 @@ gpi_sched_enter_first(struct gp_lwp *l)
 #endif
 	if ((g = w->w_cxa) != NULL)
 		memset(g, 0, 2 * sizeof(void *));
-	errno = 0;
+	*w->w_errnop = 0;	/* errno, through the cached address */
 	switched_in(w);
 }
 
