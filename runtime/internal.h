@@ -281,7 +281,9 @@ struct gp_lwp {
 					 * then, so cached TLS stays valid). */
 	struct gp_lwp	*l_next;	/* (o,n,a) Link: runq, newq, inbox,
 					 * dead list or stack cache. */
-	int		 l_stat;	/* (o) GPI_L*. */
+	int		 l_stat;	/* (o,a) GPI_L*: the owner writes it
+					 * (relaxed atomic stores), gp_ps and
+					 * gp_dump read it racily. */
 
 	/* Part 2 -- lifecycle. */
 	struct gp_proc	*l_proc;	/* (c) Owning process. */

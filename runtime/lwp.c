@@ -35,7 +35,7 @@ gpi_lwp_yield(struct gp_lwp *l)
 {
 	struct gp_worker *w = l->l_worker;
 
-	l->l_stat = GPI_LRUN;
+	__atomic_store_n(&l->l_stat, GPI_LRUN, __ATOMIC_RELAXED);
 	l->l_next = NULL;
 	if (w->w_runq.q_tail != NULL)
 		w->w_runq.q_tail->l_next = l;
@@ -160,7 +160,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	l->l_fn = fn;
 	l->l_arg = arg;
 	l->l_retval = NULL;
-	l->l_stat = GPI_LIDL;
+	__atomic_store_n(&l->l_stat, GPI_LIDL, __ATOMIC_RELAXED);
 	l->l_heapidx = -1;
 	l->l_joiner = NULL;
 	l->l_joinerw = NULL;
@@ -289,7 +289,7 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 static _Noreturn void
 lwp_die(struct gp_lwp *l, struct gp_worker *w)
 {
-	l->l_stat = GPI_LZOMB;
+	__atomic_store_n(&l->l_stat, GPI_LZOMB, __ATOMIC_RELAXED);
 	l->l_next = w->w_dead;
 	w->w_dead = l;
 	gpi_mi_switch(l);

@@ -47,7 +47,8 @@ static int pid_freehead = -1;		/* (i) */
 static atomic_int pid_hiwater;		/* (i,a) Slots ever used. */
 static atomic_long nprocs;		/* (a) Live processes, zombies too,
 					 * but for the workers' w_pdelta. */
-static gpi_spin_t limit_lock = GPI_SPIN_INIT;	/* Exact limit checks; leaf. */
+/* Exact limit checks and w_pdelta folds; a leaf lock. */
+static gpi_spin_t limit_lock = GPI_SPIN_INIT;
 static atomic_ulong nspawned, nexited, nreaped;	/* (a) counters */
 
 gpi_spin_t gpi_reparent_lock = GPI_SPIN_INIT;
@@ -519,7 +520,7 @@ count_reap(struct gp_worker *w)
  * call_rcu and no shared cache line.
  */
 #define PROC_CACHE	32		/* refill / spill batch */
-#define PROC_POOL_KEEP	(1 << 14)	/* ~7 MiB of structs kept */
+#define PROC_POOL_KEEP	(1 << 14)	/* 4 MiB of structs kept */
 #define PROC_RETIRE	1024		/* structs per call_rcu */
 
 /* (k): procpool_lock, a leaf lock. */
@@ -533,12 +534,13 @@ static int nretire;			/* (k) */
 static void
 proc_retire_rcu(struct rcu_head *head)
 {
-	struct gp_proc *p = caa_container_of(head, struct gp_proc, p_rcu), *next;
+	struct gp_proc *p, *next;
 
 #ifdef GPI_TSAN
 	__tsan_acquire(&rcu_tsan_token);	/* see gpi_rcu_read_unlock */
 #endif
-	for (; p != NULL; p = next) {
+	for (p = caa_container_of(head, struct gp_proc, p_rcu); p != NULL;
+	    p = next) {
 		next = p->p_rqnext;
 		free(p);
 	}
@@ -851,6 +853,19 @@ gpi_proc_reap(struct gp_proc *p)
 		p->p_zlwps = l->l_pnext;
 		gpi_lwp_free(w != NULL && w->w_curlwp != NULL ? w : NULL, l);
 	}
+	if (w != NULL && w->w_curlwp == NULL)
+		w = NULL;		/* a scheduler loop: use the shared pools */
+	/*
+	 * First of all, nobody may act on p any more: a reader that looked
+	 * p up by pid and waits for p_lock finds p_pid 0 and lets go; one
+	 * that holds it finishes before we go on.  Only then are its
+	 * resources released -- before, gp_proc_watch could still give it
+	 * an eventfd after ours was closed, for the next process to inherit.
+	 */
+	pid_free(w, p);
+	gpi_spin_lock(&p->p_lock);
+	__atomic_store_n(&p->p_pid, 0, __ATOMIC_RELAXED);
+	gpi_spin_unlock(&p->p_lock);
 	while ((a = p->p_atexit) != NULL) {
 		p->p_atexit = a->a_next;
 		free(a);
@@ -860,17 +875,6 @@ gpi_proc_reap(struct gp_proc *p)
 		free(p->p_argv);
 		p->p_argv = NULL;
 	}
-	if (w != NULL && w->w_curlwp == NULL)
-		w = NULL;		/* a scheduler loop: use the shared pools */
-	pid_free(w, p);
-	/*
-	 * From here the struct may be reused.  A reader that looked p up
-	 * by pid and waits for p_lock finds p_pid 0 and lets go; one that
-	 * holds it finishes before we go on.
-	 */
-	gpi_spin_lock(&p->p_lock);
-	__atomic_store_n(&p->p_pid, 0, __ATOMIC_RELAXED);
-	gpi_spin_unlock(&p->p_lock);
 	count_reap(w);
 	if (w != NULL)
 		GPI_BUMP(w->w_nreaped_p, 1);
@@ -1237,7 +1241,8 @@ proc_state(struct gp_proc *p)
 	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED)
 		return 'T';
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
-		if (l->l_stat != GPI_LSLEEP)
+		if (__atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) !=
+		    GPI_LSLEEP)
 			return 'R';
 	return 'S';
 }
@@ -1275,7 +1280,9 @@ gp_ps(FILE *out)
 		if ((p = slot_lock(i)) == NULL)
 			continue;
 		row.pid = p->p_pid;
-		row.ppid = __atomic_load_n(&p->p_pptr->p_pid, __ATOMIC_RELAXED);
+		/* p_pptr moves under the parent's lock, not ours. */
+		row.ppid = __atomic_load_n(&__atomic_load_n(&p->p_pptr,
+		    __ATOMIC_ACQUIRE)->p_pid, __ATOMIC_RELAXED);
 		row.pgid = p->p_pgid;
 		row.nlwp = atomic_load(&p->p_nthreads);
 		row.stat = proc_state(p);

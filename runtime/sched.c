@@ -81,7 +81,7 @@ drain_inbox(struct gp_worker *w)
 	}
 	for (l = rev; l != NULL; l = next) {
 		next = l->l_next;
-		l->l_stat = GPI_LRUN;
+		__atomic_store_n(&l->l_stat, GPI_LRUN, __ATOMIC_RELAXED);
 		lwpq_push(&w->w_runq, l);
 	}
 }
@@ -245,7 +245,7 @@ gpi_setrunnable(struct gp_lwp *l)
 	struct gp_worker *w = l->l_worker;
 
 	if (w == tls_worker) {
-		l->l_stat = GPI_LRUN;
+		__atomic_store_n(&l->l_stat, GPI_LRUN, __ATOMIC_RELAXED);
 		lwpq_push(&w->w_runq, l);
 	} else {
 		inbox_push(w, l);
@@ -477,7 +477,7 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 	GPI_BUMP(w->w_nswitch, 1);
 	w->w_curlwp = to;
 	if (to != NULL)
-		to->l_stat = GPI_LONPROC;
+		__atomic_store_n(&to->l_stat, GPI_LONPROC, __ATOMIC_RELAXED);
 #ifdef GPI_ASAN
 	/* A dying LWP passes NULL: ASan drops its fake stack. */
 	__sanitizer_start_switch_fiber(from != NULL &&
@@ -538,7 +538,7 @@ gpi_mi_switch(struct gp_lwp *cur)
 	next = pick_local(w);
 	if (next == cur) {
 		/* Woken before we got out (see gpi_tsleep), or alone. */
-		cur->l_stat = GPI_LONPROC;
+		__atomic_store_n(&cur->l_stat, GPI_LONPROC, __ATOMIC_RELAXED);
 		return;
 	}
 	/* It yielded or blocked (voluntary), or was stopped (involuntary). */

@@ -279,7 +279,7 @@ gpi_tsleep(const void *wchan, const atomic_int *word, int expect, int flags,
 		gpi_spin_unlock(&sq->sq_lock);
 		return error;
 	}
-	l->l_stat = GPI_LSLEEP;
+	__atomic_store_n(&l->l_stat, GPI_LSLEEP, __ATOMIC_RELAXED);
 	gpi_spin_unlock(&sq->sq_lock);
 
 	/*

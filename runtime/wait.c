@@ -315,8 +315,9 @@ gpi_wait_event(uint64_t deadline)
 	q->p_nwaiters++;		/* before the read: see p_nwaiters */
 	gen = atomic_load(&q->p_waitgen);
 	gpi_spin_unlock(&q->p_lock);
+	/* A timeout is no error: the caller polls again. */
 	if (gpi_tsleep(&q->p_waitgen, &q->p_waitgen, gen, 0, deadline) != 0)
-		gen = -1;	/* timed out: no error, the caller polls again */
+		gen = -1;
 	gpi_spin_lock(&q->p_lock);
 	q->p_nwaiters--;
 	gpi_spin_unlock(&q->p_lock);

@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -426,6 +427,64 @@ Test(proc, a_reaped_pid_names_nothing_when_its_memory_is_reused)
 
 	cr_assert(eq(int, st, 0), "parent status %#x", st);
 	assert_no_green_failures();
+	assert_procs_back_to_base();
+	end_test();
+}
+
+/*
+ * Reaped process structs are reused at once, and what a burst leaves
+ * beyond the pool's keep goes back to malloc after an RCU grace period:
+ * 40k processes alive at once, then all reaped, must not leave 40k
+ * structs behind.
+ */
+#define NBURST		40000
+#define BURST_KEEP	(20000L * 256)	/* pool keep, caches, slack */
+
+static atomic_int burst_go;
+
+static int
+burst_child(void *arg)
+{
+	(void)arg;
+	pt_green_wait(&burst_go);
+	return 0;
+}
+
+Test(proc, a_burst_of_processes_gives_its_structs_back_after_a_grace_period)
+{
+	static pid_t pids[NBURST];
+	size_t before, peak, now = 0;
+	uint64_t end;
+	int i, st;
+
+	before = mallinfo2().uordblks;
+	for (i = 0; i < NBURST; i++)
+		pids[i] = spawn_ok(burst_child, NULL);
+	peak = mallinfo2().uordblks;
+	if (peak == 0) {
+		/* A sanitizer's allocator keeps no malloc statistics. */
+		atomic_store(&burst_go, 1);
+		for (i = 0; i < NBURST; i++)
+			(void)gp_waitpid(pids[i], &st, 0);
+		end_test();
+		cr_skip_test("mallinfo2() gives no figures under this allocator");
+	}
+	cr_assert(gt(sz, peak - before, (size_t)NBURST * 200),
+	    "%d processes took only %zu bytes of malloc", NBURST,
+	    peak - before);
+	atomic_store(&burst_go, 1);
+	for (i = 0; i < NBURST; i++) {
+		cr_assert(eq(int, (int)gp_waitpid(pids[i], &st, 0),
+		    (int)pids[i]));
+		cr_assert(eq(int, st, 0));
+	}
+	end = tu_now_ns() + 10 * TU_S;
+	while ((now = mallinfo2().uordblks) > before + BURST_KEEP &&
+	    tu_now_ns() < end)
+		tu_host_sleep_ns(10 * TU_MS);
+	cr_assert(le(sz, now - before, (size_t)BURST_KEEP),
+	    "%zu bytes still held after reaping %d processes (peak %zu)",
+	    now - before, NBURST, peak - before);
 	assert_procs_back_to_base();
 	end_test();
 }

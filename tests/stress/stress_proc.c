@@ -14,6 +14,11 @@
  *	  gp_reaper_release() while descendants are still alive, then exits:
  *	  what it had not reaped goes on to init.
  *
+ * Meanwhile an observer host thread looks the latest pids up over and
+ * over -- gp_kill(pid, 0), gp_getpgid, gp_proc_watch -- and lists the
+ * table with gp_ps: lookups that race reaps and the reuse of reaped
+ * process structs, which must answer for the process or say ESRCH.
+ *
  * The driver reaps P (or R) by pid and checks its status.  Everything
  * else is reaped by a reaper or by init.  At the end the process counters
  * must balance: every process spawned has run, exited and been reaped
@@ -33,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "greenproc.h"
 #include "../testutil.h"
@@ -73,16 +79,62 @@ static atomic_long reaper_reaped;	/* orphans a reaper waited for */
 	atomic_fetch_add(&failures, 1);					\
 } while (0)
 
+#define NRECENT		64
+static _Atomic pid_t recent[NRECENT];	/* pids for the observer */
+static atomic_uint nrecent;
+static atomic_int observe_stop;
+static atomic_long observed;
+
 static pid_t
 spawn(int (*fn)(void *), void *arg)
 {
 	pid_t p = gp_spawn(fn, arg, NULL);
 
-	if (p == -1)
+	if (p == -1) {
 		FAIL("gp_spawn: %s", strerror(errno));
-	else
+	} else {
 		atomic_fetch_add(&spawned, 1);
+		atomic_store(&recent[atomic_fetch_add(&nrecent, 1) % NRECENT],
+		    p);
+	}
 	return p;
+}
+
+/* Each answer is about the process itself, or ESRCH: it was reaped. */
+static void *
+observer(void *arg)
+{
+	FILE *null = fopen("/dev/null", "w");
+	pid_t p;
+	int i, fd;
+
+	(void)arg;
+	while (!atomic_load(&observe_stop)) {
+		for (i = 0; i < NRECENT; i++) {
+			if ((p = atomic_load(&recent[i])) <= 0)
+				continue;
+			errno = 0;
+			if (gp_kill(p, 0) != 0 && errno != ESRCH)
+				FAIL("gp_kill(%d, 0): %s", (int)p,
+				    strerror(errno));
+			errno = 0;
+			if (gp_getpgid(p) == -1 && errno != ESRCH)
+				FAIL("gp_getpgid(%d): %s", (int)p,
+				    strerror(errno));
+			errno = 0;
+			if ((fd = gp_proc_watch(p)) >= 0)
+				close(fd);
+			else if (errno != ESRCH)
+				FAIL("gp_proc_watch(%d): %s", (int)p,
+				    strerror(errno));
+			atomic_fetch_add(&observed, 1);
+		}
+		if (null != NULL && gp_ps(null) != 0)
+			FAIL("gp_ps: %s", strerror(errno));
+	}
+	if (null != NULL)
+		fclose(null);
+	return NULL;
 }
 
 static void
@@ -227,6 +279,7 @@ int
 main(void)
 {
 	struct gp_counters b, st;
+	pthread_t obs;
 	uint64_t t0, end;
 	long n;
 	int rc;
@@ -240,8 +293,17 @@ main(void)
 		return 1;
 	}
 	t0 = tu_now_ns();
-	switch (rc = tu_run_actors("stress_proc", lwp_actor, NDRIVER, host_actor,
-	    NHOST)) {
+	if (pthread_create(&obs, NULL, observer, NULL) != 0) {
+		perror("pthread_create");
+		return 1;
+	}
+	rc = tu_run_actors("stress_proc", lwp_actor, NDRIVER, host_actor,
+	    NHOST);
+	atomic_store(&observe_stop, 1);
+	pthread_join(obs, NULL);
+	if (atomic_load(&observed) == 0)
+		FAIL("the observer looked nothing up");
+	switch (rc) {
 	case -1:
 		return 1;
 	case 0:
