@@ -15,7 +15,8 @@
  * 2. wait(any) with N children, green N = 1k, 16k, 1M against the
  *    kernel's N = 1k, 4k, 16k real children.  One batch of N children
  *    gives two numbers:
- *	any-of-live	the K newest children exit while the N-K older ones
+ *	any-of-live	the K newest children (N/4, at most 256: enough waits
+ *			per round to time) exit while the N-K older ones
  *			stay alive (blocked); then K waits for any child are
  *			timed.  This is the case that costs the kernel a scan
  *			of its children list (oldest first) on every wait.
@@ -537,7 +538,7 @@ bench_kernel_wait(long n, int rounds, struct kwait *out)
 	for (r = 0; r < rounds; r++) {
 		memset(&kw, 0, sizeof(kw));
 		kw.n = n;
-		kw.k = n / 16 < 256 ? n / 16 : 256;
+		kw.k = n / 4 < 256 ? n / 4 : 256;
 		kernel_wait_round(&kw);
 		live[r] = kw.live_ns;
 		drain[r] = kw.drain_ns;
@@ -799,7 +800,7 @@ bench_green_wait(long n, int rounds, double *est, int rss,
 	for (r = tries = 0; r < rounds && tries < maxtries; tries++) {
 		memset(&gw, 0, sizeof(gw));
 		gw.n = n;
-		gw.k = n / 16 < 256 ? n / 16 : 256;
+		gw.k = n / 4 < 256 ? n / 4 : 256;
 		gw.est_start_ns = *est;
 		gw.rss = rss;
 		green_wait_round(&gw);
