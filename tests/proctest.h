@@ -119,6 +119,16 @@ pt_wait_live_procs(long want, uint64_t timeout_ns, struct gp_counters *st)
 	}
 }
 
+/* Expect -1 with err from a call made on the host thread. */
+#define assert_err(call, err) do {					\
+	errno = 0;							\
+	long r_ = (long)(call);						\
+	int e_ = errno;							\
+	cr_assert(eq(long, r_, -1L), "%s returned %ld", #call, r_);	\
+	cr_assert(eq(int, e_, (err)), "%s: errno %d (%s), want %d", #call, \
+	    e_, strerror(e_), (err));					\
+} while (0)
+
 /* waitpid() with errno folded in: the pid, 0, or -errno. */
 static inline long
 pt_waitpid(pid_t pid, int *status, int options)
@@ -181,17 +191,26 @@ host_reap(pid_t pid)
 	return st;
 }
 
-/* Every green process gone: live_procs back to its reading at start. */
+/*
+ * Every green process gone within (timeout_ns): live_procs back to its
+ * reading at start.
+ */
 static inline void
-assert_procs_back(void)
+assert_procs_back_within(uint64_t timeout_ns)
 {
 	struct gp_counters st;
 	int rc;
 
-	rc = pt_wait_live_procs(base.live_procs, 10 * TU_S, &st);
+	rc = pt_wait_live_procs(base.live_procs, timeout_ns, &st);
 	cr_assert(eq(long, st.live_procs, base.live_procs),
 	    "green processes left over");
 	cr_assert(eq(int, rc, 0));
+}
+
+static inline void
+assert_procs_back(void)
+{
+	assert_procs_back_within(10 * TU_S);
 }
 
 #endif /* GP_PROCTEST_H */

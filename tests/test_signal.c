@@ -39,19 +39,6 @@ TestSuite(signal, .init = pt_setup, .fini = pt_teardown, .timeout = 30.0);
 
 /* A failing .fini does not fail the test (Criterion#211). */
 
-
-
-
-/* Expect -1 with err from a call made on the host thread. */
-#define assert_err(call, err) do {					\
-	errno = 0;							\
-	long r_ = (long)(call);						\
-	int e_ = errno;							\
-	cr_assert(eq(long, r_, -1L), "%s returned %ld", #call, r_);	\
-	cr_assert(eq(int, e_, (err)), "%s: errno %d (%s), want %d", #call, \
-	    e_, strerror(e_), (err));					\
-} while (0)
-
 #define assert_killed_by(st, sig) do {					\
 	int s_ = (st);							\
 	cr_assert(ne(int, (int)WIFSIGNALED(s_), 0),			\

@@ -34,19 +34,6 @@ TestSuite(waitmany, .init = pt_setup, .fini = pt_teardown, .timeout = 120.0);
 
 /* See test_lwp.c: a failing .fini does not fail the test (Criterion#211). */
 
-
-
-
-/* Expect -1 with err from a wait call made on the host thread. */
-#define assert_wait_err(call, err) do {					\
-	errno = 0;							\
-	long r_ = (long)(call);						\
-	int e_ = errno;							\
-	cr_assert(eq(long, r_, -1L), "%s returned %ld", #call, r_);	\
-	cr_assert(eq(int, e_, (err)), "%s: errno %d (%s), want %d", #call, \
-	    e_, strerror(e_), (err));					\
-} while (0)
-
 /* Children: exit with arg, or wait for a flag first. */
 static int
 ret_arg(void *arg)
@@ -82,7 +69,7 @@ Test(wait, waitpid_of_a_pid_waits_for_that_child_only)
 	cr_assert(eq(int, WEXITSTATUS(st), 2));
 	st = host_reap(a);
 	cr_assert(eq(int, WEXITSTATUS(st), 1));
-	assert_wait_err(gp_waitpid(a, &st, 0), ECHILD);
+	assert_err(gp_waitpid(a, &st, 0), ECHILD);
 	assert_procs_back();
 	end_test();
 }
@@ -120,7 +107,7 @@ Test(wait, waitpid_minus_1_waits_for_any_child_and_then_echild)
 		seen[j] = 1;
 		cr_assert(eq(int, WEXITSTATUS(st), 20 + j));
 	}
-	assert_wait_err(gp_waitpid(-1, &st, 0), ECHILD);
+	assert_err(gp_waitpid(-1, &st, 0), ECHILD);
 	end_test();
 }
 
@@ -161,7 +148,7 @@ Test(wait, unknown_option_bits_are_einval)
 	int i, st;
 
 	/* Options are checked first: EINVAL, not ECHILD, with no child. */
-	assert_wait_err(gp_waitpid(-1, &st, 0x1000), EINVAL);
+	assert_err(gp_waitpid(-1, &st, 0x1000), EINVAL);
 
 	p = spawn_ok(ret_arg, (void *)(intptr_t)4);
 	tu_host_sleep_ns(20 * TU_MS);
@@ -175,10 +162,10 @@ Test(wait, unknown_option_bits_are_einval)
 		    NULL), -1), "option %#x accepted by wait4", bad[i]);
 		cr_assert(eq(int, errno, EINVAL), "option %#x", bad[i]);
 	}
-	assert_wait_err(gp_waitid(P_PID, (id_t)p, &si, WEXITED | 0x10000),
+	assert_err(gp_waitid(P_PID, (id_t)p, &si, WEXITED | 0x10000),
 	    EINVAL);
-	assert_wait_err(gp_waitid(P_PID, (id_t)p, &si, WNOHANG), EINVAL);
-	assert_wait_err(gp_waitid((idtype_t)42, (id_t)p, &si, WEXITED),
+	assert_err(gp_waitid(P_PID, (id_t)p, &si, WNOHANG), EINVAL);
+	assert_err(gp_waitid((idtype_t)42, (id_t)p, &si, WEXITED),
 	    EINVAL);
 	/* None of that reaped the child. */
 	st = host_reap(p);
@@ -192,18 +179,18 @@ Test(wait, echild_on_a_host_thread_when_nothing_matches)
 	pid_t p;
 	int st;
 
-	assert_wait_err(gp_waitpid(-1, &st, 0), ECHILD);
-	assert_wait_err(gp_waitpid(-1, &st, WNOHANG), ECHILD);
-	assert_wait_err(gp_waitpid(NOPID, &st, 0), ECHILD);
-	assert_wait_err(gp_waitpid(-NOPID, &st, 0), ECHILD);
-	assert_wait_err(gp_waitid(P_ALL, 0, &si, WEXITED), ECHILD);
-	assert_wait_err(gp_waitid(P_PID, (id_t)NOPID, &si, WEXITED), ECHILD);
+	assert_err(gp_waitpid(-1, &st, 0), ECHILD);
+	assert_err(gp_waitpid(-1, &st, WNOHANG), ECHILD);
+	assert_err(gp_waitpid(NOPID, &st, 0), ECHILD);
+	assert_err(gp_waitpid(-NOPID, &st, 0), ECHILD);
+	assert_err(gp_waitid(P_ALL, 0, &si, WEXITED), ECHILD);
+	assert_err(gp_waitid(P_PID, (id_t)NOPID, &si, WEXITED), ECHILD);
 
 	/* With a child: pid 0 names no group in init, even blocking. */
 	p = spawn_ok(wait_go_ret_arg, NULL);
-	assert_wait_err(gp_waitpid(0, &st, WNOHANG), ECHILD);
-	assert_wait_err(gp_waitpid(0, &st, 0), ECHILD);
-	assert_wait_err(gp_waitpid(NOPID, &st, 0), ECHILD);
+	assert_err(gp_waitpid(0, &st, WNOHANG), ECHILD);
+	assert_err(gp_waitpid(0, &st, 0), ECHILD);
+	assert_err(gp_waitpid(NOPID, &st, 0), ECHILD);
 	atomic_store(&go, 1);
 	(void)host_reap(p);
 	end_test();
@@ -263,7 +250,7 @@ Test(wait, an_lwp_of_init_reaps_a_child_the_host_spawned)
 	cr_assert(eq(int, gp_lwp_join(h, &rv), 0));
 	cr_assert(eq(int, (int)(intptr_t)rv, 8 << 8), "status or -errno %d",
 	    (int)(intptr_t)rv);
-	assert_wait_err(gp_waitpid(p, NULL, WNOHANG), ECHILD);
+	assert_err(gp_waitpid(p, NULL, WNOHANG), ECHILD);
 	end_test();
 }
 
@@ -334,7 +321,7 @@ Test(wait, echild_for_a_grandchild)
 
 	p = spawn_ok(spawn_gk, NULL);
 	cr_assert(eq(int, pt_wait_for(&gk_pid, GP_PID_INIT + 1, 5 * TU_S), 0));
-	assert_wait_err(gp_waitpid(atomic_load(&gk_pid), &st, 0), ECHILD);
+	assert_err(gp_waitpid(atomic_load(&gk_pid), &st, 0), ECHILD);
 	atomic_store(&go, 1);
 	st = host_reap(p);
 	cr_assert(eq(int, st, 0));
@@ -408,7 +395,7 @@ Test(wait, waitpid_of_minus_pgid_waits_for_that_group)
 	cr_assert(eq(int, (r2 == a) || (r2 == c), 1), "got %d (%s)", (int)r2,
 	    strerror(errno));
 	cr_assert(ne(int, (int)r1, (int)r2));
-	assert_wait_err(gp_waitpid(-a, &st, WNOHANG), ECHILD);
+	assert_err(gp_waitpid(-a, &st, WNOHANG), ECHILD);
 	cr_assert(eq(int, (int)gp_waitpid(-b, &st, 0), (int)b));
 	cr_assert(eq(int, WEXITSTATUS(st), 2));
 	assert_procs_back();
@@ -510,8 +497,8 @@ Test(wait, waitid_fills_siginfo_for_p_pid_p_all_and_p_pgid)
 	cr_assert(eq(int, gp_waitid(P_ALL, 0, &si, WEXITED), 0), "%s",
 	    strerror(errno));
 	assert_siginfo_exit(&si, b, 43);
-	assert_wait_err(gp_waitid(P_ALL, 0, &si, WEXITED), ECHILD);
-	assert_wait_err(gp_waitid(P_PID, (id_t)a, &si, WEXITED), ECHILD);
+	assert_err(gp_waitid(P_ALL, 0, &si, WEXITED), ECHILD);
+	assert_err(gp_waitid(P_PID, (id_t)a, &si, WEXITED), ECHILD);
 	end_test();
 }
 
@@ -577,10 +564,10 @@ Test(wait, orphans_go_to_init_which_reaps_them_itself)
 	cr_assert(eq(int, tu_ld(&or_l_ppid), GP_PID_INIT));
 
 	/* Adopted orphans are not the host's to wait for. */
-	assert_wait_err(gp_waitpid(-1, &st, WNOHANG), ECHILD);
-	assert_wait_err(gp_waitpid(-1, &st, 0), ECHILD);
-	assert_wait_err(gp_waitpid(atomic_load(&or_l_pid), &st, 0), ECHILD);
-	assert_wait_err(gp_waitpid(atomic_load(&or_z_pid), &st, 0), ECHILD);
+	assert_err(gp_waitpid(-1, &st, WNOHANG), ECHILD);
+	assert_err(gp_waitpid(-1, &st, 0), ECHILD);
+	assert_err(gp_waitpid(atomic_load(&or_l_pid), &st, 0), ECHILD);
+	assert_err(gp_waitpid(atomic_load(&or_z_pid), &st, 0), ECHILD);
 
 	/* The zombie is already reaped; the live one is when it exits. */
 	atomic_store(&or_l_release, 1);
@@ -642,7 +629,7 @@ Test(wait, orphans_and_zombies_go_to_the_reaper_which_waits_for_them)
 	assert_no_green_failures();
 	cr_assert(eq(int, st, 0));
 	cr_assert(eq(int, tu_ld(&rr_l_ppid_ok), 1));
-	assert_wait_err(gp_waitpid(-1, &st, WNOHANG), ECHILD);
+	assert_err(gp_waitpid(-1, &st, WNOHANG), ECHILD);
 	assert_procs_back();
 	end_test();
 }
@@ -884,7 +871,7 @@ Test(waitmany, green_and_host_waiters_reap_10k_children_of_init_once)
 		cr_assert(eq(int, pthread_timedjoin_np(t[i], NULL, &ts), 0),
 		    "host waiter %d hangs", i);
 	assert_many_reaped_once(NMANY, NLWPW + NTHRW);
-	assert_wait_err(gp_waitpid(-1, NULL, WNOHANG), ECHILD);
+	assert_err(gp_waitpid(-1, NULL, WNOHANG), ECHILD);
 	assert_procs_back();
 	end_test();
 }
