@@ -403,10 +403,8 @@ Test(dump, gp_dump_under_the_preload_from_green_code)
 {
 	const char *build = getenv("GREENPROC_TEST_BUILD");
 	const char *asan = getenv("GREENPROC_TEST_SAN_PRELOAD");
-	char prog[4096], ld[8300], *out = NULL;
-	size_t len = 0, cap = 0;
+	char prog[4096], ld[8300], *out;
 	int fds[2], status = 0;
-	ssize_t n;
 	pid_t pid;
 
 	cr_assert(eq(int, build != NULL, 1), "GREENPROC_TEST_BUILD is not set");
@@ -432,20 +430,8 @@ Test(dump, gp_dump_under_the_preload_from_green_code)
 		_exit(127);
 	}
 	close(fds[1]);
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap ? 2 * cap : 65536;
-			out = realloc(out, cap + 1);
-			cr_assert(ne(ptr, out, NULL));
-		}
-		if ((n = read(fds[0], out + len, cap - len)) < 0 &&
-		    errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	out[len] = '\0';
+	out = tu_read_all(fds[0]);
+	cr_assert(ne(ptr, out, NULL));
 	close(fds[0]);
 	cr_assert(eq(int, (int)waitpid(pid, &status, 0), (int)pid));
 	cr_log_info("gdb_target dump under the preload:\n%s", out);

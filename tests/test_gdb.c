@@ -31,6 +31,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testutil.h"
+
 TestSuite(gdb, .timeout = 120.0);
 
 /* ------------------------------------------------------------ helpers */
@@ -116,11 +118,9 @@ script_path(char *buf, size_t len)
 static char *
 run(char *const argv[], const char *dir, int cores, int *status)
 {
-	char *out = NULL;
-	size_t len = 0, cap = 0;
+	char *out;
 	int fds[2], devnull;
 	struct rlimit rl;
-	ssize_t n;
 	pid_t pid;
 
 	cr_assert(eq(int, pipe2(fds, O_CLOEXEC), 0));
@@ -146,20 +146,8 @@ run(char *const argv[], const char *dir, int cores, int *status)
 		_exit(127);
 	}
 	close(fds[1]);
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap ? 2 * cap : 65536;
-			out = realloc(out, cap + 1);
-			cr_assert(ne(ptr, out, NULL));
-		}
-		n = read(fds[0], out + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	out[len] = '\0';
+	out = tu_read_all(fds[0]);
+	cr_assert(ne(ptr, out, NULL));
 	close(fds[0]);
 	cr_assert(eq(int, (int)waitpid(pid, status, 0), (int)pid));
 	return out;

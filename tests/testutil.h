@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "greenproc.h"
 
@@ -124,14 +125,44 @@ tu_wait_live(long lwps, long stacks, uint64_t timeout_ns,
 }
 
 /*
- * The stress programs' shape: start (nlwp) LWPs running lwp_fn(i) and
- * (nhost) host threads running host_fn(nlwp + i), and wait for all.
+ * Everything (fd) gives until end of file, as a NUL-terminated string the
+ * caller frees; NULL if memory ran out.
+ */
+static inline char *
+tu_read_all(int fd)
+{
+	char *out = NULL, *bigger;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? 2 * cap : 65536;
+			if ((bigger = realloc(out, cap + 1)) == NULL) {
+				free(out);
+				return NULL;
+			}
+			out = bigger;
+		}
+		n = read(fd, out + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/*
+ * The stress programs' shape: start (nlwp) LWPs running fn(i) and
+ * (nhost) host threads running fn(nlwp + i), and wait for all.
  * Returns the number of LWP joins that failed, or -1 (said on stderr,
  * naming (who)) if an actor could not be started.
  */
 static inline int
-tu_run_actors(const char *who, void *(*lwp_fn)(void *), int nlwp,
-    void *(*host_fn)(void *), int nhost)
+tu_run_actors(const char *who, void *(*fn)(void *), int nlwp, int nhost)
 {
 	gp_lwp_t *dr = calloc((size_t)nlwp + 1, sizeof(*dr));
 	pthread_t *th = calloc((size_t)nhost + 1, sizeof(*th));
@@ -142,14 +173,14 @@ tu_run_actors(const char *who, void *(*lwp_fn)(void *), int nlwp,
 		goto out;
 	}
 	for (i = 0; i < nlwp; i++) {
-		rc = gp_lwp_create(&dr[i], lwp_fn, (void *)(intptr_t)i, NULL);
+		rc = gp_lwp_create(&dr[i], fn, (void *)(intptr_t)i, NULL);
 		if (rc != 0) {
 			fprintf(stderr, "%s: driver: %s\n", who, strerror(rc));
 			goto out;
 		}
 	}
 	for (i = 0; i < nhost; i++) {
-		if (pthread_create(&th[i], NULL, host_fn,
+		if (pthread_create(&th[i], NULL, fn,
 		    (void *)(intptr_t)(nlwp + i)) != 0) {
 			fprintf(stderr, "%s: pthread_create failed\n", who);
 			goto out;
