@@ -231,18 +231,12 @@ actor(int id)
 	}
 }
 
+/* An actor on an LWP or a host thread (tu_run_actors). */
 static void *
-host_actor(void *arg)
+actor_main(void *arg)
 {
 	actor((int)(intptr_t)arg);
 	return NULL;
-}
-
-static void *
-lwp_actor(void *arg)
-{
-	actor((int)(intptr_t)arg);
-	return arg;
 }
 
 int
@@ -262,8 +256,7 @@ main(void)
 		return 1;
 	}
 	t0 = tu_now_ns();
-	switch (rc = tu_run_actors("stress_lwp", lwp_actor, NDRIVER, host_actor,
-	    NHOST)) {
+	switch (rc = tu_run_actors("stress_lwp", actor_main, NDRIVER, NHOST)) {
 	case -1:
 		return 1;
 	case 0:

@@ -261,18 +261,12 @@ actor(int id)
 	}
 }
 
+/* An actor on an LWP or a host thread (tu_run_actors). */
 static void *
-host_actor(void *arg)
+actor_main(void *arg)
 {
 	actor((int)(intptr_t)arg);
 	return NULL;
-}
-
-static void *
-lwp_actor(void *arg)
-{
-	actor((int)(intptr_t)arg);
-	return arg;
 }
 
 int
@@ -297,8 +291,7 @@ main(void)
 		perror("pthread_create");
 		return 1;
 	}
-	rc = tu_run_actors("stress_proc", lwp_actor, NDRIVER, host_actor,
-	    NHOST);
+	rc = tu_run_actors("stress_proc", actor_main, NDRIVER, NHOST);
 	atomic_store(&observe_stop, 1);
 	pthread_join(obs, NULL);
 	if (atomic_load(&observed) == 0)

@@ -33,20 +33,7 @@
 #include "greenproc.h"
 #include "../testutil.h"
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN	1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN	1
-#endif
-
-#ifdef UNDER_TSAN
 #define NPROC_DEFAULT	10000
-#else
-#define NPROC_DEFAULT	10000
-#endif
 #define BATCH		250
 #define NHOST		2
 #define NLWP		3
