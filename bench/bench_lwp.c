@@ -273,27 +273,6 @@ bench_pth(double *yield_ns, double *create_ns)
 /* --- report ----------------------------------------------------------- */
 
 static void
-row(const char *what, double ns)
-{
-	if (ns < 0)
-		printf("  %-46s %13s\n", what, "n/a");
-	else if (ns >= 10000.0)
-		printf("  %-46s %10.2f us\n", what, ns / 1000.0);
-	else
-		printf("  %-46s %10.1f ns\n", what, ns);
-}
-
-static void
-ratio(const char *what, double peer, double ours)
-{
-	if (peer < 0) {
-		printf("  %-46s %11s\n", what, "n/a");
-		return;
-	}
-	printf("  %-46s %10.1fx\n", what, peer / ours);
-}
-
-static void
 target(const char *what, double ns, double goal)
 {
 	printf("  %-46s %10.1f ns  (target <= %.0f ns: %s)\n", what, ns, goal,

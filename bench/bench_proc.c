@@ -72,6 +72,7 @@
 #include <unistd.h>
 
 #include "greenproc.h"
+#define BENCH_LABEL_W	56
 #include "benchutil.h"
 
 #define RUNS		7
@@ -193,28 +194,15 @@ stats(struct gp_counters *s)
 
 /* --- kernel and pthread peers --- */
 
-static double
-bench_fork(void)
+/* A child that exits at once, by fork(). */
+static pid_t
+fork_one(void)
 {
-	double v[PEER_RUNS];
-	uint64_t t0;
 	pid_t pid;
-	long i;
-	int r, st;
 
-	for (r = 0; r < PEER_RUNS; r++) {
-		t0 = now_ns();
-		for (i = 0; i < FORK_N; i++) {
-			if ((pid = fork()) < 0)
-				die("fork");
-			if (pid == 0)
-				_exit(0);
-			if (waitpid(pid, &st, 0) != pid)
-				die("waitpid");
-		}
-		v[r] = (double)(now_ns() - t0) / FORK_N;
-	}
-	return median(v, PEER_RUNS);
+	if ((pid = fork()) == 0)
+		_exit(0);
+	return pid;
 }
 
 /* Its own frame, so that nothing of the loop is live across vfork(). */
@@ -228,8 +216,9 @@ vfork_one(void)
 	return pid;
 }
 
+/* (n) children made by (one) and reaped with waitpid: ns per child. */
 static double
-bench_vfork(void)
+bench_forklike(pid_t (*one)(void), long n, const char *what)
 {
 	double v[PEER_RUNS];
 	uint64_t t0;
@@ -239,13 +228,13 @@ bench_vfork(void)
 
 	for (r = 0; r < PEER_RUNS; r++) {
 		t0 = now_ns();
-		for (i = 0; i < VFORK_N; i++) {
-			if ((pid = vfork_one()) < 0)
-				die("vfork");
+		for (i = 0; i < n; i++) {
+			if ((pid = one()) < 0)
+				die(what);
 			if (waitpid(pid, &st, 0) != pid)
 				die("waitpid");
 		}
-		v[r] = (double)(now_ns() - t0) / VFORK_N;
+		v[r] = (double)(now_ns() - t0) / (double)n;
 	}
 	return median(v, PEER_RUNS);
 }
@@ -888,29 +877,6 @@ bench_trees(int nworkers, long *got_workers, unsigned long *steals)
 /* ====================================================== report */
 
 static void
-row(const char *what, double ns)
-{
-	if (ns < 0)
-		printf("  %-56s %13s\n", what, "n/a");
-	else if (ns >= 100000.0)
-		printf("  %-56s %10.1f us\n", what, ns / 1000.0);
-	else if (ns >= 10000.0)
-		printf("  %-56s %10.2f us\n", what, ns / 1000.0);
-	else
-		printf("  %-56s %10.1f ns\n", what, ns);
-}
-
-static void
-ratio(const char *what, double peer, double ours)
-{
-	if (peer < 0 || ours <= 0) {
-		printf("  %-56s %11s\n", what, "n/a");
-		return;
-	}
-	printf("  %-56s %10.1fx\n", what, peer / ours);
-}
-
-static void
 target(const char *what, double v, double goal, const char *unit)
 {
 	if (v < 0) {
@@ -993,8 +959,8 @@ main(void)
 	guard = guard_install_works();
 
 	/* Kernel and pthread peers first: no workers, a small process. */
-	fork_ns = bench_fork();
-	vfork_ns = bench_vfork();
+	fork_ns = bench_forklike(fork_one, FORK_N, "fork");
+	vfork_ns = bench_forklike(vfork_one, VFORK_N, "vfork");
 	pt_ns = bench_pthread();
 	phase("peers");
 	for (i = 0; i < 3; i++)

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * benchutil.h -- the clock and the median every benchmark reports.
+ * benchutil.h -- the clock, the median and the report lines every
+ * benchmark uses.  A program sets BENCH_LABEL_W, the width of its label
+ * column, before including it.
  */
 #ifndef GREENPROC_BENCHUTIL_H
 #define GREENPROC_BENCHUTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#ifndef BENCH_LABEL_W
+#define BENCH_LABEL_W	46
+#endif
 
 static inline uint64_t
 now_ns(void)
@@ -34,6 +41,31 @@ median(double *v, int n)
 		return -1.0;
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return v[n / 2];
+}
+
+/* A measured time, in ns or us by its size; negative: not measured. */
+static inline void
+row(const char *what, double ns)
+{
+	if (ns < 0)
+		printf("  %-*s %13s\n", BENCH_LABEL_W, what, "n/a");
+	else if (ns >= 100000.0)
+		printf("  %-*s %10.1f us\n", BENCH_LABEL_W, what, ns / 1000.0);
+	else if (ns >= 10000.0)
+		printf("  %-*s %10.2f us\n", BENCH_LABEL_W, what, ns / 1000.0);
+	else
+		printf("  %-*s %10.1f ns\n", BENCH_LABEL_W, what, ns);
+}
+
+/* How many times (ours) fits in (peer); n/a when either is missing. */
+static inline void
+ratio(const char *what, double peer, double ours)
+{
+	if (peer < 0 || ours <= 0) {
+		printf("  %-*s %11s\n", BENCH_LABEL_W, what, "n/a");
+		return;
+	}
+	printf("  %-*s %10.1fx\n", BENCH_LABEL_W, what, peer / ours);
 }
 
 #endif /* GREENPROC_BENCHUTIL_H */
