@@ -121,6 +121,29 @@ fill_siginfo(siginfo_t *info, struct gp_proc *p, int xstat)
 }
 
 /*
+ * Sleep until (q)'s next report (p_waitgen moves), a signal if (flags)
+ * has GPI_PCATCH, or (deadline).  Caller holds q->p_lock, having found
+ * nothing to report under it; returns unlocked, with gpi_tsleep's
+ * result.  The waiter counts itself before it reads the generation, so
+ * a waker that sees no waiter may skip the wakeup (p_nwaiters).
+ */
+static int
+waitgen_sleep(struct gp_proc *q, int flags, uint64_t deadline)
+{
+	int gen, error;
+
+	q->p_nwaiters++;
+	gen = atomic_load(&q->p_waitgen);
+	gpi_spin_unlock(&q->p_lock);
+	error = gpi_tsleep(&q->p_waitgen, &q->p_waitgen, gen, flags,
+	    deadline);
+	gpi_spin_lock(&q->p_lock);
+	q->p_nwaiters--;
+	gpi_spin_unlock(&q->p_lock);
+	return error;
+}
+
+/*
  * kern_wait: wait for a child of the caller's process selected by (ws).
  * Returns the child's pid, 0 (WNOHANG and nothing to report), or a
  * negative errno: ECHILD (no such child), EINTR (a signal).
@@ -132,8 +155,8 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 {
 	struct gp_proc *q = gpi_curproc(), *p;
 	struct gp_lwp *l, *next;
-	bool any, counted = false;
-	int gen, xstat, error, bit;
+	bool any;
+	int xstat, error, bit;
 	pid_t rreal;
 	int want = ((options & WEXITED) ? GPI_R_EXIT : 0) |
 	    ((options & WSTOPPED) ? GPI_R_STOP : 0) |
@@ -172,10 +195,6 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 			}
 		}
 		gpi_spin_lock(&q->p_lock);
-		if (counted) {
-			q->p_nwaiters--;
-			counted = false;
-		}
 		p = find_report(q, ws, want, &any);
 		if (!any && rreal == -ECHILD) {
 			gpi_spin_unlock(&q->p_lock);
@@ -232,20 +251,10 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 			gpi_spin_unlock(&q->p_lock);
 			return 0;
 		}
-		/* Counted before the read: see p_nwaiters. */
-		q->p_nwaiters++;
-		counted = true;
-		gen = atomic_load(&q->p_waitgen);
-		gpi_spin_unlock(&q->p_lock);
 		/* Real children cannot wake us: poll them in slices. */
-		error = gpi_tsleep(&q->p_waitgen, &q->p_waitgen, gen,
-		    GPI_PCATCH, rreal == 0 ? gpi_now() + RCHILD_POLL_NS : 0);
+		error = waitgen_sleep(q, GPI_PCATCH,
+		    rreal == 0 ? gpi_now() + RCHILD_POLL_NS : 0);
 		if (error == EINTR && (l = gpi_curlwp()) != NULL) {
-			/* Leaving the loop, maybe for good: uncount. */
-			gpi_spin_lock(&q->p_lock);
-			q->p_nwaiters--;
-			gpi_spin_unlock(&q->p_lock);
-			counted = false;
 			/* Killed: dies here.  A handler: restart if it may. */
 			gpi_userret_ex(l);
 			if (!gpi_sig_ast(l))
@@ -308,19 +317,9 @@ gp_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 void
 gpi_wait_event(uint64_t deadline)
 {
-	struct gp_proc *q = &gpi_proc0;
-	int gen;
-
-	gpi_spin_lock(&q->p_lock);
-	q->p_nwaiters++;		/* before the read: see p_nwaiters */
-	gen = atomic_load(&q->p_waitgen);
-	gpi_spin_unlock(&q->p_lock);
+	gpi_spin_lock(&gpi_proc0.p_lock);
 	/* A timeout is no error: the caller polls again. */
-	if (gpi_tsleep(&q->p_waitgen, &q->p_waitgen, gen, 0, deadline) != 0)
-		gen = -1;
-	gpi_spin_lock(&q->p_lock);
-	q->p_nwaiters--;
-	gpi_spin_unlock(&q->p_lock);
+	(void)waitgen_sleep(&gpi_proc0, 0, deadline);
 }
 
 pid_t
