@@ -41,7 +41,6 @@
 
 __thread struct gp_worker *gpi_tls_worker
     __attribute__((tls_model("initial-exec")));
-#define tls_worker	gpi_tls_worker
 
 /* ------------------------------------------------------------ queues */
 
@@ -206,7 +205,7 @@ least_loaded(unsigned start)
 void
 gpi_sched_new(struct gp_lwp *l)
 {
-	struct gp_worker *w = tls_worker;
+	struct gp_worker *w = gpi_tls_worker;
 	struct gp_lwp *old;
 
 	if (w != NULL && w->w_curlwp != NULL) {
@@ -244,7 +243,7 @@ gpi_setrunnable(struct gp_lwp *l)
 {
 	struct gp_worker *w = l->l_worker;
 
-	if (w == tls_worker) {
+	if (w == gpi_tls_worker) {
 		__atomic_store_n(&l->l_stat, GPI_LRUN, __ATOMIC_RELAXED);
 		lwpq_push(&w->w_runq, l);
 	} else {
@@ -534,7 +533,7 @@ gpi_mi_switch(struct gp_lwp *cur)
 #ifdef GREENPROC_DEBUG
 	KKASSERT(gpi_tls_nlocks == 0);
 #endif
-	KASSERT(w == tls_worker);
+	KASSERT(w == gpi_tls_worker);
 	next = pick_local(w);
 	if (next == cur) {
 		/* Woken before we got out (see gpi_tsleep), or alone. */
@@ -620,7 +619,7 @@ worker_main(void *arg)
 	struct gp_worker *w = arg;
 	struct gp_lwp *l;
 
-	tls_worker = w;
+	gpi_tls_worker = w;
 	w->w_errnop = &errno;
 	w->w_cxa = gpi_rt.rt_cxa_globals != NULL ?
 	    gpi_rt.rt_cxa_globals() : NULL;
@@ -666,7 +665,7 @@ worker_main(void *arg)
 void
 gpi_sched_forget(void)
 {
-	tls_worker = NULL;
+	gpi_tls_worker = NULL;
 	gpi_rt.rt_workers = NULL;
 	gpi_rt.rt_nworkers = 0;
 	atomic_store(&gpi_rt.rt_nparked, 0);
