@@ -21,8 +21,8 @@
  * (under gpi_reparent_lock) and by exit1's zombie step (parent, then
  * the exiting child).  Leaf locks, under which nothing else is taken:
  * pid_lock, procpool_lock, limit_lock (proc.c), stk_lock (stack.c),
- * callout_lock (exit.c), orphan_lock (fork.c), popen_lock (preload), dump_lock
- * (debug.c, never under rt_lock: the dump thread takes rt_lock), and
+ * callout_lock (exit.c), orphan_lock (fork.c), popen_lock (preload),
+ * dump_lock (debug.c, never under rt_lock: the dump thread takes it), and
  * unwind.c's locks.  Every runtime lock is a gpi_spin_t, never a pthread
  * mutex: under the preload a pthread mutex taken on a green thread parks
  * it, which must not happen inside the runtime.
@@ -487,7 +487,7 @@ struct gp_proc {
 	/*
 	 * The type-stable header: what lock-free readers look at in a
 	 * struct that may be reused under them (see Lifetime).  Written
-	 * with atomic stores only, and never by proc_alloc's clearing.
+	 * with atomic stores only; proc_alloc resets it field by field.
 	 */
 	gpi_spin_t	 p_lock;	/* Kept across reuse: a stale reader
 					 * may hold it. */
@@ -509,7 +509,8 @@ struct gp_proc {
 					 * (gpi_waitgen_unlock_wakeup).  Not
 					 * header: here, it fills a hole. */
 	struct gp_proc	*p_pptr;	/* (P,a) Parent (init, or a reaper);
-					 * NULL in a free struct. */
+					 * NULL from the struct's reuse until
+					 * link_child: readers check. */
 
 	/* LWPs. */
 	struct gp_lwp	*p_lwps;	/* (p) Live LWPs. */
