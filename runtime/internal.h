@@ -432,7 +432,8 @@ GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
 /* p_report bits: what a waiting parent can be told about this child. */
 #define GPI_R_EXIT	0x1
 #define GPI_R_STOP	0x2	/* WUNTRACED, once per stop (P_WAITED) */
-#define GPI_R_CONT	0x4	/* WCONTINUED, once per continue */
+#define GPI_R_CONT	0x4	/* WCONTINUED, once per continue; never
+				 * with GPI_R_STOP: the newer one wins */
 
 /*
  * Resource usage kept in raw units; a struct rusage is built only for a

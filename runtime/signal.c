@@ -15,7 +15,9 @@
  * WTERMSIG), stop (SIGSTOP/TSTP/TTIN/TTOU), continue (SIGCONT), ignore
  * (SIGCHLD, SIGURG, SIGWINCH).  A stop is reported to the parent at once,
  * as the seed's proc_stop does, and each LWP parks at its next
- * cancellation point; SIGCONT wakes them and is reported as 0xffff.
+ * cancellation point; SIGCONT wakes them and is reported as 0xffff.  A
+ * report not yet collected is replaced by the opposite one (stop, then
+ * continue: only CONTINUED; see notify_parent).
  *
  * Sets are uint64_t masks of signals 1..64 internally; sigset_t only at
  * the API edge.  Locks: p_lock, then sleep-queue buckets.
@@ -120,7 +122,7 @@ static void
 notify_parent(struct gp_proc *p, pid_t pid, int what)
 {
 	struct gp_proc *pp;
-	bool tell;
+	bool tell, stopped;
 
 	/* Reaped and reused since the signal: not ours to report. */
 	if ((pp = gpi_lock_parent(p)) == NULL)
@@ -139,6 +141,23 @@ notify_parent(struct gp_proc *p, pid_t pid, int what)
 		gpi_spin_unlock(&pp->p_lock);
 		return;
 	}
+	/*
+	 * NOTE: the newer of a stop and a continue supersedes the older
+	 * (Linux's SIGNAL_STOP_STOPPED / SIGNAL_STOP_CONTINUED, FreeBSD's
+	 * P_STOPPED / P_CONTINUED): a child never has both reports queued.
+	 * Notices run after p_lock is dropped, so two of them may arrive out
+	 * of order; the one that no longer matches the child's state is
+	 * stale and reports nothing.  Every poster wrote GPI_P_STOPPED before
+	 * its notice took pp's lock, so the last notice to run here sees the
+	 * final state and leaves the report that matches it.
+	 */
+	stopped = (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
+	    GPI_P_STOPPED) != 0;
+	if (stopped != (what == GPI_R_STOP)) {
+		gpi_spin_unlock(&pp->p_lock);
+		return;
+	}
+	gpi_report_clear(pp, p, what == GPI_R_STOP ? GPI_R_CONT : GPI_R_STOP);
 	gpi_report(pp, p, what);
 	if (tell && pp != &gpi_proc0)
 		gpi_psignal_locked(pp, SIGCHLD);

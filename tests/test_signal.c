@@ -806,6 +806,184 @@ Test(signal, waitid_reports_exit_kill_stop_continue_and_wnowait)
 	end_test();
 }
 
+/* ------------------------------------------------------------ stop/cont */
+
+/*
+ * What wait reports after a stop and a continue that nobody collected in
+ * between follows Linux and FreeBSD (checked with real fork() children):
+ * the newer of the two supersedes the older, so only CONTINUED is left
+ * after stop+cont, only STOPPED after cont+stop.  A green stop takes
+ * effect when it is posted; the naps below only let the LWPs park.
+ */
+
+/* The single report (pid) has for (options) | WNOHANG: its status, or -1. */
+static int
+sc_status(pid_t pid, int options)
+{
+	int st = -1;
+	pid_t r = gp_waitpid(pid, &st, options | WNOHANG);
+
+	cr_assert(ge(int, (int)r, 0), "waitpid(%d): %s", (int)pid,
+	    strerror(errno));
+	return r == 0 ? -1 : st;
+}
+
+#define assert_no_report(pid, options)					\
+	cr_assert(eq(int, sc_status((pid), (options)), -1),		\
+	    "an uncollected report superseded by a newer one was still "  \
+	    "reported (%s)", #options)
+
+Test(signal, sigcont_supersedes_an_uncollected_stop)
+{
+	pid_t p;
+	int st;
+
+	p = spawn_ok(wait_go_ret_arg, NULL);
+	cr_assert(eq(int, pt_wait_for(&ready, 1, 5 * TU_S), 0));
+	cr_assert(eq(int, gp_kill(p, SIGSTOP), 0));
+	tu_host_sleep_ns(10 * TU_MS);
+	cr_assert(eq(int, gp_kill(p, SIGCONT), 0));
+	/* Linux: WUNTRACED|WNOHANG alone returns 0. */
+	assert_no_report(p, WUNTRACED);
+	st = sc_status(p, WCONTINUED);
+	cr_assert(ne(int, (int)WIFCONTINUED(st), 0), "status %#x", st);
+	assert_no_report(p, WUNTRACED | WCONTINUED);
+
+	/*
+	 * Back to back: Linux may drop the stop before it takes effect and
+	 * report nothing; a green stop took effect when posted, so the
+	 * continue is reported (the documented difference).
+	 */
+	cr_assert(eq(int, gp_kill(p, SIGSTOP), 0));
+	cr_assert(eq(int, gp_kill(p, SIGCONT), 0));
+	assert_no_report(p, WUNTRACED);
+	st = sc_status(p, WUNTRACED | WCONTINUED);
+	cr_assert(ne(int, (int)WIFCONTINUED(st), 0), "status %#x", st);
+
+	atomic_store(&go, 1);
+	assert_exited_with(host_reap(p), 0);
+	assert_procs_back();
+	end_test();
+}
+
+Test(signal, a_new_stop_supersedes_an_uncollected_continue)
+{
+	pid_t p;
+	int st;
+
+	p = spawn_ok(wait_go_ret_arg, NULL);
+	cr_assert(eq(int, pt_wait_for(&ready, 1, 5 * TU_S), 0));
+	cr_assert(eq(int, gp_kill(p, SIGSTOP), 0));
+	st = sc_status(p, WUNTRACED);
+	cr_assert(ne(int, (int)WIFSTOPPED(st), 0), "status %#x", st);
+	cr_assert(eq(int, gp_kill(p, SIGCONT), 0));
+	tu_host_sleep_ns(10 * TU_MS);
+	cr_assert(eq(int, gp_kill(p, SIGSTOP), 0));
+	/* Linux: the new stop clears the pending CLD_CONTINUED. */
+	assert_no_report(p, WCONTINUED);
+	st = sc_status(p, WUNTRACED | WCONTINUED);
+	cr_assert(ne(int, (int)WIFSTOPPED(st), 0), "status %#x", st);
+	cr_assert(eq(int, (int)WSTOPSIG(st), SIGSTOP), "status %#x", st);
+	assert_no_report(p, WUNTRACED | WCONTINUED);
+
+	cr_assert(eq(int, gp_kill(p, SIGCONT), 0));
+	atomic_store(&go, 1);
+	assert_exited_with(host_reap(p), 0);
+	assert_procs_back();
+	end_test();
+}
+
+Test(signal, group_sigcont_supersedes_uncollected_stops)
+{
+	pid_t a, b, r;
+	int st, i, seen = 0;
+
+	a = spawn_ok(wait_go_ret_arg, NULL);
+	b = spawn_ok(wait_go_ret_arg, NULL);
+	cr_assert(eq(int, gp_setpgid(b, a), 0), "%s", strerror(errno));
+	cr_assert(eq(int, pt_wait_for(&ready, 2, 5 * TU_S), 0));
+	cr_assert(eq(int, gp_kill(-a, SIGSTOP), 0));
+	tu_host_sleep_ns(10 * TU_MS);
+	cr_assert(eq(int, gp_kill(-a, SIGCONT), 0));
+	assert_no_report(-a, WUNTRACED);
+	for (i = 0; i < 2; i++) {
+		st = -1;
+		r = gp_waitpid(-a, &st, WUNTRACED | WCONTINUED | WNOHANG);
+		cr_assert(r == a || r == b, "report %d: waitpid gave %d (%s)",
+		    i, (int)r, r < 0 ? strerror(errno) : "no report");
+		cr_assert(ne(int, (int)WIFCONTINUED(st), 0), "status %#x", st);
+		seen |= r == a ? 1 : 2;
+	}
+	cr_assert(eq(int, seen, 3), "one member reported twice");
+	assert_no_report(-a, WUNTRACED | WCONTINUED);
+
+	/* And the reverse, for the group: cont, then a new stop. */
+	cr_assert(eq(int, gp_kill(-a, SIGSTOP), 0));
+	cr_assert(eq(int, gp_kill(-a, SIGCONT), 0));
+	cr_assert(eq(int, gp_kill(-a, SIGSTOP), 0));
+	assert_no_report(-a, WCONTINUED);
+	for (i = 0; i < 2; i++) {
+		st = sc_status(-a, WUNTRACED | WCONTINUED);
+		cr_assert(ne(int, (int)WIFSTOPPED(st), 0), "status %#x", st);
+	}
+	assert_no_report(-a, WUNTRACED | WCONTINUED);
+
+	cr_assert(eq(int, gp_kill(-a, SIGCONT), 0));
+	atomic_store(&go, 1);
+	assert_exited_with(host_reap(a), 0);
+	assert_exited_with(host_reap(b), 0);
+	assert_procs_back();
+	end_test();
+}
+
+Test(signal, waitid_and_wnowait_see_only_the_newer_of_stop_and_continue)
+{
+	siginfo_t si;
+	pid_t c;
+
+	c = spawn_ok(wait_go_ret_arg, NULL);
+	cr_assert(eq(int, pt_wait_for(&ready, 1, 5 * TU_S), 0));
+	cr_assert(eq(int, gp_kill(c, SIGSTOP), 0));
+	/* The stop took effect and is left uncollected by WNOWAIT. */
+	memset(&si, 0, sizeof(si));
+	cr_assert(eq(int, gp_waitid(P_PID, (id_t)c, &si, WSTOPPED | WNOWAIT),
+	    0), "%s", strerror(errno));
+	assert_si(si, c, CLD_STOPPED, SIGSTOP);
+	cr_assert(eq(int, gp_kill(c, SIGCONT), 0));
+	memset(&si, 0, sizeof(si));
+	cr_assert(eq(int, gp_waitid(P_PID, (id_t)c, &si, WSTOPPED | WNOHANG),
+	    0));
+	cr_assert(eq(int, (int)si.si_pid, 0), "a superseded stop was "
+	    "reported (si_code %d)", si.si_code);
+	memset(&si, 0, sizeof(si));
+	cr_assert(eq(int, gp_waitid(P_ALL, 0, &si, WSTOPPED | WCONTINUED |
+	    WNOWAIT), 0));
+	assert_si(si, c, CLD_CONTINUED, SIGCONT);
+
+	/* A new stop supersedes the continue that WNOWAIT left. */
+	cr_assert(eq(int, gp_kill(c, SIGSTOP), 0));
+	memset(&si, 0, sizeof(si));
+	cr_assert(eq(int, gp_waitid(P_PID, (id_t)c, &si, WCONTINUED | WNOHANG),
+	    0));
+	cr_assert(eq(int, (int)si.si_pid, 0), "a superseded continue was "
+	    "reported");
+	memset(&si, 0, sizeof(si));
+	cr_assert(eq(int, gp_waitid(P_PID, (id_t)c, &si, WSTOPPED |
+	    WCONTINUED), 0));
+	assert_si(si, c, CLD_STOPPED, SIGSTOP);
+	memset(&si, 0, sizeof(si));
+	cr_assert(eq(int, gp_waitid(P_ALL, 0, &si, WSTOPPED | WCONTINUED |
+	    WNOHANG), 0));
+	cr_assert(eq(int, (int)si.si_pid, 0), "reported twice");
+
+	cr_assert(eq(int, gp_kill(c, SIGKILL), 0));
+	memset(&si, 0, sizeof(si));
+	cr_assert(eq(int, gp_waitid(P_PID, (id_t)c, &si, WEXITED), 0));
+	assert_si(si, c, CLD_KILLED, SIGKILL);
+	assert_procs_back();
+	end_test();
+}
+
 /* ------------------------------------------------------------ EINTR */
 
 static atomic_int w_started, w_result, w_errno, w_done, w_go_seen;
