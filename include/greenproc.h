@@ -58,7 +58,16 @@ typedef void (*gp_exitlist_fn)(pid_t pid); /* global exit callout */
  * returns -1 with EBUSY when an LWP never reached a cancellation point
  * within GREENPROC_EXIT_TIMEOUT_MS (default 2000); that LWP is named on
  * stderr and everything else is freed.
+ *
+ * gp_init(n) fails with EINVAL if n < 0 or n > GP_WORKERS_MAX: workers are
+ * host threads that only pay off beyond the CPUs while LWPs block them in
+ * host calls, idle workers scan every other worker's queue to steal, and
+ * each keeps its own pid batches, so past a thousand they cost more than
+ * they give.  gp_init(0) uses GREENPROC_WORKERS or the online CPUs, capped
+ * the same.  A GREENPROC_* variable with a bad value is named on stderr
+ * (once per process) and its default used.
  */
+#define GP_WORKERS_MAX	1024
 GP_EXPORT int	gp_init(int nworkers);
 GP_EXPORT int	gp_shutdown(void);
 

@@ -256,7 +256,7 @@ pthread_create(pthread_t *t, const pthread_attr_t *attr,
 		pthread_attr_getdetachstate(attr, &ds);
 	}
 	if (sz == 0 || attr == NULL)
-		sz = getenv("GREENPROC_STACK_SIZE") != NULL ?
+		sz = gpi_env(GPI_ENV_STACK_SIZE) != 0 ?
 		    gpi_stack_default() : LEGACY_STACK;
 	ga.a_stacksize = gpi_stack_round(sz < GPI_STACK_MIN ? GPI_STACK_MIN :
 	    sz);

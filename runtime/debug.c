@@ -129,8 +129,10 @@ dump_main(void *arg)
 	while (read(dump_pipe[0], &c, 1) == 1 && c == 'd') {
 		path = getenv("GREENPROC_DUMP_FILE");
 		out = path != NULL && *path != '\0' ? fopen(path, "a") : stderr;
-		if (out == NULL)
-			continue;
+		if (out == NULL) {
+			gpi_env_bad(GPI_ENV_DUMP_FILE, strerror(errno));
+			out = stderr;
+		}
 		fprintf(out, "greenproc: dump on signal %d\n", dump_sig);
 		(void)gp_dump(out);
 		if (out != stderr)
@@ -217,22 +219,11 @@ out:
 void
 gpi_dump_init(void)
 {
-	const char *e = getenv("GREENPROC_DUMP_SIGNAL");
-	int sig;
+	int sig = (int)gpi_env(GPI_ENV_DUMP_SIGNAL);
 
-	if (e == NULL || *e == '\0')
-		return;
-	if (strncmp(e, "SIG", 3) == 0)
-		e += 3;
-	if (strcmp(e, "QUIT") == 0)
-		sig = SIGQUIT;
-	else if (strcmp(e, "USR1") == 0)
-		sig = SIGUSR1;
-	else if (strcmp(e, "USR2") == 0)
-		sig = SIGUSR2;
-	else if ((sig = atoi(e)) <= 0)
-		return;
-	(void)gp_dump_on_signal(sig);
+	if (sig != 0 && gp_dump_on_signal(sig) != 0)
+		gpi_env_bad(GPI_ENV_DUMP_SIGNAL, errno == EINVAL ?
+		    "a signal gp_dump_on_signal cannot take" : strerror(errno));
 }
 
 /* gp_shutdown, before it takes gpi_rt.rt_lock (see dump_lock). */

@@ -373,9 +373,7 @@ void
 gpi_fault_init(void)
 {
 	struct sigaction sa;
-	const char *e = getenv("GREENPROC_NO_FAULT_HANDLER");
-
-	if (installed || (e != NULL && *e == '1'))
+	if (installed || gpi_env(GPI_ENV_NO_FAULT_HANDLER) == 1)
 		return;
 	memset(&proxy_attr, 0, sizeof(proxy_attr));
 	proxy_attr.a_stacksize = gpi_stack_round(PROXY_STACK);

@@ -877,6 +877,27 @@ GPI_HIDDEN int	gpi_runtime_ensure(void) GPI_MUSTCHECK;
 GPI_HIDDEN long	gpi_lwps_alive(void);
 /* GREENPROC_EXIT_TIMEOUT_MS, in ns. */
 GPI_HIDDEN uint64_t gpi_exit_timeout_ns(void);
+
+/* env.c: the GREENPROC_* variables (one row each in env.c's table). */
+enum gpi_env_id {
+	GPI_ENV_WORKERS,		/* 0: one per online CPU */
+	GPI_ENV_STACK_SIZE,		/* 0: the caller's default */
+	GPI_ENV_EXIT_TIMEOUT_MS,
+	GPI_ENV_MAX_PROCS,
+	GPI_ENV_DUMP_SIGNAL,		/* 0: none */
+	GPI_ENV_DUMP_FILE,		/* a path: read with getenv */
+	GPI_ENV_NO_FAULT_HANDLER,
+	GPI_ENV_NVARS
+};
+#define GPI_EXIT_TIMEOUT_MS	2000
+#define GPI_MAXPROCS_DEFAULT	(1 << 21)	/* 2M: the 1M-process bench fits */
+/*
+ * The variable's value if it is set and valid, else its default; a bad
+ * value is named on stderr (once per process).  Keeps errno.
+ */
+GPI_HIDDEN long	gpi_env(enum gpi_env_id id);
+/* Say on stderr (once per process) that the variable's value failed. */
+GPI_HIDDEN void	gpi_env_bad(enum gpi_env_id id, const char *why);
 GPI_HIDDEN int	gpi_sched_start(int nworkers) GPI_MUSTCHECK;
 GPI_HIDDEN int	gpi_sched_stop(uint64_t deadline);
 /* Make a new (LIDL) LWP runnable; a child of the running LWP runs next. */

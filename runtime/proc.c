@@ -26,7 +26,6 @@
 
 #include "internal.h"
 
-#define MAXPROCS_DEFAULT	(1 << 21)	/* 2M: the 1M-process bench fits */
 #define PID_BATCH		32	/* free slots moved to a worker at once */
 #define PID_FIRST		(GP_PID_BASE + 2)
 
@@ -121,17 +120,6 @@ gpi_rcu_read_unlock(void)
 
 /* ------------------------------------------------------------ pid table */
 
-static int
-env_maxprocs(void)
-{
-	const char *e = getenv("GREENPROC_MAX_PROCS");
-	long v;
-
-	if (e == NULL || (v = strtol(e, NULL, 10)) <= 0 || v > (1L << 24))
-		return MAXPROCS_DEFAULT;
-	return (int)v;
-}
-
 int
 gpi_proc_init(int nworkers)
 {
@@ -142,7 +130,7 @@ gpi_proc_init(int nworkers)
 	 * each, which must never make a spawn under the limit fail.  The
 	 * limit itself is nprocs against pid_maxprocs.
 	 */
-	pid_maxprocs = env_maxprocs();
+	pid_maxprocs = (int)gpi_env(GPI_ENV_MAX_PROCS);
 	/*
 	 * A power of two: a pid's slot is a mask, not a division (four per
 	 * round trip, ~25 cycles each).  The table is MAP_NORESERVE and

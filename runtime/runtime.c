@@ -28,8 +28,6 @@ struct gp_proc gpi_proc0 = {
 	.p_comm = "init",
 };
 
-#define EXIT_TIMEOUT_MS	2000
-
 int gpi_preloaded;
 /*
  * The host's exit(3) and _exit(2).  Under the preload, exit and _exit
@@ -56,39 +54,26 @@ gpi_panic(const char *file, int line, const char *func, const char *fmt, ...)
 	gpi_host_abort();
 }
 
-static int
-env_int(const char *name, int dflt)
-{
-	const char *e = getenv(name);
-	char *end;
-	long v;
-
-	if (e == NULL || *e == '\0')
-		return dflt;
-	v = strtol(e, &end, 10);
-	if (*end != '\0' || v <= 0 || v > INT_MAX)
-		return dflt;
-	return (int)v;
-}
-
 int
 gp_init(int nworkers)
 {
 	bool dump_wanted = false;
 	int error = 0;
 
-	if (nworkers < 0) {
+	/* Checked first, even when up: a bad argument is always refused. */
+	if (nworkers < 0 || nworkers > GP_WORKERS_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
 	gpi_spin_lock(&gpi_rt.rt_lock);
 	if (atomic_load(&gpi_rt.rt_state) == GPI_RT_UP)
 		goto out;
-	if (nworkers == 0)
-		nworkers = env_int("GREENPROC_WORKERS",
-		    (int)sysconf(_SC_NPROCESSORS_ONLN));
-	if (nworkers < 1)
-		nworkers = 1;
+	if (nworkers == 0 && (nworkers = (int)gpi_env(GPI_ENV_WORKERS)) == 0) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		nworkers = ncpu < 1 ? 1 : ncpu > GP_WORKERS_MAX ?
+		    GP_WORKERS_MAX : (int)ncpu;
+	}
 	/* Per-LWP C++ exception state, only where libstdc++ is loaded. */
 	gpi_rt.rt_cxa_globals = (void *(*)(void))dlsym(RTLD_DEFAULT,
 	    "__cxa_get_globals");
@@ -178,8 +163,7 @@ reset_counters(void)
 uint64_t
 gpi_exit_timeout_ns(void)
 {
-	return (uint64_t)env_int("GREENPROC_EXIT_TIMEOUT_MS",
-	    EXIT_TIMEOUT_MS) * 1000000u;
+	return (uint64_t)gpi_env(GPI_ENV_EXIT_TIMEOUT_MS) * 1000000u;
 }
 
 int
@@ -201,8 +185,7 @@ gp_shutdown(void)
 		return 0;
 	}
 	atomic_store(&gpi_rt.rt_state, GPI_RT_STOPPING);
-	deadline = gpi_now() + (uint64_t)env_int("GREENPROC_EXIT_TIMEOUT_MS",
-	    EXIT_TIMEOUT_MS) * 1000000u;
+	deadline = gpi_now() + gpi_exit_timeout_ns();
 
 	/*
 	 * Kill, then wait for every LWP to die at its next cancellation

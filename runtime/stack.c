@@ -89,17 +89,14 @@ gpi_stack_round_up(size_t bytes)
 size_t
 gpi_stack_default(void)
 {
-	const char *e;
-	size_t sz;
+	long e;
 
 	if (stk_default != 0)
 		return stk_default;
-	sz = GPI_STACK_DEFAULT;
-	if ((e = getenv("GREENPROC_STACK_SIZE")) != NULL &&
-	    gpi_stack_round(strtoul(e, NULL, 0)) != 0)
-		sz = gpi_stack_round(strtoul(e, NULL, 0));
-	stk_default = sz;
-	return sz;
+	/* In GPI_STACK_MIN..GPI_STACK_MAX, or 0 (env.c). */
+	e = gpi_env(GPI_ENV_STACK_SIZE);
+	stk_default = e != 0 ? gpi_stack_round((size_t)e) : GPI_STACK_DEFAULT;
+	return stk_default;
 }
 
 /* Make the page at (p) a guard page.  Caller holds stk_lock. */
