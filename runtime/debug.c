@@ -148,9 +148,9 @@ dump_stop(void)
 
 	if (dump_sig == 0)
 		return;
-	gpi_host_sigaction(dump_sig, &dump_oldsa, NULL);
+	GPI_LIBC(sigaction)(dump_sig, &dump_oldsa, NULL);
 	if (write(dump_pipe[1], &c, 1) == 1)
-		pthread_join(dump_thread, NULL);
+		GPI_LIBC(pthread_join)(dump_thread, NULL);
 	close(dump_pipe[0]);
 	close(dump_pipe[1]);
 	dump_pipe[0] = dump_pipe[1] = -1;
@@ -190,9 +190,10 @@ gp_dump_on_signal(int sig)
 	fcntl(dump_pipe[0], F_SETFL, 0);
 	/* The thread takes no signals itself (the handler runs elsewhere). */
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	error = pthread_create(&dump_thread, NULL, dump_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &all, &old);
+	error = GPI_LIBC(pthread_create)(&dump_thread, NULL, dump_main,
+	    NULL);
+	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 	if (error != 0) {
 		close(dump_pipe[0]);
 		close(dump_pipe[1]);
@@ -202,7 +203,7 @@ gp_dump_on_signal(int sig)
 	sa.sa_handler = on_dump_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	gpi_host_sigaction(sig, &sa, &dump_oldsa);
+	GPI_LIBC(sigaction)(sig, &sa, &dump_oldsa);
 	dump_sig = sig;
 out:
 	gpi_spin_unlock(&dump_lock);

@@ -806,7 +806,7 @@ dw_fileline(uintptr_t pc, const unsigned long long gen[2], char *buf,
 	int lineno = 0;
 
 	buf[0] = '\0';
-	pthread_once(&dw_once, dw_load);
+	GPI_LIBC(pthread_once)(&dw_once, dw_load);
 	gpi_spin_lock(&dw.lock);
 	if (!dw.ok)
 		goto out;
@@ -1078,7 +1078,8 @@ uw_stack_room(void)
 	} else {
 		if (uw_tls_stklo == 0) {
 			uw_tls_stklo = 1;
-			if (pthread_getattr_np(pthread_self(), &a) == 0) {
+			if (GPI_LIBC(pthread_getattr_np)(
+			    GPI_LIBC(pthread_self)(), &a) == 0) {
 				if (pthread_attr_getstack(&a, &addr, &size) ==
 				    0 && addr != NULL)
 					uw_tls_stklo = (uintptr_t)addr;
@@ -1113,7 +1114,7 @@ uw_name_of(struct uw_snap *s, uintptr_t pc, char *buf, size_t len)
 void
 gpi_unwind_warm(void)
 {
-	pthread_once(&uw_once, uw_load);
+	GPI_LIBC(pthread_once)(&uw_once, uw_load);
 }
 
 int
@@ -1141,7 +1142,7 @@ gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 		    "%d needed)\n", indent, room, UW_MIN_ROOM);
 		return 0;
 	}
-	pthread_once(&uw_once, uw_load);
+	GPI_LIBC(pthread_once)(&uw_once, uw_load);
 	if (uw.as == NULL) {
 		fprintf(out, "%s(no backtrace: libunwind not loaded: %s)\n",
 		    indent, uw.why);
@@ -1158,7 +1159,7 @@ gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 	 */
 	for (i = 0; i < UW_TRIES && rc != UW_NOMEM; i++) {
 		if (i >= 2)
-			sched_yield();	/* its worker may be preempted */
+			gpi_os_yield();	/* its worker may be preempted */
 		if ((rc = uw_snapshot(l, &s)) == UW_MOVED)
 			continue;
 		if (rc != UW_OK || (whole = uw_walk(&s, &wk)))
@@ -1248,7 +1249,7 @@ gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
 		    "%d needed)\n", indent, room, UW_MIN_ROOM);
 		return -1;
 	}
-	pthread_once(&uw_once, uw_load);
+	GPI_LIBC(pthread_once)(&uw_once, uw_load);
 	if (uw.as == NULL) {
 		fprintf(out, "%s(no backtrace: libunwind not loaded: %s)\n",
 		    indent, uw.why);

@@ -396,19 +396,20 @@ Test(dump, churning_lwps_unwind_safely)
 /* ------------------------------------------------------------ preload */
 
 /*
- * gdb_target dump under LD_PRELOAD (gcc's libasan first in ASan builds):
- * a green process's gp_dump names the parked LWP's function.
+ * Run build/tests/programs/(name) (arg) under LD_PRELOAD (gcc's libasan
+ * first in ASan builds); its stdout and stderr, and its status.
  */
-Test(dump, gp_dump_under_the_preload_from_green_code)
+static char *
+run_preloaded(const char *name, const char *arg, int *status)
 {
 	const char *build = getenv("GREENPROC_TEST_BUILD");
 	const char *asan = getenv("GREENPROC_TEST_SAN_PRELOAD");
 	char prog[4096], ld[8300], *out;
-	int fds[2], status = 0;
+	int fds[2];
 	pid_t pid;
 
 	cr_assert(eq(int, build != NULL, 1), "GREENPROC_TEST_BUILD is not set");
-	snprintf(prog, sizeof(prog), "%s/tests/programs/gdb_target", build);
+	snprintf(prog, sizeof(prog), "%s/tests/programs/%s", build, name);
 	snprintf(ld, sizeof(ld), "LD_PRELOAD=%s%s%s/libgreenproc_preload.so",
 	    asan != NULL ? asan : "", asan != NULL && asan[0] != '\0' ?
 	    " " : "", build);
@@ -419,7 +420,7 @@ Test(dump, gp_dump_under_the_preload_from_green_code)
 	pid = fork();
 	cr_assert(ge(int, (int)pid, 0));
 	if (pid == 0) {
-		char *const argv[] = { prog, "dump", NULL };
+		char *const argv[] = { prog, (char *)arg, NULL };
 
 		dup2(fds[1], 1);
 		dup2(fds[1], 2);
@@ -433,7 +434,16 @@ Test(dump, gp_dump_under_the_preload_from_green_code)
 	out = tu_read_all(fds[0]);
 	cr_assert(ne(ptr, out, NULL));
 	close(fds[0]);
-	cr_assert(eq(int, (int)waitpid(pid, &status, 0), (int)pid));
+	cr_assert(eq(int, (int)waitpid(pid, status, 0), (int)pid));
+	return out;
+}
+
+/* gdb_target dump: a green process's gp_dump names the parked function. */
+Test(dump, gp_dump_under_the_preload_from_green_code)
+{
+	int status = 0;
+	char *out = run_preloaded("gdb_target", "dump", &status);
+
 	cr_log_info("gdb_target dump under the preload:\n%s", out);
 	cr_assert(eq(int, exited_with(status, 0), 1), "status %#x:\n%s",
 	    status, out);
@@ -442,5 +452,42 @@ Test(dump, gp_dump_under_the_preload_from_green_code)
 	    "gdb_target_parked_in_unique_function+0x"), NULL),
 	    "no frame in the parked function (does debug.c call "
 	    "gpi_unwind_lwp?):\n%s", out);
+	free(out);
+}
+
+/*
+ * The runtime calls glibc's functions, never the names the preload
+ * interposes (issue 10, item 1).  gp_dump from green code, on an LWP
+ * whose walk is never whole (the unwinder retries and yields its
+ * thread): no green sched_yield, hence no switch with p_lock held
+ * (DEBUG=1 panicked).  See tests/programs/dump_preloaded.c.
+ */
+Test(dump, green_gp_dump_under_the_preload_never_yields_greenly)
+{
+	int status = 0;
+	char *out = run_preloaded("dump_preloaded", "yield", &status);
+
+	cr_log_info("dump_preloaded yield:\n%s", out);
+	cr_assert(ne(ptr, strstr(out, "parked_with_a_broken_frame+0x"), NULL),
+	    "%s", out);
+	cr_assert(eq(ptr, strstr(out, "FAIL"), NULL), "%s", out);
+	cr_assert(eq(int, exited_with(status, 0), 1), "status %#x:\n%s",
+	    status, out);
+	free(out);
+}
+
+/*
+ * gp_dump_on_signal from green code: the dump thread is a host thread
+ * (no LWP), it dumps on the signal, and the host's exit() stops it.
+ */
+Test(dump, green_gp_dump_on_signal_under_the_preload_makes_a_host_thread)
+{
+	int status = 0;
+	char *out = run_preloaded("dump_preloaded", "signal", &status);
+
+	cr_log_info("dump_preloaded signal:\n%s", out);
+	cr_assert(eq(ptr, strstr(out, "FAIL"), NULL), "%s", out);
+	cr_assert(eq(int, exited_with(status, 0), 1), "status %#x:\n%s",
+	    status, out);
 	free(out);
 }
