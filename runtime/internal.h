@@ -726,8 +726,13 @@ GPI_HIDDEN void	gpi_synch_forget(void);
 /* unwind.c: backtrace of a suspended LWP (see there). */
 GPI_HIDDEN int	gpi_unwind_lwp(const struct gp_lwp *l, FILE *out,
     const char *indent);
-/* Load the unwinder before taking locks (gp_dump). */
-GPI_HIDDEN void	gpi_unwind_warm(void);
+/* The same in two steps: take under the caller's pin, show after it. */
+struct gpi_unwind;
+GPI_HIDDEN struct gpi_unwind *gpi_unwind_new(void);
+GPI_HIDDEN void	gpi_unwind_free(struct gpi_unwind *u);
+GPI_HIDDEN void	gpi_unwind_take(struct gpi_unwind *u, const struct gp_lwp *l);
+GPI_HIDDEN int	gpi_unwind_show(struct gpi_unwind *u, FILE *out,
+    const char *indent, bool last);
 /*
  * Backtrace of (l), a dead LWP whose stack is intact but will never run
  * again, from explicit registers: regs[] = { rip, rsp, rbp, rbx, r12, r13,

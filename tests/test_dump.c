@@ -17,6 +17,7 @@
 #endif
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -390,6 +391,149 @@ Test(dump, churning_lwps_unwind_safely)
 	cr_log_info("%d of %d walks gave a trace, %d a torn one", traces,
 	    CHURN_WALKS, torn);
 	cr_assert(ge(int, traces, CHURN_WALKS / 4));
+	end_test();
+}
+
+/* ------------------------------------------------------------ locks */
+
+/* runtime/spin.c: runtime spinlocks this thread holds. */
+extern __thread int gpi_tls_nlocks;
+
+struct lockcheck {
+	int	 max_locks;	/* most spinlocks held during a write */
+	size_t	 bytes;
+	int	 traces;	/* writes that hold a frame (" #0 0x") */
+};
+
+/* Every line gp_dump writes reaches this at once (unbuffered). */
+static ssize_t
+lockcheck_write(void *cookie, const char *buf, size_t len)
+{
+	struct lockcheck *lc = cookie;
+
+	if (gpi_tls_nlocks > lc->max_locks)
+		lc->max_locks = gpi_tls_nlocks;
+	lc->bytes += len;
+	if (memmem(buf, len, " #0 0x", 6) != NULL)
+		lc->traces++;
+	return (ssize_t)len;
+}
+
+static int
+dump_to_lockcheck(struct lockcheck *lc)
+{
+	cookie_io_functions_t io = { .write = lockcheck_write };
+	FILE *f;
+	int rc;
+
+	f = fopencookie(lc, "w", io);
+	cr_assert(ne(ptr, f, NULL));
+	setvbuf(f, NULL, _IONBF, 0);
+	rc = gp_dump(f);
+	fclose(f);
+	return rc;
+}
+
+/*
+ * No I/O and no unwinding under a spinlock (issue 10, item 4): gp_dump
+ * snapshots under p_lock and writes after.  Every write of a dump that
+ * lists and unwinds a parked LWP sees no runtime spinlock held.
+ */
+Test(dump, gp_dump_writes_with_no_spinlock_held)
+{
+	struct lockcheck lc = { 0, 0, 0 };
+	pid_t pid = spawn_parked();
+
+	cr_assert(eq(int, dump_to_lockcheck(&lc), 0));
+	cr_assert(gt(int, lc.traces, 0));
+	cr_assert(eq(int, lc.max_locks, 0),
+	    "gp_dump wrote with %d spinlock(s) held", lc.max_locks);
+	kill_parked(pid);
+	end_test();
+}
+
+#define EXITERS		4
+#define EXITER_LWPS	4
+
+static atomic_int exit_stop;
+
+static void *
+short_lwp(void *arg)
+{
+	(void)arg;
+	pt_nap_ns(500000);
+	return NULL;
+}
+
+/*
+ * Processes of several LWPs, with stacks of an odd size (freed by munmap,
+ * not cached), that come and go.
+ */
+static int
+exiter_main(void *arg)
+{
+	gp_lwp_t l[EXITER_LWPS];
+	gp_attr_t *a;
+	int i;
+
+	(void)arg;
+	GCHECK(gp_attr_init(&a) == 0, "gp_attr_init");
+	GCHECK(gp_attr_setstacksize(a, 96 * 1024) == 0, "setstacksize");
+	for (i = 0; i < EXITER_LWPS; i++)
+		GCHECK(gp_lwp_create(&l[i], short_lwp, NULL, a) == 0,
+		    "create %d", i);
+	gp_attr_destroy(a);
+	/* Half joined, half left behind for the process's exit. */
+	for (i = 0; i < EXITER_LWPS / 2; i++)
+		GCHECK(gp_lwp_join(l[i], NULL) == 0, "join %d", i);
+	return 0;
+}
+
+static void *
+exiter_host(void *arg)
+{
+	gp_attr_t *a;
+	pid_t pid;
+	int status;
+
+	(void)arg;
+	cr_assert(eq(int, gp_attr_init(&a), 0));
+	cr_assert(eq(int, gp_attr_setstacksize(a, 80 * 1024), 0));
+	while (!atomic_load(&exit_stop)) {
+		pid = gp_spawn(exiter_main, NULL, a);
+		if (pid < 0)
+			continue;
+		(void)pt_waitpid(pid, &status, 0);
+	}
+	gp_attr_destroy(a);
+	return NULL;
+}
+
+/*
+ * gp_dump while processes exit beside it: what it unwinds after dropping
+ * p_lock may have exited and had its stack unmapped meanwhile.  Every
+ * dump completes, with no spinlock held while it writes.
+ */
+Test(dump, gp_dump_beside_exiting_processes)
+{
+	struct lockcheck lc = { 0, 0, 0 };
+	pthread_t t[EXITERS];
+	int i;
+
+	atomic_store(&exit_stop, 0);
+	for (i = 0; i < EXITERS; i++)
+		cr_assert(eq(int, pthread_create(&t[i], NULL, exiter_host,
+		    NULL), 0));
+	for (i = 0; i < 200; i++)
+		cr_assert(eq(int, dump_to_lockcheck(&lc), 0));
+	atomic_store(&exit_stop, 1);
+	for (i = 0; i < EXITERS; i++)
+		pthread_join(t[i], NULL);
+	assert_no_green_failures();
+	cr_log_info("%d of 200 dumps unwound an LWP", lc.traces);
+	cr_assert(gt(int, lc.traces, 0), "no dump found an LWP to unwind");
+	cr_assert(eq(int, lc.max_locks, 0),
+	    "gp_dump wrote with %d spinlock(s) held", lc.max_locks);
 	end_test();
 }
 
