@@ -6,10 +6,12 @@
 #                       build/libgreenproc_preload.so
 #   make lib | preload  only the runtime libraries | only the preload object
 #   make test           Criterion suite (tests/*.c, tests/*.cc) + check-abi
+#                       + check-layering
 #   make stress         every tests/stress/*.c, one program each, in turn
 #   make bench          every bench/*.c, one program each, in turn
 #   make demo           examples/demo.c
 #   make check-abi      libgreenproc.so exports only gp_* symbols
+#   make check-layering no runtime object calls a name preload.map exports
 #   make install        PREFIX=/usr/local DESTDIR= (header, libraries, .pc)
 #   make clean          remove build*/
 #
@@ -322,6 +324,14 @@ check-abi: $(SHLINK) $(PRELOAD)
 	@sh tools/check-abi.sh $(SHLIB) $(PRELOAD) include/greenproc.h \
 	    $(if $(filter 1,$(ABI_STRICT)),strict)
 
+# Layering check: no runtime object refers to a libc name the preload
+# interposes (in the preload that name is the interposer): runtime code
+# calls GPI_LIBC(name) (runtime/host.c).
+
+.PHONY: check-layering
+check-layering: $(RT_OBJS) preload/preload.map
+	@sh tools/check-layering.sh preload/preload.map $(RT_OBJS)
+
 # ----------------------------------------------------------------------
 # Tests.  One Criterion runner from tests/*.c and tests/*.cc, linked with
 # the static library (so tests may reach gpi_ internals); helper programs
@@ -346,7 +356,7 @@ TEST_ENV	:= GREENPROC_TEST_BUILD='$(abspath $(BUILD))' \
 		   LSAN_OPTIONS='suppressions=$(abspath tools/lsan.supp):print_suppressions=0'
 
 .PHONY: test plain-preload
-test: all check-abi $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(if $(SAN),plain-preload)
+test: all check-abi check-layering $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(if $(SAN),plain-preload)
 ifeq ($(TEST_SRCS),)
 	@echo "make test: no tests yet (tests/*.c, tests/*.cc)"
 else

@@ -120,10 +120,17 @@ preload_init(void)
 	gpi_preload_resolve();
 	/* exit(3) from green code flushes stdio like the real one. */
 	gpi_preloaded = 1;
-	gpi_host_exit = gpi_real.exit;
-	gpi_host__exit = gpi_real._exit;
-	gpi_host_pthread_self = gpi_real.pthread_self;
-	gpi_host_sigaction = gpi_real.sigaction;
+}
+
+/*
+ * The runtime's libc functions (runtime/host.c): here our own exports
+ * are the interposers, so the runtime gets the definition after ours,
+ * as REAL() does.  Overrides host.c's weak lookup.
+ */
+void *
+gpi_libc_lookup(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
 }
 
 static inline bool

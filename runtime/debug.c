@@ -10,6 +10,16 @@
  * Each LWP is listed with its id, state and stack, then its backtrace
  * (unwind.c: libunwind, loaded with dlopen on first use, on a snapshot of
  * the suspended LWP's stack; a running LWP is shown as running).
+ *
+ * NOTE: no I/O and no unwinding under p_lock.  Under it, dump_lwps only
+ * copies: each LWP's id, state and stack bounds, and its stack snapshot
+ * (gpi_unwind_take).  p_lock keeps every LWP on p_lwps, hence its stack
+ * and struct, mapped while we copy; once it is dropped an LWP may exit
+ * and its stack be cached, reused or unmapped, so from then on nothing
+ * of it is read: the walk and the printing use the copies only.  An LWP
+ * whose walk is not whole is looked for again under p_lock, by address
+ * and id, and taken again (bounded: DUMP_RETAKES a process); one gone by
+ * then is printed from what was taken.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -35,22 +45,101 @@ lwp_state(const struct gp_lwp *l)
 	}
 }
 
+/* Retakes a process may ask for: bounds the list walks under p_lock. */
+#define DUMP_RETAKES	32
+#define DUMP_TAKES	6	/* takes of one LWP (unwind.c's UW_TRIES) */
+
+/* What dump_lwps prints of an LWP, copied under p_lock. */
+struct dump_lwp {
+	const struct gp_lwp *d_lwp;	/* identity only: never read unlocked */
+	int		 d_tid;
+	const char	*d_state;
+	bool		 d_intr;	/* sleeping interruptibly */
+	void		*d_stklo;
+	size_t		 d_stksize;
+	struct gpi_unwind *d_uw;
+};
+
+/* Copy (l) into (d).  Caller holds p_lock with (l) on p_lwps. */
 static void
-dump_lwps(struct gp_proc *p, FILE *out)
+dump_take(struct dump_lwp *d, const struct gp_lwp *l)
+{
+	d->d_lwp = l;
+	d->d_tid = l->l_tid;
+	d->d_state = lwp_state(l);
+	d->d_intr = __atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) ==
+	    GPI_LSLEEP && (l->l_sleeper.s_flags & GPI_PCATCH);
+	d->d_stklo = l->l_stklo;
+	d->d_stksize = l->l_stksize;
+	gpi_unwind_take(d->d_uw, l);
+}
+
+/* Take (d)'s LWP again if it is still on p_lwps; false if it is gone. */
+static bool
+dump_retake(struct gp_proc *p, struct dump_lwp *d)
 {
 	struct gp_lwp *l;
 
 	gpi_spin_lock(&p->p_lock);
-	for (l = p->p_lwps; l != NULL; l = l->l_pnext) {
-		fprintf(out, "    lwp %-8d %-9s stack %p+%zu%s\n", l->l_tid,
-		    lwp_state(l), l->l_stklo, l->l_stksize,
-		    __atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) ==
-		    GPI_LSLEEP && (l->l_sleeper.s_flags & GPI_PCATCH) ?
-		    " (interruptible)" : "");
-		/* p_lock keeps l on p_lwps, so it is not freed meanwhile. */
-		(void)gpi_unwind_lwp(l, out, "      ");
-	}
+	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
+		if (l == d->d_lwp && l->l_tid == d->d_tid)
+			break;
+	if (l != NULL)
+		gpi_unwind_take(d->d_uw, l);
 	gpi_spin_unlock(&p->p_lock);
+	return l != NULL;
+}
+
+static void
+dump_lwps(struct gp_proc *p, FILE *out)
+{
+	struct dump_lwp *d = NULL, *nd;
+	struct gp_lwp *l;
+	size_t i, n, cap = 0;
+	int takes, retakes = DUMP_RETAKES;
+	bool gone;
+
+	/* Room for every LWP, made before p_lock (a loop: they come and go). */
+	for (;;) {
+		gpi_spin_lock(&p->p_lock);
+		for (n = 0, l = p->p_lwps; l != NULL; l = l->l_pnext)
+			n++;
+		if (n <= cap)
+			break;
+		gpi_spin_unlock(&p->p_lock);
+		if ((nd = realloc(d, (n + 4) * sizeof(*d))) == NULL)
+			goto nomem;
+		d = nd;
+		for (; cap < n + 4; cap++)
+			if ((d[cap].d_uw = gpi_unwind_new()) == NULL)
+				goto nomem;
+	}
+	for (i = 0, l = p->p_lwps; l != NULL; l = l->l_pnext)
+		dump_take(&d[i++], l);
+	gpi_spin_unlock(&p->p_lock);
+
+	for (i = 0; i < n; i++) {
+		fprintf(out, "    lwp %-8d %-9s stack %p+%zu%s\n", d[i].d_tid,
+		    d[i].d_state, d[i].d_stklo, d[i].d_stksize,
+		    d[i].d_intr ? " (interruptible)" : "");
+		gone = false;
+		for (takes = 1; gpi_unwind_show(d[i].d_uw, out, "      ",
+		    gone || takes == DUMP_TAKES || retakes == 0) == 1;
+		    takes++) {
+			if (takes >= 2)
+				gpi_os_yield();	/* its worker may be preempted */
+			retakes--;
+			/* Gone: show what was taken. */
+			gone = !dump_retake(p, &d[i]);
+		}
+	}
+	goto out;
+nomem:
+	fprintf(out, "    (LWPs not shown: out of memory)\n");
+out:
+	for (i = 0; i < cap; i++)
+		gpi_unwind_free(d[i].d_uw);
+	free(d);
 }
 
 static void
@@ -78,7 +167,6 @@ gp_dump(FILE *out)
 	}
 	if (gp_ps(out) != 0)
 		return -1;
-	gpi_unwind_warm();	/* not under p_lock: the first load is slow */
 	fprintf(out, "LWPs:\n  pid %d (init)\n", (int)GP_PID_INIT);
 	dump_lwps(&gpi_proc0, out);
 	gpi_rcu_read_lock();
@@ -150,9 +238,9 @@ dump_stop(void)
 
 	if (dump_sig == 0)
 		return;
-	gpi_host_sigaction(dump_sig, &dump_oldsa, NULL);
+	GPI_LIBC(sigaction)(dump_sig, &dump_oldsa, NULL);
 	if (write(dump_pipe[1], &c, 1) == 1)
-		pthread_join(dump_thread, NULL);
+		GPI_LIBC(pthread_join)(dump_thread, NULL);
 	close(dump_pipe[0]);
 	close(dump_pipe[1]);
 	dump_pipe[0] = dump_pipe[1] = -1;
@@ -192,9 +280,10 @@ gp_dump_on_signal(int sig)
 	fcntl(dump_pipe[0], F_SETFL, 0);
 	/* The thread takes no signals itself (the handler runs elsewhere). */
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	error = pthread_create(&dump_thread, NULL, dump_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &all, &old);
+	error = GPI_LIBC(pthread_create)(&dump_thread, NULL, dump_main,
+	    NULL);
+	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 	if (error != 0) {
 		close(dump_pipe[0]);
 		close(dump_pipe[1]);
@@ -204,7 +293,7 @@ gp_dump_on_signal(int sig)
 	sa.sa_handler = on_dump_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	gpi_host_sigaction(sig, &sa, &dump_oldsa);
+	GPI_LIBC(sigaction)(sig, &sa, &dump_oldsa);
 	dump_sig = sig;
 out:
 	gpi_spin_unlock(&dump_lock);

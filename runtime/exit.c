@@ -592,8 +592,8 @@ exit_init(int status, bool run_handlers)
 		} while (gp_nanosleep(&ts, NULL) == 0 && gpi_now() < deadline);
 	}
 	if (run_handlers)
-		gpi_host_exit(status);
-	gpi_host__exit(status);
+		GPI_LIBC(exit)(status);
+	GPI_LIBC(_exit)(status);
 	__builtin_unreachable();
 }
 

@@ -152,7 +152,7 @@ chain(int sig, siginfo_t *si, void *ctx)
 
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
-		gpi_host_sigaction(sig, &dfl, NULL);
+		GPI_LIBC(sigaction)(sig, &dfl, NULL);
 	}
 }
 
@@ -360,7 +360,7 @@ gpi_fault_sigaction(int sig, const struct sigaction *act,
 	struct sigaction *old = sig == SIGBUS ? &old_bus : &old_segv;
 
 	if (!installed || (sig != SIGSEGV && sig != SIGBUS))
-		return gpi_host_sigaction(sig, act, oact);
+		return GPI_LIBC(sigaction)(sig, act, oact);
 	if (oact != NULL)
 		*oact = *old;
 	if (act != NULL)
@@ -381,8 +381,8 @@ gpi_fault_init(void)
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	gpi_host_sigaction(SIGSEGV, &sa, &old_segv);
-	gpi_host_sigaction(SIGBUS, &sa, &old_bus);
+	GPI_LIBC(sigaction)(SIGSEGV, &sa, &old_segv);
+	GPI_LIBC(sigaction)(SIGBUS, &sa, &old_bus);
 	installed = true;
 }
 
@@ -392,7 +392,7 @@ gpi_fault_fini(void)
 {
 	if (!installed)
 		return;
-	gpi_host_sigaction(SIGSEGV, &old_segv, NULL);
-	gpi_host_sigaction(SIGBUS, &old_bus, NULL);
+	GPI_LIBC(sigaction)(SIGSEGV, &old_segv, NULL);
+	GPI_LIBC(sigaction)(SIGBUS, &old_bus, NULL);
 	installed = false;
 }

@@ -46,7 +46,7 @@ tid_offset(void)
 {
 	static long off = -2;
 	pid_t tid = (pid_t)syscall(SYS_gettid);
-	const pid_t *tcb = (const pid_t *)gpi_host_pthread_self();
+	const pid_t *tcb = (const pid_t *)GPI_LIBC(pthread_self)();
 	long i, found = -1;
 
 	if (off != -2)
@@ -69,7 +69,7 @@ static void
 fork_child_reset(long tidoff)
 {
 	if (tidoff >= 0)
-		((pid_t *)gpi_host_pthread_self())[tidoff] =
+		((pid_t *)GPI_LIBC(pthread_self)())[tidoff] =
 		    (pid_t)syscall(SYS_gettid);
 	gpi_sched_forget();
 	gpi_proc_forget();

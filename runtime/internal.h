@@ -38,12 +38,15 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 /* Inline RCU read side: a TLS counter, no call (see proc.c). */
 #define _LGPL_SOURCE
@@ -661,11 +664,44 @@ GPI_HIDDEN void	gpi_unlink_child(struct gp_proc *q, struct gp_proc *p);
 GPI_HIDDEN void	gpi_wait_event(uint64_t deadline);
 /* runtime.c: set by the preload; gp_exit then flushes stdio (exit(3)). */
 GPI_HIDDEN extern int gpi_preloaded;
-GPI_HIDDEN extern void (*gpi_host_exit)(int);
-GPI_HIDDEN extern void (*gpi_host__exit)(int);
-GPI_HIDDEN extern pthread_t (*gpi_host_pthread_self)(void);
-GPI_HIDDEN extern int (*gpi_host_sigaction)(int, const struct sigaction *,
-    struct sigaction *);
+
+/*
+ * host.c: the host's libc functions of the names the preload interposes.
+ * NOTE: runtime code never calls a name of preload/preload.map: in the
+ * preload that name is the interposer, green on an LWP.  It calls
+ * GPI_LIBC(name)(args) instead -- glibc's function (libgreenproc: what a
+ * plain call would bind to; the preload: the definition after its own)
+ * -- or makes the system call.  `make check-layering` enforces it; a
+ * name the runtime needs is added to GPI_LIBC_NAMES.  __typeof__ does
+ * not evaluate its operand: naming the function there makes no reference.
+ */
+#define GPI_LIBC_NAMES(X)						\
+	X(exit) X(_exit) X(sigaction) X(nanosleep)			\
+	X(pthread_create) X(pthread_join) X(pthread_timedjoin_np)	\
+	X(pthread_detach) X(pthread_self) X(pthread_getattr_np)	\
+	X(pthread_sigmask) X(pthread_once) X(pthread_key_create)	\
+	X(pthread_setspecific)
+enum {
+#define GPI_X(name)	GPI_LIBC_##name,
+	GPI_LIBC_NAMES(GPI_X)
+#undef GPI_X
+	GPI_LIBC_N
+};
+GPI_HIDDEN extern void *gpi_libc_fns[GPI_LIBC_N];	/* (a) see host.c */
+GPI_HIDDEN void	*gpi_libc_lookup(const char *name);
+GPI_HIDDEN void	*gpi_libc_resolve(int i);
+/* Resolve them all: gp_init, before handlers and fork children need one. */
+GPI_HIDDEN void	gpi_libc_init(void);
+
+static inline void *
+gpi_libc_fn(int i)
+{
+	void *f = __atomic_load_n(&gpi_libc_fns[i], __ATOMIC_RELAXED);
+
+	return likely(f != NULL) ? f : gpi_libc_resolve(i);
+}
+#define GPI_LIBC(name)	((__typeof__(&name))gpi_libc_fn(GPI_LIBC_##name))
+
 /* spin.c: sched_yield(2) itself (the preload makes sched_yield green). */
 GPI_HIDDEN void	gpi_os_yield(void);
 GPI_HIDDEN _Noreturn void gpi_host_abort(void);
@@ -691,8 +727,13 @@ GPI_HIDDEN void	gpi_synch_forget(void);
 /* unwind.c: backtrace of a suspended LWP (see there). */
 GPI_HIDDEN int	gpi_unwind_lwp(const struct gp_lwp *l, FILE *out,
     const char *indent);
-/* Load the unwinder before taking locks (gp_dump). */
-GPI_HIDDEN void	gpi_unwind_warm(void);
+/* The same in two steps: take under the caller's pin, show after it. */
+struct gpi_unwind;
+GPI_HIDDEN struct gpi_unwind *gpi_unwind_new(void);
+GPI_HIDDEN void	gpi_unwind_free(struct gpi_unwind *u);
+GPI_HIDDEN void	gpi_unwind_take(struct gpi_unwind *u, const struct gp_lwp *l);
+GPI_HIDDEN int	gpi_unwind_show(struct gpi_unwind *u, FILE *out,
+    const char *indent, bool last);
 /*
  * Backtrace of (l), a dead LWP whose stack is intact but will never run
  * again, from explicit registers: regs[] = { rip, rsp, rbp, rbx, r12, r13,

@@ -625,7 +625,7 @@ gp_nanosleep(const struct timespec *req, struct timespec *rem)
 		return -1;
 	}
 	if ((l = gpi_curlwp()) == NULL)
-		return nanosleep(req, rem);
+		return GPI_LIBC(nanosleep)(req, rem);
 	deadline = gpi_now() + (uint64_t)req->tv_sec * 1000000000u +
 	    (uint64_t)req->tv_nsec;
 	do {

@@ -78,7 +78,7 @@ rcu_thread_gone(void *arg)
 static void
 rcu_key_init(void)
 {
-	pthread_key_create(&rcu_key, rcu_thread_gone);
+	GPI_LIBC(pthread_key_create)(&rcu_key, rcu_thread_gone);
 }
 
 void
@@ -101,9 +101,9 @@ gpi_rcu_read_lock(void)
 {
 	if (unlikely(!tls_rcu_registered)) {
 		/* A host thread's first call: unregister when it exits. */
-		pthread_once(&rcu_once, rcu_key_init);
+		GPI_LIBC(pthread_once)(&rcu_once, rcu_key_init);
 		gpi_rcu_thread_online();
-		pthread_setspecific(rcu_key, (void *)1);
+		GPI_LIBC(pthread_setspecific)(rcu_key, (void *)1);
 	}
 	urcu_memb_read_lock();
 }

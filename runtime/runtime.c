@@ -29,16 +29,6 @@ struct gp_proc gpi_proc0 = {
 };
 
 int gpi_preloaded;
-/*
- * The host's exit(3) and _exit(2).  Under the preload, exit and _exit
- * are its interposers, which would send an LWP of init back here: the
- * preload points these at glibc's instead.
- */
-void (*gpi_host_exit)(int) = exit;
-void (*gpi_host__exit)(int) = _exit;
-pthread_t (*gpi_host_pthread_self)(void) = pthread_self;
-int (*gpi_host_sigaction)(int, const struct sigaction *, struct sigaction *) =
-    sigaction;
 
 void
 gpi_panic(const char *file, int line, const char *func, const char *fmt, ...)
@@ -65,6 +55,7 @@ gp_init(int nworkers)
 		errno = EINVAL;
 		return -1;
 	}
+	gpi_libc_init();
 	gpi_spin_lock(&gpi_rt.rt_lock);
 	if (atomic_load(&gpi_rt.rt_state) == GPI_RT_UP)
 		goto out;
@@ -170,6 +161,7 @@ int
 gp_shutdown(void)
 {
 	uint64_t deadline;
+	static const struct timespec nap = { 0, 200000 };
 	int stuck = 0;
 
 	if (gpi_curlwp() != NULL) {
@@ -195,7 +187,7 @@ gp_shutdown(void)
 	gpi_proc_kill_all();
 	kill_all(&gpi_proc0);
 	while (gpi_lwps_alive() > 0 && gpi_now() < deadline) {
-		usleep(200);
+		GPI_LIBC(nanosleep)(&nap, NULL);
 		gpi_proc_kill_all();
 		kill_all(&gpi_proc0);
 	}

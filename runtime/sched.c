@@ -610,7 +610,7 @@ block_async_signals(void)
 	sigdelset(&set, SIGFPE);
 	sigdelset(&set, SIGTRAP);
 	sigdelset(&set, SIGABRT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	GPI_LIBC(pthread_sigmask)(SIG_BLOCK, &set, NULL);
 }
 
 static void *
@@ -632,7 +632,7 @@ worker_main(void *arg)
 		void *lo;
 		size_t sz;
 
-		pthread_getattr_np(pthread_self(), &a);
+		GPI_LIBC(pthread_getattr_np)(GPI_LIBC(pthread_self)(), &a);
 		pthread_attr_getstack(&a, &lo, &sz);
 		pthread_attr_destroy(&a);
 		w->w_stack_lo = lo;
@@ -690,7 +690,8 @@ gpi_sched_start(int n)
 	for (i = 0; i < n; i++)
 		ws[i].w_id = i;
 	for (i = 0; i < n; i++) {
-		error = pthread_create(&ws[i].w_thread, NULL, worker_main,
+		error = GPI_LIBC(pthread_create)(&ws[i].w_thread, NULL,
+		    worker_main,
 		    &ws[i]);
 		if (error != 0)
 			goto fail_threads;
@@ -717,7 +718,7 @@ timed_join(pthread_t t, uint64_t deadline)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
-	return pthread_timedjoin_np(t, NULL, &ts);
+	return GPI_LIBC(pthread_timedjoin_np)(t, NULL, &ts);
 }
 
 /*
@@ -740,9 +741,9 @@ gpi_sched_stop(uint64_t deadline)
 		if (w->w_exited)
 			continue;
 		if (deadline == 0) {
-			pthread_join(w->w_thread, NULL);
+			GPI_LIBC(pthread_join)(w->w_thread, NULL);
 		} else if (timed_join(w->w_thread, deadline) != 0) {
-			pthread_detach(w->w_thread);
+			GPI_LIBC(pthread_detach)(w->w_thread);
 			w->w_abandoned = true;
 			abandoned++;
 			continue;

@@ -462,7 +462,7 @@ gp_sigprocmask(int how, const sigset_t *set, sigset_t *oset)
 	uint64_t m, old;
 
 	if (l == NULL)
-		return pthread_sigmask(how, set, oset) == 0 ? 0 :
+		return GPI_LIBC(pthread_sigmask)(how, set, oset) == 0 ? 0 :
 		    (errno = EINVAL, -1);
 	old = __atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED);
 	if (oset != NULL)

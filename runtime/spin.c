@@ -57,7 +57,7 @@ gpi_host_raise_default(int sig)
 
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
-	gpi_host_sigaction(sig, &dfl, NULL);
+	GPI_LIBC(sigaction)(sig, &dfl, NULL);
 	syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), sig);
 	__builtin_trap();
 }

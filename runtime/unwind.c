@@ -25,9 +25,29 @@
  *	threads and gp_dump's own thread, not a default 64 KB green stack,
  *	whose dumps show function+0xoff only.
  *	The caller keeps (l) from being freed: it holds l->l_proc->p_lock
- *	with (l) on p_lwps (as gp_dump's walk does), or otherwise knows the
- *	LWP cannot be reaped meanwhile.  Any thread may call it, green or
- *	host, and several at once.
+ *	with (l) on p_lwps, or otherwise knows the LWP cannot be reaped
+ *	meanwhile.  Any thread may call it, green or host, and several at
+ *	once.
+ *
+ *	GPI_HIDDEN struct gpi_unwind *gpi_unwind_new(void);
+ *	GPI_HIDDEN void gpi_unwind_free(struct gpi_unwind *u);
+ *	GPI_HIDDEN void gpi_unwind_take(struct gpi_unwind *u,
+ *	    const struct gp_lwp *l);
+ *	GPI_HIDDEN int gpi_unwind_show(struct gpi_unwind *u, FILE *out,
+ *	    const char *indent, bool last);
+ *
+ *	The same in two steps, for a caller that pins (l) with a spinlock
+ *	(gp_dump: p_lock) and must not print or unwind under it.  take,
+ *	under the pin, copies into (u) everything show needs: the snapshot
+ *	(1. below, retried without yielding), l's state, l_fn and stack
+ *	bounds; no I/O, no libunwind, no lock, only a malloc when the copy
+ *	buffer grows.  show, after the pin is dropped, walks the copy and
+ *	prints; it never touches (l) or its stack, which may be gone by
+ *	then (reads of the stack outside the copy fail; see uw_access_mem).
+ *	show returns 1, printing nothing, when the walk is not whole and
+ *	(last) is false: the caller may pin (l) again, take and show again
+ *	(at most UW_TRIES times, like gpi_unwind_lwp); otherwise as
+ *	gpi_unwind_lwp.  A gpi_unwind may be taken again and again.
  *
  *	GPI_HIDDEN int gpi_unwind_regs(const struct gp_lwp *l,
  *	    const uint64_t regs[8], FILE *out, const char *indent);
@@ -174,6 +194,22 @@ struct uw_snap {
 	unsigned	 s_npages;
 	unsigned	 s_pagenext;
 	unsigned long long s_gen[2];	/* dl_iterate_phdr adds, subs */
+	bool		 s_pinned;	/* the stack stays mapped meanwhile */
+};
+
+/*
+ * One LWP's backtrace in two steps (gpi_unwind_take, then
+ * gpi_unwind_show): everything the second needs of the LWP is copied by
+ * the first, so that only the first needs the LWP pinned.
+ */
+struct gpi_unwind {
+	struct uw_snap	 u_snap;
+	int		 u_rc;		/* UW_*: what the last take found */
+	int		 u_stat;	/* l_stat then */
+	uintptr_t	 u_fn;		/* l_fn: where a new LWP will start */
+	void		*u_sp;		/* l_ctx.c_sp, l_stklo, l_stksize: */
+	void		*u_stklo;	/* for the message of a bad sp */
+	size_t		 u_stksize;
 };
 
 static int	uw_find_proc_info(unw_addr_space_t, unw_word_t,
@@ -421,9 +457,15 @@ uw_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
 		memcpy(val, s->s_buf + (addr - s->s_lo), sizeof(*val));
 		return 0;
 	}
-	/* The rest of the LWP's stack: mapped while the LWP lives. */
-	if (addr >= s->s_stklo && addr <= s->s_stkhi - sizeof(*val) &&
-	    (addr & 7) == 0) {
+	/*
+	 * The rest of the LWP's stack: mapped while the LWP lives, so read
+	 * only while the caller pins it.  Unpinned (gp_dump, after p_lock),
+	 * the LWP may be gone and its stack unmapped: only the copy counts
+	 * (a walk reads above sp, and the copy is all of that).
+	 */
+	if (addr >= s->s_stklo && addr <= s->s_stkhi - sizeof(*val)) {
+		if (!s->s_pinned || (addr & 7) != 0)
+			return -UNW_EINVAL;
 		uw_copy_raw(val, addr, sizeof(*val));
 		return 0;
 	}
@@ -806,7 +848,7 @@ dw_fileline(uintptr_t pc, const unsigned long long gen[2], char *buf,
 	int lineno = 0;
 
 	buf[0] = '\0';
-	pthread_once(&dw_once, dw_load);
+	GPI_LIBC(pthread_once)(&dw_once, dw_load);
 	gpi_spin_lock(&dw.lock);
 	if (!dw.ok)
 		goto out;
@@ -1078,7 +1120,8 @@ uw_stack_room(void)
 	} else {
 		if (uw_tls_stklo == 0) {
 			uw_tls_stklo = 1;
-			if (pthread_getattr_np(pthread_self(), &a) == 0) {
+			if (GPI_LIBC(pthread_getattr_np)(
+			    GPI_LIBC(pthread_self)(), &a) == 0) {
 				if (pthread_attr_getstack(&a, &addr, &size) ==
 				    0 && addr != NULL)
 					uw_tls_stklo = (uintptr_t)addr;
@@ -1105,35 +1148,74 @@ uw_name_of(struct uw_snap *s, uintptr_t pc, char *buf, size_t len)
 		    (unsigned long)off);
 }
 
+struct gpi_unwind *
+gpi_unwind_new(void)
+{
+	return calloc(1, sizeof(struct gpi_unwind));
+}
+
+void
+gpi_unwind_free(struct gpi_unwind *u)
+{
+	if (u != NULL)
+		free(u->u_snap.s_buf);
+	free(u);
+}
+
 /*
- * Load libunwind (and what it needs) now, before a caller takes locks:
- * the first load takes milliseconds (gp_dump holds each process's
- * p_lock while it unwinds that process's LWPs).
+ * Under the caller's pin: a snapshot that held still (tried UW_TRIES
+ * times, spinning, not yielding: the caller may hold a spinlock).  No
+ * I/O, no libunwind, no lock; the copy buffer may grow (malloc).
  */
 void
-gpi_unwind_warm(void)
+gpi_unwind_take(struct gpi_unwind *u, const struct gp_lwp *l)
 {
-	pthread_once(&uw_once, uw_load);
+	int i, rc = UW_MOVED;
+
+	for (i = 0; i < UW_TRIES && rc == UW_MOVED; i++) {
+		if (i > 0)
+			gpi_md_relax();
+		rc = uw_snapshot(l, &u->u_snap);
+	}
+	u->u_rc = rc;
+	u->u_snap.s_pinned = false;
+	u->u_stat = __atomic_load_n(&l->l_stat, __ATOMIC_RELAXED);
+	u->u_fn = (uintptr_t)l->l_fn;
+	u->u_sp = l->l_ctx.c_sp;
+	u->u_stklo = l->l_stklo;
+	u->u_stksize = l->l_stksize;
 }
 
 int
-gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
+gpi_unwind_show(struct gpi_unwind *u, FILE *out, const char *indent,
+    bool last)
 {
 	struct uw_walk wk = { NULL, 0, 0 };
-	struct uw_marks m;
-	struct uw_snap s;
+	struct uw_snap *s = &u->u_snap;
 	char name[256];
-	bool whole = false;
+	bool whole;
 	size_t room;
-	int i, rc = UW_MOVED;
 
-	if (out == NULL || l == NULL)
-		return -1;
-	if (indent == NULL)
-		indent = "";
-	uw_marks(l, &m);
-	if (m.stat == GPI_LONPROC || m.current) {
+	switch (u->u_rc) {
+	case UW_OK:
+		break;
+	case UW_RUNNING:
 		fprintf(out, "%s(running on a worker)\n", indent);
+		return 0;
+	case UW_EXITING:
+		fprintf(out, "%s(exiting)\n", indent);
+		return 0;
+	case UW_MOVED:
+		fprintf(out, "%s(no backtrace: the LWP kept running during "
+		    "the dump)\n", indent);
+		return 0;
+	case UW_BADSP:
+		fprintf(out, "%s(no backtrace: saved stack pointer %p outside "
+		    "its stack %p+%zu)\n", indent, u->u_sp, u->u_stklo,
+		    u->u_stksize);
+		return 0;
+	default:
+		fprintf(out, "%s(no backtrace: out of memory)\n", indent);
 		return 0;
 	}
 	if ((room = uw_stack_room()) < UW_MIN_ROOM) {
@@ -1141,64 +1223,59 @@ gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 		    "%d needed)\n", indent, room, UW_MIN_ROOM);
 		return 0;
 	}
-	pthread_once(&uw_once, uw_load);
+	GPI_LIBC(pthread_once)(&uw_once, uw_load);
 	if (uw.as == NULL) {
 		fprintf(out, "%s(no backtrace: libunwind not loaded: %s)\n",
 		    indent, uw.why);
 		return -1;
 	}
-	memset(&s, 0, sizeof(s));
-	uw_dlgen(s.s_gen);
 	if ((wk.w_frames = malloc(UW_MAXFRAMES * sizeof(*wk.w_frames))) ==
-	    NULL)
-		rc = UW_NOMEM;
-	/*
-	 * Snapshot and walk until a snapshot holds still and its walk is
-	 * whole; after UW_TRIES, show the last walk for what it is.
-	 */
-	for (i = 0; i < UW_TRIES && rc != UW_NOMEM; i++) {
-		if (i >= 2)
-			sched_yield();	/* its worker may be preempted */
-		if ((rc = uw_snapshot(l, &s)) == UW_MOVED)
-			continue;
-		if (rc != UW_OK || (whole = uw_walk(&s, &wk)))
-			break;
-	}
-	switch (rc) {
-	case UW_OK:
-		if (__atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) ==
-		    GPI_LIDL) {
-			uw_name_of(&s, (uintptr_t)l->l_fn, name,
-			    sizeof(name));
-			fprintf(out, "%s(not started yet: will run %s)\n",
-			    indent, name);
-		}
-		uw_print_walk(&s, &wk, whole, room >= UW_DW_ROOM, false,
-		    "a corrupt stack, or the LWP kept switching", out,
-		    indent);
-		break;
-	case UW_RUNNING:
-		fprintf(out, "%s(running on a worker)\n", indent);
-		break;
-	case UW_EXITING:
-		fprintf(out, "%s(exiting)\n", indent);
-		break;
-	case UW_MOVED:
-		fprintf(out, "%s(no backtrace: the LWP kept running during "
-		    "the dump)\n", indent);
-		break;
-	case UW_BADSP:
-		fprintf(out, "%s(no backtrace: saved stack pointer %p outside "
-		    "its stack %p+%zu)\n", indent, l->l_ctx.c_sp, l->l_stklo,
-		    l->l_stksize);
-		break;
-	default:
+	    NULL) {
 		fprintf(out, "%s(no backtrace: out of memory)\n", indent);
-		break;
+		return 0;
 	}
+	uw_dlgen(s->s_gen);
+	s->s_npages = s->s_pagenext = 0;
+	whole = uw_walk(s, &wk);
+	if (!whole && !last) {
+		free(wk.w_frames);
+		return 1;
+	}
+	if (u->u_stat == GPI_LIDL) {
+		uw_name_of(s, u->u_fn, name, sizeof(name));
+		fprintf(out, "%s(not started yet: will run %s)\n", indent,
+		    name);
+	}
+	uw_print_walk(s, &wk, whole, room >= UW_DW_ROOM, false,
+	    "a corrupt stack, or the LWP kept switching", out, indent);
 	free(wk.w_frames);
-	free(s.s_buf);
 	return 0;
+}
+
+int
+gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
+{
+	struct gpi_unwind u;
+	int i, rc = 1;
+
+	if (out == NULL || l == NULL)
+		return -1;
+	if (indent == NULL)
+		indent = "";
+	memset(&u, 0, sizeof(u));
+	/*
+	 * Snapshot and walk until a snapshot's walk is whole; after
+	 * UW_TRIES, show the last walk for what it is.
+	 */
+	for (i = 0; i < UW_TRIES && rc == 1; i++) {
+		if (i >= 2)
+			gpi_os_yield();	/* its worker may be preempted */
+		gpi_unwind_take(&u, l);
+		u.u_snap.s_pinned = true;	/* the caller's promise */
+		rc = gpi_unwind_show(&u, out, indent, i == UW_TRIES - 1);
+	}
+	free(u.u_snap.s_buf);
+	return rc;
 }
 
 /*
@@ -1248,7 +1325,7 @@ gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
 		    "%d needed)\n", indent, room, UW_MIN_ROOM);
 		return -1;
 	}
-	pthread_once(&uw_once, uw_load);
+	GPI_LIBC(pthread_once)(&uw_once, uw_load);
 	if (uw.as == NULL) {
 		fprintf(out, "%s(no backtrace: libunwind not loaded: %s)\n",
 		    indent, uw.why);
@@ -1280,6 +1357,7 @@ gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
 	s.s_stkhi = top;
 	for (i = 0; i < 8; i++)
 		s.s_regs[regnum[i]] = regs[i];
+	s.s_pinned = true;	/* dead, but its stack stays (fault.c) */
 
 	whole = uw_walk(&s, &wk);
 	uw_print_walk(&s, &wk, whole, room >= UW_DW_ROOM, true,
@@ -1293,16 +1371,42 @@ out:
 
 #else /* !__x86_64__ */
 
-void
-gpi_unwind_warm(void)
+struct gpi_unwind *
+gpi_unwind_new(void)
 {
+	return malloc(1);
 }
 
+void
+gpi_unwind_free(struct gpi_unwind *u)
+{
+	free(u);
+}
+
+void
+gpi_unwind_take(struct gpi_unwind *u, const struct gp_lwp *l)
+{
+	(void)u;
+	(void)l;
+}
+
+int
+gpi_unwind_show(struct gpi_unwind *u, FILE *out, const char *indent,
+    bool last)
+{
+	(void)u;
+	(void)last;
+	fprintf(out, "%s(no backtrace: green backtraces need x86-64)\n",
+	    indent != NULL ? indent : "");
+	return -1;
+}
 
 int
 gpi_unwind_lwp(const struct gp_lwp *l, FILE *out, const char *indent)
 {
 	(void)l;
+	if (out == NULL)
+		return -1;
 	fprintf(out, "%s(no backtrace: green backtraces need x86-64)\n",
 	    indent != NULL ? indent : "");
 	return -1;

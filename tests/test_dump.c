@@ -17,6 +17,7 @@
 #endif
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -393,22 +394,166 @@ Test(dump, churning_lwps_unwind_safely)
 	end_test();
 }
 
+/* ------------------------------------------------------------ locks */
+
+/* runtime/spin.c: runtime spinlocks this thread holds. */
+extern __thread int gpi_tls_nlocks;
+
+struct lockcheck {
+	int	 max_locks;	/* most spinlocks held during a write */
+	size_t	 bytes;
+	int	 traces;	/* writes that hold a frame (" #0 0x") */
+};
+
+/* Every line gp_dump writes reaches this at once (unbuffered). */
+static ssize_t
+lockcheck_write(void *cookie, const char *buf, size_t len)
+{
+	struct lockcheck *lc = cookie;
+
+	if (gpi_tls_nlocks > lc->max_locks)
+		lc->max_locks = gpi_tls_nlocks;
+	lc->bytes += len;
+	if (memmem(buf, len, " #0 0x", 6) != NULL)
+		lc->traces++;
+	return (ssize_t)len;
+}
+
+static int
+dump_to_lockcheck(struct lockcheck *lc)
+{
+	cookie_io_functions_t io = { .write = lockcheck_write };
+	FILE *f;
+	int rc;
+
+	f = fopencookie(lc, "w", io);
+	cr_assert(ne(ptr, f, NULL));
+	setvbuf(f, NULL, _IONBF, 0);
+	rc = gp_dump(f);
+	fclose(f);
+	return rc;
+}
+
+/*
+ * No I/O and no unwinding under a spinlock (issue 10, item 4): gp_dump
+ * snapshots under p_lock and writes after.  Every write of a dump that
+ * lists and unwinds a parked LWP sees no runtime spinlock held.
+ */
+Test(dump, gp_dump_writes_with_no_spinlock_held)
+{
+	struct lockcheck lc = { 0, 0, 0 };
+	pid_t pid = spawn_parked();
+
+	cr_assert(eq(int, dump_to_lockcheck(&lc), 0));
+	cr_assert(gt(int, lc.traces, 0));
+	cr_assert(eq(int, lc.max_locks, 0),
+	    "gp_dump wrote with %d spinlock(s) held", lc.max_locks);
+	kill_parked(pid);
+	end_test();
+}
+
+#define EXITERS		4
+#define EXITER_LWPS	4
+
+static atomic_int exit_stop;
+
+static void *
+short_lwp(void *arg)
+{
+	(void)arg;
+	pt_nap_ns(500000);
+	return NULL;
+}
+
+/*
+ * Processes of several LWPs, with stacks of an odd size (freed by munmap,
+ * not cached), that come and go.
+ */
+static int
+exiter_main(void *arg)
+{
+	gp_lwp_t l[EXITER_LWPS];
+	gp_attr_t *a;
+	int i;
+
+	(void)arg;
+	GCHECK(gp_attr_init(&a) == 0, "gp_attr_init");
+	GCHECK(gp_attr_setstacksize(a, 96 * 1024) == 0, "setstacksize");
+	for (i = 0; i < EXITER_LWPS; i++)
+		GCHECK(gp_lwp_create(&l[i], short_lwp, NULL, a) == 0,
+		    "create %d", i);
+	gp_attr_destroy(a);
+	/* Half joined, half left behind for the process's exit. */
+	for (i = 0; i < EXITER_LWPS / 2; i++)
+		GCHECK(gp_lwp_join(l[i], NULL) == 0, "join %d", i);
+	return 0;
+}
+
+static void *
+exiter_host(void *arg)
+{
+	gp_attr_t *a;
+	pid_t pid;
+	int status;
+
+	(void)arg;
+	cr_assert(eq(int, gp_attr_init(&a), 0));
+	cr_assert(eq(int, gp_attr_setstacksize(a, 80 * 1024), 0));
+	while (!atomic_load(&exit_stop)) {
+		pid = gp_spawn(exiter_main, NULL, a);
+		if (pid < 0)
+			continue;
+		(void)pt_waitpid(pid, &status, 0);
+	}
+	gp_attr_destroy(a);
+	return NULL;
+}
+
+/*
+ * gp_dump while processes exit beside it: what it unwinds after dropping
+ * p_lock may have exited and had its stack unmapped meanwhile.  Every
+ * dump completes, with no spinlock held while it writes.
+ */
+Test(dump, gp_dump_beside_exiting_processes)
+{
+	struct lockcheck lc = { 0, 0, 0 };
+	pthread_t t[EXITERS];
+	int i;
+
+	atomic_store(&exit_stop, 0);
+	for (i = 0; i < EXITERS; i++)
+		cr_assert(eq(int, pthread_create(&t[i], NULL, exiter_host,
+		    NULL), 0));
+	for (i = 0; i < 200; i++)
+		cr_assert(eq(int, dump_to_lockcheck(&lc), 0));
+	atomic_store(&exit_stop, 1);
+	for (i = 0; i < EXITERS; i++)
+		pthread_join(t[i], NULL);
+	assert_no_green_failures();
+	cr_log_info("%d of 200 dumps unwound an LWP", lc.traces);
+	cr_assert(gt(int, lc.traces, 0), "no dump found an LWP to unwind");
+	cr_assert(eq(int, lc.max_locks, 0),
+	    "gp_dump wrote with %d spinlock(s) held", lc.max_locks);
+	end_test();
+}
+
 /* ------------------------------------------------------------ preload */
 
 /*
- * gdb_target dump under LD_PRELOAD (gcc's libasan first in ASan builds):
- * a green process's gp_dump names the parked LWP's function.
+ * Run build/tests/programs/(name) (arg) under LD_PRELOAD (gcc's libasan
+ * first in ASan builds); its stdout and stderr, and its status.
  */
-Test(dump, gp_dump_under_the_preload_from_green_code)
+static char *
+run_preloaded(const char *name, const char *arg, int *status)
 {
 	const char *build = getenv("GREENPROC_TEST_BUILD");
 	const char *asan = getenv("GREENPROC_TEST_SAN_PRELOAD");
 	char prog[4096], ld[8300], *out;
-	int fds[2], status = 0;
+	int fds[2];
 	pid_t pid;
 
 	cr_assert(eq(int, build != NULL, 1), "GREENPROC_TEST_BUILD is not set");
-	snprintf(prog, sizeof(prog), "%s/tests/programs/gdb_target", build);
+	snprintf(prog, sizeof(prog), "%s/tests/programs/%s", build, name);
 	snprintf(ld, sizeof(ld), "LD_PRELOAD=%s%s%s/libgreenproc_preload.so",
 	    asan != NULL ? asan : "", asan != NULL && asan[0] != '\0' ?
 	    " " : "", build);
@@ -419,7 +564,7 @@ Test(dump, gp_dump_under_the_preload_from_green_code)
 	pid = fork();
 	cr_assert(ge(int, (int)pid, 0));
 	if (pid == 0) {
-		char *const argv[] = { prog, "dump", NULL };
+		char *const argv[] = { prog, (char *)arg, NULL };
 
 		dup2(fds[1], 1);
 		dup2(fds[1], 2);
@@ -433,7 +578,16 @@ Test(dump, gp_dump_under_the_preload_from_green_code)
 	out = tu_read_all(fds[0]);
 	cr_assert(ne(ptr, out, NULL));
 	close(fds[0]);
-	cr_assert(eq(int, (int)waitpid(pid, &status, 0), (int)pid));
+	cr_assert(eq(int, (int)waitpid(pid, status, 0), (int)pid));
+	return out;
+}
+
+/* gdb_target dump: a green process's gp_dump names the parked function. */
+Test(dump, gp_dump_under_the_preload_from_green_code)
+{
+	int status = 0;
+	char *out = run_preloaded("gdb_target", "dump", &status);
+
 	cr_log_info("gdb_target dump under the preload:\n%s", out);
 	cr_assert(eq(int, exited_with(status, 0), 1), "status %#x:\n%s",
 	    status, out);
@@ -442,5 +596,42 @@ Test(dump, gp_dump_under_the_preload_from_green_code)
 	    "gdb_target_parked_in_unique_function+0x"), NULL),
 	    "no frame in the parked function (does debug.c call "
 	    "gpi_unwind_lwp?):\n%s", out);
+	free(out);
+}
+
+/*
+ * The runtime calls glibc's functions, never the names the preload
+ * interposes (issue 10, item 1).  gp_dump from green code, on an LWP
+ * whose walk is never whole (the unwinder retries and yields its
+ * thread): no green sched_yield, hence no switch with p_lock held
+ * (DEBUG=1 panicked).  See tests/programs/dump_preloaded.c.
+ */
+Test(dump, green_gp_dump_under_the_preload_never_yields_greenly)
+{
+	int status = 0;
+	char *out = run_preloaded("dump_preloaded", "yield", &status);
+
+	cr_log_info("dump_preloaded yield:\n%s", out);
+	cr_assert(ne(ptr, strstr(out, "parked_with_a_broken_frame+0x"), NULL),
+	    "%s", out);
+	cr_assert(eq(ptr, strstr(out, "FAIL"), NULL), "%s", out);
+	cr_assert(eq(int, exited_with(status, 0), 1), "status %#x:\n%s",
+	    status, out);
+	free(out);
+}
+
+/*
+ * gp_dump_on_signal from green code: the dump thread is a host thread
+ * (no LWP), it dumps on the signal, and the host's exit() stops it.
+ */
+Test(dump, green_gp_dump_on_signal_under_the_preload_makes_a_host_thread)
+{
+	int status = 0;
+	char *out = run_preloaded("dump_preloaded", "signal", &status);
+
+	cr_log_info("dump_preloaded signal:\n%s", out);
+	cr_assert(eq(ptr, strstr(out, "FAIL"), NULL), "%s", out);
+	cr_assert(eq(int, exited_with(status, 0), 1), "status %#x:\n%s",
+	    status, out);
 	free(out);
 }

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * host.c -- the host's own libc functions, for the runtime.
+ *
+ * The runtime is linked twice: into libgreenproc.so/.a, and into
+ * libgreenproc_preload.so, which exports interposers of libc names
+ * (preload/preload.map) that are green on an LWP.  In the preload a
+ * plain call such as sched_yield() or pthread_create() from runtime code
+ * binds to the interposer: the runtime would call back into itself, on a
+ * green thread with green semantics (a green yield under p_lock, a dump
+ * thread that is an LWP).  So the runtime never names those functions
+ * (musl's layering: internal code calls an internal name, the public
+ * name is only the outside's); it calls GPI_LIBC(name)(...), the function
+ * that gpi_libc_lookup() finds:
+ *
+ *	libgreenproc.so/.a	dlsym(RTLD_DEFAULT): what a plain call in
+ *				the program binds to (a sanitizer's
+ *				interceptor included), as before;
+ *	the preload		dlsym(RTLD_NEXT) from the preload, which
+ *				overrides the weak lookup below: the
+ *				definition after its own, glibc's (the same
+ *				one the interposers' REAL() reaches).
+ *
+ * `make check-layering` (tools/check-layering.sh) fails when a runtime
+ * object refers to a name that preload.map exports.  Where a bare system
+ * call is what is meant, the runtime makes it (gpi_os_yield: sched_yield).
+ *
+ * Resolution is lazy, one dlsym per name, and done for every name by
+ * gp_init (gpi_libc_init) before any signal handler or fork child of the
+ * runtime can need one: dlsym is not async-signal-safe.
+ */
+#include <dlfcn.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const char *const libc_names[GPI_LIBC_N] = {
+#define GPI_X(name)	#name,
+	GPI_LIBC_NAMES(GPI_X)
+#undef GPI_X
+};
+
+/*
+ * (a) relaxed: a slot goes from NULL to the one pointer dlsym returns
+ * for its name, whoever stores it; the function it points at was set up
+ * by the dynamic loader before any of our code ran.
+ */
+void *gpi_libc_fns[GPI_LIBC_N];
+
+/* libgreenproc.so/.a; the preload's strong definition replaces it. */
+__attribute__((__weak__)) void *
+gpi_libc_lookup(const char *name)
+{
+	return dlsym(RTLD_DEFAULT, name);
+}
+
+void *
+gpi_libc_resolve(int i)
+{
+	static const char msg[] = "greenproc: libc function not found: ";
+	void *f;
+
+	if ((f = gpi_libc_lookup(libc_names[i])) == NULL) {
+		/* Nothing of libc's to call, not even abort(): say so, go. */
+		(void)!write(2, msg, sizeof(msg) - 1);
+		(void)!write(2, libc_names[i], strlen(libc_names[i]));
+		(void)!write(2, "\n", 1);
+		syscall(SYS_exit_group, 127);
+	}
+	__atomic_store_n(&gpi_libc_fns[i], f, __ATOMIC_RELAXED);
+	return f;
+}
+
+void
+gpi_libc_init(void)
+{
+	int i;
+
+	for (i = 0; i < GPI_LIBC_N; i++)
+		(void)gpi_libc_fn(i);
+}
