@@ -244,6 +244,8 @@ GPI_HIDDEN size_t gpi_stack_round(size_t bytes);	/* 0 if unusable */
  *	LSLEEP	parked in gpi_tsleep() on a sleep queue.  Stack not in use.
  *	LZOMB	exited; on its worker's dead list until that worker has
  *		switched off its stack (reaplwps()), then DEAD in l_jstate.
+ *		Except an LWP whose fault is about to kill the host
+ *		(fault.c): it is never reaped, so never DEAD.
  * l_stat is (o): written by the thread running the LWP or by the owning
  * worker; other threads learn of an LWP's end only through l_jstate.
  */
