@@ -265,7 +265,12 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	struct gp_proc *p;
 	int n, saved = errno;
 
-	if (l == NULL) {
+	/*
+	 * Not a worker's LWP, or one gp_shutdown gave up on: containing it
+	 * would start a proxy in whatever runtime is up now.
+	 */
+	if (l == NULL || atomic_load_explicit(&w->w_fence,
+	    memory_order_relaxed) == GPI_FENCE_ABANDON) {
 		chain(sig, si, ctx);
 		errno = saved;
 		return;
