@@ -56,8 +56,13 @@ typedef void (*gp_exitlist_fn)(pid_t pid); /* global exit callout */
  * runtime.  gp_shutdown() kills every green process and LWP, stops the
  * workers and frees everything; gp_init() works again afterwards.  It
  * returns -1 with EBUSY when an LWP never reached a cancellation point
- * within GREENPROC_EXIT_TIMEOUT_MS (default 2000); that LWP is named on
- * stderr and everything else is freed.
+ * within GREENPROC_EXIT_TIMEOUT_MS (default 2000): every such LWP is named
+ * on stderr (pid, LWP id, entry), its worker thread is abandoned, and
+ * what that worker may still touch (its LWPs' stacks, their processes,
+ * the workers' structs) is left allocated on purpose, said on stderr and
+ * counted in gp_stats(); everything else is freed.  The worker parks for
+ * good when its LWP next enters the runtime; the runtime that a later
+ * gp_init() starts shares nothing with it.
  *
  * gp_init(n) fails with EINVAL if n < 0 or n > GP_WORKERS_MAX: workers are
  * host threads that only pay off beyond the CPUs while LWPs block them in
@@ -151,6 +156,9 @@ struct gp_counters {
 	long		live_stacks;	/* stacks handed out, not in a cache */
 	long		live_procs;	/* green processes, zombies included */
 	long		nworkers;	/* worker threads running */
+	/* Since the program started (gp_init does not reset these): */
+	long		abandoned_workers; /* workers gp_shutdown gave up on */
+	unsigned long	leaked_bytes;	/* left allocated for them on purpose */
 };
 GP_EXPORT int	gp_stats(struct gp_counters *st);
 

@@ -600,6 +600,7 @@ exit_init(int status, bool run_handlers)
 void
 gp__exit(int status)
 {
+	gpi_fence_cur();
 	if (gpi_curproc() == &gpi_proc0)
 		exit_init(status, false);
 	gpi_exit1(W_EXITCODE(status & 0xff, 0));
@@ -608,9 +609,10 @@ gp__exit(int status)
 void
 gp_exit(int status)
 {
-	struct gp_proc *p = gpi_curproc();
+	struct gp_proc *p;
 
-	if (p == &gpi_proc0)
+	gpi_fence_cur();
+	if ((p = gpi_curproc()) == &gpi_proc0)
 		exit_init(status, true);
 	/* exit(3): the atexit list, LIFO, on this LWP, then _exit(2). */
 	run_atexit(p, status);

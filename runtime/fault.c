@@ -228,7 +228,17 @@ fatal_by_proxy(struct gp_worker *w, struct gp_lwp *l, int sig, void *ctx)
 	gpi_spin_lock(&p->p_lock);
 	(void)gpi_lwp_unlink(p, l, true);
 	gpi_spin_unlock(&p->p_lock);
-	gpi_lwp_die_by_proxy(l);
+	/*
+	 * NOTE: off the CPU for good, but not onto the dead list.  Reaping
+	 * would mark it DEAD, which tells a joiner it ended (gp_lwp_join
+	 * returned 0 with a NULL value, and the host could exit 0 before
+	 * the proxy raised the signal), and would let that joiner free the
+	 * stack the proxy is about to unwind.  It stays LZOMB and never
+	 * DEAD: a fault that is not contained never looks like an end.
+	 */
+	__atomic_store_n(&l->l_stat, GPI_LZOMB, __ATOMIC_RELAXED);
+	gpi_mi_switch(l);
+	GPI_PANIC("faulted LWP %d resumed", l->l_tid);
 }
 
 static bool
@@ -255,7 +265,12 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	struct gp_proc *p;
 	int n, saved = errno;
 
-	if (l == NULL) {
+	/*
+	 * Not a worker's LWP, or one gp_shutdown gave up on: containing it
+	 * would start a proxy in whatever runtime is up now.
+	 */
+	if (l == NULL || atomic_load_explicit(&w->w_fence,
+	    memory_order_relaxed) == GPI_FENCE_ABANDON) {
 		chain(sig, si, ctx);
 		errno = saved;
 		return;

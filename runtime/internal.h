@@ -230,6 +230,8 @@ GPI_HIDDEN struct gp_lwp *gpi_stack_alloc(struct gp_worker *w, size_t size);
 GPI_HIDDEN void	gpi_stack_free(struct gp_worker *w, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_stack_drain(struct gp_worker *w);
 GPI_HIDDEN void	gpi_stack_fini(void);
+/* Forget every stack mapping, leaving it mapped; returns its bytes. */
+GPI_HIDDEN size_t gpi_stack_abandon(void);
 GPI_HIDDEN size_t gpi_stack_default(void);
 GPI_HIDDEN size_t gpi_stack_round(size_t bytes);	/* 0 if unusable */
 
@@ -247,6 +249,8 @@ GPI_HIDDEN size_t gpi_stack_round(size_t bytes);	/* 0 if unusable */
  *	LSLEEP	parked in gpi_tsleep() on a sleep queue.  Stack not in use.
  *	LZOMB	exited; on its worker's dead list until that worker has
  *		switched off its stack (reaplwps()), then DEAD in l_jstate.
+ *		Except an LWP whose fault is about to kill the host
+ *		(fault.c): it is never reaped, so never DEAD.
  * l_stat is (o): written by the thread running the LWP or by the owning
  * worker; other threads learn of an LWP's end only through l_jstate.
  */
@@ -591,6 +595,14 @@ GPI_HIDDEN struct gp_proc *gpi_lock_parent(struct gp_proc *p);
 /* Free a reaped process: its LWPs, pid slot, and itself after RCU. */
 GPI_HIDDEN void	gpi_proc_reap(struct gp_proc *p);
 GPI_HIDDEN void	gpi_proc_fini(void);
+/*
+ * gpi_proc_fini() after a shutdown that gave up: free only the zombies
+ * whose LWPs are all DEAD, leave every other process allocated, and
+ * start init afresh.  Returns the bytes left allocated.
+ */
+GPI_HIDDEN size_t gpi_proc_abandon(void);
+/* What (l) runs, for a message: a process's entry for its first LWP. */
+GPI_HIDDEN void	*gpi_lwp_entry(const struct gp_lwp *l);
 GPI_HIDDEN void	gpi_proc_drain(struct gp_worker *w);
 GPI_HIDDEN int	gpi_proc_init(int nworkers) GPI_MUSTCHECK;
 /* Queue a report about child p on its parent pp; pp->p_lock held. */
@@ -790,6 +802,13 @@ struct gp_worker {
 	struct gp_ctx	 w_ctx;		/* (o) The scheduler loop's context,
 					 * on the worker's own stack. */
 	struct gp_lwp	*w_curlwp;	/* (o) Running LWP; NULL in the loop. */
+	atomic_int	 w_fence;	/* (a) GPI_FENCE_*: UP until gp_shutdown
+					 * stores STOP; then the worker's CAS
+					 * STOP -> LEAVE at a fence point and
+					 * gp_shutdown's CAS STOP -> ABANDON
+					 * decide, once, which of them goes on
+					 * (gpi_fence).  Next to w_curlwp: read
+					 * at every switch. */
 	struct gp_lwp	*w_runnext;	/* (o) A child created here: runs next,
 					 * never stolen. */
 	struct gpi_lwpq	 w_runq;	/* (o) LRUN LWPs, FIFO. */
@@ -839,7 +858,9 @@ struct gp_worker {
 					 * yet folded into nprocs (proc.c);
 					 * owner stores, anyone reads. */
 	bool		 w_exited;	/* (g) The thread has been joined. */
-	bool		 w_abandoned;	/* (g) Stuck in user code at shutdown. */
+	bool		 w_abandoned;	/* (g) Stuck in user code at shutdown:
+					 * w_fence is ABANDON, and this struct
+					 * is never freed. */
 	/* Counters: written by this worker only, read by gp_stats(). */
 	atomic_ulong	 w_nswitch;
 	atomic_ulong	 w_nsteal;
@@ -879,6 +900,9 @@ struct gpi_runtime {
 	atomic_int	 rt_halt;	/* (a) Workers leave their loops. */
 	atomic_long	 rt_nstacks;	/* (a) */
 	void		*(*rt_cxa_globals)(void); /* (g) or NULL */
+	/* Left behind by shutdowns that gave up; never reset (gp_stats). */
+	long		 rt_nabandoned;	/* (g) Workers abandoned. */
+	unsigned long	 rt_leaked;	/* (g) Bytes left for them. */
 };
 enum { GPI_RT_DOWN, GPI_RT_UP, GPI_RT_STOPPING };
 GPI_HIDDEN extern struct gpi_runtime gpi_rt;
@@ -913,6 +937,40 @@ gpi_curproc(void)
 
 	return l != NULL ? l->l_proc : &gpi_proc0;
 }
+/*
+ * Fence points: where an LWP comes back from user code into the runtime
+ * in a way that matters after a shutdown that gave up (every switch,
+ * every cancellation point with work, every exit).  A worker whose LWP
+ * was stuck in user code when gp_shutdown gave up on it is ABANDON: its
+ * LWPs, their stacks and processes and the worker itself are left
+ * allocated, and a later runtime shares nothing with it.  At its next
+ * fence point it parks for good, so it never touches that later runtime.
+ * While the runtime is up this is one relaxed load of a hot line.
+ */
+#define GPI_FENCE_UP		0	/* running normally */
+#define GPI_FENCE_STOP		1	/* gp_shutdown began: not decided */
+#define GPI_FENCE_LEAVE		2	/* passed a fence since: going on */
+#define GPI_FENCE_ABANDON	3	/* given up: parks at the next fence */
+GPI_HIDDEN void	gpi_fence_slow(struct gp_worker *w);
+static inline void
+gpi_fence(struct gp_worker *w)
+{
+	/*
+	 * Relaxed: STOP is stored ~GREENPROC_EXIT_TIMEOUT_MS before any
+	 * ABANDON, and the decision itself is the slow path's CAS.
+	 */
+	if (unlikely(atomic_load_explicit(&w->w_fence, memory_order_relaxed)
+	    != GPI_FENCE_UP))
+		gpi_fence_slow(w);
+}
+/* gpi_fence() for the calling thread, if it is a worker. */
+static inline void
+gpi_fence_cur(void)
+{
+	if (gpi_tls_worker != NULL)
+		gpi_fence(gpi_tls_worker);
+}
+
 GPI_HIDDEN int	gpi_runtime_ensure(void) GPI_MUSTCHECK;
 /* LWPs created and not yet off their stacks (init's included). */
 GPI_HIDDEN long	gpi_lwps_alive(void);

@@ -313,6 +313,7 @@ gpi_lwp_exit(void *retval)
 	struct gp_worker *w = l->l_worker;
 	int n;
 
+	gpi_fence(w);		/* nothing of p before: see runtime.c */
 	l->l_retval = retval;
 	/* pthread key destructors (preload), unless it was killed. */
 	if (gpi_lwp_exit_hook != NULL && retval != LWP_CANCELED)
@@ -416,6 +417,7 @@ gpi_userret(void)
 void
 gpi_userret_slow(struct gp_lwp *l)
 {
+	gpi_fence(l->l_worker);
 	if (atomic_load(&l->l_flags) & GPI_LWP_AST)
 		(void)gpi_sig_ast(l);	/* stop, handlers */
 	gpi_userret_ex(l);

@@ -919,24 +919,12 @@ gpi_proc_kill_all(void)
 	gpi_rcu_read_unlock();
 }
 
-/*
- * Free every process left (gp_shutdown, after every LWP died): zombies
- * nobody waited for.  No other thread touches the table now.
- */
-void
-gpi_proc_fini(void)
+/* Free the pool and the pid table, and start init afresh. */
+static void
+proc_fini_tail(void)
 {
 	struct gp_proc *p;
-	int i, n;
 
-	if (pidtab == NULL)
-		return;
-	n = atomic_load(&pid_hiwater);
-	for (i = 0; i < n; i++) {
-		if ((p = atomic_load(&pidtab[i].ps_proc)) != NULL) {
-			gpi_proc_reap(p);
-		}
-	}
 	gpi_spin_lock(&procpool_lock);
 	retire_flush_locked();
 	while ((p = procpool) != NULL) {
@@ -955,6 +943,84 @@ gpi_proc_fini(void)
 	atomic_store(&gpi_proc0.p_nthreads, 0);
 	memset(&gpi_proc0.p_cru, 0, sizeof(gpi_proc0.p_cru));
 	memset(&gpi_proc0.p_ru, 0, sizeof(gpi_proc0.p_ru));
+}
+
+/*
+ * Free every process left (gp_shutdown, after every LWP died): zombies
+ * nobody waited for.  No other thread touches the table now.
+ */
+void
+gpi_proc_fini(void)
+{
+	struct gp_proc *p;
+	int i, n;
+
+	if (pidtab == NULL)
+		return;
+	n = atomic_load(&pid_hiwater);
+	for (i = 0; i < n; i++) {
+		if ((p = atomic_load(&pidtab[i].ps_proc)) != NULL)
+			gpi_proc_reap(p);
+	}
+	proc_fini_tail();
+}
+
+/* Has every LWP of zombie (p) left its stack (nothing runs for it)? */
+static bool
+all_dead(const struct gp_proc *p)
+{
+	const struct gp_lwp *l;
+
+	if (p->p_lwps != NULL)
+		return false;
+	for (l = p->p_zlwps; l != NULL; l = l->l_pnext)
+		if (!(atomic_load_explicit(&l->l_jstate, memory_order_acquire) &
+		    GPI_J_DEAD))
+			return false;
+	return true;
+}
+
+/*
+ * After a shutdown that gave up, the abandoned workers may still touch
+ * the processes of their LWPs (and those their parents, children...):
+ * only a zombie nothing runs for is freed, and every other process is
+ * left allocated, never reused: the pool and the table are not its way
+ * back.  Nobody looks it up any more: the table goes, and init starts
+ * afresh, so the next runtime shares no process with the abandoned
+ * workers.  A frozen worker (runtime.c) touches none of them; they stay
+ * for the instant before it freezes.
+ */
+size_t
+gpi_proc_abandon(void)
+{
+	struct gp_proc *p;
+	size_t left = 0;
+	int i, n;
+
+	if (pidtab == NULL)
+		return 0;
+	n = atomic_load(&pid_hiwater);
+	for (i = 0; i < n; i++) {
+		if ((p = atomic_load(&pidtab[i].ps_proc)) == NULL)
+			continue;
+		if (__atomic_load_n(&p->p_stat, __ATOMIC_RELAXED) ==
+		    GPI_SZOMB && all_dead(p))
+			gpi_proc_reap(p);
+		else
+			left += sizeof(*p);
+	}
+	proc_fini_tail();
+	return left;
+}
+
+void *
+gpi_lwp_entry(const struct gp_lwp *l)
+{
+	struct gp_proc *p = l->l_proc;
+
+	if (l->l_fn != proc_main)
+		return (void *)l->l_fn;
+	return p->p_argv != NULL ? p->p_arg : (void *)p->p_entry;
 }
 
 /* In a forked child (fork.c): the parent's tables are not ours. */

@@ -9,6 +9,14 @@
  * stack and struct.  An LWP stuck in user code cannot be stopped: it is
  * named on stderr, its worker is abandoned and gp_shutdown() fails with
  * EBUSY after freeing the rest.
+ *
+ * NOTE: what an abandoned worker may touch is never freed, and the next
+ * runtime shares none of it: the worker array, every stack slab, every
+ * process but the zombies nothing runs for (leaked on purpose, counted in
+ * gp_stats, said on stderr).  The worker itself runs its LWP's user code
+ * until that comes back to the runtime at a fence point (gpi_fence), where
+ * the worker parks for good: so after gp_init() it touches neither init,
+ * nor the pools, nor the tables of the new runtime.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -129,17 +137,91 @@ kill_all(struct gp_proc *p)
 	gpi_spin_unlock(&p->p_lock);
 }
 
+/*
+ * Name the LWP that kept abandoned worker (w): the one running there.
+ * Its process is left allocated (gpi_proc_abandon), and the worker is
+ * in user code, so the LWP and its process hold still while we read.
+ */
 static void
-name_stuck(struct gp_proc *p)
+name_stuck(struct gp_worker *w)
 {
-	struct gp_lwp *l;
+	struct gp_lwp *l = __atomic_load_n(&w->w_curlwp, __ATOMIC_RELAXED);
+	struct gp_proc *p;
+	void *entry;
+	Dl_info di;
 
-	gpi_spin_lock(&p->p_lock);
-	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
-		fprintf(stderr, "greenproc: shutdown: LWP %d of pid %d never "
-		    "reached a cancellation point (running user code?)\n",
-		    l->l_tid, (int)p->p_pid);
-	gpi_spin_unlock(&p->p_lock);
+	if (l == NULL) {
+		fprintf(stderr, "greenproc: shutdown: worker %d did not stop "
+		    "and runs no LWP\n", w->w_id);
+		return;
+	}
+	p = l->l_proc;
+	entry = gpi_lwp_entry(l);
+	fprintf(stderr, "greenproc: shutdown: LWP %d of pid %d (%s) never "
+	    "reached a cancellation point: it runs user code (entry ", l->l_tid,
+	    (int)__atomic_load_n(&p->p_pid, __ATOMIC_RELAXED), p->p_comm);
+	/* A name if it is exported, else object+offset for addr2line. */
+	if (dladdr(entry, &di) == 0 || di.dli_fname == NULL)
+		fprintf(stderr, "%p", entry);
+	else if (di.dli_sname != NULL && di.dli_saddr == entry)
+		fprintf(stderr, "%s", di.dli_sname);
+	else
+		fprintf(stderr, "%s+%#lx", di.dli_fname, (unsigned long)
+		    ((char *)entry - (char *)di.dli_fbase));
+	fprintf(stderr, ") on worker %d, which is abandoned\n", w->w_id);
+}
+
+/*
+ * A shutdown gave up on (nabandoned) workers (and LWPs that did not die
+ * may be queued anywhere): leave everything they may touch allocated
+ * (see the NOTE above), count it and say so.
+ */
+static void
+abandon(int nabandoned)
+{
+	size_t left;
+	int i;
+
+	for (i = 0; i < gpi_rt.rt_nworkers; i++)
+		if (gpi_rt.rt_workers[i].w_abandoned)
+			name_stuck(&gpi_rt.rt_workers[i]);
+	if (nabandoned == 0)
+		fprintf(stderr, "greenproc: shutdown: %ld LWPs did not die\n",
+		    gpi_lwps_alive());
+	left = gpi_proc_abandon();
+	left += gpi_stack_abandon();
+	left += (size_t)gpi_rt.rt_nworkers * sizeof(struct gp_worker);
+	gpi_rt.rt_nabandoned += nabandoned;
+	gpi_rt.rt_leaked += left;
+	fprintf(stderr, "greenproc: shutdown: gave up on %d worker thread%s; "
+	    "left %zu bytes of stacks and structs to them (gp_stats: "
+	    "leaked_bytes)\n", nabandoned, nabandoned == 1 ? "" : "s", left);
+}
+
+/*
+ * (w)'s LWP came back from user code to a fence point: go on, unless
+ * gp_shutdown has given up on the worker (the handshake with may_abandon
+ * in sched.c: one CAS each, so exactly one of them decides).  Then the
+ * worker parks here for good: it holds no lock (fence points hold none),
+ * and from now on touches nothing but its own stack.
+ */
+void
+gpi_fence_slow(struct gp_worker *w)
+{
+	struct gp_lwp *l = w->w_curlwp;
+	char buf[192];
+	int f = GPI_FENCE_STOP, n;
+
+	if (atomic_compare_exchange_strong(&w->w_fence, &f, GPI_FENCE_LEAVE) ||
+	    f != GPI_FENCE_ABANDON)
+		return;
+	n = snprintf(buf, sizeof(buf), "greenproc: LWP %d came back to the "
+	    "runtime after gp_shutdown gave up on it: its worker thread "
+	    "stops here for good\n", l != NULL ? l->l_tid : -1);
+	if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+		n = 0;		/* nothing more to do about it */
+	for (;;)
+		gpi_futex_wait(&w->w_fence, GPI_FENCE_ABANDON, 0);
 }
 
 static void
@@ -162,7 +244,8 @@ gp_shutdown(void)
 {
 	uint64_t deadline;
 	static const struct timespec nap = { 0, 200000 };
-	int stuck = 0;
+	int i, abandoned;
+	long alive;
 
 	if (gpi_curlwp() != NULL) {
 		/* It would wait for its own death. */
@@ -177,6 +260,9 @@ gp_shutdown(void)
 		return 0;
 	}
 	atomic_store(&gpi_rt.rt_state, GPI_RT_STOPPING);
+	/* Before the kill: a worker's first fence point after it decides. */
+	for (i = 0; i < gpi_rt.rt_nworkers; i++)
+		atomic_store(&gpi_rt.rt_workers[i].w_fence, GPI_FENCE_STOP);
 	deadline = gpi_now() + gpi_exit_timeout_ns();
 
 	/*
@@ -191,32 +277,24 @@ gp_shutdown(void)
 		gpi_proc_kill_all();
 		kill_all(&gpi_proc0);
 	}
-	if (gpi_lwps_alive() > 0) {
-		name_stuck(&gpi_proc0);
-		stuck = 1;
-	}
-	if (gpi_sched_stop(stuck ? gpi_now() + 10000000u : 0) != 0)
-		stuck = 1;
+	alive = gpi_lwps_alive();
+	abandoned = gpi_sched_stop(alive > 0 ? gpi_now() + 10000000u : 0);
 
-	/*
-	 * Free everything.  Stacks of stuck LWPs are still in use, so with
-	 * a stuck LWP the stacks and workers are left mapped (a leak the
-	 * caller was told about), and everything else is freed.
-	 */
+	/* Free everything, or everything but what abandoned workers hold. */
 	gpi_fault_fini();
-	if (!stuck) {
+	if (alive == 0 && abandoned == 0) {
 		gpi_proc_fini();
 		gpi_stack_fini();
 		free(gpi_rt.rt_workers);
-		gpi_proc0.p_lwps = NULL;
-		gpi_proc0.p_nthreads = 0;
+	} else {
+		abandon(abandoned);
 	}
 	gpi_rt.rt_workers = NULL;
 	gpi_rt.rt_nworkers = 0;
 	reset_counters();
 	atomic_store(&gpi_rt.rt_state, GPI_RT_DOWN);
 	gpi_spin_unlock(&gpi_rt.rt_lock);
-	if (stuck) {
+	if (alive != 0 || abandoned != 0) {
 		errno = EBUSY;
 		return -1;
 	}
@@ -249,6 +327,8 @@ gp_stats(struct gp_counters *st)
 	st->live_lwps = (long)(st->lwps_created - st->lwps_reaped);
 	gpi_proc_counters(st);
 	st->nworkers = gpi_rt.rt_nworkers;
+	st->abandoned_workers = gpi_rt.rt_nabandoned;
+	st->leaked_bytes = gpi_rt.rt_leaked;
 	gpi_spin_unlock(&gpi_rt.rt_lock);
 	return 0;
 }

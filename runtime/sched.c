@@ -534,6 +534,8 @@ gpi_mi_switch(struct gp_lwp *cur)
 	KKASSERT(gpi_tls_nlocks == 0);
 #endif
 	KASSERT(w == gpi_tls_worker);
+	/* A worker gp_shutdown gave up on goes no further (runtime.c). */
+	gpi_fence(w);
 	next = pick_local(w);
 	if (next == cur) {
 		/* Woken before we got out (see gpi_tsleep), or alone. */
@@ -722,10 +724,37 @@ timed_join(pthread_t t, uint64_t deadline)
 }
 
 /*
+ * May (w), not back by the deadline, be abandoned?  The handshake with
+ * gpi_fence_slow: if it has not passed a fence point since the kill, it
+ * is in user code, and from our CAS on it parks at its next fence point.
+ * If it has (LEAVE), it is on its way out through the runtime, and is
+ * given GREENPROC_EXIT_TIMEOUT_MS more; abandoned after that all the
+ * same, it parks at its next fence point.
+ * WARNING: that last case is not airtight: an LWP that was run after the
+ * kill and spins in user code again without a cancellation point (after
+ * a yield that is not one) had its worker marked LEAVE; should it come
+ * back into the runtime in the instant between the join's timeout and
+ * our store, it goes on, sharing init and the global pools with the
+ * next runtime.
+ */
+static bool
+may_abandon(struct gp_worker *w)
+{
+	int f = GPI_FENCE_STOP;
+
+	if (atomic_compare_exchange_strong(&w->w_fence, &f, GPI_FENCE_ABANDON))
+		return true;
+	if (timed_join(w->w_thread, gpi_now() + gpi_exit_timeout_ns()) == 0)
+		return false;
+	atomic_store(&w->w_fence, GPI_FENCE_ABANDON);
+	return true;
+}
+
+/*
  * Stop and join the workers.  Caller made sure no LWP is left to run,
  * except ones stuck in user code: a worker that does not come back by
- * (deadline) (0: wait as long as it takes) is detached and abandoned with its LWP.  Returns how many
- * were abandoned.
+ * (deadline) (0: wait as long as it takes) is detached and abandoned
+ * with its LWPs (may_abandon).  Returns how many were abandoned.
  */
 int
 gpi_sched_stop(uint64_t deadline)
@@ -742,7 +771,8 @@ gpi_sched_stop(uint64_t deadline)
 			continue;
 		if (deadline == 0) {
 			GPI_LIBC(pthread_join)(w->w_thread, NULL);
-		} else if (timed_join(w->w_thread, deadline) != 0) {
+		} else if (timed_join(w->w_thread, deadline) != 0 &&
+		    may_abandon(w)) {
 			GPI_LIBC(pthread_detach)(w->w_thread);
 			w->w_abandoned = true;
 			abandoned++;

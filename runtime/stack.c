@@ -22,7 +22,8 @@
  * Default-size stacks are cached per worker (owner only, no lock) and in
  * a global pool (stk_lock).  Other sizes get a mapping of their own,
  * returned at free.  Every mapping is on the slab list, so gpi_stack_fini
- * can unmap everything at shutdown.
+ * can unmap everything at shutdown (but a shutdown that gave up leaves
+ * them all mapped: gpi_stack_abandon).
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -364,6 +365,32 @@ gpi_stack_forget(void)
 	slabs = NULL;
 	stk_free = NULL;
 	stk_nfree = 0;
+}
+
+/*
+ * After a shutdown that gave up: an abandoned worker may still run on a
+ * stack of any slab (its stuck LWP), and owns others (its queued LWPs,
+ * its cache), so no slab is unmapped, ever.  They are forgotten instead:
+ * the next runtime carves its own, and the next gpi_stack_fini cannot
+ * reach these.  Only the bookkeeping goes.  Returns the bytes left.
+ */
+size_t
+gpi_stack_abandon(void)
+{
+	struct slab *s;
+	size_t left = 0;
+
+	gpi_spin_lock(&stk_lock);
+	while ((s = slabs) != NULL) {
+		slabs = s->s_next;
+		left += s->s_len;
+		free(s);
+	}
+	stk_free = NULL;
+	stk_nfree = 0;
+	stk_default = 0;
+	gpi_spin_unlock(&stk_lock);
+	return left;
 }
 
 /*
