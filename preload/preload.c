@@ -17,9 +17,8 @@
  * program that calls gp_* while preloaded uses this runtime: one runtime
  * per process.
  *
- * Green pthread_t values are struct gp_lwp pointers; a host pthread_t
- * points at glibc's thread descriptor.  gpi_is_green_thread() tells them
- * apart by a magic word at a fixed offset (both are readable memory).
+ * Green pthread_t values are handles with a generation (thread.c); a
+ * host pthread_t points at glibc's thread descriptor.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -238,14 +237,6 @@ __cxa_atexit(void (*fn)(void *), void *arg, void *dso)
 
 #define LEGACY_STACK	(256 * 1024)	/* pthread_create without a size */
 
-bool
-gpi_is_green_thread(pthread_t t)
-{
-	const struct gp_lwp *l = (const struct gp_lwp *)t;
-
-	return l != NULL && l->l_magic == GPI_LWP_MAGIC;
-}
-
 EXPORT int
 pthread_create(pthread_t *t, const pthread_attr_t *attr,
     void *(*fn)(void *), void *arg)
@@ -268,10 +259,16 @@ pthread_create(pthread_t *t, const pthread_attr_t *attr,
 	ga.a_stacksize = gpi_stack_round(sz < GPI_STACK_MIN ? GPI_STACK_MIN :
 	    sz);
 	ga.a_detached = ds == PTHREAD_CREATE_DETACHED;
-	error = gpi_lwp_create(gpi_curlwp()->l_proc, &l, fn, arg, &ga, true);
-	if (error == 0)
-		*t = (pthread_t)l;
-	return error;
+	/* Its handle exists before it runs: it may look at itself first. */
+	error = gpi_lwp_create(gpi_curlwp()->l_proc, &l, fn, arg, &ga, false);
+	if (error != 0)
+		return error;
+	if ((*t = gpi_thread_handle(l)) == 0) {
+		gpi_lwp_discard(l);
+		return EAGAIN;
+	}
+	gpi_sched_new(l);
+	return 0;
 }
 
 EXPORT void
@@ -288,7 +285,7 @@ EXPORT int
 pthread_join(pthread_t t, void **retval)
 {
 	if (gpi_is_green_thread(t))
-		return gpi_lwp_join((struct gp_lwp *)t, retval, 0, false);
+		return gpi_lwp_join(gpi_thread_lwp(t), retval, 0, false);
 	return REAL(pthread_join)(t, retval);
 }
 
@@ -296,20 +293,23 @@ EXPORT int
 pthread_tryjoin_np(pthread_t t, void **retval)
 {
 	if (gpi_is_green_thread(t))
-		return gpi_lwp_join((struct gp_lwp *)t, retval, 0, true);
+		return gpi_lwp_join(gpi_thread_lwp(t), retval, 0, true);
 	return REAL(pthread_tryjoin_np)(t, retval);
 }
 
 EXPORT int
 pthread_timedjoin_np(pthread_t t, void **retval, const struct timespec *abs)
 {
+	struct gp_lwp *l;
 	struct timespec now;
 	uint64_t deadline;
 
 	if (!gpi_is_green_thread(t))
 		return REAL(pthread_timedjoin_np)(t, retval, abs);
+	if ((l = gpi_thread_lwp(t)) == NULL)
+		return ESRCH;
 	if (abs == NULL)
-		return gpi_lwp_join((struct gp_lwp *)t, retval, 0, false);
+		return gpi_lwp_join(l, retval, 0, false);
 	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
 		return EINVAL;
 	/* The deadline is CLOCK_REALTIME; our sleeps use CLOCK_MONOTONIC. */
@@ -321,14 +321,14 @@ pthread_timedjoin_np(pthread_t t, void **retval, const struct timespec *abs)
 		    (uint64_t)(abs->tv_nsec - now.tv_nsec);
 	else
 		deadline += 1;
-	return gpi_lwp_join((struct gp_lwp *)t, retval, deadline, false);
+	return gpi_lwp_join(l, retval, deadline, false);
 }
 
 EXPORT int
 pthread_detach(pthread_t t)
 {
 	if (gpi_is_green_thread(t))
-		return gp_lwp_detach((gp_lwp_t)t);
+		return gp_lwp_detach(gpi_thread_lwp(t));
 	return REAL(pthread_detach)(t);
 }
 
@@ -336,8 +336,13 @@ EXPORT pthread_t
 pthread_self(void)
 {
 	struct gp_lwp *l = gpi_curlwp();
+	pthread_t t;
 
-	return l != NULL ? (pthread_t)l : REAL(pthread_self)();
+	if (l == NULL)
+		return REAL(pthread_self)();
+	if ((t = gpi_thread_handle(l)) == 0)
+		GPI_PANIC("pthread_self: no memory for a thread handle");
+	return t;
 }
 
 /*
@@ -356,11 +361,13 @@ preload_pthread_equal(pthread_t a, pthread_t b)
 EXPORT int
 pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 {
-	struct gp_lwp *l = (struct gp_lwp *)t;
+	struct gp_lwp *l;
 	int error;
 
 	if (!gpi_is_green_thread(t))
 		return REAL(pthread_getattr_np)(t, attr);
+	if ((l = gpi_thread_lwp(t)) == NULL)
+		return ESRCH;
 	if ((error = pthread_attr_init(attr)) != 0)
 		return error;
 	pthread_attr_setstack(attr, l->l_stklo, l->l_stksize);
@@ -372,10 +379,12 @@ pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 EXPORT int
 pthread_setname_np(pthread_t t, const char *name)
 {
-	struct gp_lwp *l = (struct gp_lwp *)t;
+	struct gp_lwp *l;
 
 	if (!gpi_is_green_thread(t))
 		return REAL(pthread_setname_np)(t, name);
+	if ((l = gpi_thread_lwp(t)) == NULL)
+		return ESRCH;
 	if (strlen(name) >= sizeof(l->l_name))
 		return ERANGE;
 	memcpy(l->l_name, name, strlen(name) + 1);
@@ -385,10 +394,12 @@ pthread_setname_np(pthread_t t, const char *name)
 EXPORT int
 pthread_getname_np(pthread_t t, char *buf, size_t len)
 {
-	struct gp_lwp *l = (struct gp_lwp *)t;
+	struct gp_lwp *l;
 
 	if (!gpi_is_green_thread(t))
 		return REAL(pthread_getname_np)(t, buf, len);
+	if ((l = gpi_thread_lwp(t)) == NULL)
+		return ESRCH;
 	if (len <= strlen(l->l_name))
 		return ERANGE;
 	memcpy(buf, l->l_name, strlen(l->l_name) + 1);

@@ -48,7 +48,8 @@ struct gpi_real {
 	F(pthread_rwlock_wrlock); F(pthread_rwlock_unlock);
 	F(pthread_barrier_wait); F(pthread_barrier_init);
 	F(pthread_barrier_destroy); F(pthread_once); F(sem_wait); F(sem_post);
-	F(sem_timedwait);
+	F(sem_timedwait); F(pthread_mutex_trylock); F(pthread_mutex_consistent);
+	F(pthread_spin_lock);
 };
 #undef F
 
@@ -64,8 +65,17 @@ void	gpi_preload_resolve(void) __attribute__((visibility("hidden")));
 #define REAL(name) (*(gpi_real.name != NULL ? gpi_real.name :		\
 	(gpi_preload_resolve(), gpi_real.name)))
 
-/* Is (t) a green LWP's pthread_t? */
+/* thread.c: green pthread_t handles (see there). */
+/* Is (t) a green handle (stale or not)?  Reads no memory. */
 bool	gpi_is_green_thread(pthread_t t) __attribute__((visibility("hidden")));
+/* The LWP of green handle (t), or NULL if it is stale. */
+struct gp_lwp *gpi_thread_lwp(pthread_t t) __attribute__((visibility("hidden")));
+/* (l)'s handle, made on first need; 0 if out of memory. */
+pthread_t gpi_thread_handle(struct gp_lwp *l) __attribute__((visibility("hidden")));
+/* (l)'s handle slot + 1 (its mutex owner id), made on first need; 0 if none. */
+unsigned gpi_thread_slot(struct gp_lwp *l) __attribute__((visibility("hidden")));
+/* sync.c: wake-ups of green waiters by the backstop (exported: tests). */
+unsigned long __greenproc_sync_backstops(void);
 /* sync.c: resolve its real functions (called from resolve()). */
 void	gpi_sync_resolve(void) __attribute__((visibility("hidden")));
 

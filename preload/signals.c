@@ -121,13 +121,14 @@ pthread_sigmask(int how, const sigset_t *set, sigset_t *oset)
 EXPORT int
 pthread_kill(pthread_t t, int sig)
 {
-	struct gp_lwp *l = (struct gp_lwp *)t;
+	struct gp_lwp *l;
 
 	if (!gpi_is_green_thread(t))
 		return REAL(pthread_kill)(t, sig);
 	if (sig < 0 || sig > 64)
 		return EINVAL;
-	if (atomic_load(&l->l_jstate) & GPI_J_ZLIST)
+	if ((l = gpi_thread_lwp(t)) == NULL ||
+	    (atomic_load(&l->l_jstate) & GPI_J_ZLIST))
 		return ESRCH;		/* it has exited */
 	if (sig != 0)
 		gpi_psignal(l->l_proc, __atomic_load_n(&l->l_proc->p_pid,

@@ -1,33 +1,68 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sync.c -- pthread mutexes, condition variables, rwlocks, barriers,
- * once and unnamed semaphores for green threads.
+ * spinlocks, once and unnamed semaphores for green threads.
  *
  * A futex wait in green code would block its worker, and since started
  * LWPs never leave their worker, the LWP holding the lock could then
  * never run: a deadlock.  So a green thread never blocks in glibc here.
- * It takes the object with glibc's own trylock, and when that fails it
- * parks on the object's address (gpi_tsleep) against a generation word;
- * every release through these interposers -- by a host thread or a green
+ * It takes the object with a trylock, and when that fails it parks on
+ * the object's address (gpi_tsleep) against a generation word; every
+ * release through these interposers -- by a host thread or a green
  * one -- bumps the generation and wakes green waiters.  The object stays
  * glibc's: host threads keep using it through glibc at the same time.
- * Owner-tracking mutex types work because a started LWP never changes
- * worker thread; a recursive mutex, though, is owned by the worker, so
- * two LWPs of one worker would share its ownership (documented).
  *
- * Barriers and pthread_once cannot be shared that way (glibc would block
- * inside), so they are implemented here for every caller, green or host,
- * in the object's own memory.
+ * Mutex ownership.  glibc records a mutex's owner as the kernel TID of
+ * the locking thread, which on a green thread is its worker's: two LWPs
+ * of one worker would share a recursive mutex's ownership, pass each
+ * other's errorcheck tests, and a robust mutex would never learn that an
+ * LWP died.  So on a green thread the owner-tracking types (recursive,
+ * errorcheck, robust; not PI/PP) are locked here, on glibc's own layout
+ * and protocol, with the LWP's owner id where glibc puts a TID:
+ *
+ *	owner id = GREEN_OWNER | (thread.c handle slot + 1)
+ *
+ * GREEN_OWNER is bit 29: above every kernel TID (PID_MAX_LIMIT is 2^22)
+ * and inside FUTEX_TID_MASK, so a host thread's glibc compares it with
+ * its own TID and never matches, and a robust mutex's lock word can
+ * carry it.  The slot is unique among live LWPs.  Non-robust: __lock is
+ * glibc's 0/1/2 word (CAS 0->1 to take it, exchange to 0 and FUTEX_WAKE
+ * if it was 2 to release) and __owner/__count/__nusers are kept as glibc
+ * keeps them.  Robust: __lock holds the owner id with FUTEX_WAITERS and
+ * FUTEX_OWNER_DIED, as the kernel's robust-futex protocol wants; the
+ * mutexes an LWP holds are linked through their __list into l_robust
+ * (no kernel robust list knows them), and when the LWP dies
+ * (gpi_lwp_death_hook) each is marked FUTEX_OWNER_DIED and its waiters,
+ * host and green, are woken -- what the kernel does for a dead thread.
+ * glibc marks every robust mutex process-shared in __kind (its futex is
+ * always a shared one), so a process-shared robust mutex is ours too: if
+ * the whole host process dies while an LWP holds one, no kernel robust
+ * list knows it and another process is not told (documented).
+ *
+ * Barriers are implemented here for every caller, green or host, in the
+ * object's own memory (glibc would block inside).  pthread_once keeps
+ * glibc's encoding: host threads call glibc's, green ones run the same
+ * protocol here, parking instead of FUTEX_WAIT.
  *
  * Lost wake-ups: a waiter reads the generation before its last try; a
  * releaser releases, then bumps.  A release between the try and the
- * sleep changes the generation, and gpi_tsleep does not sleep then.  A
- * short timeout backs up releases made where we cannot see them (inside
- * glibc itself).
+ * sleep changes the generation, and gpi_tsleep does not sleep then.
+ *
+ * The backstop.  A release this file cannot see needs a timed poll: the
+ * mutex unlock inside glibc's pthread_cond_wait on a host thread, a
+ * process-shared object released by another process, the kernel's
+ * owner-dead marking for a host thread that died holding a robust
+ * mutex.  A green waiter parks with a 10 ms timeout only when one of
+ * those is possible (hidden_releases, pshared, robust with a host owner),
+ * else it waits for the wake-up it is owed.  Each wake-up by the timeout
+ * is counted (__greenproc_sync_backstops, for the tests).
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <linux/futex.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "preload.h"
@@ -35,6 +70,14 @@
 #define EXPORT		__attribute__((__visibility__("default")))
 #define NGEN		1024
 #define BACKSTOP_NS	(10 * 1000000ull)
+
+/*
+ * Host threads inside glibc's pthread_cond_wait/timedwait, which unlocks
+ * and relocks the mutex where we cannot see it.  (a) seq_cst: counted
+ * before their green waiters are woken to re-park (see cond wait).
+ */
+static atomic_int hidden_releases;
+static atomic_ulong nbackstops;	/* (a) wake-ups by the backstop timeout */
 
 /* Generation words and green-waiter counts, hashed by object address. */
 static struct {
@@ -47,6 +90,9 @@ green(void)
 {
 	return gpi_curlwp() != NULL;
 }
+
+static int	green_mutex_lock(pthread_mutex_t *m, struct gp_lwp *l,
+		    uint64_t deadline);
 
 static unsigned
 slot(const void *obj)
@@ -75,40 +121,61 @@ release(const void *obj, bool all)
 
 /*
  * Park the calling LWP until (obj) may have changed since (gen) was read,
- * or (deadline).  Returns ETIMEDOUT, EINTR, or 0.
+ * or (deadline).  With (hidden), a release we cannot see is possible: a
+ * backstop timeout then bounds the wait.  Returns ETIMEDOUT, EINTR, or 0.
  */
 static int
-park(const void *obj, int gen, uint64_t deadline, int flags)
+park(const void *obj, int gen, uint64_t deadline, int flags, bool hidden)
 {
-	uint64_t until = gpi_now() + BACKSTOP_NS;
+	uint64_t until = deadline;
+	bool backstop = false;
+	int error;
 
-	if (deadline != 0 && deadline < until)
-		until = deadline;
-	return gpi_tsleep(obj, &gens[slot(obj)].gen, gen, flags, until);
+	if (hidden || atomic_load(&hidden_releases) != 0) {
+		until = gpi_now() + BACKSTOP_NS;
+		if (deadline != 0 && deadline < until)
+			until = deadline;
+		else
+			backstop = true;
+	}
+	error = gpi_tsleep(obj, &gens[slot(obj)].gen, gen, flags, until);
+	if (error == ETIMEDOUT && backstop)
+		atomic_fetch_add_explicit(&nbackstops, 1, memory_order_relaxed);
+	return error;
+}
+
+/* For the tests: how often the backstop woke a green waiter. */
+EXPORT unsigned long
+__greenproc_sync_backstops(void)
+{
+	return atomic_load(&nbackstops);
 }
 
 /*
  * Acquire with (trylock) until it succeeds or (deadline) passes.  The
- * common pattern of every lock-like object here.
+ * common pattern of every lock-like object here.  (trylock) returns 0 or
+ * an error, EBUSY/EAGAIN to wait; it sets *hidden when the object may be
+ * released where we cannot see it (see park).
  */
 static int
-green_acquire(const void *obj, int (*trylock)(void *), void *arg,
+green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
     uint64_t deadline)
 {
 	unsigned i = slot(obj);
+	bool hidden = false;
 	int error, gen;
 
 	for (;;) {
-		if ((error = trylock(arg)) != EBUSY && error != EAGAIN)
+		if ((error = trylock(arg, &hidden)) != EBUSY && error != EAGAIN)
 			return error;
 		gen = atomic_load(&gens[i].gen);
 		atomic_fetch_add(&gens[i].waiters, 1);
-		error = trylock(arg);
+		error = trylock(arg, &hidden);
 		if (error != EBUSY && error != EAGAIN) {
 			atomic_fetch_sub(&gens[i].waiters, 1);
 			return error;
 		}
-		error = park(obj, gen, deadline, 0);
+		error = park(obj, gen, deadline, 0, hidden);
 		atomic_fetch_sub(&gens[i].waiters, 1);
 		gpi_userret();
 		if (error == ETIMEDOUT && deadline != 0 && gpi_now() >= deadline)
@@ -131,44 +198,375 @@ deadline_of(const struct timespec *abs)
 
 /* ------------------------------------------------------------ mutex */
 
-static int
-mutex_try(void *m)
+/* glibc's __kind bits: ABI, its static initializers store them. */
+#define MK_TYPE		0x3	/* NORMAL 0, RECURSIVE 1, ERRORCHECK 2 */
+#define MK_ROBUST	0x10
+#define MK_PIPP		0x60	/* priority inherit or protect */
+#define MK_PSHARED	0x80
+/* glibc's __owner of a robust mutex after an owner died. */
+#define M_INCONSISTENT	 INT_MAX
+#define M_NOTRECOVERABLE (INT_MAX - 1)
+/* A green owner id: see the head comment. */
+#define GREEN_OWNER	0x20000000
+
+static inline int
+kind_of(const pthread_mutex_t *m)
 {
-	return pthread_mutex_trylock(m);
+	return __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
+}
+
+/* Owner-tracking types a green thread locks here rather than in glibc. */
+static inline bool
+owned_here(int kind)
+{
+	if (kind & MK_PIPP)
+		return false;
+	if (kind & MK_ROBUST)
+		return true;
+	return (kind & MK_TYPE) == PTHREAD_MUTEX_RECURSIVE ||
+	    (kind & MK_TYPE) == PTHREAD_MUTEX_ERRORCHECK;
+}
+
+/* The owner id of (l), made on first need; 0 if out of memory. */
+static int
+owner_id(struct gp_lwp *l)
+{
+	unsigned s = gpi_thread_slot(l);
+
+	return s != 0 ? (int)(GREEN_OWNER | s) : 0;
+}
+
+/* (l)'s id if it has one, else one no mutex holds (for unlock). */
+static int
+owner_id_now(struct gp_lwp *l)
+{
+	unsigned s = atomic_load_explicit(&l->l_handle, memory_order_relaxed);
+
+	return s != 0 ? (int)(GREEN_OWNER | s) : -1;
+}
+
+static void
+futex_wake(void *word, int n, bool shared)
+{
+	syscall(SYS_futex, word, shared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE, n,
+	    NULL, NULL, 0);
+}
+
+/*
+ * l_robust: the robust mutexes an LWP holds, doubly linked through
+ * glibc's __list (unused while no glibc thread holds the mutex).
+ */
+#define RLINK(m)	((struct __pthread_internal_list *)(void *)(m))
+#define RMUTEX(p)	((pthread_mutex_t *)(void *)(p))
+
+static void
+robust_add(struct gp_lwp *l, pthread_mutex_t *m)
+{
+	pthread_mutex_t *head = l->l_robust;
+
+	m->__data.__list.__prev = NULL;
+	m->__data.__list.__next = RLINK(head);
+	if (head != NULL)
+		head->__data.__list.__prev = RLINK(m);
+	l->l_robust = m;
+}
+
+static void
+robust_del(struct gp_lwp *l, pthread_mutex_t *m)
+{
+	pthread_mutex_t *prev = RMUTEX(m->__data.__list.__prev);
+	pthread_mutex_t *next = RMUTEX(m->__data.__list.__next);
+
+	if (prev != NULL)
+		prev->__data.__list.__next = RLINK(next);
+	else
+		l->l_robust = next;
+	if (next != NULL)
+		next->__data.__list.__prev = RLINK(prev);
+	m->__data.__list.__prev = m->__data.__list.__next = NULL;
+}
+
+/* Release a robust lock word; its futex is always a shared one in glibc. */
+static void
+robust_unlock_word(pthread_mutex_t *m)
+{
+	if (__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) &
+	    FUTEX_WAITERS)
+		futex_wake(&m->__data.__lock, 1, true);
+}
+
+/*
+ * One try at owner-tracking (m) by (l), whose owner id is (id): glibc's
+ * algorithm with our id for its TID.  Returns 0, EBUSY (wait), or what
+ * POSIX says: EDEADLK, EAGAIN, EOWNERDEAD, ENOTRECOVERABLE.  Sets *hidden
+ * when the holder may release where we cannot see it.
+ */
+static int
+owned_try(pthread_mutex_t *m, struct gp_lwp *l, int id, bool *hidden)
+{
+	int kind = kind_of(m), type = kind & MK_TYPE, old = 0;
+
+	if (!(kind & MK_ROBUST)) {
+		/* Only its owner writes an id there: a racy read is exact. */
+		if (__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) ==
+		    id) {
+			if (type == PTHREAD_MUTEX_ERRORCHECK)
+				return EDEADLK;
+			if (m->__data.__count + 1 == 0)
+				return EAGAIN;
+			m->__data.__count++;
+			return 0;
+		}
+		if (!__atomic_compare_exchange_n(&m->__data.__lock, &old, 1,
+		    false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			*hidden = (kind & MK_PSHARED) != 0;
+			return EBUSY;
+		}
+		__atomic_store_n(&m->__data.__owner, id, __ATOMIC_RELAXED);
+		if (type == PTHREAD_MUTEX_RECURSIVE)
+			m->__data.__count = 1;
+		m->__data.__nusers++;
+		return 0;
+	}
+
+	old = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+	for (;;) {
+		if (old != 0 && !(old & FUTEX_OWNER_DIED)) {
+			if ((old & FUTEX_TID_MASK) != id) {
+				/* A host owner's death is the kernel's news. */
+				*hidden = (old & FUTEX_TID_MASK) < GREEN_OWNER;
+				return EBUSY;
+			}
+			if (type == PTHREAD_MUTEX_ERRORCHECK)
+				return EDEADLK;
+			if (type != PTHREAD_MUTEX_RECURSIVE)
+				return EBUSY;	/* deadlock, as in glibc */
+			if (m->__data.__count + 1 == 0)
+				return EAGAIN;
+			m->__data.__count++;
+			return 0;
+		}
+		/* Free, or its owner died: take it, keeping FUTEX_WAITERS. */
+		if (__atomic_compare_exchange_n(&m->__data.__lock, &old,
+		    id | (old & FUTEX_WAITERS), false, __ATOMIC_ACQUIRE,
+		    __ATOMIC_RELAXED))
+			break;
+	}
+	if (old & FUTEX_OWNER_DIED) {
+		/* The dead owner's __nusers count stays: glibc does so. */
+		m->__data.__count = 1;
+		m->__data.__owner = M_INCONSISTENT;
+		robust_add(l, m);
+		return EOWNERDEAD;
+	}
+	if (m->__data.__owner == M_NOTRECOVERABLE) {
+		m->__data.__count = 0;
+		robust_unlock_word(m);
+		release(m, false);	/* the next locker learns it too */
+		return ENOTRECOVERABLE;
+	}
+	m->__data.__count = 1;
+	m->__data.__owner = id;
+	m->__data.__nusers++;
+	robust_add(l, m);
+	return 0;
+}
+
+/* Unlock owner-tracking (m) by (l), owner id (id). */
+static int
+owned_unlock(pthread_mutex_t *m, struct gp_lwp *l, int id)
+{
+	int kind = kind_of(m), type = kind & MK_TYPE, newowner = 0;
+
+	if (!(kind & MK_ROBUST)) {
+		if (m->__data.__owner != id)
+			return EPERM;
+		if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0)
+			return 0;
+		__atomic_store_n(&m->__data.__owner, 0, __ATOMIC_RELAXED);
+		m->__data.__nusers--;
+		if (__atomic_exchange_n(&m->__data.__lock, 0,
+		    __ATOMIC_RELEASE) > 1)
+			futex_wake(&m->__data.__lock, 1,
+			    (kind & MK_PSHARED) != 0);
+		release(m, false);
+		return 0;
+	}
+	if ((__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) &
+	    FUTEX_TID_MASK) != id)
+		return EPERM;
+	if (m->__data.__owner == M_INCONSISTENT) {
+		/* Unlocked without pthread_mutex_consistent: unusable. */
+		if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0)
+			return ENOTRECOVERABLE;
+		newowner = M_NOTRECOVERABLE;
+	} else {
+		if (m->__data.__owner != id)
+			return EPERM;
+		if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0)
+			return 0;
+	}
+	robust_del(l, m);
+	m->__data.__owner = newowner;
+	m->__data.__nusers--;
+	robust_unlock_word(m);
+	release(m, false);
+	return 0;
+}
+
+/*
+ * (l) dies holding robust (m): what the kernel does for a thread's robust
+ * list.  FUTEX_OWNER_DIED replaces the owner in the lock word; the next
+ * locker, host (glibc) or green (owned_try), gets EOWNERDEAD.
+ */
+static void
+robust_died(pthread_mutex_t *m, int id)
+{
+	int old = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
+
+	do {
+		if ((old & FUTEX_TID_MASK) != id)
+			return;		/* cannot be: it is on our list */
+	} while (!__atomic_compare_exchange_n(&m->__data.__lock, &old,
+	    (old & FUTEX_WAITERS) | FUTEX_OWNER_DIED, false, __ATOMIC_RELEASE,
+	    __ATOMIC_RELAXED));
+	if (old & FUTEX_WAITERS)
+		futex_wake(&m->__data.__lock, 1, true);
+	release(m, false);
+}
+
+static int
+mutex_try(void *m, bool *hidden)
+{
+	*hidden = (kind_of(m) & MK_PSHARED) != 0;
+	return REAL(pthread_mutex_trylock)(m);
+}
+
+struct owned_arg {
+	pthread_mutex_t	*m;
+	struct gp_lwp	*l;
+	int		 id;
+};
+
+static int
+owned_try_arg(void *arg, bool *hidden)
+{
+	struct owned_arg *a = arg;
+
+	return owned_try(a->m, a->l, a->id, hidden);
+}
+
+/* Lock (m) on the calling LWP (l), until (deadline) (0: none). */
+static int
+green_mutex_lock(pthread_mutex_t *m, struct gp_lwp *l, uint64_t deadline)
+{
+	struct owned_arg a = { m, l, 0 };
+
+	if (!owned_here(kind_of(m)))
+		return green_acquire(m, mutex_try, m, deadline);
+	if ((a.id = owner_id(l)) == 0)
+		return EAGAIN;
+	return green_acquire(m, owned_try_arg, &a, deadline);
 }
 
 EXPORT int
 pthread_mutex_lock(pthread_mutex_t *m)
 {
-	if (!green())
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
 		return REAL(pthread_mutex_lock)(m);
-	return green_acquire(m, mutex_try, m, 0);
+	return green_mutex_lock(m, l, 0);
 }
 
 EXPORT int
 pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
 {
-	if (!green())
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
 		return REAL(pthread_mutex_timedlock)(m, abs);
 	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
 		return EINVAL;
-	return green_acquire(m, mutex_try, m, deadline_of(abs));
+	return green_mutex_lock(m, l, deadline_of(abs));
+}
+
+EXPORT int
+pthread_mutex_trylock(pthread_mutex_t *m)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	bool hidden;
+	int id, kind;
+
+	if (l == NULL || !owned_here(kind = kind_of(m)))
+		return REAL(pthread_mutex_trylock)(m);
+	if ((id = owner_id(l)) == 0)
+		return EAGAIN;
+	/* glibc's trylock of a (non-robust) errorcheck one: EBUSY, owner too. */
+	if ((kind & (MK_ROBUST | MK_TYPE)) == PTHREAD_MUTEX_ERRORCHECK &&
+	    __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == id)
+		return EBUSY;
+	return owned_try(m, l, id, &hidden);
 }
 
 EXPORT int
 pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	int error = REAL(pthread_mutex_unlock)(m);
+	struct gp_lwp *l = gpi_curlwp();
+	int error;
 
-	if (error == 0)
+	if (l != NULL && owned_here(kind_of(m)))
+		return owned_unlock(m, l, owner_id_now(l));
+	if ((error = REAL(pthread_mutex_unlock)(m)) == 0)
 		release(m, false);
 	return error;
+}
+
+EXPORT int
+pthread_mutex_consistent(pthread_mutex_t *m)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL || !owned_here(kind_of(m)))
+		return REAL(pthread_mutex_consistent)(m);
+	if (!(kind_of(m) & MK_ROBUST) || m->__data.__owner != M_INCONSISTENT)
+		return EINVAL;
+	m->__data.__owner = owner_id_now(l);
+	return 0;
+}
+
+/* ------------------------------------------------------------ spin */
+
+#define SPIN_TRIES	64
+
+/*
+ * A holder on our own worker runs only when we let it: spin a little (a
+ * holder on another worker is about to let go), then yield.  Not a
+ * cancellation point, as POSIX has it.
+ */
+EXPORT int
+pthread_spin_lock(pthread_spinlock_t *sl)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	int i;
+
+	if (l == NULL)
+		return REAL(pthread_spin_lock)(sl);
+	for (;;) {
+		for (i = 0; i < SPIN_TRIES; i++) {
+			if (pthread_spin_trylock(sl) == 0)
+				return 0;
+			gpi_md_relax();
+		}
+		gpi_lwp_yield(l);
+	}
 }
 
 /* ------------------------------------------------------------ cond */
 
 static int
-green_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
+green_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, struct gp_lwp *l,
+    uint64_t deadline)
 {
 	unsigned i = slot(c);
 	int gen, error, lerr;
@@ -183,30 +581,64 @@ green_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline)
 	    deadline != 0 ? deadline : 0);
 	atomic_fetch_sub(&gens[i].waiters, 1);
 	/* The mutex is retaken whatever happened (cancellation too). */
-	if ((lerr = green_acquire(m, mutex_try, m, 0)) != 0)
+	if ((lerr = green_mutex_lock(m, l, 0)) != 0)
 		return lerr;
 	/* Handlers, a stop; a spurious wake-up is allowed. */
 	gpi_userret();
 	return error == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
+static void
+host_cond_done(void *arg)
+{
+	(void)arg;
+	atomic_fetch_sub(&hidden_releases, 1);
+}
+
+/*
+ * glibc unlocks and relocks (m) inside, where green lockers parked on it
+ * cannot hear of it.  Counted first (seq_cst), then they are woken to
+ * park again, now with the backstop (park reads the count).  A cancelled
+ * wait uncounts itself too.
+ */
+static int
+host_cond_wait(pthread_cond_t *c, pthread_mutex_t *m,
+    const struct timespec *abs)
+{
+	int error;
+
+	atomic_fetch_add(&hidden_releases, 1);
+	release(m, true);
+	pthread_cleanup_push(host_cond_done, NULL);
+	if (abs == NULL)
+		error = REAL(pthread_cond_wait)(c, m);
+	else
+		error = REAL(pthread_cond_timedwait)(c, m, abs);
+	pthread_cleanup_pop(1);
+	return error;
+}
+
 EXPORT int
 pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	if (!green())
-		return REAL(pthread_cond_wait)(c, m);
-	return green_cond_wait(c, m, 0);
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
+		return host_cond_wait(c, m, NULL);
+	return green_cond_wait(c, m, l, 0);
 }
 
 EXPORT int
 pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     const struct timespec *abs)
 {
-	if (!green())
-		return REAL(pthread_cond_timedwait)(c, m, abs);
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
+		return host_cond_wait(c, m, abs);
 	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
 		return EINVAL;
-	return green_cond_wait(c, m, deadline_of(abs));
+	return green_cond_wait(c, m, l, deadline_of(abs));
 }
 
 EXPORT int
@@ -230,14 +662,17 @@ pthread_cond_broadcast(pthread_cond_t *c)
 /* ------------------------------------------------------------ rwlock */
 
 static int
-rd_try(void *rw)
+rd_try(void *rw, bool *hidden)
 {
+	/* glibc's __shared: 0 when process-private. */
+	*hidden = ((pthread_rwlock_t *)rw)->__data.__shared != 0;
 	return pthread_rwlock_tryrdlock(rw);
 }
 
 static int
-wr_try(void *rw)
+wr_try(void *rw, bool *hidden)
 {
+	*hidden = ((pthread_rwlock_t *)rw)->__data.__shared != 0;
 	return pthread_rwlock_trywrlock(rw);
 }
 
@@ -270,8 +705,13 @@ pthread_rwlock_unlock(pthread_rwlock_t *rw)
 /* ------------------------------------------------------------ semaphores */
 
 static int
-sem_try(void *s)
+sem_try(void *s, bool *hidden)
 {
+	int private;
+
+	/* glibc's sem_t: a 64-bit value, then its futex flag, 0 if private. */
+	memcpy(&private, (char *)s + 8, sizeof(private));
+	*hidden = private != 0;
 	return sem_trywait(s) == 0 ? 0 : errno;
 }
 
@@ -405,29 +845,141 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 /* ------------------------------------------------------------ once */
 
 /*
- * pthread_once for every caller: 0 not run, 1 running, 2 done (glibc's
- * PTHREAD_ONCE_INIT is 0).  Waiters for a running initializer sleep;
- * the winner's store of 2 releases what it initialized.
+ * glibc's once-control: bit 0 an initializer runs, bit 1 done, and with
+ * bit 0 the fork generation of the runner above (a fork child restarts
+ * an initializer its parent's thread was running).  Host threads call
+ * glibc's; a green one runs the same protocol here, parking where glibc
+ * would FUTEX_WAIT.  Each side wakes the other's waiters: a green runner
+ * with FUTEX_WAKE, a host one after glibc returns -- or, cancelled,
+ * from a cleanup handler (glibc has reset the control by then).  A green
+ * runner that dies in its initializer resets the control as glibc's
+ * cancellation handler does (l_once, lwp_dies).
  */
+#define ONCE_INPROGRESS	1
+#define ONCE_DONE	2
+#define ONCE_FORKGEN	4
+
+/* glibc's __fork_generation, which it does not export: +4 per fork child. */
+static atomic_int once_forkgen;		/* (a) */
+
+struct once_run {
+	struct once_run	*r_next;	/* l_once, innermost first */
+	atomic_int	*r_once;
+};
+
+/* Wake the green waiters of (o), after a change glibc's waiters saw. */
+static void
+once_wake_green(atomic_int *o)
+{
+	/* Dekker with the waiter's count-then-check: a full fence. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&gens[slot(o)].waiters) != 0)
+		gpi_wakeup(o);
+}
+
+static void
+once_host_cancelled(void *o)
+{
+	once_wake_green(o);
+}
+
+static int
+green_once(atomic_int *o, void (*fn)(void), struct gp_lwp *l)
+{
+	struct once_run run;
+	unsigned i = slot(o);
+	int val, newval;
+
+	val = atomic_load_explicit(o, memory_order_acquire);
+	for (;;) {
+		if (val & ONCE_DONE)
+			return 0;
+		newval = atomic_load(&once_forkgen) | ONCE_INPROGRESS;
+		if (!atomic_compare_exchange_weak_explicit(o, &val, newval,
+		    memory_order_acquire, memory_order_acquire))
+			continue;
+		if (!(val & ONCE_INPROGRESS) || val != newval)
+			break;		/* ours to run */
+		/* Another thread runs it: wait until the control changes. */
+		atomic_fetch_add(&gens[i].waiters, 1);
+		if (gpi_tsleep(o, o, newval, 0, 0) == EINTR)
+			gpi_userret();
+		atomic_fetch_sub(&gens[i].waiters, 1);
+		val = atomic_load_explicit(o, memory_order_acquire);
+	}
+	run.r_once = o;
+	run.r_next = l->l_once;
+	l->l_once = &run;
+	fn();
+	l->l_once = run.r_next;
+	atomic_store(o, ONCE_DONE);	/* seq_cst: see once_wake_green */
+	futex_wake(o, INT_MAX, false);
+	once_wake_green(o);
+	return 0;
+}
+
 EXPORT int
 pthread_once(pthread_once_t *once, void (*fn)(void))
 {
 	atomic_int *o = (atomic_int *)once;
-	int v = 0;
+	int (*real)(pthread_once_t *, void (*)(void));
+	struct gp_lwp *l;
+	int error;
 
-	if (atomic_load_explicit(o, memory_order_acquire) == 2)
+	if (atomic_load_explicit(o, memory_order_acquire) & ONCE_DONE)
 		return 0;
-	if (atomic_compare_exchange_strong(o, &v, 1)) {
-		fn();
-		atomic_store_explicit(o, 2, memory_order_release);
-		gpi_wakeup(o);
-		return 0;
+	if ((l = gpi_curlwp()) != NULL)
+		return green_once(o, fn, l);
+	/*
+	 * Not REAL(): resolving all of gpi_real runs under a pthread_once
+	 * (preload.c), which would come back here.
+	 */
+	if ((real = __atomic_load_n(&gpi_real.pthread_once,
+	    __ATOMIC_RELAXED)) == NULL)
+		real = (__typeof__(real))dlsym(RTLD_NEXT, "pthread_once");
+	pthread_cleanup_push(once_host_cancelled, o);
+	error = real(once, fn);
+	pthread_cleanup_pop(0);
+	once_wake_green(o);
+	return error;
+}
+
+static void
+once_fork_child(void)
+{
+	atomic_fetch_add(&once_forkgen, ONCE_FORKGEN);
+}
+
+/* ------------------------------------------------------------ death */
+
+/*
+ * gpi_lwp_death_hook: (l) ends holding robust mutexes or running
+ * initializers.  Runs on l, before anybody is told of its end.
+ */
+static void
+lwp_dies(struct gp_lwp *l)
+{
+	struct once_run *run;
+	pthread_mutex_t *m;
+	int id = owner_id_now(l);
+
+	while ((m = l->l_robust) != NULL) {
+		robust_del(l, m);
+		robust_died(m, id);
 	}
-	while ((v = atomic_load_explicit(o, memory_order_acquire)) == 1) {
-		if (gpi_tsleep(o, o, 1, 0, 0) == EINTR)
-			gpi_userret();
+	for (run = l->l_once; run != NULL; run = run->r_next) {
+		atomic_store(run->r_once, 0);
+		futex_wake(run->r_once, INT_MAX, false);
+		once_wake_green(run->r_once);
 	}
-	return 0;
+	l->l_once = NULL;
+}
+
+__attribute__((constructor(102))) static void
+sync_init(void)
+{
+	gpi_lwp_death_hook = lwp_dies;
+	pthread_atfork(NULL, NULL, once_fork_child);
 }
 
 #define RESOLVE(name) (gpi_real.name = (__typeof__(gpi_real.name))	\
@@ -453,4 +1005,7 @@ gpi_sync_resolve(void)
 	RESOLVE(sem_wait);
 	RESOLVE(sem_post);
 	RESOLVE(sem_timedwait);
+	RESOLVE(pthread_mutex_trylock);
+	RESOLVE(pthread_mutex_consistent);
+	RESOLVE(pthread_spin_lock);
 }

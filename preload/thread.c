@@ -9,9 +9,22 @@
  * pthread_exit or a return (not when its process is killed), as glibc's
  * do.  A key created on a host thread stays per kernel thread even when
  * green code reads it: libraries (sanitizers, allocators) keep per-thread
- * state that way and must find what their thread-start hook stored.  pthread_cancel of a green thread marks it; with
- * cancellation enabled it then ends at its next cancellation point (any
- * blocking runtime call) with PTHREAD_CANCELED.
+ * state that way and must find what their thread-start hook stored.
+ * pthread_cancel of a green thread marks it; with cancellation enabled it
+ * then ends at its next cancellation point (any blocking runtime call)
+ * with PTHREAD_CANCELED.
+ *
+ * Green pthread_t values are handles, not pointers: bit 63 set (never in
+ * a user-space address, so a host pthread_t, which points at glibc's
+ * thread descriptor, is told apart without reading memory), a 31-bit
+ * generation in bits 32-62 and a slot index below.  The slot names the
+ * LWP while its generation matches; freeing the LWP (join, or the end of
+ * a detached one) bumps the generation, so a joined handle is stale for
+ * good: join, detach, cancel, kill and the _np calls give ESRCH instead
+ * of touching a stack that may be unmapped or reused by a new thread.
+ * An LWP gets its slot at pthread_create, or at its first pthread_self or
+ * owner-tracking mutex lock if gp_lwp_create or gp_spawn made it.  The
+ * slot index + 0x20000000 is also the LWP's owner id in mutexes (sync.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -37,6 +50,154 @@ static inline bool
 green(void)
 {
 	return gpi_curlwp() != NULL;
+}
+
+/* ------------------------------------------------------------ handles */
+
+#define H_TAG		((uintptr_t)1 << 63)
+#define H_GENMASK	0x7fffffffu
+#define H_PAGE		1024
+#define H_NPAGES	4096		/* at most 4M LWPs with a handle */
+
+struct hslot {
+	_Atomic(struct gp_lwp *) h_lwp;	/* (a) NULL while free */
+	atomic_uint	 h_gen;		/* (a) bumped (release) when freed */
+	unsigned	 h_nextfree;	/* (h) 1 + next free slot, 0 at end */
+};
+
+/* Pages are made on demand and never freed: a lookup never faults. */
+static _Atomic(struct hslot *) h_dir[H_NPAGES];	/* (a) */
+static gpi_spin_t h_lock = GPI_SPIN_INIT;	/* (h): the two below */
+static unsigned	h_free;			/* (h) 1 + first free slot, or 0 */
+static unsigned	h_top;			/* (h) slots ever handed out */
+
+static struct hslot *
+hslot(unsigned i)
+{
+	struct hslot *page = atomic_load_explicit(&h_dir[i / H_PAGE],
+	    memory_order_acquire);
+
+	return page != NULL ? &page[i % H_PAGE] : NULL;
+}
+
+/* A free slot bound to (l): 1 + its index, or 0 (no memory, or full). */
+static unsigned
+hslot_alloc(struct gp_lwp *l)
+{
+	struct hslot *page, *h, *none;
+	unsigned i;
+
+	for (;;) {
+		gpi_spin_lock(&h_lock);
+		if (h_free != 0) {
+			i = h_free - 1;
+			h_free = hslot(i)->h_nextfree;
+			break;
+		}
+		i = h_top;
+		if (i < H_NPAGES * H_PAGE && hslot(i) != NULL) {
+			h_top++;
+			break;
+		}
+		gpi_spin_unlock(&h_lock);
+		/* A new page, made outside the lock (calloc may take long). */
+		if (i >= H_NPAGES * H_PAGE ||
+		    (page = calloc(H_PAGE, sizeof(*page))) == NULL)
+			return 0;
+		none = NULL;
+		if (!atomic_compare_exchange_strong(&h_dir[i / H_PAGE], &none,
+		    page))
+			free(page);	/* somebody else's was first */
+	}
+	gpi_spin_unlock(&h_lock);
+	h = hslot(i);
+	atomic_store_explicit(&h->h_lwp, l, memory_order_release);
+	return i + 1;
+}
+
+/* The slot of (l), made if it has none: 1 + index, or 0 (no memory). */
+unsigned
+gpi_thread_slot(struct gp_lwp *l)
+{
+	unsigned i = atomic_load_explicit(&l->l_handle, memory_order_acquire);
+	unsigned mine = 0;
+
+	if (i != 0)
+		return i;
+	if ((mine = hslot_alloc(l)) == 0)
+		return 0;
+	/* l's own thread and its creator may race here: one slot wins. */
+	if (atomic_compare_exchange_strong(&l->l_handle, &i, mine))
+		return mine;
+	atomic_store(&hslot(mine - 1)->h_lwp, NULL);
+	gpi_spin_lock(&h_lock);
+	hslot(mine - 1)->h_nextfree = h_free;
+	h_free = mine;
+	gpi_spin_unlock(&h_lock);
+	return i;
+}
+
+/* (l)'s pthread_t; 0 if no slot could be made. */
+pthread_t
+gpi_thread_handle(struct gp_lwp *l)
+{
+	unsigned i = gpi_thread_slot(l);
+
+	if (i == 0)
+		return 0;
+	return (pthread_t)(H_TAG | (uintptr_t)(atomic_load(
+	    &hslot(i - 1)->h_gen) & H_GENMASK) << 32 | (i - 1));
+}
+
+bool
+gpi_is_green_thread(pthread_t t)
+{
+	return ((uintptr_t)t & H_TAG) != 0;
+}
+
+/*
+ * The LWP of green handle (t), or NULL if it is stale (joined, or a
+ * detached thread that ended).  POSIX leaves a handle used after its
+ * thread's lifetime undefined; we answer ESRCH for every such use that
+ * does not race with the free itself.
+ */
+struct gp_lwp *
+gpi_thread_lwp(pthread_t t)
+{
+	uintptr_t v = (uintptr_t)t;
+	unsigned i = (unsigned)(v & 0xffffffffu);
+	struct hslot *h;
+	struct gp_lwp *l;
+
+	if (i >= H_NPAGES * H_PAGE || (h = hslot(i)) == NULL)
+		return NULL;
+	l = atomic_load_explicit(&h->h_lwp, memory_order_acquire);
+	if ((atomic_load(&h->h_gen) & H_GENMASK) != ((v >> 32) & H_GENMASK))
+		return NULL;
+	return l;
+}
+
+/* gpi_lwp_free: the handle of (l) goes stale and its slot is free. */
+static void
+hslot_release(struct gp_lwp *l)
+{
+	unsigned i = atomic_load(&l->l_handle);
+	struct hslot *h = hslot(i - 1);
+
+	atomic_store(&h->h_lwp, NULL);
+	atomic_fetch_add_explicit(&h->h_gen, 1, memory_order_release);
+	atomic_store_explicit(&l->l_handle, 0, memory_order_relaxed);
+	gpi_spin_lock(&h_lock);
+	h->h_nextfree = h_free;
+	h_free = i;
+	gpi_spin_unlock(&h_lock);
+}
+
+/* In a fork child: a thread of the parent may have held the lock. */
+static void
+handles_atfork_child(void)
+{
+	atomic_store(&h_lock.s_locked, 0);
 }
 
 /* The slot of (key) in (l), made if (make). */
@@ -94,6 +255,8 @@ __attribute__((constructor(102))) static void
 thread_init(void)
 {
 	gpi_lwp_exit_hook = run_dtors;
+	gpi_lwp_free_hook = hslot_release;
+	pthread_atfork(NULL, NULL, handles_atfork_child);
 }
 
 EXPORT int
@@ -149,12 +312,13 @@ pthread_setspecific(pthread_key_t key, const void *value)
 EXPORT int
 pthread_cancel(pthread_t t)
 {
-	struct gp_lwp *l = (struct gp_lwp *)t;
+	struct gp_lwp *l;
 	int c;
 
 	if (!gpi_is_green_thread(t))
 		return REAL(pthread_cancel)(t);
-	if (atomic_load(&l->l_jstate) & GPI_J_ZLIST)
+	if ((l = gpi_thread_lwp(t)) == NULL ||
+	    (atomic_load(&l->l_jstate) & GPI_J_ZLIST))
 		return ESRCH;
 	c = __atomic_fetch_or(&l->l_cancel, CANCEL_PENDING, __ATOMIC_SEQ_CST);
 	if (!(c & CANCEL_DISABLED))

@@ -489,6 +489,8 @@ gpi_exit1(int status)
 	int i, njobc;
 
 	KKASSERT(p != &gpi_proc0);
+	/* Owner-dead before the parent can hear of the exit. */
+	gpi_lwp_dying(cur);
 
 	exit1_quick(p, cur, status);	/* returns only for the long way */
 

@@ -327,6 +327,16 @@ struct gp_lwp {
 	int		 l_heapidx;	/* (o) Index in w_timers, -1 if none. */
 
 	uint32_t	 l_magic;	/* (c) GPI_LWP_MAGIC while allocated. */
+	atomic_uint	 l_handle;	/* (a) Preload: 1 + its slot in the
+					 * pthread_t table (thread.c), 0 until
+					 * it needs one; set once by CAS,
+					 * released when the LWP is freed. */
+	void		*l_robust;	/* (o) Preload: robust mutexes it holds
+					 * (sync.c), made owner-dead when it
+					 * dies. */
+	void		*l_once;	/* (o) Preload: pthread_once calls whose
+					 * initializer it is running (sync.c),
+					 * reset when it dies. */
 	int		 l_cancel;	/* (a) pthread cancel state (preload). */
 	void		**l_specific;	/* (o) pthread_setspecific values. */
 	char		 l_name[16];	/* (o) pthread_setname_np. */
@@ -366,6 +376,21 @@ GPI_HIDDEN _Noreturn void gpi_lwp_die_by_proxy(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_relax_yield(void);
 /* Runs on an LWP leaving normally, before it unlinks (preload's keys). */
 GPI_HIDDEN extern void (*gpi_lwp_exit_hook)(struct gp_lwp *l);
+/*
+ * Preload (sync.c): (l) ends, however (exit, cancel, kill, its process's
+ * exit1), before anyone is told: what it holds is released as owner-dead.
+ * Runs on l itself, so its stack is intact; no lock held.
+ */
+GPI_HIDDEN extern void (*gpi_lwp_death_hook)(struct gp_lwp *l);
+/* Preload (thread.c): (l) is freed; its pthread_t goes stale. */
+GPI_HIDDEN extern void (*gpi_lwp_free_hook)(struct gp_lwp *l);
+
+static inline void
+gpi_lwp_dying(struct gp_lwp *l)
+{
+	if (unlikely(l->l_robust != NULL || l->l_once != NULL))
+		gpi_lwp_death_hook(l);
+}
 /* Join (l) until (deadline) (0: forever); with (try), never block. */
 GPI_HIDDEN int	gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline,
     bool try);

@@ -72,12 +72,16 @@ new_tid(struct gp_worker *w)
 }
 
 void (*gpi_lwp_exit_hook)(struct gp_lwp *);
+void (*gpi_lwp_death_hook)(struct gp_lwp *);
+void (*gpi_lwp_free_hook)(struct gp_lwp *);
 
 /* Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread. */
 void
 gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
 {
 	l->l_magic = 0;
+	if (atomic_load_explicit(&l->l_handle, memory_order_relaxed) != 0)
+		gpi_lwp_free_hook(l);
 	if (l->l_specific != NULL) {
 		free(l->l_specific);
 		l->l_specific = NULL;
@@ -168,6 +172,9 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	l->l_master = false;
 	l->l_magic = GPI_LWP_MAGIC;
 	l->l_cancel = 0;
+	atomic_init(&l->l_handle, 0);
+	l->l_robust = NULL;
+	l->l_once = NULL;
 	l->l_specific = NULL;
 	l->l_name[0] = '\0';
 	l->l_nvcsw = l->l_nivcsw = 0;
@@ -289,6 +296,7 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 static _Noreturn void
 lwp_die(struct gp_lwp *l, struct gp_worker *w)
 {
+	gpi_lwp_dying(l);	/* a fault's proxy: nobody ran it yet */
 	__atomic_store_n(&l->l_stat, GPI_LZOMB, __ATOMIC_RELAXED);
 	l->l_next = w->w_dead;
 	w->w_dead = l;
@@ -318,6 +326,8 @@ gpi_lwp_exit(void *retval)
 	/* pthread key destructors (preload), unless it was killed. */
 	if (gpi_lwp_exit_hook != NULL && retval != LWP_CANCELED)
 		gpi_lwp_exit_hook(l);
+	/* Before the unlink: killalllwps, then exit1's notice, wait for it. */
+	gpi_lwp_dying(l);
 	gpi_spin_lock(&p->p_lock);
 	if (p != &gpi_proc0 && !(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT) &&
 	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) == 1) {
