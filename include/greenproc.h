@@ -58,6 +58,12 @@ typedef void (*gp_exitlist_fn)(pid_t pid); /* global exit callout */
  * returns -1 with EBUSY when an LWP never reached a cancellation point
  * within GREENPROC_EXIT_TIMEOUT_MS (default 2000); that LWP is named on
  * stderr and everything else is freed.
+ *
+ * One runtime per process: gp_init() fails with EEXIST, and says so on
+ * stderr, in a copy of the runtime that another one in the process
+ * overrides -- a program linked with libgreenproc.a run under
+ * libgreenproc_preload.so (link libgreenproc.so, or nothing, to use the
+ * preload's runtime).  ELIBACC: liburcu-memb could not be loaded.
  */
 GP_EXPORT int	gp_init(int nworkers);
 GP_EXPORT int	gp_shutdown(void);

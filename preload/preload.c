@@ -5,10 +5,12 @@
  * straight through to glibc, same result, same errno.
  *
  * The green-or-host decision is one TLS load (gpi_curlwp()).  The real
- * functions are resolved with dlsym(RTLD_NEXT) in a constructor, and
- * lazily if an interposer runs before it (another preload's constructor).
- * Nothing here calls malloc before the real functions are known, so a
- * dlsym that callocs cannot recurse into us.
+ * functions are resolved with dlsym(RTLD_NEXT) on first use (REAL, in
+ * preload.h), all of them once a signal handler is installed; the
+ * constructor resolves nothing, and the runtime is not started (nor
+ * liburcu loaded) until green code is first needed.  Nothing here calls
+ * malloc before the real function it needs is known, so a dlsym that
+ * callocs cannot recurse into us.
  *
  * Interposers are exported unversioned (preload.map is an anonymous
  * version script): an unversioned definition binds references of every
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,8 +48,9 @@
 struct gpi_real gpi_real;
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
 
-#define RESOLVE(name) (gpi_real.name = (__typeof__(gpi_real.name))	\
-	dlsym(RTLD_NEXT, #name))
+#define RESOLVE(name) __atomic_store_n(&gpi_real.name,			\
+	(__typeof__(gpi_real.name))gpi_preload_resolve_one(#name),	\
+	__ATOMIC_RELAXED)
 
 static void
 resolve(void)
@@ -114,16 +118,65 @@ gpi_preload_resolve(void)
 	pthread_once(&resolve_once, resolve);
 }
 
+void *
+gpi_preload_resolve_one(const char *name)
+{
+	void *fn = dlsym(RTLD_NEXT, name);
+
+	if (fn == NULL) {
+		/* No stdio: this may run before stdio is usable. */
+		static const char msg[] = "greenproc: preload: no real ";
+
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		(void)!write(STDERR_FILENO, name, strlen(name));
+		(void)!write(STDERR_FILENO, "\n", 1);
+		syscall(SYS_exit_group, 127);
+	}
+	return fn;
+}
+
+/*
+ * The runtime's ways out to the host, pointed here at load without
+ * resolving anything: a process that never starts the runtime never
+ * calls them.
+ */
+static void
+host_exit(int status)
+{
+	REAL(exit)(status);
+}
+
+static void
+host__exit(int status)
+{
+	REAL(_exit)(status);
+}
+
+static pthread_t
+host_pthread_self(void)
+{
+	return REAL(pthread_self)();
+}
+
+static int
+host_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
+{
+	return REAL(sigaction)(sig, act, oact);
+}
+
+/*
+ * Nothing expensive here: every program run with the preload in
+ * LD_PRELOAD runs this, green code or not (bench/bench_preload.c).
+ */
 __attribute__((constructor(101))) static void
 preload_init(void)
 {
-	gpi_preload_resolve();
 	/* exit(3) from green code flushes stdio like the real one. */
 	gpi_preloaded = 1;
-	gpi_host_exit = gpi_real.exit;
-	gpi_host__exit = gpi_real._exit;
-	gpi_host_pthread_self = gpi_real.pthread_self;
-	gpi_host_sigaction = gpi_real.sigaction;
+	gpi_host_exit = host_exit;
+	gpi_host__exit = host__exit;
+	gpi_host_pthread_self = host_pthread_self;
+	gpi_host_sigaction = host_sigaction;
 }
 
 static inline bool
