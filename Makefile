@@ -354,6 +354,7 @@ TEST_ENV	:= GREENPROC_TEST_BUILD='$(abspath $(BUILD))' \
 		   GREENPROC_TEST_PLAIN_BUILD='$(abspath $(PLAIN_BUILD))' \
 		   GREENPROC_TEST_SAN='$(SAN)' \
 		   GREENPROC_TEST_SAN_PRELOAD='$(SAN_PRELOAD)' \
+		   GREENPROC_TEST_VFORK_STUB='$(if $(PRELOAD_ARCH_SRCS),1,0)' \
 		   LSAN_OPTIONS='suppressions=$(abspath tools/lsan.supp):print_suppressions=0'
 
 .PHONY: test plain-preload

@@ -128,8 +128,11 @@ exited(const struct prun *r, int code)
 
 Test(passthru, host_vfork_shares_memory)
 {
+	const char *stub = getenv("GREENPROC_TEST_VFORK_STUB");
 	struct prun r;
 
+	if (stub != NULL && strcmp(stub, "0") == 0)
+		cr_skip("ARCH=generic: the host's vfork is a fork there");
 	prun(&r, "host_vfork", NULL, true);
 	cr_assert(exited(&r, 0) && strstr(r.out, "ALL OK") != NULL, DESC(&r));
 	prun_free(&r);
