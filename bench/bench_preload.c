@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,11 +84,16 @@ env_with(const char *so)
 	return env;
 }
 
-/* ns for one posix_spawn + waitpid of argv under env; exits on failure. */
+/*
+ * ns for one posix_spawn + wait of argv under env, and in *cpu the CPU
+ * time (user + system) of the child and its descendants, which a loaded
+ * machine skews less than the wall time; exits on failure.
+ */
 static double
-run_once(char *const argv[], char **env)
+run_once(char *const argv[], char **env, double *cpu)
 {
 	uint64_t t0 = now_ns();
+	struct rusage ru;
 	pid_t pid;
 	int st, error;
 
@@ -95,8 +101,10 @@ run_once(char *const argv[], char **env)
 		errno = error;
 		die(argv[0]);
 	}
-	if (waitpid(pid, &st, 0) != pid)
-		die("waitpid");
+	if (wait4(pid, &st, 0, &ru) != pid)
+		die("wait4");
+	*cpu = ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
+	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		fprintf(stderr, "bench_preload: %s failed (status 0x%x)\n",
 		    argv[0], st);
@@ -105,27 +113,34 @@ run_once(char *const argv[], char **env)
 	return (double)(now_ns() - t0);
 }
 
-/* Medians of runs of argv in each environment of [first, NENV), in turn. */
+/*
+ * Medians of runs of argv in each environment, in turn: wall time in
+ * med[], CPU time in cpu[].
+ */
 static void
-measure(char *const argv[], int runs, int first, double med[NENV])
+measure(char *const argv[], int runs, double med[NENV], double cpu[NENV])
 {
-	double *v[NENV];
+	double *v[NENV], *c[NENV], dummy;
 	int i, e;
 
-	for (e = first; e < NENV; e++) {
-		if ((v[e] = calloc((size_t)runs, sizeof(double))) == NULL)
+	for (e = 0; e < NENV; e++) {
+		v[e] = calloc((size_t)runs, sizeof(double));
+		c[e] = calloc((size_t)runs, sizeof(double));
+		if (v[e] == NULL || c[e] == NULL)
 			die("calloc");
 	}
 	/* One untimed round: page cache and dynamic loader warm. */
-	for (e = first; e < NENV; e++)
-		(void)run_once(argv, envs[e]);
+	for (e = 0; e < NENV; e++)
+		(void)run_once(argv, envs[e], &dummy);
 	for (i = 0; i < runs; i++) {
-		for (e = first; e < NENV; e++)
-			v[e][i] = run_once(argv, envs[e]);
+		for (e = 0; e < NENV; e++)
+			v[e][i] = run_once(argv, envs[e], &c[e][i]);
 	}
-	for (e = first; e < NENV; e++) {
+	for (e = 0; e < NENV; e++) {
 		med[e] = median(v[e], runs);
+		cpu[e] = median(c[e], runs);
 		free(v[e]);
+		free(c[e]);
 	}
 }
 
@@ -231,7 +246,7 @@ main(int argc, char **argv)
 	char *true_argv[] = { "/bin/true", NULL };
 	char *sh_argv[] = { "/bin/sh", "-c", (char *)shell_script, NULL };
 	char *c_argv[] = { self_exe, "--workload", NULL };
-	double ex[NENV], sh[NENV], cw[NENV];
+	double ex[NENV], sh[NENV], cw[NENV], exc[NENV], shc[NENV], cwc[NENV];
 	char loadavg[64] = "?";
 	FILE *f;
 
@@ -247,9 +262,9 @@ main(int argc, char **argv)
 		fclose(f);
 	}
 
-	measure(true_argv, EXEC_RUNS, ENV_NONE, ex);
-	measure(sh_argv, SHELL_RUNS, ENV_NONE, sh);
-	measure(c_argv, C_RUNS, ENV_NONE, cw);
+	measure(true_argv, EXEC_RUNS, ex, exc);
+	measure(sh_argv, SHELL_RUNS, sh, shc);
+	measure(c_argv, C_RUNS, cw, cwc);
 
 	printf("\nbench_preload: medians (exec %d runs, workloads %d/%d), "
 	    "environments in turn;\nload average at the start %s\n\n",
@@ -275,5 +290,16 @@ main(int argc, char **argv)
 	    sh[ENV_PRELOAD], 2);
 	overhead("threaded C: greenproc preload vs none", cw[ENV_NONE],
 	    cw[ENV_PRELOAD], 2);
+	printf("3. the same in CPU time (user + system of the children)\n");
+	overhead("exec: greenproc preload vs empty preload", exc[ENV_EMPTY],
+	    exc[ENV_PRELOAD], 5);
+	overhead("shell loop: empty preload vs none", shc[ENV_NONE],
+	    shc[ENV_EMPTY], 2);
+	overhead("shell loop: greenproc preload vs none", shc[ENV_NONE],
+	    shc[ENV_PRELOAD], 2);
+	overhead("threaded C: empty preload vs none", cwc[ENV_NONE],
+	    cwc[ENV_EMPTY], 2);
+	overhead("threaded C: greenproc preload vs none", cwc[ENV_NONE],
+	    cwc[ENV_PRELOAD], 2);
 	return 0;
 }
