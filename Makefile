@@ -115,14 +115,14 @@ pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 
 ifneq ($(CONFIGURING),)
 URCU_CFLAGS	:= $(patsubst -I%,-isystem %,$(call pc_cflags,liburcu-memb liburcu-cds))
-URCU_LIBS	:= $(call pc_libs,liburcu-memb liburcu-cds)
 CRITERION_LIBS	:= $(call pc_libs,criterion)
 endif
-URCU_LIBS	:= $(or $(strip $(URCU_LIBS)),-lurcu-memb -lurcu-cds -lurcu-common)
 CRITERION_LIBS	:= $(or $(strip $(CRITERION_LIBS)),-lcriterion)
 
-# libunwind is not linked: the runtime dlopen()s it (docs/ARCHITECTURE.md).
-LIBS		:= $(URCU_LIBS) -ldl -pthread
+# Neither libunwind nor liburcu is linked: the runtime dlopen()s them when
+# it needs them (docs/ARCHITECTURE.md), so that merely loading it (every
+# program under the preload) costs no more than its own object.
+LIBS		:= -ldl -pthread
 
 CFLAGS		?= -O3 -g
 CXXFLAGS	?= -O2 -g
@@ -188,7 +188,10 @@ endif
 ARCH_DIR	:= $(if $(wildcard runtime/arch/$(ARCH)/.),runtime/arch/$(ARCH),runtime/arch/generic)
 ARCH_SRCS	:= $(sort $(wildcard $(ARCH_DIR)/*.S $(ARCH_DIR)/*.c))
 RT_SRCS		:= $(sort $(wildcard runtime/*.c)) $(ARCH_SRCS)
-PRELOAD_SRCS	:= $(sort $(wildcard preload/*.c))
+# x86-64 (not ARCH=generic): vfork is an assembly stub (preload/arch/).
+PRELOAD_ARCH_SRCS := $(if $(filter %/x86_64,$(ARCH_DIR)),$(sort $(wildcard preload/arch/x86_64/*.S)))
+PRELOAD_SRCS	:= $(sort $(wildcard preload/*.c)) $(PRELOAD_ARCH_SRCS)
+PRELOAD_DEFS	:= $(if $(PRELOAD_ARCH_SRCS),-DGPI_VFORK_STUB=1)
 TEST_SRCS	:= $(sort $(wildcard tests/*.c tests/*.cc))
 PROG_SRCS	:= $(sort $(wildcard tests/programs/*.c tests/programs/*.cc))
 STRESS_SRCS	:= $(sort $(wildcard tests/stress/*.c))
@@ -240,7 +243,7 @@ CONFIG_STAMP	:= $(BUILD)/config.stamp
 SOURCES_STAMP	:= $(BUILD)/sources.stamp
 CONFIG		:= $(strip $(CC) $(CXX) $(ALL_CPPFLAGS) $(ALL_CFLAGS) \
 		   $(ALL_CXXFLAGS) $(ALL_ASFLAGS) $(ALL_LDFLAGS) $(LIBS) \
-		   $(CRITERION_LIBS) $(BENCH_DEFS) $(BENCH_LIBS))
+		   $(CRITERION_LIBS) $(BENCH_DEFS) $(BENCH_LIBS) $(PRELOAD_DEFS))
 SOURCES		:= $(strip $(RT_SRCS) $(PRELOAD_SRCS) $(TEST_SRCS))
 
 ifneq ($(CONFIGURING),)
@@ -275,9 +278,12 @@ $(STLIB): $(RT_OBJS) $(SOURCES_STAMP)
 
 # The preload carries its own copy of the runtime (same PIC objects), so
 # LD_PRELOAD needs nothing else; the version script keeps it all local
-# except the interposers.
+# except the interposers.  Every exec under the preload maps it:
+# -z noseparate-code makes that 2 segments instead of 4 (2 mmaps and
+# their page faults fewer; bench/bench_preload.c).
 $(PRELOAD): $(PRELOAD_OBJS) $(RT_OBJS) preload/preload.map $(SOURCES_STAMP)
 	$(CC) -shared -Wl,-soname,libgreenproc_preload.so \
+	    -Wl,-z,noseparate-code \
 	    -Wl,--version-script=preload/preload.map $(SO_DEFS) \
 	    $(ALL_LDFLAGS) -o $@ $(PRELOAD_OBJS) $(RT_OBJS) $(LIBS)
 
@@ -295,7 +301,12 @@ $(BUILD)/obj/runtime/%.o: runtime/%.S $(CONFIG_STAMP)
 
 $(BUILD)/obj/preload/%.o: preload/%.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LIB_FLAGS) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(PRELOAD_DEFS) $(ALL_CFLAGS) $(LIB_FLAGS) \
+	    $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/preload/%.o: preload/%.S $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_ASFLAGS) $(LIB_FLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/bench/%.o: bench/%.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
@@ -353,6 +364,7 @@ TEST_ENV	:= GREENPROC_TEST_BUILD='$(abspath $(BUILD))' \
 		   GREENPROC_TEST_PLAIN_BUILD='$(abspath $(PLAIN_BUILD))' \
 		   GREENPROC_TEST_SAN='$(SAN)' \
 		   GREENPROC_TEST_SAN_PRELOAD='$(SAN_PRELOAD)' \
+		   GREENPROC_TEST_VFORK_STUB='$(if $(PRELOAD_ARCH_SRCS),1,0)' \
 		   LSAN_OPTIONS='suppressions=$(abspath tools/lsan.supp):print_suppressions=0'
 
 .PHONY: test plain-preload
@@ -373,6 +385,13 @@ $(RUNNER): $(TEST_OBJS) $(STLIB) $(SOURCES_STAMP)
 	@mkdir -p $(@D)
 	$(RUNNER_LD) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(STLIB) \
 	    $(CRITERION_LIBS) $(LIBS)
+
+# static_*: linked with libgreenproc.a, a copy of the runtime of their
+# own (the one-runtime-per-process check).  make picks this rule over the
+# one below for them: its stem is shorter.
+$(BUILD)/tests/programs/static_%: $(BUILD)/obj/tests/programs/static_%.o $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(LIBS)
 
 # Programs stay unmodified C: libgreenproc.so is linked only if a program
 # calls gp_* itself (--as-needed).
@@ -399,12 +418,19 @@ run_each	= for p in $(1); do \
 stress: $(STRESS_BINS)
 	@$(if $(STRESS_BINS),$(call run_each,$(STRESS_BINS),$(STRESS_RUN)),echo "make stress: no programs in tests/stress/")
 
-bench: $(BENCH_BINS)
+# bench_preload compares the preload with an empty preloaded object.
+BENCH_EMPTY_SO	:= $(BUILD)/bench/libempty.so
+
+bench: $(BENCH_BINS) $(PRELOAD) $(BENCH_EMPTY_SO)
 	@$(if $(BENCH_BINS),$(call run_each,$(BENCH_BINS)),echo "make bench: no programs in bench/")
 
 $(BUILD)/stress/%: $(BUILD)/obj/tests/stress/%.o $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(LIBS)
+
+$(BENCH_EMPTY_SO): $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC $(ALL_LDFLAGS) -o $@ -x c /dev/null
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STLIB)
 	@mkdir -p $(@D)
@@ -465,7 +491,7 @@ $(PCFILE): FORCE
 	    'Version: $(VERSION)' \
 	    'Cflags: -I$${includedir}' \
 	    'Libs: -L$${libdir} -lgreenproc' \
-	    'Libs.private: -lurcu-memb -lurcu-cds -lurcu-common -ldl -pthread' > $@.tmp
+	    'Libs.private: -ldl -pthread' > $@.tmp
 	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv -f $@.tmp $@
 
 install: all $(PCFILE)

@@ -71,6 +71,12 @@ typedef void (*gp_exitlist_fn)(pid_t pid); /* global exit callout */
  * they give.  gp_init(0) uses GREENPROC_WORKERS or the online CPUs, capped
  * the same.  A GREENPROC_* variable with a bad value is named on stderr
  * (once per process) and its default used.
+ *
+ * One runtime per process: gp_init() fails with EEXIST, and says so on
+ * stderr, in a copy of the runtime that another one in the process
+ * overrides -- a program linked with libgreenproc.a run under
+ * libgreenproc_preload.so (link libgreenproc.so, or nothing, to use the
+ * preload's runtime).  ELIBACC: liburcu-memb could not be loaded.
  */
 #define GP_WORKERS_MAX	1024
 GP_EXPORT int	gp_init(int nworkers);

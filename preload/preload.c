@@ -5,10 +5,12 @@
  * straight through to glibc, same result, same errno.
  *
  * The green-or-host decision is one TLS load (gpi_curlwp()).  The real
- * functions are resolved with dlsym(RTLD_NEXT) in a constructor, and
- * lazily if an interposer runs before it (another preload's constructor).
- * Nothing here calls malloc before the real functions are known, so a
- * dlsym that callocs cannot recurse into us.
+ * functions are resolved with dlsym(RTLD_NEXT) on first use (REAL, in
+ * preload.h), all of them once a signal handler is installed; the
+ * constructor resolves nothing, and the runtime is not started (nor
+ * liburcu loaded) until green code is first needed.  Nothing here calls
+ * malloc before the real function it needs is known, so a dlsym that
+ * callocs cannot recurse into us.
  *
  * Interposers are exported unversioned (preload.map is an anonymous
  * version script): an unversioned definition binds references of every
@@ -32,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,10 +45,16 @@
 #define EXPORT	__attribute__((__visibility__("default")))
 
 struct gpi_real gpi_real;
-static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
+/*
+ * Set once every real function is resolved.  Not a pthread_once: that
+ * name is ours here, and resolving twice is harmless (each lookup stores
+ * the same pointer), so racing first callers need no lock.
+ */
+static atomic_bool resolved;
 
-#define RESOLVE(name) (gpi_real.name = (__typeof__(gpi_real.name))	\
-	dlsym(RTLD_NEXT, #name))
+#define RESOLVE(name) __atomic_store_n(&gpi_real.name,			\
+	(__typeof__(gpi_real.name))gpi_preload_resolve_one(#name),	\
+	__ATOMIC_RELAXED)
 
 static void
 resolve(void)
@@ -110,13 +119,36 @@ resolve(void)
 void
 gpi_preload_resolve(void)
 {
-	pthread_once(&resolve_once, resolve);
+	if (!atomic_load_explicit(&resolved, memory_order_acquire)) {
+		resolve();
+		atomic_store_explicit(&resolved, true, memory_order_release);
+	}
 }
 
+void *
+gpi_preload_resolve_one(const char *name)
+{
+	void *fn = dlsym(RTLD_NEXT, name);
+
+	if (fn == NULL) {
+		/* No stdio: this may run before stdio is usable. */
+		static const char msg[] = "greenproc: preload: no real ";
+
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		(void)!write(STDERR_FILENO, name, strlen(name));
+		(void)!write(STDERR_FILENO, "\n", 1);
+		syscall(SYS_exit_group, 127);
+	}
+	return fn;
+}
+
+/*
+ * Nothing expensive here: every program run with the preload in
+ * LD_PRELOAD runs this, green code or not (bench/bench_preload.c).
+ */
 __attribute__((constructor(101))) static void
 preload_init(void)
 {
-	gpi_preload_resolve();
 	/* exit(3) from green code flushes stdio like the real one. */
 	gpi_preloaded = 1;
 }

@@ -55,15 +55,33 @@ struct gpi_real {
 
 extern struct gpi_real gpi_real __attribute__((visibility("hidden")));
 
-/* Resolve every real function (once; safe before our constructors). */
+/*
+ * Resolve every real function (once).  A process that merely loads the
+ * preload resolves only what it calls (REAL below); the whole table is
+ * filled before anything could need it where dlsym is unsafe: when a
+ * signal handler is installed (sigaction/signal) -- a handler may call
+ * an interposer, and dlsym is not async-signal-safe.
+ */
 void	gpi_preload_resolve(void) __attribute__((visibility("hidden")));
+/* dlsym(RTLD_NEXT, name), or a line on stderr and exit 127. */
+void	*gpi_preload_resolve_one(const char *name)
+	    __attribute__((visibility("hidden")));
 
 /*
- * The real function, resolved on first need: an interposer may run
- * before our constructor (another preload's, or libasan's, calls it).
+ * The real function, resolved on its first use: a few dlsym calls for a
+ * process that never runs green code instead of 70 at start-up (they were
+ * most of what the preload cost every exec).  Racing resolvers store the
+ * same value; the slot is read and written relaxed (a plain mov).
  */
-#define REAL(name) (*(gpi_real.name != NULL ? gpi_real.name :		\
-	(gpi_preload_resolve(), gpi_real.name)))
+#define REAL(name) (*({							\
+	__typeof__(gpi_real.name) real_ = __atomic_load_n(&gpi_real.name, \
+	    __ATOMIC_RELAXED);						\
+	if (__builtin_expect(real_ == NULL, 0)) {			\
+		real_ = (__typeof__(real_))gpi_preload_resolve_one(#name); \
+		__atomic_store_n(&gpi_real.name, real_, __ATOMIC_RELAXED); \
+	}								\
+	real_;								\
+}))
 
 /* thread.c: green pthread_t handles (see there). */
 /* Is (t) a green handle (stale or not)?  Reads no memory. */

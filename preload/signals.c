@@ -68,9 +68,22 @@ abort(void)
 	gpi_exit1(SIGABRT);
 }
 
+/*
+ * A handler may call interposers, whose lazy dlsym is not
+ * async-signal-safe: resolve them all before the first one is installed.
+ */
+static inline void
+resolve_for(sighandler_t handler)
+{
+	if (handler != SIG_DFL && handler != SIG_IGN)
+		gpi_preload_resolve();
+}
+
 EXPORT int
 sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 {
+	if (act != NULL)
+		resolve_for(act->sa_handler);
 	if (green() && !fault_signal(sig))
 		return gp_sigaction(sig, act, oact);
 	if ((sig == SIGSEGV || sig == SIGBUS) && gpi_fault_installed())
@@ -83,6 +96,7 @@ signal(int sig, sighandler_t handler)
 {
 	struct sigaction sa, osa;
 
+	resolve_for(handler);
 	if ((sig == SIGSEGV || sig == SIGBUS) && gpi_fault_installed()) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = handler;

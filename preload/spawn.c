@@ -41,18 +41,47 @@ fork(void)
  * well: from green code vfork is fork (the parent must not be suspended
  * on its worker, which would stall the worker's other LWPs).
  */
+static pid_t
+green_vfork(void)
+{
+	return gpi_fork();
+}
+
+#ifdef GPI_VFORK_STUB
+/*
+ * Where the vfork stub (preload/arch/x86_64/vfork.S) jumps: glibc's vfork
+ * on a host thread -- a real vfork, the parent's memory shared until the
+ * child execs or exits -- the green one on an LWP.
+ */
+void	*gpi_vfork_route(void) __attribute__((visibility("hidden")));
+
+void *
+gpi_vfork_route(void)
+{
+	if (green())
+		return (void *)green_vfork;
+	/*
+	 * The child may call _exit: resolve it here, in the parent, not by
+	 * a dlsym in the child, which would write the parent's memory.
+	 */
+	(void)REAL(_exit);
+	(void)REAL(_Exit);
+	return (void *)REAL(vfork);
+}
+#else
+/*
+ * Portable fallback (ARCH=generic): a C wrapper cannot pass a real vfork
+ * on (its child would return from our frame and clobber it under the
+ * suspended parent), so the host's vfork is a fork, as POSIX allows.
+ */
 EXPORT pid_t
 vfork(void)
 {
-	/*
-	 * Not even the host's vfork can go through a wrapper: its child
-	 * would return from our frame and clobber it under the suspended
-	 * parent.  fork is what POSIX allows vfork to be.
-	 */
 	if (!green())
 		return REAL(fork)();
-	return gpi_fork();
+	return green_vfork();
 }
+#endif
 
 EXPORT int
 system(const char *cmd)

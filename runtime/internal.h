@@ -48,7 +48,33 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Inline RCU read side: a TLS counter, no call (see proc.c). */
+/*
+ * Inline RCU read side: a TLS counter, no call (see proc.c).  liburcu is
+ * not linked but dlopen()ed when the runtime starts (gpi_rcu_load), so
+ * that a process which only loads the runtime -- every program run under
+ * the preload -- neither maps it nor registers with membarrier.  The
+ * inline read side of <urcu/static/urcu-memb.h> names liburcu's reader
+ * TLS and grace-period word directly; these macros send it through
+ * pointers set at load (the reader's per thread, at registration).
+ */
+#include <urcu/tls-compat.h>
+struct urcu_gp;
+struct urcu_reader;
+extern struct urcu_gp *gpi_urcu_memb_gp
+    __attribute__((__visibility__("hidden")));
+extern int *gpi_urcu_memb_has_sys_membarrier
+    __attribute__((__visibility__("hidden")));
+extern __thread struct urcu_reader *gpi_tls_urcu_memb_reader
+    __attribute__((__visibility__("hidden"), tls_model("initial-exec")));
+/* The wake-up's fallback where the kernel has no futex (never on Linux). */
+extern int (*gpi_urcu_compat_futex_async)(int32_t *, int, int32_t,
+    const struct timespec *, int32_t *, int32_t)
+    __attribute__((__visibility__("hidden")));
+#undef URCU_TLS
+#define URCU_TLS(name)			(*gpi_tls_##name)
+#define urcu_memb_gp			(*gpi_urcu_memb_gp)
+#define urcu_memb_has_sys_membarrier	(*gpi_urcu_memb_has_sys_membarrier)
+#define compat_futex_async		(*gpi_urcu_compat_futex_async)
 #define _LGPL_SOURCE
 #include <urcu/urcu-memb.h>
 
@@ -612,6 +638,11 @@ GPI_HIDDEN void	gpi_rcu_read_lock(void);
 GPI_HIDDEN void	gpi_rcu_read_unlock(void);
 GPI_HIDDEN void	gpi_rcu_thread_online(void);
 GPI_HIDDEN void	gpi_rcu_thread_offline(void);
+/* dlopen liburcu-memb (once): 0, or ELIBACC with a line on stderr. */
+GPI_HIDDEN int	gpi_rcu_load(void) GPI_MUSTCHECK;
+GPI_HIDDEN void	gpi_rcu_call(struct rcu_head *head,
+		    void (*fn)(struct rcu_head *));
+GPI_HIDDEN void	gpi_rcu_barrier(void);
 /*
  * Lock p's parent, rechecking p_pptr under it.  Returns the parent, or
  * NULL if p is a reaped struct being reused (only a stale p can be).

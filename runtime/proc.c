@@ -20,6 +20,7 @@
  * unregister when they exit (a TLS destructor).  An LWP never switches
  * inside a read-side section.
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -60,6 +61,109 @@ static const char default_comm[16] = "green";
 static char rcu_tsan_token;
 #endif
 
+/*
+ * liburcu-memb is not linked: the first gp_init (or the first reader,
+ * should a host thread look a pid up before that) dlopen()s it, and it
+ * stays loaded.  Mapping it and its constructor's membarrier
+ * registration are then paid by a process that runs green code, not by
+ * every process that has the preload in LD_PRELOAD (DESIGN.md, Preload).
+ * The inline read side reaches liburcu's data through the pointers below
+ * (internal.h): the grace-period word and the membarrier flag are set
+ * once, before urcu_loaded; a thread's reader is looked up (dlsym on a
+ * TLS symbol gives the caller's instance) before it registers, so no
+ * read-side section ever runs through a NULL pointer.
+ */
+#define URCU_MEMB_SONAME	"liburcu-memb.so.8"
+
+struct urcu_gp *gpi_urcu_memb_gp;		/* (c) after urcu_loaded */
+int *gpi_urcu_memb_has_sys_membarrier;		/* (c) after urcu_loaded */
+int (*gpi_urcu_compat_futex_async)(int32_t *, int, int32_t,
+    const struct timespec *, int32_t *, int32_t);	/* (c) likewise */
+__thread struct urcu_reader *gpi_tls_urcu_memb_reader
+    __attribute__((tls_model("initial-exec")));
+
+static struct {
+	void	*handle;
+	void	(*register_thread)(void);
+	void	(*unregister_thread)(void);
+	void	(*call_rcu)(struct rcu_head *, void (*)(struct rcu_head *));
+	void	(*barrier)(void);
+} urcu;						/* (c) after urcu_loaded */
+/*
+ * urcu_lock serializes the load; urcu_loaded publishes it (release
+ * store after every pointer is set, acquire load before any is used).
+ * WARNING: urcu_lock is held across dlopen(), which reads a file: it is
+ * taken once per process, by whoever starts the runtime first, so its
+ * only possible contenders are other first starters, which must wait
+ * for the library anyway.
+ */
+static gpi_spin_t urcu_lock = GPI_SPIN_INIT;
+static atomic_bool urcu_loaded;
+static int urcu_error;				/* (urcu_lock) */
+
+static void *
+urcu_sym(const char *name)
+{
+	void *p = dlsym(urcu.handle, name);
+
+	if (p == NULL)
+		urcu_error = ELIBACC;
+	return p;
+}
+
+int
+gpi_rcu_load(void)
+{
+	int error;
+
+	if (likely(atomic_load_explicit(&urcu_loaded, memory_order_acquire)))
+		return 0;
+	gpi_spin_lock(&urcu_lock);
+	if (!atomic_load(&urcu_loaded) && urcu_error == 0) {
+		if ((urcu.handle = dlopen(URCU_MEMB_SONAME, RTLD_NOW |
+		    RTLD_LOCAL)) == NULL)
+			urcu_error = ELIBACC;
+		else {
+			urcu.register_thread = (void (*)(void))urcu_sym(
+			    "urcu_memb_register_thread");
+			urcu.unregister_thread = (void (*)(void))urcu_sym(
+			    "urcu_memb_unregister_thread");
+			urcu.call_rcu = (void (*)(struct rcu_head *,
+			    void (*)(struct rcu_head *)))urcu_sym(
+			    "urcu_memb_call_rcu");
+			urcu.barrier = (void (*)(void))urcu_sym(
+			    "urcu_memb_barrier");
+			gpi_urcu_memb_gp = urcu_sym("urcu_memb_gp");
+			gpi_urcu_memb_has_sys_membarrier = urcu_sym(
+			    "urcu_memb_has_sys_membarrier");
+			gpi_urcu_compat_futex_async = (int (*)(int32_t *, int,
+			    int32_t, const struct timespec *, int32_t *,
+			    int32_t))urcu_sym("compat_futex_async");
+		}
+		if (urcu_error != 0)
+			fprintf(stderr, "greenproc: cannot load %s: %s\n",
+			    URCU_MEMB_SONAME, dlerror());
+		else
+			atomic_store_explicit(&urcu_loaded, true,
+			    memory_order_release);
+	}
+	error = atomic_load(&urcu_loaded) ? 0 : urcu_error;
+	gpi_spin_unlock(&urcu_lock);
+	return error;
+}
+
+void
+gpi_rcu_call(struct rcu_head *head, void (*fn)(struct rcu_head *))
+{
+	urcu.call_rcu(head, fn);
+}
+
+void
+gpi_rcu_barrier(void)
+{
+	urcu.barrier();
+}
+
 static __thread int tls_rcu_registered
     __attribute__((tls_model("initial-exec")));
 static pthread_key_t rcu_key;
@@ -70,7 +174,7 @@ rcu_thread_gone(void *arg)
 {
 	(void)arg;
 	if (tls_rcu_registered) {
-		urcu_memb_unregister_thread();
+		urcu.unregister_thread();
 		tls_rcu_registered = 0;
 	}
 }
@@ -86,7 +190,14 @@ gpi_rcu_thread_online(void)
 {
 	if (tls_rcu_registered)
 		return;
-	urcu_memb_register_thread();
+	if (gpi_rcu_load() != 0)
+		GPI_PANIC("RCU reader without liburcu");
+	if (gpi_tls_urcu_memb_reader == NULL)
+		gpi_tls_urcu_memb_reader = dlsym(urcu.handle,
+		    "urcu_memb_reader");
+	if (gpi_tls_urcu_memb_reader == NULL)
+		GPI_PANIC("%s has no urcu_memb_reader", URCU_MEMB_SONAME);
+	urcu.register_thread();
 	tls_rcu_registered = 1;
 }
 
@@ -547,7 +658,7 @@ retire_flush_locked(void)
 #ifdef GPI_TSAN
 	__tsan_release(&rcu_tsan_token);	/* our last writes */
 #endif
-	urcu_memb_call_rcu(&p->p_rcu, proc_retire_rcu);
+	gpi_rcu_call(&p->p_rcu, proc_retire_rcu);
 }
 
 /* Put the list (first..last, n structs) on the global pool. */
@@ -933,7 +1044,7 @@ proc_fini_tail(void)
 	}
 	procpool_n = 0;
 	gpi_spin_unlock(&procpool_lock);
-	urcu_memb_barrier();
+	gpi_rcu_barrier();
 	munmap(pidtab, (size_t)pid_nslots * sizeof(struct pidslot));
 	pidtab = NULL;
 	gpi_proc0.p_children = NULL;

@@ -52,6 +52,40 @@ gpi_panic(const char *file, int line, const char *func, const char *fmt, ...)
 	gpi_host_abort();
 }
 
+/*
+ * One runtime per process.  gp_init is exported by the object that holds
+ * the process's runtime (the preload, or libgreenproc.so); a program
+ * linked with libgreenproc.a has a copy whose names it does not export.
+ * If the gp_init the dynamic linker finds lives in another object than
+ * this copy, there are two runtimes: their LWPs would not see each
+ * other's TLS, so the preload would take this copy's green code for host
+ * code (exit() in a green process would end the host, abort() abort it).
+ * This copy refuses to start: EEXIST, and one line on stderr.  (Making it
+ * defer to the other would mean a forwarding check in every gp_ entry
+ * point, and the gpi_ internals a static program may use cannot be
+ * forwarded at all.)
+ */
+static int
+sole_runtime(void)
+{
+	static atomic_bool told;
+	Dl_info mine, other;
+	void *sym;
+
+	if ((sym = dlsym(RTLD_DEFAULT, "gp_init")) == NULL)
+		return 0;		/* nothing exports it: we are alone */
+	if (dladdr((void *)sole_runtime, &mine) == 0 ||
+	    dladdr(sym, &other) == 0 || mine.dli_fbase == other.dli_fbase)
+		return 0;
+	if (!atomic_exchange(&told, true))
+		fprintf(stderr, "greenproc: two runtimes in one process: %s "
+		    "has one and %s another; this one (gp_init) fails with "
+		    "EEXIST.  Under libgreenproc_preload.so, link "
+		    "libgreenproc.so (-lgreenproc), not libgreenproc.a.\n",
+		    mine.dli_fname, other.dli_fname);
+	return EEXIST;
+}
+
 int
 gp_init(int nworkers)
 {
@@ -66,6 +100,8 @@ gp_init(int nworkers)
 	gpi_libc_init();
 	gpi_spin_lock(&gpi_rt.rt_lock);
 	if (atomic_load(&gpi_rt.rt_state) == GPI_RT_UP)
+		goto out;
+	if ((error = sole_runtime()) != 0 || (error = gpi_rcu_load()) != 0)
 		goto out;
 	if (nworkers == 0 && (nworkers = (int)gpi_env(GPI_ENV_WORKERS)) == 0) {
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bench_preload.c -- what a process pays for merely having
+ * libgreenproc_preload.so in LD_PRELOAD, when it never runs green code.
+ *
+ * 1. Exec start-up: posix_spawn + waitpid of /bin/true, RUNS times for
+ *    each of three environments: no LD_PRELOAD, LD_PRELOAD of an empty
+ *    shared object (build/bench/libempty.so: the price of any preload),
+ *    and LD_PRELOAD of the greenproc preload.  Target: the preload within
+ *    5 % of the empty object.
+ * 2. Workloads, with and without the preload (target: within 2 %):
+ *      shell  /bin/sh running a loop of common commands (ls, cat, grep,
+ *             date, expr, a pipe), every one of them exec'd under the
+ *             preload;
+ *      C      this program re-exec'd as a small multi-threaded program:
+ *             threads ping-pong through a mutex and a condition variable
+ *             (interposed calls on host threads), fork + exec /bin/true
+ *             and waitpid.
+ *
+ * The environments take turns inside one loop (none, empty, preload,
+ * none, ...), so a change of load on the machine hits all of them alike;
+ * each figure is the median of its samples.  No timing here is asserted
+ * anywhere: tests check behaviour, this program reports.
+ */
+#define BENCH_LABEL_W	44
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "benchutil.h"
+
+#define EXEC_RUNS	300
+#define SHELL_RUNS	21
+#define C_RUNS		21
+
+#define WL_THREADS	4
+#define WL_ROUNDS	2000	/* mutex/cond hand-offs per thread pair */
+#define WL_EXECS	10	/* fork + exec per thread */
+
+extern char **environ;
+
+static char preload_so[PATH_MAX + 16];
+static char empty_so[PATH_MAX + 16];
+static char self_exe[PATH_MAX];
+
+enum { ENV_NONE, ENV_EMPTY, ENV_PRELOAD, NENV };
+
+static const char *const env_name[NENV] = { "no preload", "empty preload",
+    "greenproc preload" };
+static char **envs[NENV];
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "bench_preload: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* environ without LD_PRELOAD, plus LD_PRELOAD=so if so is not NULL. */
+static char **
+env_with(const char *so)
+{
+	size_t n = 0, k = 0, i;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
+		die("calloc");
+	for (i = 0; i < n; i++) {
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+			env[k++] = environ[i];
+	}
+	if (so != NULL)
+		env[k++] = (char *)so;
+	env[k] = NULL;
+	return env;
+}
+
+/*
+ * ns for one posix_spawn + wait of argv under env, and in *cpu the CPU
+ * time (user + system) of the child and its descendants, which a loaded
+ * machine skews less than the wall time; exits on failure.
+ */
+static double
+run_once(char *const argv[], char **env, double *cpu)
+{
+	uint64_t t0 = now_ns();
+	struct rusage ru;
+	pid_t pid;
+	int st, error;
+
+	if ((error = posix_spawn(&pid, argv[0], NULL, NULL, argv, env)) != 0) {
+		errno = error;
+		die(argv[0]);
+	}
+	if (wait4(pid, &st, 0, &ru) != pid)
+		die("wait4");
+	*cpu = ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
+	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "bench_preload: %s failed (status 0x%x)\n",
+		    argv[0], st);
+		exit(1);
+	}
+	return (double)(now_ns() - t0);
+}
+
+/*
+ * Medians of runs of argv in each environment, in turn: wall time in
+ * med[], CPU time in cpu[].
+ */
+static void
+measure(char *const argv[], int runs, double med[NENV], double cpu[NENV])
+{
+	double *v[NENV], *c[NENV], dummy;
+	int i, e;
+
+	for (e = 0; e < NENV; e++) {
+		v[e] = calloc((size_t)runs, sizeof(double));
+		c[e] = calloc((size_t)runs, sizeof(double));
+		if (v[e] == NULL || c[e] == NULL)
+			die("calloc");
+	}
+	/* One untimed round: page cache and dynamic loader warm. */
+	for (e = 0; e < NENV; e++)
+		(void)run_once(argv, envs[e], &dummy);
+	for (i = 0; i < runs; i++) {
+		for (e = 0; e < NENV; e++)
+			v[e][i] = run_once(argv, envs[e], &c[e][i]);
+	}
+	for (e = 0; e < NENV; e++) {
+		med[e] = median(v[e], runs);
+		cpu[e] = median(c[e], runs);
+		free(v[e]);
+		free(c[e]);
+	}
+}
+
+/* ours against peer, to a tenth of a percent. */
+static void
+overhead(const char *what, double peer, double ours, double target_pct)
+{
+	printf("  %-*s %+9.1f %%   (target %+.0f %%)\n", BENCH_LABEL_W, what,
+	    (ours / peer - 1.0) * 100.0, target_pct);
+}
+
+/* ------------------------------------------------------------ C workload */
+
+static pthread_mutex_t wl_m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wl_c = PTHREAD_COND_INITIALIZER;
+static int wl_turn[WL_THREADS / 2];
+
+static void *
+wl_thread(void *arg)
+{
+	int id = (int)(intptr_t)arg, pair = id / 2, me = id % 2, i;
+	char *argv[] = { "/bin/true", NULL };
+	pid_t pid;
+	int st;
+
+	for (i = 0; i < WL_ROUNDS; i++) {
+		pthread_mutex_lock(&wl_m);
+		while (wl_turn[pair] != me)
+			pthread_cond_wait(&wl_c, &wl_m);
+		wl_turn[pair] = !me;
+		pthread_cond_broadcast(&wl_c);
+		pthread_mutex_unlock(&wl_m);
+		if (i % (WL_ROUNDS / WL_EXECS) == 0) {
+			if ((pid = fork()) == 0) {
+				execve(argv[0], argv, environ);
+				_exit(127);
+			}
+			if (pid < 0 || waitpid(pid, &st, 0) != pid ||
+			    st != 0)
+				exit(2);
+		}
+	}
+	return NULL;
+}
+
+static int
+c_workload(void)
+{
+	pthread_t t[WL_THREADS];
+	int i;
+
+	for (i = 0; i < WL_THREADS; i++) {
+		if (pthread_create(&t[i], NULL, wl_thread,
+		    (void *)(intptr_t)i) != 0)
+			return 2;
+	}
+	for (i = 0; i < WL_THREADS; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
+/* ------------------------------------------------------------ main */
+
+static const char shell_script[] =
+    "i=0\n"
+    "while [ $i -lt 15 ]; do\n"
+    "  ls / >/dev/null\n"
+    "  cat /etc/passwd | grep -c root >/dev/null\n"
+    "  date >/dev/null\n"
+    "  i=$(expr $i + 1)\n"
+    "done\n";
+
+static void
+find_objects(void)
+{
+	ssize_t n;
+	char *slash;
+
+	if ((n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1)) <
+	    0)
+		die("readlink /proc/self/exe");
+	self_exe[n] = '\0';
+	/* build/bench/bench_preload -> build/ */
+	snprintf(empty_so, sizeof(empty_so), "LD_PRELOAD=%s", self_exe);
+	slash = strrchr(empty_so, '/');
+	snprintf(slash + 1, sizeof(empty_so) - (size_t)(slash + 1 - empty_so),
+	    "libempty.so");
+	snprintf(preload_so, sizeof(preload_so), "%s", empty_so);
+	slash = strrchr(preload_so, '/');
+	*slash = '\0';
+	slash = strrchr(preload_so, '/');
+	snprintf(slash + 1, sizeof(preload_so) - (size_t)(slash + 1 -
+	    preload_so), "libgreenproc_preload.so");
+	if (access(empty_so + 11, R_OK) != 0)
+		die(empty_so + 11);
+	if (access(preload_so + 11, R_OK) != 0)
+		die(preload_so + 11);
+}
+
+int
+main(int argc, char **argv)
+{
+	char *true_argv[] = { "/bin/true", NULL };
+	char *sh_argv[] = { "/bin/sh", "-c", (char *)shell_script, NULL };
+	char *c_argv[] = { self_exe, "--workload", NULL };
+	double ex[NENV], sh[NENV], cw[NENV], exc[NENV], shc[NENV], cwc[NENV];
+	char loadavg[64] = "?";
+	FILE *f;
+
+	if (argc > 1 && strcmp(argv[1], "--workload") == 0)
+		return c_workload();
+	find_objects();
+	envs[ENV_NONE] = env_with(NULL);
+	envs[ENV_EMPTY] = env_with(empty_so);
+	envs[ENV_PRELOAD] = env_with(preload_so);
+	if ((f = fopen("/proc/loadavg", "r")) != NULL) {
+		if (fgets(loadavg, sizeof(loadavg), f) != NULL)
+			loadavg[strcspn(loadavg, "\n")] = '\0';
+		fclose(f);
+	}
+
+	measure(true_argv, EXEC_RUNS, ex, exc);
+	measure(sh_argv, SHELL_RUNS, sh, shc);
+	measure(c_argv, C_RUNS, cw, cwc);
+
+	printf("\nbench_preload: medians (exec %d runs, workloads %d/%d), "
+	    "environments in turn;\nload average at the start %s\n\n",
+	    EXEC_RUNS, SHELL_RUNS, C_RUNS, loadavg);
+	printf("1. exec start-up: posix_spawn + waitpid of /bin/true\n");
+	row(env_name[ENV_NONE], ex[ENV_NONE]);
+	row(env_name[ENV_EMPTY], ex[ENV_EMPTY]);
+	row(env_name[ENV_PRELOAD], ex[ENV_PRELOAD]);
+	overhead("greenproc preload vs empty preload", ex[ENV_EMPTY],
+	    ex[ENV_PRELOAD], 5);
+	printf("  %-*s %+9.1f %%\n", BENCH_LABEL_W, "greenproc preload vs none",
+	    (ex[ENV_PRELOAD] / ex[ENV_NONE] - 1.0) * 100.0);
+	printf("2. workloads, per run\n");
+	printf("   shell loop of common commands\n");
+	row(env_name[ENV_NONE], sh[ENV_NONE]);
+	row(env_name[ENV_EMPTY], sh[ENV_EMPTY]);
+	row(env_name[ENV_PRELOAD], sh[ENV_PRELOAD]);
+	printf("   threads + mutex/cond + fork/exec (C)\n");
+	row(env_name[ENV_NONE], cw[ENV_NONE]);
+	row(env_name[ENV_EMPTY], cw[ENV_EMPTY]);
+	row(env_name[ENV_PRELOAD], cw[ENV_PRELOAD]);
+	overhead("shell loop: greenproc preload vs none", sh[ENV_NONE],
+	    sh[ENV_PRELOAD], 2);
+	overhead("threaded C: greenproc preload vs none", cw[ENV_NONE],
+	    cw[ENV_PRELOAD], 2);
+	printf("3. the same in CPU time (user + system of the children)\n");
+	overhead("exec: greenproc preload vs empty preload", exc[ENV_EMPTY],
+	    exc[ENV_PRELOAD], 5);
+	overhead("shell loop: empty preload vs none", shc[ENV_NONE],
+	    shc[ENV_EMPTY], 2);
+	overhead("shell loop: greenproc preload vs none", shc[ENV_NONE],
+	    shc[ENV_PRELOAD], 2);
+	overhead("threaded C: empty preload vs none", cwc[ENV_NONE],
+	    cwc[ENV_EMPTY], 2);
+	overhead("threaded C: greenproc preload vs none", cwc[ENV_NONE],
+	    cwc[ENV_PRELOAD], 2);
+	return 0;
+}
