@@ -16,6 +16,10 @@
  *             threads ping-pong through a mutex and a condition variable
  *             (interposed calls on host threads), fork + exec /bin/true
  *             and waitpid.
+ *      cc     the C compiler building a generated 400-function file
+ *             (cc, cc1, as: what a make -j of a C project runs).
+ *      python python3, if there is one: threads, subprocesses and a
+ *             multiprocessing pool of 2.
  *
  * The environments take turns inside one loop (none, empty, preload,
  * none, ...), so a change of load on the machine hits all of them alike;
@@ -39,6 +43,9 @@
 #define EXEC_RUNS	300
 #define SHELL_RUNS	21
 #define C_RUNS		21
+#define CC_RUNS		11
+#define PY_RUNS		11
+#define CC_FUNCS	400
 
 #define WL_THREADS	4
 #define WL_ROUNDS	2000	/* mutex/cond hand-offs per thread pair */
@@ -213,6 +220,53 @@ static const char shell_script[] =
     "  i=$(expr $i + 1)\n"
     "done\n";
 
+static const char python_script[] =
+    "import subprocess, threading, multiprocessing\n"
+    "def sq(x): return x * x\n"
+    "def work():\n"
+    "    for _ in range(3): subprocess.run(['/bin/true'], check=True)\n"
+    "ts = [threading.Thread(target=work) for _ in range(4)]\n"
+    "[t.start() for t in ts]; [t.join() for t in ts]\n"
+    "if __name__ == '__main__':\n"
+    "    with multiprocessing.Pool(2) as p: assert sum(p.map(sq, range(200))) > 0\n";
+
+static char cc_src[] = "/tmp/bench_preload_XXXXXX.c";
+static char cc_cmd[PATH_MAX + 64];
+
+/* A C file of CC_FUNCS small functions for the cc workload. */
+static void
+write_cc_source(void)
+{
+	FILE *f;
+	int fd, i;
+
+	if ((fd = mkstemps(cc_src, 2)) < 0 || (f = fdopen(fd, "w")) == NULL)
+		die("mkstemps");
+	for (i = 0; i < CC_FUNCS; i++)
+		fprintf(f, "int f%d(int *a, int n) { int s = %d; "
+		    "for (int i = 0; i < n; i++) s = s * 31 + a[i] / (i + 1); "
+		    "return s; }\n", i, i);
+	fclose(f);
+	snprintf(cc_cmd, sizeof(cc_cmd), "cc -O2 -c -o /dev/null %s", cc_src);
+}
+
+/* argv's program found on PATH, or NULL. */
+static char *
+on_path(const char *prog)
+{
+	static char buf[PATH_MAX];
+	const char *p = getenv("PATH"), *colon;
+
+	for (; p != NULL && *p != '\0'; p = *colon ? colon + 1 : colon) {
+		colon = strchrnul(p, ':');
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(colon - p), p,
+		    prog);
+		if (access(buf, X_OK) == 0)
+			return buf;
+	}
+	return NULL;
+}
+
 static void
 find_objects(void)
 {
@@ -246,7 +300,10 @@ main(int argc, char **argv)
 	char *true_argv[] = { "/bin/true", NULL };
 	char *sh_argv[] = { "/bin/sh", "-c", (char *)shell_script, NULL };
 	char *c_argv[] = { self_exe, "--workload", NULL };
+	char *cc_argv[] = { "/bin/sh", "-c", cc_cmd, NULL };
+	char *py_argv[] = { NULL, "-c", (char *)python_script, NULL };
 	double ex[NENV], sh[NENV], cw[NENV], exc[NENV], shc[NENV], cwc[NENV];
+	double cc[NENV], ccc[NENV], py[NENV], pyc[NENV];
 	char loadavg[64] = "?";
 	FILE *f;
 
@@ -265,6 +322,11 @@ main(int argc, char **argv)
 	measure(true_argv, EXEC_RUNS, ex, exc);
 	measure(sh_argv, SHELL_RUNS, sh, shc);
 	measure(c_argv, C_RUNS, cw, cwc);
+	write_cc_source();
+	measure(cc_argv, CC_RUNS, cc, ccc);
+	unlink(cc_src);
+	if ((py_argv[0] = on_path("python3")) != NULL)
+		measure(py_argv, PY_RUNS, py, pyc);
 
 	printf("\nbench_preload: medians (exec %d runs, workloads %d/%d), "
 	    "environments in turn;\nload average at the start %s\n\n",
@@ -286,10 +348,23 @@ main(int argc, char **argv)
 	row(env_name[ENV_NONE], cw[ENV_NONE]);
 	row(env_name[ENV_EMPTY], cw[ENV_EMPTY]);
 	row(env_name[ENV_PRELOAD], cw[ENV_PRELOAD]);
+	printf("   cc -O2 of a %d-function file\n", CC_FUNCS);
+	row(env_name[ENV_NONE], cc[ENV_NONE]);
+	row(env_name[ENV_PRELOAD], cc[ENV_PRELOAD]);
+	if (py_argv[0] != NULL) {
+		printf("   python3: threads, subprocess, multiprocessing\n");
+		row(env_name[ENV_NONE], py[ENV_NONE]);
+		row(env_name[ENV_PRELOAD], py[ENV_PRELOAD]);
+	}
 	overhead("shell loop: greenproc preload vs none", sh[ENV_NONE],
 	    sh[ENV_PRELOAD], 2);
 	overhead("threaded C: greenproc preload vs none", cw[ENV_NONE],
 	    cw[ENV_PRELOAD], 2);
+	overhead("cc: greenproc preload vs none", cc[ENV_NONE],
+	    cc[ENV_PRELOAD], 2);
+	if (py_argv[0] != NULL)
+		overhead("python3: greenproc preload vs none", py[ENV_NONE],
+		    py[ENV_PRELOAD], 2);
 	printf("3. the same in CPU time (user + system of the children)\n");
 	overhead("exec: greenproc preload vs empty preload", exc[ENV_EMPTY],
 	    exc[ENV_PRELOAD], 5);
@@ -301,5 +376,10 @@ main(int argc, char **argv)
 	    cwc[ENV_EMPTY], 2);
 	overhead("threaded C: greenproc preload vs none", cwc[ENV_NONE],
 	    cwc[ENV_PRELOAD], 2);
+	overhead("cc: greenproc preload vs none", ccc[ENV_NONE],
+	    ccc[ENV_PRELOAD], 2);
+	if (py_argv[0] != NULL)
+		overhead("python3: greenproc preload vs none", pyc[ENV_NONE],
+		    pyc[ENV_PRELOAD], 2);
 	return 0;
 }
