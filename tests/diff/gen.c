@@ -338,6 +338,12 @@ valid(const struct model *m, const struct op *op, struct model *after)
 		/* Green init has no group to move into or out of. */
 		if (op->a == 0 || (!(op->c & ZERO_PGID) && op->b <= 0))
 			return false;
+		/*
+		 * Green init adopts orphans as its children; the real init's
+		 * subreaper is not the coordinator.  Only init's own.
+		 */
+		if (op->actor == 0 && m->p[op->a].ppid != 0)
+			return false;
 		/* Known divergence: a group of zombies only exists on Linux. */
 		if (!(op->c & ZERO_PGID) && op->b != op->a && !group_live(m, op->b))
 			return false;

@@ -148,7 +148,8 @@ execute(const struct cmd *c, struct res *r)
 	 * Init's calls run on the coordinator: a blocking wait there polls
 	 * (same answer), so that a divergence cannot hang the run.
 	 */
-	int poll = op->actor == 0 && !(op->c & WNOHANG) ? WNOHANG : 0;
+	int poll = op->actor == 0 && (op->kind == OP_WAITPID ||
+	    op->kind == OP_WAITID) && !(op->c & WNOHANG) ? WNOHANG : 0;
 	uint64_t end = now_ns() + ANSWER_NS;
 
 	memset(r, 0, sizeof(*r));

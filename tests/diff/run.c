@@ -208,16 +208,25 @@ static void
 settle_and_print(struct tx *t, const struct model *m)
 {
 	static const char letter[] = { '?', 'R', 'T', 'Z', '-' };
-	struct pstate ps[MAXP];
+	struct pstate ps[MAXP], prev[MAXP];
 	uint64_t end = now_ns() + SETTLE_NS, spin = 0;
 	char pp[16], pg[16];
 	int j;
 
+	/*
+	 * NOTE: one observation is not a snapshot (gp_ps walks pid slots,
+	 * the real side reads /proc file by file): a process may exit
+	 * between two rows.  Two equal observations in a row are.
+	 */
+	memset(prev, 0xff, sizeof(prev));
 	for (;;) {
 		memset(ps, 0, sizeof(ps));
 		t->be->observe(t->be->ctx, t->pids, t->n, ps);
-		if (matches(m, ps))
+		if (matches(m, ps) && memcmp(ps, prev, sizeof(ps)) == 0)
 			break;
+		memcpy(prev, ps, sizeof(ps));
+		if (matches(m, ps))
+			continue;
 		if (now_ns() >= end) {
 			settle_timeouts++;
 			break;
