@@ -313,6 +313,20 @@ valid(const struct model *m, const struct op *op, struct model *after)
 			/* Known divergence: green skips zombie members. */
 			return false;
 		}
+		/*
+		 * Known divergence: continued with a caught and a fatal signal
+		 * pending, Linux dies before the handler reaches user space;
+		 * green runs the handler first.
+		 */
+		if (op->c == SIGCONT) {
+			int j;
+
+			for (j = 1; j < m->n; j++)
+				if ((op->b ? m->p[j].pgid == op->a : j == op->a) &&
+				    m->p[j].st == M_STOP && m->p[j].pend &&
+				    m->p[j].pendfatal != 0)
+					return false;
+		}
 		if (m->busy >= 0 && ((!op->b && op->a == m->busy) ||
 		    (op->b && m->p[m->busy].pgid == op->a)))
 			return false;
