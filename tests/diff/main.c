@@ -68,7 +68,8 @@ print_pair(const char *na, const char *a, const char *nb, const char *b)
 
 /* Run one sequence; true if it diverged. */
 static bool
-check(const struct seq *s, bool known, const struct backend *green)
+check(const struct seq *s, bool from_file, bool known,
+    const struct backend *green)
 {
 	char *r1 = NULL, *r2 = NULL, *g;
 	size_t len = 0, cap = 4096;
@@ -88,10 +89,20 @@ check(const struct seq *s, bool known, const struct backend *green)
 		print_pair("linux (1st run)", r1, "linux (2nd run)", r2);
 		nunstable++;
 		bad = true;
-	} else if (strcmp(r1, g) != 0) {
-		printf("== %sDIVERGENCE, seed %llu (replay: make difftest SEED=%llu N=1)\n",
-		    known ? "known " : "", (unsigned long long)s->seed,
+	} else if (strcmp(r1, g) != 0 && known && !verbose) {
+		printf("difftest: known difference still there (seq seed %llu "
+		    "of the regression file; -v shows it)\n",
 		    (unsigned long long)s->seed);
+		nknown++;
+	} else if (strcmp(r1, g) != 0) {
+		if (from_file)
+			printf("== %sDIVERGENCE, seq seed %llu of the regression "
+			    "file (replay: difftest -r FILE -n 0)\n",
+			    known ? "known " : "", (unsigned long long)s->seed);
+		else
+			printf("== DIVERGENCE, seed %llu (replay: make difftest "
+			    "SEED=%llu N=1)\n", (unsigned long long)s->seed,
+			    (unsigned long long)s->seed);
 		print_seq(s);
 		print_pair("linux", r1, "green", g);
 		if (known)
@@ -144,7 +155,7 @@ run_file(const char *path, int deflen, const struct backend *green)
 		if (in) {
 			if (strncmp(p, "end", 3) == 0) {
 				in = false;
-				(void)check(&s, known, green);
+				(void)check(&s, true, known, green);
 			} else if (s.nops >= MAXOPS || op_parse(p, &s.ops[s.nops++]) != 0) {
 				fprintf(stderr, "%s:%d: bad op\n", path, lineno);
 				exit(2);
@@ -153,7 +164,7 @@ run_file(const char *path, int deflen, const struct backend *green)
 			if (sscanf(p, "seed %*u %d", &len) != 1)
 				len = deflen;
 			gen_seq(seed, len, &s);
-			(void)check(&s, known, green);
+			(void)check(&s, false, known, green);
 		} else if (strncmp(p, "seq", 3) == 0) {
 			memset(&s, 0, sizeof(s));
 			(void)sscanf(p, "seq seed %llu", &seed);
@@ -205,7 +216,7 @@ main(int argc, char **argv)
 		run_file(file, len, &green);
 	for (i = 0; i < n; i++) {
 		gen_seq(seed + (unsigned long long)i, len, &s);
-		(void)check(&s, false, &green);
+		(void)check(&s, false, false, &green);
 	}
 	(void)gp_stats(&st);
 	printf("difftest: %d sequences, %d divergences, %d known, %d unstable "
