@@ -7,6 +7,8 @@
 #   make lib | preload  only the runtime libraries | only the preload object
 #   make test           Criterion suite (tests/*.c, tests/*.cc) + check-abi
 #                       + check-layering
+#   make difftest       the differential test against Linux (tests/diff/,
+#                       docs/DIFFTEST.md): N=1000 SEED=1 WORKERS= LEN=24
 #   make stress         every tests/stress/*.c, one program each, in turn
 #   make bench          every bench/*.c, one program each, in turn
 #   make demo           examples/demo.c
@@ -195,6 +197,7 @@ PRELOAD_DEFS	:= $(if $(PRELOAD_ARCH_SRCS),-DGPI_VFORK_STUB=1)
 TEST_SRCS	:= $(sort $(wildcard tests/*.c tests/*.cc))
 PROG_SRCS	:= $(sort $(wildcard tests/programs/*.c tests/programs/*.cc))
 STRESS_SRCS	:= $(sort $(wildcard tests/stress/*.c))
+DIFF_SRCS	:= $(sort $(wildcard tests/diff/*.c))
 BENCH_SRCS	:= $(sort $(wildcard bench/*.c))
 DEMO_SRC	:= $(wildcard examples/demo.c)
 
@@ -205,10 +208,11 @@ PRELOAD_OBJS	:= $(call obj,$(PRELOAD_SRCS))
 TEST_OBJS	:= $(call obj,$(TEST_SRCS))
 PROG_OBJS	:= $(call obj,$(PROG_SRCS))
 STRESS_OBJS	:= $(call obj,$(STRESS_SRCS))
+DIFF_OBJS	:= $(call obj,$(DIFF_SRCS))
 BENCH_OBJS	:= $(call obj,$(BENCH_SRCS))
 DEMO_OBJ	:= $(call obj,$(DEMO_SRC))
 ALL_OBJS	:= $(RT_OBJS) $(PRELOAD_OBJS) $(TEST_OBJS) $(PROG_OBJS) \
-		   $(STRESS_OBJS) $(BENCH_OBJS) $(DEMO_OBJ)
+		   $(STRESS_OBJS) $(BENCH_OBJS) $(DEMO_OBJ) $(DIFF_OBJS)
 
 SONAME		:= libgreenproc.so.$(SOVERSION)
 SHLIB		:= $(BUILD)/$(SONAME)
@@ -219,6 +223,7 @@ PCFILE		:= $(BUILD)/greenproc.pc
 RUNNER		:= $(BUILD)/tests/runner
 PROGS		:= $(patsubst tests/programs/%,$(BUILD)/tests/programs/%,$(basename $(PROG_SRCS)))
 STRESS_BINS	:= $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS))
+DIFF_BIN	:= $(if $(DIFF_SRCS),$(BUILD)/tests/difftest)
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 DEMO_BIN	:= $(BUILD)/demo
 
@@ -367,13 +372,32 @@ TEST_ENV	:= GREENPROC_TEST_BUILD='$(abspath $(BUILD))' \
 		   GREENPROC_TEST_VFORK_STUB='$(if $(PRELOAD_ARCH_SRCS),1,0)' \
 		   LSAN_OPTIONS='suppressions=$(abspath tools/lsan.supp):print_suppressions=0'
 
-.PHONY: test plain-preload
-test: all check-abi check-layering $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(if $(SAN),plain-preload)
+# The differential test (docs/DIFFTEST.md): make test replays every
+# sequence of tests/diff/regress.txt and DIFF_TEST_N generated ones
+# (skipped when TEST_ARGS picks a subset); make difftest runs N from SEED
+# on WORKERS workers (default: one per CPU).
+DIFF_TEST_N	?= 300
+N		?= 1000
+SEED		?= 1
+LEN		?= 24
+WORKERS		?=
+DIFF_REGRESS	:= tests/diff/regress.txt
+
+.PHONY: test plain-preload difftest
+test: all check-abi check-layering $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(DIFF_BIN) \
+    $(if $(SAN),plain-preload)
 ifeq ($(TEST_SRCS),)
 	@echo "make test: no tests yet (tests/*.c, tests/*.cc)"
 else
 	$(TEST_ENV) $(RUNNER) --jobs $(TEST_JOBS) $(TEST_ARGS)
 endif
+ifneq ($(and $(DIFF_BIN),$(if $(TEST_ARGS),,1)),)
+	$(TEST_ENV) $(DIFF_BIN) -r $(DIFF_REGRESS) -n $(DIFF_TEST_N) -s 1
+endif
+
+difftest: $(DIFF_BIN)
+	$(if $(WORKERS),GREENPROC_WORKERS=$(WORKERS)) $(DIFF_BIN) \
+	    $(if $(filter 1,$(REGRESS)),-r $(DIFF_REGRESS)) -n $(N) -s $(SEED) -l $(LEN)
 
 # A sanitized preload cannot go into foreign programs: sanitized test runs
 # also build the plain one (a second configuration, hence a sub-make).
@@ -423,6 +447,10 @@ BENCH_EMPTY_SO	:= $(BUILD)/bench/libempty.so
 
 bench: $(BENCH_BINS) $(PRELOAD) $(BENCH_EMPTY_SO)
 	@$(if $(BENCH_BINS),$(call run_each,$(BENCH_BINS)),echo "make bench: no programs in bench/")
+
+$(DIFF_BIN): $(DIFF_OBJS) $(STLIB) $(SOURCES_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DIFF_OBJS) $(STLIB) $(LIBS)
 
 $(BUILD)/stress/%: $(BUILD)/obj/tests/stress/%.o $(STLIB)
 	@mkdir -p $(@D)

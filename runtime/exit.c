@@ -273,7 +273,14 @@ reparent_children(struct gp_proc *p)
 		next = c->p_sibnext;
 		__atomic_store_n(&c->p_pptr, r, __ATOMIC_RELEASE);
 		c->p_exitsig = SIGCHLD;
-		if (r == &gpi_proc0) {
+		/*
+		 * NOTE: a zombie that goes to a reaper with PS_NOCLDWAIT is
+		 * reaped at once, as by init (Linux's reparent_leader()):
+		 * that reaper said it will not wait (tests/diff/regress.txt).
+		 */
+		if (r == &gpi_proc0 || ((c->p_report & GPI_R_EXIT) &&
+		    (__atomic_load_n(&r->p_flags, __ATOMIC_RELAXED) &
+		    GPI_PS_NOCLDWAIT))) {
 			/* Off every list: nobody will wait for it. */
 			__atomic_fetch_or(&c->p_flags, GPI_P_AUTOREAP, __ATOMIC_RELAXED);
 			c->p_sibnext = c->p_sibprev = NULL;

@@ -235,6 +235,16 @@ psignal_locked(struct gp_proc *p, int sig)
 			ast_all(p);
 			return GPI_R_STOP;
 		}
+		/*
+		 * NOTE: a stopped process acts on SIGKILL and SIGCONT only
+		 * (Linux's wants_signal(), BSD's P_SHOULDSTOP): any other
+		 * fatal signal waits in p_siglist, and postsig() acts on it
+		 * once SIGCONT lets an LWP run (tests/diff/regress.txt).
+		 */
+		if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED) {
+			__atomic_fetch_or(&p->p_siglist, bit, __ATOMIC_RELAXED);
+			return 0;
+		}
 		/* Terminate (core-dumping ones too: no cores here). */
 		if (p->p_killsig == 0)
 			__atomic_store_n(&p->p_killsig, sig, __ATOMIC_RELAXED);

@@ -676,7 +676,11 @@ Test(signal, sigstop_and_sigcont_are_reported_once_and_freeze_every_lwp)
 	end_test();
 }
 
-/* A default-fatal signal ends a stopped process (Linux: at once). */
+/*
+ * A default-fatal signal waits while the process is stopped and ends it
+ * at SIGCONT (Linux's wants_signal(), BSD's P_SHOULDSTOP; only SIGKILL
+ * acts on a stopped process).  The differential test found it.
+ */
 Test(signal, a_stopped_process_dies_of_sigterm_or_at_sigcont)
 {
 	pid_t p;
@@ -687,20 +691,10 @@ Test(signal, a_stopped_process_dies_of_sigterm_or_at_sigcont)
 	cr_assert(eq(int, gp_kill(p, SIGSTOP), 0));
 	cr_assert(eq(int, (int)gp_waitpid(p, &st, WUNTRACED), (int)p));
 	cr_assert(eq(int, gp_kill(p, SIGTERM), 0));
-	/* Linux: a fatal signal ends a stopped process at once. */
-	{
-		uint64_t end = tu_now_ns() + 2 * TU_S;
-		pid_t r = 0;
-
-		while (tu_now_ns() < end &&
-		    (r = gp_waitpid(p, &st, WNOHANG)) == 0)
-			tu_host_sleep_ns(TU_MS);
-		if (r == p) {
-			assert_killed_by(st, SIGTERM);
-			end_test();
-			return;
-		}
-	}
+	/* Still stopped: no exit to report, whatever the delay. */
+	tu_host_sleep_ns(20 * TU_MS);
+	cr_assert(eq(int, (int)gp_waitpid(p, &st, WNOHANG), 0),
+	    "SIGTERM ended a stopped process before SIGCONT");
 	cr_assert(eq(int, gp_kill(p, SIGCONT), 0));
 	st = 0;
 	for (;;) {
@@ -711,8 +705,7 @@ Test(signal, a_stopped_process_dies_of_sigterm_or_at_sigcont)
 			break;
 	}
 	assert_killed_by(st, SIGTERM);
-	cr_assert(eq(int, 0, 1), "SIGTERM (default action) did not end the "
-	    "stopped process until SIGCONT; Linux ends it at once");
+	end_test();
 }
 
 /* ------------------------------------------------------------ waitid */
