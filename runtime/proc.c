@@ -207,15 +207,24 @@ gpi_rcu_thread_offline(void)
 	rcu_thread_gone(NULL);
 }
 
+/*
+ * A host thread's first read-side section: register, and unregister when
+ * it exits.  Out of line and cold, so that the read lock itself stays
+ * small enough to be inlined into the spawn/exit/wait fast paths.
+ */
+static __attribute__((noinline, cold)) void
+rcu_register_host(void)
+{
+	GPI_LIBC(pthread_once)(&rcu_once, rcu_key_init);
+	gpi_rcu_thread_online();
+	GPI_LIBC(pthread_setspecific)(rcu_key, (void *)1);
+}
+
 void
 gpi_rcu_read_lock(void)
 {
-	if (unlikely(!tls_rcu_registered)) {
-		/* A host thread's first call: unregister when it exits. */
-		GPI_LIBC(pthread_once)(&rcu_once, rcu_key_init);
-		gpi_rcu_thread_online();
-		GPI_LIBC(pthread_setspecific)(rcu_key, (void *)1);
-	}
+	if (unlikely(!tls_rcu_registered))
+		rcu_register_host();
 	urcu_memb_read_lock();
 }
 
