@@ -69,7 +69,8 @@ find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 		 * Linux skips an EXIT_DEAD one: taking it for a live child
 		 * would put us to sleep for a report that never comes.
 		 */
-		if (p != NULL && (p == &gpi_proc0 || p->p_pptr != q ||
+		if (p != NULL && (p == &gpi_proc0 ||
+		    __atomic_load_n(&p->p_pptr, __ATOMIC_RELAXED) != q ||
 		    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_AUTOREAP) ||
 		    (__atomic_load_n(&p->p_stat, __ATOMIC_RELAXED) == GPI_SZOMB &&
 		    !(p->p_report & GPI_R_EXIT))))
