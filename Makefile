@@ -10,6 +10,7 @@
 #   make difftest       the differential test against Linux (tests/diff/,
 #                       docs/DIFFTEST.md): N=1000 SEED=1 WORKERS= LEN=24
 #   make stress         every tests/stress/*.c, one program each, in turn
+#   make soak           tests/soak/soak.c for SOAK_S seconds (default 600)
 #   make bench          every bench/*.c, one program each, in turn
 #   make demo           examples/demo.c
 #   make check-abi      libgreenproc.so exports only gp_* symbols
@@ -20,7 +21,7 @@
 # Variables: CC (CXX follows it: clang -> clang++, gcc -> g++), CFLAGS,
 # CXXFLAGS, CPPFLAGS, LDFLAGS (yours; CFLAGS defaults to -O3 -g),
 # WERROR=1, DEBUG=1 (-DGREENPROC_DEBUG=1: debug-only checks), LTO=auto|0|1,
-# SAN=address|undefined|thread, ARCH (default: uname -m;
+# SAN=address|undefined|thread, SOAK_S, ARCH (default: uname -m;
 # ARCH=generic forces the portable context switch), TEST_JOBS, TEST_ARGS,
 # PREFIX, LIBDIR, INCLUDEDIR, DESTDIR.
 #
@@ -198,6 +199,7 @@ TEST_SRCS	:= $(sort $(wildcard tests/*.c tests/*.cc))
 PROG_SRCS	:= $(sort $(wildcard tests/programs/*.c tests/programs/*.cc))
 STRESS_SRCS	:= $(sort $(wildcard tests/stress/*.c))
 DIFF_SRCS	:= $(sort $(wildcard tests/diff/*.c))
+SOAK_SRCS	:= $(wildcard tests/soak/soak.c)
 BENCH_SRCS	:= $(sort $(wildcard bench/*.c))
 DEMO_SRC	:= $(wildcard examples/demo.c)
 
@@ -209,10 +211,12 @@ TEST_OBJS	:= $(call obj,$(TEST_SRCS))
 PROG_OBJS	:= $(call obj,$(PROG_SRCS))
 STRESS_OBJS	:= $(call obj,$(STRESS_SRCS))
 DIFF_OBJS	:= $(call obj,$(DIFF_SRCS))
+SOAK_OBJS	:= $(call obj,$(SOAK_SRCS))
 BENCH_OBJS	:= $(call obj,$(BENCH_SRCS))
 DEMO_OBJ	:= $(call obj,$(DEMO_SRC))
 ALL_OBJS	:= $(RT_OBJS) $(PRELOAD_OBJS) $(TEST_OBJS) $(PROG_OBJS) \
-		   $(STRESS_OBJS) $(BENCH_OBJS) $(DEMO_OBJ) $(DIFF_OBJS)
+		   $(STRESS_OBJS) $(SOAK_OBJS) $(BENCH_OBJS) $(DEMO_OBJ) \
+		   $(DIFF_OBJS)
 
 SONAME		:= libgreenproc.so.$(SOVERSION)
 SHLIB		:= $(BUILD)/$(SONAME)
@@ -224,6 +228,7 @@ RUNNER		:= $(BUILD)/tests/runner
 PROGS		:= $(patsubst tests/programs/%,$(BUILD)/tests/programs/%,$(basename $(PROG_SRCS)))
 STRESS_BINS	:= $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS))
 DIFF_BIN	:= $(if $(DIFF_SRCS),$(BUILD)/tests/difftest)
+SOAK_BIN	:= $(patsubst tests/soak/%.c,$(BUILD)/soak/%,$(SOAK_SRCS))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 DEMO_BIN	:= $(BUILD)/demo
 
@@ -459,6 +464,22 @@ $(BUILD)/stress/%: $(BUILD)/obj/tests/stress/%.o $(STLIB)
 $(BENCH_EMPTY_SO): $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -shared -fPIC $(ALL_LDFLAGS) -o $@ -x c /dev/null
+
+# ----------------------------------------------------------------------
+# Soak: random churn of the process model for SOAK_S seconds, with a
+# ledger of every process (tests/soak/soak.c says what it checks).  CI
+# runs SOAK_S=60 in the ASan and TSan tiers.
+
+SOAK_S		?= 600
+SOAK_RUN	:= $(STRESS_RUN) $(if $(filter address,$(SAN)),LSAN_OPTIONS='suppressions=$(abspath tools/lsan.supp):print_suppressions=0')
+
+.PHONY: soak
+soak: $(SOAK_BIN)
+	$(SOAK_RUN) $(SOAK_BIN) $(SOAK_S)
+
+$(BUILD)/soak/%: $(BUILD)/obj/tests/soak/%.o $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STLIB)
 	@mkdir -p $(@D)

@@ -360,26 +360,34 @@ static int
 jobc_candidates(struct gp_proc *p, pid_t *v)
 {
 	struct gp_proc *c, *pp;
+	pid_t pgid, cg;
 	int n = 0, i;
 
 	/* Unlocked: pp may exit and be reused meanwhile (header only). */
 	gpi_rcu_read_lock();
+	/*
+	 * p_pgid is read relaxed, as everywhere: a process regroups itself
+	 * under no lock (gp_setpgid(0, ...)), so a child may move while we
+	 * look; then this exit judges its old group or its new one.
+	 */
+	pgid = __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED);
 	pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
 	if (pp != &gpi_proc0 && __atomic_load_n(&pp->p_pgid,
-	    __ATOMIC_RELAXED) != p->p_pgid)
-		v[n++] = p->p_pgid;
+	    __ATOMIC_RELAXED) != pgid)
+		v[n++] = pgid;
 	gpi_rcu_read_unlock();
 	/* No children (the common exit): nothing more to look at. */
 	if (__atomic_load_n(&p->p_children, __ATOMIC_RELAXED) == NULL)
 		return n;
 	gpi_spin_lock(&p->p_lock);
 	for (c = p->p_children; c != NULL && n < MAXJOBC; c = c->p_sibnext) {
-		if (c->p_pgid == p->p_pgid || c->p_stat == GPI_SZOMB)
+		cg = __atomic_load_n(&c->p_pgid, __ATOMIC_RELAXED);
+		if (cg == pgid || c->p_stat == GPI_SZOMB)
 			continue;
-		for (i = 0; i < n && v[i] != c->p_pgid; i++)
+		for (i = 0; i < n && v[i] != cg; i++)
 			;
 		if (i == n)
-			v[n++] = c->p_pgid;
+			v[n++] = cg;
 	}
 	gpi_spin_unlock(&p->p_lock);
 	return n;
@@ -466,7 +474,9 @@ exit1_quick(struct gp_proc *p, struct gp_lwp *cur, int status)
 	    GPI_P_INEXEC)) ||
 	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) != 1 ||
 	    p->p_children != NULL ||
-	    (pp != &gpi_proc0 && pp->p_pgid != p->p_pgid)) {
+	    (pp != &gpi_proc0 && __atomic_load_n(&pp->p_pgid,
+	    __ATOMIC_RELAXED) != __atomic_load_n(&p->p_pgid,
+	    __ATOMIC_RELAXED))) {
 		gpi_spin_unlock(&p->p_lock);
 		gpi_spin_unlock(&pp->p_lock);
 		return;

@@ -45,7 +45,14 @@ gpi_ticks_to_timeval(unsigned long long ticks, struct timeval *tv)
 void
 gpi_ruadd(struct gpi_ru *ru, const struct gpi_ru *ru2)
 {
-	ru->ru_ticks += ru2->ru_ticks;
+	/*
+	 * NOTE: switch_to charges a process's ticks with an atomic add and
+	 * no lock, and a killed LWP of an exiting process may still switch
+	 * out for the last time while exit1's calcru folds p_cru into
+	 * p_ru: a plain += here could lose that charge (TSan saw it).
+	 */
+	__atomic_fetch_add(&ru->ru_ticks, __atomic_load_n(&ru2->ru_ticks,
+	    __ATOMIC_RELAXED), __ATOMIC_RELAXED);
 	ru->ru_nvcsw += ru2->ru_nvcsw;
 	ru->ru_nivcsw += ru2->ru_nivcsw;
 }

@@ -61,9 +61,19 @@ find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 		}
 		gpi_rcu_read_lock();
 		p = gpi_pfind(ws->ws_pid);
-		/* Our children's p_pptr is stable under our lock. */
-		if (p != NULL && (p == &gpi_proc0 || p->p_pptr != q ||
-		    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_AUTOREAP)))
+		/*
+		 * Our children's p_pptr is stable under our lock.  NOTE: a
+		 * zombie without its exit report is being reaped by another
+		 * waiter: unlinked from us, its pid not yet freed (and
+		 * p_pptr not cleared).  It is no child of ours any more, as
+		 * Linux skips an EXIT_DEAD one: taking it for a live child
+		 * would put us to sleep for a report that never comes.
+		 */
+		if (p != NULL && (p == &gpi_proc0 ||
+		    __atomic_load_n(&p->p_pptr, __ATOMIC_RELAXED) != q ||
+		    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_AUTOREAP) ||
+		    (__atomic_load_n(&p->p_stat, __ATOMIC_RELAXED) == GPI_SZOMB &&
+		    !(p->p_report & GPI_R_EXIT))))
 			p = NULL;
 		gpi_rcu_read_unlock();
 		*any = p != NULL;
