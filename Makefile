@@ -116,7 +116,7 @@ pc_libs		= $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 
 ifneq ($(CONFIGURING),)
-URCU_CFLAGS	:= $(patsubst -I%,-isystem %,$(call pc_cflags,liburcu-memb liburcu-cds))
+URCU_CFLAGS	:= $(patsubst -I%,-isystem %,$(call pc_cflags,liburcu-memb))
 CRITERION_LIBS	:= $(call pc_libs,criterion)
 endif
 CRITERION_LIBS	:= $(or $(strip $(CRITERION_LIBS)),-lcriterion)
