@@ -6,7 +6,7 @@
 #                       build/libgreenproc_preload.so
 #   make lib | preload  only the runtime libraries | only the preload object
 #   make test           Criterion suite (tests/*.c, tests/*.cc) + check-abi
-#                       + check-layering
+#                       + check-layering + check-docs
 #   make difftest       the differential test against Linux (tests/diff/,
 #                       docs/DIFFTEST.md): N=1000 SEED=1 WORKERS= LEN=24
 #   make stress         every tests/stress/*.c, one program each, in turn
@@ -14,6 +14,7 @@
 #   make demo           examples/demo.c
 #   make check-abi      libgreenproc.so exports only gp_* symbols
 #   make check-layering no runtime object calls a name preload.map exports
+#   make check-docs     every `name` in docs/*.md and README.md is in the code
 #   make install        PREFIX=/usr/local DESTDIR= (header, libraries, .pc)
 #   make clean          remove build*/
 #
@@ -348,6 +349,17 @@ check-abi: $(SHLINK) $(PRELOAD)
 check-layering: $(RT_OBJS) preload/preload.map
 	@sh tools/check-layering.sh preload/preload.map $(RT_OBJS)
 
+# Docs check: every identifier docs/*.md and README.md put in backticks
+# exists in the code outside comments, or is an outside name on
+# tools/check-docs.allow -- so that the docs cannot go on naming what
+# was renamed or removed.
+
+DOCS		:= $(sort $(wildcard docs/*.md)) README.md
+
+.PHONY: check-docs
+check-docs:
+	@sh tools/check-docs.sh $(DOCS)
+
 # ----------------------------------------------------------------------
 # Tests.  One Criterion runner from tests/*.c and tests/*.cc, linked with
 # the static library (so tests may reach gpi_ internals); helper programs
@@ -384,7 +396,7 @@ WORKERS		?=
 DIFF_REGRESS	:= tests/diff/regress.txt
 
 .PHONY: test plain-preload difftest
-test: all check-abi check-layering $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(DIFF_BIN) \
+test: all check-abi check-layering check-docs $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(DIFF_BIN) \
     $(if $(SAN),plain-preload)
 ifeq ($(TEST_SRCS),)
 	@echo "make test: no tests yet (tests/*.c, tests/*.cc)"
