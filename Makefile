@@ -518,6 +518,13 @@ $(DEMO_BIN): $(DEMO_OBJS) $(SHLINK)
 
 .PHONY: install FORCE
 pc_dir		= $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+# A program linked from the .pc finds libgreenproc.so.0 at run time
+# without ldconfig or LD_LIBRARY_PATH: outside the system's own library
+# directories (where the dynamic linker looks anyway, and where distro
+# packages must not carry an rpath) Libs carries -rpath ${libdir}.
+# /usr/local/lib is in Debian's ld.so.conf, but its cache only learns of
+# a new library from ldconfig, which make install does not run.
+PC_RPATH	:= $(if $(filter /lib /lib64 /lib/% /usr/lib /usr/lib64 /usr/lib/%,$(LIBDIR)),,-Wl,-rpath,$${libdir} )
 
 $(PCFILE): FORCE
 	@mkdir -p $(@D)
@@ -530,7 +537,7 @@ $(PCFILE): FORCE
 	    'Description: M:N green threads with the process model of a BSD kernel' \
 	    'Version: $(VERSION)' \
 	    'Cflags: -I$${includedir}' \
-	    'Libs: -L$${libdir} -lgreenproc' \
+	    'Libs: -L$${libdir} $(PC_RPATH)-lgreenproc' \
 	    'Libs.private: -ldl -pthread' > $@.tmp
 	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv -f $@.tmp $@
 
