@@ -6,7 +6,7 @@
 #                       build/libgreenproc_preload.so
 #   make lib | preload  only the runtime libraries | only the preload object
 #   make test           Criterion suite (tests/*.c, tests/*.cc) + check-abi
-#                       + check-layering
+#                       + check-layering + check-docs
 #   make difftest       the differential test against Linux (tests/diff/,
 #                       docs/DIFFTEST.md): N=1000 SEED=1 WORKERS= LEN=24
 #   make stress         every tests/stress/*.c, one program each, in turn
@@ -15,6 +15,7 @@
 #   make demo           examples/demo.c
 #   make check-abi      libgreenproc.so exports only gp_* symbols
 #   make check-layering no runtime object calls a name preload.map exports
+#   make check-docs     every `name` in docs/*.md and README.md is in the code
 #   make install        PREFIX=/usr/local DESTDIR= (header, libraries, .pc)
 #   make clean          remove build*/
 #
@@ -117,7 +118,7 @@ pc_libs		= $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 
 ifneq ($(CONFIGURING),)
-URCU_CFLAGS	:= $(patsubst -I%,-isystem %,$(call pc_cflags,liburcu-memb liburcu-cds))
+URCU_CFLAGS	:= $(patsubst -I%,-isystem %,$(call pc_cflags,liburcu-memb))
 CRITERION_LIBS	:= $(call pc_libs,criterion)
 endif
 CRITERION_LIBS	:= $(or $(strip $(CRITERION_LIBS)),-lcriterion)
@@ -353,6 +354,17 @@ check-abi: $(SHLINK) $(PRELOAD)
 check-layering: $(RT_OBJS) preload/preload.map
 	@sh tools/check-layering.sh preload/preload.map $(RT_OBJS)
 
+# Docs check: every identifier docs/*.md and README.md put in backticks
+# exists in the code outside comments, or is an outside name on
+# tools/check-docs.allow -- so that the docs cannot go on naming what
+# was renamed or removed.
+
+DOCS		:= $(sort $(wildcard docs/*.md)) README.md
+
+.PHONY: check-docs
+check-docs:
+	@sh tools/check-docs.sh $(DOCS)
+
 # ----------------------------------------------------------------------
 # Tests.  One Criterion runner from tests/*.c and tests/*.cc, linked with
 # the static library (so tests may reach gpi_ internals); helper programs
@@ -389,7 +401,7 @@ WORKERS		?=
 DIFF_REGRESS	:= tests/diff/regress.txt
 
 .PHONY: test plain-preload difftest
-test: all check-abi check-layering $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(DIFF_BIN) \
+test: all check-abi check-layering check-docs $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(DIFF_BIN) \
     $(if $(SAN),plain-preload)
 ifeq ($(TEST_SRCS),)
 	@echo "make test: no tests yet (tests/*.c, tests/*.cc)"
@@ -527,6 +539,13 @@ $(DEMO_BIN): $(DEMO_OBJS) $(SHLINK)
 
 .PHONY: install FORCE
 pc_dir		= $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+# A program linked from the .pc finds libgreenproc.so.0 at run time
+# without ldconfig or LD_LIBRARY_PATH: outside the system's own library
+# directories (where the dynamic linker looks anyway, and where distro
+# packages must not carry an rpath) Libs carries -rpath ${libdir}.
+# /usr/local/lib is in Debian's ld.so.conf, but its cache only learns of
+# a new library from ldconfig, which make install does not run.
+PC_RPATH	:= $(if $(filter /lib /lib64 /lib/% /usr/lib /usr/lib64 /usr/lib/%,$(LIBDIR)),,-Wl,-rpath,$${libdir} )
 
 $(PCFILE): FORCE
 	@mkdir -p $(@D)
@@ -539,7 +558,7 @@ $(PCFILE): FORCE
 	    'Description: M:N green threads with the process model of a BSD kernel' \
 	    'Version: $(VERSION)' \
 	    'Cflags: -I$${includedir}' \
-	    'Libs: -L$${libdir} -lgreenproc' \
+	    'Libs: -L$${libdir} $(PC_RPATH)-lgreenproc' \
 	    'Libs.private: -ldl -pthread' > $@.tmp
 	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv -f $@.tmp $@
 

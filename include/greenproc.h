@@ -14,6 +14,23 @@
  * Every call is safe from green threads and from host threads unless it
  * says otherwise.  "May block" means: a green caller parks its LWP (its
  * worker runs other LWPs meanwhile); a host thread sleeps on a futex.
+ * A call that does not say it may block does not (it may spin briefly on
+ * a runtime lock).  Nothing preempts: an LWP switches only inside calls
+ * that may block, gp_yield() and gp_exit()-like calls, which are also its
+ * cancellation points, where it acts on green signals and dies when killed.
+ *
+ * Init: host threads (and the LWPs they create) are process GP_PID_INIT.
+ * Green processes spawned from a host thread are init's children, and
+ * init adopts every orphan: a host thread may wait for them with
+ * gp_wait*() like any parent.  What each call does in init is said at
+ * the call.
+ *
+ * A return from the host's main() is the host's exit(3), which ends every
+ * green process as if killed (their atexit handlers do not run).  Under
+ * libgreenproc_preload.so that exit first kills them and stops the
+ * workers (gp_shutdown()), so the host's atexit handlers never run beside
+ * green code; a program that is not preloaded gets that order by ending
+ * with gp_exit(status) instead of returning.
  */
 #ifndef GREENPROC_H
 #define GREENPROC_H
@@ -77,55 +94,170 @@ typedef void (*gp_exitlist_fn)(pid_t pid); /* global exit callout */
  * overrides -- a program linked with libgreenproc.a run under
  * libgreenproc_preload.so (link libgreenproc.so, or nothing, to use the
  * preload's runtime).  ELIBACC: liburcu-memb could not be loaded.
+ * gp_init() returns 0 (also when the runtime is already up); it starts
+ * threads but does not block.  Every call that needs the runtime and
+ * cannot start it fails with gp_init()'s errno.
+ *
+ * gp_shutdown() returns 0, or -1 with EBUSY (above) or EDEADLK when
+ * called on an LWP (it would wait for its own death): call it from a host
+ * thread.  It may block, up to about GREENPROC_EXIT_TIMEOUT_MS for each
+ * set of stuck workers.
  */
 #define GP_WORKERS_MAX	1024
 GP_EXPORT int	gp_init(int nworkers);
 GP_EXPORT int	gp_shutdown(void);
 
-/* Attributes; a NULL attr means the defaults. */
+/*
+ * Attributes; a NULL attr means the defaults.  Each returns 0 or EINVAL
+ * for a NULL attr or a bad value; gp_attr_init() also ENOMEM.
+ */
 GP_EXPORT int	gp_attr_init(gp_attr_t **attr);
 GP_EXPORT int	gp_attr_destroy(gp_attr_t *attr);
+/*
+ * Stack size of the first LWP of a spawned process or of an LWP: 16 KiB
+ * to 1 GiB (rounded up to a page; EINVAL outside), default 64 KiB or
+ * GREENPROC_STACK_SIZE.  Stacks are committed lazily, below a guard page.
+ */
 GP_EXPORT int	gp_attr_setstacksize(gp_attr_t *attr, size_t bytes);
+/* The set size, or the default when none was set. */
 GP_EXPORT int	gp_attr_getstacksize(const gp_attr_t *attr, size_t *bytes);
+/* The name gp_ps() and gp_dump() show (truncated to fit). */
 GP_EXPORT int	gp_attr_setname(gp_attr_t *attr, const char *name);
+/* The signal the parent gets at exit: SIGCHLD (default), SIGUSR1, or 0. */
 GP_EXPORT int	gp_attr_setexitsignal(gp_attr_t *attr, int sig);
+/* gp_lwp_create() only: 1 starts the LWP detached, 0 joinable (default). */
 GP_EXPORT int	gp_attr_setdetached(gp_attr_t *attr, int detached);
 
-/* Processes. */
+/*
+ * Processes.
+ *
+ * gp_spawn() makes a green process, child of the caller's process (init
+ * on a host thread), whose first LWP runs entry(arg); a return from entry
+ * is gp_exit(its return value), so the return value is the exit status.
+ * Returns the new pid (> GP_PID_BASE), or -1: EINVAL (entry NULL), EAGAIN
+ * (GREENPROC_MAX_PROCS reached, or the runtime is shutting down), ENOMEM,
+ * or gp_init()'s errno.  Does not block: the child may run before or
+ * after the call returns.  gp_spawn_main() is the same with main()'s
+ * signature: argv (argc strings, then NULL) is copied; EINVAL for argc
+ * < 0 or a NULL argv[i] below argc.
+ */
 GP_EXPORT pid_t	gp_spawn(int (*entry)(void *), void *arg, const gp_attr_t *attr);
 GP_EXPORT pid_t	gp_spawn_main(int (*main_fn)(int, char **), int argc,
 		    char **argv, const gp_attr_t *attr);
+/*
+ * gp_exit() is exit(3): the process's atexit list (LIFO), then
+ * gp__exit(), which is _exit(2): every LWP of the process is killed, the
+ * parent is told (exit signal, wait) and the orphans go to a reaper.
+ * Neither returns.  May block while the other LWPs die.  In init (any
+ * host thread or LWP of init) they are the host's own exit(3) / _exit(2),
+ * after the green teardown that gp_shutdown() does.
+ */
 GP_NORETURN GP_EXPORT void gp_exit(int status);
 GP_NORETURN GP_EXPORT void gp__exit(int status);
+/*
+ * DragonFly's extexit(2): how = GP_EXTEXIT_PROC or GP_EXTEXIT_LWP, |
+ * GP_EXTEXIT_SETINT to store status at addr first (EFAULT if addr is
+ * NULL).  _PROC is gp__exit(status); _LWP ends only the calling LWP (the
+ * last LWP: gp__exit(status)).  Returns -1 only: EINVAL (bad how), EPERM
+ * in init.
+ */
 GP_EXPORT int	gp_extexit(int how, int status, void *addr);
+/*
+ * killalllwps(forexec): every other LWP of the process dies, then the
+ * same pid runs entry(arg) on a fresh LWP, its return the exit status.
+ * No return on success; -1 with EINVAL (entry NULL) or EPERM in init.
+ * When another LWP of the process is already exec'ing or exiting, the
+ * caller's LWP just ends; when no stack can be had for the new image, the
+ * process dies as if killed.  May block while the other LWPs die.
+ */
 GP_EXPORT int	gp_exec(int (*entry)(void *), void *arg);
+/*
+ * gp_atexit(): fn on the calling process's atexit list, run LIFO at
+ * gp_exit() (not at gp__exit() or a kill); in init it is the host's
+ * atexit(3).  gp_at_exit(): fn(pid) at every green process's exit, from
+ * the exiting process; registering one again moves it to the end.  Both
+ * return 0, or -1 with EINVAL (fn NULL) or ENOMEM.  gp_rm_at_exit()
+ * returns 1 (removed) or 0 (not registered).
+ */
 GP_EXPORT int	gp_atexit(void (*fn)(void));
 GP_EXPORT int	gp_at_exit(gp_exitlist_fn fn);
 GP_EXPORT int	gp_rm_at_exit(gp_exitlist_fn fn);
 
+/*
+ * wait4(2), waitpid(2), waitid(2) on the caller's green children (init's
+ * on a host thread: spawned from host threads, and every orphan).  May
+ * block, unless WNOHANG.  Statuses use the Linux encoding (WIFEXITED()
+ * and the rest of <sys/wait.h> read them); ru is the child's green run
+ * time and switch counts.  -1 with ECHILD (no such child), EINTR (a
+ * caught green signal whose handler lacks SA_RESTART; never on a host
+ * thread), EINVAL (bad options or idtype).  Under the preload a green
+ * process's real children (fork) are its own to wait for too.
+ */
 GP_EXPORT pid_t	gp_wait4(pid_t pid, int *status, int options, struct rusage *ru);
 GP_EXPORT pid_t	gp_waitpid(pid_t pid, int *status, int options);
 GP_EXPORT int	gp_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options);
 
+/* GP_PID_INIT on a host thread; never fail.  gp_getppid() in init is 0. */
 GP_EXPORT pid_t	gp_getpid(void);
 GP_EXPORT pid_t	gp_getppid(void);
+/*
+ * setpgid(2)/getpgid(2) on green pids (0: the caller).  -1 with EINVAL
+ * (pgid < 0), ESRCH (not the caller or one of its children), EPERM
+ * (init, or a group that does not exist in the session), EACCES (the
+ * child has exec'd).
+ */
 GP_EXPORT int	gp_setpgid(pid_t pid, pid_t pgid);
 GP_EXPORT pid_t	gp_getpgid(pid_t pid);
+/*
+ * The calling process adopts the orphans of its descendants (procctl's
+ * PROC_REAP_ACQUIRE).  0; in init acquire is 0 (init adopts every orphan
+ * already) and release is EINVAL; release is EINVAL when not a reaper.
+ */
 GP_EXPORT int	gp_reaper_acquire(void);
 GP_EXPORT int	gp_reaper_release(void);
+/*
+ * A new file descriptor (eventfd) that becomes readable once green
+ * process pid has exited (at once if it is a zombie); the caller closes
+ * it.  -1 with ESRCH (no such green process, or init) or the errno of
+ * eventfd(2).
+ */
 GP_EXPORT int	gp_proc_watch(pid_t pid);
 
-/* Green signals. */
+/*
+ * Green signals.
+ *
+ * gp_kill(): pid is a green pid, 0 (the caller's group), -1 (every green
+ * process but the caller) or -pgid.  0 (a zombie counts as existing),
+ * or -1 with EINVAL (bad signal), EPERM (init), ESRCH (no such green
+ * process or group; every real pid).  Does not block; the target acts on
+ * it at its next cancellation point.
+ */
 GP_EXPORT int	gp_kill(pid_t pid, int sig);
+/*
+ * Per process.  -1 with EINVAL (bad signal, or SIGKILL/SIGSTOP with act),
+ * ENOMEM.  In init (host threads) only SIGCHLD may be set, to SIG_IGN or
+ * SIG_DFL (EINVAL otherwise): init takes no green signals.
+ */
 GP_EXPORT int	gp_sigaction(int sig, const struct sigaction *act,
 		    struct sigaction *oact);
+/* Per LWP; on a host thread it is pthread_sigmask(3).  -1 with EINVAL. */
 GP_EXPORT int	gp_sigprocmask(int how, const sigset_t *set, sigset_t *oset);
 
 /*
  * LWPs: green threads of the calling process (of init on a host thread).
+ * gp_lwp_create() returns 0 or EINVAL (lwp or fn NULL), EAGAIN (the
+ * process is exiting), ENOMEM,
+ * or gp_init()'s error; it does not block.  The LWP ends by returning
+ * from fn or by gp_lwp_exit(), and its value goes to gp_lwp_join().
  * gp_lwp_join() may block; EDEADLK for self, EINVAL for a detached or
- * already joined LWP.  gp_lwp_exit() on the last LWP of a green process
- * is gp_exit(0).  gp_lwp_self() is NULL on a host thread.
+ * already joined LWP, ESRCH for a handle already freed.  gp_lwp_detach():
+ * 0, EINVAL (detached or being joined), ESRCH.  gp_lwp_exit() on the
+ * last LWP of a green process is gp_exit(0); on a host thread (not an
+ * LWP) it aborts with a message.  gp_lwp_self() is NULL on a host thread.
+ * gp_yield() lets the worker run other LWPs (sched_yield(2) on a host
+ * thread).  gp_nanosleep() may block, as nanosleep(2): 0, or -1 with
+ * EINVAL (bad req) or EINTR (a caught green signal; rem is then the time
+ * left).
  */
 GP_EXPORT int	gp_lwp_create(gp_lwp_t *lwp, void *(*fn)(void *), void *arg,
 		    const gp_attr_t *attr);
@@ -136,13 +268,20 @@ GP_EXPORT gp_lwp_t gp_lwp_self(void);
 GP_EXPORT void	gp_yield(void);
 GP_EXPORT int	gp_nanosleep(const struct timespec *req, struct timespec *rem);
 
-/* Introspection. */
+/*
+ * Introspection.  gp_ps(): one line per green process; gp_dump(): that,
+ * plus a backtrace of every LWP.  0, or -1 with EINVAL (out NULL).  They
+ * take the runtime's lock (as gp_stats() does), so they can wait behind
+ * gp_init() or gp_shutdown(); they never park an LWP.
+ */
 GP_EXPORT int	gp_ps(FILE *out);
 GP_EXPORT int	gp_dump(FILE *out);
 /*
  * Write gp_dump() to stderr (or GREENPROC_DUMP_FILE) whenever (sig)
  * arrives, from a dedicated thread; 0 turns it off.  The environment
- * variable GREENPROC_DUMP_SIGNAL=QUIT asks for it at gp_init().
+ * variable GREENPROC_DUMP_SIGNAL=QUIT asks for it at gp_init().  0, or
+ * -1 with EINVAL (a signal that cannot be caught) or the errno of
+ * creating the pipe or the thread.
  */
 GP_EXPORT int	gp_dump_on_signal(int sig);
 
@@ -166,6 +305,7 @@ struct gp_counters {
 	long		abandoned_workers; /* workers gp_shutdown gave up on */
 	unsigned long	leaked_bytes;	/* left allocated for them on purpose */
 };
+/* 0, or -1 with EINVAL (st NULL).  Takes the runtime's lock. */
 GP_EXPORT int	gp_stats(struct gp_counters *st);
 
 #ifdef __cplusplus

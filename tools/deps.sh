@@ -5,7 +5,8 @@
 #
 # Usage: tools/deps.sh GROUP...
 #
-#	core	liburcu (memb + cds), libunwind, Criterion
+#	core	liburcu-memb (headers; the library is dlopen()ed), libunwind,
+#		Criterion
 #		(libunwind-dev liburcu-dev libcriterion-dev)
 #	clang	the clang compiler (clang): TSan tier, CC=clang
 #	pth	GNU Pth (libpth-dev): benchmarks
@@ -37,11 +38,11 @@ have_header() {
 check_core() {
 	pkgs="$pkgs libunwind-dev liburcu-dev libcriterion-dev"
 	if command -v pkg-config >/dev/null 2>&1; then
-		for m in liburcu-memb liburcu-cds libunwind criterion; do
+		for m in liburcu-memb libunwind criterion; do
 			have_pc "$m" || missing="$missing $m"
 		done
 	else
-		for h in urcu/urcu-memb.h urcu/rculfhash.h libunwind.h \
+		for h in urcu/urcu-memb.h libunwind.h \
 		    criterion/criterion.h; do
 			have_header "$h" || missing="$missing <$h>"
 		done

@@ -5,8 +5,8 @@
  * with its status, then ECHILD.  A real child forked by green code is
  * its green parent's, never the host's.
  *
- * The green children run libc-only code; the driver declares the gp_
- * function it needs by hand (signature of include/greenproc.h).
+ * The green children run libc-only code; the driver includes
+ * <greenproc.h> for the gp_ calls it makes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 
 #include "check.h"
 
-pid_t	gp_spawn(int (*entry)(void *), void *arg, const void *attr);
+#include <greenproc.h>
 
 /* Green: sleeps a little, exits 22. */
 static int
@@ -56,9 +56,9 @@ main(void)
 	}
 	CHECK(real > 0, "fork from the host");
 	green = gp_spawn(green_child, NULL, NULL);
-	CHECK(green > (1 << 30), "gp_spawn: %d", (int)green);
+	CHECK(green > GP_PID_BASE, "gp_spawn: %d", (int)green);
 	forker = gp_spawn(green_forker, NULL, NULL);
-	CHECK(forker > (1 << 30), "gp_spawn forker: %d", (int)forker);
+	CHECK(forker > GP_PID_BASE, "gp_spawn forker: %d", (int)forker);
 	for (i = 0; i < 3; i++) {
 		r = waitpid(-1, &st, 0);
 		if (r == real) {

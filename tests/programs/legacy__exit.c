@@ -4,8 +4,8 @@
  * process: the process ends with the status, the atexit/on_exit handlers
  * registered from it do NOT run, and stdio is not flushed (as glibc's).
  *
- * Legacy part on top (libc only); the driver below declares the few gp_
- * functions it needs by hand (signatures of include/greenproc.h).
+ * Legacy part on top (libc only); the driver below includes
+ * <greenproc.h> for the gp_ calls it makes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,9 +65,7 @@ legacy_quit(void *arg)
 
 /* ------------------------------------------------------------ driver */
 
-struct gp_attr;
-extern pid_t gp_spawn(int (*entry)(void *), void *arg,
-    const struct gp_attr *attr);
+#include <greenproc.h>
 
 static long
 file_size(const char *path)

@@ -7,8 +7,7 @@
  * runs the handlers too.
  *
  * The legacy part (top) includes no greenproc header and calls only libc;
- * the driver (bottom) runs it with gp_spawn_main/gp_spawn, declared by
- * hand with the signatures of include/greenproc.h.
+ * the driver (bottom) is legacy_driver.h, plus gp_spawn for the return.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -94,12 +93,10 @@ legacy_return(void *arg)
 
 /* ------------------------------------------------------------ driver */
 
-struct gp_attr;
-extern pid_t gp_spawn(int (*entry)(void *), void *arg,
-    const struct gp_attr *attr);
-extern pid_t gp_spawn_main(int (*main_fn)(int, char **), int argc,
-    char **argv, const struct gp_attr *attr);
+#include "legacy_driver.h"
 
+static char path[] = "/tmp/gp_legacy_exit.XXXXXX";
+static char *exit_argv[] = { "legacy_main", path, NULL };
 static int host_handler_runs;
 
 static void
@@ -110,32 +107,27 @@ host_handler(void)
 	fflush(stdout);
 }
 
-int
-main(void)
+static int
+before(void)
 {
-	char path[] = "/tmp/gp_legacy_exit.XXXXXX";
-	char *argv[] = { "legacy_main", path, NULL };
-	char buf[64] = "";
-	FILE *f;
-	pid_t pid, r;
-	int fd, st = -1;
+	int fd;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	alarm(60);
 	if ((fd = mkstemp(path)) < 0) {
 		perror("mkstemp");
 		return 2;
 	}
 	close(fd);
 	atexit(host_handler);
+	return 0;
+}
 
-	pid = gp_spawn_main(legacy_main, 2, argv, NULL);
-	CHECK(pid > 0, "gp_spawn_main: %s", strerror(errno));
-	r = waitpid(pid, &st, 0);
-	CHECK(r == pid, "waitpid = %d (%s)", (int)r, strerror(errno));
-	printf("driver: status exited=%d code=%d\n", WIFEXITED(st),
-	    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7, "status 0x%x", st);
+static void
+after(void)
+{
+	char buf[64] = "";
+	FILE *f;
+	int st;
+
 	CHECK(strcmp(order, "32o1") == 0, "handler order '%s', want '32o1'",
 	    order);
 	CHECK(onexit_status == 7, "on_exit got status %d", onexit_status);
@@ -150,17 +142,16 @@ main(void)
 	    "file after exit holds '%s'", buf);
 	unlink(path);
 
-	pid = gp_spawn(legacy_return, NULL, NULL);
-	CHECK(pid > 0, "gp_spawn: %s", strerror(errno));
-	st = -1;
-	r = waitpid(pid, &st, 0);
-	CHECK(r == pid, "waitpid = %d (%s)", (int)r, strerror(errno));
-	printf("driver: return status exited=%d code=%d\n", WIFEXITED(st),
-	    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 9, "status 0x%x", st);
+	st = legacy_wait(gp_spawn(legacy_return, NULL, NULL), "return ");
+	CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 9,
+	    "status 0x%x", st);
 	CHECK(returned_handler == 1, "handler after return ran %d times",
 	    returned_handler);
 	/* The green handlers ran: they must not run again at host exit. */
 	printf("driver: returning from main\n");
-	return check_exit_code();
 }
+
+static const struct legacy_driver legacy_driver = {
+	.main_fn = legacy_main, .argv = exit_argv, .status = 7,
+	.before = before, .after = after,
+};

@@ -10,8 +10,7 @@
  * A forked child that does not get through is killed by its own alarm;
  * the test also kills the whole process group at the end.
  *
- * Legacy part on top (libc only); the driver below declares the gp_
- * function it needs by hand (signature of include/greenproc.h).
+ * Legacy part on top (libc only); the driver below is legacy_driver.h.
  */
 #include <errno.h>
 #include <signal.h>
@@ -140,30 +139,23 @@ legacy_main(int argc, char **argv)
 
 /* ------------------------------------------------------------ driver */
 
-struct gp_attr;
-extern pid_t gp_spawn_main(int (*main_fn)(int, char **), int argc,
-    char **argv, const struct gp_attr *attr);
+#include "legacy_driver.h"
 
-int
-main(void)
+static char *forkexec_argv[] = { "legacy_forkexec", NULL };
+
+static void
+after(void)
 {
-	char *argv[] = { "legacy_forkexec", NULL };
-	pid_t pid, r;
-	int st = -1;
+	pid_t r;
+	int st;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	alarm(60);
-	pid = gp_spawn_main(legacy_main, 1, argv, NULL);
-	CHECK(pid > 0, "gp_spawn_main: %s", strerror(errno));
-	r = waitpid(pid, &st, 0);
-	CHECK(r == pid, "waitpid = %d (%s)", (int)r, strerror(errno));
-	printf("driver: status exited=%d code=%d\n", WIFEXITED(st),
-	    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
 	/* The green process's real children were never the host's to reap. */
 	r = waitpid(-1, &st, WNOHANG);
 	CHECK(r == -1 && errno == ECHILD,
 	    "host waitpid(-1) = %d (%s): a real child of green code leaked "
 	    "to the host", (int)r, strerror(errno));
-	return check_exit_code();
 }
+
+static const struct legacy_driver legacy_driver = {
+	.main_fn = legacy_main, .argv = forkexec_argv, .after = after,
+};

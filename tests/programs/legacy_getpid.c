@@ -7,8 +7,8 @@
  * pid, and a child's getppid() is its parent's getpid().  The host
  * thread keeps its real pid.
  *
- * Legacy part on top (libc only); the driver below declares the gp_
- * function it needs by hand (signature of include/greenproc.h).
+ * Legacy part on top (libc only); the driver below includes
+ * <greenproc.h> for the gp_ calls it makes.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -74,12 +74,7 @@ legacy_entry(void *arg)
 
 /* ------------------------------------------------------------ driver */
 
-#define GP_PID_BASE	(1 << 30)		/* as in include/greenproc.h */
-#define GP_PID_INIT	(GP_PID_BASE + 1)
-
-struct gp_attr;
-extern pid_t gp_spawn(int (*entry)(void *), void *arg,
-    const struct gp_attr *attr);
+#include <greenproc.h>
 
 static pid_t
 spawn_child(int (*fn)(void *), void *arg)

@@ -14,8 +14,7 @@
  *  - readers and a writer on a pthread_rwlock;
  *  - pthread_cond_timedwait times out.
  *
- * Legacy part on top (libc only); the driver below declares the gp_
- * function it needs by hand (signature of include/greenproc.h).
+ * Legacy part on top (libc only); the driver below is legacy_driver.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -344,27 +343,20 @@ legacy_main(int argc, char **argv)
 
 /* ------------------------------------------------------------ driver */
 
-struct gp_attr;
-extern pid_t gp_spawn_main(int (*main_fn)(int, char **), int argc,
-    char **argv, const struct gp_attr *attr);
+#include "legacy_driver.h"
 
-int
-main(void)
+static char *sync_argv[] = { "legacy_sync", NULL };
+
+static int
+before(void)
 {
-	char *argv[] = { "legacy_sync", NULL };
 	const char *w = getenv("GREENPROC_WORKERS");
-	pid_t pid, r;
-	int st = -1;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	alarm(100);
 	printf("driver: GREENPROC_WORKERS=%s\n", w != NULL ? w : "(unset)");
-	pid = gp_spawn_main(legacy_main, 1, argv, NULL);
-	CHECK(pid > 0, "gp_spawn_main: %s", strerror(errno));
-	r = waitpid(pid, &st, 0);
-	CHECK(r == pid, "waitpid = %d (%s)", (int)r, strerror(errno));
-	printf("driver: status exited=%d code=%d\n", WIFEXITED(st),
-	    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
-	return check_exit_code();
+	return 0;
 }
+
+static const struct legacy_driver legacy_driver = {
+	.main_fn = legacy_main, .argv = sync_argv, .timeout = 100,
+	.before = before,
+};

@@ -8,8 +8,7 @@
  * calls pthread_exit the process exits with status 0 after running its
  * atexit handlers.
  *
- * Legacy part on top (libc only); the driver below declares the gp_
- * function it needs by hand (signature of include/greenproc.h).
+ * Legacy part on top (libc only); the driver below is legacy_driver.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -176,30 +175,20 @@ legacy_main(int argc, char **argv)
 
 /* ------------------------------------------------------------ driver */
 
-struct gp_attr;
-extern pid_t gp_spawn_main(int (*main_fn)(int, char **), int argc,
-    char **argv, const struct gp_attr *attr);
+#include "legacy_driver.h"
 
-int
-main(void)
+static char *threads_argv[] = { "legacy_threads", NULL };
+
+static void
+after(void)
 {
-	char *argv[] = { "legacy_threads", NULL };
-	pid_t pid, r;
-	int st = -1;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	alarm(60);
-	pid = gp_spawn_main(legacy_main, 1, argv, NULL);
-	CHECK(pid > 0, "gp_spawn_main: %s", strerror(errno));
-	r = waitpid(pid, &st, 0);
-	CHECK(r == pid, "waitpid = %d (%s)", (int)r, strerror(errno));
-	printf("driver: status exited=%d code=%d signaled=%d\n", WIFEXITED(st),
-	    WIFEXITED(st) ? WEXITSTATUS(st) : -1, WIFSIGNALED(st));
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
 	CHECK(atomic_load(&last_done) == 1, "last thread did not finish");
 	CHECK(atomic_load(&atexit_runs) == 1, "atexit ran %d times",
 	    atomic_load(&atexit_runs));
 	/* The host thread is not green: pthread_self is glibc's. */
 	CHECK(pthread_equal(pthread_self(), pthread_self()), "host self");
-	return check_exit_code();
 }
+
+static const struct legacy_driver legacy_driver = {
+	.main_fn = legacy_main, .argv = threads_argv, .after = after,
+};

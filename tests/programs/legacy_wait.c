@@ -5,8 +5,8 @@
  * function pointer that the driver hands it (the driver's spawn_child()
  * calls gp_spawn); everything else it does is plain libc.
  *
- * Legacy part on top (libc only); the driver below declares the gp_
- * function it needs by hand (signature of include/greenproc.h).
+ * Legacy part on top (libc only); the driver below includes
+ * <greenproc.h> for the gp_ calls it makes.
  */
 #include <errno.h>
 #include <signal.h>
@@ -130,9 +130,7 @@ legacy_parent(void *arg)
 
 /* ------------------------------------------------------------ driver */
 
-struct gp_attr;
-extern pid_t gp_spawn(int (*entry)(void *), void *arg,
-    const struct gp_attr *attr);
+#include <greenproc.h>
 
 static pid_t
 spawn_child(int (*fn)(void *), void *arg)

@@ -50,9 +50,7 @@ green_main(int argc, char **argv)
 	return 0;
 }
 
-struct gp_attr;
-extern pid_t gp_spawn_main(int (*main_fn)(int, char **), int argc,
-    char **argv, const struct gp_attr *attr);
+#include <greenproc.h>
 
 int
 main(void)

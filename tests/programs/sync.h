@@ -55,9 +55,7 @@ green_exit_code(void)
 
 /* ------------------------------------------------------------ driver */
 
-struct gp_attr;
-extern pid_t gp_spawn_main(int (*main_fn)(int, char **), int argc,
-    char **argv, const struct gp_attr *attr);
+#include <greenproc.h>
 
 /* Run (fn) as the main of one green process; its exit status checked. */
 static inline void
