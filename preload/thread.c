@@ -67,7 +67,7 @@ struct hslot {
 
 /* Pages are made on demand and never freed: a lookup never faults. */
 static _Atomic(struct hslot *) h_dir[H_NPAGES];	/* (a) */
-static gpi_spin_t h_lock = GPI_SPIN_INIT;	/* (h): the two below */
+static gpi_spin_t h_lock = GPI_SPIN_INIT(GPI_RANK_PTHR);	/* (h): the two below */
 static unsigned	h_free;			/* (h) 1 + first free slot, or 0 */
 static unsigned	h_top;			/* (h) slots ever handed out */
 
@@ -197,7 +197,7 @@ hslot_release(struct gp_lwp *l)
 static void
 handles_atfork_child(void)
 {
-	atomic_store(&h_lock.s_locked, 0);
+	gpi_spin_reset(&h_lock);
 }
 
 /* The slot of (key) in (l), made if (make). */

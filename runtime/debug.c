@@ -191,7 +191,7 @@ static struct sigaction dump_oldsa;	/* (g) */
  * (g) above is dump_lock, not gpi_rt.rt_lock: the dump thread takes
  * rt_lock (gp_stats), so stopping it under rt_lock would deadlock.
  */
-static gpi_spin_t dump_lock = GPI_SPIN_INIT;
+static gpi_spin_t dump_lock = GPI_SPIN_INIT(GPI_RANK_DUMP);
 
 static void
 on_dump_signal(int sig)

@@ -27,7 +27,7 @@
  * exits are not: callers of exit1 copy the list under the lock and run
  * the copy unlocked, so a callout may itself register or remove.
  */
-static gpi_spin_t callout_lock = GPI_SPIN_INIT;
+static gpi_spin_t callout_lock = GPI_SPIN_INIT(GPI_RANK_CALLOUT);
 static gp_exitlist_fn *callouts;	/* (callout_lock) */
 static int ncallouts, callout_cap;	/* (callout_lock) */
 
@@ -35,7 +35,7 @@ static int ncallouts, callout_cap;	/* (callout_lock) */
 void
 gpi_exit_forget(void)
 {
-	atomic_store(&callout_lock.s_locked, 0);
+	gpi_spin_reset(&callout_lock);
 }
 
 static int

@@ -34,7 +34,7 @@
 #endif
 
 /* A green process's real children that are gone with it: reaped later. */
-static gpi_spin_t orphan_lock = GPI_SPIN_INIT;
+static gpi_spin_t orphan_lock = GPI_SPIN_INIT(GPI_RANK_ORPHAN);
 static struct gpi_rchild *orphans;	/* (orphan_lock) */
 
 /*
@@ -77,7 +77,7 @@ fork_child_reset(long tidoff)
 	gpi_synch_forget();
 	gpi_exit_forget();
 	orphans = NULL;
-	atomic_store(&orphan_lock.s_locked, 0);
+	gpi_spin_reset(&orphan_lock);
 }
 
 /*

@@ -130,14 +130,88 @@ GPI_HIDDEN _Noreturn void gpi_panic(const char *file, int line,
 /* ---------------------------------------------------------------- spin.c */
 
 /*
+ * Lock ranks: the lock order above as numbers, one per lock class (Go's
+ * lockrank.go).  A thread may take a lock only if its rank is above that
+ * of every lock it holds; DEBUG builds check it at every acquire
+ * (spin.c).  Same rank twice is an error, except for p_lock, whose
+ * second lock must belong to a descendant of every process whose lock
+ * the thread holds (ancestor before descendant).  From GPI_RANK_LEAF on
+ * the ranks are leaves: under one, nothing else is taken at all.
+ */
+enum gpi_lockrank {
+	GPI_RANK_NONE,		/* not initialised: DEBUG builds refuse it */
+	GPI_RANK_RT,		/* gpi_rt.rt_lock */
+	GPI_RANK_REPARENT,	/* gpi_reparent_lock */
+	GPI_RANK_PROC,		/* p_lock; ancestor before descendant */
+	GPI_RANK_SLEEPQ,	/* a sleep-queue bucket (synch.c) */
+	GPI_RANK_NEWQ,		/* w_newq_lock */
+	GPI_RANK_LEAF,		/* the leaves: */
+	GPI_RANK_PID = GPI_RANK_LEAF, /* pid_lock (proc.c) */
+	GPI_RANK_LIMIT,		/* limit_lock (proc.c) */
+	GPI_RANK_PROCPOOL,	/* procpool_lock (proc.c) */
+	GPI_RANK_URCU,		/* urcu_lock (proc.c) */
+	GPI_RANK_STK,		/* stk_lock (stack.c) */
+	GPI_RANK_CALLOUT,	/* callout_lock (exit.c) */
+	GPI_RANK_ORPHAN,	/* orphan_lock (fork.c) */
+	GPI_RANK_DUMP,		/* dump_lock (debug.c) */
+	GPI_RANK_UWN,		/* uwn.lock (unwind.c) */
+	GPI_RANK_DW,		/* dw.lock (unwind.c) */
+	GPI_RANK_PTHR,		/* h_lock (preload/thread.c) */
+	GPI_RANK_POPEN,		/* popen_lock (preload/spawn.c) */
+	GPI_RANK_BARRIER,	/* a barrier's b_lock (preload/sync.c) */
+	GPI_RANK_TEST,		/* tests' own locks (test_lockcheck.c) */
+	GPI_RANK_N
+};
+
+/*
  * A test-and-test-and-set lock.  Held only for a few list operations and
  * never across a switch; a holder preempted by the kernel makes waiters
- * spin, then sched_yield().
+ * spin, then sched_yield().  DEBUG builds add what the lock checks need
+ * (8 bytes; a barrier keeps one in pthread_barrier_t's 32, preload/
+ * sync.c); a release build's lock is the one word, its fast paths
+ * unchanged.
  */
 typedef struct {
 	atomic_int	s_locked;	/* (a) acquire on lock, release on unlock */
+#ifdef GREENPROC_DEBUG
+	uint8_t		s_rank;		/* (c) enum gpi_lockrank */
+	_Atomic uint32_t s_owner;	/* (a) holder's gpi_spin_self(), or 0;
+					 * relaxed: a thread compares it only
+					 * with its own id, which only it
+					 * stores */
+#endif
 } gpi_spin_t;
-#define GPI_SPIN_INIT	{ 0 }
+#ifdef GREENPROC_DEBUG
+#define GPI_SPIN_INIT(rank)	{ 0, (rank), 0 }
+#else
+#define GPI_SPIN_INIT(rank)	{ 0 }
+#endif
+
+/* A lock in memory that is not a static initializer's. */
+static inline void
+gpi_spin_init(gpi_spin_t *s, enum gpi_lockrank rank)
+{
+	atomic_store_explicit(&s->s_locked, 0, memory_order_relaxed);
+#ifdef GREENPROC_DEBUG
+	s->s_rank = (uint8_t)rank;
+	atomic_store_explicit(&s->s_owner, 0, memory_order_relaxed);
+#else
+	(void)rank;
+#endif
+}
+
+/*
+ * In a forked child: a lock another thread held at the clone stays held
+ * in our copy; free it (its rank stays).
+ */
+static inline void
+gpi_spin_reset(gpi_spin_t *s)
+{
+#ifdef GREENPROC_DEBUG
+	atomic_store_explicit(&s->s_owner, 0, memory_order_relaxed);
+#endif
+	atomic_store(&s->s_locked, 0);
+}
 
 GPI_HIDDEN void	gpi_spin_lock_slow(gpi_spin_t *s);
 /*
@@ -149,6 +223,61 @@ GPI_HIDDEN void	gpi_spin_lock_slow(gpi_spin_t *s);
 extern __thread int gpi_tls_nlocks __attribute__((tls_model("initial-exec")));
 #define GPI_LOCKS_HELD_INC()	(gpi_tls_nlocks++)
 #define GPI_LOCKS_HELD_DEC()	(gpi_tls_nlocks--)
+
+#ifdef GREENPROC_DEBUG
+/*
+ * The checked lock (spin.c).  The held locks live in a per-thread stack:
+ * per kernel thread, which is right because no lock is held across a
+ * switch, so an LWP never carries one to where another LWP runs.
+ */
+GPI_HIDDEN void	gpi_spin_lock_debug(gpi_spin_t *s);
+GPI_HIDDEN void	gpi_spin_unlock_debug(gpi_spin_t *s);
+GPI_HIDDEN _Noreturn void gpi_lock_assert_fail(const gpi_spin_t *s, bool want,
+    const char *file, int line, const char *func);
+/* This thread's owner id, nonzero, given at its first lock. */
+GPI_HIDDEN uint32_t gpi_spin_self(void);
+static inline bool
+gpi_spin_owned(const gpi_spin_t *s)
+{
+	return atomic_load_explicit(&s->s_owner, memory_order_relaxed) ==
+	    gpi_spin_self();
+}
+/*
+ * "Caller holds (lock)" as a check (FreeBSD's PROC_LOCK_ASSERT), and its
+ * negation; GPI_LOCK_ASSERT_NONE is "caller holds no lock".  Nothing in
+ * release builds.
+ */
+#define GPI_LOCK_ASSERT(s) do {						\
+	if (unlikely(!gpi_spin_owned(s)))				\
+		gpi_lock_assert_fail((s), true, __FILE__, __LINE__,	\
+		    __func__);						\
+} while (0)
+#define GPI_LOCK_ASSERT_NOT(s) do {					\
+	if (unlikely(gpi_spin_owned(s)))				\
+		gpi_lock_assert_fail((s), false, __FILE__, __LINE__,	\
+		    __func__);						\
+} while (0)
+#define GPI_LOCK_ASSERT_NONE() do {					\
+	if (unlikely(gpi_tls_nlocks != 0))				\
+		gpi_lock_assert_fail(NULL, false, __FILE__, __LINE__,	\
+		    __func__);						\
+} while (0)
+
+static inline void
+gpi_spin_lock(gpi_spin_t *s)
+{
+	gpi_spin_lock_debug(s);
+}
+
+static inline void
+gpi_spin_unlock(gpi_spin_t *s)
+{
+	gpi_spin_unlock_debug(s);
+}
+#else /* !GREENPROC_DEBUG */
+#define GPI_LOCK_ASSERT(s)	do { (void)sizeof(s); } while (0)
+#define GPI_LOCK_ASSERT_NOT(s)	do { (void)sizeof(s); } while (0)
+#define GPI_LOCK_ASSERT_NONE()	do { } while (0)
 
 static inline void
 gpi_spin_lock(gpi_spin_t *s)
@@ -165,6 +294,7 @@ gpi_spin_unlock(gpi_spin_t *s)
 	GPI_LOCKS_HELD_DEC();
 	atomic_store_explicit(&s->s_locked, 0, memory_order_release);
 }
+#endif /* GREENPROC_DEBUG */
 
 /* futex(2) wrappers; (deadline) is CLOCK_MONOTONIC ns, 0 for none. */
 GPI_HIDDEN void	gpi_futex_wait(atomic_int *word, int val, uint64_t deadline);

@@ -38,7 +38,7 @@ struct pidslot {
 };
 
 /* (i): pid_lock.  A leaf lock. */
-static gpi_spin_t pid_lock = GPI_SPIN_INIT;
+static gpi_spin_t pid_lock = GPI_SPIN_INIT(GPI_RANK_PID);
 static struct pidslot *pidtab;		/* (c) after gpi_proc_init */
 static int pid_nslots;			/* (c) */
 static int pid_maxprocs;		/* (c) GREENPROC_MAX_PROCS */
@@ -48,10 +48,10 @@ static atomic_int pid_hiwater;		/* (i,a) Slots ever used. */
 static atomic_long nprocs;		/* (a) Live processes, zombies too,
 					 * but for the workers' w_pdelta. */
 /* Exact limit checks and w_pdelta folds; a leaf lock. */
-static gpi_spin_t limit_lock = GPI_SPIN_INIT;
+static gpi_spin_t limit_lock = GPI_SPIN_INIT(GPI_RANK_LIMIT);
 static atomic_ulong nspawned, nexited, nreaped;	/* (a) counters */
 
-gpi_spin_t gpi_reparent_lock = GPI_SPIN_INIT;
+gpi_spin_t gpi_reparent_lock = GPI_SPIN_INIT(GPI_RANK_REPARENT);
 static const char default_comm[16] = "green";
 
 /* ------------------------------------------------------------ RCU */
@@ -97,7 +97,7 @@ static struct {
  * only possible contenders are other first starters, which must wait
  * for the library anyway.
  */
-static gpi_spin_t urcu_lock = GPI_SPIN_INIT;
+static gpi_spin_t urcu_lock = GPI_SPIN_INIT(GPI_RANK_URCU);
 static atomic_bool urcu_loaded;
 static int urcu_error;				/* (urcu_lock) */
 
@@ -623,7 +623,7 @@ count_reap(struct gp_worker *w)
 #define PROC_RETIRE	1024		/* structs per call_rcu */
 
 /* (k): procpool_lock, a leaf lock. */
-static gpi_spin_t procpool_lock = GPI_SPIN_INIT;
+static gpi_spin_t procpool_lock = GPI_SPIN_INIT(GPI_RANK_PROCPOOL);
 static struct gp_proc *procpool;	/* (k) linked through p_rqnext */
 static long procpool_n;			/* (k) */
 static struct gp_proc *retire;		/* (k) Leaving for malloc. */
@@ -713,6 +713,7 @@ proc_alloc(struct gp_worker *w)
 		/* Born in the constructed state: all zero, no eventfd. */
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			return NULL;
+		gpi_spin_init(&p->p_lock, GPI_RANK_PROC);
 		p->p_watchfd = -1;
 	}
 	/*
@@ -1142,16 +1143,16 @@ gpi_proc_forget(void)
 	pid_freehead = -1;
 	atomic_store(&pid_hiwater, 0);
 	atomic_store(&nprocs, 0);
-	atomic_store(&pid_lock.s_locked, 0);
-	atomic_store(&limit_lock.s_locked, 0);
-	atomic_store(&procpool_lock.s_locked, 0);
-	atomic_store(&gpi_reparent_lock.s_locked, 0);
+	gpi_spin_reset(&pid_lock);
+	gpi_spin_reset(&limit_lock);
+	gpi_spin_reset(&procpool_lock);
+	gpi_spin_reset(&gpi_reparent_lock);
 	procpool = NULL;
 	procpool_n = 0;
 	retire = NULL;
 	nretire = 0;
 	tls_rcu_registered = 0;
-	memset(&gpi_proc0.p_lock, 0, sizeof(gpi_proc0.p_lock));
+	gpi_spin_reset(&gpi_proc0.p_lock);
 	gpi_proc0.p_lwps = gpi_proc0.p_zlwps = NULL;
 	atomic_store(&gpi_proc0.p_nthreads, 0);
 	gpi_proc0.p_children = NULL;

@@ -672,7 +672,7 @@ gpi_sched_forget(void)
 	gpi_rt.rt_nworkers = 0;
 	atomic_store(&gpi_rt.rt_nparked, 0);
 	atomic_store(&gpi_rt.rt_nspinning, 0);
-	atomic_store(&gpi_rt.rt_lock.s_locked, 0);
+	gpi_spin_reset(&gpi_rt.rt_lock);
 	atomic_store(&gpi_rt.rt_state, GPI_RT_DOWN);
 }
 
@@ -689,8 +689,10 @@ gpi_sched_start(int n)
 	gpi_rt.rt_workers = ws;
 	gpi_rt.rt_nworkers = n;
 	atomic_store(&gpi_rt.rt_halt, 0);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ws[i].w_id = i;
+		gpi_spin_init(&ws[i].w_newq_lock, GPI_RANK_NEWQ);
+	}
 	for (i = 0; i < n; i++) {
 		error = GPI_LIBC(pthread_create)(&ws[i].w_thread, NULL,
 		    worker_main,

@@ -51,7 +51,7 @@ struct slab {
 };
 
 /* (s): stk_lock.  Taken after any worker-owned state; never nested. */
-static gpi_spin_t stk_lock = GPI_SPIN_INIT;
+static gpi_spin_t stk_lock = GPI_SPIN_INIT(GPI_RANK_STK);
 static struct slab *slabs;		/* (s) Every mapping. */
 static struct gp_lwp *stk_free;		/* (s) Free default-size stacks. */
 static int stk_nfree;			/* (s) */
@@ -361,7 +361,7 @@ gpi_stack_drain(struct gp_worker *w)
 void
 gpi_stack_forget(void)
 {
-	atomic_store(&stk_lock.s_locked, 0);
+	gpi_spin_reset(&stk_lock);
 	slabs = NULL;
 	stk_free = NULL;
 	stk_nfree = 0;

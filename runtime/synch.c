@@ -28,7 +28,9 @@ struct gpi_sleepq {
 	struct gp_sleeper *sq_head;	/* (b) */
 } __attribute__((aligned(64)));
 
-static struct gpi_sleepq sleepq[NBUCKETS];
+static struct gpi_sleepq sleepq[NBUCKETS] = {
+	[0 ... NBUCKETS - 1] = { .sq_lock = GPI_SPIN_INIT(GPI_RANK_SLEEPQ) },
+};
 
 static struct gpi_sleepq *
 bucket(const void *wchan)
@@ -130,7 +132,7 @@ gpi_synch_forget(void)
 	int i;
 
 	for (i = 0; i < NBUCKETS; i++) {
-		atomic_store(&sleepq[i].sq_lock.s_locked, 0);
+		gpi_spin_reset(&sleepq[i].sq_lock);
 		sleepq[i].sq_head = NULL;
 	}
 }
