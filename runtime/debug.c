@@ -64,6 +64,7 @@ struct dump_lwp {
 static void
 dump_take(struct dump_lwp *d, const struct gp_lwp *l)
 {
+	GPI_LOCK_ASSERT(&l->l_proc->p_lock);
 	d->d_lwp = l;
 	d->d_tid = l->l_tid;
 	d->d_state = lwp_state(l);

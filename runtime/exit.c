@@ -207,6 +207,7 @@ killalllwps(struct gp_proc *p, struct gp_lwp *cur, bool forexec)
 	struct gp_lwp *l;
 	int n;
 
+	GPI_LOCK_ASSERT_NONE();
 	gpi_spin_lock(&p->p_lock);
 	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & (GPI_P_WEXIT | GPI_P_INEXEC)) {
 		gpi_spin_unlock(&p->p_lock);
@@ -244,6 +245,7 @@ find_reaper(struct gp_proc *p)
 {
 	struct gp_proc *r;
 
+	GPI_LOCK_ASSERT(&gpi_reparent_lock);
 	for (r = p->p_pptr; r != &gpi_proc0; r = r->p_pptr) {
 		if ((__atomic_load_n(&r->p_flags, __ATOMIC_RELAXED) &
 		    (GPI_P_REAPER | GPI_P_MOVED)) == GPI_P_REAPER)
@@ -653,6 +655,7 @@ gpi_proc_kill_locked(struct gp_proc *p)
 {
 	struct gp_lwp *l;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
 		gpi_lwp_kill(l);
 }
@@ -673,6 +676,7 @@ gpi_proc_kill(struct gp_proc *p, pid_t pid, int sig)
 void
 gpi_proc_kill_unlock(struct gp_proc *p, int sig)
 {
+	GPI_LOCK_ASSERT(&p->p_lock);
 	if (p->p_stat != GPI_SZOMB && !(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT)) {
 		if (p->p_killsig == 0)
 			__atomic_store_n(&p->p_killsig, sig, __ATOMIC_RELAXED);

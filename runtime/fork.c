@@ -166,6 +166,7 @@ gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp, bool nowait,
 	siginfo_t si;
 	bool any = false;
 
+	GPI_LOCK_ASSERT_NONE();
 	gpi_spin_lock(&p->p_lock);
 	for (rcp = &p->p_rchildren; (rc = *rcp) != NULL; rcp = &rc->rc_next) {
 		if (pid > 0 && rc->rc_pid != pid)
@@ -237,6 +238,7 @@ gpi_rchild_orphan(struct gp_proc *p)
 {
 	struct gpi_rchild *rc, *next;
 
+	GPI_LOCK_ASSERT_NONE();
 	gpi_spin_lock(&p->p_lock);
 	rc = p->p_rchildren;
 	p->p_rchildren = NULL;

@@ -801,6 +801,7 @@ GPI_HIDDEN void	gpi_report(struct gp_proc *pp, struct gp_proc *p, int what);
 static inline void
 gpi_waitgen_bump(struct gp_proc *p)
 {
+	GPI_LOCK_ASSERT(&p->p_lock);
 	atomic_store_explicit(&p->p_waitgen, atomic_load_explicit(
 	    &p->p_waitgen, memory_order_relaxed) + 1, memory_order_release);
 }
@@ -812,8 +813,10 @@ gpi_waitgen_bump(struct gp_proc *p)
 static inline void
 gpi_waitgen_unlock_wakeup(struct gp_proc *p)
 {
-	int n = p->p_nwaiters;
+	int n;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
+	n = p->p_nwaiters;
 	gpi_spin_unlock(&p->p_lock);
 	if (n > 0)
 		gpi_wakeup(&p->p_waitgen);
@@ -824,9 +827,13 @@ GPI_HIDDEN void	gpi_unreport(struct gp_proc *pp, struct gp_proc *p);
 static inline struct gp_proc *
 gpi_rq_head(const struct gp_proc *pp)
 {
+	GPI_LOCK_ASSERT(&pp->p_lock);
 	return pp->p_rq_tail != NULL ? pp->p_rq_tail->p_rqnext : NULL;
 }
-/* Consume (bits) of p's report; off the queue when nothing is left. */
+/*
+ * Consume (bits) of p's report; off the queue when nothing is left.
+ * pp->p_lock held (gpi_unreport too).
+ */
 GPI_HIDDEN void	gpi_report_clear(struct gp_proc *pp, struct gp_proc *p,
     int bits);
 GPI_HIDDEN void	gpi_proc_kill_all(void);

@@ -270,6 +270,7 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 {
 	int js, n;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	list_remove(&p->p_lwps, l);
 	n = atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) - 1;
 	atomic_store_explicit(&p->p_nthreads, n, memory_order_relaxed);

@@ -281,6 +281,7 @@ pid_take(void)
 {
 	int slot;
 
+	GPI_LOCK_ASSERT(&pid_lock);
 	if ((slot = pid_freehead) >= 0) {
 		pid_freehead = pidtab[slot].ps_nextfree;
 	} else if ((slot = atomic_load_explicit(&pid_hiwater,
@@ -460,6 +461,7 @@ gpi_lock_parent(struct gp_proc *p)
 void
 gpi_report(struct gp_proc *pp, struct gp_proc *p, int what)
 {
+	GPI_LOCK_ASSERT(&pp->p_lock);
 	if (p->p_report == 0) {
 		/* At the tail of the circle, before the head. */
 		if (pp->p_rq_tail != NULL) {
@@ -477,6 +479,7 @@ gpi_report(struct gp_proc *pp, struct gp_proc *p, int what)
 void
 gpi_report_clear(struct gp_proc *pp, struct gp_proc *p, int bits)
 {
+	GPI_LOCK_ASSERT(&pp->p_lock);
 	if ((p->p_report & ~bits) == 0)
 		gpi_unreport(pp, p);
 	else
@@ -488,6 +491,7 @@ gpi_unreport(struct gp_proc *pp, struct gp_proc *p)
 {
 	struct gp_proc *prev;
 
+	GPI_LOCK_ASSERT(&pp->p_lock);
 	if (p->p_report == 0)
 		return;
 	/* O(1) for the head, which is what wait(-1) takes. */
@@ -508,6 +512,7 @@ gpi_unreport(struct gp_proc *pp, struct gp_proc *p)
 static void
 link_child(struct gp_proc *pp, struct gp_proc *p)
 {
+	GPI_LOCK_ASSERT(&pp->p_lock);
 	__atomic_store_n(&p->p_pptr, pp, __ATOMIC_RELEASE);
 	p->p_sibprev = NULL;
 	if ((p->p_sibnext = pp->p_children) != NULL)
@@ -651,6 +656,7 @@ retire_flush_locked(void)
 {
 	struct gp_proc *p;
 
+	GPI_LOCK_ASSERT(&procpool_lock);
 	if ((p = retire) == NULL)
 		return;
 	retire = NULL;
@@ -1402,6 +1408,7 @@ proc_state(struct gp_proc *p)
 {
 	struct gp_lwp *l;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	if (p->p_stat == GPI_SZOMB)
 		return 'Z';
 	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED)

@@ -530,9 +530,7 @@ gpi_mi_switch(struct gp_lwp *cur)
 	struct gp_worker *w = cur->l_worker;
 	struct gp_lwp *next;
 
-#ifdef GREENPROC_DEBUG
-	KKASSERT(gpi_tls_nlocks == 0);
-#endif
+	GPI_LOCK_ASSERT_NONE();
 	KASSERT(w == gpi_tls_worker);
 	/* A worker gp_shutdown gave up on goes no further (runtime.c). */
 	gpi_fence(w);

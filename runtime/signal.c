@@ -82,6 +82,7 @@ signal_lwps(struct gp_proc *p, int sig)
 {
 	struct gp_lwp *l;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	/*
 	 * Any of them may take it; each looks at its next cancellation
 	 * point, and interruptible sleepers are woken to do so (the first
@@ -102,6 +103,7 @@ all_block(struct gp_proc *p, uint64_t bit)
 {
 	struct gp_lwp *l;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
 		if (!(__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED) & bit))
 			return false;
@@ -182,6 +184,7 @@ psignal_locked(struct gp_proc *p, int sig)
 {
 	uint64_t bit = SIGBIT(sig);
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	/* Every exit sends one: SIGCHLD not caught goes nowhere. */
 	if ((bit & IGNDFL) && !(p->p_sigcatch & bit))
 		return 0;
@@ -260,8 +263,10 @@ psignal_locked(struct gp_proc *p, int sig)
 void
 gpi_psignal_locked(struct gp_proc *p, int sig)
 {
-	int what = psignal_locked(p, sig);
+	int what;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
+	what = psignal_locked(p, sig);
 	/* Called with a lock held: tell the parent from a clean context. */
 	if (what != 0)
 		__atomic_fetch_or(&p->p_flags, what == GPI_R_STOP ? GPI_P_TELLSTOP :
@@ -309,6 +314,7 @@ gpi_sig_tell(struct gp_proc *p)
 {
 	int f;
 
+	GPI_LOCK_ASSERT_NONE();
 	gpi_spin_lock(&p->p_lock);
 	f = __atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & (GPI_P_TELLSTOP | GPI_P_TELLCONT);
 	__atomic_fetch_and(&p->p_flags, ~(f), __ATOMIC_RELAXED);
@@ -508,6 +514,7 @@ stop_here(struct gp_lwp *l, struct gp_proc *p)
 {
 	int gen;
 
+	GPI_LOCK_ASSERT_NONE();
 	for (;;) {
 		gpi_spin_lock(&p->p_lock);
 		if (!(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED) ||
@@ -702,6 +709,7 @@ gpi_watch_exit(struct gp_proc *p)
 {
 	uint64_t one = 1;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	if (p->p_watchfd >= 0 && write(p->p_watchfd, &one, sizeof(one)) < 0)
 		return;		/* EAGAIN: already readable */
 }

@@ -104,6 +104,7 @@ gpi_stack_default(void)
 static int
 guard(void *p)
 {
+	GPI_LOCK_ASSERT(&stk_lock);
 	if (guard_mode != 2) {
 		if (madvise(p, pagesize(), MADV_GUARD_INSTALL) == 0) {
 			guard_mode = 1;
@@ -158,6 +159,7 @@ map(size_t len)
 	struct slab *s;
 	void *p;
 
+	GPI_LOCK_ASSERT(&stk_lock);
 	if ((s = malloc(sizeof(*s))) == NULL)
 		return NULL;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -202,6 +204,7 @@ carve(void)
 	char *base;
 	int i, error;
 
+	GPI_LOCK_ASSERT(&stk_lock);
 	if ((base = map(slot * GPI_SLAB_STACKS)) == NULL)
 		return errno == ENOMEM ? EAGAIN : errno;
 	for (i = GPI_SLAB_STACKS - 1; i >= 0; i--) {

@@ -46,6 +46,7 @@ bucket(const void *wchan)
 static void
 sq_insert(struct gpi_sleepq *sq, struct gp_sleeper *s)
 {
+	GPI_LOCK_ASSERT(&sq->sq_lock);
 	s->s_prev = NULL;
 	s->s_next = sq->sq_head;
 	if (sq->sq_head != NULL)
@@ -59,6 +60,7 @@ sq_insert(struct gpi_sleepq *sq, struct gp_sleeper *s)
 static void
 sq_remove(struct gpi_sleepq *sq, struct gp_sleeper *s, int result)
 {
+	GPI_LOCK_ASSERT(&sq->sq_lock);
 	if (s->s_prev != NULL)
 		s->s_prev->s_next = s->s_next;
 	else
@@ -257,6 +259,7 @@ gpi_tsleep(const void *wchan, const atomic_int *word, int expect, int flags,
 	struct gpi_sleepq *sq;
 	int error;
 
+	GPI_LOCK_ASSERT_NONE();
 	if (l == NULL)
 		return host_sleep(wchan, word, expect, flags, deadline);
 	if (deadline != 0 && gpi_now() >= deadline)
