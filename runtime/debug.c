@@ -154,8 +154,7 @@ dump_one(struct gp_proc *p, pid_t pid, void *arg)
 	memcpy(comm, p->p_comm, sizeof(comm));
 	gpi_spin_unlock(&p->p_lock);
 	fprintf(out, "  pid %d (%s)%s\n", (int)pid, comm,
-	    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED) ?
-	    " stopped" : "");
+	    (gpi_pflags(p) & GPI_P_STOPPED) ? " stopped" : "");
 	dump_lwps(p, out);
 }
 

@@ -493,7 +493,8 @@ struct gp_lwp {
 	void		*l_once;	/* (o) Preload: pthread_once calls whose
 					 * initializer it is running (sync.c),
 					 * reset when it dies. */
-	int		 l_cancel;	/* (a) pthread cancel state (preload). */
+	atomic_int	 l_cancel;	/* (a) pthread cancel state (preload):
+					 * seq_cst RMWs. */
 	void		**l_specific;	/* (o) pthread_setspecific values. */
 	char		 l_name[16];	/* (o) pthread_setname_np. */
 	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
@@ -601,7 +602,7 @@ GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
 #define GPI_SACTIVE	1	/* running */
 #define GPI_SZOMB	2	/* exited, waiting to be reaped */
 
-/* p_flags: (p) */
+/* p_flags: (a), gpi_pflags*() below; mostly set under p_lock */
 #define GPI_P_WEXIT	0x0001	/* exit1 started: no new LWPs or children */
 #define GPI_P_EXEC	0x0002	/* gp_exec has run (setpgid: EACCES) */
 #define GPI_P_REAPER	0x0004	/* adopts orphans of its descendants */
@@ -671,7 +672,10 @@ struct gp_proc {
 					 * deferred free. */
 	};
 	char		**p_argv;	/* (c) gp_spawn_main's copy, or NULL. */
-	struct gpi_atexit *p_atexit;	/* (p) gp_atexit() list, LIFO. */
+	struct gpi_atexit *p_atexit;	/* (p, relaxed peeks) gp_atexit()
+					 * list, LIFO.  Only the process's own
+					 * LWPs add to it, so exit1 peeks at it
+					 * unlocked and locks only to pop. */
 
 	/*
 	 * The type-stable header: what lock-free readers look at in a
@@ -684,7 +688,7 @@ struct gp_proc {
 					 * free struct.  Cleared under p_lock
 					 * at reap: identity checks go under
 					 * it (gpi_proc_lock_pid). */
-	int		 p_flags;	/* (a) GPI_P_*: written with atomic RMWs
+	atomic_int	 p_flags;	/* (a) GPI_P_*: written with atomic RMWs
 					 * (a parent sets AUTOREAP while the
 					 * child sets its own bits), mostly
 					 * under p_lock; read relaxed. */
@@ -703,16 +707,23 @@ struct gp_proc {
 
 	/* LWPs. */
 	struct gp_lwp	*p_lwps;	/* (p) Live LWPs. */
-	struct gpi_rchild *p_rchildren;	/* (p) Real children (fork.c). */
+	struct gpi_rchild *p_rchildren;	/* (p, relaxed peeks) Real children
+					 * (fork.c); exit1 and wait peek
+					 * unlocked for "none", then lock. */
 	struct gp_lwp	*p_zlwps;	/* (p) Exited joinable LWPs not yet
 					 * freed: by join/detach, or all at
 					 * once when the process is reaped. */
-	atomic_int	 p_nthreads;	/* (p) Live LWPs; atomic only so that
-					 * killalllwps() can tsleep on it. */
+	atomic_int	 p_nthreads;	/* (p,a) Live LWPs: written under
+					 * p_lock, read unlocked by killalllwps
+					 * (which tsleeps on it) and by an
+					 * LWP's exit peeking for "last". */
 	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
 
 	/* Tree. */
-	struct gp_proc	*p_children;	/* (p) Children, zombies included. */
+	struct gp_proc	*p_children;	/* (p, relaxed peeks) Children,
+					 * zombies included.  exit1 and the
+					 * preload's init peek unlocked for
+					 * "none" (exit1 says why it may). */
 	struct gp_proc	*p_sibnext;	/* (P) Link in p_pptr->p_children. */
 	struct gp_proc	*p_sibprev;	/* (P) */
 	struct gp_proc	*p_rq_tail;	/* (p) Children with a report: a
@@ -733,7 +744,9 @@ struct gp_proc {
 	uint8_t		 p_killsig;	/* (p, relaxed reads) Signal that killed
 					 * it: the last LWP exits with it. */
 	uint8_t		 p_exitsig;	/* (P) Signal to the parent at exit. */
-	uint8_t		 p_xsig;	/* (p) Stop signal while stopped. */
+	uint8_t		 p_xsig;	/* (p, relaxed reads by the parent
+					 * under its own lock) Stop signal
+					 * while stopped. */
 	int		 p_watchfd;	/* (p) gp_proc_watch eventfd, or -1. */
 
 	/* Accounting (the seed's p_ru, p_cru). */
@@ -747,14 +760,41 @@ struct gp_proc {
 	struct gpi_ru	 p_cru;		/* (p) Reaped children's. */
 
 	/* Green signals (signal.c). */
-	uint64_t	 p_siglist;	/* (p) Pending, bit (sig - 1). */
-	uint64_t	 p_sigignore;	/* (p) SIG_IGN. */
+	uint64_t	 p_siglist;	/* (p,a) Pending, bit (sig - 1): relaxed
+					 * RMWs under p_lock; read unlocked at
+					 * cancellation points
+					 * (gpi_sig_pending), which then lock
+					 * to take one. */
+	uint64_t	 p_sigignore;	/* (p, relaxed reads by a spawn)
+					 * SIG_IGN; a child inherits it. */
 	uint64_t	 p_sigcatch;	/* (p) Caught: handler in p_sigacts. */
 	struct gpi_sigacts *p_sigacts;	/* (p) Allocated at the first handler. */
 
 };
 
 GPI_HIDDEN extern struct gp_proc gpi_proc0;
+
+/*
+ * p_flags, relaxed: a bit is a fact about the process, not a release of
+ * data; whoever acts on one rechecks it under p_lock.
+ */
+static inline int
+gpi_pflags(const struct gp_proc *p)
+{
+	return atomic_load_explicit(&p->p_flags, memory_order_relaxed);
+}
+
+static inline void
+gpi_pflags_set(struct gp_proc *p, int bits)
+{
+	atomic_fetch_or_explicit(&p->p_flags, bits, memory_order_relaxed);
+}
+
+static inline void
+gpi_pflags_clear(struct gp_proc *p, int bits)
+{
+	atomic_fetch_and_explicit(&p->p_flags, ~bits, memory_order_relaxed);
+}
 GPI_HIDDEN extern gpi_spin_t gpi_reparent_lock;
 
 /* Lookup by pid; caller is inside gpi_rcu_read_lock().  Never blocks. */

@@ -727,7 +727,7 @@ proc_alloc(struct gp_worker *w)
 	 * it; p_pid is 0 already).  p_pptr stays NULL until link_child:
 	 * readers check it.
 	 */
-	__atomic_store_n(&p->p_flags, 0, __ATOMIC_RELAXED);
+	atomic_store_explicit(&p->p_flags, 0, memory_order_relaxed);
 	__atomic_store_n(&p->p_stat, GPI_SACTIVE, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->p_pgid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->p_pptr, NULL, __ATOMIC_RELAXED);
@@ -842,7 +842,7 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 	 * left behind.  The spawning LWP is being killed anyway.
 	 */
 	gpi_spin_lock(&pp->p_lock);
-	if (__atomic_load_n(&pp->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT) {
+	if (gpi_pflags(pp) & GPI_P_WEXIT) {
 		gpi_spin_unlock(&pp->p_lock);
 		error = EAGAIN;
 		goto fail_lwp;
@@ -1230,8 +1230,7 @@ gpi_pgrp_scan(pid_t pgid, int what)
 		    memory_order_acquire);
 		if (p == NULL || __atomic_load_n(&p->p_stat,
 		    __ATOMIC_RELAXED) == GPI_SZOMB ||
-		    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
-		    GPI_P_WEXIT) ||
+		    (gpi_pflags(p) & GPI_P_WEXIT) ||
 		    __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED) != pgid)
 			continue;
 		switch (what) {
@@ -1247,8 +1246,7 @@ gpi_pgrp_scan(pid_t pgid, int what)
 				count++;
 			break;
 		case GPI_PGRP_STOPPED:
-			if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
-			    GPI_P_STOPPED)
+			if (gpi_pflags(p) & GPI_P_STOPPED)
 				count++;
 			break;
 		}
@@ -1335,7 +1333,7 @@ gp_setpgid(pid_t pid, pid_t pgid)
 		if (p->p_pptr != q || p->p_pid != pid ||
 		    p->p_stat == GPI_SZOMB)
 			error = ESRCH;
-		else if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_EXEC)
+		else if (gpi_pflags(p) & GPI_P_EXEC)
 			error = EACCES;
 		else
 			__atomic_store_n(&p->p_pgid, pgid, __ATOMIC_RELAXED);
@@ -1366,7 +1364,7 @@ gp_reaper_acquire(void)
 	if (p == &gpi_proc0)
 		return 0;
 	gpi_spin_lock(&p->p_lock);
-	__atomic_fetch_or(&p->p_flags, GPI_P_REAPER, __ATOMIC_RELAXED);
+	gpi_pflags_set(p, GPI_P_REAPER);
 	gpi_spin_unlock(&p->p_lock);
 	return 0;
 }
@@ -1387,8 +1385,8 @@ gp_reaper_release(void)
 	}
 	gpi_spin_lock(&gpi_reparent_lock);
 	gpi_spin_lock(&p->p_lock);
-	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_REAPER)
-		__atomic_fetch_and(&p->p_flags, ~(GPI_P_REAPER), __ATOMIC_RELAXED);
+	if (gpi_pflags(p) & GPI_P_REAPER)
+		gpi_pflags_clear(p, GPI_P_REAPER);
 	else
 		error = EINVAL;
 	gpi_spin_unlock(&p->p_lock);
@@ -1411,7 +1409,7 @@ proc_state(struct gp_proc *p)
 	GPI_LOCK_ASSERT(&p->p_lock);
 	if (p->p_stat == GPI_SZOMB)
 		return 'Z';
-	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED)
+	if (gpi_pflags(p) & GPI_P_STOPPED)
 		return 'T';
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
 		if (__atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) !=

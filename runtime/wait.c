@@ -64,7 +64,7 @@ find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 		p = gpi_pfind(ws->ws_pid);
 		/* Our children's p_pptr is stable under our lock. */
 		if (p != NULL && (p == &gpi_proc0 || p->p_pptr != q ||
-		    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_AUTOREAP)))
+		    (gpi_pflags(p) & GPI_P_AUTOREAP)))
 			p = NULL;
 		gpi_rcu_read_unlock();
 		*any = p != NULL;
