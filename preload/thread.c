@@ -67,7 +67,8 @@ struct hslot {
 
 /* Pages are made on demand and never freed: a lookup never faults. */
 static _Atomic(struct hslot *) h_dir[H_NPAGES];	/* (a) */
-static gpi_spin_t h_lock = GPI_SPIN_INIT(GPI_RANK_PTHR);	/* (h): the two below */
+/* (h): the two below */
+static gpi_spin_t h_lock = GPI_SPIN_INIT(GPI_RANK_PTHR);
 static unsigned	h_free;			/* (h) 1 + first free slot, or 0 */
 static unsigned	h_top;			/* (h) slots ever handed out */
 

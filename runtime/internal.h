@@ -14,23 +14,30 @@
  *	(g) gpi_rt.rt_lock (gp_init, gp_shutdown, gp_stats)
  * Two letters, e.g. (o,b): either suffices to read; both to write.
  *
- * Lock order (take left before right; never the reverse):
- *	gpi_rt.rt_lock -> gpi_reparent_lock -> ancestor's p_lock ->
- *	    descendant's p_lock -> sleep-queue bucket -> w_newq_lock
+ * Fields read without their lock say so: "(p, relaxed peeks)" is a
+ * field written under p_lock and also read unlocked, as a hint that is
+ * rechecked under the lock.
+ *
+ * Lock order (take left before right; never the reverse), enum
+ * gpi_lockrank below:
+ *	dump_lock -> gpi_rt.rt_lock -> gpi_reparent_lock -> ancestor's
+ *	    p_lock -> descendant's p_lock -> sleep-queue bucket ->
+ *	    w_newq_lock -> one leaf
  * Two p_locks are held at once only ancestor first: by reparenting
  * (under gpi_reparent_lock) and by exit1's zombie step (parent, then
  * the exiting child).  Leaf locks, under which nothing else is taken:
- * pid_lock, procpool_lock, limit_lock (proc.c), stk_lock (stack.c),
- * callout_lock (exit.c), orphan_lock (fork.c), popen_lock (preload),
- * dump_lock (debug.c, never under rt_lock: the dump thread takes it), and
- * unwind.c's locks.  Every runtime lock is a gpi_spin_t, never a pthread
- * mutex: under the preload a pthread mutex taken on a green thread parks
- * it, which must not happen inside the runtime.
+ * pid_lock, procpool_lock, limit_lock, urcu_lock (proc.c), stk_lock
+ * (stack.c), callout_lock (exit.c), orphan_lock (fork.c), unwind.c's
+ * locks, and the preload's h_lock, popen_lock and barrier locks.  Every
+ * runtime lock is a gpi_spin_t, never a pthread mutex: under the
+ * preload a pthread mutex taken on a green thread parks it, which must
+ * not happen inside the runtime.
  *
- * No lock is held across a context switch: a green thread never parks
- * holding a lock (the seed's tokens are released when their holder
- * blocks; our spinlocks are not).  Debug builds check it (gpi_spin_*
- * counts the locks a thread holds and gpi_mi_switch asserts zero).
+ * DEBUG=1 builds check all of it: the order at every acquire, each
+ * "caller holds" contract (GPI_LOCK_ASSERT), and that no lock is held
+ * across a context switch -- a green thread never parks holding a lock
+ * (the seed's tokens are released when their holder blocks; our
+ * spinlocks are not), so gpi_mi_switch asserts the thread holds none.
  */
 #ifndef GREENPROC_INTERNAL_H
 #define GREENPROC_INTERNAL_H
@@ -140,6 +147,9 @@ GPI_HIDDEN _Noreturn void gpi_panic(const char *file, int line,
  */
 enum gpi_lockrank {
 	GPI_RANK_NONE,		/* not initialised: DEBUG builds refuse it */
+	GPI_RANK_DUMP,		/* dump_lock (debug.c): never under rt_lock,
+				 * since dump_stop joins the dump thread,
+				 * which takes rt_lock (gp_stats) */
 	GPI_RANK_RT,		/* gpi_rt.rt_lock */
 	GPI_RANK_REPARENT,	/* gpi_reparent_lock */
 	GPI_RANK_PROC,		/* p_lock; ancestor before descendant */
@@ -153,7 +163,6 @@ enum gpi_lockrank {
 	GPI_RANK_STK,		/* stk_lock (stack.c) */
 	GPI_RANK_CALLOUT,	/* callout_lock (exit.c) */
 	GPI_RANK_ORPHAN,	/* orphan_lock (fork.c) */
-	GPI_RANK_DUMP,		/* dump_lock (debug.c) */
 	GPI_RANK_UWN,		/* uwn.lock (unwind.c) */
 	GPI_RANK_DW,		/* dw.lock (unwind.c) */
 	GPI_RANK_PTHR,		/* h_lock (preload/thread.c) */
@@ -580,10 +589,12 @@ GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
  * visible).  Changing a p_pptr (reparenting, exit1 only) also needs
  * gpi_reparent_lock, under which the whole chain of p_pptr links is
  * stable, so a reaper can be found by walking up.  Paths that take two
- * p_locks do so only under gpi_reparent_lock, ancestor first; every other
- * path takes at most one p_lock, so no cycle can form.  A process that
- * wants its parent's lock reads p_pptr, locks it, and rechecks p_pptr
- * under that lock, retrying if it changed (the seed's proc_reparent).
+ * p_locks do so ancestor first: reparenting under gpi_reparent_lock, and
+ * exit1's zombie step (parent, then child: p_pptr cannot change while the
+ * parent's lock is held); every other path takes at most one p_lock, so
+ * no cycle can form.  A process that wants its parent's lock reads
+ * p_pptr, locks it, and rechecks p_pptr under that lock, retrying if it
+ * changed (the seed's proc_reparent).
  *
  * Lifetime.  A process is on the pid table from spawn until reaped.  Its
  * struct is then reused at once by the next spawn on the same worker (a

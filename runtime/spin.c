@@ -48,7 +48,7 @@ gpi_spin_lock_slow(gpi_spin_t *s)
  * breaks the order panics naming both locks at once, whether or not the
  * interleaving that would deadlock happened.
  */
-#define GPI_HELD_MAX	8		/* exit1 nests 3 deep */
+#define GPI_HELD_MAX	8	/* the runtime nests 3 deep (exit1) */
 
 static __thread const gpi_spin_t *held[GPI_HELD_MAX]
     __attribute__((tls_model("initial-exec")));
@@ -93,7 +93,7 @@ lock_name(const gpi_spin_t *s)
 	return s->s_rank < GPI_RANK_N ? rank_names[s->s_rank] : "a bad lock";
 }
 
-#define LOCK_PROC(s)	((const struct gp_proc *)(const void *)		\
+#define LOCK_PROC(s)	((const struct gp_proc *)(const void *)	\
 	((const char *)(s) - offsetof(struct gp_proc, p_lock)))
 
 /*

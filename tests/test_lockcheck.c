@@ -186,7 +186,7 @@ Test(lockcheck, documented_orders_pass)
 	gpi_spin_lock(&gpi_reparent_lock);
 	gpi_spin_lock(&gpi_proc0.p_lock);
 	gpi_spin_lock(&pp->p_lock);
-	gpi_spin_lock(&gc->p_lock);	/* a grandchild: still a descendant */
+	gpi_spin_lock(&gc->p_lock);	/* a grandchild: a descendant too */
 	gpi_spin_unlock(&gc->p_lock);
 	gpi_spin_unlock(&pp->p_lock);
 	gpi_spin_unlock(&gpi_proc0.p_lock);
