@@ -112,7 +112,7 @@ struct gpopen {
 	FILE		*g_file;
 	pid_t		 g_pid;
 };
-static gpi_spin_t popen_lock = GPI_SPIN_INIT;
+static gpi_spin_t popen_lock = GPI_SPIN_INIT(GPI_RANK_POPEN);
 static struct gpopen *popens;		/* (popen_lock) */
 
 EXPORT FILE *

@@ -768,7 +768,9 @@ struct gbarrier {
 	unsigned	 b_count;	/* (b_lock) threads per round */
 	unsigned	 b_arrived;	/* (b_lock) */
 	atomic_int	 b_gen;		/* (b_lock to write) */
-	unsigned	 b_pad[2];
+#ifndef GREENPROC_DEBUG
+	unsigned	 b_pad[2];	/* (DEBUG: the lock's checks use it) */
+#endif
 	unsigned	 b_magic;	/* (c) GBARRIER_MAGIC: ours.  Past the
 					 * 20 bytes glibc's barrier uses, so a
 					 * process-shared (glibc) one has 0. */
@@ -799,6 +801,7 @@ pthread_barrier_init(pthread_barrier_t *pb, const pthread_barrierattr_t *a,
 	if (count == 0)
 		return EINVAL;
 	memset(pb, 0, sizeof(*pb));
+	gpi_spin_init(&b->b_lock, GPI_RANK_BARRIER);
 	b->b_count = count;
 	b->b_magic = GBARRIER_MAGIC;
 	return 0;

@@ -67,7 +67,8 @@ struct hslot {
 
 /* Pages are made on demand and never freed: a lookup never faults. */
 static _Atomic(struct hslot *) h_dir[H_NPAGES];	/* (a) */
-static gpi_spin_t h_lock = GPI_SPIN_INIT;	/* (h): the two below */
+/* (h): the two below */
+static gpi_spin_t h_lock = GPI_SPIN_INIT(GPI_RANK_PTHR);
 static unsigned	h_free;			/* (h) 1 + first free slot, or 0 */
 static unsigned	h_top;			/* (h) slots ever handed out */
 
@@ -184,6 +185,7 @@ hslot_release(struct gp_lwp *l)
 	unsigned i = atomic_load(&l->l_handle);
 	struct hslot *h = hslot(i - 1);
 
+	KASSERT(h != NULL);	/* l_handle names a slot it was given */
 	atomic_store(&h->h_lwp, NULL);
 	atomic_fetch_add_explicit(&h->h_gen, 1, memory_order_release);
 	atomic_store_explicit(&l->l_handle, 0, memory_order_relaxed);
@@ -197,7 +199,7 @@ hslot_release(struct gp_lwp *l)
 static void
 handles_atfork_child(void)
 {
-	atomic_store(&h_lock.s_locked, 0);
+	gpi_spin_reset(&h_lock);
 }
 
 /* The slot of (key) in (l), made if (make). */
@@ -320,7 +322,7 @@ pthread_cancel(pthread_t t)
 	if ((l = gpi_thread_lwp(t)) == NULL ||
 	    (atomic_load(&l->l_jstate) & GPI_J_ZLIST))
 		return ESRCH;
-	c = __atomic_fetch_or(&l->l_cancel, CANCEL_PENDING, __ATOMIC_SEQ_CST);
+	c = atomic_fetch_or(&l->l_cancel, CANCEL_PENDING);
 	if (!(c & CANCEL_DISABLED))
 		gpi_lwp_kill(l);	/* ends at its next cancellation point */
 	return 0;
@@ -337,11 +339,9 @@ pthread_setcancelstate(int state, int *old)
 	if (state != PTHREAD_CANCEL_ENABLE && state != PTHREAD_CANCEL_DISABLE)
 		return EINVAL;
 	if (state == PTHREAD_CANCEL_DISABLE)
-		c = __atomic_fetch_or(&l->l_cancel, CANCEL_DISABLED,
-		    __ATOMIC_SEQ_CST);
+		c = atomic_fetch_or(&l->l_cancel, CANCEL_DISABLED);
 	else
-		c = __atomic_fetch_and(&l->l_cancel, ~CANCEL_DISABLED,
-		    __ATOMIC_SEQ_CST);
+		c = atomic_fetch_and(&l->l_cancel, ~CANCEL_DISABLED);
 	if (old != NULL)
 		*old = (c & CANCEL_DISABLED) ? PTHREAD_CANCEL_DISABLE :
 		    PTHREAD_CANCEL_ENABLE;

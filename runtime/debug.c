@@ -64,6 +64,7 @@ struct dump_lwp {
 static void
 dump_take(struct dump_lwp *d, const struct gp_lwp *l)
 {
+	GPI_LOCK_ASSERT(&l->l_proc->p_lock);
 	d->d_lwp = l;
 	d->d_tid = l->l_tid;
 	d->d_state = lwp_state(l);
@@ -153,8 +154,7 @@ dump_one(struct gp_proc *p, pid_t pid, void *arg)
 	memcpy(comm, p->p_comm, sizeof(comm));
 	gpi_spin_unlock(&p->p_lock);
 	fprintf(out, "  pid %d (%s)%s\n", (int)pid, comm,
-	    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED) ?
-	    " stopped" : "");
+	    (gpi_pflags(p) & GPI_P_STOPPED) ? " stopped" : "");
 	dump_lwps(p, out);
 }
 
@@ -191,7 +191,7 @@ static struct sigaction dump_oldsa;	/* (g) */
  * (g) above is dump_lock, not gpi_rt.rt_lock: the dump thread takes
  * rt_lock (gp_stats), so stopping it under rt_lock would deadlock.
  */
-static gpi_spin_t dump_lock = GPI_SPIN_INIT;
+static gpi_spin_t dump_lock = GPI_SPIN_INIT(GPI_RANK_DUMP);
 
 static void
 on_dump_signal(int sig)

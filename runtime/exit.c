@@ -27,7 +27,7 @@
  * exits are not: callers of exit1 copy the list under the lock and run
  * the copy unlocked, so a callout may itself register or remove.
  */
-static gpi_spin_t callout_lock = GPI_SPIN_INIT;
+static gpi_spin_t callout_lock = GPI_SPIN_INIT(GPI_RANK_CALLOUT);
 static gp_exitlist_fn *callouts;	/* (callout_lock) */
 static int ncallouts, callout_cap;	/* (callout_lock) */
 
@@ -35,7 +35,7 @@ static int ncallouts, callout_cap;	/* (callout_lock) */
 void
 gpi_exit_forget(void)
 {
-	atomic_store(&callout_lock.s_locked, 0);
+	gpi_spin_reset(&callout_lock);
 }
 
 static int
@@ -207,12 +207,13 @@ killalllwps(struct gp_proc *p, struct gp_lwp *cur, bool forexec)
 	struct gp_lwp *l;
 	int n;
 
+	GPI_LOCK_ASSERT_NONE();
 	gpi_spin_lock(&p->p_lock);
-	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & (GPI_P_WEXIT | GPI_P_INEXEC)) {
+	if (gpi_pflags(p) & (GPI_P_WEXIT | GPI_P_INEXEC)) {
 		gpi_spin_unlock(&p->p_lock);
 		return EALREADY;
 	}
-	__atomic_fetch_or(&p->p_flags, forexec ? GPI_P_INEXEC : GPI_P_WEXIT, __ATOMIC_RELAXED);
+	gpi_pflags_set(p, forexec ? GPI_P_INEXEC : GPI_P_WEXIT);
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
 		if (l != cur)
 			gpi_lwp_kill(l);
@@ -244,8 +245,9 @@ find_reaper(struct gp_proc *p)
 {
 	struct gp_proc *r;
 
+	GPI_LOCK_ASSERT(&gpi_reparent_lock);
 	for (r = p->p_pptr; r != &gpi_proc0; r = r->p_pptr) {
-		if ((__atomic_load_n(&r->p_flags, __ATOMIC_RELAXED) &
+		if ((gpi_pflags(r) &
 		    (GPI_P_REAPER | GPI_P_MOVED)) == GPI_P_REAPER)
 			return r;
 	}
@@ -279,10 +281,9 @@ reparent_children(struct gp_proc *p)
 		 * that reaper said it will not wait (tests/diff/regress.txt).
 		 */
 		if (r == &gpi_proc0 || ((c->p_report & GPI_R_EXIT) &&
-		    (__atomic_load_n(&r->p_flags, __ATOMIC_RELAXED) &
-		    GPI_PS_NOCLDWAIT))) {
+		    (gpi_pflags(r) & GPI_PS_NOCLDWAIT))) {
 			/* Off every list: nobody will wait for it. */
-			__atomic_fetch_or(&c->p_flags, GPI_P_AUTOREAP, __ATOMIC_RELAXED);
+			gpi_pflags_set(c, GPI_P_AUTOREAP);
 			c->p_sibnext = c->p_sibprev = NULL;
 			if (c->p_report & GPI_R_EXIT) {
 				gpi_unreport(p, c);
@@ -307,7 +308,7 @@ reparent_children(struct gp_proc *p)
 	}
 	p->p_children = NULL;
 	p->p_rq_tail = NULL;
-	__atomic_fetch_or(&p->p_flags, GPI_P_MOVED, __ATOMIC_RELAXED);
+	gpi_pflags_set(p, GPI_P_MOVED);
 	gpi_spin_unlock(&p->p_lock);
 	wake = reported && r->p_nwaiters > 0;
 	if (reported)
@@ -419,15 +420,12 @@ exit_notify(struct gp_proc *pp, struct gp_proc *p)
 	bool autoreap;
 
 	__atomic_store_n(&p->p_stat, GPI_SZOMB, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED)
-		__atomic_fetch_and(&p->p_flags, ~GPI_P_STOPPED,
-		    __ATOMIC_RELAXED);
+	if (gpi_pflags(p) & GPI_P_STOPPED)
+		gpi_pflags_clear(p, GPI_P_STOPPED);
 	gpi_watch_exit(p);			/* KNOTE(NOTE_EXIT) */
 	gpi_spin_unlock(&p->p_lock);
-	autoreap = (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
-	    GPI_P_AUTOREAP) != 0;
-	if (!autoreap && (__atomic_load_n(&pp->p_flags, __ATOMIC_RELAXED) &
-	    GPI_PS_NOCLDWAIT)) {
+	autoreap = (gpi_pflags(p) & GPI_P_AUTOREAP) != 0;
+	if (!autoreap && (gpi_pflags(pp) & GPI_PS_NOCLDWAIT)) {
 		/*
 		 * PS_NOCLDWAIT / PS_CLDSIGIGN: nobody will wait; the runtime
 		 * reaps it.  Leave the parent's lists now, so that a wait
@@ -464,14 +462,13 @@ exit1_quick(struct gp_proc *p, struct gp_lwp *cur, int status)
 	struct gp_proc *pp;
 
 	if (__atomic_load_n(&ncallouts, __ATOMIC_RELAXED) != 0 ||
-	    p->p_atexit != NULL ||
+	    __atomic_load_n(&p->p_atexit, __ATOMIC_RELAXED) != NULL ||
 	    __atomic_load_n(&p->p_rchildren, __ATOMIC_RELAXED) != NULL ||
 	    !gpi_rchild_no_orphans())
 		return;
 	pp = gpi_lock_parent(p);
 	gpi_spin_lock(&p->p_lock);
-	if ((__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & (GPI_P_WEXIT |
-	    GPI_P_INEXEC)) ||
+	if ((gpi_pflags(p) & (GPI_P_WEXIT | GPI_P_INEXEC)) ||
 	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) != 1 ||
 	    p->p_children != NULL ||
 	    (pp != &gpi_proc0 && __atomic_load_n(&pp->p_pgid,
@@ -482,8 +479,7 @@ exit1_quick(struct gp_proc *p, struct gp_lwp *cur, int status)
 		return;
 	}
 	/* killalllwps: we are the only LWP.  No children: MOVED at once. */
-	__atomic_fetch_or(&p->p_flags, GPI_P_WEXIT | GPI_P_MOVED,
-	    __ATOMIC_RELAXED);
+	gpi_pflags_set(p, GPI_P_WEXIT | GPI_P_MOVED);
 	p->p_xstat = status;
 	/* No callouts, atexit entries, real or green children: calcru. */
 	calcru(p, cur);
@@ -561,7 +557,7 @@ gpi_exit1(int status)
 	if (__atomic_load_n(&p->p_children, __ATOMIC_RELAXED) != NULL)
 		reparent_children(p);
 	else
-		__atomic_fetch_or(&p->p_flags, GPI_P_MOVED, __ATOMIC_RELAXED);
+		gpi_pflags_set(p, GPI_P_MOVED);
 	/* fixjobc: groups our leaving orphans, with a stopped member. */
 	for (i = 0; i < njobc; i++)
 		orphan_check(jobc[i]);
@@ -663,6 +659,7 @@ gpi_proc_kill_locked(struct gp_proc *p)
 {
 	struct gp_lwp *l;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
 		gpi_lwp_kill(l);
 }
@@ -683,10 +680,11 @@ gpi_proc_kill(struct gp_proc *p, pid_t pid, int sig)
 void
 gpi_proc_kill_unlock(struct gp_proc *p, int sig)
 {
-	if (p->p_stat != GPI_SZOMB && !(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT)) {
+	GPI_LOCK_ASSERT(&p->p_lock);
+	if (p->p_stat != GPI_SZOMB && !(gpi_pflags(p) & GPI_P_WEXIT)) {
 		if (p->p_killsig == 0)
 			__atomic_store_n(&p->p_killsig, sig, __ATOMIC_RELAXED);
-		__atomic_fetch_and(&p->p_flags, ~(GPI_P_STOPPED), __ATOMIC_RELAXED);
+		gpi_pflags_clear(p, GPI_P_STOPPED);
 		atomic_fetch_add(&p->p_stopgen, 1);
 		gpi_proc_kill_locked(p);
 	}
@@ -770,14 +768,14 @@ gp_exec(int (*entry)(void *), void *arg)
 	}
 	p->p_entry = entry;
 	p->p_arg = arg;
-	__atomic_fetch_or(&p->p_flags, GPI_P_EXEC, __ATOMIC_RELAXED);
+	gpi_pflags_set(p, GPI_P_EXEC);
 	gpi_spin_unlock(&p->p_lock);
 	gpi_sig_exec(p);
 
 	/* A fresh stack for the new image; then our LWP goes. */
 	error = gpi_lwp_create(p, &l, exec_main, NULL, NULL, true);
 	gpi_spin_lock(&p->p_lock);
-	__atomic_fetch_and(&p->p_flags, ~(GPI_P_INEXEC), __ATOMIC_RELAXED);
+	gpi_pflags_clear(p, GPI_P_INEXEC);
 	gpi_spin_unlock(&p->p_lock);
 	if (error != 0) {
 		/* Cannot start the new image: the process dies as if killed. */

@@ -244,7 +244,7 @@ fatal_by_proxy(struct gp_worker *w, struct gp_lwp *l, int sig, void *ctx)
 static bool
 exiting(const struct gp_proc *p)
 {
-	return __atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT;
+	return gpi_pflags(p) & GPI_P_WEXIT;
 }
 
 static bool
@@ -314,8 +314,7 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	n = gpi_lwp_unlink(p, l, true);
 	gpi_spin_unlock(&p->p_lock);
 	/* killalllwps() waits for the exiter to be the last one left. */
-	if (n == 1 && (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
-	    (GPI_P_WEXIT | GPI_P_INEXEC)))
+	if (n == 1 && (gpi_pflags(p) & (GPI_P_WEXIT | GPI_P_INEXEC)))
 		gpi_wakeup(&p->p_nthreads);
 	gpi_lwp_die_by_proxy(l);
 	/* NOTREACHED */

@@ -34,7 +34,7 @@
 #endif
 
 /* A green process's real children that are gone with it: reaped later. */
-static gpi_spin_t orphan_lock = GPI_SPIN_INIT;
+static gpi_spin_t orphan_lock = GPI_SPIN_INIT(GPI_RANK_ORPHAN);
 static struct gpi_rchild *orphans;	/* (orphan_lock) */
 
 /*
@@ -77,7 +77,7 @@ fork_child_reset(long tidoff)
 	gpi_synch_forget();
 	gpi_exit_forget();
 	orphans = NULL;
-	atomic_store(&orphan_lock.s_locked, 0);
+	gpi_spin_reset(&orphan_lock);
 }
 
 /*
@@ -166,6 +166,7 @@ gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp, bool nowait,
 	siginfo_t si;
 	bool any = false;
 
+	GPI_LOCK_ASSERT_NONE();
 	gpi_spin_lock(&p->p_lock);
 	for (rcp = &p->p_rchildren; (rc = *rcp) != NULL; rcp = &rc->rc_next) {
 		if (pid > 0 && rc->rc_pid != pid)
@@ -237,6 +238,7 @@ gpi_rchild_orphan(struct gp_proc *p)
 {
 	struct gpi_rchild *rc, *next;
 
+	GPI_LOCK_ASSERT_NONE();
 	gpi_spin_lock(&p->p_lock);
 	rc = p->p_rchildren;
 	p->p_rchildren = NULL;

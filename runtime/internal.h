@@ -14,23 +14,30 @@
  *	(g) gpi_rt.rt_lock (gp_init, gp_shutdown, gp_stats)
  * Two letters, e.g. (o,b): either suffices to read; both to write.
  *
- * Lock order (take left before right; never the reverse):
- *	gpi_rt.rt_lock -> gpi_reparent_lock -> ancestor's p_lock ->
- *	    descendant's p_lock -> sleep-queue bucket -> w_newq_lock
+ * Fields read without their lock say so: "(p, relaxed peeks)" is a
+ * field written under p_lock and also read unlocked, as a hint that is
+ * rechecked under the lock.
+ *
+ * Lock order (take left before right; never the reverse), enum
+ * gpi_lockrank below:
+ *	dump_lock -> gpi_rt.rt_lock -> gpi_reparent_lock -> ancestor's
+ *	    p_lock -> descendant's p_lock -> sleep-queue bucket ->
+ *	    w_newq_lock -> one leaf
  * Two p_locks are held at once only ancestor first: by reparenting
  * (under gpi_reparent_lock) and by exit1's zombie step (parent, then
  * the exiting child).  Leaf locks, under which nothing else is taken:
- * pid_lock, procpool_lock, limit_lock (proc.c), stk_lock (stack.c),
- * callout_lock (exit.c), orphan_lock (fork.c), popen_lock (preload),
- * dump_lock (debug.c, never under rt_lock: the dump thread takes it), and
- * unwind.c's locks.  Every runtime lock is a gpi_spin_t, never a pthread
- * mutex: under the preload a pthread mutex taken on a green thread parks
- * it, which must not happen inside the runtime.
+ * pid_lock, procpool_lock, limit_lock, urcu_lock (proc.c), stk_lock
+ * (stack.c), callout_lock (exit.c), orphan_lock (fork.c), unwind.c's
+ * locks, and the preload's h_lock, popen_lock and barrier locks.  Every
+ * runtime lock is a gpi_spin_t, never a pthread mutex: under the
+ * preload a pthread mutex taken on a green thread parks it, which must
+ * not happen inside the runtime.
  *
- * No lock is held across a context switch: a green thread never parks
- * holding a lock (the seed's tokens are released when their holder
- * blocks; our spinlocks are not).  Debug builds check it (gpi_spin_*
- * counts the locks a thread holds and gpi_mi_switch asserts zero).
+ * DEBUG=1 builds check all of it: the order at every acquire, each
+ * "caller holds" contract (GPI_LOCK_ASSERT), and that no lock is held
+ * across a context switch -- a green thread never parks holding a lock
+ * (the seed's tokens are released when their holder blocks; our
+ * spinlocks are not), so gpi_mi_switch asserts the thread holds none.
  */
 #ifndef GREENPROC_INTERNAL_H
 #define GREENPROC_INTERNAL_H
@@ -130,14 +137,90 @@ GPI_HIDDEN _Noreturn void gpi_panic(const char *file, int line,
 /* ---------------------------------------------------------------- spin.c */
 
 /*
+ * Lock ranks: the lock order above as numbers, one per lock class (Go's
+ * lockrank.go).  A thread may take a lock only if its rank is above that
+ * of every lock it holds; DEBUG builds check it at every acquire
+ * (spin.c).  Same rank twice is an error, except for p_lock, whose
+ * second lock must belong to a descendant of every process whose lock
+ * the thread holds (ancestor before descendant).  From GPI_RANK_LEAF on
+ * the ranks are leaves: under one, nothing else is taken at all.
+ */
+enum gpi_lockrank {
+	GPI_RANK_NONE,		/* not initialised: DEBUG builds refuse it */
+	GPI_RANK_DUMP,		/* dump_lock (debug.c): never under rt_lock,
+				 * since dump_stop joins the dump thread,
+				 * which takes rt_lock (gp_stats) */
+	GPI_RANK_RT,		/* gpi_rt.rt_lock */
+	GPI_RANK_REPARENT,	/* gpi_reparent_lock */
+	GPI_RANK_PROC,		/* p_lock; ancestor before descendant */
+	GPI_RANK_SLEEPQ,	/* a sleep-queue bucket (synch.c) */
+	GPI_RANK_NEWQ,		/* w_newq_lock */
+	GPI_RANK_LEAF,		/* the leaves: */
+	GPI_RANK_PID = GPI_RANK_LEAF, /* pid_lock (proc.c) */
+	GPI_RANK_LIMIT,		/* limit_lock (proc.c) */
+	GPI_RANK_PROCPOOL,	/* procpool_lock (proc.c) */
+	GPI_RANK_URCU,		/* urcu_lock (proc.c) */
+	GPI_RANK_STK,		/* stk_lock (stack.c) */
+	GPI_RANK_CALLOUT,	/* callout_lock (exit.c) */
+	GPI_RANK_ORPHAN,	/* orphan_lock (fork.c) */
+	GPI_RANK_UWN,		/* uwn.lock (unwind.c) */
+	GPI_RANK_DW,		/* dw.lock (unwind.c) */
+	GPI_RANK_PTHR,		/* h_lock (preload/thread.c) */
+	GPI_RANK_POPEN,		/* popen_lock (preload/spawn.c) */
+	GPI_RANK_BARRIER,	/* a barrier's b_lock (preload/sync.c) */
+	GPI_RANK_TEST,		/* tests' own locks (test_lockcheck.c) */
+	GPI_RANK_N
+};
+
+/*
  * A test-and-test-and-set lock.  Held only for a few list operations and
  * never across a switch; a holder preempted by the kernel makes waiters
- * spin, then sched_yield().
+ * spin, then sched_yield().  DEBUG builds add what the lock checks need
+ * (8 bytes; a barrier keeps one in pthread_barrier_t's 32, preload/
+ * sync.c); a release build's lock is the one word, its fast paths
+ * unchanged.
  */
 typedef struct {
 	atomic_int	s_locked;	/* (a) acquire on lock, release on unlock */
+#ifdef GREENPROC_DEBUG
+	uint8_t		s_rank;		/* (c) enum gpi_lockrank */
+	_Atomic uint32_t s_owner;	/* (a) holder's gpi_spin_self(), or 0;
+					 * relaxed: a thread compares it only
+					 * with its own id, which only it
+					 * stores */
+#endif
 } gpi_spin_t;
-#define GPI_SPIN_INIT	{ 0 }
+#ifdef GREENPROC_DEBUG
+#define GPI_SPIN_INIT(rank)	{ 0, (rank), 0 }
+#else
+#define GPI_SPIN_INIT(rank)	{ 0 }
+#endif
+
+/* A lock in memory that is not a static initializer's. */
+static inline void
+gpi_spin_init(gpi_spin_t *s, enum gpi_lockrank rank)
+{
+	atomic_store_explicit(&s->s_locked, 0, memory_order_relaxed);
+#ifdef GREENPROC_DEBUG
+	s->s_rank = (uint8_t)rank;
+	atomic_store_explicit(&s->s_owner, 0, memory_order_relaxed);
+#else
+	(void)rank;
+#endif
+}
+
+/*
+ * In a forked child: a lock another thread held at the clone stays held
+ * in our copy; free it (its rank stays).
+ */
+static inline void
+gpi_spin_reset(gpi_spin_t *s)
+{
+#ifdef GREENPROC_DEBUG
+	atomic_store_explicit(&s->s_owner, 0, memory_order_relaxed);
+#endif
+	atomic_store(&s->s_locked, 0);
+}
 
 GPI_HIDDEN void	gpi_spin_lock_slow(gpi_spin_t *s);
 /*
@@ -149,6 +232,61 @@ GPI_HIDDEN void	gpi_spin_lock_slow(gpi_spin_t *s);
 extern __thread int gpi_tls_nlocks __attribute__((tls_model("initial-exec")));
 #define GPI_LOCKS_HELD_INC()	(gpi_tls_nlocks++)
 #define GPI_LOCKS_HELD_DEC()	(gpi_tls_nlocks--)
+
+#ifdef GREENPROC_DEBUG
+/*
+ * The checked lock (spin.c).  The held locks live in a per-thread stack:
+ * per kernel thread, which is right because no lock is held across a
+ * switch, so an LWP never carries one to where another LWP runs.
+ */
+GPI_HIDDEN void	gpi_spin_lock_debug(gpi_spin_t *s);
+GPI_HIDDEN void	gpi_spin_unlock_debug(gpi_spin_t *s);
+GPI_HIDDEN _Noreturn void gpi_lock_assert_fail(const gpi_spin_t *s, bool want,
+    const char *file, int line, const char *func);
+/* This thread's owner id, nonzero, given at its first lock. */
+GPI_HIDDEN uint32_t gpi_spin_self(void);
+static inline bool
+gpi_spin_owned(const gpi_spin_t *s)
+{
+	return atomic_load_explicit(&s->s_owner, memory_order_relaxed) ==
+	    gpi_spin_self();
+}
+/*
+ * "Caller holds (lock)" as a check (FreeBSD's PROC_LOCK_ASSERT), and its
+ * negation; GPI_LOCK_ASSERT_NONE is "caller holds no lock".  Nothing in
+ * release builds.
+ */
+#define GPI_LOCK_ASSERT(s) do {						\
+	if (unlikely(!gpi_spin_owned(s)))				\
+		gpi_lock_assert_fail((s), true, __FILE__, __LINE__,	\
+		    __func__);						\
+} while (0)
+#define GPI_LOCK_ASSERT_NOT(s) do {					\
+	if (unlikely(gpi_spin_owned(s)))				\
+		gpi_lock_assert_fail((s), false, __FILE__, __LINE__,	\
+		    __func__);						\
+} while (0)
+#define GPI_LOCK_ASSERT_NONE() do {					\
+	if (unlikely(gpi_tls_nlocks != 0))				\
+		gpi_lock_assert_fail(NULL, false, __FILE__, __LINE__,	\
+		    __func__);						\
+} while (0)
+
+static inline void
+gpi_spin_lock(gpi_spin_t *s)
+{
+	gpi_spin_lock_debug(s);
+}
+
+static inline void
+gpi_spin_unlock(gpi_spin_t *s)
+{
+	gpi_spin_unlock_debug(s);
+}
+#else /* !GREENPROC_DEBUG */
+#define GPI_LOCK_ASSERT(s)	do { (void)sizeof(s); } while (0)
+#define GPI_LOCK_ASSERT_NOT(s)	do { (void)sizeof(s); } while (0)
+#define GPI_LOCK_ASSERT_NONE()	do { } while (0)
 
 static inline void
 gpi_spin_lock(gpi_spin_t *s)
@@ -165,6 +303,7 @@ gpi_spin_unlock(gpi_spin_t *s)
 	GPI_LOCKS_HELD_DEC();
 	atomic_store_explicit(&s->s_locked, 0, memory_order_release);
 }
+#endif /* GREENPROC_DEBUG */
 
 /* futex(2) wrappers; (deadline) is CLOCK_MONOTONIC ns, 0 for none. */
 GPI_HIDDEN void	gpi_futex_wait(atomic_int *word, int val, uint64_t deadline);
@@ -363,7 +502,8 @@ struct gp_lwp {
 	void		*l_once;	/* (o) Preload: pthread_once calls whose
 					 * initializer it is running (sync.c),
 					 * reset when it dies. */
-	int		 l_cancel;	/* (a) pthread cancel state (preload). */
+	atomic_int	 l_cancel;	/* (a) pthread cancel state (preload):
+					 * seq_cst RMWs. */
 	void		**l_specific;	/* (o) pthread_setspecific values. */
 	char		 l_name[16];	/* (o) pthread_setname_np. */
 	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
@@ -449,10 +589,12 @@ GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
  * visible).  Changing a p_pptr (reparenting, exit1 only) also needs
  * gpi_reparent_lock, under which the whole chain of p_pptr links is
  * stable, so a reaper can be found by walking up.  Paths that take two
- * p_locks do so only under gpi_reparent_lock, ancestor first; every other
- * path takes at most one p_lock, so no cycle can form.  A process that
- * wants its parent's lock reads p_pptr, locks it, and rechecks p_pptr
- * under that lock, retrying if it changed (the seed's proc_reparent).
+ * p_locks do so ancestor first: reparenting under gpi_reparent_lock, and
+ * exit1's zombie step (parent, then child: p_pptr cannot change while the
+ * parent's lock is held); every other path takes at most one p_lock, so
+ * no cycle can form.  A process that wants its parent's lock reads
+ * p_pptr, locks it, and rechecks p_pptr under that lock, retrying if it
+ * changed (the seed's proc_reparent).
  *
  * Lifetime.  A process is on the pid table from spawn until reaped.  Its
  * struct is then reused at once by the next spawn on the same worker (a
@@ -471,7 +613,7 @@ GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
 #define GPI_SACTIVE	1	/* running */
 #define GPI_SZOMB	2	/* exited, waiting to be reaped */
 
-/* p_flags: (p) */
+/* p_flags: (a), gpi_pflags*() below; mostly set under p_lock */
 #define GPI_P_WEXIT	0x0001	/* exit1 started: no new LWPs or children */
 #define GPI_P_EXEC	0x0002	/* gp_exec has run (setpgid: EACCES) */
 #define GPI_P_REAPER	0x0004	/* adopts orphans of its descendants */
@@ -541,7 +683,10 @@ struct gp_proc {
 					 * deferred free. */
 	};
 	char		**p_argv;	/* (c) gp_spawn_main's copy, or NULL. */
-	struct gpi_atexit *p_atexit;	/* (p) gp_atexit() list, LIFO. */
+	struct gpi_atexit *p_atexit;	/* (p, relaxed peeks) gp_atexit()
+					 * list, LIFO.  Only the process's own
+					 * LWPs add to it, so exit1 peeks at it
+					 * unlocked and locks only to pop. */
 
 	/*
 	 * The type-stable header: what lock-free readers look at in a
@@ -554,7 +699,7 @@ struct gp_proc {
 					 * free struct.  Cleared under p_lock
 					 * at reap: identity checks go under
 					 * it (gpi_proc_lock_pid). */
-	int		 p_flags;	/* (a) GPI_P_*: written with atomic RMWs
+	atomic_int	 p_flags;	/* (a) GPI_P_*: written with atomic RMWs
 					 * (a parent sets AUTOREAP while the
 					 * child sets its own bits), mostly
 					 * under p_lock; read relaxed. */
@@ -573,16 +718,23 @@ struct gp_proc {
 
 	/* LWPs. */
 	struct gp_lwp	*p_lwps;	/* (p) Live LWPs. */
-	struct gpi_rchild *p_rchildren;	/* (p) Real children (fork.c). */
+	struct gpi_rchild *p_rchildren;	/* (p, relaxed peeks) Real children
+					 * (fork.c); exit1 and wait peek
+					 * unlocked for "none", then lock. */
 	struct gp_lwp	*p_zlwps;	/* (p) Exited joinable LWPs not yet
 					 * freed: by join/detach, or all at
 					 * once when the process is reaped. */
-	atomic_int	 p_nthreads;	/* (p) Live LWPs; atomic only so that
-					 * killalllwps() can tsleep on it. */
+	atomic_int	 p_nthreads;	/* (p,a) Live LWPs: written under
+					 * p_lock, read unlocked by killalllwps
+					 * (which tsleeps on it) and by an
+					 * LWP's exit peeking for "last". */
 	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
 
 	/* Tree. */
-	struct gp_proc	*p_children;	/* (p) Children, zombies included. */
+	struct gp_proc	*p_children;	/* (p, relaxed peeks) Children,
+					 * zombies included.  exit1 and the
+					 * preload's init peek unlocked for
+					 * "none" (exit1 says why it may). */
 	struct gp_proc	*p_sibnext;	/* (P) Link in p_pptr->p_children. */
 	struct gp_proc	*p_sibprev;	/* (P) */
 	struct gp_proc	*p_rq_tail;	/* (p) Children with a report: a
@@ -603,7 +755,9 @@ struct gp_proc {
 	uint8_t		 p_killsig;	/* (p, relaxed reads) Signal that killed
 					 * it: the last LWP exits with it. */
 	uint8_t		 p_exitsig;	/* (P) Signal to the parent at exit. */
-	uint8_t		 p_xsig;	/* (p) Stop signal while stopped. */
+	uint8_t		 p_xsig;	/* (p, relaxed reads by the parent
+					 * under its own lock) Stop signal
+					 * while stopped. */
 	int		 p_watchfd;	/* (p) gp_proc_watch eventfd, or -1. */
 
 	/* Accounting (the seed's p_ru, p_cru). */
@@ -617,14 +771,41 @@ struct gp_proc {
 	struct gpi_ru	 p_cru;		/* (p) Reaped children's. */
 
 	/* Green signals (signal.c). */
-	uint64_t	 p_siglist;	/* (p) Pending, bit (sig - 1). */
-	uint64_t	 p_sigignore;	/* (p) SIG_IGN. */
+	uint64_t	 p_siglist;	/* (p,a) Pending, bit (sig - 1): relaxed
+					 * RMWs under p_lock; read unlocked at
+					 * cancellation points
+					 * (gpi_sig_pending), which then lock
+					 * to take one. */
+	uint64_t	 p_sigignore;	/* (p, relaxed reads by a spawn)
+					 * SIG_IGN; a child inherits it. */
 	uint64_t	 p_sigcatch;	/* (p) Caught: handler in p_sigacts. */
 	struct gpi_sigacts *p_sigacts;	/* (p) Allocated at the first handler. */
 
 };
 
 GPI_HIDDEN extern struct gp_proc gpi_proc0;
+
+/*
+ * p_flags, relaxed: a bit is a fact about the process, not a release of
+ * data; whoever acts on one rechecks it under p_lock.
+ */
+static inline int
+gpi_pflags(const struct gp_proc *p)
+{
+	return atomic_load_explicit(&p->p_flags, memory_order_relaxed);
+}
+
+static inline void
+gpi_pflags_set(struct gp_proc *p, int bits)
+{
+	atomic_fetch_or_explicit(&p->p_flags, bits, memory_order_relaxed);
+}
+
+static inline void
+gpi_pflags_clear(struct gp_proc *p, int bits)
+{
+	atomic_fetch_and_explicit(&p->p_flags, ~bits, memory_order_relaxed);
+}
 GPI_HIDDEN extern gpi_spin_t gpi_reparent_lock;
 
 /* Lookup by pid; caller is inside gpi_rcu_read_lock().  Never blocks. */
@@ -671,6 +852,7 @@ GPI_HIDDEN void	gpi_report(struct gp_proc *pp, struct gp_proc *p, int what);
 static inline void
 gpi_waitgen_bump(struct gp_proc *p)
 {
+	GPI_LOCK_ASSERT(&p->p_lock);
 	atomic_store_explicit(&p->p_waitgen, atomic_load_explicit(
 	    &p->p_waitgen, memory_order_relaxed) + 1, memory_order_release);
 }
@@ -682,8 +864,10 @@ gpi_waitgen_bump(struct gp_proc *p)
 static inline void
 gpi_waitgen_unlock_wakeup(struct gp_proc *p)
 {
-	int n = p->p_nwaiters;
+	int n;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
+	n = p->p_nwaiters;
 	gpi_spin_unlock(&p->p_lock);
 	if (n > 0)
 		gpi_wakeup(&p->p_waitgen);
@@ -694,9 +878,13 @@ GPI_HIDDEN void	gpi_unreport(struct gp_proc *pp, struct gp_proc *p);
 static inline struct gp_proc *
 gpi_rq_head(const struct gp_proc *pp)
 {
+	GPI_LOCK_ASSERT(&pp->p_lock);
 	return pp->p_rq_tail != NULL ? pp->p_rq_tail->p_rqnext : NULL;
 }
-/* Consume (bits) of p's report; off the queue when nothing is left. */
+/*
+ * Consume (bits) of p's report; off the queue when nothing is left.
+ * pp->p_lock held (gpi_unreport too).
+ */
 GPI_HIDDEN void	gpi_report_clear(struct gp_proc *pp, struct gp_proc *p,
     int bits);
 GPI_HIDDEN void	gpi_proc_kill_all(void);

@@ -171,7 +171,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	l->l_autoreap = NULL;
 	l->l_master = false;
 	l->l_magic = GPI_LWP_MAGIC;
-	l->l_cancel = 0;
+	atomic_init(&l->l_cancel, 0);
 	atomic_init(&l->l_handle, 0);
 	l->l_robust = NULL;
 	l->l_once = NULL;
@@ -203,7 +203,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	if (!fresh)
 		gpi_spin_lock(&p->p_lock);
 	if (atomic_load(&gpi_rt.rt_state) != GPI_RT_UP ||
-	    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT)) {
+	    (gpi_pflags(p) & GPI_P_WEXIT)) {
 		if (!fresh)
 			gpi_spin_unlock(&p->p_lock);
 #ifdef GPI_TSAN
@@ -270,6 +270,7 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 {
 	int js, n;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	list_remove(&p->p_lwps, l);
 	n = atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) - 1;
 	atomic_store_explicit(&p->p_nthreads, n, memory_order_relaxed);
@@ -329,7 +330,7 @@ gpi_lwp_exit(void *retval)
 	/* Before the unlink: killalllwps, then exit1's notice, wait for it. */
 	gpi_lwp_dying(l);
 	gpi_spin_lock(&p->p_lock);
-	if (p != &gpi_proc0 && !(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT) &&
+	if (p != &gpi_proc0 && !(gpi_pflags(p) & GPI_P_WEXIT) &&
 	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) == 1) {
 		gpi_spin_unlock(&p->p_lock);
 		gpi_proc_lastlwp(l);
@@ -346,8 +347,7 @@ gpi_lwp_exit(void *retval)
 	}
 	gpi_spin_unlock(&p->p_lock);
 	/* killalllwps() waits for the exiter to be the last one left. */
-	if (n == 1 && (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
-	    (GPI_P_WEXIT | GPI_P_INEXEC)))
+	if (n == 1 && (gpi_pflags(p) & (GPI_P_WEXIT | GPI_P_INEXEC)))
 		gpi_wakeup(&p->p_nthreads);
 
 	/*

@@ -38,7 +38,7 @@ struct pidslot {
 };
 
 /* (i): pid_lock.  A leaf lock. */
-static gpi_spin_t pid_lock = GPI_SPIN_INIT;
+static gpi_spin_t pid_lock = GPI_SPIN_INIT(GPI_RANK_PID);
 static struct pidslot *pidtab;		/* (c) after gpi_proc_init */
 static int pid_nslots;			/* (c) */
 static int pid_maxprocs;		/* (c) GREENPROC_MAX_PROCS */
@@ -48,10 +48,10 @@ static atomic_int pid_hiwater;		/* (i,a) Slots ever used. */
 static atomic_long nprocs;		/* (a) Live processes, zombies too,
 					 * but for the workers' w_pdelta. */
 /* Exact limit checks and w_pdelta folds; a leaf lock. */
-static gpi_spin_t limit_lock = GPI_SPIN_INIT;
+static gpi_spin_t limit_lock = GPI_SPIN_INIT(GPI_RANK_LIMIT);
 static atomic_ulong nspawned, nexited, nreaped;	/* (a) counters */
 
-gpi_spin_t gpi_reparent_lock = GPI_SPIN_INIT;
+gpi_spin_t gpi_reparent_lock = GPI_SPIN_INIT(GPI_RANK_REPARENT);
 static const char default_comm[16] = "green";
 
 /* ------------------------------------------------------------ RCU */
@@ -97,7 +97,7 @@ static struct {
  * only possible contenders are other first starters, which must wait
  * for the library anyway.
  */
-static gpi_spin_t urcu_lock = GPI_SPIN_INIT;
+static gpi_spin_t urcu_lock = GPI_SPIN_INIT(GPI_RANK_URCU);
 static atomic_bool urcu_loaded;
 static int urcu_error;				/* (urcu_lock) */
 
@@ -290,6 +290,7 @@ pid_take(void)
 {
 	int slot;
 
+	GPI_LOCK_ASSERT(&pid_lock);
 	if ((slot = pid_freehead) >= 0) {
 		pid_freehead = pidtab[slot].ps_nextfree;
 	} else if ((slot = atomic_load_explicit(&pid_hiwater,
@@ -469,6 +470,7 @@ gpi_lock_parent(struct gp_proc *p)
 void
 gpi_report(struct gp_proc *pp, struct gp_proc *p, int what)
 {
+	GPI_LOCK_ASSERT(&pp->p_lock);
 	if (p->p_report == 0) {
 		/* At the tail of the circle, before the head. */
 		if (pp->p_rq_tail != NULL) {
@@ -486,6 +488,7 @@ gpi_report(struct gp_proc *pp, struct gp_proc *p, int what)
 void
 gpi_report_clear(struct gp_proc *pp, struct gp_proc *p, int bits)
 {
+	GPI_LOCK_ASSERT(&pp->p_lock);
 	if ((p->p_report & ~bits) == 0)
 		gpi_unreport(pp, p);
 	else
@@ -497,6 +500,7 @@ gpi_unreport(struct gp_proc *pp, struct gp_proc *p)
 {
 	struct gp_proc *prev;
 
+	GPI_LOCK_ASSERT(&pp->p_lock);
 	if (p->p_report == 0)
 		return;
 	/* O(1) for the head, which is what wait(-1) takes. */
@@ -517,6 +521,7 @@ gpi_unreport(struct gp_proc *pp, struct gp_proc *p)
 static void
 link_child(struct gp_proc *pp, struct gp_proc *p)
 {
+	GPI_LOCK_ASSERT(&pp->p_lock);
 	__atomic_store_n(&p->p_pptr, pp, __ATOMIC_RELEASE);
 	p->p_sibprev = NULL;
 	if ((p->p_sibnext = pp->p_children) != NULL)
@@ -632,7 +637,7 @@ count_reap(struct gp_worker *w)
 #define PROC_RETIRE	1024		/* structs per call_rcu */
 
 /* (k): procpool_lock, a leaf lock. */
-static gpi_spin_t procpool_lock = GPI_SPIN_INIT;
+static gpi_spin_t procpool_lock = GPI_SPIN_INIT(GPI_RANK_PROCPOOL);
 static struct gp_proc *procpool;	/* (k) linked through p_rqnext */
 static long procpool_n;			/* (k) */
 static struct gp_proc *retire;		/* (k) Leaving for malloc. */
@@ -660,6 +665,7 @@ retire_flush_locked(void)
 {
 	struct gp_proc *p;
 
+	GPI_LOCK_ASSERT(&procpool_lock);
 	if ((p = retire) == NULL)
 		return;
 	retire = NULL;
@@ -722,6 +728,7 @@ proc_alloc(struct gp_worker *w)
 		/* Born in the constructed state: all zero, no eventfd. */
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			return NULL;
+		gpi_spin_init(&p->p_lock, GPI_RANK_PROC);
 		p->p_watchfd = -1;
 	}
 	/*
@@ -729,7 +736,7 @@ proc_alloc(struct gp_worker *w)
 	 * it; p_pid is 0 already).  p_pptr stays NULL until link_child:
 	 * readers check it.
 	 */
-	__atomic_store_n(&p->p_flags, 0, __ATOMIC_RELAXED);
+	atomic_store_explicit(&p->p_flags, 0, memory_order_relaxed);
 	__atomic_store_n(&p->p_stat, GPI_SACTIVE, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->p_pgid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->p_pptr, NULL, __ATOMIC_RELAXED);
@@ -844,7 +851,7 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 	 * left behind.  The spawning LWP is being killed anyway.
 	 */
 	gpi_spin_lock(&pp->p_lock);
-	if (__atomic_load_n(&pp->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT) {
+	if (gpi_pflags(pp) & GPI_P_WEXIT) {
 		gpi_spin_unlock(&pp->p_lock);
 		error = EAGAIN;
 		goto fail_lwp;
@@ -1151,16 +1158,16 @@ gpi_proc_forget(void)
 	pid_freehead = -1;
 	atomic_store(&pid_hiwater, 0);
 	atomic_store(&nprocs, 0);
-	atomic_store(&pid_lock.s_locked, 0);
-	atomic_store(&limit_lock.s_locked, 0);
-	atomic_store(&procpool_lock.s_locked, 0);
-	atomic_store(&gpi_reparent_lock.s_locked, 0);
+	gpi_spin_reset(&pid_lock);
+	gpi_spin_reset(&limit_lock);
+	gpi_spin_reset(&procpool_lock);
+	gpi_spin_reset(&gpi_reparent_lock);
 	procpool = NULL;
 	procpool_n = 0;
 	retire = NULL;
 	nretire = 0;
 	tls_rcu_registered = 0;
-	memset(&gpi_proc0.p_lock, 0, sizeof(gpi_proc0.p_lock));
+	gpi_spin_reset(&gpi_proc0.p_lock);
 	gpi_proc0.p_lwps = gpi_proc0.p_zlwps = NULL;
 	atomic_store(&gpi_proc0.p_nthreads, 0);
 	gpi_proc0.p_children = NULL;
@@ -1232,8 +1239,7 @@ gpi_pgrp_scan(pid_t pgid, int what)
 		    memory_order_acquire);
 		if (p == NULL || __atomic_load_n(&p->p_stat,
 		    __ATOMIC_RELAXED) == GPI_SZOMB ||
-		    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
-		    GPI_P_WEXIT) ||
+		    (gpi_pflags(p) & GPI_P_WEXIT) ||
 		    __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED) != pgid)
 			continue;
 		switch (what) {
@@ -1249,8 +1255,7 @@ gpi_pgrp_scan(pid_t pgid, int what)
 				count++;
 			break;
 		case GPI_PGRP_STOPPED:
-			if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
-			    GPI_P_STOPPED)
+			if (gpi_pflags(p) & GPI_P_STOPPED)
 				count++;
 			break;
 		}
@@ -1337,7 +1342,7 @@ gp_setpgid(pid_t pid, pid_t pgid)
 		if (p->p_pptr != q || p->p_pid != pid ||
 		    p->p_stat == GPI_SZOMB)
 			error = ESRCH;
-		else if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_EXEC)
+		else if (gpi_pflags(p) & GPI_P_EXEC)
 			error = EACCES;
 		else
 			__atomic_store_n(&p->p_pgid, pgid, __ATOMIC_RELAXED);
@@ -1368,7 +1373,7 @@ gp_reaper_acquire(void)
 	if (p == &gpi_proc0)
 		return 0;
 	gpi_spin_lock(&p->p_lock);
-	__atomic_fetch_or(&p->p_flags, GPI_P_REAPER, __ATOMIC_RELAXED);
+	gpi_pflags_set(p, GPI_P_REAPER);
 	gpi_spin_unlock(&p->p_lock);
 	return 0;
 }
@@ -1389,8 +1394,8 @@ gp_reaper_release(void)
 	}
 	gpi_spin_lock(&gpi_reparent_lock);
 	gpi_spin_lock(&p->p_lock);
-	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_REAPER)
-		__atomic_fetch_and(&p->p_flags, ~(GPI_P_REAPER), __ATOMIC_RELAXED);
+	if (gpi_pflags(p) & GPI_P_REAPER)
+		gpi_pflags_clear(p, GPI_P_REAPER);
 	else
 		error = EINVAL;
 	gpi_spin_unlock(&p->p_lock);
@@ -1410,9 +1415,10 @@ proc_state(struct gp_proc *p)
 {
 	struct gp_lwp *l;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	if (p->p_stat == GPI_SZOMB)
 		return 'Z';
-	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED)
+	if (gpi_pflags(p) & GPI_P_STOPPED)
 		return 'T';
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
 		if (__atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) !=

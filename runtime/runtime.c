@@ -26,12 +26,12 @@
 #include "internal.h"
 
 struct gpi_runtime gpi_rt = {
-	.rt_lock = GPI_SPIN_INIT,
+	.rt_lock = GPI_SPIN_INIT(GPI_RANK_RT),
 };
 
 struct gp_proc gpi_proc0 = {
 	.p_pid = GP_PID_INIT,
-	.p_lock = GPI_SPIN_INIT,
+	.p_lock = GPI_SPIN_INIT(GPI_RANK_PROC),
 	.p_stat = GPI_SACTIVE,
 	.p_comm = "init",
 };

@@ -530,9 +530,7 @@ gpi_mi_switch(struct gp_lwp *cur)
 	struct gp_worker *w = cur->l_worker;
 	struct gp_lwp *next;
 
-#ifdef GREENPROC_DEBUG
-	KKASSERT(gpi_tls_nlocks == 0);
-#endif
+	GPI_LOCK_ASSERT_NONE();
 	KASSERT(w == gpi_tls_worker);
 	/* A worker gp_shutdown gave up on goes no further (runtime.c). */
 	gpi_fence(w);
@@ -672,7 +670,7 @@ gpi_sched_forget(void)
 	gpi_rt.rt_nworkers = 0;
 	atomic_store(&gpi_rt.rt_nparked, 0);
 	atomic_store(&gpi_rt.rt_nspinning, 0);
-	atomic_store(&gpi_rt.rt_lock.s_locked, 0);
+	gpi_spin_reset(&gpi_rt.rt_lock);
 	atomic_store(&gpi_rt.rt_state, GPI_RT_DOWN);
 }
 
@@ -689,8 +687,10 @@ gpi_sched_start(int n)
 	gpi_rt.rt_workers = ws;
 	gpi_rt.rt_nworkers = n;
 	atomic_store(&gpi_rt.rt_halt, 0);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ws[i].w_id = i;
+		gpi_spin_init(&ws[i].w_newq_lock, GPI_RANK_NEWQ);
+	}
 	for (i = 0; i < n; i++) {
 		error = GPI_LIBC(pthread_create)(&ws[i].w_thread, NULL,
 		    worker_main,

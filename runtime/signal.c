@@ -82,6 +82,7 @@ signal_lwps(struct gp_proc *p, int sig)
 {
 	struct gp_lwp *l;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	/*
 	 * Any of them may take it; each looks at its next cancellation
 	 * point, and interruptible sleepers are woken to do so (the first
@@ -102,6 +103,7 @@ all_block(struct gp_proc *p, uint64_t bit)
 {
 	struct gp_lwp *l;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
 		if (!(__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED) & bit))
 			return false;
@@ -127,8 +129,7 @@ notify_parent(struct gp_proc *p, pid_t pid, int what)
 	/* Reaped and reused since the signal: not ours to report. */
 	if ((pp = gpi_lock_parent(p)) == NULL)
 		return;
-	tell = !(__atomic_load_n(&pp->p_flags, __ATOMIC_RELAXED) &
-	    GPI_PS_NOCLDSTOP);
+	tell = !(gpi_pflags(pp) & GPI_PS_NOCLDSTOP);
 	/*
 	 * Recheck under the parent's lock (p_stat is written under both,
 	 * and a child's identity cannot change under it): p may have
@@ -136,8 +137,8 @@ notify_parent(struct gp_proc *p, pid_t pid, int what)
 	 * continue), been reaped and reused, and an orphan init adopted
 	 * has nobody to tell.
 	 */
-	if (p->p_pid != pid || p->p_stat == GPI_SZOMB || (__atomic_load_n(&p->p_flags,
-	    __ATOMIC_RELAXED) & GPI_P_AUTOREAP)) {
+	if (p->p_pid != pid || p->p_stat == GPI_SZOMB ||
+	    (gpi_pflags(p) & GPI_P_AUTOREAP)) {
 		gpi_spin_unlock(&pp->p_lock);
 		return;
 	}
@@ -151,8 +152,7 @@ notify_parent(struct gp_proc *p, pid_t pid, int what)
 	 * its notice took pp's lock, so the last notice to run here sees the
 	 * final state and leaves the report that matches it.
 	 */
-	stopped = (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
-	    GPI_P_STOPPED) != 0;
+	stopped = (gpi_pflags(p) & GPI_P_STOPPED) != 0;
 	if (stopped != (what == GPI_R_STOP)) {
 		gpi_spin_unlock(&pp->p_lock);
 		return;
@@ -182,17 +182,18 @@ psignal_locked(struct gp_proc *p, int sig)
 {
 	uint64_t bit = SIGBIT(sig);
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	/* Every exit sends one: SIGCHLD not caught goes nowhere. */
 	if ((bit & IGNDFL) && !(p->p_sigcatch & bit))
 		return 0;
 	if (p == &gpi_proc0 || p->p_stat == GPI_SZOMB ||
-	    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_WEXIT))
+	    (gpi_pflags(p) & GPI_P_WEXIT))
 		return 0;
 	if (sig == SIGKILL) {
 		if (p->p_killsig == 0)
 			__atomic_store_n(&p->p_killsig, SIGKILL,
 			    __ATOMIC_RELAXED);
-		__atomic_fetch_and(&p->p_flags, ~(GPI_P_STOPPED), __ATOMIC_RELAXED);
+		gpi_pflags_clear(p, GPI_P_STOPPED);
 		atomic_fetch_add(&p->p_stopgen, 1);
 		gpi_wakeup(&p->p_stopgen);
 		gpi_proc_kill_locked(p);
@@ -201,8 +202,8 @@ psignal_locked(struct gp_proc *p, int sig)
 	if (sig == SIGCONT) {
 		/* Continue even if caught or ignored; discard stops. */
 		__atomic_fetch_and(&p->p_siglist, ~(STOPSIGS), __ATOMIC_RELAXED);
-		if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED) {
-			__atomic_fetch_and(&p->p_flags, ~(GPI_P_STOPPED), __ATOMIC_RELAXED);
+		if (gpi_pflags(p) & GPI_P_STOPPED) {
+			gpi_pflags_clear(p, GPI_P_STOPPED);
 			atomic_fetch_add(&p->p_stopgen, 1);
 			gpi_wakeup(&p->p_stopgen);	/* p_lock -> bucket */
 			if (p->p_sigcatch & bit) {
@@ -228,9 +229,9 @@ psignal_locked(struct gp_proc *p, int sig)
 			return 0;
 		}
 		if (bit & STOPSIGS) {
-			if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED)
+			if (gpi_pflags(p) & GPI_P_STOPPED)
 				return 0;
-			__atomic_fetch_or(&p->p_flags, GPI_P_STOPPED, __ATOMIC_RELAXED);
+			gpi_pflags_set(p, GPI_P_STOPPED);
 			__atomic_store_n(&p->p_xsig, sig, __ATOMIC_RELAXED);
 			ast_all(p);
 			return GPI_R_STOP;
@@ -241,7 +242,7 @@ psignal_locked(struct gp_proc *p, int sig)
 		 * fatal signal waits in p_siglist, and postsig() acts on it
 		 * once SIGCONT lets an LWP run (tests/diff/regress.txt).
 		 */
-		if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED) {
+		if (gpi_pflags(p) & GPI_P_STOPPED) {
 			__atomic_fetch_or(&p->p_siglist, bit, __ATOMIC_RELAXED);
 			return 0;
 		}
@@ -260,12 +261,14 @@ psignal_locked(struct gp_proc *p, int sig)
 void
 gpi_psignal_locked(struct gp_proc *p, int sig)
 {
-	int what = psignal_locked(p, sig);
+	int what;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
+	what = psignal_locked(p, sig);
 	/* Called with a lock held: tell the parent from a clean context. */
 	if (what != 0)
-		__atomic_fetch_or(&p->p_flags, what == GPI_R_STOP ? GPI_P_TELLSTOP :
-		    GPI_P_TELLCONT, __ATOMIC_RELAXED);
+		gpi_pflags_set(p, what == GPI_R_STOP ? GPI_P_TELLSTOP :
+		    GPI_P_TELLCONT);
 }
 
 /*
@@ -309,9 +312,10 @@ gpi_sig_tell(struct gp_proc *p)
 {
 	int f;
 
+	GPI_LOCK_ASSERT_NONE();
 	gpi_spin_lock(&p->p_lock);
-	f = __atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & (GPI_P_TELLSTOP | GPI_P_TELLCONT);
-	__atomic_fetch_and(&p->p_flags, ~(f), __ATOMIC_RELAXED);
+	f = gpi_pflags(p) & (GPI_P_TELLSTOP | GPI_P_TELLCONT);
+	gpi_pflags_clear(p, f);
 	gpi_spin_unlock(&p->p_lock);
 	if (f & GPI_P_TELLSTOP)
 		notify_parent(p, p->p_pid, GPI_R_STOP);
@@ -420,9 +424,9 @@ gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 			oact->sa_handler = (p->p_sigignore & bit) ? SIG_IGN :
 			    SIG_DFL;
 		if (sig == SIGCHLD) {
-			if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_PS_NOCLDSTOP)
+			if (gpi_pflags(p) & GPI_PS_NOCLDSTOP)
 				oact->sa_flags |= SA_NOCLDSTOP;
-			if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_PS_NOCLDWAIT)
+			if (gpi_pflags(p) & GPI_PS_NOCLDWAIT)
 				oact->sa_flags |= SA_NOCLDWAIT;
 		}
 	}
@@ -452,14 +456,14 @@ gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 			p->p_sigignore &= ~bit;
 	}
 	if (sig == SIGCHLD) {
-		__atomic_fetch_and(&p->p_flags, ~(GPI_PS_NOCLDSTOP | GPI_PS_NOCLDWAIT), __ATOMIC_RELAXED);
+		gpi_pflags_clear(p, GPI_PS_NOCLDSTOP | GPI_PS_NOCLDWAIT);
 		if (act->sa_flags & SA_NOCLDSTOP)
-			__atomic_fetch_or(&p->p_flags, GPI_PS_NOCLDSTOP, __ATOMIC_RELAXED);
+			gpi_pflags_set(p, GPI_PS_NOCLDSTOP);
 		if (act->sa_flags & SA_NOCLDWAIT)
-			__atomic_fetch_or(&p->p_flags, GPI_PS_NOCLDWAIT, __ATOMIC_RELAXED);
+			gpi_pflags_set(p, GPI_PS_NOCLDWAIT);
 		/* PS_CLDSIGIGN: children are reaped without a wait. */
 		if (act->sa_handler == SIG_IGN)
-			__atomic_fetch_or(&p->p_flags, GPI_PS_NOCLDWAIT, __ATOMIC_RELAXED);
+			gpi_pflags_set(p, GPI_PS_NOCLDWAIT);
 	}
 	gpi_spin_unlock(&p->p_lock);
 	return 0;
@@ -508,9 +512,10 @@ stop_here(struct gp_lwp *l, struct gp_proc *p)
 {
 	int gen;
 
+	GPI_LOCK_ASSERT_NONE();
 	for (;;) {
 		gpi_spin_lock(&p->p_lock);
-		if (!(__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_STOPPED) ||
+		if (!(gpi_pflags(p) & GPI_P_STOPPED) ||
 		    (atomic_load(&l->l_flags) & GPI_LWP_WEXIT)) {
 			gpi_spin_unlock(&p->p_lock);
 			return;
@@ -593,12 +598,10 @@ gpi_sig_ast(struct gp_lwp *l)
 	atomic_fetch_and(&l->l_flags, ~GPI_LWP_AST);
 	if (p == &gpi_proc0)
 		return true;
-	if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
-	    (GPI_P_TELLSTOP | GPI_P_TELLCONT))
+	if (gpi_pflags(p) & (GPI_P_TELLSTOP | GPI_P_TELLCONT))
 		gpi_sig_tell(p);
 	for (;;) {
-		if (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) &
-		    GPI_P_STOPPED)
+		if (gpi_pflags(p) & GPI_P_STOPPED)
 			stop_here(l, p);
 		if (atomic_load(&l->l_flags) & GPI_LWP_WEXIT)
 			return true;
@@ -702,6 +705,7 @@ gpi_watch_exit(struct gp_proc *p)
 {
 	uint64_t one = 1;
 
+	GPI_LOCK_ASSERT(&p->p_lock);
 	if (p->p_watchfd >= 0 && write(p->p_watchfd, &one, sizeof(one)) < 0)
 		return;		/* EAGAIN: already readable */
 }

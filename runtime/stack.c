@@ -51,7 +51,7 @@ struct slab {
 };
 
 /* (s): stk_lock.  Taken after any worker-owned state; never nested. */
-static gpi_spin_t stk_lock = GPI_SPIN_INIT;
+static gpi_spin_t stk_lock = GPI_SPIN_INIT(GPI_RANK_STK);
 static struct slab *slabs;		/* (s) Every mapping. */
 static struct gp_lwp *stk_free;		/* (s) Free default-size stacks. */
 static int stk_nfree;			/* (s) */
@@ -104,6 +104,7 @@ gpi_stack_default(void)
 static int
 guard(void *p)
 {
+	GPI_LOCK_ASSERT(&stk_lock);
 	if (guard_mode != 2) {
 		if (madvise(p, pagesize(), MADV_GUARD_INSTALL) == 0) {
 			guard_mode = 1;
@@ -158,6 +159,7 @@ map(size_t len)
 	struct slab *s;
 	void *p;
 
+	GPI_LOCK_ASSERT(&stk_lock);
 	if ((s = malloc(sizeof(*s))) == NULL)
 		return NULL;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -202,6 +204,7 @@ carve(void)
 	char *base;
 	int i, error;
 
+	GPI_LOCK_ASSERT(&stk_lock);
 	if ((base = map(slot * GPI_SLAB_STACKS)) == NULL)
 		return errno == ENOMEM ? EAGAIN : errno;
 	for (i = GPI_SLAB_STACKS - 1; i >= 0; i--) {
@@ -361,7 +364,7 @@ gpi_stack_drain(struct gp_worker *w)
 void
 gpi_stack_forget(void)
 {
-	atomic_store(&stk_lock.s_locked, 0);
+	gpi_spin_reset(&stk_lock);
 	slabs = NULL;
 	stk_free = NULL;
 	stk_nfree = 0;

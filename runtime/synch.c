@@ -28,7 +28,9 @@ struct gpi_sleepq {
 	struct gp_sleeper *sq_head;	/* (b) */
 } __attribute__((aligned(64)));
 
-static struct gpi_sleepq sleepq[NBUCKETS];
+static struct gpi_sleepq sleepq[NBUCKETS] = {
+	[0 ... NBUCKETS - 1] = { .sq_lock = GPI_SPIN_INIT(GPI_RANK_SLEEPQ) },
+};
 
 static struct gpi_sleepq *
 bucket(const void *wchan)
@@ -44,6 +46,7 @@ bucket(const void *wchan)
 static void
 sq_insert(struct gpi_sleepq *sq, struct gp_sleeper *s)
 {
+	GPI_LOCK_ASSERT(&sq->sq_lock);
 	s->s_prev = NULL;
 	s->s_next = sq->sq_head;
 	if (sq->sq_head != NULL)
@@ -57,6 +60,7 @@ sq_insert(struct gpi_sleepq *sq, struct gp_sleeper *s)
 static void
 sq_remove(struct gpi_sleepq *sq, struct gp_sleeper *s, int result)
 {
+	GPI_LOCK_ASSERT(&sq->sq_lock);
 	if (s->s_prev != NULL)
 		s->s_prev->s_next = s->s_next;
 	else
@@ -130,7 +134,7 @@ gpi_synch_forget(void)
 	int i;
 
 	for (i = 0; i < NBUCKETS; i++) {
-		atomic_store(&sleepq[i].sq_lock.s_locked, 0);
+		gpi_spin_reset(&sleepq[i].sq_lock);
 		sleepq[i].sq_head = NULL;
 	}
 }
@@ -255,6 +259,7 @@ gpi_tsleep(const void *wchan, const atomic_int *word, int expect, int flags,
 	struct gpi_sleepq *sq;
 	int error;
 
+	GPI_LOCK_ASSERT_NONE();
 	if (l == NULL)
 		return host_sleep(wchan, word, expect, flags, deadline);
 	if (deadline != 0 && gpi_now() >= deadline)

@@ -549,7 +549,7 @@ static struct {
 	struct uw_obj	 objs[UW_NOBJS];
 	int		 nobjs;
 	unsigned long long gen[2];
-} uwn = { .lock = GPI_SPIN_INIT };
+} uwn = { .lock = GPI_SPIN_INIT(GPI_RANK_UWN) };
 
 static struct uw_name *
 uw_name_slot(uintptr_t ip)
@@ -782,7 +782,7 @@ static struct {
 	Dwfl	*dwfl;
 	unsigned long long adds, subs;	/* dl_iterate_phdr generation */
 	bool	 ok;		/* loaded, and no Dwfl failure yet */
-} dw = { .lock = GPI_SPIN_INIT };
+} dw = { .lock = GPI_SPIN_INIT(GPI_RANK_DW) };
 
 static pthread_once_t dw_once = PTHREAD_ONCE_INIT;
 

@@ -50,6 +50,7 @@ find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 {
 	struct gp_proc *p;
 
+	GPI_LOCK_ASSERT(&q->p_lock);
 	if (ws->ws_pid > 0) {
 		/*
 		 * Usually the child waited for is the first to report: the
@@ -71,7 +72,7 @@ find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 		 */
 		if (p != NULL && (p == &gpi_proc0 ||
 		    __atomic_load_n(&p->p_pptr, __ATOMIC_RELAXED) != q ||
-		    (__atomic_load_n(&p->p_flags, __ATOMIC_RELAXED) & GPI_P_AUTOREAP) ||
+		    (gpi_pflags(p) & GPI_P_AUTOREAP) ||
 		    (__atomic_load_n(&p->p_stat, __ATOMIC_RELAXED) == GPI_SZOMB &&
 		    !(p->p_report & GPI_R_EXIT))))
 			p = NULL;
@@ -97,6 +98,7 @@ find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 void
 gpi_unlink_child(struct gp_proc *q, struct gp_proc *p)
 {
+	GPI_LOCK_ASSERT(&q->p_lock);
 	gpi_unreport(q, p);
 	if (p->p_sibprev != NULL)
 		p->p_sibprev->p_sibnext = p->p_sibnext;
@@ -142,6 +144,7 @@ waitgen_sleep(struct gp_proc *q, int flags, uint64_t deadline)
 {
 	int gen, error;
 
+	GPI_LOCK_ASSERT(&q->p_lock);
 	q->p_nwaiters++;
 	gen = atomic_load(&q->p_waitgen);
 	gpi_spin_unlock(&q->p_lock);
@@ -173,6 +176,7 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 	    ((options & WCONTINUED) ? GPI_R_CONT : 0);
 	pid_t pid;
 
+	GPI_LOCK_ASSERT_NONE();
 	/*
 	 * A child still in our runnext slot runs next anyway: yield to it
 	 * before looking, instead of looking, finding nothing and sleeping
