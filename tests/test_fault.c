@@ -252,6 +252,14 @@ Test(fault, sigquit_dump_is_written_while_work_goes_on)
 	    "no dump in %s: %s", path, buf);
 	cr_assert(not(eq(ptr, strstr(buf, "parked_for_the_sigquit_dump"),
 	    NULL)), "the parked function is not in the dump: %s", buf);
+	/*
+	 * Work went on: the busy process ticks after the signal.  Waited
+	 * for, not sampled once: on a loaded host a worker thread may not
+	 * get a CPU for tens of milliseconds.
+	 */
+	for (tries = 0; tries < 500 && atomic_load(&worker_ticks) <= before;
+	    tries++)
+		usleep(10000);
 	cr_assert(ge(int, atomic_load(&worker_ticks), before + 1));
 	gp_kill(busy, SIGKILL);
 	gp_kill(parked, SIGKILL);
