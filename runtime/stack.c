@@ -152,6 +152,25 @@ slot_init(char *slot, size_t len, bool inslab)
 	return l;
 }
 
+/*
+ * Give (len) bytes at (base) back to the kernel.
+ * NOTE: under ASan, first clear their shadow.  An LWP that dies never
+ * returns from its first frames, so their redzones stay poisoned, and
+ * ASan does not clear the shadow of memory unmapped behind its back: the
+ * next mapping at that address (a stack of ours, a thread's, malloc's)
+ * would inherit the poison.  Seen as a false stack-buffer-overflow in
+ * gpi_md_makectx when a process's odd-sized stacks were unmapped and
+ * remapped (dump/gp_dump_beside_exiting_processes, 8 runs in 12).
+ */
+static void
+unmap_now(void *base, size_t len)
+{
+#ifdef GPI_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(base, len);
+#endif
+	munmap(base, len);
+}
+
 /* Map (len) bytes and record the mapping.  Caller holds stk_lock. */
 static void *
 map(size_t len)
@@ -191,7 +210,7 @@ unmap(void *base)
 		slabs = s->s_next;
 	if (s->s_next != NULL)
 		s->s_next->s_prev = s->s_prev;
-	munmap(s->s_base, s->s_len);
+	unmap_now(s->s_base, s->s_len);
 	free(s);
 }
 
@@ -416,7 +435,7 @@ gpi_stack_fini(void)
 #endif
 	while ((s = slabs) != NULL) {
 		slabs = s->s_next;
-		munmap(s->s_base, s->s_len);
+		unmap_now(s->s_base, s->s_len);
 		free(s);
 	}
 	stk_free = NULL;
