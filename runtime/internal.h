@@ -398,6 +398,8 @@ GPI_HIDDEN void	gpi_stack_fini(void);
 /* Forget every stack mapping, leaving it mapped; returns its bytes. */
 GPI_HIDDEN size_t gpi_stack_abandon(void);
 GPI_HIDDEN size_t gpi_stack_default(void);
+/* Resident bytes of the stack mappings (and their size): the soak. */
+GPI_HIDDEN size_t gpi_stack_resident(size_t *mapped);
 GPI_HIDDEN size_t gpi_stack_round(size_t bytes);	/* 0 if unusable */
 
 /* ---------------------------------------------------------------- lwp.c */

@@ -362,6 +362,41 @@ gpi_stack_free(struct gp_worker *w, struct gp_lwp *l)
 	gpi_spin_unlock(&stk_lock);
 }
 
+/*
+ * Resident bytes of every stack mapping (mincore), and in *mapped their
+ * size.  For the soak's RSS check: slabs are a cache that keeps its
+ * high-water mark -- never unmapped before gpi_stack_fini, and carving
+ * one touches the struct page of each of its GPI_SLAB_STACKS slots -- so
+ * their resident size steps up (256 KiB a slab) at each new peak of
+ * stacks in use or cached, and says nothing about a leak (live_stacks
+ * does).  Holds stk_lock across the system calls: diagnostics only.
+ */
+size_t
+gpi_stack_resident(size_t *mapped)
+{
+	unsigned char vec[256];
+	size_t ps = pagesize(), res = 0, map_len = 0, off, n, i;
+	struct slab *s;
+
+	gpi_spin_lock(&stk_lock);
+	for (s = slabs; s != NULL; s = s->s_next) {
+		map_len += s->s_len;
+		for (off = 0; off < s->s_len; off += n * ps) {
+			n = (s->s_len - off) / ps;
+			if (n > sizeof(vec))
+				n = sizeof(vec);
+			if (mincore((char *)s->s_base + off, n * ps, vec) != 0)
+				break;
+			for (i = 0; i < n; i++)
+				res += (vec[i] & 1) * ps;
+		}
+	}
+	gpi_spin_unlock(&stk_lock);
+	if (mapped != NULL)
+		*mapped = map_len;
+	return res;
+}
+
 /* Give (w)'s cached stacks back to the global pool. */
 void
 gpi_stack_drain(struct gp_worker *w)
