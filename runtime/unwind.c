@@ -106,13 +106,11 @@
  * Everything is dlopen()ed RTLD_LOCAL: linking libunwind would put its
  * _Unwind_* in front of libgcc_s's (docs/ARCHITECTURE.md).
  *
- * Saved frame (runtime/arch/x86_64/switch.S): c_sp points at r15, r14,
- * r13, r12, rbx, rbp, then the return address into gpi_md_switch's
- * caller; rsp after the switch returned is c_sp + 7 words.  A never-run
- * LWP "returns" into gpi_md_trampoline, whose CFI marks rip undefined, so
- * every walk ends there.  Under ARCH=generic (no switch.S: the weak
- * gpi_md_trampoline is NULL) c_sp points at the ucontext_t saved by
- * swapcontext() instead, which holds the same registers.
+ * Saved frame: runtime/arch/x86_64/unwframe.h decodes a suspended
+ * context (switch.S's frame, or under ARCH=generic, where the weak
+ * gpi_md_trampoline is NULL, the ucontext_t of swapcontext()) and a
+ * fault's registers.  A never-run LWP "returns" into gpi_md_trampoline,
+ * whose CFI marks rip undefined, so every walk ends there.
  *
  * file:line comes from libdw (elfutils' libdw.so.1), dlopen()ed too and
  * only if present: one Dwfl for the whole process, rebuilt when objects
@@ -141,14 +139,13 @@ GPI_HIDDEN int	gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8],
 
 #if defined(__x86_64__)
 
-#include <libunwind.h>
-#include <ucontext.h>
+#include "arch/x86_64/unwframe.h"
 
 #define UW_MAXFRAMES	64		/* frames printed at most */
 #define UW_COPY_MAX	((size_t)1 << 20)	/* bytes of stack copied */
 #define UW_TRIES	6		/* snapshots before giving up */
 #define UW_NPAGES	16		/* readable pages remembered per walk */
-#define UW_NREGS	(UNW_X86_64_RIP + 1)
+#define UW_NREGS	X86_64_UNW_NREGS
 
 /* ARCH=x86_64 only (switch.S): NULL under ARCH=generic. */
 extern void gpi_md_trampoline(void)
@@ -914,26 +911,12 @@ uw_marks(const struct gp_lwp *l, struct uw_marks *m)
 	m->nsw = __atomic_load_n(&l->l_nvcsw, __ATOMIC_ACQUIRE);
 }
 
-/* ARCH=generic: where the callee-saved registers are in a ucontext_t. */
-static const struct {
-	int	unw;
-	int	greg;
-} uc_regs[] = {
-	{ UNW_X86_64_R15, REG_R15 }, { UNW_X86_64_R14, REG_R14 },
-	{ UNW_X86_64_R13, REG_R13 }, { UNW_X86_64_R12, REG_R12 },
-	{ UNW_X86_64_RBX, REG_RBX }, { UNW_X86_64_RBP, REG_RBP },
-	{ UNW_X86_64_RIP, REG_RIP }, { UNW_X86_64_RSP, REG_RSP },
-};
-
 static int
 uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 {
 	struct uw_marks m0, m1;
-	size_t i;
 	uintptr_t top = (uintptr_t)l, lo = (uintptr_t)l->l_stklo;
-	const ucontext_t *uc;
-	const uint64_t *f;
-	size_t len, need;
+	size_t len;
 	void *nbuf;
 
 	uw_marks(l, &m0);
@@ -947,8 +930,7 @@ uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 	len = (top - m0.sp) & ~(size_t)7;
 	if (len > UW_COPY_MAX)
 		len = UW_COPY_MAX;
-	need = gpi_md_trampoline != NULL ? 7 * 8 : sizeof(ucontext_t);
-	if (len < need)
+	if (len < x86_64_ctx_size(gpi_md_trampoline != NULL))
 		return UW_BADSP;
 	if (len > s->s_cap) {
 		if ((nbuf = realloc(s->s_buf, len)) == NULL)
@@ -969,24 +951,7 @@ uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 	s->s_stkhi = top;
 	s->s_npages = s->s_pagenext = 0;
 	memset(s->s_regs, 0, sizeof(s->s_regs));
-	if (gpi_md_trampoline != NULL) {
-		/* switch.S: r15 r14 r13 r12 rbx rbp <return address> */
-		f = (const uint64_t *)(void *)s->s_buf;
-		s->s_regs[UNW_X86_64_R15] = f[0];
-		s->s_regs[UNW_X86_64_R14] = f[1];
-		s->s_regs[UNW_X86_64_R13] = f[2];
-		s->s_regs[UNW_X86_64_R12] = f[3];
-		s->s_regs[UNW_X86_64_RBX] = f[4];
-		s->s_regs[UNW_X86_64_RBP] = f[5];
-		s->s_regs[UNW_X86_64_RIP] = f[6];
-		s->s_regs[UNW_X86_64_RSP] = m0.sp + 7 * 8;
-	} else {
-		/* ARCH=generic: the ucontext_t swapcontext() filled. */
-		uc = (const ucontext_t *)(void *)s->s_buf;
-		for (i = 0; i < sizeof(uc_regs) / sizeof(uc_regs[0]); i++)
-			s->s_regs[uc_regs[i].unw] =
-			    (uint64_t)uc->uc_mcontext.gregs[uc_regs[i].greg];
-	}
+	x86_64_ctx_regs(s->s_buf, m0.sp, gpi_md_trampoline != NULL, s->s_regs);
 	return UW_OK;
 }
 
@@ -1289,18 +1254,12 @@ int
 gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
     const char *indent)
 {
-	/* regs[] order (gpi_md_fault_regs) to libunwind's numbers. */
-	static const unw_regnum_t regnum[8] = {
-		UNW_X86_64_RIP, UNW_X86_64_RSP, UNW_X86_64_RBP,
-		UNW_X86_64_RBX, UNW_X86_64_R12, UNW_X86_64_R13,
-		UNW_X86_64_R14, UNW_X86_64_R15,
-	};
 	struct uw_walk wk = { NULL, 0, 0 };
 	struct uw_snap s;
 	uintptr_t lo, top, sp, from;
 	size_t room, len;
 	bool whole;
-	int i, ret = -1;
+	int ret = -1;
 
 	if (out == NULL)
 		return -1;
@@ -1355,8 +1314,7 @@ gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
 	s.s_hi = from + len;
 	s.s_stklo = lo;
 	s.s_stkhi = top;
-	for (i = 0; i < 8; i++)
-		s.s_regs[regnum[i]] = regs[i];
+	x86_64_fault_unw_regs(regs, s.s_regs);
 	s.s_pinned = true;	/* dead, but its stack stays (fault.c) */
 
 	whole = uw_walk(&s, &wk);
