@@ -95,6 +95,32 @@ extern int (*gpi_urcu_compat_futex_async)(int32_t *, int, int32_t,
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
 /*
+ * Doubly linked lists known by a head pointer, NULL-terminated both ways
+ * (<sys/queue.h>'s LIST, but with a plain prev pointer, so a debugger
+ * walks either direction): sibling lists (p_children), LWP lists
+ * (p_lwps, p_zlwps), sleep-queue buckets and stack slabs.  (headp) is
+ * the address of the head; (next) and (prev) name the element's link
+ * fields.  The caller holds whatever lock guards the list.  Macros, not
+ * functions: the lists link four different types.  Arguments may be
+ * evaluated more than once.
+ */
+#define GPI_DLIST_INSERT_HEAD(headp, elm, next, prev) do {		\
+	(elm)->prev = NULL;						\
+	if (((elm)->next = *(headp)) != NULL)				\
+		(*(headp))->prev = (elm);				\
+	*(headp) = (elm);						\
+} while (0)
+
+#define GPI_DLIST_REMOVE(headp, elm, next, prev) do {			\
+	if ((elm)->prev != NULL)					\
+		(elm)->prev->next = (elm)->next;			\
+	else								\
+		*(headp) = (elm)->next;					\
+	if ((elm)->next != NULL)					\
+		(elm)->next->prev = (elm)->prev;			\
+} while (0)
+
+/*
  * Always-on assertion (the seed's KKASSERT) and a debug-only one.
  * A broken invariant aborts with a message naming it.
  */

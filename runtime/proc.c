@@ -116,10 +116,7 @@ link_child(struct gp_proc *pp, struct gp_proc *p)
 {
 	GPI_LOCK_ASSERT(&pp->p_lock);
 	__atomic_store_n(&p->p_pptr, pp, __ATOMIC_RELEASE);
-	p->p_sibprev = NULL;
-	if ((p->p_sibnext = pp->p_children) != NULL)
-		pp->p_children->p_sibprev = p;
-	pp->p_children = p;
+	GPI_DLIST_INSERT_HEAD(&pp->p_children, p, p_sibnext, p_sibprev);
 }
 
 /* ------------------------------------------------------------ spawn */
