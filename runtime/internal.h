@@ -27,7 +27,7 @@
  * (under gpi_reparent_lock) and by exit1's zombie step (parent, then
  * the exiting child).  Leaf locks, under which nothing else is taken:
  * pid_lock, limit_lock, urcu_lock (pid.c), procpool_lock (proc.c), stk_lock
- * (stack.c), callout_lock (exit.c), orphan_lock (fork.c), unwind.c's
+ * (stack.c), callout_lock (exit.c), orphan_lock (fork.c), unwsym.c's
  * locks, and the preload's h_lock, popen_lock and barrier locks.  Every
  * runtime lock is a gpi_spin_t, never a pthread mutex: under the
  * preload a pthread mutex taken on a green thread parks it, which must
@@ -192,8 +192,8 @@ enum gpi_lockrank {
 	GPI_RANK_STK,		/* stk_lock (stack.c) */
 	GPI_RANK_CALLOUT,	/* callout_lock (exit.c) */
 	GPI_RANK_ORPHAN,	/* orphan_lock (fork.c) */
-	GPI_RANK_UWN,		/* uwn.lock (unwind.c) */
-	GPI_RANK_DW,		/* dw.lock (unwind.c) */
+	GPI_RANK_UWN,		/* uwn.lock (unwsym.c) */
+	GPI_RANK_DW,		/* dw.lock (unwsym.c) */
 	GPI_RANK_PTHR,		/* h_lock (preload/thread.c) */
 	GPI_RANK_POPEN,		/* popen_lock (preload/spawn.c) */
 	GPI_RANK_BARRIER,	/* a barrier's b_lock (preload/sync.c) */
@@ -1084,6 +1084,24 @@ GPI_HIDDEN int	gpi_unwind_show(struct gpi_unwind *u, FILE *out,
  */
 GPI_HIDDEN int	gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8],
     FILE *out, const char *indent);
+
+/* unwsym.c: names and lines of code addresses (x86-64 builds only). */
+#define GPI_SYM_NAMELEN	232		/* longest name kept, with its NUL */
+/* The generation of the loaded objects: dl_iterate_phdr's adds, subs. */
+GPI_HIDDEN void	gpi_sym_dlgen(unsigned long long gen[2]);
+/*
+ * The function around (ip) from the ELF symbol tables, for objects of
+ * generation (gen): its name in buf and ip's offset in *offp.  1: from
+ * the cache; 0: read now (gpi_sym_remember it, or a better name); -1:
+ * none.  Takes uwn.lock.
+ */
+GPI_HIDDEN int	gpi_sym_lookup(uintptr_t ip, const unsigned long long gen[2],
+    char *buf, size_t len, uint64_t *offp);
+GPI_HIDDEN void	gpi_sym_remember(uintptr_t ip,
+    const unsigned long long gen[2], const char *name, uint64_t off);
+/* " (file:line)" of code address (pc) into buf, or "" (libdw). */
+GPI_HIDDEN void	gpi_sym_fileline(uintptr_t pc, const unsigned long long gen[2],
+    char *buf, size_t len);
 
 /* debug.c */
 GPI_HIDDEN void	gpi_dump_init(void);

@@ -97,8 +97,8 @@
  *	in a loaded object's segment or in the LWP's own stack).  Unwind
  *	tables come from libunwind's own local address space:
  *	find_proc_info is delegated to it.  Names come from the objects'
- *	ELF symbol tables, read here, then from libunwind's get_proc_name
- *	(see "names" below for why in that order), cached by address.
+ *	ELF symbol tables (unwsym.c), then from libunwind's get_proc_name
+ *	(see unwsym.c for why in that order), cached by address.
  *
  * libunwind.so.8 alone is local-only (its create_addr_space and
  * init_remote are stubs), so the generic library is tried first; any of
@@ -112,19 +112,12 @@
  * fault's registers.  A never-run LWP "returns" into gpi_md_trampoline,
  * whose CFI marks rip undefined, so every walk ends there.
  *
- * file:line comes from libdw (elfutils' libdw.so.1), dlopen()ed too and
- * only if present: one Dwfl for the whole process, rebuilt when objects
- * were loaded or unloaded (dl_iterate_phdr's adds/subs counters), used
- * under a mutex.  Without libdw, lines end after function+0xoff.
+ * Names and file:line are unwsym.c's.
  */
 #include <dlfcn.h>
-#include <elf.h>
-#include <fcntl.h>
 #include <link.h>
 #include <sched.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -508,224 +501,25 @@ uw_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
 
 /* ------------------------------------------------------------ names */
 
-/*
- * Names come from the ELF symbol tables (.symtab, else .dynsym) of the
- * object that holds the address, read here, and only then from
- * libunwind's get_proc_name (which also knows MiniDebugInfo).  Not
- * libunwind's first: it reads /proc/<getpid()>/maps, and under the
- * preload getpid() in green code is the green pid, so there it finds
- * nothing; it also re-reads the maps and re-maps the file on every call.
- * Objects stay mapped and names are cached by address until objects are
- * loaded or unloaded (the dl_iterate_phdr generation changes).
- */
-#define UW_NCACHE	256
-#define UW_NAMELEN	232
-#define UW_NOBJS	32
-
-struct uw_name {
-	uintptr_t	 n_ip;		/* 0: empty */
-	unw_word_t	 n_off;
-	char		 n_name[UW_NAMELEN];
-};
-
-struct uw_obj {
-	const void	*o_key;		/* its link_map */
-	uintptr_t	 o_base;	/* l_addr */
-	void		*o_map;		/* the file, or NULL if unusable */
-	size_t		 o_len;
-	const Elf64_Sym	*o_syms[2];	/* .symtab, .dynsym */
-	size_t		 o_nsyms[2];
-	const char	*o_strs[2];
-	size_t		 o_strsz[2];
-};
-
-static struct {
-	gpi_spin_t	 lock;		/* everything here; a spinlock: a pthread
-					 * mutex would turn green under the preload */
-	struct uw_name	*tab;		/* UW_NCACHE entries, or NULL */
-	struct uw_obj	 objs[UW_NOBJS];
-	int		 nobjs;
-	unsigned long long gen[2];
-} uwn = { .lock = GPI_SPIN_INIT(GPI_RANK_UWN) };
-
-static struct uw_name *
-uw_name_slot(uintptr_t ip)
-{
-	return &uwn.tab[((ip >> 2) ^ (ip >> 13)) % UW_NCACHE];
-}
-
-/* Objects came or went: forget every name and object. */
-static void
-uw_names_flush(const unsigned long long gen[2])
-{
-	int i;
-
-	if (uwn.tab != NULL)
-		memset(uwn.tab, 0, UW_NCACHE * sizeof(*uwn.tab));
-	for (i = 0; i < uwn.nobjs; i++)
-		if (uwn.objs[i].o_map != NULL)
-			munmap(uwn.objs[i].o_map, uwn.objs[i].o_len);
-	uwn.nobjs = 0;
-	memcpy(uwn.gen, gen, sizeof(uwn.gen));
-}
-
-/* Section (i) of a mapped ELF file, if it lies within the file. */
-static const Elf64_Shdr *
-uw_shdr(const struct uw_obj *o, const Elf64_Ehdr *eh, unsigned i)
-{
-	const Elf64_Shdr *sh;
-
-	if (i >= eh->e_shnum)
-		return NULL;
-	sh = (const Elf64_Shdr *)(const void *)((const char *)o->o_map +
-	    eh->e_shoff + (size_t)i * sizeof(*sh));
-	if (sh->sh_type != SHT_NOBITS && (sh->sh_offset > o->o_len ||
-	    sh->sh_size > o->o_len - sh->sh_offset))
-		return NULL;
-	return sh;
-}
-
-/* Map the file of (o) and find its symbol tables. */
-static void
-uw_obj_open(struct uw_obj *o, const char *path)
-{
-	const Elf64_Shdr *sh, *str;
-	const Elf64_Ehdr *eh;
-	struct stat st;
-	unsigned i;
-	int fd, k;
-	void *m;
-
-	o->o_map = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
-	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(*eh) ||
-	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-	    0)) == MAP_FAILED) {
-		close(fd);
-		return;
-	}
-	close(fd);
-	o->o_map = m;
-	o->o_len = (size_t)st.st_size;
-	eh = m;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff == 0 ||
-	    eh->e_shoff > o->o_len || (size_t)eh->e_shnum *
-	    sizeof(Elf64_Shdr) > o->o_len - eh->e_shoff)
-		return;
-	for (i = 0; i < eh->e_shnum; i++) {
-		if ((sh = uw_shdr(o, eh, i)) == NULL)
-			continue;
-		if (sh->sh_type == SHT_SYMTAB)
-			k = 0;
-		else if (sh->sh_type == SHT_DYNSYM)
-			k = 1;
-		else
-			continue;
-		if (sh->sh_entsize != sizeof(Elf64_Sym) ||
-		    (str = uw_shdr(o, eh, sh->sh_link)) == NULL ||
-		    str->sh_type != SHT_STRTAB)
-			continue;
-		o->o_syms[k] = (const Elf64_Sym *)(const void *)
-		    ((const char *)m + sh->sh_offset);
-		o->o_nsyms[k] = sh->sh_size / sizeof(Elf64_Sym);
-		o->o_strs[k] = (const char *)m + str->sh_offset;
-		o->o_strsz[k] = str->sh_size;
-	}
-}
-
-/* The object that holds (ip), opened once per generation. */
-static struct uw_obj *
-uw_obj_of(uintptr_t ip)
-{
-	struct link_map *lm = NULL;
-	struct uw_obj *o;
-	Dl_info di;
-	int i;
-
-	if (dladdr1((void *)ip, &di, (void **)&lm, RTLD_DL_LINKMAP) == 0 ||
-	    lm == NULL)
-		return NULL;
-	for (i = 0; i < uwn.nobjs; i++)
-		if (uwn.objs[i].o_key == lm)
-			return &uwn.objs[i];
-	if (uwn.nobjs == UW_NOBJS)
-		uw_names_flush(uwn.gen);	/* full: start again */
-	o = &uwn.objs[uwn.nobjs++];
-	memset(o, 0, sizeof(*o));
-	o->o_key = lm;
-	o->o_base = lm->l_addr;
-	/* The program itself has no name in its link_map. */
-	uw_obj_open(o, lm->l_name != NULL && lm->l_name[0] != '\0' ?
-	    lm->l_name : "/proc/self/exe");
-	return o;
-}
-
-/* The function symbol around (ip) in (o): its name and ip's offset. */
-static bool
-uw_obj_lookup(const struct uw_obj *o, uintptr_t ip, char *buf, size_t len,
-    unw_word_t *offp)
-{
-	const Elf64_Sym *sym, *best = NULL;
-	uintptr_t rel = ip - o->o_base;
-	size_t i;
-	int k, t;
-
-	for (k = 0; k < 2 && best == NULL; k++) {
-		for (i = 0; i < o->o_nsyms[k]; i++) {
-			sym = &o->o_syms[k][i];
-			t = ELF64_ST_TYPE(sym->st_info);
-			if ((t != STT_FUNC && t != STT_GNU_IFUNC) ||
-			    sym->st_shndx == SHN_UNDEF || rel < sym->st_value ||
-			    (rel >= sym->st_value + sym->st_size &&
-			    (sym->st_size != 0 || rel != sym->st_value)) ||
-			    sym->st_name >= o->o_strsz[k])
-				continue;
-			if (best == NULL || sym->st_value > best->st_value)
-				best = sym;
-		}
-		if (best != NULL) {
-			snprintf(buf, len, "%.*s", (int)(o->o_strsz[k] -
-			    best->st_name), o->o_strs[k] + best->st_name);
-			*offp = rel - best->st_value;
-		}
-	}
-	return best != NULL && buf[0] != '\0';
-}
-
+/* ELF symbol tables first, then libunwind's (unwsym.c says why). */
 static int
 uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
     unw_word_t *offp, void *arg)
 {
 	struct uw_snap *s = arg;
-	struct uw_name *n;
-	struct uw_obj *o;
-	unw_word_t off = 0;
-	int rc = -UNW_ENOINFO;
+	uint64_t off = 0;
+	int rc;
 
 	(void)as;
 	if (len == 0)
 		return -UNW_ENOINFO;
 	buf[0] = '\0';
-	gpi_spin_lock(&uwn.lock);
-	if (uwn.tab == NULL)
-		uwn.tab = calloc(UW_NCACHE, sizeof(*uwn.tab));
-	if (memcmp(uwn.gen, s->s_gen, sizeof(uwn.gen)) != 0)
-		uw_names_flush(s->s_gen);
-	if (uwn.tab != NULL && (n = uw_name_slot(ip))->n_ip == ip) {
-		snprintf(buf, len, "%s", n->n_name);
+	if ((rc = gpi_sym_lookup(ip, s->s_gen, buf, len, &off)) > 0) {
 		if (offp != NULL)
-			*offp = n->n_off;
-		gpi_spin_unlock(&uwn.lock);
+			*offp = off;		/* cached */
 		return 0;
 	}
-	if ((o = uw_obj_of(ip)) != NULL && o->o_map != NULL &&
-	    uw_obj_lookup(o, ip, buf, len, &off))
-		rc = 0;
-	gpi_spin_unlock(&uwn.lock);
-
+	rc = rc == 0 ? 0 : -UNW_ENOINFO;
 	if (rc != 0 && uw.local_acc.get_proc_name != NULL) {
 		buf[0] = '\0';
 		rc = uw.local_acc.get_proc_name(uw.local_as, ip, buf, len,
@@ -733,154 +527,11 @@ uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
 	}
 	if (offp != NULL)
 		*offp = off;
-	if (rc != 0 || buf[0] == '\0' || strlen(buf) >= UW_NAMELEN ||
+	if (rc != 0 || buf[0] == '\0' || strlen(buf) >= GPI_SYM_NAMELEN ||
 	    strlen(buf) + 1 >= len)
 		return rc != 0 ? rc : buf[0] != '\0' ? 0 : -UNW_ENOINFO;
-	gpi_spin_lock(&uwn.lock);
-	if (uwn.tab != NULL && !memcmp(uwn.gen, s->s_gen, sizeof(uwn.gen))) {
-		n = uw_name_slot(ip);
-		n->n_ip = ip;
-		n->n_off = off;
-		snprintf(n->n_name, sizeof(n->n_name), "%s", buf);
-	}
-	gpi_spin_unlock(&uwn.lock);
+	gpi_sym_remember(ip, s->s_gen, buf, off);
 	return 0;
-}
-
-/* ------------------------------------------------------------ file:line */
-
-/*
- * The few libdw entry points used, declared here: only libdw.so.1 (the
- * runtime package) need be installed, not its headers.
- */
-typedef struct Dwfl Dwfl;
-typedef struct Dwfl_Module Dwfl_Module;
-typedef struct Dwfl_Line Dwfl_Line;
-typedef struct {
-	int	(*find_elf)(void);
-	int	(*find_debuginfo)(void);
-	int	(*section_address)(void);
-	char	**debuginfo_path;
-} uw_dwfl_callbacks;
-
-static struct {
-	Dwfl	*(*begin)(const uw_dwfl_callbacks *);
-	void	(*end)(Dwfl *);
-	int	(*linux_proc_report)(Dwfl *, pid_t);
-	int	(*report_begin)(Dwfl *);
-	int	(*report_end)(Dwfl *, void *, void *);
-	Dwfl_Module *(*addrmodule)(Dwfl *, uint64_t);
-	Dwfl_Line *(*module_getsrc)(Dwfl_Module *, uint64_t);
-	const char *(*lineinfo)(Dwfl_Line *, uint64_t *, int *, int *,
-		    uint64_t *, uint64_t *);
-	uw_dwfl_callbacks cb;
-	char	*debuginfo_path;
-	gpi_spin_t	lock;		/* everything below, and Dwfl calls */
-	Dwfl	*dwfl;
-	unsigned long long adds, subs;	/* dl_iterate_phdr generation */
-	bool	 ok;		/* loaded, and no Dwfl failure yet */
-} dw = { .lock = GPI_SPIN_INIT(GPI_RANK_DW) };
-
-static pthread_once_t dw_once = PTHREAD_ONCE_INIT;
-
-#define DW_SYM(h, name, field) do {					\
-	if ((*(void **)&(field) = dlsym((h), (name))) == NULL)		\
-		goto fail;						\
-} while (0)
-
-static void
-dw_load(void)
-{
-	void *h;
-
-	if ((h = dlopen("libdw.so.1", RTLD_LOCAL | RTLD_NOW)) == NULL)
-		return;
-	DW_SYM(h, "dwfl_begin", dw.begin);
-	DW_SYM(h, "dwfl_end", dw.end);
-	DW_SYM(h, "dwfl_linux_proc_report", dw.linux_proc_report);
-	DW_SYM(h, "dwfl_report_begin", dw.report_begin);
-	DW_SYM(h, "dwfl_report_end", dw.report_end);
-	DW_SYM(h, "dwfl_addrmodule", dw.addrmodule);
-	DW_SYM(h, "dwfl_module_getsrc", dw.module_getsrc);
-	DW_SYM(h, "dwfl_lineinfo", dw.lineinfo);
-	DW_SYM(h, "dwfl_linux_proc_find_elf", dw.cb.find_elf);
-	DW_SYM(h, "dwfl_standard_find_debuginfo", dw.cb.find_debuginfo);
-	dw.cb.section_address = NULL;
-	dw.cb.debuginfo_path = &dw.debuginfo_path;
-	dw.ok = true;
-	return;
-fail:
-	dlclose(h);
-}
-
-static int
-uw_gen_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	unsigned long long *gen = arg;
-
-	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) +
-	    sizeof(info->dlpi_subs)) {
-		gen[0] = info->dlpi_adds;
-		gen[1] = info->dlpi_subs;
-	}
-	return 1;	/* the counters are global: the first object will do */
-}
-
-/* The generation of the set of loaded objects: [adds, subs]. */
-static void
-uw_dlgen(unsigned long long gen[2])
-{
-	gen[0] = gen[1] = 0;
-	dl_iterate_phdr(uw_gen_cb, gen);
-}
-
-/* " (file:line)" of code address pc into buf, or "" if unknown. */
-static void
-dw_fileline(uintptr_t pc, const unsigned long long gen[2], char *buf,
-    size_t len)
-{
-	const char *file, *base;
-	Dwfl_Module *mod;
-	Dwfl_Line *line;
-	int lineno = 0;
-
-	buf[0] = '\0';
-	GPI_LIBC(pthread_once)(&dw_once, dw_load);
-	gpi_spin_lock(&dw.lock);
-	if (!dw.ok)
-		goto out;
-	if (dw.dwfl != NULL && (gen[0] != dw.adds || gen[1] != dw.subs)) {
-		dw.end(dw.dwfl);	/* objects came or went: rebuild */
-		dw.dwfl = NULL;
-	}
-	if (dw.dwfl == NULL) {
-		if ((dw.dwfl = dw.begin(&dw.cb)) == NULL)
-			goto fail;
-		dw.report_begin(dw.dwfl);
-		if (dw.linux_proc_report(dw.dwfl,
-		    (pid_t)syscall(SYS_getpid)) != 0 ||
-		    dw.report_end(dw.dwfl, NULL, NULL) != 0) {
-			dw.end(dw.dwfl);
-			dw.dwfl = NULL;
-			goto fail;
-		}
-		dw.adds = gen[0];
-		dw.subs = gen[1];
-	}
-	if ((mod = dw.addrmodule(dw.dwfl, pc)) != NULL &&
-	    (line = dw.module_getsrc(mod, pc)) != NULL &&
-	    (file = dw.lineinfo(line, NULL, &lineno, NULL, NULL, NULL)) !=
-	    NULL && lineno > 0) {
-		base = strrchr(file, '/');
-		snprintf(buf, len, " (%s:%d)", base != NULL ? base + 1 : file,
-		    lineno);
-	}
-out:
-	gpi_spin_unlock(&dw.lock);
-	return;
-fail:
-	dw.ok = false;		/* no line information here: stop trying */
-	goto out;
 }
 
 /* ------------------------------------------------------------ snapshot */
@@ -961,7 +612,7 @@ struct uw_frame {
 	uintptr_t	 f_ip;
 	unw_word_t	 f_off;
 	bool		 f_named;
-	char		 f_name[UW_NAMELEN];
+	char		 f_name[GPI_SYM_NAMELEN];
 };
 
 /* One walk of a snapshot: frames, and how it ended. */
@@ -1043,7 +694,7 @@ uw_print_walk(struct uw_snap *s, struct uw_walk *wk, bool whole,
 		    f->f_ip == (uintptr_t)gpi_md_trampoline) ?
 		    f->f_ip : f->f_ip - 1;
 		if (lines)
-			dw_fileline(at, s->s_gen, fl, sizeof(fl));
+			gpi_sym_fileline(at, s->s_gen, fl, sizeof(fl));
 		if (f->f_named)
 			fprintf(out, "%s#%d 0x%lx %s+0x%lx%s\n", indent, n,
 			    (unsigned long)f->f_ip, f->f_name,
@@ -1199,7 +850,7 @@ gpi_unwind_show(struct gpi_unwind *u, FILE *out, const char *indent,
 		fprintf(out, "%s(no backtrace: out of memory)\n", indent);
 		return 0;
 	}
-	uw_dlgen(s->s_gen);
+	gpi_sym_dlgen(s->s_gen);
 	s->s_npages = s->s_pagenext = 0;
 	whole = uw_walk(s, &wk);
 	if (!whole && !last) {
@@ -1301,7 +952,7 @@ gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
 	if (len > UW_COPY_MAX)
 		len = UW_COPY_MAX;
 	memset(&s, 0, sizeof(s));
-	uw_dlgen(s.s_gen);
+	gpi_sym_dlgen(s.s_gen);
 	wk.w_frames = malloc(UW_MAXFRAMES * sizeof(*wk.w_frames));
 	s.s_buf = malloc(len > 0 ? len : 8);
 	if (wk.w_frames == NULL || s.s_buf == NULL) {
