@@ -89,9 +89,9 @@
  *	with a note.  At worst a trace is stale (where the LWP was a
  *	moment ago).  It never faults: see 2.
  *   2. Unwind the copy with a libunwind "remote" address space of our own
- *	(the generic _Ux86_64_* API of libunwind-x86_64.so.8): registers
- *	come from the snapshot; a memory read inside the copied range is
- *	served from the copy; any other read is checked first
+ *	(unwas.c; the generic _Ux86_64_* API of libunwind-x86_64.so.8):
+ *	registers come from the snapshot; a memory read inside the copied
+ *	range is served from the copy; any other read is checked first
  *	(process_vm_readv on ourselves, which fails with EFAULT instead of
  *	faulting; or, where that call is not allowed, the address must lie
  *	in a loaded object's segment or in the LWP's own stack).  Unwind
@@ -99,12 +99,6 @@
  *	find_proc_info is delegated to it.  Names come from the objects'
  *	ELF symbol tables (unwsym.c), then from libunwind's get_proc_name
  *	(see unwsym.c for why in that order), cached by address.
- *
- * libunwind.so.8 alone is local-only (its create_addr_space and
- * init_remote are stubs), so the generic library is tried first; any of
- * the names in uw_libs that exports the whole _Ux86_64_* API will do.
- * Everything is dlopen()ed RTLD_LOCAL: linking libunwind would put its
- * _Unwind_* in front of libgcc_s's (docs/ARCHITECTURE.md).
  *
  * Saved frame: runtime/arch/x86_64/unwframe.h decodes a suspended
  * context (switch.S's frame, or under ARCH=generic, where the weak
@@ -132,60 +126,15 @@ GPI_HIDDEN int	gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8],
 
 #if defined(__x86_64__)
 
-#include "arch/x86_64/unwframe.h"
+#include "unwind.h"
 
 #define UW_MAXFRAMES	64		/* frames printed at most */
 #define UW_COPY_MAX	((size_t)1 << 20)	/* bytes of stack copied */
 #define UW_TRIES	6		/* snapshots before giving up */
-#define UW_NPAGES	16		/* readable pages remembered per walk */
-#define UW_NREGS	X86_64_UNW_NREGS
 
 /* ARCH=x86_64 only (switch.S): NULL under ARCH=generic. */
 extern void gpi_md_trampoline(void)
     __attribute__((__weak__, __visibility__("hidden")));
-
-/* ------------------------------------------------------------ loading */
-
-static const char *const uw_libs[] = {
-	"libunwind-x86_64.so.8",
-	"libunwind.so.8",
-	"libunwind-x86_64.so",
-	"libunwind-generic.so",
-	"libunwind.so",
-};
-
-static struct {
-	unw_addr_space_t (*create_addr_space)(unw_accessors_t *, int);
-	unw_accessors_t *(*get_accessors)(unw_addr_space_t);
-	int	(*init_remote)(unw_cursor_t *, unw_addr_space_t, void *);
-	int	(*step)(unw_cursor_t *);
-	int	(*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
-	int	(*get_proc_name)(unw_cursor_t *, char *, size_t,
-		    unw_word_t *);
-	unw_addr_space_t local_as;	/* libunwind's own address space */
-	unw_accessors_t	 local_acc;	/* its accessors, for delegation */
-	unw_addr_space_t as;		/* ours (accessors below) */
-	void		*handle;
-	char		 why[160];	/* why loading failed */
-} uw;
-
-static pthread_once_t uw_once = PTHREAD_ONCE_INIT;
-
-/* What a walk reads: the snapshot, passed to the accessors as their arg. */
-struct uw_snap {
-	uintptr_t	 s_lo;		/* copied live range [s_lo, s_hi) */
-	uintptr_t	 s_hi;
-	unsigned char	*s_buf;		/* the copy of [s_lo, s_hi) */
-	size_t		 s_cap;		/* bytes allocated at s_buf */
-	uintptr_t	 s_stklo;	/* the whole stack [s_stklo, s_stkhi) */
-	uintptr_t	 s_stkhi;
-	unw_word_t	 s_regs[UW_NREGS];
-	uintptr_t	 s_pages[UW_NPAGES]; /* known readable, not stack */
-	unsigned	 s_npages;
-	unsigned	 s_pagenext;
-	unsigned long long s_gen[2];	/* dl_iterate_phdr adds, subs */
-	bool		 s_pinned;	/* the stack stays mapped meanwhile */
-};
 
 /*
  * One LWP's backtrace in two steps (gpi_unwind_take, then
@@ -201,338 +150,6 @@ struct gpi_unwind {
 	void		*u_stklo;	/* for the message of a bad sp */
 	size_t		 u_stksize;
 };
-
-static int	uw_find_proc_info(unw_addr_space_t, unw_word_t,
-    unw_proc_info_t *, int, void *);
-static void	uw_put_unwind_info(unw_addr_space_t, unw_proc_info_t *,
-    void *);
-static int	uw_get_dyn_info_list_addr(unw_addr_space_t, unw_word_t *,
-    void *);
-static int	uw_access_mem(unw_addr_space_t, unw_word_t, unw_word_t *, int,
-    void *);
-static int	uw_access_reg(unw_addr_space_t, unw_regnum_t, unw_word_t *,
-    int, void *);
-static int	uw_access_fpreg(unw_addr_space_t, unw_regnum_t, unw_fpreg_t *,
-    int, void *);
-static int	uw_resume(unw_addr_space_t, unw_cursor_t *, void *);
-static int	uw_get_proc_name(unw_addr_space_t, unw_word_t, char *, size_t,
-    unw_word_t *, void *);
-
-static unw_accessors_t uw_accessors = {
-	.find_proc_info = uw_find_proc_info,
-	.put_unwind_info = uw_put_unwind_info,
-	.get_dyn_info_list_addr = uw_get_dyn_info_list_addr,
-	.access_mem = uw_access_mem,
-	.access_reg = uw_access_reg,
-	.access_fpreg = uw_access_fpreg,
-	.resume = uw_resume,
-	.get_proc_name = uw_get_proc_name,
-};
-
-#define UW_SYM(h, name, field) do {					\
-	*(void **)&uw.field = dlsym((h), (name));			\
-	if (uw.field == NULL) {						\
-		missing = (name);					\
-		goto next;						\
-	}								\
-} while (0)
-
-static void
-uw_load(void)
-{
-	const char *missing = NULL;
-	unw_addr_space_t *local;
-	unw_accessors_t *acc;
-	void *h;
-	size_t i;
-
-	for (i = 0; i < sizeof(uw_libs) / sizeof(uw_libs[0]); i++) {
-		if ((h = dlopen(uw_libs[i], RTLD_LOCAL | RTLD_NOW)) == NULL)
-			continue;
-		UW_SYM(h, "_Ux86_64_create_addr_space", create_addr_space);
-		UW_SYM(h, "_Ux86_64_get_accessors", get_accessors);
-		UW_SYM(h, "_Ux86_64_init_remote", init_remote);
-		UW_SYM(h, "_Ux86_64_step", step);
-		UW_SYM(h, "_Ux86_64_get_reg", get_reg);
-		UW_SYM(h, "_Ux86_64_get_proc_name", get_proc_name);
-		if ((local = dlsym(h, "_Ux86_64_local_addr_space")) == NULL) {
-			missing = "_Ux86_64_local_addr_space";
-			goto next;
-		}
-		if ((uw.local_as = *local) == NULL) {
-			missing = "a local address space";
-			goto next;
-		}
-		/*
-		 * get_accessors initializes the library (tdep_init) first.
-		 * From here on the library stays loaded whatever happens:
-		 * it may have left thread-exit hooks behind.
-		 */
-		uw.handle = h;
-		if ((acc = uw.get_accessors(uw.local_as)) == NULL ||
-		    acc->find_proc_info == NULL) {
-			snprintf(uw.why, sizeof(uw.why), "%s: no local "
-			    "accessors", uw_libs[i]);
-			return;
-		}
-		uw.local_acc = *acc;
-		/* Policy UNW_CACHE_NONE (zeroed): no cache to go stale. */
-		if ((uw.as = uw.create_addr_space(&uw_accessors, 0)) == NULL)
-			snprintf(uw.why, sizeof(uw.why), "%s: "
-			    "unw_create_addr_space failed", uw_libs[i]);
-		return;
-next:
-		if (uw.why[0] == '\0')	/* the first one says most */
-			snprintf(uw.why, sizeof(uw.why), "%s lacks %s",
-			    uw_libs[i], missing);
-		dlclose(h);
-	}
-	if (uw.why[0] == '\0')
-		snprintf(uw.why, sizeof(uw.why), "cannot dlopen %s or %s",
-		    uw_libs[0], uw_libs[1]);
-}
-
-/* ------------------------------------------------------------ memory */
-
-/*
- * Raw reads of memory that another thread may be writing (a green
- * stack) or that holds sanitizer redzones: never instrumented, and
- * volatile so that no memcpy() call (intercepted by ASan) is made of it.
- */
-__attribute__((__no_sanitize__("address", "thread", "alignment"),
-    __noinline__))
-static void
-uw_copy_raw(void *dst, uintptr_t src, size_t len)
-{
-	volatile const uint64_t *s = (volatile const uint64_t *)src;
-	uint64_t *d = dst;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		d[i] = s[i];
-}
-
-static atomic_int uw_vm_broken;	/* (a) process_vm_readv not allowed */
-
-/* One word of our own memory through the kernel: EFAULT, not SIGSEGV. */
-static int
-uw_vm_read(uintptr_t addr, unw_word_t *val)
-{
-	struct iovec liov = { val, sizeof(*val) };
-	struct iovec riov = { (void *)addr, sizeof(*val) };
-	ssize_t n;
-
-	/* Our real pid: under the preload, getpid() may be a green one. */
-	n = process_vm_readv((pid_t)syscall(SYS_getpid), &liov, 1, &riov, 1,
-	    0);
-	if (n == (ssize_t)sizeof(*val))
-		return 0;
-	if (n < 0 && (errno == ENOSYS || errno == EPERM))
-		atomic_store_explicit(&uw_vm_broken, 1, memory_order_relaxed);
-	return -1;
-}
-
-struct uw_phdr_arg {
-	uintptr_t	 addr;
-	int		 found;
-};
-
-static int
-uw_phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct uw_phdr_arg *a = arg;
-	uintptr_t lo;
-	int i;
-
-	(void)size;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		if (info->dlpi_phdr[i].p_type != PT_LOAD ||
-		    !(info->dlpi_phdr[i].p_flags & PF_R))
-			continue;
-		lo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
-		if (a->addr >= lo &&
-		    a->addr + 8 <= lo + info->dlpi_phdr[i].p_memsz) {
-			a->found = 1;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Read a word that is neither in the copy nor on the LWP's stack: unwind
- * tables and code (is_plt_entry) of loaded objects, or a wild pointer of
- * a corrupt stack.  A page read once is remembered for the rest of the
- * walk.
- */
-static int
-uw_read_checked(struct uw_snap *s, uintptr_t addr, unw_word_t *val)
-{
-	uintptr_t page = addr & ~(uintptr_t)4095;
-	struct uw_phdr_arg pa;
-	unsigned i;
-
-	if (addr < 4096 || addr > UINTPTR_MAX - 8)
-		return -1;
-	/* A word that spills onto the next page is checked by its tail. */
-	if (((addr + 7) & ~(uintptr_t)4095) != page) {
-		if (uw_read_checked(s, addr + 7, val) != 0)
-			return -1;
-	}
-	for (i = 0; i < s->s_npages; i++)
-		if (s->s_pages[i] == page)
-			goto known;
-	if (!atomic_load_explicit(&uw_vm_broken, memory_order_relaxed)) {
-		if (uw_vm_read(addr, val) != 0)
-			return -1;
-	} else {
-		pa.addr = addr;
-		pa.found = 0;
-		dl_iterate_phdr(uw_phdr_cb, &pa);
-		if (!pa.found)
-			return -1;
-		uw_copy_raw(val, addr, sizeof(*val));
-	}
-	s->s_pages[s->s_pagenext] = page;
-	s->s_pagenext = (s->s_pagenext + 1) % UW_NPAGES;
-	if (s->s_npages < UW_NPAGES)
-		s->s_npages++;
-	return 0;
-known:
-	uw_copy_raw(val, addr, sizeof(*val));
-	return 0;
-}
-
-/* ------------------------------------------------------------ accessors */
-
-static int
-uw_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
-    int need_unwind_info, void *arg)
-{
-	(void)as;
-	(void)arg;
-	/* Tables are in loaded objects: libunwind's local lookup reads them. */
-	return uw.local_acc.find_proc_info(uw.local_as, ip, pi,
-	    need_unwind_info, NULL);
-}
-
-static void
-uw_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
-{
-	(void)as;
-	(void)arg;
-	if (uw.local_acc.put_unwind_info != NULL)
-		uw.local_acc.put_unwind_info(uw.local_as, pi, NULL);
-}
-
-static int
-uw_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr, void *arg)
-{
-	(void)as;
-	(void)addr;
-	(void)arg;
-	return -UNW_ENOINFO;	/* no JIT-registered code to look at */
-}
-
-static int
-uw_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
-    int write, void *arg)
-{
-	struct uw_snap *s = arg;
-
-	(void)as;
-	if (write)
-		return -UNW_EINVAL;	/* the snapshot is read-only */
-	if (addr >= s->s_lo && addr <= s->s_hi - sizeof(*val)) {
-		memcpy(val, s->s_buf + (addr - s->s_lo), sizeof(*val));
-		return 0;
-	}
-	/*
-	 * The rest of the LWP's stack: mapped while the LWP lives, so read
-	 * only while the caller pins it.  Unpinned (gp_dump, after p_lock),
-	 * the LWP may be gone and its stack unmapped: only the copy counts
-	 * (a walk reads above sp, and the copy is all of that).
-	 */
-	if (addr >= s->s_stklo && addr <= s->s_stkhi - sizeof(*val)) {
-		if (!s->s_pinned || (addr & 7) != 0)
-			return -UNW_EINVAL;
-		uw_copy_raw(val, addr, sizeof(*val));
-		return 0;
-	}
-	return uw_read_checked(s, addr, val) == 0 ? 0 : -UNW_EINVAL;
-}
-
-static int
-uw_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
-    int write, void *arg)
-{
-	struct uw_snap *s = arg;
-
-	(void)as;
-	if (reg < 0 || reg >= UW_NREGS)
-		return -UNW_EBADREG;
-	if (write)
-		s->s_regs[reg] = *val;
-	else
-		*val = s->s_regs[reg];
-	return 0;
-}
-
-static int
-uw_access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val,
-    int write, void *arg)
-{
-	(void)as;
-	(void)reg;
-	(void)val;
-	(void)write;
-	(void)arg;
-	return -UNW_EBADREG;
-}
-
-static int
-uw_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
-{
-	(void)as;
-	(void)c;
-	(void)arg;
-	return -UNW_EINVAL;	/* never: we only look */
-}
-
-/* ------------------------------------------------------------ names */
-
-/* ELF symbol tables first, then libunwind's (unwsym.c says why). */
-static int
-uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
-    unw_word_t *offp, void *arg)
-{
-	struct uw_snap *s = arg;
-	uint64_t off = 0;
-	int rc;
-
-	(void)as;
-	if (len == 0)
-		return -UNW_ENOINFO;
-	buf[0] = '\0';
-	if ((rc = gpi_sym_lookup(ip, s->s_gen, buf, len, &off)) > 0) {
-		if (offp != NULL)
-			*offp = off;		/* cached */
-		return 0;
-	}
-	rc = rc == 0 ? 0 : -UNW_ENOINFO;
-	if (rc != 0 && uw.local_acc.get_proc_name != NULL) {
-		buf[0] = '\0';
-		rc = uw.local_acc.get_proc_name(uw.local_as, ip, buf, len,
-		    &off, NULL);
-	}
-	if (offp != NULL)
-		*offp = off;
-	if (rc != 0 || buf[0] == '\0' || strlen(buf) >= GPI_SYM_NAMELEN ||
-	    strlen(buf) + 1 >= len)
-		return rc != 0 ? rc : buf[0] != '\0' ? 0 : -UNW_ENOINFO;
-	gpi_sym_remember(ip, s->s_gen, buf, off);
-	return 0;
-}
 
 /* ------------------------------------------------------------ snapshot */
 
@@ -589,7 +206,7 @@ uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 		s->s_buf = nbuf;
 		s->s_cap = len;
 	}
-	uw_copy_raw(s->s_buf, m0.sp, len);
+	gpi_uw_copy_raw(s->s_buf, m0.sp, len);
 	atomic_thread_fence(memory_order_acquire);
 	uw_marks(l, &m1);
 	if (m1.stat != m0.stat || m1.current || m1.sp != m0.sp ||
@@ -640,7 +257,7 @@ uw_walk(struct uw_snap *s, struct uw_walk *wk)
 	int rc;
 
 	wk->w_n = 0;
-	if ((rc = uw.init_remote(&cur, uw.as, s)) < 0) {
+	if ((rc = gpi_uw.init_remote(&cur, gpi_uw.as, s)) < 0) {
 		wk->w_end = rc;
 		return false;
 	}
@@ -649,16 +266,16 @@ uw_walk(struct uw_snap *s, struct uw_walk *wk)
 			wk->w_end = UW_END_CAP;
 			return true;
 		}
-		if (uw.get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0) {
+		if (gpi_uw.get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0) {
 			wk->w_end = UW_END_OUTER;
 			break;
 		}
 		f = &wk->w_frames[wk->w_n++];
 		f->f_ip = ip;
 		f->f_off = 0;
-		f->f_named = uw.get_proc_name(&cur, f->f_name,
+		f->f_named = gpi_uw.get_proc_name(&cur, f->f_name,
 		    sizeof(f->f_name), &f->f_off) == 0 && f->f_name[0] != '\0';
-		if ((rc = uw.step(&cur)) <= 0) {
+		if ((rc = gpi_uw.step(&cur)) <= 0) {
 			wk->w_end = rc;		/* 0: UW_END_OUTER */
 			break;
 		}
@@ -756,7 +373,7 @@ uw_name_of(struct uw_snap *s, uintptr_t pc, char *buf, size_t len)
 {
 	unw_word_t off = 0;
 
-	if (uw_get_proc_name(uw.as, pc, buf, len, &off, s) != 0 ||
+	if (gpi_uw_get_proc_name(gpi_uw.as, pc, buf, len, &off, s) != 0 ||
 	    buf[0] == '\0')
 		snprintf(buf, len, "0x%lx", (unsigned long)pc);
 	else if (off != 0)
@@ -839,10 +456,10 @@ gpi_unwind_show(struct gpi_unwind *u, FILE *out, const char *indent,
 		    "%d needed)\n", indent, room, UW_MIN_ROOM);
 		return 0;
 	}
-	GPI_LIBC(pthread_once)(&uw_once, uw_load);
-	if (uw.as == NULL) {
+	gpi_uw_init();
+	if (gpi_uw.as == NULL) {
 		fprintf(out, "%s(no backtrace: libunwind not loaded: %s)\n",
-		    indent, uw.why);
+		    indent, gpi_uw.why);
 		return -1;
 	}
 	if ((wk.w_frames = malloc(UW_MAXFRAMES * sizeof(*wk.w_frames))) ==
@@ -935,10 +552,10 @@ gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
 		    "%d needed)\n", indent, room, UW_MIN_ROOM);
 		return -1;
 	}
-	GPI_LIBC(pthread_once)(&uw_once, uw_load);
-	if (uw.as == NULL) {
+	gpi_uw_init();
+	if (gpi_uw.as == NULL) {
 		fprintf(out, "%s(no backtrace: libunwind not loaded: %s)\n",
-		    indent, uw.why);
+		    indent, gpi_uw.why);
 		return -1;
 	}
 
@@ -960,7 +577,7 @@ gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
 		goto out;
 	}
 	s.s_cap = len;
-	uw_copy_raw(s.s_buf, from, len);
+	gpi_uw_copy_raw(s.s_buf, from, len);
 	s.s_lo = from;
 	s.s_hi = from + len;
 	s.s_stklo = lo;
