@@ -323,3 +323,83 @@ gpi_dump_fini(void)
 	dump_stop();
 	gpi_spin_unlock(&dump_lock);
 }
+
+/* ------------------------------------------------------------ gp_ps */
+
+/* STAT for gp_ps; caller holds p->p_lock. */
+static char
+proc_state(struct gp_proc *p)
+{
+	struct gp_lwp *l;
+
+	GPI_LOCK_ASSERT(&p->p_lock);
+	if (p->p_stat == GPI_SZOMB)
+		return 'Z';
+	if (gpi_pflags(p) & GPI_P_STOPPED)
+		return 'T';
+	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
+		if (__atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) !=
+		    GPI_LSLEEP)
+			return 'R';
+	return 'S';
+}
+
+/*
+ * One line per green process: PID PPID PGID STAT NLWP TIME NAME.  Never
+ * stalls an exit: the walk is an RCU read of the pid table, and each
+ * line is copied under that process's lock, then printed.
+ */
+int
+gp_ps(FILE *out)
+{
+	struct gp_counters st;
+	struct gp_proc *p;
+	struct timeval tv;
+	struct {
+		pid_t	 pid, ppid, pgid;
+		int	 nlwp;
+		char	 stat;
+		char	 comm[sizeof(p->p_comm)];
+	} row;
+	int i, n;
+
+	if (out == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	fprintf(out, "%10s %10s %10s %4s %4s %9s %s\n", "PID", "PPID", "PGID",
+	    "STAT", "NLWP", "TIME", "NAME");
+	if (gpi_pidtab_end() < 0)
+		return 0;
+	gpi_rcu_read_lock();
+	n = gpi_pidtab_end();
+	for (i = 0; i < n; i++) {
+		if ((p = gpi_pidtab_lock(i)) == NULL)
+			continue;
+		row.pid = p->p_pid;
+		/* p_pptr moves under the parent's lock, not ours. */
+		row.ppid = __atomic_load_n(&__atomic_load_n(&p->p_pptr,
+		    __ATOMIC_ACQUIRE)->p_pid, __ATOMIC_RELAXED);
+		row.pgid = p->p_pgid;
+		row.nlwp = atomic_load(&p->p_nthreads);
+		row.stat = proc_state(p);
+		memcpy(row.comm, p->p_comm, sizeof(row.comm));
+		gpi_ticks_to_timeval(__atomic_load_n(&p->p_ru.ru_ticks,
+		    __ATOMIC_RELAXED), &tv);
+		gpi_spin_unlock(&p->p_lock);
+		fprintf(out, "%10d %10d %10d %4c %4d %3ld:%02ld.%02ld %s\n",
+		    (int)row.pid, (int)row.ppid, (int)row.pgid, row.stat,
+		    row.nlwp, (long)tv.tv_sec / 60, (long)tv.tv_sec % 60,
+		    (long)tv.tv_usec / 10000, row.comm);
+	}
+	gpi_rcu_read_unlock();
+	/* Footer: the runtime's counters (gp_stats). */
+	if (gp_stats(&st) == 0)
+		fprintf(out, "-- procs %ld lwps %ld stacks %ld workers %ld | "
+		    "spawns %lu exits %lu reaps %lu | lwps created %lu "
+		    "reaped %lu | switches %lu steals %lu\n", st.live_procs,
+		    st.live_lwps, st.live_stacks, st.nworkers, st.spawns,
+		    st.exits, st.reaps, st.lwps_created, st.lwps_reaped,
+		    st.switches, st.steals);
+	return 0;
+}

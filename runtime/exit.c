@@ -294,10 +294,7 @@ reparent_children(struct gp_proc *p)
 			}
 			continue;
 		}
-		c->p_sibprev = NULL;
-		if ((c->p_sibnext = r->p_children) != NULL)
-			r->p_children->p_sibprev = c;
-		r->p_children = c;
+		GPI_DLIST_INSERT_HEAD(&r->p_children, c, p_sibnext, p_sibprev);
 		if (c->p_report != 0) {
 			int what = c->p_report;
 

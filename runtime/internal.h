@@ -26,8 +26,8 @@
  * Two p_locks are held at once only ancestor first: by reparenting
  * (under gpi_reparent_lock) and by exit1's zombie step (parent, then
  * the exiting child).  Leaf locks, under which nothing else is taken:
- * pid_lock, procpool_lock, limit_lock, urcu_lock (proc.c), stk_lock
- * (stack.c), callout_lock (exit.c), orphan_lock (fork.c), unwind.c's
+ * pid_lock, limit_lock, urcu_lock (pid.c), procpool_lock (proc.c), stk_lock
+ * (stack.c), callout_lock (exit.c), orphan_lock (fork.c), unwsym.c's
  * locks, and the preload's h_lock, popen_lock and barrier locks.  Every
  * runtime lock is a gpi_spin_t, never a pthread mutex: under the
  * preload a pthread mutex taken on a green thread parks it, which must
@@ -56,7 +56,7 @@
 #include <unistd.h>
 
 /*
- * Inline RCU read side: a TLS counter, no call (see proc.c).  liburcu is
+ * Inline RCU read side: a TLS counter, no call (see pid.c).  liburcu is
  * not linked but dlopen()ed when the runtime starts (gpi_rcu_load), so
  * that a process which only loads the runtime -- every program run under
  * the preload -- neither maps it nor registers with membarrier.  The
@@ -95,6 +95,32 @@ extern int (*gpi_urcu_compat_futex_async)(int32_t *, int, int32_t,
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
 /*
+ * Doubly linked lists known by a head pointer, NULL-terminated both ways
+ * (<sys/queue.h>'s LIST, but with a plain prev pointer, so a debugger
+ * walks either direction): sibling lists (p_children), LWP lists
+ * (p_lwps, p_zlwps), sleep-queue buckets and stack slabs.  (headp) is
+ * the address of the head; (next) and (prev) name the element's link
+ * fields.  The caller holds whatever lock guards the list.  Macros, not
+ * functions: the lists link four different types.  Arguments may be
+ * evaluated more than once.
+ */
+#define GPI_DLIST_INSERT_HEAD(headp, elm, next, prev) do {		\
+	(elm)->prev = NULL;						\
+	if (((elm)->next = *(headp)) != NULL)				\
+		(*(headp))->prev = (elm);				\
+	*(headp) = (elm);						\
+} while (0)
+
+#define GPI_DLIST_REMOVE(headp, elm, next, prev) do {			\
+	if ((elm)->prev != NULL)					\
+		(elm)->prev->next = (elm)->next;			\
+	else								\
+		*(headp) = (elm)->next;					\
+	if ((elm)->next != NULL)					\
+		(elm)->next->prev = (elm)->prev;			\
+} while (0)
+
+/*
  * Always-on assertion (the seed's KKASSERT) and a debug-only one.
  * A broken invariant aborts with a message naming it.
  */
@@ -127,6 +153,9 @@ GPI_HIDDEN _Noreturn void gpi_panic(const char *file, int line,
 #define GPI_TSAN 1
 #endif
 #endif
+#ifdef GPI_TSAN
+#include <sanitizer/tsan_interface.h>	/* gpi_rcu_read_unlock */
+#endif
 
 /* Relaxed counter bump by the only writer: a plain load and store. */
 #define GPI_BUMP(x, n)	atomic_store_explicit(&(x),			\
@@ -156,15 +185,15 @@ enum gpi_lockrank {
 	GPI_RANK_SLEEPQ,	/* a sleep-queue bucket (synch.c) */
 	GPI_RANK_NEWQ,		/* w_newq_lock */
 	GPI_RANK_LEAF,		/* the leaves: */
-	GPI_RANK_PID = GPI_RANK_LEAF, /* pid_lock (proc.c) */
-	GPI_RANK_LIMIT,		/* limit_lock (proc.c) */
+	GPI_RANK_PID = GPI_RANK_LEAF, /* pid_lock (pid.c) */
+	GPI_RANK_LIMIT,		/* limit_lock (pid.c) */
 	GPI_RANK_PROCPOOL,	/* procpool_lock (proc.c) */
-	GPI_RANK_URCU,		/* urcu_lock (proc.c) */
+	GPI_RANK_URCU,		/* urcu_lock (pid.c) */
 	GPI_RANK_STK,		/* stk_lock (stack.c) */
 	GPI_RANK_CALLOUT,	/* callout_lock (exit.c) */
 	GPI_RANK_ORPHAN,	/* orphan_lock (fork.c) */
-	GPI_RANK_UWN,		/* uwn.lock (unwind.c) */
-	GPI_RANK_DW,		/* dw.lock (unwind.c) */
+	GPI_RANK_UWN,		/* uwn.lock (unwsym.c) */
+	GPI_RANK_DW,		/* dw.lock (unwsym.c) */
 	GPI_RANK_PTHR,		/* h_lock (preload/thread.c) */
 	GPI_RANK_POPEN,		/* popen_lock (preload/spawn.c) */
 	GPI_RANK_BARRIER,	/* a barrier's b_lock (preload/sync.c) */
@@ -810,6 +839,7 @@ gpi_pflags_clear(struct gp_proc *p, int bits)
 }
 GPI_HIDDEN extern gpi_spin_t gpi_reparent_lock;
 
+/* pid.c: the pid table, RCU and the process limit. */
 /* Lookup by pid; caller is inside gpi_rcu_read_lock().  Never blocks. */
 GPI_HIDDEN struct gp_proc *gpi_pfind(pid_t pid);
 /*
@@ -817,8 +847,6 @@ GPI_HIDDEN struct gp_proc *gpi_pfind(pid_t pid);
  * with p->p_lock held, false (unlocked) if it was reaped meanwhile.
  */
 GPI_HIDDEN bool	gpi_proc_lock_pid(struct gp_proc *p, pid_t pid);
-GPI_HIDDEN void	gpi_rcu_read_lock(void);
-GPI_HIDDEN void	gpi_rcu_read_unlock(void);
 GPI_HIDDEN void	gpi_rcu_thread_online(void);
 GPI_HIDDEN void	gpi_rcu_thread_offline(void);
 /* dlopen liburcu-memb (once): 0, or ELIBACC with a line on stderr. */
@@ -826,6 +854,61 @@ GPI_HIDDEN int	gpi_rcu_load(void) GPI_MUSTCHECK;
 GPI_HIDDEN void	gpi_rcu_call(struct rcu_head *head,
 		    void (*fn)(struct rcu_head *));
 GPI_HIDDEN void	gpi_rcu_barrier(void);
+GPI_HIDDEN extern __thread int gpi_tls_rcu_registered
+    __attribute__((tls_model("initial-exec")));
+GPI_HIDDEN void	gpi_rcu_register_host(void);
+#ifdef GPI_TSAN
+/* TSan cannot see a grace period: released by readers, acquired by frees. */
+GPI_HIDDEN extern char gpi_rcu_tsan_token;
+#endif
+
+/*
+ * The read side, inline in every caller (spawn, exit, wait, kill): a
+ * TLS check and liburcu's inline counter.  Nests; never switches.
+ */
+static inline void
+gpi_rcu_read_lock(void)
+{
+	if (unlikely(!gpi_tls_rcu_registered))
+		gpi_rcu_register_host();
+	urcu_memb_read_lock();
+}
+
+static inline void
+gpi_rcu_read_unlock(void)
+{
+#ifdef GPI_TSAN
+	/* TSan cannot see a grace period: say it orders us before frees. */
+	__tsan_release(&gpi_rcu_tsan_token);
+#endif
+	urcu_memb_read_unlock();
+}
+GPI_HIDDEN int	gpi_pid_init(int nworkers) GPI_MUSTCHECK;
+/* Give (p) a pid and a slot, not yet visible to pfind: 0 or EAGAIN. */
+GPI_HIDDEN int	gpi_pid_alloc(struct gp_worker *w, struct gp_proc *p)
+		    GPI_MUSTCHECK;
+/* Make (p) visible to gpi_pfind (release): the last step of a spawn. */
+GPI_HIDDEN void	gpi_pid_publish(struct gp_proc *p);
+/* Free p's slot (reap, or a spawn that failed after gpi_pid_alloc). */
+GPI_HIDDEN void	gpi_pid_free(struct gp_worker *w, struct gp_proc *p);
+GPI_HIDDEN void	gpi_pid_fini(void);
+GPI_HIDDEN void	gpi_pid_forget(void);
+/*
+ * Table walks: slots [0, gpi_pidtab_end()) were ever used (-1: no
+ * table).  gpi_pidtab_get(i): the process published there or NULL,
+ * header fields only.  gpi_pidtab_lock(i): the same, locked, only if
+ * still published and not reaped.  Under RCU.
+ */
+GPI_HIDDEN int	gpi_pidtab_end(void);
+GPI_HIDDEN struct gp_proc *gpi_pidtab_get(int i);
+GPI_HIDDEN struct gp_proc *gpi_pidtab_lock(int i);
+/* The limit: count a spawn (false at the limit, EAGAIN) or a reap. */
+GPI_HIDDEN bool	gpi_count_spawn(struct gp_worker *w) GPI_MUSTCHECK;
+GPI_HIDDEN void	gpi_count_reap(struct gp_worker *w);
+GPI_HIDDEN void	gpi_count_drain(struct gp_worker *w);
+/* Live processes, exact (sums every worker's delta). */
+GPI_HIDDEN long	gpi_nprocs(void);
+/* proc.c */
 /*
  * Lock p's parent, rechecking p_pptr under it.  Returns the parent, or
  * NULL if p is a reaped struct being reused (only a stale p can be).
@@ -907,7 +990,7 @@ GPI_HIDDEN void	gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent,
 GPI_HIDDEN void	gpi_sig_exec(struct gp_proc *p);
 GPI_HIDDEN void	gpi_sig_free(struct gp_proc *p);
 GPI_HIDDEN void	gpi_watch_exit(struct gp_proc *p);
-/* proc.c: process groups and iteration, under RCU. */
+/* pgrp.c: process groups and iteration, under RCU. */
 #define GPI_PGRP_MEMBERS	0	/* count live members */
 #define GPI_PGRP_LINKED		1	/* count members linking the group
 					 * to the session (parent in another
@@ -1004,6 +1087,24 @@ GPI_HIDDEN int	gpi_unwind_show(struct gpi_unwind *u, FILE *out,
 GPI_HIDDEN int	gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8],
     FILE *out, const char *indent);
 
+/* unwsym.c: names and lines of code addresses (x86-64 builds only). */
+#define GPI_SYM_NAMELEN	232		/* longest name kept, with its NUL */
+/* The generation of the loaded objects: dl_iterate_phdr's adds, subs. */
+GPI_HIDDEN void	gpi_sym_dlgen(unsigned long long gen[2]);
+/*
+ * The function around (ip) from the ELF symbol tables, for objects of
+ * generation (gen): its name in buf and ip's offset in *offp.  1: from
+ * the cache; 0: read now (gpi_sym_remember it, or a better name); -1:
+ * none.  Takes uwn.lock.
+ */
+GPI_HIDDEN int	gpi_sym_lookup(uintptr_t ip, const unsigned long long gen[2],
+    char *buf, size_t len, uint64_t *offp);
+GPI_HIDDEN void	gpi_sym_remember(uintptr_t ip,
+    const unsigned long long gen[2], const char *name, uint64_t off);
+/* " (file:line)" of code address (pc) into buf, or "" (libdw). */
+GPI_HIDDEN void	gpi_sym_fileline(uintptr_t pc, const unsigned long long gen[2],
+    char *buf, size_t len);
+
 /* debug.c */
 GPI_HIDDEN void	gpi_dump_init(void);
 GPI_HIDDEN void	gpi_dump_fini(void);
@@ -1096,12 +1197,12 @@ struct gp_worker {
 					 * proxy took them. */
 	int		 w_fault_sig;	/* (o) The fault, for proxy_fatal. */
 	struct gp_proc	*w_proccache;	/* (o) Free process structs. */
-	int		 w_pidfree;	/* (o) Free pid slots, FIFO (proc.c). */
+	int		 w_pidfree;	/* (o) Free pid slots, FIFO (pid.c). */
 	int		 w_pidtail;	/* (o) */
 	int		 w_npidfree;	/* (o) */
 	int		 w_nproccache;	/* (o) */
 	atomic_int	 w_pdelta;	/* (o,a) Spawns minus reaps here, not
-					 * yet folded into nprocs (proc.c);
+					 * yet folded into nprocs (pid.c);
 					 * owner stores, anyone reads. */
 	bool		 w_exited;	/* (g) The thread has been joined. */
 	bool		 w_abandoned;	/* (g) Stuck in user code at shutdown:

@@ -129,21 +129,13 @@ gpi_reaplwps(struct gp_worker *w)
 static void
 list_remove(struct gp_lwp **head, struct gp_lwp *l)
 {
-	if (l->l_pprev != NULL)
-		l->l_pprev->l_pnext = l->l_pnext;
-	else
-		*head = l->l_pnext;
-	if (l->l_pnext != NULL)
-		l->l_pnext->l_pprev = l->l_pprev;
+	GPI_DLIST_REMOVE(head, l, l_pnext, l_pprev);
 }
 
 static void
 list_insert(struct gp_lwp **head, struct gp_lwp *l)
 {
-	l->l_pprev = NULL;
-	if ((l->l_pnext = *head) != NULL)
-		(*head)->l_pprev = l;
-	*head = l;
+	GPI_DLIST_INSERT_HEAD(head, l, l_pnext, l_pprev);
 }
 
 int
@@ -220,10 +212,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 		atomic_fetch_or(&l->l_flags, GPI_LWP_WEXIT);
 	/* Counted before it is visible, so gp_shutdown never undercounts. */
 	count_created(w);
-	l->l_pprev = NULL;
-	if ((l->l_pnext = p->p_lwps) != NULL)
-		p->p_lwps->l_pprev = l;
-	p->p_lwps = l;
+	GPI_DLIST_INSERT_HEAD(&p->p_lwps, l, l_pnext, l_pprev);
 	atomic_store_explicit(&p->p_nthreads,
 	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) + 1,
 	    memory_order_relaxed);

@@ -1,443 +1,36 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * proc.c -- green processes: the pid table, spawning, lookup, process
- * groups, reaper status and gp_ps (DragonFly kern_proc.c and kern_fork.c).
- *
- * The pid table is an RCU-protected array of slots, one per possible live
- * process (GREENPROC_MAX_PROCS).  A pid encodes its slot and a generation
- * of that slot: pid = GP_PID_BASE + 2 + gen * nslots + slot.  Lookup is a
- * load and a compare, with no hashing and no lock; a reaped slot is free
- * at once, but its next pid differs (the generation moved on), so a pid is
- * reused only after the slot has cycled through every generation.  The
- * table is also the list of all processes: gp_ps walks it under RCU up to
- * the highest slot ever used, so neither spawn nor exit touches a shared
- * list.
- *
- * RCU flavor: memb (membarrier).  Its read side is a thread-local counter,
- * as cheap as QSBR's, but a reader needs no quiescent-state reports, so a
- * host thread that calls in now and then cannot stall grace periods.
- * Workers register at start; host threads register on first use and
- * unregister when they exit (a TLS destructor).  An LWP never switches
- * inside a read-side section.
+ * proc.c -- green processes: the process tree and report queue,
+ * spawning, the struct cache, reaping and shutdown (DragonFly
+ * kern_proc.c and kern_fork.c).  The pid table and the process limit
+ * are in pid.c, process groups and reapers in pgrp.c, gp_ps in debug.c.
  */
-#include <dlfcn.h>
-#include <pthread.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 
-#define PID_BATCH		32	/* free slots moved to a worker at once */
-#define PID_FIRST		(GP_PID_BASE + 2)
+#ifdef GPI_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
 
-struct pidslot {
-	_Atomic(struct gp_proc *) ps_proc; /* (a) release store at publish,
-					 * acquire load in gpi_pfind. */
-	unsigned	 ps_gen;	/* (i) Generation of the slot's pid. */
-	int		 ps_nextfree;	/* (i) Free list link. */
-};
-
-/* (i): pid_lock.  A leaf lock. */
-static gpi_spin_t pid_lock = GPI_SPIN_INIT(GPI_RANK_PID);
-static struct pidslot *pidtab;		/* (c) after gpi_proc_init */
-static int pid_nslots;			/* (c) */
-static int pid_maxprocs;		/* (c) GREENPROC_MAX_PROCS */
-static unsigned pid_ngens;		/* (c) */
-static int pid_freehead = -1;		/* (i) */
-static atomic_int pid_hiwater;		/* (i,a) Slots ever used. */
-static atomic_long nprocs;		/* (a) Live processes, zombies too,
-					 * but for the workers' w_pdelta. */
-/* Exact limit checks and w_pdelta folds; a leaf lock. */
-static gpi_spin_t limit_lock = GPI_SPIN_INIT(GPI_RANK_LIMIT);
 static atomic_ulong nspawned, nexited, nreaped;	/* (a) counters */
 
 gpi_spin_t gpi_reparent_lock = GPI_SPIN_INIT(GPI_RANK_REPARENT);
 static const char default_comm[16] = "green";
 
-/* ------------------------------------------------------------ RCU */
-
-#ifdef GPI_TSAN
-#include <sanitizer/tsan_interface.h>
-static char rcu_tsan_token;
-#endif
-
-/*
- * liburcu-memb is not linked: the first gp_init (or the first reader,
- * should a host thread look a pid up before that) dlopen()s it, and it
- * stays loaded.  Mapping it and its constructor's membarrier
- * registration are then paid by a process that runs green code, not by
- * every process that has the preload in LD_PRELOAD (DESIGN.md, Preload).
- * The inline read side reaches liburcu's data through the pointers below
- * (internal.h): the grace-period word and the membarrier flag are set
- * once, before urcu_loaded; a thread's reader is looked up (dlsym on a
- * TLS symbol gives the caller's instance) before it registers, so no
- * read-side section ever runs through a NULL pointer.
- */
-#define URCU_MEMB_SONAME	"liburcu-memb.so.8"
-
-struct urcu_gp *gpi_urcu_memb_gp;		/* (c) after urcu_loaded */
-int *gpi_urcu_memb_has_sys_membarrier;		/* (c) after urcu_loaded */
-int (*gpi_urcu_compat_futex_async)(int32_t *, int, int32_t,
-    const struct timespec *, int32_t *, int32_t);	/* (c) likewise */
-__thread struct urcu_reader *gpi_tls_urcu_memb_reader
-    __attribute__((tls_model("initial-exec")));
-
-static struct {
-	void	*handle;
-	void	(*register_thread)(void);
-	void	(*unregister_thread)(void);
-	void	(*call_rcu)(struct rcu_head *, void (*)(struct rcu_head *));
-	void	(*barrier)(void);
-} urcu;						/* (c) after urcu_loaded */
-/*
- * urcu_lock serializes the load; urcu_loaded publishes it (release
- * store after every pointer is set, acquire load before any is used).
- * WARNING: urcu_lock is held across dlopen(), which reads a file: it is
- * taken once per process, by whoever starts the runtime first, so its
- * only possible contenders are other first starters, which must wait
- * for the library anyway.
- */
-static gpi_spin_t urcu_lock = GPI_SPIN_INIT(GPI_RANK_URCU);
-static atomic_bool urcu_loaded;
-static int urcu_error;				/* (urcu_lock) */
-
-static void *
-urcu_sym(const char *name)
-{
-	void *p = dlsym(urcu.handle, name);
-
-	if (p == NULL)
-		urcu_error = ELIBACC;
-	return p;
-}
-
-int
-gpi_rcu_load(void)
-{
-	int error;
-
-	if (likely(atomic_load_explicit(&urcu_loaded, memory_order_acquire)))
-		return 0;
-	gpi_spin_lock(&urcu_lock);
-	if (!atomic_load(&urcu_loaded) && urcu_error == 0) {
-		if ((urcu.handle = dlopen(URCU_MEMB_SONAME, RTLD_NOW |
-		    RTLD_LOCAL)) == NULL)
-			urcu_error = ELIBACC;
-		else {
-			urcu.register_thread = (void (*)(void))urcu_sym(
-			    "urcu_memb_register_thread");
-			urcu.unregister_thread = (void (*)(void))urcu_sym(
-			    "urcu_memb_unregister_thread");
-			urcu.call_rcu = (void (*)(struct rcu_head *,
-			    void (*)(struct rcu_head *)))urcu_sym(
-			    "urcu_memb_call_rcu");
-			urcu.barrier = (void (*)(void))urcu_sym(
-			    "urcu_memb_barrier");
-			gpi_urcu_memb_gp = urcu_sym("urcu_memb_gp");
-			gpi_urcu_memb_has_sys_membarrier = urcu_sym(
-			    "urcu_memb_has_sys_membarrier");
-			gpi_urcu_compat_futex_async = (int (*)(int32_t *, int,
-			    int32_t, const struct timespec *, int32_t *,
-			    int32_t))urcu_sym("compat_futex_async");
-		}
-		if (urcu_error != 0)
-			fprintf(stderr, "greenproc: cannot load %s: %s\n",
-			    URCU_MEMB_SONAME, dlerror());
-		else
-			atomic_store_explicit(&urcu_loaded, true,
-			    memory_order_release);
-	}
-	error = atomic_load(&urcu_loaded) ? 0 : urcu_error;
-	gpi_spin_unlock(&urcu_lock);
-	return error;
-}
-
-void
-gpi_rcu_call(struct rcu_head *head, void (*fn)(struct rcu_head *))
-{
-	urcu.call_rcu(head, fn);
-}
-
-void
-gpi_rcu_barrier(void)
-{
-	urcu.barrier();
-}
-
-static __thread int tls_rcu_registered
-    __attribute__((tls_model("initial-exec")));
-static pthread_key_t rcu_key;
-static pthread_once_t rcu_once = PTHREAD_ONCE_INIT;
-
-static void
-rcu_thread_gone(void *arg)
-{
-	(void)arg;
-	if (tls_rcu_registered) {
-		urcu.unregister_thread();
-		tls_rcu_registered = 0;
-	}
-}
-
-static void
-rcu_key_init(void)
-{
-	GPI_LIBC(pthread_key_create)(&rcu_key, rcu_thread_gone);
-}
-
-void
-gpi_rcu_thread_online(void)
-{
-	if (tls_rcu_registered)
-		return;
-	if (gpi_rcu_load() != 0)
-		GPI_PANIC("RCU reader without liburcu");
-	if (gpi_tls_urcu_memb_reader == NULL)
-		gpi_tls_urcu_memb_reader = dlsym(urcu.handle,
-		    "urcu_memb_reader");
-	if (gpi_tls_urcu_memb_reader == NULL)
-		GPI_PANIC("%s has no urcu_memb_reader", URCU_MEMB_SONAME);
-	urcu.register_thread();
-	tls_rcu_registered = 1;
-}
-
-void
-gpi_rcu_thread_offline(void)
-{
-	rcu_thread_gone(NULL);
-}
-
-/*
- * A host thread's first read-side section: register, and unregister when
- * it exits.  Out of line and cold, so that the read lock itself stays
- * small enough to be inlined into the spawn/exit/wait fast paths.
- */
-static __attribute__((noinline, cold)) void
-rcu_register_host(void)
-{
-	GPI_LIBC(pthread_once)(&rcu_once, rcu_key_init);
-	gpi_rcu_thread_online();
-	GPI_LIBC(pthread_setspecific)(rcu_key, (void *)1);
-}
-
-void
-gpi_rcu_read_lock(void)
-{
-	if (unlikely(!tls_rcu_registered))
-		rcu_register_host();
-	urcu_memb_read_lock();
-}
-
-void
-gpi_rcu_read_unlock(void)
-{
-#ifdef GPI_TSAN
-	/* TSan cannot see a grace period: say it orders us before frees. */
-	__tsan_release(&rcu_tsan_token);
-#endif
-	urcu_memb_read_unlock();
-}
-
-/* ------------------------------------------------------------ pid table */
-
 int
 gpi_proc_init(int nworkers)
 {
-	size_t len;
+	int error;
 
-	/*
-	 * Slots beyond the limit: workers keep up to 3 * PID_BATCH free slots
-	 * each, which must never make a spawn under the limit fail.  The
-	 * limit itself is nprocs against pid_maxprocs.
-	 */
-	pid_maxprocs = (int)gpi_env(GPI_ENV_MAX_PROCS);
-	/*
-	 * A power of two: a pid's slot is a mask, not a division (four per
-	 * round trip, ~25 cycles each).  The table is MAP_NORESERVE and
-	 * touched only up to the high-water mark, so the rounding is free.
-	 */
-	pid_nslots = 1;
-	while (pid_nslots < pid_maxprocs + (nworkers + 1) * 3 * PID_BATCH)
-		pid_nslots <<= 1;
-	pid_ngens = (unsigned)(((unsigned)INT_MAX - PID_FIRST) /
-	    (unsigned)pid_nslots);
-	len = (size_t)pid_nslots * sizeof(struct pidslot);
-	/* Untouched slots cost no memory. */
-	pidtab = mmap(NULL, len, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (pidtab == MAP_FAILED) {
-		pidtab = NULL;
-		return ENOMEM;
-	}
-	pid_freehead = -1;
-	atomic_store(&pid_hiwater, 0);
-	atomic_store(&nprocs, 0);
+	if ((error = gpi_pid_init(nworkers)) != 0)
+		return error;
 	atomic_store(&nspawned, 0);
 	atomic_store(&nexited, 0);
 	atomic_store(&nreaped, 0);
 	gpi_rusage_init();
 	return 0;
 }
-
-/*
- * Move up to PID_BATCH free slots from the global list (or fresh ones
- * above the high-water mark) to (w)'s private list.  Slots then cycle
- * within one worker, so spawn and reap on different workers touch no
- * common cache line.  Caller holds pid_lock.
- */
-static int
-pid_take(void)
-{
-	int slot;
-
-	GPI_LOCK_ASSERT(&pid_lock);
-	if ((slot = pid_freehead) >= 0) {
-		pid_freehead = pidtab[slot].ps_nextfree;
-	} else if ((slot = atomic_load_explicit(&pid_hiwater,
-	    memory_order_relaxed)) < pid_nslots) {
-		atomic_store_explicit(&pid_hiwater, slot + 1,
-		    memory_order_release);
-	} else {
-		slot = -1;
-	}
-	return slot;
-}
-
-/*
- * A worker's free slots are a FIFO: a slot freed now is taken again only
- * after the others, so a spawn/wait loop does not cycle one slot through
- * its generations (and a pid comes back after tens of thousands of
- * spawns, not hundreds).  Owner only.
- */
-static void
-pid_enqueue(struct gp_worker *w, int slot)
-{
-	pidtab[slot].ps_nextfree = -1;
-	if (w->w_npidfree++ == 0)
-		w->w_pidfree = slot;
-	else
-		pidtab[w->w_pidtail].ps_nextfree = slot;
-	w->w_pidtail = slot;
-}
-
-/* Take a slot for (p) and give it its pid; not yet visible to pfind. */
-static int
-pid_alloc(struct gp_worker *w, struct gp_proc *p)
-{
-	struct pidslot *ps;
-	int slot, n;
-
-	if (w != NULL && w->w_npidfree == 0) {
-		gpi_spin_lock(&pid_lock);
-		for (n = 0; n < PID_BATCH && (slot = pid_take()) >= 0; n++)
-			pid_enqueue(w, slot);
-		gpi_spin_unlock(&pid_lock);
-	}
-	if (w != NULL && w->w_npidfree > 0) {
-		slot = w->w_pidfree;
-		w->w_pidfree = pidtab[slot].ps_nextfree;
-		w->w_npidfree--;
-	} else {
-		gpi_spin_lock(&pid_lock);
-		slot = pid_take();
-		gpi_spin_unlock(&pid_lock);
-		if (slot < 0)
-			return EAGAIN;
-	}
-	ps = &pidtab[slot];
-	ps->ps_gen = ps->ps_gen + 1 < pid_ngens ? ps->ps_gen + 1 : 0;
-	__atomic_store_n(&p->p_pid, PID_FIRST +
-	    (pid_t)(ps->ps_gen * (unsigned)pid_nslots) + slot,
-	    __ATOMIC_RELAXED);
-	return 0;
-}
-
-static inline int
-pid_slot(pid_t pid)
-{
-	return (int)((unsigned)(pid - PID_FIRST) & (unsigned)(pid_nslots - 1));
-}
-
-static void
-pid_publish(struct gp_proc *p)
-{
-	atomic_store_explicit(&pidtab[pid_slot(p->p_pid)].ps_proc, p,
-	    memory_order_release);
-}
-
-static void
-pid_free(struct gp_worker *w, struct gp_proc *p)
-{
-	int slot = pid_slot(p->p_pid), n;
-
-	atomic_store_explicit(&pidtab[slot].ps_proc, NULL,
-	    memory_order_relaxed);
-	if (w != NULL && w->w_npidfree < 2 * PID_BATCH) {
-		pid_enqueue(w, slot);
-		return;
-	}
-	gpi_spin_lock(&pid_lock);
-	pidtab[slot].ps_nextfree = pid_freehead;
-	pid_freehead = slot;
-	/* A full private list gives half back, for the other workers. */
-	for (n = 0; w != NULL && n < PID_BATCH; n++) {
-		slot = w->w_pidfree;
-		w->w_pidfree = pidtab[slot].ps_nextfree;
-		w->w_npidfree--;
-		pidtab[slot].ps_nextfree = pid_freehead;
-		pid_freehead = slot;
-	}
-	gpi_spin_unlock(&pid_lock);
-}
-
-struct gp_proc *
-gpi_pfind(pid_t pid)
-{
-	struct gp_proc *p;
-
-	if (pid == GP_PID_INIT)
-		return &gpi_proc0;
-	if (pid < PID_FIRST || pidtab == NULL)
-		return NULL;
-	p = atomic_load_explicit(&pidtab[pid_slot(pid)].ps_proc,
-	    memory_order_acquire);
-	return p != NULL && __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) ==
-	    pid ? p : NULL;
-}
-
-bool
-gpi_proc_lock_pid(struct gp_proc *p, pid_t pid)
-{
-	if (pid == 0)
-		return false;		/* a free struct's */
-	gpi_spin_lock(&p->p_lock);
-	if (__atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) == pid)
-		return true;
-	gpi_spin_unlock(&p->p_lock);
-	return false;
-}
-
-/*
- * The process in pid slot (i), locked, if one is published there and not
- * yet reaped; its published fields are then safe to read (the slot's
- * acquire pairs with pid_publish).  NULL otherwise.  Under RCU.
- */
-static struct gp_proc *
-slot_lock(int i)
-{
-	struct gp_proc *p = atomic_load_explicit(&pidtab[i].ps_proc,
-	    memory_order_acquire);
-
-	if (p == NULL)
-		return NULL;
-	gpi_spin_lock(&p->p_lock);
-	if (atomic_load_explicit(&pidtab[i].ps_proc, memory_order_acquire) ==
-	    p && __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) != 0)
-		return p;
-	gpi_spin_unlock(&p->p_lock);
-	return NULL;
-}
-
 
 /* ------------------------------------------------------------ tree */
 
@@ -523,10 +116,7 @@ link_child(struct gp_proc *pp, struct gp_proc *p)
 {
 	GPI_LOCK_ASSERT(&pp->p_lock);
 	__atomic_store_n(&p->p_pptr, pp, __ATOMIC_RELEASE);
-	p->p_sibprev = NULL;
-	if ((p->p_sibnext = pp->p_children) != NULL)
-		pp->p_children->p_sibprev = p;
-	pp->p_children = p;
+	GPI_DLIST_INSERT_HEAD(&pp->p_children, p, p_sibnext, p_sibprev);
 }
 
 /* ------------------------------------------------------------ spawn */
@@ -551,76 +141,6 @@ proc_main(void *arg)
 	if (p->p_argv != NULL)
 		gp_exit(main_fn(argc_of(p->p_argv), p->p_argv));
 	gp_exit(p->p_entry(p->p_arg));
-}
-
-/* ------------------------------------------------------------ the limit */
-
-/*
- * The process count is per worker plus a global sum: a spawn or reap on a
- * worker moves its own w_pdelta (a plain store to its own cache line) and
- * folds it into nprocs every PDELTA_FOLD, so spawn trees on different
- * workers share no counter.  Live processes = nprocs + every w_pdelta.
- * Far from the limit -- even with every worker's delta at its bound --
- * a spawn needs no exact count.  Near it, and on host threads, a spawn
- * takes limit_lock and sums the deltas: exact, as the limit must be
- * (a reap lowers its delta before its parent learns of the exit, so a
- * spawn right after a wait at the limit fits).
- */
-#define PDELTA_FOLD	32
-
-static void
-pdelta_add(struct gp_worker *w, int d)
-{
-	int v = atomic_load_explicit(&w->w_pdelta, memory_order_relaxed) + d;
-
-	if (v >= PDELTA_FOLD || v <= -PDELTA_FOLD) {
-		/* Under the lock: an exact count never sees v twice. */
-		gpi_spin_lock(&limit_lock);
-		atomic_fetch_add(&nprocs, v);
-		atomic_store_explicit(&w->w_pdelta, 0, memory_order_relaxed);
-		gpi_spin_unlock(&limit_lock);
-		return;
-	}
-	atomic_store_explicit(&w->w_pdelta, v, memory_order_relaxed);
-}
-
-static long
-nprocs_exact(void)
-{
-	long n = atomic_load(&nprocs);
-	int i;
-
-	for (i = 0; i < gpi_rt.rt_nworkers; i++)
-		n += atomic_load_explicit(&gpi_rt.rt_workers[i].w_pdelta,
-		    memory_order_relaxed);
-	return n;
-}
-
-/* Count a new process against the limit; false (EAGAIN) at the limit. */
-static bool
-count_spawn(struct gp_worker *w)
-{
-	bool ok;
-
-	if (w != NULL && atomic_load_explicit(&nprocs, memory_order_relaxed) +
-	    (long)(gpi_rt.rt_nworkers + 1) * PDELTA_FOLD < pid_maxprocs) {
-		pdelta_add(w, 1);
-		return true;
-	}
-	gpi_spin_lock(&limit_lock);
-	if ((ok = nprocs_exact() < pid_maxprocs))
-		atomic_fetch_add(&nprocs, 1);
-	gpi_spin_unlock(&limit_lock);
-	return ok;
-}
-
-static void
-count_reap(struct gp_worker *w)
-{
-	if (w != NULL)
-		pdelta_add(w, -1);
-	else
-		atomic_fetch_sub(&nprocs, 1);
 }
 
 /*
@@ -650,7 +170,7 @@ proc_retire_rcu(struct rcu_head *head)
 	struct gp_proc *p, *next;
 
 #ifdef GPI_TSAN
-	__tsan_acquire(&rcu_tsan_token);	/* see gpi_rcu_read_unlock */
+	__tsan_acquire(&gpi_rcu_tsan_token);	/* see gpi_rcu_read_unlock */
 #endif
 	for (p = caa_container_of(head, struct gp_proc, p_rcu); p != NULL;
 	    p = next) {
@@ -671,7 +191,7 @@ retire_flush_locked(void)
 	retire = NULL;
 	nretire = 0;
 #ifdef GPI_TSAN
-	__tsan_release(&rcu_tsan_token);	/* our last writes */
+	__tsan_release(&gpi_rcu_tsan_token);	/* our last writes */
 #endif
 	gpi_rcu_call(&p->p_rcu, proc_retire_rcu);
 }
@@ -796,9 +316,7 @@ gpi_proc_drain(struct gp_worker *w)
 {
 	struct gp_proc *first = w->w_proccache, *last;
 
-	gpi_spin_lock(&limit_lock);
-	atomic_fetch_add(&nprocs, atomic_exchange(&w->w_pdelta, 0));
-	gpi_spin_unlock(&limit_lock);
+	gpi_count_drain(w);
 	if (first == NULL)
 		return;
 	for (last = first; last->p_rqnext != NULL; last = last->p_rqnext)
@@ -822,7 +340,7 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 
 	if ((error = gpi_runtime_ensure()) != 0)
 		goto fail;
-	if (!count_spawn(w)) {
+	if (!gpi_count_spawn(w)) {
 		error = EAGAIN;
 		goto fail;
 	}
@@ -839,7 +357,7 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 	    attr->a_name : pp == &gpi_proc0 ? default_comm : pp->p_comm,
 	    sizeof(p->p_comm) - 1);
 	p->p_comm[sizeof(p->p_comm) - 1] = '\0';
-	if ((error = pid_alloc(w, p)) != 0)
+	if ((error = gpi_pid_alloc(w, p)) != 0)
 		goto fail_proc;
 	if ((error = gpi_lwp_create(p, &l, proc_main, p, attr, false)) != 0)
 		goto fail_pid;
@@ -862,7 +380,7 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 	link_child(pp, p);
 	gpi_spin_unlock(&pp->p_lock);
 
-	pid_publish(p);
+	gpi_pid_publish(p);
 	if (w != NULL)
 		GPI_BUMP(w->w_nspawned_p, 1);
 	else
@@ -875,13 +393,13 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 fail_lwp:
 	gpi_lwp_discard(l);
 fail_pid:
-	pid_free(w, p);
+	gpi_pid_free(w, p);
 fail_proc:
 	p->p_argv = NULL;
 	p->p_pid = 0;		/* never published */
 	proc_free(w, p);
 fail_count:
-	count_reap(w);
+	gpi_count_reap(w);
 fail:
 	errno = error;
 	return -1;
@@ -977,7 +495,7 @@ gpi_proc_reap(struct gp_proc *p)
 	 * resources released -- before, gp_proc_watch could still give it
 	 * an eventfd after ours was closed, for the next process to inherit.
 	 */
-	pid_free(w, p);
+	gpi_pid_free(w, p);
 	gpi_spin_lock(&p->p_lock);
 	__atomic_store_n(&p->p_pid, 0, __ATOMIC_RELAXED);
 	gpi_spin_unlock(&p->p_lock);
@@ -990,7 +508,7 @@ gpi_proc_reap(struct gp_proc *p)
 		free(p->p_argv);
 		p->p_argv = NULL;
 	}
-	count_reap(w);
+	gpi_count_reap(w);
 	if (w != NULL)
 		GPI_BUMP(w->w_nreaped_p, 1);
 	else
@@ -1021,7 +539,7 @@ gpi_proc_counters(struct gp_counters *st)
 		st->exits += GPI_RD(w->w_nexited_p);
 		st->reaps += GPI_RD(w->w_nreaped_p);
 	}
-	st->live_procs = nprocs_exact();
+	st->live_procs = gpi_nprocs();
 }
 
 /*
@@ -1034,13 +552,13 @@ gpi_proc_kill_all(void)
 	struct gp_proc *p;
 	int i, n;
 
-	if (pidtab == NULL)
+	if (gpi_pidtab_end() < 0)
 		return;
 	gpi_rcu_read_lock();
-	n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
+	n = gpi_pidtab_end();
 	for (i = 0; i < n; i++) {
 		/* Published ones only: a spawn links its first LWP unlocked. */
-		if ((p = slot_lock(i)) != NULL)
+		if ((p = gpi_pidtab_lock(i)) != NULL)
 			gpi_proc_kill_unlock(p, SIGKILL);
 	}
 	gpi_rcu_read_unlock();
@@ -1061,8 +579,7 @@ proc_fini_tail(void)
 	procpool_n = 0;
 	gpi_spin_unlock(&procpool_lock);
 	gpi_rcu_barrier();
-	munmap(pidtab, (size_t)pid_nslots * sizeof(struct pidslot));
-	pidtab = NULL;
+	gpi_pid_fini();
 	gpi_proc0.p_children = NULL;
 	gpi_proc0.p_rq_tail = NULL;
 	gpi_proc0.p_zlwps = NULL;
@@ -1082,11 +599,10 @@ gpi_proc_fini(void)
 	struct gp_proc *p;
 	int i, n;
 
-	if (pidtab == NULL)
+	if ((n = gpi_pidtab_end()) < 0)
 		return;
-	n = atomic_load(&pid_hiwater);
 	for (i = 0; i < n; i++) {
-		if ((p = atomic_load(&pidtab[i].ps_proc)) != NULL)
+		if ((p = gpi_pidtab_get(i)) != NULL)
 			gpi_proc_reap(p);
 	}
 	proc_fini_tail();
@@ -1124,11 +640,10 @@ gpi_proc_abandon(void)
 	size_t left = 0;
 	int i, n;
 
-	if (pidtab == NULL)
+	if ((n = gpi_pidtab_end()) < 0)
 		return 0;
-	n = atomic_load(&pid_hiwater);
 	for (i = 0; i < n; i++) {
-		if ((p = atomic_load(&pidtab[i].ps_proc)) == NULL)
+		if ((p = gpi_pidtab_get(i)) == NULL)
 			continue;
 		if (__atomic_load_n(&p->p_stat, __ATOMIC_RELAXED) ==
 		    GPI_SZOMB && all_dead(p))
@@ -1154,19 +669,13 @@ gpi_lwp_entry(const struct gp_lwp *l)
 void
 gpi_proc_forget(void)
 {
-	pidtab = NULL;			/* leaked in the child, on purpose */
-	pid_freehead = -1;
-	atomic_store(&pid_hiwater, 0);
-	atomic_store(&nprocs, 0);
-	gpi_spin_reset(&pid_lock);
-	gpi_spin_reset(&limit_lock);
+	gpi_pid_forget();
 	gpi_spin_reset(&procpool_lock);
 	gpi_spin_reset(&gpi_reparent_lock);
 	procpool = NULL;
 	procpool_n = 0;
 	retire = NULL;
 	nretire = 0;
-	tls_rcu_registered = 0;
 	gpi_spin_reset(&gpi_proc0.p_lock);
 	gpi_proc0.p_lwps = gpi_proc0.p_zlwps = NULL;
 	atomic_store(&gpi_proc0.p_nthreads, 0);
@@ -1174,315 +683,4 @@ gpi_proc_forget(void)
 	gpi_proc0.p_rq_tail = NULL;
 	gpi_proc0.p_rchildren = NULL;
 	gpi_proc0.p_nwaiters = 0;
-}
-
-/* ------------------------------------------------------------ ids, groups */
-
-pid_t
-gp_getpid(void)
-{
-	return gpi_curproc()->p_pid;
-}
-
-pid_t
-gp_getppid(void)
-{
-	struct gp_proc *p = gpi_curproc(), *pp;
-	pid_t pid;
-
-	if (p == &gpi_proc0)
-		return 0;		/* as the real init's */
-	/* Locked: an unlocked parent could be reaped and reused meanwhile. */
-	pp = gpi_lock_parent(p);
-	pid = pp->p_pid;
-	gpi_spin_unlock(&pp->p_lock);
-	return pid;
-}
-
-pid_t
-gp_getpgid(pid_t pid)
-{
-	struct gp_proc *p;
-	pid_t pgid;
-
-	if (pid == 0)
-		return gpi_curproc()->p_pgid;
-	gpi_rcu_read_lock();
-	if ((p = gpi_pfind(pid)) == NULL || !gpi_proc_lock_pid(p, pid)) {
-		gpi_rcu_read_unlock();
-		errno = ESRCH;
-		return -1;
-	}
-	pgid = __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED);
-	gpi_spin_unlock(&p->p_lock);
-	gpi_rcu_read_unlock();
-	return pgid;
-}
-
-/*
- * Count the live members of group (pgid) that satisfy (what).  A scan of
- * the pid table: groups are not kept as objects, so this costs O(procs);
- * it runs only for setpgid, group kills and job control, never on the
- * spawn/exit/wait fast paths.  Caller is inside gpi_rcu_read_lock().
- */
-int
-gpi_pgrp_scan(pid_t pgid, int what)
-{
-	struct gp_proc *p, *pp;
-	int i, count = 0, n;
-
-	if (pidtab == NULL)
-		return 0;
-	n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
-	for (i = 0; i < n; i++) {
-		p = atomic_load_explicit(&pidtab[i].ps_proc,
-		    memory_order_acquire);
-		if (p == NULL || __atomic_load_n(&p->p_stat,
-		    __ATOMIC_RELAXED) == GPI_SZOMB ||
-		    (gpi_pflags(p) & GPI_P_WEXIT) ||
-		    __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED) != pgid)
-			continue;
-		switch (what) {
-		case GPI_PGRP_MEMBERS:
-			count++;
-			break;
-		case GPI_PGRP_LINKED:
-			/* Header fields only: p or pp may be reused. */
-			pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
-			if (pp != NULL && pp != &gpi_proc0 &&
-			    __atomic_load_n(&pp->p_pgid,
-			    __ATOMIC_RELAXED) != pgid)
-				count++;
-			break;
-		case GPI_PGRP_STOPPED:
-			if (gpi_pflags(p) & GPI_P_STOPPED)
-				count++;
-			break;
-		}
-	}
-	return count;
-}
-
-/*
- * Call fn on every live green process in group (pgid), or on every one
- * but (self) if pgid is 0.  Caller is inside gpi_rcu_read_lock(); fn
- * must not switch.
- */
-void
-gpi_proc_foreach(pid_t pgid, struct gp_proc *self,
-    void (*fn)(struct gp_proc *, pid_t, void *), void *arg)
-{
-	struct gp_proc *p;
-	pid_t pid;
-	int i, n;
-
-	if (pidtab == NULL)
-		return;
-	n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
-	for (i = 0; i < n; i++) {
-		p = atomic_load_explicit(&pidtab[i].ps_proc,
-		    memory_order_acquire);
-		/* Header fields only; fn rechecks (pid) under p_lock. */
-		if (p == NULL || (pid = __atomic_load_n(&p->p_pid,
-		    __ATOMIC_RELAXED)) == 0 || __atomic_load_n(&p->p_stat,
-		    __ATOMIC_RELAXED) == GPI_SZOMB)
-			continue;
-		if (pgid != 0 ? __atomic_load_n(&p->p_pgid,
-		    __ATOMIC_RELAXED) != pgid : p == self)
-			continue;
-		fn(p, pid, arg);
-	}
-}
-
-static bool
-pgrp_exists(pid_t pgid)
-{
-	return gpi_pgrp_scan(pgid, GPI_PGRP_MEMBERS) > 0;
-}
-
-/*
- * setpgid(2) for green processes.  All green processes form one session
- * (init stands outside it), so the POSIX rules reduce to: (pid) is the
- * caller or a child of it (ESRCH), a child that has not run gp_exec
- * (EACCES); (pgid) is (pid) itself or an existing group (EPERM).  Init
- * may regroup any of its children, but has no group to change.
- */
-int
-gp_setpgid(pid_t pid, pid_t pgid)
-{
-	struct gp_proc *q = gpi_curproc(), *p;
-	int error = 0;
-
-	if (pgid < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	gpi_rcu_read_lock();
-	if (pid == 0 || pid == q->p_pid) {
-		p = q;
-	} else if ((p = gpi_pfind(pid)) == NULL ||
-	    __atomic_load_n(&p->p_pptr, __ATOMIC_RELAXED) != q) {
-		error = ESRCH;
-		goto out;
-	}
-	if (p == &gpi_proc0) {
-		error = EPERM;
-		goto out;
-	}
-	if (pgid == 0)
-		pgid = p->p_pid;
-	if (pgid != p->p_pid && !pgrp_exists(pgid)) {
-		error = EPERM;
-		goto out;
-	}
-	if (p != q) {
-		/* p_pptr is stable under the parent's (our) lock. */
-		gpi_spin_lock(&q->p_lock);
-		/* The pid too: p may have been reaped and reused since. */
-		if (p->p_pptr != q || p->p_pid != pid ||
-		    p->p_stat == GPI_SZOMB)
-			error = ESRCH;
-		else if (gpi_pflags(p) & GPI_P_EXEC)
-			error = EACCES;
-		else
-			__atomic_store_n(&p->p_pgid, pgid, __ATOMIC_RELAXED);
-		gpi_spin_unlock(&q->p_lock);
-	} else {
-		__atomic_store_n(&p->p_pgid, pgid, __ATOMIC_RELAXED);
-	}
-out:
-	gpi_rcu_read_unlock();
-	if (error != 0) {
-		errno = error;
-		return -1;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------ reapers */
-
-/*
- * procctl(PROC_REAP_ACQUIRE): orphans of the caller's descendants come
- * to it instead of init.  Init already adopts every orphan.
- */
-int
-gp_reaper_acquire(void)
-{
-	struct gp_proc *p = gpi_curproc();
-
-	if (p == &gpi_proc0)
-		return 0;
-	gpi_spin_lock(&p->p_lock);
-	gpi_pflags_set(p, GPI_P_REAPER);
-	gpi_spin_unlock(&p->p_lock);
-	return 0;
-}
-
-/*
- * Give up reaper status.  Children already adopted stay; later orphans
- * go further up.  Releasing without holding it is EINVAL (procctl).
- */
-int
-gp_reaper_release(void)
-{
-	struct gp_proc *p = gpi_curproc();
-	int error = 0;
-
-	if (p == &gpi_proc0) {
-		errno = EINVAL;
-		return -1;
-	}
-	gpi_spin_lock(&gpi_reparent_lock);
-	gpi_spin_lock(&p->p_lock);
-	if (gpi_pflags(p) & GPI_P_REAPER)
-		gpi_pflags_clear(p, GPI_P_REAPER);
-	else
-		error = EINVAL;
-	gpi_spin_unlock(&p->p_lock);
-	gpi_spin_unlock(&gpi_reparent_lock);
-	if (error != 0) {
-		errno = error;
-		return -1;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------ gp_ps */
-
-/* STAT for gp_ps; caller holds p->p_lock. */
-static char
-proc_state(struct gp_proc *p)
-{
-	struct gp_lwp *l;
-
-	GPI_LOCK_ASSERT(&p->p_lock);
-	if (p->p_stat == GPI_SZOMB)
-		return 'Z';
-	if (gpi_pflags(p) & GPI_P_STOPPED)
-		return 'T';
-	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
-		if (__atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) !=
-		    GPI_LSLEEP)
-			return 'R';
-	return 'S';
-}
-
-/*
- * One line per green process: PID PPID PGID STAT NLWP TIME NAME.  Never
- * stalls an exit: the walk is an RCU read of the pid table, and each
- * line is copied under that process's lock, then printed.
- */
-int
-gp_ps(FILE *out)
-{
-	struct gp_counters st;
-	struct gp_proc *p;
-	struct timeval tv;
-	struct {
-		pid_t	 pid, ppid, pgid;
-		int	 nlwp;
-		char	 stat;
-		char	 comm[sizeof(p->p_comm)];
-	} row;
-	int i, n;
-
-	if (out == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	fprintf(out, "%10s %10s %10s %4s %4s %9s %s\n", "PID", "PPID", "PGID",
-	    "STAT", "NLWP", "TIME", "NAME");
-	if (pidtab == NULL)
-		return 0;
-	gpi_rcu_read_lock();
-	n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
-	for (i = 0; i < n; i++) {
-		if ((p = slot_lock(i)) == NULL)
-			continue;
-		row.pid = p->p_pid;
-		/* p_pptr moves under the parent's lock, not ours. */
-		row.ppid = __atomic_load_n(&__atomic_load_n(&p->p_pptr,
-		    __ATOMIC_ACQUIRE)->p_pid, __ATOMIC_RELAXED);
-		row.pgid = p->p_pgid;
-		row.nlwp = atomic_load(&p->p_nthreads);
-		row.stat = proc_state(p);
-		memcpy(row.comm, p->p_comm, sizeof(row.comm));
-		gpi_ticks_to_timeval(__atomic_load_n(&p->p_ru.ru_ticks,
-		    __ATOMIC_RELAXED), &tv);
-		gpi_spin_unlock(&p->p_lock);
-		fprintf(out, "%10d %10d %10d %4c %4d %3ld:%02ld.%02ld %s\n",
-		    (int)row.pid, (int)row.ppid, (int)row.pgid, row.stat,
-		    row.nlwp, (long)tv.tv_sec / 60, (long)tv.tv_sec % 60,
-		    (long)tv.tv_usec / 10000, row.comm);
-	}
-	gpi_rcu_read_unlock();
-	/* Footer: the runtime's counters (gp_stats). */
-	if (gp_stats(&st) == 0)
-		fprintf(out, "-- procs %ld lwps %ld stacks %ld workers %ld | "
-		    "spawns %lu exits %lu reaps %lu | lwps created %lu "
-		    "reaped %lu | switches %lu steals %lu\n", st.live_procs,
-		    st.live_lwps, st.live_stacks, st.nworkers, st.spawns,
-		    st.exits, st.reaps, st.lwps_created, st.lwps_reaped,
-		    st.switches, st.steals);
-	return 0;
 }

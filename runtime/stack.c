@@ -189,10 +189,7 @@ map(size_t len)
 	}
 	s->s_base = p;
 	s->s_len = len;
-	s->s_prev = NULL;
-	if ((s->s_next = slabs) != NULL)
-		slabs->s_prev = s;
-	slabs = s;
+	GPI_DLIST_INSERT_HEAD(&slabs, s, s_next, s_prev);
 	return p;
 }
 
@@ -204,12 +201,7 @@ unmap(void *base)
 	for (s = slabs; s != NULL && s->s_base != base; s = s->s_next)
 		;
 	KKASSERT(s != NULL);
-	if (s->s_prev != NULL)
-		s->s_prev->s_next = s->s_next;
-	else
-		slabs = s->s_next;
-	if (s->s_next != NULL)
-		s->s_next->s_prev = s->s_prev;
+	GPI_DLIST_REMOVE(&slabs, s, s_next, s_prev);
 	unmap_now(s->s_base, s->s_len);
 	free(s);
 }

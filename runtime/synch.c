@@ -47,11 +47,7 @@ static void
 sq_insert(struct gpi_sleepq *sq, struct gp_sleeper *s)
 {
 	GPI_LOCK_ASSERT(&sq->sq_lock);
-	s->s_prev = NULL;
-	s->s_next = sq->sq_head;
-	if (sq->sq_head != NULL)
-		sq->sq_head->s_prev = s;
-	sq->sq_head = s;
+	GPI_DLIST_INSERT_HEAD(&sq->sq_head, s, s_next, s_prev);
 	/* [I1] seq_cst: pairs with [I2] in sleep_abort(). */
 	atomic_store(&s->s_bucket, sq);
 }
@@ -61,12 +57,7 @@ static void
 sq_remove(struct gpi_sleepq *sq, struct gp_sleeper *s, int result)
 {
 	GPI_LOCK_ASSERT(&sq->sq_lock);
-	if (s->s_prev != NULL)
-		s->s_prev->s_next = s->s_next;
-	else
-		sq->sq_head = s->s_next;
-	if (s->s_next != NULL)
-		s->s_next->s_prev = s->s_prev;
+	GPI_DLIST_REMOVE(&sq->sq_head, s, s_next, s_prev);
 	s->s_result = result;
 	atomic_store_explicit(&s->s_bucket, NULL, memory_order_relaxed);
 }

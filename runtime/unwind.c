@@ -89,44 +89,29 @@
  *	with a note.  At worst a trace is stale (where the LWP was a
  *	moment ago).  It never faults: see 2.
  *   2. Unwind the copy with a libunwind "remote" address space of our own
- *	(the generic _Ux86_64_* API of libunwind-x86_64.so.8): registers
- *	come from the snapshot; a memory read inside the copied range is
- *	served from the copy; any other read is checked first
+ *	(unwas.c; the generic _Ux86_64_* API of libunwind-x86_64.so.8):
+ *	registers come from the snapshot; a memory read inside the copied
+ *	range is served from the copy; any other read is checked first
  *	(process_vm_readv on ourselves, which fails with EFAULT instead of
  *	faulting; or, where that call is not allowed, the address must lie
  *	in a loaded object's segment or in the LWP's own stack).  Unwind
  *	tables come from libunwind's own local address space:
  *	find_proc_info is delegated to it.  Names come from the objects'
- *	ELF symbol tables, read here, then from libunwind's get_proc_name
- *	(see "names" below for why in that order), cached by address.
+ *	ELF symbol tables (unwsym.c), then from libunwind's get_proc_name
+ *	(see unwsym.c for why in that order), cached by address.
  *
- * libunwind.so.8 alone is local-only (its create_addr_space and
- * init_remote are stubs), so the generic library is tried first; any of
- * the names in uw_libs that exports the whole _Ux86_64_* API will do.
- * Everything is dlopen()ed RTLD_LOCAL: linking libunwind would put its
- * _Unwind_* in front of libgcc_s's (docs/ARCHITECTURE.md).
+ * Saved frame: runtime/arch/x86_64/unwframe.h decodes a suspended
+ * context (switch.S's frame, or under ARCH=generic, where the weak
+ * gpi_md_trampoline is NULL, the ucontext_t of swapcontext()) and a
+ * fault's registers.  A never-run LWP "returns" into gpi_md_trampoline,
+ * whose CFI marks rip undefined, so every walk ends there.
  *
- * Saved frame (runtime/arch/x86_64/switch.S): c_sp points at r15, r14,
- * r13, r12, rbx, rbp, then the return address into gpi_md_switch's
- * caller; rsp after the switch returned is c_sp + 7 words.  A never-run
- * LWP "returns" into gpi_md_trampoline, whose CFI marks rip undefined, so
- * every walk ends there.  Under ARCH=generic (no switch.S: the weak
- * gpi_md_trampoline is NULL) c_sp points at the ucontext_t saved by
- * swapcontext() instead, which holds the same registers.
- *
- * file:line comes from libdw (elfutils' libdw.so.1), dlopen()ed too and
- * only if present: one Dwfl for the whole process, rebuilt when objects
- * were loaded or unloaded (dl_iterate_phdr's adds/subs counters), used
- * under a mutex.  Without libdw, lines end after function+0xoff.
+ * Names and file:line are unwsym.c's.
  */
 #include <dlfcn.h>
-#include <elf.h>
-#include <fcntl.h>
 #include <link.h>
 #include <sched.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -141,61 +126,15 @@ GPI_HIDDEN int	gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8],
 
 #if defined(__x86_64__)
 
-#include <libunwind.h>
-#include <ucontext.h>
+#include "unwind.h"
 
 #define UW_MAXFRAMES	64		/* frames printed at most */
 #define UW_COPY_MAX	((size_t)1 << 20)	/* bytes of stack copied */
 #define UW_TRIES	6		/* snapshots before giving up */
-#define UW_NPAGES	16		/* readable pages remembered per walk */
-#define UW_NREGS	(UNW_X86_64_RIP + 1)
 
 /* ARCH=x86_64 only (switch.S): NULL under ARCH=generic. */
 extern void gpi_md_trampoline(void)
     __attribute__((__weak__, __visibility__("hidden")));
-
-/* ------------------------------------------------------------ loading */
-
-static const char *const uw_libs[] = {
-	"libunwind-x86_64.so.8",
-	"libunwind.so.8",
-	"libunwind-x86_64.so",
-	"libunwind-generic.so",
-	"libunwind.so",
-};
-
-static struct {
-	unw_addr_space_t (*create_addr_space)(unw_accessors_t *, int);
-	unw_accessors_t *(*get_accessors)(unw_addr_space_t);
-	int	(*init_remote)(unw_cursor_t *, unw_addr_space_t, void *);
-	int	(*step)(unw_cursor_t *);
-	int	(*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
-	int	(*get_proc_name)(unw_cursor_t *, char *, size_t,
-		    unw_word_t *);
-	unw_addr_space_t local_as;	/* libunwind's own address space */
-	unw_accessors_t	 local_acc;	/* its accessors, for delegation */
-	unw_addr_space_t as;		/* ours (accessors below) */
-	void		*handle;
-	char		 why[160];	/* why loading failed */
-} uw;
-
-static pthread_once_t uw_once = PTHREAD_ONCE_INIT;
-
-/* What a walk reads: the snapshot, passed to the accessors as their arg. */
-struct uw_snap {
-	uintptr_t	 s_lo;		/* copied live range [s_lo, s_hi) */
-	uintptr_t	 s_hi;
-	unsigned char	*s_buf;		/* the copy of [s_lo, s_hi) */
-	size_t		 s_cap;		/* bytes allocated at s_buf */
-	uintptr_t	 s_stklo;	/* the whole stack [s_stklo, s_stkhi) */
-	uintptr_t	 s_stkhi;
-	unw_word_t	 s_regs[UW_NREGS];
-	uintptr_t	 s_pages[UW_NPAGES]; /* known readable, not stack */
-	unsigned	 s_npages;
-	unsigned	 s_pagenext;
-	unsigned long long s_gen[2];	/* dl_iterate_phdr adds, subs */
-	bool		 s_pinned;	/* the stack stays mapped meanwhile */
-};
 
 /*
  * One LWP's backtrace in two steps (gpi_unwind_take, then
@@ -211,680 +150,6 @@ struct gpi_unwind {
 	void		*u_stklo;	/* for the message of a bad sp */
 	size_t		 u_stksize;
 };
-
-static int	uw_find_proc_info(unw_addr_space_t, unw_word_t,
-    unw_proc_info_t *, int, void *);
-static void	uw_put_unwind_info(unw_addr_space_t, unw_proc_info_t *,
-    void *);
-static int	uw_get_dyn_info_list_addr(unw_addr_space_t, unw_word_t *,
-    void *);
-static int	uw_access_mem(unw_addr_space_t, unw_word_t, unw_word_t *, int,
-    void *);
-static int	uw_access_reg(unw_addr_space_t, unw_regnum_t, unw_word_t *,
-    int, void *);
-static int	uw_access_fpreg(unw_addr_space_t, unw_regnum_t, unw_fpreg_t *,
-    int, void *);
-static int	uw_resume(unw_addr_space_t, unw_cursor_t *, void *);
-static int	uw_get_proc_name(unw_addr_space_t, unw_word_t, char *, size_t,
-    unw_word_t *, void *);
-
-static unw_accessors_t uw_accessors = {
-	.find_proc_info = uw_find_proc_info,
-	.put_unwind_info = uw_put_unwind_info,
-	.get_dyn_info_list_addr = uw_get_dyn_info_list_addr,
-	.access_mem = uw_access_mem,
-	.access_reg = uw_access_reg,
-	.access_fpreg = uw_access_fpreg,
-	.resume = uw_resume,
-	.get_proc_name = uw_get_proc_name,
-};
-
-#define UW_SYM(h, name, field) do {					\
-	*(void **)&uw.field = dlsym((h), (name));			\
-	if (uw.field == NULL) {						\
-		missing = (name);					\
-		goto next;						\
-	}								\
-} while (0)
-
-static void
-uw_load(void)
-{
-	const char *missing = NULL;
-	unw_addr_space_t *local;
-	unw_accessors_t *acc;
-	void *h;
-	size_t i;
-
-	for (i = 0; i < sizeof(uw_libs) / sizeof(uw_libs[0]); i++) {
-		if ((h = dlopen(uw_libs[i], RTLD_LOCAL | RTLD_NOW)) == NULL)
-			continue;
-		UW_SYM(h, "_Ux86_64_create_addr_space", create_addr_space);
-		UW_SYM(h, "_Ux86_64_get_accessors", get_accessors);
-		UW_SYM(h, "_Ux86_64_init_remote", init_remote);
-		UW_SYM(h, "_Ux86_64_step", step);
-		UW_SYM(h, "_Ux86_64_get_reg", get_reg);
-		UW_SYM(h, "_Ux86_64_get_proc_name", get_proc_name);
-		if ((local = dlsym(h, "_Ux86_64_local_addr_space")) == NULL) {
-			missing = "_Ux86_64_local_addr_space";
-			goto next;
-		}
-		if ((uw.local_as = *local) == NULL) {
-			missing = "a local address space";
-			goto next;
-		}
-		/*
-		 * get_accessors initializes the library (tdep_init) first.
-		 * From here on the library stays loaded whatever happens:
-		 * it may have left thread-exit hooks behind.
-		 */
-		uw.handle = h;
-		if ((acc = uw.get_accessors(uw.local_as)) == NULL ||
-		    acc->find_proc_info == NULL) {
-			snprintf(uw.why, sizeof(uw.why), "%s: no local "
-			    "accessors", uw_libs[i]);
-			return;
-		}
-		uw.local_acc = *acc;
-		/* Policy UNW_CACHE_NONE (zeroed): no cache to go stale. */
-		if ((uw.as = uw.create_addr_space(&uw_accessors, 0)) == NULL)
-			snprintf(uw.why, sizeof(uw.why), "%s: "
-			    "unw_create_addr_space failed", uw_libs[i]);
-		return;
-next:
-		if (uw.why[0] == '\0')	/* the first one says most */
-			snprintf(uw.why, sizeof(uw.why), "%s lacks %s",
-			    uw_libs[i], missing);
-		dlclose(h);
-	}
-	if (uw.why[0] == '\0')
-		snprintf(uw.why, sizeof(uw.why), "cannot dlopen %s or %s",
-		    uw_libs[0], uw_libs[1]);
-}
-
-/* ------------------------------------------------------------ memory */
-
-/*
- * Raw reads of memory that another thread may be writing (a green
- * stack) or that holds sanitizer redzones: never instrumented, and
- * volatile so that no memcpy() call (intercepted by ASan) is made of it.
- */
-__attribute__((__no_sanitize__("address", "thread", "alignment"),
-    __noinline__))
-static void
-uw_copy_raw(void *dst, uintptr_t src, size_t len)
-{
-	volatile const uint64_t *s = (volatile const uint64_t *)src;
-	uint64_t *d = dst;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		d[i] = s[i];
-}
-
-static atomic_int uw_vm_broken;	/* (a) process_vm_readv not allowed */
-
-/* One word of our own memory through the kernel: EFAULT, not SIGSEGV. */
-static int
-uw_vm_read(uintptr_t addr, unw_word_t *val)
-{
-	struct iovec liov = { val, sizeof(*val) };
-	struct iovec riov = { (void *)addr, sizeof(*val) };
-	ssize_t n;
-
-	/* Our real pid: under the preload, getpid() may be a green one. */
-	n = process_vm_readv((pid_t)syscall(SYS_getpid), &liov, 1, &riov, 1,
-	    0);
-	if (n == (ssize_t)sizeof(*val))
-		return 0;
-	if (n < 0 && (errno == ENOSYS || errno == EPERM))
-		atomic_store_explicit(&uw_vm_broken, 1, memory_order_relaxed);
-	return -1;
-}
-
-struct uw_phdr_arg {
-	uintptr_t	 addr;
-	int		 found;
-};
-
-static int
-uw_phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct uw_phdr_arg *a = arg;
-	uintptr_t lo;
-	int i;
-
-	(void)size;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		if (info->dlpi_phdr[i].p_type != PT_LOAD ||
-		    !(info->dlpi_phdr[i].p_flags & PF_R))
-			continue;
-		lo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
-		if (a->addr >= lo &&
-		    a->addr + 8 <= lo + info->dlpi_phdr[i].p_memsz) {
-			a->found = 1;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Read a word that is neither in the copy nor on the LWP's stack: unwind
- * tables and code (is_plt_entry) of loaded objects, or a wild pointer of
- * a corrupt stack.  A page read once is remembered for the rest of the
- * walk.
- */
-static int
-uw_read_checked(struct uw_snap *s, uintptr_t addr, unw_word_t *val)
-{
-	uintptr_t page = addr & ~(uintptr_t)4095;
-	struct uw_phdr_arg pa;
-	unsigned i;
-
-	if (addr < 4096 || addr > UINTPTR_MAX - 8)
-		return -1;
-	/* A word that spills onto the next page is checked by its tail. */
-	if (((addr + 7) & ~(uintptr_t)4095) != page) {
-		if (uw_read_checked(s, addr + 7, val) != 0)
-			return -1;
-	}
-	for (i = 0; i < s->s_npages; i++)
-		if (s->s_pages[i] == page)
-			goto known;
-	if (!atomic_load_explicit(&uw_vm_broken, memory_order_relaxed)) {
-		if (uw_vm_read(addr, val) != 0)
-			return -1;
-	} else {
-		pa.addr = addr;
-		pa.found = 0;
-		dl_iterate_phdr(uw_phdr_cb, &pa);
-		if (!pa.found)
-			return -1;
-		uw_copy_raw(val, addr, sizeof(*val));
-	}
-	s->s_pages[s->s_pagenext] = page;
-	s->s_pagenext = (s->s_pagenext + 1) % UW_NPAGES;
-	if (s->s_npages < UW_NPAGES)
-		s->s_npages++;
-	return 0;
-known:
-	uw_copy_raw(val, addr, sizeof(*val));
-	return 0;
-}
-
-/* ------------------------------------------------------------ accessors */
-
-static int
-uw_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
-    int need_unwind_info, void *arg)
-{
-	(void)as;
-	(void)arg;
-	/* Tables are in loaded objects: libunwind's local lookup reads them. */
-	return uw.local_acc.find_proc_info(uw.local_as, ip, pi,
-	    need_unwind_info, NULL);
-}
-
-static void
-uw_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
-{
-	(void)as;
-	(void)arg;
-	if (uw.local_acc.put_unwind_info != NULL)
-		uw.local_acc.put_unwind_info(uw.local_as, pi, NULL);
-}
-
-static int
-uw_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr, void *arg)
-{
-	(void)as;
-	(void)addr;
-	(void)arg;
-	return -UNW_ENOINFO;	/* no JIT-registered code to look at */
-}
-
-static int
-uw_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
-    int write, void *arg)
-{
-	struct uw_snap *s = arg;
-
-	(void)as;
-	if (write)
-		return -UNW_EINVAL;	/* the snapshot is read-only */
-	if (addr >= s->s_lo && addr <= s->s_hi - sizeof(*val)) {
-		memcpy(val, s->s_buf + (addr - s->s_lo), sizeof(*val));
-		return 0;
-	}
-	/*
-	 * The rest of the LWP's stack: mapped while the LWP lives, so read
-	 * only while the caller pins it.  Unpinned (gp_dump, after p_lock),
-	 * the LWP may be gone and its stack unmapped: only the copy counts
-	 * (a walk reads above sp, and the copy is all of that).
-	 */
-	if (addr >= s->s_stklo && addr <= s->s_stkhi - sizeof(*val)) {
-		if (!s->s_pinned || (addr & 7) != 0)
-			return -UNW_EINVAL;
-		uw_copy_raw(val, addr, sizeof(*val));
-		return 0;
-	}
-	return uw_read_checked(s, addr, val) == 0 ? 0 : -UNW_EINVAL;
-}
-
-static int
-uw_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
-    int write, void *arg)
-{
-	struct uw_snap *s = arg;
-
-	(void)as;
-	if (reg < 0 || reg >= UW_NREGS)
-		return -UNW_EBADREG;
-	if (write)
-		s->s_regs[reg] = *val;
-	else
-		*val = s->s_regs[reg];
-	return 0;
-}
-
-static int
-uw_access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val,
-    int write, void *arg)
-{
-	(void)as;
-	(void)reg;
-	(void)val;
-	(void)write;
-	(void)arg;
-	return -UNW_EBADREG;
-}
-
-static int
-uw_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
-{
-	(void)as;
-	(void)c;
-	(void)arg;
-	return -UNW_EINVAL;	/* never: we only look */
-}
-
-/* ------------------------------------------------------------ names */
-
-/*
- * Names come from the ELF symbol tables (.symtab, else .dynsym) of the
- * object that holds the address, read here, and only then from
- * libunwind's get_proc_name (which also knows MiniDebugInfo).  Not
- * libunwind's first: it reads /proc/<getpid()>/maps, and under the
- * preload getpid() in green code is the green pid, so there it finds
- * nothing; it also re-reads the maps and re-maps the file on every call.
- * Objects stay mapped and names are cached by address until objects are
- * loaded or unloaded (the dl_iterate_phdr generation changes).
- */
-#define UW_NCACHE	256
-#define UW_NAMELEN	232
-#define UW_NOBJS	32
-
-struct uw_name {
-	uintptr_t	 n_ip;		/* 0: empty */
-	unw_word_t	 n_off;
-	char		 n_name[UW_NAMELEN];
-};
-
-struct uw_obj {
-	const void	*o_key;		/* its link_map */
-	uintptr_t	 o_base;	/* l_addr */
-	void		*o_map;		/* the file, or NULL if unusable */
-	size_t		 o_len;
-	const Elf64_Sym	*o_syms[2];	/* .symtab, .dynsym */
-	size_t		 o_nsyms[2];
-	const char	*o_strs[2];
-	size_t		 o_strsz[2];
-};
-
-static struct {
-	gpi_spin_t	 lock;		/* everything here; a spinlock: a pthread
-					 * mutex would turn green under the preload */
-	struct uw_name	*tab;		/* UW_NCACHE entries, or NULL */
-	struct uw_obj	 objs[UW_NOBJS];
-	int		 nobjs;
-	unsigned long long gen[2];
-} uwn = { .lock = GPI_SPIN_INIT(GPI_RANK_UWN) };
-
-static struct uw_name *
-uw_name_slot(uintptr_t ip)
-{
-	return &uwn.tab[((ip >> 2) ^ (ip >> 13)) % UW_NCACHE];
-}
-
-/* Objects came or went: forget every name and object. */
-static void
-uw_names_flush(const unsigned long long gen[2])
-{
-	int i;
-
-	if (uwn.tab != NULL)
-		memset(uwn.tab, 0, UW_NCACHE * sizeof(*uwn.tab));
-	for (i = 0; i < uwn.nobjs; i++)
-		if (uwn.objs[i].o_map != NULL)
-			munmap(uwn.objs[i].o_map, uwn.objs[i].o_len);
-	uwn.nobjs = 0;
-	memcpy(uwn.gen, gen, sizeof(uwn.gen));
-}
-
-/* Section (i) of a mapped ELF file, if it lies within the file. */
-static const Elf64_Shdr *
-uw_shdr(const struct uw_obj *o, const Elf64_Ehdr *eh, unsigned i)
-{
-	const Elf64_Shdr *sh;
-
-	if (i >= eh->e_shnum)
-		return NULL;
-	sh = (const Elf64_Shdr *)(const void *)((const char *)o->o_map +
-	    eh->e_shoff + (size_t)i * sizeof(*sh));
-	if (sh->sh_type != SHT_NOBITS && (sh->sh_offset > o->o_len ||
-	    sh->sh_size > o->o_len - sh->sh_offset))
-		return NULL;
-	return sh;
-}
-
-/* Map the file of (o) and find its symbol tables. */
-static void
-uw_obj_open(struct uw_obj *o, const char *path)
-{
-	const Elf64_Shdr *sh, *str;
-	const Elf64_Ehdr *eh;
-	struct stat st;
-	unsigned i;
-	int fd, k;
-	void *m;
-
-	o->o_map = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
-	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(*eh) ||
-	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-	    0)) == MAP_FAILED) {
-		close(fd);
-		return;
-	}
-	close(fd);
-	o->o_map = m;
-	o->o_len = (size_t)st.st_size;
-	eh = m;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff == 0 ||
-	    eh->e_shoff > o->o_len || (size_t)eh->e_shnum *
-	    sizeof(Elf64_Shdr) > o->o_len - eh->e_shoff)
-		return;
-	for (i = 0; i < eh->e_shnum; i++) {
-		if ((sh = uw_shdr(o, eh, i)) == NULL)
-			continue;
-		if (sh->sh_type == SHT_SYMTAB)
-			k = 0;
-		else if (sh->sh_type == SHT_DYNSYM)
-			k = 1;
-		else
-			continue;
-		if (sh->sh_entsize != sizeof(Elf64_Sym) ||
-		    (str = uw_shdr(o, eh, sh->sh_link)) == NULL ||
-		    str->sh_type != SHT_STRTAB)
-			continue;
-		o->o_syms[k] = (const Elf64_Sym *)(const void *)
-		    ((const char *)m + sh->sh_offset);
-		o->o_nsyms[k] = sh->sh_size / sizeof(Elf64_Sym);
-		o->o_strs[k] = (const char *)m + str->sh_offset;
-		o->o_strsz[k] = str->sh_size;
-	}
-}
-
-/* The object that holds (ip), opened once per generation. */
-static struct uw_obj *
-uw_obj_of(uintptr_t ip)
-{
-	struct link_map *lm = NULL;
-	struct uw_obj *o;
-	Dl_info di;
-	int i;
-
-	if (dladdr1((void *)ip, &di, (void **)&lm, RTLD_DL_LINKMAP) == 0 ||
-	    lm == NULL)
-		return NULL;
-	for (i = 0; i < uwn.nobjs; i++)
-		if (uwn.objs[i].o_key == lm)
-			return &uwn.objs[i];
-	if (uwn.nobjs == UW_NOBJS)
-		uw_names_flush(uwn.gen);	/* full: start again */
-	o = &uwn.objs[uwn.nobjs++];
-	memset(o, 0, sizeof(*o));
-	o->o_key = lm;
-	o->o_base = lm->l_addr;
-	/* The program itself has no name in its link_map. */
-	uw_obj_open(o, lm->l_name != NULL && lm->l_name[0] != '\0' ?
-	    lm->l_name : "/proc/self/exe");
-	return o;
-}
-
-/* The function symbol around (ip) in (o): its name and ip's offset. */
-static bool
-uw_obj_lookup(const struct uw_obj *o, uintptr_t ip, char *buf, size_t len,
-    unw_word_t *offp)
-{
-	const Elf64_Sym *sym, *best = NULL;
-	uintptr_t rel = ip - o->o_base;
-	size_t i;
-	int k, t;
-
-	for (k = 0; k < 2 && best == NULL; k++) {
-		for (i = 0; i < o->o_nsyms[k]; i++) {
-			sym = &o->o_syms[k][i];
-			t = ELF64_ST_TYPE(sym->st_info);
-			if ((t != STT_FUNC && t != STT_GNU_IFUNC) ||
-			    sym->st_shndx == SHN_UNDEF || rel < sym->st_value ||
-			    (rel >= sym->st_value + sym->st_size &&
-			    (sym->st_size != 0 || rel != sym->st_value)) ||
-			    sym->st_name >= o->o_strsz[k])
-				continue;
-			if (best == NULL || sym->st_value > best->st_value)
-				best = sym;
-		}
-		if (best != NULL) {
-			snprintf(buf, len, "%.*s", (int)(o->o_strsz[k] -
-			    best->st_name), o->o_strs[k] + best->st_name);
-			*offp = rel - best->st_value;
-		}
-	}
-	return best != NULL && buf[0] != '\0';
-}
-
-static int
-uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
-    unw_word_t *offp, void *arg)
-{
-	struct uw_snap *s = arg;
-	struct uw_name *n;
-	struct uw_obj *o;
-	unw_word_t off = 0;
-	int rc = -UNW_ENOINFO;
-
-	(void)as;
-	if (len == 0)
-		return -UNW_ENOINFO;
-	buf[0] = '\0';
-	gpi_spin_lock(&uwn.lock);
-	if (uwn.tab == NULL)
-		uwn.tab = calloc(UW_NCACHE, sizeof(*uwn.tab));
-	if (memcmp(uwn.gen, s->s_gen, sizeof(uwn.gen)) != 0)
-		uw_names_flush(s->s_gen);
-	if (uwn.tab != NULL && (n = uw_name_slot(ip))->n_ip == ip) {
-		snprintf(buf, len, "%s", n->n_name);
-		if (offp != NULL)
-			*offp = n->n_off;
-		gpi_spin_unlock(&uwn.lock);
-		return 0;
-	}
-	if ((o = uw_obj_of(ip)) != NULL && o->o_map != NULL &&
-	    uw_obj_lookup(o, ip, buf, len, &off))
-		rc = 0;
-	gpi_spin_unlock(&uwn.lock);
-
-	if (rc != 0 && uw.local_acc.get_proc_name != NULL) {
-		buf[0] = '\0';
-		rc = uw.local_acc.get_proc_name(uw.local_as, ip, buf, len,
-		    &off, NULL);
-	}
-	if (offp != NULL)
-		*offp = off;
-	if (rc != 0 || buf[0] == '\0' || strlen(buf) >= UW_NAMELEN ||
-	    strlen(buf) + 1 >= len)
-		return rc != 0 ? rc : buf[0] != '\0' ? 0 : -UNW_ENOINFO;
-	gpi_spin_lock(&uwn.lock);
-	if (uwn.tab != NULL && !memcmp(uwn.gen, s->s_gen, sizeof(uwn.gen))) {
-		n = uw_name_slot(ip);
-		n->n_ip = ip;
-		n->n_off = off;
-		snprintf(n->n_name, sizeof(n->n_name), "%s", buf);
-	}
-	gpi_spin_unlock(&uwn.lock);
-	return 0;
-}
-
-/* ------------------------------------------------------------ file:line */
-
-/*
- * The few libdw entry points used, declared here: only libdw.so.1 (the
- * runtime package) need be installed, not its headers.
- */
-typedef struct Dwfl Dwfl;
-typedef struct Dwfl_Module Dwfl_Module;
-typedef struct Dwfl_Line Dwfl_Line;
-typedef struct {
-	int	(*find_elf)(void);
-	int	(*find_debuginfo)(void);
-	int	(*section_address)(void);
-	char	**debuginfo_path;
-} uw_dwfl_callbacks;
-
-static struct {
-	Dwfl	*(*begin)(const uw_dwfl_callbacks *);
-	void	(*end)(Dwfl *);
-	int	(*linux_proc_report)(Dwfl *, pid_t);
-	int	(*report_begin)(Dwfl *);
-	int	(*report_end)(Dwfl *, void *, void *);
-	Dwfl_Module *(*addrmodule)(Dwfl *, uint64_t);
-	Dwfl_Line *(*module_getsrc)(Dwfl_Module *, uint64_t);
-	const char *(*lineinfo)(Dwfl_Line *, uint64_t *, int *, int *,
-		    uint64_t *, uint64_t *);
-	uw_dwfl_callbacks cb;
-	char	*debuginfo_path;
-	gpi_spin_t	lock;		/* everything below, and Dwfl calls */
-	Dwfl	*dwfl;
-	unsigned long long adds, subs;	/* dl_iterate_phdr generation */
-	bool	 ok;		/* loaded, and no Dwfl failure yet */
-} dw = { .lock = GPI_SPIN_INIT(GPI_RANK_DW) };
-
-static pthread_once_t dw_once = PTHREAD_ONCE_INIT;
-
-#define DW_SYM(h, name, field) do {					\
-	if ((*(void **)&(field) = dlsym((h), (name))) == NULL)		\
-		goto fail;						\
-} while (0)
-
-static void
-dw_load(void)
-{
-	void *h;
-
-	if ((h = dlopen("libdw.so.1", RTLD_LOCAL | RTLD_NOW)) == NULL)
-		return;
-	DW_SYM(h, "dwfl_begin", dw.begin);
-	DW_SYM(h, "dwfl_end", dw.end);
-	DW_SYM(h, "dwfl_linux_proc_report", dw.linux_proc_report);
-	DW_SYM(h, "dwfl_report_begin", dw.report_begin);
-	DW_SYM(h, "dwfl_report_end", dw.report_end);
-	DW_SYM(h, "dwfl_addrmodule", dw.addrmodule);
-	DW_SYM(h, "dwfl_module_getsrc", dw.module_getsrc);
-	DW_SYM(h, "dwfl_lineinfo", dw.lineinfo);
-	DW_SYM(h, "dwfl_linux_proc_find_elf", dw.cb.find_elf);
-	DW_SYM(h, "dwfl_standard_find_debuginfo", dw.cb.find_debuginfo);
-	dw.cb.section_address = NULL;
-	dw.cb.debuginfo_path = &dw.debuginfo_path;
-	dw.ok = true;
-	return;
-fail:
-	dlclose(h);
-}
-
-static int
-uw_gen_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	unsigned long long *gen = arg;
-
-	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) +
-	    sizeof(info->dlpi_subs)) {
-		gen[0] = info->dlpi_adds;
-		gen[1] = info->dlpi_subs;
-	}
-	return 1;	/* the counters are global: the first object will do */
-}
-
-/* The generation of the set of loaded objects: [adds, subs]. */
-static void
-uw_dlgen(unsigned long long gen[2])
-{
-	gen[0] = gen[1] = 0;
-	dl_iterate_phdr(uw_gen_cb, gen);
-}
-
-/* " (file:line)" of code address pc into buf, or "" if unknown. */
-static void
-dw_fileline(uintptr_t pc, const unsigned long long gen[2], char *buf,
-    size_t len)
-{
-	const char *file, *base;
-	Dwfl_Module *mod;
-	Dwfl_Line *line;
-	int lineno = 0;
-
-	buf[0] = '\0';
-	GPI_LIBC(pthread_once)(&dw_once, dw_load);
-	gpi_spin_lock(&dw.lock);
-	if (!dw.ok)
-		goto out;
-	if (dw.dwfl != NULL && (gen[0] != dw.adds || gen[1] != dw.subs)) {
-		dw.end(dw.dwfl);	/* objects came or went: rebuild */
-		dw.dwfl = NULL;
-	}
-	if (dw.dwfl == NULL) {
-		if ((dw.dwfl = dw.begin(&dw.cb)) == NULL)
-			goto fail;
-		dw.report_begin(dw.dwfl);
-		if (dw.linux_proc_report(dw.dwfl,
-		    (pid_t)syscall(SYS_getpid)) != 0 ||
-		    dw.report_end(dw.dwfl, NULL, NULL) != 0) {
-			dw.end(dw.dwfl);
-			dw.dwfl = NULL;
-			goto fail;
-		}
-		dw.adds = gen[0];
-		dw.subs = gen[1];
-	}
-	if ((mod = dw.addrmodule(dw.dwfl, pc)) != NULL &&
-	    (line = dw.module_getsrc(mod, pc)) != NULL &&
-	    (file = dw.lineinfo(line, NULL, &lineno, NULL, NULL, NULL)) !=
-	    NULL && lineno > 0) {
-		base = strrchr(file, '/');
-		snprintf(buf, len, " (%s:%d)", base != NULL ? base + 1 : file,
-		    lineno);
-	}
-out:
-	gpi_spin_unlock(&dw.lock);
-	return;
-fail:
-	dw.ok = false;		/* no line information here: stop trying */
-	goto out;
-}
 
 /* ------------------------------------------------------------ snapshot */
 
@@ -914,26 +179,12 @@ uw_marks(const struct gp_lwp *l, struct uw_marks *m)
 	m->nsw = __atomic_load_n(&l->l_nvcsw, __ATOMIC_ACQUIRE);
 }
 
-/* ARCH=generic: where the callee-saved registers are in a ucontext_t. */
-static const struct {
-	int	unw;
-	int	greg;
-} uc_regs[] = {
-	{ UNW_X86_64_R15, REG_R15 }, { UNW_X86_64_R14, REG_R14 },
-	{ UNW_X86_64_R13, REG_R13 }, { UNW_X86_64_R12, REG_R12 },
-	{ UNW_X86_64_RBX, REG_RBX }, { UNW_X86_64_RBP, REG_RBP },
-	{ UNW_X86_64_RIP, REG_RIP }, { UNW_X86_64_RSP, REG_RSP },
-};
-
 static int
 uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 {
 	struct uw_marks m0, m1;
-	size_t i;
 	uintptr_t top = (uintptr_t)l, lo = (uintptr_t)l->l_stklo;
-	const ucontext_t *uc;
-	const uint64_t *f;
-	size_t len, need;
+	size_t len;
 	void *nbuf;
 
 	uw_marks(l, &m0);
@@ -947,8 +198,7 @@ uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 	len = (top - m0.sp) & ~(size_t)7;
 	if (len > UW_COPY_MAX)
 		len = UW_COPY_MAX;
-	need = gpi_md_trampoline != NULL ? 7 * 8 : sizeof(ucontext_t);
-	if (len < need)
+	if (len < x86_64_ctx_size(gpi_md_trampoline != NULL))
 		return UW_BADSP;
 	if (len > s->s_cap) {
 		if ((nbuf = realloc(s->s_buf, len)) == NULL)
@@ -956,7 +206,7 @@ uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 		s->s_buf = nbuf;
 		s->s_cap = len;
 	}
-	uw_copy_raw(s->s_buf, m0.sp, len);
+	gpi_uw_copy_raw(s->s_buf, m0.sp, len);
 	atomic_thread_fence(memory_order_acquire);
 	uw_marks(l, &m1);
 	if (m1.stat != m0.stat || m1.current || m1.sp != m0.sp ||
@@ -969,24 +219,7 @@ uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 	s->s_stkhi = top;
 	s->s_npages = s->s_pagenext = 0;
 	memset(s->s_regs, 0, sizeof(s->s_regs));
-	if (gpi_md_trampoline != NULL) {
-		/* switch.S: r15 r14 r13 r12 rbx rbp <return address> */
-		f = (const uint64_t *)(void *)s->s_buf;
-		s->s_regs[UNW_X86_64_R15] = f[0];
-		s->s_regs[UNW_X86_64_R14] = f[1];
-		s->s_regs[UNW_X86_64_R13] = f[2];
-		s->s_regs[UNW_X86_64_R12] = f[3];
-		s->s_regs[UNW_X86_64_RBX] = f[4];
-		s->s_regs[UNW_X86_64_RBP] = f[5];
-		s->s_regs[UNW_X86_64_RIP] = f[6];
-		s->s_regs[UNW_X86_64_RSP] = m0.sp + 7 * 8;
-	} else {
-		/* ARCH=generic: the ucontext_t swapcontext() filled. */
-		uc = (const ucontext_t *)(void *)s->s_buf;
-		for (i = 0; i < sizeof(uc_regs) / sizeof(uc_regs[0]); i++)
-			s->s_regs[uc_regs[i].unw] =
-			    (uint64_t)uc->uc_mcontext.gregs[uc_regs[i].greg];
-	}
+	x86_64_ctx_regs(s->s_buf, m0.sp, gpi_md_trampoline != NULL, s->s_regs);
 	return UW_OK;
 }
 
@@ -996,7 +229,7 @@ struct uw_frame {
 	uintptr_t	 f_ip;
 	unw_word_t	 f_off;
 	bool		 f_named;
-	char		 f_name[UW_NAMELEN];
+	char		 f_name[GPI_SYM_NAMELEN];
 };
 
 /* One walk of a snapshot: frames, and how it ended. */
@@ -1024,7 +257,7 @@ uw_walk(struct uw_snap *s, struct uw_walk *wk)
 	int rc;
 
 	wk->w_n = 0;
-	if ((rc = uw.init_remote(&cur, uw.as, s)) < 0) {
+	if ((rc = gpi_uw.init_remote(&cur, gpi_uw.as, s)) < 0) {
 		wk->w_end = rc;
 		return false;
 	}
@@ -1033,16 +266,16 @@ uw_walk(struct uw_snap *s, struct uw_walk *wk)
 			wk->w_end = UW_END_CAP;
 			return true;
 		}
-		if (uw.get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0) {
+		if (gpi_uw.get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0) {
 			wk->w_end = UW_END_OUTER;
 			break;
 		}
 		f = &wk->w_frames[wk->w_n++];
 		f->f_ip = ip;
 		f->f_off = 0;
-		f->f_named = uw.get_proc_name(&cur, f->f_name,
+		f->f_named = gpi_uw.get_proc_name(&cur, f->f_name,
 		    sizeof(f->f_name), &f->f_off) == 0 && f->f_name[0] != '\0';
-		if ((rc = uw.step(&cur)) <= 0) {
+		if ((rc = gpi_uw.step(&cur)) <= 0) {
 			wk->w_end = rc;		/* 0: UW_END_OUTER */
 			break;
 		}
@@ -1078,7 +311,7 @@ uw_print_walk(struct uw_snap *s, struct uw_walk *wk, bool whole,
 		    f->f_ip == (uintptr_t)gpi_md_trampoline) ?
 		    f->f_ip : f->f_ip - 1;
 		if (lines)
-			dw_fileline(at, s->s_gen, fl, sizeof(fl));
+			gpi_sym_fileline(at, s->s_gen, fl, sizeof(fl));
 		if (f->f_named)
 			fprintf(out, "%s#%d 0x%lx %s+0x%lx%s\n", indent, n,
 			    (unsigned long)f->f_ip, f->f_name,
@@ -1140,7 +373,7 @@ uw_name_of(struct uw_snap *s, uintptr_t pc, char *buf, size_t len)
 {
 	unw_word_t off = 0;
 
-	if (uw_get_proc_name(uw.as, pc, buf, len, &off, s) != 0 ||
+	if (gpi_uw_get_proc_name(gpi_uw.as, pc, buf, len, &off, s) != 0 ||
 	    buf[0] == '\0')
 		snprintf(buf, len, "0x%lx", (unsigned long)pc);
 	else if (off != 0)
@@ -1223,10 +456,10 @@ gpi_unwind_show(struct gpi_unwind *u, FILE *out, const char *indent,
 		    "%d needed)\n", indent, room, UW_MIN_ROOM);
 		return 0;
 	}
-	GPI_LIBC(pthread_once)(&uw_once, uw_load);
-	if (uw.as == NULL) {
+	gpi_uw_init();
+	if (gpi_uw.as == NULL) {
 		fprintf(out, "%s(no backtrace: libunwind not loaded: %s)\n",
-		    indent, uw.why);
+		    indent, gpi_uw.why);
 		return -1;
 	}
 	if ((wk.w_frames = malloc(UW_MAXFRAMES * sizeof(*wk.w_frames))) ==
@@ -1234,7 +467,7 @@ gpi_unwind_show(struct gpi_unwind *u, FILE *out, const char *indent,
 		fprintf(out, "%s(no backtrace: out of memory)\n", indent);
 		return 0;
 	}
-	uw_dlgen(s->s_gen);
+	gpi_sym_dlgen(s->s_gen);
 	s->s_npages = s->s_pagenext = 0;
 	whole = uw_walk(s, &wk);
 	if (!whole && !last) {
@@ -1289,18 +522,12 @@ int
 gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
     const char *indent)
 {
-	/* regs[] order (gpi_md_fault_regs) to libunwind's numbers. */
-	static const unw_regnum_t regnum[8] = {
-		UNW_X86_64_RIP, UNW_X86_64_RSP, UNW_X86_64_RBP,
-		UNW_X86_64_RBX, UNW_X86_64_R12, UNW_X86_64_R13,
-		UNW_X86_64_R14, UNW_X86_64_R15,
-	};
 	struct uw_walk wk = { NULL, 0, 0 };
 	struct uw_snap s;
 	uintptr_t lo, top, sp, from;
 	size_t room, len;
 	bool whole;
-	int i, ret = -1;
+	int ret = -1;
 
 	if (out == NULL)
 		return -1;
@@ -1325,10 +552,10 @@ gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
 		    "%d needed)\n", indent, room, UW_MIN_ROOM);
 		return -1;
 	}
-	GPI_LIBC(pthread_once)(&uw_once, uw_load);
-	if (uw.as == NULL) {
+	gpi_uw_init();
+	if (gpi_uw.as == NULL) {
 		fprintf(out, "%s(no backtrace: libunwind not loaded: %s)\n",
-		    indent, uw.why);
+		    indent, gpi_uw.why);
 		return -1;
 	}
 
@@ -1342,7 +569,7 @@ gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
 	if (len > UW_COPY_MAX)
 		len = UW_COPY_MAX;
 	memset(&s, 0, sizeof(s));
-	uw_dlgen(s.s_gen);
+	gpi_sym_dlgen(s.s_gen);
 	wk.w_frames = malloc(UW_MAXFRAMES * sizeof(*wk.w_frames));
 	s.s_buf = malloc(len > 0 ? len : 8);
 	if (wk.w_frames == NULL || s.s_buf == NULL) {
@@ -1350,13 +577,12 @@ gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
 		goto out;
 	}
 	s.s_cap = len;
-	uw_copy_raw(s.s_buf, from, len);
+	gpi_uw_copy_raw(s.s_buf, from, len);
 	s.s_lo = from;
 	s.s_hi = from + len;
 	s.s_stklo = lo;
 	s.s_stkhi = top;
-	for (i = 0; i < 8; i++)
-		s.s_regs[regnum[i]] = regs[i];
+	x86_64_fault_unw_regs(regs, s.s_regs);
 	s.s_pinned = true;	/* dead, but its stack stays (fault.c) */
 
 	whole = uw_walk(&s, &wk);

@@ -100,12 +100,7 @@ gpi_unlink_child(struct gp_proc *q, struct gp_proc *p)
 {
 	GPI_LOCK_ASSERT(&q->p_lock);
 	gpi_unreport(q, p);
-	if (p->p_sibprev != NULL)
-		p->p_sibprev->p_sibnext = p->p_sibnext;
-	else
-		q->p_children = p->p_sibnext;
-	if (p->p_sibnext != NULL)
-		p->p_sibnext->p_sibprev = p->p_sibprev;
+	GPI_DLIST_REMOVE(&q->p_children, p, p_sibnext, p_sibprev);
 	/* ruadd(&q->p_cru, &p->p_ru): the child's own and its reaped ones. */
 	gpi_ruadd(&q->p_cru, &p->p_ru);
 }

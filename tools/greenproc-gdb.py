@@ -10,7 +10,7 @@
 #   (gdb) green bt TID scan       ... found by scanning its stack (see below)
 #
 # Works on a live process and on a core file.  It needs the runtime's
-# debug info (the default -O2 -g build): it reads the pid table (proc.c's
+# debug info (the default -O2 -g build): it reads the pid table (pid.c's
 # static pidtab and pid_hiwater), init (gpi_proc0) and each process's
 # p_lwps list.  Every copy of the runtime in the program is listed (a
 # program linked with libgreenproc.so and one running under the preload
@@ -110,7 +110,7 @@ def _ptr(v):
 
 
 class Runtime(object):
-    """One copy of the runtime: an objfile with proc.c's pid table."""
+    """One copy of the runtime: an objfile with pid.c's pid table."""
 
     def __init__(self, pidtab_sym, objfile):
         self.pidtab_sym = pidtab_sym

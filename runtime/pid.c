@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * pid.c -- the pid table, its RCU, and the process limit (DragonFly
+ * kern_proc.c's pfind and the maxproc check of kern_fork.c).
+ *
+ * The pid table is an RCU-protected array of slots, one per possible live
+ * process (GREENPROC_MAX_PROCS).  A pid encodes its slot and a generation
+ * of that slot: pid = GP_PID_BASE + 2 + gen * nslots + slot.  Lookup is a
+ * load and a compare, with no hashing and no lock; a reaped slot is free
+ * at once, but its next pid differs (the generation moved on), so a pid is
+ * reused only after the slot has cycled through every generation.  The
+ * table is also the list of all processes: gp_ps walks it under RCU up to
+ * the highest slot ever used (gpi_pidtab_end), so neither spawn nor exit
+ * touches a shared list.
+ *
+ * RCU flavor: memb (membarrier).  Its read side is a thread-local counter,
+ * as cheap as QSBR's, but a reader needs no quiescent-state reports, so a
+ * host thread that calls in now and then cannot stall grace periods.
+ * Workers register at start; host threads register on first use and
+ * unregister when they exit (a TLS destructor).  An LWP never switches
+ * inside a read-side section.
+ *
+ * Spawn (proc.c) takes a count (gpi_count_spawn) and a slot
+ * (gpi_pid_alloc), publishes the slot last (gpi_pid_publish); reap gives
+ * both back.  With LTO these calls inline into spawn and reap as before.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define PID_BATCH		32	/* free slots moved to a worker at once */
+#define PID_FIRST		(GP_PID_BASE + 2)
+
+struct pidslot {
+	_Atomic(struct gp_proc *) ps_proc; /* (a) release store at publish,
+					 * acquire load in gpi_pfind. */
+	unsigned	 ps_gen;	/* (i) Generation of the slot's pid. */
+	int		 ps_nextfree;	/* (i) Free list link. */
+};
+
+/* (i): pid_lock.  A leaf lock. */
+static gpi_spin_t pid_lock = GPI_SPIN_INIT(GPI_RANK_PID);
+static struct pidslot *pidtab;		/* (c) after gpi_pid_init */
+static int pid_nslots;			/* (c) */
+static int pid_maxprocs;		/* (c) GREENPROC_MAX_PROCS */
+static unsigned pid_ngens;		/* (c) */
+static int pid_freehead = -1;		/* (i) */
+static atomic_int pid_hiwater;		/* (i,a) Slots ever used. */
+static atomic_long nprocs;		/* (a) Live processes, zombies too,
+					 * but for the workers' w_pdelta. */
+/* Exact limit checks and w_pdelta folds; a leaf lock. */
+static gpi_spin_t limit_lock = GPI_SPIN_INIT(GPI_RANK_LIMIT);
+
+/* ------------------------------------------------------------ RCU */
+
+#ifdef GPI_TSAN
+#include <sanitizer/tsan_interface.h>
+char gpi_rcu_tsan_token;
+#endif
+
+/*
+ * liburcu-memb is not linked: the first gp_init (or the first reader,
+ * should a host thread look a pid up before that) dlopen()s it, and it
+ * stays loaded.  Mapping it and its constructor's membarrier
+ * registration are then paid by a process that runs green code, not by
+ * every process that has the preload in LD_PRELOAD (DESIGN.md, Preload).
+ * The inline read side reaches liburcu's data through the pointers below
+ * (internal.h): the grace-period word and the membarrier flag are set
+ * once, before urcu_loaded; a thread's reader is looked up (dlsym on a
+ * TLS symbol gives the caller's instance) before it registers, so no
+ * read-side section ever runs through a NULL pointer.
+ */
+#define URCU_MEMB_SONAME	"liburcu-memb.so.8"
+
+struct urcu_gp *gpi_urcu_memb_gp;		/* (c) after urcu_loaded */
+int *gpi_urcu_memb_has_sys_membarrier;		/* (c) after urcu_loaded */
+int (*gpi_urcu_compat_futex_async)(int32_t *, int, int32_t,
+    const struct timespec *, int32_t *, int32_t);	/* (c) likewise */
+__thread struct urcu_reader *gpi_tls_urcu_memb_reader
+    __attribute__((tls_model("initial-exec")));
+
+static struct {
+	void	*handle;
+	void	(*register_thread)(void);
+	void	(*unregister_thread)(void);
+	void	(*call_rcu)(struct rcu_head *, void (*)(struct rcu_head *));
+	void	(*barrier)(void);
+} urcu;						/* (c) after urcu_loaded */
+/*
+ * urcu_lock serializes the load; urcu_loaded publishes it (release
+ * store after every pointer is set, acquire load before any is used).
+ * WARNING: urcu_lock is held across dlopen(), which reads a file: it is
+ * taken once per process, by whoever starts the runtime first, so its
+ * only possible contenders are other first starters, which must wait
+ * for the library anyway.
+ */
+static gpi_spin_t urcu_lock = GPI_SPIN_INIT(GPI_RANK_URCU);
+static atomic_bool urcu_loaded;
+static int urcu_error;				/* (urcu_lock) */
+
+static void *
+urcu_sym(const char *name)
+{
+	void *p = dlsym(urcu.handle, name);
+
+	if (p == NULL)
+		urcu_error = ELIBACC;
+	return p;
+}
+
+int
+gpi_rcu_load(void)
+{
+	int error;
+
+	if (likely(atomic_load_explicit(&urcu_loaded, memory_order_acquire)))
+		return 0;
+	gpi_spin_lock(&urcu_lock);
+	if (!atomic_load(&urcu_loaded) && urcu_error == 0) {
+		if ((urcu.handle = dlopen(URCU_MEMB_SONAME, RTLD_NOW |
+		    RTLD_LOCAL)) == NULL)
+			urcu_error = ELIBACC;
+		else {
+			urcu.register_thread = (void (*)(void))urcu_sym(
+			    "urcu_memb_register_thread");
+			urcu.unregister_thread = (void (*)(void))urcu_sym(
+			    "urcu_memb_unregister_thread");
+			urcu.call_rcu = (void (*)(struct rcu_head *,
+			    void (*)(struct rcu_head *)))urcu_sym(
+			    "urcu_memb_call_rcu");
+			urcu.barrier = (void (*)(void))urcu_sym(
+			    "urcu_memb_barrier");
+			gpi_urcu_memb_gp = urcu_sym("urcu_memb_gp");
+			gpi_urcu_memb_has_sys_membarrier = urcu_sym(
+			    "urcu_memb_has_sys_membarrier");
+			gpi_urcu_compat_futex_async = (int (*)(int32_t *, int,
+			    int32_t, const struct timespec *, int32_t *,
+			    int32_t))urcu_sym("compat_futex_async");
+		}
+		if (urcu_error != 0)
+			fprintf(stderr, "greenproc: cannot load %s: %s\n",
+			    URCU_MEMB_SONAME, dlerror());
+		else
+			atomic_store_explicit(&urcu_loaded, true,
+			    memory_order_release);
+	}
+	error = atomic_load(&urcu_loaded) ? 0 : urcu_error;
+	gpi_spin_unlock(&urcu_lock);
+	return error;
+}
+
+void
+gpi_rcu_call(struct rcu_head *head, void (*fn)(struct rcu_head *))
+{
+	urcu.call_rcu(head, fn);
+}
+
+void
+gpi_rcu_barrier(void)
+{
+	urcu.barrier();
+}
+
+__thread int gpi_tls_rcu_registered
+    __attribute__((tls_model("initial-exec")));
+static pthread_key_t rcu_key;
+static pthread_once_t rcu_once = PTHREAD_ONCE_INIT;
+
+static void
+rcu_thread_gone(void *arg)
+{
+	(void)arg;
+	if (gpi_tls_rcu_registered) {
+		urcu.unregister_thread();
+		gpi_tls_rcu_registered = 0;
+	}
+}
+
+static void
+rcu_key_init(void)
+{
+	GPI_LIBC(pthread_key_create)(&rcu_key, rcu_thread_gone);
+}
+
+void
+gpi_rcu_thread_online(void)
+{
+	if (gpi_tls_rcu_registered)
+		return;
+	if (gpi_rcu_load() != 0)
+		GPI_PANIC("RCU reader without liburcu");
+	if (gpi_tls_urcu_memb_reader == NULL)
+		gpi_tls_urcu_memb_reader = dlsym(urcu.handle,
+		    "urcu_memb_reader");
+	if (gpi_tls_urcu_memb_reader == NULL)
+		GPI_PANIC("%s has no urcu_memb_reader", URCU_MEMB_SONAME);
+	urcu.register_thread();
+	gpi_tls_rcu_registered = 1;
+}
+
+void
+gpi_rcu_thread_offline(void)
+{
+	rcu_thread_gone(NULL);
+}
+
+/*
+ * A host thread's first read-side section: register, and unregister when
+ * it exits.  Out of line and cold, so that the read lock itself
+ * (internal.h) stays small enough to be inlined into the spawn/exit/wait
+ * fast paths.
+ */
+__attribute__((noinline, cold)) void
+gpi_rcu_register_host(void)
+{
+	GPI_LIBC(pthread_once)(&rcu_once, rcu_key_init);
+	gpi_rcu_thread_online();
+	GPI_LIBC(pthread_setspecific)(rcu_key, (void *)1);
+}
+
+/* ------------------------------------------------------------ pid table */
+
+int
+gpi_pid_init(int nworkers)
+{
+	size_t len;
+
+	/*
+	 * Slots beyond the limit: workers keep up to 3 * PID_BATCH free slots
+	 * each, which must never make a spawn under the limit fail.  The
+	 * limit itself is nprocs against pid_maxprocs.
+	 */
+	pid_maxprocs = (int)gpi_env(GPI_ENV_MAX_PROCS);
+	/*
+	 * A power of two: a pid's slot is a mask, not a division (four per
+	 * round trip, ~25 cycles each).  The table is MAP_NORESERVE and
+	 * touched only up to the high-water mark, so the rounding is free.
+	 */
+	pid_nslots = 1;
+	while (pid_nslots < pid_maxprocs + (nworkers + 1) * 3 * PID_BATCH)
+		pid_nslots <<= 1;
+	pid_ngens = (unsigned)(((unsigned)INT_MAX - PID_FIRST) /
+	    (unsigned)pid_nslots);
+	len = (size_t)pid_nslots * sizeof(struct pidslot);
+	/* Untouched slots cost no memory. */
+	pidtab = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pidtab == MAP_FAILED) {
+		pidtab = NULL;
+		return ENOMEM;
+	}
+	pid_freehead = -1;
+	atomic_store(&pid_hiwater, 0);
+	atomic_store(&nprocs, 0);
+	return 0;
+}
+
+/*
+ * Move up to PID_BATCH free slots from the global list (or fresh ones
+ * above the high-water mark) to (w)'s private list.  Slots then cycle
+ * within one worker, so spawn and reap on different workers touch no
+ * common cache line.  Caller holds pid_lock.
+ */
+static int
+pid_take(void)
+{
+	int slot;
+
+	GPI_LOCK_ASSERT(&pid_lock);
+	if ((slot = pid_freehead) >= 0) {
+		pid_freehead = pidtab[slot].ps_nextfree;
+	} else if ((slot = atomic_load_explicit(&pid_hiwater,
+	    memory_order_relaxed)) < pid_nslots) {
+		atomic_store_explicit(&pid_hiwater, slot + 1,
+		    memory_order_release);
+	} else {
+		slot = -1;
+	}
+	return slot;
+}
+
+/*
+ * A worker's free slots are a FIFO: a slot freed now is taken again only
+ * after the others, so a spawn/wait loop does not cycle one slot through
+ * its generations (and a pid comes back after tens of thousands of
+ * spawns, not hundreds).  Owner only.
+ */
+static void
+pid_enqueue(struct gp_worker *w, int slot)
+{
+	pidtab[slot].ps_nextfree = -1;
+	if (w->w_npidfree++ == 0)
+		w->w_pidfree = slot;
+	else
+		pidtab[w->w_pidtail].ps_nextfree = slot;
+	w->w_pidtail = slot;
+}
+
+/* Take a slot for (p) and give it its pid; not yet visible to pfind. */
+int
+gpi_pid_alloc(struct gp_worker *w, struct gp_proc *p)
+{
+	struct pidslot *ps;
+	int slot, n;
+
+	if (w != NULL && w->w_npidfree == 0) {
+		gpi_spin_lock(&pid_lock);
+		for (n = 0; n < PID_BATCH && (slot = pid_take()) >= 0; n++)
+			pid_enqueue(w, slot);
+		gpi_spin_unlock(&pid_lock);
+	}
+	if (w != NULL && w->w_npidfree > 0) {
+		slot = w->w_pidfree;
+		w->w_pidfree = pidtab[slot].ps_nextfree;
+		w->w_npidfree--;
+	} else {
+		gpi_spin_lock(&pid_lock);
+		slot = pid_take();
+		gpi_spin_unlock(&pid_lock);
+		if (slot < 0)
+			return EAGAIN;
+	}
+	ps = &pidtab[slot];
+	ps->ps_gen = ps->ps_gen + 1 < pid_ngens ? ps->ps_gen + 1 : 0;
+	__atomic_store_n(&p->p_pid, PID_FIRST +
+	    (pid_t)(ps->ps_gen * (unsigned)pid_nslots) + slot,
+	    __ATOMIC_RELAXED);
+	return 0;
+}
+
+static inline int
+pid_slot(pid_t pid)
+{
+	return (int)((unsigned)(pid - PID_FIRST) & (unsigned)(pid_nslots - 1));
+}
+
+void
+gpi_pid_publish(struct gp_proc *p)
+{
+	atomic_store_explicit(&pidtab[pid_slot(p->p_pid)].ps_proc, p,
+	    memory_order_release);
+}
+
+void
+gpi_pid_free(struct gp_worker *w, struct gp_proc *p)
+{
+	int slot = pid_slot(p->p_pid), n;
+
+	atomic_store_explicit(&pidtab[slot].ps_proc, NULL,
+	    memory_order_relaxed);
+	if (w != NULL && w->w_npidfree < 2 * PID_BATCH) {
+		pid_enqueue(w, slot);
+		return;
+	}
+	gpi_spin_lock(&pid_lock);
+	pidtab[slot].ps_nextfree = pid_freehead;
+	pid_freehead = slot;
+	/* A full private list gives half back, for the other workers. */
+	for (n = 0; w != NULL && n < PID_BATCH; n++) {
+		slot = w->w_pidfree;
+		w->w_pidfree = pidtab[slot].ps_nextfree;
+		w->w_npidfree--;
+		pidtab[slot].ps_nextfree = pid_freehead;
+		pid_freehead = slot;
+	}
+	gpi_spin_unlock(&pid_lock);
+}
+
+struct gp_proc *
+gpi_pfind(pid_t pid)
+{
+	struct gp_proc *p;
+
+	if (pid == GP_PID_INIT)
+		return &gpi_proc0;
+	if (pid < PID_FIRST || pidtab == NULL)
+		return NULL;
+	p = atomic_load_explicit(&pidtab[pid_slot(pid)].ps_proc,
+	    memory_order_acquire);
+	return p != NULL && __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) ==
+	    pid ? p : NULL;
+}
+
+bool
+gpi_proc_lock_pid(struct gp_proc *p, pid_t pid)
+{
+	if (pid == 0)
+		return false;		/* a free struct's */
+	gpi_spin_lock(&p->p_lock);
+	if (__atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) == pid)
+		return true;
+	gpi_spin_unlock(&p->p_lock);
+	return false;
+}
+
+/*
+ * The process in pid slot (i), locked, if one is published there and not
+ * yet reaped; its published fields are then safe to read (the slot's
+ * acquire pairs with gpi_pid_publish).  NULL otherwise.  Under RCU.
+ */
+struct gp_proc *
+gpi_pidtab_lock(int i)
+{
+	struct gp_proc *p = atomic_load_explicit(&pidtab[i].ps_proc,
+	    memory_order_acquire);
+
+	if (p == NULL)
+		return NULL;
+	gpi_spin_lock(&p->p_lock);
+	if (atomic_load_explicit(&pidtab[i].ps_proc, memory_order_acquire) ==
+	    p && __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) != 0)
+		return p;
+	gpi_spin_unlock(&p->p_lock);
+	return NULL;
+}
+
+/*
+ * Table walks (gp_ps, group scans, shutdown): slots [0, end) were ever
+ * used; -1 without a table.  The acquire pairs with pid_take's release,
+ * so every slot below end is initialized.  Under RCU, or with nothing
+ * else running (shutdown).
+ */
+int
+gpi_pidtab_end(void)
+{
+	if (pidtab == NULL)
+		return -1;
+	return atomic_load_explicit(&pid_hiwater, memory_order_acquire);
+}
+
+/* The process published in slot (i), or NULL; header fields only. */
+struct gp_proc *
+gpi_pidtab_get(int i)
+{
+	return atomic_load_explicit(&pidtab[i].ps_proc, memory_order_acquire);
+}
+
+/* Unmap the table (shutdown, after an RCU barrier: no reader is left). */
+void
+gpi_pid_fini(void)
+{
+	munmap(pidtab, (size_t)pid_nslots * sizeof(struct pidslot));
+	pidtab = NULL;
+}
+
+/* In a forked child (fork.c): the parent's table is not ours. */
+void
+gpi_pid_forget(void)
+{
+	pidtab = NULL;			/* leaked in the child, on purpose */
+	pid_freehead = -1;
+	atomic_store(&pid_hiwater, 0);
+	atomic_store(&nprocs, 0);
+	gpi_spin_reset(&pid_lock);
+	gpi_spin_reset(&limit_lock);
+	gpi_tls_rcu_registered = 0;
+}
+
+/* ------------------------------------------------------------ the limit */
+
+/*
+ * The process count is per worker plus a global sum: a spawn or reap on a
+ * worker moves its own w_pdelta (a plain store to its own cache line) and
+ * folds it into nprocs every PDELTA_FOLD, so spawn trees on different
+ * workers share no counter.  Live processes = nprocs + every w_pdelta.
+ * Far from the limit -- even with every worker's delta at its bound --
+ * a spawn needs no exact count.  Near it, and on host threads, a spawn
+ * takes limit_lock and sums the deltas: exact, as the limit must be
+ * (a reap lowers its delta before its parent learns of the exit, so a
+ * spawn right after a wait at the limit fits).
+ */
+#define PDELTA_FOLD	32
+
+static void
+pdelta_add(struct gp_worker *w, int d)
+{
+	int v = atomic_load_explicit(&w->w_pdelta, memory_order_relaxed) + d;
+
+	if (v >= PDELTA_FOLD || v <= -PDELTA_FOLD) {
+		/* Under the lock: an exact count never sees v twice. */
+		gpi_spin_lock(&limit_lock);
+		atomic_fetch_add(&nprocs, v);
+		atomic_store_explicit(&w->w_pdelta, 0, memory_order_relaxed);
+		gpi_spin_unlock(&limit_lock);
+		return;
+	}
+	atomic_store_explicit(&w->w_pdelta, v, memory_order_relaxed);
+}
+
+long
+gpi_nprocs(void)
+{
+	long n = atomic_load(&nprocs);
+	int i;
+
+	for (i = 0; i < gpi_rt.rt_nworkers; i++)
+		n += atomic_load_explicit(&gpi_rt.rt_workers[i].w_pdelta,
+		    memory_order_relaxed);
+	return n;
+}
+
+/* Count a new process against the limit; false (EAGAIN) at the limit. */
+bool
+gpi_count_spawn(struct gp_worker *w)
+{
+	bool ok;
+
+	if (w != NULL && atomic_load_explicit(&nprocs, memory_order_relaxed) +
+	    (long)(gpi_rt.rt_nworkers + 1) * PDELTA_FOLD < pid_maxprocs) {
+		pdelta_add(w, 1);
+		return true;
+	}
+	gpi_spin_lock(&limit_lock);
+	if ((ok = gpi_nprocs() < pid_maxprocs))
+		atomic_fetch_add(&nprocs, 1);
+	gpi_spin_unlock(&limit_lock);
+	return ok;
+}
+
+void
+gpi_count_reap(struct gp_worker *w)
+{
+	if (w != NULL)
+		pdelta_add(w, -1);
+	else
+		atomic_fetch_sub(&nprocs, 1);
+}
+
+/* Fold (w)'s count into the sum (a worker's exit). */
+void
+gpi_count_drain(struct gp_worker *w)
+{
+	gpi_spin_lock(&limit_lock);
+	atomic_fetch_add(&nprocs, atomic_exchange(&w->w_pdelta, 0));
+	gpi_spin_unlock(&limit_lock);
+}
