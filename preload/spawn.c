@@ -28,9 +28,24 @@ green(void)
 	return gpi_curlwp() != NULL;
 }
 
+/*
+ * Every real function resolved before a fork: its child may call an
+ * interposer (_exit, say) whose first use would dlsym(), and another
+ * thread may have held the loader's or malloc's lock at the fork, held
+ * for good in the child.  A green fork is a bare clone3 that runs no
+ * atfork handler at all.  One load once resolved.
+ */
+static pid_t
+green_fork(void)
+{
+	gpi_preload_resolve();
+	return gpi_fork();
+}
+
 EXPORT pid_t
 fork(void)
 {
+	gpi_preload_resolve();
 	if (!green())
 		return REAL(fork)();
 	return gpi_fork();
@@ -44,7 +59,7 @@ fork(void)
 static pid_t
 green_vfork(void)
 {
-	return gpi_fork();
+	return green_fork();
 }
 
 #ifdef GPI_VFORK_STUB
@@ -93,7 +108,7 @@ system(const char *cmd)
 		return REAL(system)(cmd);
 	if (cmd == NULL)
 		return access("/bin/sh", X_OK) == 0;
-	if ((pid = gpi_fork()) < 0)
+	if ((pid = green_fork()) < 0)
 		return -1;
 	if (pid == 0) {
 		execl("/bin/sh", "sh", "-c", "--", cmd, (char *)NULL);
@@ -139,7 +154,7 @@ popen(const char *cmd, const char *mode)
 	mine = reading ? fds[0] : fds[1];
 	theirs = reading ? fds[1] : fds[0];
 	target = reading ? STDOUT_FILENO : STDIN_FILENO;
-	if ((pid = gpi_fork()) < 0) {
+	if ((pid = green_fork()) < 0) {
 		close(fds[0]);
 		close(fds[1]);
 		free(g);
