@@ -214,6 +214,63 @@ Test(dump, gp_dump_names_the_parked_function)
 	end_test();
 }
 
+/*
+ * Names that dladdr cannot give: a hidden-visibility function and a
+ * static one are in no dynamic symbol table, only in .symtab, which
+ * libdw reads (unwsym.c).
+ */
+__attribute__((visibility("hidden"))) void
+    parked_in_a_hidden_function(void);
+__attribute__((noinline, visibility("hidden"))) void
+parked_in_a_hidden_function(void)
+{
+	struct timespec ts = tu_ts(30 * TU_S);
+
+	atomic_store(&parked_lwp, gp_lwp_self());
+	atomic_store(&parked, 1);
+	(void)gp_nanosleep(&ts, NULL);	/* killed here by the host */
+	atomic_fetch_add(&woke, 1);
+	__asm__ __volatile__("" ::: "memory");
+}
+
+__attribute__((noinline)) static void
+parked_in_a_static_function(void)
+{
+	parked_in_a_hidden_function();
+	__asm__ __volatile__("" ::: "memory");	/* no tail call */
+}
+
+static int
+parked_static_main(void *arg)
+{
+	(void)arg;
+	parked_in_a_static_function();
+	return 0;
+}
+
+Test(dump, gp_dump_names_static_and_hidden_functions)
+{
+	pid_t pid;
+	char *out;
+
+	atomic_store(&parked, 0);
+	pid = gp_spawn(parked_static_main, NULL, NULL);
+	cr_assert(gt(int, (int)pid, 0), "gp_spawn: %s", strerror(errno));
+	cr_assert(eq(int, pt_wait_for(&parked, 1, 10 * TU_S), 0),
+	    "the green process never parked");
+	out = capture_until(do_dump, NULL, "parked_in_a_hidden_function");
+	cr_log_info("gp_dump:\n%s", out);
+	cr_assert(ne(ptr, strstr(out, "parked_in_a_hidden_function+0x"),
+	    NULL), "the hidden function is not named:\n%s", out);
+	cr_assert(ne(ptr, strstr(out, "parked_in_a_static_function+0x"),
+	    NULL), "the static function is not named:\n%s", out);
+	cr_assert(ne(ptr, strstr(out, "parked_static_main+0x"), NULL),
+	    "%s", out);
+	free(out);
+	kill_parked(pid);
+	end_test();
+}
+
 /* From green code: a default-sized green stack, so no file:line. */
 static char *green_out;
 
