@@ -24,8 +24,8 @@
  * w_fault_lwp no longer names its LWP and it says so instead.  The dead
  * LWP's struct and stack stay valid meanwhile: it is on p_zlwps until
  * its process is reaped, which cannot happen before the proxy's exit1.
- * The proxy gets a PROXY_STACK stack (libunwind wants ~24 KB of it), or
- * the default one if that cannot be had.
+ * The proxy gets a PROXY_STACK stack (libunwind and libdw's names want
+ * ~40 KB of it), or the default one if that cannot be had.
  *
  * WARNING: a fault while the worker holds a runtime or libc lock cannot
  * be contained (the lock would never be released): in debug builds the

@@ -188,7 +188,8 @@ gpi_sym_name(uintptr_t pc, const unsigned long long gen[2], char *buf,
 	if ((mod = dw_module(pc, gen)) != NULL &&
 	    (name = dw.module_addrinfo(mod, pc, &off, &sym, NULL, NULL,
 	    NULL)) != NULL && name[0] != '\0') {
-		snprintf(buf, len, "%s", name);
+		/* pthread_create, not pthread_create@GLIBC_2.2.5 */
+		snprintf(buf, len, "%.*s", (int)strcspn(name, "@"), name);
 		*offp = off;
 		rc = 0;
 	}
