@@ -123,7 +123,7 @@ CRITERION_LIBS	:= $(call pc_libs,criterion)
 endif
 CRITERION_LIBS	:= $(or $(strip $(CRITERION_LIBS)),-lcriterion)
 
-# Neither libunwind nor liburcu is linked: the runtime dlopen()s them when
+# Neither libunwind, libdw nor liburcu is linked: the runtime dlopen()s them when
 # it needs them (docs/ARCHITECTURE.md), so that merely loading it (every
 # program under the preload) costs no more than its own object.
 LIBS		:= -ldl -pthread

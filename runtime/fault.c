@@ -16,7 +16,7 @@
  * the host.
  *
  * The report: the handler prints what it knows (process, LWP, stack,
- * fault address, the PC), then saves the fault's registers in its worker
+ * fault address, the bare PC: see report), then saves the fault's registers in its worker
  * (w_fault_regs, w_fault_lwp); the proxy takes them first thing and
  * prints the dead LWP's backtrace (gpi_unwind_regs) before its exit1.
  * The proxy runs next on this worker (w_runnext, see on_fault), so no
@@ -24,8 +24,8 @@
  * w_fault_lwp no longer names its LWP and it says so instead.  The dead
  * LWP's struct and stack stay valid meanwhile: it is on p_zlwps until
  * its process is reaped, which cannot happen before the proxy's exit1.
- * The proxy gets a PROXY_STACK stack (libunwind wants ~24 KB of it), or
- * the default one if that cannot be had.
+ * The proxy gets a PROXY_STACK stack (libunwind and libdw's names want
+ * ~40 KB of it), or the default one if that cannot be had.
  *
  * WARNING: a fault while the worker holds a runtime or libc lock cannot
  * be contained (the lock would never be released): in debug builds the
@@ -37,7 +37,6 @@
  * Faults elsewhere (a host thread, or not a guard page) go to the
  * handler that was installed before ours, or take the default action.
  */
-#include <dlfcn.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -74,25 +73,24 @@ say(const char *s)
 	}
 }
 
+/*
+ * NOTE: this runs in the signal handler, on the altstack, and may have
+ * interrupted malloc or the dynamic loader: it only formats into a local
+ * buffer (snprintf with %s, %d, %zu, %p: no locale, no allocation) and
+ * writes.  So the pc goes out bare: dladdr takes the loader's lock (a
+ * fault inside dlopen would hang here) and libdw allocates.  The names
+ * follow in the backtrace the proxy prints, off the handler (unwsym.c).
+ */
 static void
 report(struct gp_lwp *l, siginfo_t *si, ucontext_t *uc, const char *what)
 {
 	struct gp_proc *p = l->l_proc;
 	char buf[512];
-	Dl_info di;
-	void *pc = gpi_md_fault_pc(uc);
 
 	snprintf(buf, sizeof(buf), "greenproc: %s in green process %d (%s), "
-	    "LWP %d, stack %zu bytes at %p, fault address %p\n", what,
-	    (int)p->p_pid, p->p_comm, l->l_tid, l->l_stksize, l->l_stklo,
-	    si->si_addr);
-	say(buf);
-	if (dladdr(pc, &di) != 0 && di.dli_sname != NULL)
-		snprintf(buf, sizeof(buf), "  at %p %s+0x%lx (%s)\n", pc,
-		    di.dli_sname, (unsigned long)((char *)pc -
-		    (char *)di.dli_saddr), di.dli_fname);
-	else
-		snprintf(buf, sizeof(buf), "  at %p\n", pc);
+	    "LWP %d, stack %zu bytes at %p, fault address %p\n  at %p\n",
+	    what, (int)p->p_pid, p->p_comm, l->l_tid, l->l_stksize,
+	    l->l_stklo, si->si_addr, gpi_md_fault_pc(uc));
 	say(buf);
 }
 

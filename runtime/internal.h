@@ -192,7 +192,6 @@ enum gpi_lockrank {
 	GPI_RANK_STK,		/* stk_lock (stack.c) */
 	GPI_RANK_CALLOUT,	/* callout_lock (exit.c) */
 	GPI_RANK_ORPHAN,	/* orphan_lock (fork.c) */
-	GPI_RANK_UWN,		/* uwn.lock (unwsym.c) */
 	GPI_RANK_DW,		/* dw.lock (unwsym.c) */
 	GPI_RANK_PTHR,		/* h_lock (preload/thread.c) */
 	GPI_RANK_POPEN,		/* popen_lock (preload/spawn.c) */
@@ -1087,21 +1086,21 @@ GPI_HIDDEN int	gpi_unwind_show(struct gpi_unwind *u, FILE *out,
 GPI_HIDDEN int	gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8],
     FILE *out, const char *indent);
 
-/* unwsym.c: names and lines of code addresses (x86-64 builds only). */
-#define GPI_SYM_NAMELEN	232		/* longest name kept, with its NUL */
+/*
+ * unwsym.c: names and lines of code addresses, from libdw when it is
+ * installed (x86-64 builds only).  Not async-signal-safe.
+ */
+#define GPI_SYM_NAMELEN	232		/* longest name shown, with its NUL */
 /* The generation of the loaded objects: dl_iterate_phdr's adds, subs. */
 GPI_HIDDEN void	gpi_sym_dlgen(unsigned long long gen[2]);
 /*
- * The function around (ip) from the ELF symbol tables, for objects of
- * generation (gen): its name in buf and ip's offset in *offp.  1: from
- * the cache; 0: read now (gpi_sym_remember it, or a better name); -1:
- * none.  Takes uwn.lock.
+ * The function around (pc), objects being of generation (gen), static
+ * and hidden ones included: its name in buf and pc's offset in *offp.
+ * 0, or -1: none (or no libdw).  Takes dw.lock.
  */
-GPI_HIDDEN int	gpi_sym_lookup(uintptr_t ip, const unsigned long long gen[2],
+GPI_HIDDEN int	gpi_sym_name(uintptr_t pc, const unsigned long long gen[2],
     char *buf, size_t len, uint64_t *offp);
-GPI_HIDDEN void	gpi_sym_remember(uintptr_t ip,
-    const unsigned long long gen[2], const char *name, uint64_t off);
-/* " (file:line)" of code address (pc) into buf, or "" (libdw). */
+/* " (file:line)" of code address (pc) into buf, or "".  Takes dw.lock. */
 GPI_HIDDEN void	gpi_sym_fileline(uintptr_t pc, const unsigned long long gen[2],
     char *buf, size_t len);
 

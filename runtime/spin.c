@@ -70,7 +70,6 @@ static const char *const rank_names[GPI_RANK_N] = {
 	[GPI_RANK_CALLOUT] = "callout_lock",
 	[GPI_RANK_ORPHAN] = "orphan_lock",
 	[GPI_RANK_DUMP] = "dump_lock",
-	[GPI_RANK_UWN] = "unwind uwn.lock",
 	[GPI_RANK_DW] = "unwind dw.lock",
 	[GPI_RANK_PTHR] = "preload h_lock",
 	[GPI_RANK_POPEN] = "preload popen_lock",

@@ -336,7 +336,12 @@ uw_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
 
 /* ------------------------------------------------------------ names */
 
-/* ELF symbol tables first, then libunwind's (unwsym.c says why). */
+/*
+ * libdw's names first (unwsym.c), then libunwind's, for a process without
+ * libdw.  Not libunwind's first: it reads /proc/<getpid()>/maps, and under
+ * the preload getpid() in green code is the green pid, so there it finds
+ * nothing; it also re-reads the maps and re-maps the file on every call.
+ */
 int
 gpi_uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
     unw_word_t *offp, void *arg)
@@ -349,23 +354,18 @@ gpi_uw_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len,
 	if (len == 0)
 		return -UNW_ENOINFO;
 	buf[0] = '\0';
-	if ((rc = gpi_sym_lookup(ip, s->s_gen, buf, len, &off)) > 0) {
-		if (offp != NULL)
-			*offp = off;		/* cached */
-		return 0;
-	}
-	rc = rc == 0 ? 0 : -UNW_ENOINFO;
-	if (rc != 0 && gpi_uw.local_acc.get_proc_name != NULL) {
+	if (gpi_sym_name(ip, s->s_gen, buf, len, &off) != 0) {
 		buf[0] = '\0';
-		rc = gpi_uw.local_acc.get_proc_name(gpi_uw.local_as, ip, buf, len,
-		    &off, NULL);
+		rc = gpi_uw.local_acc.get_proc_name == NULL ? -UNW_ENOINFO :
+		    gpi_uw.local_acc.get_proc_name(gpi_uw.local_as, ip, buf,
+		    len, &off, NULL);
+		if (rc != 0)
+			return rc;
+		if (buf[0] == '\0')
+			return -UNW_ENOINFO;
 	}
 	if (offp != NULL)
 		*offp = off;
-	if (rc != 0 || buf[0] == '\0' || strlen(buf) >= GPI_SYM_NAMELEN ||
-	    strlen(buf) + 1 >= len)
-		return rc != 0 ? rc : buf[0] != '\0' ? 0 : -UNW_ENOINFO;
-	gpi_sym_remember(ip, s->s_gen, buf, off);
 	return 0;
 }
 

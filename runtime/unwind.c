@@ -19,8 +19,8 @@
  *	libunwind cannot be loaded (-1 without output if l or out is NULL).
  *	Never waits for the LWP and never faults on a stack that changes
  *	under it.  Cost: the first call loads libunwind and libdw (a few
- *	ms); then a few us a frame, since names and lines are cached.
- *	Stack: it needs 24 KB of the caller's stack, and prints file:line
+ *	ms); then a few us a frame, since libdw keeps what it read.
+ *	Stack: it needs 40 KB of the caller's stack, and prints file:line
  *	only with 512 KB to spare (libdw's line tables take ~160 KB): host
  *	threads and gp_dump's own thread, not a default 64 KB green stack,
  *	whose dumps show function+0xoff only.
@@ -331,10 +331,11 @@ uw_print_walk(struct uw_snap *s, struct uw_walk *wk, bool whole,
 
 /*
  * Stack the caller has left.  Unwinding needs about 12 KB (the first
- * call dlopen()s libunwind); libdw's line tables want ~160 KB more, which
- * a green stack (64 KB by default) does not have.
+ * call dlopen()s libunwind), libdw's names ~22 KB more (measured: the
+ * first lookup reads the maps and a symbol table); its line tables want
+ * ~160 KB more, which a green stack (64 KB by default) does not have.
  */
-#define UW_MIN_ROOM	(24 * 1024)
+#define UW_MIN_ROOM	(40 * 1024)
 #define UW_DW_ROOM	(512 * 1024)
 
 static __thread uintptr_t uw_tls_stklo;	/* host thread's stack; 1: unknown */

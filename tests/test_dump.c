@@ -214,6 +214,63 @@ Test(dump, gp_dump_names_the_parked_function)
 	end_test();
 }
 
+/*
+ * Names that dladdr cannot give: a hidden-visibility function and a
+ * static one are in no dynamic symbol table, only in .symtab, which
+ * libdw reads (unwsym.c).
+ */
+__attribute__((visibility("hidden"))) void
+    parked_in_a_hidden_function(void);
+__attribute__((noinline, visibility("hidden"))) void
+parked_in_a_hidden_function(void)
+{
+	struct timespec ts = tu_ts(30 * TU_S);
+
+	atomic_store(&parked_lwp, gp_lwp_self());
+	atomic_store(&parked, 1);
+	(void)gp_nanosleep(&ts, NULL);	/* killed here by the host */
+	atomic_fetch_add(&woke, 1);
+	__asm__ __volatile__("" ::: "memory");
+}
+
+__attribute__((noinline)) static void
+parked_in_a_static_function(void)
+{
+	parked_in_a_hidden_function();
+	__asm__ __volatile__("" ::: "memory");	/* no tail call */
+}
+
+static int
+parked_static_main(void *arg)
+{
+	(void)arg;
+	parked_in_a_static_function();
+	return 0;
+}
+
+Test(dump, gp_dump_names_static_and_hidden_functions)
+{
+	pid_t pid;
+	char *out;
+
+	atomic_store(&parked, 0);
+	pid = gp_spawn(parked_static_main, NULL, NULL);
+	cr_assert(gt(int, (int)pid, 0), "gp_spawn: %s", strerror(errno));
+	cr_assert(eq(int, pt_wait_for(&parked, 1, 10 * TU_S), 0),
+	    "the green process never parked");
+	out = capture_until(do_dump, NULL, "parked_in_a_hidden_function");
+	cr_log_info("gp_dump:\n%s", out);
+	cr_assert(ne(ptr, strstr(out, "parked_in_a_hidden_function+0x"),
+	    NULL), "the hidden function is not named:\n%s", out);
+	cr_assert(ne(ptr, strstr(out, "parked_in_a_static_function+0x"),
+	    NULL), "the static function is not named:\n%s", out);
+	cr_assert(ne(ptr, strstr(out, "parked_static_main+0x"), NULL),
+	    "%s", out);
+	free(out);
+	kill_parked(pid);
+	end_test();
+}
+
 /* From green code: a default-sized green stack, so no file:line. */
 static char *green_out;
 
@@ -543,17 +600,31 @@ Test(dump, gp_dump_beside_exiting_processes)
  * Run build/tests/programs/(name) (arg) under LD_PRELOAD (gcc's libasan
  * first in ASan builds); its stdout and stderr, and its status.
  */
+static char *run_preloaded_at(const char *prog, const char *arg,
+    int *status);
+
 static char *
 run_preloaded(const char *name, const char *arg, int *status)
 {
 	const char *build = getenv("GREENPROC_TEST_BUILD");
+	char prog[4096];
+
+	cr_assert(eq(int, build != NULL, 1), "GREENPROC_TEST_BUILD is not set");
+	snprintf(prog, sizeof(prog), "%s/tests/programs/%s", build, name);
+	return run_preloaded_at(prog, arg, status);
+}
+
+/* The same, for the program at path (prog). */
+static char *
+run_preloaded_at(const char *prog, const char *arg, int *status)
+{
+	const char *build = getenv("GREENPROC_TEST_BUILD");
 	const char *asan = getenv("GREENPROC_TEST_SAN_PRELOAD");
-	char prog[4096], ld[8300], *out;
+	char ld[8300], *out;
 	int fds[2];
 	pid_t pid;
 
 	cr_assert(eq(int, build != NULL, 1), "GREENPROC_TEST_BUILD is not set");
-	snprintf(prog, sizeof(prog), "%s/tests/programs/%s", build, name);
 	snprintf(ld, sizeof(ld), "LD_PRELOAD=%s%s%s/libgreenproc_preload.so",
 	    asan != NULL ? asan : "", asan != NULL && asan[0] != '\0' ?
 	    " " : "", build);
@@ -564,7 +635,7 @@ run_preloaded(const char *name, const char *arg, int *status)
 	pid = fork();
 	cr_assert(ge(int, (int)pid, 0));
 	if (pid == 0) {
-		char *const argv[] = { prog, (char *)arg, NULL };
+		char *const argv[] = { (char *)prog, (char *)arg, NULL };
 
 		dup2(fds[1], 1);
 		dup2(fds[1], 2);
@@ -596,6 +667,41 @@ Test(dump, gp_dump_under_the_preload_from_green_code)
 	    "gdb_target_parked_in_unique_function+0x"), NULL),
 	    "no frame in the parked function (does debug.c call "
 	    "gpi_unwind_lwp?):\n%s", out);
+	free(out);
+}
+
+/*
+ * Names from a separate debug file: gdb_target stripped, its symbols in
+ * gdb_target.debug beside it (found by .gnu_debuglink, as distributions
+ * ship them).  The stripped file's .dynsym has no static function, so
+ * only a symbolizer that follows the link (libdw's) names the parked one.
+ */
+Test(dump, gp_dump_names_from_a_separate_debug_file)
+{
+	const char *build = getenv("GREENPROC_TEST_BUILD");
+	char dir[] = "/tmp/gp-debuglink-XXXXXX", cmd[16384], prog[4200];
+	int status = 0;
+	char *out;
+
+	cr_assert(eq(int, build != NULL, 1), "GREENPROC_TEST_BUILD is not set");
+	if (system("command -v objcopy >/dev/null 2>&1") != 0)
+		cr_skip_test("no objcopy to strip a program with");
+	cr_assert(ne(ptr, mkdtemp(dir), NULL));
+	snprintf(prog, sizeof(prog), "%s/gdb_target", dir);
+	snprintf(cmd, sizeof(cmd), "cd %s && cp '%s/tests/programs/gdb_target' "
+	    "gdb_target && objcopy --only-keep-debug gdb_target "
+	    "gdb_target.debug && objcopy --strip-all "
+	    "--add-gnu-debuglink=gdb_target.debug gdb_target", dir, build);
+	cr_assert(eq(int, system(cmd), 0), "%s", cmd);
+	out = run_preloaded_at(prog, "dump", &status);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)system(cmd);
+	cr_log_info("stripped gdb_target dump under the preload:\n%s", out);
+	cr_assert(eq(int, exited_with(status, 0), 1), "status %#x:\n%s",
+	    status, out);
+	cr_assert(ne(ptr, strstr(out,
+	    "gdb_target_parked_in_unique_function+0x"), NULL),
+	    "the parked function is not named from the debug file:\n%s", out);
 	free(out);
 }
 

@@ -6,8 +6,8 @@
 # Usage: tools/deps.sh GROUP...
 #
 #	core	liburcu-memb (headers; the library is dlopen()ed), libunwind,
-#		Criterion
-#		(libunwind-dev liburcu-dev libcriterion-dev)
+#		libdw (headers; dlopen()ed for backtrace names), Criterion
+#		(libunwind-dev liburcu-dev libdw-dev libcriterion-dev)
 #	clang	the clang compiler (clang): TSan tier, CC=clang
 #	pth	GNU Pth (libpth-dev): benchmarks
 #	extra	clang + pth
@@ -36,13 +36,13 @@ have_header() {
 }
 
 check_core() {
-	pkgs="$pkgs libunwind-dev liburcu-dev libcriterion-dev"
+	pkgs="$pkgs libunwind-dev liburcu-dev libdw-dev libcriterion-dev"
 	if command -v pkg-config >/dev/null 2>&1; then
-		for m in liburcu-memb libunwind criterion; do
+		for m in liburcu-memb libunwind libdw criterion; do
 			have_pc "$m" || missing="$missing $m"
 		done
 	else
-		for h in urcu/urcu-memb.h libunwind.h \
+		for h in urcu/urcu-memb.h libunwind.h elfutils/libdwfl.h \
 		    criterion/criterion.h; do
 			have_header "$h" || missing="$missing <$h>"
 		done

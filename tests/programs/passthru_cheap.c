@@ -63,6 +63,7 @@ main(void)
 	CHECK(mapped("libgreenproc_preload") == 1, "the preload is not loaded");
 	CHECK(mapped("liburcu") == 0, "liburcu is mapped before any green "
 	    "code");
+	CHECK(mapped("/libdw.so") == 0, "libdw is mapped before any backtrace");
 	e = membarrier_registered();
 	CHECK(e == EPERM, "registered with membarrier before any green code "
 	    "(private expedited membarrier: %s)", e ? strerror(e) : "works");
