@@ -42,6 +42,20 @@ selected(const struct waitsel *ws, struct gp_proc *p)
 }
 
 /*
+ * Can child (p) still give a report in (want)?  NOTE: without WEXITED a
+ * zombie cannot: its stops and continues are over.  As on Linux
+ * (wait_task_zombie is skipped and leaves notask_error set), a wait that
+ * selects only zombies without WEXITED fails with ECHILD, rather than
+ * sleeping for a report that never comes.  p_stat is (P): our lock.
+ */
+static inline bool
+waitable(const struct gp_proc *p, int want)
+{
+	return (want & GPI_R_EXIT) ||
+	    __atomic_load_n(&p->p_stat, __ATOMIC_RELAXED) != GPI_SZOMB;
+}
+
+/*
  * Find a child of (q) with a report matching (ws), or say there is no
  * matching child at all.  Caller holds q->p_lock.
  */
@@ -57,8 +71,8 @@ find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 		 * head of our queue is our child, no lookup needed.
 		 */
 		if ((p = gpi_rq_head(q)) != NULL && p->p_pid == ws->ws_pid) {
-			*any = true;
-			return (p->p_report & want) ? p : NULL;
+			*any = waitable(p, want);
+			return *any && (p->p_report & want) ? p : NULL;
 		}
 		gpi_rcu_read_lock();
 		p = gpi_pfind(ws->ws_pid);
@@ -77,20 +91,22 @@ find_report(struct gp_proc *q, const struct waitsel *ws, int want, bool *any)
 		    !(p->p_report & GPI_R_EXIT))))
 			p = NULL;
 		gpi_rcu_read_unlock();
-		*any = p != NULL;
-		return p != NULL && (p->p_report & want) ? p : NULL;
+		*any = p != NULL && waitable(p, want);
+		return *any && (p->p_report & want) ? p : NULL;
 	}
 	/* Usually the head: reports the caller ignores are skipped. */
-	*any = ws->ws_pgid == 0 && q->p_children != NULL;
+	*any = ws->ws_pgid == 0 && (want & GPI_R_EXIT) &&
+	    q->p_children != NULL;
 	for (p = gpi_rq_head(q); p != NULL;
 	    p = p == q->p_rq_tail ? NULL : p->p_rqnext) {
-		if ((p->p_report & want) && selected(ws, p)) {
+		if ((p->p_report & want) && selected(ws, p) &&
+		    waitable(p, want)) {
 			*any = true;
 			return p;
 		}
 	}
 	for (p = q->p_children; p != NULL && !*any; p = p->p_sibnext)
-		*any = selected(ws, p);
+		*any = selected(ws, p) && waitable(p, want);
 	return NULL;
 }
 

@@ -74,6 +74,30 @@ Test(wait, waitpid_of_a_pid_waits_for_that_child_only)
 	end_test();
 }
 
+/*
+ * Without WEXITED a zombie has nothing more to report: a wait that
+ * selects only zombies fails with ECHILD at once, as on Linux, instead of
+ * sleeping for good (found by the differential test).
+ */
+Test(wait, without_wexited_a_wait_for_zombies_only_is_echild)
+{
+	siginfo_t si;
+	pid_t p;
+	int st;
+
+	p = spawn_ok(ret_arg, (void *)(intptr_t)4);
+	memset(&si, 0, sizeof(si));
+	cr_assert(eq(int, gp_waitid(P_PID, (id_t)p, &si, WEXITED | WNOWAIT),
+	    0));
+	cr_assert(eq(int, si.si_pid, p));	/* a zombie now */
+	assert_err(gp_waitid(P_PID, (id_t)p, &si, WSTOPPED | WCONTINUED),
+	    ECHILD);
+	assert_err(gp_waitid(P_ALL, 0, &si, WSTOPPED), ECHILD);
+	st = host_reap(p);
+	cr_assert(eq(int, WEXITSTATUS(st), 4));
+	end_test();
+}
+
 Test(wait, wnohang_gives_0_while_a_child_runs)
 {
 	pid_t p;

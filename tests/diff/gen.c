@@ -340,13 +340,6 @@ valid(const struct model *m, const struct op *op, struct model *after)
 		 */
 		if (nrep > 1)
 			return false;
-		/*
-		 * Known divergence: without WEXITED, Linux answers ECHILD when
-		 * every selected child is a zombie; green (as BSD) counts them.
-		 */
-		if (op->kind == OP_WAITID && !(op->c & WEXITED) && nmatch > 0 &&
-		    model_live_match(m, op) == 0)
-			return false;
 		break;
 	case OP_SETPGID:
 		/* Green init has no group to move into or out of. */
