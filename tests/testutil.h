@@ -23,6 +23,26 @@
 
 #include "greenproc.h"
 
+/*
+ * TU_UNDER_TSAN / TU_UNDER_SAN (TSan or ASan): programs that scale their
+ * work down under a sanitizer.  gcc says so with __SANITIZE_*__, clang
+ * with __has_feature.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define TU_UNDER_TSAN	1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TU_UNDER_TSAN	1
+#endif
+#endif
+#if defined(TU_UNDER_TSAN) || defined(__SANITIZE_ADDRESS__)
+#define TU_UNDER_SAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TU_UNDER_SAN	1
+#endif
+#endif
+
 #define TU_MS	1000000ULL		/* nanoseconds per millisecond */
 #define TU_S	1000000000ULL		/* nanoseconds per second */
 

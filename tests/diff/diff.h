@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #define MAXP	16		/* processes per sequence, init included */
 #define MAXOPS	64		/* operations per sequence */
@@ -133,6 +134,11 @@ struct backend {
 	int	(*end)(void *ctx, const pid_t *pids, int n);
 	void	*ctx;
 };
+
+/* The pid argument of waitpid() for a wait's selector (op->a, op->b). */
+pid_t	wait_pid_arg(const struct op *op, const pid_t *pids);
+/* The idtype of waitid() for it, its id in *id. */
+idtype_t wait_idtype(const struct op *op, const pid_t *pids, pid_t *id);
 
 /* Run (s) on (be), appending the transcript to (out, *len, cap). */
 void	run_seq(const struct seq *s, const struct backend *be, char **out,

@@ -164,23 +164,13 @@ execute(const struct cmd *c, struct res *r)
 		r->ret = kill(op->b ? -pids[op->a] : pids[op->a], op->c);
 		break;
 	case OP_WAITPID:
-		switch (op->a) {
-		case SEL_PID: pid = pids[op->b]; break;
-		case SEL_ANY: pid = -1; break;
-		case SEL_OWNGRP: pid = 0; break;
-		default: pid = -pids[op->b];
-		}
+		pid = wait_pid_arg(op, pids);
 		r->ret = waitpid(pid, &r->status, op->c | poll);
 		while (poll && r->ret == 0 && !timed_out(&end))
 			r->ret = waitpid(pid, &r->status, op->c | poll);
 		break;
 	case OP_WAITID:
-		switch (op->a) {
-		case SEL_PID: idt = P_PID; pid = pids[op->b]; break;
-		case SEL_ANY: idt = P_ALL; pid = 0; break;
-		case SEL_OWNGRP: idt = P_PGID; pid = 0; break;
-		default: idt = P_PGID; pid = pids[op->b];
-		}
+		idt = wait_idtype(op, pids, &pid);
 		memset(&si, 0, sizeof(si));
 		r->ret = waitid(idt, (id_t)pid, &si, op->c | poll);
 		while (poll && r->ret == 0 && si.si_pid == 0 && !timed_out(&end))

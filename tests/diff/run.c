@@ -73,6 +73,28 @@ struct tx {
 
 #define TX(t, ...) bprintf((t)->out, (t)->len, (t)->cap, __VA_ARGS__)
 
+pid_t
+wait_pid_arg(const struct op *op, const pid_t *pids)
+{
+	switch (op->a) {
+	case SEL_PID:	 return pids[op->b];
+	case SEL_ANY:	 return -1;
+	case SEL_OWNGRP: return 0;
+	default:	 return -pids[op->b];
+	}
+}
+
+idtype_t
+wait_idtype(const struct op *op, const pid_t *pids, pid_t *id)
+{
+	switch (op->a) {
+	case SEL_PID:	 *id = pids[op->b]; return P_PID;
+	case SEL_ANY:	 *id = 0; return P_ALL;
+	case SEL_OWNGRP: *id = 0; return P_PGID;
+	default:	 *id = pids[op->b]; return P_PGID;
+	}
+}
+
 /* A pid as a name: the latest index with that pid (green reuses pids). */
 static void
 name(struct tx *t, pid_t pid, char pfx, char *b, size_t n)

@@ -116,22 +116,6 @@
 /* The runtime's (stack.c), linked in from the static library. */
 size_t	gpi_stack_resident(size_t *mapped);
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define UNDER_SAN	1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define UNDER_SAN	1
-#endif
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN	1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN	1
-#endif
 
 #define NWORKERS	2
 #define NHOST		2		/* host-thread actors */
@@ -360,7 +344,7 @@ ent_drop(struct ent *e)
 	freelist = e;
 }
 
-#ifdef UNDER_TSAN
+#ifdef TU_UNDER_TSAN
 /*
  * (L) Under TSan an entry whose reap we did not see is never reused: its
  * process is gone (its pid was free, or a kill found nothing), but what
@@ -1602,13 +1586,13 @@ main(int argc, char **argv)
 		    "s), %ld KiB at the end: drift %+.2f %% (tolerance %.1f "
 		    "%%%s); VmRSS %ld -> %ld KiB\n", rss[0], (double)epoch_ns / 1e9,
 		    rss[EPOCHS - 1], drift, tol,
-#ifdef UNDER_SAN
+#ifdef TU_UNDER_SAN
 		    ", not enforced under a sanitizer",
 #else
 		    "",
 #endif
 		    vm[0], vm[EPOCHS - 1]);
-#ifndef UNDER_SAN
+#ifndef TU_UNDER_SAN
 		if (drift > tol || drift < -tol)
 			VIOLATION("rss drift %+.2f %% beyond %.1f %%", drift,
 			    tol);

@@ -49,16 +49,7 @@
 #define KIDS		4
 #define REAPER_EVERY	8
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN	1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN	1
-#endif
-
-#ifdef UNDER_TSAN
+#ifdef TU_UNDER_TSAN
 #define ROUNDS		1000
 #else
 #define ROUNDS		5000
