@@ -125,21 +125,11 @@ gpi_preload_resolve(void)
 	}
 }
 
+/* glibc's (name): the runtime's lookup, RTLD_NEXT here (below). */
 void *
 gpi_preload_resolve_one(const char *name)
 {
-	void *fn = dlsym(RTLD_NEXT, name);
-
-	if (fn == NULL) {
-		/* No stdio: this may run before stdio is usable. */
-		static const char msg[] = "greenproc: preload: no real ";
-
-		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-		(void)!write(STDERR_FILENO, name, strlen(name));
-		(void)!write(STDERR_FILENO, "\n", 1);
-		syscall(SYS_exit_group, 127);
-	}
-	return fn;
+	return gpi_libc_find(name);
 }
 
 /*

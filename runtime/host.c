@@ -56,19 +56,31 @@ gpi_libc_lookup(const char *name)
 	return dlsym(RTLD_DEFAULT, name);
 }
 
+/*
+ * gpi_libc_lookup(name), or the process ends with a line on stderr.
+ * Also the preload's REAL() lookup (there gpi_libc_lookup is RTLD_NEXT).
+ */
 void *
-gpi_libc_resolve(int i)
+gpi_libc_find(const char *name)
 {
 	static const char msg[] = "greenproc: libc function not found: ";
 	void *f;
 
-	if ((f = gpi_libc_lookup(libc_names[i])) == NULL) {
+	if ((f = gpi_libc_lookup(name)) == NULL) {
 		/* Nothing of libc's to call, not even abort(): say so, go. */
 		(void)!write(2, msg, sizeof(msg) - 1);
-		(void)!write(2, libc_names[i], strlen(libc_names[i]));
+		(void)!write(2, name, strlen(name));
 		(void)!write(2, "\n", 1);
 		syscall(SYS_exit_group, 127);
 	}
+	return f;
+}
+
+void *
+gpi_libc_resolve(int i)
+{
+	void *f = gpi_libc_find(libc_names[i]);
+
 	__atomic_store_n(&gpi_libc_fns[i], f, __ATOMIC_RELAXED);
 	return f;
 }

@@ -1029,6 +1029,8 @@ enum {
 };
 GPI_HIDDEN extern void *gpi_libc_fns[GPI_LIBC_N];	/* (a) see host.c */
 GPI_HIDDEN void	*gpi_libc_lookup(const char *name);
+/* gpi_libc_lookup, or exit(127) saying which name is missing. */
+GPI_HIDDEN void	*gpi_libc_find(const char *name);
 GPI_HIDDEN void	*gpi_libc_resolve(int i);
 /* Resolve them all: gp_init, before handlers and fork children need one. */
 GPI_HIDDEN void	gpi_libc_init(void);
