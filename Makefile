@@ -126,7 +126,12 @@ CRITERION_LIBS	:= $(or $(strip $(CRITERION_LIBS)),-lcriterion)
 # Neither libunwind, libdw nor liburcu is linked: the runtime dlopen()s them when
 # it needs them (docs/ARCHITECTURE.md), so that merely loading it (every
 # program under the preload) costs no more than its own object.
-LIBS		:= -ldl -pthread
+# liburing (the io_uring engine, runtime/iouring.c) is linked statically
+# into both shared objects: a ring is made by every gp_init, and the
+# version scripts keep its names local.  Static users get -luring from
+# the .pc file.
+URING_A		:= $(shell $(CC) -print-file-name=liburing.a)
+LIBS		:= -ldl -pthread $(URING_A)
 
 CFLAGS		?= -O3 -g
 CXXFLAGS	?= -O2 -g
@@ -559,7 +564,7 @@ $(PCFILE): FORCE
 	    'Version: $(VERSION)' \
 	    'Cflags: -I$${includedir}' \
 	    'Libs: -L$${libdir} $(PC_RPATH)-lgreenproc' \
-	    'Libs.private: -ldl -pthread' > $@.tmp
+	    'Libs.private: -luring -ldl -pthread' > $@.tmp
 	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv -f $@.tmp $@
 
 install: all $(PCFILE)

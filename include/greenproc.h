@@ -35,10 +35,14 @@
 #ifndef GREENPROC_H
 #define GREENPROC_H
 
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -267,6 +271,64 @@ GP_EXPORT int	gp_lwp_detach(gp_lwp_t lwp);
 GP_EXPORT gp_lwp_t gp_lwp_self(void);
 GP_EXPORT void	gp_yield(void);
 GP_EXPORT int	gp_nanosleep(const struct timespec *req, struct timespec *rem);
+
+/*
+ * Green I/O.  On an LWP each of these is its system call, except that
+ * where the call would block, the LWP parks and its worker runs others
+ * until the descriptor is ready (io_uring on each worker, or epoll where
+ * io_uring is refused; GREENPROC_IO=uring|epoll chooses).  On a host
+ * thread each is exactly the system call.  The program's descriptors
+ * are never made non-blocking behind its back, and the kernel's rules
+ * hold (README, "I/O"):
+ *  - O_NONBLOCK set by the program: EAGAIN as natively;
+ *  - SO_RCVTIMEO/SO_SNDTIMEO are honoured (EAGAIN), never restarted;
+ *  - a caught green signal while parked: EINTR, or the call goes on if
+ *    the handler had SA_RESTART (never for the poll family, nor for a
+ *    socket with a timeout); a partial transfer returns its count;
+ *  - a write on a blocking descriptor writes everything (looped);
+ *  - EPIPE comes with a green SIGPIPE to the writer's process (not with
+ *    MSG_NOSIGNAL);
+ *  - errno is the kernel's.
+ * Regular files have no readiness: those calls run as they are.
+ * gp_fdwait() waits for one descriptor: the revents (> 0), 0 at the
+ * timeout (milliseconds, -1 for none), or -1 with errno (EINTR...).
+ */
+GP_EXPORT int	gp_fdwait(int fd, short events, int timeout_ms);
+GP_EXPORT ssize_t gp_read(int fd, void *buf, size_t n);
+GP_EXPORT ssize_t gp_write(int fd, const void *buf, size_t n);
+GP_EXPORT ssize_t gp_readv(int fd, const struct iovec *iov, int cnt);
+GP_EXPORT ssize_t gp_writev(int fd, const struct iovec *iov, int cnt);
+GP_EXPORT ssize_t gp_recv(int fd, void *buf, size_t n, int flags);
+GP_EXPORT ssize_t gp_send(int fd, const void *buf, size_t n, int flags);
+GP_EXPORT ssize_t gp_recvfrom(int fd, void *buf, size_t n, int flags,
+		    struct sockaddr *addr, socklen_t *addrlen);
+GP_EXPORT ssize_t gp_sendto(int fd, const void *buf, size_t n, int flags,
+		    const struct sockaddr *addr, socklen_t addrlen);
+GP_EXPORT ssize_t gp_recvmsg(int fd, struct msghdr *msg, int flags);
+GP_EXPORT ssize_t gp_sendmsg(int fd, const struct msghdr *msg, int flags);
+struct mmsghdr;
+GP_EXPORT int	gp_recvmmsg(int fd, struct mmsghdr *v, unsigned vlen,
+		    int flags, struct timespec *timeout);
+GP_EXPORT int	gp_sendmmsg(int fd, struct mmsghdr *v, unsigned vlen,
+		    int flags);
+GP_EXPORT int	gp_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+GP_EXPORT int	gp_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
+		    int flags);
+GP_EXPORT int	gp_connect(int fd, const struct sockaddr *addr,
+		    socklen_t len);
+GP_EXPORT int	gp_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+GP_EXPORT int	gp_ppoll(struct pollfd *fds, nfds_t n,
+		    const struct timespec *ts, const sigset_t *sigmask);
+GP_EXPORT int	gp_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
+		    struct timeval *tv);
+GP_EXPORT int	gp_pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
+		    const struct timespec *ts, const sigset_t *sigmask);
+struct epoll_event;
+GP_EXPORT int	gp_epoll_pwait(int epfd, struct epoll_event *ev, int max,
+		    int timeout_ms, const sigset_t *sigmask);
+GP_EXPORT ssize_t gp_sendfile(int out, int in, off_t *off, size_t count);
+GP_EXPORT ssize_t gp_splice(int in, off_t *inoff, int out, off_t *outoff,
+		    size_t len, unsigned flags);
 
 /*
  * Introspection.  gp_ps(): one line per green process; gp_dump(): that,

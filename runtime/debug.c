@@ -200,7 +200,7 @@ on_dump_signal(int sig)
 	int saved = errno;
 
 	(void)sig;
-	if (write(dump_pipe[1], &c, 1) < 0) {
+	if (gpi_sys_write(dump_pipe[1], &c, 1) < 0) {
 		/* The pipe is full: a dump is pending already. */
 	}
 	errno = saved;
@@ -214,7 +214,7 @@ dump_main(void *arg)
 	char c;
 
 	(void)arg;
-	while (read(dump_pipe[0], &c, 1) == 1 && c == 'd') {
+	while (gpi_sys_read(dump_pipe[0], &c, 1) == 1 && c == 'd') {
 		path = getenv("GREENPROC_DUMP_FILE");
 		out = path != NULL && *path != '\0' ? fopen(path, "a") : stderr;
 		if (out == NULL) {
@@ -239,7 +239,7 @@ dump_stop(void)
 	if (dump_sig == 0)
 		return;
 	GPI_LIBC(sigaction)(dump_sig, &dump_oldsa, NULL);
-	if (write(dump_pipe[1], &c, 1) == 1)
+	if (gpi_sys_write(dump_pipe[1], &c, 1) == 1)
 		GPI_LIBC(pthread_join)(dump_thread, NULL);
 	close(dump_pipe[0]);
 	close(dump_pipe[1]);

@@ -25,6 +25,7 @@ enum env_kind {
 	EV_SIGNAL,		/* QUIT, USR1, USR2 (SIG prefix optional), a number */
 	EV_FLAG,		/* 0 or 1 */
 	EV_PATH,		/* anything; its user says when it fails */
+	EV_IO,			/* uring or epoll: enum gpi_ioengine */
 };
 
 static const struct envvar {
@@ -54,6 +55,8 @@ static const struct envvar {
 	    "stderr" },
 	[GPI_ENV_NO_FAULT_HANDLER] = { "GREENPROC_NO_FAULT_HANDLER", EV_FLAG,
 	    0, 0, 1, 0, "0" },
+	[GPI_ENV_IO] = { "GREENPROC_IO", EV_IO, 0, 0, 0, GPI_IO_NONE,
+	    "io_uring where it works, else epoll" },
 };
 
 static atomic_uint env_warned;	/* (a) bit per gpi_env_id: complained */
@@ -114,6 +117,13 @@ parse(const struct envvar *ev, const char *s, long *v, char *why,
 			return true;
 		}
 		snprintf(why, len, "not 0 or 1");
+		return false;
+	case EV_IO:
+		*v = strcmp(s, "uring") == 0 ? GPI_IO_URING :
+		    strcmp(s, "epoll") == 0 ? GPI_IO_EPOLL : GPI_IO_NONE;
+		if (*v != GPI_IO_NONE)
+			return true;
+		snprintf(why, len, "not uring or epoll");
 		return false;
 	case EV_PATH:
 		break;

@@ -67,7 +67,7 @@ say(const char *s)
 	size_t n = strlen(s);
 	ssize_t r;
 
-	while (n > 0 && (r = write(STDERR_FILENO, s, n)) > 0) {
+	while (n > 0 && (r = gpi_sys_write(STDERR_FILENO, s, n)) > 0) {
 		s += r;
 		n -= (size_t)r;
 	}

@@ -68,9 +68,9 @@ gpi_libc_find(const char *name)
 
 	if ((f = gpi_libc_lookup(name)) == NULL) {
 		/* Nothing of libc's to call, not even abort(): say so, go. */
-		(void)!write(2, msg, sizeof(msg) - 1);
-		(void)!write(2, name, strlen(name));
-		(void)!write(2, "\n", 1);
+		(void)!gpi_sys_write(2, msg, sizeof(msg) - 1);
+		(void)!gpi_sys_write(2, name, strlen(name));
+		(void)!gpi_sys_write(2, "\n", 1);
 		syscall(SYS_exit_group, 127);
 	}
 	return f;
@@ -92,4 +92,16 @@ gpi_libc_init(void)
 
 	for (i = 0; i < GPI_LIBC_N; i++)
 		(void)gpi_libc_fn(i);
+}
+
+ssize_t
+gpi_sys_read(int fd, void *buf, size_t n)
+{
+	return syscall(SYS_read, fd, buf, n);
+}
+
+ssize_t
+gpi_sys_write(int fd, const void *buf, size_t n)
+{
+	return syscall(SYS_write, fd, buf, n);
 }

@@ -52,6 +52,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -597,6 +598,12 @@ GPI_HIDDEN void	gpi_lwp_release(struct gp_worker *w, struct gp_lwp *l,
 GPI_HIDDEN void	gpi_userret(void);
 GPI_HIDDEN void	gpi_userret_ex(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_userret_slow(struct gp_lwp *l);
+/*
+ * gpi_userret() after an interrupted sleep (EINTR): die if killed, else
+ * stop and run handlers.  True if the interrupted call may go on, as the
+ * kernel restarts it: no handler ran, or every one had SA_RESTART.
+ */
+GPI_HIDDEN bool	gpi_userret_restart(struct gp_lwp *l);
 /* gpi_userret() for the running LWP (l): one load when there is nothing. */
 static inline void
 gpi_userret_l(struct gp_lwp *l)
@@ -1020,7 +1027,11 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(pthread_create) X(pthread_join) X(pthread_timedjoin_np)	\
 	X(pthread_detach) X(pthread_self) X(pthread_getattr_np)	\
 	X(pthread_sigmask) X(pthread_once) X(pthread_key_create)	\
-	X(pthread_setspecific)
+	X(pthread_setspecific) X(epoll_wait) X(epoll_pwait2)		\
+	X(epoll_pwait) X(read) X(write) X(readv) X(writev) X(recvmsg)	\
+	X(sendmsg) X(recvfrom) X(sendto) X(recvmmsg) X(sendmmsg)	\
+	X(accept4) X(connect) X(poll) X(ppoll) X(select) X(pselect)	\
+	X(sendfile) X(splice)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
@@ -1043,6 +1054,15 @@ gpi_libc_fn(int i)
 	return likely(f != NULL) ? f : gpi_libc_resolve(i);
 }
 #define GPI_LIBC(name)	((__typeof__(&name))gpi_libc_fn(GPI_LIBC_##name))
+
+/*
+ * host.c: read(2) and write(2) themselves, as system calls: the preload
+ * makes read and write green on an LWP, and the runtime's own uses (the
+ * fault handler, the dump pipe, a process's watch descriptor) must
+ * neither park nor resolve a name inside a signal handler.
+ */
+GPI_HIDDEN ssize_t gpi_sys_read(int fd, void *buf, size_t n);
+GPI_HIDDEN ssize_t gpi_sys_write(int fd, const void *buf, size_t n);
 
 /* spin.c: sched_yield(2) itself (the preload makes sched_yield green). */
 GPI_HIDDEN void	gpi_os_yield(void);
@@ -1209,6 +1229,19 @@ struct gp_worker {
 	bool		 w_abandoned;	/* (g) Stuck in user code at shutdown:
 					 * w_fence is ABANDON, and this struct
 					 * is never freed. */
+	/*
+	 * I/O engine (io.c).  w_io is the backend's state (iouring.c or
+	 * ioepoll.c), made before the thread starts and freed after it is
+	 * joined; between, only this worker touches it.  w_iowaits counts
+	 * this worker's waits armed and not yet completed or cancelled:
+	 * while it is 0 the scheduler never looks at the engine except to
+	 * idle in it.
+	 */
+	void		*w_io;		/* (o) */
+	int		 w_iowaits;	/* (o) */
+	int		 w_wakefd;	/* (c) eventfd: host threads (and, on
+					 * epoll, workers) wake this worker
+					 * from its engine wait with a write. */
 	/* Counters: written by this worker only, read by gp_stats(). */
 	atomic_ulong	 w_nswitch;
 	atomic_ulong	 w_nsteal;
@@ -1334,6 +1367,7 @@ enum gpi_env_id {
 	GPI_ENV_DUMP_SIGNAL,		/* 0: none */
 	GPI_ENV_DUMP_FILE,		/* a path: read with getenv */
 	GPI_ENV_NO_FAULT_HANDLER,
+	GPI_ENV_IO,			/* GPI_IO_*: 0 the best that works */
 	GPI_ENV_NVARS
 };
 #define GPI_EXIT_TIMEOUT_MS	2000
@@ -1345,6 +1379,81 @@ enum gpi_env_id {
 GPI_HIDDEN long	gpi_env(enum gpi_env_id id);
 /* Say on stderr (once per process) that the variable's value failed. */
 GPI_HIDDEN void	gpi_env_bad(enum gpi_env_id id, const char *why);
+/* ---------------------------------------------------------------- io.c */
+
+/*
+ * A wait for readiness (or, on io_uring, one operation) armed by an LWP
+ * on its own worker's engine.  It lives on the waiting LWP's stack; the
+ * LWP does not return from gpi_io_wait() until the engine has given the
+ * wait back (completed, or cancelled and the cancellation collected), so
+ * the kernel never writes into a stack that has moved on.  Everything
+ * here is (o): armed, completed and cancelled on the owner worker only.
+ * Several waits may share one wait channel and done word (gp_poll on
+ * many descriptors): the first completion wakes the sleeper.
+ */
+struct gpi_iowait {
+	int		 iw_fd;
+	short		 iw_events;	/* POLLIN, POLLOUT... */
+	bool		 iw_armed;	/* (o) in the engine, not given back */
+	bool		 iw_ended;	/* (o) completed (iw_res is its result),
+					 * not cancelled */
+	int		 iw_res;	/* (o) revents, or -errno, or the
+					 * operation's result */
+	atomic_int	*iw_done;	/* (o) set to 1 (then iw_chan woken)
+					 * when any wait of the group ends */
+	const void	*iw_chan;	/* (c) the group's wait channel */
+	struct gpi_iowait *iw_next;	/* (o) epoll: the fd's waiters */
+	struct gpi_iowait *iw_prev;	/* (o) */
+	int		 iw_op;		/* GPI_IOOP_*: what is armed */
+	void		*iw_addr;	/* accept/connect: the sockaddr */
+	socklen_t	*iw_addrlen;	/* accept */
+	socklen_t	 iw_len;	/* connect */
+	int		 iw_flags;	/* accept4 */
+};
+#define GPI_IOOP_POLL		0	/* both engines */
+#define GPI_IOOP_ACCEPT		1	/* io_uring only */
+#define GPI_IOOP_CONNECT	2	/* io_uring only */
+
+enum gpi_ioengine { GPI_IO_NONE, GPI_IO_URING, GPI_IO_EPOLL };
+extern GPI_HIDDEN enum gpi_ioengine gpi_ioengine;	/* (c) after gp_init */
+
+/* Make and free a worker's engine (gpi_sched_start/stop). */
+GPI_HIDDEN int	gpi_io_worker_init(struct gp_worker *w) GPI_MUSTCHECK;
+GPI_HIDDEN void	gpi_io_worker_fini(struct gp_worker *w);
+/* Choose the engine for this runtime (GREENPROC_IO, then what works). */
+GPI_HIDDEN void	gpi_io_choose(void);
+/*
+ * Arm the group of waits (n of them) on the running LWP's worker and
+ * sleep until one ends, the deadline, or an interruption; every wait is
+ * given back before this returns.  Returns 0 when one ended (those with
+ * iw_ended have their result in iw_res), else ETIMEDOUT or EINTR.
+ */
+GPI_HIDDEN int	gpi_io_wait(struct gpi_iowait *iw, int n, uint64_t deadline,
+    int flags);
+/* The scheduler's hooks: collect what completed (no sleep). */
+GPI_HIDDEN void	gpi_io_poll(struct gp_worker *w, bool idle);
+/* Idle in the engine until an event, a wake or (deadline) (0: none). */
+GPI_HIDDEN void	gpi_io_idle(struct gp_worker *w, uint64_t deadline);
+/* Wake (w) from gpi_io_idle; any thread.  [W2]: work is published. */
+GPI_HIDDEN void	gpi_io_wake(struct gp_worker *w);
+/* A wait ended: record (res) and wake its sleeper.  Engines call it. */
+GPI_HIDDEN void	gpi_io_done(struct gpi_iowait *iw, int res);
+
+/* iouring.c and ioepoll.c: the two engines, same shape. */
+GPI_HIDDEN int	gpi_uring_init(struct gp_worker *w) GPI_MUSTCHECK;
+GPI_HIDDEN void	gpi_uring_fini(struct gp_worker *w);
+GPI_HIDDEN int	gpi_uring_arm(struct gp_worker *w, struct gpi_iowait *iw);
+GPI_HIDDEN void	gpi_uring_cancel(struct gp_worker *w, struct gpi_iowait *iw);
+GPI_HIDDEN void	gpi_uring_poll(struct gp_worker *w, bool idle);
+GPI_HIDDEN void	gpi_uring_idle(struct gp_worker *w, uint64_t deadline);
+GPI_HIDDEN bool	gpi_uring_wake(struct gp_worker *w);
+GPI_HIDDEN int	gpi_epoll_init(struct gp_worker *w) GPI_MUSTCHECK;
+GPI_HIDDEN void	gpi_epoll_fini(struct gp_worker *w);
+GPI_HIDDEN int	gpi_epoll_arm(struct gp_worker *w, struct gpi_iowait *iw);
+GPI_HIDDEN void	gpi_epoll_cancel(struct gp_worker *w, struct gpi_iowait *iw);
+GPI_HIDDEN void	gpi_epoll_poll(struct gp_worker *w, bool idle);
+GPI_HIDDEN void	gpi_epoll_idle(struct gp_worker *w, uint64_t deadline);
+
 GPI_HIDDEN int	gpi_sched_start(int nworkers) GPI_MUSTCHECK;
 GPI_HIDDEN int	gpi_sched_stop(uint64_t deadline);
 /* Make a new (LIDL) LWP runnable; a child of the running LWP runs next. */

@@ -422,6 +422,18 @@ gpi_userret_slow(struct gp_lwp *l)
 	gpi_userret_ex(l);
 }
 
+bool
+gpi_userret_restart(struct gp_lwp *l)
+{
+	bool restart = true;
+
+	gpi_fence(l->l_worker);
+	if (atomic_load(&l->l_flags) & GPI_LWP_AST)
+		restart = gpi_sig_ast(l);
+	gpi_userret_ex(l);
+	return restart;
+}
+
 /* The kill half of a cancellation point: a killed LWP dies here. */
 void
 gpi_userret_ex(struct gp_lwp *l)

@@ -254,7 +254,7 @@ gpi_fence_slow(struct gp_worker *w)
 	n = snprintf(buf, sizeof(buf), "greenproc: LWP %d came back to the "
 	    "runtime after gp_shutdown gave up on it: its worker thread "
 	    "stops here for good\n", l != NULL ? l->l_tid : -1);
-	if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+	if (gpi_sys_write(STDERR_FILENO, buf, (size_t)n) < 0)
 		n = 0;		/* nothing more to do about it */
 	for (;;)
 		gpi_futex_wait(&w->w_fence, GPI_FENCE_ABANDON, 0);

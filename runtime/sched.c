@@ -100,13 +100,18 @@ newq_pop(struct gp_worker *w)
 	return l;
 }
 
-/* Unpark (w) if it is parked.  [W2]: the caller published work first. */
+/*
+ * Unpark (w) if it is parked.  [W2]: the caller published work first.
+ * A parked worker sleeps in its I/O engine (io.c), whose wake is sticky
+ * (an eventfd count, a CQE): one sent before the worker got into the
+ * kernel is not lost.
+ */
 static void
 unpark(struct gp_worker *w)
 {
 	if (atomic_load(&w->w_parked) &&
 	    atomic_exchange(&w->w_parked, 0) == 1)
-		gpi_futex_wake(&w->w_parked, 1);
+		gpi_io_wake(w);
 }
 
 /*
@@ -349,6 +354,9 @@ pick_local(struct gp_worker *w)
 	struct gp_lwp *l;
 
 	w->w_tick++;
+	/* Completions go straight onto w_runq; a syscall only now and then. */
+	if (unlikely(w->w_iowaits > 0))
+		gpi_io_poll(w, false);
 	if (atomic_load_explicit(&w->w_inbox, memory_order_relaxed) != NULL)
 		drain_inbox(w);
 	if (unlikely(w->w_ntimers > 0) && (w->w_runq.q_head == NULL ||
@@ -563,6 +571,11 @@ idle(struct gp_worker *w)
 		    atomic_load_explicit(&w->w_newq_len, memory_order_relaxed))
 			break;
 		if ((i & 31) == 0) {
+			if (w->w_iowaits > 0) {
+				gpi_io_poll(w, true);
+				if (w->w_runq.q_head != NULL)
+					break;
+			}
 			if (gpi_rt.rt_nworkers > 1 &&
 			    (w->w_runnext = steal(w)) != NULL)
 				break;
@@ -572,7 +585,7 @@ idle(struct gp_worker *w)
 		gpi_md_relax();
 	}
 	atomic_fetch_sub(&gpi_rt.rt_nspinning, 1);
-	if (w->w_runnext != NULL ||
+	if (w->w_runnext != NULL || w->w_runq.q_head != NULL ||
 	    atomic_load_explicit(&w->w_inbox, memory_order_relaxed) ||
 	    atomic_load_explicit(&w->w_newq_len, memory_order_relaxed))
 		return;
@@ -588,7 +601,7 @@ idle(struct gp_worker *w)
 			if (atomic_load(&gpi_rt.rt_workers[i].w_newq_len))
 				break;
 		if (i == gpi_rt.rt_nworkers)
-			gpi_futex_wait(&w->w_parked, 1, deadline);
+			gpi_io_idle(w, deadline);
 	}
 	atomic_store(&w->w_parked, 0);
 	atomic_fetch_sub(&gpi_rt.rt_nparked, 1);
@@ -687,9 +700,22 @@ gpi_sched_start(int n)
 	gpi_rt.rt_workers = ws;
 	gpi_rt.rt_nworkers = n;
 	atomic_store(&gpi_rt.rt_halt, 0);
+	gpi_io_choose();
 	for (i = 0; i < n; i++) {
 		ws[i].w_id = i;
+		ws[i].w_wakefd = -1;
 		gpi_spin_init(&ws[i].w_newq_lock, GPI_RANK_NEWQ);
+	}
+	/* Every engine before any worker runs: they must all be one kind. */
+	for (i = 0; i < n; i++) {
+		if ((error = gpi_io_worker_init(&ws[i])) != 0) {
+			while (i >= 0)
+				gpi_io_worker_fini(&ws[i--]);
+			free(ws);
+			gpi_rt.rt_workers = NULL;
+			gpi_rt.rt_nworkers = 0;
+			return error;
+		}
 	}
 	for (i = 0; i < n; i++) {
 		error = GPI_LIBC(pthread_create)(&ws[i].w_thread, NULL,
@@ -779,6 +805,7 @@ gpi_sched_stop(uint64_t deadline)
 			continue;
 		}
 		w->w_exited = true;
+		gpi_io_worker_fini(w);
 		gpi_stack_drain(w);
 		free(w->w_timers);
 		w->w_timers = NULL;

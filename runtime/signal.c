@@ -706,6 +706,7 @@ gpi_watch_exit(struct gp_proc *p)
 	uint64_t one = 1;
 
 	GPI_LOCK_ASSERT(&p->p_lock);
-	if (p->p_watchfd >= 0 && write(p->p_watchfd, &one, sizeof(one)) < 0)
+	if (p->p_watchfd >= 0 &&
+	    gpi_sys_write(p->p_watchfd, &one, sizeof(one)) < 0)
 		return;		/* EAGAIN: already readable */
 }

@@ -6,8 +6,10 @@
 # Usage: tools/deps.sh GROUP...
 #
 #	core	liburcu-memb (headers; the library is dlopen()ed), libunwind,
-#		libdw (headers; dlopen()ed for backtrace names), Criterion
-#		(libunwind-dev liburcu-dev libdw-dev libcriterion-dev)
+#		libdw (headers; dlopen()ed for backtrace names), liburing
+#		(linked statically: the io_uring engine), Criterion
+#		(libunwind-dev liburcu-dev libdw-dev liburing-dev
+#		libcriterion-dev)
 #	clang	the clang compiler (clang): TSan tier, CC=clang
 #	pth	GNU Pth (libpth-dev): benchmarks
 #	extra	clang + pth
@@ -36,14 +38,15 @@ have_header() {
 }
 
 check_core() {
-	pkgs="$pkgs libunwind-dev liburcu-dev libdw-dev libcriterion-dev"
+	pkgs="$pkgs libunwind-dev liburcu-dev libdw-dev liburing-dev"
+	pkgs="$pkgs libcriterion-dev"
 	if command -v pkg-config >/dev/null 2>&1; then
-		for m in liburcu-memb libunwind libdw criterion; do
+		for m in liburcu-memb libunwind libdw liburing criterion; do
 			have_pc "$m" || missing="$missing $m"
 		done
 	else
 		for h in urcu/urcu-memb.h libunwind.h elfutils/libdwfl.h \
-		    criterion/criterion.h; do
+		    liburing.h criterion/criterion.h; do
 			have_header "$h" || missing="$missing <$h>"
 		done
 	fi

@@ -1,0 +1,931 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * iocall.c -- the green I/O calls (gp_read, gp_recvmsg, gp_accept4,
+ * gp_poll...): what a blocking system call means, rebuilt on the engine
+ * of io.c.  On a host thread each is the plain call.
+ *
+ * The shape of every transfer: try the call in its non-blocking form
+ * (MSG_DONTWAIT, or preadv2/pwritev2 with RWF_NOWAIT); if the kernel
+ * says EAGAIN, park until the descriptor is ready and try again.  The
+ * open file description is never touched: a program that shares a
+ * blocking stdin with its shell leaves it blocking, and F_GETFL says
+ * what it said before.  Readiness alone is never trusted (another
+ * reader of a shared description may drain it first): only the
+ * non-blocking attempt is.
+ *
+ * What the kernel would do, case by case (signal(7), socket(7)):
+ *  - the description is O_NONBLOCK (the program's choice): EAGAIN, as
+ *    natively; learned from F_GETFL the first time the call would block;
+ *  - SO_RCVTIMEO/SO_SNDTIMEO: timed here (io_uring and MSG_DONTWAIT
+ *    ignore them), EAGAIN when they run out, and never restarted;
+ *  - a green signal while parked: its handlers run, then EINTR, or the
+ *    call goes on if every handler had SA_RESTART (and the call is one
+ *    the kernel restarts); a partial transfer returns its count instead;
+ *  - a blocking write transfers everything (partial writes are looped
+ *    over); a short read stays short;
+ *  - EPIPE: the kernel's SIGPIPE (sent to the worker thread, which
+ *    blocks it) is taken back and a green SIGPIPE is posted to the
+ *    writer's process at the writer's own cancellation point;
+ *  - a regular file or a block device has no readiness: the plain call
+ *    (the helper pool of a later issue will take those off the worker).
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "internal.h"
+
+#define NS_PER_MS	1000000ull
+#define NS_PER_S	1000000000ull
+#define POLL_STACK	16		/* gp_poll's waits on the stack */
+
+/* What a transfer learned about its descriptor when it first blocked. */
+struct blockinfo {
+	bool		 bi_known;
+	bool		 bi_nonblock;	/* O_NONBLOCK: EAGAIN is the answer */
+	bool		 bi_plain;	/* no readiness: do the plain call */
+	bool		 bi_timeo;	/* a socket timeout: never restart */
+	uint64_t	 bi_deadline;	/* ... ending here (0: none) */
+};
+
+static uint64_t
+ts_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * NS_PER_S + (uint64_t)ts->tv_nsec;
+}
+
+/*
+ * First time a call would block on (fd): may it wait, and until when?
+ * (optname) is SO_RCVTIMEO or SO_SNDTIMEO.  Three system calls, on the
+ * path that is about to park anyway.
+ */
+static int
+learn(int fd, int optname, struct blockinfo *bi)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+	struct stat st;
+	int fl;
+
+	bi->bi_known = true;
+	if ((fl = fcntl(fd, F_GETFL)) < 0)
+		return errno;
+	bi->bi_nonblock = (fl & O_NONBLOCK) != 0;
+	if (getsockopt(fd, SOL_SOCKET, optname, &tv, &len) == 0) {
+		if (tv.tv_sec != 0 || tv.tv_usec != 0) {
+			bi->bi_timeo = true;
+			bi->bi_deadline = gpi_now() + (uint64_t)tv.tv_sec *
+			    NS_PER_S + (uint64_t)tv.tv_usec * 1000u;
+		}
+		return 0;
+	}
+	if (fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) ||
+	    S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)))
+		bi->bi_plain = true;
+	return 0;
+}
+
+/*
+ * A wait was interrupted: run the handlers (or die, if killed).  True
+ * if the call may go on, as the kernel restarts it: no handler ran (a
+ * stop and continue), or all had SA_RESTART and the call restarts.
+ */
+static bool
+interrupted(bool restartable)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	bool restart = gpi_userret_restart(l);
+
+	return restart && restartable;
+}
+
+/*
+ * Park until (fd) is ready for (events) or (deadline).  Returns 0 (try
+ * again), ETIMEDOUT, EINTR (not to be restarted), or the error the
+ * engine got for the descriptor (EBADF...).
+ */
+static int
+fdwait(int fd, short events, uint64_t deadline, bool restartable)
+{
+	struct gpi_iowait iw = { .iw_fd = fd, .iw_events = events,
+	    .iw_op = GPI_IOOP_POLL };
+	int error;
+
+	error = gpi_io_wait(&iw, 1, deadline, GPI_PCATCH);
+	if (error == 0)
+		return iw.iw_res < 0 ? -iw.iw_res : 0;
+	if (error == EINTR && interrupted(restartable))
+		return 0;
+	return error;
+}
+
+/*
+ * The kernel raised SIGPIPE on the worker thread, where it is blocked:
+ * take it back, and post the green one to the writer's process, unless
+ * the caller said MSG_NOSIGNAL.
+ */
+static void
+broken_pipe(bool signal_it)
+{
+	sigset_t set;
+	struct timespec zero = { 0, 0 };
+	struct gp_proc *p = gpi_curproc();
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	(void)sigtimedwait(&set, NULL, &zero);
+	if (signal_it) {
+		gpi_psignal(p, __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED),
+		    SIGPIPE);
+		gpi_userret();
+	}
+}
+
+/* ------------------------------------------------------------ transfers */
+
+enum xfer_op { X_READ, X_WRITE, X_RECVMSG, X_SENDMSG };
+
+struct xfer {
+	enum xfer_op	 x_op;
+	int		 x_fd;
+	int		 x_flags;	/* recvmsg/sendmsg flags */
+	struct msghdr	*x_msg;		/* its iov is ours to advance */
+};
+
+static ssize_t
+attempt(struct xfer *x, bool nowait)
+{
+	struct msghdr *m = x->x_msg;
+
+	switch (x->x_op) {
+	case X_READ:
+		return nowait ? preadv2(x->x_fd, m->msg_iov,
+		    (int)m->msg_iovlen, -1, RWF_NOWAIT) :
+		    GPI_LIBC(readv)(x->x_fd, m->msg_iov, (int)m->msg_iovlen);
+	case X_WRITE:
+		return nowait ? pwritev2(x->x_fd, m->msg_iov,
+		    (int)m->msg_iovlen, -1, RWF_NOWAIT) :
+		    GPI_LIBC(writev)(x->x_fd, m->msg_iov, (int)m->msg_iovlen);
+	case X_RECVMSG:
+		return GPI_LIBC(recvmsg)(x->x_fd, m, x->x_flags |
+		    (nowait ? MSG_DONTWAIT : 0));
+	case X_SENDMSG:
+		return GPI_LIBC(sendmsg)(x->x_fd, m, x->x_flags |
+		    MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
+	}
+	return -1;
+}
+
+/* Drop (n) bytes from the front of the message's iov (a partial write). */
+static void
+iov_advance(struct msghdr *m, size_t n)
+{
+	while (n > 0 && m->msg_iovlen > 0) {
+		if (n < m->msg_iov->iov_len) {
+			m->msg_iov->iov_base = (char *)m->msg_iov->iov_base + n;
+			m->msg_iov->iov_len -= n;
+			return;
+		}
+		n -= m->msg_iov->iov_len;
+		m->msg_iov++;
+		m->msg_iovlen--;
+	}
+}
+
+static size_t
+iov_total(const struct iovec *iov, size_t n)
+{
+	size_t t = 0;
+
+	while (n-- > 0)
+		t += (iov++)->iov_len;
+	return t;
+}
+
+/*
+ * One green transfer on an LWP.  A write on a blocking description goes
+ * on until every byte is taken, as write(2) does; everything else returns
+ * what the first successful attempt gave.
+ */
+static ssize_t
+xfer(struct xfer *x)
+{
+	bool out = x->x_op == X_WRITE || x->x_op == X_SENDMSG;
+	bool sock = x->x_op == X_RECVMSG || x->x_op == X_SENDMSG;
+	bool caller_nowait = sock && (x->x_flags & MSG_DONTWAIT);
+	bool nowait = true, whole = out;
+	struct blockinfo bi = { 0 };
+	size_t want = iov_total(x->x_msg->msg_iov, x->x_msg->msg_iovlen);
+	ssize_t r, done = 0;
+	int error;
+
+	for (;;) {
+		r = attempt(x, nowait);
+		if (r >= 0) {
+			done += r;
+			if (!whole || (size_t)done >= want || r == 0 ||
+			    bi.bi_nonblock)
+				return done;
+			iov_advance(x->x_msg, (size_t)r);
+			continue;
+		}
+		error = errno;
+		if (error == EPIPE && out) {
+			broken_pipe(!(sock && (x->x_flags & MSG_NOSIGNAL)));
+			goto fail;
+		}
+		if (error == EOPNOTSUPP && !sock && nowait) {
+			/* No RWF_NOWAIT here (a tty): wait, then the plain call. */
+			nowait = false;
+			if ((error = fdwait(x->x_fd, out ? POLLOUT : POLLIN, 0,
+			    true)) != 0)
+				goto fail;
+			continue;
+		}
+		if (error != EAGAIN || caller_nowait)
+			goto fail;
+		if (!bi.bi_known && (error = learn(x->x_fd, out ? SO_SNDTIMEO :
+		    SO_RCVTIMEO, &bi)) != 0)
+			goto fail;
+		if (bi.bi_nonblock) {
+			error = EAGAIN;
+			goto fail;
+		}
+		if (bi.bi_plain) {
+			nowait = false;
+			continue;
+		}
+		error = fdwait(x->x_fd, out ? POLLOUT : POLLIN, bi.bi_deadline,
+		    !bi.bi_timeo && done == 0);
+		if (error == ETIMEDOUT)
+			error = EAGAIN;
+		if (error != 0)
+			goto fail;
+		if (!nowait)
+			nowait = true;
+	}
+fail:
+	if (done > 0)
+		return done;
+	errno = error;
+	return -1;
+}
+
+/* Copy of the caller's iov that a partial write may advance. */
+#define IOV_STACK	8
+
+static ssize_t
+xfer_iov(enum xfer_op op, int fd, const struct iovec *iov, int cnt,
+    struct msghdr *msg, int flags)
+{
+	struct iovec stk[IOV_STACK], *mine = stk;
+	struct msghdr m;
+	struct xfer x = { .x_op = op, .x_fd = fd, .x_flags = flags };
+	ssize_t r;
+
+	if (msg != NULL) {
+		m = *msg;
+		iov = msg->msg_iov;
+		cnt = (int)msg->msg_iovlen;
+	} else {
+		memset(&m, 0, sizeof(m));
+	}
+	if (cnt < 0 || cnt > IOV_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (cnt > IOV_STACK && (mine = malloc((size_t)cnt *
+	    sizeof(*mine))) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (cnt > 0)
+		memcpy(mine, iov, (size_t)cnt * sizeof(*mine));
+	m.msg_iov = mine;
+	m.msg_iovlen = (size_t)cnt;
+	x.x_msg = &m;
+	r = xfer(&x);
+	if (msg != NULL && r >= 0) {
+		/* What recvmsg reports back. */
+		msg->msg_namelen = m.msg_namelen;
+		msg->msg_controllen = m.msg_controllen;
+		msg->msg_flags = m.msg_flags;
+	}
+	if (mine != stk)
+		free(mine);
+	return r;
+}
+
+ssize_t
+gp_read(int fd, void *buf, size_t n)
+{
+	struct iovec iov = { buf, n };
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(read)(fd, buf, n);
+	return xfer_iov(X_READ, fd, &iov, 1, NULL, 0);
+}
+
+ssize_t
+gp_write(int fd, const void *buf, size_t n)
+{
+	struct iovec iov = { (void *)(uintptr_t)buf, n };
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(write)(fd, buf, n);
+	return xfer_iov(X_WRITE, fd, &iov, 1, NULL, 0);
+}
+
+ssize_t
+gp_readv(int fd, const struct iovec *iov, int cnt)
+{
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(readv)(fd, iov, cnt);
+	return xfer_iov(X_READ, fd, iov, cnt, NULL, 0);
+}
+
+ssize_t
+gp_writev(int fd, const struct iovec *iov, int cnt)
+{
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(writev)(fd, iov, cnt);
+	return xfer_iov(X_WRITE, fd, iov, cnt, NULL, 0);
+}
+
+ssize_t
+gp_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(recvmsg)(fd, msg, flags);
+	if (msg == NULL) {
+		errno = EFAULT;
+		return -1;
+	}
+	return xfer_iov(X_RECVMSG, fd, NULL, 0, msg, flags);
+}
+
+ssize_t
+gp_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct msghdr m;
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(sendmsg)(fd, msg, flags);
+	if (msg == NULL) {
+		errno = EFAULT;
+		return -1;
+	}
+	m = *msg;
+	return xfer_iov(X_SENDMSG, fd, NULL, 0, &m, flags);
+}
+
+ssize_t
+gp_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+    socklen_t *addrlen)
+{
+	struct iovec iov = { buf, n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t r;
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(recvfrom)(fd, buf, n, flags, addr, addrlen);
+	if (addr != NULL && addrlen != NULL) {
+		m.msg_name = addr;
+		m.msg_namelen = *addrlen;
+	}
+	r = xfer_iov(X_RECVMSG, fd, NULL, 0, &m, flags);
+	if (r >= 0 && addr != NULL && addrlen != NULL)
+		*addrlen = m.msg_namelen;
+	return r;
+}
+
+ssize_t
+gp_sendto(int fd, const void *buf, size_t n, int flags,
+    const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct iovec iov = { (void *)(uintptr_t)buf, n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_name = (void *)(uintptr_t)addr, .msg_namelen = addrlen };
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(sendto)(fd, buf, n, flags, addr, addrlen);
+	return xfer_iov(X_SENDMSG, fd, NULL, 0, &m, flags);
+}
+
+ssize_t
+gp_recv(int fd, void *buf, size_t n, int flags)
+{
+	return gp_recvfrom(fd, buf, n, flags, NULL, NULL);
+}
+
+ssize_t
+gp_send(int fd, const void *buf, size_t n, int flags)
+{
+	return gp_sendto(fd, buf, n, flags, NULL, 0);
+}
+
+/*
+ * recvmmsg/sendmmsg: the first message waits as recvmsg/sendmsg would,
+ * the rest are taken only if they need no wait (what the kernel does
+ * for recvmmsg with MSG_WAITFORONE; without it the kernel would block
+ * for all vlen, which no server relies on).
+ */
+int
+gp_recvmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags,
+    struct timespec *timeout)
+{
+	ssize_t r;
+	int n;
+
+	if (gpi_curlwp() == NULL || (flags & MSG_DONTWAIT))
+		return GPI_LIBC(recvmmsg)(fd, v, vlen, flags, timeout);
+	if (vlen == 0)
+		return 0;
+	if ((r = gp_recvmsg(fd, &v[0].msg_hdr, flags & ~MSG_WAITFORONE)) < 0)
+		return -1;
+	v[0].msg_len = (unsigned)r;
+	if (vlen == 1)
+		return 1;
+	n = GPI_LIBC(recvmmsg)(fd, v + 1, vlen - 1, flags | MSG_DONTWAIT,
+	    NULL);
+	return n > 0 ? n + 1 : 1;
+}
+
+int
+gp_sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags)
+{
+	unsigned i;
+	ssize_t r;
+
+	if (gpi_curlwp() == NULL || (flags & MSG_DONTWAIT))
+		return GPI_LIBC(sendmmsg)(fd, v, vlen, flags);
+	for (i = 0; i < vlen; i++) {
+		if ((r = gp_sendmsg(fd, &v[i].msg_hdr, flags)) < 0)
+			return i > 0 ? (int)i : -1;
+		v[i].msg_len = (unsigned)r;
+	}
+	return (int)vlen;
+}
+
+/* ------------------------------------------------------------ sockets */
+
+/*
+ * accept and connect have no non-blocking form that leaves the
+ * description alone.  On io_uring the kernel does them for us
+ * (IORING_OP_ACCEPT/CONNECT, one connection per waiting LWP).  On epoll,
+ * accept waits for readiness and checks it again, with no switch in
+ * between, right before the plain call: LWPs of one worker never race,
+ * but an acceptor on another thread may still take the connection first
+ * and leave this worker blocked until the next one (docs: limits).
+ */
+int
+gp_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+	struct gpi_iowait iw = { .iw_fd = fd, .iw_op = GPI_IOOP_ACCEPT,
+	    .iw_addr = addr, .iw_addrlen = addrlen, .iw_flags = flags };
+	struct blockinfo bi = { 0 };
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int error;
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(accept4)(fd, addr, addrlen, flags);
+	if ((error = learn(fd, SO_RCVTIMEO, &bi)) != 0)
+		goto fail;
+	if (bi.bi_nonblock)
+		return GPI_LIBC(accept4)(fd, addr, addrlen, flags);
+	for (;;) {
+		if (gpi_ioengine == GPI_IO_URING) {
+			error = gpi_io_wait(&iw, 1, bi.bi_deadline, GPI_PCATCH);
+			if (error == 0 && iw.iw_res >= 0)
+				return iw.iw_res;
+			if (error == 0)
+				error = -iw.iw_res;
+			else if (error == EINTR && !bi.bi_timeo &&
+			    interrupted(true))
+				continue;
+		} else {
+			if (GPI_LIBC(poll)(&pfd, 1, 0) != 0)
+				return GPI_LIBC(accept4)(fd, addr, addrlen,
+				    flags);
+			error = fdwait(fd, POLLIN, bi.bi_deadline, !bi.bi_timeo);
+			if (error == 0)
+				continue;
+		}
+		if (error == ETIMEDOUT)
+			error = EAGAIN;
+		goto fail;
+	}
+fail:
+	errno = error;
+	return -1;
+}
+
+int
+gp_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	return gp_accept4(fd, addr, addrlen, 0);
+}
+
+/*
+ * connect(2) on a blocking socket.  io_uring connects for us.  On epoll
+ * the plain call runs on the worker: immediate for loopback and for a
+ * refused port, a round trip for a remote host (docs: limits).
+ * Interrupted, it says EINTR and the connection goes on in the kernel,
+ * as connect(2) does.
+ */
+int
+gp_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct gpi_iowait iw = { .iw_fd = fd, .iw_op = GPI_IOOP_CONNECT,
+	    .iw_addr = (void *)(uintptr_t)addr, .iw_len = len };
+	struct blockinfo bi = { 0 };
+	int error;
+
+	if (gpi_curlwp() == NULL || gpi_ioengine != GPI_IO_URING)
+		return GPI_LIBC(connect)(fd, addr, len);
+	if ((error = learn(fd, SO_SNDTIMEO, &bi)) != 0)
+		goto fail;
+	if (bi.bi_nonblock)
+		return GPI_LIBC(connect)(fd, addr, len);
+	error = gpi_io_wait(&iw, 1, bi.bi_deadline, GPI_PCATCH);
+	if (error == 0) {
+		if (iw.iw_res == 0)
+			return 0;
+		error = -iw.iw_res;
+	} else if (error == EINTR) {
+		(void)interrupted(false);
+	} else if (error == ETIMEDOUT) {
+		error = EINPROGRESS;
+	}
+fail:
+	errno = error;
+	return -1;
+}
+
+/* ------------------------------------------------------------ readiness */
+
+int
+gp_fdwait(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int r;
+
+	if ((r = gp_poll(&pfd, 1, timeout_ms)) <= 0)
+		return r;
+	return pfd.revents;
+}
+
+/*
+ * poll(2) for an LWP: the plain poll with no timeout says what is ready
+ * now; if nothing, one engine wait per descriptor, all on one channel,
+ * until the first fires, the deadline or a signal; then look again.
+ * Never restarted after a signal, as poll(2) is not.  (sigmask) is a
+ * green signal mask to wait under (ppoll), or NULL.
+ */
+static int
+poll_until(struct pollfd *fds, nfds_t n, uint64_t deadline, bool forever,
+    const sigset_t *sigmask)
+{
+	struct gpi_iowait stk[POLL_STACK], *iw = stk;
+	struct gp_lwp *l = gpi_curlwp();
+	sigset_t old;
+	nfds_t i;
+	int r, k, error;
+
+	if (n > POLL_STACK && (iw = calloc(n, sizeof(*iw))) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (sigmask != NULL)
+		(void)gp_sigprocmask(SIG_SETMASK, sigmask, &old);
+	for (;;) {
+		if ((r = GPI_LIBC(poll)(fds, n, 0)) != 0)
+			break;
+		if (!forever && gpi_now() >= deadline)
+			break;
+		for (i = 0, k = 0; i < n; i++) {
+			if (fds[i].fd < 0)
+				continue;
+			memset(&iw[k], 0, sizeof(iw[k]));
+			iw[k].iw_fd = fds[i].fd;
+			iw[k].iw_events = fds[i].events;
+			iw[k].iw_op = GPI_IOOP_POLL;
+			k++;
+		}
+		if (k > 0)
+			error = gpi_io_wait(iw, k, forever ? 0 : deadline,
+			    GPI_PCATCH);
+		else
+			do
+				error = gpi_tsleep(&l->l_sleeper, NULL, 0,
+				    GPI_PCATCH, forever ? 0 : deadline);
+			while (error == 0);
+		if (error == ETIMEDOUT) {
+			r = GPI_LIBC(poll)(fds, n, 0);
+			break;
+		}
+		if (error == EINTR) {
+			(void)interrupted(false);
+			errno = EINTR;
+			r = -1;
+			break;
+		}
+	}
+	if (sigmask != NULL) {
+		error = errno;
+		(void)gp_sigprocmask(SIG_SETMASK, &old, NULL);
+		errno = error;
+	}
+	if (iw != stk)
+		free(iw);
+	return r;
+}
+
+int
+gp_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	if (gpi_curlwp() == NULL || timeout_ms == 0)
+		return GPI_LIBC(poll)(fds, n, timeout_ms);
+	return poll_until(fds, n, gpi_now() + (uint64_t)(timeout_ms < 0 ? 0 :
+	    timeout_ms) * NS_PER_MS, timeout_ms < 0, NULL);
+}
+
+int
+gp_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+    const sigset_t *sigmask)
+{
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(ppoll)(fds, n, ts, sigmask);
+	if (ts != NULL && (ts->tv_sec < 0 || ts->tv_nsec < 0 ||
+	    ts->tv_nsec >= (long)NS_PER_S)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return poll_until(fds, n, ts != NULL ? gpi_now() + ts_ns(ts) : 0,
+	    ts == NULL, sigmask);
+}
+
+/* select(2) as poll(2); (deadline) 0 with forever. */
+static int
+select_until(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, uint64_t deadline,
+    bool forever, const sigset_t *sigmask)
+{
+	struct pollfd stk[64], *pf = stk;
+	int fd, n = 0, r, count = 0;
+
+	if (nfds < 0 || nfds > FD_SETSIZE) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (nfds > 64 && (pf = calloc((size_t)nfds, sizeof(*pf))) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (fd = 0; fd < nfds; fd++) {
+		short ev = 0;
+
+		if (rd != NULL && FD_ISSET(fd, rd))
+			ev |= POLLIN;
+		if (wr != NULL && FD_ISSET(fd, wr))
+			ev |= POLLOUT;
+		if (ex != NULL && FD_ISSET(fd, ex))
+			ev |= POLLPRI;
+		if (ev != 0) {
+			pf[n].fd = fd;
+			pf[n].events = ev;
+			pf[n].revents = 0;
+			n++;
+		}
+	}
+	r = poll_until(pf, (nfds_t)n, deadline, forever, sigmask);
+	if (r >= 0) {
+		for (fd = 0; fd < n; fd++)
+			if (pf[fd].revents & POLLNVAL) {
+				errno = EBADF;
+				r = -1;
+				goto out;
+			}
+		if (rd != NULL)
+			FD_ZERO(rd);
+		if (wr != NULL)
+			FD_ZERO(wr);
+		if (ex != NULL)
+			FD_ZERO(ex);
+		for (fd = 0; fd < n; fd++) {
+			short rv = pf[fd].revents;
+
+			if (rd != NULL && (pf[fd].events & POLLIN) &&
+			    (rv & (POLLIN | POLLHUP | POLLERR))) {
+				FD_SET(pf[fd].fd, rd);
+				count++;
+			}
+			if (wr != NULL && (pf[fd].events & POLLOUT) &&
+			    (rv & (POLLOUT | POLLERR))) {
+				FD_SET(pf[fd].fd, wr);
+				count++;
+			}
+			if (ex != NULL && (pf[fd].events & POLLPRI) &&
+			    (rv & POLLPRI)) {
+				FD_SET(pf[fd].fd, ex);
+				count++;
+			}
+		}
+		r = count;
+	}
+out:
+	if (pf != stk)
+		free(pf);
+	return r;
+}
+
+int
+gp_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
+{
+	uint64_t deadline, now;
+	int r;
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(select)(nfds, rd, wr, ex, tv);
+	if (tv != NULL && (tv->tv_sec < 0 || tv->tv_usec < 0 ||
+	    tv->tv_usec >= 1000000)) {
+		errno = EINVAL;
+		return -1;
+	}
+	deadline = tv == NULL ? 0 : gpi_now() + (uint64_t)tv->tv_sec *
+	    NS_PER_S + (uint64_t)tv->tv_usec * 1000u;
+	r = select_until(nfds, rd, wr, ex, deadline, tv == NULL, NULL);
+	if (tv != NULL) {
+		/* Linux writes back the time left. */
+		now = gpi_now();
+		now = now < deadline ? deadline - now : 0;
+		tv->tv_sec = (time_t)(now / NS_PER_S);
+		tv->tv_usec = (suseconds_t)(now % NS_PER_S / 1000u);
+	}
+	return r;
+}
+
+int
+gp_pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
+    const struct timespec *ts, const sigset_t *sigmask)
+{
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(pselect)(nfds, rd, wr, ex, ts, sigmask);
+	if (ts != NULL && (ts->tv_sec < 0 || ts->tv_nsec < 0 ||
+	    ts->tv_nsec >= (long)NS_PER_S)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return select_until(nfds, rd, wr, ex, ts != NULL ? gpi_now() +
+	    ts_ns(ts) : 0, ts == NULL, sigmask);
+}
+
+/*
+ * epoll_wait on an LWP: an epoll instance is itself pollable (readable
+ * while it has events), so wait for that, then take them without
+ * blocking.  Never restarted.
+ */
+int
+gp_epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout_ms,
+    const sigset_t *sigmask)
+{
+	struct pollfd pfd = { .fd = epfd, .events = POLLIN };
+	int r;
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(epoll_pwait)(epfd, ev, max, timeout_ms,
+		    sigmask);
+	if ((r = GPI_LIBC(epoll_wait)(epfd, ev, max, 0)) != 0 ||
+	    timeout_ms == 0)
+		return r;
+	for (;;) {
+		r = timeout_ms < 0 ? poll_until(&pfd, 1, 0, true, sigmask) :
+		    gp_ppoll(&pfd, 1, &(struct timespec){ timeout_ms / 1000,
+		    (long)(timeout_ms % 1000) * 1000000L }, sigmask);
+		if (r <= 0)
+			return r;
+		if ((r = GPI_LIBC(epoll_wait)(epfd, ev, max, 0)) != 0)
+			return r;
+		/* Another waiter took the events: wait again (the whole
+		 * timeout: rare enough not to account for). */
+	}
+}
+
+/* ------------------------------------------------------------ splice */
+
+/*
+ * sendfile and splice have no per-call non-blocking flag on the socket
+ * side.  Wait for the side that may block to be ready, then move at most
+ * what fits without blocking: a pipe's free room (F_GETPIPE_SZ less
+ * FIONREAD), a socket's free send buffer (SO_SNDBUF less SIOCOUTQ, of
+ * which the kernel counts about half as payload).  A regular file never
+ * blocks.  Looped until all is moved, as the blocking call would.
+ */
+static ssize_t
+room(int fd, size_t want, bool *plain)
+{
+	int cap, used = 0, sndbuf;
+	socklen_t len = sizeof(sndbuf);
+	struct stat st;
+
+	*plain = false;
+	if ((cap = fcntl(fd, F_GETPIPE_SZ)) > 0) {
+		(void)ioctl(fd, FIONREAD, &used);
+		return cap > used ? cap - used : 0;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0) {
+		(void)ioctl(fd, TIOCOUTQ, &used);
+		return sndbuf > used ? (sndbuf - used) / 2 : 0;
+	}
+	if (fstat(fd, &st) == 0 && !S_ISFIFO(st.st_mode) &&
+	    !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode))
+		*plain = true;
+	return (ssize_t)want;
+}
+
+ssize_t
+gp_sendfile(int out, int in, off_t *off, size_t count)
+{
+	ssize_t r, done = 0, fit;
+	bool plain;
+	int error, fl;
+
+	if (gpi_curlwp() == NULL || (fl = fcntl(out, F_GETFL)) < 0 ||
+	    (fl & O_NONBLOCK))
+		return GPI_LIBC(sendfile)(out, in, off, count);
+	while ((size_t)done < count) {
+		fit = room(out, count - (size_t)done, &plain);
+		if (plain)
+			fit = (ssize_t)(count - (size_t)done);
+		if (fit == 0) {
+			if ((error = fdwait(out, POLLOUT, 0, done == 0)) != 0)
+				goto fail;
+			continue;
+		}
+		if ((size_t)fit > count - (size_t)done)
+			fit = (ssize_t)(count - (size_t)done);
+		if ((r = GPI_LIBC(sendfile)(out, in, off, (size_t)fit)) < 0) {
+			error = errno;
+			if (error == EPIPE)
+				broken_pipe(true);
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		done += r;
+	}
+	return done;
+fail:
+	if (done > 0)
+		return done;
+	errno = error;
+	return -1;
+}
+
+ssize_t
+gp_splice(int in, off_t *inoff, int out, off_t *outoff, size_t len,
+    unsigned flags)
+{
+	ssize_t r;
+	int error;
+
+	if (gpi_curlwp() == NULL || (flags & SPLICE_F_NONBLOCK))
+		return GPI_LIBC(splice)(in, inoff, out, outoff, len, flags);
+	/*
+	 * SPLICE_F_NONBLOCK makes the pipe end(s) non-blocking, but a socket
+	 * end follows its own O_NONBLOCK: a socket in must be readable (it
+	 * then gives what it has), a socket out must have room for what we
+	 * move.
+	 */
+	for (;;) {
+		struct pollfd pfd = { .fd = in, .events = POLLIN };
+		bool plain;
+		ssize_t fit;
+
+		if (GPI_LIBC(poll)(&pfd, 1, 0) == 0) {
+			error = fdwait(in, POLLIN, 0, true);
+			goto waited;
+		}
+		fit = room(out, len, &plain);
+		if (fit == 0) {
+			error = fdwait(out, POLLOUT, 0, true);
+			goto waited;
+		}
+		r = GPI_LIBC(splice)(in, inoff, out, outoff,
+		    (size_t)fit < len ? (size_t)fit : len,
+		    flags | SPLICE_F_NONBLOCK);
+		if (r >= 0 || errno != EAGAIN)
+			return r;
+		error = fdwait(out, POLLOUT, 0, true);
+waited:
+		if (error != 0) {
+			errno = error;
+			return -1;
+		}
+	}
+}
