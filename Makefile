@@ -12,6 +12,7 @@
 #   make stress         every tests/stress/*.c, one program each, in turn
 #   make soak           tests/soak/soak.c for SOAK_S seconds (default 600)
 #   make bench          every bench/*.c, one program each, in turn
+#   make bench-echo     bench/bench_echo.c only (loopback echo, 1k/10k conns)
 #   make demo           examples/demo.c
 #   make check-abi      libgreenproc.so exports only gp_* symbols
 #   make check-layering no runtime object calls a name preload.map exports
