@@ -12,6 +12,7 @@
 #   make stress         every tests/stress/*.c, one program each, in turn
 #   make soak           tests/soak/soak.c for SOAK_S seconds (default 600)
 #   make bench          every bench/*.c, one program each, in turn
+#   make bench-echo     bench/bench_echo.c only (loopback echo, 1k/10k conns)
 #   make demo           examples/demo.c
 #   make check-abi      libgreenproc.so exports only gp_* symbols
 #   make check-layering no runtime object calls a name preload.map exports
@@ -93,6 +94,9 @@ ifeq ($(GREENPROC_DEPS_CHECKED),)
 DEPS_GROUPS	:= core
 ifneq ($(filter bench,$(GOALS)),)
 DEPS_GROUPS	+= extra
+endif
+ifneq ($(filter bench bench-echo,$(GOALS)),)
+DEPS_GROUPS	+= uv
 endif
 ifneq ($(and $(filter stress,$(GOALS)),$(filter thread,$(SAN))),)
 DEPS_GROUPS	+= extra
@@ -407,7 +411,7 @@ DIFF_REGRESS	:= tests/diff/regress.txt
 
 .PHONY: test plain-preload difftest
 test: all check-abi check-layering check-docs $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(DIFF_BIN) \
-    $(if $(SAN),plain-preload)
+    $(ECHO_BINS) $(if $(SAN),plain-preload)
 ifeq ($(TEST_SRCS),)
 	@echo "make test: no tests yet (tests/*.c, tests/*.cc)"
 else
@@ -425,7 +429,7 @@ difftest: $(DIFF_BIN)
 # also build the plain one (a second configuration, hence a sub-make).
 plain-preload:
 	@$(MAKE) --no-print-directory SAN= $(PLAIN_BUILD)/libgreenproc_preload.so \
-	    $(patsubst $(BUILD)/%,$(PLAIN_BUILD)/%,$(PROGS))
+	    $(patsubst $(BUILD)/%,$(PLAIN_BUILD)/%,$(PROGS) $(ECHO_BINS))
 
 $(RUNNER): $(TEST_OBJS) $(STLIB) $(SOURCES_STAMP)
 	@mkdir -p $(@D)
@@ -467,7 +471,7 @@ stress: $(STRESS_BINS)
 # bench_preload compares the preload with an empty preloaded object.
 BENCH_EMPTY_SO	:= $(BUILD)/bench/libempty.so
 
-bench: $(BENCH_BINS) $(PRELOAD) $(BENCH_EMPTY_SO)
+bench: $(BENCH_BINS) $(PRELOAD) $(BENCH_EMPTY_SO) $(ECHO_BINS) $(ECHO_PEERS)
 	@$(if $(BENCH_BINS),$(call run_each,$(BENCH_BINS)),echo "make bench: no programs in bench/")
 
 $(DIFF_BIN): $(DIFF_OBJS) $(STLIB) $(SOURCES_STAMP)
@@ -481,6 +485,43 @@ $(BUILD)/stress/%: $(BUILD)/obj/tests/stress/%.o $(STLIB)
 $(BENCH_EMPTY_SO): $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -shared -fPIC $(ALL_LDFLAGS) -o $@ -x c /dev/null
+
+# ----------------------------------------------------------------------
+# Echo (issue 13): examples/echo.c, a thread-per-connection server on
+# plain pthreads; examples/echo_green.c, the same main() run in a green
+# process (with -lgreenproc, under the preload); examples/echo_client.c,
+# the load generator; and the other servers bench_echo compares with,
+# bench/echo/*.c (echo_uv only with libuv: tools/deps.sh group uv).
+# tests/test_echo.c runs them; make bench-echo runs bench_echo alone.
+
+HAVE_UV		:= $(wildcard /usr/include/uv.h)
+ECHO_BINS	:= $(addprefix $(BUILD)/examples/,echo echo_client echo_green)
+ECHO_PEERS	:= $(BUILD)/bench/echo/echo_epoll \
+		   $(if $(HAVE_UV),$(BUILD)/bench/echo/echo_uv)
+ECHO_OBJS	:= $(call obj,$(wildcard examples/echo*.c bench/echo/*.c))
+
+-include $(ECHO_OBJS:.o=.d)
+
+.PHONY: bench-echo
+bench-echo: $(BUILD)/bench/bench_echo $(ECHO_BINS) $(ECHO_PEERS) $(PRELOAD)
+	$(BUILD)/bench/bench_echo
+
+$(BUILD)/examples/echo_green: $(BUILD)/obj/examples/echo_green.o $(SHLINK)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(BUILD) \
+	    -Wl,-rpath,'$(abspath $(BUILD))' -lgreenproc
+
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $<
+
+$(BUILD)/bench/echo/echo_uv: $(BUILD)/obj/bench/echo/echo_uv.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -luv
+
+$(BUILD)/bench/echo/%: $(BUILD)/obj/bench/echo/%.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $<
 
 # ----------------------------------------------------------------------
 # Soak: random churn of the process model for SOAK_S seconds, with a

@@ -12,6 +12,7 @@
 #		libcriterion-dev)
 #	clang	the clang compiler (clang): TSan tier, CC=clang
 #	pth	GNU Pth (libpth-dev): benchmarks
+#	uv	libuv (libuv1-dev): the libuv peer of bench_echo only
 #	extra	clang + pth
 #
 # Every group is checked.  When something is missing and we run as root,
@@ -62,11 +63,21 @@ check_pth() {
 	[ -f /usr/include/pth.h ] || missing="$missing /usr/include/pth.h"
 }
 
+check_uv() {
+	pkgs="$pkgs libuv1-dev"
+	if command -v pkg-config >/dev/null 2>&1; then
+		have_pc libuv || missing="$missing libuv"
+	else
+		have_header uv.h || missing="$missing <uv.h>"
+	fi
+}
+
 for g in "$@"; do
 	case $g in
 	core)	check_core ;;
 	clang)	check_clang ;;
 	pth)	check_pth ;;
+	uv)	check_uv ;;
 	extra)	check_clang; check_pth ;;
 	*)	echo "deps.sh: unknown group '$g'" >&2; exit 2 ;;
 	esac
