@@ -205,6 +205,12 @@ RT_SRCS		:= $(sort $(wildcard runtime/*.c)) $(ARCH_SRCS)
 PRELOAD_ARCH_SRCS := $(if $(filter %/x86_64,$(ARCH_DIR)),$(sort $(wildcard preload/arch/x86_64/*.S)))
 PRELOAD_SRCS	:= $(sort $(wildcard preload/*.c)) $(PRELOAD_ARCH_SRCS)
 PRELOAD_DEFS	:= $(if $(PRELOAD_ARCH_SRCS),-DGPI_VFORK_STUB=1)
+# Echo (below): the example, its client and bench_echo's peers.
+HAVE_UV		:= $(wildcard /usr/include/uv.h)
+ECHO_BINS	:= $(addprefix $(BUILD)/examples/,echo echo_client echo_green)
+ECHO_PEERS	:= $(BUILD)/bench/echo/echo_epoll \
+		   $(if $(HAVE_UV),$(BUILD)/bench/echo/echo_uv)
+ECHO_OBJS	= $(call obj,$(wildcard examples/echo*.c bench/echo/*.c))
 TEST_SRCS	:= $(sort $(wildcard tests/*.c tests/*.cc))
 PROG_SRCS	:= $(sort $(wildcard tests/programs/*.c tests/programs/*.cc))
 STRESS_SRCS	:= $(sort $(wildcard tests/stress/*.c))
@@ -494,11 +500,8 @@ $(BENCH_EMPTY_SO): $(CONFIG_STAMP)
 # bench/echo/*.c (echo_uv only with libuv: tools/deps.sh group uv).
 # tests/test_echo.c runs them; make bench-echo runs bench_echo alone.
 
-HAVE_UV		:= $(wildcard /usr/include/uv.h)
-ECHO_BINS	:= $(addprefix $(BUILD)/examples/,echo echo_client echo_green)
-ECHO_PEERS	:= $(BUILD)/bench/echo/echo_epoll \
-		   $(if $(HAVE_UV),$(BUILD)/bench/echo/echo_uv)
-ECHO_OBJS	:= $(call obj,$(wildcard examples/echo*.c bench/echo/*.c))
+# (ECHO_BINS and the rest are defined with the sources, above: the test
+# and bench targets name them before this point.)
 
 -include $(ECHO_OBJS:.o=.d)
 
