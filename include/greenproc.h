@@ -329,6 +329,14 @@ GP_EXPORT int	gp_epoll_pwait(int epfd, struct epoll_event *ev, int max,
 GP_EXPORT ssize_t gp_sendfile(int out, int in, off_t *off, size_t count);
 GP_EXPORT ssize_t gp_splice(int in, off_t *inoff, int out, off_t *outoff,
 		    size_t len, unsigned flags);
+/*
+ * close(2), dup2(2) and dup3(2), except that an LWP parked on the number
+ * keeps the open file it started on, as a thread blocked in the kernel
+ * does (its operation never touches a file that later reuses the number).
+ */
+GP_EXPORT int	gp_close(int fd);
+GP_EXPORT int	gp_dup2(int oldfd, int newfd);
+GP_EXPORT int	gp_dup3(int oldfd, int newfd, int flags);
 
 /*
  * Introspection.  gp_ps(): one line per green process; gp_dump(): that,

@@ -241,8 +241,8 @@ dump_stop(void)
 	GPI_LIBC(sigaction)(dump_sig, &dump_oldsa, NULL);
 	if (gpi_sys_write(dump_pipe[1], &c, 1) == 1)
 		GPI_LIBC(pthread_join)(dump_thread, NULL);
-	close(dump_pipe[0]);
-	close(dump_pipe[1]);
+	GPI_LIBC(close)(dump_pipe[0]);
+	GPI_LIBC(close)(dump_pipe[1]);
 	dump_pipe[0] = dump_pipe[1] = -1;
 	dump_sig = 0;
 }
@@ -285,8 +285,8 @@ gp_dump_on_signal(int sig)
 	    NULL);
 	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 	if (error != 0) {
-		close(dump_pipe[0]);
-		close(dump_pipe[1]);
+		GPI_LIBC(close)(dump_pipe[0]);
+		GPI_LIBC(close)(dump_pipe[1]);
 		goto out;
 	}
 	memset(&sa, 0, sizeof(sa));

@@ -185,7 +185,7 @@ gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp, bool nowait,
 			*info = si;
 		pid = rc->rc_pid;
 		if (!nowait) {
-			close(rc->rc_pidfd);
+			GPI_LIBC(close)(rc->rc_pidfd);
 			free(rc);
 		}
 		return pid;
@@ -224,7 +224,7 @@ gpi_rchild_reap_orphans(void)
 	gpi_spin_unlock(&orphan_lock);
 	for (; done != NULL; done = rc) {
 		rc = done->rc_next;
-		close(done->rc_pidfd);
+		GPI_LIBC(close)(done->rc_pidfd);
 		free(done);
 	}
 }

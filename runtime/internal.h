@@ -197,6 +197,7 @@ enum gpi_lockrank {
 	GPI_RANK_PTHR,		/* h_lock (preload/thread.c) */
 	GPI_RANK_POPEN,		/* popen_lock (preload/spawn.c) */
 	GPI_RANK_BARRIER,	/* a barrier's b_lock (preload/sync.c) */
+	GPI_RANK_FDPARK,	/* a parked-descriptor bucket (fd.c) */
 	GPI_RANK_TEST,		/* tests' own locks (test_lockcheck.c) */
 	GPI_RANK_N
 };
@@ -1031,7 +1032,7 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(epoll_pwait) X(read) X(write) X(readv) X(writev) X(recvmsg)	\
 	X(sendmsg) X(recvfrom) X(sendto) X(recvmmsg) X(sendmmsg)	\
 	X(accept4) X(connect) X(poll) X(ppoll) X(select) X(pselect)	\
-	X(sendfile) X(splice)
+	X(sendfile) X(splice) X(close) X(dup2) X(dup3)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
@@ -1438,6 +1439,23 @@ GPI_HIDDEN void	gpi_io_idle(struct gp_worker *w, uint64_t deadline);
 GPI_HIDDEN void	gpi_io_wake(struct gp_worker *w);
 /* A wait ended: record (res) and wake its sleeper.  Engines call it. */
 GPI_HIDDEN void	gpi_io_done(struct gpi_iowait *iw, int res);
+
+/*
+ * fd.c: an LWP parked on a descriptor, registered so that a close or
+ * dup2 over the number leaves it the open file it started on (a private
+ * duplicate, whose number gpi_fdpark_fd then gives).  On the LWP's
+ * stack; (b) under its bucket's lock.
+ */
+struct gpi_fdpark {
+	int		 fp_orig;	/* (c) the number it registered under */
+	atomic_int	 fp_fd;		/* (b, a) the number to use now */
+	struct fdshare	*fp_share;	/* (b) the duplicate, once given */
+	struct gpi_fdpark *fp_next;	/* (b) */
+	struct gpi_fdpark *fp_prev;	/* (b) */
+};
+GPI_HIDDEN void	gpi_fdpark_enter(struct gpi_fdpark *fp, int fd);
+GPI_HIDDEN void	gpi_fdpark_leave(struct gpi_fdpark *fp);
+GPI_HIDDEN int	gpi_fdpark_fd(struct gpi_fdpark *fp);
 
 /* iouring.c and ioepoll.c: the two engines, same shape. */
 GPI_HIDDEN int	gpi_uring_init(struct gp_worker *w) GPI_MUSTCHECK;

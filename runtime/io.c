@@ -71,7 +71,7 @@ gpi_io_worker_fini(struct gp_worker *w)
 			gpi_epoll_fini(w);
 	}
 	if (w->w_wakefd >= 0)
-		close(w->w_wakefd);
+		GPI_LIBC(close)(w->w_wakefd);
 	w->w_wakefd = -1;
 }
 

@@ -219,19 +219,22 @@ xfer(struct xfer *x)
 	bool out = x->x_op == X_WRITE || x->x_op == X_SENDMSG;
 	bool sock = x->x_op == X_RECVMSG || x->x_op == X_SENDMSG;
 	bool caller_nowait = sock && (x->x_flags & MSG_DONTWAIT);
-	bool nowait = true, whole = out;
+	bool nowait = true, whole = out, parked = false;
 	struct blockinfo bi = { 0 };
+	struct gpi_fdpark fp;
 	size_t want = iov_total(x->x_msg->msg_iov, x->x_msg->msg_iovlen);
 	ssize_t r, done = 0;
 	int error;
 
 	for (;;) {
+		if (parked)
+			x->x_fd = gpi_fdpark_fd(&fp);
 		r = attempt(x, nowait);
 		if (r >= 0) {
 			done += r;
 			if (!whole || (size_t)done >= want || r == 0 ||
 			    bi.bi_nonblock)
-				return done;
+				break;
 			iov_advance(x->x_msg, (size_t)r);
 			continue;
 		}
@@ -248,6 +251,8 @@ xfer(struct xfer *x)
 				goto fail;
 			continue;
 		}
+		if (error == EBADF && parked && gpi_fdpark_fd(&fp) != x->x_fd)
+			continue;	/* closed under us: now on its twin */
 		if (error != EAGAIN || caller_nowait)
 			goto fail;
 		if (!bi.bi_known && (error = learn(x->x_fd, out ? SO_SNDTIMEO :
@@ -261,16 +266,27 @@ xfer(struct xfer *x)
 			nowait = false;
 			continue;
 		}
+		if (!parked) {
+			/* From here a close() hands us the open file (fd.c). */
+			gpi_fdpark_enter(&fp, x->x_fd);
+			parked = true;
+			continue;
+		}
 		error = fdwait(x->x_fd, out ? POLLOUT : POLLIN, bi.bi_deadline,
 		    !bi.bi_timeo && done == 0);
 		if (error == ETIMEDOUT)
 			error = EAGAIN;
+		if (error == EBADF && gpi_fdpark_fd(&fp) != x->x_fd)
+			continue;
 		if (error != 0)
 			goto fail;
-		if (!nowait)
-			nowait = true;
 	}
+	if (parked)
+		gpi_fdpark_leave(&fp);
+	return done;
 fail:
+	if (parked)
+		gpi_fdpark_leave(&fp);
 	if (done > 0)
 		return done;
 	errno = error;

@@ -59,7 +59,7 @@ gpi_epoll_init(struct gp_worker *w)
 	    epoll_ctl(e->e_fd, EPOLL_CTL_ADD, w->w_wakefd, &ev) != 0) {
 		error = errno;
 		if (e->e_fd >= 0)
-			close(e->e_fd);
+			GPI_LIBC(close)(e->e_fd);
 		free(e);
 		return error;
 	}
@@ -74,7 +74,7 @@ gpi_epoll_fini(struct gp_worker *w)
 
 	if (e == NULL)
 		return;
-	close(e->e_fd);
+	GPI_LIBC(close)(e->e_fd);
 	free(e->e_slots);
 	free(e);
 	w->w_io = NULL;

@@ -654,7 +654,7 @@ gpi_sig_free(struct gp_proc *p)
 		p->p_sigacts = NULL;
 	}
 	if (p->p_watchfd >= 0)
-		close(p->p_watchfd);
+		GPI_LIBC(close)(p->p_watchfd);
 	p->p_watchfd = -1;
 }
 
