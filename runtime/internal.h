@@ -397,6 +397,11 @@ GPI_HIDDEN void	gpi_wakeup_one(const void *wchan);
  * caller has set the reason in l_flags first).  Never blocks.
  */
 GPI_HIDDEN void	gpi_sleep_interrupt(struct gp_lwp *l);
+/*
+ * Wake (l) if it sleeps on (wchan): wakeup() for a waker that knows its
+ * one sleeper, without searching the bucket (the I/O engine).
+ */
+GPI_HIDDEN void	gpi_wakeup_lwp(struct gp_lwp *l, const void *wchan);
 /* A timer of (l)'s worker fired: take it off its queue with ETIMEDOUT. */
 GPI_HIDDEN void	gpi_sleep_timeout(struct gp_lwp *l);
 
@@ -1403,6 +1408,7 @@ struct gpi_iowait {
 	atomic_int	*iw_done;	/* (o) set to 1 (then iw_chan woken)
 					 * when any wait of the group ends */
 	const void	*iw_chan;	/* (c) the group's wait channel */
+	struct gp_lwp	*iw_lwp;	/* (c) who sleeps on it */
 	struct gpi_iowait *iw_next;	/* (o) epoll: the fd's waiters */
 	struct gpi_iowait *iw_prev;	/* (o) */
 	int		 iw_op;		/* GPI_IOOP_*: what is armed */

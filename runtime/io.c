@@ -93,7 +93,7 @@ gpi_io_done(struct gpi_iowait *iw, int res)
 	iw->iw_res = res;
 	iw->iw_ended = true;
 	atomic_store_explicit(iw->iw_done, 1, memory_order_relaxed);
-	gpi_wakeup_one(iw->iw_chan);
+	gpi_wakeup_lwp(iw->iw_lwp, iw->iw_chan);
 }
 
 int
@@ -108,6 +108,7 @@ gpi_io_wait(struct gpi_iowait *iw, int n, uint64_t deadline, int flags)
 	for (i = 0; i < n; i++) {
 		iw[i].iw_done = &done;
 		iw[i].iw_chan = &done;
+		iw[i].iw_lwp = w->w_curlwp;
 		iw[i].iw_res = 0;
 		iw[i].iw_ended = false;
 		iw[i].iw_armed = true;

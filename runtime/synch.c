@@ -143,11 +143,13 @@ gpi_wakeup_one(const void *wchan)
 }
 
 /*
- * Take (l) off whatever queue it sleeps on, with (result).  Returns false
- * if it was not sleeping (or someone else took it off first).
+ * Take (l) off whatever queue it sleeps on (or only off (wchan), if not
+ * NULL), with (result).  Returns false if it was not sleeping there (or
+ * someone else took it off first).
  */
 static bool
-sleep_abort(struct gp_lwp *l, int result, bool only_catch)
+sleep_abort(struct gp_lwp *l, int result, bool only_catch,
+    const void *wchan)
 {
 	struct gp_sleeper *s = &l->l_sleeper;
 	struct gpi_sleepq *sq;
@@ -159,7 +161,8 @@ sleep_abort(struct gp_lwp *l, int result, bool only_catch)
 		gpi_spin_lock(&sq->sq_lock);
 		if (atomic_load_explicit(&s->s_bucket,
 		    memory_order_relaxed) == sq) {
-			if (only_catch && !(s->s_flags & GPI_PCATCH)) {
+			if ((only_catch && !(s->s_flags & GPI_PCATCH)) ||
+			    (wchan != NULL && s->s_wchan != wchan)) {
 				gpi_spin_unlock(&sq->sq_lock);
 				return false;
 			}
@@ -179,13 +182,19 @@ gpi_sleep_interrupt(struct gp_lwp *l)
 	unsigned f = atomic_load(&l->l_flags);
 
 	/* A kill interrupts any sleep; other reasons only GPI_PCATCH ones. */
-	sleep_abort(l, EINTR, !(f & GPI_LWP_WEXIT));
+	sleep_abort(l, EINTR, !(f & GPI_LWP_WEXIT), NULL);
 }
 
 void
 gpi_sleep_timeout(struct gp_lwp *l)
 {
-	sleep_abort(l, ETIMEDOUT, false);
+	sleep_abort(l, ETIMEDOUT, false, NULL);
+}
+
+void
+gpi_wakeup_lwp(struct gp_lwp *l, const void *wchan)
+{
+	sleep_abort(l, 0, false, wchan);
 }
 
 /* A host thread's sleep: spin briefly, then a futex. */
