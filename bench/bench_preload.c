@@ -20,6 +20,9 @@
  *             (cc, cc1, as: what a make -j of a C project runs).
  *      python python3, if there is one: threads, subprocesses and a
  *             multiprocessing pool of 2.
+ *      read   host-thread read() of /dev/zero and write() to /dev/null,
+ *             IO_CALLS each: the I/O interposers' cost to a host thread
+ *             (issue 13: the same as without the preload, within noise).
  *
  * The environments take turns inside one loop (none, empty, preload,
  * none, ...), so a change of load on the machine hits all of them alike;
@@ -28,6 +31,7 @@
  */
 #define BENCH_LABEL_W	44
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -46,6 +50,8 @@
 #define CC_RUNS		11
 #define PY_RUNS		11
 #define CC_FUNCS	400
+#define IO_RUNS		21
+#define IO_CALLS	200000
 
 #define WL_THREADS	4
 #define WL_ROUNDS	2000	/* mutex/cond hand-offs per thread pair */
@@ -209,6 +215,26 @@ c_workload(void)
 	return 0;
 }
 
+/* A host thread's read and write, through the interposers if preloaded. */
+static int
+io_workload(void)
+{
+	char buf[64];
+	int in = open("/dev/zero", O_RDONLY), out = open("/dev/null", O_WRONLY);
+	int i;
+
+	if (in < 0 || out < 0)
+		return 2;
+	for (i = 0; i < IO_CALLS; i++) {
+		if (read(in, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
+		    write(out, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			return 2;
+	}
+	close(in);
+	close(out);
+	return 0;
+}
+
 /* ------------------------------------------------------------ main */
 
 static const char shell_script[] =
@@ -300,15 +326,18 @@ main(int argc, char **argv)
 	char *true_argv[] = { "/bin/true", NULL };
 	char *sh_argv[] = { "/bin/sh", "-c", (char *)shell_script, NULL };
 	char *c_argv[] = { self_exe, "--workload", NULL };
+	char *io_argv[] = { self_exe, "--io", NULL };
 	char *cc_argv[] = { "/bin/sh", "-c", cc_cmd, NULL };
 	char *py_argv[] = { NULL, "-c", (char *)python_script, NULL };
 	double ex[NENV], sh[NENV], cw[NENV], exc[NENV], shc[NENV], cwc[NENV];
-	double cc[NENV], ccc[NENV], py[NENV], pyc[NENV];
+	double cc[NENV], ccc[NENV], py[NENV], pyc[NENV], io[NENV], ioc[NENV];
 	char loadavg[64] = "?";
 	FILE *f;
 
 	if (argc > 1 && strcmp(argv[1], "--workload") == 0)
 		return c_workload();
+	if (argc > 1 && strcmp(argv[1], "--io") == 0)
+		return io_workload();
 	find_objects();
 	envs[ENV_NONE] = env_with(NULL);
 	envs[ENV_EMPTY] = env_with(empty_so);
@@ -322,6 +351,7 @@ main(int argc, char **argv)
 	measure(true_argv, EXEC_RUNS, ex, exc);
 	measure(sh_argv, SHELL_RUNS, sh, shc);
 	measure(c_argv, C_RUNS, cw, cwc);
+	measure(io_argv, IO_RUNS, io, ioc);
 	write_cc_source();
 	measure(cc_argv, CC_RUNS, cc, ccc);
 	unlink(cc_src);
@@ -348,6 +378,10 @@ main(int argc, char **argv)
 	row(env_name[ENV_NONE], cw[ENV_NONE]);
 	row(env_name[ENV_EMPTY], cw[ENV_EMPTY]);
 	row(env_name[ENV_PRELOAD], cw[ENV_PRELOAD]);
+	printf("   host thread: %d read()s of /dev/zero + write()s to "
+	    "/dev/null\n", IO_CALLS);
+	row(env_name[ENV_NONE], io[ENV_NONE]);
+	row(env_name[ENV_PRELOAD], io[ENV_PRELOAD]);
 	printf("   cc -O2 of a %d-function file\n", CC_FUNCS);
 	row(env_name[ENV_NONE], cc[ENV_NONE]);
 	row(env_name[ENV_PRELOAD], cc[ENV_PRELOAD]);
@@ -365,6 +399,8 @@ main(int argc, char **argv)
 	if (py_argv[0] != NULL)
 		overhead("python3: greenproc preload vs none", py[ENV_NONE],
 		    py[ENV_PRELOAD], 2);
+	overhead("host read/write: greenproc preload vs none", io[ENV_NONE],
+	    io[ENV_PRELOAD], 2);
 	printf("3. the same in CPU time (user + system of the children)\n");
 	overhead("exec: greenproc preload vs empty preload", exc[ENV_EMPTY],
 	    exc[ENV_PRELOAD], 5);

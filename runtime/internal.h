@@ -1060,6 +1060,10 @@ gpi_libc_fn(int i)
 	return likely(f != NULL) ? f : gpi_libc_resolve(i);
 }
 #define GPI_LIBC(name)	((__typeof__(&name))gpi_libc_fn(GPI_LIBC_##name))
+/* The real function if already resolved, else NULL (hot paths). */
+#define GPI_LIBC_PEEK(name)						\
+	((__typeof__(&name))__atomic_load_n(&gpi_libc_fns[GPI_LIBC_##name], \
+	    __ATOMIC_RELAXED))
 
 /*
  * host.c: read(2) and write(2) themselves, as system calls: the preload

@@ -338,45 +338,73 @@ xfer_iov(enum xfer_op op, int fd, const struct iovec *iov, int cnt,
 	return r;
 }
 
+/*
+ * The host-thread path of read and write is the plain call, and must
+ * cost no more than a thread-local load: everything else (the green
+ * path, resolving the real function the first time) is kept out of line
+ * so that the host path is two loads, two tests and a tail call.
+ */
+static __attribute__((noinline)) ssize_t
+slow_rw(enum xfer_op op, int fd, const void *buf, size_t n)
+{
+	struct iovec iov = { (void *)(uintptr_t)buf, n };
+
+	if (gpi_curlwp() == NULL)
+		return op == X_READ ? GPI_LIBC(read)(fd, (void *)(uintptr_t)buf,
+		    n) : GPI_LIBC(write)(fd, buf, n);
+	return xfer_iov(op, fd, &iov, 1, NULL, 0);
+}
+
+static __attribute__((noinline)) ssize_t
+slow_rwv(enum xfer_op op, int fd, const struct iovec *iov, int cnt)
+{
+	if (gpi_curlwp() == NULL)
+		return op == X_READ ? GPI_LIBC(readv)(fd, iov, cnt) :
+		    GPI_LIBC(writev)(fd, iov, cnt);
+	return xfer_iov(op, fd, iov, cnt, NULL, 0);
+}
+
+/* The real function if it is resolved and we are a host thread. */
+#define HOST_FAST(name)	(likely(GPI_LIBC_PEEK(name) != NULL &&		\
+			    gpi_curlwp() == NULL))
+
 ssize_t
 gp_read(int fd, void *buf, size_t n)
 {
-	struct iovec iov = { buf, n };
-
-	if (gpi_curlwp() == NULL)
-		return GPI_LIBC(read)(fd, buf, n);
-	return xfer_iov(X_READ, fd, &iov, 1, NULL, 0);
+	if (HOST_FAST(read))
+		return GPI_LIBC_PEEK(read)(fd, buf, n);
+	return slow_rw(X_READ, fd, buf, n);
 }
 
 ssize_t
 gp_write(int fd, const void *buf, size_t n)
 {
-	struct iovec iov = { (void *)(uintptr_t)buf, n };
-
-	if (gpi_curlwp() == NULL)
-		return GPI_LIBC(write)(fd, buf, n);
-	return xfer_iov(X_WRITE, fd, &iov, 1, NULL, 0);
+	if (HOST_FAST(write))
+		return GPI_LIBC_PEEK(write)(fd, buf, n);
+	return slow_rw(X_WRITE, fd, buf, n);
 }
 
 ssize_t
 gp_readv(int fd, const struct iovec *iov, int cnt)
 {
-	if (gpi_curlwp() == NULL)
-		return GPI_LIBC(readv)(fd, iov, cnt);
-	return xfer_iov(X_READ, fd, iov, cnt, NULL, 0);
+	if (HOST_FAST(readv))
+		return GPI_LIBC_PEEK(readv)(fd, iov, cnt);
+	return slow_rwv(X_READ, fd, iov, cnt);
 }
 
 ssize_t
 gp_writev(int fd, const struct iovec *iov, int cnt)
 {
-	if (gpi_curlwp() == NULL)
-		return GPI_LIBC(writev)(fd, iov, cnt);
-	return xfer_iov(X_WRITE, fd, iov, cnt, NULL, 0);
+	if (HOST_FAST(writev))
+		return GPI_LIBC_PEEK(writev)(fd, iov, cnt);
+	return slow_rwv(X_WRITE, fd, iov, cnt);
 }
 
 ssize_t
 gp_recvmsg(int fd, struct msghdr *msg, int flags)
 {
+	if (HOST_FAST(recvmsg))
+		return GPI_LIBC_PEEK(recvmsg)(fd, msg, flags);
 	if (gpi_curlwp() == NULL)
 		return GPI_LIBC(recvmsg)(fd, msg, flags);
 	if (msg == NULL) {
@@ -391,6 +419,8 @@ gp_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct msghdr m;
 
+	if (HOST_FAST(sendmsg))
+		return GPI_LIBC_PEEK(sendmsg)(fd, msg, flags);
 	if (gpi_curlwp() == NULL)
 		return GPI_LIBC(sendmsg)(fd, msg, flags);
 	if (msg == NULL) {
@@ -409,6 +439,8 @@ gp_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t r;
 
+	if (HOST_FAST(recvfrom))
+		return GPI_LIBC_PEEK(recvfrom)(fd, buf, n, flags, addr, addrlen);
 	if (gpi_curlwp() == NULL)
 		return GPI_LIBC(recvfrom)(fd, buf, n, flags, addr, addrlen);
 	if (addr != NULL && addrlen != NULL) {
@@ -429,6 +461,8 @@ gp_sendto(int fd, const void *buf, size_t n, int flags,
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
 	    .msg_name = (void *)(uintptr_t)addr, .msg_namelen = addrlen };
 
+	if (HOST_FAST(sendto))
+		return GPI_LIBC_PEEK(sendto)(fd, buf, n, flags, addr, addrlen);
 	if (gpi_curlwp() == NULL)
 		return GPI_LIBC(sendto)(fd, buf, n, flags, addr, addrlen);
 	return xfer_iov(X_SENDMSG, fd, NULL, 0, &m, flags);
@@ -437,12 +471,16 @@ gp_sendto(int fd, const void *buf, size_t n, int flags,
 ssize_t
 gp_recv(int fd, void *buf, size_t n, int flags)
 {
+	if (HOST_FAST(recvfrom))
+		return GPI_LIBC_PEEK(recvfrom)(fd, buf, n, flags, NULL, NULL);
 	return gp_recvfrom(fd, buf, n, flags, NULL, NULL);
 }
 
 ssize_t
 gp_send(int fd, const void *buf, size_t n, int flags)
 {
+	if (HOST_FAST(sendto))
+		return GPI_LIBC_PEEK(sendto)(fd, buf, n, flags, NULL, 0);
 	return gp_sendto(fd, buf, n, flags, NULL, 0);
 }
 
