@@ -237,11 +237,13 @@ IO_CASE(io_park, poll, 1, "poll: done")
 IO_CASE(io_park, select, 1, "select: done")
 IO_CASE(io_park, epoll, 1, "epoll: done")
 
-/* Pipes: 1 MiB, O_NONBLOCK, stdin's flags, close, SIGPIPE. */
+/* Pipes: 1 MiB (small writes, one write), O_NONBLOCK, stdin's flags, close, SIGPIPE. */
 IO_CASE(io_pipe, bulk, 1, "bulk: done")
 IO_CASE(io_pipe, nonblock, 1, "nonblock: done")
 IO_CASE(io_pipe, stdin, 1, "stdin: done")
+IO_CASE(io_pipe, bigwrite, 1, "bigwrite: done")
 IO_CASE(io_pipe, close, 1, "close: done")
+IO_CASE(io_pipe, close_reuse, 1, "close: done")
 IO_CASE(io_pipe, sigpipe_dfl, 1, "driver: sigpipe_dfl signaled=1 sig=13")
 IO_CASE(io_pipe, sigpipe_dfl_parked, 1,
     "driver: sigpipe_dfl_parked signaled=1 sig=13")

@@ -171,6 +171,7 @@ case_poll(void)
 
 	CHECK(pipe(pipefd) == 0, "pipe: %s", strerror(errno));
 	alone = pingpong();
+	atomic_store(&pp_rounds, 0);	/* what the poller sees is this run's */
 	e = pthread_create(&t, NULL, poller, NULL);
 	CHECK(e == 0, "pthread_create: %s", strerror(e));
 	io_wait_for(&w_started, 1);
