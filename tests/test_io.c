@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -506,3 +507,116 @@ api_host(const char *engine)
 
 Test(io, api_host_uring) { api_host("uring"); }
 Test(io, api_host_epoll) { api_host("epoll"); }
+
+/*
+ * More than the calls keep on their stacks: a blocking gp_writev of 20
+ * iovecs (160 KiB, more than a pipe holds) is looped over its partial
+ * transfers, every byte in order; gp_poll on 20 pipes wakes for the one
+ * that becomes readable.
+ */
+#define NVEC		20
+#define VECLEN		8192
+
+static void *
+api_vec_writer(void *arg)
+{
+	static unsigned char data[NVEC][VECLEN];
+	struct iovec iov[NVEC];
+	ssize_t r;
+	int i, j;
+
+	(void)arg;
+	for (i = 0; i < NVEC; i++) {
+		for (j = 0; j < VECLEN; j++)
+			data[i][j] = (unsigned char)(i * 31 + j / 7);
+		iov[i].iov_base = data[i];
+		iov[i].iov_len = VECLEN;
+	}
+	r = gp_writev(api_pipe[1], iov, NVEC);
+	close(api_pipe[1]);
+	return r == NVEC * VECLEN ? NULL : (void *)"gp_writev was short";
+}
+
+static void *
+api_vec_reader(void *arg)
+{
+	unsigned char buf[1000];
+	size_t off = 0;
+	ssize_t r, k;
+
+	(void)arg;
+	while ((r = gp_read(api_pipe[0], buf, sizeof(buf))) > 0) {
+		for (k = 0; k < r; k++, off++)
+			if (buf[k] != (unsigned char)(off / VECLEN * 31 +
+			    off % VECLEN / 7))
+				return (void *)"a byte differs";
+	}
+	return r == 0 && off == NVEC * VECLEN ? NULL :
+	    (void *)"short stream or a read error";
+}
+
+static int polls[NVEC][2];
+
+static void *
+api_poller(void *arg)
+{
+	struct pollfd pfd[NVEC];
+	int i, r;
+
+	(void)arg;
+	for (i = 0; i < NVEC; i++) {
+		pfd[i].fd = polls[i][0];
+		pfd[i].events = POLLIN;
+	}
+	atomic_store(&api_started, 1);
+	r = gp_poll(pfd, NVEC, -1);
+	atomic_store(&api_done, 1);
+	if (r != 1)
+		return (void *)"gp_poll did not say 1";
+	for (i = 0; i < NVEC; i++)
+		if ((pfd[i].revents != 0) != (i == NVEC - 3))
+			return (void *)"gp_poll: wrong revents";
+	return NULL;
+}
+
+static void *
+api_poll_writer(void *arg)
+{
+	(void)arg;
+	if (atomic_load(&api_done) != 0)
+		return (void *)"gp_poll returned before anything was ready";
+	return gp_write(polls[NVEC - 3][1], "p", 1) == 1 ? NULL :
+	    (void *)"gp_write failed";
+}
+
+static void
+api_many(const char *engine)
+{
+	gp_lwp_t r, w;
+	void *why;
+	int i;
+
+	start(engine);
+	cr_assert(eq(int, pipe(api_pipe), 0));
+	r = spawn(api_vec_reader, NULL);
+	w = spawn(api_vec_writer, NULL);
+	why = join(w);
+	cr_assert(eq(ptr, why, NULL), "%s", (const char *)why);
+	why = join(r);
+	cr_assert(eq(ptr, why, NULL), "%s", (const char *)why);
+
+	for (i = 0; i < NVEC; i++)
+		cr_assert(eq(int, pipe(polls[i]), 0));
+	r = spawn(api_poller, NULL);
+	while (atomic_load(&api_started) == 0)
+		tu_host_sleep_ns(TU_MS);
+	w = spawn(api_poll_writer, NULL);
+	why = join(w);
+	cr_assert(eq(ptr, why, NULL), "%s", (const char *)why);
+	why = join(r);
+	cr_assert(eq(ptr, why, NULL), "%s", (const char *)why);
+	finish();
+}
+
+Test(io, api_many_uring) { api_many("uring"); }
+Test(io, api_many_epoll) { api_many("epoll"); }
