@@ -251,9 +251,10 @@ IO_CASE(io_pipe, sigpipe_dfl_parked, 1,
 IO_CASE(io_pipe, sigpipe_ign, 1, "sigpipe: done")
 IO_CASE(io_pipe, sigpipe_caught, 1, "sigpipe: done")
 
-/* Sockets: ECONNREFUSED, SO_RCVTIMEO, many acceptors, SIGKILL. */
+/* Sockets: ECONNREFUSED, SO_RCVTIMEO, SO_SNDTIMEO, many acceptors, SIGKILL. */
 IO_CASE(io_sock, refused, 1, "refused: done")
 IO_CASE(io_sock, rcvtimeo, 1, "rcvtimeo: done")
+IO_CASE(io_sock, sndtimeo, 1, "sndtimeo: done")
 IO_CASE(io_sock, accept_many, 2, "accept_many: done")
 IO_CASE(io_sock, accept_kill, 1, "driver: accept_kill signaled=1 sig=9")
 

@@ -6,6 +6,8 @@
  *  rcvtimeo     SO_RCVTIMEO: recv() and read() give -1/EAGAIN, never
  *               before the timeout (CLOCK_MONOTONIC), and another green
  *               thread of the worker ran meanwhile (the LWP parked).
+ *  sndtimeo     SO_SNDTIMEO: a send with no room gives -1/EAGAIN, never
+ *               before the timeout.
  *  accept_many  several green threads in accept() on one listening
  *               socket (run it with GREENPROC_WORKERS=2): each connection
  *               (made from the host thread) is accepted by exactly one of
@@ -118,6 +120,37 @@ case_rcvtimeo(void)
 	atomic_store(&t_stop, 1);
 	pthread_join(t, NULL);
 	printf("rcvtimeo: done\n");
+	return io_green_exit();
+}
+
+/* SO_SNDTIMEO: a send that finds no room at all times out with EAGAIN. */
+static int
+case_sndtimeo(void)
+{
+	struct timeval tv = { 0, TIMEO_MS * 1000 };
+	char buf[4096];
+	long filled = 0;
+	uint64_t t0, took;
+	ssize_t r;
+	int sv[2];
+
+	memset(buf, 's', sizeof(buf));
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %s",
+	    strerror(errno));
+	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0,
+	    "SO_SNDTIMEO: %s", strerror(errno));
+	while ((r = send(sv[0], buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		filled += r;
+	CHECK(r == -1 && errno == EAGAIN, "filling send = %zd (%s)", r,
+	    strerror(errno));
+	t0 = io_now();
+	r = send(sv[0], buf, 1, 0);
+	took = io_now() - t0;
+	CHECK(r == -1 && errno == EAGAIN, "send = %zd (%s) after %ld bytes", r,
+	    strerror(errno), filled);
+	CHECK(took >= TIMEO_MS * IO_MS, "send returned early: %.3f ms",
+	    (double)took / 1e6);
+	printf("sndtimeo: done\n");
 	return io_green_exit();
 }
 
@@ -267,6 +300,7 @@ host_kill(pid_t pid)
 static const struct io_case cases[] = {
 	{ "refused", case_refused, NULL, 0 },
 	{ "rcvtimeo", case_rcvtimeo, NULL, 0 },
+	{ "sndtimeo", case_sndtimeo, NULL, 0 },
 	{ "accept_many", case_accept_many, host_accept_many, 0 },
 	{ "accept_kill", case_accept_kill, host_kill, SIGKILL },
 	{ NULL, NULL, NULL, 0 },
