@@ -224,7 +224,7 @@ xfer(struct xfer *x)
 	struct gpi_fdpark fp;
 	size_t want = iov_total(x->x_msg->msg_iov, x->x_msg->msg_iovlen);
 	ssize_t r, done = 0;
-	int error;
+	int error, saved_errno = errno;	/* a success leaves errno alone */
 
 	for (;;) {
 		if (parked)
@@ -283,12 +283,15 @@ xfer(struct xfer *x)
 	}
 	if (parked)
 		gpi_fdpark_leave(&fp);
+	errno = saved_errno;
 	return done;
 fail:
 	if (parked)
 		gpi_fdpark_leave(&fp);
-	if (done > 0)
+	if (done > 0) {
+		errno = saved_errno;
 		return done;
+	}
 	errno = error;
 	return -1;
 }
