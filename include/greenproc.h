@@ -374,6 +374,10 @@ struct gp_counters {
 	/* Since the program started (gp_init does not reset these): */
 	long		abandoned_workers; /* workers gp_shutdown gave up on */
 	unsigned long	leaked_bytes;	/* left allocated for them on purpose */
+	/* The watchdog (README, "Stuck workers"), since gp_init: */
+	unsigned long	stuck_workers;	/* times a worker was found held by one
+					 * LWP with others waiting */
+	long		spare_workers;	/* spare workers it started */
 };
 /* 0, or -1 with EINVAL (st NULL).  Takes the runtime's lock. */
 GP_EXPORT int	gp_stats(struct gp_counters *st);

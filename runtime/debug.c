@@ -167,6 +167,7 @@ gp_dump(FILE *out)
 	}
 	if (gp_ps(out) != 0)
 		return -1;
+	gpi_watchdog_dump(out);
 	fprintf(out, "LWPs:\n  pid %d (init)\n", (int)GP_PID_INIT);
 	dump_lwps(&gpi_proc0, out);
 	gpi_rcu_read_lock();

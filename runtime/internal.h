@@ -1037,7 +1037,8 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(epoll_pwait) X(read) X(write) X(readv) X(writev) X(recvmsg)	\
 	X(sendmsg) X(recvfrom) X(sendto) X(recvmmsg) X(sendmmsg)	\
 	X(accept4) X(connect) X(poll) X(ppoll) X(select) X(pselect)	\
-	X(sendfile) X(splice) X(close) X(dup2) X(dup3)
+	X(sendfile) X(splice) X(close) X(dup2) X(dup3)			\
+	X(pthread_setname_np)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
@@ -1248,6 +1249,23 @@ struct gp_worker {
 	 * idle in it.
 	 */
 	void		*w_io;		/* (o) */
+	/*
+	 * The watchdog (watchdog.c).  w_queued: were LWPs ready behind the
+	 * one now running, as of its pick (the owner's relaxed store at
+	 * every pick; the watchdog reads it).  w_curtid: that LWP's l_tid.
+	 */
+	atomic_int	 w_queued;	/* (o,a) */
+	atomic_uint	 w_curtid;	/* (o,a) */
+	atomic_int	 w_stuck;	/* (a) the watchdog found it held by
+					 * one LWP for more than STUCK_NS with
+					 * others waiting: no new LWP is placed
+					 * here until it switches again */
+	atomic_int	 w_active;	/* (a) its thread runs: every worker
+					 * from gp_init, a spare once the
+					 * watchdog starts it; release store
+					 * after the worker is made */
+	bool		 w_spare;	/* (c) started by the watchdog only */
+	pid_t		 w_tid;		/* (a) kernel thread id, for /proc */
 	int		 w_iowaits;	/* (o) */
 	int		 w_wakefd;	/* (c) eventfd: host threads (and, on
 					 * epoll, workers) wake this worker
@@ -1293,6 +1311,19 @@ struct gpi_runtime {
 	void		*(*rt_cxa_globals)(void); /* (g) or NULL */
 	/* Left behind by shutdowns that gave up; never reset (gp_stats). */
 	long		 rt_nabandoned;	/* (g) Workers abandoned. */
+	/*
+	 * The watchdog (watchdog.c).  rt_workers has rt_nspares spare
+	 * workers at its end (counted in rt_nworkers, inactive until the
+	 * watchdog starts them).  rt_wd_word: the watchdog's futex word, 1
+	 * while it sleeps with every worker parked (a worker that unparks
+	 * wakes it; seq_cst against rt_nparked), 2 to make it leave.
+	 */
+	int		 rt_nspares;	/* (g) */
+	pthread_t	 rt_wd_thread;	/* (g) */
+	bool		 rt_wd_running;	/* (g) */
+	atomic_int	 rt_wd_word;	/* (a) */
+	atomic_ulong	 rt_nstuck;	/* (a) times a worker was found stuck */
+	atomic_long	 rt_nspares_started; /* (a) */
 	unsigned long	 rt_leaked;	/* (g) Bytes left for them. */
 };
 enum { GPI_RT_DOWN, GPI_RT_UP, GPI_RT_STOPPING };
@@ -1430,6 +1461,8 @@ extern GPI_HIDDEN enum gpi_ioengine gpi_ioengine;	/* (c) after gp_init */
 
 /* Make and free a worker's engine (gpi_sched_start/stop). */
 GPI_HIDDEN int	gpi_io_worker_init(struct gp_worker *w) GPI_MUSTCHECK;
+/* The same for a spare started later: the engine kind is already set. */
+GPI_HIDDEN int	gpi_io_worker_init_late(struct gp_worker *w) GPI_MUSTCHECK;
 GPI_HIDDEN void	gpi_io_worker_fini(struct gp_worker *w);
 /* Choose the engine for this runtime (GREENPROC_IO, then what works). */
 GPI_HIDDEN void	gpi_io_choose(void);
@@ -1482,6 +1515,23 @@ GPI_HIDDEN void	gpi_epoll_cancel(struct gp_worker *w, struct gpi_iowait *iw);
 GPI_HIDDEN void	gpi_epoll_poll(struct gp_worker *w, bool idle);
 GPI_HIDDEN void	gpi_epoll_idle(struct gp_worker *w, uint64_t deadline);
 
+/* watchdog.c */
+GPI_HIDDEN void	gpi_watchdog_kick_slow(void);
+#define GPI_SPARES	2		/* spare workers the watchdog may start */
+GPI_HIDDEN int	gpi_watchdog_start(void) GPI_MUSTCHECK;
+GPI_HIDDEN void	gpi_watchdog_stop(void);
+/* A worker leaves its engine wait: wake an idle watchdog.  Cheap. */
+static inline void
+gpi_watchdog_kick(void)
+{
+	if (atomic_load_explicit(&gpi_rt.rt_wd_word,
+	    memory_order_relaxed) == 1)
+		gpi_watchdog_kick_slow();
+}
+/* gp_dump: a line for each worker the watchdog found stuck. */
+GPI_HIDDEN void	gpi_watchdog_dump(FILE *out);
+/* Start spare (w): engine, thread.  Watchdog thread only. */
+GPI_HIDDEN int	gpi_sched_start_spare(struct gp_worker *w) GPI_MUSTCHECK;
 GPI_HIDDEN int	gpi_sched_start(int nworkers) GPI_MUSTCHECK;
 GPI_HIDDEN int	gpi_sched_stop(uint64_t deadline);
 /* Make a new (LIDL) LWP runnable; a child of the running LWP runs next. */

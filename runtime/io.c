@@ -61,6 +61,22 @@ gpi_io_worker_init(struct gp_worker *w)
 	return gpi_epoll_init(w);
 }
 
+int
+gpi_io_worker_init_late(struct gp_worker *w)
+{
+	int error;
+
+	if ((w->w_wakefd = eventfd(0, EFD_CLOEXEC)) < 0)
+		return errno;
+	error = gpi_ioengine == GPI_IO_URING ? gpi_uring_init(w) :
+	    gpi_epoll_init(w);
+	if (error != 0) {
+		GPI_LIBC(close)(w->w_wakefd);
+		w->w_wakefd = -1;
+	}
+	return error;
+}
+
 void
 gpi_io_worker_fini(struct gp_worker *w)
 {

@@ -113,7 +113,7 @@ gp_init(int nworkers)
 	gpi_rt.rt_cxa_globals = (void *(*)(void))dlsym(RTLD_DEFAULT,
 	    "__cxa_get_globals");
 	(void)gpi_stack_default();
-	if ((error = gpi_proc_init(nworkers)) != 0)
+	if ((error = gpi_proc_init(nworkers + GPI_SPARES)) != 0)
 		goto out;
 	if ((error = gpi_sched_start(nworkers)) != 0) {
 		gpi_proc_fini();
@@ -362,7 +362,10 @@ gp_stats(struct gp_counters *st)
 	}
 	st->live_lwps = (long)(st->lwps_created - st->lwps_reaped);
 	gpi_proc_counters(st);
-	st->nworkers = gpi_rt.rt_nworkers;
+	for (i = 0; i < gpi_rt.rt_nworkers; i++)
+		st->nworkers += atomic_load(&gpi_rt.rt_workers[i].w_active);
+	st->stuck_workers = atomic_load(&gpi_rt.rt_nstuck);
+	st->spare_workers = atomic_load(&gpi_rt.rt_nspares_started);
 	st->abandoned_workers = gpi_rt.rt_nabandoned;
 	st->leaked_bytes = gpi_rt.rt_leaked;
 	gpi_spin_unlock(&gpi_rt.rt_lock);

@@ -185,26 +185,29 @@ worker_load(struct gp_worker *w)
 static struct gp_worker *
 least_loaded(unsigned start)
 {
-	struct gp_worker *best, *v;
-	long load, min, placed, minplaced;
+	struct gp_worker *best = NULL, *v;
+	long load, min = 0, placed, minplaced = 0;
 	int n = gpi_rt.rt_nworkers, i;
 
-	best = &gpi_rt.rt_workers[start % (unsigned)n];
-	min = worker_load(best);
-	minplaced = atomic_load_explicit(&best->w_nplaced,
-	    memory_order_relaxed);
-	for (i = 1; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		v = &gpi_rt.rt_workers[(start + (unsigned)i) % (unsigned)n];
+		/* Not a spare yet to start, nor one held by a stuck LWP. */
+		if (!atomic_load_explicit(&v->w_active, memory_order_acquire) ||
+		    atomic_load_explicit(&v->w_stuck, memory_order_relaxed))
+			continue;
 		load = worker_load(v);
 		placed = atomic_load_explicit(&v->w_nplaced,
 		    memory_order_relaxed);
-		if (load < min || (load == min && placed < minplaced)) {
+		if (best == NULL || load < min || (load == min &&
+		    placed < minplaced)) {
 			best = v;
 			min = load;
 			minplaced = placed;
 		}
 	}
-	return best;
+	/* All stuck: queue anyway; the watchdog starts a spare to steal. */
+	return best != NULL ? best : &gpi_rt.rt_workers[start %
+	    (unsigned)(n - gpi_rt.rt_nspares)];
 }
 
 void
@@ -368,13 +371,17 @@ pick_local(struct gp_worker *w)
 		if ((l = newq_pop(w)) != NULL)
 			return l;
 	}
-	if ((l = w->w_runnext) != NULL) {
+	if ((l = w->w_runnext) != NULL)
 		w->w_runnext = NULL;
-		return l;
-	}
-	if ((l = lwpq_pop(&w->w_runq)) != NULL)
-		return l;
-	return newq_pop(w);
+	else if ((l = lwpq_pop(&w->w_runq)) == NULL)
+		l = newq_pop(w);
+	/* For the watchdog: does anyone wait behind the one we run? */
+	atomic_store_explicit(&w->w_queued, w->w_runq.q_head != NULL,
+	    memory_order_relaxed);
+	/* Switching: not stuck (the watchdog would see it at its next look). */
+	if (unlikely(atomic_load_explicit(&w->w_stuck, memory_order_relaxed)))
+		atomic_store_explicit(&w->w_stuck, 0, memory_order_relaxed);
+	return l;
 }
 
 /*
@@ -483,6 +490,8 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 	}
 	GPI_BUMP(w->w_nswitch, 1);
 	w->w_curlwp = to;
+	atomic_store_explicit(&w->w_curtid, to != NULL ? to->l_tid : 0,
+	    memory_order_relaxed);
 	if (to != NULL)
 		__atomic_store_n(&to->l_stat, GPI_LONPROC, __ATOMIC_RELAXED);
 #ifdef GPI_ASAN
@@ -604,7 +613,8 @@ idle(struct gp_worker *w)
 			gpi_io_idle(w, deadline);
 	}
 	atomic_store(&w->w_parked, 0);
-	atomic_fetch_sub(&gpi_rt.rt_nparked, 1);
+	atomic_fetch_sub(&gpi_rt.rt_nparked, 1);	/* seq_cst: vs watchdog */
+	gpi_watchdog_kick();
 }
 
 static void
@@ -633,6 +643,7 @@ worker_main(void *arg)
 	struct gp_lwp *l;
 
 	gpi_tls_worker = w;
+	__atomic_store_n(&w->w_tid, gettid(), __ATOMIC_RELAXED);
 	w->w_errnop = &errno;
 	w->w_cxa = gpi_rt.rt_cxa_globals != NULL ?
 	    gpi_rt.rt_cxa_globals() : NULL;
@@ -691,19 +702,17 @@ int
 gpi_sched_start(int n)
 {
 	struct gp_worker *ws;
-	int i, error;
+	int i, error, total = n + GPI_SPARES;
 
 	/* Cache-line aligned, as struct gp_worker says (calloc is not). */
-	if ((ws = aligned_alloc(64, (size_t)n * sizeof(*ws))) == NULL)
+	if ((ws = aligned_alloc(64, (size_t)total * sizeof(*ws))) == NULL)
 		return ENOMEM;
-	memset(ws, 0, (size_t)n * sizeof(*ws));
-	gpi_rt.rt_workers = ws;
-	gpi_rt.rt_nworkers = n;
-	atomic_store(&gpi_rt.rt_halt, 0);
+	memset(ws, 0, (size_t)total * sizeof(*ws));
 	gpi_io_choose();
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < total; i++) {
 		ws[i].w_id = i;
 		ws[i].w_wakefd = -1;
+		ws[i].w_spare = i >= n;
 		gpi_spin_init(&ws[i].w_newq_lock, GPI_RANK_NEWQ);
 	}
 	/* Every engine before any worker runs: they must all be one kind. */
@@ -712,24 +721,55 @@ gpi_sched_start(int n)
 			while (i >= 0)
 				gpi_io_worker_fini(&ws[i--]);
 			free(ws);
-			gpi_rt.rt_workers = NULL;
-			gpi_rt.rt_nworkers = 0;
 			return error;
 		}
 	}
+	/*
+	 * The spares are in rt_nworkers from the start (loops over the
+	 * workers see empty queues there), so the array and the count never
+	 * change while workers run; w_active says which ones run.
+	 */
+	gpi_rt.rt_workers = ws;
+	gpi_rt.rt_nworkers = total;
+	gpi_rt.rt_nspares = GPI_SPARES;
+	atomic_store(&gpi_rt.rt_halt, 0);
 	for (i = 0; i < n; i++) {
+		atomic_store_explicit(&ws[i].w_active, 1, memory_order_release);
 		error = GPI_LIBC(pthread_create)(&ws[i].w_thread, NULL,
-		    worker_main,
-		    &ws[i]);
-		if (error != 0)
+		    worker_main, &ws[i]);
+		if (error != 0) {
+			atomic_store(&ws[i].w_active, 0);
 			goto fail_threads;
+		}
 	}
+	if ((error = gpi_watchdog_start()) != 0)
+		goto fail_threads;
 	return 0;
 
 fail_threads:
-	gpi_rt.rt_nworkers = i;
 	(void)gpi_sched_stop(0);
 	return error;
+}
+
+/*
+ * Start spare worker (w) for the watchdog: its engine (of the kind the
+ * runtime already uses), then its thread.  The release store of w_active
+ * publishes the worker to least_loaded.
+ */
+int
+gpi_sched_start_spare(struct gp_worker *w)
+{
+	int error;
+
+	if ((error = gpi_io_worker_init_late(w)) != 0)
+		return error;
+	if ((error = GPI_LIBC(pthread_create)(&w->w_thread, NULL, worker_main,
+	    w)) != 0) {
+		gpi_io_worker_fini(w);
+		return error;
+	}
+	atomic_store_explicit(&w->w_active, 1, memory_order_release);
+	return 0;
 }
 
 /* pthread_timedjoin_np() until (deadline), a CLOCK_MONOTONIC time. */
@@ -788,6 +828,8 @@ gpi_sched_stop(uint64_t deadline)
 	struct gp_worker *w;
 	int i, abandoned = 0;
 
+	/* No spare may start behind our back. */
+	gpi_watchdog_stop();
 	atomic_store(&gpi_rt.rt_halt, 1);
 	for (i = 0; i < gpi_rt.rt_nworkers; i++)
 		unpark(&gpi_rt.rt_workers[i]);
@@ -795,6 +837,12 @@ gpi_sched_stop(uint64_t deadline)
 		w = &gpi_rt.rt_workers[i];
 		if (w->w_exited)
 			continue;
+		if (!atomic_load(&w->w_active)) {
+			/* Never started (a spare): nothing ran there. */
+			gpi_io_worker_fini(w);
+			w->w_exited = true;
+			continue;
+		}
 		if (deadline == 0) {
 			GPI_LIBC(pthread_join)(w->w_thread, NULL);
 		} else if (timed_join(w->w_thread, deadline) != 0 &&

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * watchdog.c -- notice a worker held by one LWP, and keep the rest moving.
+ *
+ * Green threads are cooperative: a compute loop that never calls the
+ * runtime, or a blocking system call nobody made green (a syscall(2), a
+ * library's own futex), holds its worker, and every LWP queued there
+ * waits.  Nothing can take the worker back; what can still move is what
+ * has not started there yet (unstarted LWPs in w_newq, which any worker
+ * may steal, and new LWPs, which placement may send elsewhere).  So the
+ * watchdog, a host thread, looks at the workers every TICK_NS while any
+ * of them is busy: one that has not switched for STUCK_NS while LWPs
+ * were ready behind its running one is marked w_stuck (least_loaded then
+ * places nothing there), counted, and a spare worker is started -- one of
+ * GPI_SPARES at the end of rt_workers -- unless an active worker is free
+ * to steal (parked or spinning).  w_stuck clears when the worker switches
+ * again.  gp_dump names a stuck worker, its LWP and the system call it
+ * sits in (/proc/self/task/TID/syscall).
+ *
+ * It costs nothing while the runtime is idle: with every active worker
+ * parked it sleeps on rt_wd_word without a timeout, and the first
+ * worker to leave its engine wait wakes it (gpi_watchdog_kick: one
+ * relaxed load on that path, a futex wake only after a fully idle
+ * spell).  The pair: the watchdog stores rt_wd_word = 1 then reads
+ * rt_nparked; a worker decrements rt_nparked then reads rt_wd_word (all
+ * seq_cst), so one of them sees the other.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "internal.h"
+
+#define TICK_NS		5000000u	/* 5 ms between looks while busy */
+#define STUCK_NS	10000000u	/* held this long with others waiting */
+
+enum { WD_RUN, WD_IDLE, WD_LEAVE };	/* rt_wd_word */
+
+void
+gpi_watchdog_kick_slow(void)
+{
+	int one = WD_IDLE;
+
+	if (atomic_compare_exchange_strong(&gpi_rt.rt_wd_word, &one, WD_RUN))
+		gpi_futex_wake(&gpi_rt.rt_wd_word, 1);
+}
+
+static int
+nactive(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < gpi_rt.rt_nworkers; i++)
+		n += atomic_load_explicit(&gpi_rt.rt_workers[i].w_active,
+		    memory_order_acquire);
+	return n;
+}
+
+/* Is an active, unstuck worker idle enough to steal from (w)? */
+static bool
+helper_free(void)
+{
+	struct gp_worker *v;
+	int i;
+
+	for (i = 0; i < gpi_rt.rt_nworkers; i++) {
+		v = &gpi_rt.rt_workers[i];
+		if (atomic_load(&v->w_active) && !atomic_load(&v->w_stuck) &&
+		    atomic_load(&v->w_parked))
+			return true;
+	}
+	return atomic_load(&gpi_rt.rt_nspinning) > 0;
+}
+
+/* Start the next spare, if any is left. */
+static void
+start_spare(void)
+{
+	struct gp_worker *w;
+	int i;
+
+	for (i = 0; i < gpi_rt.rt_nworkers; i++) {
+		w = &gpi_rt.rt_workers[i];
+		if (!w->w_spare || atomic_load(&w->w_active))
+			continue;
+		if (gpi_sched_start_spare(w) == 0)
+			atomic_fetch_add(&gpi_rt.rt_nspares_started, 1);
+		return;
+	}
+}
+
+static bool
+waiting(struct gp_worker *w)
+{
+	return atomic_load_explicit(&w->w_queued, memory_order_relaxed) ||
+	    atomic_load_explicit(&w->w_inbox, memory_order_relaxed) != NULL ||
+	    atomic_load_explicit(&w->w_newq_len, memory_order_relaxed) > 0;
+}
+
+static void *
+watchdog_main(void *arg)
+{
+	int n = gpi_rt.rt_nworkers, i, expect;
+	unsigned long *last;
+	uint64_t *since, now;
+	struct gp_worker *w;
+	sigset_t set;
+
+	(void)arg;
+	sigfillset(&set);
+	GPI_LIBC(pthread_sigmask)(SIG_BLOCK, &set, NULL);
+	(void)GPI_LIBC(pthread_setname_np)(GPI_LIBC(pthread_self)(),
+	    "gp-watchdog");
+	last = calloc((size_t)n, sizeof(*last));
+	since = calloc((size_t)n, sizeof(*since));
+	if (last == NULL || since == NULL)
+		goto out;
+	for (;;) {
+		expect = WD_RUN;
+		if (atomic_load(&gpi_rt.rt_nparked) >= nactive() &&
+		    atomic_compare_exchange_strong(&gpi_rt.rt_wd_word, &expect,
+		    WD_IDLE)) {
+			/* Announced: a worker that unparks from now on kicks. */
+			if (atomic_load(&gpi_rt.rt_nparked) >= nactive())
+				gpi_futex_wait(&gpi_rt.rt_wd_word, WD_IDLE, 0);
+			expect = WD_IDLE;
+			(void)atomic_compare_exchange_strong(
+			    &gpi_rt.rt_wd_word, &expect, WD_RUN);
+		} else {
+			gpi_futex_wait(&gpi_rt.rt_wd_word, WD_RUN,
+			    gpi_now() + TICK_NS);
+		}
+		if (atomic_load(&gpi_rt.rt_wd_word) == WD_LEAVE)
+			break;
+		now = gpi_now();
+		for (i = 0; i < n; i++) {
+			unsigned long sw;
+
+			w = &gpi_rt.rt_workers[i];
+			if (!atomic_load(&w->w_active))
+				continue;
+			sw = GPI_RD(w->w_nswitch);
+			if (atomic_load(&w->w_parked) || sw != last[i]) {
+				/* It moved: not stuck (any more). */
+				last[i] = sw;
+				since[i] = now;
+				if (atomic_load_explicit(&w->w_stuck,
+				    memory_order_relaxed))
+					atomic_store(&w->w_stuck, 0);
+				continue;
+			}
+			/*
+			 * Held since (since[i]); stuck once others waited
+			 * behind it that long, and until it switches (a spare
+			 * may have taken what waited meanwhile).
+			 */
+			if (!waiting(w) && !atomic_load(&w->w_stuck))
+				since[i] = now;
+			if (now - since[i] < STUCK_NS ||
+			    atomic_load(&w->w_stuck))
+				continue;
+			atomic_store(&w->w_stuck, 1);
+			atomic_fetch_add(&gpi_rt.rt_nstuck, 1);
+			if (!helper_free())
+				start_spare();
+		}
+	}
+out:
+	free(last);
+	free(since);
+	return NULL;
+}
+
+int
+gpi_watchdog_start(void)
+{
+	int error;
+
+	atomic_store(&gpi_rt.rt_wd_word, WD_RUN);
+	error = GPI_LIBC(pthread_create)(&gpi_rt.rt_wd_thread, NULL,
+	    watchdog_main, NULL);
+	gpi_rt.rt_wd_running = error == 0;
+	return error;
+}
+
+void
+gpi_watchdog_stop(void)
+{
+	if (!gpi_rt.rt_wd_running)
+		return;
+	atomic_store(&gpi_rt.rt_wd_word, WD_LEAVE);
+	gpi_futex_wake(&gpi_rt.rt_wd_word, 1);
+	GPI_LIBC(pthread_join)(gpi_rt.rt_wd_thread, NULL);
+	gpi_rt.rt_wd_running = false;
+}
+
+/* The system call a thread sits in, from /proc: "nanosleep (35)". */
+static void
+syscall_of(pid_t tid, char *buf, size_t len)
+{
+	static const struct { int nr; const char *name; } names[] = {
+		{ SYS_read, "read" }, { SYS_write, "write" },
+		{ SYS_poll, "poll" }, { SYS_select, "select" },
+		{ SYS_nanosleep, "nanosleep" },
+		{ SYS_clock_nanosleep, "clock_nanosleep" },
+		{ SYS_futex, "futex" }, { SYS_wait4, "wait4" },
+		{ SYS_waitid, "waitid" }, { SYS_accept, "accept" },
+		{ SYS_accept4, "accept4" }, { SYS_connect, "connect" },
+		{ SYS_recvfrom, "recvfrom" }, { SYS_sendto, "sendto" },
+		{ SYS_epoll_wait, "epoll_wait" }, { SYS_ppoll, "ppoll" },
+		{ SYS_pselect6, "pselect6" }, { SYS_openat, "openat" },
+		{ SYS_flock, "flock" }, { SYS_fcntl, "fcntl" },
+		{ SYS_fsync, "fsync" }, { SYS_pread64, "pread64" },
+		{ SYS_pwrite64, "pwrite64" }, { SYS_pause, "pause" },
+		{ SYS_io_uring_enter, "io_uring_enter" },
+	};
+	char path[64], text[128];
+	ssize_t r;
+	size_t k;
+	int fd, nr;
+
+	snprintf(buf, len, "unknown");
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	r = gpi_sys_read(fd, text, sizeof(text) - 1);
+	GPI_LIBC(close)(fd);
+	if (r <= 0)
+		return;
+	text[r] = '\0';
+	if (strncmp(text, "running", 7) == 0) {
+		snprintf(buf, len, "none (running user code)");
+		return;
+	}
+	nr = atoi(text);
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (names[k].nr == nr) {
+			snprintf(buf, len, "%s (%d)", names[k].name, nr);
+			return;
+		}
+	snprintf(buf, len, "system call %d", nr);
+}
+
+void
+gpi_watchdog_dump(FILE *out)
+{
+	struct gp_worker *w;
+	char sc[64];
+	int i;
+
+	fprintf(out, "workers: %ld stuck so far, %ld spares started\n",
+	    (long)atomic_load(&gpi_rt.rt_nstuck),
+	    atomic_load(&gpi_rt.rt_nspares_started));
+	for (i = 0; i < gpi_rt.rt_nworkers; i++) {
+		w = &gpi_rt.rt_workers[i];
+		if (!atomic_load(&w->w_active) || !atomic_load(&w->w_stuck))
+			continue;
+		syscall_of(__atomic_load_n(&w->w_tid, __ATOMIC_RELAXED), sc,
+		    sizeof(sc));
+		fprintf(out, "  worker %d (tid %d) STUCK: LWP %u has not "
+		    "switched for over %u ms with others waiting; in %s\n",
+		    i, (int)__atomic_load_n(&w->w_tid, __ATOMIC_RELAXED),
+		    atomic_load_explicit(&w->w_curtid, memory_order_relaxed),
+		    STUCK_NS / 1000000u, sc);
+	}
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_watchdog.c -- a worker held by one LWP (a blocking system call the
+ * runtime cannot see: syscall(SYS_nanosleep)) is found stuck, new and
+ * unstarted LWPs still run (on a spare worker), gp_dump names the worker,
+ * its LWP and the system call, and an idle runtime's watchdog sleeps.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <dirent.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "greenproc.h"
+#include "testutil.h"
+
+static void setup1(void) { cr_assert(eq(int, gp_init(1), 0)); }
+static void teardown(void) { (void)gp_shutdown(); }
+
+TestSuite(watchdog, .init = setup1, .fini = teardown, .timeout = 60.0);
+
+static atomic_int release, held, ran;
+
+/* Holds its worker: system calls the runtime never sees, no switch. */
+static void *
+holder(void *arg)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	(void)arg;
+	atomic_store(&held, 1);
+	while (!atomic_load(&release))
+		syscall(SYS_nanosleep, &ts, NULL);
+	return NULL;
+}
+
+static void *
+bump(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&ran, 1);
+	return NULL;
+}
+
+/* gp_dump into a string. */
+static char *
+dump_text(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert(not(eq(ptr, f, NULL)));
+	cr_assert(eq(int, gp_dump(f), 0));
+	fclose(f);
+	return buf;
+}
+
+Test(watchdog, a_stuck_worker_is_named_and_the_rest_still_runs)
+{
+	gp_lwp_t h, queued, late;
+	struct gp_counters st;
+	uint64_t end;
+	char *text = NULL;
+	bool named = false;
+
+	atomic_store(&release, 0);
+	atomic_store(&ran, 0);
+	cr_assert(eq(int, gp_lwp_create(&h, holder, NULL, NULL), 0));
+	while (!atomic_load(&held))
+		tu_host_sleep_ns(TU_MS);
+	/* Queued behind the holder on the only worker. */
+	cr_assert(eq(int, gp_lwp_create(&queued, bump, NULL, NULL), 0));
+	/* Both must run while the holder still holds worker 0. */
+	end = tu_now_ns() + 20 * TU_S;
+	while (atomic_load(&ran) < 1 && tu_now_ns() < end)
+		tu_host_sleep_ns(TU_MS);
+	cr_assert(eq(int, atomic_load(&ran), 1), "the queued LWP never ran "
+	    "while its worker was held");
+	cr_assert(eq(int, gp_lwp_create(&late, bump, NULL, NULL), 0));
+	while (atomic_load(&ran) < 2 && tu_now_ns() < end)
+		tu_host_sleep_ns(TU_MS);
+	cr_assert(eq(int, atomic_load(&ran), 2), "a new LWP never ran while "
+	    "worker 0 was held");
+	/* The dump names the worker and the call (retry: it may be between
+	 * two nanosleeps at the instant /proc is read). */
+	while (!named && tu_now_ns() < end) {
+		free(text);
+		text = dump_text();
+		named = strstr(text, "worker 0") != NULL &&
+		    strstr(text, "STUCK") != NULL &&
+		    strstr(text, "nanosleep") != NULL;
+		if (!named)
+			tu_host_sleep_ns(TU_MS);
+	}
+	cr_assert(named, "gp_dump does not name the stuck worker:\n%s", text);
+	free(text);
+	cr_assert(eq(int, gp_stats(&st), 0));
+	cr_assert(ge(ulong, st.stuck_workers, 1ul));
+	cr_assert(eq(long, st.spare_workers, 1L));
+	cr_assert(eq(long, st.nworkers, 2L));
+	atomic_store(&release, 1);
+	cr_assert(eq(int, gp_lwp_join(h, NULL), 0));
+	cr_assert(eq(int, gp_lwp_join(queued, NULL), 0));
+	cr_assert(eq(int, gp_lwp_join(late, NULL), 0));
+	/*
+	 * Once it switched, it is no longer stuck (at once, or at the
+	 * watchdog's next look if its verdict crossed the switch).
+	 */
+	text = NULL;
+	do {
+		free(text);
+		text = dump_text();
+	} while (strstr(text, "STUCK") != NULL && tu_now_ns() < end &&
+	    (tu_host_sleep_ns(TU_MS), true));
+	cr_assert(eq(ptr, strstr(text, "STUCK"), NULL), "%s", text);
+	free(text);
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+/* The watchdog thread's voluntary context switches, or -1. */
+static long
+watchdog_switches(void)
+{
+	char path[300], line[256];
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+	long n = -1;
+	FILE *f;
+
+	cr_assert(not(eq(ptr, dir, NULL)));
+	while (n < 0 && (d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+		    d->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(line, sizeof(line), f) == NULL ||
+		    strncmp(line, "gp-watchdog", 11) != 0) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status",
+		    d->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) ==
+			    1)
+				break;
+		fclose(f);
+	}
+	closedir(dir);
+	return n;
+}
+
+Test(watchdog, an_idle_runtime_s_watchdog_sleeps)
+{
+	gp_lwp_t l;
+	long before, after;
+
+	/* Some work, then idle: every worker parks. */
+	cr_assert(eq(int, gp_lwp_create(&l, bump, NULL, NULL), 0));
+	cr_assert(eq(int, gp_lwp_join(l, NULL), 0));
+	tu_host_sleep_ns(100 * TU_MS);
+	before = watchdog_switches();
+	cr_assert(ge(long, before, 0L), "no gp-watchdog thread");
+	tu_host_sleep_ns(300 * TU_MS);
+	after = watchdog_switches();
+	/* At 5 ms a look it would have woken ~60 times. */
+	cr_assert(le(long, after - before, 2L), "the idle watchdog woke %ld "
+	    "times in 300 ms", after - before);
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
