@@ -435,6 +435,7 @@ GPI_HIDDEN size_t gpi_stack_abandon(void);
 GPI_HIDDEN size_t gpi_stack_default(void);
 /* Resident bytes of the stack mappings (and their size): the soak. */
 GPI_HIDDEN size_t gpi_stack_resident(size_t *mapped);
+GPI_HIDDEN size_t gpi_proc_held(void);
 GPI_HIDDEN size_t gpi_stack_round(size_t bytes);	/* 0 if unusable */
 
 /* ---------------------------------------------------------------- lwp.c */
@@ -822,7 +823,9 @@ struct gp_proc {
 	uint64_t	 p_sigignore;	/* (p, relaxed reads by a spawn)
 					 * SIG_IGN; a child inherits it. */
 	uint64_t	 p_sigcatch;	/* (p) Caught: handler in p_sigacts. */
-	struct gpi_sigacts *p_sigacts;	/* (p) Allocated at the first handler. */
+	struct gpi_sigacts *p_sigacts;	/* (p) Allocated at the first handler;
+					 * kept across reuse, entries live only
+					 * where p_sigcatch has the bit. */
 
 };
 
@@ -1001,6 +1004,8 @@ GPI_HIDDEN void	gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent,
     struct gp_proc *p, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_exec(struct gp_proc *p);
 GPI_HIDDEN void	gpi_sig_free(struct gp_proc *p);
+GPI_HIDDEN void	gpi_sig_destroy(struct gp_proc *p);
+GPI_HIDDEN size_t gpi_sig_held(void);
 GPI_HIDDEN void	gpi_watch_exit(struct gp_proc *p);
 /* pgrp.c: process groups and iteration, under RCU. */
 #define GPI_PGRP_MEMBERS	0	/* count live members */

@@ -37,9 +37,28 @@
 #define CANTMASK	(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 #define NSIGS		64
 
-struct gpi_sigacts {
-	struct sigaction ps_act[NSIGS + 1];	/* (p) caught signals only */
+/*
+ * A caught signal's action, compact: signals are 1..NSIGS, so sa_mask
+ * fits in 64 bits (a struct sigaction is 152 bytes, its sigset_t 1024
+ * bits).  The table stays with its type-stable struct (gpi_sig_free),
+ * so it is kept small: 1.5 KiB, not 10.
+ */
+struct gpi_sigact {
+	union {
+		void	(*h)(int);
+		void	(*sa)(int, siginfo_t *, void *);
+	}		 sa_fn;		/* .sa if SA_SIGINFO, else .h */
+	uint64_t	 sa_mask;
+	int		 sa_flags;
 };
+
+struct gpi_sigacts {
+	struct gpi_sigact ps_act[NSIGS];	/* (p) [sig - 1]; live only
+						 * where p_sigcatch has it */
+};
+
+/* Tables allocated (gpi_proc_held): relaxed, a statistic. */
+static atomic_long nsigacts;
 
 static uint64_t
 set_to_mask(const sigset_t *set)
@@ -418,9 +437,16 @@ gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 	gpi_spin_lock(&p->p_lock);
 	if (oact != NULL) {
 		memset(oact, 0, sizeof(*oact));
-		if (p->p_sigcatch & bit)
-			*oact = p->p_sigacts->ps_act[sig];
-		else
+		if (p->p_sigcatch & bit) {
+			const struct gpi_sigact *a = &p->p_sigacts->ps_act[sig - 1];
+
+			if (a->sa_flags & SA_SIGINFO)
+				oact->sa_sigaction = a->sa_fn.sa;
+			else
+				oact->sa_handler = a->sa_fn.h;
+			oact->sa_flags = a->sa_flags;
+			mask_to_set(a->sa_mask, &oact->sa_mask);
+		} else
 			oact->sa_handler = (p->p_sigignore & bit) ? SIG_IGN :
 			    SIG_DFL;
 		if (sig == SIGCHLD) {
@@ -441,8 +467,16 @@ gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 			errno = ENOMEM;
 			return -1;
 		}
+		if (p->p_sigacts == NULL)
+			atomic_fetch_add_explicit(&nsigacts, 1,
+			    memory_order_relaxed);
 		p->p_sigacts = ps;
-		ps->ps_act[sig] = *act;
+		if (act->sa_flags & SA_SIGINFO)
+			ps->ps_act[sig - 1].sa_fn.sa = act->sa_sigaction;
+		else
+			ps->ps_act[sig - 1].sa_fn.h = act->sa_handler;
+		ps->ps_act[sig - 1].sa_flags = act->sa_flags;
+		ps->ps_act[sig - 1].sa_mask = set_to_mask(&act->sa_mask);
 		p->p_sigcatch |= bit;
 		p->p_sigignore &= ~bit;
 	} else {
@@ -536,7 +570,7 @@ stop_here(struct gp_lwp *l, struct gp_proc *p)
 static int
 postsig(struct gp_lwp *l, struct gp_proc *p, bool *restart)
 {
-	struct sigaction sa;
+	struct gpi_sigact sa;
 	uint64_t pend, mask;
 	siginfo_t si;
 	int sig;
@@ -561,7 +595,7 @@ postsig(struct gp_lwp *l, struct gp_proc *p, bool *restart)
 			gpi_psignal(p, p->p_pid, sig);
 		return sig;
 	}
-	sa = p->p_sigacts->ps_act[sig];
+	sa = p->p_sigacts->ps_act[sig - 1];
 	if (sa.sa_flags & SA_RESETHAND) {
 		p->p_sigcatch &= ~SIGBIT(sig);
 	}
@@ -570,15 +604,15 @@ postsig(struct gp_lwp *l, struct gp_proc *p, bool *restart)
 	if (!(sa.sa_flags & SA_RESTART))
 		*restart = false;
 	/* Run it with sa_mask and the signal itself blocked. */
-	__atomic_store_n(&l->l_sigmask, mask | set_to_mask(&sa.sa_mask) |
+	__atomic_store_n(&l->l_sigmask, mask | sa.sa_mask |
 	    ((sa.sa_flags & SA_NODEFER) ? 0 : SIGBIT(sig)), __ATOMIC_RELAXED);
 	if (sa.sa_flags & SA_SIGINFO) {
 		memset(&si, 0, sizeof(si));
 		si.si_signo = sig;
 		si.si_code = SI_USER;
-		sa.sa_sigaction(sig, &si, NULL);
+		sa.sa_fn.sa(sig, &si, NULL);
 	} else {
-		sa.sa_handler(sig);
+		sa.sa_fn.h(sig);
 	}
 	__atomic_store_n(&l->l_sigmask, mask, __ATOMIC_RELAXED);
 	return sig;
@@ -646,13 +680,20 @@ gpi_sig_exec(struct gp_proc *p)
 	gpi_spin_unlock(&p->p_lock);
 }
 
+/*
+ * At reap.  NOTE: the handler table is not freed here: it is part of the
+ * struct's constructed state (internal.h, Lifetime) and is reused, stale,
+ * by the next process in the struct -- proc_alloc clears p_sigcatch, and
+ * no entry is read without its bit.  Freeing it at every reap made each
+ * catching process a 10 KB malloc and free on whatever threads spawned
+ * and reaped it, and the workers' malloc arenas kept the pages those
+ * touched (a thread arena's top is never trimmed): RSS that crept for as
+ * long as the soak ran (docs/ARCHITECTURE.md, section 22).  The table
+ * goes back to malloc with its struct (gpi_sig_destroy).
+ */
 void
 gpi_sig_free(struct gp_proc *p)
 {
-	if (p->p_sigacts != NULL) {
-		free(p->p_sigacts);
-		p->p_sigacts = NULL;
-	}
 	if (p->p_watchfd >= 0)
 		GPI_LIBC(close)(p->p_watchfd);
 	p->p_watchfd = -1;
@@ -709,4 +750,25 @@ gpi_watch_exit(struct gp_proc *p)
 	if (p->p_watchfd >= 0 &&
 	    gpi_sys_write(p->p_watchfd, &one, sizeof(one)) < 0)
 		return;		/* EAGAIN: already readable */
+}
+
+/* The struct goes back to malloc (pool trimming, shutdown). */
+void
+gpi_sig_destroy(struct gp_proc *p)
+{
+	if (p->p_sigacts == NULL)
+		return;
+	free(p->p_sigacts);
+	p->p_sigacts = NULL;
+	atomic_fetch_sub_explicit(&nsigacts, 1, memory_order_relaxed);
+}
+
+/* Bytes of malloc chunks the tables hold (gpi_proc_held). */
+size_t
+gpi_sig_held(void)
+{
+	size_t sz = (sizeof(struct gpi_sigacts) + 8 + 15) & ~(size_t)15;
+
+	return (size_t)atomic_load_explicit(&nsigacts, memory_order_relaxed) *
+	    sz;
 }

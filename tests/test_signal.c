@@ -18,6 +18,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -1815,4 +1816,53 @@ Test(signal, proc_watch_fd_is_readable_after_exit_with_poll_and_epoll)
 	close(fd);
 	assert_exited_with(host_reap(p), 1);
 	end_test();
+}
+
+/*
+ * Handler tables are kept with the type-stable process struct: the next
+ * process in the struct sees no stale handler, and catching a signal
+ * again mallocs nothing.  Freeing the table at every reap made each
+ * catching process a malloc and free of 10 KB on worker threads, whose
+ * arenas kept the touched pages: the soak's RSS crept (ARCHITECTURE.md,
+ * section 22).  Spawned and reaped by the host thread, the struct comes
+ * back LIFO off the shared pool, so the second child reuses the first's.
+ */
+static void noop_handler(int sig) { (void)sig; }
+static atomic_long table_growth[2];
+static atomic_int stale_handler;
+
+static int
+catch_and_measure(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	struct sigaction old;
+	size_t before;
+
+	if (gp_sigaction(SIGUSR1, NULL, &old) == 0 &&
+	    old.sa_handler != SIG_DFL)
+		atomic_store(&stale_handler, 1);
+	before = mallinfo2().uordblks;
+	GCHECK(catch_sig(SIGUSR1, noop_handler, 0) == 0, "gp_sigaction");
+	atomic_store(&table_growth[i],
+	    (long)(mallinfo2().uordblks - before));
+	return 0;
+}
+
+Test(signal, a_reused_process_struct_keeps_its_handler_table)
+{
+	int i, st;
+	pid_t c;
+
+	for (i = 0; i < 2; i++) {
+		c = gp_spawn(catch_and_measure, (void *)(intptr_t)i, NULL);
+		cr_assert(gt(int, c, 0));
+		cr_assert(eq(int, gp_waitpid(c, &st, 0), c));
+		assert_exited_with(st, 0);
+	}
+	cr_assert(gt(long, atomic_load(&table_growth[0]), 0),
+	    "the first catcher allocates its table");
+	cr_assert(eq(long, atomic_load(&table_growth[1]), 0),
+	    "the second catcher reuses it, not malloc");
+	cr_assert(eq(int, atomic_load(&stale_handler), 0),
+	    "no handler of the first process is seen by the second");
 }
