@@ -89,6 +89,56 @@ start_spare(void)
 	}
 }
 
+/* A thread's CPU time in ns (the kernel's per-thread CPU clock id). */
+static uint64_t
+thread_cpu_ns(pid_t tid)
+{
+	clockid_t cid = (clockid_t)((~(unsigned)tid << 3) | 6);
+	struct timespec ts;
+
+	if (clock_gettime(cid, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The scheduler state of a thread ('R', 'S', 'D'...), from /proc. */
+static char
+thread_state(pid_t tid)
+{
+	char path[64], text[256], *p;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return '?';
+	r = gpi_sys_read(fd, text, sizeof(text) - 1);
+	GPI_LIBC(close)(fd);
+	if (r <= 0)
+		return '?';
+	text[r] = '\0';
+	/* "tid (comm) S ...": comm may hold spaces and parentheses. */
+	if ((p = strrchr(text, ')')) == NULL || p[1] == '\0')
+		return '?';
+	return p[2];
+}
+
+/*
+ * Held by its LWP, or only not given a CPU by the kernel (a loaded
+ * machine preempts workers for whole time slices)?  Held: asleep in a
+ * system call, or running and burning CPU (a compute loop).  Runnable
+ * with no CPU time to show since (cpu0): preempted, not stuck.
+ */
+static bool
+held(struct gp_worker *w, uint64_t cpu0)
+{
+	pid_t tid = __atomic_load_n(&w->w_tid, __ATOMIC_RELAXED);
+
+	if (thread_state(tid) != 'R')
+		return true;
+	return thread_cpu_ns(tid) - cpu0 >= STUCK_NS / 2;
+}
+
 static bool
 waiting(struct gp_worker *w)
 {
@@ -102,7 +152,7 @@ watchdog_main(void *arg)
 {
 	int n = gpi_rt.rt_nworkers, i, expect;
 	unsigned long *last;
-	uint64_t *since, now;
+	uint64_t *since, *cpu, now;
 	struct gp_worker *w;
 	sigset_t set;
 
@@ -113,7 +163,8 @@ watchdog_main(void *arg)
 	    "gp-watchdog");
 	last = calloc((size_t)n, sizeof(*last));
 	since = calloc((size_t)n, sizeof(*since));
-	if (last == NULL || since == NULL)
+	cpu = calloc((size_t)n, sizeof(*cpu));
+	if (last == NULL || since == NULL || cpu == NULL)
 		goto out;
 	for (;;) {
 		expect = WD_RUN;
@@ -144,6 +195,8 @@ watchdog_main(void *arg)
 				/* It moved: not stuck (any more). */
 				last[i] = sw;
 				since[i] = now;
+				cpu[i] = thread_cpu_ns(__atomic_load_n(
+				    &w->w_tid, __ATOMIC_RELAXED));
 				if (atomic_load_explicit(&w->w_stuck,
 				    memory_order_relaxed))
 					atomic_store(&w->w_stuck, 0);
@@ -156,9 +209,19 @@ watchdog_main(void *arg)
 			 */
 			if (!waiting(w) && !atomic_load(&w->w_stuck))
 				since[i] = now;
+			if (since[i] == now)
+				cpu[i] = thread_cpu_ns(__atomic_load_n(
+				    &w->w_tid, __ATOMIC_RELAXED));
 			if (now - since[i] < STUCK_NS ||
 			    atomic_load(&w->w_stuck))
 				continue;
+			if (!held(w, cpu[i])) {
+				/* Preempted by the kernel: look again later. */
+				since[i] = now;
+				cpu[i] = thread_cpu_ns(__atomic_load_n(
+				    &w->w_tid, __ATOMIC_RELAXED));
+				continue;
+			}
 			atomic_store(&w->w_stuck, 1);
 			atomic_fetch_add(&gpi_rt.rt_nstuck, 1);
 			if (!helper_free())
@@ -168,6 +231,7 @@ watchdog_main(void *arg)
 out:
 	free(last);
 	free(since);
+	free(cpu);
 	return NULL;
 }
 

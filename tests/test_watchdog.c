@@ -125,6 +125,42 @@ Test(watchdog, a_stuck_worker_is_named_and_the_rest_still_runs)
 	cr_assert(eq(int, gp_shutdown(), 0));
 }
 
+/* Holds its worker in user code: a loop that never calls the runtime. */
+static void *
+spinner(void *arg)
+{
+	(void)arg;
+	atomic_store(&held, 1);
+	while (!atomic_load(&release))
+		;
+	return NULL;
+}
+
+Test(watchdog, a_compute_loop_is_found_too)
+{
+	gp_lwp_t h, queued;
+	struct gp_counters st;
+	uint64_t end = tu_now_ns() + 20 * TU_S;
+
+	atomic_store(&release, 0);
+	atomic_store(&held, 0);
+	atomic_store(&ran, 0);
+	cr_assert(eq(int, gp_lwp_create(&h, spinner, NULL, NULL), 0));
+	while (!atomic_load(&held))
+		tu_host_sleep_ns(TU_MS);
+	cr_assert(eq(int, gp_lwp_create(&queued, bump, NULL, NULL), 0));
+	while (atomic_load(&ran) < 1 && tu_now_ns() < end)
+		tu_host_sleep_ns(TU_MS);
+	cr_assert(eq(int, atomic_load(&ran), 1), "the queued LWP never ran "
+	    "beside a compute loop");
+	cr_assert(eq(int, gp_stats(&st), 0));
+	cr_assert(ge(ulong, st.stuck_workers, 1ul));
+	atomic_store(&release, 1);
+	cr_assert(eq(int, gp_lwp_join(h, NULL), 0));
+	cr_assert(eq(int, gp_lwp_join(queued, NULL), 0));
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
 /* The watchdog thread's voluntary context switches, or -1. */
 static long
 watchdog_switches(void)
