@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,9 +89,11 @@ static void
 check_case(const char *what, const char *io)
 {
 	struct out o;
+	bool ok;
 
 	run_case(&o, what, io);
-	cr_assert(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0,
+	ok = WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0;
+	cr_assert(ok,
 	    "%s on %s: %s %d\n%s", what, io, WIFSIGNALED(o.status) ?
 	    "killed by signal" : "exit", WIFSIGNALED(o.status) ?
 	    WTERMSIG(o.status) : WEXITSTATUS(o.status), o.text);
