@@ -102,6 +102,15 @@ int	 _IO_getc(FILE *);
 int	 _IO_putc(int, FILE *);
 extern void __chk_fail(void) __attribute__((noreturn));
 
+/*
+ * With optimization, stdio.h defines getline, getchar, putchar and
+ * vprintf inline (bits/stdio.h); ours have other C names.
+ */
+EXPORT ssize_t	x_getline(char **, size_t *, FILE *) __asm__("getline");
+EXPORT int	x_getchar(void) __asm__("getchar");
+EXPORT int	x_putchar(int) __asm__("putchar");
+EXPORT int	x_vprintf(const char *, va_list) __asm__("vprintf");
+
 /* ------------------------------------------------------------ FILE locks */
 
 /* A FILE held by an LWP through flockfile. */
@@ -637,7 +646,7 @@ __getdelim(char **line, size_t *cap, int delim, FILE *fp)
 }
 
 EXPORT ssize_t
-getline(char **line, size_t *cap, FILE *fp)
+x_getline(char **line, size_t *cap, FILE *fp)
 {
 	struct gp_lwp *l = gpi_curlwp();
 
@@ -713,7 +722,7 @@ _IO_getc(FILE *fp)
 }
 
 EXPORT int
-getchar(void)
+x_getchar(void)
 {
 	struct gp_lwp *l = gpi_curlwp();
 
@@ -901,7 +910,7 @@ _IO_putc(int c, FILE *fp)
 }
 
 EXPORT int
-putchar(int c)
+x_putchar(int c)
 {
 	struct gp_lwp *l = gpi_curlwp();
 
@@ -989,7 +998,7 @@ __vfprintf_chk(FILE *fp, int flag, const char *fmt, va_list ap)
 }
 
 EXPORT int
-vprintf(const char *fmt, va_list ap)
+x_vprintf(const char *fmt, va_list ap)
 {
 	return green_vfprintf(stdout, -1, fmt, ap);
 }
