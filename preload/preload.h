@@ -23,6 +23,8 @@
 int	__cxa_atexit(void (*)(void *), void *, void *);
 int	__libc_start_main(int (*)(int, char **, char **), int, char **,
 	    void (*)(void), void (*)(void), void (*)(void), void *);
+int	__isoc99_vfscanf(FILE *, const char *, __gnuc_va_list);
+int	__vfprintf_chk(FILE *, int, const char *, __gnuc_va_list);
 
 #define F(name)	__typeof__(name) *name
 
@@ -53,6 +55,11 @@ struct gpi_real {
 	F(pthread_barrier_destroy); F(pthread_once); F(sem_wait); F(sem_post);
 	F(sem_timedwait); F(pthread_mutex_trylock); F(pthread_mutex_consistent);
 	F(pthread_spin_lock);
+	/* stdio.c */
+	F(flockfile); F(ftrylockfile); F(funlockfile); F(fgets); F(getline);
+	F(getdelim); F(fread); F(fgetc); F(getc); F(getchar); F(vfscanf);
+	F(__isoc99_vfscanf); F(fwrite); F(fputs); F(puts); F(fputc);
+	F(putc); F(putchar); F(vfprintf); F(__vfprintf_chk); F(fflush);
 };
 #undef F
 
@@ -99,5 +106,7 @@ unsigned gpi_thread_slot(struct gp_lwp *l) __attribute__((visibility("hidden")))
 unsigned long __greenproc_sync_backstops(void);
 /* sync.c: resolve its real functions (called from resolve()). */
 void	gpi_sync_resolve(void) __attribute__((visibility("hidden")));
+/* stdio.c: resolve its real functions (called from resolve()). */
+void	gpi_stdio_resolve(void) __attribute__((visibility("hidden")));
 
 #endif /* GREENPROC_PRELOAD_H */

@@ -198,6 +198,7 @@ enum gpi_lockrank {
 	GPI_RANK_POPEN,		/* popen_lock (preload/spawn.c) */
 	GPI_RANK_BARRIER,	/* a barrier's b_lock (preload/sync.c) */
 	GPI_RANK_FDPARK,	/* a parked-descriptor bucket (fd.c) */
+	GPI_RANK_STDIO,		/* a FILE-lock bucket (preload/stdio.c) */
 	GPI_RANK_TEST,		/* tests' own locks (test_lockcheck.c) */
 	GPI_RANK_N
 };
@@ -1043,7 +1044,7 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(sendmsg) X(recvfrom) X(sendto) X(recvmmsg) X(sendmmsg)	\
 	X(accept4) X(connect) X(poll) X(ppoll) X(select) X(pselect)	\
 	X(sendfile) X(splice) X(close) X(dup2) X(dup3)			\
-	X(pthread_setname_np)
+	X(pthread_setname_np) X(fprintf) X(vfprintf) X(fputc) X(fflush)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
@@ -1070,6 +1071,18 @@ gpi_libc_fn(int i)
 #define GPI_LIBC_PEEK(name)						\
 	((__typeof__(&name))__atomic_load_n(&gpi_libc_fns[GPI_LIBC_##name], \
 	    __ATOMIC_RELAXED))
+
+/*
+ * NOTE: the runtime's messages (panics, the fault handler, dumps) go
+ * through glibc's stdio, never the preload's (preload/stdio.c), which
+ * may park an LWP: a fault handler or a holder of a runtime lock must
+ * not.  The four names runtime code uses are renamed here rather than at
+ * every call; a file that defines them (stdio.c) #undefs them.
+ */
+#define fprintf(...)	GPI_LIBC(fprintf)(__VA_ARGS__)
+#define vfprintf(...)	GPI_LIBC(vfprintf)(__VA_ARGS__)
+#define fputc(...)	GPI_LIBC(fputc)(__VA_ARGS__)
+#define fflush(...)	GPI_LIBC(fflush)(__VA_ARGS__)
 
 /*
  * host.c: read(2) and write(2) themselves, as system calls: the preload
@@ -1487,6 +1500,8 @@ GPI_HIDDEN void	gpi_io_idle(struct gp_worker *w, uint64_t deadline);
 GPI_HIDDEN void	gpi_io_wake(struct gp_worker *w);
 /* A wait ended: record (res) and wake its sleeper.  Engines call it. */
 GPI_HIDDEN void	gpi_io_done(struct gpi_iowait *iw, int res);
+/* iocall.c, for preload/stdio.c: park until (fd) may be ready. */
+GPI_HIDDEN int	gpi_stdio_fdwait(int fd, short events);
 
 /*
  * fd.c: an LWP parked on a descriptor, registered so that a close or

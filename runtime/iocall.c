@@ -986,3 +986,20 @@ waited:
 		}
 	}
 }
+
+/* ------------------------------------------------------------ stdio */
+
+/*
+ * For preload/stdio.c: park the calling LWP until (fd) may be ready for
+ * (events), as the blocking read or write that glibc's stdio is about to
+ * make would wait.  Returns 0 (look again: it may be ready), EINTR (a
+ * green signal's handler ran and did not ask for a restart: the stdio
+ * call fails as its read or write would), or the engine's error for the
+ * descriptor (the caller lets glibc's own call meet it).  A killed LWP
+ * dies in here.  The caller holds no lock: see stdio.c.
+ */
+int
+gpi_stdio_fdwait(int fd, short events)
+{
+	return fdwait(fd, events, 0, true);
+}
