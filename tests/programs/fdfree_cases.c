@@ -13,6 +13,8 @@
  *                 by a host thread is left alone at the owner's exit;
  *   eof           a peer sees EOF on a socketpair and a pipe whose other
  *                 end only the exiting process held (its dup);
+ *   read_kill     the same for a process parked in read() on its own
+ *                 dup of a socketpair end;
  *   exec          gp_exec closes the process's FD_CLOEXEC descriptors;
  *   ps            gp_ps shows each process's descriptor count, and the
  *                 opening and closing calls (fopen/fclose, opendir/
@@ -32,6 +34,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +85,7 @@ count_fds(void)
 static int
 nfd_of(pid_t pid)
 {
-	char *buf = NULL, *line, *save = NULL;
+	char *buf = NULL, *line, *save = NULL, *tok, *s2;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	int col = -1, n = -1, i;
@@ -92,16 +95,16 @@ nfd_of(pid_t pid)
 	fclose(f);
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		char *tok, *s2 = NULL, copy[512];
+		bool header = strstr(line, "PPID") != NULL, mine = false;
 
-		snprintf(copy, sizeof(copy), "%s", line);
-		for (i = 0, tok = strtok_r(copy, " ", &s2); tok != NULL;
+		s2 = NULL;
+		for (i = 0, tok = strtok_r(line, " ", &s2); tok != NULL;
 		    i++, tok = strtok_r(NULL, " ", &s2)) {
-			if (col < 0 && strcmp(tok, "NFD") == 0)
+			if (header && strcmp(tok, "NFD") == 0)
 				col = i;
-			else if (i == 0 && atoi(tok) != pid)
-				break;
-			else if (col >= 0 && i == col)
+			if (!header && i == 0)
+				mine = atoi(tok) == pid;
+			if (mine && i == col)
 				n = atoi(tok);
 		}
 	}
@@ -194,8 +197,11 @@ opener(void *arg)
 static void
 case_spawns(int n)
 {
-	int before = count_fds(), after, i, j, bad = 0, batch = 32;
+	int before, after, i, j, bad = 0, batch = 32;
 	pid_t pids[32];
+
+	gp_init(0);		/* its own descriptors (rings, eventfds) first */
+	before = count_fds();
 
 	for (i = 0; i < n; i += batch) {
 		for (j = 0; j < batch; j++)
@@ -273,7 +279,7 @@ read_eof(int fd)
 static void
 case_eof(void)
 {
-	int sv[2], pp[2], give[2], st;
+	int sv[2], pp[2], give[2], st, r;
 	pid_t pid;
 
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0,
@@ -286,10 +292,49 @@ case_eof(void)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
 	close(sv[1]);
 	close(pp[1]);
-	CHECK(read_eof(sv[0]) == 0, "socketpair peer: %s",
-	    read_eof(sv[0]) == -2 ? "no EOF in 5 s" : "not EOF");
-	CHECK(read_eof(pp[0]) == 0, "pipe reader: %s",
-	    read_eof(pp[0]) == -2 ? "no EOF in 5 s" : "not EOF");
+	r = read_eof(sv[0]);
+	CHECK(r == 0, "socketpair peer: %s", r == -2 ? "no EOF in 5 s" :
+	    "not EOF");
+	r = read_eof(pp[0]);
+	CHECK(r == 0, "pipe reader: %s", r == -2 ? "no EOF in 5 s" :
+	    "not EOF");
+}
+
+/* ------------------------------------------------------------ read_kill */
+
+static int
+reader(void *arg)
+{
+	int d = dup(*(int *)arg);
+	char c;
+
+	atomic_store(&stage, 1);
+	return read(d, &c, 1) < 0 ? 2 : 3;	/* parks until killed */
+}
+
+/*
+ * The LWP killed while parked in read() leaves its registration in fd.c
+ * on its way out: otherwise exit1's close would hand the file to the
+ * dead LWP (a twin nobody closes) and the peer would never see EOF.
+ */
+static void
+case_read_kill(void)
+{
+	int sv[2], st, r;
+	pid_t pid;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0,
+	    "socketpair: %s", strerror(errno));
+	pid = gp_spawn(reader, &sv[1], NULL);
+	CHECK(wait_stage(1), "the reader never started");
+	usleep(100 * 1000);	/* let it park in read */
+	close(sv[1]);
+	CHECK(gp_kill(pid, SIGKILL) == 0, "gp_kill: %s", strerror(errno));
+	st = wait_child(pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "status 0x%x", st);
+	r = read_eof(sv[0]);
+	CHECK(r == 0, "peer of the killed reader: %s",
+	    r == -2 ? "no EOF in 5 s" : "not EOF");
 }
 
 /* ------------------------------------------------------------ exec */
@@ -442,6 +487,8 @@ main(int argc, char **argv)
 		case_reused();
 	else if (strcmp(c, "eof") == 0)
 		case_eof();
+	else if (strcmp(c, "read_kill") == 0)
+		case_read_kill();
 	else if (strcmp(c, "exec") == 0)
 		case_exec();
 	else if (strcmp(c, "ps") == 0)
