@@ -104,7 +104,8 @@ release_number(int fd)
 	struct fdshare *fs = NULL;
 	int dup = -1;
 
-	if (fd < 0)
+	/* Under a runtime lock: a library's close for the runtime (owner()). */
+	if (fd < 0 || gpi_tls_nlocks != 0)
 		return;
 	b = bucket(fd);
 	if (atomic_load(&b->b_count) == 0)
@@ -369,13 +370,21 @@ disown(struct gp_proc *p, int fd)
 	return slot >= 0;
 }
 
-/* The calling green process, or NULL on a host thread and in init. */
+/*
+ * The calling green process, or NULL on a host thread, in init, and
+ * while the runtime holds a lock of its own.
+ * NOTE: the last is the runtime calling a library for itself -- libdw,
+ * under dw.lock, opens and caches descriptors for gp_dump's backtraces.
+ * Those are the runtime's, not the process's that happened to ask: its
+ * exit must not close them under libdw (nor may ft_lock nest in a leaf).
+ */
 static struct gp_proc *
 owner(void)
 {
 	struct gp_lwp *l = gpi_curlwp();
 
-	return l != NULL && l->l_proc != &gpi_proc0 ? l->l_proc : NULL;
+	return l != NULL && l->l_proc != &gpi_proc0 && gpi_tls_nlocks == 0 ?
+	    l->l_proc : NULL;
 }
 
 void
