@@ -131,6 +131,14 @@ GP_EXPORT int	gp_attr_setname(gp_attr_t *attr, const char *name);
 GP_EXPORT int	gp_attr_setexitsignal(gp_attr_t *attr, int sig);
 /* gp_lwp_create() only: 1 starts the LWP detached, 0 joinable (default). */
 GP_EXPORT int	gp_attr_setdetached(gp_attr_t *attr, int detached);
+/*
+ * gp_spawn() only: the child is given the n descriptors of fds (copied):
+ * they leave the spawner's process (if it owned them) and the child owns
+ * them, so they are closed at its exit (see "Descriptors" below).  A
+ * spawn with one that is not open fails with EBADF.  EINVAL for a number
+ * below 3, n < 0, or fds NULL with n > 0; ENOMEM.  n = 0 clears the list.
+ */
+GP_EXPORT int	gp_attr_setfds(gp_attr_t *attr, const int *fds, int n);
 
 /*
  * Processes.
@@ -337,6 +345,32 @@ GP_EXPORT ssize_t gp_splice(int in, off_t *inoff, int out, off_t *outoff,
 GP_EXPORT int	gp_close(int fd);
 GP_EXPORT int	gp_dup2(int oldfd, int newfd);
 GP_EXPORT int	gp_dup3(int oldfd, int newfd, int flags);
+
+/*
+ * Descriptors.  All green processes share the host's descriptor table,
+ * but a descriptor a green process makes through the runtime is its own:
+ * under the preload every call that makes one (open, socket, accept,
+ * pipe, dup, fcntl(F_DUPFD), eventfd, epoll_create, signalfd, timerfd,
+ * memfd, inotify, fopen, opendir, mkstemp, tmpfile...), and gp_accept4,
+ * gp_dup2, gp_dup3, gp_proc_watch and gp_fd_own.  close, fclose and
+ * closedir (gp_close) give it up; what is left is closed when the process
+ * exits, after its atexit handlers and before its parent hears of it, so
+ * a peer sees EOF; gp_exec closes the FD_CLOEXEC ones.  A number closed
+ * behind the runtime's back (syscall(), another process) and reused is
+ * left alone: its device and inode no longer match.  Never owned: 0-2,
+ * descriptors made on host threads or in init, and those a child did not
+ * open itself: by default a spawned child owns none of its parent's
+ * (they are shared, as threads of one host process share them), unless
+ * gp_attr_setfds() hands some over.  fdopen/fdopendir change nothing.
+ * fcntl record locks belong to the host process: they give no exclusion
+ * between green processes.
+ *
+ * gp_fd_own(): the calling green process owns fd from now on (0, or -1
+ * with EBADF: not open; EINVAL: 0-2; EPERM: in init).  gp_fd_disown():
+ * it no longer does, and fd stays open (0, or -1 with EBADF: not owned).
+ */
+GP_EXPORT int	gp_fd_own(int fd);
+GP_EXPORT int	gp_fd_disown(int fd);
 
 /*
  * Introspection.  gp_ps(): one line per green process; gp_dump(): that,

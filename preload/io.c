@@ -215,21 +215,3 @@ splice(int in, off_t *inoff, int out, off_t *outoff, size_t len,
 {
 	return gp_splice(in, inoff, out, outoff, len, flags);
 }
-
-EXPORT int
-close(int fd)
-{
-	return gp_close(fd);
-}
-
-EXPORT int
-dup2(int oldfd, int newfd)
-{
-	return gp_dup2(oldfd, newfd);
-}
-
-EXPORT int
-dup3(int oldfd, int newfd, int flags)
-{
-	return gp_dup3(oldfd, newfd, flags);
-}

@@ -217,7 +217,8 @@ dump_main(void *arg)
 	(void)arg;
 	while (gpi_sys_read(dump_pipe[0], &c, 1) == 1 && c == 'd') {
 		path = getenv("GREENPROC_DUMP_FILE");
-		out = path != NULL && *path != '\0' ? fopen(path, "a") : stderr;
+		out = path != NULL && *path != '\0' ?
+		    GPI_LIBC(fopen)(path, "a") : stderr;
 		if (out == NULL) {
 			gpi_env_bad(GPI_ENV_DUMP_FILE, strerror(errno));
 			out = stderr;
@@ -225,7 +226,7 @@ dump_main(void *arg)
 		fprintf(out, "greenproc: dump on signal %d\n", dump_sig);
 		(void)gp_dump(out);
 		if (out != stderr)
-			fclose(out);
+			GPI_LIBC(fclose)(out);
 		else
 			fflush(out);
 	}
@@ -273,12 +274,12 @@ gp_dump_on_signal(int sig)
 	dump_stop();
 	if (sig == 0)
 		goto out;
-	if (pipe2(dump_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+	if (GPI_LIBC(pipe2)(dump_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
 		error = errno;
 		goto out;
 	}
 	/* The reader blocks; only the signal handler's end is nonblocking. */
-	fcntl(dump_pipe[0], F_SETFL, 0);
+	GPI_LIBC(fcntl)(dump_pipe[0], F_SETFL, 0);
 	/* The thread takes no signals itself (the handler runs elsewhere). */
 	sigfillset(&all);
 	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &all, &old);
@@ -346,9 +347,10 @@ proc_state(struct gp_proc *p)
 }
 
 /*
- * One line per green process: PID PPID PGID STAT NLWP TIME NAME.  Never
- * stalls an exit: the walk is an RCU read of the pid table, and each
- * line is copied under that process's lock, then printed.
+ * One line per green process: PID PPID PGID STAT NLWP NFD TIME NAME
+ * (NFD: the descriptors it owns, fd.c).  Never stalls an exit: the walk
+ * is an RCU read of the pid table, and each line is copied under that
+ * process's lock, then printed.
  */
 int
 gp_ps(FILE *out)
@@ -358,7 +360,7 @@ gp_ps(FILE *out)
 	struct timeval tv;
 	struct {
 		pid_t	 pid, ppid, pgid;
-		int	 nlwp;
+		int	 nlwp, nfd;
 		char	 stat;
 		char	 comm[sizeof(p->p_comm)];
 	} row;
@@ -368,8 +370,8 @@ gp_ps(FILE *out)
 		errno = EINVAL;
 		return -1;
 	}
-	fprintf(out, "%10s %10s %10s %4s %4s %9s %s\n", "PID", "PPID", "PGID",
-	    "STAT", "NLWP", "TIME", "NAME");
+	fprintf(out, "%10s %10s %10s %4s %4s %5s %9s %s\n", "PID", "PPID",
+	    "PGID", "STAT", "NLWP", "NFD", "TIME", "NAME");
 	if (gpi_pidtab_end() < 0)
 		return 0;
 	gpi_rcu_read_lock();
@@ -383,14 +385,17 @@ gp_ps(FILE *out)
 		    __ATOMIC_ACQUIRE)->p_pid, __ATOMIC_RELAXED);
 		row.pgid = p->p_pgid;
 		row.nlwp = atomic_load(&p->p_nthreads);
+		row.nfd = atomic_load_explicit(&p->p_nfds,
+		    memory_order_relaxed);
 		row.stat = proc_state(p);
 		memcpy(row.comm, p->p_comm, sizeof(row.comm));
 		gpi_ticks_to_timeval(__atomic_load_n(&p->p_ru.ru_ticks,
 		    __ATOMIC_RELAXED), &tv);
 		gpi_spin_unlock(&p->p_lock);
-		fprintf(out, "%10d %10d %10d %4c %4d %3ld:%02ld.%02ld %s\n",
-		    (int)row.pid, (int)row.ppid, (int)row.pgid, row.stat,
-		    row.nlwp, (long)tv.tv_sec / 60, (long)tv.tv_sec % 60,
+		fprintf(out, "%10d %10d %10d %4c %4d %5d %3ld:%02ld.%02ld "
+		    "%s\n", (int)row.pid, (int)row.ppid, (int)row.pgid,
+		    row.stat, row.nlwp, row.nfd, (long)tv.tv_sec / 60,
+		    (long)tv.tv_sec % 60,
 		    (long)tv.tv_usec / 10000, row.comm);
 	}
 	gpi_rcu_read_unlock();

@@ -460,6 +460,7 @@ exit1_quick(struct gp_proc *p, struct gp_lwp *cur, int status)
 
 	if (__atomic_load_n(&ncallouts, __ATOMIC_RELAXED) != 0 ||
 	    __atomic_load_n(&p->p_atexit, __ATOMIC_RELAXED) != NULL ||
+	    __atomic_load_n(&p->p_fdtab, __ATOMIC_RELAXED) != NULL ||
 	    __atomic_load_n(&p->p_rchildren, __ATOMIC_RELAXED) != NULL ||
 	    !gpi_rchild_no_orphans())
 		return;
@@ -467,7 +468,7 @@ exit1_quick(struct gp_proc *p, struct gp_lwp *cur, int status)
 	gpi_spin_lock(&p->p_lock);
 	if ((gpi_pflags(p) & (GPI_P_WEXIT | GPI_P_INEXEC)) ||
 	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) != 1 ||
-	    p->p_children != NULL ||
+	    p->p_children != NULL || p->p_fdtab != NULL ||
 	    (pp != &gpi_proc0 && __atomic_load_n(&pp->p_pgid,
 	    __ATOMIC_RELAXED) != __atomic_load_n(&p->p_pgid,
 	    __ATOMIC_RELAXED))) {
@@ -478,7 +479,7 @@ exit1_quick(struct gp_proc *p, struct gp_lwp *cur, int status)
 	/* killalllwps: we are the only LWP.  No children: MOVED at once. */
 	gpi_pflags_set(p, GPI_P_WEXIT | GPI_P_MOVED);
 	p->p_xstat = status;
-	/* No callouts, atexit entries, real or green children: calcru. */
+	/* No callouts, atexit entries, descriptors, children: calcru. */
 	calcru(p, cur);
 	(void)gpi_lwp_unlink(p, cur, true);
 	gpi_count_exit();
@@ -522,12 +523,28 @@ gpi_exit1(int status)
 
 	/*
 	 * Release what the process owns: its atexit list (already run by
-	 * gp_exit, or skipped by gp__exit).  Files belong to the host (one
-	 * shared fd table) and there is no vmspace: the LWP stacks are
-	 * freed when the zombie is reaped, once each is off its stack.
-	 * There is no controlling tty, so no session teardown (orphaned
-	 * process groups: fixjobc, below).
+	 * gp_exit, or skipped by gp__exit), and the descriptors it still
+	 * owns (fdfree).  There is no vmspace: the LWP stacks are freed
+	 * when the zombie is reaped, once each is off its stack.  There is
+	 * no controlling tty, so no session teardown (orphaned process
+	 * groups: fixjobc, below).
+	 *
+	 * NOTE: fdfree goes here, where the seed has it, and nowhere else.
+	 * After the atexit handlers (run by gp_exit before exit1) and the
+	 * callouts, which may still use the files (a flush, a goodbye on a
+	 * socket).  After killalllwps: no LWP of ours is left to use or to
+	 * wait on them -- each killed LWP, woken from its sleep, gave its
+	 * engine wait back before it left gpi_io_wait (an io_uring accept
+	 * or poll, which holds the file, is cancelled and its completion
+	 * collected) and its fd.c registration in gpi_lwp_dying, before it
+	 * unlinked and p_nthreads fell to 1.  So closing the number drops
+	 * the last reference the process had: a peer sees EOF or
+	 * ECONNRESET, a client of a listener ECONNREFUSED.  And before the
+	 * zombie and the parent's notice (below): a parent that waits for
+	 * its child and then looks at the peer end finds it closed, as
+	 * with a real exit.
 	 */
+	gpi_fdfree(p);
 	gpi_spin_lock(&p->p_lock);
 	while (p->p_atexit != NULL) {
 		struct gpi_atexit *a = p->p_atexit;
@@ -735,7 +752,8 @@ exec_main(void *arg)
 
 /*
  * killalllwps(forexec): the other LWPs die, the atexit list (and, with
- * green signals, caught handlers) is reset, and the same process -- pid,
+ * green signals, caught handlers) is reset, the FD_CLOEXEC descriptors
+ * the process owns are closed, and the same process -- pid,
  * parent, children, group -- runs entry(arg) on a fresh LWP.  No return
  * on success.  EPERM in init, EALREADY if the process is already exiting.
  */
@@ -768,6 +786,8 @@ gp_exec(int (*entry)(void *), void *arg)
 	gpi_pflags_set(p, GPI_P_EXEC);
 	gpi_spin_unlock(&p->p_lock);
 	gpi_sig_exec(p);
+	/* execve's close-on-exec; the other LWPs' waits are given back. */
+	gpi_fd_exec(p);
 
 	/* A fresh stack for the new image; then our LWP goes. */
 	error = gpi_lwp_create(p, &l, exec_main, NULL, NULL, true);

@@ -23,6 +23,7 @@
  * number, as a read racing a close does in the kernel.
  */
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -57,6 +58,7 @@ gpi_fdpark_enter(struct gpi_fdpark *fp, int fd)
 	fp->fp_orig = fd;
 	atomic_store_explicit(&fp->fp_fd, fd, memory_order_relaxed);
 	fp->fp_share = NULL;
+	gpi_curlwp()->l_fdpark = fp;
 	gpi_spin_lock(&b->b_lock);
 	GPI_DLIST_INSERT_HEAD(&b->b_head, fp, fp_next, fp_prev);
 	atomic_fetch_add(&b->b_count, 1);
@@ -70,6 +72,7 @@ gpi_fdpark_leave(struct gpi_fdpark *fp)
 	struct fdshare *fs = fp->fp_share;
 	bool last = false;
 
+	gpi_curlwp()->l_fdpark = NULL;
 	gpi_spin_lock(&b->b_lock);
 	GPI_DLIST_REMOVE(&b->b_head, fp, fp_next, fp_prev);
 	atomic_fetch_sub(&b->b_count, 1);
@@ -101,7 +104,8 @@ release_number(int fd)
 	struct fdshare *fs = NULL;
 	int dup = -1;
 
-	if (fd < 0)
+	/* Under a runtime lock: a library's close for the runtime (owner()). */
+	if (fd < 0 || gpi_tls_nlocks != 0)
 		return;
 	b = bucket(fd);
 	if (atomic_load(&b->b_count) == 0)
@@ -113,7 +117,8 @@ release_number(int fd)
 		if (fs == NULL) {
 			/* A system call under a leaf lock: rare, and short. */
 			if ((fs = malloc(sizeof(*fs))) == NULL ||
-			    (dup = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+			    (dup = GPI_LIBC(fcntl)(fd, F_DUPFD_CLOEXEC,
+			    0)) < 0)
 				break;
 			fs->fs_fd = dup;
 			fs->fs_refs = 0;
@@ -130,25 +135,479 @@ release_number(int fd)
 	}
 }
 
+/* Forward: the owned-descriptor bookkeeping below. */
+static void	fd_forget(int fd);
+
 int
 gp_close(int fd)
 {
+	fd_forget(fd);		/* before: the number may be reused at once */
 	release_number(fd);
 	return GPI_LIBC(close)(fd);
 }
 
+/*
+ * dup2 and dup3 replace (newfd) atomically, so the number is never free:
+ * it is recorded as ours afterwards, not forgotten before (a failed call
+ * leaves it as it was).  dup2(fd, fd) makes nothing.
+ */
 int
 gp_dup2(int oldfd, int newfd)
 {
-	if (oldfd != newfd)
-		release_number(newfd);
-	return GPI_LIBC(dup2)(oldfd, newfd);
+	int r;
+
+	if (oldfd == newfd)
+		return GPI_LIBC(dup2)(oldfd, newfd);
+	release_number(newfd);
+	if ((r = GPI_LIBC(dup2)(oldfd, newfd)) >= 0)
+		gpi_fd_opened(r);
+	return r;
 }
 
 int
 gp_dup3(int oldfd, int newfd, int flags)
 {
+	int r;
+
 	if (oldfd != newfd)
 		release_number(newfd);
-	return GPI_LIBC(dup3)(oldfd, newfd, flags);
+	if ((r = GPI_LIBC(dup3)(oldfd, newfd, flags)) >= 0)
+		gpi_fd_opened(r);
+	return r;
+}
+
+/* ------------------------------------------------------------ fdfree */
+
+/*
+ * The descriptors a green process owns, closed at its exit (the seed's
+ * fdfree).  The host has one descriptor table for every green process,
+ * so "owning" is bookkeeping on top of it: a number that the process
+ * made through the runtime (an interposed open, socket, accept, pipe,
+ * dup, fopen, opendir... or a gp_ call: gp_accept4, gp_dup2, gp_fd_own)
+ * is recorded here with the device and inode it named then; close,
+ * fclose and closedir forget it.  Whatever is left is closed by exit1,
+ * and gp_exec closes the FD_CLOEXEC ones.
+ *
+ * NOTE: the record is a claim, checked before it is acted on.  The
+ * program may close the number behind the runtime's back (syscall(),
+ * close_range, another process of the same host, a host thread) and the
+ * host may reuse it; so exit1 and exec fstat the number first and close
+ * it only if it still names the recorded device and inode.  A reopened
+ * regular file at the same number passes the check: that is the limit.
+ *
+ * Never recorded: 0-2 (a process that closes and reopens its stdin
+ * still shares it with the host), anything made on a host thread or in
+ * init (init never exits while the runtime runs), and what the runtime
+ * makes for itself (GPI_LIBC calls, which the interposers never see).
+ *
+ * The table is an open-addressing hash of numbers (linear probing,
+ * deletion by backward shift), allocated at the first open: most
+ * processes open nothing and pay one NULL test at exit.  Descriptor
+ * numbers are dense, so number & mask rarely collides.  Only the
+ * process's own LWPs touch it, and its spawner before the child's pid is
+ * published; LWPs on different workers race, hence ft_lock (a leaf,
+ * GPI_RANK_FDTAB, never held across a system call or malloc).
+ */
+#define FT_MIN	8
+
+struct fdent {
+	int		 fe_fd;		/* -1: empty slot */
+	dev_t		 fe_dev;	/* what the number named at open */
+	ino_t		 fe_ino;
+};
+
+struct gpi_fdtab {
+	gpi_spin_t	 ft_lock;
+	unsigned	 ft_cap;	/* (ft_lock) slots, a power of 2 */
+	struct fdent	*ft_ent;	/* (ft_lock) */
+};
+
+static unsigned
+home(const struct gpi_fdtab *t, int fd)
+{
+	return (unsigned)fd & (t->ft_cap - 1);
+}
+
+/* (fd)'s slot, or -1.  ft_lock held. */
+static int
+tab_find(const struct gpi_fdtab *t, int fd)
+{
+	unsigned i;
+
+	if (t->ft_cap == 0)
+		return -1;
+	for (i = home(t, fd); t->ft_ent[i].fe_fd >= 0;
+	    i = (i + 1) & (t->ft_cap - 1))
+		if (t->ft_ent[i].fe_fd == fd)
+			return (int)i;
+	return -1;
+}
+
+/* Put (e) in a table known to have room for it.  ft_lock held. */
+static void
+tab_put(struct gpi_fdtab *t, const struct fdent *e)
+{
+	unsigned i;
+
+	for (i = home(t, e->fe_fd); t->ft_ent[i].fe_fd >= 0;
+	    i = (i + 1) & (t->ft_cap - 1))
+		;
+	t->ft_ent[i] = *e;
+}
+
+/* Empty slot (i), shifting back what probed past it.  ft_lock held. */
+static void
+tab_del(struct gpi_fdtab *t, unsigned i)
+{
+	unsigned mask = t->ft_cap - 1, j = i, k;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (t->ft_ent[j].fe_fd < 0)
+			break;
+		k = home(t, t->ft_ent[j].fe_fd);
+		/* Stays if its home is cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		t->ft_ent[i] = t->ft_ent[j];
+		i = j;
+	}
+	t->ft_ent[i].fe_fd = -1;
+}
+
+/* (p)'s table, made and installed (under p_lock) if (make). */
+static struct gpi_fdtab *
+tab_get(struct gp_proc *p, bool make)
+{
+	struct gpi_fdtab *t = __atomic_load_n(&p->p_fdtab, __ATOMIC_ACQUIRE);
+	struct gpi_fdtab *mine;
+
+	if (t != NULL || !make)
+		return t;
+	if ((mine = calloc(1, sizeof(*mine))) == NULL)
+		return NULL;
+	gpi_spin_init(&mine->ft_lock, GPI_RANK_FDTAB);
+	gpi_spin_lock(&p->p_lock);
+	if ((t = p->p_fdtab) == NULL)
+		__atomic_store_n(&p->p_fdtab, t = mine, __ATOMIC_RELEASE);
+	gpi_spin_unlock(&p->p_lock);
+	if (t != mine)
+		free(mine);
+	return t;
+}
+
+/*
+ * Record (fd), naming (st), as (p)'s: a new entry, or the old one of a
+ * number that was reused behind our back.  ENOMEM leaves it unowned.
+ */
+static int
+own(struct gp_proc *p, int fd, const struct stat *st)
+{
+	struct gpi_fdtab *t = tab_get(p, true);
+	struct fdent e = { fd, st->st_dev, st->st_ino }, *v, *old;
+	unsigned cap, i;
+	int n, slot;
+
+	if (t == NULL)
+		return ENOMEM;
+	for (;;) {
+		gpi_spin_lock(&t->ft_lock);
+		if ((slot = tab_find(t, fd)) >= 0) {
+			t->ft_ent[slot] = e;
+			gpi_spin_unlock(&t->ft_lock);
+			return 0;
+		}
+		n = atomic_load_explicit(&p->p_nfds, memory_order_relaxed);
+		if (2 * (unsigned)(n + 1) <= t->ft_cap) {
+			tab_put(t, &e);
+			atomic_store_explicit(&p->p_nfds, n + 1,
+			    memory_order_relaxed);
+			gpi_spin_unlock(&t->ft_lock);
+			return 0;
+		}
+		/* Grow, allocating unlocked; another LWP may beat us. */
+		cap = t->ft_cap != 0 ? 2 * t->ft_cap : FT_MIN;
+		gpi_spin_unlock(&t->ft_lock);
+		if ((v = malloc(cap * sizeof(*v))) == NULL)
+			return ENOMEM;
+		for (i = 0; i < cap; i++)
+			v[i].fe_fd = -1;
+		gpi_spin_lock(&t->ft_lock);
+		old = v;
+		if (t->ft_cap < cap) {
+			struct gpi_fdtab nt = { .ft_cap = cap, .ft_ent = v };
+
+			for (i = 0; i < t->ft_cap; i++)
+				if (t->ft_ent[i].fe_fd >= 0)
+					tab_put(&nt, &t->ft_ent[i]);
+			old = t->ft_ent;
+			t->ft_ent = v;
+			t->ft_cap = cap;
+		}
+		gpi_spin_unlock(&t->ft_lock);
+		free(old);
+	}
+}
+
+/* Forget (fd) in (p)'s table.  True if it was there. */
+static bool
+disown(struct gp_proc *p, int fd)
+{
+	struct gpi_fdtab *t = tab_get(p, false);
+	int slot;
+
+	if (t == NULL || atomic_load_explicit(&p->p_nfds,
+	    memory_order_relaxed) == 0)
+		return false;
+	gpi_spin_lock(&t->ft_lock);
+	if ((slot = tab_find(t, fd)) >= 0) {
+		tab_del(t, (unsigned)slot);
+		atomic_store_explicit(&p->p_nfds, atomic_load_explicit(
+		    &p->p_nfds, memory_order_relaxed) - 1,
+		    memory_order_relaxed);
+	}
+	gpi_spin_unlock(&t->ft_lock);
+	return slot >= 0;
+}
+
+/*
+ * The calling green process, or NULL on a host thread, in init, and
+ * while the runtime holds a lock of its own.
+ * NOTE: the last is the runtime calling a library for itself -- libdw,
+ * under dw.lock, opens and caches descriptors for gp_dump's backtraces.
+ * Those are the runtime's, not the process's that happened to ask: its
+ * exit must not close them under libdw (nor may ft_lock nest in a leaf).
+ */
+static struct gp_proc *
+owner(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	return l != NULL && l->l_proc != &gpi_proc0 && gpi_tls_nlocks == 0 ?
+	    l->l_proc : NULL;
+}
+
+void
+gpi_fd_opened(int fd)
+{
+	struct gp_proc *p;
+	struct stat st;
+
+	if (fd <= 2 || (p = owner()) == NULL || fstat(fd, &st) != 0)
+		return;
+	(void)own(p, fd, &st);
+}
+
+void
+gpi_fd_closing(int fd)
+{
+	fd_forget(fd);
+}
+
+static void
+fd_forget(int fd)
+{
+	struct gp_proc *p;
+
+	if (fd > 2 && (p = owner()) != NULL)
+		(void)disown(p, fd);
+}
+
+/* Does (e)'s number still name what it named at open? */
+static bool
+still_ours(const struct fdent *e)
+{
+	struct stat st;
+
+	return fstat(e->fe_fd, &st) == 0 && st.st_dev == e->fe_dev &&
+	    st.st_ino == e->fe_ino;
+}
+
+/* Close an owned number: an LWP of another process parked on it keeps
+ * its open file (release_number), as with gp_close. */
+static void
+close_owned(int fd)
+{
+	release_number(fd);
+	(void)GPI_LIBC(close)(fd);
+}
+
+/*
+ * Take (p)'s entries out of its table: the caller is the process's only
+ * LWP (exit1, exec), so nothing is added meanwhile; the lock pairs with
+ * the last unlock of the LWPs that are gone.  Returns the array (*cap
+ * slots) for the caller to free, NULL if there is none.
+ */
+static struct fdent *
+tab_take(struct gp_proc *p, unsigned *cap)
+{
+	struct gpi_fdtab *t = tab_get(p, false);
+	struct fdent *v;
+
+	*cap = 0;
+	if (t == NULL)
+		return NULL;
+	gpi_spin_lock(&t->ft_lock);
+	v = t->ft_ent;
+	*cap = t->ft_cap;
+	t->ft_ent = NULL;
+	t->ft_cap = 0;
+	atomic_store_explicit(&p->p_nfds, 0, memory_order_relaxed);
+	gpi_spin_unlock(&t->ft_lock);
+	return v;
+}
+
+void
+gpi_fdfree(struct gp_proc *p)
+{
+	struct gpi_fdtab *t = __atomic_load_n(&p->p_fdtab, __ATOMIC_RELAXED);
+	struct fdent *v;
+	unsigned cap, i;
+
+	if (t == NULL)
+		return;
+	v = tab_take(p, &cap);
+	for (i = 0; i < cap; i++)
+		if (v[i].fe_fd >= 0 && still_ours(&v[i]))
+			close_owned(v[i].fe_fd);
+	free(v);
+	/* Constructed state for the struct's next process. */
+	__atomic_store_n(&p->p_fdtab, NULL, __ATOMIC_RELAXED);
+	free(t);
+}
+
+void
+gpi_fd_exec(struct gp_proc *p)
+{
+	struct fdent *v;
+	unsigned cap, i;
+	int fl;
+
+	if ((v = tab_take(p, &cap)) == NULL)
+		return;
+	for (i = 0; i < cap; i++) {
+		if (v[i].fe_fd < 0 || !still_ours(&v[i]))
+			continue;	/* not ours any more: forgotten */
+		fl = GPI_LIBC(fcntl)(v[i].fe_fd, F_GETFD);
+		if (fl >= 0 && (fl & FD_CLOEXEC)) {
+			close_owned(v[i].fe_fd);
+		} else {
+			struct stat st = { .st_dev = v[i].fe_dev,
+			    .st_ino = v[i].fe_ino };
+
+			/* Back in: room was there a moment ago (or ENOMEM:
+			 * the number is left to the host). */
+			(void)own(p, v[i].fe_fd, &st);
+		}
+	}
+	free(v);
+}
+
+int
+gpi_fd_spawn_prepare(struct gp_proc *p, const gp_attr_t *attr)
+{
+	struct stat st;
+	int i, error;
+
+	if (attr == NULL || attr->a_nfds == 0)
+		return 0;
+	for (i = 0; i < attr->a_nfds; i++) {
+		if (fstat(attr->a_fds[i], &st) != 0)
+			error = EBADF;
+		else
+			error = own(p, attr->a_fds[i], &st);
+		if (error != 0) {
+			gpi_fd_spawn_abort(p);
+			return error;
+		}
+	}
+	return 0;
+}
+
+void
+gpi_fd_spawn_commit(struct gp_proc *pp, const gp_attr_t *attr)
+{
+	int i;
+
+	if (attr == NULL || pp == &gpi_proc0)
+		return;
+	for (i = 0; i < attr->a_nfds; i++)
+		(void)disown(pp, attr->a_fds[i]);
+}
+
+void
+gpi_fd_spawn_abort(struct gp_proc *p)
+{
+	struct gpi_fdtab *t = __atomic_load_n(&p->p_fdtab, __ATOMIC_RELAXED);
+	unsigned cap;
+
+	if (t == NULL)
+		return;
+	free(tab_take(p, &cap));
+	__atomic_store_n(&p->p_fdtab, NULL, __ATOMIC_RELAXED);
+	free(t);
+}
+
+/* ------------------------------------------------------------ the API */
+
+int
+gp_fd_own(int fd)
+{
+	struct gp_proc *p;
+	struct stat st;
+	int error;
+
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (fd <= 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((p = owner()) == NULL) {
+		errno = EPERM;
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if ((error = own(p, fd, &st)) != 0) {
+		errno = error;
+		return -1;
+	}
+	return 0;
+}
+
+int
+gp_fd_disown(int fd)
+{
+	struct gp_proc *p = owner();
+
+	if (p == NULL || fd < 0 || !disown(p, fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	return 0;
+}
+
+int
+gp_attr_setfds(gp_attr_t *attr, const int *fds, int n)
+{
+	int *v = NULL, i;
+
+	if (attr == NULL || n < 0 || (n > 0 && fds == NULL))
+		return EINVAL;
+	for (i = 0; i < n; i++)
+		if (fds[i] <= 2)
+			return EINVAL;
+	if (n > 0 && (v = malloc((size_t)n * sizeof(*v))) == NULL)
+		return ENOMEM;
+	for (i = 0; i < n; i++)
+		v[i] = fds[i];
+	free(attr->a_fds);
+	attr->a_fds = v;
+	attr->a_nfds = n;
+	return 0;
 }

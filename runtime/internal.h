@@ -199,6 +199,9 @@ enum gpi_lockrank {
 	GPI_RANK_BARRIER,	/* a barrier's b_lock (preload/sync.c) */
 	GPI_RANK_FDPARK,	/* a parked-descriptor bucket (fd.c) */
 	GPI_RANK_STDIO,		/* a FILE-lock bucket (preload/stdio.c) */
+	GPI_RANK_FDTAB,		/* ft_lock, a process's owned descriptors
+				 * (fd.c): held for table updates only,
+				 * never across a system call or malloc */
 	GPI_RANK_TEST,		/* tests' own locks (test_lockcheck.c) */
 	GPI_RANK_N
 };
@@ -541,6 +544,11 @@ struct gp_lwp {
 	void		*l_once;	/* (o) Preload: pthread_once calls whose
 					 * initializer it is running (sync.c),
 					 * reset when it dies. */
+	struct gpi_fdpark *l_fdpark;	/* (o) Its registration as parked on
+					 * a descriptor (fd.c), on its stack:
+					 * a kill ends the LWP inside the
+					 * wait, so gpi_lwp_dying takes it
+					 * out before the stack goes. */
 	atomic_int	 l_cancel;	/* (a) pthread cancel state (preload):
 					 * seq_cst RMWs. */
 	void		**l_specific;	/* (o) pthread_setspecific values. */
@@ -561,6 +569,8 @@ struct gp_attr {
 	int		 a_detached;
 	int		 a_exitsig;
 	char		 a_name[32];
+	int		*a_fds;		/* gp_attr_setfds: handed to the child */
+	int		 a_nfds;
 };
 
 /* Create an LWP in (p); with (run) it is made runnable at once. */
@@ -590,9 +600,14 @@ GPI_HIDDEN extern void (*gpi_lwp_death_hook)(struct gp_lwp *l);
 /* Preload (thread.c): (l) is freed; its pthread_t goes stale. */
 GPI_HIDDEN extern void (*gpi_lwp_free_hook)(struct gp_lwp *l);
 
+struct gpi_fdpark;
+GPI_HIDDEN void	gpi_fdpark_leave(struct gpi_fdpark *fp);
+
 static inline void
 gpi_lwp_dying(struct gp_lwp *l)
 {
+	if (unlikely(l->l_fdpark != NULL))
+		gpi_fdpark_leave(l->l_fdpark);
 	if (unlikely(l->l_robust != NULL || l->l_once != NULL))
 		gpi_lwp_death_hook(l);
 }
@@ -828,6 +843,18 @@ struct gp_proc {
 					 * kept across reuse, entries live only
 					 * where p_sigcatch has the bit. */
 
+	/* Descriptors it owns (fd.c, fdfree). */
+	struct gpi_fdtab *p_fdtab;	/* (p to install; then only the
+					 * process's own LWPs, or its spawner
+					 * before the pid is published) NULL
+					 * until the first open: a process
+					 * that opens nothing pays nothing.
+					 * Freed by exit1 (constructed
+					 * state: NULL). */
+	atomic_int	 p_nfds;	/* (t, a) Entries in p_fdtab: written
+					 * under its ft_lock, read relaxed by
+					 * gp_ps and exit1. */
+
 };
 
 GPI_HIDDEN extern struct gp_proc gpi_proc0;
@@ -1044,7 +1071,14 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(sendmsg) X(recvfrom) X(sendto) X(recvmmsg) X(sendmmsg)	\
 	X(accept4) X(connect) X(poll) X(ppoll) X(select) X(pselect)	\
 	X(sendfile) X(splice) X(close) X(dup2) X(dup3)			\
-	X(pthread_setname_np) X(fprintf) X(vfprintf) X(fputc) X(fflush)
+	X(pthread_setname_np) X(fprintf) X(vfprintf) X(fputc) X(fflush)	\
+	/* preload/fds.c: descriptors a green process owns */		\
+	X(dup) X(fcntl) X(fcntl64) X(creat) X(creat64) X(socket)	\
+	X(socketpair) X(pipe) X(pipe2) X(eventfd) X(epoll_create)	\
+	X(epoll_create1) X(signalfd) X(timerfd_create) X(memfd_create)	\
+	X(inotify_init) X(inotify_init1) X(fopen) X(fopen64) X(freopen)	\
+	X(freopen64) X(fclose) X(opendir) X(closedir) X(tmpfile)	\
+	X(tmpfile64) X(mkstemp) X(mkostemp) X(open)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
@@ -1519,6 +1553,30 @@ struct gpi_fdpark {
 GPI_HIDDEN void	gpi_fdpark_enter(struct gpi_fdpark *fp, int fd);
 GPI_HIDDEN void	gpi_fdpark_leave(struct gpi_fdpark *fp);
 GPI_HIDDEN int	gpi_fdpark_fd(struct gpi_fdpark *fp);
+/*
+ * fd.c, fdfree: the descriptors a green process owns.  The interposers
+ * (preload/fds.c) and the gp_ calls that make a descriptor call
+ * gpi_fd_opened(fd) after the call succeeded; those that end one call
+ * gpi_fd_closing(fd) before the call (so that a number reused at once
+ * by another LWP of the process is recorded after we forgot it).  Both
+ * return at once on a host thread, in init and for 0-2.
+ */
+GPI_HIDDEN void	gpi_fd_opened(int fd);
+GPI_HIDDEN void	gpi_fd_closing(int fd);
+/* exit1: close what (p), now down to its master LWP, still owns. */
+GPI_HIDDEN void	gpi_fdfree(struct gp_proc *p);
+/* gp_exec: close (p)'s FD_CLOEXEC descriptors (the other LWPs are gone). */
+GPI_HIDDEN void	gpi_fd_exec(struct gp_proc *p);
+/*
+ * spawn: the descriptors of (attr) for child (p), not yet published:
+ * gpi_fd_spawn_prepare builds its table (EBADF, ENOMEM: the spawn fails,
+ * nothing changed); gpi_fd_spawn_commit takes them out of the spawner's
+ * (pp) table once the spawn can no longer fail; gpi_fd_spawn_abort
+ * frees the child's table if it does.
+ */
+GPI_HIDDEN int	gpi_fd_spawn_prepare(struct gp_proc *p, const gp_attr_t *attr);
+GPI_HIDDEN void	gpi_fd_spawn_commit(struct gp_proc *pp, const gp_attr_t *attr);
+GPI_HIDDEN void	gpi_fd_spawn_abort(struct gp_proc *p);
 
 /* iouring.c and ioepoll.c: the two engines, same shape. */
 GPI_HIDDEN int	gpi_uring_init(struct gp_worker *w) GPI_MUSTCHECK;

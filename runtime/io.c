@@ -44,7 +44,7 @@ gpi_io_worker_init(struct gp_worker *w)
 {
 	int error, i;
 
-	if ((w->w_wakefd = eventfd(0, EFD_CLOEXEC)) < 0)
+	if ((w->w_wakefd = GPI_LIBC(eventfd)(0, EFD_CLOEXEC)) < 0)
 		return errno;
 	if (gpi_ioengine == GPI_IO_URING) {
 		if ((error = gpi_uring_init(w)) == 0)
@@ -66,7 +66,7 @@ gpi_io_worker_init_late(struct gp_worker *w)
 {
 	int error;
 
-	if ((w->w_wakefd = eventfd(0, EFD_CLOEXEC)) < 0)
+	if ((w->w_wakefd = GPI_LIBC(eventfd)(0, EFD_CLOEXEC)) < 0)
 		return errno;
 	error = gpi_ioengine == GPI_IO_URING ? gpi_uring_init(w) :
 	    gpi_epoll_init(w);

@@ -74,7 +74,7 @@ learn(int fd, int optname, struct blockinfo *bi)
 	int fl;
 
 	bi->bi_known = true;
-	if ((fl = fcntl(fd, F_GETFL)) < 0)
+	if ((fl = GPI_LIBC(fcntl)(fd, F_GETFL)) < 0)
 		return errno;
 	bi->bi_nonblock = (fl & O_NONBLOCK) != 0;
 	if (getsockopt(fd, SOL_SOCKET, optname, &tv, &len) == 0) {
@@ -541,8 +541,8 @@ gp_sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags)
  * but an acceptor on another thread may still take the connection first
  * and leave this worker blocked until the next one (docs: limits).
  */
-int
-gp_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+static int
+accept_green(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 {
 	struct gpi_iowait iw = { .iw_fd = fd, .iw_op = GPI_IOOP_ACCEPT,
 	    .iw_addr = addr, .iw_addrlen = addrlen, .iw_flags = flags };
@@ -550,8 +550,6 @@ gp_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int error;
 
-	if (gpi_curlwp() == NULL)
-		return GPI_LIBC(accept4)(fd, addr, addrlen, flags);
 	if ((error = learn(fd, SO_RCVTIMEO, &bi)) != 0)
 		goto fail;
 	if (bi.bi_nonblock)
@@ -581,6 +579,19 @@ gp_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 fail:
 	errno = error;
 	return -1;
+}
+
+/* The connection belongs to the accepting green process (fd.c). */
+int
+gp_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+	int s;
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(accept4)(fd, addr, addrlen, flags);
+	if ((s = accept_green(fd, addr, addrlen, flags)) >= 0)
+		gpi_fd_opened(s);
+	return s;
 }
 
 int
@@ -891,7 +902,7 @@ room(int fd, size_t want, bool *plain)
 	struct stat st;
 
 	*plain = false;
-	if ((cap = fcntl(fd, F_GETPIPE_SZ)) > 0) {
+	if ((cap = GPI_LIBC(fcntl)(fd, F_GETPIPE_SZ)) > 0) {
 		(void)ioctl(fd, FIONREAD, &used);
 		return cap > used ? cap - used : 0;
 	}
@@ -912,7 +923,7 @@ gp_sendfile(int out, int in, off_t *off, size_t count)
 	bool plain;
 	int error, fl;
 
-	if (gpi_curlwp() == NULL || (fl = fcntl(out, F_GETFL)) < 0 ||
+	if (gpi_curlwp() == NULL || (fl = GPI_LIBC(fcntl)(out, F_GETFL)) < 0 ||
 	    (fl & O_NONBLOCK))
 		return GPI_LIBC(sendfile)(out, in, off, count);
 	while ((size_t)done < count) {

@@ -55,7 +55,7 @@ gpi_epoll_init(struct gp_worker *w)
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return ENOMEM;
-	if ((e->e_fd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	if ((e->e_fd = GPI_LIBC(epoll_create1)(EPOLL_CLOEXEC)) < 0 ||
 	    epoll_ctl(e->e_fd, EPOLL_CTL_ADD, w->w_wakefd, &ev) != 0) {
 		error = errno;
 		if (e->e_fd >= 0)

@@ -166,6 +166,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	atomic_init(&l->l_cancel, 0);
 	atomic_init(&l->l_handle, 0);
 	l->l_robust = NULL;
+	l->l_fdpark = NULL;
 	l->l_once = NULL;
 	l->l_specific = NULL;
 	l->l_name[0] = '\0';

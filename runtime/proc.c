@@ -280,7 +280,8 @@ proc_alloc(struct gp_worker *w)
 	KASSERT(p->p_children == NULL && p->p_rq_tail == NULL &&
 	    p->p_report == 0 && p->p_nwaiters == 0);
 	KASSERT(p->p_atexit == NULL && p->p_watchfd == -1 &&
-	    p->p_argv == NULL);
+	    p->p_argv == NULL && p->p_fdtab == NULL &&
+	    atomic_load(&p->p_nfds) == 0);
 	p->p_killsig = 0;
 	p->p_xsig = 0;
 	memset(&p->p_ru, 0, sizeof(p->p_ru));
@@ -381,6 +382,9 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 	    attr->a_name : pp == &gpi_proc0 ? default_comm : pp->p_comm,
 	    sizeof(p->p_comm) - 1);
 	p->p_comm[sizeof(p->p_comm) - 1] = '\0';
+	/* gp_attr_setfds: the child's table, taken from us below. */
+	if ((error = gpi_fd_spawn_prepare(p, attr)) != 0)
+		goto fail_proc;
 	if ((error = gpi_pid_alloc(w, p)) != 0)
 		goto fail_proc;
 	if ((error = gpi_lwp_create(p, &l, proc_main, p, attr, false)) != 0)
@@ -403,6 +407,8 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 	    pp->p_pgid, __ATOMIC_RELAXED);
 	link_child(pp, p);
 	gpi_spin_unlock(&pp->p_lock);
+	/* The spawn cannot fail now: the listed descriptors are its. */
+	gpi_fd_spawn_commit(pp, attr);
 
 	gpi_pid_publish(p);
 	if (w != NULL)
@@ -419,6 +425,7 @@ fail_lwp:
 fail_pid:
 	gpi_pid_free(w, p);
 fail_proc:
+	gpi_fd_spawn_abort(p);
 	p->p_argv = NULL;
 	p->p_pid = 0;		/* never published */
 	proc_free(w, p);

@@ -393,6 +393,7 @@ gp_attr_destroy(gp_attr_t *attr)
 {
 	if (attr == NULL)
 		return EINVAL;
+	free(attr->a_fds);
 	free(attr);
 	return 0;
 }

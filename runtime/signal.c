@@ -726,10 +726,10 @@ gp_proc_watch(pid_t pid)
 		return -1;
 	}
 	if (p->p_watchfd < 0 &&
-	    (p->p_watchfd = eventfd(p->p_stat == GPI_SZOMB ? 1 : 0,
+	    (p->p_watchfd = GPI_LIBC(eventfd)(p->p_stat == GPI_SZOMB ? 1 : 0,
 	    EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 		error = errno;
-	else if ((fd = fcntl(p->p_watchfd, F_DUPFD_CLOEXEC, 0)) < 0)
+	else if ((fd = GPI_LIBC(fcntl)(p->p_watchfd, F_DUPFD_CLOEXEC, 0)) < 0)
 		error = errno;
 	gpi_spin_unlock(&p->p_lock);
 	gpi_rcu_read_unlock();
@@ -737,6 +737,7 @@ gp_proc_watch(pid_t pid)
 		errno = error;
 		return -1;
 	}
+	gpi_fd_opened(fd);	/* the caller's, closed at its exit */
 	return fd;
 }
 

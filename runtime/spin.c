@@ -74,6 +74,8 @@ static const char *const rank_names[GPI_RANK_N] = {
 	[GPI_RANK_PTHR] = "preload h_lock",
 	[GPI_RANK_POPEN] = "preload popen_lock",
 	[GPI_RANK_BARRIER] = "preload barrier b_lock",
+	[GPI_RANK_FDPARK] = "fd.c parked-descriptor b_lock",
+	[GPI_RANK_FDTAB] = "fd.c ft_lock",
 	[GPI_RANK_TEST] = "test lock",
 };
 

@@ -110,7 +110,7 @@ thread_state(pid_t tid)
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = GPI_LIBC(open)(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return '?';
 	r = gpi_sys_read(fd, text, sizeof(text) - 1);
 	GPI_LIBC(close)(fd);
@@ -285,7 +285,7 @@ syscall_of(pid_t tid, char *buf, size_t len)
 
 	snprintf(buf, len, "unknown");
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = GPI_LIBC(open)(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
 	r = gpi_sys_read(fd, text, sizeof(text) - 1);
 	GPI_LIBC(close)(fd);

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fds.c (preload) -- the calls that make and end descriptors, so that a
+ * green process owns what it opens and its exit closes what it left
+ * open (runtime/fd.c, "fdfree").  Each is the real call; on a green
+ * thread the descriptor it made is then recorded (gpi_fd_opened), and
+ * one about to be ended forgotten first (gpi_fd_closing).  On a host
+ * thread each is the real call after one thread-local load.
+ *
+ * Not here: accept/accept4 (io.c: gp_accept4 records), open/openat
+ * (files.c, the helper pool: they record with gpi_fd_opened too).
+ * fdopen and fdopendir make no descriptor, so they change nothing: the
+ * stream's descriptor is owned if and only if it was.  fclose, closedir
+ * and freopen close inside glibc, where no interposer sees it: they are
+ * interposed for that.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define EXPORT	__attribute__((visibility("default")))
+
+static inline bool
+green(void)
+{
+	return unlikely(gpi_curlwp() != NULL);
+}
+
+/* (fd), just made by the caller, is its process's. */
+static inline int
+opened(int fd)
+{
+	if (fd >= 0 && green())
+		gpi_fd_opened(fd);
+	return fd;
+}
+
+static inline int
+opened2(int r, const int fds[2])
+{
+	if (r == 0 && green()) {
+		gpi_fd_opened(fds[0]);
+		gpi_fd_opened(fds[1]);
+	}
+	return r;
+}
+
+static inline FILE *
+fopened(FILE *f)
+{
+	if (f != NULL && green())
+		gpi_fd_opened(fileno(f));
+	return f;
+}
+
+/* ------------------------------------------------------------ ending */
+
+EXPORT int
+close(int fd)
+{
+	return gp_close(fd);
+}
+
+EXPORT int
+dup2(int oldfd, int newfd)
+{
+	return gp_dup2(oldfd, newfd);
+}
+
+EXPORT int
+dup3(int oldfd, int newfd, int flags)
+{
+	return gp_dup3(oldfd, newfd, flags);
+}
+
+EXPORT int
+fclose(FILE *f)
+{
+	if (green() && f != NULL)
+		gpi_fd_closing(fileno(f));	/* -1 for a memory stream */
+	return GPI_LIBC(fclose)(f);
+}
+
+EXPORT int
+closedir(DIR *d)
+{
+	if (green())
+		gpi_fd_closing(dirfd(d));
+	return GPI_LIBC(closedir)(d);
+}
+
+/* freopen ends the stream's descriptor, then (maybe) makes another. */
+static FILE *
+reopen(FILE *(*real)(const char *, const char *, FILE *), const char *path,
+    const char *mode, FILE *f)
+{
+	if (!green())
+		return real(path, mode, f);
+	if (f != NULL)
+		gpi_fd_closing(fileno(f));
+	return fopened(real(path, mode, f));
+}
+
+EXPORT FILE *
+freopen(const char *path, const char *mode, FILE *f)
+{
+	return reopen(GPI_LIBC(freopen), path, mode, f);
+}
+
+EXPORT FILE *
+freopen64(const char *path, const char *mode, FILE *f)
+{
+	return reopen(GPI_LIBC(freopen64), path, mode, f);
+}
+
+/* ------------------------------------------------------------ making */
+
+EXPORT int
+dup(int fd)
+{
+	return opened(GPI_LIBC(dup)(fd));
+}
+
+/*
+ * fcntl's third argument, whatever its type, is read as glibc reads it:
+ * one pointer-sized word (an int is passed in one too).  Only F_DUPFD
+ * and F_DUPFD_CLOEXEC make a descriptor.
+ * NOTE: record locks (F_SETLK...) belong to the host process: every
+ * green process is that one process to the kernel, so they give no
+ * exclusion between green processes.
+ */
+static int
+fcntl_common(int (*real)(int, int, ...), int fd, int cmd, va_list ap)
+{
+	void *arg = va_arg(ap, void *);
+	int r = real(fd, cmd, arg);
+
+	return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC ? opened(r) : r;
+}
+
+EXPORT int
+fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, cmd);
+	r = fcntl_common(GPI_LIBC(fcntl), fd, cmd, ap);
+	va_end(ap);
+	return r;
+}
+
+EXPORT int
+fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, cmd);
+	r = fcntl_common(GPI_LIBC(fcntl64), fd, cmd, ap);
+	va_end(ap);
+	return r;
+}
+
+EXPORT int
+creat(const char *path, mode_t mode)
+{
+	return opened(GPI_LIBC(creat)(path, mode));
+}
+
+EXPORT int
+creat64(const char *path, mode_t mode)
+{
+	return opened(GPI_LIBC(creat64)(path, mode));
+}
+
+EXPORT int
+socket(int domain, int type, int protocol)
+{
+	return opened(GPI_LIBC(socket)(domain, type, protocol));
+}
+
+EXPORT int
+socketpair(int domain, int type, int protocol, int sv[2])
+{
+	return opened2(GPI_LIBC(socketpair)(domain, type, protocol, sv), sv);
+}
+
+EXPORT int
+pipe(int fds[2])
+{
+	return opened2(GPI_LIBC(pipe)(fds), fds);
+}
+
+EXPORT int
+pipe2(int fds[2], int flags)
+{
+	return opened2(GPI_LIBC(pipe2)(fds, flags), fds);
+}
+
+EXPORT int
+eventfd(unsigned int initval, int flags)
+{
+	return opened(GPI_LIBC(eventfd)(initval, flags));
+}
+
+EXPORT int
+epoll_create(int size)
+{
+	return opened(GPI_LIBC(epoll_create)(size));
+}
+
+EXPORT int
+epoll_create1(int flags)
+{
+	return opened(GPI_LIBC(epoll_create1)(flags));
+}
+
+/* signalfd(-1, ...) makes one; signalfd(fd, ...) changes fd's mask. */
+EXPORT int
+signalfd(int fd, const sigset_t *mask, int flags)
+{
+	int r = GPI_LIBC(signalfd)(fd, mask, flags);
+
+	return fd == -1 ? opened(r) : r;
+}
+
+EXPORT int
+timerfd_create(int clockid, int flags)
+{
+	return opened(GPI_LIBC(timerfd_create)(clockid, flags));
+}
+
+EXPORT int
+memfd_create(const char *name, unsigned int flags)
+{
+	return opened(GPI_LIBC(memfd_create)(name, flags));
+}
+
+EXPORT int
+inotify_init(void)
+{
+	return opened(GPI_LIBC(inotify_init)());
+}
+
+EXPORT int
+inotify_init1(int flags)
+{
+	return opened(GPI_LIBC(inotify_init1)(flags));
+}
+
+EXPORT int
+mkstemp(char *tmpl)
+{
+	return opened(GPI_LIBC(mkstemp)(tmpl));
+}
+
+EXPORT int
+mkostemp(char *tmpl, int flags)
+{
+	return opened(GPI_LIBC(mkostemp)(tmpl, flags));
+}
+
+EXPORT FILE *
+fopen(const char *path, const char *mode)
+{
+	return fopened(GPI_LIBC(fopen)(path, mode));
+}
+
+EXPORT FILE *
+fopen64(const char *path, const char *mode)
+{
+	return fopened(GPI_LIBC(fopen64)(path, mode));
+}
+
+EXPORT FILE *
+tmpfile(void)
+{
+	return fopened(GPI_LIBC(tmpfile)());
+}
+
+EXPORT FILE *
+tmpfile64(void)
+{
+	return fopened(GPI_LIBC(tmpfile64)());
+}
+
+EXPORT DIR *
+opendir(const char *path)
+{
+	DIR *d = GPI_LIBC(opendir)(path);
+
+	if (d != NULL && green())
+		gpi_fd_opened(dirfd(d));
+	return d;
+}

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_fdfree.c -- a green process's descriptors are closed at its exit
+ * (issue 14, fdfree; docs/ARCHITECTURE.md section 24).
+ *
+ *   fdfree/<case>_<engine>  tests/programs/fdfree_cases.c CASE under
+ *                           the preload, GREENPROC_WORKERS=1, on io_uring
+ *                           and on epoll: see that file for the cases;
+ *   fdfree/api_*            gp_fd_own, gp_fd_disown and gp_attr_setfds
+ *                           in this process, without the preload.
+ *
+ * Every run has a deadline and its own process group, SIGKILLed at the
+ * end, so a hung program cannot hold up the suite.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "greenproc.h"
+
+extern char **environ;
+
+TestSuite(fdfree, .timeout = 120.0);
+
+#define RUN_S	60.0
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Our programs and preload: this tree's build, or the plain one under a
+ * sanitizer (a sanitized program cannot start green threads under the
+ * preload; as test_echo.c).
+ */
+static const char *
+build_dir(void)
+{
+	const char *san = getenv("GREENPROC_TEST_SAN");
+	const char *name = san != NULL && san[0] != '\0' ?
+	    "GREENPROC_TEST_PLAIN_BUILD" : "GREENPROC_TEST_BUILD";
+	const char *dir = getenv(name);
+
+	cr_assert(ne(ptr, (void *)dir, NULL), "%s is not set (run make test)",
+	    name);
+	return dir;
+}
+
+static char out[65536];
+
+/* Run fdfree_cases CASE [N] under the preload on (engine); its status. */
+static int
+run_case(const char *engine, const char *name, const char *n)
+{
+	char prog[4096], pre[4200], io[64];
+	const char *argv[] = { prog, name, n, NULL };
+	char *env[512];
+	int op[2], st = -1, k = 0, i;
+	size_t len = 0;
+	double start = mono_s();
+	pid_t pid;
+
+	snprintf(prog, sizeof(prog), "%s/tests/programs/fdfree_cases",
+	    build_dir());
+	snprintf(pre, sizeof(pre), "LD_PRELOAD=%s/libgreenproc_preload.so",
+	    build_dir());
+	snprintf(io, sizeof(io), "GREENPROC_IO=%s", engine);
+	for (i = 0; environ[i] != NULL && k < 500; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
+		    strncmp(environ[i], "GREENPROC_", 10) != 0)
+			env[k++] = environ[i];
+	env[k++] = pre;
+	env[k++] = io;
+	env[k++] = "GREENPROC_WORKERS=1";
+	env[k] = NULL;
+	fflush(NULL);
+	cr_assert(eq(int, pipe2(op, O_CLOEXEC), 0));
+	pid = fork();
+	cr_assert(ge(int, (int)pid, 0));
+	if (pid == 0) {
+		setpgid(0, 0);
+		dup2(op[1], 1);
+		dup2(op[1], 2);
+		execve(prog, (char *const *)argv, env);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(op[1]);
+	out[0] = '\0';
+	for (;;) {
+		struct pollfd p = { .fd = op[0], .events = POLLIN };
+		ssize_t r;
+
+		if (mono_s() - start > RUN_S) {
+			kill(-pid, SIGKILL);
+			break;
+		}
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		if ((r = read(op[0], out + len, sizeof(out) - 1 - len)) <= 0)
+			break;
+		len += (size_t)r;
+		out[len] = '\0';
+	}
+	close(op[0]);
+	(void)waitpid(pid, &st, 0);
+	kill(-pid, SIGKILL);
+	return st;
+}
+
+static void
+expect_ok(const char *engine, const char *name, const char *n)
+{
+	int st = run_case(engine, name, n);
+	bool passed = WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+	    strstr(out, "ALL OK") != NULL;
+
+	cr_assert(passed, "fdfree_cases %s on %s: status 0x%x\n%s", name,
+	    engine, st, out);
+}
+
+#define CASE(name, n)							\
+	Test(fdfree, name##_uring) { expect_ok("uring", #name, n); }	\
+	Test(fdfree, name##_epoll) { expect_ok("epoll", #name, n); }
+
+CASE(accept_kill, NULL)
+CASE(spawns, "3000")
+CASE(reused, NULL)
+CASE(eof, NULL)
+CASE(read_kill, NULL)
+CASE(exec, NULL)
+CASE(ps, NULL)
+CASE(handover, NULL)
+
+/* ------------------------------------------------------------ the API */
+
+static int pair[2];
+
+static int
+own_and_leave(void *arg)
+{
+	int fd = *(int *)arg;
+
+	if (gp_fd_own(fd) != 0)
+		return 1;
+	return gp_fd_own(fd) == 0 ? 0 : 2;	/* twice: still one */
+}
+
+static int
+own_then_disown(void *arg)
+{
+	int fd = *(int *)arg;
+
+	return gp_fd_own(fd) == 0 && gp_fd_disown(fd) == 0 ? 0 : 1;
+}
+
+static int
+wait_st(pid_t pid)
+{
+	int st = -1;
+
+	cr_assert(gt(int, (int)pid, 0), "gp_spawn: %s", strerror(errno));
+	cr_assert(eq(int, (int)gp_waitpid(pid, &st, 0), (int)pid));
+	return st;
+}
+
+Test(fdfree, api_own_disown)
+{
+	int st, d;
+
+	cr_assert(eq(int, socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0));
+	d = dup(pair[1]);
+	st = wait_st(gp_spawn(own_then_disown, &d, NULL));
+	cr_expect(eq(int, st, 0));
+	cr_expect(ge(int, fcntl(d, F_GETFD), 0), "a disowned descriptor "
+	    "was closed");
+	st = wait_st(gp_spawn(own_and_leave, &d, NULL));
+	cr_expect(eq(int, st, 0));
+	cr_expect(eq(int, fcntl(d, F_GETFD), -1), "an owned descriptor "
+	    "outlived its process");
+	/* Init owns nothing; 0-2 and bad numbers are refused. */
+	errno = 0;
+	cr_expect(eq(int, gp_fd_own(pair[0]), -1));
+	cr_expect(eq(int, errno, EPERM));
+	gp_shutdown();
+}
+
+static int
+bad_numbers(void *arg)
+{
+	(void)arg;
+	if (gp_fd_own(1) != -1 || errno != EINVAL)
+		return 1;
+	if (gp_fd_own(-1) != -1 || errno != EBADF)
+		return 2;
+	if (gp_fd_own(1 << 28) != -1 || errno != EBADF)
+		return 3;
+	if (gp_fd_disown(pair[0]) != -1 || errno != EBADF)
+		return 4;	/* not ours */
+	return 0;
+}
+
+Test(fdfree, api_errors)
+{
+	gp_attr_t *a;
+	int fds[2] = { 5, 2 };
+
+	cr_assert(eq(int, socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0));
+	cr_expect(eq(int, wait_st(gp_spawn(bad_numbers, NULL, NULL)), 0));
+	cr_assert(eq(int, gp_attr_init(&a), 0));
+	cr_expect(eq(int, gp_attr_setfds(NULL, fds, 1), EINVAL));
+	cr_expect(eq(int, gp_attr_setfds(a, NULL, 1), EINVAL));
+	cr_expect(eq(int, gp_attr_setfds(a, fds, -1), EINVAL));
+	cr_expect(eq(int, gp_attr_setfds(a, fds, 2), EINVAL));	/* fd 2 */
+	cr_expect(eq(int, gp_attr_setfds(a, fds, 0), 0));
+	/* A listed descriptor that is not open fails the spawn: EBADF. */
+	fds[0] = 1 << 28;
+	cr_expect(eq(int, gp_attr_setfds(a, fds, 1), 0));
+	errno = 0;
+	cr_expect(eq(int, (int)gp_spawn(bad_numbers, NULL, a), -1));
+	cr_expect(eq(int, errno, EBADF));
+	cr_expect(eq(int, gp_attr_destroy(a), 0));
+	gp_shutdown();
+}
