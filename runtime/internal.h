@@ -434,6 +434,8 @@ GPI_HIDDEN void	gpi_stack_fini(void);
 /* Forget every stack mapping, leaving it mapped; returns its bytes. */
 GPI_HIDDEN size_t gpi_stack_abandon(void);
 GPI_HIDDEN size_t gpi_stack_default(void);
+/* Before the first stack is made: the default size; else EBUSY. */
+GPI_HIDDEN int	gpi_stack_set_default(size_t bytes);
 /* Resident bytes of the stack mappings (and their size): the soak. */
 GPI_HIDDEN size_t gpi_stack_resident(size_t *mapped);
 GPI_HIDDEN size_t gpi_proc_held(void);
@@ -1004,6 +1006,8 @@ GPI_HIDDEN bool	gpi_sig_pending(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent,
     struct gp_proc *p, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_exec(struct gp_proc *p);
+/* In a real child of (p) forked by (l): its green signal state, made real. */
+GPI_HIDDEN void	gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_free(struct gp_proc *p);
 GPI_HIDDEN void	gpi_sig_destroy(struct gp_proc *p);
 GPI_HIDDEN size_t gpi_sig_held(void);
@@ -1174,6 +1178,21 @@ GPI_HIDDEN int	gpi_atexit_add(int kind, void *fn, void *arg);
 GPI_HIDDEN _Noreturn void gpi_exit1(int status);
 /* The last LWP of a green process leaves: gp_exit(0) or exit1. */
 GPI_HIDDEN _Noreturn void gpi_proc_lastlwp(struct gp_lwp *l);
+/*
+ * Green-init mode (preload/init.c): the pid of the green process that is
+ * the host program, 0 if none.  Written once, by that process's first
+ * LWP before it runs main; read relaxed (a reader is an LWP of that
+ * process, which wrote it, or compares it with another pid).
+ */
+GPI_HIDDEN extern pid_t gpi_hostproc_pid;
+
+static inline bool
+gpi_is_hostproc(const struct gp_proc *p)
+{
+	pid_t h = __atomic_load_n(&gpi_hostproc_pid, __ATOMIC_RELAXED);
+
+	return h != 0 && __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) == h;
+}
 
 /* rusage.c */
 GPI_HIDDEN void	gpi_ticks_to_timeval(unsigned long long ticks,

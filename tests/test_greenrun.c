@@ -333,7 +333,7 @@ Test(greenrun, mode_not_inherited)
 
 	start(&r, true, "gr_probe", "env", NULL);
 	finish(&r);
-	cr_expect(eq(ptr, strstr(r.buf, "GREENPROC_INIT"), NULL), "%s",
+	cr_expect(eq(ptr, strstr(r.buf, "GREENPROC_INIT=1"), NULL), "%s",
 	    r.buf);
 	cr_expect(eq(int, r.status, 0), "status %#x", r.status);
 }
