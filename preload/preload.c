@@ -441,28 +441,44 @@ pthread_getname_np(pthread_t t, char *buf, size_t len)
 
 /* ------------------------------------------------------------ processes */
 
+/*
+ * NOTE: the one exception to "green code sees green pids": the green
+ * process that is the host program (green-init mode) passes for the
+ * real process, so that /proc/<getpid()>/, a real child's getppid() and
+ * killpg(getpgrp(), sig) mean what they mean natively.  Its ids are the
+ * host's; kill() of the host's pid reaches it as a green signal
+ * (signals.c).  Processes it gp_spawns keep green pids.
+ */
+static inline bool
+green_ids(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	return l != NULL && !gpi_is_hostproc(l->l_proc);
+}
+
 EXPORT pid_t
 getpid(void)
 {
-	return green() ? gp_getpid() : REAL(getpid)();
+	return green_ids() ? gp_getpid() : REAL(getpid)();
 }
 
 EXPORT pid_t
 getppid(void)
 {
-	return green() ? gp_getppid() : REAL(getppid)();
+	return green_ids() ? gp_getppid() : REAL(getppid)();
 }
 
 EXPORT pid_t
 getpgrp(void)
 {
-	return green() ? gp_getpgid(0) : REAL(getpgrp)();
+	return green_ids() ? gp_getpgid(0) : REAL(getpgrp)();
 }
 
 EXPORT pid_t
 getpgid(pid_t pid)
 {
-	if (green() || GP_IS_GREEN(pid))
+	if (green_ids() || GP_IS_GREEN(pid))
 		return gp_getpgid(pid);
 	return REAL(getpgid)(pid);
 }
@@ -470,7 +486,7 @@ getpgid(pid_t pid)
 EXPORT int
 setpgid(pid_t pid, pid_t pgid)
 {
-	if (green() || GP_IS_GREEN(pid))
+	if (green_ids() || GP_IS_GREEN(pid))
 		return gp_setpgid(pid, pgid);
 	return REAL(setpgid)(pid, pgid);
 }

@@ -6,6 +6,8 @@
  *   int    SIGINT keeps its default action: says "ready" and sleeps; the
  *          test's SIGINT must kill it
  *   alarm  alarm(1) with a SIGALRM handler, then waits: exits 4
+ *   self   kill(getpid(), SIGUSR1) with a handler: it has run when kill
+ *          returns (POSIX, for a signal the caller does not block)
  * Worker threads sleep meanwhile, so the handler may run on any thread.
  */
 #include <pthread.h>
@@ -41,6 +43,13 @@ main(int argc, char **argv)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = handler;
+	if (strcmp(how, "self") == 0) {
+		sigaction(SIGUSR1, &sa, NULL);
+		kill(getpid(), SIGUSR1);
+		printf("handled before kill returned: %s\n",
+		    got == SIGUSR1 ? "yes" : "no");
+		return 0;
+	}
 	if (strcmp(how, "term") == 0)
 		sigaction(SIGTERM, &sa, NULL);
 	else if (strcmp(how, "alarm") == 0)
