@@ -5,6 +5,7 @@
 #   make [all]          build/libgreenproc.so (+ .so.0), build/libgreenproc.a,
 #                       build/libgreenproc_preload.so
 #   make lib | preload  only the runtime libraries | only the preload object
+#   make greenrun       build/greenrun, which runs a program as a green process
 #   make test           Criterion suite (tests/*.c, tests/*.cc) + check-abi
 #                       + check-layering + check-docs
 #   make difftest       the differential test against Linux (tests/diff/,
@@ -17,7 +18,8 @@
 #   make check-abi      libgreenproc.so exports only gp_* symbols
 #   make check-layering no runtime object calls a name preload.map exports
 #   make check-docs     every `name` in docs/*.md and README.md is in the code
-#   make install        PREFIX=/usr/local DESTDIR= (header, libraries, .pc)
+#   make install        PREFIX=/usr/local DESTDIR= (header, libraries, .pc,
+#                       greenrun)
 #   make clean          remove build*/
 #
 # Variables: CC (CXX follows it: clang -> clang++, gcc -> g++), CFLAGS,
@@ -25,7 +27,7 @@
 # WERROR=1, DEBUG=1 (-DGREENPROC_DEBUG=1: debug-only checks), LTO=auto|0|1,
 # SAN=address|undefined|thread, SOAK_S, ARCH (default: uname -m;
 # ARCH=generic forces the portable context switch), TEST_JOBS, TEST_ARGS,
-# PREFIX, LIBDIR, INCLUDEDIR, DESTDIR.
+# PREFIX, BINDIR, LIBDIR, INCLUDEDIR, DESTDIR.
 #
 # Everything goes under $(BUILD): build/, or build-$(SAN)/ with a
 # sanitizer, so sanitized and plain trees live side by side.  A change of
@@ -40,6 +42,7 @@ SOVERSION	:= 0
 
 PREFIX		?= /usr/local
 LIBDIR		?= $(PREFIX)/lib
+BINDIR		?= $(PREFIX)/bin
 INCLUDEDIR	?= $(PREFIX)/include
 DESTDIR		?=
 
@@ -213,6 +216,9 @@ ECHO_PEERS	:= $(BUILD)/bench/echo/echo_epoll \
 ECHO_OBJS	= $(call obj,$(wildcard examples/echo*.c bench/echo/*.c))
 TEST_SRCS	:= $(sort $(wildcard tests/*.c tests/*.cc))
 PROG_SRCS	:= $(sort $(wildcard tests/programs/*.c tests/programs/*.cc))
+# tests/greenrun/: plain pthread programs that know nothing of greenproc,
+# run natively and under greenrun by tests/test_greenrun.c.
+GR_SRCS		:= $(sort $(wildcard tests/greenrun/*.c))
 STRESS_SRCS	:= $(sort $(wildcard tests/stress/*.c))
 DIFF_SRCS	:= $(sort $(wildcard tests/diff/*.c))
 SOAK_SRCS	:= $(wildcard tests/soak/soak.c)
@@ -225,12 +231,13 @@ RT_OBJS		:= $(call obj,$(RT_SRCS))
 PRELOAD_OBJS	:= $(call obj,$(PRELOAD_SRCS))
 TEST_OBJS	:= $(call obj,$(TEST_SRCS))
 PROG_OBJS	:= $(call obj,$(PROG_SRCS))
+GR_OBJS		:= $(call obj,$(GR_SRCS) tools/greenrun.c)
 STRESS_OBJS	:= $(call obj,$(STRESS_SRCS))
 DIFF_OBJS	:= $(call obj,$(DIFF_SRCS))
 SOAK_OBJS	:= $(call obj,$(SOAK_SRCS))
 BENCH_OBJS	:= $(call obj,$(BENCH_SRCS))
 DEMO_OBJ	:= $(call obj,$(DEMO_SRC))
-ALL_OBJS	:= $(RT_OBJS) $(PRELOAD_OBJS) $(TEST_OBJS) $(PROG_OBJS) \
+ALL_OBJS	:= $(RT_OBJS) $(PRELOAD_OBJS) $(TEST_OBJS) $(PROG_OBJS) $(GR_OBJS) \
 		   $(STRESS_OBJS) $(SOAK_OBJS) $(BENCH_OBJS) $(DEMO_OBJ) \
 		   $(DIFF_OBJS)
 
@@ -242,6 +249,8 @@ PRELOAD		:= $(BUILD)/libgreenproc_preload.so
 PCFILE		:= $(BUILD)/greenproc.pc
 RUNNER		:= $(BUILD)/tests/runner
 PROGS		:= $(patsubst tests/programs/%,$(BUILD)/tests/programs/%,$(basename $(PROG_SRCS)))
+GR_BINS		:= $(patsubst %.c,$(BUILD)/%,$(GR_SRCS))
+GREENRUN	:= $(BUILD)/greenrun
 STRESS_BINS	:= $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS))
 DIFF_BIN	:= $(if $(DIFF_SRCS),$(BUILD)/tests/difftest)
 SOAK_BIN	:= $(patsubst tests/soak/%.c,$(BUILD)/soak/%,$(SOAK_SRCS))
@@ -285,10 +294,21 @@ endif
 # ----------------------------------------------------------------------
 # Libraries
 
-.PHONY: all lib preload
-all: lib preload
+.PHONY: all lib preload greenrun
+all: lib preload greenrun
 lib: $(SHLINK) $(STLIB)
 preload: $(PRELOAD)
+greenrun: $(GREENRUN)
+
+# greenrun (tools/greenrun.c) finds the preload beside itself, in ../lib,
+# or in the LIBDIR it was built for.
+$(BUILD)/obj/tools/greenrun.o: tools/greenrun.c $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -DGREENRUN_LIBDIR='"$(LIBDIR)"' $(ALL_CFLAGS) \
+	    $(DEPFLAGS) -c -o $@ $<
+
+$(GREENRUN): $(BUILD)/obj/tools/greenrun.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $<
 
 $(SHLIB): $(RT_OBJS) runtime/greenproc.map $(SOURCES_STAMP)
 	$(CC) -shared -Wl,-soname,$(SONAME) \
@@ -417,7 +437,7 @@ DIFF_REGRESS	:= tests/diff/regress.txt
 
 .PHONY: test plain-preload difftest
 test: all check-abi check-layering check-docs $(if $(TEST_SRCS),$(RUNNER)) $(PROGS) $(DIFF_BIN) \
-    $(ECHO_BINS) $(if $(SAN),plain-preload)
+    $(ECHO_BINS) $(GR_BINS) $(if $(SAN),plain-preload)
 ifeq ($(TEST_SRCS),)
 	@echo "make test: no tests yet (tests/*.c, tests/*.cc)"
 else
@@ -435,7 +455,8 @@ difftest: $(DIFF_BIN)
 # also build the plain one (a second configuration, hence a sub-make).
 plain-preload:
 	@$(MAKE) --no-print-directory SAN= $(PLAIN_BUILD)/libgreenproc_preload.so \
-	    $(patsubst $(BUILD)/%,$(PLAIN_BUILD)/%,$(PROGS) $(ECHO_BINS))
+	    $(patsubst $(BUILD)/%,$(PLAIN_BUILD)/%,$(PROGS) $(ECHO_BINS) \
+	    $(GREENRUN) $(GR_BINS))
 
 $(RUNNER): $(TEST_OBJS) $(STLIB) $(SOURCES_STAMP)
 	@mkdir -p $(@D)
@@ -456,6 +477,11 @@ $(BUILD)/tests/programs/%: $(BUILD)/obj/tests/programs/%.o $(SHLINK)
 	$(if $(wildcard tests/programs/$*.cc),$(CXX),$(CC)) $(ALL_LDFLAGS) \
 	    -o $@ $< -L$(BUILD) -Wl,-rpath,'$(abspath $(BUILD))' \
 	    -Wl,--as-needed -lgreenproc -Wl,--no-as-needed
+
+# Not linked with greenproc at all: greenrun brings the preload.
+$(BUILD)/tests/greenrun/%: $(BUILD)/obj/tests/greenrun/%.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $<
 
 # ----------------------------------------------------------------------
 # Stress (the TSan tier: plain main() programs) and benchmarks.
@@ -612,13 +638,15 @@ $(PCFILE): FORCE
 	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv -f $@.tmp $@
 
 install: all $(PCFILE)
-	install -d '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(LIBDIR)/pkgconfig'
+	install -d '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(LIBDIR)/pkgconfig' \
+	    '$(DESTDIR)$(BINDIR)'
 	install -m 644 include/greenproc.h '$(DESTDIR)$(INCLUDEDIR)/'
 	install -m 755 $(SHLIB) '$(DESTDIR)$(LIBDIR)/'
 	ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/libgreenproc.so'
 	install -m 644 $(STLIB) '$(DESTDIR)$(LIBDIR)/'
 	install -m 755 $(PRELOAD) '$(DESTDIR)$(LIBDIR)/'
 	install -m 644 $(PCFILE) '$(DESTDIR)$(LIBDIR)/pkgconfig/'
+	install -m 755 $(GREENRUN) '$(DESTDIR)$(BINDIR)/'
 
 # ----------------------------------------------------------------------
 

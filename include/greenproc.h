@@ -59,6 +59,12 @@ extern "C" {
 
 #define GP_PID_BASE	(1 << 30)		/* green pids are > GP_PID_BASE */
 #define GP_PID_INIT	(GP_PID_BASE + 1)	/* init: the host threads */
+/*
+ * One exception: under greenrun (the preload's green-init mode) the
+ * green process that runs the program's main answers getpid() and
+ * friends with the host's ids, so GP_IS_GREEN(getpid()) is false there;
+ * gp_getpid() still gives its green pid.
+ */
 #define GP_IS_GREEN(pid) (((pid) < 0 ? -(pid) : (pid)) > GP_PID_BASE)
 
 /* gp_extexit() how = who | action (as DragonFly's EXTEXIT_*). */

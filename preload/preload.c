@@ -142,6 +142,7 @@ preload_init(void)
 {
 	/* exit(3) from green code flushes stdio like the real one. */
 	gpi_preloaded = 1;
+	gpi_greenrun_check();		/* one getenv when the mode is off */
 }
 
 /*
@@ -161,13 +162,18 @@ green(void)
 	return gpi_curlwp() != NULL;
 }
 
-/* On an LWP of a green process (not of init, whose lists are the host's). */
+/*
+ * On an LWP of a green process with an atexit list of its own: not init,
+ * whose list is the host's, nor the host program in green-init mode,
+ * whose one list is glibc's too (glibc's exit runs it: runtime/exit.c).
+ */
 static inline bool
 green_proc(void)
 {
 	struct gp_lwp *l = gpi_curlwp();
 
-	return l != NULL && l->l_proc != &gpi_proc0;
+	return l != NULL && l->l_proc != &gpi_proc0 &&
+	    !gpi_is_hostproc(l->l_proc);
 }
 
 /* ------------------------------------------------------------ start, exit */
@@ -177,6 +183,9 @@ static int (*user_main)(int, char **, char **);
 static int
 wrap_main(int argc, char **argv, char **envp)
 {
+	/* Green-init mode (init.c): main is the first green process. */
+	if (gpi_greenrun)
+		gpi_greenrun_main(user_main, argc, argv, envp);
 	/* A return from main takes the same host exit path as exit(). */
 	exit(user_main(argc, argv, envp));
 }
@@ -276,8 +285,9 @@ pthread_create(pthread_t *t, const pthread_attr_t *attr,
 		pthread_attr_getstacksize(attr, &sz);
 		pthread_attr_getdetachstate(attr, &ds);
 	}
+	/* Green-init mode made glibc's default the runtime's (init.c). */
 	if (sz == 0 || attr == NULL)
-		sz = gpi_env(GPI_ENV_STACK_SIZE) != 0 ?
+		sz = gpi_greenrun || gpi_env(GPI_ENV_STACK_SIZE) != 0 ?
 		    gpi_stack_default() : LEGACY_STACK;
 	ga.a_stacksize = gpi_stack_round(sz < GPI_STACK_MIN ? GPI_STACK_MIN :
 	    sz);
@@ -431,28 +441,44 @@ pthread_getname_np(pthread_t t, char *buf, size_t len)
 
 /* ------------------------------------------------------------ processes */
 
+/*
+ * NOTE: the one exception to "green code sees green pids": the green
+ * process that is the host program (green-init mode) passes for the
+ * real process, so that /proc/<getpid()>/, a real child's getppid() and
+ * killpg(getpgrp(), sig) mean what they mean natively.  Its ids are the
+ * host's; kill() of the host's pid reaches it as a green signal
+ * (signals.c).  Processes it gp_spawns keep green pids.
+ */
+static inline bool
+green_ids(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	return l != NULL && !gpi_is_hostproc(l->l_proc);
+}
+
 EXPORT pid_t
 getpid(void)
 {
-	return green() ? gp_getpid() : REAL(getpid)();
+	return green_ids() ? gp_getpid() : REAL(getpid)();
 }
 
 EXPORT pid_t
 getppid(void)
 {
-	return green() ? gp_getppid() : REAL(getppid)();
+	return green_ids() ? gp_getppid() : REAL(getppid)();
 }
 
 EXPORT pid_t
 getpgrp(void)
 {
-	return green() ? gp_getpgid(0) : REAL(getpgrp)();
+	return green_ids() ? gp_getpgid(0) : REAL(getpgrp)();
 }
 
 EXPORT pid_t
 getpgid(pid_t pid)
 {
-	if (green() || GP_IS_GREEN(pid))
+	if (green_ids() || GP_IS_GREEN(pid))
 		return gp_getpgid(pid);
 	return REAL(getpgid)(pid);
 }
@@ -460,7 +486,7 @@ getpgid(pid_t pid)
 EXPORT int
 setpgid(pid_t pid, pid_t pgid)
 {
-	if (green() || GP_IS_GREEN(pid))
+	if (green_ids() || GP_IS_GREEN(pid))
 		return gp_setpgid(pid, pgid);
 	return REAL(setpgid)(pid, pgid);
 }

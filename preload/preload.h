@@ -60,6 +60,9 @@ struct gpi_real {
 	F(getdelim); F(fread); F(fgetc); F(getc); F(getchar); F(vfscanf);
 	F(__isoc99_vfscanf); F(fwrite); F(fputs); F(puts); F(fputc);
 	F(putc); F(putchar); F(vfprintf); F(__vfprintf_chk); F(fflush);
+	F(fwrite_unlocked); F(fputs_unlocked); F(fputc_unlocked);
+	F(putc_unlocked); F(putchar_unlocked); F(fflush_unlocked);
+	int (*__overflow)(FILE *, int);
 };
 #undef F
 
@@ -102,6 +105,15 @@ struct gp_lwp *gpi_thread_lwp(pthread_t t) __attribute__((visibility("hidden")))
 pthread_t gpi_thread_handle(struct gp_lwp *l) __attribute__((visibility("hidden")));
 /* (l)'s handle slot + 1 (its mutex owner id), made on first need; 0 if none. */
 unsigned gpi_thread_slot(struct gp_lwp *l) __attribute__((visibility("hidden")));
+/*
+ * init.c: green-init mode.  gpi_greenrun is set by the constructor
+ * (gpi_greenrun_check) from GREENPROC_INIT, before any thread; then
+ * gpi_greenrun_main runs main as the first green process.
+ */
+extern bool gpi_greenrun __attribute__((visibility("hidden")));
+void	gpi_greenrun_check(void) __attribute__((visibility("hidden")));
+_Noreturn void gpi_greenrun_main(int (*main_fn)(int, char **, char **),
+    int argc, char **argv, char **envp) __attribute__((visibility("hidden")));
 /* sync.c: wake-ups of green waiters by the backstop (exported: tests). */
 unsigned long __greenproc_sync_backstops(void);
 /* sync.c: resolve its real functions (called from resolve()). */

@@ -35,8 +35,18 @@ fault_signal(int sig)
 EXPORT int
 kill(pid_t pid, int sig)
 {
-	if (GP_IS_GREEN(pid) || (green() && (pid == 0 || pid == -1)))
+	pid_t host = __atomic_load_n(&gpi_hostproc_pid, __ATOMIC_RELAXED);
+
+	/*
+	 * The green-init process passes for the host (preload.c): its 0
+	 * and -1 are the kernel's, and the host's pid is its own, posted
+	 * here so that it is delivered before kill returns, as natively.
+	 */
+	if (GP_IS_GREEN(pid) || (green() && (pid == 0 || pid == -1) &&
+	    !gpi_is_hostproc(gpi_curproc())))
 		return gp_kill(pid, sig);
+	if (host != 0 && pid > 0 && green() && pid == REAL(getpid)())
+		return gp_kill(host, sig) != 0 ? -1 : (gpi_userret(), 0);
 	return REAL(kill)(pid, sig);
 }
 

@@ -110,6 +110,15 @@ EXPORT ssize_t	x_getline(char **, size_t *, FILE *) __asm__("getline");
 EXPORT int	x_getchar(void) __asm__("getchar");
 EXPORT int	x_putchar(int) __asm__("putchar");
 EXPORT int	x_vprintf(const char *, va_list) __asm__("vprintf");
+/* <stdio.h> makes these macros or inline functions when optimizing. */
+EXPORT size_t	x_fwrite_unlocked(const void *, size_t, size_t, FILE *)
+		    __asm__("fwrite_unlocked");
+EXPORT int	x_fputs_unlocked(const char *, FILE *)
+		    __asm__("fputs_unlocked");
+EXPORT int	x_fputc_unlocked(int, FILE *) __asm__("fputc_unlocked");
+EXPORT int	x_putc_unlocked(int, FILE *) __asm__("putc_unlocked");
+EXPORT int	x_putchar_unlocked(int) __asm__("putchar_unlocked");
+EXPORT int	x_fflush_unlocked(FILE *) __asm__("fflush_unlocked");
 
 /* ------------------------------------------------------------ FILE locks */
 
@@ -231,6 +240,20 @@ leave(FILE *fp)
 {
 	REAL(funlockfile)(fp);
 	wake(fp);
+}
+
+/*
+ * A write through glibc failed.  If it was EPIPE, the kernel's SIGPIPE
+ * went to the worker thread (which blocks it) from glibc's own write,
+ * where no interposer saw it: take it back and post the green one, as a
+ * green write(2) does (gpi_io_epipe).  Called with the FILE released,
+ * since a handler may use stdio.
+ */
+static void
+write_failed(void)
+{
+	if (errno == EPIPE)
+		gpi_io_epipe();
 }
 
 /* flockfile/ftrylockfile on an LWP: 0, or EBUSY (with (wait) false). */
@@ -835,6 +858,8 @@ fwrite(const void *buf, size_t size, size_t n, FILE *fp)
 		return 0;
 	r = REAL(fwrite)(buf, size, n, fp);
 	leave(fp);
+	if (r < n)
+		write_failed();
 	return r;
 }
 
@@ -852,6 +877,8 @@ fputs(const char *s, FILE *fp)
 		return EOF;
 	r = REAL(fputs)(s, fp);
 	leave(fp);
+	if (r == EOF)
+		write_failed();
 	return r;
 }
 
@@ -870,6 +897,8 @@ puts(const char *s)
 		return EOF;
 	r = REAL(puts)(s);
 	leave(fp);
+	if (r == EOF)
+		write_failed();
 	return r;
 }
 
@@ -884,6 +913,8 @@ green_putc(int c, FILE *fp, struct gp_lwp *l)
 		return EOF;
 	r = REAL(fputc)(c, fp);
 	leave(fp);
+	if (r == EOF)
+		write_failed();
 	return r;
 }
 
@@ -931,6 +962,140 @@ fflush(FILE *fp)
 		return EOF;
 	r = REAL(fflush)(fp);
 	leave(fp);
+	if (r == EOF)
+		write_failed();
+	return r;
+}
+
+/*
+ * The _unlocked writes (coreutils and others map fwrite and friends to
+ * them), and __overflow, which the inline putc_unlocked of <stdio.h>
+ * calls when the buffer is full.  Their caller holds the FILE (or does
+ * not care), so no lock is taken here: wait until glibc's write will not
+ * block, call it, and turn an EPIPE into the green SIGPIPE.
+ */
+static int
+bare_wait(FILE *fp, const struct op *o)
+{
+	struct pollfd pfd;
+	int error, fl;
+
+	while (would_block(fp, o)) {
+		pfd.fd = fp->_fileno;
+		pfd.events = o->o_events;
+		if (GPI_LIBC(poll)(&pfd, 1, 0) != 0 ||
+		    (fl = fcntl(pfd.fd, F_GETFL)) < 0 || (fl & O_NONBLOCK))
+			return 0;
+		if ((error = gpi_stdio_fdwait(pfd.fd, o->o_events)) == EINTR) {
+			fp->_flags |= _IO_ERR_SEEN;
+			errno = EINTR;
+			return -1;
+		}
+		if (error != 0)
+			return 0;
+	}
+	return 0;
+}
+
+EXPORT size_t
+x_fwrite_unlocked(const void *buf, size_t size, size_t n, FILE *fp)
+{
+	struct op o = { .o_events = POLLOUT, .o_data = buf };
+	size_t r;
+
+	if (gpi_curlwp() == NULL)
+		return REAL(fwrite_unlocked)(buf, size, n, fp);
+	if (__builtin_mul_overflow(size, n, &o.o_len))
+		o.o_len = SIZE_MAX;
+	if (bare_wait(fp, &o) != 0)
+		return 0;
+	if ((r = REAL(fwrite_unlocked)(buf, size, n, fp)) < n)
+		write_failed();
+	return r;
+}
+
+EXPORT int
+x_fputs_unlocked(const char *str, FILE *fp)
+{
+	struct op o = { .o_events = POLLOUT, .o_data = str };
+	int r;
+
+	if (gpi_curlwp() == NULL)
+		return REAL(fputs_unlocked)(str, fp);
+	o.o_len = strlen(str);
+	if (bare_wait(fp, &o) != 0)
+		return EOF;
+	if ((r = REAL(fputs_unlocked)(str, fp)) == EOF)
+		write_failed();
+	return r;
+}
+
+static int
+bare_putc(int c, FILE *fp, int (*real)(int, FILE *))
+{
+	char ch = (char)c;
+	struct op o = { .o_events = POLLOUT, .o_data = &ch, .o_len = 1 };
+	int r;
+
+	if (bare_wait(fp, &o) != 0)
+		return EOF;
+	if ((r = real(c, fp)) == EOF)
+		write_failed();
+	return r;
+}
+
+EXPORT int
+x_fputc_unlocked(int c, FILE *fp)
+{
+	if (gpi_curlwp() == NULL)
+		return REAL(fputc_unlocked)(c, fp);
+	return bare_putc(c, fp, REAL(fputc_unlocked));
+}
+
+EXPORT int
+x_putc_unlocked(int c, FILE *fp)
+{
+	if (gpi_curlwp() == NULL)
+		return REAL(putc_unlocked)(c, fp);
+	return bare_putc(c, fp, REAL(putc_unlocked));
+}
+
+EXPORT int
+x_putchar_unlocked(int c)
+{
+	if (gpi_curlwp() == NULL)
+		return REAL(putchar_unlocked)(c);
+	return bare_putc(c, stdout, REAL(fputc_unlocked));
+}
+
+EXPORT int
+__overflow(FILE *fp, int c)
+{
+	char ch = (char)c;
+	struct op o = { .o_events = POLLOUT, .o_data = &ch, .o_len = 1 };
+	int r;
+
+	if (gpi_curlwp() == NULL)
+		return REAL(__overflow)(fp, c);
+	if (bare_wait(fp, &o) != 0)
+		return EOF;
+	if ((r = REAL(__overflow)(fp, c)) == EOF)
+		write_failed();
+	return r;
+}
+
+EXPORT int
+x_fflush_unlocked(FILE *fp)
+{
+	static const struct op o = { .o_events = POLLOUT, .o_flush = true };
+	int r;
+
+	if (gpi_curlwp() == NULL || fp == NULL)
+		return REAL(fflush_unlocked)(fp);
+	if (bare_wait(fp, &o) != 0)
+		return EOF;
+	if ((r = REAL(fflush_unlocked)(fp)) == EOF)
+		write_failed();
 	return r;
 }
 
@@ -979,6 +1144,8 @@ green_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap)
 	if (enter(fp, l, &o) == 0) {
 		w = REAL(fwrite)(buf, 1, (size_t)n, fp);
 		leave(fp);
+		if (w < (size_t)n)
+			write_failed();
 	}
 	if (buf != stk)
 		free(buf);
@@ -1072,4 +1239,11 @@ gpi_stdio_resolve(void)
 	RESOLVE(vfprintf);
 	RESOLVE(__vfprintf_chk);
 	RESOLVE(fflush);
+	RESOLVE(fwrite_unlocked);
+	RESOLVE(fputs_unlocked);
+	RESOLVE(fputc_unlocked);
+	RESOLVE(putc_unlocked);
+	RESOLVE(putchar_unlocked);
+	RESOLVE(fflush_unlocked);
+	RESOLVE(__overflow);
 }

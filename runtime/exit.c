@@ -126,6 +126,8 @@ run_callouts(pid_t pid)
 
 /* ------------------------------------------------------------ atexit */
 
+pid_t gpi_hostproc_pid;
+
 /* Add an entry to the calling green process's atexit list. */
 int
 gpi_atexit_add(int kind, void *fn, void *arg)
@@ -645,6 +647,16 @@ gp_exit(int status)
 		exit_init(status, true);
 	/* exit(3): the atexit list, LIFO, on this LWP, then _exit(2). */
 	run_atexit(p, status);
+	/*
+	 * NOTE: the green process that is the host program (green-init mode)
+	 * ends as the host would: glibc's exit runs the one atexit list of
+	 * the program (constructors' entries, its own, C++ static
+	 * destructors, then the ELF destructors) on this LWP while the other
+	 * LWPs still run, flushes stdio, and exit_group ends the host with
+	 * (status).  No exit1: nobody is left to wait for the zombie.
+	 */
+	if (gpi_is_hostproc(p))
+		GPI_LIBC(exit)(status);
 	if (gpi_preloaded)
 		fflush(NULL);	/* unmodified code expects exit's flush */
 	gp__exit(status);

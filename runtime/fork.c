@@ -19,7 +19,9 @@
  * used (it cannot make a child with another exit signal), so what glibc
  * does in its child is done here: the cached thread id is fixed; atfork
  * handlers do not run, as for vfork.  Fork then exec, or fork then _exit,
- * is what this is for.
+ * is what this is for.  The child's thread gets the forking LWP's mask
+ * and its process's dispositions (gpi_sig_fork_real), as a native
+ * child gets its parent's, not the worker's kernel mask.
  */
 #include <linux/sched.h>
 #include <sched.h>
@@ -87,6 +89,7 @@ fork_child_reset(long tidoff)
 pid_t
 gpi_fork(void)
 {
+	struct gp_lwp *l = gpi_curlwp();
 	struct gp_proc *p = gpi_curproc();
 	struct clone_args ca;
 	struct gpi_rchild *rc;
@@ -109,6 +112,9 @@ gpi_fork(void)
 	}
 	if (pid == 0) {
 		fork_child_reset(tidoff);
+		/* Our copies of p and l: the green signal state, made real. */
+		if (l != NULL)
+			gpi_sig_fork_real(p, l);
 		return 0;
 	}
 	gpi_rchild_add(p, rc, pid, pidfd);

@@ -437,6 +437,8 @@ GPI_HIDDEN void	gpi_stack_fini(void);
 /* Forget every stack mapping, leaving it mapped; returns its bytes. */
 GPI_HIDDEN size_t gpi_stack_abandon(void);
 GPI_HIDDEN size_t gpi_stack_default(void);
+/* Before the first stack is made: the default size; else EBUSY. */
+GPI_HIDDEN int	gpi_stack_set_default(size_t bytes);
 /* Resident bytes of the stack mappings (and their size): the soak. */
 GPI_HIDDEN size_t gpi_stack_resident(size_t *mapped);
 GPI_HIDDEN size_t gpi_proc_held(void);
@@ -1031,6 +1033,8 @@ GPI_HIDDEN bool	gpi_sig_pending(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent,
     struct gp_proc *p, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_exec(struct gp_proc *p);
+/* In a real child of (p) forked by (l): its green signal state, made real. */
+GPI_HIDDEN void	gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_free(struct gp_proc *p);
 GPI_HIDDEN void	gpi_sig_destroy(struct gp_proc *p);
 GPI_HIDDEN size_t gpi_sig_held(void);
@@ -1208,6 +1212,21 @@ GPI_HIDDEN int	gpi_atexit_add(int kind, void *fn, void *arg);
 GPI_HIDDEN _Noreturn void gpi_exit1(int status);
 /* The last LWP of a green process leaves: gp_exit(0) or exit1. */
 GPI_HIDDEN _Noreturn void gpi_proc_lastlwp(struct gp_lwp *l);
+/*
+ * Green-init mode (preload/init.c): the pid of the green process that is
+ * the host program, 0 if none.  Written once, by that process's first
+ * LWP before it runs main; read relaxed (a reader is an LWP of that
+ * process, which wrote it, or compares it with another pid).
+ */
+GPI_HIDDEN extern pid_t gpi_hostproc_pid;
+
+static inline bool
+gpi_is_hostproc(const struct gp_proc *p)
+{
+	pid_t h = __atomic_load_n(&gpi_hostproc_pid, __ATOMIC_RELAXED);
+
+	return h != 0 && __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) == h;
+}
 
 /* rusage.c */
 GPI_HIDDEN void	gpi_ticks_to_timeval(unsigned long long ticks,
@@ -1577,6 +1596,14 @@ GPI_HIDDEN void	gpi_fd_exec(struct gp_proc *p);
 GPI_HIDDEN int	gpi_fd_spawn_prepare(struct gp_proc *p, const gp_attr_t *attr);
 GPI_HIDDEN void	gpi_fd_spawn_commit(struct gp_proc *pp, const gp_attr_t *attr);
 GPI_HIDDEN void	gpi_fd_spawn_abort(struct gp_proc *p);
+
+/*
+ * iocall.c: a write on the running LWP failed with EPIPE where the
+ * kernel's SIGPIPE went to the worker thread: take it back and post the
+ * green one to the writer's process (delivered before this returns,
+ * unless blocked).  For writers other than iocall.c's (preload stdio).
+ */
+GPI_HIDDEN void	gpi_io_epipe(void);
 
 /* iouring.c and ioepoll.c: the two engines, same shape. */
 GPI_HIDDEN int	gpi_uring_init(struct gp_worker *w) GPI_MUSTCHECK;

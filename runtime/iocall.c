@@ -147,6 +147,12 @@ broken_pipe(bool signal_it)
 	}
 }
 
+void
+gpi_io_epipe(void)
+{
+	broken_pipe(true);
+}
+
 /* ------------------------------------------------------------ transfers */
 
 enum xfer_op { X_READ, X_WRITE, X_RECVMSG, X_SENDMSG };

@@ -503,6 +503,50 @@ gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 	return 0;
 }
 
+/*
+ * In the real child that LWP (l) of (p) forked (fork.c): its only thread
+ * gets what a native fork child would -- the forking thread's mask and
+ * the process's dispositions (ignored, caught, default) -- not the
+ * worker's mask (nearly everything blocked) and the host's handlers.
+ * The synchronous faults keep the host's real handlers, which are the
+ * green ones' (preload/signals.c); glibc's two internal signals are
+ * left alone.  The child is single-threaded and owns its copy of p:
+ * no lock.
+ */
+void
+gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l)
+{
+	const struct gpi_sigact *a;
+	struct sigaction sa;
+	sigset_t set;
+	uint64_t bit;
+	int sig;
+
+	for (sig = 1; sig <= NSIGS; sig++) {
+		bit = SIGBIT(sig);
+		if ((bit & CANTMASK) || sig == SIGSEGV || sig == SIGBUS ||
+		    sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ||
+		    (sig > 31 && sig < SIGRTMIN))
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		if (p->p_sigignore & bit) {
+			sa.sa_handler = SIG_IGN;
+		} else if ((p->p_sigcatch & bit) && p->p_sigacts != NULL) {
+			a = &p->p_sigacts->ps_act[sig - 1];
+			sa.sa_flags = a->sa_flags;
+			if (a->sa_flags & SA_SIGINFO)
+				sa.sa_sigaction = a->sa_fn.sa;
+			else
+				sa.sa_handler = a->sa_fn.h;
+			mask_to_set(a->sa_mask, &sa.sa_mask);
+		}
+		(void)GPI_LIBC(sigaction)(sig, &sa, NULL);
+	}
+	mask_to_set(l->l_sigmask, &set);
+	(void)GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &set, NULL);
+}
+
 int
 gp_sigprocmask(int how, const sigset_t *set, sigset_t *oset)
 {

@@ -100,6 +100,28 @@ gpi_stack_default(void)
 	return stk_default;
 }
 
+/*
+ * Green-init mode makes glibc's default thread stack (8 MiB under the
+ * usual RLIMIT_STACK) the default size, so that pthreads created without
+ * a size come from the slabs and the caches.  Slabs already carved hold
+ * stacks of the old size: too late then.
+ */
+int
+gpi_stack_set_default(size_t bytes)
+{
+	int error = 0;
+
+	if ((bytes = gpi_stack_round(bytes)) == 0)
+		return EINVAL;
+	gpi_spin_lock(&stk_lock);
+	if (slabs != NULL)
+		error = EBUSY;
+	else
+		stk_default = bytes;
+	gpi_spin_unlock(&stk_lock);
+	return error;
+}
+
 /* Make the page at (p) a guard page.  Caller holds stk_lock. */
 static int
 guard(void *p)

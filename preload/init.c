@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * init.c -- green-init mode (greenrun, GREENPROC_INIT=1): the program's
+ * main() runs as the first green process, so that every thread it makes
+ * is a green LWP of it.  docs/ARCHITECTURE.md, "Green-init mode".
+ *
+ * The host main thread, after the constructors (which ran on it, as
+ * natively), spawns that process, starts the signal forwarder, and waits.
+ * The process ends the host in one of three ways:
+ *
+ *   exit(3), a return from main, the last pthread_exit: gp_exit runs
+ *	glibc's exit on the exiting LWP (runtime/exit.c), which ends the
+ *	host with the status: the host never sees the zombie;
+ *   _exit(2): exit1 and a zombie; the host's wait returns, and the
+ *	host _exits with the same status;
+ *   a signal's default action (a green kill): the host resets that
+ *	signal to SIG_DFL, unblocks it and raises it, so its own parent
+ *	sees the death it would see natively.
+ *
+ * Signals sent to the host from outside (kill, the terminal, alarm) are
+ * blocked on every host thread and taken by the forwarder thread with
+ * sigwaitinfo, which posts each to the first green process as a green
+ * signal: its handlers run on its LWPs, with their masks.
+ *
+ * The mode is not inherited: the constructor removes GREENPROC_INIT from
+ * the environment, so what the program execs runs with the preload
+ * (still in LD_PRELOAD) in passthrough.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "preload.h"
+
+/* Set by the constructor, before any thread: read-only afterwards. */
+bool gpi_greenrun;
+
+/* (c): set by the host main thread before the first process exists. */
+static int (*g_main)(int, char **, char **);	/* (c) */
+static int g_argc;				/* (c) */
+static char **g_argv, **g_envp;			/* (c) */
+static uint64_t g_ignored;	/* (c) signals the host inherited ignored */
+static sigset_t g_mask;		/* (c) the mask it inherited */
+static sigset_t g_forward;	/* (c) what the forwarder takes */
+static pid_t g_pid;		/* (c) the first green process */
+
+/* The preload's constructor: the mode is on for this program only. */
+void
+gpi_greenrun_check(void)
+{
+	const char *v = getenv("GREENPROC_INIT");
+
+	if (v == NULL)
+		return;
+	gpi_greenrun = strcmp(v, "1") == 0;
+	(void)unsetenv("GREENPROC_INIT");
+}
+
+/*
+ * The signals forwarded: every one whose default action ends the process
+ * or is ignored and that comes from outside, and the real-time ones.
+ * Not: the synchronous faults (the kernel's, on the faulting thread),
+ * SIGPIPE (raised on the writer, made green by the I/O engine), SIGCHLD
+ * (real children are tracked through pidfds), the stop signals and
+ * SIGCONT (the kernel stops and continues the whole host, as it would
+ * the native program), glibc's two internal ones below SIGRTMIN, and the
+ * runtime's dump signal.
+ */
+static void
+forward_set(sigset_t *set)
+{
+	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2,
+	    SIGALRM, SIGTERM, SIGWINCH, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
+	    SIGURG, SIGXCPU, SIGSTKFLT };
+	int dump = (int)gpi_env(GPI_ENV_DUMP_SIGNAL);
+	size_t i;
+	int sig;
+
+	sigemptyset(set);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(set, sigs[i]);
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(set, sig);
+	if (dump > 0)
+		sigdelset(set, dump);
+}
+
+static void *
+forwarder(void *arg)
+{
+	siginfo_t si;
+
+	(void)arg;
+	for (;;) {
+		/* ESRCH once the process is gone: the host is ending. */
+		if (sigwaitinfo(&g_forward, &si) > 0)
+			(void)gp_kill(g_pid, si.si_signo);
+	}
+	return NULL;
+}
+
+/* The first LWP of the first green process: main(), as the kernel starts it. */
+static int
+first_main(void *arg)
+{
+	struct sigaction sa;
+	int sig;
+
+	(void)arg;
+	__atomic_store_n(&gpi_hostproc_pid, gp_getpid(), __ATOMIC_RELAXED);
+	/* What exec passed on: ignored signals stay ignored, and the mask. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	for (sig = 1; sig <= 64; sig++)
+		if (g_ignored & (1ULL << (sig - 1)))
+			(void)gp_sigaction(sig, &sa, NULL);
+	(void)gp_sigprocmask(SIG_SETMASK, &g_mask, NULL);
+	return g_main(g_argc, g_argv, g_envp);
+}
+
+/* Stack sizes as natively: main's from RLIMIT_STACK, threads' glibc's. */
+static size_t
+main_stack(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_STACK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > GPI_STACK_MAX)
+		return GPI_STACK_MAX;
+	return rl.rlim_cur < GPI_STACK_MIN ? GPI_STACK_MIN : rl.rlim_cur;
+}
+
+static size_t
+thread_stack(void)
+{
+	pthread_attr_t a;
+	size_t sz = 0;
+
+	if (pthread_getattr_default_np(&a) == 0) {
+		(void)pthread_attr_getstacksize(&a, &sz);
+		pthread_attr_destroy(&a);
+	}
+	return sz < GPI_STACK_MIN ? 8u << 20 : sz > GPI_STACK_MAX ?
+	    GPI_STACK_MAX : sz;
+}
+
+/* The host dies of (sig) with its default action, as the program did. */
+_Noreturn static void
+die_of(int sig)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	(void)REAL(sigaction)(sig, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	(void)REAL(pthread_sigmask)(SIG_UNBLOCK, &set, NULL);
+	(void)REAL(raise)(sig);
+	REAL(_exit)(128 + sig);		/* not a deadly one after all */
+	__builtin_unreachable();
+}
+
+/*
+ * Run main as the first green process and end the host as it ends.  On
+ * the host main thread, after the constructors; never returns.  If the
+ * runtime cannot start, main runs natively (said on stderr).
+ */
+_Noreturn void
+gpi_greenrun_main(int (*main_fn)(int, char **, char **), int argc,
+    char **argv, char **envp)
+{
+	struct sigaction sa, dfl;	/* sa: a scratch copy */
+	gp_attr_t *attr = NULL;
+	pthread_t t;
+	sigset_t old;
+	int sig, st, error;
+
+	g_main = main_fn;
+	g_argc = argc;
+	g_argv = argv;
+	g_envp = envp;
+
+	/*
+	 * Block the forwarded signals here, before the workers and the
+	 * forwarder exist (they inherit it): from now on only sigwaitinfo
+	 * takes them.  One the program inherited ignored would be dropped
+	 * by the kernel even while blocked, so the host takes the default
+	 * (harmless while blocked) and the green process gets the SIG_IGN.
+	 */
+	forward_set(&g_forward);
+	(void)REAL(pthread_sigmask)(SIG_BLOCK, &g_forward, &old);
+	g_mask = old;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (sig = 1; sig <= 64; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    REAL(sigaction)(sig, NULL, &sa) != 0 ||
+		    sa.sa_handler != SIG_IGN)
+			continue;
+		g_ignored |= 1ULL << (sig - 1);
+		if (sigismember(&g_forward, sig) == 1)
+			(void)REAL(sigaction)(sig, &dfl, NULL);
+	}
+
+	/* EBUSY: a constructor already made green stacks; keep their size. */
+	(void)gpi_stack_set_default(thread_stack());
+	if ((error = gp_attr_init(&attr)) != 0 ||
+	    (error = gp_attr_setstacksize(attr, main_stack())) != 0)
+		goto native;
+	(void)gp_attr_setname(attr, "main");
+	if ((g_pid = gp_spawn(first_main, NULL, attr)) < 0) {
+		error = errno;
+		goto native;
+	}
+	gp_attr_destroy(attr);
+	if ((error = REAL(pthread_create)(&t, NULL, forwarder, NULL)) != 0)
+		GPI_PANIC("greenrun: no signal forwarder thread");
+
+	while (gp_waitpid(g_pid, &st, 0) < 0)
+		if (errno != EINTR)
+			GPI_PANIC("greenrun: lost the first green process");
+	if (WIFSIGNALED(st))
+		die_of(WTERMSIG(st));
+	REAL(_exit)(WEXITSTATUS(st));	/* _exit(2): nothing to run or flush */
+	__builtin_unreachable();
+
+native:
+	if (attr != NULL)
+		gp_attr_destroy(attr);
+	fprintf(stderr, "greenproc: cannot run main as a green process (%s); "
+	    "it runs natively\n", strerror(error));
+	sa.sa_handler = SIG_IGN;
+	for (sig = 1; sig <= 64; sig++)
+		if (g_ignored & (1ULL << (sig - 1)))
+			(void)REAL(sigaction)(sig, &sa, NULL);
+	(void)REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
+	exit(main_fn(argc, argv, envp));
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * gr_signal.c -- signals sent from outside.  argv[1]:
+ *   term   a SIGTERM handler; says "ready", and once the handler has run
+ *          (the test sends SIGTERM to this process) exits 3
+ *   int    SIGINT keeps its default action: says "ready" and sleeps; the
+ *          test's SIGINT must kill it
+ *   alarm  alarm(1) with a SIGALRM handler, then waits: exits 4
+ *   self   kill(getpid(), SIGUSR1) with a handler: it has run when kill
+ *          returns (POSIX, for a signal the caller does not block)
+ * Worker threads sleep meanwhile, so the handler may run on any thread.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got;
+
+static void
+handler(int sig)
+{
+	got = sig;
+}
+
+static void *
+sleeper(void *arg)
+{
+	(void)arg;
+	while (usleep(1000) == 0)
+		;
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *how = argc > 1 ? argv[1] : "term";
+	struct sigaction sa;
+	pthread_t t;
+	int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	if (strcmp(how, "self") == 0) {
+		sigaction(SIGUSR1, &sa, NULL);
+		kill(getpid(), SIGUSR1);
+		printf("handled before kill returned: %s\n",
+		    got == SIGUSR1 ? "yes" : "no");
+		return 0;
+	}
+	if (strcmp(how, "term") == 0)
+		sigaction(SIGTERM, &sa, NULL);
+	else if (strcmp(how, "alarm") == 0)
+		sigaction(SIGALRM, &sa, NULL);
+	for (i = 0; i < 3; i++)
+		pthread_create(&t, NULL, sleeper, NULL);
+	printf("ready\n");
+	fflush(stdout);
+	if (strcmp(how, "alarm") == 0)
+		alarm(1);
+	while (!got)
+		usleep(1000);
+	printf("handled %s\n", got == SIGTERM ? "SIGTERM" :
+	    got == SIGALRM ? "SIGALRM" : "other");
+	return got == SIGTERM ? 3 : 4;
+}
