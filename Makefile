@@ -483,6 +483,16 @@ $(BUILD)/tests/greenrun/%: $(BUILD)/obj/tests/greenrun/%.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $<
 
+# gr_tls_lib links a shared library with TLS of its own (test_tls.c).
+GRTLS_SO	:= $(BUILD)/tests/greenrun/libgrtls.so
+$(GRTLS_SO): tests/tlslib/grtls.c $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+$(BUILD)/tests/greenrun/gr_tls_lib: $(BUILD)/obj/tests/greenrun/gr_tls_lib.o $(GRTLS_SO)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrtls -Wl,-rpath,'$$ORIGIN'
+
 # ----------------------------------------------------------------------
 # Stress (the TSan tier: plain main() programs) and benchmarks.
 

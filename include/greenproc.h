@@ -138,6 +138,15 @@ GP_EXPORT int	gp_attr_setexitsignal(gp_attr_t *attr, int sig);
 /* gp_lwp_create() only: 1 starts the LWP detached, 0 joinable (default). */
 GP_EXPORT int	gp_attr_setdetached(gp_attr_t *attr, int detached);
 /*
+ * gp_lwp_create() and gp_spawn(): 1 gives the LWP (a process's first
+ * one) its own values of the __thread / thread_local variables of the
+ * executable and of the libraries loaded at start (not libc's), from
+ * their initial images; the LWPs it creates get the same.  0 (default):
+ * it shares its worker's.  Costs a copy of those variables at each
+ * switch between two such LWPs (docs/ARCHITECTURE.md, section 27).
+ */
+GP_EXPORT int	gp_attr_settls(gp_attr_t *attr, int own);
+/*
  * gp_spawn() only: the child is given the n descriptors of fds (copied):
  * they leave the spawner's process (if it owned them) and the child owns
  * them, so they are closed at its exit (see "Descriptors" below).  A

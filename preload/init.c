@@ -216,6 +216,12 @@ gpi_greenrun_main(int (*main_fn)(int, char **, char **), int argc,
 	    (error = gp_attr_setstacksize(attr, main_stack())) != 0)
 		goto native;
 	(void)gp_attr_setname(attr, "main");
+	/*
+	 * main's TLS takes part in the switch, starting from this thread's
+	 * values (constructors may have set them, as natively); its
+	 * threads get their own from the initial images (tls.c).
+	 */
+	attr->a_tls = GPI_TLS_CALLER;
 	if ((g_pid = gp_spawn(first_main, NULL, attr)) < 0) {
 		error = errno;
 		goto native;

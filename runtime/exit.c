@@ -645,7 +645,10 @@ gp_exit(int status)
 	gpi_fence_cur();
 	if ((p = gpi_curproc()) == &gpi_proc0)
 		exit_init(status, true);
-	/* exit(3): the atexit list, LIFO, on this LWP, then _exit(2). */
+	/* exit(3): its thread_local destructors first, as glibc's exit. */
+	if (gpi_curlwp()->l_tlsdtors != NULL)
+		gpi_tls_run_dtors(gpi_curlwp());
+	/* The atexit list, LIFO, on this LWP, then _exit(2). */
 	run_atexit(p, status);
 	/*
 	 * NOTE: the green process that is the host program (green-init mode)

@@ -59,6 +59,9 @@ static bool installed;				/* (g) */
  * above applies whoever allocates next.
  */
 static struct gp_attr proxy_attr;		/* (g) */
+/* The fallback: the default stack.  Neither takes the faulter's TLS mode:
+ * no malloc in a fault handler. */
+static const struct gp_attr proxy_dflt = { .a_tls = GPI_TLS_NONE };
 
 /* Write (s) to stderr without stdio: the handler may interrupt it. */
 static void
@@ -203,7 +206,8 @@ start_proxy(struct gp_worker *w, struct gp_lwp *l, void *(*fn)(void *),
 		w->w_fairness = 2;
 	error = gpi_lwp_create(l->l_proc, &proxy, fn, l, &proxy_attr, true);
 	if (error != 0)
-		error = gpi_lwp_create(l->l_proc, &proxy, fn, l, NULL, true);
+		error = gpi_lwp_create(l->l_proc, &proxy, fn, l, &proxy_dflt,
+		    true);
 	if (error != 0)
 		w->w_fault_lwp = NULL;
 	return error;
@@ -389,6 +393,7 @@ gpi_fault_init(void)
 		return;
 	memset(&proxy_attr, 0, sizeof(proxy_attr));
 	proxy_attr.a_stacksize = gpi_stack_round(PROXY_STACK);
+	proxy_attr.a_tls = GPI_TLS_NONE;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;

@@ -500,6 +500,10 @@ struct gp_lwp {
 	int		 l_stat;	/* (o,a) GPI_L*: the owner writes it
 					 * (relaxed atomic stores), gp_ps and
 					 * gp_dump read it racily. */
+	void		*l_tls;		/* (o) Its own copy of the switched
+					 * TLS blocks (tls.c), NULL if it takes
+					 * no part: stale while it is its
+					 * worker's w_tlsowner. */
 
 	/* Part 2 -- lifecycle. */
 	struct gp_proc	*l_proc;	/* (c) Owning process. */
@@ -561,6 +565,8 @@ struct gp_lwp {
 	/* Part 5 -- accounting and per-LWP copies of per-thread state. */
 	unsigned long	 l_nvcsw;	/* (o) Voluntary switches. */
 	unsigned long	 l_nivcsw;	/* (o) Involuntary switches. */
+	struct gpi_tlsdtor *l_tlsdtors;	/* (o) thread_local destructors
+					 * registered on it, LIFO (tls.c). */
 #ifdef GPI_TSAN
 	void		*l_tsan_fiber;	/* (c) TSan fiber. */
 #endif
@@ -573,7 +579,35 @@ struct gp_attr {
 	char		 a_name[32];
 	int		*a_fds;		/* gp_attr_setfds: handed to the child */
 	int		 a_nfds;
+	int		 a_tls;		/* GPI_TLS_*: gp_attr_settls */
 };
+
+/*
+ * tls.c: per-LWP TLS.  An LWP with l_tls has its own copy of the static
+ * TLS blocks of the program's modules (all but libc's and the runtime's),
+ * swapped in by the switch.  a_tls: OFF, INIT (the modules' initial
+ * images) or CALLER (a copy of the creating thread's values: greenrun's
+ * main).  An LWP created by one that has l_tls gets INIT.
+ */
+#define GPI_TLS_NONE	(-1)	/* not even inherited: fault proxies */
+#define GPI_TLS_OFF	0
+#define GPI_TLS_INIT	1
+#define GPI_TLS_CALLER	2
+struct gpi_tlsdtor;
+/* 0, or ENOMEM/EAGAIN: (l)'s save area, for a creator in mode (mode). */
+GPI_HIDDEN int	gpi_tls_lwp_init(struct gp_lwp *l, int mode) GPI_MUSTCHECK;
+GPI_HIDDEN void	gpi_tls_lwp_free(struct gp_lwp *l);
+/* Load (to)'s values, saving the owner's: the switch's slow path. */
+GPI_HIDDEN void	gpi_tls_switch(struct gp_worker *w, struct gp_lwp *to);
+/* (l) leaves the CPU for good: it no longer owns its worker's blocks. */
+GPI_HIDDEN void	gpi_tls_lwp_dying(struct gp_lwp *l);
+/* Run the calling LWP (l)'s thread_local destructors, LIFO. */
+GPI_HIDDEN void	gpi_tls_run_dtors(struct gp_lwp *l);
+/*
+ * Preload's __cxa_thread_atexit_impl: 0 if (fn)(obj) was queued on the
+ * calling LWP (it has l_tls and obj is in a switched block), else -1.
+ */
+GPI_HIDDEN int	gpi_tls_atexit(void (*fn)(void *), void *obj);
 
 /* Create an LWP in (p); with (run) it is made runnable at once. */
 GPI_HIDDEN int	gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp,
@@ -1293,6 +1327,9 @@ struct gp_worker {
 	int		*w_errnop;	/* (c) This thread's errno. */
 	void		**w_cxa;	/* (c) This thread's C++ eh globals,
 					 * or NULL without libstdc++. */
+	struct gp_lwp	*w_tlsowner;	/* (o) The LWP whose values the
+					 * switched TLS blocks of this thread
+					 * hold, or NULL (tls.c). */
 	uint64_t	 w_fault_regs[8];/* (o) A stack overflow's registers
 					 * (gpi_md_fault_regs), from its
 					 * handler to its proxy (fault.c). */

@@ -86,6 +86,7 @@ gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
 		free(l->l_specific);
 		l->l_specific = NULL;
 	}
+	gpi_tls_lwp_free(l);
 #ifdef GPI_TSAN
 	__tsan_destroy_fiber(l->l_tsan_fiber);
 #endif
@@ -143,9 +144,9 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
     void *arg, const gp_attr_t *attr, bool run)
 {
 	struct gp_worker *w = gpi_curworker();
-	struct gp_lwp *l;
+	struct gp_lwp *l, *cur = gpi_curlwp();
 	bool fresh;
-	int error;
+	int error, tls = attr != NULL ? attr->a_tls : GPI_TLS_OFF;
 
 	if ((error = gpi_runtime_ensure()) != 0)
 		return error;
@@ -176,6 +177,13 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	    attr != NULL && attr->a_detached ? GPI_J_DETACH : 0);
 	l->l_sleeper.s_lwp = l;
 	atomic_init(&l->l_sleeper.s_bucket, NULL);
+	/* An LWP with its own TLS makes threads with their own TLS. */
+	if (tls == GPI_TLS_OFF && cur != NULL && cur->l_tls != NULL)
+		tls = GPI_TLS_INIT;
+	if ((error = gpi_tls_lwp_init(l, tls)) != 0) {
+		gpi_stack_free(w, l);
+		return error;
+	}
 	l->l_tid = new_tid(w);
 #ifdef GPI_TSAN
 	l->l_tsan_fiber = __tsan_create_fiber(0);
@@ -202,6 +210,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 #ifdef GPI_TSAN
 		__tsan_destroy_fiber(l->l_tsan_fiber);
 #endif
+		gpi_tls_lwp_free(l);
 		gpi_stack_free(w, l);
 		return EAGAIN;
 	}
@@ -288,6 +297,7 @@ static _Noreturn void
 lwp_die(struct gp_lwp *l, struct gp_worker *w)
 {
 	gpi_lwp_dying(l);	/* a fault's proxy: nobody ran it yet */
+	gpi_tls_lwp_dying(l);	/* before anyone may free its save area */
 	__atomic_store_n(&l->l_stat, GPI_LZOMB, __ATOMIC_RELAXED);
 	l->l_next = w->w_dead;
 	w->w_dead = l;
@@ -314,7 +324,12 @@ gpi_lwp_exit(void *retval)
 
 	gpi_fence(w);		/* nothing of p before: see runtime.c */
 	l->l_retval = retval;
-	/* pthread key destructors (preload), unless it was killed. */
+	/*
+	 * thread_local destructors, then pthread key destructors (preload),
+	 * as glibc's start_thread orders them; not if it was killed.
+	 */
+	if (l->l_tlsdtors != NULL && retval != LWP_CANCELED)
+		gpi_tls_run_dtors(l);
 	if (gpi_lwp_exit_hook != NULL && retval != LWP_CANCELED)
 		gpi_lwp_exit_hook(l);
 	/* Before the unlink: killalllwps, then exit1's notice, wait for it. */

@@ -445,3 +445,12 @@ gp_attr_setdetached(gp_attr_t *attr, int detached)
 	attr->a_detached = detached;
 	return 0;
 }
+
+int
+gp_attr_settls(gp_attr_t *attr, int own)
+{
+	if (attr == NULL || (own != 0 && own != 1))
+		return EINVAL;
+	attr->a_tls = own ? GPI_TLS_INIT : GPI_TLS_OFF;
+	return 0;
+}

@@ -494,6 +494,13 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 	    memory_order_relaxed);
 	if (to != NULL)
 		__atomic_store_n(&to->l_stat, GPI_LONPROC, __ATOMIC_RELAXED);
+	/*
+	 * Per-LWP TLS (tls.c), lazily: only an LWP that has its own, and
+	 * whose values are not already in the blocks, costs a copy.  The
+	 * others pay this one branch (l_tls shares l_stat's cache line).
+	 */
+	if (to != NULL && unlikely(to->l_tls != NULL) && to != w->w_tlsowner)
+		gpi_tls_switch(w, to);
 #ifdef GPI_ASAN
 	/* A dying LWP passes NULL: ASan drops its fake stack. */
 	__sanitizer_start_switch_fiber(from != NULL &&

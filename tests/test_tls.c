@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_tls.c -- per-green-thread TLS (issue 16).  The programs run
+ * natively and under `greenrun -w 1` (every green thread on one worker,
+ * where a shared TLS block would show at once): output and wait status
+ * must be the same.  tls_optin checks the library user's opt-in
+ * (gp_attr_settls) against its expected output.
+ *
+ * Under a sanitizer tier the greenrun programs come from the plain
+ * build (a sanitized preload cannot go into a foreign program), as in
+ * test_greenrun.c.  No timing is asserted: a run that does not end
+ * within LIMIT_S is killed and fails.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+TestSuite(tls, .timeout = 120.0);
+
+#define LIMIT_S	60
+#define MAXENV	1024
+
+struct out {
+	int	status;
+	size_t	len;
+	char	buf[16384];
+};
+
+static const char *
+dir(bool plain)
+{
+	const char *s = getenv("GREENPROC_TEST_SAN");
+	const char *v = getenv(plain && s != NULL && s[0] != '\0' ?
+	    "GREENPROC_TEST_PLAIN_BUILD" : "GREENPROC_TEST_BUILD");
+
+	cr_assert(ne(ptr, (void *)v, NULL), "run the tests with make test");
+	return v;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Run (prog), under `greenrun -w 1` with (green), without LD_PRELOAD or
+ * GREENPROC_ variables from our environment; collect stdout+stderr and
+ * the wait status.
+ */
+static void
+run(struct out *o, bool green, bool plain, const char *prog)
+{
+	char path[4096], gr[4096];
+	static char *env[MAXENV + 1];
+	const char *argv[6];
+	struct pollfd pfd;
+	double end;
+	ssize_t n;
+	pid_t pid;
+	int p[2], i = 0, k, st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir(plain), prog);
+	snprintf(gr, sizeof(gr), "%s/greenrun", dir(true));
+	cr_assert(eq(int, access(path, X_OK), 0), "%s: %s", path,
+	    strerror(errno));
+	if (green) {
+		argv[i++] = gr;
+		argv[i++] = "-w";
+		argv[i++] = "1";
+	}
+	argv[i++] = path;
+	argv[i] = NULL;
+	for (i = 0, k = 0; environ[i] != NULL && k < MAXENV; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
+		    strncmp(environ[i], "GREENPROC_", 10) != 0)
+			env[k++] = environ[i];
+	env[k] = NULL;
+	o->len = 0;
+	o->buf[0] = '\0';
+	o->status = -1;
+	cr_assert(eq(int, pipe2(p, O_CLOEXEC), 0));
+	fflush(NULL);
+	pid = fork();
+	cr_assert(ge(int, (int)pid, 0), "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+
+		dup2(nul, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execve(argv[0], (char *const *)argv, env);
+		dprintf(2, "execve %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	end = now_s() + LIMIT_S;
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		if (now_s() > end) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(p[0], o->buf + o->len, sizeof(o->buf) - 1 - o->len);
+		if (n <= 0)
+			break;
+		o->len += (size_t)n;
+		o->buf[o->len] = '\0';
+	}
+	close(p[0]);
+	cr_assert(eq(int, (int)waitpid(pid, &st, 0), (int)pid));
+	o->status = st;
+	cr_assert(now_s() <= end, "%s hung; said:\n%s", prog, o->buf);
+}
+
+/* Natively and under greenrun -w 1: the same output and status. */
+static void
+same(const char *prog)
+{
+	static struct out native, green;
+
+	run(&native, false, true, prog);
+	run(&green, true, true, prog);
+	cr_expect(eq(str, green.buf, native.buf),
+	    "%s: output differs\n--- native:\n%s--- greenrun -w 1:\n%s", prog,
+	    native.buf, green.buf);
+	cr_expect(eq(int, green.status, native.status), "%s: status %#x, "
+	    "natively %#x", prog, green.status, native.status);
+	cr_expect(eq(int, native.status, 0), "%s natively: %#x\n%s", prog,
+	    native.status, native.buf);
+}
+
+Test(tls, thread_counters_one_worker) { same("tests/greenrun/gr_tls_count"); }
+Test(tls, cxx_thread_local_ctor_dtor) { same("tests/programs/tls_cxx"); }
+Test(tls, errno_h_errno_shared_lib) { same("tests/greenrun/gr_tls_lib"); }
+
+/* A library user's opt-in, on one worker; no preload. */
+Test(tls, optin_attr)
+{
+	static struct out o;
+
+	run(&o, false, false, "tests/programs/tls_optin");
+	cr_expect(eq(str, o.buf,
+	    "0: 5 -> 5100\n"
+	    "1: 5 -> 105100\n"
+	    "2: 5 -> 205100\n"
+	    "3: 5 -> 305100\n"
+	    "child: 5 -> 77\n"
+	    "host: 1\n"));
+	cr_expect(eq(int, o.status, 0));
+}
