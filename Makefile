@@ -582,6 +582,12 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(BENCH_LIBS) $(LIBS)
 
+# bench_tls needs the runtime's TLS out of its executable's block.
+$(BUILD)/bench/bench_tls: $(BUILD)/obj/bench/bench_tls.o $(SHLINK)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(BUILD) \
+	    -Wl,-rpath,'$(abspath $(BUILD))' -lgreenproc $(LIBS)
+
 # ----------------------------------------------------------------------
 # Demo: examples/demo.c (the gp_ API) and examples/legacy.c (libc only),
 # linked against libgreenproc.so as a user program would be, and run

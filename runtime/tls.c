@@ -282,7 +282,8 @@ gpi_tls_lwp_free(struct gp_lwp *l)
 	l->l_tls = NULL;
 }
 
-void
+/* Out of line: switch_to's common path stays as short as it was. */
+__attribute__((noinline)) void
 gpi_tls_switch(struct gp_worker *w, struct gp_lwp *to)
 {
 	struct gp_lwp *o = w->w_tlsowner;
