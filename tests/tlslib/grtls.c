@@ -3,6 +3,8 @@
 __thread int grtls_value = 7;		/* .tdata */
 __thread int grtls_count;		/* .tbss */
 
+int	grtls_bump(int by);
+
 int
 grtls_bump(int by)
 {
