@@ -404,6 +404,11 @@ GPI_HIDDEN void	gpi_sleep_interrupt(struct gp_lwp *l);
 /*
  * Wake (l) if it sleeps on (wchan): wakeup() for a waker that knows its
  * one sleeper, without searching the bucket (the I/O engine).
+ * WARNING: only from (l)'s own worker thread.  It looks at the sleeper
+ * without the bucket lock first, which is safe only when (l) cannot be
+ * between its interlock check and its insertion at that moment -- true
+ * on its own worker, which runs either (l) or this code.  Any other
+ * thread uses gpi_wakeup(), whose bucket lock is the interlock.
  */
 GPI_HIDDEN void	gpi_wakeup_lwp(struct gp_lwp *l, const void *wchan);
 /* A timer of (l)'s worker fired: take it off its queue with ETIMEDOUT. */

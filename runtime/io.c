@@ -19,17 +19,34 @@
  * ready socket wakes the very worker its waiter belongs to.
  */
 #include <poll.h>
+#include <string.h>
 #include <sys/eventfd.h>
 
 #include "internal.h"
 
 enum gpi_ioengine gpi_ioengine;
 
+/*
+ * Under valgrind (its vgpreload objects in LD_PRELOAD) io_uring_enter is
+ * not known to block: a worker idling in its ring keeps valgrind's
+ * thread lock and every other thread waits for good.  epoll it is there,
+ * unless asked for by name.
+ */
+static bool
+under_valgrind(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	return p != NULL && strstr(p, "vgpreload") != NULL;
+}
+
 void
 gpi_io_choose(void)
 {
-	gpi_ioengine = gpi_env(GPI_ENV_IO) == GPI_IO_EPOLL ? GPI_IO_EPOLL :
-	    GPI_IO_URING;
+	long want = gpi_env(GPI_ENV_IO);
+
+	gpi_ioengine = want == GPI_IO_EPOLL || (want == GPI_IO_NONE &&
+	    under_valgrind()) ? GPI_IO_EPOLL : GPI_IO_URING;
 }
 
 /*

@@ -224,7 +224,7 @@ gpi_epoll_idle(struct gp_worker *w, uint64_t deadline)
 {
 	struct epoll_event evs[NEVENTS];
 	struct timespec ts;
-	uint64_t now, left;
+	uint64_t now, left = 0;
 	int n;
 
 	if (deadline != 0) {
@@ -233,8 +233,24 @@ gpi_epoll_idle(struct gp_worker *w, uint64_t deadline)
 		ts.tv_sec = (time_t)(left / 1000000000u);
 		ts.tv_nsec = (long)(left % 1000000000u);
 	}
-	n = GPI_LIBC(epoll_pwait2)(E(w)->e_fd, evs, NEVENTS,
-	    deadline != 0 ? &ts : NULL, NULL);
+	/*
+	 * epoll_pwait2 (5.11) keeps timers to the nanosecond; without it
+	 * (an older kernel, valgrind) epoll_wait, rounded up to the next
+	 * millisecond: a timer never fires early, and an idle worker never
+	 * spins on an ENOSYS.
+	 */
+	static atomic_int no_pwait2;	/* (a) relaxed: set once */
+
+	if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+		n = GPI_LIBC(epoll_pwait2)(E(w)->e_fd, evs, NEVENTS,
+		    deadline != 0 ? &ts : NULL, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			goto out;
+		atomic_store_explicit(&no_pwait2, 1, memory_order_relaxed);
+	}
+	n = GPI_LIBC(epoll_wait)(E(w)->e_fd, evs, NEVENTS, deadline == 0 ?
+	    -1 : (int)((left + 999999u) / 1000000u));
+out:
 	if (n > 0)
 		handle(w, evs, n);
 }
