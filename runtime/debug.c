@@ -277,7 +277,7 @@ gp_dump_on_signal(int sig)
 		goto out;
 	}
 	/* The reader blocks; only the signal handler's end is nonblocking. */
-	fcntl(dump_pipe[0], F_SETFL, 0);
+	GPI_LIBC(fcntl)(dump_pipe[0], F_SETFL, 0);
 	/* The thread takes no signals itself (the handler runs elsewhere). */
 	sigfillset(&all);
 	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &all, &old);

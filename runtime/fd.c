@@ -113,7 +113,7 @@ release_number(int fd)
 		if (fs == NULL) {
 			/* A system call under a leaf lock: rare, and short. */
 			if ((fs = malloc(sizeof(*fs))) == NULL ||
-			    (dup = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+			    (dup = GPI_LIBC(fcntl)(fd, F_DUPFD_CLOEXEC, 0)) < 0)
 				break;
 			fs->fs_fd = dup;
 			fs->fs_refs = 0;

@@ -26,8 +26,9 @@
  *  - EPIPE: the kernel's SIGPIPE (sent to the worker thread, which
  *    blocks it) is taken back and a green SIGPIPE is posted to the
  *    writer's process at the writer's own cancellation point;
- *  - a regular file or a block device has no readiness: the plain call
- *    (the helper pool of a later issue will take those off the worker).
+ *  - a regular file or a block device has no readiness: the call goes
+ *    to the worker's io_uring or the helper pool (iofile.c), never
+ *    interrupted.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -74,7 +75,7 @@ learn(int fd, int optname, struct blockinfo *bi)
 	int fl;
 
 	bi->bi_known = true;
-	if ((fl = fcntl(fd, F_GETFL)) < 0)
+	if ((fl = GPI_LIBC(fcntl)(fd, F_GETFL)) < 0)
 		return errno;
 	bi->bi_nonblock = (fl & O_NONBLOCK) != 0;
 	if (getsockopt(fd, SOL_SOCKET, optname, &tv, &len) == 0) {
@@ -164,14 +165,17 @@ attempt(struct xfer *x, bool nowait)
 	struct msghdr *m = x->x_msg;
 
 	switch (x->x_op) {
+	/* Not nowait: no readiness (a file) or past it (a tty): iofile.c. */
 	case X_READ:
 		return nowait ? preadv2(x->x_fd, m->msg_iov,
 		    (int)m->msg_iovlen, -1, RWF_NOWAIT) :
-		    GPI_LIBC(readv)(x->x_fd, m->msg_iov, (int)m->msg_iovlen);
+		    gpi_file_rw(false, x->x_fd, m->msg_iov, (int)m->msg_iovlen,
+		    -1);
 	case X_WRITE:
 		return nowait ? pwritev2(x->x_fd, m->msg_iov,
 		    (int)m->msg_iovlen, -1, RWF_NOWAIT) :
-		    GPI_LIBC(writev)(x->x_fd, m->msg_iov, (int)m->msg_iovlen);
+		    gpi_file_rw(true, x->x_fd, m->msg_iov, (int)m->msg_iovlen,
+		    -1);
 	case X_RECVMSG:
 		return GPI_LIBC(recvmsg)(x->x_fd, m, x->x_flags |
 		    (nowait ? MSG_DONTWAIT : 0));
@@ -888,7 +892,7 @@ room(int fd, size_t want, bool *plain)
 	struct stat st;
 
 	*plain = false;
-	if ((cap = fcntl(fd, F_GETPIPE_SZ)) > 0) {
+	if ((cap = GPI_LIBC(fcntl)(fd, F_GETPIPE_SZ)) > 0) {
 		(void)ioctl(fd, FIONREAD, &used);
 		return cap > used ? cap - used : 0;
 	}
@@ -909,7 +913,7 @@ gp_sendfile(int out, int in, off_t *off, size_t count)
 	bool plain;
 	int error, fl;
 
-	if (gpi_curlwp() == NULL || (fl = fcntl(out, F_GETFL)) < 0 ||
+	if (gpi_curlwp() == NULL || (fl = GPI_LIBC(fcntl)(out, F_GETFL)) < 0 ||
 	    (fl & O_NONBLOCK))
 		return GPI_LIBC(sendfile)(out, in, off, count);
 	while ((size_t)done < count) {

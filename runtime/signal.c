@@ -688,7 +688,7 @@ gp_proc_watch(pid_t pid)
 	    (p->p_watchfd = eventfd(p->p_stat == GPI_SZOMB ? 1 : 0,
 	    EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 		error = errno;
-	else if ((fd = fcntl(p->p_watchfd, F_DUPFD_CLOEXEC, 0)) < 0)
+	else if ((fd = GPI_LIBC(fcntl)(p->p_watchfd, F_DUPFD_CLOEXEC, 0)) < 0)
 		error = errno;
 	gpi_spin_unlock(&p->p_lock);
 	gpi_rcu_read_unlock();

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * iopool.c -- the helper pool: a few pthreads that make the calls which
+ * have no readiness and no io_uring operation (getaddrinfo, flock,
+ * fcntl(F_SETLKW), and every file call on the epoll engine), so that the
+ * calling LWP parks and its worker runs others, as libuv's thread pool
+ * does for files and DNS.
+ *
+ * A job lives on the calling LWP's stack.  The LWP queues it, wakes an
+ * idle helper and sleeps on the job; the helper runs the call, stores
+ * the result, sets pj_done to DONE and wakes the LWP with
+ * gpi_wakeup_lwp() (safe from any thread: it is what a host waker does),
+ * and last sets pj_done to RELEASED.  The LWP returns only once it sees
+ * RELEASED: until then the helper may still be touching the job or the
+ * LWP's sleeper, so neither the stack nor the LWP may go.
+ *
+ * NOTE: nothing interrupts a job's wait but GPI_POOL_INTR: not a signal
+ * (signal(7): disk I/O completes, the handler runs after) and not even a
+ * kill (GPI_PNOKILL), since the helper writes into the caller's memory.
+ * A killed LWP therefore waits for its getaddrinfo to finish before it
+ * dies.  GPI_POOL_INTR (flock, F_SETLKW: natively interruptible) makes
+ * a signal or a kill interrupt the helper's call with a real signal,
+ * SIG_INTR, whose handler does nothing and has no SA_RESTART: the call
+ * fails with EINTR and the caller decides as the kernel would.
+ *
+ * The helpers start on the first job (an idle runtime pays nothing),
+ * GREENPROC_IO_THREADS of them at most, one more each time a job finds
+ * none idle.  They block every signal but SIG_INTR, are host threads
+ * (an interposed call they make is the plain call) and live as long as
+ * the process: between runtimes they only sleep.
+ */
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "internal.h"
+
+/* A real-time signal nothing else uses: glibc keeps 32-34 for itself. */
+#define SIG_INTR	(SIGRTMAX - 3)
+
+enum { PJ_QUEUED, PJ_DONE, PJ_RELEASED };
+
+struct pooljob {
+	long		(*pj_fn)(void *);	/* (c) */
+	void		*pj_arg;		/* (c) */
+	struct gp_lwp	*pj_lwp;		/* (c) the caller */
+	struct pooljob	*pj_next;		/* (q) the queue */
+	long		 pj_res;		/* (h) fn's value ... */
+	int		 pj_errno;		/* (h) ... and errno (0: kept) */
+	atomic_int	 pj_done;		/* (a) PJ_*: release by the
+						 * helper, acquire by the
+						 * caller; the sleep channel */
+	atomic_int	 pj_intr;		/* (a) the caller wants EINTR */
+	_Atomic(pid_t)	 pj_tid;		/* (a) the helper running it,
+						 * 0 before it starts */
+};
+
+/*
+ * (q) under pool_lock.  pool_seq is the idle helpers' futex word: bumped
+ * under the lock with every job queued.
+ */
+static gpi_spin_t pool_lock = GPI_SPIN_INIT(GPI_RANK_IOPOOL);
+static struct pooljob *pool_head, **pool_tail = &pool_head;	/* (q) */
+static int pool_threads;	/* (q) helpers started */
+static int pool_idle;		/* (q) helpers waiting for a job */
+static atomic_int pool_seq;	/* (a) futex word, changed under (q) */
+static pid_t pool_pid;		/* (q) the process the helpers are in;
+				 * set before the first starts */
+
+static void
+sig_intr(int sig)
+{
+	(void)sig;	/* being here made the call say EINTR */
+}
+
+static struct pooljob *
+take(void)
+{
+	struct pooljob *j;
+	int seq;
+
+	gpi_spin_lock(&pool_lock);
+	while ((j = pool_head) == NULL) {
+		pool_idle++;
+		seq = atomic_load_explicit(&pool_seq, memory_order_relaxed);
+		gpi_spin_unlock(&pool_lock);
+		gpi_futex_wait(&pool_seq, seq, 0);
+		gpi_spin_lock(&pool_lock);
+		pool_idle--;
+	}
+	if ((pool_head = j->pj_next) == NULL)
+		pool_tail = &pool_head;
+	gpi_spin_unlock(&pool_lock);
+	return j;
+}
+
+static void *
+helper(void *arg)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	struct pooljob *j;
+	struct gp_lwp *l;
+
+	(void)arg;
+	for (;;) {
+		j = take();
+		atomic_store(&j->pj_tid, tid);	/* seq_cst: pairs with pj_intr */
+		errno = 0;
+		if (atomic_load(&j->pj_intr)) {
+			j->pj_res = -1;
+			j->pj_errno = EINTR;
+		} else {
+			j->pj_res = j->pj_fn(j->pj_arg);
+			j->pj_errno = errno;
+		}
+		l = j->pj_lwp;
+		atomic_store_explicit(&j->pj_done, PJ_DONE,
+		    memory_order_release);
+		gpi_wakeup_lwp(l, &j->pj_done);
+		/* The last touch: from here the caller may leave. */
+		atomic_store_explicit(&j->pj_done, PJ_RELEASED,
+		    memory_order_release);
+	}
+	return NULL;
+}
+
+/*
+ * Start one more helper.  The first of a process installs SIG_INTR's
+ * handler (again in a forked child, whose helpers are gone).
+ */
+static bool
+grow(bool first)
+{
+	struct sigaction sa;
+	sigset_t all, old;
+	pthread_attr_t at;
+	pthread_t t;
+	int error;
+
+	if (first) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = sig_intr;	/* no SA_RESTART: EINTR */
+		if (GPI_LIBC(sigaction)(SIG_INTR, &sa, NULL) != 0)
+			return false;
+	}
+	/* Born with every signal but SIG_INTR blocked. */
+	sigfillset(&all);
+	sigdelset(&all, SIG_INTR);
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 256 * 1024);
+	(void)GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &all, &old);
+	error = GPI_LIBC(pthread_create)(&t, &at, helper, NULL);
+	(void)GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&at);
+	return error == 0;
+}
+
+/*
+ * Queue (j) and see that a helper will take it: start one if none is
+ * idle and the pool may grow (outside the lock; a slot is reserved in
+ * pool_threads first, so that two callers never start one too many).
+ */
+static int
+submit(struct pooljob *j)
+{
+	bool start = false, first = false, ok;
+
+	gpi_spin_lock(&pool_lock);
+	if (pool_idle == 0 && pool_threads < gpi_env(GPI_ENV_IO_THREADS)) {
+		start = true;
+		first = pool_threads++ == 0;
+		if (first)
+			pool_pid = (pid_t)syscall(SYS_getpid);
+	}
+	gpi_spin_unlock(&pool_lock);
+	if (start) {
+		ok = grow(first);
+		gpi_spin_lock(&pool_lock);
+		if (!ok && --pool_threads == 0) {
+			gpi_spin_unlock(&pool_lock);
+			return EAGAIN;		/* as pthread_create says */
+		}
+		gpi_spin_unlock(&pool_lock);
+	}
+	gpi_spin_lock(&pool_lock);
+	*pool_tail = j;
+	pool_tail = &j->pj_next;
+	atomic_fetch_add_explicit(&pool_seq, 1, memory_order_relaxed);
+	gpi_spin_unlock(&pool_lock);
+	gpi_futex_wake(&pool_seq, 1);
+	return 0;
+}
+
+/*
+ * Ask the helper running (j) to give up: SIG_INTR, again every
+ * millisecond until it is done, since a signal that came before the
+ * helper entered the kernel did nothing.  Not PCATCH: only the helper
+ * ends this wait.
+ */
+static void
+interrupt(struct pooljob *j)
+{
+	pid_t tid;
+
+	atomic_store(&j->pj_intr, 1);		/* seq_cst: pairs with pj_tid */
+	while (atomic_load_explicit(&j->pj_done, memory_order_acquire) ==
+	    PJ_QUEUED) {
+		if ((tid = atomic_load(&j->pj_tid)) != 0)
+			(void)syscall(SYS_tgkill, pool_pid, tid, SIG_INTR);
+		if (gpi_tsleep(&j->pj_done, &j->pj_done, PJ_QUEUED,
+		    GPI_PNOKILL, gpi_now() + 1000000) == 0)
+			continue;	/* done, or about to be: look */
+	}
+}
+
+long
+gpi_pool_call(long (*fn)(void *), void *arg, int flags)
+{
+	struct pooljob j = { .pj_fn = fn, .pj_arg = arg };
+	int error, sflags = (flags & GPI_POOL_INTR) ? GPI_PCATCH : GPI_PNOKILL;
+	unsigned i;
+
+	if ((j.pj_lwp = gpi_curlwp()) == NULL)
+		return fn(arg);
+	if ((error = submit(&j)) != 0) {
+		errno = error;
+		return -1;
+	}
+	while (atomic_load_explicit(&j.pj_done, memory_order_acquire) ==
+	    PJ_QUEUED) {
+		/* A kill or a signal ends a GPI_PCATCH sleep: interrupt. */
+		if (gpi_tsleep(&j.pj_done, &j.pj_done, PJ_QUEUED, sflags, 0)
+		    == EINTR)
+			interrupt(&j);
+	}
+	/*
+	 * The helper may still be in gpi_wakeup_lwp: a few instructions,
+	 * unless its thread was preempted there.
+	 */
+	for (i = 1; atomic_load_explicit(&j.pj_done, memory_order_acquire) !=
+	    PJ_RELEASED; i++) {
+		if ((i & 63) == 0)
+			gpi_os_yield();
+		else
+			gpi_md_relax();
+	}
+	if (j.pj_errno != 0)
+		errno = j.pj_errno;
+	return j.pj_res;
+}
+
+void
+gpi_pool_forget(void)
+{
+	gpi_spin_reset(&pool_lock);
+	pool_head = NULL;
+	pool_tail = &pool_head;
+	pool_threads = pool_idle = 0;
+	atomic_store(&pool_seq, 0);
+}
