@@ -24,10 +24,19 @@
  * fails with EINTR and the caller decides as the kernel would.
  *
  * The helpers start on the first job (an idle runtime pays nothing),
- * GREENPROC_IO_THREADS of them at most, one more each time a job finds
- * none idle.  They block every signal but SIG_INTR, are host threads
- * (an interposed call they make is the plain call) and live as long as
- * the process: between runtimes they only sleep.
+ * one more each time a job finds none idle, GREENPROC_IO_THREADS of them
+ * for the jobs that end by themselves (file I/O, name lookups).
+ *
+ * WARNING: a lock wait (GPI_POOL_INTR) may last as long as another LWP
+ * holds the lock, and that LWP may need a helper for its own file I/O
+ * before it lets go: with every helper waiting for the lock, that would
+ * be a deadlock (a stress test found it).  So lock waits are not counted
+ * against the limit: pool_locked counts them, a lock wait that finds no
+ * idle helper always starts one, and the limit applies to pool_threads
+ * less pool_locked.  A helper beyond the limit leaves when it finds the
+ * queue empty.  The others block every signal but SIG_INTR, are host
+ * threads (an interposed call they make is the plain call) and live as
+ * long as the process: between runtimes they only sleep.
  */
 #include <string.h>
 #include <sys/syscall.h>
@@ -43,6 +52,7 @@ struct pooljob {
 	long		(*pj_fn)(void *);	/* (c) */
 	void		*pj_arg;		/* (c) */
 	struct gp_lwp	*pj_lwp;		/* (c) the caller */
+	bool		 pj_lock;		/* (c) a lock wait: GPI_POOL_INTR */
 	struct pooljob	*pj_next;		/* (q) the queue */
 	long		 pj_res;		/* (h) fn's value ... */
 	int		 pj_errno;		/* (h) ... and errno (0: kept) */
@@ -60,8 +70,10 @@ struct pooljob {
  */
 static gpi_spin_t pool_lock = GPI_SPIN_INIT(GPI_RANK_IOPOOL);
 static struct pooljob *pool_head, **pool_tail = &pool_head;	/* (q) */
-static int pool_threads;	/* (q) helpers started */
+static int pool_threads;	/* (q) helpers started, not left */
 static int pool_idle;		/* (q) helpers waiting for a job */
+static int pool_queued;		/* (q) jobs queued, not taken */
+static int pool_locked;		/* (q) lock waits queued or running */
 static atomic_int pool_seq;	/* (a) futex word, changed under (q) */
 static pid_t pool_pid;		/* (q) the process the helpers are in;
 				 * set before the first starts */
@@ -72,6 +84,14 @@ sig_intr(int sig)
 	(void)sig;	/* being here made the call say EINTR */
 }
 
+/* More helpers than the limit allows for the jobs that end? (q) */
+static bool
+surplus(void)
+{
+	return pool_threads - pool_locked > gpi_env(GPI_ENV_IO_THREADS);
+}
+
+/* The next job, or NULL: this helper is surplus and leaves. */
 static struct pooljob *
 take(void)
 {
@@ -80,6 +100,11 @@ take(void)
 
 	gpi_spin_lock(&pool_lock);
 	while ((j = pool_head) == NULL) {
+		if (surplus()) {
+			pool_threads--;
+			gpi_spin_unlock(&pool_lock);
+			return NULL;
+		}
 		pool_idle++;
 		seq = atomic_load_explicit(&pool_seq, memory_order_relaxed);
 		gpi_spin_unlock(&pool_lock);
@@ -89,6 +114,7 @@ take(void)
 	}
 	if ((pool_head = j->pj_next) == NULL)
 		pool_tail = &pool_head;
+	pool_queued--;
 	gpi_spin_unlock(&pool_lock);
 	return j;
 }
@@ -99,10 +125,10 @@ helper(void *arg)
 	pid_t tid = (pid_t)syscall(SYS_gettid);
 	struct pooljob *j;
 	struct gp_lwp *l;
+	bool lock;
 
 	(void)arg;
-	for (;;) {
-		j = take();
+	while ((j = take()) != NULL) {
 		atomic_store(&j->pj_tid, tid);	/* seq_cst: pairs with pj_intr */
 		errno = 0;
 		if (atomic_load(&j->pj_intr)) {
@@ -113,12 +139,18 @@ helper(void *arg)
 			j->pj_errno = errno;
 		}
 		l = j->pj_lwp;
+		lock = j->pj_lock;
 		atomic_store_explicit(&j->pj_done, PJ_DONE,
 		    memory_order_release);
 		gpi_wakeup_lwp(l, &j->pj_done);
 		/* The last touch: from here the caller may leave. */
 		atomic_store_explicit(&j->pj_done, PJ_RELEASED,
 		    memory_order_release);
+		if (lock) {
+			gpi_spin_lock(&pool_lock);
+			pool_locked--;
+			gpi_spin_unlock(&pool_lock);
+		}
 	}
 	return NULL;
 }
@@ -155,38 +187,65 @@ grow(bool first)
 	return error == 0;
 }
 
+/* Take (j) off the queue; false if a helper has taken it.  (q) */
+static bool
+unqueue(struct pooljob *j)
+{
+	struct pooljob **pp;
+
+	for (pp = &pool_head; *pp != NULL; pp = &(*pp)->pj_next) {
+		if (*pp != j)
+			continue;
+		if ((*pp = j->pj_next) == NULL)
+			pool_tail = pp;
+		pool_queued--;
+		if (j->pj_lock)
+			pool_locked--;
+		return true;
+	}
+	return false;
+}
+
 /*
- * Queue (j) and see that a helper will take it: start one if none is
- * idle and the pool may grow (outside the lock; a slot is reserved in
- * pool_threads first, so that two callers never start one too many).
+ * Queue (j) and see that a helper will take it: start one (outside the
+ * lock; its slot is counted in pool_threads first, so that two callers
+ * never start one too many) if there are fewer idle helpers than queued
+ * jobs and the pool may grow, which a lock wait always may.
  */
 static int
 submit(struct pooljob *j)
 {
-	bool start = false, first = false, ok;
+	bool start, first = false;
 
 	gpi_spin_lock(&pool_lock);
-	if (pool_idle == 0 && pool_threads < gpi_env(GPI_ENV_IO_THREADS)) {
-		start = true;
+	*pool_tail = j;
+	pool_tail = &j->pj_next;
+	pool_queued++;
+	if (j->pj_lock)
+		pool_locked++;
+	start = pool_idle < pool_queued && (j->pj_lock || pool_threads -
+	    pool_locked < gpi_env(GPI_ENV_IO_THREADS));
+	if (start) {
 		first = pool_threads++ == 0;
 		if (first)
 			pool_pid = (pid_t)syscall(SYS_getpid);
 	}
+	atomic_fetch_add_explicit(&pool_seq, 1, memory_order_relaxed);
 	gpi_spin_unlock(&pool_lock);
-	if (start) {
-		ok = grow(first);
+	if (start && !grow(first)) {
+		/*
+		 * No thread: with no helper at all, or for a lock wait (the
+		 * helpers may all be waiting for locks), nobody may ever take
+		 * it, so take it back unless a helper already has.
+		 */
 		gpi_spin_lock(&pool_lock);
-		if (!ok && --pool_threads == 0) {
+		pool_threads--;
+		if ((pool_threads == 0 || j->pj_lock) && unqueue(j)) {
 			gpi_spin_unlock(&pool_lock);
-			return EAGAIN;		/* as pthread_create says */
+			return j->pj_lock ? ENOLCK : EAGAIN;
 		}
 		gpi_spin_unlock(&pool_lock);
 	}
-	gpi_spin_lock(&pool_lock);
-	*pool_tail = j;
-	pool_tail = &j->pj_next;
-	atomic_fetch_add_explicit(&pool_seq, 1, memory_order_relaxed);
-	gpi_spin_unlock(&pool_lock);
 	gpi_futex_wake(&pool_seq, 1);
 	return 0;
 }
@@ -216,7 +275,8 @@ interrupt(struct pooljob *j)
 long
 gpi_pool_call(long (*fn)(void *), void *arg, int flags)
 {
-	struct pooljob j = { .pj_fn = fn, .pj_arg = arg };
+	struct pooljob j = { .pj_fn = fn, .pj_arg = arg,
+	    .pj_lock = (flags & GPI_POOL_INTR) != 0 };
 	int error, sflags = (flags & GPI_POOL_INTR) ? GPI_PCATCH : GPI_PNOKILL;
 	unsigned i;
 
@@ -255,6 +315,6 @@ gpi_pool_forget(void)
 	gpi_spin_reset(&pool_lock);
 	pool_head = NULL;
 	pool_tail = &pool_head;
-	pool_threads = pool_idle = 0;
+	pool_threads = pool_idle = pool_queued = pool_locked = 0;
 	atomic_store(&pool_seq, 0);
 }
