@@ -8,9 +8,15 @@
  *
  * A job lives on the calling LWP's stack.  The LWP queues it, wakes an
  * idle helper and sleeps on the job; the helper runs the call, stores
- * the result, sets pj_done to DONE and wakes the LWP with
- * gpi_wakeup_lwp() (safe from any thread: it is what a host waker does),
- * and last sets pj_done to RELEASED.  The LWP returns only once it sees
+ * the result, sets pj_done to DONE and wakes the LWP with gpi_wakeup(),
+ * and last sets pj_done to RELEASED.
+ *
+ * WARNING: not gpi_wakeup_lwp().  That one finds its sleeper through
+ * s_bucket without the bucket lock, which is safe only on the sleeper's
+ * own worker (the engine): from another thread it can look after the
+ * LWP checked pj_done and before it queued itself, and the wake-up is
+ * lost (stress_iopool under TSan hung so).  gpi_wakeup() takes the
+ * bucket lock, under which gpi_tsleep() checks pj_done and queues.  The LWP returns only once it sees
  * RELEASED: until then the helper may still be touching the job or the
  * LWP's sleeper, so neither the stack nor the LWP may go.
  *
@@ -51,7 +57,6 @@ enum { PJ_QUEUED, PJ_DONE, PJ_RELEASED };
 struct pooljob {
 	long		(*pj_fn)(void *);	/* (c) */
 	void		*pj_arg;		/* (c) */
-	struct gp_lwp	*pj_lwp;		/* (c) the caller */
 	bool		 pj_lock;		/* (c) a lock wait: GPI_POOL_INTR */
 	struct pooljob	*pj_next;		/* (q) the queue */
 	long		 pj_res;		/* (h) fn's value ... */
@@ -124,7 +129,6 @@ helper(void *arg)
 {
 	pid_t tid = (pid_t)syscall(SYS_gettid);
 	struct pooljob *j;
-	struct gp_lwp *l;
 	bool lock;
 
 	(void)arg;
@@ -138,11 +142,10 @@ helper(void *arg)
 			j->pj_res = j->pj_fn(j->pj_arg);
 			j->pj_errno = errno;
 		}
-		l = j->pj_lwp;
 		lock = j->pj_lock;
 		atomic_store_explicit(&j->pj_done, PJ_DONE,
 		    memory_order_release);
-		gpi_wakeup_lwp(l, &j->pj_done);
+		gpi_wakeup(&j->pj_done);
 		/* The last touch: from here the caller may leave. */
 		atomic_store_explicit(&j->pj_done, PJ_RELEASED,
 		    memory_order_release);
@@ -280,7 +283,7 @@ gpi_pool_call(long (*fn)(void *), void *arg, int flags)
 	int error, sflags = (flags & GPI_POOL_INTR) ? GPI_PCATCH : GPI_PNOKILL;
 	unsigned i;
 
-	if ((j.pj_lwp = gpi_curlwp()) == NULL)
+	if (gpi_curlwp() == NULL)
 		return fn(arg);
 	if ((error = submit(&j)) != 0) {
 		errno = error;
@@ -294,8 +297,8 @@ gpi_pool_call(long (*fn)(void *), void *arg, int flags)
 			interrupt(&j);
 	}
 	/*
-	 * The helper may still be in gpi_wakeup_lwp: a few instructions,
-	 * unless its thread was preempted there.
+	 * The helper may still be in gpi_wakeup: a few instructions, unless
+	 * its thread was preempted there.
 	 */
 	for (i = 1; atomic_load_explicit(&j.pj_done, memory_order_acquire) !=
 	    PJ_RELEASED; i++) {
