@@ -312,7 +312,8 @@ GP_EXPORT int	gp_nanosleep(const struct timespec *req, struct timespec *rem);
  *  - EPIPE comes with a green SIGPIPE to the writer's process (not with
  *    MSG_NOSIGNAL);
  *  - errno is the kernel's.
- * Regular files have no readiness: those calls run as they are.
+ * Regular files have no readiness: the transfer goes to the worker's
+ * io_uring or to the helper pool (below) and is not interrupted.
  * gp_fdwait() waits for one descriptor: the revents (> 0), 0 at the
  * timeout (milliseconds, -1 for none), or -1 with errno (EINTR...).
  */
@@ -352,6 +353,38 @@ GP_EXPORT int	gp_epoll_pwait(int epfd, struct epoll_event *ev, int max,
 GP_EXPORT ssize_t gp_sendfile(int out, int in, off_t *off, size_t count);
 GP_EXPORT ssize_t gp_splice(int in, off_t *inoff, int out, off_t *outoff,
 		    size_t len, unsigned flags);
+
+/*
+ * Calls without readiness.  On an LWP none of these blocks its worker:
+ * each goes through the worker's io_uring (open, read/write at an
+ * offset, fsync) or a helper pool of GREENPROC_IO_THREADS threads
+ * (getaddrinfo, getnameinfo, flock, F_SETLKW; everything on epoll),
+ * after a first attempt that cannot block where there is one
+ * (RWF_NOWAIT, LOCK_NB).  As signal(7) says of disk I/O, they are not
+ * interrupted: they complete, and a caught signal's handler runs right
+ * after.  flock and fcntl(F_SETLKW, F_OFD_SETLKW) are interrupted as
+ * natively (EINTR, or restarted with SA_RESTART).  On a host thread each
+ * is exactly the plain call.  gp_fcntl does only the waiting lock
+ * commands itself; the others are fcntl(2).
+ */
+struct addrinfo;
+GP_EXPORT int	gp_open(const char *path, int flags, ...);
+GP_EXPORT int	gp_openat(int dirfd, const char *path, int flags, ...);
+GP_EXPORT ssize_t gp_pread(int fd, void *buf, size_t n, off_t off);
+GP_EXPORT ssize_t gp_pwrite(int fd, const void *buf, size_t n, off_t off);
+GP_EXPORT ssize_t gp_preadv(int fd, const struct iovec *iov, int cnt,
+		    off_t off);
+GP_EXPORT ssize_t gp_pwritev(int fd, const struct iovec *iov, int cnt,
+		    off_t off);
+GP_EXPORT int	gp_fsync(int fd);
+GP_EXPORT int	gp_fdatasync(int fd);
+GP_EXPORT int	gp_flock(int fd, int op);
+GP_EXPORT int	gp_fcntl(int fd, int cmd, ...);
+GP_EXPORT int	gp_getaddrinfo(const char *node, const char *service,
+		    const struct addrinfo *hints, struct addrinfo **res);
+GP_EXPORT int	gp_getnameinfo(const struct sockaddr *sa, socklen_t salen,
+		    char *host, socklen_t hostlen, char *serv,
+		    socklen_t servlen, int flags);
 /*
  * close(2), dup2(2) and dup3(2), except that an LWP parked on the number
  * keeps the open file it started on, as a thread blocked in the kernel

@@ -148,8 +148,12 @@ static int
 fcntl_common(int (*real)(int, int, ...), int fd, int cmd, va_list ap)
 {
 	void *arg = va_arg(ap, void *);
-	int r = real(fd, cmd, arg);
+	int r;
 
+	/* A lock wait goes off the worker (runtime/iofile.c). */
+	if (cmd == F_SETLKW || cmd == F_OFD_SETLKW)
+		return gp_fcntl(fd, cmd, arg);
+	r = real(fd, cmd, arg);
 	return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC ? opened(r) : r;
 }
 
@@ -175,18 +179,6 @@ fcntl64(int fd, int cmd, ...)
 	r = fcntl_common(GPI_LIBC(fcntl64), fd, cmd, ap);
 	va_end(ap);
 	return r;
-}
-
-EXPORT int
-creat(const char *path, mode_t mode)
-{
-	return opened(GPI_LIBC(creat)(path, mode));
-}
-
-EXPORT int
-creat64(const char *path, mode_t mode)
-{
-	return opened(GPI_LIBC(creat64)(path, mode));
 }
 
 EXPORT int

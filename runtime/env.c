@@ -57,6 +57,8 @@ static const struct envvar {
 	    0, 0, 1, 0, "0" },
 	[GPI_ENV_IO] = { "GREENPROC_IO", EV_IO, 0, 0, 0, GPI_IO_NONE,
 	    "io_uring where it works, else epoll" },
+	[GPI_ENV_IO_THREADS] = { "GREENPROC_IO_THREADS", EV_NUMBER, 10,
+	    1, 1024, 4, "4" },
 };
 
 static atomic_uint env_warned;	/* (a) bit per gpi_env_id: complained */

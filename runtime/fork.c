@@ -78,6 +78,7 @@ fork_child_reset(long tidoff)
 	gpi_stack_forget();
 	gpi_synch_forget();
 	gpi_exit_forget();
+	gpi_pool_forget();
 	orphans = NULL;
 	gpi_spin_reset(&orphan_lock);
 }

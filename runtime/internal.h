@@ -202,6 +202,7 @@ enum gpi_lockrank {
 	GPI_RANK_FDTAB,		/* ft_lock, a process's owned descriptors
 				 * (fd.c): held for table updates only,
 				 * never across a system call or malloc */
+	GPI_RANK_IOPOOL,	/* pool_lock (iopool.c) */
 	GPI_RANK_TEST,		/* tests' own locks (test_lockcheck.c) */
 	GPI_RANK_N
 };
@@ -379,6 +380,9 @@ struct gp_sleeper {
 /* gpi_tsleep() flags */
 #define GPI_PCATCH	0x1	/* a caught signal interrupts (EINTR) */
 #define GPI_PINVOL	0x2	/* an involuntary switch (a stop), for rusage */
+#define GPI_PNOKILL	0x4	/* not even a kill interrupts: the sleeper
+				 * waits for an operation that writes into
+				 * its stack (iofile.c); it dies after */
 
 /*
  * Sleep on (wchan) until a wakeup(), the deadline (CLOCK_MONOTONIC ns, 0
@@ -1121,7 +1125,10 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(epoll_create1) X(signalfd) X(timerfd_create) X(memfd_create)	\
 	X(inotify_init) X(inotify_init1) X(fopen) X(fopen64) X(freopen)	\
 	X(freopen64) X(fclose) X(opendir) X(closedir) X(tmpfile)	\
-	X(tmpfile64) X(mkstemp) X(mkostemp) X(open)
+	X(tmpfile64) X(mkstemp) X(mkostemp) X(open)	\
+	X(pthread_kill) X(openat) X(pread) X(pwrite) X(preadv)	\
+	X(pwritev) X(fsync) X(fdatasync) X(flock) X(getaddrinfo)	\
+	X(getnameinfo)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
@@ -1522,6 +1529,7 @@ enum gpi_env_id {
 	GPI_ENV_DUMP_FILE,		/* a path: read with getenv */
 	GPI_ENV_NO_FAULT_HANDLER,
 	GPI_ENV_IO,			/* GPI_IO_*: 0 the best that works */
+	GPI_ENV_IO_THREADS,		/* the helper pool's size (iopool.c) */
 	GPI_ENV_NVARS
 };
 #define GPI_EXIT_TIMEOUT_MS	2000
@@ -1563,11 +1571,23 @@ struct gpi_iowait {
 	void		*iw_addr;	/* accept/connect: the sockaddr */
 	socklen_t	*iw_addrlen;	/* accept */
 	socklen_t	 iw_len;	/* connect */
-	int		 iw_flags;	/* accept4 */
+	int		 iw_flags;	/* accept4; openat, readv/writev
+					 * (RWF_*); fsync: nonzero datasync */
+	int		 iw_mode;	/* openat */
+	off_t		 iw_off;	/* readv/writev: -1 the file position */
 };
 #define GPI_IOOP_POLL		0	/* both engines */
 #define GPI_IOOP_ACCEPT		1	/* io_uring only */
 #define GPI_IOOP_CONNECT	2	/* io_uring only */
+/*
+ * io_uring only, the operations without readiness (iofile.c): iw_addr is
+ * the path (OPENAT) or the iovec array (READV/WRITEV, iw_len entries).
+ * The kernel runs them in its io-wq threads when they would block.
+ */
+#define GPI_IOOP_OPENAT		3
+#define GPI_IOOP_READV		4
+#define GPI_IOOP_WRITEV		5
+#define GPI_IOOP_FSYNC		6
 
 enum gpi_ioengine { GPI_IO_NONE, GPI_IO_URING, GPI_IO_EPOLL };
 extern GPI_HIDDEN enum gpi_ioengine gpi_ioengine;	/* (c) after gp_init */
@@ -1597,6 +1617,31 @@ GPI_HIDDEN void	gpi_io_wake(struct gp_worker *w);
 GPI_HIDDEN void	gpi_io_done(struct gpi_iowait *iw, int res);
 /* iocall.c, for preload/stdio.c: park until (fd) may be ready. */
 GPI_HIDDEN int	gpi_stdio_fdwait(int fd, short events);
+
+/*
+ * iopool.c: the helper pool, for calls that have no readiness and no
+ * io_uring operation (getaddrinfo, flock, F_SETLKW; every such call on
+ * the epoll engine).  gpi_pool_call(fn, arg, flags) runs fn(arg) on a
+ * helper pthread while the calling LWP sleeps, and returns fn's value
+ * with fn's errno; on a host thread it is fn(arg) itself.  The pool is
+ * started on first use.  Without GPI_POOL_INTR nothing interrupts the
+ * wait, not even a kill (the helper writes into the caller's memory):
+ * the caller's signals and death come after it returns.  With
+ * GPI_POOL_INTR a green signal or a kill interrupts the helper's call
+ * with a real signal (fn sees EINTR, as a native flock(2) would); the
+ * caller still waits for fn to return, and then decides (restart...).
+ */
+#define GPI_POOL_INTR	0x1
+GPI_HIDDEN long	gpi_pool_call(long (*fn)(void *), void *arg, int flags);
+/* fork.c: in a forked child the helpers are gone. */
+GPI_HIDDEN void	gpi_pool_forget(void);
+/*
+ * iofile.c: read/write without readiness (a regular file, a block device,
+ * a terminal past its readiness) on an LWP, through the ring or the pool;
+ * never interrupted.  (off) -1 is the file position.  For iocall.c.
+ */
+GPI_HIDDEN ssize_t gpi_file_rw(bool out, int fd, const struct iovec *iov,
+    int cnt, off_t off);
 
 /*
  * fd.c: an LWP parked on a descriptor, registered so that a close or

@@ -26,8 +26,9 @@
  *  - EPIPE: the kernel's SIGPIPE (sent to the worker thread, which
  *    blocks it) is taken back and a green SIGPIPE is posted to the
  *    writer's process at the writer's own cancellation point;
- *  - a regular file or a block device has no readiness: the plain call
- *    (the helper pool of a later issue will take those off the worker).
+ *  - a regular file or a block device has no readiness: the call goes
+ *    to the worker's io_uring or the helper pool (iofile.c), never
+ *    interrupted.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -170,14 +171,17 @@ attempt(struct xfer *x, bool nowait)
 	struct msghdr *m = x->x_msg;
 
 	switch (x->x_op) {
+	/* Not nowait: no readiness (a file) or past it (a tty): iofile.c. */
 	case X_READ:
 		return nowait ? preadv2(x->x_fd, m->msg_iov,
 		    (int)m->msg_iovlen, -1, RWF_NOWAIT) :
-		    GPI_LIBC(readv)(x->x_fd, m->msg_iov, (int)m->msg_iovlen);
+		    gpi_file_rw(false, x->x_fd, m->msg_iov, (int)m->msg_iovlen,
+		    -1);
 	case X_WRITE:
 		return nowait ? pwritev2(x->x_fd, m->msg_iov,
 		    (int)m->msg_iovlen, -1, RWF_NOWAIT) :
-		    GPI_LIBC(writev)(x->x_fd, m->msg_iov, (int)m->msg_iovlen);
+		    gpi_file_rw(true, x->x_fd, m->msg_iov, (int)m->msg_iovlen,
+		    -1);
 	case X_RECVMSG:
 		return GPI_LIBC(recvmsg)(x->x_fd, m, x->x_flags |
 		    (nowait ? MSG_DONTWAIT : 0));

@@ -162,11 +162,39 @@ gpi_uring_arm(struct gp_worker *w, struct gpi_iowait *iw)
 	case GPI_IOOP_CONNECT:
 		io_uring_prep_connect(sqe, iw->iw_fd, iw->iw_addr, iw->iw_len);
 		break;
+	case GPI_IOOP_OPENAT:
+		io_uring_prep_openat(sqe, iw->iw_fd, iw->iw_addr, iw->iw_flags,
+		    (mode_t)iw->iw_mode);
+		break;
+	case GPI_IOOP_READV:
+	case GPI_IOOP_WRITEV:
+		/* An offset of -1 is the file position (FEAT_RW_CUR_POS). */
+		if (iw->iw_op == GPI_IOOP_READV)
+			io_uring_prep_readv2(sqe, iw->iw_fd, iw->iw_addr,
+			    iw->iw_len, (__u64)iw->iw_off, iw->iw_flags);
+		else
+			io_uring_prep_writev2(sqe, iw->iw_fd, iw->iw_addr,
+			    iw->iw_len, (__u64)iw->iw_off, iw->iw_flags);
+		break;
+	case GPI_IOOP_FSYNC:
+		io_uring_prep_fsync(sqe, iw->iw_fd, iw->iw_flags != 0 ?
+		    IORING_FSYNC_DATASYNC : 0);
+		break;
 	default:
 		io_uring_prep_poll_add(sqe, iw->iw_fd,
 		    (unsigned)(unsigned short)iw->iw_events);
 		break;
 	}
+	/*
+	 * The file operations come here only when they would block: go
+	 * straight to io-wq rather than let the kernel try inline first.
+	 * That try would also run the buffered read's copy, and a fault on
+	 * the caller's buffer (swapped out, userfaultfd), on this worker.
+	 * For openat it would open a FIFO O_NONBLOCK, not waiting for its
+	 * peer.
+	 */
+	if (iw->iw_op >= GPI_IOOP_OPENAT)
+		sqe->flags |= IOSQE_ASYNC;
 	io_uring_sqe_set_data(sqe, iw);
 	return 0;
 }

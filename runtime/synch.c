@@ -88,7 +88,7 @@ interrupted(struct gp_lwp *l, int flags)
 {
 	unsigned f = atomic_load(&l->l_flags);	/* [I1'] seq_cst */
 
-	if (f & GPI_LWP_WEXIT)
+	if ((f & GPI_LWP_WEXIT) && !(flags & GPI_PNOKILL))
 		return EINTR;
 	if ((flags & GPI_PCATCH) && (f & GPI_LWP_AST) && gpi_sig_pending(l))
 		return EINTR;
@@ -162,6 +162,8 @@ sleep_abort(struct gp_lwp *l, int result, bool only_catch,
 		if (atomic_load_explicit(&s->s_bucket,
 		    memory_order_relaxed) == sq) {
 			if ((only_catch && !(s->s_flags & GPI_PCATCH)) ||
+			    (result == EINTR && !only_catch &&
+			    (s->s_flags & GPI_PNOKILL)) ||
 			    (wchan != NULL && s->s_wchan != wchan)) {
 				gpi_spin_unlock(&sq->sq_lock);
 				return false;

@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * iofile.c -- the calls that have no readiness: open, file reads and
+ * writes, fsync, flock, fcntl locks, getaddrinfo.  On an LWP none of them
+ * may block its worker, so each goes, in this order of preference:
+ *  - nowhere, if it need not block: a read or write with RWF_NOWAIT
+ *    (data in the page cache costs one system call, as natively), a lock
+ *    tried with LOCK_NB / F_SETLK first;
+ *  - to the worker's io_uring, which has the operation (OPENAT,
+ *    READV/WRITEV with an offset, FSYNC) and runs it in its own io-wq
+ *    kernel threads when it would block;
+ *  - else to the helper pool (iopool.c): getaddrinfo, getnameinfo, flock,
+ *    F_SETLKW, and everything on the epoll engine.
+ * On a host thread each is the plain call after one thread-local load.
+ *
+ * Signals (signal(7)): disk I/O is not interrupted.  A file operation or
+ * a name lookup completes, and a caught signal's handler runs right
+ * after it (gpi_userret), as the kernel delivers it on the way back to
+ * user space.  A kill waits for it too: the kernel, or a helper, writes
+ * into the LWP's memory until the operation ends (GPI_PNOKILL).
+ * flock(2) and F_SETLKW are interruptible natively, and here: a signal
+ * or a kill interrupts the helper's call (EINTR), then the handlers run
+ * and the call restarts if they all had SA_RESTART (signal(7) lists the
+ * file lock calls among those SA_RESTART restarts).
+ */
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/uio.h>
+
+#include "internal.h"
+
+/* The real function if it is resolved and we are a host thread. */
+#define HOST_FAST(name)	(likely(GPI_LIBC_PEEK(name) != NULL &&		\
+			    gpi_curlwp() == NULL))
+
+#define IOV_STACK	8
+
+/* ------------------------------------------------------------ the ring */
+
+/*
+ * One operation on the running LWP's ring, waited for whatever comes (a
+ * signal, a kill): the kernel owns (iw)'s buffers until its CQE.
+ * Returns the CQE's result (-errno on failure).
+ */
+static int
+ring_op(struct gpi_iowait *iw)
+{
+	int error;
+
+	error = gpi_io_wait(iw, 1, 0, GPI_PNOKILL);
+	KASSERT(error == 0 && iw->iw_ended);
+	(void)error;
+	return iw->iw_res;
+}
+
+static bool
+use_ring(void)
+{
+	return gpi_ioengine == GPI_IO_URING;
+}
+
+/* A result of the ring or the pool, as the call returns it. */
+static long
+ret(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------ read/write */
+
+struct rwjob {
+	bool		 rw_out;
+	int		 rw_fd;
+	const struct iovec *rw_iov;
+	int		 rw_cnt;
+	off_t		 rw_off;
+};
+
+static long
+rw_job(void *arg)
+{
+	struct rwjob *j = arg;
+
+	/* preadv2/pwritev2 take -1 as the file position; preadv does not. */
+	return j->rw_out ? pwritev2(j->rw_fd, j->rw_iov, j->rw_cnt, j->rw_off,
+	    0) : preadv2(j->rw_fd, j->rw_iov, j->rw_cnt, j->rw_off, 0);
+}
+
+ssize_t
+gpi_file_rw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	struct gpi_iowait iw = { .iw_fd = fd, .iw_op = out ? GPI_IOOP_WRITEV :
+	    GPI_IOOP_READV, .iw_addr = (void *)(uintptr_t)iov,
+	    .iw_len = (socklen_t)cnt, .iw_off = off };
+	struct rwjob j = { out, fd, iov, cnt, off };
+	ssize_t r;
+
+	KASSERT(gpi_curlwp() != NULL);
+	if (use_ring())
+		r = ret(ring_op(&iw));
+	else
+		r = gpi_pool_call(rw_job, &j, 0);
+	gpi_userret();		/* a signal that came meanwhile: its turn */
+	return r;
+}
+
+/* Drop (n) bytes from the front of an iov we own. */
+static void
+iov_skip(struct iovec **v, int *cnt, size_t n)
+{
+	while (n > 0 && *cnt > 0) {
+		if (n < (*v)->iov_len) {
+			(*v)->iov_base = (char *)(*v)->iov_base + n;
+			(*v)->iov_len -= n;
+			return;
+		}
+		n -= (*v)->iov_len;
+		(*v)++;
+		(*cnt)--;
+	}
+}
+
+/*
+ * pread/pwrite family on an LWP: RWF_NOWAIT first, then the ring or the
+ * pool.  A write goes on until all is written, as the blocking call does
+ * on a regular file; a read returns what the first success gave.
+ */
+static ssize_t
+prw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	struct iovec stk[IOV_STACK], *mine = stk, *v;
+	size_t want = 0, done;
+	ssize_t r;
+	int i, error;
+
+	if (cnt < 0 || cnt > IOV_MAX || off < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = out ? pwritev2(fd, iov, cnt, off, RWF_NOWAIT) :
+	    preadv2(fd, iov, cnt, off, RWF_NOWAIT);
+	if (r < 0 && errno != EAGAIN && errno != EOPNOTSUPP)
+		return -1;
+	for (i = 0; i < cnt; i++)
+		want += iov[i].iov_len;
+	if (r >= 0 && (!out || (size_t)r >= want || r == 0))
+		return r;
+	/* The rest, on a copy of the iov that we may advance. */
+	if (cnt > IOV_STACK && (mine = malloc((size_t)cnt *
+	    sizeof(*mine))) == NULL) {
+		errno = ENOMEM;
+		return r > 0 ? r : -1;
+	}
+	memcpy(mine, iov, (size_t)cnt * sizeof(*mine));
+	v = mine;
+	done = r > 0 ? (size_t)r : 0;
+	iov_skip(&v, &cnt, done);
+	for (;;) {
+		r = gpi_file_rw(out, fd, v, cnt, off + (off_t)done);
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+		if (!out || done >= want)
+			break;
+		iov_skip(&v, &cnt, (size_t)r);
+	}
+	error = errno;
+	if (mine != stk)
+		free(mine);
+	if (r < 0 && done == 0) {
+		errno = error;
+		return -1;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t
+gp_pread(int fd, void *buf, size_t n, off_t off)
+{
+	struct iovec iov = { buf, n };
+
+	if (HOST_FAST(pread))
+		return GPI_LIBC_PEEK(pread)(fd, buf, n, off);
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(pread)(fd, buf, n, off);
+	return prw(false, fd, &iov, 1, off);
+}
+
+ssize_t
+gp_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	struct iovec iov = { (void *)(uintptr_t)buf, n };
+
+	if (HOST_FAST(pwrite))
+		return GPI_LIBC_PEEK(pwrite)(fd, buf, n, off);
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(pwrite)(fd, buf, n, off);
+	return prw(true, fd, &iov, 1, off);
+}
+
+ssize_t
+gp_preadv(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	if (HOST_FAST(preadv))
+		return GPI_LIBC_PEEK(preadv)(fd, iov, cnt, off);
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(preadv)(fd, iov, cnt, off);
+	return prw(false, fd, iov, cnt, off);
+}
+
+ssize_t
+gp_pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	if (HOST_FAST(pwritev))
+		return GPI_LIBC_PEEK(pwritev)(fd, iov, cnt, off);
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(pwritev)(fd, iov, cnt, off);
+	return prw(true, fd, iov, cnt, off);
+}
+
+/* ------------------------------------------------------------ open, sync */
+
+struct openjob {
+	int		 o_dirfd;
+	const char	*o_path;
+	int		 o_flags;
+	mode_t		 o_mode;
+};
+
+static long
+open_job(void *arg)
+{
+	struct openjob *j = arg;
+
+	return GPI_LIBC(openat)(j->o_dirfd, j->o_path, j->o_flags, j->o_mode);
+}
+
+static int
+green_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct gpi_iowait iw = { .iw_fd = dirfd, .iw_op = GPI_IOOP_OPENAT,
+	    .iw_addr = (void *)(uintptr_t)path, .iw_flags = flags,
+	    .iw_mode = (int)mode };
+	struct openjob j = { dirfd, path, flags, mode };
+	int r;
+
+	if (use_ring())
+		r = (int)ret(ring_op(&iw));
+	else
+		r = (int)gpi_pool_call(open_job, &j, 0);
+	gpi_userret();
+	return r;
+}
+
+/* The mode argument is there only with O_CREAT or O_TMPFILE. */
+#define NEEDS_MODE(flags)	(((flags) & O_CREAT) ||			\
+				    ((flags) & O_TMPFILE) == O_TMPFILE)
+
+int
+gp_openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+	int fd;
+
+	if (NEEDS_MODE(flags)) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(openat)(dirfd, path, flags, mode);
+	/* The calling process owns what it opens (fd.c: fdfree). */
+	if ((fd = green_openat(dirfd, path, flags, mode)) >= 0)
+		gpi_fd_opened(fd);
+	return fd;
+}
+
+int
+gp_open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	if (NEEDS_MODE(flags)) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	return gp_openat(AT_FDCWD, path, flags, mode);
+}
+
+struct syncjob {
+	int		 s_fd;
+	bool		 s_data;
+};
+
+static long
+sync_job(void *arg)
+{
+	struct syncjob *j = arg;
+
+	return j->s_data ? GPI_LIBC(fdatasync)(j->s_fd) :
+	    GPI_LIBC(fsync)(j->s_fd);
+}
+
+static int
+green_sync(int fd, bool data)
+{
+	struct gpi_iowait iw = { .iw_fd = fd, .iw_op = GPI_IOOP_FSYNC,
+	    .iw_flags = data };
+	struct syncjob j = { fd, data };
+	int r;
+
+	if (use_ring())
+		r = (int)ret(ring_op(&iw));
+	else
+		r = (int)gpi_pool_call(sync_job, &j, 0);
+	gpi_userret();
+	return r;
+}
+
+int
+gp_fsync(int fd)
+{
+	if (HOST_FAST(fsync))
+		return GPI_LIBC_PEEK(fsync)(fd);
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(fsync)(fd);
+	return green_sync(fd, false);
+}
+
+int
+gp_fdatasync(int fd)
+{
+	if (HOST_FAST(fdatasync))
+		return GPI_LIBC_PEEK(fdatasync)(fd);
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(fdatasync)(fd);
+	return green_sync(fd, true);
+}
+
+/* ------------------------------------------------------------ locks */
+
+struct lockjob {
+	int		 k_fd;
+	int		 k_cmd;		/* 0: flock(k_op) */
+	int		 k_op;
+	void		*k_arg;
+};
+
+static long
+lock_job(void *arg)
+{
+	struct lockjob *j = arg;
+
+	return j->k_cmd == 0 ? GPI_LIBC(flock)(j->k_fd, j->k_op) :
+	    GPI_LIBC(fcntl)(j->k_fd, j->k_cmd, j->k_arg);
+}
+
+/*
+ * A lock that must wait: on a helper, interruptible.  (nb) is the
+ * attempt that does not wait, made on the worker first.
+ */
+static int
+green_lock(struct lockjob *nb, struct lockjob *wait)
+{
+	long r;
+
+	for (;;) {
+		if ((r = lock_job(nb)) == 0 || (errno != EWOULDBLOCK &&
+		    errno != EACCES && errno != EAGAIN))
+			return (int)r;
+		r = gpi_pool_call(lock_job, wait, GPI_POOL_INTR);
+		if (r == 0 || errno != EINTR) {
+			gpi_userret();
+			return (int)r;
+		}
+		/* Interrupted: handlers, then restart if all had SA_RESTART. */
+		if (!gpi_userret_restart(gpi_curlwp())) {
+			errno = EINTR;
+			return -1;
+		}
+	}
+}
+
+int
+gp_flock(int fd, int op)
+{
+	struct lockjob nb = { fd, 0, op | LOCK_NB, NULL };
+	struct lockjob wait = { fd, 0, op, NULL };
+
+	if (HOST_FAST(flock))
+		return GPI_LIBC_PEEK(flock)(fd, op);
+	if (gpi_curlwp() == NULL || (op & LOCK_NB) || (op & LOCK_UN))
+		return GPI_LIBC(flock)(fd, op);
+	return green_lock(&nb, &wait);
+}
+
+/*
+ * fcntl(2): only the waiting lock commands are ours; the argument is
+ * read as a pointer, as glibc's fcntl reads it, and handed on unchanged.
+ */
+int
+gp_fcntl(int fd, int cmd, ...)
+{
+	struct lockjob nb, wait;
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if ((cmd != F_SETLKW && cmd != F_OFD_SETLKW) || gpi_curlwp() == NULL)
+		return GPI_LIBC(fcntl)(fd, cmd, arg);
+	nb = (struct lockjob){ fd, cmd == F_SETLKW ? F_SETLK : F_OFD_SETLK, 0,
+	    arg };
+	wait = (struct lockjob){ fd, cmd, 0, arg };
+	return green_lock(&nb, &wait);
+}
+
+/* ------------------------------------------------------------ names */
+
+struct gaijob {
+	const char	*g_node;
+	const char	*g_service;
+	const struct addrinfo *g_hints;
+	struct addrinfo	**g_res;
+};
+
+static long
+gai_job(void *arg)
+{
+	struct gaijob *j = arg;
+
+	return GPI_LIBC(getaddrinfo)(j->g_node, j->g_service, j->g_hints,
+	    j->g_res);
+}
+
+/*
+ * A name lookup may read files, talk to a DNS server and time out: on a
+ * helper, not interrupted (a kill waits for it to end, as long as the
+ * resolver's own timeout at most).
+ */
+int
+gp_getaddrinfo(const char *node, const char *service,
+    const struct addrinfo *hints, struct addrinfo **res)
+{
+	struct gaijob j = { node, service, hints, res };
+	int r;
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(getaddrinfo)(node, service, hints, res);
+	r = (int)gpi_pool_call(gai_job, &j, 0);
+	gpi_userret();
+	return r;
+}
+
+struct gnijob {
+	const struct sockaddr *n_sa;
+	socklen_t	 n_salen;
+	char		*n_host;
+	socklen_t	 n_hostlen;
+	char		*n_serv;
+	socklen_t	 n_servlen;
+	int		 n_flags;
+};
+
+static long
+gni_job(void *arg)
+{
+	struct gnijob *j = arg;
+
+	return GPI_LIBC(getnameinfo)(j->n_sa, j->n_salen, j->n_host,
+	    j->n_hostlen, j->n_serv, j->n_servlen, j->n_flags);
+}
+
+int
+gp_getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
+    socklen_t hostlen, char *serv, socklen_t servlen, int flags)
+{
+	struct gnijob j = { sa, salen, host, hostlen, serv, servlen, flags };
+	int r;
+
+	if (gpi_curlwp() == NULL)
+		return GPI_LIBC(getnameinfo)(sa, salen, host, hostlen, serv,
+		    servlen, flags);
+	r = (int)gpi_pool_call(gni_job, &j, 0);
+	gpi_userret();
+	return r;
+}
