@@ -63,6 +63,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include "internal.h"
 #include "preload.h"
@@ -530,14 +531,97 @@ enter(FILE *fp, struct gp_lwp *l, const struct op *o)
  * (max) bytes, to and including (delim) if (delim) >= 0, without a
  * second system call.  Returns the count; 0 at EOF or on an error.
  */
+/*
+ * A buffer fill of a FILE on a regular file (or block device) whose next
+ * page is not in the page cache would wait for the disk on the worker:
+ * such a fill runs on the helper pool instead (issue 14: stdio on files
+ * goes where file reads go).  Probed with a one-byte RWF_NOWAIT read at
+ * the descriptor's position: cached data (the common case) costs that
+ * probe and is read here.
+ */
+static bool
+fill_would_wait(const FILE *fp)
+{
+	struct stat st;
+	struct iovec iov;
+	off_t pos;
+	char c;
+
+	if (fstat(fp->_fileno, &st) != 0 || !(S_ISREG(st.st_mode) ||
+	    S_ISBLK(st.st_mode)))
+		return false;
+	if ((pos = lseek(fp->_fileno, 0, SEEK_CUR)) < 0)
+		return false;
+	iov.iov_base = &c;
+	iov.iov_len = 1;
+	return preadv2(fp->_fileno, &iov, 1, pos, RWF_NOWAIT) < 0 &&
+	    errno == EAGAIN;
+}
+
+struct filljob {
+	FILE		*fj_fp;
+	char		*fj_dst;
+	size_t		 fj_max;	/* fread: how much; else one fill */
+	int		 fj_c;		/* one fill: the byte, or EOF */
+};
+
+/*
+ * On a helper thread.  The LWP holds glibc's lock of the FILE through its
+ * worker (and a green record, so no other LWP of that worker enters):
+ * the unlocked calls.
+ */
+static long
+fill_job(void *arg)
+{
+	struct filljob *j = arg;
+
+	if (j->fj_dst != NULL)
+		return (long)fread_unlocked(j->fj_dst, 1, j->fj_max, j->fj_fp);
+	j->fj_c = getc_unlocked(j->fj_fp);
+	return 0;
+}
+
+/* Run a fill on the pool, the FILE held by (l) meanwhile. */
+static long
+fill_offloaded(FILE *fp, struct gp_lwp *l, struct filljob *j)
+{
+	bool last;
+	long r;
+
+	if (green_lock(fp, l, true) != 0) {
+		(void)green_unlock(fp, l, &last);
+		return fill_job(j);	/* no record: here, as before */
+	}
+	r = gpi_pool_call(fill_job, j, 0);
+	if (green_unlock(fp, l, &last) && last) {
+		REAL(funlockfile)(fp);
+		wake(fp);
+	}
+	return r;
+}
+
 static size_t
 piece(FILE *fp, char *dst, size_t max, int delim, bool *found)
 {
 	size_t have = rbuf(fp);
 	const char *p;
 	int avail, c;
+	struct filljob j = { .fj_fp = fp };
 
 	*found = false;
+	if (have == 0 && fp->_fileno >= 0 && fill_would_wait(fp)) {
+		if (delim < 0) {
+			j.fj_dst = dst;
+			j.fj_max = max;
+			return (size_t)fill_offloaded(fp, gpi_curlwp(), &j);
+		}
+		(void)fill_offloaded(fp, gpi_curlwp(), &j);
+		if ((c = j.fj_c) == EOF)
+			return 0;
+		*dst = (char)c;
+		*found = c == delim;
+		return 1;
+	}
 	if (have == 0 && delim < 0 && fp->_fileno >= 0 &&
 	    ioctl(fp->_fileno, FIONREAD, &avail) == 0 && avail > 0)
 		/* fread: what the descriptor holds, in one go. */

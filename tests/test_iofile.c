@@ -109,6 +109,8 @@ check(const char *name, const char *io)
 
 Test(iofile, read_uring) { check("iofile_read", "uring"); }
 Test(iofile, read_epoll) { check("iofile_read", "epoll"); }
+Test(iofile, stdio_fread_uring) { check("iofile_fread", "uring"); }
+Test(iofile, stdio_fread_epoll) { check("iofile_fread", "epoll"); }
 Test(iofile, signal_read_uring) { check("iofile_sigread", "uring"); }
 Test(iofile, signal_read_epoll) { check("iofile_sigread", "epoll"); }
 Test(iofile, getaddrinfo_uring) { check("iofile_gai", "uring"); }
