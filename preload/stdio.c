@@ -349,7 +349,7 @@ green_unlock(FILE *fp, struct gp_lwp *l, bool *last)
 EXPORT void
 flockfile(FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	bool last;
 	int error;
 
@@ -374,7 +374,7 @@ flockfile(FILE *fp)
 EXPORT int
 ftrylockfile(FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	bool last;
 	int error;
 
@@ -390,7 +390,7 @@ ftrylockfile(FILE *fp)
 EXPORT void
 funlockfile(FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	bool last = true;
 
 	/*
@@ -613,9 +613,9 @@ piece(FILE *fp, char *dst, size_t max, int delim, bool *found)
 		if (delim < 0) {
 			j.fj_dst = dst;
 			j.fj_max = max;
-			return (size_t)fill_offloaded(fp, gpi_curlwp(), &j);
+			return (size_t)fill_offloaded(fp, gpi_io_lwp(), &j);
 		}
-		(void)fill_offloaded(fp, gpi_curlwp(), &j);
+		(void)fill_offloaded(fp, gpi_io_lwp(), &j);
 		if ((c = j.fj_c) == EOF)
 			return 0;
 		*dst = (char)c;
@@ -680,7 +680,7 @@ green_fgets(char *s, int n, FILE *fp, struct gp_lwp *l)
 EXPORT char *
 fgets(char *s, int n, FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 
 	if (l == NULL)
 		return REAL(fgets)(s, n, fp);
@@ -739,7 +739,7 @@ green_getdelim(char **line, size_t *cap, int delim, FILE *fp,
 EXPORT ssize_t
 getdelim(char **line, size_t *cap, int delim, FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 
 	if (l == NULL || line == NULL || cap == NULL)
 		return REAL(getdelim)(line, cap, delim, fp);
@@ -755,7 +755,7 @@ __getdelim(char **line, size_t *cap, int delim, FILE *fp)
 EXPORT ssize_t
 x_getline(char **line, size_t *cap, FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 
 	if (l == NULL || line == NULL || cap == NULL)
 		return REAL(getline)(line, cap, fp);
@@ -765,7 +765,7 @@ x_getline(char **line, size_t *cap, FILE *fp)
 EXPORT size_t
 fread(void *buf, size_t size, size_t n, FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	size_t want, done = 0, got;
 	bool found;
 
@@ -809,7 +809,7 @@ green_getc(FILE *fp, struct gp_lwp *l)
 EXPORT int
 fgetc(FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 
 	return l == NULL ? REAL(fgetc)(fp) : green_getc(fp, l);
 }
@@ -817,7 +817,7 @@ fgetc(FILE *fp)
 EXPORT int
 getc(FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 
 	return l == NULL ? REAL(getc)(fp) : green_getc(fp, l);
 }
@@ -831,7 +831,7 @@ _IO_getc(FILE *fp)
 EXPORT int
 x_getchar(void)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 
 	return l == NULL ? REAL(getchar)() : green_getc(stdin, l);
 }
@@ -844,7 +844,7 @@ x_getchar(void)
 static int
 green_vfscanf(FILE *fp, bool iso, const char *fmt, va_list ap)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	int r;
 
 	if (l == NULL)
@@ -930,7 +930,7 @@ __isoc99_scanf(const char *fmt, ...)
 EXPORT size_t
 fwrite(const void *buf, size_t size, size_t n, FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	struct op o = { .o_events = POLLOUT, .o_data = buf };
 	size_t r;
 
@@ -950,7 +950,7 @@ fwrite(const void *buf, size_t size, size_t n, FILE *fp)
 EXPORT int
 fputs(const char *s, FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	struct op o = { .o_events = POLLOUT, .o_data = s };
 	int r;
 
@@ -969,7 +969,7 @@ fputs(const char *s, FILE *fp)
 EXPORT int
 puts(const char *s)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	struct op o = { .o_events = POLLOUT, .o_data = s, .o_nl = true };
 	FILE *fp = stdout;
 	int r;
@@ -1005,7 +1005,7 @@ green_putc(int c, FILE *fp, struct gp_lwp *l)
 EXPORT int
 fputc(int c, FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 
 	return l == NULL ? REAL(fputc)(c, fp) : green_putc(c, fp, l);
 }
@@ -1013,7 +1013,7 @@ fputc(int c, FILE *fp)
 EXPORT int
 putc(int c, FILE *fp)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 
 	return l == NULL ? REAL(putc)(c, fp) : green_putc(c, fp, l);
 }
@@ -1027,7 +1027,7 @@ _IO_putc(int c, FILE *fp)
 EXPORT int
 x_putchar(int c)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 
 	return l == NULL ? REAL(putchar)(c) : green_putc(c, stdout, l);
 }
@@ -1036,7 +1036,7 @@ EXPORT int
 fflush(FILE *fp)
 {
 	static const struct op o = { .o_events = POLLOUT, .o_flush = true };
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	int r;
 
 	/* fflush(NULL): every stream; not waited for (docs). */
@@ -1087,7 +1087,7 @@ x_fwrite_unlocked(const void *buf, size_t size, size_t n, FILE *fp)
 	struct op o = { .o_events = POLLOUT, .o_data = buf };
 	size_t r;
 
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return REAL(fwrite_unlocked)(buf, size, n, fp);
 	if (__builtin_mul_overflow(size, n, &o.o_len))
 		o.o_len = SIZE_MAX;
@@ -1104,7 +1104,7 @@ x_fputs_unlocked(const char *str, FILE *fp)
 	struct op o = { .o_events = POLLOUT, .o_data = str };
 	int r;
 
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return REAL(fputs_unlocked)(str, fp);
 	o.o_len = strlen(str);
 	if (bare_wait(fp, &o) != 0)
@@ -1131,7 +1131,7 @@ bare_putc(int c, FILE *fp, int (*real)(int, FILE *))
 EXPORT int
 x_fputc_unlocked(int c, FILE *fp)
 {
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return REAL(fputc_unlocked)(c, fp);
 	return bare_putc(c, fp, REAL(fputc_unlocked));
 }
@@ -1139,7 +1139,7 @@ x_fputc_unlocked(int c, FILE *fp)
 EXPORT int
 x_putc_unlocked(int c, FILE *fp)
 {
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return REAL(putc_unlocked)(c, fp);
 	return bare_putc(c, fp, REAL(putc_unlocked));
 }
@@ -1147,7 +1147,7 @@ x_putc_unlocked(int c, FILE *fp)
 EXPORT int
 x_putchar_unlocked(int c)
 {
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return REAL(putchar_unlocked)(c);
 	return bare_putc(c, stdout, REAL(fputc_unlocked));
 }
@@ -1159,7 +1159,7 @@ __overflow(FILE *fp, int c)
 	struct op o = { .o_events = POLLOUT, .o_data = &ch, .o_len = 1 };
 	int r;
 
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return REAL(__overflow)(fp, c);
 	if (bare_wait(fp, &o) != 0)
 		return EOF;
@@ -1174,7 +1174,7 @@ x_fflush_unlocked(FILE *fp)
 	static const struct op o = { .o_events = POLLOUT, .o_flush = true };
 	int r;
 
-	if (gpi_curlwp() == NULL || fp == NULL)
+	if (gpi_io_lwp() == NULL || fp == NULL)
 		return REAL(fflush_unlocked)(fp);
 	if (bare_wait(fp, &o) != 0)
 		return EOF;
@@ -1204,7 +1204,7 @@ format(char *buf, size_t len, int flag, const char *fmt, va_list ap)
 static int
 green_vfprintf(FILE *fp, int flag, const char *fmt, va_list ap)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	struct op o = { .o_events = POLLOUT };
 	char stk[FMT_STACK], *buf = stk;
 	size_t w;

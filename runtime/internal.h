@@ -1471,6 +1471,21 @@ gpi_curlwp(void)
 	return w != NULL ? w->w_curlwp : NULL;
 }
 
+/*
+ * The LWP that may park in a green I/O call on this thread, or NULL: a
+ * host thread, or an LWP inside the runtime holding one of its locks
+ * (libdw opens and reads its debug files under dw.lock while gp_dump
+ * runs on an LWP): those make the plain call, since an LWP never parks
+ * holding a lock.
+ */
+static inline struct gp_lwp *
+gpi_io_lwp(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	return l != NULL && likely(gpi_tls_nlocks == 0) ? l : NULL;
+}
+
 /* The process of the calling LWP; init on a host thread. */
 static inline struct gp_proc *
 gpi_curproc(void)

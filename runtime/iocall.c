@@ -100,7 +100,7 @@ learn(int fd, int optname, struct blockinfo *bi)
 static bool
 interrupted(bool restartable)
 {
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	bool restart = gpi_userret_restart(l);
 
 	return restart && restartable;
@@ -362,7 +362,7 @@ slow_rw(enum xfer_op op, int fd, const void *buf, size_t n)
 {
 	struct iovec iov = { (void *)(uintptr_t)buf, n };
 
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return op == X_READ ? GPI_LIBC(read)(fd, (void *)(uintptr_t)buf,
 		    n) : GPI_LIBC(write)(fd, buf, n);
 	return xfer_iov(op, fd, &iov, 1, NULL, 0);
@@ -371,7 +371,7 @@ slow_rw(enum xfer_op op, int fd, const void *buf, size_t n)
 static __attribute__((noinline)) ssize_t
 slow_rwv(enum xfer_op op, int fd, const struct iovec *iov, int cnt)
 {
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return op == X_READ ? GPI_LIBC(readv)(fd, iov, cnt) :
 		    GPI_LIBC(writev)(fd, iov, cnt);
 	return xfer_iov(op, fd, iov, cnt, NULL, 0);
@@ -379,7 +379,7 @@ slow_rwv(enum xfer_op op, int fd, const struct iovec *iov, int cnt)
 
 /* The real function if it is resolved and we are a host thread. */
 #define HOST_FAST(name)	(likely(GPI_LIBC_PEEK(name) != NULL &&		\
-			    gpi_curlwp() == NULL))
+			    gpi_io_lwp() == NULL))
 
 ssize_t
 gp_read(int fd, void *buf, size_t n)
@@ -418,7 +418,7 @@ gp_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	if (HOST_FAST(recvmsg))
 		return GPI_LIBC_PEEK(recvmsg)(fd, msg, flags);
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(recvmsg)(fd, msg, flags);
 	if (msg == NULL) {
 		errno = EFAULT;
@@ -434,7 +434,7 @@ gp_sendmsg(int fd, const struct msghdr *msg, int flags)
 
 	if (HOST_FAST(sendmsg))
 		return GPI_LIBC_PEEK(sendmsg)(fd, msg, flags);
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(sendmsg)(fd, msg, flags);
 	if (msg == NULL) {
 		errno = EFAULT;
@@ -454,7 +454,7 @@ gp_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
 
 	if (HOST_FAST(recvfrom))
 		return GPI_LIBC_PEEK(recvfrom)(fd, buf, n, flags, addr, addrlen);
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(recvfrom)(fd, buf, n, flags, addr, addrlen);
 	if (addr != NULL && addrlen != NULL) {
 		m.msg_name = addr;
@@ -476,7 +476,7 @@ gp_sendto(int fd, const void *buf, size_t n, int flags,
 
 	if (HOST_FAST(sendto))
 		return GPI_LIBC_PEEK(sendto)(fd, buf, n, flags, addr, addrlen);
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(sendto)(fd, buf, n, flags, addr, addrlen);
 	return xfer_iov(X_SENDMSG, fd, NULL, 0, &m, flags);
 }
@@ -510,7 +510,7 @@ gp_recvmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags,
 	ssize_t r;
 	int n;
 
-	if (gpi_curlwp() == NULL || (flags & MSG_DONTWAIT))
+	if (gpi_io_lwp() == NULL || (flags & MSG_DONTWAIT))
 		return GPI_LIBC(recvmmsg)(fd, v, vlen, flags, timeout);
 	if (vlen == 0)
 		return 0;
@@ -530,7 +530,7 @@ gp_sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags)
 	unsigned i;
 	ssize_t r;
 
-	if (gpi_curlwp() == NULL || (flags & MSG_DONTWAIT))
+	if (gpi_io_lwp() == NULL || (flags & MSG_DONTWAIT))
 		return GPI_LIBC(sendmmsg)(fd, v, vlen, flags);
 	for (i = 0; i < vlen; i++) {
 		if ((r = gp_sendmsg(fd, &v[i].msg_hdr, flags)) < 0)
@@ -597,7 +597,7 @@ gp_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 {
 	int s;
 
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(accept4)(fd, addr, addrlen, flags);
 	if ((s = accept_green(fd, addr, addrlen, flags)) >= 0)
 		gpi_fd_opened(s);
@@ -625,7 +625,7 @@ gp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct blockinfo bi = { 0 };
 	int error;
 
-	if (gpi_curlwp() == NULL || gpi_ioengine != GPI_IO_URING)
+	if (gpi_io_lwp() == NULL || gpi_ioengine != GPI_IO_URING)
 		return GPI_LIBC(connect)(fd, addr, len);
 	if ((error = learn(fd, SO_SNDTIMEO, &bi)) != 0)
 		goto fail;
@@ -671,7 +671,7 @@ poll_until(struct pollfd *fds, nfds_t n, uint64_t deadline, bool forever,
     const sigset_t *sigmask)
 {
 	struct gpi_iowait stk[POLL_STACK], *iw = stk;
-	struct gp_lwp *l = gpi_curlwp();
+	struct gp_lwp *l = gpi_io_lwp();
 	sigset_t old;
 	nfds_t i;
 	int r, k, error;
@@ -728,7 +728,7 @@ poll_until(struct pollfd *fds, nfds_t n, uint64_t deadline, bool forever,
 int
 gp_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
-	if (gpi_curlwp() == NULL || timeout_ms == 0)
+	if (gpi_io_lwp() == NULL || timeout_ms == 0)
 		return GPI_LIBC(poll)(fds, n, timeout_ms);
 	return poll_until(fds, n, gpi_now() + (uint64_t)(timeout_ms < 0 ? 0 :
 	    timeout_ms) * NS_PER_MS, timeout_ms < 0, NULL);
@@ -738,7 +738,7 @@ int
 gp_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
     const sigset_t *sigmask)
 {
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(ppoll)(fds, n, ts, sigmask);
 	if (ts != NULL && (ts->tv_sec < 0 || ts->tv_nsec < 0 ||
 	    ts->tv_nsec >= (long)NS_PER_S)) {
@@ -828,7 +828,7 @@ gp_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 	uint64_t deadline, now;
 	int r;
 
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(select)(nfds, rd, wr, ex, tv);
 	if (tv != NULL && (tv->tv_sec < 0 || tv->tv_usec < 0 ||
 	    tv->tv_usec >= 1000000)) {
@@ -852,7 +852,7 @@ int
 gp_pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
     const struct timespec *ts, const sigset_t *sigmask)
 {
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(pselect)(nfds, rd, wr, ex, ts, sigmask);
 	if (ts != NULL && (ts->tv_sec < 0 || ts->tv_nsec < 0 ||
 	    ts->tv_nsec >= (long)NS_PER_S)) {
@@ -875,7 +875,7 @@ gp_epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout_ms,
 	struct pollfd pfd = { .fd = epfd, .events = POLLIN };
 	int r;
 
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(epoll_pwait)(epfd, ev, max, timeout_ms,
 		    sigmask);
 	if ((r = GPI_LIBC(epoll_wait)(epfd, ev, max, 0)) != 0 ||
@@ -933,7 +933,7 @@ gp_sendfile(int out, int in, off_t *off, size_t count)
 	bool plain;
 	int error, fl;
 
-	if (gpi_curlwp() == NULL || (fl = GPI_LIBC(fcntl)(out, F_GETFL)) < 0 ||
+	if (gpi_io_lwp() == NULL || (fl = GPI_LIBC(fcntl)(out, F_GETFL)) < 0 ||
 	    (fl & O_NONBLOCK))
 		return GPI_LIBC(sendfile)(out, in, off, count);
 	while ((size_t)done < count) {
@@ -972,7 +972,7 @@ gp_splice(int in, off_t *inoff, int out, off_t *outoff, size_t len,
 	ssize_t r;
 	int error;
 
-	if (gpi_curlwp() == NULL || (flags & SPLICE_F_NONBLOCK))
+	if (gpi_io_lwp() == NULL || (flags & SPLICE_F_NONBLOCK))
 		return GPI_LIBC(splice)(in, inoff, out, outoff, len, flags);
 	/*
 	 * SPLICE_F_NONBLOCK makes the pipe end(s) non-blocking, but a socket

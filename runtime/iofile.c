@@ -34,7 +34,7 @@
 
 /* The real function if it is resolved and we are a host thread. */
 #define HOST_FAST(name)	(likely(GPI_LIBC_PEEK(name) != NULL &&		\
-			    gpi_curlwp() == NULL))
+			    gpi_io_lwp() == NULL))
 
 #define IOV_STACK	8
 
@@ -102,7 +102,7 @@ gpi_file_rw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
 	struct rwjob j = { out, fd, iov, cnt, off };
 	ssize_t r;
 
-	KASSERT(gpi_curlwp() != NULL);
+	KASSERT(gpi_io_lwp() != NULL);
 	if (use_ring())
 		r = ret(ring_op(&iw));
 	else
@@ -188,7 +188,7 @@ gp_pread(int fd, void *buf, size_t n, off_t off)
 
 	if (HOST_FAST(pread))
 		return GPI_LIBC_PEEK(pread)(fd, buf, n, off);
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(pread)(fd, buf, n, off);
 	return prw(false, fd, &iov, 1, off);
 }
@@ -200,7 +200,7 @@ gp_pwrite(int fd, const void *buf, size_t n, off_t off)
 
 	if (HOST_FAST(pwrite))
 		return GPI_LIBC_PEEK(pwrite)(fd, buf, n, off);
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(pwrite)(fd, buf, n, off);
 	return prw(true, fd, &iov, 1, off);
 }
@@ -210,7 +210,7 @@ gp_preadv(int fd, const struct iovec *iov, int cnt, off_t off)
 {
 	if (HOST_FAST(preadv))
 		return GPI_LIBC_PEEK(preadv)(fd, iov, cnt, off);
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(preadv)(fd, iov, cnt, off);
 	return prw(false, fd, iov, cnt, off);
 }
@@ -220,7 +220,7 @@ gp_pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
 	if (HOST_FAST(pwritev))
 		return GPI_LIBC_PEEK(pwritev)(fd, iov, cnt, off);
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(pwritev)(fd, iov, cnt, off);
 	return prw(true, fd, iov, cnt, off);
 }
@@ -276,7 +276,7 @@ gp_openat(int dirfd, const char *path, int flags, ...)
 		va_end(ap);
 	}
 
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(openat)(dirfd, path, flags, mode);
 	/* The calling process owns what it opens (fd.c: fdfree). */
 	if ((fd = green_openat(dirfd, path, flags, mode)) >= 0)
@@ -333,7 +333,7 @@ gp_fsync(int fd)
 {
 	if (HOST_FAST(fsync))
 		return GPI_LIBC_PEEK(fsync)(fd);
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(fsync)(fd);
 	return green_sync(fd, false);
 }
@@ -343,7 +343,7 @@ gp_fdatasync(int fd)
 {
 	if (HOST_FAST(fdatasync))
 		return GPI_LIBC_PEEK(fdatasync)(fd);
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(fdatasync)(fd);
 	return green_sync(fd, true);
 }
@@ -385,7 +385,7 @@ green_lock(struct lockjob *nb, struct lockjob *wait)
 			return (int)r;
 		}
 		/* Interrupted: handlers, then restart if all had SA_RESTART. */
-		if (!gpi_userret_restart(gpi_curlwp())) {
+		if (!gpi_userret_restart(gpi_io_lwp())) {
 			errno = EINTR;
 			return -1;
 		}
@@ -400,7 +400,7 @@ gp_flock(int fd, int op)
 
 	if (HOST_FAST(flock))
 		return GPI_LIBC_PEEK(flock)(fd, op);
-	if (gpi_curlwp() == NULL || (op & LOCK_NB) || (op & LOCK_UN))
+	if (gpi_io_lwp() == NULL || (op & LOCK_NB) || (op & LOCK_UN))
 		return GPI_LIBC(flock)(fd, op);
 	return green_lock(&nb, &wait);
 }
@@ -419,7 +419,7 @@ gp_fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if ((cmd != F_SETLKW && cmd != F_OFD_SETLKW) || gpi_curlwp() == NULL)
+	if ((cmd != F_SETLKW && cmd != F_OFD_SETLKW) || gpi_io_lwp() == NULL)
 		return GPI_LIBC(fcntl)(fd, cmd, arg);
 	nb = (struct lockjob){ fd, cmd == F_SETLKW ? F_SETLK : F_OFD_SETLK, 0,
 	    arg };
@@ -457,7 +457,7 @@ gp_getaddrinfo(const char *node, const char *service,
 	struct gaijob j = { node, service, hints, res };
 	int r;
 
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(getaddrinfo)(node, service, hints, res);
 	r = (int)gpi_pool_call(gai_job, &j, 0);
 	gpi_userret();
@@ -490,7 +490,7 @@ gp_getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 	struct gnijob j = { sa, salen, host, hostlen, serv, servlen, flags };
 	int r;
 
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(getnameinfo)(sa, salen, host, hostlen, serv,
 		    servlen, flags);
 	r = (int)gpi_pool_call(gni_job, &j, 0);

@@ -283,7 +283,7 @@ gpi_pool_call(long (*fn)(void *), void *arg, int flags)
 	int error, sflags = (flags & GPI_POOL_INTR) ? GPI_PCATCH : GPI_PNOKILL;
 	unsigned i;
 
-	if (gpi_curlwp() == NULL)
+	if (gpi_io_lwp() == NULL)
 		return fn(arg);
 	if ((error = submit(&j)) != 0) {
 		errno = error;
