@@ -54,7 +54,10 @@ struct gpi_real {
 	F(pthread_barrier_wait); F(pthread_barrier_init);
 	F(pthread_barrier_destroy); F(pthread_once); F(sem_wait); F(sem_post);
 	F(sem_timedwait); F(pthread_mutex_trylock); F(pthread_mutex_consistent);
-	F(pthread_spin_lock);
+	F(pthread_spin_lock); F(pthread_mutex_clocklock);
+	F(pthread_cond_clockwait); F(pthread_rwlock_timedrdlock);
+	F(pthread_rwlock_timedwrlock); F(pthread_rwlock_clockrdlock);
+	F(pthread_rwlock_clockwrlock); F(sem_clockwait);
 	/* stdio.c */
 	F(flockfile); F(ftrylockfile); F(funlockfile); F(fgets); F(getline);
 	F(getdelim); F(fread); F(fgetc); F(getc); F(getchar); F(vfscanf);

@@ -83,8 +83,17 @@ extern int (*gpi_urcu_compat_futex_async)(int32_t *, int, int32_t,
 #define urcu_memb_gp			(*gpi_urcu_memb_gp)
 #define urcu_memb_has_sys_membarrier	(*gpi_urcu_memb_has_sys_membarrier)
 #define compat_futex_async		(*gpi_urcu_compat_futex_async)
+/*
+ * The read side's wake-up of a grace-period waiter calls syscall(), which
+ * in the preload is the green futex interposer (preload/sync.c): it goes
+ * to glibc's instead (host.c), as every runtime system call does.
+ */
+extern long gpi_urcu_syscall(long, ...)
+    __attribute__((__visibility__("hidden")));
+#define syscall				gpi_urcu_syscall
 #define _LGPL_SOURCE
 #include <urcu/urcu-memb.h>
+#undef syscall
 
 #include "greenproc.h"
 #include "arch.h"
@@ -1082,7 +1091,9 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(epoll_create1) X(signalfd) X(timerfd_create) X(memfd_create)	\
 	X(inotify_init) X(inotify_init1) X(fopen) X(fopen64) X(freopen)	\
 	X(freopen64) X(fclose) X(opendir) X(closedir) X(tmpfile)	\
-	X(tmpfile64) X(mkstemp) X(mkostemp) X(open)
+	X(tmpfile64) X(mkstemp) X(mkostemp) X(open)				\
+	/* preload/sync.c: futex waits of syscall(SYS_futex) */		\
+	X(syscall)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
