@@ -563,6 +563,9 @@ struct gp_lwp {
 	atomic_int	 l_cancel;	/* (a) pthread cancel state (preload):
 					 * seq_cst RMWs. */
 	void		**l_specific;	/* (o) pthread_setspecific values. */
+	int		 l_schedpolicy;	/* (a, relaxed) pthread_setschedparam
+					 * (preload): answered, not enforced. */
+	int		 l_schedprio;	/* (a, relaxed) as l_schedpolicy. */
 	char		 l_name[16];	/* (o) pthread_setname_np. */
 	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
 					 * green signals, bit (sig - 1). */
@@ -1039,6 +1042,11 @@ GPI_HIDDEN void	gpi_psignal_locked(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_sig_tell(struct gp_proc *p);
 GPI_HIDDEN bool	gpi_sig_ast(struct gp_lwp *l);
 GPI_HIDDEN bool	gpi_sig_pending(struct gp_lwp *l);
+/* Green sigwait, sigsuspend and sigpending (preload/signals.c). */
+GPI_HIDDEN int	gpi_sig_wait(struct gp_lwp *l, const sigset_t *set,
+    uint64_t deadline, siginfo_t *si);
+GPI_HIDDEN void	gpi_sig_suspend(struct gp_lwp *l, const sigset_t *mask);
+GPI_HIDDEN void	gpi_sig_pendingset(struct gp_lwp *l, sigset_t *set);
 GPI_HIDDEN void	gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent,
     struct gp_proc *p, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_exec(struct gp_proc *p);
@@ -1093,7 +1101,9 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(freopen64) X(fclose) X(opendir) X(closedir) X(tmpfile)	\
 	X(tmpfile64) X(mkstemp) X(mkostemp) X(open)				\
 	/* preload/sync.c: futex waits of syscall(SYS_futex) */		\
-	X(syscall)
+	X(syscall)							\
+	/* preload/signals.c: green signal waits */			\
+	X(sigtimedwait)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
@@ -1116,6 +1126,12 @@ gpi_libc_fn(int i)
 	return likely(f != NULL) ? f : gpi_libc_resolve(i);
 }
 #define GPI_LIBC(name)	((__typeof__(&name))gpi_libc_fn(GPI_LIBC_##name))
+/*
+ * The runtime's sigtimedwait (iocall.c clears the kernel's SIGPIPE of a
+ * worker with it) is the kernel's, never the preload's green one, which
+ * takes green signals (preload/signals.c #undefs this for its own).
+ */
+#define sigtimedwait(set, info, ts)	GPI_LIBC(sigtimedwait)(set, info, ts)
 /* The real function if already resolved, else NULL (hot paths). */
 #define GPI_LIBC_PEEK(name)						\
 	((__typeof__(&name))__atomic_load_n(&gpi_libc_fns[GPI_LIBC_##name], \

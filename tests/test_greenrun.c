@@ -704,3 +704,29 @@ Test(greenrun, real_make_j2)
 	}
 	rmscratch();
 }
+
+/* ------------------------------------------------------------ the surface */
+
+/* tests/greenrun/gr_surface.c, one part at a time. */
+Test(greenrun, cond_clock_and_clock_forms) { same("gr_surface", "clock"); }
+Test(greenrun, c11_threads) { same("gr_surface", "c11"); }
+Test(greenrun, syscall_futex) { same("gr_surface", "futex"); }
+Test(greenrun, sched_calls) { same("gr_surface", "sched"); }
+Test(greenrun, sigwait_family) { same("gr_surface", "sigwait"); }
+
+/* C11 threads are green too: glibc's thrd_create would make host ones. */
+Test(greenrun, c11_threads_are_green)
+{
+	static struct run native, green;
+	int n = 0;
+
+	run(&native, false, "gr_surface", "c11probe");
+	run(&green, true, "gr_surface", "c11probe");
+	cr_assert(eq(int, sscanf(native.buf, "distinct tids %d", &n), 1),
+	    "%s", native.buf);
+	cr_expect(eq(int, n, 40), "native: %s", native.buf);
+	cr_assert(eq(int, sscanf(green.buf, "distinct tids %d", &n), 1),
+	    "%s", green.buf);
+	cr_expect(le(int, n, 2), "greenrun -w 2: %d kernel threads", n);
+	cr_expect(eq(int, green.status, 0), "status %#x", green.status);
+}
