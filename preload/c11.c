@@ -10,7 +10,8 @@
  * are interposed here, each on its pthread equivalent -- the interposer
  * of this object, green on an LWP and glibc's elsewhere -- for every
  * caller, host or green, so that one object is always used one way.
- * The types are glibc's: thrd_t is a pthread_t, mtx_t, cnd_t, tss_t and
+ * thrd_equal is left to glibc (an inline compare of the two values,
+ * which green handles are).  The types are glibc's: thrd_t is a pthread_t, mtx_t, cnd_t, tss_t and
  * once_flag have the layout of their pthread counterparts (glibc's
  * <threads.h> makes them so).
  */
@@ -106,12 +107,6 @@ EXPORT thrd_t
 thrd_current(void)
 {
 	return (thrd_t)pthread_self();
-}
-
-EXPORT int
-thrd_equal(thrd_t a, thrd_t b)
-{
-	return pthread_equal((pthread_t)a, (pthread_t)b);
 }
 
 EXPORT void
