@@ -218,7 +218,7 @@ TEST_SRCS	:= $(sort $(wildcard tests/*.c tests/*.cc))
 PROG_SRCS	:= $(sort $(wildcard tests/programs/*.c tests/programs/*.cc))
 # tests/greenrun/: plain pthread programs that know nothing of greenproc,
 # run natively and under greenrun by tests/test_greenrun.c.
-GR_SRCS		:= $(sort $(wildcard tests/greenrun/*.c))
+GR_SRCS		:= $(sort $(wildcard tests/greenrun/*.c tests/greenrun/*.cc))
 STRESS_SRCS	:= $(sort $(wildcard tests/stress/*.c))
 DIFF_SRCS	:= $(sort $(wildcard tests/diff/*.c))
 SOAK_SRCS	:= $(wildcard tests/soak/soak.c)
@@ -249,7 +249,7 @@ PRELOAD		:= $(BUILD)/libgreenproc_preload.so
 PCFILE		:= $(BUILD)/greenproc.pc
 RUNNER		:= $(BUILD)/tests/runner
 PROGS		:= $(patsubst tests/programs/%,$(BUILD)/tests/programs/%,$(basename $(PROG_SRCS)))
-GR_BINS		:= $(patsubst %.c,$(BUILD)/%,$(GR_SRCS))
+GR_BINS		:= $(patsubst %,$(BUILD)/%,$(basename $(GR_SRCS)))
 GREENRUN	:= $(BUILD)/greenrun
 STRESS_BINS	:= $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS))
 DIFF_BIN	:= $(if $(DIFF_SRCS),$(BUILD)/tests/difftest)
@@ -481,7 +481,7 @@ $(BUILD)/tests/programs/%: $(BUILD)/obj/tests/programs/%.o $(SHLINK)
 # Not linked with greenproc at all: greenrun brings the preload.
 $(BUILD)/tests/greenrun/%: $(BUILD)/obj/tests/greenrun/%.o
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $<
+	$(if $(wildcard tests/greenrun/$*.cc),$(CXX),$(CC)) $(ALL_LDFLAGS) -o $@ $<
 
 # gr_tls_lib links a shared library with TLS of its own (test_tls.c).
 GRTLS_SO	:= $(BUILD)/tests/greenrun/libgrtls.so

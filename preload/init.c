@@ -65,9 +65,12 @@ gpi_greenrun_check(void)
 /*
  * The signals forwarded: every one whose default action ends the process
  * or is ignored and that comes from outside, and the real-time ones.
+ * SIGCHLD too: the kernel sends it for the program's real children
+ * (posix_spawn's, and gpi_fork's from this process), whose exits the
+ * green process is told of as natively (make -j waits for it); their
+ * waits still go through pidfds.
  * Not: the synchronous faults (the kernel's, on the faulting thread),
- * SIGPIPE (raised on the writer, made green by the I/O engine), SIGCHLD
- * (real children are tracked through pidfds), the stop signals and
+ * SIGPIPE (raised on the writer, made green by the I/O engine), the stop signals and
  * SIGCONT (the kernel stops and continues the whole host, as it would
  * the native program), glibc's two internal ones below SIGRTMIN, and the
  * runtime's dump signal.
@@ -77,7 +80,7 @@ forward_set(sigset_t *set)
 {
 	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2,
 	    SIGALRM, SIGTERM, SIGWINCH, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
-	    SIGURG, SIGXCPU, SIGSTKFLT };
+	    SIGURG, SIGXCPU, SIGSTKFLT, SIGCHLD };
 	int dump = (int)gpi_env(GPI_ENV_DUMP_SIGNAL);
 	size_t i;
 	int sig;

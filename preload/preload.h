@@ -7,6 +7,7 @@
 #define GREENPROC_PRELOAD_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
@@ -54,7 +55,17 @@ struct gpi_real {
 	F(pthread_barrier_wait); F(pthread_barrier_init);
 	F(pthread_barrier_destroy); F(pthread_once); F(sem_wait); F(sem_post);
 	F(sem_timedwait); F(pthread_mutex_trylock); F(pthread_mutex_consistent);
-	F(pthread_spin_lock);
+	F(pthread_spin_lock); F(pthread_mutex_clocklock);
+	F(pthread_cond_clockwait); F(pthread_rwlock_timedrdlock);
+	F(pthread_rwlock_timedwrlock); F(pthread_rwlock_clockrdlock);
+	F(pthread_rwlock_clockwrlock); F(sem_clockwait);
+	/* thread.c: scheduling of host threads */
+	F(pthread_getschedparam); F(pthread_setschedparam);
+	F(pthread_setschedprio); F(pthread_getcpuclockid);
+	F(pthread_getaffinity_np); F(pthread_setaffinity_np);
+	/* signals.c: signal waits of host threads */
+	F(sigwait); F(sigwaitinfo); F(sigtimedwait); F(sigsuspend); F(pause);
+	F(sigpending);
 	/* stdio.c */
 	F(flockfile); F(ftrylockfile); F(funlockfile); F(fgets); F(getline);
 	F(getdelim); F(fread); F(fgetc); F(getc); F(getchar); F(vfscanf);

@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "preload.h"
 
+#undef sigtimedwait	/* internal.h's is the runtime's: here, the interposer */
 #define EXPORT	__attribute__((__visibility__("default")))
 #define HOST_POLL_NS	1000000	/* host wait for real and green children */
 
@@ -236,4 +237,110 @@ waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 	    GP_IS_GREEN((pid_t)id)))
 		return gp_waitid(idtype, id, info, options);
 	return REAL(waitid)(idtype, id, info, options);
+}
+
+/* ------------------------------------------------------------ waits */
+
+/*
+ * The signal waits of a green thread are green (runtime/signal.c,
+ * gpi_sig_wait): they take the process's pending green signals, which
+ * is where a signal sent from outside (the greenrun forwarder) or by
+ * kill/pthread_kill lands.
+ */
+static int
+green_sigwait(struct gp_lwp *l, const sigset_t *set, siginfo_t *si,
+    const struct timespec *rel)
+{
+	uint64_t deadline = 0;
+	int sig;
+
+	if (rel != NULL) {
+		if (rel->tv_sec < 0 || rel->tv_nsec < 0 ||
+		    rel->tv_nsec >= 1000000000L) {
+			errno = EINVAL;
+			return -1;
+		}
+		deadline = gpi_now() + (uint64_t)rel->tv_sec * 1000000000u +
+		    (uint64_t)rel->tv_nsec;
+		if (deadline == 0)
+			deadline = 1;
+	}
+	if ((sig = gpi_sig_wait(l, set, deadline, si)) < 0) {
+		errno = -sig;
+		return -1;
+	}
+	return sig;
+}
+
+EXPORT int
+sigwait(const sigset_t *set, int *sig)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	int r;
+
+	if (l == NULL)
+		return REAL(sigwait)(set, sig);
+	/* sigwait is not interrupted: it waits on after a handler ran. */
+	while ((r = green_sigwait(l, set, NULL, NULL)) < 0)
+		if (errno != EINTR)
+			return errno;
+	*sig = r;
+	return 0;
+}
+
+EXPORT int
+sigwaitinfo(const sigset_t *set, siginfo_t *si)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
+		return REAL(sigwaitinfo)(set, si);
+	return green_sigwait(l, set, si, NULL);
+}
+
+EXPORT int
+sigtimedwait(const sigset_t *set, siginfo_t *si, const struct timespec *ts)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
+		return REAL(sigtimedwait)(set, si, ts);
+	return green_sigwait(l, set, si, ts);
+}
+
+EXPORT int
+sigsuspend(const sigset_t *mask)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
+		return REAL(sigsuspend)(mask);
+	gpi_sig_suspend(l, mask);
+	errno = EINTR;
+	return -1;
+}
+
+EXPORT int
+pause(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	sigset_t cur;
+
+	if (l == NULL)
+		return REAL(pause)();
+	(void)gp_sigprocmask(SIG_BLOCK, NULL, &cur);
+	gpi_sig_suspend(l, &cur);
+	errno = EINTR;
+	return -1;
+}
+
+EXPORT int
+sigpending(sigset_t *set)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
+		return REAL(sigpending)(set);
+	gpi_sig_pendingset(l, set);
+	return 0;
 }

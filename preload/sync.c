@@ -60,6 +60,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -183,17 +184,42 @@ green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
 	}
 }
 
-/* CLOCK_REALTIME absolute time -> our CLOCK_MONOTONIC deadline. */
+/*
+ * An absolute time on (clock) -> our CLOCK_MONOTONIC deadline (never 0,
+ * which means none).  A time already past gives one that is too: the
+ * wait then makes one last try and times out, as glibc's does.
+ */
 static uint64_t
-deadline_of(const struct timespec *abs)
+deadline_on(clockid_t clock, const struct timespec *abs)
 {
 	struct timespec now;
 	int64_t d;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	clock_gettime(clock, &now);
 	d = (int64_t)(abs->tv_sec - now.tv_sec) * 1000000000 +
 	    (abs->tv_nsec - now.tv_nsec);
 	return gpi_now() + (d > 0 ? (uint64_t)d : 1);
+}
+
+/* CLOCK_REALTIME absolute time -> our CLOCK_MONOTONIC deadline. */
+static uint64_t
+deadline_of(const struct timespec *abs)
+{
+	return deadline_on(CLOCK_REALTIME, abs);
+}
+
+/*
+ * The clocks the *clock* calls accept (glibc: the two below, EINVAL for
+ * any other) and a valid nanosecond field: 0, or EINVAL.
+ */
+static int
+clock_check(clockid_t clock, const struct timespec *abs)
+{
+	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+		return EINVAL;
+	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
+		return EINVAL;
+	return 0;
 }
 
 /* ------------------------------------------------------------ mutex */
@@ -248,7 +274,7 @@ owner_id_now(struct gp_lwp *l)
 static void
 futex_wake(void *word, int n, bool shared)
 {
-	syscall(SYS_futex, word, shared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE, n,
+	GPI_LIBC(syscall)(SYS_futex, word, shared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE, n,
 	    NULL, NULL, 0);
 }
 
@@ -492,6 +518,20 @@ pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
 }
 
 EXPORT int
+pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
+    const struct timespec *abs)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	int error;
+
+	if (l == NULL)
+		return REAL(pthread_mutex_clocklock)(m, clock, abs);
+	if ((error = clock_check(clock, abs)) != 0)
+		return error;
+	return green_mutex_lock(m, l, deadline_on(clock, abs));
+}
+
+EXPORT int
 pthread_mutex_trylock(pthread_mutex_t *m)
 {
 	struct gp_lwp *l = gpi_curlwp();
@@ -628,6 +668,20 @@ pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 	return green_cond_wait(c, m, l, 0);
 }
 
+/*
+ * The clock of (c)'s timed waits, as pthread_condattr_setclock gave it:
+ * glibc keeps it in bit 1 of __wrefs (ABI: the static initializer and
+ * every existing condvar have it there), set at init and never changed.
+ */
+#define COND_CLOCK_MONOTONIC	0x2
+
+static clockid_t
+cond_clock(const pthread_cond_t *c)
+{
+	return (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) &
+	    COND_CLOCK_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+}
+
 EXPORT int
 pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     const struct timespec *abs)
@@ -638,7 +692,31 @@ pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 		return host_cond_wait(c, m, abs);
 	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
 		return EINVAL;
-	return green_cond_wait(c, m, l, deadline_of(abs));
+	return green_cond_wait(c, m, l, deadline_on(cond_clock(c), abs));
+}
+
+/*
+ * A host thread's clockwait is glibc's, counted as hidden like
+ * host_cond_wait: glibc unlocks and relocks the mutex inside.
+ */
+EXPORT int
+pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
+    clockid_t clock, const struct timespec *abs)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	int error;
+
+	if (l == NULL) {
+		atomic_fetch_add(&hidden_releases, 1);
+		release(m, true);
+		pthread_cleanup_push(host_cond_done, NULL);
+		error = REAL(pthread_cond_clockwait)(c, m, clock, abs);
+		pthread_cleanup_pop(1);
+		return error;
+	}
+	if ((error = clock_check(clock, abs)) != 0)
+		return error;
+	return green_cond_wait(c, m, l, deadline_on(clock, abs));
 }
 
 EXPORT int
@@ -693,6 +771,52 @@ pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 }
 
 EXPORT int
+pthread_rwlock_timedrdlock(pthread_rwlock_t *rw, const struct timespec *abs)
+{
+	if (!green())
+		return REAL(pthread_rwlock_timedrdlock)(rw, abs);
+	if (clock_check(CLOCK_REALTIME, abs) != 0)
+		return EINVAL;
+	return green_acquire(rw, rd_try, rw, deadline_of(abs));
+}
+
+EXPORT int
+pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct timespec *abs)
+{
+	if (!green())
+		return REAL(pthread_rwlock_timedwrlock)(rw, abs);
+	if (clock_check(CLOCK_REALTIME, abs) != 0)
+		return EINVAL;
+	return green_acquire(rw, wr_try, rw, deadline_of(abs));
+}
+
+EXPORT int
+pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
+    const struct timespec *abs)
+{
+	int error;
+
+	if (!green())
+		return REAL(pthread_rwlock_clockrdlock)(rw, clock, abs);
+	if ((error = clock_check(clock, abs)) != 0)
+		return error;
+	return green_acquire(rw, rd_try, rw, deadline_on(clock, abs));
+}
+
+EXPORT int
+pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
+    const struct timespec *abs)
+{
+	int error;
+
+	if (!green())
+		return REAL(pthread_rwlock_clockwrlock)(rw, clock, abs);
+	if ((error = clock_check(clock, abs)) != 0)
+		return error;
+	return green_acquire(rw, wr_try, rw, deadline_on(clock, abs));
+}
+
+EXPORT int
 pthread_rwlock_unlock(pthread_rwlock_t *rw)
 {
 	int error = REAL(pthread_rwlock_unlock)(rw);
@@ -741,6 +865,22 @@ sem_timedwait(sem_t *s, const struct timespec *abs)
 		return -1;
 	}
 	if ((error = green_acquire(s, sem_try, s, deadline_of(abs))) != 0) {
+		errno = error;
+		return -1;
+	}
+	return 0;
+}
+
+EXPORT int
+sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abs)
+{
+	int error;
+
+	if (!green())
+		return REAL(sem_clockwait)(s, clock, abs);
+	if ((error = clock_check(clock, abs)) != 0 ||
+	    (error = green_acquire(s, sem_try, s, deadline_on(clock,
+	    abs))) != 0) {
 		errno = error;
 		return -1;
 	}
@@ -953,6 +1093,124 @@ once_fork_child(void)
 	atomic_fetch_add(&once_forkgen, ONCE_FORKGEN);
 }
 
+/* ------------------------------------------------------------ futex */
+
+/*
+ * syscall(SYS_futex, ...): code that waits on a futex itself, past every
+ * pthread call (libstdc++'s std::future and atomic waits, hand-made
+ * locks).  On a green thread FUTEX_WAIT and FUTEX_WAIT_BITSET park the
+ * LWP on the futex address against the word itself, so the kernel's
+ * rule holds: no sleep if the word no longer holds the value.  Every
+ * FUTEX_WAKE(_BITSET) made through here, by any thread, makes the
+ * system call (host waiters) and then wakes the green waiters of that
+ * address, all of them: a bitset is not matched (every waiter of a futex
+ * must cope with a spurious wake-up).  A futex without
+ * FUTEX_PRIVATE_FLAG may be woken by another process, and any futex by
+ * code that makes the system call inline (libgomp) or by the kernel
+ * (CLONE_CHILD_CLEARTID): a shared one parks with the backstop.  The
+ * other operations (requeue, wake-op, PI) and every other system call
+ * pass through: a green thread that blocks in them holds its worker.
+ *
+ * NOTE: the runtime never calls syscall() (check-layering): here it is
+ * this interposer.  It calls GPI_LIBC(syscall).
+ */
+#define FUTEX_CMD(op)	((op) & FUTEX_CMD_MASK)
+
+/* Wake the green waiters of futex (uaddr) after the system call did. */
+static void
+futex_wake_green(const void *uaddr)
+{
+	/* Dekker with futex_wait_green's count-then-check: a full fence. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&gens[slot(uaddr)].waiters) != 0)
+		gpi_wakeup(uaddr);
+}
+
+/* FUTEX_WAIT(_BITSET) on green thread (l): the system call's result. */
+static long
+futex_wait_green(struct gp_lwp *l, atomic_int *uaddr, int op, int val,
+    const struct timespec *ts, unsigned bitset)
+{
+	uint64_t deadline = 0, until;
+	bool shared = !(op & FUTEX_PRIVATE_FLAG), backstop;
+	int error;
+
+	if (FUTEX_CMD(op) == FUTEX_WAIT_BITSET && bitset == 0)
+		return (errno = EINVAL, -1);
+	if (ts != NULL) {
+		if (ts->tv_sec < 0 || ts->tv_nsec < 0 ||
+		    ts->tv_nsec >= 1000000000L)
+			return (errno = EINVAL, -1);
+		if (FUTEX_CMD(op) == FUTEX_WAIT)	/* relative */
+			deadline = gpi_now() + (uint64_t)ts->tv_sec *
+			    1000000000u + (uint64_t)ts->tv_nsec + 1;
+		else
+			deadline = deadline_on((op & FUTEX_CLOCK_REALTIME) ?
+			    CLOCK_REALTIME : CLOCK_MONOTONIC, ts);
+	}
+	atomic_fetch_add(&gens[slot(uaddr)].waiters, 1);
+	if (atomic_load(uaddr) != val) {
+		atomic_fetch_sub(&gens[slot(uaddr)].waiters, 1);
+		return (errno = EAGAIN, -1);
+	}
+	for (;;) {
+		until = deadline;
+		backstop = false;
+		if (shared) {
+			until = gpi_now() + BACKSTOP_NS;
+			if (deadline == 0 || until < deadline)
+				backstop = true;
+			else
+				until = deadline;
+		}
+		error = gpi_tsleep(uaddr, uaddr, val, GPI_PCATCH, until);
+		if (error != ETIMEDOUT || !backstop)
+			break;
+		atomic_fetch_add_explicit(&nbackstops, 1, memory_order_relaxed);
+		/* The backstop: a wake-up we could not hear, or none yet. */
+		if (atomic_load(uaddr) != val) {
+			error = 0;
+			break;
+		}
+	}
+	atomic_fetch_sub(&gens[slot(uaddr)].waiters, 1);
+	if (error == EINTR) {
+		/* The kernel restarts the wait unless a handler ran. */
+		if (gpi_userret_restart(l))
+			return 0;	/* a spurious wake-up: allowed */
+		return (errno = EINTR, -1);
+	}
+	if (error == ETIMEDOUT)
+		return (errno = ETIMEDOUT, -1);
+	return 0;
+}
+
+EXPORT long
+syscall(long nr, ...)
+{
+	struct gp_lwp *l;
+	va_list ap;
+	long a[6], r;
+	int i, cmd;
+
+	/* As glibc's: six register-sized arguments, whatever was passed. */
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr != SYS_futex)
+		return GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	cmd = FUTEX_CMD((int)a[1]);
+	if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) &&
+	    (l = gpi_curlwp()) != NULL)
+		return futex_wait_green(l, (atomic_int *)a[0], (int)a[1],
+		    (int)a[2], (const struct timespec *)a[3], (unsigned)a[5]);
+	r = GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if ((cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET) && r >= 0)
+		futex_wake_green((const void *)a[0]);
+	return r;
+}
+
 /* ------------------------------------------------------------ death */
 
 /*
@@ -1011,4 +1269,11 @@ gpi_sync_resolve(void)
 	RESOLVE(pthread_mutex_trylock);
 	RESOLVE(pthread_mutex_consistent);
 	RESOLVE(pthread_spin_lock);
+	RESOLVE(pthread_mutex_clocklock);
+	RESOLVE(pthread_cond_clockwait);
+	RESOLVE(pthread_rwlock_timedrdlock);
+	RESOLVE(pthread_rwlock_timedwrlock);
+	RESOLVE(pthread_rwlock_clockrdlock);
+	RESOLVE(pthread_rwlock_clockwrlock);
+	RESOLVE(sem_clockwait);
 }

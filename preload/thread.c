@@ -360,3 +360,131 @@ pthread_testcancel(void)
 	}
 	gpi_userret();
 }
+
+/* ------------------------------------------------------------ scheduling */
+
+/*
+ * A green thread has no kernel thread of its own: its scheduling policy
+ * and priority are recorded and answered, never handed to the kernel
+ * (the worker it runs on is shared with other LWPs), and its affinity is
+ * the host's.  Values are checked as the kernel checks them, so a
+ * program sees the errors it would see natively (not EPERM: a green
+ * thread may ask for any policy, since it is not enforced).  A host
+ * handle goes to glibc; no green handle ever does.
+ */
+static int
+sched_check(int policy, int prio)
+{
+	int lo, hi;
+
+	if (policy != SCHED_OTHER && policy != SCHED_FIFO &&
+	    policy != SCHED_RR && policy != SCHED_BATCH &&
+	    policy != SCHED_IDLE)
+		return EINVAL;
+	lo = sched_get_priority_min(policy);
+	hi = sched_get_priority_max(policy);
+	return prio < lo || prio > hi ? EINVAL : 0;
+}
+
+/* The live LWP of green handle (t), or NULL (ESRCH). */
+static struct gp_lwp *
+live_lwp(pthread_t t)
+{
+	struct gp_lwp *l = gpi_thread_lwp(t);
+
+	if (l == NULL || (atomic_load(&l->l_jstate) & GPI_J_ZLIST))
+		return NULL;
+	return l;
+}
+
+EXPORT int
+pthread_getschedparam(pthread_t t, int *policy, struct sched_param *sp)
+{
+	struct gp_lwp *l;
+
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_getschedparam)(t, policy, sp);
+	if ((l = live_lwp(t)) == NULL)
+		return ESRCH;
+	*policy = __atomic_load_n(&l->l_schedpolicy, __ATOMIC_RELAXED);
+	memset(sp, 0, sizeof(*sp));
+	sp->sched_priority = __atomic_load_n(&l->l_schedprio,
+	    __ATOMIC_RELAXED);
+	return 0;
+}
+
+EXPORT int
+pthread_setschedparam(pthread_t t, int policy, const struct sched_param *sp)
+{
+	struct gp_lwp *l;
+	int error;
+
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_setschedparam)(t, policy, sp);
+	if ((l = live_lwp(t)) == NULL)
+		return ESRCH;
+	if ((error = sched_check(policy, sp->sched_priority)) != 0)
+		return error;
+	__atomic_store_n(&l->l_schedpolicy, policy, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->l_schedprio, sp->sched_priority,
+	    __ATOMIC_RELAXED);
+	return 0;
+}
+
+EXPORT int
+pthread_setschedprio(pthread_t t, int prio)
+{
+	struct gp_lwp *l;
+	int error;
+
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_setschedprio)(t, prio);
+	if ((l = live_lwp(t)) == NULL)
+		return ESRCH;
+	if ((error = sched_check(__atomic_load_n(&l->l_schedpolicy,
+	    __ATOMIC_RELAXED), prio)) != 0)
+		return error;
+	__atomic_store_n(&l->l_schedprio, prio, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/*
+ * No kernel clock measures one green thread's CPU time: ENOENT, which
+ * POSIX allows ("per-thread CPU-time clocks are not supported").
+ */
+EXPORT int
+pthread_getcpuclockid(pthread_t t, clockid_t *clock)
+{
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_getcpuclockid)(t, clock);
+	return live_lwp(t) == NULL ? ESRCH : ENOENT;
+}
+
+EXPORT int
+pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t *set)
+{
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_getaffinity_np)(t, size, set);
+	if (live_lwp(t) == NULL)
+		return ESRCH;
+	/* The host's: the CPUs its workers may run on. */
+	return sched_getaffinity(0, size, set) == 0 ? 0 : errno;
+}
+
+/* Accepted if it leaves the thread a CPU the host may use; not applied. */
+EXPORT int
+pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t *set)
+{
+	cpu_set_t host, both;
+
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_setaffinity_np)(t, size, set);
+	if (live_lwp(t) == NULL)
+		return ESRCH;
+	if (sched_getaffinity(0, sizeof(host), &host) != 0)
+		return errno;
+	CPU_ZERO(&both);
+	memcpy(&both, set, size < sizeof(both) ? size : sizeof(both));
+	CPU_AND(&both, &both, &host);
+	return CPU_COUNT(&both) == 0 ? EINVAL : 0;
+}

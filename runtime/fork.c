@@ -47,7 +47,7 @@ static long
 tid_offset(void)
 {
 	static long off = -2;
-	pid_t tid = (pid_t)syscall(SYS_gettid);
+	pid_t tid = (pid_t)GPI_LIBC(syscall)(SYS_gettid);
 	const pid_t *tcb = (const pid_t *)GPI_LIBC(pthread_self)();
 	long i, found = -1;
 
@@ -72,7 +72,7 @@ fork_child_reset(long tidoff)
 {
 	if (tidoff >= 0)
 		((pid_t *)GPI_LIBC(pthread_self)())[tidoff] =
-		    (pid_t)syscall(SYS_gettid);
+		    (pid_t)GPI_LIBC(syscall)(SYS_gettid);
 	gpi_sched_forget();
 	gpi_proc_forget();
 	gpi_stack_forget();
@@ -105,8 +105,14 @@ gpi_fork(void)
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = CLONE_PIDFD;
 	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
-	ca.exit_signal = 0;
-	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	/*
+	 * Green-init mode: the host is the real parent that the program
+	 * would be, and the kernel's SIGCHLD for its children is forwarded
+	 * to it as a green one (preload/init.c), which make -j and shells
+	 * wait for.  Nothing in that host takes children with waitpid(-1).
+	 */
+	ca.exit_signal = gpi_is_hostproc(p) ? SIGCHLD : 0;
+	pid = (pid_t)GPI_LIBC(syscall)(SYS_clone3, &ca, sizeof(ca));
 	if (pid < 0) {
 		free(rc);
 		return -1;
@@ -142,7 +148,7 @@ gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc, pid_t pid,
 static int
 sys_waitid(int pidfd, siginfo_t *si, int options)
 {
-	return (int)syscall(SYS_waitid, P_PIDFD, pidfd, si, options, NULL);
+	return (int)GPI_LIBC(syscall)(SYS_waitid, P_PIDFD, pidfd, si, options, NULL);
 }
 
 /* The wait status of a reaped real child from its siginfo. */

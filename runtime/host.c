@@ -30,6 +30,7 @@
  * runtime can need one: dlsym is not async-signal-safe.
  */
 #include <dlfcn.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -71,7 +72,7 @@ gpi_libc_find(const char *name)
 		(void)!gpi_sys_write(2, msg, sizeof(msg) - 1);
 		(void)!gpi_sys_write(2, name, strlen(name));
 		(void)!gpi_sys_write(2, "\n", 1);
-		syscall(SYS_exit_group, 127);
+		GPI_LIBC(syscall)(SYS_exit_group, 127);
 	}
 	return f;
 }
@@ -97,11 +98,26 @@ gpi_libc_init(void)
 ssize_t
 gpi_sys_read(int fd, void *buf, size_t n)
 {
-	return syscall(SYS_read, fd, buf, n);
+	return GPI_LIBC(syscall)(SYS_read, fd, buf, n);
 }
 
 ssize_t
 gpi_sys_write(int fd, const void *buf, size_t n)
 {
-	return syscall(SYS_write, fd, buf, n);
+	return GPI_LIBC(syscall)(SYS_write, fd, buf, n);
+}
+
+/* liburcu's inline futex calls (internal.h): glibc's syscall(). */
+long
+gpi_urcu_syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+	int i;
+
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	return GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

@@ -83,8 +83,17 @@ extern int (*gpi_urcu_compat_futex_async)(int32_t *, int, int32_t,
 #define urcu_memb_gp			(*gpi_urcu_memb_gp)
 #define urcu_memb_has_sys_membarrier	(*gpi_urcu_memb_has_sys_membarrier)
 #define compat_futex_async		(*gpi_urcu_compat_futex_async)
+/*
+ * The read side's wake-up of a grace-period waiter calls syscall(), which
+ * in the preload is the green futex interposer (preload/sync.c): it goes
+ * to glibc's instead (host.c), as every runtime system call does.
+ */
+extern long gpi_urcu_syscall(long, ...)
+    __attribute__((__visibility__("hidden")));
+#define syscall				gpi_urcu_syscall
 #define _LGPL_SOURCE
 #include <urcu/urcu-memb.h>
+#undef syscall
 
 #include "greenproc.h"
 #include "arch.h"
@@ -567,6 +576,9 @@ struct gp_lwp {
 	atomic_int	 l_cancel;	/* (a) pthread cancel state (preload):
 					 * seq_cst RMWs. */
 	void		**l_specific;	/* (o) pthread_setspecific values. */
+	int		 l_schedpolicy;	/* (a, relaxed) pthread_setschedparam
+					 * (preload): answered, not enforced. */
+	int		 l_schedprio;	/* (a, relaxed) as l_schedpolicy. */
 	char		 l_name[16];	/* (o) pthread_setname_np. */
 	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
 					 * green signals, bit (sig - 1). */
@@ -1073,6 +1085,11 @@ GPI_HIDDEN void	gpi_psignal_locked(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_sig_tell(struct gp_proc *p);
 GPI_HIDDEN bool	gpi_sig_ast(struct gp_lwp *l);
 GPI_HIDDEN bool	gpi_sig_pending(struct gp_lwp *l);
+/* Green sigwait, sigsuspend and sigpending (preload/signals.c). */
+GPI_HIDDEN int	gpi_sig_wait(struct gp_lwp *l, const sigset_t *set,
+    uint64_t deadline, siginfo_t *si);
+GPI_HIDDEN void	gpi_sig_suspend(struct gp_lwp *l, const sigset_t *mask);
+GPI_HIDDEN void	gpi_sig_pendingset(struct gp_lwp *l, sigset_t *set);
 GPI_HIDDEN void	gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent,
     struct gp_proc *p, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_exec(struct gp_proc *p);
@@ -1128,7 +1145,11 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(tmpfile64) X(mkstemp) X(mkostemp) X(open)	\
 	X(pthread_kill) X(openat) X(pread) X(pwrite) X(preadv)	\
 	X(pwritev) X(fsync) X(fdatasync) X(flock) X(getaddrinfo)	\
-	X(getnameinfo)
+	X(getnameinfo)	\
+	/* preload/sync.c: futex waits of syscall(SYS_futex) */		\
+	X(syscall)							\
+	/* preload/signals.c: green signal waits */			\
+	X(sigtimedwait)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
@@ -1151,6 +1172,12 @@ gpi_libc_fn(int i)
 	return likely(f != NULL) ? f : gpi_libc_resolve(i);
 }
 #define GPI_LIBC(name)	((__typeof__(&name))gpi_libc_fn(GPI_LIBC_##name))
+/*
+ * The runtime's sigtimedwait (iocall.c clears the kernel's SIGPIPE of a
+ * worker with it) is the kernel's, never the preload's green one, which
+ * takes green signals (preload/signals.c #undefs this for its own).
+ */
+#define sigtimedwait(set, info, ts)	GPI_LIBC(sigtimedwait)(set, info, ts)
 /* The real function if already resolved, else NULL (hot paths). */
 #define GPI_LIBC_PEEK(name)						\
 	((__typeof__(&name))__atomic_load_n(&gpi_libc_fns[GPI_LIBC_##name], \

@@ -127,7 +127,7 @@ take(void)
 static void *
 helper(void *arg)
 {
-	pid_t tid = (pid_t)syscall(SYS_gettid);
+	pid_t tid = (pid_t)GPI_LIBC(syscall)(SYS_gettid);
 	struct pooljob *j;
 	bool lock;
 
@@ -231,7 +231,7 @@ submit(struct pooljob *j)
 	if (start) {
 		first = pool_threads++ == 0;
 		if (first)
-			pool_pid = (pid_t)syscall(SYS_getpid);
+			pool_pid = (pid_t)GPI_LIBC(syscall)(SYS_getpid);
 	}
 	atomic_fetch_add_explicit(&pool_seq, 1, memory_order_relaxed);
 	gpi_spin_unlock(&pool_lock);
@@ -268,7 +268,7 @@ interrupt(struct pooljob *j)
 	while (atomic_load_explicit(&j->pj_done, memory_order_acquire) ==
 	    PJ_QUEUED) {
 		if ((tid = atomic_load(&j->pj_tid)) != 0)
-			(void)syscall(SYS_tgkill, pool_pid, tid, SIG_INTR);
+			(void)GPI_LIBC(syscall)(SYS_tgkill, pool_pid, tid, SIG_INTR);
 		if (gpi_tsleep(&j->pj_done, &j->pj_done, PJ_QUEUED,
 		    GPI_PNOKILL, gpi_now() + 1000000) == 0)
 			continue;	/* done, or about to be: look */

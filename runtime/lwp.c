@@ -170,6 +170,13 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	l->l_fdpark = NULL;
 	l->l_once = NULL;
 	l->l_specific = NULL;
+	l->l_schedpolicy = l->l_schedprio = 0;	/* SCHED_OTHER, 0 */
+	/*
+	 * A thread starts with its creator's mask (POSIX pthread_create);
+	 * a process's first LWP gets its mask from gpi_sig_fork.
+	 */
+	l->l_sigmask = cur != NULL && cur->l_proc == p ?
+	    __atomic_load_n(&cur->l_sigmask, __ATOMIC_RELAXED) : 0;
 	l->l_name[0] = '\0';
 	l->l_nvcsw = l->l_nivcsw = 0;
 	atomic_init(&l->l_flags, 0);

@@ -92,6 +92,26 @@ sig_valid(int sig)
 /* ------------------------------------------------------------ posting */
 
 /*
+ * Green sigwait/sigsuspend (gpi_sig_wait): a waiter blocks the signals
+ * it waits for, so posting does not interrupt it (signal_lwps); instead
+ * every post that leaves a signal pending bumps sig_gen and wakes the
+ * waiters, of every process (posts are rare; each rechecks its own).
+ * (a) seq_cst: the waiter counts itself, then checks p_siglist under
+ * p_lock; the poster sets p_siglist under p_lock, then reads the count.
+ */
+static atomic_int sig_waiters;
+static atomic_int sig_gen;
+
+static void
+sig_posted(void)
+{
+	if (atomic_load(&sig_waiters) != 0) {
+		atomic_fetch_add(&sig_gen, 1);
+		gpi_wakeup(&sig_gen);		/* p_lock -> bucket */
+	}
+}
+
+/*
  * Let the LWPs of (p) that do not block (sig) see it at their next
  * cancellation point, and interrupt one that sleeps interruptibly.
  * Caller holds p->p_lock.
@@ -245,6 +265,7 @@ psignal_locked(struct gp_proc *p, int sig)
 		if (!(bit & CANTMASK) && all_block(p, bit)) {
 			/* Acted on when an LWP unblocks it (postsig). */
 			__atomic_fetch_or(&p->p_siglist, bit, __ATOMIC_RELAXED);
+			sig_posted();
 			return 0;
 		}
 		if (bit & STOPSIGS) {
@@ -273,6 +294,7 @@ psignal_locked(struct gp_proc *p, int sig)
 	}
 	__atomic_fetch_or(&p->p_siglist, bit, __ATOMIC_RELAXED);
 	signal_lwps(p, sig);
+	sig_posted();
 	return 0;
 }
 
@@ -697,6 +719,90 @@ gpi_sig_pending(struct gp_lwp *l)
 
 	return (__atomic_load_n(&p->p_siglist, __ATOMIC_RELAXED) &
 	    ~__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED)) != 0;
+}
+
+/* ------------------------------------------------------------ waits */
+
+/*
+ * sigwait/sigwaitinfo/sigtimedwait on (l): take the lowest pending
+ * signal of (set) from its process, waiting until (deadline) (0: none).
+ * Returns the signal, or -EAGAIN (timed out, as sigtimedwait says) or
+ * -EINTR (a signal outside the set ran a handler; a kill ends l in
+ * gpi_userret before that).
+ */
+int
+gpi_sig_wait(struct gp_lwp *l, const sigset_t *set, uint64_t deadline,
+    siginfo_t *si)
+{
+	struct gp_proc *p = l->l_proc;
+	uint64_t want = set_to_mask(set) & ~CANTMASK, pend;
+	int gen, sig, error;
+
+	for (;;) {
+		atomic_fetch_add(&sig_waiters, 1);
+		gen = atomic_load(&sig_gen);
+		gpi_spin_lock(&p->p_lock);
+		pend = __atomic_load_n(&p->p_siglist, __ATOMIC_RELAXED) & want;
+		if (pend != 0) {
+			sig = __builtin_ctzll(pend) + 1;
+			__atomic_fetch_and(&p->p_siglist, ~SIGBIT(sig),
+			    __ATOMIC_RELAXED);
+			gpi_spin_unlock(&p->p_lock);
+			atomic_fetch_sub(&sig_waiters, 1);
+			if (si != NULL) {
+				memset(si, 0, sizeof(*si));
+				si->si_signo = sig;
+				si->si_code = SI_USER;
+			}
+			return sig;
+		}
+		gpi_spin_unlock(&p->p_lock);
+		error = gpi_tsleep(&sig_gen, &sig_gen, gen, GPI_PCATCH,
+		    deadline);
+		atomic_fetch_sub(&sig_waiters, 1);
+		if (error == ETIMEDOUT)
+			return -EAGAIN;
+		if (error == EINTR && !gpi_userret_restart(l))
+			return -EINTR;
+	}
+}
+
+/*
+ * sigsuspend on (l): wait with (mask) as its mask until a signal is
+ * delivered (its handler runs with that mask), then restore the old one.
+ */
+void
+gpi_sig_suspend(struct gp_lwp *l, const sigset_t *mask)
+{
+	uint64_t old = __atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED);
+	int gen, error;
+
+	__atomic_store_n(&l->l_sigmask, set_to_mask(mask) & ~CANTMASK,
+	    __ATOMIC_RELAXED);
+	for (;;) {
+		atomic_fetch_add(&sig_waiters, 1);
+		gen = atomic_load(&sig_gen);
+		if (gpi_sig_pending(l)) {
+			atomic_fetch_sub(&sig_waiters, 1);
+			break;
+		}
+		error = gpi_tsleep(&sig_gen, &sig_gen, gen, GPI_PCATCH, 0);
+		atomic_fetch_sub(&sig_waiters, 1);
+		if (error == EINTR || gpi_sig_pending(l) ||
+		    (atomic_load(&l->l_flags) & GPI_LWP_WEXIT))
+			break;
+	}
+	/* Handlers run (or the LWP dies) with the temporary mask. */
+	gpi_userret();
+	__atomic_store_n(&l->l_sigmask, old, __ATOMIC_RELAXED);
+}
+
+/* sigpending on (l): its process's pending signals that l blocks. */
+void
+gpi_sig_pendingset(struct gp_lwp *l, sigset_t *set)
+{
+	mask_to_set(__atomic_load_n(&l->l_proc->p_siglist, __ATOMIC_RELAXED) &
+	    __atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED), set);
 }
 
 /* ------------------------------------------------------------ spawn/exec */

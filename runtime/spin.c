@@ -212,14 +212,14 @@ gpi_host_raise_default(int sig)
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	GPI_LIBC(sigaction)(sig, &dfl, NULL);
-	syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), sig);
+	GPI_LIBC(syscall)(SYS_tgkill, GPI_LIBC(syscall)(SYS_getpid), GPI_LIBC(syscall)(SYS_gettid), sig);
 	__builtin_trap();
 }
 
 void
 gpi_os_yield(void)
 {
-	syscall(SYS_sched_yield);
+	GPI_LIBC(syscall)(SYS_sched_yield);
 }
 
 uint64_t
@@ -242,12 +242,12 @@ gpi_futex_wait(atomic_int *word, int val, uint64_t deadline)
 		ts.tv_nsec = (long)(deadline % 1000000000u);
 		tsp = &ts;
 	}
-	syscall(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE, val, tsp, NULL,
+	GPI_LIBC(syscall)(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE, val, tsp, NULL,
 	    FUTEX_BITSET_MATCH_ANY);
 }
 
 void
 gpi_futex_wake(atomic_int *word, int n)
 {
-	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+	GPI_LIBC(syscall)(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }

@@ -158,7 +158,7 @@ uw_vm_read(uintptr_t addr, unw_word_t *val)
 	ssize_t n;
 
 	/* Our real pid: under the preload, getpid() may be a green one. */
-	n = process_vm_readv((pid_t)syscall(SYS_getpid), &liov, 1, &riov, 1,
+	n = process_vm_readv((pid_t)GPI_LIBC(syscall)(SYS_getpid), &liov, 1, &riov, 1,
 	    0);
 	if (n == (ssize_t)sizeof(*val))
 		return 0;

@@ -351,3 +351,382 @@ Test(greenrun, mode_not_inherited)
 	    r.buf);
 	cr_expect(eq(int, r.status, 0), "status %#x", r.status);
 }
+
+/* ------------------------------------------------------------ real programs */
+
+/*
+ * Real programs, natively and under greenrun -w 2: a command's stdin and
+ * stdout are files in a scratch directory (their output is megabytes),
+ * its stderr is kept in r->buf.  A program that is not installed skips
+ * the test.
+ */
+
+/* The full path of (prog) in PATH into (path), or false. */
+static bool
+which(const char *prog, char *path, size_t len)
+{
+	const char *p = getenv("PATH"), *e;
+
+	for (; p != NULL && *p != '\0'; p = *e != '\0' ? e + 1 : e) {
+		e = strchrnul(p, ':');
+		snprintf(path, len, "%.*s/%s", (int)(e - p), p, prog);
+		if (access(path, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static char scratch[256];
+
+/* A scratch directory for this test, removed by the next one's make. */
+static void
+mkscratch(const char *name)
+{
+	char cmd[600];
+
+	snprintf(scratch, sizeof(scratch), "/tmp/gp-greenrun-%d-%s",
+	    (int)getpid(), name);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", scratch,
+	    scratch);
+	cr_assert(eq(int, system(cmd), 0));
+}
+
+static void
+rmscratch(void)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
+	(void)system(cmd);
+}
+
+/*
+ * Run argv (argv[0] a full path), under greenrun if (green), in the
+ * scratch directory, stdin from scratch/(in) (NULL: /dev/null), stdout
+ * into scratch/(out) (NULL: into r->buf with stderr).  Returns the
+ * wait status; stderr is in r->buf.
+ */
+static int
+cmd(struct run *r, bool green, const char *const *args, const char *in,
+    const char *out)
+{
+	char gr[4096], inp[2400], outp[2400];
+	const char *argv[32];
+	static char *env[MAXENV + 1];
+	int p[2], i = 0, k;
+
+	snprintf(gr, sizeof(gr), "%s/greenrun", build_dir());
+	if (green) {
+		argv[i++] = gr;
+		argv[i++] = "-w";
+		argv[i++] = "2";
+	}
+	for (k = 0; args[k] != NULL && i < 31; k++)
+		argv[i++] = args[k];
+	argv[i] = NULL;
+	/* Nor the make variables of the make running us (a jobserver). */
+	for (i = 0, k = 0; environ[i] != NULL && k < MAXENV; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
+		    strncmp(environ[i], "GREENPROC_", 10) != 0 &&
+		    strncmp(environ[i], "MAKEFLAGS=", 10) != 0 &&
+		    strncmp(environ[i], "MFLAGS=", 7) != 0 &&
+		    strncmp(environ[i], "MAKELEVEL=", 10) != 0)
+			env[k++] = environ[i];
+	env[k] = NULL;
+	snprintf(inp, sizeof(inp), "%s/%s", scratch, in != NULL ? in : "");
+	snprintf(outp, sizeof(outp), "%s/%s", scratch, out != NULL ? out : "");
+
+	memset(r, 0, offsetof(struct run, buf));
+	r->buf[0] = '\0';
+	r->status = -1;
+	cr_assert(eq(int, pipe2(p, O_CLOEXEC), 0));
+	fflush(NULL);
+	r->pid = fork();
+	cr_assert(ge(int, (int)r->pid, 0), "fork: %s", strerror(errno));
+	if (r->pid == 0) {
+		int fin = open(in != NULL ? inp : "/dev/null", O_RDONLY);
+		int fout = out != NULL ? open(outp, O_WRONLY | O_CREAT |
+		    O_TRUNC, 0644) : p[1];
+		sigset_t none;
+
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (fin < 0 || fout < 0 || chdir(scratch) != 0)
+			_exit(126);
+		dup2(fin, 0);
+		dup2(fout, 1);
+		dup2(p[1], 2);
+		execve(argv[0], (char *const *)argv, env);
+		dprintf(2, "execve %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	r->out = p[0];
+	finish(r);
+	return r->status;
+}
+
+/* Do scratch/(a) and scratch/(b) hold the same bytes? */
+static bool
+same_file(const char *a, const char *b)
+{
+	char c[1200];
+
+	snprintf(c, sizeof(c), "cmp -s '%s/%s' '%s/%s'", scratch, a, scratch,
+	    b);
+	return system(c) == 0;
+}
+
+/* Run (args) natively and under greenrun: same status, same stdout. */
+static void
+same_cmd(const char *const *args, const char *in, const char *nout,
+    const char *gout)
+{
+	static struct run native, green;
+	char d1[64], d2[64];
+
+	cmd(&native, false, args, in, nout);
+	cmd(&green, true, args, in, gout);
+	cr_expect(eq(int, green.status, native.status),
+	    "%s: native %s, greenrun %s; greenrun said:\n%s", args[0],
+	    describe(native.status, d1, sizeof(d1)),
+	    describe(green.status, d2, sizeof(d2)), green.buf);
+	cr_expect(eq(str, green.buf, native.buf), "%s: stderr differs",
+	    args[0]);
+	if (nout != NULL)
+		cr_expect(same_file(nout, gout), "%s: %s and %s differ",
+		    args[0], nout, gout);
+	else
+		cr_expect(eq(str, green.buf, native.buf));
+}
+
+/* (lines) numbered pseudo-random lines: text that compresses somewhat. */
+static void
+make_text(const char *name, int lines)
+{
+	char path[512];
+	unsigned long x = 88172645463325252ul;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/%s", scratch, name);
+	cr_assert(ne(ptr, (f = fopen(path, "w")), NULL));
+	for (i = 0; i < lines; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		fprintf(f, "%lu line %d %s\n", x % 1000003, i,
+		    (x & 1) ? "odd" : "even");
+	}
+	fclose(f);
+}
+
+/* A multi-threaded compressor: round trip, same bytes as natively. */
+static void
+compressor(const char *prog)
+{
+	char path[4096];
+	static struct run r;
+
+	if (!which(prog, path, sizeof(path)))
+		cr_skip_test("%s is not installed", prog);
+	mkscratch(prog);
+	make_text("in", 200000);	/* about 5 MiB */
+	{
+		const char *c[] = { path, "-T2", "-c", NULL };
+		same_cmd(c, "in", "native.z", "green.z");
+	}
+	{
+		const char *d[] = { path, "-d", "-T2", "-c", NULL };
+		cr_expect(eq(int, cmd(&r, true, d, "green.z", "green.out"),
+		    0), "%s -d: status %#x, said:\n%s", prog, r.status, r.buf);
+		cr_expect(same_file("in", "green.out"), "%s: round trip",
+		    prog);
+	}
+	rmscratch();
+}
+
+Test(greenrun, real_xz) { compressor("xz"); }
+Test(greenrun, real_zstd) { compressor("zstd"); }
+
+Test(greenrun, real_sort_parallel)
+{
+	char path[4096];
+
+	if (!which("sort", path, sizeof(path)))
+		cr_skip_test("sort is not installed");
+	mkscratch("sort");
+	make_text("in", 400000);
+	{
+		const char *c[] = { path, "--parallel=2", "-S", "4M", "-T",
+		    ".", "-n", "-k1,1", "-k3,3", "in", NULL };
+		same_cmd(c, NULL, "native.out", "green.out");
+	}
+	rmscratch();
+}
+
+/* A C++ program: std::thread, mutex, condition_variable, futures, throws. */
+Test(greenrun, cxx_threads) { same("gr_cxx", NULL); }
+
+static const char py_script[] =
+"import queue, subprocess, sys, threading\n"
+"q = queue.Queue()\n"
+"out = queue.Queue()\n"
+"lock = threading.Lock()\n"
+"cond = threading.Condition()\n"
+"count = [0]\n"
+"def work():\n"
+"    while True:\n"
+"        v = q.get()\n"
+"        if v is None:\n"
+"            q.task_done()\n"
+"            return\n"
+"        with lock:\n"
+"            count[0] += 1\n"
+"        out.put(v * v)\n"
+"        q.task_done()\n"
+"ts = [threading.Thread(target=work) for _ in range(8)]\n"
+"for t in ts: t.start()\n"
+"for i in range(20000): q.put(i)\n"
+"for t in ts: q.put(None)\n"
+"q.join()\n"
+"for t in ts: t.join()\n"
+"s = 0\n"
+"while not out.empty(): s += out.get()\n"
+"print('sum', s, 'count', count[0])\n"
+"ev = threading.Event()\n"
+"print('event wait', ev.wait(0.05))\n"
+"with cond:\n"
+"    print('cond wait', cond.wait(0.02))\n"
+"t = threading.Timer(0.01, lambda: print('timer fired'))\n"
+"t.start(); t.join()\n"
+"r = subprocess.run([sys.executable, '-c', 'print(6*7)'],\n"
+"                   capture_output=True, text=True)\n"
+"print('child says', r.stdout.strip(), 'status', r.returncode)\n"
+"sys.exit(5)\n";
+
+/* python3: threads, queue.Queue, locks, a Timer, a subprocess. */
+Test(greenrun, real_python_threads)
+{
+	char path[4096], exe[4096], c[4200];
+	FILE *f;
+
+	if (!which("python3", path, sizeof(path)))
+		cr_skip_test("python3 is not installed");
+	/* Not a wrapper script (pyenv's shim): the interpreter itself. */
+	snprintf(c, sizeof(c), "'%s' -c 'import sys; print(sys.executable)'",
+	    path);
+	cr_assert(ne(ptr, (f = popen(c, "r")), NULL));
+	cr_assert(ne(ptr, fgets(exe, sizeof(exe), f), NULL));
+	pclose(f);
+	exe[strcspn(exe, "\n")] = '\0';
+	mkscratch("python");
+	snprintf(c, sizeof(c), "%s/t.py", scratch);
+	cr_assert(ne(ptr, (f = fopen(c, "w")), NULL));
+	fputs(py_script, f);
+	fclose(f);
+	{
+		const char *a[] = { exe, "t.py", NULL };
+		same_cmd(a, NULL, "native.out", "green.out");
+	}
+	rmscratch();
+}
+
+/*
+ * make -j2 of a small generated project: the same files built, the same
+ * program out of it, the same status.  make's own output is compared as
+ * a set: with -j2 its order is the scheduler's.
+ */
+Test(greenrun, real_make_j2)
+{
+	char path[4096], c[2048];
+	static struct run r;
+	int i, pass;
+	FILE *f;
+
+	if (!which("make", path, sizeof(path)) ||
+	    !which("cc", c, sizeof(c)))
+		cr_skip_test("make or cc is not installed");
+	mkscratch("make");
+	for (pass = 0; pass < 2; pass++) {
+		const char *dir = pass == 0 ? "native" : "green";
+		const char *a[] = { path, "-j2", "-s", "-C", dir, NULL };
+
+		snprintf(c, sizeof(c), "%s/%s", scratch, dir);
+		cr_assert(eq(int, mkdir(c, 0755), 0));
+		for (i = 0; i < 8; i++) {
+			snprintf(c, sizeof(c), "%s/%s/f%d.c", scratch, dir, i);
+			cr_assert(ne(ptr, (f = fopen(c, "w")), NULL));
+			fprintf(f, "int f%d(void) { return %d; }\n", i, i * i);
+			fclose(f);
+		}
+		snprintf(c, sizeof(c), "%s/%s/main.c", scratch, dir);
+		cr_assert(ne(ptr, (f = fopen(c, "w")), NULL));
+		fputs("#include <stdio.h>\n", f);
+		for (i = 0; i < 8; i++)
+			fprintf(f, "int f%d(void);\n", i);
+		fputs("int main(void) { printf(\"%d\\n\", 0", f);
+		for (i = 0; i < 8; i++)
+			fprintf(f, " + f%d()", i);
+		fputs("); return 0; }\n", f);
+		fclose(f);
+		snprintf(c, sizeof(c), "%s/%s/Makefile", scratch, dir);
+		cr_assert(ne(ptr, (f = fopen(c, "w")), NULL));
+		fputs("OBJS := main.o $(patsubst %.c,%.o,$(wildcard f*.c))\n"
+		    "prog: $(OBJS)\n\tcc -o $@ $(OBJS)\n\t@echo linked\n"
+		    "%.o: %.c\n\tcc -c -o $@ $<\n\t@echo built $@\n"
+		    "bad:\n\t@echo failing; false\n", f);
+		fclose(f);
+		snprintf(c, sizeof(c), "%s.make", dir);
+		cmd(&r, pass == 1, a, NULL, c);
+		cr_expect(eq(int, r.status, 0), "%s make: %#x, said:\n%s",
+		    dir, r.status, r.buf);
+		snprintf(c, sizeof(c), "cd '%s' && sort %s.make > "
+		    "%s.sorted && ls %s > %s.files && %s/prog > %s.prog",
+		    scratch, dir, dir, dir, dir, dir, dir);
+		cr_assert(eq(int, system(c), 0));
+	}
+	cr_expect(same_file("native.sorted", "green.sorted"));
+	cr_expect(same_file("native.files", "green.files"));
+	cr_expect(same_file("native.prog", "green.prog"));
+	/* A failing target: make's status 2, as natively. */
+	{
+		const char *a[] = { path, "-s", "-C", "green", "bad", NULL };
+		static struct run n;
+
+		cmd(&n, false, a, NULL, NULL);
+		cmd(&r, true, a, NULL, NULL);
+		cr_expect(eq(int, r.status, n.status), "native %#x green %#x",
+		    n.status, r.status);
+	}
+	rmscratch();
+}
+
+/* ------------------------------------------------------------ the surface */
+
+/* tests/greenrun/gr_surface.c, one part at a time. */
+Test(greenrun, cond_clock_and_clock_forms) { same("gr_surface", "clock"); }
+Test(greenrun, c11_threads) { same("gr_surface", "c11"); }
+Test(greenrun, syscall_futex) { same("gr_surface", "futex"); }
+Test(greenrun, sched_calls) { same("gr_surface", "sched"); }
+Test(greenrun, sigwait_family) { same("gr_surface", "sigwait"); }
+
+/* C11 threads are green too: glibc's thrd_create would make host ones. */
+Test(greenrun, c11_threads_are_green)
+{
+	static struct run native, green;
+	int n = 0;
+
+	run(&native, false, "gr_surface", "c11probe");
+	run(&green, true, "gr_surface", "c11probe");
+	cr_assert(eq(int, sscanf(native.buf, "distinct tids %d", &n), 1),
+	    "%s", native.buf);
+	cr_expect(eq(int, n, 40), "native: %s", native.buf);
+	cr_assert(eq(int, sscanf(green.buf, "distinct tids %d", &n), 1),
+	    "%s", green.buf);
+	cr_expect(le(int, n, 2), "greenrun -w 2: %d kernel threads", n);
+	cr_expect(eq(int, green.status, 0), "status %#x", green.status);
+}
