@@ -96,6 +96,7 @@ legacy_main(int argc, char **argv)
 	sigset_t usr1;
 	int fd;
 
+	pingpong_alone();
 	(void)argc;
 	(void)argv;
 	pthread_create(&a, NULL, flocker, NULL);

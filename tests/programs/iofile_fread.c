@@ -32,6 +32,7 @@ legacy_main(int argc, char **argv)
 {
 	pthread_t t;
 
+	pingpong_alone();
 	(void)argc;
 	(void)argv;
 	CHECK(lseek(big_fd, 0, SEEK_SET) == 0, "lseek");

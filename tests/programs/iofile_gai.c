@@ -144,6 +144,7 @@ legacy_main(int argc, char **argv)
 {
 	pthread_t t;
 
+	pingpong_alone();
 	(void)argc;
 	(void)argv;
 	pthread_create(&t, NULL, resolver, NULL);

@@ -41,6 +41,7 @@ legacy_main(int argc, char **argv)
 	sigset_t usr1;
 	pthread_t t;
 
+	pingpong_alone();
 	(void)argc;
 	(void)argv;
 	pthread_create(&t, NULL, reader, NULL);
