@@ -400,8 +400,12 @@ GP_EXPORT int	gp_dup3(int oldfd, int newfd, int flags);
  * under the preload every call that makes one (open, socket, accept,
  * pipe, dup, fcntl(F_DUPFD), eventfd, epoll_create, signalfd, timerfd,
  * memfd, inotify, fopen, opendir, mkstemp, tmpfile...), and gp_accept4,
- * gp_dup2, gp_dup3, gp_proc_watch and gp_fd_own.  close, fclose and
- * closedir (gp_close) give it up; what is left is closed when the process
+ * gp_dup2, gp_dup3, gp_open, gp_openat, gp_proc_watch and gp_fd_own.
+ * close, fclose and closedir (gp_close) give it up -- a program linked
+ * without the preload must close with gp_close (or gp_fd_disown first):
+ * a number released by glibc's close stays recorded, and if the same
+ * file (device and inode) comes back under it, the owner's exit closes
+ * it.  What is left is closed when the process
  * exits, after its atexit handlers and before its parent hears of it, so
  * a peer sees EOF; gp_exec closes the FD_CLOEXEC ones.  A number closed
  * behind the runtime's back (syscall(), another process) and reused is

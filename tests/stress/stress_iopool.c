@@ -55,7 +55,7 @@ doomed_lwp(void *arg)
 	    gp_pread(fd, buf, 3, 0) != 3)
 		return (void *)1;
 	unlink(path);
-	close(fd);
+	gp_close(fd);
 	if ((fd = gp_open(heldpath, O_RDWR | O_CLOEXEC)) < 0)
 		return (void *)2;
 	(void)gp_flock(fd, LOCK_EX);	/* held by the host: until killed */
@@ -81,7 +81,7 @@ worker_lwp(void *arg)
 		if (fd < 0 || gp_pwrite(fd, "abcdef", 6, 0) != 6 ||
 		    gp_fsync(fd) != 0 || gp_pread(fd, buf, 6, 0) != 6)
 			return (void *)3;
-		close(fd);
+		gp_close(fd);
 		if (gp_flock(lfd, LOCK_UN) != 0)
 			return (void *)4;
 		if (gp_getaddrinfo("127.0.0.1", NULL, NULL, &res) != 0)
@@ -90,7 +90,7 @@ worker_lwp(void *arg)
 		atomic_fetch_add(&rounds_done, 1);
 	}
 	unlink(path);
-	close(lfd);
+	gp_close(lfd);
 	return NULL;
 }
 
@@ -171,7 +171,7 @@ main(void)
 		perror(lockpath);
 		return 1;
 	}
-	close(fd);
+	gp_close(fd);
 	if (run("uring") != 0 || run("epoll") != 0)
 		return 1;
 	unlink(lockpath);
