@@ -513,7 +513,8 @@ stress: $(STRESS_BINS)
 # bench_preload compares the preload with an empty preloaded object.
 BENCH_EMPTY_SO	:= $(BUILD)/bench/libempty.so
 
-bench: $(BENCH_BINS) $(PRELOAD) $(BENCH_EMPTY_SO) $(ECHO_BINS) $(ECHO_PEERS)
+bench: $(BENCH_BINS) $(PRELOAD) $(BENCH_EMPTY_SO) $(ECHO_BINS) $(ECHO_PEERS) \
+    $(GREENRUN) $(BUILD)/tests/greenrun/gr_bench
 	@$(if $(BENCH_BINS),$(call run_each,$(BENCH_BINS)),echo "make bench: no programs in bench/")
 
 $(DIFF_BIN): $(DIFF_OBJS) $(STLIB) $(SOURCES_STAMP)

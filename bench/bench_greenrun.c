@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bench_greenrun.c -- the same unmodified pthread program natively and
+ * under greenrun (green-init mode, one worker): thread create+join, a
+ * condition-variable ping-pong between two threads, 16 threads on one
+ * mutex (tests/greenrun/gr_bench.c).  Runs alternate (native, green,
+ * native...), RUNS each; medians and the ratio.  Issue 15's targets:
+ * create+join >= 100x faster than native, ping-pong >= 20x.
+ */
+#define BENCH_LABEL_W	30
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "benchutil.h"
+
+#define RUNS	5
+
+static char prog[4096], greenrun[4096];
+
+/* ns per op of one run, or -1. */
+static double
+run(const char *mode, const char *n, int green)
+{
+	char *nat[] = { prog, (char *)mode, (char *)n, NULL };
+	char *grn[] = { greenrun, "-w", "1", "--", prog, (char *)mode,
+	    (char *)n, NULL };
+	char buf[128];
+	int p[2], st;
+	ssize_t r;
+	pid_t pid;
+	double v = -1;
+
+	if (pipe(p) != 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		execv(green ? greenrun : prog, green ? grn : nat);
+		_exit(127);
+	}
+	close(p[1]);
+	r = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	if (r > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		buf[r] = '\0';
+		(void)sscanf(buf, "ns_per_op %lf", &v);
+	}
+	return v;
+}
+
+static void
+one(const char *label, const char *mode, const char *n, double target)
+{
+	double nat[RUNS], grn[RUNS], mn, mg;
+	int i;
+
+	for (i = 0; i < RUNS; i++) {
+		nat[i] = run(mode, n, 0);
+		grn[i] = run(mode, n, 1);
+	}
+	mn = median(nat, RUNS);
+	mg = median(grn, RUNS);
+	printf("  %-*s native %9.1f ns  greenrun %8.1f ns  %7.1fx",
+	    BENCH_LABEL_W, label, mn, mg, mg > 0 ? mn / mg : 0.0);
+	if (target > 0)
+		printf("  (target >= %.0fx)", target);
+	printf("\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	char self[2048], *slash;
+	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	(void)argc;
+	(void)argv;
+	if (k <= 0)
+		return 1;
+	self[k] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	/* build/bench/bench_greenrun -> build/greenrun, build/tests/... */
+	snprintf(greenrun, sizeof(greenrun), "%s/../greenrun", self);
+	snprintf(prog, sizeof(prog), "%s/../tests/greenrun/gr_bench", self);
+	if (access(greenrun, X_OK) != 0 || access(prog, X_OK) != 0) {
+		printf("bench_greenrun: %s or %s missing (make greenrun "
+		    "test builds them)\n", greenrun, prog);
+		return 0;
+	}
+	printf("bench_greenrun: medians of %d alternating runs, greenrun -w 1\n",
+	    RUNS);
+	one("create+join (100k threads)", "create", "100000", 100);
+	one("cond ping-pong (100k rounds)", "pingpong", "100000", 20);
+	one("16 threads on one mutex", "mutex", "1600000", 0);
+	return 0;
+}

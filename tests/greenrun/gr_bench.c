@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * gr_bench.c -- plain pthread workloads for bench/bench_greenrun.c, run
+ * natively and under greenrun.  argv[1]:
+ *   create    N threads created and joined one after another;
+ *   pingpong  N round trips between two threads on a condition variable;
+ *   mutex     16 threads taking one mutex N/16 times each.
+ * Prints "ns_per_op X" on stdout.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NMUTEX	16
+
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+static long turn, rounds, counter;
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void *
+nop(void *arg)
+{
+	return arg;
+}
+
+static void *
+pong(void *arg)
+{
+	long me = (long)arg, i;
+
+	for (i = 0; i < rounds; i++) {
+		pthread_mutex_lock(&m);
+		while (turn != me)
+			pthread_cond_wait(&c, &m);
+		turn = !me;
+		pthread_cond_signal(&c);
+		pthread_mutex_unlock(&m);
+	}
+	return NULL;
+}
+
+static void *
+contend(void *arg)
+{
+	long i, n = (long)arg;
+
+	for (i = 0; i < n; i++) {
+		pthread_mutex_lock(&m);
+		counter++;
+		pthread_mutex_unlock(&m);
+	}
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	long n = argc > 2 ? atol(argv[2]) : 100000, i;
+	pthread_t t[NMUTEX];
+	double t0;
+
+	if (argc < 2 || n <= 0)
+		return 2;
+	t0 = now();
+	if (strcmp(argv[1], "create") == 0) {
+		for (i = 0; i < n; i++) {
+			if (pthread_create(&t[0], NULL, nop, NULL) != 0)
+				return 1;
+			pthread_join(t[0], NULL);
+		}
+	} else if (strcmp(argv[1], "pingpong") == 0) {
+		rounds = n;
+		pthread_create(&t[0], NULL, pong, (void *)0L);
+		pthread_create(&t[1], NULL, pong, (void *)1L);
+		pthread_join(t[0], NULL);
+		pthread_join(t[1], NULL);
+	} else if (strcmp(argv[1], "mutex") == 0) {
+		for (i = 0; i < NMUTEX; i++)
+			pthread_create(&t[i], NULL, contend,
+			    (void *)(n / NMUTEX));
+		for (i = 0; i < NMUTEX; i++)
+			pthread_join(t[i], NULL);
+		if (counter != n / NMUTEX * NMUTEX)
+			return 1;
+	} else {
+		return 2;
+	}
+	printf("ns_per_op %.1f\n", (now() - t0) / (double)n);
+	return 0;
+}
