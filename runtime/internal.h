@@ -1636,8 +1636,6 @@ extern GPI_HIDDEN enum gpi_ioengine gpi_ioengine;	/* (c) after gp_init */
 
 /* Make and free a worker's engine (gpi_sched_start/stop). */
 GPI_HIDDEN int	gpi_io_worker_init(struct gp_worker *w) GPI_MUSTCHECK;
-/* The same for a spare started later: the engine kind is already set. */
-GPI_HIDDEN int	gpi_io_worker_init_late(struct gp_worker *w) GPI_MUSTCHECK;
 GPI_HIDDEN void	gpi_io_worker_fini(struct gp_worker *w);
 /* Choose the engine for this runtime (GREENPROC_IO, then what works). */
 GPI_HIDDEN void	gpi_io_choose(void);

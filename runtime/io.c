@@ -50,11 +50,14 @@ gpi_io_choose(void)
 }
 
 /*
- * Make (w)'s engine.  io_uring may be refused (kernel.io_uring_disabled,
- * a seccomp filter, an old kernel, RLIMIT_MEMLOCK on old kernels): the
- * first refusal turns the whole runtime to epoll, before any worker
- * runs (gpi_sched_start makes every engine first), so all workers use
- * one engine.  Asked for by name and refused, we say so once.
+ * Make (w)'s engine, of the runtime's kind.  io_uring may be refused
+ * (kernel.io_uring_disabled, a seccomp filter, an old kernel,
+ * RLIMIT_MEMLOCK on old kernels): at gp_init, the first refusal turns the
+ * whole runtime to epoll before any worker runs (gpi_sched_start makes
+ * every engine first), so all workers use one engine.  Asked for by name
+ * and refused, we say so once.  A spare, made later while workers run,
+ * gets the kind already chosen or nothing.  On failure the caller undoes
+ * what was made with gpi_io_worker_fini.
  */
 int
 gpi_io_worker_init(struct gp_worker *w)
@@ -63,35 +66,19 @@ gpi_io_worker_init(struct gp_worker *w)
 
 	if ((w->w_wakefd = GPI_LIBC(eventfd)(0, EFD_CLOEXEC)) < 0)
 		return errno;
-	if (gpi_ioengine == GPI_IO_URING) {
-		if ((error = gpi_uring_init(w)) == 0)
-			return 0;
-		if (gpi_env(GPI_ENV_IO) == GPI_IO_URING)
-			gpi_env_bad(GPI_ENV_IO, "io_uring is not available");
-		for (i = 0; i < w->w_id; i++)
-			gpi_uring_fini(&gpi_rt.rt_workers[i]);
-		gpi_ioengine = GPI_IO_EPOLL;
-		for (i = 0; i < w->w_id; i++)
-			if ((error = gpi_epoll_init(&gpi_rt.rt_workers[i])) != 0)
-				return error;
-	}
+	if (gpi_ioengine != GPI_IO_URING)
+		return gpi_epoll_init(w);
+	if ((error = gpi_uring_init(w)) == 0 || w->w_spare)
+		return error;
+	if (gpi_env(GPI_ENV_IO) == GPI_IO_URING)
+		gpi_env_bad(GPI_ENV_IO, "io_uring is not available");
+	for (i = 0; i < w->w_id; i++)
+		gpi_uring_fini(&gpi_rt.rt_workers[i]);
+	gpi_ioengine = GPI_IO_EPOLL;
+	for (i = 0; i < w->w_id; i++)
+		if ((error = gpi_epoll_init(&gpi_rt.rt_workers[i])) != 0)
+			return error;
 	return gpi_epoll_init(w);
-}
-
-int
-gpi_io_worker_init_late(struct gp_worker *w)
-{
-	int error;
-
-	if ((w->w_wakefd = GPI_LIBC(eventfd)(0, EFD_CLOEXEC)) < 0)
-		return errno;
-	error = gpi_ioengine == GPI_IO_URING ? gpi_uring_init(w) :
-	    gpi_epoll_init(w);
-	if (error != 0) {
-		GPI_LIBC(close)(w->w_wakefd);
-		w->w_wakefd = -1;
-	}
-	return error;
 }
 
 void

@@ -768,8 +768,10 @@ gpi_sched_start_spare(struct gp_worker *w)
 {
 	int error;
 
-	if ((error = gpi_io_worker_init_late(w)) != 0)
+	if ((error = gpi_io_worker_init(w)) != 0) {
+		gpi_io_worker_fini(w);
 		return error;
+	}
 	if ((error = GPI_LIBC(pthread_create)(&w->w_thread, NULL, worker_main,
 	    w)) != 0) {
 		gpi_io_worker_fini(w);

@@ -101,22 +101,33 @@ thread_cpu_ns(pid_t tid)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* /proc/self/task/TID/(name) into buf, NUL-terminated: its length, or 0. */
+static size_t
+read_task_file(pid_t tid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tid, name);
+	if ((fd = GPI_LIBC(open)(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	r = gpi_sys_read(fd, buf, len - 1);
+	GPI_LIBC(close)(fd);
+	if (r <= 0)
+		return 0;
+	buf[r] = '\0';
+	return (size_t)r;
+}
+
 /* The scheduler state of a thread ('R', 'S', 'D'...), from /proc. */
 static char
 thread_state(pid_t tid)
 {
-	char path[64], text[256], *p;
-	ssize_t r;
-	int fd;
+	char text[256], *p;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	if ((fd = GPI_LIBC(open)(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (read_task_file(tid, "stat", text, sizeof(text)) == 0)
 		return '?';
-	r = gpi_sys_read(fd, text, sizeof(text) - 1);
-	GPI_LIBC(close)(fd);
-	if (r <= 0)
-		return '?';
-	text[r] = '\0';
 	/* "tid (comm) S ...": comm may hold spaces and parentheses. */
 	if ((p = strrchr(text, ')')) == NULL || p[1] == '\0')
 		return '?';
@@ -278,20 +289,13 @@ syscall_of(pid_t tid, char *buf, size_t len)
 		{ SYS_pwrite64, "pwrite64" }, { SYS_pause, "pause" },
 		{ SYS_io_uring_enter, "io_uring_enter" },
 	};
-	char path[64], text[128];
-	ssize_t r;
+	char text[128];
 	size_t k;
-	int fd, nr;
+	int nr;
 
 	snprintf(buf, len, "unknown");
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	if ((fd = GPI_LIBC(open)(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (read_task_file(tid, "syscall", text, sizeof(text)) == 0)
 		return;
-	r = gpi_sys_read(fd, text, sizeof(text) - 1);
-	GPI_LIBC(close)(fd);
-	if (r <= 0)
-		return;
-	text[r] = '\0';
 	if (strncmp(text, "running", 7) == 0) {
 		snprintf(buf, len, "none (running user code)");
 		return;
