@@ -10,6 +10,7 @@
 #ifndef GP_TESTUTIL_H
 #define GP_TESTUTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -214,6 +215,31 @@ out:
 	free(dr);
 	free(th);
 	return failed;
+}
+
+/*
+ * Descriptors open in this process that the test's own work may have
+ * made: all of /proc/self/fd, less the directory's own descriptor and
+ * the two (a ring or epoll instance, and an eventfd) of every spare
+ * worker the watchdog started.  -1 if /proc cannot be read.
+ */
+static inline int
+tu_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct gp_counters st;
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	if (gp_stats(&st) == 0)
+		n -= 2 * (int)st.spare_workers;
+	return n - 1;
 }
 
 #endif /* GP_TESTUTIL_H */

@@ -49,6 +49,7 @@
 #include <greenproc.h>
 
 #include "check.h"
+#include "../testutil.h"
 
 static atomic_int shared_fd = -1;	/* a number a child reports */
 static atomic_int stage;		/* child/host handshake */
@@ -65,31 +66,6 @@ wait_stage(int want)
 	return atomic_load(&stage) >= want;
 }
 
-/* Spare workers the watchdog started (each brings its engine's two
- * descriptors: a ring or epoll instance, and an eventfd). */
-static long
-spare_workers(void)
-{
-	struct gp_counters st;
-
-	return gp_stats(&st) == 0 ? st.spare_workers : 0;
-}
-
-static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;		/* the directory's own descriptor */
-}
 
 /* The NFD column of (pid)'s gp_ps line; -1 if none. */
 static int
@@ -211,7 +187,7 @@ case_spawns(int n)
 	pid_t pids[32];
 
 	gp_init(0);		/* its own descriptors (rings, eventfds) first */
-	before = count_fds();
+	before = tu_count_fds();
 
 	for (i = 0; i < n; i += batch) {
 		for (j = 0; j < batch; j++)
@@ -223,8 +199,7 @@ case_spawns(int n)
 				bad++;
 		}
 	}
-	/* A spare worker the watchdog started has an engine: 2 more. */
-	after = count_fds() - 2 * spare_workers();
+	after = tu_count_fds();
 	CHECK(bad == 0, "%d of %d children failed (socket: EMFILE?)", bad, n);
 	CHECK(after == before, "%d descriptors before, %d after %d spawns",
 	    before, after, n);

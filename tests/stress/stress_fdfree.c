@@ -13,7 +13,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -37,31 +36,6 @@
 
 static atomic_long failures;
 
-/* Spare workers the watchdog started (each brings its engine's two
- * descriptors: a ring or epoll instance, and an eventfd). */
-static long
-spare_workers(void)
-{
-	struct gp_counters st;
-
-	return gp_stats(&st) == 0 ? st.spare_workers : 0;
-}
-
-static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
 
 static int
 grandchild(void *arg)
@@ -132,7 +106,7 @@ main(void)
 		perror("gp_init");
 		return 1;
 	}
-	before = count_fds();
+	before = tu_count_fds();
 	t0 = tu_now_ns();
 	for (i = 0; i < NHOST; i++)
 		if (pthread_create(&t[i], NULL, host,
@@ -142,8 +116,7 @@ main(void)
 		}
 	for (i = 0; i < NHOST; i++)
 		pthread_join(t[i], NULL);
-	/* A spare worker the watchdog started has an engine: 2 more. */
-	after = count_fds() - 2 * spare_workers();
+	after = tu_count_fds();
 	printf("stress_fdfree: %d spawns in %.2f s, descriptors %d before, "
 	    "%d after, %ld failed\n", NSPAWN, (double)(tu_now_ns() - t0) /
 	    1e9, before, after, atomic_load(&failures));
