@@ -14,6 +14,10 @@
 #   make soak           tests/soak/soak.c for SOAK_S seconds (default 600)
 #   make bench          every bench/*.c, one program each, in turn
 #   make bench-echo     bench/bench_echo.c only (loopback echo, 1k/10k conns)
+#   make bench-icount   callgrind instruction counts of the fast paths
+#                       (yield, create+join, spawn+exit+wait) per linkage
+#   make plots          build/bench/results.json to PNGs (docs/plots/ with
+#                       PLOTS_DIR=docs/plots; needs gnuplot)
 #   make demo           examples/demo.c
 #   make check-abi      libgreenproc.so exports only gp_* symbols
 #   make check-layering no runtime object calls a name preload.map exports
@@ -239,7 +243,7 @@ BENCH_OBJS	:= $(call obj,$(BENCH_SRCS))
 DEMO_OBJ	:= $(call obj,$(DEMO_SRC))
 ALL_OBJS	:= $(RT_OBJS) $(PRELOAD_OBJS) $(TEST_OBJS) $(PROG_OBJS) $(GR_OBJS) \
 		   $(STRESS_OBJS) $(SOAK_OBJS) $(BENCH_OBJS) $(DEMO_OBJ) \
-		   $(DIFF_OBJS)
+		   $(DIFF_OBJS) $(call obj,bench/link/fastpath bench/link/fastpath-lto)
 
 SONAME		:= libgreenproc.so.$(SOVERSION)
 SHLIB		:= $(BUILD)/$(SONAME)
@@ -513,9 +517,59 @@ stress: $(STRESS_BINS)
 # bench_preload compares the preload with an empty preloaded object.
 BENCH_EMPTY_SO	:= $(BUILD)/bench/libempty.so
 
+# bench/link/fastpath.c, linked the ways a program can link greenproc:
+# -lgreenproc as the .pc file says (fastpath-so), libgreenproc.a without
+# LTO (fastpath-static: the plain code of the fat objects) and, when the
+# library has LTO objects, with -flto (fastpath-lto).  bench_link times
+# them interleaved; make bench-icount counts their instructions.
+FASTPATH	:= $(BUILD)/bench/link/fastpath
+FASTPATH_BINS	:= $(FASTPATH)-so $(FASTPATH)-static \
+		   $(if $(filter 1,$(LTO)),$(FASTPATH)-lto)
+FASTPATH_LD	:= $(LDFLAGS) $(SAN_FLAGS) -pthread
+
+$(BUILD)/obj/bench/link/fastpath.o: bench/link/fastpath.c $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/bench/link/fastpath-lto.o: bench/link/fastpath.c $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LTO_FLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(FASTPATH)-so: $(BUILD)/obj/bench/link/fastpath.o $(SHLINK)
+	@mkdir -p $(@D)
+	$(CC) $(FASTPATH_LD) -o $@ $< -L$(BUILD) \
+	    -Wl,-rpath,'$(abspath $(BUILD))' -lgreenproc
+
+$(FASTPATH)-static: $(BUILD)/obj/bench/link/fastpath.o $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(FASTPATH_LD) -o $@ $< $(STLIB) $(LIBS)
+
+$(FASTPATH)-lto: $(BUILD)/obj/bench/link/fastpath-lto.o $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(FASTPATH_LD) $(LTO_LDFLAGS) -o $@ $< $(STLIB) $(LIBS)
+
+# tools/bench-run.sh runs them in turn, then writes $(BUILD)/bench/results.json
+# and results.md from the figures they record (bench/benchutil.h).
 bench: $(BENCH_BINS) $(PRELOAD) $(BENCH_EMPTY_SO) $(ECHO_BINS) $(ECHO_PEERS) \
-    $(GREENRUN) $(BUILD)/tests/greenrun/gr_bench
-	@$(if $(BENCH_BINS),$(call run_each,$(BENCH_BINS)),echo "make bench: no programs in bench/")
+    $(GREENRUN) $(BUILD)/tests/greenrun/gr_bench $(FASTPATH_BINS)
+	@$(if $(BENCH_BINS),CC='$(CC)' sh tools/bench-run.sh $(BUILD)/bench $(BENCH_BINS),echo "make bench: no programs in bench/")
+
+# make plots: the PNGs of tools/plots.sh from the last make bench (gnuplot,
+# installed by tools/deps.sh plots as for the other groups; no other target
+# needs it).  PLOTS_DIR=docs/plots refreshes the README's reference plots.
+PLOTS_DIR	?= $(BUILD)/plots
+
+.PHONY: plots
+plots:
+	@sh tools/deps.sh plots
+	sh tools/plots.sh $(BUILD)/bench/results.json $(PLOTS_DIR)
+
+# Instructions per operation of the fast paths under callgrind, for each
+# linkage: noise on the machine cannot move them (tools/bench-icount.sh;
+# needs valgrind).  Writes $(BUILD)/bench/icount.json and icount.md.
+.PHONY: bench-icount
+bench-icount: $(FASTPATH_BINS)
+	CC='$(CC)' sh tools/bench-icount.sh $(BUILD)/bench $(FASTPATH_BINS)
 
 $(DIFF_BIN): $(DIFF_OBJS) $(STLIB) $(SOURCES_STAMP)
 	@mkdir -p $(@D)

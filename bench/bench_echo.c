@@ -62,6 +62,15 @@ struct server {
 
 enum { S_GREEN1, S_GREEN2, S_PTHREADS, S_EPOLL, S_UV, NSERVERS };
 
+/* The series of each server in results.json (make plots: echo.png). */
+static const char *const series[NSERVERS] = {
+	[S_GREEN1] = "echo, greenproc 1 worker",
+	[S_GREEN2] = "echo, greenproc 2 workers",
+	[S_PTHREADS] = "echo, pthreads",
+	[S_EPOLL] = "echo, epoll loop",
+	[S_UV] = "echo, libuv",
+};
+
 static const struct server servers[NSERVERS] = {
 	[S_GREEN1]	= { "greenproc, 1 worker", "examples/echo_green", true,
 			    "GREENPROC_WORKERS=1", false },
@@ -376,6 +385,7 @@ main(void)
 	int l, s;
 
 	signal(SIGPIPE, SIG_IGN);
+	quiet_begin();
 	find_build_dir();
 	printf("bench_echo: loopback echo, %d-byte messages; client "
 	    "examples/echo_client (one epoll thread, every byte checked)\n",
@@ -389,6 +399,8 @@ main(void)
 			run(&servers[s], &loads[l], &results[s][l]);
 			print_result(servers[s].name, &results[s][l]);
 			fflush(stdout);
+			point(series[s], "connections", loads[l].conns,
+			    "req/s", rps_of(s, l));
 			if (servers[s].peer && !results[s][l].ok &&
 			    strncmp(results[s][l].why, "n/a", 3) != 0)
 				peer_failed = true;
@@ -409,6 +421,30 @@ main(void)
 	ratio("libuv / epoll loop, 10k", rps_of(S_UV, 1), rps_of(S_EPOLL, 1));
 	ratio("pthreads / epoll loop, 10k", rps_of(S_PTHREADS, 1),
 	    rps_of(S_EPOLL, 1));
+	for (l = 0; l < NLOADS; l++) {
+		char name[96], peer[96];
+
+		snprintf(peer, sizeof(peer), "echo %d conns, epoll loop",
+		    loads[l].conns);
+		fig(peer, "req/s", rps_of(S_EPOLL, l), NULL);
+		snprintf(name, sizeof(name), "echo %d conns, greenproc 1 worker",
+		    loads[l].conns);
+		fig(name, "req/s", rps_of(S_GREEN1, l), peer);
+		snprintf(peer, sizeof(peer), "echo %d conns, pthreads",
+		    loads[l].conns);
+		fig(peer, "req/s", rps_of(S_PTHREADS, l), NULL);
+		snprintf(name, sizeof(name), "echo %d conns, greenproc 1 worker "
+		    "(vs pthreads)", loads[l].conns);
+		fig(name, "req/s", rps_of(S_GREEN1, l), peer);
+		snprintf(name, sizeof(name), "echo %d conns, libuv",
+		    loads[l].conns);
+		fig(name, "req/s", rps_of(S_UV, l), NULL);
+		snprintf(name, sizeof(name), "echo %d conns, KiB per idle connection, "
+		    "greenproc", loads[l].conns);
+		if (results[S_GREEN1][l].ok)
+			fig(name, "KiB", results[S_GREEN1][l].kib_per_conn, NULL);
+	}
+	quiet_end();
 	if (peer_failed)
 		fprintf(stderr, "bench_echo: a peer server failed: the bench "
 		    "itself is broken\n");

@@ -52,6 +52,13 @@ run(const char *mode, const char *n, int green)
 	return v;
 }
 
+/* Targets, judged once every run is done (quiet_end). */
+static struct {
+	const char	*label;
+	double		 ratio, target;
+} judged[4];
+static int njudged;
+
 static void
 one(const char *label, const char *mode, const char *n, double target)
 {
@@ -66,9 +73,20 @@ one(const char *label, const char *mode, const char *n, double target)
 	mg = median(grn, RUNS);
 	printf("  %-*s native %9.1f ns  greenrun %8.1f ns  %7.1fx",
 	    BENCH_LABEL_W, label, mn, mg, mg > 0 ? mn / mg : 0.0);
-	if (target > 0)
-		printf("  (target >= %.0fx)", target);
 	printf("\n");
+	{
+		char a[160], b[160];
+
+		snprintf(a, sizeof(a), "%s, native", label);
+		snprintf(b, sizeof(b), "%s, greenrun", label);
+		fig(a, "ns", mn, NULL);
+		fig(b, "ns", mg, a);
+	}
+	if (target > 0 && njudged < 4) {
+		judged[njudged].label = label;
+		judged[njudged].ratio = mg > 0 ? mn / mg : -1.0;
+		judged[njudged++].target = target;
+	}
 }
 
 int
@@ -79,6 +97,7 @@ main(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	quiet_begin();
 	if (k <= 0)
 		return 1;
 	self[k] = '\0';
@@ -97,5 +116,9 @@ main(int argc, char **argv)
 	one("create+join (100k threads)", "create", "100000", 100);
 	one("cond ping-pong (100k rounds)", "pingpong", "100000", 20);
 	one("16 threads on one mutex", "mutex", "1600000", 0);
+	quiet_end();
+	for (int i = 0; i < njudged; i++)
+		judge(judged[i].label, judged[i].ratio, judged[i].target, "x",
+		    0);
 	return 0;
 }

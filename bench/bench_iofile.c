@@ -112,6 +112,7 @@ main(void)
 	gp_lwp_t l;
 	int c, r, e;
 
+	quiet_begin();
 	snprintf(path, sizeof(path), "/tmp/gp_bench_iofile_%d", getpid());
 	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0 ||
 	    write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
@@ -141,8 +142,14 @@ main(void)
 			row(label, plain[c]);
 			snprintf(label, sizeof(label), "%s, green", names[c]);
 			row(label, green_ns[c]);
+			if (e == 0)
+				fig(names[c], "ns", plain[c], NULL);
+			snprintf(label, sizeof(label), "%s, green (%s)",
+			    names[c], io[e]);
+			fig(label, "ns", green_ns[c], names[c]);
 		}
 	}
 	unlink(path);
+	quiet_end();
 	return 0;
 }

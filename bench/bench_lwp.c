@@ -272,13 +272,6 @@ bench_pth(double *yield_ns, double *create_ns)
 
 /* --- report ----------------------------------------------------------- */
 
-static void
-target(const char *what, double ns, double goal)
-{
-	printf("  %-46s %10.1f ns  (target <= %.0f ns: %s)\n", what, ns, goal,
-	    ns <= goal ? "met" : "missed");
-}
-
 int
 main(void)
 {
@@ -287,6 +280,7 @@ main(void)
 	char label[64];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	quiet_begin();
 	pt_create = bench_pthread();
 	bench_pth(&pth_yield_ns, &pth_create);
 	bench_greenproc(1, &g1);
@@ -314,8 +308,23 @@ main(void)
 	ratio("switch: Pth / greenproc", pth_yield_ns, g1.yield_ns);
 	ratio("create+join: pthread / greenproc", pt_create, g1.create_ns);
 	ratio("create+join: Pth / greenproc", pth_create, g1.create_ns);
+
+	fig("yield switch, greenproc 1 worker", "ns", g1.yield_ns,
+	    "yield switch, GNU Pth");
+	fig("yield switch, greenproc 2 workers", "ns", g2.yield_ns,
+	    "yield switch, GNU Pth");
+	fig("yield switch, GNU Pth", "ns", pth_yield_ns, NULL);
+	fig("create+run+join, greenproc 1 worker", "ns", g1.create_ns,
+	    "create+run+join, pthread");
+	fig("create+run+join, greenproc 2 workers", "ns", g2.create_ns,
+	    "create+run+join, pthread");
+	fig("create+run+join, greenproc 1 worker (vs Pth)", "ns", g1.create_ns,
+	    "create+run+join, GNU Pth");
+	fig("create+run+join, pthread", "ns", pt_create, NULL);
+	fig("create+run+join, GNU Pth", "ns", pth_create, NULL);
+	quiet_end();
 	printf("\ntargets (1 worker)\n");
-	target("yield switch", g1.yield_ns, TARGET_SWITCH);
-	target("create+run+join", g1.create_ns, TARGET_CREATE);
+	judge("yield switch", g1.yield_ns, TARGET_SWITCH, "ns", 1);
+	judge("create+run+join", g1.create_ns, TARGET_CREATE, "ns", 1);
 	return 0;
 }

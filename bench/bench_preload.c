@@ -338,6 +338,7 @@ main(int argc, char **argv)
 		return c_workload();
 	if (argc > 1 && strcmp(argv[1], "--io") == 0)
 		return io_workload();
+	quiet_begin();
 	find_objects();
 	envs[ENV_NONE] = env_with(NULL);
 	envs[ENV_EMPTY] = env_with(empty_so);
@@ -417,5 +418,18 @@ main(int argc, char **argv)
 	if (py_argv[0] != NULL)
 		overhead("python3: greenproc preload vs none", pyc[ENV_NONE],
 		    pyc[ENV_PRELOAD], 2);
+	fig("exec /bin/true, greenproc preload", "ns", ex[ENV_PRELOAD],
+	    "exec /bin/true, empty preload");
+	fig("exec /bin/true, empty preload", "ns", ex[ENV_EMPTY], NULL);
+	fig("shell loop, greenproc preload", "ns", sh[ENV_PRELOAD],
+	    "shell loop, no preload");
+	fig("shell loop, no preload", "ns", sh[ENV_NONE], NULL);
+	fig("threaded C, greenproc preload", "ns", cw[ENV_PRELOAD],
+	    "threaded C, no preload");
+	fig("threaded C, no preload", "ns", cw[ENV_NONE], NULL);
+	fig("cc -O2, greenproc preload", "ns", cc[ENV_PRELOAD],
+	    "cc -O2, no preload");
+	fig("cc -O2, no preload", "ns", cc[ENV_NONE], NULL);
+	quiet_end();
 	return 0;
 }

@@ -84,8 +84,11 @@
 #define PT_N		2000L
 #define PEER_RUNS	5
 
-#define WAIT_ROUNDS	9		/* green 1k and 16k */
-#define KWAIT_ROUNDS	3		/* kernel 1k and 4k; 16k: 1 */
+#define WAIT_ROUNDS	5		/* green 1k, 4k, 16k */
+#define KWAIT_ROUNDS	3		/* kernel 256, 1k, 4k */
+#define NKN		3		/* kernel Ns */
+#define NGN		3		/* green Ns below 1M */
+#define NRSS		3		/* RSS rounds below 1M */
 #define BIG_N		(1L << 20)	/* "1M" */
 
 #define ROOTS		4
@@ -876,19 +879,6 @@ bench_trees(int nworkers, long *got_workers, unsigned long *steals)
 
 /* ====================================================== report */
 
-static void
-target(const char *what, double v, double goal, const char *unit)
-{
-	if (v < 0) {
-		printf("  %-56s %10s     (target <= %g %s: not measured)\n",
-		    what, "n/a", goal, unit);
-		return;
-	}
-	printf("  %-56s %10.*f %-3s (target <= %g %s: %s)\n", what,
-	    v < 10.0 ? 2 : 1, v, unit, goal, unit, v <= goal ? "met" :
-	    "missed");
-}
-
 static const char *
 kcount(long n)
 {
@@ -940,19 +930,22 @@ guard_install_works(void)
 int
 main(void)
 {
-	static const long kn[] = { 1024, 4096, 16384 };
-	static const long gn[] = { 1024, 16384 };
+	static const long kn[NKN] = { 256, 1024, 4096 };
+	static const long gn[NGN] = { 1024, 4096, 16384 };
+	static const long rn[NRSS] = { 1024, 16384, 131072 };
 	struct rt_result r1, r2;
-	struct kwait kw[3];
-	struct gwait_result gw[2], big;
-	double fork_ns, vfork_ns, pt_ns, est, tree1, tree2, worst, drain_worst;
-	unsigned long steals1, steals2;
-	long w1, w2, maxmap, alive;
+	struct kwait kw[NKN];
+	struct gwait_result gw[NGN], big, rss[NRSS];
+	double fork_ns, vfork_ns, pt_ns, est, tree1, tree2, tree4, worst,
+	    drain_worst;
+	unsigned long steals1, steals2, steals4;
+	long w1, w2, w4, maxmap, alive;
 	char label[96], loadavg[64];
 	uint64_t t_start = now_ns();
 	int i, guard;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	quiet_begin();
 	phase("start");
 	read_loadavg(loadavg, sizeof(loadavg));
 	maxmap = read_long("/proc/sys/vm/max_map_count");
@@ -963,9 +956,8 @@ main(void)
 	vfork_ns = bench_forklike(vfork_one, VFORK_N, "vfork");
 	pt_ns = bench_pthread();
 	phase("peers");
-	for (i = 0; i < 3; i++)
-		bench_kernel_wait(kn[i], kn[i] >= 16384 ? 1 : KWAIT_ROUNDS,
-		    &kw[i]);
+	for (i = 0; i < NKN; i++)
+		bench_kernel_wait(kn[i], KWAIT_ROUNDS, &kw[i]);
 	phase("kernel wait");
 
 	/* 1. Round trips. */
@@ -980,11 +972,21 @@ main(void)
 	if (gp_init(1) != 0)
 		die("gp_init");
 	est = 2000.0;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NGN; i++)
 		bench_green_wait(gn[i], WAIT_ROUNDS, &est, 0, &gw[i]);
 	if (gp_shutdown() != 0)
 		die("gp_shutdown");
-	phase("green wait 1k, 16k");
+	phase("green wait 1k-16k");
+
+	/* 3. RSS against N: one round each in a fresh runtime. */
+	for (i = 0; i < NRSS; i++) {
+		if (gp_init(1) != 0)
+			die("gp_init");
+		bench_green_wait(rn[i], 1, &est, 1, &rss[i]);
+		if (gp_shutdown() != 0)
+			die("gp_shutdown");
+	}
+	phase("RSS 1k-128k");
 
 	/* 2 and 3. 1M, in a fresh runtime for the RSS. */
 	if (gp_init(1) != 0)
@@ -998,6 +1000,7 @@ main(void)
 	/* 4. Independent spawn trees. */
 	tree1 = bench_trees(1, &w1, &steals1);
 	tree2 = bench_trees(2, &w2, &steals2);
+	tree4 = bench_trees(4, &w4, &steals4);
 	phase("spawn trees");
 
 	/* ---------------------------------------------------------- */
@@ -1030,10 +1033,25 @@ main(void)
 	ratio("fork / host thread", fork_ns, r1.host_ns);
 	ratio("vfork / host thread", vfork_ns, r1.host_ns);
 	ratio("pthread / host thread", pt_ns, r1.host_ns);
+	fig("spawn+exit+wait, green parent, 1 worker", "ns", r1.green_ns,
+	    "fork+_exit+waitpid");
+	fig("spawn+exit+wait, green parent, 2 workers", "ns", r2.green_ns,
+	    "fork+_exit+waitpid");
+	fig("spawn+exit+wait, green parent, 1 worker (vs vfork)", "ns",
+	    r1.green_ns, "vfork+_exit+waitpid");
+	fig("spawn+exit+wait, green parent, 1 worker (vs pthread)", "ns",
+	    r1.green_ns, "pthread_create+pthread_join");
+	fig("spawn+exit+wait, host thread, 1 worker", "ns", r1.host_ns,
+	    "fork+_exit+waitpid");
+	fig("spawn+exit+wait, host thread, 2 workers", "ns", r2.host_ns,
+	    "fork+_exit+waitpid");
+	fig("fork+_exit+waitpid", "ns", fork_ns, NULL);
+	fig("vfork+_exit+waitpid", "ns", vfork_ns, NULL);
+	fig("pthread_create+pthread_join", "ns", pt_ns, NULL);
 
 	printf("\n2. wait(any) per call, N children: K newest exit while "
 	    "N-K live, then the\n   other N-K all zombies (drain)\n");
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NGN; i++) {
 		snprintf(label, sizeof(label), "greenproc N=%s, any of %ld "
 		    "live (K=%ld, %d rounds)", kcount(gw[i].n),
 		    gw[i].n - gw[i].k, gw[i].k, gw[i].rounds);
@@ -1052,12 +1070,10 @@ main(void)
 		printf("  (green N=%s: only %ld spawned, %s; no probes "
 		    "left: see 3.)\n", kcount(big.n), big.last.spawned,
 		    strerror(big.last.spawn_errno));
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < NKN; i++) {
 		snprintf(label, sizeof(label), "kernel N=%s, any of %ld live "
-		    "(K=%ld, %d round%s)", kcount(kw[i].forked),
-		    kw[i].forked - kw[i].k, kw[i].k,
-		    kn[i] >= 16384 ? 1 : KWAIT_ROUNDS,
-		    kn[i] >= 16384 ? "" : "s");
+		    "(K=%ld, %d rounds)", kcount(kw[i].forked),
+		    kw[i].forked - kw[i].k, kw[i].k, KWAIT_ROUNDS);
 		row(label, kw[i].live_ns);
 		snprintf(label, sizeof(label), "kernel N=%s, drain",
 		    kcount(kw[i].forked));
@@ -1068,18 +1084,43 @@ main(void)
 			    strerror(kw[i].fork_errno));
 	}
 	printf("  ratios (kernel / greenproc)\n");
-	ratio("any-of-live: kernel 1k / green 1k", kw[0].live_ns,
+	ratio("any-of-live: kernel 1k / green 1k", kw[1].live_ns,
 	    gw[0].live_ns);
-	ratio("any-of-live: kernel 16k / green 16k", kw[2].live_ns,
+	ratio("any-of-live: kernel 4k / green 4k", kw[2].live_ns,
 	    gw[1].live_ns);
-	ratio("any-of-live: kernel 16k / green 1M", kw[2].live_ns,
+	ratio("any-of-live: kernel 4k / green 1M", kw[2].live_ns,
 	    big.live_ns);
-	ratio("drain: kernel 1k / green 1k", kw[0].drain_ns, gw[0].drain_ns);
-	ratio("drain: kernel 16k / green 16k", kw[2].drain_ns,
+	ratio("drain: kernel 1k / green 1k", kw[1].drain_ns, gw[0].drain_ns);
+	ratio("drain: kernel 4k / green 4k", kw[2].drain_ns,
 	    gw[1].drain_ns);
+	fig("wait(any) among 1k live, greenproc", "ns", gw[0].live_ns,
+	    "wait(any) among 1k live, kernel");
+	fig("wait(any) among 4k live, greenproc", "ns", gw[1].live_ns,
+	    "wait(any) among 4k live, kernel");
+	fig("wait(any) among 1M live, greenproc (vs kernel 4k)", "ns",
+	    big.live_ns, "wait(any) among 4k live, kernel");
+	fig("wait(any) among 1k live, kernel", "ns", kw[1].live_ns, NULL);
+	fig("wait(any) among 4k live, kernel", "ns", kw[2].live_ns, NULL);
+	/* The plot: any-of-live and drain against N, both sides. */
+	for (i = 0; i < NGN; i++) {
+		point("wait(any) among N live, greenproc", "children",
+		    (double)gw[i].n, "ns", gw[i].live_ns);
+		point("wait(any) draining N zombies, greenproc", "children",
+		    (double)gw[i].n, "ns", gw[i].drain_ns);
+	}
+	point("wait(any) among N live, greenproc", "children", (double)big.n,
+	    "ns", big.live_ns);
+	point("wait(any) draining N zombies, greenproc", "children",
+	    (double)big.n, "ns", big.drain_ns);
+	for (i = 0; i < NKN; i++) {
+		point("wait(any) among N live, kernel", "children",
+		    (double)kw[i].forked, "ns", kw[i].live_ns);
+		point("wait(any) draining N zombies, kernel", "children",
+		    (double)kw[i].forked, "ns", kw[i].drain_ns);
+	}
 	printf("  spawn of a child that sleeps (gp_spawn only; its first "
 	    "run until it sleeps)\n");
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NGN; i++) {
 		snprintf(label, sizeof(label), "greenproc N=%s: spawn, first "
 		    "run", kcount(gw[i].n));
 		printf("  %-56s %7.1f ns %7.1f ns\n", label, gw[i].spawn_ns,
@@ -1089,7 +1130,7 @@ main(void)
 	    "run (cold memory)", big.last.spawn_ns, big.last.start_ns);
 	row("greenproc N=1M: wake at the deadline, exit (per child)",
 	    big.last.exit_ns);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NGN; i++)
 		if (gw[i].invalid)
 			printf("  (green N=%s: %d rounds discarded: the "
 			    "children took longer to start than planned)\n",
@@ -1114,6 +1155,21 @@ main(void)
 		printf("  %-56s %10.0f B = %.2f KiB\n", "RSS per process", b,
 		    b / 1024.0);
 	}
+	for (i = 0; i < NRSS; i++) {
+		double kib = rss[i].last.alive_at_rss > 0 ?
+		    (double)(rss[i].last.rss_after - rss[i].last.rss_before) /
+		    (double)rss[i].last.alive_at_rss : -1.0;
+
+		snprintf(label, sizeof(label), "RSS per process, %s alive",
+		    kcount(rss[i].last.alive_at_rss));
+		printf("  %-56s %10.2f KiB\n", label, kib);
+		point("RSS per idle green process", "processes",
+		    (double)rss[i].last.alive_at_rss, "KiB", kib);
+	}
+	if (alive > 0)
+		point("RSS per idle green process", "processes", (double)alive,
+		    "KiB", (double)(big.last.rss_after - big.last.rss_before) /
+		    (double)alive);
 	printf("  %-56s %10ld\n", "mappings (/proc/self/maps) with them alive",
 	    big.last.maps_at_rss);
 	printf("  %-56s %10ld\n", "vm.max_map_count", maxmap);
@@ -1133,14 +1189,32 @@ main(void)
 	    "(%lu steals)", w2, steals2);
 	printf("  %-56s %7.1f ms %6.2f M rt/s\n", label, tree2 / 1e6,
 	    (double)ROOTS * (double)tree_rounds / tree2 * 1e3);
+	snprintf(label, sizeof(label), "%ld workers: wall time, throughput "
+	    "(%lu steals)", w4, steals4);
+	printf("  %-56s %7.1f ms %6.2f M rt/s\n", label, tree4 / 1e6,
+	    (double)ROOTS * (double)tree_rounds / tree4 * 1e3);
 	ratio("speedup 2 workers / 1 worker", tree1, tree2);
 	(void)steals1;
+	fig("spawn trees, 1 worker", "M spawn+wait/s", (double)ROOTS *
+	    (double)tree_rounds / tree1 * 1e3, NULL);
+	fig("spawn trees, 2 workers", "M spawn+wait/s", (double)ROOTS *
+	    (double)tree_rounds / tree2 * 1e3, "spawn trees, 1 worker");
+	point("spawn+exit+wait throughput, independent trees", "workers",
+	    (double)w1, "M/s", (double)ROOTS * (double)tree_rounds / tree1 *
+	    1e3);
+	point("spawn+exit+wait throughput, independent trees", "workers",
+	    (double)w2, "M/s", (double)ROOTS * (double)tree_rounds / tree2 *
+	    1e3);
+	point("spawn+exit+wait throughput, independent trees", "workers",
+	    (double)w4, "M/s", (double)ROOTS * (double)tree_rounds / tree4 *
+	    1e3);
 
+	quiet_end();
 	printf("\ntargets\n");
-	target("round trip, green parent, 1 worker", r1.green_ns,
-	    TARGET_GREEN_RT, "ns");
-	target("round trip, host thread, 1 worker", r1.host_ns,
-	    TARGET_HOST_RT, "ns");
+	judge("round trip, green parent, 1 worker", r1.green_ns,
+	    TARGET_GREEN_RT, "ns", 1);
+	judge("round trip, host thread, 1 worker", r1.host_ns,
+	    TARGET_HOST_RT, "ns", 1);
 	/*
 	 * The target is the issue's measure: wait(any) among N live
 	 * children, one of which has exited.  Draining N zombies that all
@@ -1148,33 +1222,32 @@ main(void)
 	 */
 	worst = big.live_ns;
 	drain_worst = big.drain_ns;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NGN; i++) {
 		if (gw[i].live_ns > worst)
 			worst = gw[i].live_ns;
 		if (gw[i].drain_ns > drain_worst)
 			drain_worst = gw[i].drain_ns;
 	}
-	target("wait(any) among N live children, worst N", worst,
-	    TARGET_WAIT, "ns");
+	judge("wait(any) among N live children, worst N", worst,
+	    TARGET_WAIT, "ns", 1);
 	printf("  %-56s %10.1f ns  (no target: cold memory)\n",
 	    "wait(any) draining N cold zombies, worst N", drain_worst);
 	if (alive > 0)
-		target("RSS per idle process",
+		judge("RSS per idle process",
 		    (double)(big.last.rss_after - big.last.rss_before) /
-		    (double)alive, TARGET_RSS_KIB, "KiB");
+		    (double)alive, TARGET_RSS_KIB, "KiB", 1);
 	printf("  %-56s %10s     (target: 1M)\n", "alive at once",
 	    kcount(alive));
-	printf("  %-56s %10.2fx    (target >= %.1fx: %s)\n",
-	    "spawn trees, 2 workers vs 1", tree1 / tree2, TARGET_SPEEDUP,
-	    tree1 / tree2 >= TARGET_SPEEDUP ? "met" : "missed");
+	judge("spawn trees, 2 workers vs 1", tree1 / tree2, TARGET_SPEEDUP,
+	    "x", 0);
 
 	i = 0;
-	for (int j = 0; j < 3; j++)
+	for (int j = 0; j < NKN; j++)
 		i += kw[j].wrong;
-	if (i + gw[0].wrong + gw[1].wrong + big.wrong != 0)
-		printf("\nWRONG RESULTS: kernel %d, green 1k %d, 16k %d, 1M %d "
-		    "(unexpected pids, statuses or counts)\n", i, gw[0].wrong,
-		    gw[1].wrong, big.wrong);
+	if (i + gw[0].wrong + gw[1].wrong + gw[2].wrong + big.wrong != 0)
+		printf("\nWRONG RESULTS: kernel %d, green 1k %d, 4k %d, 16k %d, "
+		    "1M %d (unexpected pids, statuses or counts)\n", i,
+		    gw[0].wrong, gw[1].wrong, gw[2].wrong, big.wrong);
 	printf("\nbench_proc: %.1f s in all:", (double)(now_ns() - t_start) /
 	    1e9);
 	for (i = 1; i < nphases; i++)

@@ -3,14 +3,32 @@
  * benchutil.h -- the clock, the median and the report lines every
  * benchmark uses.  A program sets BENCH_LABEL_W, the width of its label
  * column, before including it.
+ *
+ * Figures for build/bench/results.json: fig() and point() append one
+ * tab-separated line each to the file $GREENPROC_BENCH_OUT names (make
+ * bench sets it; unset, they do nothing); tools/bench-report.sh turns the
+ * lines into results.json and results.md.
+ *
+ * How quiet the machine was: quiet_begin() at the start of main(),
+ * quiet_end() before the targets.  Between the two, from /proc/stat and
+ * getrusage: the steal time (the hypervisor ran someone else on our
+ * vCPUs) and the CPU time that neither this process nor its reaped
+ * children used (other work on the machine), each as a percentage of
+ * all CPU time; loadavg at both ends.  judge() prints "not judged: noisy"
+ * instead of met/missed when either share is over QUIET_MAX_PCT: a
+ * target missed on a busy machine says nothing about the code.
  */
 #ifndef GREENPROC_BENCHUTIL_H
 #define GREENPROC_BENCHUTIL_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef BENCH_LABEL_W
 #define BENCH_LABEL_W	46
@@ -66,6 +84,197 @@ ratio(const char *what, double peer, double ours)
 		return;
 	}
 	printf("  %-*s %10.1fx\n", BENCH_LABEL_W, what, peer / ours);
+}
+
+/* ------------------------------------------------------------ figures */
+
+/* The program's name, the first field of every line. */
+static inline const char *
+bench_prog(void)
+{
+	return program_invocation_short_name;
+}
+
+static inline FILE *
+bench_out(void)
+{
+	static FILE *f;
+	static int tried;
+	const char *path;
+
+	if (!tried) {
+		tried = 1;
+		if ((path = getenv("GREENPROC_BENCH_OUT")) != NULL &&
+		    *path != '\0' && (f = fopen(path, "a")) != NULL)
+			setvbuf(f, NULL, _IOLBF, 0);
+	}
+	return f;
+}
+
+/*
+ * One figure: (name) in (unit), and the name of the figure it is
+ * compared with (peer; NULL or "" for none).  Not measured (negative):
+ * not written.  Names hold no tab or newline.
+ *	fig <TAB> prog <TAB> name <TAB> unit <TAB> value <TAB> peer
+ */
+static inline void
+fig(const char *name, const char *unit, double value, const char *peer)
+{
+	FILE *f = bench_out();
+
+	if (f == NULL || value < 0)
+		return;
+	fprintf(f, "fig\t%s\t%s\t%s\t%.6g\t%s\n", bench_prog(), name, unit,
+	    value, peer != NULL ? peer : "");
+}
+
+/*
+ * One point of a plotted series: (y) in (yunit) at (x) in (xunit).
+ *	point <TAB> prog <TAB> series <TAB> xunit <TAB> x <TAB> yunit <TAB> y
+ */
+static inline void
+point(const char *series, const char *xunit, double x, const char *yunit,
+    double y)
+{
+	FILE *f = bench_out();
+
+	if (f == NULL || y < 0)
+		return;
+	fprintf(f, "point\t%s\t%s\t%s\t%.6g\t%s\t%.6g\n", bench_prog(),
+	    series, xunit, x, yunit, y);
+}
+
+/* ------------------------------------------------------------ quiet */
+
+#ifndef QUIET_MAX_PCT
+#define QUIET_MAX_PCT	5.0	/* steal or foreign CPU share: noisy above */
+#endif
+
+struct quiet_snap {
+	double	 busy;		/* jiffies: user nice system irq softirq */
+	double	 steal;
+	double	 total;		/* every field of the cpu line */
+	double	 own;		/* our CPU time and our reaped children's, s */
+	double	 load1;
+	uint64_t t;
+};
+
+static struct {
+	struct quiet_snap b, e;
+	int		 ended;
+	double		 steal_pct, foreign_pct;
+} quiet __attribute__((unused));
+
+static inline int
+quiet_noisy(void)
+{
+	return quiet.steal_pct > QUIET_MAX_PCT ||
+	    quiet.foreign_pct > QUIET_MAX_PCT || quiet.steal_pct < 0;
+}
+
+static inline void
+quiet_snap(struct quiet_snap *s)
+{
+	unsigned long long v[10] = { 0 };
+	struct rusage ru, rc;
+	FILE *f;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	if ((f = fopen("/proc/stat", "r")) != NULL) {
+		if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu "
+		    "%llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		    &v[6], &v[7], &v[8], &v[9]) < 8)
+			memset(v, 0, sizeof(v));
+		fclose(f);
+	}
+	/* user nice system idle iowait irq softirq steal guest guest_nice:
+	 * guest time is already in user. */
+	s->busy = (double)(v[0] + v[1] + v[2] + v[5] + v[6]);
+	s->steal = (double)v[7];
+	for (i = 0; i < 8; i++)
+		s->total += (double)v[i];
+	getrusage(RUSAGE_SELF, &ru);
+	getrusage(RUSAGE_CHILDREN, &rc);
+	s->own = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	    rc.ru_utime.tv_sec + rc.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec +
+	    rc.ru_utime.tv_usec + rc.ru_stime.tv_usec) / 1e6;
+	if ((f = fopen("/proc/loadavg", "r")) != NULL) {
+		if (fscanf(f, "%lf", &s->load1) != 1)
+			s->load1 = -1;
+		fclose(f);
+	}
+	s->t = now_ns();
+}
+
+static inline void
+quiet_begin(void)
+{
+	quiet_snap(&quiet.b);
+	quiet.ended = 0;
+}
+
+/*
+ * Ends the window (once: later calls keep the first), prints one line
+ * and records the figures.  Foreign CPU: all busy CPU time less ours
+ * (jiffies are 1/sysconf(_SC_CLK_TCK) s).
+ */
+static inline void
+quiet_end(void)
+{
+	double dt, hz = (double)sysconf(_SC_CLK_TCK), foreign;
+
+	if (quiet.ended)
+		return;
+	quiet.ended = 1;
+	quiet_snap(&quiet.e);
+	dt = quiet.e.total - quiet.b.total;
+	if (dt <= 0 || hz <= 0) {
+		quiet.steal_pct = quiet.foreign_pct = -1;
+	} else {
+		quiet.steal_pct = 100.0 * (quiet.e.steal - quiet.b.steal) / dt;
+		foreign = (quiet.e.busy - quiet.b.busy) -
+		    (quiet.e.own - quiet.b.own) * hz;
+		quiet.foreign_pct = foreign > 0 ? 100.0 * foreign / dt : 0.0;
+	}
+	printf("\nmachine during %s (%.1f s): steal %.1f %%, other work "
+	    "%.1f %% of all CPU time, loadavg %.2f -> %.2f: %s\n", bench_prog(),
+	    (double)(quiet.e.t - quiet.b.t) / 1e9, quiet.steal_pct,
+	    quiet.foreign_pct, quiet.b.load1, quiet.e.load1,
+	    quiet_noisy() ? "NOISY (targets not judged)" : "quiet");
+	fig("steal time", "%", quiet.steal_pct, NULL);
+	fig("other work on the machine", "% CPU", quiet.foreign_pct, NULL);
+	fig("loadavg at start", "", quiet.b.load1, NULL);
+	fig("loadavg at end", "", quiet.e.load1, NULL);
+}
+
+/*
+ * A target: (v) in (unit) against (goal), met when v <= goal (le) or
+ * v >= goal (!le); negative v: not measured.  On a noisy run: not judged.
+ * Recorded as a line of its own:
+ *	target <TAB> prog <TAB> name <TAB> unit <TAB> value <TAB> op <TAB>
+ *	goal <TAB> verdict
+ */
+static inline void
+judge(const char *what, double v, double goal, const char *unit, int le)
+{
+	const char *verdict;
+
+	quiet_end();
+	if (v < 0)
+		verdict = "not measured";
+	else if (quiet_noisy())
+		verdict = "not judged: noisy";
+	else
+		verdict = (le ? v <= goal : v >= goal) ? "met" : "missed";
+	printf("  %-*s %10.*f %-5s (target %s %g %s: %s)\n", BENCH_LABEL_W,
+	    what, v < 10.0 ? 2 : 1, v, unit, le ? "<=" : ">=", goal, unit,
+	    verdict);
+	if (bench_out() != NULL)
+		fprintf(bench_out(), "target\t%s\t%s\t%s\t%.6g\t%s\t%g\t%s\n",
+		    bench_prog(), what, unit, v, le ? "<=" : ">=", goal,
+		    verdict);
 }
 
 #endif /* GREENPROC_BENCHUTIL_H */

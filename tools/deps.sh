@@ -13,6 +13,7 @@
 #	clang	the clang compiler (clang): TSan tier, CC=clang
 #	pth	GNU Pth (libpth-dev): benchmarks
 #	uv	libuv (libuv1-dev): the libuv peer of bench_echo only
+#	plots	gnuplot (gnuplot-nox): make plots only
 #	extra	clang + pth
 #
 # Every group is checked.  When something is missing and we run as root,
@@ -72,12 +73,18 @@ check_uv() {
 	fi
 }
 
+check_plots() {
+	pkgs="$pkgs gnuplot-nox"
+	command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot"
+}
+
 for g in "$@"; do
 	case $g in
 	core)	check_core ;;
 	clang)	check_clang ;;
 	pth)	check_pth ;;
 	uv)	check_uv ;;
+	plots)	check_plots ;;
 	extra)	check_clang; check_pth ;;
 	*)	echo "deps.sh: unknown group '$g'" >&2; exit 2 ;;
 	esac
