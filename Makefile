@@ -193,6 +193,13 @@ ALL_ASFLAGS	:= $(CFLAGS) -Wa,--noexecstack
 # start-up (linked or LD_PRELOADed), so its TLS is static and a TLS read
 # is one load, not a __tls_get_addr call on every switch and wait.
 LIB_FLAGS	:= -fPIC -fvisibility=hidden -ftls-model=initial-exec $(LTO_FLAGS)
+# The runtime's own calls to its exported gp_ functions (gp_exit from a
+# process's entry, gp_sigprocmask, gp_init...) bind inside the object:
+# without this, -fPIC keeps every one a PLT call that the program could
+# interpose, and no such call can be inlined (ARCHITECTURE section 20).
+# Not for the preload's own objects, whose libc-named interposers stay
+# interposable as libc's are.
+RT_FLAGS	:= -fno-semantic-interposition
 DEPFLAGS	= -MMD -MP -MF $(@:.o=.d)
 ALL_LDFLAGS	:= $(LDFLAGS) $(SAN_FLAGS) -pthread $(LTO_LDFLAGS)
 # clang leaves the sanitizer runtime out of shared objects: no -z defs there.
@@ -282,7 +289,8 @@ CONFIG_STAMP	:= $(BUILD)/config.stamp
 SOURCES_STAMP	:= $(BUILD)/sources.stamp
 CONFIG		:= $(strip $(CC) $(CXX) $(ALL_CPPFLAGS) $(ALL_CFLAGS) \
 		   $(ALL_CXXFLAGS) $(ALL_ASFLAGS) $(ALL_LDFLAGS) $(LIBS) \
-		   $(CRITERION_LIBS) $(BENCH_DEFS) $(BENCH_LIBS) $(PRELOAD_DEFS))
+		   $(CRITERION_LIBS) $(BENCH_DEFS) $(BENCH_LIBS) $(PRELOAD_DEFS) \
+		   $(LIB_FLAGS) $(RT_FLAGS))
 SOURCES		:= $(strip $(RT_SRCS) $(PRELOAD_SRCS) $(TEST_SRCS))
 
 ifneq ($(CONFIGURING),)
@@ -343,7 +351,8 @@ $(PRELOAD): $(PRELOAD_OBJS) $(RT_OBJS) preload/preload.map $(SOURCES_STAMP)
 
 $(BUILD)/obj/runtime/%.o: runtime/%.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LIB_FLAGS) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LIB_FLAGS) $(RT_FLAGS) $(DEPFLAGS) \
+	    -c -o $@ $<
 
 $(BUILD)/obj/runtime/%.o: runtime/%.S $(CONFIG_STAMP)
 	@mkdir -p $(@D)

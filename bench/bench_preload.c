@@ -44,13 +44,13 @@
 
 #include "benchutil.h"
 
-#define EXEC_RUNS	300
-#define SHELL_RUNS	21
-#define C_RUNS		21
-#define CC_RUNS		11
-#define PY_RUNS		11
-#define CC_FUNCS	400
-#define IO_RUNS		21
+#define EXEC_RUNS	100
+#define SHELL_RUNS	7
+#define C_RUNS		7
+#define CC_RUNS		5
+#define PY_RUNS		5
+#define CC_FUNCS	200
+#define IO_RUNS		7
 #define IO_CALLS	200000
 
 #define WL_THREADS	4

@@ -14,8 +14,9 @@
 # cancelled out.  --fair-sched=yes: valgrind runs one thread at a time,
 # and with its default lock the watchdog could starve the worker long
 # enough to call it stuck and start a spare (then the two yielders split
-# and stop switching: a count that changes from run to run).  The counts
-# repeat to the instruction; a busy machine cannot move them.
+# and stop switching: a count that changes from run to run); each count
+# is the median of three runs.  They repeat to within a few instructions
+# per op; a busy machine cannot move them.
 #
 # Writes OUTDIR/icount.tsv (the figures format of bench/benchutil.h) and,
 # through tools/bench-report.sh, OUTDIR/icount.json and OUTDIR/icount.md.
@@ -42,10 +43,17 @@ tsv=$out/icount.tsv
 	printf 'run\tvalgrind\t%s\n' "$(valgrind --version)"
 } > "$tsv"
 
-# ir BIN OP N: callgrind's total instruction count of one run.
-ir() {
+# ir1 BIN OP N: callgrind's total instruction count of one run.
+ir1() {
 	valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file=/dev/null \
 	    "$1" "$2" "$3" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+
+# ir BIN OP N: the median of three runs.  Even with --fair-sched one run
+# in ten or so still lands on the watchdog's spare (a yield count 25 %
+# off); the median drops it.
+ir() {
+	{ ir1 "$@"; ir1 "$@"; ir1 "$@"; } | sort -n | sed -n 2p
 }
 
 # Operations one run of N does: the loop and its warm-up of N/8; a yield
