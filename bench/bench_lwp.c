@@ -39,8 +39,8 @@
 #define GP_YIELDS	1000000L	/* per LWP, two LWPs */
 #define GP_CREATES	200000L
 #define PT_CREATES	2000L
-#define PTH_YIELDS	200000L		/* per thread, two threads */
-#define PTH_SPAWNS	20000L
+#define PTH_YIELDS	20000L		/* per thread, two threads: ~us each */
+#define PTH_SPAWNS	5000L
 
 #define TARGET_SWITCH	15.0
 #define TARGET_CREATE	50.0

@@ -12,7 +12,9 @@
 #                                 end: the cpu line of /proc/stat (jiffies)
 #                                 and loadavg; over the run: steal_pct and
 #                                 busy_pct of all CPU time
-#   programs                      [{name, seconds, status}]
+#   programs                      [{name, seconds, cpu_seconds, status}]:
+#                                 cpu_seconds is user + system of the
+#                                 program and its children
 #   figures                       [{bench, name, unit, value, peer,
 #                                 peer_value, ratio}]: peer names another
 #                                 figure of the same bench; ratio says how
@@ -69,6 +71,7 @@ function share(f,    tot, d, k, n, keys) {
 		d = snapv["end", f] - snapv["start", f]
 	return sprintf("%.1f", 100 * d / tot)
 }
+function ratiofmt(x) { return x >= 100 ? sprintf("%.0f", x) : sprintf("%.3g", x) }
 function fmt(v, unit) {
 	if (v == "")
 		return "n/a"
@@ -82,7 +85,7 @@ function fmt(v, unit) {
 }
 $1 == "machine" || $1 == "run" { info[$1, $2] = $3; next }
 $1 == "snap" { snap[$2] = kv($3, $2); next }
-$1 == "prog" { np++; pname[np] = $2; psec[np] = $3; pst[np] = $4; next }
+$1 == "prog" { np++; pname[np] = $2; psec[np] = $3; pst[np] = $4; pcpu[np] = $5; next }
 $1 == "fig" {
 	nf++; fb[nf] = $2; fn[nf] = $3; fu[nf] = $4; fv[nf] = $5; fp[nf] = $6
 	val[$2, $3] = $5
@@ -112,15 +115,15 @@ END {
 	    snap["end"] == "" ? "null" : snap["end"], steal, busy > json
 	printf "  \"programs\": [" > json
 	for (i = 1; i <= np; i++)
-		printf "%s\n    {\"name\": %s, \"seconds\": %s, \"status\": %s}", (i > 1 ? "," : ""), \
-		    esc(pname[i]), num(psec[i]), esc(pst[i]) > json
+		printf "%s\n    {\"name\": %s, \"seconds\": %s, \"cpu_seconds\": %s, \"status\": %s}", \
+		    (i > 1 ? "," : ""), esc(pname[i]), num(psec[i]), num(pcpu[i]), esc(pst[i]) > json
 	printf "\n  ],\n  \"figures\": [" > json
 	for (i = 1; i <= nf; i++) {
 		pv = ""; r = ""
 		if (fp[i] != "" && ((fb[i], fp[i]) in val)) {
 			pv = val[fb[i], fp[i]]
 			if (fv[i] + 0 > 0 && pv + 0 > 0)
-				r = sprintf("%.3g", higher(fu[i]) ? fv[i] / pv : pv / fv[i])
+				r = ratiofmt(higher(fu[i]) ? fv[i] / pv : pv / fv[i])
 		}
 		ratio[i] = r; peerv[i] = pv
 		printf "%s\n    {\"bench\": %s, \"name\": %s, \"unit\": %s, \"value\": %s, " \
@@ -171,10 +174,11 @@ END {
 	}
 	if (np == 0)
 		exit
-	printf "| bench | seconds | steal %% | other work %% CPU | loadavg start | loadavg end |\n" > md
-	printf "|---|---:|---:|---:|---:|---:|\n" > md
+	printf "| bench | seconds | CPU seconds | steal %% | other work %% CPU | loadavg start | loadavg end |\n" > md
+	printf "|---|---:|---:|---:|---:|---:|---:|\n" > md
 	for (i = 1; i <= np; i++)
-		printf "| %s | %s | %s | %s | %s | %s |\n", pname[i], psec[i], \
-		    val[pname[i], "steal time"], val[pname[i], "other work on the machine"], \
+		printf "| %s | %s | %s | %s | %s | %s | %s |\n", pname[i], psec[i], \
+		    (pcpu[i] == "" ? "n/a" : pcpu[i]), \
+		    fmt(val[pname[i], "steal time"]), fmt(val[pname[i], "other work on the machine"]), \
 		    val[pname[i], "loadavg at start"], val[pname[i], "loadavg at end"] > md
 }' "$1"

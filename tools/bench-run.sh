@@ -43,11 +43,19 @@ snap() {
 	printf 'snap\tstart\t%s\n' "$(snap)"
 } >> "$tsv"
 
+# CPU time (user + system, s) of this shell's reaped children so far:
+# fields 16 and 17 of /proc/$$/stat, in clock ticks.
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+cpu() {
+	sed 's/.*) //' /proc/$$/stat | awk -v hz="$hz" '{ printf "%.1f", ($14 + $15) / hz }'
+}
+
 rc=0
 t0=$(date +%s)
 for p in "$@"; do
 	echo "== $p"
 	s=$(date +%s.%N)
+	c=$(cpu)
 	if GREENPROC_BENCH_OUT=$(cd "$out" && pwd)/figures.tsv "$p"; then
 		st=ok
 	else
@@ -55,9 +63,9 @@ for p in "$@"; do
 		echo "FAIL: $p ($st)" >&2
 		rc=1
 	fi
-	printf 'prog\t%s\t%s\t%s\n' "$(basename "$p")" \
+	printf 'prog\t%s\t%s\t%s\t%s\n' "$(basename "$p")" \
 	    "$(echo "$(date +%s.%N) $s" | awk '{ printf "%.1f", $1 - $2 }')" \
-	    "$st" >> "$tsv"
+	    "$st" "$(echo "$(cpu) $c" | awk '{ printf "%.1f", $1 - $2 }')" >> "$tsv"
 done
 printf 'snap\tend\t%s\n' "$(snap)" >> "$tsv"
 printf 'run\tseconds\t%s\n' "$(( $(date +%s) - t0 ))" >> "$tsv"
