@@ -12,8 +12,10 @@
  *    thread.  Peers: fork + _exit + waitpid, vfork + _exit + waitpid,
  *    pthread_create + pthread_join.
  *
- * 2. wait(any) with N children, green N = 1k, 16k, 1M against the
- *    kernel's N = 1k, 4k, 16k real children.  One batch of N children
+ * 2. wait(any) with N children, green N = 1k, 4k, 16k, 1M against the
+ *    kernel's N = 256, 1k, 4k real children (its cost per call grows
+ *    with N already there; 16k real children took most of a minute and
+ *    told nothing more).  One batch of N children
  *    gives two numbers:
  *	any-of-live	the K newest children (N/4, at most 256: enough waits
  *			per round to time) exit while the N-K older ones
@@ -32,7 +34,7 @@
  *    probes were reaped is discarded (and retried), not reported.  Real
  *    children sleep in pause() until the parent SIGKILLs them; the timing
  *    starts only once /proc says that each one to be reaped is a zombie.
- *    Medians of a few rounds, one round for 1M and for 16k real children.
+ *    Medians of a few rounds, one round for 1M.
  *    Green: 1 worker, the parent is a green process.  The wait target
  *    applies to any-of-live, the issue's measure (N live children, one
  *    waitable); drain is reported without one: N zombies that went cold,
@@ -40,18 +42,20 @@
  *
  * 3. RSS per idle green process: VmRSS before and after spawning the 1M
  *    children of measurement 2 (all alive and asleep when it is read),
- *    in a fresh runtime so that no cached stack hides a page.  Also
+ *    in a fresh runtime so that no cached stack hides a page; the same
+ *    at 1k, 16k and 128k (one round each) for the plot.  Also
  *    vm.max_map_count, whether MADV_GUARD_INSTALL works here, and the
  *    number of mappings with 1M alive.
  *
  * 4. Independent spawn trees: ROOTS processes spawned by the host, each
  *    running the same number of spawn + wait of its own children (sized
  *    for ~150 ms on 1 worker); wall-clock time of the whole with
- *    gp_init(1) and with gp_init(2).
+ *    gp_init(1), gp_init(2) and gp_init(4).
  *
  * The kernel peers run before the first gp_init(), so that no worker
- * competes with them and fork copies a small process.  The whole program
- * runs in well under a minute on a 2 vCPU guest.
+ * competes with them and fork copies a small process.  Every figure is
+ * also recorded for results.json (benchutil.h), with the plots' series:
+ * wait(any) and RSS against N, spawn throughput against workers.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
