@@ -234,11 +234,16 @@ same(const char *name, const char *a1)
 Test(greenrun, pool_mutex_condvar) { same("gr_pool", NULL); }
 Test(greenrun, semaphores) { same("gr_sem", NULL); }
 Test(greenrun, keys_destructors) { same("gr_keys", NULL); }
+Test(greenrun, cancel_cleanup_handlers) { same("gr_cancel", NULL); }
+Test(greenrun, cancel_cxx_unwind) { same("gr_cancel_cxx", NULL); }
 Test(greenrun, atexit_return) { same("gr_exit", "return"); }
 Test(greenrun, exit_from_thread) { same("gr_exit", "thread"); }
 Test(greenrun, last_pthread_exit) { same("gr_exit", "last"); }
 Test(greenrun, _exit_from_thread) { same("gr_exit", "_exit"); }
 Test(greenrun, fork_exec_wait) { same("gr_fork", NULL); }
+Test(greenrun, fork_atfork_handlers) { same("gr_atfork", NULL); }
+Test(greenrun, spawn_child_mask) { same("gr_atfork", "spawn"); }
+Test(greenrun, daemon_child_goes_on) { same("gr_atfork", "daemon"); }
 Test(greenrun, ten_thousand_threads) { same("gr_many", NULL); }
 Test(greenrun, alarm_handler) { same("gr_signal", "alarm"); }
 Test(greenrun, kill_own_pid) { same("gr_signal", "self"); }
