@@ -28,12 +28,21 @@ say(const char *s)
 	(void)!write(1, s, strlen(s));
 }
 
+/* The parent's, printed after the child ends: no interleaving. */
+static char parent_log[64];
+
+static void
+note(const char *s)
+{
+	strcat(parent_log, s);
+}
+
 static void prep_a(void) { say("prepare a\n"); }
 static void prep_b(void) { say("prepare b\n"); pthread_mutex_lock(&mu); }
 static void prep_c(void) { say("prepare c\n"); }
-static void par_a(void) { say("parent a\n"); }
-static void par_b(void) { pthread_mutex_unlock(&mu); say("parent b\n"); }
-static void par_c(void) { say("parent c\n"); }
+static void par_a(void) { note("parent a\n"); }
+static void par_b(void) { pthread_mutex_unlock(&mu); note("parent b\n"); }
+static void par_c(void) { note("parent c\n"); }
 static void chi_a(void) { say("child a\n"); }
 static void chi_b(void) { pthread_mutex_unlock(&mu); say("child b\n"); }
 static void chi_c(void) { say("child c\n"); }
@@ -107,6 +116,7 @@ forker(void *arg)
 		say("parent: no child\n");
 		return NULL;
 	}
+	say(parent_log);
 	printf("parent: child exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) :
 	    -1);
 	fflush(stdout);
