@@ -114,6 +114,12 @@ bool	gpi_is_green_thread(pthread_t t) __attribute__((visibility("hidden")));
 struct gp_lwp *gpi_thread_lwp(pthread_t t) __attribute__((visibility("hidden")));
 /* (l)'s handle, made on first need; 0 if out of memory. */
 pthread_t gpi_thread_handle(struct gp_lwp *l) __attribute__((visibility("hidden")));
+/*
+ * Green-init mode (init.c): would (sig) stop the program with its default
+ * action?  Then kill/raise of its own pid send it to the host for real.
+ */
+bool	gpi_greenrun_stops(int sig) __attribute__((visibility("hidden")));
+int	gpi_greenrun_stop(int sig) __attribute__((visibility("hidden")));
 /* pthread_exit of the calling green thread: cleanup handlers, then the end. */
 _Noreturn void gpi_thread_exit(void *retval) __attribute__((visibility("hidden")));
 /* (l)'s handle slot + 1 (its mutex owner id), made on first need; 0 if none. */

@@ -935,7 +935,9 @@ struct gp_proc {
 					 * to take one. */
 	uint64_t	 p_sigignore;	/* (p, relaxed reads by a spawn)
 					 * SIG_IGN; a child inherits it. */
-	uint64_t	 p_sigcatch;	/* (p) Caught: handler in p_sigacts. */
+	uint64_t	 p_sigcatch;	/* (p, relaxed reads by greenrun's
+					 * forwarder) Caught: handler in
+					 * p_sigacts. */
 	struct gpi_sigacts *p_sigacts;	/* (p) Allocated at the first handler;
 					 * kept across reuse, entries live only
 					 * where p_sigcatch has the bit. */
@@ -1188,8 +1190,8 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(getnameinfo)	\
 	/* preload/sync.c: futex waits of syscall(SYS_futex) */		\
 	X(syscall)							\
-	/* preload/signals.c: green signal waits */			\
-	X(sigtimedwait)
+	/* preload/signals.c: green signal waits, alternate stacks */	\
+	X(sigtimedwait) X(sigaltstack)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
