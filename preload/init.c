@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -50,6 +51,7 @@ static sigset_t g_mask;		/* (c) the mask it inherited */
 static sigset_t g_forward;	/* (c) what the forwarder takes */
 static pid_t g_pid;		/* (c) the first green process */
 static struct gp_proc *g_proc;	/* (a) it, once its first LWP runs */
+static uint64_t g_sfd;		/* (a, relaxed) signals a signalfd reads */
 
 /* The preload's constructor: the mode is on for this program only. */
 void
@@ -153,16 +155,59 @@ gpi_greenrun_stop(int sig)
 	return 0;
 }
 
+/*
+ * signalfd: a signal a signalfd of the program reads is left pending in
+ * the kernel (blocked on every host thread, as it was), where reading
+ * the descriptor takes it, instead of being made green.  The forwarder
+ * learns of a new one when it next wakes: that first signal it took
+ * itself goes back with its siginfo (rt_sigqueueinfo to our own pid
+ * keeps the sender's si_code and pid).
+ */
+void
+gpi_greenrun_signalfd(const sigset_t *mask)
+{
+	uint64_t m = 0;
+	int sig;
+
+	if (!gpi_greenrun)
+		return;
+	for (sig = 1; sig <= 64; sig++)
+		if (sigismember(mask, sig) == 1 && sigismember(&g_forward,
+		    sig) == 1)
+			m |= 1ULL << (sig - 1);
+	__atomic_fetch_or(&g_sfd, m, __ATOMIC_RELAXED);
+}
+
+bool
+gpi_greenrun_sfd(int sig)
+{
+	return sig >= 1 && sig <= 64 && (__atomic_load_n(&g_sfd,
+	    __ATOMIC_RELAXED) & (1ULL << (sig - 1)));
+}
+
 static void *
 forwarder(void *arg)
 {
 	siginfo_t si;
+	sigset_t set;
+	uint64_t sfd;
+	int sig;
 
 	(void)arg;
 	for (;;) {
+		set = g_forward;
+		sfd = __atomic_load_n(&g_sfd, __ATOMIC_RELAXED);
+		for (sig = 1; sfd != 0 && sig <= 64; sig++)
+			if (sfd & (1ULL << (sig - 1)))
+				sigdelset(&set, sig);
 		/* ESRCH once the process is gone: the host is ending. */
-		if (sigwaitinfo(&g_forward, &si) <= 0)
+		if (sigwaitinfo(&set, &si) <= 0)
 			continue;
+		if (gpi_greenrun_sfd(si.si_signo)) {
+			(void)GPI_LIBC(syscall)(SYS_rt_sigqueueinfo,
+			    REAL(getpid)(), si.si_signo, &si);
+			continue;
+		}
 		if (si.si_signo == SIGTSTP && stops_by_default(
 		    __atomic_load_n(&g_proc, __ATOMIC_ACQUIRE), SIGTSTP))
 			host_stop(SIGTSTP);

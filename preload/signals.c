@@ -54,6 +54,8 @@ kill(pid_t pid, int sig)
 		/* A stop by default stops the host, for its parent to see. */
 		if (gpi_greenrun_stops(sig))
 			return gpi_greenrun_stop(sig);
+		if (gpi_greenrun_sfd(sig))	/* for its signalfd */
+			return REAL(kill)(pid, sig);
 		return gp_kill(host, sig) != 0 ? -1 : (gpi_userret(), 0);
 	}
 	return REAL(kill)(pid, sig);
@@ -66,6 +68,8 @@ raise(int sig)
 		return REAL(raise)(sig);
 	if (gpi_is_hostproc(gpi_curproc()) && gpi_greenrun_stops(sig))
 		return gpi_greenrun_stop(sig);		/* as kill above */
+	if (gpi_is_hostproc(gpi_curproc()) && gpi_greenrun_sfd(sig))
+		return REAL(kill)(REAL(getpid)(), sig);
 	if (gp_kill(gp_getpid(), sig) != 0)
 		return -1;
 	gpi_userret();		/* delivered before raise returns */

@@ -401,6 +401,26 @@ Test(greenrun, sigtstp_handler)
 	cr_expect(eq(int, green.status, native.status));
 }
 
+/* A signalfd reads the signals sent from outside and raised. */
+Test(greenrun, signalfd_reads)
+{
+	static struct run native, green;
+	struct run *r;
+	int g;
+
+	for (g = 0; g < 2; g++) {
+		r = g ? &green : &native;
+		start(r, g, "gr_jobctl", "signalfd", NULL);
+		await(r, "ready\n");
+		cr_assert(eq(int, kill(r->pid, SIGUSR1), 0));
+		finish(r);
+	}
+	cr_expect(eq(str, green.buf, native.buf));
+	cr_expect(eq(str, green.buf, "ready\nsignalfd: SIGUSR1 from the parent\n"
+	    "signalfd: SIGUSR2\n"));
+	cr_expect(eq(int, green.status, native.status));
+}
+
 /* timer_create(SIGEV_THREAD): glibc's helper thread (a host thread). */
 Test(greenrun, timer_sigev_thread) { same("gr_jobctl", "timer"); }
 /* sigaltstack: accepted and checked; handlers run on the green stack. */

@@ -13,13 +13,15 @@
  *              dump signal, then SIGUSR1 to end it;
  *   timer      timer_create(SIGEV_THREAD): the notification function
  *              wakes a thread waiting on a condition variable;
- *   altstack   sigaltstack is accepted, and a SA_ONSTACK handler runs.
+ *   altstack   sigaltstack is accepted, and a SA_ONSTACK handler runs;
+ *   signalfd   reads the SIGUSR1 the test sends, then its own SIGUSR2.
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,8 +185,37 @@ main(int argc, char **argv)
 		sigaction(SIGUSR2, &sa, NULL);
 		raise(SIGUSR2);
 		say(got ? "SA_ONSTACK handler ran\n" : "handler did not run\n");
+	} else if (strcmp(mode, "signalfd") == 0) {
+		struct signalfd_siginfo fsi;
+		sigset_t set;
+		int fd, n;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigaddset(&set, SIGUSR2);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		if ((fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+			say("signalfd failed\n");
+			return 1;
+		}
+		say("ready\n");
+		for (n = 0; n < 2; n++) {
+			if (read(fd, &fsi, sizeof(fsi)) != sizeof(fsi)) {
+				say("read failed\n");
+				return 1;
+			}
+			if (fsi.ssi_signo == SIGUSR1)
+				say(fsi.ssi_pid == (unsigned)getppid() ?
+				    "signalfd: SIGUSR1 from the parent\n" :
+				    "signalfd: SIGUSR1 from elsewhere\n");
+			else
+				say(fsi.ssi_signo == SIGUSR2 ?
+				    "signalfd: SIGUSR2\n" : "signalfd: other\n");
+			if (n == 0)
+				raise(SIGUSR2);
+		}
 	} else {
-		say("modes: stop tstp selfstop dump timer altstack\n");
+		say("modes: stop tstp selfstop dump timer altstack signalfd\n");
 		return 2;
 	}
 	return 0;
