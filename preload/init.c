@@ -160,8 +160,8 @@ gpi_greenrun_stop(int sig)
  * the kernel (blocked on every host thread, as it was), where reading
  * the descriptor takes it, instead of being made green.  The forwarder
  * learns of a new one when it next wakes: that first signal it took
- * itself goes back with its siginfo (rt_sigqueueinfo to our own pid
- * keeps the sender's si_code and pid).
+ * itself goes back with its siginfo (rt_sigqueueinfo to our own pid:
+ * the sender's pid and uid are kept, its si_code becomes SI_QUEUE).
  */
 void
 gpi_greenrun_signalfd(const sigset_t *mask)
@@ -204,6 +204,13 @@ forwarder(void *arg)
 		if (sigwaitinfo(&set, &si) <= 0)
 			continue;
 		if (gpi_greenrun_sfd(si.si_signo)) {
+			/*
+			 * The kernel lets only the main thread queue a
+			 * SI_USER or kernel code: this one goes back as
+			 * SI_QUEUE, with the sender's pid and uid kept.
+			 */
+			if (si.si_code >= 0 || si.si_code == SI_TKILL)
+				si.si_code = SI_QUEUE;
 			(void)GPI_LIBC(syscall)(SYS_rt_sigqueueinfo,
 			    REAL(getpid)(), si.si_signo, &si);
 			continue;

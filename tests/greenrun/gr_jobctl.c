@@ -194,6 +194,8 @@ main(int argc, char **argv)
 		sigaddset(&set, SIGUSR1);
 		sigaddset(&set, SIGUSR2);
 		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		/* Under greenrun the forwarder is waiting by now, as usual. */
+		usleep(50 * 1000);
 		if ((fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
 			say("signalfd failed\n");
 			return 1;
