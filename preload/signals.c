@@ -56,7 +56,8 @@ kill(pid_t pid, int sig)
 			return gpi_greenrun_stop(sig);
 		if (gpi_greenrun_sfd(sig))	/* for its signalfd */
 			return REAL(kill)(pid, sig);
-		return gp_kill(host, sig) != 0 ? -1 : (gpi_userret(), 0);
+		return gp_kill(host, sig) != 0 ? -1 :
+		    (gpi_userret_nocancel(), 0);
 	}
 	return REAL(kill)(pid, sig);
 }
@@ -72,7 +73,7 @@ raise(int sig)
 		return REAL(kill)(REAL(getpid)(), sig);
 	if (gp_kill(gp_getpid(), sig) != 0)
 		return -1;
-	gpi_userret();		/* delivered before raise returns */
+	gpi_userret_nocancel();	/* delivered before raise returns */
 	return 0;
 }
 
@@ -173,7 +174,7 @@ pthread_kill(pthread_t t, int sig)
 		gpi_psignal(l->l_proc, __atomic_load_n(&l->l_proc->p_pid,
 		    __ATOMIC_RELAXED), sig);
 	if (l == gpi_curlwp())
-		gpi_userret();
+		gpi_userret_nocancel();
 	return 0;
 }
 

@@ -698,7 +698,7 @@ gp_yield(void)
 		return;
 	}
 	gpi_lwp_yield(l);
-	gpi_userret_l(l);
+	gpi_userret_nocancel();		/* sched_yield: not a cancellation point */
 }
 
 int
