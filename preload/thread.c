@@ -382,7 +382,7 @@ struct unwinder {
 	int		(*forced)(struct uw_exception *, uw_stop_t, void *);
 	uintptr_t	(*cfa)(struct uw_context *);
 };
-static struct unwinder uw;			/* (c) once uw_state is 2 */
+static struct unwinder uw;			/* (a, relaxed) set before uw_state */
 static atomic_int uw_state;			/* (a) 0 unknown, 1 none, 2 ok */
 
 static const struct unwinder *
@@ -392,19 +392,25 @@ unwinder(void)
 	int st = atomic_load_explicit(&uw_state, memory_order_acquire);
 
 	if (st == 0) {
-		/* Racing first users resolve the same pointers: harmless. */
+		/*
+		 * Racing first users resolve the same pointers (atomic
+		 * stores of equal values): harmless.
+		 */
 		h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
 		if (h != NULL) {
-			uw.forced = (__typeof__(uw.forced))dlsym(h,
-			    "_Unwind_ForcedUnwind");
-			uw.cfa = (__typeof__(uw.cfa))dlsym(h, "_Unwind_GetCFA");
+			__atomic_store_n(&uw.forced, (__typeof__(uw.forced))
+			    dlsym(h, "_Unwind_ForcedUnwind"), __ATOMIC_RELAXED);
+			__atomic_store_n(&uw.cfa, (__typeof__(uw.cfa))dlsym(h,
+			    "_Unwind_GetCFA"), __ATOMIC_RELAXED);
 		}
-		st = uw.forced != NULL && uw.cfa != NULL ? 2 : 1;
+		st = __atomic_load_n(&uw.forced, __ATOMIC_RELAXED) != NULL &&
+		    __atomic_load_n(&uw.cfa, __ATOMIC_RELAXED) != NULL ? 2 : 1;
 		atomic_store_explicit(&uw_state, st, memory_order_release);
 	}
 	return st == 2 ? &uw : NULL;
 }
 
+/* glibc's function (name), looked up on first use into (slot). */
 static void *
 real_fn(void *_Atomic *slot, const char *name)
 {
@@ -455,7 +461,8 @@ unwind_stop(int version, int actions, uint64_t cls, struct uw_exception *exc,
 	(void)exc;
 	/* The walk reached the frame that made b (its caller's CFA). */
 	if ((actions & UW_END_OF_STACK) || (b != NULL &&
-	    uw.cfa(ctx) > (uintptr_t)CB_SP(b)))
+	    __atomic_load_n(&uw.cfa, __ATOMIC_RELAXED)(ctx) >
+	    (uintptr_t)CB_SP(b)))
 		next_buffer(l);
 	return UW_NO_REASON;
 }
@@ -483,7 +490,8 @@ unwind_on(struct gp_lwp *l)
 		memset(exc, 0, sizeof(*exc));
 		exc->class = 0x47524e5043414e43ull;	/* "GRNPCANC" */
 		exc->cleanup = unwind_eaten;
-		(void)u->forced(exc, unwind_stop, l);
+		(void)__atomic_load_n(&u->forced, __ATOMIC_RELAXED)(exc,
+		    unwind_stop, l);
 	}
 	/* No unwinder, or frames it cannot walk: the C buffers only. */
 	next_buffer(l);
