@@ -29,7 +29,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -437,6 +436,14 @@ finish(struct gp_lwp *l)
 	gpi_lwp_exit(rv);	/* its dtors again: none left */
 }
 
+/*
+ * glibc's longjmp, declared on the buffer the macro filled: a
+ * __cancel_jmp_buf is the first 72 bytes of a jmp_buf (registers and
+ * mask_was_saved, 0 here: the saved mask after it is never read), which
+ * the compiler would take for an overflow of the 200-byte jmp_buf.
+ */
+extern _Noreturn void cancel_longjmp(void *env, int val) __asm__("longjmp");
+
 /* Leave for the innermost C cleanup buffer, or end. */
 static _Noreturn void
 next_buffer(struct gp_lwp *l)
@@ -446,7 +453,7 @@ next_buffer(struct gp_lwp *l)
 	if (b == NULL)
 		finish(l);
 	l->l_cleanup = CB_PREV(b);
-	longjmp((struct __jmp_buf_tag *)(void *)b->__cancel_jmp_buf, 1);
+	cancel_longjmp(b->__cancel_jmp_buf, 1);
 }
 
 static int
