@@ -28,7 +28,7 @@
 static volatile sig_atomic_t got;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int done;
+static int done, nparked;
 
 static void
 say(const char *s)
@@ -80,6 +80,8 @@ static __attribute__((noinline)) void
 parked_here(void)
 {
 	pthread_mutex_lock(&mu);
+	nparked++;
+	pthread_cond_broadcast(&cv);
 	while (!done)
 		pthread_cond_wait(&cv, &mu);
 	pthread_mutex_unlock(&mu);
@@ -138,6 +140,11 @@ main(int argc, char **argv)
 		block_usr1();
 		for (i = 0; i < 2; i++)
 			pthread_create(&t[i], NULL, parker, NULL);
+		/* Both wait in parked_here before the test asks for a dump. */
+		pthread_mutex_lock(&mu);
+		while (nparked < 2)
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
 		await_usr1();
 		pthread_mutex_lock(&mu);
 		done = 1;
