@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "preload.h"
 
 #define EXPORT	__attribute__((visibility("default")))
 
@@ -229,6 +230,8 @@ signalfd(int fd, const sigset_t *mask, int flags)
 {
 	int r = GPI_LIBC(signalfd)(fd, mask, flags);
 
+	if (r >= 0)
+		gpi_greenrun_signalfd(mask);	/* left to the kernel now */
 	return fd == -1 ? opened(r) : r;
 }
 

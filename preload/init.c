@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -49,6 +50,8 @@ static uint64_t g_ignored;	/* (c) signals the host inherited ignored */
 static sigset_t g_mask;		/* (c) the mask it inherited */
 static sigset_t g_forward;	/* (c) what the forwarder takes */
 static pid_t g_pid;		/* (c) the first green process */
+static struct gp_proc *g_proc;	/* (a) it, once its first LWP runs */
+static uint64_t g_sfd;		/* (a, relaxed) signals a signalfd reads */
 
 /* The preload's constructor: the mode is on for this program only. */
 void
@@ -69,18 +72,22 @@ gpi_greenrun_check(void)
  * (posix_spawn's, and gpi_fork's from this process), whose exits the
  * green process is told of as natively (make -j waits for it); their
  * waits still go through pidfds.
+ * SIGTSTP and SIGCONT too: a program's handler for them runs green, and
+ * a SIGTSTP with the default action stops the host (host_stop); the
+ * kernel continues a stopped host on SIGCONT whether it is blocked or not.
  * Not: the synchronous faults (the kernel's, on the faulting thread),
- * SIGPIPE (raised on the writer, made green by the I/O engine), the stop signals and
- * SIGCONT (the kernel stops and continues the whole host, as it would
- * the native program), glibc's two internal ones below SIGRTMIN, and the
- * runtime's dump signal.
+ * SIGPIPE (raised on the writer, made green by the I/O engine), SIGSTOP
+ * (it cannot be blocked), SIGTTIN and SIGTTOU (the kernel makes a read or
+ * write from the background fail with EIO instead of stopping if they are
+ * blocked: they stay the kernel's, and stop the whole host), glibc's two
+ * internal ones below SIGRTMIN, and the runtime's dump signal.
  */
 static void
 forward_set(sigset_t *set)
 {
 	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2,
 	    SIGALRM, SIGTERM, SIGWINCH, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
-	    SIGURG, SIGXCPU, SIGSTKFLT, SIGCHLD };
+	    SIGURG, SIGXCPU, SIGSTKFLT, SIGCHLD, SIGTSTP, SIGCONT };
 	int dump = (int)gpi_env(GPI_ENV_DUMP_SIGNAL);
 	size_t i;
 	int sig;
@@ -94,15 +101,124 @@ forward_set(sigset_t *set)
 		sigdelset(set, dump);
 }
 
+/*
+ * Would (sig) stop the green-init process with its default action?  Its
+ * disposition is read without its lock: a sigaction racing with the
+ * signal may go either way, as natively.
+ */
+static bool
+stops_by_default(struct gp_proc *p, int sig)
+{
+	uint64_t bit = 1ULL << (sig - 1);
+
+	if (sig == SIGSTOP)
+		return true;
+	if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+		return false;
+	return p == NULL || !((__atomic_load_n(&p->p_sigcatch,
+	    __ATOMIC_RELAXED) | __atomic_load_n(&p->p_sigignore,
+	    __ATOMIC_RELAXED)) & bit);
+}
+
+bool
+gpi_greenrun_stops(int sig)
+{
+	return gpi_greenrun && stops_by_default(__atomic_load_n(&g_proc,
+	    __ATOMIC_ACQUIRE), sig);
+}
+
+/*
+ * Stop the whole host with (sig), as the kernel stops a native program:
+ * it is blocked on every host thread, so the forwarder sends it to
+ * itself and unblocks it; the default action stops the process (its
+ * parent sees WSTOPSIG (sig)) until a SIGCONT, then it is blocked again.
+ */
+static void
+host_stop(int sig)
+{
+	sigset_t one;
+
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	(void)REAL(pthread_kill)(REAL(pthread_self)(), sig);
+	(void)REAL(pthread_sigmask)(SIG_UNBLOCK, &one, NULL);
+	(void)REAL(pthread_sigmask)(SIG_BLOCK, &one, NULL);
+}
+
+/* kill or raise of the program's own pid with a stop by default. */
+int
+gpi_greenrun_stop(int sig)
+{
+	if (sig != SIGTSTP)
+		return REAL(kill)(REAL(getpid)(), sig);
+	host_stop(sig);		/* blocked here too: stop before returning */
+	return 0;
+}
+
+/*
+ * signalfd: a signal a signalfd of the program reads is left pending in
+ * the kernel (blocked on every host thread, as it was), where reading
+ * the descriptor takes it, instead of being made green.  The forwarder
+ * learns of a new one when it next wakes: that first signal it took
+ * itself goes back with its siginfo (rt_sigqueueinfo to our own pid:
+ * the sender's pid and uid are kept, its si_code becomes SI_QUEUE).
+ */
+void
+gpi_greenrun_signalfd(const sigset_t *mask)
+{
+	uint64_t m = 0;
+	int sig;
+
+	if (!gpi_greenrun)
+		return;
+	for (sig = 1; sig <= 64; sig++)
+		if (sigismember(mask, sig) == 1 && sigismember(&g_forward,
+		    sig) == 1)
+			m |= 1ULL << (sig - 1);
+	__atomic_fetch_or(&g_sfd, m, __ATOMIC_RELAXED);
+}
+
+bool
+gpi_greenrun_sfd(int sig)
+{
+	return sig >= 1 && sig <= 64 && (__atomic_load_n(&g_sfd,
+	    __ATOMIC_RELAXED) & (1ULL << (sig - 1)));
+}
+
 static void *
 forwarder(void *arg)
 {
 	siginfo_t si;
+	sigset_t set;
+	uint64_t sfd;
+	int sig;
 
 	(void)arg;
 	for (;;) {
+		set = g_forward;
+		sfd = __atomic_load_n(&g_sfd, __ATOMIC_RELAXED);
+		for (sig = 1; sfd != 0 && sig <= 64; sig++)
+			if (sfd & (1ULL << (sig - 1)))
+				sigdelset(&set, sig);
 		/* ESRCH once the process is gone: the host is ending. */
-		if (sigwaitinfo(&g_forward, &si) > 0)
+		if (sigwaitinfo(&set, &si) <= 0)
+			continue;
+		if (gpi_greenrun_sfd(si.si_signo)) {
+			/*
+			 * The kernel lets only the main thread queue a
+			 * SI_USER or kernel code: this one goes back as
+			 * SI_QUEUE, with the sender's pid and uid kept.
+			 */
+			if (si.si_code >= 0 || si.si_code == SI_TKILL)
+				si.si_code = SI_QUEUE;
+			(void)GPI_LIBC(syscall)(SYS_rt_sigqueueinfo,
+			    REAL(getpid)(), si.si_signo, &si);
+			continue;
+		}
+		if (si.si_signo == SIGTSTP && stops_by_default(
+		    __atomic_load_n(&g_proc, __ATOMIC_ACQUIRE), SIGTSTP))
+			host_stop(SIGTSTP);
+		else
 			(void)gp_kill(g_pid, si.si_signo);
 	}
 	return NULL;
@@ -117,6 +233,7 @@ first_main(void *arg)
 
 	(void)arg;
 	__atomic_store_n(&gpi_hostproc_pid, gp_getpid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&g_proc, gpi_curproc(), __ATOMIC_RELEASE);
 	/* What exec passed on: ignored signals stay ignored, and the mask. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;

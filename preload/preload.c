@@ -309,7 +309,7 @@ pthread_exit(void *retval)
 {
 	/* Never the real one on a green thread: it would end the worker. */
 	if (green())
-		gp_lwp_exit(retval);
+		gpi_thread_exit(retval);	/* thread.c: unwinds first */
 	REAL(pthread_exit)(retval);
 	__builtin_unreachable();
 }

@@ -114,6 +114,20 @@ bool	gpi_is_green_thread(pthread_t t) __attribute__((visibility("hidden")));
 struct gp_lwp *gpi_thread_lwp(pthread_t t) __attribute__((visibility("hidden")));
 /* (l)'s handle, made on first need; 0 if out of memory. */
 pthread_t gpi_thread_handle(struct gp_lwp *l) __attribute__((visibility("hidden")));
+/*
+ * Green-init mode (init.c): would (sig) stop the program with its default
+ * action?  Then kill/raise of its own pid send it to the host for real.
+ */
+bool	gpi_greenrun_stops(int sig) __attribute__((visibility("hidden")));
+int	gpi_greenrun_stop(int sig) __attribute__((visibility("hidden")));
+/*
+ * Green-init mode: a signalfd reads (mask); true if (sig) is in such a
+ * mask, so a kill of the program's own pid stays the kernel's.
+ */
+void	gpi_greenrun_signalfd(const sigset_t *mask) __attribute__((visibility("hidden")));
+bool	gpi_greenrun_sfd(int sig) __attribute__((visibility("hidden")));
+/* pthread_exit of the calling green thread: cleanup handlers, then the end. */
+_Noreturn void gpi_thread_exit(void *retval) __attribute__((visibility("hidden")));
 /* (l)'s handle slot + 1 (its mutex owner id), made on first need; 0 if none. */
 unsigned gpi_thread_slot(struct gp_lwp *l) __attribute__((visibility("hidden")));
 /*

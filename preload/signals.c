@@ -13,6 +13,10 @@
 #include <errno.h>
 #include <string.h>
 
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM	(1U << 31)	/* Linux 4.7 */
+#endif
+
 #include "internal.h"
 #include "preload.h"
 
@@ -46,8 +50,15 @@ kill(pid_t pid, int sig)
 	if (GP_IS_GREEN(pid) || (green() && (pid == 0 || pid == -1) &&
 	    !gpi_is_hostproc(gpi_curproc())))
 		return gp_kill(pid, sig);
-	if (host != 0 && pid > 0 && green() && pid == REAL(getpid)())
-		return gp_kill(host, sig) != 0 ? -1 : (gpi_userret(), 0);
+	if (host != 0 && pid > 0 && green() && pid == REAL(getpid)()) {
+		/* A stop by default stops the host, for its parent to see. */
+		if (gpi_greenrun_stops(sig))
+			return gpi_greenrun_stop(sig);
+		if (gpi_greenrun_sfd(sig))	/* for its signalfd */
+			return REAL(kill)(pid, sig);
+		return gp_kill(host, sig) != 0 ? -1 :
+		    (gpi_userret_nocancel(), 0);
+	}
 	return REAL(kill)(pid, sig);
 }
 
@@ -56,9 +67,13 @@ raise(int sig)
 {
 	if (!green())
 		return REAL(raise)(sig);
+	if (gpi_is_hostproc(gpi_curproc()) && gpi_greenrun_stops(sig))
+		return gpi_greenrun_stop(sig);		/* as kill above */
+	if (gpi_is_hostproc(gpi_curproc()) && gpi_greenrun_sfd(sig))
+		return REAL(kill)(REAL(getpid)(), sig);
 	if (gp_kill(gp_getpid(), sig) != 0)
 		return -1;
-	gpi_userret();		/* delivered before raise returns */
+	gpi_userret_nocancel();	/* delivered before raise returns */
 	return 0;
 }
 
@@ -159,7 +174,7 @@ pthread_kill(pthread_t t, int sig)
 		gpi_psignal(l->l_proc, __atomic_load_n(&l->l_proc->p_pid,
 		    __ATOMIC_RELAXED), sig);
 	if (l == gpi_curlwp())
-		gpi_userret();
+		gpi_userret_nocancel();
 	return 0;
 }
 
@@ -342,5 +357,34 @@ sigpending(sigset_t *set)
 	if (l == NULL)
 		return REAL(sigpending)(set);
 	gpi_sig_pendingset(l, set);
+	return 0;
+}
+
+/*
+ * sigaltstack on a green thread.  A green handler runs on the thread's
+ * own stack, at a cancellation point, never on an alternate one
+ * (SA_ONSTACK is accepted and not followed), and the worker's kernel
+ * alternate stack is the runtime's, where its stack-overflow handler
+ * runs (runtime/fault.c): so the call is checked as the kernel checks
+ * it, nothing is installed, and the answer is always SS_DISABLE.
+ */
+EXPORT int
+sigaltstack(const stack_t *ss, stack_t *old)
+{
+	unsigned bad = ss != NULL ? (unsigned)ss->ss_flags &
+	    ~(SS_DISABLE | SS_AUTODISARM) : 0;
+
+	if (!green())
+		return GPI_LIBC(sigaltstack)(ss, old);
+	if (ss != NULL && (bad != 0 || (!(ss->ss_flags & SS_DISABLE) &&
+	    ss->ss_size < (size_t)MINSIGSTKSZ))) {
+		errno = bad != 0 ? EINVAL : ENOMEM;
+		return -1;
+	}
+	if (old != NULL) {
+		old->ss_sp = NULL;
+		old->ss_size = 0;
+		old->ss_flags = SS_DISABLE;
+	}
 	return 0;
 }

@@ -3,9 +3,10 @@
  * spawn.c -- real processes started from green code: fork, vfork,
  * system, popen/pclose, posix_spawn(p).
  *
- * A green fork makes a real child the host never sees (runtime/fork.c);
- * the green process waits for it like any child, and those waits park
- * the LWP.  system() and popen() are built on that fork, so their waits
+ * A green fork makes a real child the host never sees (runtime/fork.c),
+ * except in green-init mode, where fork is glibc's (host_fork); the
+ * green process waits for it like any child, and those waits park the
+ * LWP.  system() and popen() are built on that fork, so their waits
  * are green too.  posix_spawn keeps glibc's implementation (file actions,
  * attributes): its child is then tracked through a pidfd, but it has the
  * usual SIGCHLD exit signal, so a host waitpid(-1) racing with it could
@@ -32,8 +33,9 @@ green(void)
  * Every real function resolved before a fork: its child may call an
  * interposer (_exit, say) whose first use would dlsym(), and another
  * thread may have held the loader's or malloc's lock at the fork, held
- * for good in the child.  A green fork is a bare clone3 that runs no
- * atfork handler at all.  One load once resolved.
+ * for good in the child.  A clone3 fork runs no atfork handler at all
+ * (system and popen, as glibc's posix_spawn-based ones run none either).
+ * One load once resolved.
  */
 static pid_t
 green_fork(void)
@@ -42,12 +44,56 @@ green_fork(void)
 	return gpi_fork();
 }
 
+/*
+ * Green-init mode's process forks with glibc's fork, as natively: the
+ * program's atfork handlers run (prepare in reverse order, parent and
+ * child in order, on the forking green thread), and glibc takes its own
+ * locks (malloc's arenas, stdio's list) around the fork, so none is
+ * inherited held by another worker.  Its first child handler resets the
+ * runtime (gpi_fork_child_glibc, registered below before any of the
+ * program's).  The kernel sends the host SIGCHLD for the child, which the
+ * forwarder posts as a green one; the green waits see it through its
+ * pidfd.  A gp_spawn'ed process keeps the clone3 fork (green pids,
+ * exit signal 0).
+ */
+static pid_t
+host_fork(void)
+{
+	struct gpi_rchild *rc;
+	pid_t pid;
+	int fd;
+
+	if ((rc = malloc(sizeof(*rc))) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	pid = REAL(fork)();
+	if (pid <= 0) {
+		free(rc);
+		return pid;
+	}
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0) {
+		free(rc);	/* not waitable in green form: no descriptor */
+		return pid;
+	}
+	gpi_rchild_add(gpi_curproc(), rc, pid, fd);
+	return pid;
+}
+
+__attribute__((constructor(101))) static void
+spawn_init(void)
+{
+	pthread_atfork(NULL, NULL, gpi_fork_child_glibc);
+}
+
 EXPORT pid_t
 fork(void)
 {
 	gpi_preload_resolve();
 	if (!green())
 		return REAL(fork)();
+	if (gpi_is_hostproc(gpi_curproc()))
+		return host_fork();
 	return gpi_fork();
 }
 
@@ -225,15 +271,47 @@ track(pid_t pid)
 	gpi_rchild_add(gpi_curproc(), rc, pid, fd);
 }
 
+/*
+ * A green caller's child starts with the caller's green mask, as a
+ * native one starts with its thread's, not with the worker's kernel
+ * mask (nearly everything blocked), unless the attributes set a mask.
+ * (Signals the green process ignores are not ignored in the child: the
+ * attributes can only reset dispositions to default.)
+ */
+static const posix_spawnattr_t *
+green_attr(const posix_spawnattr_t *attr, posix_spawnattr_t *mine)
+{
+	short flags = 0;
+	sigset_t set;
+
+	if (!green())
+		return attr;
+	if (attr != NULL) {
+		if (posix_spawnattr_getflags(attr, &flags) != 0 ||
+		    (flags & POSIX_SPAWN_SETSIGMASK))
+			return attr;
+		*mine = *attr;
+	} else if (posix_spawnattr_init(mine) != 0) {
+		return attr;
+	}
+	if (pthread_sigmask(SIG_BLOCK, NULL, &set) != 0)	/* green */
+		return attr;
+	posix_spawnattr_setsigmask(mine, &set);
+	posix_spawnattr_setflags(mine, flags | POSIX_SPAWN_SETSIGMASK);
+	return mine;
+}
+
 EXPORT int
 posix_spawn(pid_t *pidp, const char *path,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
     char *const argv[], char *const envp[])
 {
+	posix_spawnattr_t mine;
 	pid_t pid;
 	int error;
 
-	error = REAL(posix_spawn)(&pid, path, fa, attr, argv, envp);
+	error = REAL(posix_spawn)(&pid, path, fa, green_attr(attr, &mine),
+	    argv, envp);
 	if (error == 0 && green())
 		track(pid);
 	if (error == 0 && pidp != NULL)
@@ -246,10 +324,12 @@ posix_spawnp(pid_t *pidp, const char *file,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
     char *const argv[], char *const envp[])
 {
+	posix_spawnattr_t mine;
 	pid_t pid;
 	int error;
 
-	error = REAL(posix_spawnp)(&pid, file, fa, attr, argv, envp);
+	error = REAL(posix_spawnp)(&pid, file, fa, green_attr(attr, &mine),
+	    argv, envp);
 	if (error == 0 && green())
 		track(pid);
 	if (error == 0 && pidp != NULL)

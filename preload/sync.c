@@ -152,18 +152,21 @@ __greenproc_sync_backstops(void)
 	return atomic_load(&nbackstops);
 }
 
+static int sem_try(void *s, bool *hidden);
+
 /*
  * Acquire with (trylock) until it succeeds or (deadline) passes.  The
  * common pattern of every lock-like object here.  (trylock) returns 0 or
  * an error, EBUSY/EAGAIN to wait; it sets *hidden when the object may be
- * released where we cannot see it (see park).
+ * released where we cannot see it (see park).  A semaphore wait is a
+ * cancellation point (a pthread_cancel interrupts it), a lock is not.
  */
 static int
 green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
     uint64_t deadline)
 {
 	unsigned i = slot(obj);
-	bool hidden = false;
+	bool hidden = false, cpt = trylock == sem_try;
 	int error, gen;
 
 	for (;;) {
@@ -176,9 +179,12 @@ green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
 			atomic_fetch_sub(&gens[i].waiters, 1);
 			return error;
 		}
-		error = park(obj, gen, deadline, 0, hidden);
+		error = park(obj, gen, deadline, cpt ? GPI_PCATCH : 0, hidden);
 		atomic_fetch_sub(&gens[i].waiters, 1);
-		gpi_userret();
+		if (cpt)
+			gpi_userret();
+		else
+			gpi_userret_nocancel();
 		if (error == ETIMEDOUT && deadline != 0 && gpi_now() >= deadline)
 			return ETIMEDOUT;
 	}

@@ -26,8 +26,10 @@
  * owner-tracking mutex lock if gp_lwp_create or gp_spawn made it.  The
  * slot index + 0x20000000 is also the LWP's owner id in mutexes (sync.c).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
@@ -253,10 +255,13 @@ run_dtors(struct gp_lwp *l)
 	}
 }
 
+static void cancel_hook(struct gp_lwp *l);
+
 __attribute__((constructor(102))) static void
 thread_init(void)
 {
 	gpi_lwp_exit_hook = run_dtors;
+	gpi_lwp_cancel_hook = cancel_hook;
 	gpi_lwp_free_hook = hslot_release;
 	pthread_atfork(NULL, NULL, handles_atfork_child);
 }
@@ -311,6 +316,307 @@ pthread_setspecific(pthread_key_t key, const void *value)
 
 /* ------------------------------------------------------------ cancel */
 
+/*
+ * Deferred cancellation with cleanup handlers, as glibc does it but per
+ * green thread.  glibc's pthread_cleanup_push (C, no -fexceptions) is a
+ * macro: it __sigsetjmp's into an on-stack __pthread_unwind_buf_t and
+ * links it with __pthread_register_cancel into a chain kept in the
+ * kernel thread's descriptor -- one per worker, shared by all its LWPs,
+ * so a switch in between would mix the chains of different threads.
+ * Here register/unregister keep the chain in the LWP (l_cleanup, linked
+ * through the buffer's private words: __pad[0] the outer buffer,
+ * __pad[1] the caller's stack pointer, __pad[2] a saved cancel type).
+ *
+ * Cancel or pthread_exit on a green thread (unwind): the thread is
+ * marked exiting (later cancels are ignored), then a forced unwind
+ * (libgcc_s's _Unwind_ForcedUnwind, as glibc uses) walks its stack and
+ * runs C++ destructors and -fexceptions cleanups frame by frame; our
+ * stop function longjmps into the innermost C buffer when the walk
+ * reaches the frame that made it.  There the macro runs the handler and
+ * calls __pthread_unwind_next, which goes on from the next buffer.  At
+ * the end of the stack (the LWP's start frame carries no caller), or if
+ * the walk fails (frames without unwind tables), what is left of the C
+ * chain is run by longjmps alone, then finish(): thread_local
+ * destructors, key destructors, and the end with the value
+ * (PTHREAD_CANCELED for a cancel), as glibc's start_thread orders them.
+ *
+ * A cancel takes effect (GPI_LWP_CANCEL) when it is pending and enabled;
+ * the flag interrupts GPI_PCATCH sleeps (the blocking calls that are
+ * cancellation points: I/O, sleeps, waits, condvars, joins, semaphores)
+ * and gpi_userret_ex hands the LWP to cancel_hook there.  Mutex, rwlock
+ * and barrier waits are not cancellation points.  A cancelled condvar
+ * wait retakes the mutex first (sync.c), so its handlers run with it
+ * held, as POSIX says.  Asynchronous cancellation is recorded and
+ * answered but acts as deferred: a green thread is never interrupted
+ * between two instructions.
+ */
+
+/* l_cancel bits (seq_cst RMWs; the LWP itself and its cancellers). */
+#define CANCEL_DISABLED	0x1	/* pthread_setcancelstate(DISABLE) */
+#define CANCEL_PENDING	0x2	/* pthread_cancel came */
+#define CANCEL_ASYNC	0x4	/* pthread_setcanceltype(ASYNCHRONOUS) */
+#define CANCEL_EXITING	0x8	/* unwinding: cancels are ignored */
+
+#define CB_PREV(b)	((b)->__pad[0])
+#define CB_SP(b)	((b)->__pad[1])
+#define CB_TYPE(b)	((b)->__pad[2])
+
+/*
+ * The part of the Itanium C++ ABI's unwind interface (level 1) used here,
+ * declared by hand: runtime/unwind.h hides the compiler's <unwind.h>.
+ */
+#define UW_NO_REASON	0		/* _URC_NO_REASON */
+#define UW_END_OF_STACK	16		/* _UA_END_OF_STACK */
+struct uw_context;
+struct uw_exception {			/* struct _Unwind_Exception */
+	uint64_t	 class;
+	void		(*cleanup)(int, struct uw_exception *);
+	uint64_t	 private1, private2;
+} __attribute__((__aligned__));
+typedef int (*uw_stop_t)(int, int, uint64_t, struct uw_exception *,
+    struct uw_context *, void *);
+
+/* libgcc_s's unwinder, found on first use (a C program may not load it). */
+struct unwinder {
+	int		(*forced)(struct uw_exception *, uw_stop_t, void *);
+	uintptr_t	(*cfa)(struct uw_context *);
+};
+static struct unwinder uw;			/* (a, relaxed) set before uw_state */
+static atomic_int uw_state;			/* (a) 0 unknown, 1 none, 2 ok */
+
+static const struct unwinder *
+unwinder(void)
+{
+	void *h;
+	int st = atomic_load_explicit(&uw_state, memory_order_acquire);
+
+	if (st == 0) {
+		/*
+		 * Racing first users resolve the same pointers (atomic
+		 * stores of equal values): harmless.
+		 */
+		h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
+		if (h != NULL) {
+			__atomic_store_n(&uw.forced, (__typeof__(uw.forced))
+			    dlsym(h, "_Unwind_ForcedUnwind"), __ATOMIC_RELAXED);
+			__atomic_store_n(&uw.cfa, (__typeof__(uw.cfa))dlsym(h,
+			    "_Unwind_GetCFA"), __ATOMIC_RELAXED);
+		}
+		st = __atomic_load_n(&uw.forced, __ATOMIC_RELAXED) != NULL &&
+		    __atomic_load_n(&uw.cfa, __ATOMIC_RELAXED) != NULL ? 2 : 1;
+		atomic_store_explicit(&uw_state, st, memory_order_release);
+	}
+	return st == 2 ? &uw : NULL;
+}
+
+/* glibc's function (name), looked up on first use into (slot). */
+static void *
+real_fn(void *_Atomic *slot, const char *name)
+{
+	void *f = atomic_load_explicit(slot, memory_order_relaxed);
+
+	if (f == NULL) {
+		f = gpi_preload_resolve_one(name);
+		atomic_store_explicit(slot, f, memory_order_relaxed);
+	}
+	return f;
+}
+#define REAL_LAZY(name) ({						\
+	static void *_Atomic slot_;					\
+	(__typeof__(&name))real_fn(&slot_, #name); })
+
+static _Noreturn void
+finish(struct gp_lwp *l)
+{
+	void *rv = l->l_retval;
+
+	if (l->l_tlsdtors != NULL)
+		gpi_tls_run_dtors(l);
+	run_dtors(l);
+	gpi_lwp_exit(rv);	/* its dtors again: none left */
+}
+
+/*
+ * glibc's longjmp, declared on the buffer the macro filled: a
+ * __cancel_jmp_buf is the first 72 bytes of a jmp_buf (registers and
+ * mask_was_saved, 0 here: the saved mask after it is never read), which
+ * the compiler would take for an overflow of the 200-byte jmp_buf.
+ */
+extern _Noreturn void cancel_longjmp(void *env, int val) __asm__("longjmp");
+
+/* Leave for the innermost C cleanup buffer, or end. */
+static _Noreturn void
+next_buffer(struct gp_lwp *l)
+{
+	__pthread_unwind_buf_t *b = l->l_cleanup;
+
+	if (b == NULL)
+		finish(l);
+	l->l_cleanup = CB_PREV(b);
+	cancel_longjmp(b->__cancel_jmp_buf, 1);
+}
+
+static int
+unwind_stop(int version, int actions, uint64_t cls, struct uw_exception *exc,
+    struct uw_context *ctx, void *arg)
+{
+	struct gp_lwp *l = arg;
+	__pthread_unwind_buf_t *b = l->l_cleanup;
+
+	(void)version;
+	(void)cls;
+	(void)exc;
+	/* The walk reached the frame that made b (its caller's CFA). */
+	if ((actions & UW_END_OF_STACK) || (b != NULL &&
+	    __atomic_load_n(&uw.cfa, __ATOMIC_RELAXED)(ctx) >
+	    (uintptr_t)CB_SP(b)))
+		next_buffer(l);
+	return UW_NO_REASON;
+}
+
+/* A C++ catch (...) ate the unwind without rethrowing it, as in glibc. */
+static void
+unwind_eaten(int rc, struct uw_exception *exc)
+{
+	(void)rc;
+	(void)exc;
+	GPI_PANIC("a thread's cancellation or pthread_exit was caught and "
+	    "not rethrown");
+}
+
+/* Walk from here to the next C buffer or the end; never returns. */
+static _Noreturn __attribute__((noinline)) void
+unwind_on(struct gp_lwp *l)
+{
+	const struct unwinder *u = unwinder();
+	struct uw_exception *exc = (struct uw_exception *)(void *)l->l_unwexc;
+
+	_Static_assert(sizeof(l->l_unwexc) >= sizeof(*exc) &&
+	    _Alignof(struct uw_exception) <= 16, "l_unwexc holds one");
+	if (u != NULL) {
+		memset(exc, 0, sizeof(*exc));
+		exc->class = 0x47524e5043414e43ull;	/* "GRNPCANC" */
+		exc->cleanup = unwind_eaten;
+		(void)__atomic_load_n(&u->forced, __ATOMIC_RELAXED)(exc,
+		    unwind_stop, l);
+	}
+	/* No unwinder, or frames it cannot walk: the C buffers only. */
+	next_buffer(l);
+}
+
+/* The calling green thread (l) ends with (retval), unwinding first. */
+static _Noreturn void
+unwind(struct gp_lwp *l, void *retval)
+{
+	atomic_fetch_or(&l->l_cancel, CANCEL_EXITING);
+	atomic_fetch_and(&l->l_flags, ~GPI_LWP_CANCEL);
+	l->l_retval = retval;
+	/* Runtime frames are left below: nothing of theirs may stay linked. */
+	if (l->l_fdpark != NULL)
+		gpi_fdpark_leave(l->l_fdpark);
+	unwind_on(l);
+}
+
+/* gpi_lwp_cancel_hook: (l) has GPI_LWP_CANCEL at a cancellation point. */
+static void
+cancel_hook(struct gp_lwp *l)
+{
+	int c;
+
+	/* Cleared first: a cancel that comes after is seen below or later. */
+	atomic_fetch_and(&l->l_flags, ~GPI_LWP_CANCEL);
+	c = atomic_load(&l->l_cancel);
+	if ((c & CANCEL_PENDING) && !(c & (CANCEL_DISABLED | CANCEL_EXITING)))
+		unwind(l, PTHREAD_CANCELED);
+}
+
+/* (l)'s pending cancel takes effect now: flag it (and wake it). */
+static void
+cancel_arm(struct gp_lwp *l)
+{
+	atomic_fetch_or(&l->l_flags, GPI_LWP_CANCEL);	/* seq_cst: [I1'] */
+	gpi_sleep_interrupt(l);
+}
+
+/* pthread_exit on a green thread: its cleanup handlers run first. */
+void
+gpi_thread_exit(void *retval)
+{
+	unwind(gpi_curlwp(), retval);
+}
+
+EXPORT void
+__pthread_register_cancel(__pthread_unwind_buf_t *b)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL) {
+		REAL_LAZY(__pthread_register_cancel)(b);
+		return;
+	}
+	CB_PREV(b) = l->l_cleanup;
+	CB_SP(b) = __builtin_dwarf_cfa();	/* the caller's frame */
+	l->l_cleanup = b;
+}
+
+EXPORT void
+__pthread_unregister_cancel(__pthread_unwind_buf_t *b)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL) {
+		REAL_LAZY(__pthread_unregister_cancel)(b);
+		return;
+	}
+	l->l_cleanup = CB_PREV(b);
+}
+
+/* pthread_cleanup_push_defer_np: the type is deferred while pushed. */
+EXPORT void
+__pthread_register_cancel_defer(__pthread_unwind_buf_t *b)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	int c;
+
+	if (l == NULL) {
+		REAL_LAZY(__pthread_register_cancel_defer)(b);
+		return;
+	}
+	c = atomic_fetch_and(&l->l_cancel, ~CANCEL_ASYNC);
+	CB_TYPE(b) = (void *)(uintptr_t)(c & CANCEL_ASYNC);
+	CB_PREV(b) = l->l_cleanup;
+	CB_SP(b) = __builtin_dwarf_cfa();
+	l->l_cleanup = b;
+}
+
+EXPORT void
+__pthread_unregister_cancel_restore(__pthread_unwind_buf_t *b)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL) {
+		REAL_LAZY(__pthread_unregister_cancel_restore)(b);
+		return;
+	}
+	l->l_cleanup = CB_PREV(b);
+	if (CB_TYPE(b) != NULL) {
+		atomic_fetch_or(&l->l_cancel, CANCEL_ASYNC);
+		gpi_userret();	/* back to asynchronous: a pending one acts */
+	}
+}
+
+/* The macro ran a handler after our longjmp: on to the next one. */
+EXPORT void
+__pthread_unwind_next(__pthread_unwind_buf_t *b)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
+		REAL_LAZY(__pthread_unwind_next)(b);
+	l->l_cleanup = CB_PREV(b);
+	unwind_on(l);
+}
+
 EXPORT int
 pthread_cancel(pthread_t t)
 {
@@ -323,8 +629,8 @@ pthread_cancel(pthread_t t)
 	    (atomic_load(&l->l_jstate) & GPI_J_ZLIST))
 		return ESRCH;
 	c = atomic_fetch_or(&l->l_cancel, CANCEL_PENDING);
-	if (!(c & CANCEL_DISABLED))
-		gpi_lwp_kill(l);	/* ends at its next cancellation point */
+	if (!(c & (CANCEL_DISABLED | CANCEL_PENDING | CANCEL_EXITING)))
+		cancel_arm(l);	/* acts at its next cancellation point */
 	return 0;
 }
 
@@ -338,16 +644,52 @@ pthread_setcancelstate(int state, int *old)
 		return REAL(pthread_setcancelstate)(state, old);
 	if (state != PTHREAD_CANCEL_ENABLE && state != PTHREAD_CANCEL_DISABLE)
 		return EINVAL;
-	if (state == PTHREAD_CANCEL_DISABLE)
+	if (state == PTHREAD_CANCEL_DISABLE) {
 		c = atomic_fetch_or(&l->l_cancel, CANCEL_DISABLED);
-	else
+		/*
+		 * Not acted on yet: it waits for the enable.  (A canceller
+		 * that read the state just before may still set the flag; a
+		 * GPI_PCATCH sleep then ends early once, and cancel_hook
+		 * clears it.)
+		 */
+		atomic_fetch_and(&l->l_flags, ~GPI_LWP_CANCEL);
+	} else {
 		c = atomic_fetch_and(&l->l_cancel, ~CANCEL_DISABLED);
+		/* A cancel that came while disabled takes effect from now. */
+		if ((c & CANCEL_PENDING) && !(c & CANCEL_EXITING))
+			atomic_fetch_or(&l->l_flags, GPI_LWP_CANCEL);
+	}
 	if (old != NULL)
 		*old = (c & CANCEL_DISABLED) ? PTHREAD_CANCEL_DISABLE :
 		    PTHREAD_CANCEL_ENABLE;
-	/* A cancel that came while disabled takes effect from now on. */
-	if (state == PTHREAD_CANCEL_ENABLE && (c & CANCEL_PENDING))
-		gpi_lwp_kill(l);
+	return 0;
+}
+
+/*
+ * Recorded and answered; a green thread's cancellation is deferred
+ * whatever its type (documented).  Like glibc, a switch to asynchronous
+ * with a cancel pending acts on it at once.
+ */
+EXPORT int
+pthread_setcanceltype(int type, int *old)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	int c;
+
+	if (l == NULL)
+		return REAL_LAZY(pthread_setcanceltype)(type, old);
+	if (type != PTHREAD_CANCEL_DEFERRED &&
+	    type != PTHREAD_CANCEL_ASYNCHRONOUS)
+		return EINVAL;
+	if (type == PTHREAD_CANCEL_ASYNCHRONOUS)
+		c = atomic_fetch_or(&l->l_cancel, CANCEL_ASYNC);
+	else
+		c = atomic_fetch_and(&l->l_cancel, ~CANCEL_ASYNC);
+	if (old != NULL)
+		*old = (c & CANCEL_ASYNC) ? PTHREAD_CANCEL_ASYNCHRONOUS :
+		    PTHREAD_CANCEL_DEFERRED;
+	if (type == PTHREAD_CANCEL_ASYNCHRONOUS)
+		gpi_userret();
 	return 0;
 }
 

@@ -339,7 +339,7 @@ gpi_fault_thread_init(void)
 	ss.ss_sp = p;
 	ss.ss_size = ALTSTACK_SIZE;
 	ss.ss_flags = 0;
-	if (sigaltstack(&ss, NULL) != 0) {
+	if (GPI_LIBC(sigaltstack)(&ss, NULL) != 0) {
 		munmap(p, ALTSTACK_SIZE);
 		return NULL;
 	}
@@ -355,7 +355,7 @@ gpi_fault_thread_fini(void *altstack)
 		return;
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_flags = SS_DISABLE;
-	sigaltstack(&ss, NULL);
+	GPI_LIBC(sigaltstack)(&ss, NULL);
 	munmap(altstack, ALTSTACK_SIZE);
 }
 

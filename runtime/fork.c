@@ -128,6 +128,29 @@ gpi_fork(void)
 	return pid;
 }
 
+/*
+ * Green-init mode's fork is glibc's (preload/spawn.c), which runs the
+ * atfork handlers; this is the first child handler registered, so it
+ * runs before any of the program's.  A fork made on a green thread
+ * (ours, or one inside libc such as daemon's) leaves a child whose only
+ * thread is the worker's copy on the LWP's stack: the runtime is reset
+ * as for a clone3 child, and the thread gets the LWP's green mask and
+ * its process's dispositions.  glibc has already fixed the cached tid.
+ * On a host thread it does nothing.
+ */
+void
+gpi_fork_child_glibc(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	struct gp_proc *p;
+
+	if (l == NULL)
+		return;
+	p = l->l_proc;
+	fork_child_reset(-1);
+	gpi_sig_fork_real(p, l);
+}
+
 /* Track real child (pid, pidfd) of green process (p). */
 void
 gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc, pid_t pid,

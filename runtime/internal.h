@@ -487,6 +487,10 @@ enum { GPI_LIDL, GPI_LRUN, GPI_LONPROC, GPI_LSLEEP, GPI_LZOMB };
 #define GPI_LWP_WEXIT	0x1	/* killed: dies at its next cancellation point */
 #define GPI_LWP_AST	0x2	/* look at signals at the next cancellation
 				 * point (signal.c) */
+#define GPI_LWP_CANCEL	0x4	/* pthread_cancel took effect (preload):
+				 * GPI_PCATCH sleeps are interrupted and
+				 * the next cancellation point unwinds it
+				 * (gpi_lwp_cancel_hook); a kill is WEXIT */
 
 /*
  * l_jstate: (a) the join/detach/exit handshake, which decides who frees
@@ -576,6 +580,17 @@ struct gp_lwp {
 	atomic_int	 l_cancel;	/* (a) pthread cancel state (preload):
 					 * seq_cst RMWs. */
 	void		**l_specific;	/* (o) pthread_setspecific values. */
+	void		*l_cleanup;	/* (o) Preload: innermost buffer of its
+					 * pthread_cleanup_push chain (thread.c);
+					 * glibc keeps it in the kernel
+					 * thread's descriptor, which a
+					 * worker's LWPs share. */
+	uint64_t	 l_unwexc[4] __attribute__((__aligned__(16)));
+					/* (o) Preload: the exception object
+					 * of its forced unwind (thread.c):
+					 * a landing pad reuses the stack it
+					 * would live on, as glibc keeps it in
+					 * the thread descriptor. */
 	int		 l_schedpolicy;	/* (a, relaxed) pthread_setschedparam
 					 * (preload): answered, not enforced. */
 	int		 l_schedprio;	/* (a, relaxed) as l_schedpolicy. */
@@ -656,6 +671,13 @@ GPI_HIDDEN extern void (*gpi_lwp_exit_hook)(struct gp_lwp *l);
 GPI_HIDDEN extern void (*gpi_lwp_death_hook)(struct gp_lwp *l);
 /* Preload (thread.c): (l) is freed; its pthread_t goes stale. */
 GPI_HIDDEN extern void (*gpi_lwp_free_hook)(struct gp_lwp *l);
+/*
+ * Preload (thread.c): the running LWP (l) has GPI_LWP_CANCEL at a
+ * cancellation point.  Unwinds it (cleanup handlers, destructors, then
+ * the end with PTHREAD_CANCELED) and never returns, or returns with the
+ * flag cleared if its cancellation is disabled.  No lock held.
+ */
+GPI_HIDDEN extern void (*gpi_lwp_cancel_hook)(struct gp_lwp *l);
 
 struct gpi_fdpark;
 GPI_HIDDEN void	gpi_fdpark_leave(struct gpi_fdpark *fp);
@@ -689,10 +711,28 @@ static inline void
 gpi_userret_l(struct gp_lwp *l)
 {
 	if (unlikely(atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
-	    (GPI_LWP_WEXIT | GPI_LWP_AST)))
+	    (GPI_LWP_WEXIT | GPI_LWP_AST | GPI_LWP_CANCEL)))
 		gpi_userret_slow(l);
 }
+/*
+ * gpi_userret() in a blocking call that POSIX does not make a
+ * cancellation point (a mutex, rwlock or barrier wait, pthread_once):
+ * handlers and kills, but a pthread_cancel waits for a real point.
+ */
+GPI_HIDDEN void	gpi_userret_nocancel(void);
 GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
+/*
+ * The entry of a cancellation point that may complete without sleeping
+ * (a read or write that needs no wait): a cancel already in effect acts
+ * before the call does anything, as POSIX has it.
+ */
+static inline void
+gpi_testcancel_l(struct gp_lwp *l)
+{
+	if (unlikely(atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
+	    GPI_LWP_CANCEL))
+		gpi_userret_ex(l);
+}
 
 /* ---------------------------------------------------------------- proc.c */
 
@@ -895,7 +935,9 @@ struct gp_proc {
 					 * to take one. */
 	uint64_t	 p_sigignore;	/* (p, relaxed reads by a spawn)
 					 * SIG_IGN; a child inherits it. */
-	uint64_t	 p_sigcatch;	/* (p) Caught: handler in p_sigacts. */
+	uint64_t	 p_sigcatch;	/* (p, relaxed reads by greenrun's
+					 * forwarder) Caught: handler in
+					 * p_sigacts. */
 	struct gpi_sigacts *p_sigacts;	/* (p) Allocated at the first handler;
 					 * kept across reuse, entries live only
 					 * where p_sigcatch has the bit. */
@@ -1148,8 +1190,8 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(getnameinfo)	\
 	/* preload/sync.c: futex waits of syscall(SYS_futex) */		\
 	X(syscall)							\
-	/* preload/signals.c: green signal waits */			\
-	X(sigtimedwait)
+	/* preload/signals.c: green signal waits, alternate stacks */	\
+	X(sigtimedwait) X(sigaltstack)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
@@ -1211,6 +1253,8 @@ GPI_HIDDEN _Noreturn void gpi_host_raise_default(int sig);
 
 /* fork.c */
 GPI_HIDDEN pid_t gpi_fork(void);
+/* An atfork child handler: glibc's fork on a green thread, child side. */
+GPI_HIDDEN void	gpi_fork_child_glibc(void);
 GPI_HIDDEN void	gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc,
     pid_t pid, int pidfd);
 GPI_HIDDEN pid_t gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp,

@@ -236,6 +236,8 @@ xfer(struct xfer *x)
 	ssize_t r, done = 0;
 	int error, saved_errno = errno;	/* a success leaves errno alone */
 
+	if (gpi_io_lwp() != NULL)
+		gpi_testcancel_l(gpi_io_lwp());	/* a cancellation point */
 	for (;;) {
 		if (parked)
 			x->x_fd = gpi_fdpark_fd(&fp);

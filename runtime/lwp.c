@@ -72,6 +72,7 @@ new_tid(struct gp_worker *w)
 }
 
 void (*gpi_lwp_exit_hook)(struct gp_lwp *);
+void (*gpi_lwp_cancel_hook)(struct gp_lwp *);
 void (*gpi_lwp_death_hook)(struct gp_lwp *);
 void (*gpi_lwp_free_hook)(struct gp_lwp *);
 
@@ -170,6 +171,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	l->l_fdpark = NULL;
 	l->l_once = NULL;
 	l->l_specific = NULL;
+	l->l_cleanup = NULL;
 	l->l_schedpolicy = l->l_schedprio = 0;	/* SCHED_OTHER, 0 */
 	/*
 	 * A thread starts with its creator's mask (POSIX pthread_create);
@@ -457,12 +459,35 @@ gpi_userret_restart(struct gp_lwp *l)
 	return restart;
 }
 
-/* The kill half of a cancellation point: a killed LWP dies here. */
+/*
+ * The kill half of a cancellation point: a killed LWP dies here, a
+ * cancelled one unwinds (preload).  A kill wins over a cancel: its
+ * process is going, nothing of the thread's is run.
+ */
 void
 gpi_userret_ex(struct gp_lwp *l)
 {
-	if (unlikely(atomic_load_explicit(&l->l_flags,
-	    memory_order_relaxed) & GPI_LWP_WEXIT))
+	unsigned f = atomic_load_explicit(&l->l_flags, memory_order_relaxed);
+
+	if (unlikely(f & GPI_LWP_WEXIT))
+		gpi_lwp_exit(LWP_CANCELED);
+	if (unlikely(f & GPI_LWP_CANCEL) && gpi_lwp_cancel_hook != NULL)
+		gpi_lwp_cancel_hook(l);
+}
+
+void
+gpi_userret_nocancel(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL || likely(!(atomic_load_explicit(&l->l_flags,
+	    memory_order_relaxed) & (GPI_LWP_WEXIT | GPI_LWP_AST))))
+		return;
+	gpi_fence(l->l_worker);
+	if (atomic_load(&l->l_flags) & GPI_LWP_AST)
+		(void)gpi_sig_ast(l);
+	if (atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
+	    GPI_LWP_WEXIT)
 		gpi_lwp_exit(LWP_CANCELED);
 }
 
@@ -529,6 +554,13 @@ killed(struct gp_lwp *l)
 	    memory_order_relaxed) & GPI_LWP_WEXIT);
 }
 
+static inline bool
+cancelled(struct gp_lwp *l)
+{
+	return l != NULL && (atomic_load_explicit(&l->l_flags,
+	    memory_order_relaxed) & GPI_LWP_CANCEL);
+}
+
 /*
  * pthread_join and its _np variants: wait until (deadline) (0: forever;
  * ETIMEDOUT after it), or with (try) not at all (EBUSY).  A join that
@@ -586,6 +618,27 @@ gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline, bool try)
 		if (error == EINTR) {
 			if (killed(cur))
 				join_killed(l);
+			if (cancelled(cur)) {
+				/* A cancellation point: (l) stays joinable. */
+				js = atomic_fetch_and(&l->l_jstate,
+				    ~GPI_J_JOINER);
+				gpi_userret_ex(cur);	/* unwinds, or not */
+				if (js & GPI_J_DEAD) {
+					/* It died meanwhile: still ours. */
+					atomic_fetch_or(&l->l_jstate,
+					    GPI_J_JOINER);
+					break;
+				}
+				js = atomic_load(&l->l_jstate);
+				do {
+					if (js & (GPI_J_DETACH | GPI_J_JOINER))
+						return EINVAL;
+					l->l_joiner = cur;
+					l->l_joinerw = cur->l_worker;
+				} while (!atomic_compare_exchange_weak(
+				    &l->l_jstate, &js, js | GPI_J_JOINER));
+				continue;
+			}
 			(void)gpi_sig_ast(cur);
 			if (killed(cur))
 				join_killed(l);
@@ -645,7 +698,7 @@ gp_yield(void)
 		return;
 	}
 	gpi_lwp_yield(l);
-	gpi_userret_l(l);
+	gpi_userret_nocancel();		/* sched_yield: not a cancellation point */
 }
 
 int

@@ -598,9 +598,9 @@ gp_sigprocmask(int how, const sigset_t *set, sigset_t *oset)
 		return -1;
 	}
 	__atomic_store_n(&l->l_sigmask, m & ~CANTMASK, __ATOMIC_RELAXED);
-	/* Newly unblocked pending signals are delivered now. */
+	/* Newly unblocked pending signals are delivered now (not a cancel). */
 	atomic_fetch_or(&l->l_flags, GPI_LWP_AST);
-	gpi_userret();
+	gpi_userret_nocancel();
 	return 0;
 }
 

@@ -36,6 +36,10 @@ TestSuite(greenrun, .timeout = 180.0);
 #define LIMIT_S	60		/* a run that takes longer has hung */
 #define MAXENV	1024		/* variables passed on to the programs */
 
+/* For the next start(): one more variable, a process group of its own. */
+static const char *extra_env;
+static bool own_pgrp;
+
 struct run {
 	pid_t	pid;
 	int	out;		/* read end of its stdout+stderr, or -1 */
@@ -100,6 +104,8 @@ start(struct run *r, bool green, const char *name, const char *a1,
 		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
 		    strncmp(environ[i], "GREENPROC_", 10) != 0)
 			env[k++] = environ[i];
+	if (extra_env != NULL)
+		env[k++] = (char *)extra_env;
 	env[k] = NULL;
 
 	memset(r, 0, offsetof(struct run, buf));
@@ -113,9 +119,15 @@ start(struct run *r, bool green, const char *name, const char *a1,
 		int nul = open("/dev/null", O_RDONLY);
 		sigset_t none;
 
+		/* Not an orphaned group, where stop signals are dropped. */
+		if (own_pgrp)
+			setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		signal(SIGTSTP, SIG_DFL);
+		signal(SIGCONT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		dup2(nul, 0);
@@ -234,11 +246,16 @@ same(const char *name, const char *a1)
 Test(greenrun, pool_mutex_condvar) { same("gr_pool", NULL); }
 Test(greenrun, semaphores) { same("gr_sem", NULL); }
 Test(greenrun, keys_destructors) { same("gr_keys", NULL); }
+Test(greenrun, cancel_cleanup_handlers) { same("gr_cancel", NULL); }
+Test(greenrun, cancel_cxx_unwind) { same("gr_cancel_cxx", NULL); }
 Test(greenrun, atexit_return) { same("gr_exit", "return"); }
 Test(greenrun, exit_from_thread) { same("gr_exit", "thread"); }
 Test(greenrun, last_pthread_exit) { same("gr_exit", "last"); }
 Test(greenrun, _exit_from_thread) { same("gr_exit", "_exit"); }
 Test(greenrun, fork_exec_wait) { same("gr_fork", NULL); }
+Test(greenrun, fork_atfork_handlers) { same("gr_atfork", NULL); }
+Test(greenrun, spawn_child_mask) { same("gr_atfork", "spawn"); }
+Test(greenrun, daemon_child_goes_on) { same("gr_atfork", "daemon"); }
 Test(greenrun, ten_thousand_threads) { same("gr_many", NULL); }
 Test(greenrun, alarm_handler) { same("gr_signal", "alarm"); }
 Test(greenrun, kill_own_pid) { same("gr_signal", "self"); }
@@ -298,6 +315,138 @@ Test(greenrun, sigint_default_kills)
 	    native.status, green.status);
 	cr_expect(eq(int, termsig(green.status), SIGINT), "greenrun: status %#x, said:\n%s", green.status,
 	    green.buf);
+}
+
+/* Expect (r) to stop with (sig), then continue it. */
+static void
+stop_and_continue(struct run *r, int sig, const char *who)
+{
+	int st;
+
+	cr_assert(eq(int, waitpid(r->pid, &st, WUNTRACED), r->pid));
+	cr_expect(eq(int, WIFSTOPPED(st) && WSTOPSIG(st) == sig, 1),
+	    "%s: status %#x, not stopped by %d", who, st, sig);
+	cr_assert(eq(int, kill(r->pid, SIGCONT), 0));
+	cr_assert(eq(int, waitpid(r->pid, &st, WCONTINUED), r->pid));
+	/* It may have ended already: then that is what a wait reports. */
+	if (WIFEXITED(st) || WIFSIGNALED(st))
+		r->status = st;
+	else
+		cr_expect(eq(int, WIFCONTINUED(st) ? 1 : 0, 1),
+		    "%s: status %#x", who, st);
+}
+
+/*
+ * SIGTSTP (blocked in the host and forwarded) and SIGSTOP stop the whole
+ * host, its parent sees it stopped and continued, and the program's
+ * SIGCONT handler runs, as natively.
+ */
+Test(greenrun, stop_and_continue)
+{
+	static struct run r;
+	int g;
+
+	own_pgrp = true;
+	for (g = 0; g < 2; g++) {
+		start(&r, g, "gr_jobctl", "stop", NULL);
+		await(&r, "ready\n");
+		cr_assert(eq(int, kill(r.pid, SIGTSTP), 0));
+		stop_and_continue(&r, SIGTSTP, g ? "greenrun" : "native");
+		await(&r, "continued\n");
+		cr_assert(eq(int, kill(r.pid, SIGSTOP), 0));
+		stop_and_continue(&r, SIGSTOP, g ? "greenrun" : "native");
+		await(&r, "continued\ncontinued\n");
+		cr_assert(eq(int, kill(r.pid, SIGUSR1), 0));
+		finish(&r);
+		cr_expect(eq(str, r.buf, "ready\ncontinued\ncontinued\ndone\n"));
+		cr_expect(eq(int, r.status, 0), "status %#x", r.status);
+	}
+	own_pgrp = false;
+}
+
+/* raise(SIGTSTP) with the default action stops the host itself. */
+Test(greenrun, raise_sigtstp_stops)
+{
+	static struct run r;
+	int g;
+
+	own_pgrp = true;
+	for (g = 0; g < 2; g++) {
+		start(&r, g, "gr_jobctl", "selfstop", NULL);
+		stop_and_continue(&r, SIGTSTP, g ? "greenrun" : "native");
+		finish(&r);
+		cr_expect(eq(str, r.buf, "stopping\nwent on\n"));
+		cr_expect(eq(int, r.status, 0), "status %#x", r.status);
+	}
+	own_pgrp = false;
+}
+
+/* A SIGTSTP handler runs (green) and nothing stops. */
+Test(greenrun, sigtstp_handler)
+{
+	static struct run native, green;
+
+	own_pgrp = true;
+	start(&native, false, "gr_jobctl", "tstp", NULL);
+	await(&native, "ready\n");
+	kill(native.pid, SIGTSTP);
+	finish(&native);
+	start(&green, true, "gr_jobctl", "tstp", NULL);
+	await(&green, "ready\n");
+	kill(green.pid, SIGTSTP);
+	finish(&green);
+	own_pgrp = false;
+	cr_expect(eq(str, green.buf, native.buf));
+	cr_expect(eq(str, green.buf, "ready\nhandled SIGTSTP\n"));
+	cr_expect(eq(int, green.status, native.status));
+}
+
+/* A signalfd reads the signals sent from outside and raised. */
+Test(greenrun, signalfd_reads)
+{
+	static struct run native, green;
+	struct run *r;
+	int g;
+
+	for (g = 0; g < 2; g++) {
+		r = g ? &green : &native;
+		start(r, g, "gr_jobctl", "signalfd", NULL);
+		await(r, "ready\n");
+		cr_assert(eq(int, kill(r->pid, SIGUSR1), 0));
+		finish(r);
+	}
+	cr_expect(eq(str, green.buf, native.buf));
+	cr_expect(eq(str, green.buf, "ready\nsignalfd: SIGUSR1 from the parent\n"
+	    "signalfd: SIGUSR2\n"));
+	cr_expect(eq(int, green.status, native.status));
+}
+
+/* timer_create(SIGEV_THREAD): glibc's helper thread (a host thread). */
+Test(greenrun, timer_sigev_thread) { same("gr_jobctl", "timer"); }
+/* sigaltstack: accepted and checked; handlers run on the green stack. */
+Test(greenrun, sigaltstack_accepted) { same("gr_jobctl", "altstack"); }
+
+/*
+ * GREENPROC_DUMP_SIGNAL=QUIT: SIGQUIT prints every green thread with
+ * its backtrace (the program's own functions named) and the program
+ * goes on.
+ */
+Test(greenrun, dump_on_sigquit)
+{
+	static struct run r;
+
+	extra_env = "GREENPROC_DUMP_SIGNAL=QUIT";
+	start(&r, true, "gr_jobctl", "dump", NULL);
+	extra_env = NULL;
+	await(&r, "ready\n");
+	cr_assert(eq(int, kill(r.pid, SIGQUIT), 0));
+	await(&r, "greenproc: dump on signal 3");
+	await(&r, "parked_here");
+	await(&r, "main");
+	cr_assert(eq(int, kill(r.pid, SIGUSR1), 0));
+	finish(&r);
+	cr_expect(ne(ptr, strstr(r.buf, "done\n"), NULL), "%s", r.buf);
+	cr_expect(eq(int, r.status, 0), "status %#x", r.status);
 }
 
 /* seq 1 N | head -1: the writer dies of SIGPIPE quietly. */
@@ -432,6 +581,8 @@ cmd(struct run *r, bool green, const char *const *args, const char *in,
 		    strncmp(environ[i], "MFLAGS=", 7) != 0 &&
 		    strncmp(environ[i], "MAKELEVEL=", 10) != 0)
 			env[k++] = environ[i];
+	if (extra_env != NULL)
+		env[k++] = (char *)extra_env;
 	env[k] = NULL;
 	snprintf(inp, sizeof(inp), "%s/%s", scratch, in != NULL ? in : "");
 	snprintf(outp, sizeof(outp), "%s/%s", scratch, out != NULL ? out : "");
@@ -449,9 +600,15 @@ cmd(struct run *r, bool green, const char *const *args, const char *in,
 		    O_TRUNC, 0644) : p[1];
 		sigset_t none;
 
+		/* Not an orphaned group, where stop signals are dropped. */
+		if (own_pgrp)
+			setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		signal(SIGTSTP, SIG_DFL);
+		signal(SIGCONT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (fin < 0 || fout < 0 || chdir(scratch) != 0)
