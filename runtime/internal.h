@@ -1632,6 +1632,12 @@ struct gpi_iowait {
 #define GPI_IOOP_READV		4
 #define GPI_IOOP_WRITEV		5
 #define GPI_IOOP_FSYNC		6
+/*
+ * io_uring only: recv(2) into iw_addr, iw_len bytes, flags iw_flags, on
+ * a socket that would block (iocall.c): one completion brings the data,
+ * where a poll would need a recv after it.
+ */
+#define GPI_IOOP_RECV		7
 
 enum gpi_ioengine { GPI_IO_NONE, GPI_IO_URING, GPI_IO_EPOLL };
 extern GPI_HIDDEN enum gpi_ioengine gpi_ioengine;	/* (c) after gp_init */

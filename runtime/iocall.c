@@ -169,6 +169,39 @@ fdwait(int fd, short events, uint64_t deadline, bool restartable)
 }
 
 /*
+ * A read of a socket on io_uring: rather than a poll and then the recv,
+ * one IORING_OP_RECV, which the kernel completes with the data (it
+ * polls the socket itself and receives on wake-up).  Returns 0 with the
+ * count in *got, or an error as fdwait does (and EAGAIN if the
+ * description turned O_NONBLOCK meanwhile: io_uring honours it, as the
+ * native read would).  The buffer is the kernel's until the wait is
+ * given back: gpi_io_wait cancels and collects before it returns, and a
+ * recv that completed in the race still counts (done, not EINTR).
+ */
+static int
+recvwait(int fd, void *buf, size_t n, uint64_t deadline, bool restartable,
+    ssize_t *got)
+{
+	struct gpi_iowait iw = { .iw_fd = fd, .iw_op = GPI_IOOP_RECV,
+	    .iw_addr = buf, .iw_len = n > (1u << 30) ? 1u << 30 :
+	    (socklen_t)n };
+	int error;
+
+	*got = -1;
+	error = gpi_io_wait(&iw, 1, deadline, GPI_PCATCH);
+	if (error == 0) {
+		if (iw.iw_res >= 0) {
+			*got = iw.iw_res;
+			return 0;
+		}
+		return -iw.iw_res;
+	}
+	if (error == EINTR && interrupted(restartable))
+		return 0;
+	return error;
+}
+
+/*
  * The kernel raised SIGPIPE on the worker thread, where it is blocked:
  * take it back, and post the green one to the writer's process, unless
  * the caller said MSG_NOSIGNAL.
@@ -363,8 +396,26 @@ xfer(struct xfer *x)
 			gpi_fdpark_enter(&fp, x->x_fd);
 			parked = true;
 		}
-		error = fdwait(gpi_fdpark_fd(&fp), out ? POLLOUT : POLLIN,
-		    bi.bi_deadline, !bi.bi_timeo && done == 0);
+		if (x->x_sock && x->x_op == X_READ &&
+		    x->x_msg->msg_iovlen == 1 && gpi_ioengine == GPI_IO_URING) {
+			error = recvwait(gpi_fdpark_fd(&fp),
+			    x->x_msg->msg_iov->iov_base,
+			    x->x_msg->msg_iov->iov_len, bi.bi_deadline,
+			    !bi.bi_timeo, &r);
+			if (error == 0 && r >= 0) {
+				done = r;
+				break;
+			}
+			if (error == ENOTSOCK) {
+				/* Reused behind the preload since the attempt. */
+				gpi_fdinfo_forget(x->x_fd);
+				x->x_sock = false;
+				continue;
+			}
+		} else {
+			error = fdwait(gpi_fdpark_fd(&fp), out ? POLLOUT :
+			    POLLIN, bi.bi_deadline, !bi.bi_timeo && done == 0);
+		}
 		if (error == ETIMEDOUT)
 			error = EAGAIN;
 		if (error == EBADF && gpi_fdpark_fd(&fp) != x->x_fd)

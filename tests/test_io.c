@@ -263,6 +263,8 @@ IO_CASE(io_signal, eintr, 1, "eintr: done")
 IO_CASE(io_signal, restart, 1, "restart: done")
 IO_CASE(io_signal, timeo_norestart, 1, "timeo_norestart: done")
 IO_CASE(io_signal, poll_norestart, 1, "poll_norestart: done")
+IO_CASE(io_signal, sock_eintr, 1, "sock_eintr: done")
+IO_CASE(io_signal, sock_restart, 1, "sock_restart: done")
 
 /*
  * What the runtime remembers of a socket (runtime/fdinfo.c) never
