@@ -66,7 +66,7 @@ ts_ns(const struct timespec *ts)
  * (out): a write, whose timeout is SO_SNDTIMEO (else SO_RCVTIMEO).  Two
  * or three system calls, on the path that is about to park anyway.  A
  * socket's whole answer (both timeouts, its type) is kept in fdinfo.c,
- * so that its next calls need none (cached()).
+ * so that its next calls need none (know()).
  */
 static int
 learn(int fd, bool out, struct blockinfo *bi)
@@ -116,22 +116,35 @@ learn(int fd, bool out, struct blockinfo *bi)
 }
 
 /*
- * What learn() would say, from fdinfo.c's entry (fi) for the socket: true
- * if it knows.  O_NONBLOCK answers for any direction; else the
- * direction's timeout must be known to be zero (a socket with a timeout
- * is learned at each call: its deadline starts then anyway).
+ * What learn() would say, from fdinfo.c's entry (fi) for (fd).  O_NONBLOCK
+ * answers for any direction; a direction known to have no timeout needs
+ * nothing more; a blocking socket with a timeout this way needs only its
+ * value (one getsockopt: its deadline starts at each call).  Else learn.
  */
-static bool
-cached(unsigned fi, bool out, struct blockinfo *bi)
+static int
+know(int fd, unsigned fi, bool out, struct blockinfo *bi)
 {
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
 	if (!(fi & GPI_FDI_SOCK))
-		return false;
-	if (fi & GPI_FDI_NONBLOCK)
-		bi->bi_nonblock = true;
-	else if (!(fi & (out ? GPI_FDI_SND0 : GPI_FDI_RCV0)))
-		return false;
+		return learn(fd, out, bi);
 	bi->bi_known = true;
-	return true;
+	if (fi & GPI_FDI_NONBLOCK) {
+		bi->bi_nonblock = true;
+		return 0;
+	}
+	if (fi & (out ? GPI_FDI_SND0 : GPI_FDI_RCV0))
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, out ? SO_SNDTIMEO : SO_RCVTIMEO, &tv,
+	    &len) != 0)
+		return learn(fd, out, bi);
+	if (tv.tv_sec != 0 || tv.tv_usec != 0) {
+		bi->bi_timeo = true;
+		bi->bi_deadline = gpi_now() + (uint64_t)tv.tv_sec * NS_PER_S +
+		    (uint64_t)tv.tv_usec * 1000u;
+	}
+	return 0;
 }
 
 /*
@@ -375,8 +388,7 @@ xfer(struct xfer *x)
 			continue;	/* closed under us: now on its twin */
 		if (error != EAGAIN || caller_nowait)
 			goto fail;
-		if (!bi.bi_known && !cached(fi, out, &bi) &&
-		    (error = learn(x->x_fd, out, &bi)) != 0)
+		if (!bi.bi_known && (error = know(x->x_fd, fi, out, &bi)) != 0)
 			goto fail;
 		if (bi.bi_nonblock) {
 			error = EAGAIN;
@@ -692,8 +704,7 @@ accept_green(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int error;
 
-	if (!cached(gpi_fdinfo_get(fd), false, &bi) &&
-	    (error = learn(fd, false, &bi)) != 0)
+	if ((error = know(fd, gpi_fdinfo_get(fd), false, &bi)) != 0)
 		goto fail;
 	if (bi.bi_nonblock)
 		return GPI_LIBC(accept4)(fd, addr, addrlen, flags);
@@ -763,8 +774,7 @@ gp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 	if (gpi_io_lwp() == NULL || gpi_ioengine != GPI_IO_URING)
 		return GPI_LIBC(connect)(fd, addr, len);
-	if (!cached(gpi_fdinfo_get(fd), true, &bi) &&
-	    (error = learn(fd, true, &bi)) != 0)
+	if ((error = know(fd, gpi_fdinfo_get(fd), true, &bi)) != 0)
 		goto fail;
 	if (bi.bi_nonblock)
 		return GPI_LIBC(connect)(fd, addr, len);
