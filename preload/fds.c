@@ -25,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -48,6 +49,8 @@ opened(int fd)
 {
 	if (fd >= 0 && green())
 		gpi_fd_opened(fd);
+	else if (fd >= 0)
+		gpi_fdinfo_forget(fd);	/* (gpi_fd_opened does it) */
 	return fd;
 }
 
@@ -57,6 +60,9 @@ opened2(int r, const int fds[2])
 	if (r == 0 && green()) {
 		gpi_fd_opened(fds[0]);
 		gpi_fd_opened(fds[1]);
+	} else if (r == 0) {
+		gpi_fdinfo_forget(fds[0]);
+		gpi_fdinfo_forget(fds[1]);
 	}
 	return r;
 }
@@ -66,6 +72,8 @@ fopened(FILE *f)
 {
 	if (f != NULL && green())
 		gpi_fd_opened(fileno(f));
+	else if (f != NULL)
+		gpi_fdinfo_forget(fileno(f));
 	return f;
 }
 
@@ -92,17 +100,26 @@ dup3(int oldfd, int newfd, int flags)
 EXPORT int
 fclose(FILE *f)
 {
-	if (green() && f != NULL)
-		gpi_fd_closing(fileno(f));	/* -1 for a memory stream */
-	return GPI_LIBC(fclose)(f);
+	int fd = f != NULL ? fileno(f) : -1;	/* -1 for a memory stream */
+	int r;
+
+	if (green())
+		gpi_fd_closing(fd);
+	r = GPI_LIBC(fclose)(f);
+	gpi_fdinfo_forget(fd);	/* after: the old file is gone (fdinfo.c) */
+	return r;
 }
 
 EXPORT int
 closedir(DIR *d)
 {
+	int fd = dirfd(d), r;
+
 	if (green())
-		gpi_fd_closing(dirfd(d));
-	return GPI_LIBC(closedir)(d);
+		gpi_fd_closing(fd);
+	r = GPI_LIBC(closedir)(d);
+	gpi_fdinfo_forget(fd);
+	return r;
 }
 
 /* freopen ends the stream's descriptor, then (maybe) makes another. */
@@ -110,11 +127,17 @@ static FILE *
 reopen(FILE *(*real)(const char *, const char *, FILE *), const char *path,
     const char *mode, FILE *f)
 {
-	if (!green())
-		return real(path, mode, f);
-	if (f != NULL)
-		gpi_fd_closing(fileno(f));
-	return fopened(real(path, mode, f));
+	int fd = f != NULL ? fileno(f) : -1;
+
+	if (!green()) {
+		f = real(path, mode, f);
+		gpi_fdinfo_forget(fd);
+		return f;
+	}
+	gpi_fd_closing(fd);
+	f = real(path, mode, f);
+	gpi_fdinfo_forget(fd);
+	return fopened(f);
 }
 
 EXPORT FILE *
@@ -155,7 +178,56 @@ fcntl_common(int (*real)(int, int, ...), int fd, int cmd, va_list ap)
 	if (cmd == F_SETLKW || cmd == F_OFD_SETLKW)
 		return gp_fcntl(fd, cmd, arg);
 	r = real(fd, cmd, arg);
+	if (cmd == F_SETFL)
+		gpi_fdinfo_flush();	/* O_NONBLOCK may have changed */
 	return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC ? opened(r) : r;
+}
+
+/*
+ * ioctl and setsockopt are interposed only to see the changes that
+ * runtime/fdinfo.c must hear of: FIONBIO sets or clears O_NONBLOCK, and
+ * SO_RCVTIMEO/SO_SNDTIMEO (either time layout) a socket's timeout, for
+ * every number of the description (so: every entry, after the call).
+ * The third argument of ioctl is read as one pointer-sized word, as
+ * glibc passes it on.
+ */
+EXPORT int
+ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	int r;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	r = GPI_LIBC(ioctl)(fd, req, arg);
+	if (req == FIONBIO)
+		gpi_fdinfo_flush();
+	return r;
+}
+
+static bool
+is_timeout(int level, int name)
+{
+	if (level != SOL_SOCKET)
+		return false;
+#if defined(SO_RCVTIMEO_OLD) && defined(SO_RCVTIMEO_NEW)
+	if (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW ||
+	    name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW)
+		return true;
+#endif
+	return name == SO_RCVTIMEO || name == SO_SNDTIMEO;
+}
+
+EXPORT int
+setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int r = GPI_LIBC(setsockopt)(fd, level, name, val, len);
+
+	if (is_timeout(level, name))
+		gpi_fdinfo_flush();
+	return r;
 }
 
 EXPORT int
@@ -302,5 +374,7 @@ opendir(const char *path)
 
 	if (d != NULL && green())
 		gpi_fd_opened(dirfd(d));
+	else if (d != NULL)
+		gpi_fdinfo_forget(dirfd(d));
 	return d;
 }

@@ -623,7 +623,7 @@ piece(FILE *fp, char *dst, size_t max, int delim, bool *found)
 		return 1;
 	}
 	if (have == 0 && delim < 0 && fp->_fileno >= 0 &&
-	    ioctl(fp->_fileno, FIONREAD, &avail) == 0 && avail > 0)
+	    GPI_LIBC(ioctl)(fp->_fileno, FIONREAD, &avail) == 0 && avail > 0)
 		/* fread: what the descriptor holds, in one go. */
 		return REAL(fread)(dst, 1, max < (size_t)avail ? max :
 		    (size_t)avail, fp);

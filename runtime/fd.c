@@ -141,9 +141,13 @@ static void	fd_forget(int fd);
 int
 gp_close(int fd)
 {
+	int r;
+
 	fd_forget(fd);		/* before: the number may be reused at once */
 	release_number(fd);
-	return GPI_LIBC(close)(fd);
+	r = GPI_LIBC(close)(fd);
+	gpi_fdinfo_forget(fd);	/* after: the old file is gone (fdinfo.c) */
+	return r;
 }
 
 /*
@@ -160,7 +164,7 @@ gp_dup2(int oldfd, int newfd)
 		return GPI_LIBC(dup2)(oldfd, newfd);
 	release_number(newfd);
 	if ((r = GPI_LIBC(dup2)(oldfd, newfd)) >= 0)
-		gpi_fd_opened(r);
+		gpi_fd_opened(r);	/* forgets what newfd was (fdinfo.c) */
 	return r;
 }
 
@@ -172,7 +176,7 @@ gp_dup3(int oldfd, int newfd, int flags)
 	if (oldfd != newfd)
 		release_number(newfd);
 	if ((r = GPI_LIBC(dup3)(oldfd, newfd, flags)) >= 0)
-		gpi_fd_opened(r);
+		gpi_fd_opened(r);	/* forgets what newfd was (fdinfo.c) */
 	return r;
 }
 
@@ -393,6 +397,8 @@ gpi_fd_opened(int fd)
 	struct gp_proc *p;
 	struct stat st;
 
+	/* A new file under the number: what fdinfo.c knew is void. */
+	gpi_fdinfo_forget(fd);
 	if (fd <= 2 || (p = owner()) == NULL || fstat(fd, &st) != 0)
 		return;
 	(void)own(p, fd, &st);
@@ -430,6 +436,7 @@ close_owned(int fd)
 {
 	release_number(fd);
 	(void)GPI_LIBC(close)(fd);
+	gpi_fdinfo_forget(fd);
 }
 
 /*

@@ -1188,6 +1188,8 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(pthread_kill) X(openat) X(pread) X(pwrite) X(preadv)	\
 	X(pwritev) X(fsync) X(fdatasync) X(flock) X(getaddrinfo)	\
 	X(getnameinfo)	\
+	/* preload/fds.c: changes runtime/fdinfo.c must see */	\
+	X(ioctl) X(setsockopt)						\
 	/* preload/sync.c: futex waits of syscall(SYS_futex) */		\
 	X(syscall)							\
 	/* preload/signals.c: green signal waits, alternate stacks */	\
@@ -1674,6 +1676,12 @@ struct gpi_iowait {
 #define GPI_IOOP_READV		4
 #define GPI_IOOP_WRITEV		5
 #define GPI_IOOP_FSYNC		6
+/*
+ * io_uring only: recv(2) into iw_addr, iw_len bytes, flags iw_flags, on
+ * a socket that would block (iocall.c): one completion brings the data,
+ * where a poll would need a recv after it.
+ */
+#define GPI_IOOP_RECV		7
 
 enum gpi_ioengine { GPI_IO_NONE, GPI_IO_URING, GPI_IO_EPOLL };
 extern GPI_HIDDEN enum gpi_ioengine gpi_ioengine;	/* (c) after gp_init */
@@ -1743,6 +1751,28 @@ struct gpi_fdpark {
 GPI_HIDDEN void	gpi_fdpark_enter(struct gpi_fdpark *fp, int fd);
 GPI_HIDDEN void	gpi_fdpark_leave(struct gpi_fdpark *fp);
 GPI_HIDDEN int	gpi_fdpark_fd(struct gpi_fdpark *fp);
+/*
+ * fdinfo.c: what iocall.c learned about a socket when a call on it first
+ * would block, per number, under the preload only.  gpi_fdinfo_get: the
+ * GPI_FDI_* bits, 0 if nothing is known.  A learner takes a ticket
+ * (gpi_fdinfo_begin; 0: nothing is cached here) before its system
+ * calls and stores with it (gpi_fdinfo_put), which does nothing if the
+ * number was forgotten since.  gpi_fdinfo_forget(fd): the number
+ * names another file (after a close or dup2 over it, before a new
+ * descriptor is handed out);
+ * gpi_fdinfo_flush(): a description's O_NONBLOCK or socket timeout may
+ * have changed, through any number (after the call).
+ */
+#define GPI_FDI_SOCK	0x01	/* a socket (the entry is valid) */
+#define GPI_FDI_STREAM	0x02	/* SOCK_STREAM */
+#define GPI_FDI_NONBLOCK 0x04	/* O_NONBLOCK */
+#define GPI_FDI_RCV0	0x08	/* SO_RCVTIMEO is zero */
+#define GPI_FDI_SND0	0x10	/* SO_SNDTIMEO is zero */
+GPI_HIDDEN unsigned gpi_fdinfo_get(int fd);
+GPI_HIDDEN uint64_t gpi_fdinfo_begin(int fd);
+GPI_HIDDEN void	gpi_fdinfo_put(int fd, uint64_t ticket, unsigned bits);
+GPI_HIDDEN void	gpi_fdinfo_forget(int fd);
+GPI_HIDDEN void	gpi_fdinfo_flush(void);
 /*
  * fd.c, fdfree: the descriptors a green process owns.  The interposers
  * (preload/fds.c) and the gp_ calls that make a descriptor call

@@ -63,32 +63,87 @@ ts_ns(const struct timespec *ts)
 
 /*
  * First time a call would block on (fd): may it wait, and until when?
- * (optname) is SO_RCVTIMEO or SO_SNDTIMEO.  Three system calls, on the
- * path that is about to park anyway.
+ * (out): a write, whose timeout is SO_SNDTIMEO (else SO_RCVTIMEO).  Two
+ * or three system calls, on the path that is about to park anyway.  A
+ * socket's whole answer (both timeouts, its type) is kept in fdinfo.c,
+ * so that its next calls need none (know()).
  */
 static int
-learn(int fd, int optname, struct blockinfo *bi)
+learn(int fd, bool out, struct blockinfo *bi)
 {
-	struct timeval tv;
+	struct timeval tv, other;
 	socklen_t len = sizeof(tv);
+	uint64_t ticket = gpi_fdinfo_begin(fd);	/* before the calls */
+	unsigned bits = GPI_FDI_SOCK;
 	struct stat st;
-	int fl;
+	int fl, type;
 
 	bi->bi_known = true;
 	if ((fl = GPI_LIBC(fcntl)(fd, F_GETFL)) < 0)
 		return errno;
 	bi->bi_nonblock = (fl & O_NONBLOCK) != 0;
-	if (getsockopt(fd, SOL_SOCKET, optname, &tv, &len) == 0) {
+	if (getsockopt(fd, SOL_SOCKET, out ? SO_SNDTIMEO : SO_RCVTIMEO, &tv,
+	    &len) == 0) {
 		if (tv.tv_sec != 0 || tv.tv_usec != 0) {
 			bi->bi_timeo = true;
 			bi->bi_deadline = gpi_now() + (uint64_t)tv.tv_sec *
 			    NS_PER_S + (uint64_t)tv.tv_usec * 1000u;
 		}
+		if (ticket == 0)
+			return 0;	/* not cached (fdinfo.c) */
+		len = sizeof(other);
+		if (getsockopt(fd, SOL_SOCKET, out ? SO_RCVTIMEO : SO_SNDTIMEO,
+		    &other, &len) != 0)
+			return 0;
+		len = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+			return 0;
+		if (type == SOCK_STREAM)
+			bits |= GPI_FDI_STREAM;
+		if (bi->bi_nonblock)
+			bits |= GPI_FDI_NONBLOCK;
+		if (!bi->bi_timeo)
+			bits |= out ? GPI_FDI_SND0 : GPI_FDI_RCV0;
+		if (other.tv_sec == 0 && other.tv_usec == 0)
+			bits |= out ? GPI_FDI_RCV0 : GPI_FDI_SND0;
+		gpi_fdinfo_put(fd, ticket, bits);
 		return 0;
 	}
 	if (fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) ||
 	    S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)))
 		bi->bi_plain = true;
+	return 0;
+}
+
+/*
+ * What learn() would say, from fdinfo.c's entry (fi) for (fd).  O_NONBLOCK
+ * answers for any direction; a direction known to have no timeout needs
+ * nothing more; a blocking socket with a timeout this way needs only its
+ * value (one getsockopt: its deadline starts at each call).  Else learn.
+ */
+static int
+know(int fd, unsigned fi, bool out, struct blockinfo *bi)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
+	if (!(fi & GPI_FDI_SOCK))
+		return learn(fd, out, bi);
+	bi->bi_known = true;
+	if (fi & GPI_FDI_NONBLOCK) {
+		bi->bi_nonblock = true;
+		return 0;
+	}
+	if (fi & (out ? GPI_FDI_SND0 : GPI_FDI_RCV0))
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, out ? SO_SNDTIMEO : SO_RCVTIMEO, &tv,
+	    &len) != 0)
+		return learn(fd, out, bi);
+	if (tv.tv_sec != 0 || tv.tv_usec != 0) {
+		bi->bi_timeo = true;
+		bi->bi_deadline = gpi_now() + (uint64_t)tv.tv_sec * NS_PER_S +
+		    (uint64_t)tv.tv_usec * 1000u;
+	}
 	return 0;
 }
 
@@ -121,6 +176,39 @@ fdwait(int fd, short events, uint64_t deadline, bool restartable)
 	error = gpi_io_wait(&iw, 1, deadline, GPI_PCATCH);
 	if (error == 0)
 		return iw.iw_res < 0 ? -iw.iw_res : 0;
+	if (error == EINTR && interrupted(restartable))
+		return 0;
+	return error;
+}
+
+/*
+ * A read of a socket on io_uring: rather than a poll and then the recv,
+ * one IORING_OP_RECV, which the kernel completes with the data (it
+ * polls the socket itself and receives on wake-up).  Returns 0 with the
+ * count in *got, or an error as fdwait does (and EAGAIN if the
+ * description turned O_NONBLOCK meanwhile: io_uring honours it, as the
+ * native read would).  The buffer is the kernel's until the wait is
+ * given back: gpi_io_wait cancels and collects before it returns, and a
+ * recv that completed in the race still counts (done, not EINTR).
+ */
+static int
+recvwait(int fd, void *buf, size_t n, uint64_t deadline, bool restartable,
+    ssize_t *got)
+{
+	struct gpi_iowait iw = { .iw_fd = fd, .iw_op = GPI_IOOP_RECV,
+	    .iw_addr = buf, .iw_len = n > (1u << 30) ? 1u << 30 :
+	    (socklen_t)n };
+	int error;
+
+	*got = -1;
+	error = gpi_io_wait(&iw, 1, deadline, GPI_PCATCH);
+	if (error == 0) {
+		if (iw.iw_res >= 0) {
+			*got = iw.iw_res;
+			return 0;
+		}
+		return -iw.iw_res;
+	}
 	if (error == EINTR && interrupted(restartable))
 		return 0;
 	return error;
@@ -162,9 +250,18 @@ struct xfer {
 	enum xfer_op	 x_op;
 	int		 x_fd;
 	int		 x_flags;	/* recvmsg/sendmsg flags */
+	bool		 x_sock;	/* read/write as recv/send (below) */
 	struct msghdr	*x_msg;		/* its iov is ours to advance */
 };
 
+/*
+ * One try.  read and write on a socket known to fdinfo.c (x_sock) are
+ * the recv and send they mean (sock_read_iter and sock_write_iter do
+ * exactly that), which skip preadv2's file-position lock and iovec
+ * import: x_sock is set for a read on any socket and a write on a
+ * stream only (write on SOCK_SEQPACKET adds MSG_EOR), never for zero
+ * bytes (a zero-length recv would take a datagram).
+ */
 static ssize_t
 attempt(struct xfer *x, bool nowait)
 {
@@ -173,11 +270,22 @@ attempt(struct xfer *x, bool nowait)
 	switch (x->x_op) {
 	/* Not nowait: no readiness (a file) or past it (a tty): iofile.c. */
 	case X_READ:
+		if (x->x_sock)
+			return m->msg_iovlen == 1 ? GPI_LIBC(recvfrom)(x->x_fd,
+			    m->msg_iov->iov_base, m->msg_iov->iov_len,
+			    MSG_DONTWAIT, NULL, NULL) :
+			    GPI_LIBC(recvmsg)(x->x_fd, m, MSG_DONTWAIT);
 		return nowait ? preadv2(x->x_fd, m->msg_iov,
 		    (int)m->msg_iovlen, -1, RWF_NOWAIT) :
 		    gpi_file_rw(false, x->x_fd, m->msg_iov, (int)m->msg_iovlen,
 		    -1);
 	case X_WRITE:
+		if (x->x_sock)
+			return m->msg_iovlen == 1 ? GPI_LIBC(sendto)(x->x_fd,
+			    m->msg_iov->iov_base, m->msg_iov->iov_len,
+			    MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) :
+			    GPI_LIBC(sendmsg)(x->x_fd, m,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
 		return nowait ? pwritev2(x->x_fd, m->msg_iov,
 		    (int)m->msg_iovlen, -1, RWF_NOWAIT) :
 		    gpi_file_rw(true, x->x_fd, m->msg_iov, (int)m->msg_iovlen,
@@ -222,6 +330,10 @@ iov_total(const struct iovec *iov, size_t n)
  * One green transfer on an LWP.  A write on a blocking description goes
  * on until every byte is taken, as write(2) does; everything else returns
  * what the first successful attempt gave.
+ *
+ * The path of a read that finds nothing: the attempt (EAGAIN); what the
+ * kernel would do (fdinfo.c's entry for a socket seen before, else
+ * learn()); registration with fd.c; the wait; the attempt again.
  */
 static ssize_t
 xfer(struct xfer *x)
@@ -233,11 +345,14 @@ xfer(struct xfer *x)
 	struct blockinfo bi = { 0 };
 	struct gpi_fdpark fp;
 	size_t want = iov_total(x->x_msg->msg_iov, x->x_msg->msg_iovlen);
+	unsigned fi = gpi_fdinfo_get(x->x_fd);
 	ssize_t r, done = 0;
 	int error, saved_errno = errno;	/* a success leaves errno alone */
 
 	if (gpi_io_lwp() != NULL)
 		gpi_testcancel_l(gpi_io_lwp());	/* a cancellation point */
+	x->x_sock = !sock && want > 0 && (fi & GPI_FDI_SOCK) &&
+	    (x->x_op == X_READ || (fi & GPI_FDI_STREAM));
 	for (;;) {
 		if (parked)
 			x->x_fd = gpi_fdpark_fd(&fp);
@@ -251,6 +366,14 @@ xfer(struct xfer *x)
 			continue;
 		}
 		error = errno;
+		if (error == ENOTSOCK && x->x_sock) {
+			/* The number was reused behind the preload (fdinfo.c). */
+			gpi_fdinfo_forget(x->x_fd);
+			x->x_sock = false;
+			fi = 0;
+			bi = (struct blockinfo){ 0 };
+			continue;
+		}
 		if (error == EPIPE && out) {
 			broken_pipe(!(sock && (x->x_flags & MSG_NOSIGNAL)));
 			goto fail;
@@ -267,8 +390,7 @@ xfer(struct xfer *x)
 			continue;	/* closed under us: now on its twin */
 		if (error != EAGAIN || caller_nowait)
 			goto fail;
-		if (!bi.bi_known && (error = learn(x->x_fd, out ? SO_SNDTIMEO :
-		    SO_RCVTIMEO, &bi)) != 0)
+		if (!bi.bi_known && (error = know(x->x_fd, fi, out, &bi)) != 0)
 			goto fail;
 		if (bi.bi_nonblock) {
 			error = EAGAIN;
@@ -279,13 +401,35 @@ xfer(struct xfer *x)
 			continue;
 		}
 		if (!parked) {
-			/* From here a close() hands us the open file (fd.c). */
+			/*
+			 * From here a close() hands us the open file (fd.c).
+			 * A close between the attempt and this is a close
+			 * before the call: the EAGAIN changed nothing, and the
+			 * wait then says EBADF or waits on the new file.
+			 */
 			gpi_fdpark_enter(&fp, x->x_fd);
 			parked = true;
-			continue;
 		}
-		error = fdwait(x->x_fd, out ? POLLOUT : POLLIN, bi.bi_deadline,
-		    !bi.bi_timeo && done == 0);
+		if (x->x_sock && x->x_op == X_READ &&
+		    x->x_msg->msg_iovlen == 1 && gpi_ioengine == GPI_IO_URING) {
+			error = recvwait(gpi_fdpark_fd(&fp),
+			    x->x_msg->msg_iov->iov_base,
+			    x->x_msg->msg_iov->iov_len, bi.bi_deadline,
+			    !bi.bi_timeo, &r);
+			if (error == 0 && r >= 0) {
+				done = r;
+				break;
+			}
+			if (error == ENOTSOCK) {
+				/* Reused behind the preload since the attempt. */
+				gpi_fdinfo_forget(x->x_fd);
+				x->x_sock = false;
+				continue;
+			}
+		} else {
+			error = fdwait(gpi_fdpark_fd(&fp), out ? POLLOUT :
+			    POLLIN, bi.bi_deadline, !bi.bi_timeo && done == 0);
+		}
 		if (error == ETIMEDOUT)
 			error = EAGAIN;
 		if (error == EBADF && gpi_fdpark_fd(&fp) != x->x_fd)
@@ -562,7 +706,7 @@ accept_green(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int error;
 
-	if ((error = learn(fd, SO_RCVTIMEO, &bi)) != 0)
+	if ((error = know(fd, gpi_fdinfo_get(fd), false, &bi)) != 0)
 		goto fail;
 	if (bi.bi_nonblock)
 		return GPI_LIBC(accept4)(fd, addr, addrlen, flags);
@@ -599,10 +743,13 @@ gp_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 {
 	int s;
 
-	if (gpi_io_lwp() == NULL)
-		return GPI_LIBC(accept4)(fd, addr, addrlen, flags);
+	if (gpi_io_lwp() == NULL) {
+		if ((s = GPI_LIBC(accept4)(fd, addr, addrlen, flags)) >= 0)
+			gpi_fdinfo_forget(s);
+		return s;
+	}
 	if ((s = accept_green(fd, addr, addrlen, flags)) >= 0)
-		gpi_fd_opened(s);
+		gpi_fd_opened(s);	/* and forgets the number's past */
 	return s;
 }
 
@@ -629,7 +776,7 @@ gp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 	if (gpi_io_lwp() == NULL || gpi_ioengine != GPI_IO_URING)
 		return GPI_LIBC(connect)(fd, addr, len);
-	if ((error = learn(fd, SO_SNDTIMEO, &bi)) != 0)
+	if ((error = know(fd, gpi_fdinfo_get(fd), true, &bi)) != 0)
 		goto fail;
 	if (bi.bi_nonblock)
 		return GPI_LIBC(connect)(fd, addr, len);
@@ -915,11 +1062,11 @@ room(int fd, size_t want, bool *plain)
 
 	*plain = false;
 	if ((cap = GPI_LIBC(fcntl)(fd, F_GETPIPE_SZ)) > 0) {
-		(void)ioctl(fd, FIONREAD, &used);
+		(void)GPI_LIBC(ioctl)(fd, FIONREAD, &used);
 		return cap > used ? cap - used : 0;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0) {
-		(void)ioctl(fd, TIOCOUTQ, &used);
+		(void)GPI_LIBC(ioctl)(fd, TIOCOUTQ, &used);
 		return sndbuf > used ? (sndbuf - used) / 2 : 0;
 	}
 	if (fstat(fd, &st) == 0 && !S_ISFIFO(st.st_mode) &&

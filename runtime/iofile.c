@@ -415,10 +415,17 @@ gp_fcntl(int fd, int cmd, ...)
 	struct lockjob nb, wait;
 	va_list ap;
 	void *arg;
+	int r;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (cmd == F_SETFL) {
+		/* O_NONBLOCK may change: what iocall.c knew is void. */
+		r = GPI_LIBC(fcntl)(fd, cmd, arg);
+		gpi_fdinfo_flush();
+		return r;
+	}
 	if ((cmd != F_SETLKW && cmd != F_OFD_SETLKW) || gpi_io_lwp() == NULL)
 		return GPI_LIBC(fcntl)(fd, cmd, arg);
 	nb = (struct lockjob){ fd, cmd == F_SETLKW ? F_SETLK : F_OFD_SETLK, 0,

@@ -180,6 +180,11 @@ gpi_uring_arm(struct gp_worker *w, struct gpi_iowait *iw)
 		io_uring_prep_fsync(sqe, iw->iw_fd, iw->iw_flags != 0 ?
 		    IORING_FSYNC_DATASYNC : 0);
 		break;
+	case GPI_IOOP_RECV:
+		/* The kernel polls the socket itself and receives on wake-up. */
+		io_uring_prep_recv(sqe, iw->iw_fd, iw->iw_addr, iw->iw_len,
+		    iw->iw_flags);
+		break;
 	default:
 		io_uring_prep_poll_add(sqe, iw->iw_fd,
 		    (unsigned)(unsigned short)iw->iw_events);
@@ -193,7 +198,7 @@ gpi_uring_arm(struct gp_worker *w, struct gpi_iowait *iw)
 	 * For openat it would open a FIFO O_NONBLOCK, not waiting for its
 	 * peer.
 	 */
-	if (iw->iw_op >= GPI_IOOP_OPENAT)
+	if (iw->iw_op >= GPI_IOOP_OPENAT && iw->iw_op <= GPI_IOOP_FSYNC)
 		sqe->flags |= IOSQE_ASYNC;
 	io_uring_sqe_set_data(sqe, iw);
 	return 0;

@@ -263,6 +263,28 @@ IO_CASE(io_signal, eintr, 1, "eintr: done")
 IO_CASE(io_signal, restart, 1, "restart: done")
 IO_CASE(io_signal, timeo_norestart, 1, "timeo_norestart: done")
 IO_CASE(io_signal, poll_norestart, 1, "poll_norestart: done")
+IO_CASE(io_signal, sock_eintr, 1, "sock_eintr: done")
+IO_CASE(io_signal, sock_restart, 1, "sock_restart: done")
+
+/*
+ * What the runtime remembers of a socket (runtime/fdinfo.c) never
+ * outlives it: flags, timeouts, a number closed or reused.
+ */
+IO_CASE(io_fdinfo, fdi_setfl, 1, "setfl: done")
+IO_CASE(io_fdinfo, fdi_setfl_dup, 1, "setfl_dup: done")
+IO_CASE(io_fdinfo, fdi_fionbio, 1, "fionbio: done")
+IO_CASE(io_fdinfo, fdi_clear_nonblock, 1, "clear_nonblock: done")
+IO_CASE(io_fdinfo, fdi_rcvtimeo, 1, "rcvtimeo: done")
+IO_CASE(io_fdinfo, fdi_sndtimeo, 1, "sndtimeo: done")
+IO_CASE(io_fdinfo, fdi_close_reuse, 1, "close_reuse: done")
+IO_CASE(io_fdinfo, fdi_unseen_close, 1, "unseen_close: done")
+IO_CASE(io_fdinfo, fdi_unseen_accept, 1, "unseen_accept: done")
+IO_CASE(io_fdinfo, fdi_reuse_pipe, 1, "reuse_pipe: done")
+IO_CASE(io_fdinfo, fdi_unseen_pipe, 1, "unseen_pipe: done")
+IO_CASE(io_fdinfo, fdi_dup2_over, 1, "dup2_over: done")
+IO_CASE(io_fdinfo, fdi_dup3_over, 1, "dup3_over: done")
+IO_CASE(io_fdinfo, fdi_fclose, 1, "fclose: done")
+IO_CASE(io_fdinfo, fdi_sock_sigpipe, 1, "sock_sigpipe: done")
 
 /* ------------------------------------------------------------ linked API */
 

@@ -13,6 +13,10 @@
  *                  never restarted, EINTR (signal(7)).
  *  poll_norestart  SA_RESTART, poll() with no timeout: never restarted,
  *                  EINTR.
+ *  sock_eintr      eintr on a socket the runtime already knows (a first
+ *  sock_restart    read parked on it): read() is a recv underneath, on
+ *                  io_uring one IORING_OP_RECV that the signal cancels;
+ *                  and restart the same way.
  *
  * Legacy code on top (libc only).  Run it with GREENPROC_WORKERS=1.
  */
@@ -159,6 +163,66 @@ case_poll_norestart(void)
 	return io_green_exit();
 }
 
+/* Writes "x" to fds[1] once the main thread has parked in its read. */
+static void *
+late_x(void *arg)
+{
+	(void)arg;
+	io_yield_some();
+	CHECK_QUIET(write(fds[1], "x", 1) == 1, "write: %s", strerror(errno));
+	return NULL;
+}
+
+/* A socket pair on which a read has parked once (runtime/fdinfo.c). */
+static void
+known_socket(void)
+{
+	pthread_t t;
+	char c = 0;
+	int e;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0, "socketpair: %s",
+	    strerror(errno));
+	e = pthread_create(&t, NULL, late_x, NULL);
+	CHECK(e == 0, "pthread_create: %s", strerror(e));
+	CHECK(read(fds[0], &c, 1) == 1 && c == 'x', "first read: %s",
+	    strerror(errno));
+	if (e == 0)
+		pthread_join(t, NULL);
+}
+
+static int
+case_sock_eintr(void)
+{
+	known_socket();
+	park_and_signal(C_READ, 0);
+	pthread_join(waiter_t, NULL);
+	CHECK(w_ret == -1 && w_errno == EINTR, "read = %zd (%s), want EINTR",
+	    w_ret, strerror(w_errno));
+	/* Nothing was taken by the cancelled receive. */
+	CHECK(write(fds[1], "next", 4) == 4 && read(fds[0], w_buf, 4) == 4 &&
+	    memcmp(w_buf, "next", 4) == 0, "read after EINTR: %s",
+	    strerror(errno));
+	printf("sock_eintr: done\n");
+	return io_green_exit();
+}
+
+static int
+case_sock_restart(void)
+{
+	known_socket();
+	park_and_signal(C_READ, SA_RESTART);
+	io_yield_some();
+	CHECK(atomic_load(&w_done) == 0, "the read returned %zd (%s) under "
+	    "SA_RESTART", w_ret, strerror(w_errno));
+	CHECK(write(fds[1], "late", 4) == 4, "write: %s", strerror(errno));
+	pthread_join(waiter_t, NULL);
+	CHECK(w_ret == 4 && memcmp(w_buf, "late", 4) == 0, "read = %zd (%s)",
+	    w_ret, strerror(w_errno));
+	printf("sock_restart: done\n");
+	return io_green_exit();
+}
+
 /* ------------------------------------------------------------ driver */
 
 static const struct io_case cases[] = {
@@ -166,6 +230,8 @@ static const struct io_case cases[] = {
 	{ "restart", case_restart, NULL, 0 },
 	{ "timeo_norestart", case_timeo_norestart, NULL, 0 },
 	{ "poll_norestart", case_poll_norestart, NULL, 0 },
+	{ "sock_eintr", case_sock_eintr, NULL, 0 },
+	{ "sock_restart", case_sock_restart, NULL, 0 },
 	{ NULL, NULL, NULL, 0 },
 };
 
