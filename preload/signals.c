@@ -54,10 +54,27 @@ kill(pid_t pid, int sig)
 EXPORT int
 raise(int sig)
 {
+	int error;
+
 	if (!green())
 		return REAL(raise)(sig);
-	if (gp_kill(gp_getpid(), sig) != 0)
+	/*
+	 * POSIX: in a threaded process raise(sig) is
+	 * pthread_kill(pthread_self(), sig) -- the signal is the calling
+	 * thread's, not any thread's (a blocked one stays pending on it).
+	 * The faults keep the process post (their handlers are the
+	 * kernel's, section 26).
+	 */
+	if (fault_signal(sig) || sig == 0)
+		error = gp_kill(gp_getpid(), sig) != 0 ? errno : 0;
+	else if (sig < 0 || sig > 64)
+		error = EINVAL;
+	else
+		error = gpi_lwp_signal(gpi_curlwp(), sig);
+	if (error != 0) {
+		errno = error;
 		return -1;
+	}
 	gpi_userret();		/* delivered before raise returns */
 	return 0;
 }
@@ -155,9 +172,9 @@ pthread_kill(pthread_t t, int sig)
 	if ((l = gpi_thread_lwp(t)) == NULL ||
 	    (atomic_load(&l->l_jstate) & GPI_J_ZLIST))
 		return ESRCH;		/* it has exited */
-	if (sig != 0)
-		gpi_psignal(l->l_proc, __atomic_load_n(&l->l_proc->p_pid,
-		    __ATOMIC_RELAXED), sig);
+	/* Directed at that thread (POSIX), not at any of its process's. */
+	if (sig != 0 && gpi_lwp_signal(l, sig) != 0)
+		return ESRCH;
 	if (l == gpi_curlwp())
 		gpi_userret();
 	return 0;

@@ -502,6 +502,7 @@ pthread_mutex_lock(pthread_mutex_t *m)
 
 	if (l == NULL)
 		return REAL(pthread_mutex_lock)(m);
+	gpi_sigpoint_l(l);
 	return green_mutex_lock(m, l, 0);
 }
 
@@ -555,8 +556,11 @@ pthread_mutex_unlock(pthread_mutex_t *m)
 	struct gp_lwp *l = gpi_curlwp();
 	int error;
 
-	if (l != NULL && owned_here(kind_of(m)))
-		return owned_unlock(m, l, owner_id_now(l));
+	if (l != NULL && owned_here(kind_of(m))) {
+		error = owned_unlock(m, l, owner_id_now(l));
+		gpi_sigpoint_l(l);	/* after the release: a handler may lock */
+		return error;
+	}
 	if ((error = REAL(pthread_mutex_unlock)(m)) == 0)
 		release(m, false);
 	return error;

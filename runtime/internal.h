@@ -582,6 +582,11 @@ struct gp_lwp {
 	char		 l_name[16];	/* (o) pthread_setname_np. */
 	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
 					 * green signals, bit (sig - 1). */
+	uint64_t	 l_siglist;	/* (l_proc->p_lock; relaxed reads by
+					 * gpi_sig_pending) Signals pending on
+					 * this thread alone (pthread_kill,
+					 * raise), bit (sig - 1): only it may
+					 * take them (POSIX). */
 
 	/* Part 5 -- accounting and per-LWP copies of per-thread state. */
 	unsigned long	 l_nvcsw;	/* (o) Voluntary switches. */
@@ -693,6 +698,7 @@ gpi_userret_l(struct gp_lwp *l)
 		gpi_userret_slow(l);
 }
 GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
+GPI_HIDDEN void	gpi_sigpoint_slow(struct gp_lwp *l);
 
 /* ---------------------------------------------------------------- proc.c */
 
@@ -1081,6 +1087,7 @@ GPI_HIDDEN void	gpi_proc_counters(struct gp_counters *st);
 /* signal.c */
 /* Post (sig) to (p), which was process (pid) when looked up. */
 GPI_HIDDEN void	gpi_psignal(struct gp_proc *p, pid_t pid, int sig);
+GPI_HIDDEN int	gpi_lwp_signal(struct gp_lwp *l, int sig);
 GPI_HIDDEN void	gpi_psignal_locked(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_sig_tell(struct gp_proc *p);
 GPI_HIDDEN bool	gpi_sig_ast(struct gp_lwp *l);
@@ -1403,6 +1410,12 @@ struct gp_worker {
 	 */
 	atomic_int	 w_queued;	/* (o,a) */
 	atomic_uint	 w_curtid;	/* (o,a) */
+	atomic_int	 w_resched;	/* (a, relaxed) set by the watchdog when
+					 * the worker has not switched for
+					 * RESCHED_NS: the running LWP yields
+					 * at its next signal point
+					 * (gpi_sigpoint_l), and the pick
+					 * clears it and fires due timers */
 	atomic_int	 w_stuck;	/* (a) the watchdog found it held by
 					 * one LWP for more than STUCK_NS with
 					 * others waiting: no new LWP is placed
@@ -1473,6 +1486,25 @@ struct gpi_runtime {
 	atomic_long	 rt_nspares_started; /* (a) */
 	unsigned long	 rt_leaked;	/* (g) Bytes left for them. */
 };
+
+/*
+ * A signal point for the running LWP (l): not a cancellation point (a
+ * pthread_cancel stays pending), but its pending signals are delivered
+ * and a kill of its process ends it.  Called by interposers a thread may
+ * loop on without ever blocking (the mutex calls): natively a signal
+ * interrupts such a loop at once, green ones are delivered only where
+ * the thread enters the runtime.  It is also where the watchdog's
+ * w_resched takes a worker back from an LWP that has held it for a
+ * slice (it yields).  Two relaxed loads when there is nothing.
+ */
+static inline void
+gpi_sigpoint_l(struct gp_lwp *l)
+{
+	if (unlikely((atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
+	    (GPI_LWP_WEXIT | GPI_LWP_AST)) | atomic_load_explicit(
+	    &l->l_worker->w_resched, memory_order_relaxed)))
+		gpi_sigpoint_slow(l);
+}
 enum { GPI_RT_DOWN, GPI_RT_UP, GPI_RT_STOPPING };
 GPI_HIDDEN extern struct gpi_runtime gpi_rt;
 

@@ -177,6 +177,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	 */
 	l->l_sigmask = cur != NULL && cur->l_proc == p ?
 	    __atomic_load_n(&cur->l_sigmask, __ATOMIC_RELAXED) : 0;
+	l->l_siglist = 0;
 	l->l_name[0] = '\0';
 	l->l_nvcsw = l->l_nivcsw = 0;
 	atomic_init(&l->l_flags, 0);
@@ -455,6 +456,29 @@ gpi_userret_restart(struct gp_lwp *l)
 		restart = gpi_sig_ast(l);
 	gpi_userret_ex(l);
 	return restart;
+}
+
+void
+gpi_sigpoint_slow(struct gp_lwp *l)
+{
+	struct gp_proc *p = l->l_proc;
+
+	gpi_fence(l->l_worker);
+	/* Held the worker for a slice: let what waits behind it run. */
+	if (atomic_load_explicit(&l->l_worker->w_resched,
+	    memory_order_relaxed))
+		gpi_lwp_yield(l);
+	if (atomic_load(&l->l_flags) & GPI_LWP_AST)
+		(void)gpi_sig_ast(l);	/* stop, handlers */
+	/*
+	 * WEXIT alone may be a pthread_cancel, which must wait for a real
+	 * cancellation point; a process being killed or exiting sets
+	 * p_killsig or P_WEXIT first.
+	 */
+	if ((atomic_load(&l->l_flags) & GPI_LWP_WEXIT) &&
+	    (__atomic_load_n(&p->p_killsig, __ATOMIC_RELAXED) != 0 ||
+	    (gpi_pflags(p) & GPI_P_WEXIT)))
+		gpi_lwp_exit(LWP_CANCELED);
 }
 
 /* The kill half of a cancellation point: a killed LWP dies here. */
