@@ -46,8 +46,12 @@ kill(pid_t pid, int sig)
 	if (GP_IS_GREEN(pid) || (green() && (pid == 0 || pid == -1) &&
 	    !gpi_is_hostproc(gpi_curproc())))
 		return gp_kill(pid, sig);
-	if (host != 0 && pid > 0 && green() && pid == REAL(getpid)())
-		return gp_kill(host, sig) != 0 ? -1 : (gpi_userret(), 0);
+	if (host != 0 && pid > 0 && green() && pid == REAL(getpid)()) {
+		if (gp_kill(host, sig) != 0)
+			return -1;
+		gpi_sigpoint();		/* not a cancellation point */
+		return 0;
+	}
 	return REAL(kill)(pid, sig);
 }
 
@@ -62,10 +66,19 @@ raise(int sig)
 	 * POSIX: in a threaded process raise(sig) is
 	 * pthread_kill(pthread_self(), sig) -- the signal is the calling
 	 * thread's, not any thread's (a blocked one stays pending on it).
-	 * The faults keep the process post (their handlers are the
-	 * kernel's, section 26).
+	 * The faults' dispositions are the kernel's (section 26): one the
+	 * program catches or ignores is raised for real, so its handler runs
+	 * now on this thread, as for a real fault; at SIG_DFL it kills the
+	 * green process.
 	 */
-	if (fault_signal(sig) || sig == 0)
+	if (fault_signal(sig)) {
+		struct sigaction cur;
+
+		if (sigaction(sig, NULL, &cur) == 0 &&
+		    cur.sa_handler != SIG_DFL)
+			return REAL(raise)(sig);
+		error = gp_kill(gp_getpid(), sig) != 0 ? errno : 0;
+	} else if (sig == 0)
 		error = gp_kill(gp_getpid(), sig) != 0 ? errno : 0;
 	else if (sig < 0 || sig > 64)
 		error = EINVAL;
@@ -75,7 +88,8 @@ raise(int sig)
 		errno = error;
 		return -1;
 	}
-	gpi_userret();		/* delivered before raise returns */
+	/* Delivered before raise returns; not a cancellation point. */
+	gpi_sigpoint();
 	return 0;
 }
 
@@ -175,8 +189,13 @@ pthread_kill(pthread_t t, int sig)
 	/* Directed at that thread (POSIX), not at any of its process's. */
 	if (sig != 0 && gpi_lwp_signal(l, sig) != 0)
 		return ESRCH;
+	/*
+	 * To itself: delivered before pthread_kill returns.  A signal point,
+	 * not a cancellation point; and a thread that loops here yields
+	 * when the watchdog asks (gpi_sigpoint_l).
+	 */
 	if (l == gpi_curlwp())
-		gpi_userret();
+		gpi_sigpoint_l(l);
 	return 0;
 }
 

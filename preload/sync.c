@@ -157,10 +157,19 @@ __greenproc_sync_backstops(void)
  * common pattern of every lock-like object here.  (trylock) returns 0 or
  * an error, EBUSY/EAGAIN to wait; it sets *hidden when the object may be
  * released where we cannot see it (see park).
+ *
+ * The wait is interruptible (GPI_PCATCH): a signal's handler runs while
+ * the thread waits, as POSIX says for every one of these.  Then a mutex,
+ * rwlock or barrier wait resumes "as if it was not interrupted"; a
+ * semaphore wait (INTR_SEM) fails with EINTR unless every handler had
+ * SA_RESTART, as the kernel's futex wait under glibc's sem_wait does.
  */
+#define INTR_RESUME	0
+#define INTR_SEM	1
+
 static int
 green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
-    uint64_t deadline)
+    uint64_t deadline, int intr)
 {
 	unsigned i = slot(obj);
 	bool hidden = false;
@@ -176,8 +185,13 @@ green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
 			atomic_fetch_sub(&gens[i].waiters, 1);
 			return error;
 		}
-		error = park(obj, gen, deadline, 0, hidden);
+		error = park(obj, gen, deadline, GPI_PCATCH, hidden);
 		atomic_fetch_sub(&gens[i].waiters, 1);
+		if (error == EINTR && intr == INTR_SEM) {
+			if (!gpi_userret_restart(gpi_curlwp()))
+				return EINTR;
+			continue;
+		}
 		gpi_userret();
 		if (error == ETIMEDOUT && deadline != 0 && gpi_now() >= deadline)
 			return ETIMEDOUT;
@@ -489,10 +503,10 @@ green_mutex_lock(pthread_mutex_t *m, struct gp_lwp *l, uint64_t deadline)
 	struct owned_arg a = { m, l, 0 };
 
 	if (!owned_here(kind_of(m)))
-		return green_acquire(m, mutex_try, m, deadline);
+		return green_acquire(m, mutex_try, m, deadline, INTR_RESUME);
 	if ((a.id = owner_id(l)) == 0)
 		return EAGAIN;
-	return green_acquire(m, owned_try_arg, &a, deadline);
+	return green_acquire(m, owned_try_arg, &a, deadline, INTR_RESUME);
 }
 
 EXPORT int
@@ -763,7 +777,7 @@ pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
 	if (!green())
 		return REAL(pthread_rwlock_rdlock)(rw);
-	return green_acquire(rw, rd_try, rw, 0);
+	return green_acquire(rw, rd_try, rw, 0, INTR_RESUME);
 }
 
 EXPORT int
@@ -771,7 +785,7 @@ pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
 	if (!green())
 		return REAL(pthread_rwlock_wrlock)(rw);
-	return green_acquire(rw, wr_try, rw, 0);
+	return green_acquire(rw, wr_try, rw, 0, INTR_RESUME);
 }
 
 EXPORT int
@@ -781,7 +795,7 @@ pthread_rwlock_timedrdlock(pthread_rwlock_t *rw, const struct timespec *abs)
 		return REAL(pthread_rwlock_timedrdlock)(rw, abs);
 	if (clock_check(CLOCK_REALTIME, abs) != 0)
 		return EINVAL;
-	return green_acquire(rw, rd_try, rw, deadline_of(abs));
+	return green_acquire(rw, rd_try, rw, deadline_of(abs), INTR_RESUME);
 }
 
 EXPORT int
@@ -791,7 +805,7 @@ pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct timespec *abs)
 		return REAL(pthread_rwlock_timedwrlock)(rw, abs);
 	if (clock_check(CLOCK_REALTIME, abs) != 0)
 		return EINVAL;
-	return green_acquire(rw, wr_try, rw, deadline_of(abs));
+	return green_acquire(rw, wr_try, rw, deadline_of(abs), INTR_RESUME);
 }
 
 EXPORT int
@@ -804,7 +818,8 @@ pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
 		return REAL(pthread_rwlock_clockrdlock)(rw, clock, abs);
 	if ((error = clock_check(clock, abs)) != 0)
 		return error;
-	return green_acquire(rw, rd_try, rw, deadline_on(clock, abs));
+	return green_acquire(rw, rd_try, rw, deadline_on(clock, abs),
+	    INTR_RESUME);
 }
 
 EXPORT int
@@ -817,7 +832,8 @@ pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
 		return REAL(pthread_rwlock_clockwrlock)(rw, clock, abs);
 	if ((error = clock_check(clock, abs)) != 0)
 		return error;
-	return green_acquire(rw, wr_try, rw, deadline_on(clock, abs));
+	return green_acquire(rw, wr_try, rw, deadline_on(clock, abs),
+	    INTR_RESUME);
 }
 
 EXPORT int
@@ -850,7 +866,7 @@ sem_wait(sem_t *s)
 
 	if (!green())
 		return REAL(sem_wait)(s);
-	if ((error = green_acquire(s, sem_try, s, 0)) != 0) {
+	if ((error = green_acquire(s, sem_try, s, 0, INTR_SEM)) != 0) {
 		errno = error;
 		return -1;
 	}
@@ -868,7 +884,8 @@ sem_timedwait(sem_t *s, const struct timespec *abs)
 		errno = EINVAL;
 		return -1;
 	}
-	if ((error = green_acquire(s, sem_try, s, deadline_of(abs))) != 0) {
+	if ((error = green_acquire(s, sem_try, s, deadline_of(abs),
+	    INTR_SEM)) != 0) {
 		errno = error;
 		return -1;
 	}
@@ -884,7 +901,7 @@ sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abs)
 		return REAL(sem_clockwait)(s, clock, abs);
 	if ((error = clock_check(clock, abs)) != 0 ||
 	    (error = green_acquire(s, sem_try, s, deadline_on(clock,
-	    abs))) != 0) {
+	    abs), INTR_SEM)) != 0) {
 		errno = error;
 		return -1;
 	}
@@ -982,8 +999,10 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 		return PTHREAD_BARRIER_SERIAL_THREAD;
 	}
 	gpi_spin_unlock(&b->b_lock);
+	/* A handler runs while a green thread waits, then it waits on. */
 	while (atomic_load(&b->b_gen) == gen) {
-		if (gpi_tsleep(b, &b->b_gen, gen, 0, 0) == EINTR)
+		if (gpi_tsleep(b, &b->b_gen, gen, green() ? GPI_PCATCH : 0,
+		    0) == EINTR)
 			gpi_userret();
 	}
 	return 0;

@@ -1487,24 +1487,6 @@ struct gpi_runtime {
 	unsigned long	 rt_leaked;	/* (g) Bytes left for them. */
 };
 
-/*
- * A signal point for the running LWP (l): not a cancellation point (a
- * pthread_cancel stays pending), but its pending signals are delivered
- * and a kill of its process ends it.  Called by interposers a thread may
- * loop on without ever blocking (the mutex calls): natively a signal
- * interrupts such a loop at once, green ones are delivered only where
- * the thread enters the runtime.  It is also where the watchdog's
- * w_resched takes a worker back from an LWP that has held it for a
- * slice (it yields).  Two relaxed loads when there is nothing.
- */
-static inline void
-gpi_sigpoint_l(struct gp_lwp *l)
-{
-	if (unlikely((atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
-	    (GPI_LWP_WEXIT | GPI_LWP_AST)) | atomic_load_explicit(
-	    &l->l_worker->w_resched, memory_order_relaxed)))
-		gpi_sigpoint_slow(l);
-}
 enum { GPI_RT_DOWN, GPI_RT_UP, GPI_RT_STOPPING };
 GPI_HIDDEN extern struct gpi_runtime gpi_rt;
 
@@ -1528,6 +1510,35 @@ gpi_curlwp(void)
 	struct gp_worker *w = gpi_tls_worker;
 
 	return w != NULL ? w->w_curlwp : NULL;
+}
+
+/*
+ * A signal point for the running LWP (l): not a cancellation point (a
+ * pthread_cancel stays pending), but its pending signals are delivered
+ * and a kill of its process ends it.  Called by interposers a thread may
+ * loop on without ever blocking (the mutex calls): natively a signal
+ * interrupts such a loop at once, green ones are delivered only where
+ * the thread enters the runtime.  It is also where the watchdog's
+ * w_resched takes a worker back from an LWP that has held it for a
+ * slice (it yields).  Two relaxed loads when there is nothing.
+ */
+static inline void
+gpi_sigpoint_l(struct gp_lwp *l)
+{
+	if (unlikely((atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
+	    (GPI_LWP_WEXIT | GPI_LWP_AST)) | atomic_load_explicit(
+	    &l->l_worker->w_resched, memory_order_relaxed)))
+		gpi_sigpoint_slow(l);
+}
+
+/* gpi_sigpoint_l() for the caller, if it is an LWP. */
+static inline void
+gpi_sigpoint(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l != NULL)
+		gpi_sigpoint_l(l);
 }
 
 /*

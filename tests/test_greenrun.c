@@ -242,6 +242,13 @@ Test(greenrun, fork_exec_wait) { same("gr_fork", NULL); }
 Test(greenrun, ten_thousand_threads) { same("gr_many", NULL); }
 Test(greenrun, alarm_handler) { same("gr_signal", "alarm"); }
 Test(greenrun, kill_own_pid) { same("gr_signal", "self"); }
+/* POSIX signal rules among threads (gr_posix.c; Open POSIX Test Suite). */
+Test(greenrun, pthread_kill_names_the_thread) { same("gr_posix", "tkill"); }
+Test(greenrun, raise_pends_on_the_caller) { same("gr_posix", "raise"); }
+Test(greenrun, mutex_loop_takes_signals) { same("gr_posix", "spin"); }
+Test(greenrun, sem_wait_eintr_and_restart) { same("gr_posix", "semintr"); }
+Test(greenrun, handler_runs_in_mutex_wait) { same("gr_posix", "mutexsig"); }
+Test(greenrun, raise_fault_signals) { same("gr_posix", "fault"); }
 
 /* The probe: greenrun's threads are carried by its 2 workers. */
 Test(greenrun, threads_are_green)
