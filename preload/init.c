@@ -49,6 +49,7 @@ static uint64_t g_ignored;	/* (c) signals the host inherited ignored */
 static sigset_t g_mask;		/* (c) the mask it inherited */
 static sigset_t g_forward;	/* (c) what the forwarder takes */
 static pid_t g_pid;		/* (c) the first green process */
+#define KILL_GRACE_MS	500	/* a killed process's LWPs have to die */
 
 /* The preload's constructor: the mode is on for this program only. */
 void
@@ -94,16 +95,49 @@ forward_set(sigset_t *set)
 		sigdelset(set, dump);
 }
 
+/* The signal the first green process is being killed with, or 0. */
+static int
+killsig(void)
+{
+	struct gp_proc *p;
+	int sig = 0;
+
+	gpi_rcu_read_lock();
+	if ((p = gpi_pfind(g_pid)) != NULL)
+		sig = __atomic_load_n(&p->p_killsig, __ATOMIC_RELAXED);
+	gpi_rcu_read_unlock();
+	return sig;
+}
+
+_Noreturn static void	die_of(int sig);
+
 static void *
 forwarder(void *arg)
 {
+	const struct timespec step = { 0, 10 * 1000000L };
 	siginfo_t si;
+	int sig, i;
 
 	(void)arg;
 	for (;;) {
 		/* ESRCH once the process is gone: the host is ending. */
-		if (sigwaitinfo(&g_forward, &si) > 0)
-			(void)gp_kill(g_pid, si.si_signo);
+		if (sigwaitinfo(&g_forward, &si) <= 0)
+			continue;
+		(void)gp_kill(g_pid, si.si_signo);
+		/*
+		 * A signal that kills it (its default action): each LWP dies
+		 * at its next cancellation point, and one that computes
+		 * without calling anything never gets there, so SIGTERM from
+		 * `timeout` would never end the program.  Natively the kernel
+		 * ends every thread at once: after KILL_GRACE_MS for the green
+		 * exit (gpi_greenrun_main then dies of the signal itself), the
+		 * host dies of it here.
+		 */
+		for (i = 0; i < KILL_GRACE_MS / 10 && (sig = killsig()) != 0;
+		    i++)
+			(void)REAL(nanosleep)(&step, NULL);
+		if (sig != 0 && (sig = killsig()) != 0)
+			die_of(sig);
 	}
 	return NULL;
 }

@@ -322,6 +322,23 @@ broken_pipe(bool green, const char *how)
 	    r.status);
 }
 
+/*
+ * Every thread computes without calling anything, so no LWP reaches a
+ * cancellation point to die at: SIGTERM must still end it, as natively
+ * (the forwarder's grace period, ARCHITECTURE section 26).
+ */
+Test(greenrun, sigterm_kills_computing_threads)
+{
+	static struct run native, green;
+
+	signalled(false, "spin", SIGTERM, &native);
+	signalled(true, "spin", SIGTERM, &green);
+	cr_expect(eq(int, native.status, green.status), "native %#x green %#x",
+	    native.status, green.status);
+	cr_expect(eq(int, termsig(green.status), SIGTERM),
+	    "greenrun: status %#x, said:\n%s", green.status, green.buf);
+}
+
 Test(greenrun, sigpipe_write)
 {
 	broken_pipe(false, "write");
