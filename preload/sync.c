@@ -617,6 +617,8 @@ pthread_spin_lock(pthread_spinlock_t *sl)
 			gpi_md_relax();
 		}
 		gpi_lwp_yield(l);
+		/* A handler runs while it spins (POSIX: it may end it). */
+		gpi_sigpoint_l(l);
 	}
 }
 

@@ -15,6 +15,7 @@
  *             with SA_RESTART the wait goes on until the post
  *   mutexsig  a handler runs on a thread blocked in pthread_mutex_lock,
  *             which then waits on: the holder unlocks only once it ran
+ *   spinsig   a handler runs on a thread spinning in pthread_spin_lock
  *   fault     raise() of SEGV, BUS, FPE, ILL and TRAP runs the handler
  *             the program installed, an ignored one is ignored, and at
  *             SIG_DFL raise(SIGSEGV) kills the process with SIGSEGV
@@ -240,6 +241,36 @@ mutexsig(void)
 	return 0;
 }
 
+static pthread_spinlock_t spl;
+
+static void *
+spin_waiter(void *arg)
+{
+	(void)arg;
+	pthread_spin_lock(&spl);
+	pthread_spin_unlock(&spl);
+	return NULL;
+}
+
+static int
+spinsig(void)
+{
+	int i;
+
+	catch(SIGUSR1, on_usr1, 0);
+	pthread_spin_init(&spl, PTHREAD_PROCESS_PRIVATE);
+	pthread_spin_lock(&spl);
+	pthread_create(&target, NULL, spin_waiter, NULL);
+	usleep(20000);
+	pthread_kill(target, SIGUSR1);
+	for (i = 0; i < 5000 && !on_target; i++)
+		usleep(1000);
+	pthread_spin_unlock(&spl);
+	pthread_join(target, NULL);
+	printf("handler ran while spinning: %s\n", on_target ? "yes" : "no");
+	return 0;
+}
+
 static void
 count_hit(int sig)
 {
@@ -286,6 +317,8 @@ main(int argc, char **argv)
 		return mutexsig();
 	if (strcmp(how, "fault") == 0)
 		return fault();
+	if (strcmp(how, "spinsig") == 0)
+		return spinsig();
 	fprintf(stderr, "gr_posix: unknown case %s\n", how);
 	return 2;
 }
