@@ -167,6 +167,23 @@ __greenproc_sync_backstops(void)
 #define INTR_RESUME	0
 #define INTR_SEM	1
 
+/*
+ * A mutex, rwlock or barrier wait was interrupted: run the handlers and
+ * die of a process kill (gpi_sigpoint_l), but a pthread_cancel waits for
+ * a cancellation point, which these calls are not (POSIX).  Its pending
+ * kill interrupts every sleep at once until then, so the wait polls,
+ * yielding in between.
+ */
+static void
+resume_after_intr(struct gp_lwp *l)
+{
+	if (l == NULL)
+		return;
+	gpi_sigpoint_l(l);
+	if (atomic_load(&l->l_flags) & GPI_LWP_WEXIT)
+		gpi_lwp_yield(l);
+}
+
 static int
 green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
     uint64_t deadline, int intr)
@@ -187,12 +204,15 @@ green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
 		}
 		error = park(obj, gen, deadline, GPI_PCATCH, hidden);
 		atomic_fetch_sub(&gens[i].waiters, 1);
-		if (error == EINTR && intr == INTR_SEM) {
-			if (!gpi_userret_restart(gpi_curlwp()))
+		if (intr == INTR_SEM) {
+			/* sem_wait is a cancellation point. */
+			if (error == EINTR &&
+			    !gpi_userret_restart(gpi_curlwp()))
 				return EINTR;
-			continue;
+			gpi_userret();
+		} else if (error == EINTR) {
+			resume_after_intr(gpi_curlwp());
 		}
-		gpi_userret();
 		if (error == ETIMEDOUT && deadline != 0 && gpi_now() >= deadline)
 			return ETIMEDOUT;
 	}
@@ -1004,8 +1024,8 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 	/* A handler runs while a green thread waits, then it waits on. */
 	while (atomic_load(&b->b_gen) == gen) {
 		if (gpi_tsleep(b, &b->b_gen, gen, green() ? GPI_PCATCH : 0,
-		    0) == EINTR)
-			gpi_userret();
+		    0) == EINTR && green())
+			resume_after_intr(gpi_curlwp());
 	}
 	return 0;
 }

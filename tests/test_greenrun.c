@@ -250,6 +250,7 @@ Test(greenrun, sem_wait_eintr_and_restart) { same("gr_posix", "semintr"); }
 Test(greenrun, handler_runs_in_mutex_wait) { same("gr_posix", "mutexsig"); }
 Test(greenrun, raise_fault_signals) { same("gr_posix", "fault"); }
 Test(greenrun, handler_runs_in_spin_lock) { same("gr_posix", "spinsig"); }
+Test(greenrun, mutex_lock_no_cancel_point) { same("gr_posix", "mutexcancel"); }
 
 /* The probe: greenrun's threads are carried by its 2 workers. */
 Test(greenrun, threads_are_green)

@@ -16,6 +16,9 @@
  *   mutexsig  a handler runs on a thread blocked in pthread_mutex_lock,
  *             which then waits on: the holder unlocks only once it ran
  *   spinsig   a handler runs on a thread spinning in pthread_spin_lock
+ *   mutexcancel  pthread_cancel of a thread blocked in pthread_mutex_lock,
+ *             which is not a cancellation point: it gets the lock, and
+ *             the cancel acts at its next cancellation point
  *   fault     raise() of SEGV, BUS, FPE, ILL and TRAP runs the handler
  *             the program installed, an ignored one is ignored, and at
  *             SIG_DFL raise(SIGSEGV) kills the process with SIGSEGV
@@ -271,6 +274,38 @@ spinsig(void)
 	return 0;
 }
 
+static volatile int got_lock;
+
+static void *
+lock_then_testcancel(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&mtx);
+	got_lock = 1;
+	pthread_mutex_unlock(&mtx);
+	pthread_testcancel();
+	got_lock = 2;		/* not reached */
+	return NULL;
+}
+
+static int
+mutexcancel(void)
+{
+	void *ret;
+
+	pthread_mutex_lock(&mtx);
+	pthread_create(&target, NULL, lock_then_testcancel, NULL);
+	usleep(50000);		/* it is blocked on mtx */
+	pthread_cancel(target);
+	usleep(50000);
+	pthread_mutex_unlock(&mtx);
+	pthread_join(target, &ret);
+	printf("got the lock after the cancel: %s; cancelled: %s\n",
+	    got_lock == 1 ? "yes" : got_lock == 2 ? "yes, not cancelled" :
+	    "no", ret == PTHREAD_CANCELED ? "yes" : "no");
+	return 0;
+}
+
 static void
 count_hit(int sig)
 {
@@ -319,6 +354,8 @@ main(int argc, char **argv)
 		return fault();
 	if (strcmp(how, "spinsig") == 0)
 		return spinsig();
+	if (strcmp(how, "mutexcancel") == 0)
+		return mutexcancel();
 	fprintf(stderr, "gr_posix: unknown case %s\n", how);
 	return 2;
 }
