@@ -52,6 +52,7 @@ static sigset_t g_forward;	/* (c) what the forwarder takes */
 static pid_t g_pid;		/* (c) the first green process */
 static struct gp_proc *g_proc;	/* (a) it, once its first LWP runs */
 static uint64_t g_sfd;		/* (a, relaxed) signals a signalfd reads */
+#define KILL_GRACE_MS	500	/* a killed process's LWPs have to die */
 
 /* The preload's constructor: the mode is on for this program only. */
 void
@@ -184,14 +185,30 @@ gpi_greenrun_sfd(int sig)
 	return sig >= 1 && sig <= 64 && (__atomic_load_n(&g_sfd,
 	    __ATOMIC_RELAXED) & (1ULL << (sig - 1)));
 }
+/* The signal the first green process is being killed with, or 0. */
+static int
+killsig(void)
+{
+	struct gp_proc *p;
+	int sig = 0;
+
+	gpi_rcu_read_lock();
+	if ((p = gpi_pfind(g_pid)) != NULL)
+		sig = __atomic_load_n(&p->p_killsig, __ATOMIC_RELAXED);
+	gpi_rcu_read_unlock();
+	return sig;
+}
+
+_Noreturn static void	die_of(int sig);
 
 static void *
 forwarder(void *arg)
 {
+	const struct timespec step = { 0, 10 * 1000000L };
 	siginfo_t si;
 	sigset_t set;
 	uint64_t sfd;
-	int sig;
+	int sig, i;
 
 	(void)arg;
 	for (;;) {
@@ -216,10 +233,25 @@ forwarder(void *arg)
 			continue;
 		}
 		if (si.si_signo == SIGTSTP && stops_by_default(
-		    __atomic_load_n(&g_proc, __ATOMIC_ACQUIRE), SIGTSTP))
+		    __atomic_load_n(&g_proc, __ATOMIC_ACQUIRE), SIGTSTP)) {
 			host_stop(SIGTSTP);
-		else
-			(void)gp_kill(g_pid, si.si_signo);
+			continue;
+		}
+		(void)gp_kill(g_pid, si.si_signo);
+		/*
+		 * A signal that kills it (its default action): each LWP dies
+		 * at its next cancellation point, and one that computes
+		 * without calling anything never gets there, so SIGTERM from
+		 * `timeout` would never end the program.  Natively the kernel
+		 * ends every thread at once: after KILL_GRACE_MS for the green
+		 * exit (gpi_greenrun_main then dies of the signal itself), the
+		 * host dies of it here.
+		 */
+		for (i = 0; i < KILL_GRACE_MS / 10 && (sig = killsig()) != 0;
+		    i++)
+			(void)REAL(nanosleep)(&step, NULL);
+		if (sig != 0 && (sig = killsig()) != 0)
+			die_of(sig);
 	}
 	return NULL;
 }

@@ -56,8 +56,10 @@ kill(pid_t pid, int sig)
 			return gpi_greenrun_stop(sig);
 		if (gpi_greenrun_sfd(sig))	/* for its signalfd */
 			return REAL(kill)(pid, sig);
-		return gp_kill(host, sig) != 0 ? -1 :
-		    (gpi_userret_nocancel(), 0);
+		if (gp_kill(host, sig) != 0)
+			return -1;
+		gpi_sigpoint();		/* not a cancellation point */
+		return 0;
 	}
 	return REAL(kill)(pid, sig);
 }
@@ -65,15 +67,42 @@ kill(pid_t pid, int sig)
 EXPORT int
 raise(int sig)
 {
+	int error;
+
 	if (!green())
 		return REAL(raise)(sig);
 	if (gpi_is_hostproc(gpi_curproc()) && gpi_greenrun_stops(sig))
 		return gpi_greenrun_stop(sig);		/* as kill above */
 	if (gpi_is_hostproc(gpi_curproc()) && gpi_greenrun_sfd(sig))
 		return REAL(kill)(REAL(getpid)(), sig);
-	if (gp_kill(gp_getpid(), sig) != 0)
+	/*
+	 * POSIX: in a threaded process raise(sig) is
+	 * pthread_kill(pthread_self(), sig) -- the signal is the calling
+	 * thread's, not any thread's (a blocked one stays pending on it).
+	 * The faults' dispositions are the kernel's (section 26): one the
+	 * program catches or ignores is raised for real, so its handler runs
+	 * now on this thread, as for a real fault; at SIG_DFL it kills the
+	 * green process.
+	 */
+	if (fault_signal(sig)) {
+		struct sigaction cur;
+
+		if (sigaction(sig, NULL, &cur) == 0 &&
+		    cur.sa_handler != SIG_DFL)
+			return REAL(raise)(sig);
+		error = gp_kill(gp_getpid(), sig) != 0 ? errno : 0;
+	} else if (sig == 0)
+		error = gp_kill(gp_getpid(), sig) != 0 ? errno : 0;
+	else if (sig < 0 || sig > 64)
+		error = EINVAL;
+	else
+		error = gpi_lwp_signal(gpi_curlwp(), sig);
+	if (error != 0) {
+		errno = error;
 		return -1;
-	gpi_userret_nocancel();	/* delivered before raise returns */
+	}
+	/* Delivered before raise returns; not a cancellation point. */
+	gpi_sigpoint();
 	return 0;
 }
 
@@ -170,11 +199,16 @@ pthread_kill(pthread_t t, int sig)
 	if ((l = gpi_thread_lwp(t)) == NULL ||
 	    (atomic_load(&l->l_jstate) & GPI_J_ZLIST))
 		return ESRCH;		/* it has exited */
-	if (sig != 0)
-		gpi_psignal(l->l_proc, __atomic_load_n(&l->l_proc->p_pid,
-		    __ATOMIC_RELAXED), sig);
+	/* Directed at that thread (POSIX), not at any of its process's. */
+	if (sig != 0 && gpi_lwp_signal(l, sig) != 0)
+		return ESRCH;
+	/*
+	 * To itself: delivered before pthread_kill returns.  A signal point,
+	 * not a cancellation point; and a thread that loops here yields
+	 * when the watchdog asks (gpi_sigpoint_l).
+	 */
 	if (l == gpi_curlwp())
-		gpi_userret_nocancel();
+		gpi_sigpoint_l(l);
 	return 0;
 }
 

@@ -158,15 +158,36 @@ static int sem_try(void *s, bool *hidden);
  * Acquire with (trylock) until it succeeds or (deadline) passes.  The
  * common pattern of every lock-like object here.  (trylock) returns 0 or
  * an error, EBUSY/EAGAIN to wait; it sets *hidden when the object may be
- * released where we cannot see it (see park).  A semaphore wait is a
- * cancellation point (a pthread_cancel interrupts it), a lock is not.
+ * released where we cannot see it (see park).
+ *
+ * The wait is interruptible (GPI_PCATCH): a signal's handler runs while
+ * the thread waits, as POSIX says for every one of these.  Then a mutex,
+ * rwlock or barrier wait resumes "as if it was not interrupted"; a
+ * semaphore wait (INTR_SEM) fails with EINTR unless every handler had
+ * SA_RESTART, as the kernel's futex wait under glibc's sem_wait does.
  */
+#define INTR_RESUME	0
+#define INTR_SEM	1
+
+/*
+ * A mutex, rwlock or barrier wait was interrupted: run the handlers and
+ * die of a process kill (gpi_sigpoint_l).  A pthread_cancel does not
+ * interrupt these waits (GPI_PNOCANCEL): they are no cancellation points
+ * (POSIX), so it waits for a real one.
+ */
+static void
+resume_after_intr(struct gp_lwp *l)
+{
+	if (l != NULL)
+		gpi_sigpoint_l(l);
+}
+
 static int
 green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
-    uint64_t deadline)
+    uint64_t deadline, int intr)
 {
 	unsigned i = slot(obj);
-	bool hidden = false, cpt = trylock == sem_try;
+	bool hidden = false;
 	int error, gen;
 
 	for (;;) {
@@ -179,12 +200,18 @@ green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
 			atomic_fetch_sub(&gens[i].waiters, 1);
 			return error;
 		}
-		error = park(obj, gen, deadline, cpt ? GPI_PCATCH : 0, hidden);
+		error = park(obj, gen, deadline, intr == INTR_SEM ? GPI_PCATCH :
+		    GPI_PCATCH | GPI_PNOCANCEL, hidden);
 		atomic_fetch_sub(&gens[i].waiters, 1);
-		if (cpt)
+		if (intr == INTR_SEM) {
+			/* sem_wait is a cancellation point. */
+			if (error == EINTR &&
+			    !gpi_userret_restart(gpi_curlwp()))
+				return EINTR;
 			gpi_userret();
-		else
-			gpi_userret_nocancel();
+		} else if (error == EINTR) {
+			resume_after_intr(gpi_curlwp());
+		}
 		if (error == ETIMEDOUT && deadline != 0 && gpi_now() >= deadline)
 			return ETIMEDOUT;
 	}
@@ -495,10 +522,10 @@ green_mutex_lock(pthread_mutex_t *m, struct gp_lwp *l, uint64_t deadline)
 	struct owned_arg a = { m, l, 0 };
 
 	if (!owned_here(kind_of(m)))
-		return green_acquire(m, mutex_try, m, deadline);
+		return green_acquire(m, mutex_try, m, deadline, INTR_RESUME);
 	if ((a.id = owner_id(l)) == 0)
 		return EAGAIN;
-	return green_acquire(m, owned_try_arg, &a, deadline);
+	return green_acquire(m, owned_try_arg, &a, deadline, INTR_RESUME);
 }
 
 EXPORT int
@@ -508,6 +535,7 @@ pthread_mutex_lock(pthread_mutex_t *m)
 
 	if (l == NULL)
 		return REAL(pthread_mutex_lock)(m);
+	gpi_sigpoint_l(l);
 	return green_mutex_lock(m, l, 0);
 }
 
@@ -561,8 +589,11 @@ pthread_mutex_unlock(pthread_mutex_t *m)
 	struct gp_lwp *l = gpi_curlwp();
 	int error;
 
-	if (l != NULL && owned_here(kind_of(m)))
-		return owned_unlock(m, l, owner_id_now(l));
+	if (l != NULL && owned_here(kind_of(m))) {
+		error = owned_unlock(m, l, owner_id_now(l));
+		gpi_sigpoint_l(l);	/* after the release: a handler may lock */
+		return error;
+	}
 	if ((error = REAL(pthread_mutex_unlock)(m)) == 0)
 		release(m, false);
 	return error;
@@ -605,6 +636,8 @@ pthread_spin_lock(pthread_spinlock_t *sl)
 			gpi_md_relax();
 		}
 		gpi_lwp_yield(l);
+		/* A handler runs while it spins (POSIX: it may end it). */
+		gpi_sigpoint_l(l);
 	}
 }
 
@@ -765,7 +798,7 @@ pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
 	if (!green())
 		return REAL(pthread_rwlock_rdlock)(rw);
-	return green_acquire(rw, rd_try, rw, 0);
+	return green_acquire(rw, rd_try, rw, 0, INTR_RESUME);
 }
 
 EXPORT int
@@ -773,7 +806,7 @@ pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
 	if (!green())
 		return REAL(pthread_rwlock_wrlock)(rw);
-	return green_acquire(rw, wr_try, rw, 0);
+	return green_acquire(rw, wr_try, rw, 0, INTR_RESUME);
 }
 
 EXPORT int
@@ -783,7 +816,7 @@ pthread_rwlock_timedrdlock(pthread_rwlock_t *rw, const struct timespec *abs)
 		return REAL(pthread_rwlock_timedrdlock)(rw, abs);
 	if (clock_check(CLOCK_REALTIME, abs) != 0)
 		return EINVAL;
-	return green_acquire(rw, rd_try, rw, deadline_of(abs));
+	return green_acquire(rw, rd_try, rw, deadline_of(abs), INTR_RESUME);
 }
 
 EXPORT int
@@ -793,7 +826,7 @@ pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct timespec *abs)
 		return REAL(pthread_rwlock_timedwrlock)(rw, abs);
 	if (clock_check(CLOCK_REALTIME, abs) != 0)
 		return EINVAL;
-	return green_acquire(rw, wr_try, rw, deadline_of(abs));
+	return green_acquire(rw, wr_try, rw, deadline_of(abs), INTR_RESUME);
 }
 
 EXPORT int
@@ -806,7 +839,8 @@ pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
 		return REAL(pthread_rwlock_clockrdlock)(rw, clock, abs);
 	if ((error = clock_check(clock, abs)) != 0)
 		return error;
-	return green_acquire(rw, rd_try, rw, deadline_on(clock, abs));
+	return green_acquire(rw, rd_try, rw, deadline_on(clock, abs),
+	    INTR_RESUME);
 }
 
 EXPORT int
@@ -819,7 +853,8 @@ pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
 		return REAL(pthread_rwlock_clockwrlock)(rw, clock, abs);
 	if ((error = clock_check(clock, abs)) != 0)
 		return error;
-	return green_acquire(rw, wr_try, rw, deadline_on(clock, abs));
+	return green_acquire(rw, wr_try, rw, deadline_on(clock, abs),
+	    INTR_RESUME);
 }
 
 EXPORT int
@@ -852,7 +887,7 @@ sem_wait(sem_t *s)
 
 	if (!green())
 		return REAL(sem_wait)(s);
-	if ((error = green_acquire(s, sem_try, s, 0)) != 0) {
+	if ((error = green_acquire(s, sem_try, s, 0, INTR_SEM)) != 0) {
 		errno = error;
 		return -1;
 	}
@@ -870,7 +905,8 @@ sem_timedwait(sem_t *s, const struct timespec *abs)
 		errno = EINVAL;
 		return -1;
 	}
-	if ((error = green_acquire(s, sem_try, s, deadline_of(abs))) != 0) {
+	if ((error = green_acquire(s, sem_try, s, deadline_of(abs),
+	    INTR_SEM)) != 0) {
 		errno = error;
 		return -1;
 	}
@@ -886,7 +922,7 @@ sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abs)
 		return REAL(sem_clockwait)(s, clock, abs);
 	if ((error = clock_check(clock, abs)) != 0 ||
 	    (error = green_acquire(s, sem_try, s, deadline_on(clock,
-	    abs))) != 0) {
+	    abs), INTR_SEM)) != 0) {
 		errno = error;
 		return -1;
 	}
@@ -984,9 +1020,11 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 		return PTHREAD_BARRIER_SERIAL_THREAD;
 	}
 	gpi_spin_unlock(&b->b_lock);
+	/* A handler runs while a green thread waits, then it waits on. */
 	while (atomic_load(&b->b_gen) == gen) {
-		if (gpi_tsleep(b, &b->b_gen, gen, 0, 0) == EINTR)
-			gpi_userret();
+		if (gpi_tsleep(b, &b->b_gen, gen, green() ? GPI_PCATCH |
+		    GPI_PNOCANCEL : 0, 0) == EINTR && green())
+			resume_after_intr(gpi_curlwp());
 	}
 	return 0;
 }
@@ -1169,7 +1207,8 @@ futex_wait_green(struct gp_lwp *l, atomic_int *uaddr, int op, int val,
 			else
 				until = deadline;
 		}
-		error = gpi_tsleep(uaddr, uaddr, val, GPI_PCATCH, until);
+		error = gpi_tsleep(uaddr, uaddr, val, GPI_PCATCH |
+		    GPI_PNOCANCEL, until);
 		if (error != ETIMEDOUT || !backstop)
 			break;
 		atomic_fetch_add_explicit(&nbackstops, 1, memory_order_relaxed);

@@ -271,7 +271,13 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	 * Not a worker's LWP, or one gp_shutdown gave up on: containing it
 	 * would start a proxy in whatever runtime is up now.
 	 */
-	if (l == NULL || atomic_load_explicit(&w->w_fence,
+	/*
+	 * Not a fault but a signal sent (si_code <= 0: kill, tgkill, the
+	 * preload's raise of a caught one, sigqueue): nothing to report or
+	 * contain, the program's handler or the default takes it.
+	 */
+	if (l == NULL || si == NULL || si->si_code <= 0 ||
+	    atomic_load_explicit(&w->w_fence,
 	    memory_order_relaxed) == GPI_FENCE_ABANDON) {
 		chain(sig, si, ctx);
 		errno = saved;

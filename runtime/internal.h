@@ -389,6 +389,9 @@ struct gp_sleeper {
 /* gpi_tsleep() flags */
 #define GPI_PCATCH	0x1	/* a caught signal interrupts (EINTR) */
 #define GPI_PINVOL	0x2	/* an involuntary switch (a stop), for rusage */
+#define GPI_PNOCANCEL	0x8	/* with GPI_PCATCH: a pthread_cancel does
+				 * not interrupt (a mutex, rwlock, barrier
+				 * or futex wait is no cancellation point) */
 #define GPI_PNOKILL	0x4	/* not even a kill interrupts: the sleeper
 				 * waits for an operation that writes into
 				 * its stack (iofile.c); it dies after */
@@ -597,6 +600,11 @@ struct gp_lwp {
 	char		 l_name[16];	/* (o) pthread_setname_np. */
 	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
 					 * green signals, bit (sig - 1). */
+	uint64_t	 l_siglist;	/* (l_proc->p_lock; relaxed reads by
+					 * gpi_sig_pending) Signals pending on
+					 * this thread alone (pthread_kill,
+					 * raise), bit (sig - 1): only it may
+					 * take them (POSIX). */
 
 	/* Part 5 -- accounting and per-LWP copies of per-thread state. */
 	unsigned long	 l_nvcsw;	/* (o) Voluntary switches. */
@@ -714,12 +722,6 @@ gpi_userret_l(struct gp_lwp *l)
 	    (GPI_LWP_WEXIT | GPI_LWP_AST | GPI_LWP_CANCEL)))
 		gpi_userret_slow(l);
 }
-/*
- * gpi_userret() in a blocking call that POSIX does not make a
- * cancellation point (a mutex, rwlock or barrier wait, pthread_once):
- * handlers and kills, but a pthread_cancel waits for a real point.
- */
-GPI_HIDDEN void	gpi_userret_nocancel(void);
 GPI_HIDDEN void	gpi_lwp_kill(struct gp_lwp *l);
 /*
  * The entry of a cancellation point that may complete without sleeping
@@ -733,6 +735,7 @@ gpi_testcancel_l(struct gp_lwp *l)
 	    GPI_LWP_CANCEL))
 		gpi_userret_ex(l);
 }
+GPI_HIDDEN void	gpi_sigpoint_slow(struct gp_lwp *l);
 
 /* ---------------------------------------------------------------- proc.c */
 
@@ -1123,6 +1126,7 @@ GPI_HIDDEN void	gpi_proc_counters(struct gp_counters *st);
 /* signal.c */
 /* Post (sig) to (p), which was process (pid) when looked up. */
 GPI_HIDDEN void	gpi_psignal(struct gp_proc *p, pid_t pid, int sig);
+GPI_HIDDEN int	gpi_lwp_signal(struct gp_lwp *l, int sig);
 GPI_HIDDEN void	gpi_psignal_locked(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_sig_tell(struct gp_proc *p);
 GPI_HIDDEN bool	gpi_sig_ast(struct gp_lwp *l);
@@ -1449,6 +1453,12 @@ struct gp_worker {
 	 */
 	atomic_int	 w_queued;	/* (o,a) */
 	atomic_uint	 w_curtid;	/* (o,a) */
+	atomic_int	 w_resched;	/* (a, relaxed) set by the watchdog when
+					 * the worker has not switched for
+					 * RESCHED_NS: the running LWP yields
+					 * at its next signal point
+					 * (gpi_sigpoint_l), and the pick
+					 * clears it and fires due timers */
 	atomic_int	 w_stuck;	/* (a) the watchdog found it held by
 					 * one LWP for more than STUCK_NS with
 					 * others waiting: no new LWP is placed
@@ -1519,6 +1529,7 @@ struct gpi_runtime {
 	atomic_long	 rt_nspares_started; /* (a) */
 	unsigned long	 rt_leaked;	/* (g) Bytes left for them. */
 };
+
 enum { GPI_RT_DOWN, GPI_RT_UP, GPI_RT_STOPPING };
 GPI_HIDDEN extern struct gpi_runtime gpi_rt;
 
@@ -1542,6 +1553,35 @@ gpi_curlwp(void)
 	struct gp_worker *w = gpi_tls_worker;
 
 	return w != NULL ? w->w_curlwp : NULL;
+}
+
+/*
+ * A signal point for the running LWP (l): not a cancellation point (a
+ * pthread_cancel stays pending), but its pending signals are delivered
+ * and a kill of its process ends it.  Called by interposers a thread may
+ * loop on without ever blocking (the mutex calls): natively a signal
+ * interrupts such a loop at once, green ones are delivered only where
+ * the thread enters the runtime.  It is also where the watchdog's
+ * w_resched takes a worker back from an LWP that has held it for a
+ * slice (it yields).  Two relaxed loads when there is nothing.
+ */
+static inline void
+gpi_sigpoint_l(struct gp_lwp *l)
+{
+	if (unlikely((atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
+	    (GPI_LWP_WEXIT | GPI_LWP_AST)) | atomic_load_explicit(
+	    &l->l_worker->w_resched, memory_order_relaxed)))
+		gpi_sigpoint_slow(l);
+}
+
+/* gpi_sigpoint_l() for the caller, if it is an LWP. */
+static inline void
+gpi_sigpoint(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l != NULL)
+		gpi_sigpoint_l(l);
 }
 
 /*

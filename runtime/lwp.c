@@ -179,6 +179,7 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	 */
 	l->l_sigmask = cur != NULL && cur->l_proc == p ?
 	    __atomic_load_n(&cur->l_sigmask, __ATOMIC_RELAXED) : 0;
+	l->l_siglist = 0;
 	l->l_name[0] = '\0';
 	l->l_nvcsw = l->l_nivcsw = 0;
 	atomic_init(&l->l_flags, 0);
@@ -460,6 +461,27 @@ gpi_userret_restart(struct gp_lwp *l)
 }
 
 /*
+ * A signal point (not a cancellation point): the watchdog's w_resched
+ * takes the worker back, handlers run, a killed LWP dies.  A pending
+ * pthread_cancel is a separate flag (GPI_LWP_CANCEL) and waits for a real
+ * cancellation point, so a kill here is always its process's.
+ */
+void
+gpi_sigpoint_slow(struct gp_lwp *l)
+{
+	gpi_fence(l->l_worker);
+	/* Held the worker for a slice: let what waits behind it run. */
+	if (atomic_load_explicit(&l->l_worker->w_resched,
+	    memory_order_relaxed))
+		gpi_lwp_yield(l);
+	if (atomic_load(&l->l_flags) & GPI_LWP_AST)
+		(void)gpi_sig_ast(l);	/* stop, handlers */
+	if (atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
+	    GPI_LWP_WEXIT)
+		gpi_lwp_exit(LWP_CANCELED);
+}
+
+/*
  * The kill half of a cancellation point: a killed LWP dies here, a
  * cancelled one unwinds (preload).  A kill wins over a cancel: its
  * process is going, nothing of the thread's is run.
@@ -473,22 +495,6 @@ gpi_userret_ex(struct gp_lwp *l)
 		gpi_lwp_exit(LWP_CANCELED);
 	if (unlikely(f & GPI_LWP_CANCEL) && gpi_lwp_cancel_hook != NULL)
 		gpi_lwp_cancel_hook(l);
-}
-
-void
-gpi_userret_nocancel(void)
-{
-	struct gp_lwp *l = gpi_curlwp();
-
-	if (l == NULL || likely(!(atomic_load_explicit(&l->l_flags,
-	    memory_order_relaxed) & (GPI_LWP_WEXIT | GPI_LWP_AST))))
-		return;
-	gpi_fence(l->l_worker);
-	if (atomic_load(&l->l_flags) & GPI_LWP_AST)
-		(void)gpi_sig_ast(l);
-	if (atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
-	    GPI_LWP_WEXIT)
-		gpi_lwp_exit(LWP_CANCELED);
 }
 
 /* Mark (l) killed and get it out of any sleep.  Never blocks. */
@@ -698,7 +704,7 @@ gp_yield(void)
 		return;
 	}
 	gpi_lwp_yield(l);
-	gpi_userret_nocancel();		/* sched_yield: not a cancellation point */
+	gpi_sigpoint_l(l);		/* sched_yield: not a cancellation point */
 }
 
 int

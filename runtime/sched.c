@@ -362,6 +362,16 @@ pick_local(struct gp_worker *w)
 		gpi_io_poll(w, false);
 	if (atomic_load_explicit(&w->w_inbox, memory_order_relaxed) != NULL)
 		drain_inbox(w);
+	/*
+	 * The watchdog's preemption request (w_resched): cleared by any
+	 * pick; a worker held that long may have due timers behind it.
+	 */
+	if (unlikely(atomic_load_explicit(&w->w_resched,
+	    memory_order_relaxed))) {
+		atomic_store_explicit(&w->w_resched, 0, memory_order_relaxed);
+		if (w->w_ntimers > 0)
+			timers_run(w);
+	}
 	if (unlikely(w->w_ntimers > 0) && (w->w_runq.q_head == NULL ||
 	    w->w_tick % TIMER_CHECK == 0))
 		timers_run(w);

@@ -149,6 +149,25 @@ all_block(struct gp_proc *p, uint64_t bit)
 	return p->p_lwps != NULL;
 }
 
+/*
+ * Discard pending (bits) from (p) and from each of its LWPs' own lists
+ * (SIGCONT discards stops, a stop discards SIGCONT, SIG_IGN discards the
+ * signal: POSIX says so of a signal pending on the process or on any of
+ * its threads).  Caller holds p->p_lock.
+ */
+static void
+discard(struct gp_proc *p, uint64_t bits)
+{
+	struct gp_lwp *l;
+
+	GPI_LOCK_ASSERT(&p->p_lock);
+	__atomic_fetch_and(&p->p_siglist, ~bits, __ATOMIC_RELAXED);
+	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
+		if (l->l_siglist & bits)
+			__atomic_fetch_and(&l->l_siglist, ~bits,
+			    __ATOMIC_RELAXED);
+}
+
 /* Every LWP of (p) looks at its signals (stop, continue, new mask). */
 static void
 ast_all(struct gp_proc *p)
@@ -240,7 +259,7 @@ psignal_locked(struct gp_proc *p, int sig)
 	}
 	if (sig == SIGCONT) {
 		/* Continue even if caught or ignored; discard stops. */
-		__atomic_fetch_and(&p->p_siglist, ~(STOPSIGS), __ATOMIC_RELAXED);
+		discard(p, STOPSIGS);
 		if (gpi_pflags(p) & GPI_P_STOPPED) {
 			gpi_pflags_clear(p, GPI_P_STOPPED);
 			atomic_fetch_add(&p->p_stopgen, 1);
@@ -254,7 +273,7 @@ psignal_locked(struct gp_proc *p, int sig)
 		if (!(p->p_sigcatch & bit))
 			return 0;
 	} else if (bit & STOPSIGS) {
-		__atomic_fetch_and(&p->p_siglist, ~(SIGBIT(SIGCONT)), __ATOMIC_RELAXED);
+		discard(p, SIGBIT(SIGCONT));
 	}
 	if (p->p_sigignore & bit)
 		return 0;
@@ -345,6 +364,54 @@ gpi_psignal(struct gp_proc *p, pid_t pid, int sig)
 	gpi_spin_unlock(&p->p_lock);
 	if (what != 0)
 		notify_parent(p, pid, what);
+}
+
+/*
+ * Post (sig) to LWP (l) alone: pthread_kill, and raise (which POSIX
+ * makes pthread_kill(pthread_self(), sig) in a threaded process).  A
+ * caught signal, or one (l) blocks, pends on l_siglist, where only l
+ * takes it (postsig, gpi_sig_wait) and only l is interrupted; otherwise
+ * the action is the process's -- a default action stops or kills the
+ * whole process, and SIGKILL, SIGSTOP and SIGCONT always act on it --
+ * so that is an ordinary process post.  (l) came from a handle lookup
+ * and may have exited since: it is looked for on p_lwps under p_lock
+ * (O(threads), but pthread_kill is rare; the caller's own LWP needs no
+ * look).  Returns 0, or ESRCH if (l) is gone.
+ */
+int
+gpi_lwp_signal(struct gp_lwp *l, int sig)
+{
+	struct gp_proc *p = __atomic_load_n(&l->l_proc, __ATOMIC_RELAXED);
+	pid_t pid = __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED);
+	uint64_t bit = SIGBIT(sig);
+	struct gp_lwp *x;
+
+	if (!gpi_proc_lock_pid(p, pid))
+		return ESRCH;
+	if (l != gpi_curlwp()) {
+		for (x = p->p_lwps; x != NULL && x != l; x = x->l_pnext)
+			;
+		if (x == NULL) {
+			gpi_spin_unlock(&p->p_lock);
+			return ESRCH;
+		}
+	}
+	if ((bit & (CANTMASK | SIGBIT(SIGCONT))) || p->p_stat == GPI_SZOMB ||
+	    (gpi_pflags(p) & GPI_P_WEXIT) || (p->p_sigignore & bit) ||
+	    (!(p->p_sigcatch & bit) && ((bit & IGNDFL) ||
+	    !(__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED) & bit)))) {
+		gpi_spin_unlock(&p->p_lock);
+		gpi_psignal(p, pid, sig);
+		return 0;
+	}
+	__atomic_fetch_or(&l->l_siglist, bit, __ATOMIC_RELAXED);
+	if (!(__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED) & bit)) {
+		atomic_fetch_or(&l->l_flags, GPI_LWP_AST);
+		gpi_sleep_interrupt(l);
+	}
+	sig_posted();
+	gpi_spin_unlock(&p->p_lock);
+	return 0;
 }
 
 /* Deferred parent notices (gpi_psignal_locked); caller holds no lock. */
@@ -505,7 +572,7 @@ gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 		p->p_sigcatch &= ~bit;
 		if (act->sa_handler == SIG_IGN ||
 		    (act->sa_handler == SIG_DFL && (bit & IGNDFL)))
-			__atomic_fetch_and(&p->p_siglist, ~(bit), __ATOMIC_RELAXED);	/* discard pending */
+			discard(p, bit);	/* discard pending */
 		if (act->sa_handler == SIG_IGN)
 			p->p_sigignore |= bit;
 		else
@@ -600,7 +667,7 @@ gp_sigprocmask(int how, const sigset_t *set, sigset_t *oset)
 	__atomic_store_n(&l->l_sigmask, m & ~CANTMASK, __ATOMIC_RELAXED);
 	/* Newly unblocked pending signals are delivered now (not a cancel). */
 	atomic_fetch_or(&l->l_flags, GPI_LWP_AST);
-	gpi_userret_nocancel();
+	gpi_sigpoint_l(l);
 	return 0;
 }
 
@@ -629,6 +696,19 @@ stop_here(struct gp_lwp *l, struct gp_proc *p)
 	}
 }
 
+/* Take pending (sig) off (l)'s own list, else off (p)'s.  Under p_lock. */
+static void
+take(struct gp_proc *p, struct gp_lwp *l, int sig)
+{
+	GPI_LOCK_ASSERT(&p->p_lock);
+	if (l->l_siglist & SIGBIT(sig))
+		__atomic_fetch_and(&l->l_siglist, ~SIGBIT(sig),
+		    __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&p->p_siglist, ~SIGBIT(sig),
+		    __ATOMIC_RELAXED);
+}
+
 /*
  * Take one deliverable signal for (l) and run its handler.  Returns the
  * signal, or 0 if none.  *restart is cleared unless it had SA_RESTART.
@@ -643,13 +723,13 @@ postsig(struct gp_lwp *l, struct gp_proc *p, bool *restart)
 
 	gpi_spin_lock(&p->p_lock);
 	mask = __atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED);
-	pend = p->p_siglist & ~mask;
+	pend = (p->p_siglist | l->l_siglist) & ~mask;
 	if (pend == 0) {
 		gpi_spin_unlock(&p->p_lock);
 		return 0;
 	}
 	sig = __builtin_ctzll(pend) + 1;
-	__atomic_fetch_and(&p->p_siglist, ~(SIGBIT(sig)), __ATOMIC_RELAXED);
+	take(p, l, sig);
 	if (!(p->p_sigcatch & SIGBIT(sig))) {
 		/*
 		 * A default action held back while every LWP blocked it, or
@@ -717,7 +797,8 @@ gpi_sig_pending(struct gp_lwp *l)
 {
 	struct gp_proc *p = l->l_proc;
 
-	return (__atomic_load_n(&p->p_siglist, __ATOMIC_RELAXED) &
+	return ((__atomic_load_n(&p->p_siglist, __ATOMIC_RELAXED) |
+	    __atomic_load_n(&l->l_siglist, __ATOMIC_RELAXED)) &
 	    ~__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED)) != 0;
 }
 
@@ -742,11 +823,10 @@ gpi_sig_wait(struct gp_lwp *l, const sigset_t *set, uint64_t deadline,
 		atomic_fetch_add(&sig_waiters, 1);
 		gen = atomic_load(&sig_gen);
 		gpi_spin_lock(&p->p_lock);
-		pend = __atomic_load_n(&p->p_siglist, __ATOMIC_RELAXED) & want;
+		pend = (p->p_siglist | l->l_siglist) & want;
 		if (pend != 0) {
 			sig = __builtin_ctzll(pend) + 1;
-			__atomic_fetch_and(&p->p_siglist, ~SIGBIT(sig),
-			    __ATOMIC_RELAXED);
+			take(p, l, sig);
 			gpi_spin_unlock(&p->p_lock);
 			atomic_fetch_sub(&sig_waiters, 1);
 			if (si != NULL) {
@@ -797,11 +877,15 @@ gpi_sig_suspend(struct gp_lwp *l, const sigset_t *mask)
 	__atomic_store_n(&l->l_sigmask, old, __ATOMIC_RELAXED);
 }
 
-/* sigpending on (l): its process's pending signals that l blocks. */
+/*
+ * sigpending on (l): the signals pending on its process or on it alone
+ * that l blocks.
+ */
 void
 gpi_sig_pendingset(struct gp_lwp *l, sigset_t *set)
 {
-	mask_to_set(__atomic_load_n(&l->l_proc->p_siglist, __ATOMIC_RELAXED) &
+	mask_to_set((__atomic_load_n(&l->l_proc->p_siglist, __ATOMIC_RELAXED) |
+	    __atomic_load_n(&l->l_siglist, __ATOMIC_RELAXED)) &
 	    __atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED), set);
 }
 

@@ -92,7 +92,8 @@ interrupted(struct gp_lwp *l, int flags)
 		return EINTR;
 	if ((flags & GPI_PCATCH) && (f & GPI_LWP_AST) && gpi_sig_pending(l))
 		return EINTR;
-	if ((flags & GPI_PCATCH) && (f & GPI_LWP_CANCEL))
+	if ((flags & (GPI_PCATCH | GPI_PNOCANCEL)) == GPI_PCATCH &&
+	    (f & GPI_LWP_CANCEL))
 		return EINTR;	/* a cancellation point */
 	return 0;
 }

@@ -33,6 +33,7 @@
 
 #define TICK_NS		5000000u	/* 5 ms between looks while busy */
 #define STUCK_NS	10000000u	/* held this long with others waiting */
+#define RESCHED_NS	10000000u	/* held this long: ask it to yield */
 
 enum { WD_RUN, WD_IDLE, WD_LEAVE };	/* rt_wd_word */
 
@@ -163,7 +164,7 @@ watchdog_main(void *arg)
 {
 	int n = gpi_rt.rt_nworkers, i, expect;
 	unsigned long *last;
-	uint64_t *since, *cpu, now;
+	uint64_t *since, *cpu, *moved, now;
 	struct gp_worker *w;
 	sigset_t set;
 
@@ -175,7 +176,8 @@ watchdog_main(void *arg)
 	last = calloc((size_t)n, sizeof(*last));
 	since = calloc((size_t)n, sizeof(*since));
 	cpu = calloc((size_t)n, sizeof(*cpu));
-	if (last == NULL || since == NULL || cpu == NULL)
+	moved = calloc((size_t)n, sizeof(*moved));
+	if (last == NULL || since == NULL || cpu == NULL || moved == NULL)
 		goto out;
 	for (;;) {
 		expect = WD_RUN;
@@ -205,7 +207,7 @@ watchdog_main(void *arg)
 			if (atomic_load(&w->w_parked) || sw != last[i]) {
 				/* It moved: not stuck (any more). */
 				last[i] = sw;
-				since[i] = now;
+				since[i] = moved[i] = now;
 				cpu[i] = thread_cpu_ns(__atomic_load_n(
 				    &w->w_tid, __ATOMIC_RELAXED));
 				if (atomic_load_explicit(&w->w_stuck,
@@ -213,6 +215,19 @@ watchdog_main(void *arg)
 					atomic_store(&w->w_stuck, 0);
 				continue;
 			}
+			/*
+			 * Cooperative threads, a preemption at safe points:
+			 * an LWP that has held its worker for RESCHED_NS
+			 * yields at its next signal point (a mutex call;
+			 * gpi_sigpoint_l), so LWPs and timers behind it run.
+			 * A worker with nothing behind it picks itself again
+			 * at the cost of one pick.
+			 */
+			if (now - moved[i] >= RESCHED_NS &&
+			    !atomic_load_explicit(&w->w_resched,
+			    memory_order_relaxed))
+				atomic_store_explicit(&w->w_resched, 1,
+				    memory_order_relaxed);
 			/*
 			 * Held since (since[i]); stuck once others waited
 			 * behind it that long, and until it switches (a spare
@@ -243,6 +258,7 @@ out:
 	free(last);
 	free(since);
 	free(cpu);
+	free(moved);
 	return NULL;
 }
 

@@ -259,6 +259,15 @@ Test(greenrun, daemon_child_goes_on) { same("gr_atfork", "daemon"); }
 Test(greenrun, ten_thousand_threads) { same("gr_many", NULL); }
 Test(greenrun, alarm_handler) { same("gr_signal", "alarm"); }
 Test(greenrun, kill_own_pid) { same("gr_signal", "self"); }
+/* POSIX signal rules among threads (gr_posix.c; Open POSIX Test Suite). */
+Test(greenrun, pthread_kill_names_the_thread) { same("gr_posix", "tkill"); }
+Test(greenrun, raise_pends_on_the_caller) { same("gr_posix", "raise"); }
+Test(greenrun, mutex_loop_takes_signals) { same("gr_posix", "spin"); }
+Test(greenrun, sem_wait_eintr_and_restart) { same("gr_posix", "semintr"); }
+Test(greenrun, handler_runs_in_mutex_wait) { same("gr_posix", "mutexsig"); }
+Test(greenrun, raise_fault_signals) { same("gr_posix", "fault"); }
+Test(greenrun, handler_runs_in_spin_lock) { same("gr_posix", "spinsig"); }
+Test(greenrun, mutex_lock_no_cancel_point) { same("gr_posix", "mutexcancel"); }
 
 /* The probe: greenrun's threads are carried by its 2 workers. */
 Test(greenrun, threads_are_green)
@@ -462,6 +471,23 @@ broken_pipe(bool green, const char *how)
 	finish(&r);
 	cr_expect(eq(int, termsig(r.status), SIGPIPE), "%s %s: status %#x", green ? "greenrun" : "native", how,
 	    r.status);
+}
+
+/*
+ * Every thread computes without calling anything, so no LWP reaches a
+ * cancellation point to die at: SIGTERM must still end it, as natively
+ * (the forwarder's grace period, ARCHITECTURE section 26).
+ */
+Test(greenrun, sigterm_kills_computing_threads)
+{
+	static struct run native, green;
+
+	signalled(false, "spin", SIGTERM, &native);
+	signalled(true, "spin", SIGTERM, &green);
+	cr_expect(eq(int, native.status, green.status), "native %#x green %#x",
+	    native.status, green.status);
+	cr_expect(eq(int, termsig(green.status), SIGTERM),
+	    "greenrun: status %#x, said:\n%s", green.status, green.buf);
 }
 
 Test(greenrun, sigpipe_write)

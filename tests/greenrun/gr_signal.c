@@ -8,6 +8,8 @@
  *   alarm  alarm(1) with a SIGALRM handler, then waits: exits 4
  *   self   kill(getpid(), SIGUSR1) with a handler: it has run when kill
  *          returns (POSIX, for a signal the caller does not block)
+ *   spin   says "ready" and computes forever on every thread, calling
+ *          nothing: the test's SIGTERM must still kill it
  * Worker threads sleep meanwhile, so the handler may run on any thread.
  */
 #include <pthread.h>
@@ -22,6 +24,17 @@ static void
 handler(int sig)
 {
 	got = sig;
+}
+
+static volatile unsigned long spins;
+
+static void *
+spinner(void *arg)
+{
+	(void)arg;
+	for (;;)
+		spins++;
+	return NULL;
 }
 
 static void *
@@ -49,6 +62,14 @@ main(int argc, char **argv)
 		printf("handled before kill returned: %s\n",
 		    got == SIGUSR1 ? "yes" : "no");
 		return 0;
+	}
+	if (strcmp(how, "spin") == 0) {
+		for (i = 0; i < 3; i++)
+			pthread_create(&t, NULL, spinner, NULL);
+		printf("ready\n");
+		fflush(stdout);
+		for (;;)
+			spins++;
 	}
 	if (strcmp(how, "term") == 0)
 		sigaction(SIGTERM, &sa, NULL);
