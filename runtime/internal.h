@@ -1275,7 +1275,10 @@ GPI_HIDDEN void	gpi_fault_init(void);
 GPI_HIDDEN void	gpi_fault_fini(void);
 GPI_HIDDEN void	*gpi_fault_thread_init(void);
 GPI_HIDDEN void	gpi_fault_thread_fini(void *altstack);
-/* sigaction for SIGSEGV/SIGBUS from green code: chained behind ours. */
+/*
+ * sigaction for the signals fault.c takes (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+ * SIGTRAP, SIGABRT) from the preload: chained behind ours.
+ */
 GPI_HIDDEN int	gpi_fault_sigaction(int sig, const struct sigaction *act,
     struct sigaction *oact);
 GPI_HIDDEN bool	gpi_fault_installed(void);
