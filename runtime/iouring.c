@@ -106,6 +106,10 @@ gpi_uring_init(struct gp_worker *w)
 
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return ENOMEM;
+	if (GPI_FAILPT(GPI_FAIL_RING)) {
+		free(u);
+		return ENOMEM;
+	}
 	/*
 	 * COOP_TASKRUN: a completion does not interrupt the running worker
 	 * with an IPI to run its task work (that was a tenth of a loopback

@@ -742,7 +742,8 @@ gpi_sched_start(int n)
 	atomic_store(&gpi_rt.rt_halt, 0);
 	for (i = 0; i < n; i++) {
 		atomic_store_explicit(&ws[i].w_active, 1, memory_order_release);
-		error = GPI_LIBC(pthread_create)(&ws[i].w_thread, NULL,
+		error = GPI_FAILPT(GPI_FAIL_THREAD) ? EAGAIN :
+		    GPI_LIBC(pthread_create)(&ws[i].w_thread, NULL,
 		    worker_main, &ws[i]);
 		if (error != 0) {
 			atomic_store(&ws[i].w_active, 0);
@@ -772,7 +773,8 @@ gpi_sched_start_spare(struct gp_worker *w)
 		gpi_io_worker_fini(w);
 		return error;
 	}
-	if ((error = GPI_LIBC(pthread_create)(&w->w_thread, NULL, worker_main,
+	if ((error = GPI_FAILPT(GPI_FAIL_THREAD) ? EAGAIN :
+	    GPI_LIBC(pthread_create)(&w->w_thread, NULL, worker_main,
 	    w)) != 0) {
 		gpi_io_worker_fini(w);
 		return error;
