@@ -49,7 +49,9 @@
  *   gone: contained anyway);
  * - a fault on an LWP of init (the host program's own green code): the
  *   host dies of it with its default action, after the green backtrace
- *   (proxy_fatal).
+ *   (proxy_fatal);
+ * - a fault of a process's exiter inside exit1 (a gp_at_exit callout),
+ *   or any fault where no proxy can be made: the host dies of it.
  * A fault inside libc while libc holds a lock of its own (malloc finding
  * its heap corrupt mid-operation) cannot be seen: it is contained, and
  * the proxy's backtrace or exit1 then blocks on that lock for good, as
@@ -403,6 +405,17 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	if (start_proxy(w, l, proxy_exit, ctx) != 0 && !exiting(p)) {
 		say("greenproc: cannot start the exit of the faulted "
 		    "process\n");
+		gpi_host_raise_default(sig);
+	}
+	/*
+	 * Exiting, and the only LWP left: we are its exiter, faulting in
+	 * exit1 (a gp_at_exit callout, say).  Nobody else would finish the
+	 * exit, and no proxy can be made in an exiting process: not
+	 * contained (found by reading, tests/test_fault.c).
+	 */
+	if (exiting(p) && atomic_load(&p->p_nthreads) == 1) {
+		say("greenproc: the fault happened in its process's exit: "
+		    "cannot be contained\n");
 		gpi_host_raise_default(sig);
 	}
 	/*

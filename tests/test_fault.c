@@ -383,6 +383,13 @@ Test(fault, a_fault_in_init_prints_the_green_backtrace_then_kills_the_host)
 /* ------------------------------------------------------------ fault kinds */
 
 static int
+exit_seven(void *arg)
+{
+	(void)arg;
+	return 7;
+}
+
+static int
 fault_entry(void *arg)
 {
 	return 100 + fault_make(arg);
@@ -549,6 +556,47 @@ Test(fault, a_host_fault_or_a_sent_signal_kills_the_host)
 	cr_assert(eq(int, host_dies_of(SIGABRT), SIGABRT));
 	cr_assert(eq(int, host_dies_of(SIGILL), SIGILL));
 	cr_assert(eq(int, host_dies_of(SIGTRAP), SIGTRAP));
+}
+
+/*
+ * A fault in a process's own exit (a gp_at_exit callout runs in exit1,
+ * after the other LWPs are gone): no proxy can be made in an exiting
+ * process and nobody else would finish the exit, so it is not contained:
+ * the host dies of the fault, rather than its parent waiting for ever.
+ */
+static void
+faulting_callout(pid_t pid)
+{
+	(void)null_deref_in_green_code((int *)(intptr_t)(pid & 0));
+}
+
+Test(fault, a_fault_in_exit1_kills_the_host_instead_of_hanging)
+{
+	pid_t child;
+	int st, hung;
+
+	child = fork();
+	cr_assert(ge(int, child, 0));
+	if (child == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		pid_t p;
+
+		dup2(fd, STDERR_FILENO);
+		alarm(20);	/* a hang dies of SIGALRM */
+		if (gp_init(1) != 0 || gp_at_exit(faulting_callout) != 0 ||
+		    (p = gp_spawn(exit_seven, NULL, NULL)) < 0)
+			_exit(90);
+		(void)gp_waitpid(p, &st, 0);
+		_exit(92);
+	}
+	cr_assert(eq(int, waitpid(child, &st, 0), child));
+	hung = WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM;
+	cr_assert(eq(int, hung, 0), "the host hung: status %#x", st);
+	/* Under ASan its SEGV handler reports and exits instead. */
+	if (getenv("GREENPROC_TEST_SAN") == NULL ||
+	    *getenv("GREENPROC_TEST_SAN") == '\0')
+		cr_assert(eq(int, WIFSIGNALED(st) ? WTERMSIG(st) : -st,
+		    SIGSEGV));
 }
 
 /* ------------------------------------------------------------ joined */
