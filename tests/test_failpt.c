@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "internal.h"
 
 TestSuite(failpt, .timeout = 120.0);
+TestSuite(limits, .timeout = 60.0);
 
 #ifdef GREENPROC_DEBUG
 
@@ -419,3 +421,65 @@ Test(failpt, needs_a_debug_build)
 }
 
 #endif
+
+/* ------------------------------------------------------------ limits */
+
+static int
+sleep_long(void *arg)
+{
+	struct timespec ts = { 0, 2000000 };
+
+	(void)arg;
+	for (;;)
+		gp_nanosleep(&ts, NULL);
+	return 0;
+}
+
+/*
+ * Descriptors run out: gp_proc_watch fails with EMFILE and leaves
+ * nothing behind (the process's own eventfd is made once, or not), and
+ * works again once the limit allows.  In a child: the limit is the
+ * whole process's.
+ */
+Test(limits, proc_watch_gives_emfile_when_descriptors_run_out)
+{
+	pid_t child;
+	int st;
+
+	child = fork();
+	cr_assert(ge(int, child, 0));
+	if (child == 0) {
+		struct rlimit rl;
+		int fd, rc, e, i, last = -1;
+		pid_t p;
+
+		if (gp_init(1) != 0 || (p = gp_spawn(sleep_long, NULL,
+		    NULL)) < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			_exit(90);
+		/* Fill the table up to a low limit. */
+		for (i = 0; i < 64; i++)
+			if ((fd = dup(2)) > last)
+				last = fd;
+		rl.rlim_cur = (rlim_t)last + 1;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			_exit(91);
+		/* Twice: the first makes the process's eventfd, or not. */
+		for (i = 0; i < 2; i++) {
+			rc = gp_proc_watch(p);
+			e = errno;
+			if (rc != -1 || e != EMFILE)
+				_exit(92 + i);
+		}
+		close(last);
+		close(last - 1);
+		if ((fd = gp_proc_watch(p)) < 0)
+			_exit(94);
+		gp_close(fd);
+		gp_kill(p, SIGKILL);
+		if (gp_waitpid(p, &st, 0) != p || gp_shutdown() != 0)
+			_exit(95);
+		_exit(0);
+	}
+	cr_assert(eq(int, waitpid(child, &st, 0), child));
+	cr_assert(eq(int, WIFEXITED(st) ? WEXITSTATUS(st) : -st, 0));
+}
