@@ -1770,6 +1770,7 @@ GPI_HIDDEN void	gpi_io_epipe(void);
 
 /* iouring.c and ioepoll.c: the two engines, same shape. */
 GPI_HIDDEN int	gpi_uring_init(struct gp_worker *w) GPI_MUSTCHECK;
+GPI_HIDDEN void	gpi_uring_own_wake(struct gp_worker *w);
 GPI_HIDDEN void	gpi_uring_fini(struct gp_worker *w);
 GPI_HIDDEN int	gpi_uring_arm(struct gp_worker *w, struct gpi_iowait *iw);
 GPI_HIDDEN void	gpi_uring_cancel(struct gp_worker *w, struct gpi_iowait *iw);

@@ -141,6 +141,25 @@ gpi_uring_init(struct gp_worker *w)
 	return 0;
 }
 
+/*
+ * On (w)'s own thread, first thing: a wake read submitted by this thread.
+ * NOTE: a worker's engine is made on another thread (gp_init's host
+ * thread; the watchdog for a spare), so its first wake read was that
+ * thread's.  The fuzzer found a spare, only ever woken by MSG_RING,
+ * asleep through gp_shutdown's eventfd write for ever.  The likely
+ * cause: completing a read that waited for data is task work of its
+ * submitter, queued without an IPI (COOP_TASKRUN), and the watchdog,
+ * its submitter, is asleep or gone (it is stopped first at
+ * gp_shutdown).  A second read costs nothing: each completion re-arms
+ * one, so both stay armed.
+ */
+void
+gpi_uring_own_wake(struct gp_worker *w)
+{
+	arm_wakefd(w);
+	submit(U(w));
+}
+
 void
 gpi_uring_fini(struct gp_worker *w)
 {

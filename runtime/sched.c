@@ -674,6 +674,13 @@ worker_main(void *arg)
 	w->w_tsan_fiber = __tsan_get_current_fiber();
 #endif
 	w->w_switchtick = gpi_md_ticks();
+	/*
+	 * Our engine was made on another thread (gp_init's host thread, or
+	 * the watchdog for a spare), which submitted its wake read: submit
+	 * one of our own (see gpi_uring_own_wake).
+	 */
+	if (gpi_ioengine == GPI_IO_URING)
+		gpi_uring_own_wake(w);
 	for (;;) {
 		switched_in(w);
 		if ((l = pick_local(w)) != NULL ||
