@@ -36,6 +36,7 @@
 
 #define MAXPIDS	16
 #define MAXOPS	64	/* calls per green process */
+#define NEVER_OPEN	(1 << 24)	/* above any RLIMIT_NOFILE */
 
 struct input {
 	const uint8_t	*data;
@@ -286,17 +287,30 @@ any_attr(struct reader *r, int *fd)
 	if (b & 128) {
 		/*
 		 * A descriptor of ours, or numbers that are never open (EBADF
-		 * at spawn) or bad (EINVAL).  Not any open number: the child
-		 * closes what it is given at its exit, and closing the
-		 * runtime's own eventfds or rings is close(2) of a random
-		 * descriptor, which breaks any library.
+		 * at spawn: above any RLIMIT_NOFILE) or bad (EINVAL).  Not
+		 * any open number: the child closes what it is given at its
+		 * exit, and closing the runtime's own eventfds or rings is
+		 * close(2) of a random descriptor, which breaks any library.
+		 * An early version used 1000 and up and leaked its dups,
+		 * which came to take those numbers after a few thousand
+		 * inputs: a child then closed a process's watch eventfd, and
+		 * gp_proc_watch met EBADF.
 		 */
-		fds[0] = byte(r) & 1 ? dup(2) : 1000;
-		fds[1] = byte(r) & 1 ? 1001 + byte(r) : (int)(byte(r) % 4) - 1;
-		rc = gp_attr_setfds(a, fds, byte(r) % 3);
+		int nfds;
+
+		fds[0] = byte(r) & 1 ? dup(2) : NEVER_OPEN;
+		fds[1] = byte(r) & 1 ? NEVER_OPEN + 1 + byte(r) :
+		    (int)(byte(r) % 4) - 1;
+		nfds = byte(r) % 3;
+		rc = gp_attr_setfds(a, fds, nfds);
 		CHECK_ERR("gp_attr_setfds", rc, EINVAL);
-		if (fds[0] != 1000)
-			*fd = fds[0];
+		/* Ours to hand over if listed; else closed now. */
+		if (fds[0] >= 0 && fds[0] != NEVER_OPEN) {
+			if (rc == 0 && nfds >= 1)
+				*fd = fds[0];
+			else
+				close(fds[0]);
+		}
 	}
 	return a;
 }
