@@ -523,6 +523,27 @@ run_each	= for p in $(1); do \
 stress: $(STRESS_BINS)
 	@$(if $(STRESS_BINS),$(call run_each,$(STRESS_BINS),$(STRESS_RUN)),echo "make stress: no programs in tests/stress/")
 
+# make fuzz: the libFuzzer target tests/fuzz/fuzz_api.c (clang, ASan,
+# DEBUG=1, in build-fuzz/) for FUZZ_S seconds, from the seed corpus
+# tests/fuzz/corpus/; what it finds new goes to build-fuzz/corpus/, a
+# crash to build-fuzz/crash-* (add it to tests/fuzz/corpus/).
+FUZZ_S		?= 60
+FUZZ_BUILD	:= build-fuzz
+
+.PHONY: fuzz
+fuzz:
+	$(MAKE) CC=clang SAN=address DEBUG=1 LTO=0 BUILD=$(FUZZ_BUILD) \
+	    CFLAGS='-O1 -g -fsanitize=fuzzer-no-link' \
+	    $(FUZZ_BUILD)/tests/fuzz/fuzz_api
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	$(FUZZ_BUILD)/tests/fuzz/fuzz_api -max_total_time=$(FUZZ_S) \
+	    -timeout=20 -artifact_prefix=$(FUZZ_BUILD)/ -print_final_stats=1 \
+	    $(FUZZ_BUILD)/corpus tests/fuzz/corpus
+
+$(BUILD)/tests/fuzz/fuzz_api: $(BUILD)/obj/tests/fuzz/fuzz_api.o $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(STLIB) $(LIBS)
+
 # bench_preload compares the preload with an empty preloaded object.
 BENCH_EMPTY_SO	:= $(BUILD)/bench/libempty.so
 

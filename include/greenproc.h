@@ -212,7 +212,8 @@ GP_EXPORT int	gp_rm_at_exit(gp_exitlist_fn fn);
 
 /*
  * wait4(2), waitpid(2), waitid(2) on the caller's green children (init's
- * on a host thread: spawned from host threads, and every orphan).  May
+ * on a host thread: those spawned from host threads or init's LWPs; an
+ * orphan init adopts reaps itself and is never waited for, ECHILD).  May
  * block, unless WNOHANG.  Statuses use the Linux encoding (WIFEXITED()
  * and the rest of <sys/wait.h> read them); ru is the child's green run
  * time and switch counts.  -1 with ECHILD (no such child), EINTR (a

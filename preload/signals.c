@@ -6,9 +6,11 @@
  * reaches the kernel, which would then auto-reap the host's real
  * children) and waits for the green process's children.  Synchronous
  * faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) are the kernel's:
- * their handlers stay real.  On a host thread: glibc, except that green
- * pids (and a wait for any child while init has green children) are
- * served by the runtime, the host being init.
+ * their handlers stay real, behind the runtime's (fault.c), as does a
+ * host thread's SIGABRT handler (a green one is green: abort() below).
+ * On a host thread: glibc, except that green pids (and a wait for any
+ * child while init has green children) are served by the runtime, the
+ * host being init.
  */
 #include <errno.h>
 #include <string.h>
@@ -141,7 +143,7 @@ sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 		resolve_for(act->sa_handler);
 	if (green() && !fault_signal(sig))
 		return gp_sigaction(sig, act, oact);
-	if ((sig == SIGSEGV || sig == SIGBUS) && gpi_fault_installed())
+	if ((fault_signal(sig) || sig == SIGABRT) && gpi_fault_installed())
 		return gpi_fault_sigaction(sig, act, oact);
 	return REAL(sigaction)(sig, act, oact);
 }
@@ -152,7 +154,8 @@ signal(int sig, sighandler_t handler)
 	struct sigaction sa, osa;
 
 	resolve_for(handler);
-	if ((sig == SIGSEGV || sig == SIGBUS) && gpi_fault_installed()) {
+	if ((fault_signal(sig) || (sig == SIGABRT && !green())) &&
+	    gpi_fault_installed()) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = handler;
 		sa.sa_flags = SA_RESTART;

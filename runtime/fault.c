@@ -1,41 +1,62 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * fault.c -- synchronous faults in green code: a stack overflow kills
- * only its green process; other faults are reported with the green
- * context, then take their usual course.
+ * fault.c -- synchronous faults in green code: each kills only its green
+ * process, as the kernel kills a process that takes one.
  *
- * A guard-page hit means the LWP's stack is gone: nothing may run on it
- * again.  The SIGSEGV handler therefore runs on a per-worker sigaltstack
+ * The synchronous signals are SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP
+ * (raised by the kernel for the instruction that ran: si_code > 0) and
+ * any of those or SIGABRT that a thread sent itself (tgkill: raise(3),
+ * abort(3), glibc's own abort after a failed assert or heap check).  On a
+ * worker whose current LWP belongs to a green process other than init,
+ * one of them is contained: the handler runs on a per-worker sigaltstack
  * and, from there, takes the LWP off its process and off the CPU for
  * good (it joins its worker's dead list like any exiting LWP), after
  * starting a proxy LWP on a fresh stack that makes the process exit with
- * WTERMSIG == SIGSEGV (exit1 by proxy, off the dead stack).  The handler
- * never returns: the worker resumes another context, leaving the signal
- * frame behind on the altstack, which the next fault reuses.  SA_NODEFER
- * keeps SIGSEGV unblocked, or the next fault on this worker would kill
- * the host.
+ * WTERMSIG == the signal (exit1 by proxy, off the faulting stack, which
+ * may be gone: a guard-page hit).  The handler never returns: the worker
+ * resumes another context, leaving the signal frame behind on the
+ * altstack, which the next fault reuses.  SA_NODEFER keeps the signal
+ * unblocked, or the next fault on this worker would kill the host.
+ * abort(3) is safe to leave this way: glibc's drops its lock before it
+ * raises SIGABRT.
  *
  * The report: the handler prints what it knows (process, LWP, stack,
- * fault address, the bare PC: see report), then saves the fault's registers in its worker
- * (w_fault_regs, w_fault_lwp); the proxy takes them first thing and
- * prints the dead LWP's backtrace (gpi_unwind_regs) before its exit1.
- * The proxy runs next on this worker (w_runnext, see on_fault), so no
- * other fault here can overwrite the registers first; should it not,
- * w_fault_lwp no longer names its LWP and it says so instead.  The dead
- * LWP's struct and stack stay valid meanwhile: it is on p_zlwps until
- * its process is reaped, which cannot happen before the proxy's exit1.
- * The proxy gets a PROXY_STACK stack (libunwind and libdw's names want
- * ~40 KB of it), or the default one if that cannot be had.
+ * fault address, the bare PC: see report), then saves the fault's
+ * registers in its worker (w_fault_regs, w_fault_lwp); the proxy takes
+ * them first thing and prints the dead LWP's backtrace (gpi_unwind_regs)
+ * before its exit1.  The proxy runs next on this worker (w_runnext, see
+ * start_proxy), so no other fault here can overwrite the registers
+ * first; should it not, w_fault_lwp no longer names its LWP and it says
+ * so instead.  The dead LWP's struct and stack stay valid meanwhile: it
+ * is on p_zlwps until its process is reaped, which cannot happen before
+ * the proxy's exit1.  The proxy gets a PROXY_STACK stack (libunwind and
+ * libdw's names want ~40 KB of it), or the default one if that cannot be
+ * had.
  *
- * WARNING: a fault while the worker holds a runtime or libc lock cannot
- * be contained (the lock would never be released): in debug builds the
- * runtime's own locks are counted and such a fault aborts with the
- * report; libc's cannot be seen.  An overflow inside malloc's locked
- * part hangs the worker in the proxy's backtrace (which allocates) or
- * its exit1, as it would in any later allocation on that worker.
- *
- * Faults elsewhere (a host thread, or not a guard page) go to the
- * handler that was installed before ours, or take the default action.
+ * What is not contained (decide_fault says which, in this order):
+ * - a signal some thread sent with kill/sigqueue, or another thread's
+ *   tgkill to a worker (that looks like raise and is taken for one), is
+ *   the host's, not a fault: the handler before ours, or the default;
+ * - a fault on a host thread, or while gp_shutdown abandons the worker:
+ *   the same;
+ * - a fault while this thread holds a runtime lock (gpi_tls_nlocks,
+ *   counted in every build): the lock would never be released, so the
+ *   host dies of the fault's signal, default action, after the report;
+ * - a fault the program handles (a handler installed before gp_init, or
+ *   under the preload any time, which goes behind ours: see
+ *   gpi_fault_sigaction): its handler runs, on the altstack, in the
+ *   faulting context; a stack overflow is the exception (its stack is
+ *   gone: contained anyway);
+ * - a fault on an LWP of init (the host program's own green code): the
+ *   host dies of it with its default action, after the green backtrace
+ *   (proxy_fatal);
+ * - a fault of a process's exiter inside exit1 (a gp_at_exit callout),
+ *   or any fault where no proxy can be made: the host dies of it.
+ * A fault inside libc while libc holds a lock of its own (malloc finding
+ * its heap corrupt mid-operation) cannot be seen: it is contained, and
+ * the proxy's backtrace or exit1 then blocks on that lock for good, as
+ * any later allocation on that thread would; the watchdog (watchdog.c)
+ * sees the worker stuck and the other green processes run on a spare.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -47,7 +68,16 @@
 #define ALTSTACK_SIZE	(64 * 1024)
 #define PROXY_STACK	(256 * 1024)
 
-static struct sigaction old_segv, old_bus;	/* (g) */
+/*
+ * The signals taken, and for each the action that was there before ours
+ * (or that the program set since, under the preload): it runs for what
+ * we do not contain.
+ */
+static const int fault_sigs[] = {
+	SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT
+};
+#define NFAULT_SIGS	(sizeof(fault_sigs) / sizeof(fault_sigs[0]))
+static struct sigaction old_act[NFAULT_SIGS];	/* (g) */
 static bool installed;				/* (g) */
 /*
  * The proxy's attributes, filled at install: no gp_attr_init() (malloc)
@@ -55,8 +85,8 @@ static bool installed;				/* (g) */
  * records with a small malloc(), as carve() does for default stacks when
  * the caches are empty.  Safe here for the reason the proxy may allocate
  * at all: the interrupted code never resumes, so this is no reentry into
- * a malloc() it was in; if it was in one, holding its lock, the WARNING
- * above applies whoever allocates next.
+ * a malloc() it was in; if it was in one, holding its lock, the libc
+ * case above applies whoever allocates next.
  */
 static struct gp_attr proxy_attr;		/* (g) */
 /* The fallback: the default stack.  Neither takes the faulter's TLS mode:
@@ -128,15 +158,48 @@ print_dead_backtrace(struct gp_lwp *dead)
 static void *
 proxy_exit(void *arg)
 {
-	print_dead_backtrace(arg);
-	gpi_exit1(SIGSEGV);
+	struct gp_lwp *dead = arg;
+
+	print_dead_backtrace(dead);
+	/* Set before we ran, and never cleared: the fault's signal. */
+	gpi_exit1(__atomic_load_n(&dead->l_proc->p_killsig,
+	    __ATOMIC_RELAXED) & 0x7f);
+}
+
+/* The saved action of (sig), or NULL if it is not one of ours. */
+static struct sigaction *
+old_of(int sig)
+{
+	size_t i;
+
+	for (i = 0; i < NFAULT_SIGS; i++)
+		if (fault_sigs[i] == sig)
+			return &old_act[i];
+	return NULL;
+}
+
+/*
+ * Did the kernel raise (si) for the instruction that ran (a fault or a
+ * trap), or did this thread send it itself (tgkill from raise/abort)?
+ * Either way the code that was running asked for it.  Another thread's
+ * pthread_kill of a worker looks the same as the worker's own raise and
+ * is taken for one.
+ */
+static bool
+synchronous(int sig, const siginfo_t *si)
+{
+	/* The real pid: the preload's getpid() is the green one. */
+	if (si->si_code == SI_TKILL &&
+	    si->si_pid == (pid_t)GPI_LIBC(syscall)(SYS_getpid))
+		return true;
+	return sig != SIGABRT && si->si_code > 0;
 }
 
 /* Pass a fault we do not handle to whoever would have had it. */
 static void
 chain(int sig, siginfo_t *si, void *ctx)
 {
-	struct sigaction *old = sig == SIGBUS ? &old_bus : &old_segv;
+	struct sigaction *old = old_of(sig);
 
 	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction != NULL) {
 		old->sa_sigaction(sig, si, ctx);
@@ -147,7 +210,16 @@ chain(int sig, siginfo_t *si, void *ctx)
 		old->sa_handler(sig);
 		return;
 	}
-	/* Default action: returning re-executes the fault, which kills. */
+	/*
+	 * Default action.  A fault re-executes when we return, and kills
+	 * with the faulting instruction's registers in the core; a trap
+	 * (int3 returns past itself) or a signal somebody sent would not
+	 * come again: raise it.
+	 */
+	if (old->sa_handler == SIG_IGN && !synchronous(sig, si))
+		return;
+	if (sig == SIGTRAP || sig == SIGABRT || si->si_code <= 0)
+		gpi_host_raise_default(sig);
 	{
 		struct sigaction dfl;
 
@@ -160,7 +232,7 @@ chain(int sig, siginfo_t *si, void *ctx)
 static bool
 has_handler(int sig)
 {
-	struct sigaction *old = sig == SIGBUS ? &old_bus : &old_segv;
+	struct sigaction *old = old_of(sig);
 
 	return ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction != NULL) ||
 	    (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN &&
@@ -259,45 +331,69 @@ guard_hit(const struct gp_lwp *l, const void *addr)
 	return a < lo && a + 16 * page >= lo;
 }
 
+/* What the report calls (sig). */
+static const char *
+fault_name(int sig, bool overflow)
+{
+	switch (sig) {
+	case SIGSEGV:
+		return overflow ? "stack overflow" : "segmentation fault";
+	case SIGBUS:
+		return "bus error";
+	case SIGILL:
+		return "illegal instruction";
+	case SIGFPE:
+		return "arithmetic fault";
+	case SIGTRAP:
+		return "breakpoint trap";
+	default:
+		return "abort";
+	}
+}
+
 static void
 on_fault(int sig, siginfo_t *si, void *ctx)
 {
 	struct gp_worker *w = gpi_curworker();
 	struct gp_lwp *l = w != NULL ? w->w_curlwp : NULL;
 	struct gp_proc *p;
+	bool overflow;
 	int n, saved = errno;
 
 	/*
-	 * Not a worker's LWP, or one gp_shutdown gave up on: containing it
-	 * would start a proxy in whatever runtime is up now.
+	 * Not a worker's LWP, or one gp_shutdown gave up on (containing it
+	 * would start a proxy in whatever runtime is up now), or not the
+	 * running code's doing: the host's.
 	 */
-	/*
-	 * Not a fault but a signal sent (si_code <= 0: kill, tgkill, the
-	 * preload's raise of a caught one, sigqueue): nothing to report or
-	 * contain, the program's handler or the default takes it.
-	 */
-	if (l == NULL || si == NULL || si->si_code <= 0 ||
-	    atomic_load_explicit(&w->w_fence,
-	    memory_order_relaxed) == GPI_FENCE_ABANDON) {
+	if (l == NULL || atomic_load_explicit(&w->w_fence,
+	    memory_order_relaxed) == GPI_FENCE_ABANDON ||
+	    !synchronous(sig, si)) {
 		chain(sig, si, ctx);
 		errno = saved;
 		return;
 	}
 	p = l->l_proc;
-	if (sig != SIGSEGV || !guard_hit(l, si->si_addr) || p == &gpi_proc0) {
-		report(l, si, ctx, sig == SIGBUS ? "bus error" :
-		    "segmentation fault");
-		if (!has_handler(sig) && gpi_tls_nlocks == 0)
-			fatal_by_proxy(w, l, sig, ctx);	/* if it can */
+	overflow = sig == SIGSEGV && si->si_code > 0 &&
+	    guard_hit(l, si->si_addr);
+	/* The program's handler, in the faulting context: its business. */
+	if (!overflow && has_handler(sig)) {
 		chain(sig, si, ctx);
 		errno = saved;
 		return;
 	}
-	report(l, si, ctx, "stack overflow");
+	report(l, si, ctx, fault_name(sig, overflow));
 	if (gpi_tls_nlocks != 0) {
-		say("greenproc: the overflow happened holding a runtime lock: "
+		say("greenproc: the fault happened holding a runtime lock: "
 		    "cannot be contained\n");
-		gpi_host_abort();
+		gpi_host_raise_default(sig);
+	}
+	/* Init's own code: the host's fault.  An overflow with a handler too. */
+	if (p == &gpi_proc0) {
+		if (!has_handler(sig))
+			fatal_by_proxy(w, l, sig, ctx);	/* if it can */
+		chain(sig, si, ctx);
+		errno = saved;
+		return;
 	}
 	/*
 	 * The proxy first, while p_killsig is still clear: an LWP created in
@@ -307,18 +403,32 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	 * proxy can start, and its exiter finishes the job.
 	 */
 	if (start_proxy(w, l, proxy_exit, ctx) != 0 && !exiting(p)) {
-		say("greenproc: cannot start the exit of the overflowed "
+		say("greenproc: cannot start the exit of the faulted "
 		    "process\n");
-		gpi_host_abort();
+		gpi_host_raise_default(sig);
 	}
 	/*
-	 * Off the process and off the CPU.  Nothing here touches the dead
-	 * stack, and nothing sleeps: the altstack frame is abandoned when we
-	 * switch away.  p_killsig with the unlink, under p_lock: whoever is
-	 * last to leave (the proxy's exit1, or another LWP) dies of SIGSEGV.
+	 * Exiting, and the only LWP left: we are its exiter, faulting in
+	 * exit1 (a gp_at_exit callout, say).  Nobody else would finish the
+	 * exit, and no proxy can be made in an exiting process: not
+	 * contained (found by reading, tests/test_fault.c).
+	 */
+	if (exiting(p) && atomic_load(&p->p_nthreads) == 1) {
+		say("greenproc: the fault happened in its process's exit: "
+		    "cannot be contained\n");
+		gpi_host_raise_default(sig);
+	}
+	/*
+	 * Off the process and off the CPU.  Nothing here touches the
+	 * faulting stack, and nothing sleeps: the altstack frame is
+	 * abandoned when we switch away.  p_killsig with the unlink, under
+	 * p_lock: whoever is last to leave (the proxy's exit1, or another
+	 * LWP) dies of it.  A kill that came first keeps its signal.
 	 */
 	gpi_spin_lock(&p->p_lock);
-	__atomic_store_n(&p->p_killsig, SIGSEGV, __ATOMIC_RELAXED);
+	if (p->p_killsig == 0)
+		__atomic_store_n(&p->p_killsig, (uint8_t)sig,
+		    __ATOMIC_RELAXED);
 	n = gpi_lwp_unlink(p, l, true);
 	gpi_spin_unlock(&p->p_lock);
 	/* killalllwps() waits for the exiter to be the last one left. */
@@ -372,16 +482,16 @@ gpi_fault_installed(void)
 }
 
 /*
- * A SIGSEGV/SIGBUS handler set by green code goes behind ours: it still
- * gets every fault that is not a green stack overflow.
+ * A handler for one of our signals set by green code (the preload) goes
+ * behind ours: it still gets every fault we do not contain.
  */
 int
 gpi_fault_sigaction(int sig, const struct sigaction *act,
     struct sigaction *oact)
 {
-	struct sigaction *old = sig == SIGBUS ? &old_bus : &old_segv;
+	struct sigaction *old = old_of(sig);
 
-	if (!installed || (sig != SIGSEGV && sig != SIGBUS))
+	if (!installed || old == NULL)
 		return GPI_LIBC(sigaction)(sig, act, oact);
 	if (oact != NULL)
 		*oact = *old;
@@ -395,6 +505,8 @@ void
 gpi_fault_init(void)
 {
 	struct sigaction sa;
+	size_t i;
+
 	if (installed || gpi_env(GPI_ENV_NO_FAULT_HANDLER) == 1)
 		return;
 	memset(&proxy_attr, 0, sizeof(proxy_attr));
@@ -404,8 +516,8 @@ gpi_fault_init(void)
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	GPI_LIBC(sigaction)(SIGSEGV, &sa, &old_segv);
-	GPI_LIBC(sigaction)(SIGBUS, &sa, &old_bus);
+	for (i = 0; i < NFAULT_SIGS; i++)
+		GPI_LIBC(sigaction)(fault_sigs[i], &sa, &old_act[i]);
 	installed = true;
 }
 
@@ -413,9 +525,11 @@ gpi_fault_init(void)
 void
 gpi_fault_fini(void)
 {
+	size_t i;
+
 	if (!installed)
 		return;
-	GPI_LIBC(sigaction)(SIGSEGV, &old_segv, NULL);
-	GPI_LIBC(sigaction)(SIGBUS, &old_bus, NULL);
+	for (i = 0; i < NFAULT_SIGS; i++)
+		GPI_LIBC(sigaction)(fault_sigs[i], &old_act[i], NULL);
 	installed = false;
 }

@@ -167,6 +167,39 @@ GPI_HIDDEN _Noreturn void gpi_panic(const char *file, int line,
 #include <sanitizer/tsan_interface.h>	/* gpi_rcu_read_unlock */
 #endif
 
+/*
+ * Failure injection (failpt.c), debug builds only: GPI_FAILPT(kind) is
+ * true when a test armed the request about to be made to fail.  The
+ * runtime's malloc, calloc and realloc go through it by these macros;
+ * the stack mmap, the eventfds, the io_uring setup and pthread_create
+ * ask it at their call sites.  Release builds: always false, no code.
+ */
+#define GPI_FAIL_MALLOC	0x01u	/* malloc, calloc, realloc: NULL */
+#define GPI_FAIL_MMAP	0x02u	/* a stack mapping: ENOMEM */
+#define GPI_FAIL_FD	0x04u	/* an eventfd: EMFILE */
+#define GPI_FAIL_RING	0x08u	/* io_uring setup: ENOMEM (epoll then) */
+#define GPI_FAIL_THREAD	0x10u	/* pthread_create: EAGAIN */
+#ifdef GREENPROC_DEBUG
+__attribute__((visibility("hidden"))) bool gpi_failpt(unsigned kind);
+__attribute__((visibility("hidden"))) void gpi_failpt_arm(long k,
+    unsigned kinds);
+__attribute__((visibility("hidden"))) bool gpi_failpt_disarm(void);
+__attribute__((visibility("hidden"))) void *gpi_failpt_malloc(size_t n);
+__attribute__((visibility("hidden"))) void *gpi_failpt_calloc(size_t n,
+    size_t size);
+__attribute__((visibility("hidden"))) void *gpi_failpt_realloc(void *p,
+    size_t n);
+__attribute__((visibility("hidden"))) bool gpi_failpt_armed(void);
+#define GPI_FAILPT(kind)	gpi_failpt(kind)
+#define GPI_FAILPT_ARMED()	gpi_failpt_armed()
+#define malloc(n)		gpi_failpt_malloc(n)
+#define calloc(n, size)		gpi_failpt_calloc((n), (size))
+#define realloc(p, n)		gpi_failpt_realloc((p), (n))
+#else
+#define GPI_FAILPT(kind)	false
+#define GPI_FAILPT_ARMED()	false
+#endif
+
 /* Relaxed counter bump by the only writer: a plain load and store. */
 #define GPI_BUMP(x, n)	atomic_store_explicit(&(x),			\
 	atomic_load_explicit(&(x), memory_order_relaxed) + (n),		\
@@ -1325,7 +1358,10 @@ GPI_HIDDEN void	gpi_fault_init(void);
 GPI_HIDDEN void	gpi_fault_fini(void);
 GPI_HIDDEN void	*gpi_fault_thread_init(void);
 GPI_HIDDEN void	gpi_fault_thread_fini(void *altstack);
-/* sigaction for SIGSEGV/SIGBUS from green code: chained behind ours. */
+/*
+ * sigaction for the signals fault.c takes (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+ * SIGTRAP, SIGABRT) from the preload: chained behind ours.
+ */
 GPI_HIDDEN int	gpi_fault_sigaction(int sig, const struct sigaction *act,
     struct sigaction *oact);
 GPI_HIDDEN bool	gpi_fault_installed(void);
@@ -1848,6 +1884,7 @@ GPI_HIDDEN void	gpi_io_epipe(void);
 
 /* iouring.c and ioepoll.c: the two engines, same shape. */
 GPI_HIDDEN int	gpi_uring_init(struct gp_worker *w) GPI_MUSTCHECK;
+GPI_HIDDEN void	gpi_uring_own_wake(struct gp_worker *w);
 GPI_HIDDEN void	gpi_uring_fini(struct gp_worker *w);
 GPI_HIDDEN int	gpi_uring_arm(struct gp_worker *w, struct gpi_iowait *iw);
 GPI_HIDDEN void	gpi_uring_cancel(struct gp_worker *w, struct gpi_iowait *iw);

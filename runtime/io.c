@@ -58,12 +58,21 @@ gpi_io_choose(void)
  * and refused, we say so once.  A spare, made later while workers run,
  * gets the kind already chosen or nothing.  On failure the caller undoes
  * what was made with gpi_io_worker_fini.
+ *
+ * NOTE: at gp_init the workers made before (w) are reached as w - w_id:
+ * gpi_sched_start's one array, which gpi_rt.rt_workers does not name yet
+ * (it is published after every engine is made).  Through rt_workers, a
+ * refusal on the second worker dereferenced NULL (found by failure
+ * injection, tests/test_failpt.c).
  */
 int
 gpi_io_worker_init(struct gp_worker *w)
 {
+	struct gp_worker *ws = w - w->w_id;
 	int error, i;
 
+	if (GPI_FAILPT(GPI_FAIL_FD))
+		return EMFILE;
 	if ((w->w_wakefd = GPI_LIBC(eventfd)(0, EFD_CLOEXEC)) < 0)
 		return errno;
 	if (gpi_ioengine != GPI_IO_URING)
@@ -73,10 +82,10 @@ gpi_io_worker_init(struct gp_worker *w)
 	if (gpi_env(GPI_ENV_IO) == GPI_IO_URING)
 		gpi_env_bad(GPI_ENV_IO, "io_uring is not available");
 	for (i = 0; i < w->w_id; i++)
-		gpi_uring_fini(&gpi_rt.rt_workers[i]);
+		gpi_uring_fini(&ws[i]);
 	gpi_ioengine = GPI_IO_EPOLL;
 	for (i = 0; i < w->w_id; i++)
-		if ((error = gpi_epoll_init(&gpi_rt.rt_workers[i])) != 0)
+		if ((error = gpi_epoll_init(&ws[i])) != 0)
 			return error;
 	return gpi_epoll_init(w);
 }

@@ -184,7 +184,8 @@ grow(bool first)
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&at, 256 * 1024);
 	(void)GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &all, &old);
-	error = GPI_LIBC(pthread_create)(&t, &at, helper, NULL);
+	error = GPI_FAILPT(GPI_FAIL_THREAD) ? EAGAIN :
+	    GPI_LIBC(pthread_create)(&t, &at, helper, NULL);
 	(void)GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&at);
 	return error == 0;

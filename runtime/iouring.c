@@ -106,6 +106,10 @@ gpi_uring_init(struct gp_worker *w)
 
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return ENOMEM;
+	if (GPI_FAILPT(GPI_FAIL_RING)) {
+		free(u);
+		return ENOMEM;
+	}
 	/*
 	 * COOP_TASKRUN: a completion does not interrupt the running worker
 	 * with an IPI to run its task work (that was a tenth of a loopback
@@ -135,6 +139,25 @@ gpi_uring_init(struct gp_worker *w)
 	arm_wakefd(w);
 	submit(u);
 	return 0;
+}
+
+/*
+ * On (w)'s own thread, first thing: a wake read submitted by this thread.
+ * NOTE: a worker's engine is made on another thread (gp_init's host
+ * thread; the watchdog for a spare), so its first wake read was that
+ * thread's.  The fuzzer found a spare, only ever woken by MSG_RING,
+ * asleep through gp_shutdown's eventfd write for ever.  The likely
+ * cause: completing a read that waited for data is task work of its
+ * submitter, queued without an IPI (COOP_TASKRUN), and the watchdog,
+ * its submitter, is asleep or gone (it is stopped first at
+ * gp_shutdown).  A second read costs nothing: each completion re-arms
+ * one, so both stay armed.
+ */
+void
+gpi_uring_own_wake(struct gp_worker *w)
+{
+	arm_wakefd(w);
+	submit(U(w));
 }
 
 void

@@ -243,13 +243,15 @@ static struct gp_proc *
 proc_alloc(struct gp_worker *w)
 {
 	struct gp_proc *p = NULL;
+	/* Failure injection (debug builds) wants the calloc: no caches. */
+	bool fresh = GPI_FAILPT_ARMED();
 
-	if (w != NULL && w->w_proccache == NULL)
+	if (!fresh && w != NULL && w->w_proccache == NULL)
 		w->w_nproccache = pool_get(&w->w_proccache, PROC_CACHE);
-	if (w != NULL && (p = w->w_proccache) != NULL) {
+	if (!fresh && w != NULL && (p = w->w_proccache) != NULL) {
 		w->w_proccache = p->p_rqnext;
 		w->w_nproccache--;
-	} else if (w != NULL || pool_get(&p, 1) == 0) {
+	} else if (fresh || w != NULL || pool_get(&p, 1) == 0) {
 		/* Born in the constructed state: all zero, no eventfd. */
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			return NULL;

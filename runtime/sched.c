@@ -684,6 +684,13 @@ worker_main(void *arg)
 	w->w_tsan_fiber = __tsan_get_current_fiber();
 #endif
 	w->w_switchtick = gpi_md_ticks();
+	/*
+	 * Our engine was made on another thread (gp_init's host thread, or
+	 * the watchdog for a spare), which submitted its wake read: submit
+	 * one of our own (see gpi_uring_own_wake).
+	 */
+	if (gpi_ioengine == GPI_IO_URING)
+		gpi_uring_own_wake(w);
 	for (;;) {
 		switched_in(w);
 		if ((l = pick_local(w)) != NULL ||
@@ -752,7 +759,8 @@ gpi_sched_start(int n)
 	atomic_store(&gpi_rt.rt_halt, 0);
 	for (i = 0; i < n; i++) {
 		atomic_store_explicit(&ws[i].w_active, 1, memory_order_release);
-		error = GPI_LIBC(pthread_create)(&ws[i].w_thread, NULL,
+		error = GPI_FAILPT(GPI_FAIL_THREAD) ? EAGAIN :
+		    GPI_LIBC(pthread_create)(&ws[i].w_thread, NULL,
 		    worker_main, &ws[i]);
 		if (error != 0) {
 			atomic_store(&ws[i].w_active, 0);
@@ -782,7 +790,8 @@ gpi_sched_start_spare(struct gp_worker *w)
 		gpi_io_worker_fini(w);
 		return error;
 	}
-	if ((error = GPI_LIBC(pthread_create)(&w->w_thread, NULL, worker_main,
+	if ((error = GPI_FAILPT(GPI_FAIL_THREAD) ? EAGAIN :
+	    GPI_LIBC(pthread_create)(&w->w_thread, NULL, worker_main,
 	    w)) != 0) {
 		gpi_io_worker_fini(w);
 		return error;

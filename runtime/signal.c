@@ -959,11 +959,12 @@ gp_proc_watch(pid_t pid)
 		errno = ESRCH;
 		return -1;
 	}
-	if (p->p_watchfd < 0 &&
-	    (p->p_watchfd = GPI_LIBC(eventfd)(p->p_stat == GPI_SZOMB ? 1 : 0,
-	    EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+	if (p->p_watchfd < 0 && (p->p_watchfd = GPI_FAILPT(GPI_FAIL_FD) ?
+	    (errno = EMFILE, -1) : GPI_LIBC(eventfd)(p->p_stat == GPI_SZOMB ?
+	    1 : 0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 		error = errno;
-	else if ((fd = GPI_LIBC(fcntl)(p->p_watchfd, F_DUPFD_CLOEXEC, 0)) < 0)
+	else if ((fd = GPI_FAILPT(GPI_FAIL_FD) ? (errno = EMFILE, -1) :
+	    GPI_LIBC(fcntl)(p->p_watchfd, F_DUPFD_CLOEXEC, 0)) < 0)
 		error = errno;
 	gpi_spin_unlock(&p->p_lock);
 	gpi_rcu_read_unlock();

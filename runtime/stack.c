@@ -203,7 +203,8 @@ map(size_t len)
 	GPI_LOCK_ASSERT(&stk_lock);
 	if ((s = malloc(sizeof(*s))) == NULL)
 		return NULL;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	p = GPI_FAILPT(GPI_FAIL_MMAP) ? (errno = ENOMEM, MAP_FAILED) :
+	    mmap(NULL, len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (p == MAP_FAILED) {
 		free(s);
@@ -287,7 +288,12 @@ gpi_stack_alloc(struct gp_worker *w, size_t size)
 
 	if (size == 0)
 		size = gpi_stack_default();
-	if (size != gpi_stack_default()) {
+	/*
+	 * Armed for failure injection (debug builds), every stack is a
+	 * mapping of its own, so that the requests the caches would save
+	 * are made and can fail.
+	 */
+	if (size != gpi_stack_default() || GPI_FAILPT_ARMED()) {
 		l = alloc_own(size);
 		goto out;
 	}

@@ -268,7 +268,8 @@ gpi_watchdog_start(void)
 	int error;
 
 	atomic_store(&gpi_rt.rt_wd_word, WD_RUN);
-	error = GPI_LIBC(pthread_create)(&gpi_rt.rt_wd_thread, NULL,
+	error = GPI_FAILPT(GPI_FAIL_THREAD) ? EAGAIN :
+	    GPI_LIBC(pthread_create)(&gpi_rt.rt_wd_thread, NULL,
 	    watchdog_main, NULL);
 	gpi_rt.rt_wd_running = error == 0;
 	return error;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_fault.c -- surviving faults and seeing inside: stack overflows
- * kill only their green process (runtime/fault.c), a dump on SIGQUIT is
+ * test_fault.c -- surviving faults and seeing inside: every kind of
+ * synchronous fault (tests/programs/faults.h) kills only its green
+ * process (runtime/fault.c), a dump on SIGQUIT is
  * written by a thread while work goes on (runtime/debug.c), and a
  * shutdown facing an LWP that never reaches a cancellation point names
  * it and frees the rest (runtime/runtime.c).
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "greenproc.h"
+#include "programs/faults.h"
 
 TestSuite(fault, .timeout = 60.0);
 
@@ -322,21 +324,23 @@ null_deref_in_green_code(int *p)
 	return *(volatile int *)p + 1;
 }
 
-static int
-faulter(void *arg)
+/*
+ * A fault nobody handles in init's own green code (an LWP a host thread
+ * made) is the host's: the green backtrace is printed, then the default
+ * action, so the host dies of SIGSEGV.
+ */
+static void *
+null_deref_on_init_lwp(void *arg)
 {
-	return null_deref_in_green_code(arg);
+	return (void *)(intptr_t)null_deref_in_green_code(arg);
 }
 
-/*
- * A fault in green code that nobody handles prints the green backtrace,
- * then takes the default action: the host dies of SIGSEGV.
- */
-Test(fault, other_faults_print_the_green_backtrace_then_kill_the_host)
+Test(fault, a_fault_in_init_prints_the_green_backtrace_then_kills_the_host)
 {
 	char path[64], line[512];
 	bool named = false, died;
 	pid_t child;
+	gp_lwp_t l;
 	FILE *f;
 	int st;
 
@@ -349,7 +353,7 @@ Test(fault, other_faults_print_the_green_backtrace_then_kill_the_host)
 		dup2(fd, STDERR_FILENO);
 		if (gp_init(2) != 0)
 			_exit(90);
-		if (gp_spawn(faulter, NULL, NULL) < 0)
+		if (gp_lwp_create(&l, null_deref_on_init_lwp, NULL, NULL) != 0)
 			_exit(91);
 		sleep(10);
 		_exit(92);	/* the host should be dead by now */
@@ -376,13 +380,234 @@ Test(fault, other_faults_print_the_green_backtrace_then_kill_the_host)
 	cr_assert(named, "no frame #0 in null_deref_in_green_code");
 }
 
-/* ------------------------------------------------------------ joined */
+/* ------------------------------------------------------------ fault kinds */
 
-static void *
-null_deref_on_init_lwp(void *arg)
+static int
+exit_seven(void *arg)
 {
-	return (void *)(intptr_t)null_deref_in_green_code(arg);
+	(void)arg;
+	return 7;
 }
+
+static int
+fault_entry(void *arg)
+{
+	return 100 + fault_make(arg);
+}
+
+/*
+ * (name) in a green process kills it with its signal, reported with its
+ * backtrace on stderr; a bystander runs on and exits normally, and the
+ * runtime keeps its counts (nothing leaked).  Twice, on two workers.
+ */
+static void
+contain(const char *name)
+{
+	const struct fault_kind *k = NULL;
+	struct gp_counters before, after;
+	int i, st, saved, ok, reports;
+	char path[64];
+	pid_t by, p;
+	size_t j;
+
+	for (j = 0; j < NFAULT_KINDS; j++)
+		if (strcmp(fault_kinds[j].name, name) == 0)
+			k = &fault_kinds[j];
+	if (k == NULL)
+		cr_skip_test("no %s fault on this machine", name);
+	if (fault_asan_takes(k))
+		cr_skip_test("ASan's handler takes %s", name);
+	atomic_store(&bystander_ticks, 0);
+	cr_assert(eq(int, gp_init(2), 0));
+	cr_assert(eq(int, gp_stats(&before), 0));
+	by = gp_spawn(bystander, NULL, NULL);
+	cr_assert(ge(int, by, GP_PID_BASE + 1));
+	saved = redirect_stderr(path, sizeof(path));
+	for (i = 0; i < 2; i++) {
+		int t0 = atomic_load(&bystander_ticks);
+
+		p = gp_spawn(fault_entry, (void *)name, NULL);
+		cr_assert(ge(int, p, GP_PID_BASE + 1));
+		st = -1;
+		cr_assert(eq(int, gp_waitpid(p, &st, 0), p));
+		ok = WIFSIGNALED(st) && WTERMSIG(st) == k->sig;
+		cr_assert(ok, "%s: status %#x, want signal %d", name, st,
+		    k->sig);
+		/* The bystander ticks on. */
+		while (atomic_load(&bystander_ticks) == t0)
+			usleep(1000);
+	}
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	reports = count_lines(path, " in green process ");
+	unlink(path);
+	cr_assert(eq(int, reports, 2), "%d reports of %s", reports, name);
+	cr_assert(eq(int, gp_kill(by, 0), 0));
+	atomic_store(&bystander_ticks, 1000000);
+	cr_assert(eq(int, gp_waitpid(by, &st, 0), by));
+	ok = WIFEXITED(st) && WEXITSTATUS(st) == 7;
+	cr_assert(ok, "bystander status %#x", st);
+	for (i = 0; i < 200; i++) {
+		cr_assert(eq(int, gp_stats(&after), 0));
+		if (after.live_lwps == before.live_lwps &&
+		    after.live_procs == before.live_procs)
+			break;
+		usleep(5000);
+	}
+	cr_assert(eq(long, after.live_lwps, before.live_lwps));
+	cr_assert(eq(long, after.live_procs, before.live_procs));
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+Test(fault, null_dereference_kills_only_its_process) { contain("null"); }
+Test(fault, wild_write_kills_only_its_process) { contain("wild"); }
+Test(fault, misaligned_store_kills_only_its_process) { contain("misaligned"); }
+Test(fault, abort_kills_only_its_process) { contain("abort"); }
+Test(fault, failed_assert_kills_only_its_process) { contain("assert"); }
+Test(fault, division_by_zero_kills_only_its_process) { contain("fpe"); }
+Test(fault, illegal_instruction_kills_only_its_process) { contain("ill"); }
+Test(fault, breakpoint_trap_kills_only_its_process) { contain("trap"); }
+Test(fault, bus_error_kills_only_its_process) { contain("bus"); }
+Test(fault, overflow_kills_only_its_process) { contain("overflow"); }
+
+/*
+ * A handler the program installed before gp_init runs for a fault in
+ * green code (in the faulting context) instead of the containment: here
+ * SIGTRAP's, after which int3 goes on.
+ */
+static atomic_int traps;
+
+static void
+count_trap(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&traps, 1);
+}
+
+Test(fault, the_programs_own_handler_runs_instead)
+{
+	struct sigaction sa, old;
+	int st, ok;
+	pid_t p;
+
+#if !defined(__x86_64__) && !defined(__i386__)
+	cr_skip_test("no int3 here");
+#endif
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = count_trap;
+	cr_assert(eq(int, sigaction(SIGTRAP, &sa, &old), 0));
+	cr_assert(eq(int, gp_init(2), 0));
+	p = gp_spawn(fault_entry, (void *)"trap", NULL);
+	cr_assert(eq(int, gp_waitpid(p, &st, 0), p));
+	/* fault_make returns -2 after an int3 that did not kill. */
+	ok = WIFEXITED(st) && WEXITSTATUS(st) == 98;
+	cr_assert(ok, "status %#x", st);
+	cr_assert(eq(int, atomic_load(&traps), 1));
+	cr_assert(eq(int, gp_shutdown(), 0));
+	cr_assert(eq(int, sigaction(SIGTRAP, &old, NULL), 0));
+}
+
+/*
+ * Not contained: a fault on a host thread, and a fault signal somebody
+ * sent the host (kill -SEGV, kill -ABRT) while green code runs: the host
+ * dies of it, default action, as without the runtime.
+ */
+static int
+spin_green(void *arg)
+{
+	(void)arg;
+	for (;;)
+		gp_yield();
+	return 0;
+}
+
+static int
+host_dies_of(int how)
+{
+	pid_t child;
+	int st;
+
+	child = fork();
+	cr_assert(ge(int, child, 0));
+	if (child == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, STDERR_FILENO);
+		if (gp_init(2) != 0 || gp_spawn(spin_green, NULL, NULL) < 0)
+			_exit(90);
+		usleep(20000);
+		if (how == 0)
+			(void)fault_make("fpe");	/* on the host thread */
+		else
+			kill(getpid(), how);
+		sleep(10);
+		_exit(92);
+	}
+	cr_assert(eq(int, waitpid(child, &st, 0), child));
+	return WIFSIGNALED(st) ? WTERMSIG(st) : -st;
+}
+
+Test(fault, a_host_fault_or_a_sent_signal_kills_the_host)
+{
+	int r;
+
+	if (getenv("GREENPROC_TEST_SAN") == NULL ||
+	    *getenv("GREENPROC_TEST_SAN") == '\0') {
+		cr_assert(eq(int, host_dies_of(0), SIGFPE));
+		cr_assert(eq(int, host_dies_of(SIGSEGV), SIGSEGV));
+	} else {
+		/* ASan's SEGV handler, chained to, reports and exits. */
+		r = host_dies_of(SIGSEGV);
+		cr_assert(r == SIGSEGV || (r < 0 && r > -90 * 256),
+		    "status %#x", -r);
+	}
+	cr_assert(eq(int, host_dies_of(SIGABRT), SIGABRT));
+	cr_assert(eq(int, host_dies_of(SIGILL), SIGILL));
+	cr_assert(eq(int, host_dies_of(SIGTRAP), SIGTRAP));
+}
+
+/*
+ * A fault in a process's own exit (a gp_at_exit callout runs in exit1,
+ * after the other LWPs are gone): no proxy can be made in an exiting
+ * process and nobody else would finish the exit, so it is not contained:
+ * the host dies of the fault, rather than its parent waiting for ever.
+ */
+static void
+faulting_callout(pid_t pid)
+{
+	(void)null_deref_in_green_code((int *)(intptr_t)(pid & 0));
+}
+
+Test(fault, a_fault_in_exit1_kills_the_host_instead_of_hanging)
+{
+	pid_t child;
+	int st, hung;
+
+	child = fork();
+	cr_assert(ge(int, child, 0));
+	if (child == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		pid_t p;
+
+		dup2(fd, STDERR_FILENO);
+		alarm(20);	/* a hang dies of SIGALRM */
+		if (gp_init(1) != 0 || gp_at_exit(faulting_callout) != 0 ||
+		    (p = gp_spawn(exit_seven, NULL, NULL)) < 0)
+			_exit(90);
+		(void)gp_waitpid(p, &st, 0);
+		_exit(92);
+	}
+	cr_assert(eq(int, waitpid(child, &st, 0), child));
+	hung = WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM;
+	cr_assert(eq(int, hung, 0), "the host hung: status %#x", st);
+	/* Under ASan its SEGV handler reports and exits instead. */
+	if (getenv("GREENPROC_TEST_SAN") == NULL ||
+	    *getenv("GREENPROC_TEST_SAN") == '\0')
+		cr_assert(eq(int, WIFSIGNALED(st) ? WTERMSIG(st) : -st,
+		    SIGSEGV));
+}
+
+/* ------------------------------------------------------------ joined */
 
 /*
  * A fault nobody handles on an LWP a host thread made, which that thread

@@ -591,6 +591,31 @@ Test(preload, legacy_sync_two_workers)
 	assert_exit(&R, 0);
 }
 
+/*
+ * Every kind of synchronous fault in a green process (faults.h) kills
+ * only that process, with the fault's signal; a bystander process runs
+ * on and the host lives.  abort() is the preload's here, a failed assert
+ * glibc's own abort; without the preload both are glibc's.
+ */
+Test(preload, fault_kinds_kill_only_their_process)
+{
+	const char *argv[] = { program("fault_kinds"), NULL };
+	const char *const one[] = { "GREENPROC_WORKERS=1", NULL };
+
+	run_ours("fault_kinds", NULL);
+	assert_no_failures(&R);
+	assert_exit(&R, 0);
+	cr_assert(eq(int, count_prefix(R.out, "host survived "), 1), "%s",
+	    DESC(&R));
+	/* One worker: the bystander shares it with every faulter. */
+	run_ours("fault_kinds", one);
+	assert_no_failures(&R);
+	assert_exit(&R, 0);
+	run_prog(&R, argv, NULL, NULL);
+	assert_no_failures(&R);
+	assert_exit(&R, 0);
+}
+
 /* ------------------------------------------------------------ passthrough */
 
 /* Run argv with and without the preload: same status, same stdout. */
