@@ -372,6 +372,16 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 		errno = saved;
 		return;
 	}
+	/*
+	 * Sent by the thread to itself (raise) while the program ignores
+	 * it: ignored, as the kernel does.  Only a real fault at SIG_IGN is
+	 * forced to its default action.
+	 */
+	if (si->si_code <= 0 && !(old_of(sig)->sa_flags & SA_SIGINFO) &&
+	    old_of(sig)->sa_handler == SIG_IGN) {
+		errno = saved;
+		return;
+	}
 	p = l->l_proc;
 	overflow = sig == SIGSEGV && si->si_code > 0 &&
 	    guard_hit(l, si->si_addr);
