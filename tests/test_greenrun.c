@@ -246,6 +246,7 @@ same(const char *name, const char *a1)
 Test(greenrun, pool_mutex_condvar) { same("gr_pool", NULL); }
 Test(greenrun, semaphores) { same("gr_sem", NULL); }
 Test(greenrun, keys_destructors) { same("gr_keys", NULL); }
+Test(greenrun, recursive_errorcheck_normal_mutexes) { same("gr_mutex", NULL); }
 Test(greenrun, cancel_cleanup_handlers) { same("gr_cancel", NULL); }
 Test(greenrun, cancel_cxx_unwind) { same("gr_cancel_cxx", NULL); }
 Test(greenrun, atexit_return) { same("gr_exit", "return"); }
