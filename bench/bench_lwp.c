@@ -39,8 +39,14 @@
 #define GP_YIELDS	1000000L	/* per LWP, two LWPs */
 #define GP_CREATES	200000L
 #define PT_CREATES	2000L
-#define PTH_YIELDS	20000L		/* per thread, two threads: ~us each */
-#define PTH_SPAWNS	5000L
+/*
+ * Pth costs microseconds per operation (signal-mask system calls on
+ * every switch): runs of a few ms, and fewer of them, tell its order of
+ * magnitude; at 11 x 20000 it took most of bench_lwp's time.
+ */
+#define PTH_RUNS	5
+#define PTH_YIELDS	2000L		/* per thread, two threads: ~us each */
+#define PTH_SPAWNS	1000L
 
 #define TARGET_SWITCH	15.0
 #define TARGET_CREATE	50.0
@@ -229,7 +235,7 @@ pth_nop(void *arg)
 static void
 bench_pth(double *yield_ns, double *create_ns)
 {
-	double y[RUNS], c[RUNS];
+	double y[PTH_RUNS], c[PTH_RUNS];
 	pth_t a, b;
 	uint64_t t0;
 	int r;
@@ -237,7 +243,7 @@ bench_pth(double *yield_ns, double *create_ns)
 
 	if (!pth_init())
 		die("pth_init");
-	for (r = 0; r < RUNS; r++) {
+	for (r = 0; r < PTH_RUNS; r++) {
 		py_arrived = py_done = 0;
 		a = pth_spawn(PTH_ATTR_DEFAULT, pth_yielder, NULL);
 		b = pth_spawn(PTH_ATTR_DEFAULT, pth_yielder, NULL);
@@ -247,7 +253,7 @@ bench_pth(double *yield_ns, double *create_ns)
 			die("pth_join");
 		y[r] = (double)(py_t1 - py_t0) / (2.0 * PTH_YIELDS);
 	}
-	for (r = 0; r < RUNS; r++) {
+	for (r = 0; r < PTH_RUNS; r++) {
 		t0 = now_ns();
 		for (i = 0; i < PTH_SPAWNS; i++) {
 			a = pth_spawn(PTH_ATTR_DEFAULT, pth_nop, NULL);
@@ -259,8 +265,8 @@ bench_pth(double *yield_ns, double *create_ns)
 		c[r] = (double)(now_ns() - t0) / PTH_SPAWNS;
 	}
 	pth_kill();
-	*yield_ns = median(y, RUNS);
-	*create_ns = median(c, RUNS);
+	*yield_ns = median(y, PTH_RUNS);
+	*create_ns = median(c, PTH_RUNS);
 }
 #else
 static void
@@ -286,7 +292,8 @@ main(void)
 	bench_greenproc(1, &g1);
 	bench_greenproc(2, &g2);
 
-	printf("\nbench_lwp: medians of %d runs\n\n", RUNS);
+	printf("\nbench_lwp: medians of %d runs (Pth %d)\n\n", RUNS,
+	    PTH_RUNS);
 	printf("yield switch (per yield)\n");
 	snprintf(label, sizeof(label), "greenproc, %ld worker (%.2f sw/yield)",
 	    g1.nworkers, g1.switches_per_yield);

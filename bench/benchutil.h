@@ -144,6 +144,21 @@ point(const char *series, const char *xunit, double x, const char *yunit,
 	    series, xunit, x, yunit, y);
 }
 
+/* ------------------------------------------------------------ budget */
+
+/*
+ * make bench keeps to a few minutes (README): the largest sizes (1M
+ * green processes, bench_proc's climb) are opt-in with BENCH_BIG=1 in
+ * the environment, or stop where a time budget runs out.
+ */
+static inline int
+bench_big(void)
+{
+	const char *v = getenv("BENCH_BIG");
+
+	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+}
+
 /* ------------------------------------------------------------ quiet */
 
 #ifndef QUIET_MAX_PCT
