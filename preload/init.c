@@ -76,6 +76,10 @@ gpi_greenrun_check(void)
  * SIGTSTP and SIGCONT too: a program's handler for them runs green, and
  * a SIGTSTP with the default action stops the host (host_stop); the
  * kernel continues a stopped host on SIGCONT whether it is blocked or not.
+ * SIGABRT too: one sent from outside runs the program's green handler
+ * or kills it; an abort() on a green thread is green (signals.c), and
+ * glibc's internal one (a failed assert) unblocks SIGABRT on its thread
+ * before it raises it, so fault.c still contains it.
  * Not: the synchronous faults (the kernel's, on the faulting thread),
  * SIGPIPE (raised on the writer, made green by the I/O engine), SIGSTOP
  * (it cannot be blocked), SIGTTIN and SIGTTOU (the kernel makes a read or
@@ -88,7 +92,7 @@ forward_set(sigset_t *set)
 {
 	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2,
 	    SIGALRM, SIGTERM, SIGWINCH, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
-	    SIGURG, SIGXCPU, SIGSTKFLT, SIGCHLD, SIGTSTP, SIGCONT };
+	    SIGURG, SIGXCPU, SIGSTKFLT, SIGCHLD, SIGTSTP, SIGCONT, SIGABRT };
 	int dump = (int)gpi_env(GPI_ENV_DUMP_SIGNAL);
 	size_t i;
 	int sig;

@@ -40,7 +40,7 @@ struct gpi_real {
 	F(pthread_testcancel); F(pthread_key_create); F(pthread_key_delete);
 	F(pthread_getspecific); F(pthread_setspecific);
 	F(waitpid); F(wait); F(wait4); F(waitid); F(kill); F(raise); F(abort);
-	F(sigaction); F(signal); F(sigprocmask);
+	F(sigaction); F(signal); F(sigprocmask); F(sigqueue);
 	F(sleep); F(usleep); F(nanosleep); F(clock_nanosleep); F(sched_yield);
 	F(getpid); F(getppid); F(setpgid); F(getpgid); F(getpgrp);
 	int (*prctl)(int, ...);
@@ -108,6 +108,9 @@ void	*gpi_preload_resolve_one(const char *name)
 }))
 
 /* thread.c: green pthread_t handles (see there). */
+/* Has (l) set PTHREAD_CANCEL_ASYNCHRONOUS?  A lock wait then cancels. */
+bool	gpi_thread_cancel_async(const struct gp_lwp *l)
+	    __attribute__((visibility("hidden")));
 /* Is (t) a green handle (stale or not)?  Reads no memory. */
 bool	gpi_is_green_thread(pthread_t t) __attribute__((visibility("hidden")));
 /* The LWP of green handle (t), or NULL if it is stale. */

@@ -182,6 +182,60 @@ sigprocmask(int how, const sigset_t *set, sigset_t *oset)
 	return REAL(sigprocmask)(how, set, oset);
 }
 
+/*
+ * The System V forms: glibc builds them on its internal sigprocmask and
+ * sigaction, which no interposer sees, so a green thread would change the
+ * worker's kernel mask.  They are what they are defined as, on ours.
+ */
+static int
+mask_one(int how, int sig)
+{
+	sigset_t one;
+
+	sigemptyset(&one);
+	if (sigaddset(&one, sig) != 0)
+		return -1;			/* EINVAL */
+	return sigprocmask(how, &one, NULL);
+}
+
+EXPORT int
+sighold(int sig)
+{
+	return mask_one(SIG_BLOCK, sig);
+}
+
+EXPORT int
+sigrelse(int sig)
+{
+	return mask_one(SIG_UNBLOCK, sig);
+}
+
+EXPORT int
+sigignore(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	return sigaction(sig, &sa, NULL);
+}
+
+/*
+ * sigqueue to a green process, or in green-init mode to the program's own
+ * pid: posted green before it returns, as kill is (natively the signal is
+ * pending when sigqueue returns; going through the kernel and the
+ * forwarder it would arrive later, and out of order).  A green signal
+ * carries no value: a handler or sigwaitinfo sees si_code SI_USER.
+ */
+EXPORT int
+sigqueue(pid_t pid, int sig, const union sigval value)
+{
+	if (green() && (GP_IS_GREEN(pid) || (pid > 0 &&
+	    gpi_is_hostproc(gpi_curproc()) && pid == REAL(getpid)())))
+		return kill(pid, sig);
+	return REAL(sigqueue)(pid, sig, value);
+}
+
 EXPORT int
 pthread_sigmask(int how, const sigset_t *set, sigset_t *oset)
 {

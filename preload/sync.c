@@ -187,7 +187,8 @@ green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
     uint64_t deadline, int intr)
 {
 	unsigned i = slot(obj);
-	bool hidden = false;
+	bool hidden = false, cpt = intr == INTR_SEM ||
+	    gpi_thread_cancel_async(gpi_curlwp());
 	int error, gen;
 
 	for (;;) {
@@ -200,7 +201,7 @@ green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
 			atomic_fetch_sub(&gens[i].waiters, 1);
 			return error;
 		}
-		error = park(obj, gen, deadline, intr == INTR_SEM ? GPI_PCATCH :
+		error = park(obj, gen, deadline, cpt ? GPI_PCATCH :
 		    GPI_PCATCH | GPI_PNOCANCEL, hidden);
 		atomic_fetch_sub(&gens[i].waiters, 1);
 		if (intr == INTR_SEM) {
@@ -209,6 +210,8 @@ green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
 			    !gpi_userret_restart(gpi_curlwp()))
 				return EINTR;
 			gpi_userret();
+		} else if (error == EINTR && cpt) {
+			gpi_userret();	/* an asynchronous cancel acts */
 		} else if (error == EINTR) {
 			resume_after_intr(gpi_curlwp());
 		}

@@ -41,10 +41,6 @@
 #define NPAGES	(KEYS / PAGE)
 #define DTOR_ITERATIONS	4		/* PTHREAD_DESTRUCTOR_ITERATIONS */
 
-/* l_cancel bits */
-#define CANCEL_DISABLED	0x1
-#define CANCEL_PENDING	0x2
-
 static void (*_Atomic dtors[KEYS])(void *);	/* (a) per key */
 static atomic_bool green_key[KEYS];		/* (a) made by green code */
 
@@ -515,6 +511,19 @@ unwind(struct gp_lwp *l, void *retval)
 	if (l->l_fdpark != NULL)
 		gpi_fdpark_leave(l->l_fdpark);
 	unwind_on(l);
+}
+
+/*
+ * Has (l) asked for asynchronous cancellation?  Then a cancel may act at
+ * any time (POSIX), so the waits that are no cancellation points (a
+ * mutex or rwlock lock, sync.c) let it act too: a thread blocked for
+ * ever on a lock can still be cancelled.
+ */
+bool
+gpi_thread_cancel_async(const struct gp_lwp *l)
+{
+	return l != NULL && (atomic_load_explicit(&l->l_cancel,
+	    memory_order_relaxed) & CANCEL_ASYNC);
 }
 
 /* gpi_lwp_cancel_hook: (l) has GPI_LWP_CANCEL at a cancellation point. */

@@ -264,8 +264,13 @@ gpi_lwp_start(void *arg)
 	struct gp_lwp *l = arg;
 
 	gpi_sched_enter_first(l);
-	/* A process killed before this LWP ever ran: die at once. */
-	gpi_userret();
+	/*
+	 * A process killed before this LWP ever ran: die at once.  Not a
+	 * cancellation point: a pthread_cancel that came first acts at the
+	 * thread's first one, after its start routine pushed its cleanup
+	 * handlers (POSIX; the Open POSIX suite's pthread_exit/2-1).
+	 */
+	gpi_sigpoint_l(l);
 	gpi_lwp_exit(l->l_fn(l->l_arg));
 }
 

@@ -630,7 +630,16 @@ gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l)
 				sa.sa_handler = a->sa_fn.h;
 			mask_to_set(a->sa_mask, &sa.sa_mask);
 		}
-		(void)GPI_LIBC(sigaction)(sig, &sa, NULL);
+		/*
+		 * SIGABRT's kernel handler is fault.c's, which chains to
+		 * what it records: setting the kernel's directly would
+		 * unseat it while the preload's sigaction still records
+		 * behind it (a later handler would never be installed).
+		 */
+		if (sig == SIGABRT && gpi_fault_installed())
+			(void)gpi_fault_sigaction(sig, &sa, NULL);
+		else
+			(void)GPI_LIBC(sigaction)(sig, &sa, NULL);
 	}
 	mask_to_set(l->l_sigmask, &set);
 	(void)GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &set, NULL);

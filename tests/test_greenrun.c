@@ -269,6 +269,10 @@ Test(greenrun, handler_runs_in_mutex_wait) { same("gr_posix", "mutexsig"); }
 Test(greenrun, raise_fault_signals) { same("gr_posix", "fault"); }
 Test(greenrun, handler_runs_in_spin_lock) { same("gr_posix", "spinsig"); }
 Test(greenrun, mutex_lock_no_cancel_point) { same("gr_posix", "mutexcancel"); }
+Test(greenrun, cancel_before_first_run) { same("gr_posix", "cancelfirst"); }
+Test(greenrun, async_cancel_in_lock_wait) { same("gr_posix", "asynclock"); }
+Test(greenrun, sigqueue_sighold_lowest_first) { same("gr_posix", "sigqueue"); }
+Test(greenrun, forked_child_sigabrt_handler) { same("gr_posix", "abrtfork"); }
 
 /* The probe: greenrun's threads are carried by its 2 workers. */
 Test(greenrun, threads_are_green)
@@ -313,6 +317,19 @@ Test(greenrun, sigterm_handler)
 	cr_expect(eq(int, native.status, green.status), "native %#x green %#x",
 	    native.status, green.status);
 	cr_expect(eq(int, green.status, 3 << 8));
+}
+
+Test(greenrun, sigabrt_from_outside_runs_the_handler)
+{
+	static struct run native, green;
+
+	signalled(false, "abrt", SIGABRT, &native);
+	signalled(true, "abrt", SIGABRT, &green);
+	cr_expect(eq(str, green.buf, native.buf));
+	cr_expect(eq(str, green.buf, "ready\nhandled SIGABRT\n"));
+	cr_expect(eq(int, green.status, native.status), "native %#x green %#x",
+	    native.status, green.status);
+	cr_expect(eq(int, green.status, 5 << 8));
 }
 
 Test(greenrun, sigint_default_kills)

@@ -22,6 +22,16 @@
  *   fault     raise() of SEGV, BUS, FPE, ILL and TRAP runs the handler
  *             the program installed, an ignored one is ignored, and at
  *             SIG_DFL raise(SIGSEGV) kills the process with SIGSEGV
+ *   cancelfirst  a cancel that comes before the new thread ever ran acts
+ *             at its first cancellation point, after its start routine
+ *             pushed its cleanup handlers: they run
+ *   asynclock  with PTHREAD_CANCEL_ASYNCHRONOUS, a thread blocked for
+ *             ever in pthread_mutex_lock is cancelled
+ *   sigqueue  sighold/sigrelse block and unblock; signals sigqueue'd to
+ *             the own pid are pending when it returns, and sigwaitinfo
+ *             takes the lowest first
+ *   abrtfork  a forked child that installs a SIGABRT handler after the
+ *             fork runs it when its parent sends SIGABRT
  * Each prints what it saw; the test compares it with a native run.
  */
 #include <errno.h>
@@ -29,7 +39,9 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static pthread_t target;
@@ -334,6 +346,136 @@ fault(void)
 	return 0;
 }
 
+static volatile int cleaned;
+
+static void
+cleanup(void *arg)
+{
+	cleaned = (int)(intptr_t)arg;
+}
+
+static void *
+pushes_then_sleeps(void *arg)
+{
+	(void)arg;
+	pthread_cleanup_push(cleanup, (void *)(intptr_t)7);
+	sleep(10);		/* the first cancellation point */
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
+static int
+cancelfirst(void)
+{
+	pthread_t t;
+	void *rv = NULL;
+
+	pthread_create(&t, NULL, pushes_then_sleeps, NULL);
+	pthread_cancel(t);	/* before it ever ran, on one worker */
+	pthread_join(t, &rv);
+	printf("canceled %d, cleanup ran with %d\n", rv == PTHREAD_CANCELED,
+	    (int)cleaned);
+	return 0;
+}
+
+static void *
+async_locker(void *arg)
+{
+	(void)arg;
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
+	sem_post(&sem);
+	pthread_mutex_lock(&mtx);	/* held by main: for ever */
+	printf("async_locker: got the lock\n");
+	return NULL;
+}
+
+static int
+asynclock(void)
+{
+	pthread_t t;
+	void *rv = NULL;
+
+	pthread_mutex_lock(&mtx);
+	pthread_create(&t, NULL, async_locker, NULL);
+	sem_wait(&sem);
+	usleep(50000);		/* it is blocked in the lock */
+	pthread_cancel(t);
+	pthread_join(t, &rv);
+	printf("async cancel in a lock wait: canceled %d\n",
+	    rv == PTHREAD_CANCELED);
+	pthread_mutex_unlock(&mtx);
+	return 0;
+}
+
+/* sighold and sigrelse are obsolescent, but programs (and suites) use them. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static int
+sigqueue_lowest(void)
+{
+	union sigval v = { .sival_int = 5 };
+	sigset_t set, pend;
+	int sig, got;
+
+	sigemptyset(&set);
+	for (sig = SIGRTMAX; sig >= SIGRTMIN; sig--) {
+		sighold(sig);
+		sigaddset(&set, sig);
+	}
+	for (sig = SIGRTMAX; sig >= SIGRTMIN; sig -= 4)
+		sigqueue(getpid(), sig, v);
+	sigpending(&pend);
+	printf("pending at once: SIGRTMAX %d, SIGRTMIN %d\n",
+	    sigismember(&pend, SIGRTMAX), sigismember(&pend, SIGRTMIN));
+	got = sigwaitinfo(&set, NULL);
+	printf("sigwaitinfo took SIGRTMIN+%d first\n", got - SIGRTMIN);
+	sighold(SIGUSR2);
+	catch(SIGUSR2, on_usr1, 0);
+	raise(SIGUSR2);
+	sigpending(&pend);
+	printf("held SIGUSR2 pending %d, handler ran %d\n",
+	    sigismember(&pend, SIGUSR2), (int)ran);
+	sigrelse(SIGUSR2);
+	printf("after sigrelse: handler ran %d\n", (int)ran);
+	return 0;
+}
+#pragma GCC diagnostic pop
+
+static volatile sig_atomic_t abrt_seen;
+
+static void
+on_abrt(int sig)
+{
+	(void)sig;
+	abrt_seen = 1;
+}
+
+static int
+abrtfork(void)
+{
+	int fds[2], st;
+	char c;
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return 2;
+	if ((pid = fork()) == 0) {
+		int i;
+
+		catch(SIGABRT, on_abrt, 0);
+		(void)write(fds[1], "r", 1);
+		for (i = 0; i < 500 && !abrt_seen; i++)
+			usleep(10000);
+		_exit(abrt_seen ? 0 : 1);
+	}
+	(void)read(fds[0], &c, 1);
+	kill(pid, SIGABRT);
+	waitpid(pid, &st, 0);
+	printf("child: exited %d status %d, signaled %d\n", WIFEXITED(st),
+	    WIFEXITED(st) ? WEXITSTATUS(st) : -1, WIFSIGNALED(st));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -356,6 +498,14 @@ main(int argc, char **argv)
 		return spinsig();
 	if (strcmp(how, "mutexcancel") == 0)
 		return mutexcancel();
+	if (strcmp(how, "cancelfirst") == 0)
+		return cancelfirst();
+	if (strcmp(how, "asynclock") == 0)
+		return asynclock();
+	if (strcmp(how, "sigqueue") == 0)
+		return sigqueue_lowest();
+	if (strcmp(how, "abrtfork") == 0)
+		return abrtfork();
 	fprintf(stderr, "gr_posix: unknown case %s\n", how);
 	return 2;
 }

@@ -3,6 +3,8 @@
  * gr_signal.c -- signals sent from outside.  argv[1]:
  *   term   a SIGTERM handler; says "ready", and once the handler has run
  *          (the test sends SIGTERM to this process) exits 3
+ *   abrt   a SIGABRT handler, as term (exits 5): a SIGABRT from outside
+ *          is no fault, the program's handler takes it
  *   int    SIGINT keeps its default action: says "ready" and sleeps; the
  *          test's SIGINT must kill it
  *   alarm  alarm(1) with a SIGALRM handler, then waits: exits 4
@@ -73,6 +75,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(how, "term") == 0)
 		sigaction(SIGTERM, &sa, NULL);
+	else if (strcmp(how, "abrt") == 0)
+		sigaction(SIGABRT, &sa, NULL);
 	else if (strcmp(how, "alarm") == 0)
 		sigaction(SIGALRM, &sa, NULL);
 	for (i = 0; i < 3; i++)
@@ -84,6 +88,6 @@ main(int argc, char **argv)
 	while (!got)
 		usleep(1000);
 	printf("handled %s\n", got == SIGTERM ? "SIGTERM" :
-	    got == SIGALRM ? "SIGALRM" : "other");
-	return got == SIGTERM ? 3 : 4;
+	    got == SIGALRM ? "SIGALRM" : got == SIGABRT ? "SIGABRT" : "other");
+	return got == SIGTERM ? 3 : got == SIGABRT ? 5 : 4;
 }
