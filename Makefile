@@ -13,6 +13,7 @@
 #   make stress         every tests/stress/*.c, one program each, in turn
 #   make soak           tests/soak/soak.c for SOAK_S seconds (default 600)
 #   make bench          every bench/*.c, one program each, in turn
+#                       (BENCH_RUNS=5: five runs, median and spread)
 #   make bench-echo     bench/bench_echo.c only (loopback echo, 1k/10k conns)
 #   make bench-icount   callgrind instruction counts of the fast paths
 #                       (yield, create+join, spawn+exit+wait) per linkage
@@ -580,9 +581,25 @@ $(FASTPATH)-lto: $(BUILD)/obj/bench/link/fastpath-lto.o $(STLIB)
 
 # tools/bench-run.sh runs them in turn, then writes $(BUILD)/bench/results.json
 # and results.md from the figures they record (bench/benchutil.h).
+# BENCH_RUNS=N repeats the whole run N times back to back (each run's
+# results.json is kept in $(BUILD)/bench/runs/) and writes the median and
+# spread of every figure and target to $(BUILD)/bench/spread.md
+# (tools/bench-spread.sh): one run on a shared VM can be off by 2x.
+BENCH_RUNS	?= 1
 bench: $(BENCH_BINS) $(PRELOAD) $(BENCH_EMPTY_SO) $(ECHO_BINS) $(ECHO_PEERS) \
     $(GREENRUN) $(BUILD)/tests/greenrun/gr_bench $(FASTPATH_BINS)
-	@$(if $(BENCH_BINS),CC='$(CC)' sh tools/bench-run.sh $(BUILD)/bench $(BENCH_BINS),echo "make bench: no programs in bench/")
+	@$(if $(BENCH_BINS),:,echo "make bench: no programs in bench/"; exit 0); \
+	rm -rf $(BUILD)/bench/runs; rc=0; \
+	for k in $$(seq $(BENCH_RUNS)); do \
+		[ $(BENCH_RUNS) -eq 1 ] || echo "== make bench: run $$k of $(BENCH_RUNS)"; \
+		CC='$(CC)' sh tools/bench-run.sh $(BUILD)/bench $(BENCH_BINS) || rc=1; \
+		mkdir -p $(BUILD)/bench/runs; \
+		cp $(BUILD)/bench/results.json $(BUILD)/bench/runs/$$k.json; \
+	done; \
+	if [ $(BENCH_RUNS) -gt 1 ]; then \
+		sh tools/bench-spread.sh $(BUILD)/bench/runs/*.json > $(BUILD)/bench/spread.md && \
+		echo "make bench: $(BUILD)/bench/spread.md (median and spread of $(BENCH_RUNS) runs)"; \
+	fi; exit $$rc
 
 # make plots: the PNGs of tools/plots.sh from the last make bench (gnuplot,
 # installed by tools/deps.sh plots as for the other groups; no other target
