@@ -10,7 +10,12 @@
  *    its pid; ns per round trip.  From a green parent (a process spawned
  *    by the host runs the loop) on 1 and on 2 workers, and from the host
  *    thread.  Peers: fork + _exit + waitpid, vfork + _exit + waitpid,
- *    pthread_create + pthread_join.
+ *    pthread_create + pthread_join.  The host thread's round trip is a
+ *    cross-CPU hand-off (the child runs on a worker thread): beside it,
+ *    what such a hand-off costs on this machine at the least (two threads
+ *    passing one cache line back and forth), and the round trip with the
+ *    host thread and its worker forced onto one CPU (then every hand-off
+ *    is a switch of kernel threads).
  *
  * 2. wait(any) with N children, green N = 1k, 4k, 16k and the climb
  *    (128k, 512k, 1M while a time budget lasts: green_climb()) against the
@@ -65,6 +70,7 @@
 #endif
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -367,6 +373,84 @@ host_rt_run(long n)
 		}
 	}
 	return (double)(now_ns() - t0) / (double)n;
+}
+
+/*
+ * The floor of a cross-CPU hand-off: two threads pass one cache line back
+ * and forth (store, spin until the other stores back); ns per round trip.
+ */
+#define PINGPONG_N	200000L
+
+static _Atomic int pingpong_line __attribute__((aligned(64)));
+
+static void *
+pingpong_peer(void *arg)
+{
+	long i;
+
+	(void)arg;
+	for (i = 0; i < PINGPONG_N; i++) {
+		while (atomic_load_explicit(&pingpong_line,
+		    memory_order_acquire) != 1)
+			;
+		atomic_store_explicit(&pingpong_line, 0, memory_order_release);
+	}
+	return NULL;
+}
+
+static double
+bench_pingpong(void)
+{
+	double r[RUNS];
+	pthread_t t;
+	uint64_t t0;
+	long i;
+	int k;
+
+	for (k = 0; k < RUNS; k++) {
+		if (pthread_create(&t, NULL, pingpong_peer, NULL) != 0)
+			die("pthread_create");
+		t0 = now_ns();
+		for (i = 0; i < PINGPONG_N; i++) {
+			atomic_store_explicit(&pingpong_line, 1,
+			    memory_order_release);
+			while (atomic_load_explicit(&pingpong_line,
+			    memory_order_acquire) != 0)
+				;
+		}
+		r[k] = (double)(now_ns() - t0) / (double)PINGPONG_N;
+		pthread_join(t, NULL);
+	}
+	return median(r, RUNS);
+}
+
+/*
+ * The host thread's round trip with the host thread and its one worker on
+ * the same CPU: gp_init's threads inherit the caller's affinity.
+ */
+static double
+bench_host_one_cpu(long n)
+{
+	cpu_set_t all, one;
+	double r[RUNS];
+	int k, cpu;
+
+	if (sched_getaffinity(0, sizeof(all), &all) != 0 ||
+	    (cpu = sched_getcpu()) < 0)
+		return -1;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) != 0)
+		return -1;
+	if (gp_init(1) != 0)
+		die("gp_init");
+	(void)host_rt_run(n / 10);		/* warm */
+	for (k = 0; k < RUNS; k++)
+		r[k] = host_rt_run(n);
+	if (gp_shutdown() != 0)
+		die("gp_shutdown");
+	(void)sched_setaffinity(0, sizeof(all), &all);
+	return median(r, RUNS);
 }
 
 /* Round trips per run for runs of about RUN_NS, from a first guess. */
@@ -991,8 +1075,8 @@ main(void)
 	struct kwait kw[NKN];
 	struct gwait_result gw[NGN], big, rss[NRSS], climb[CLIMB_MAX];
 	int nclimb;
-	double fork_ns, vfork_ns, pt_ns, est, tree1, tree2, tree4, worst,
-	    drain_worst;
+	double fork_ns, vfork_ns, pt_ns, host1cpu_ns, pingpong_ns, est, tree1;
+	double tree2, tree4, worst, drain_worst;
 	unsigned long steals1, steals2, steals4;
 	long w1, w2, w4, maxmap, alive;
 	char label[96], loadavg[64];
@@ -1018,6 +1102,8 @@ main(void)
 	/* 1. Round trips. */
 	bench_roundtrip(1, &r1);
 	bench_roundtrip(2, &r2);
+	host1cpu_ns = bench_host_one_cpu(r1.host_n / 4);
+	pingpong_ns = bench_pingpong();
 	phase("round trips");
 	tree_rounds = (long)(TREE_NS / (ROOTS * r1.green_ns));
 	if (tree_rounds < 10000)
@@ -1074,6 +1160,8 @@ main(void)
 	snprintf(label, sizeof(label), "greenproc, host thread, %ld workers",
 	    r2.nworkers);
 	row(label, r2.host_ns);
+	row("greenproc, host thread and its worker on one CPU", host1cpu_ns);
+	row("(a cache line's round trip between two CPUs)", pingpong_ns);
 	row("fork + _exit + waitpid", fork_ns);
 	row("vfork + _exit + waitpid", vfork_ns);
 	row("pthread_create + pthread_join", pt_ns);
@@ -1096,6 +1184,9 @@ main(void)
 	    "fork+_exit+waitpid");
 	fig("spawn+exit+wait, host thread, 2 workers", "ns", r2.host_ns,
 	    "fork+_exit+waitpid");
+	fig("spawn+exit+wait, host thread, 1 worker, one CPU", "ns",
+	    host1cpu_ns, "fork+_exit+waitpid");
+	fig("cache-line round trip between two CPUs", "ns", pingpong_ns, NULL);
 	fig("fork+_exit+waitpid", "ns", fork_ns, NULL);
 	fig("vfork+_exit+waitpid", "ns", vfork_ns, NULL);
 	fig("pthread_create+pthread_join", "ns", pt_ns, NULL);

@@ -588,7 +588,8 @@ gpi_mi_switch(struct gp_lwp *cur)
 static void
 idle(struct gp_worker *w)
 {
-	uint64_t deadline, spin_end = gpi_now() + IDLE_SPIN_NS;
+	uint64_t deadline, now = gpi_now();
+	uint64_t spin_end = now + IDLE_SPIN_NS, yield_from = now + GPI_SPIN_YIELD_NS;
 	int i;
 
 	atomic_fetch_add(&gpi_rt.rt_nspinning, 1);
@@ -605,8 +606,10 @@ idle(struct gp_worker *w)
 			if (gpi_rt.rt_nworkers > 1 &&
 			    (w->w_runnext = steal(w)) != NULL)
 				break;
-			if (gpi_now() >= spin_end)
+			if ((now = gpi_now()) >= spin_end)
 				break;
+			if (now >= yield_from)
+				gpi_os_yield();
 		}
 		gpi_md_relax();
 	}
