@@ -171,7 +171,7 @@ gp_dump(FILE *out)
 	fprintf(out, "LWPs:\n  pid %d (init)\n", (int)GP_PID_INIT);
 	dump_lwps(&gpi_proc0, out);
 	gpi_rcu_read_lock();
-	gpi_proc_foreach(0, NULL, dump_one, out);
+	gpi_proc_foreach(0, NULL, false, dump_one, out);
 	gpi_rcu_read_unlock();
 	return 0;
 }

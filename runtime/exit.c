@@ -345,7 +345,7 @@ orphan_check(pid_t pgid)
 	gpi_rcu_read_lock();
 	if (gpi_pgrp_scan(pgid, GPI_PGRP_LINKED) == 0 &&
 	    gpi_pgrp_scan(pgid, GPI_PGRP_STOPPED) > 0)
-		gpi_proc_foreach(pgid, NULL, hup_cont, NULL);
+		gpi_proc_foreach(pgid, NULL, false, hup_cont, NULL);
 	gpi_rcu_read_unlock();
 }
 

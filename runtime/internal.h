@@ -1179,14 +1179,17 @@ GPI_HIDDEN void	gpi_sig_destroy(struct gp_proc *p);
 GPI_HIDDEN size_t gpi_sig_held(void);
 GPI_HIDDEN void	gpi_watch_exit(struct gp_proc *p);
 /* pgrp.c: process groups and iteration, under RCU. */
-#define GPI_PGRP_MEMBERS	0	/* count live members */
+#define GPI_PGRP_MEMBERS	0	/* count members, zombies included:
+					 * a group exists until its last
+					 * member is reaped (kern_wait's
+					 * leavepgrp; Linux alike) */
 #define GPI_PGRP_LINKED		1	/* count members linking the group
 					 * to the session (parent in another
 					 * group, not init) */
 #define GPI_PGRP_STOPPED	2	/* count stopped members */
 GPI_HIDDEN int	gpi_pgrp_scan(pid_t pgid, int what);
 GPI_HIDDEN void	gpi_proc_foreach(pid_t pgid, struct gp_proc *self,
-    void (*fn)(struct gp_proc *, pid_t, void *), void *arg);
+    bool zombies, void (*fn)(struct gp_proc *, pid_t, void *), void *arg);
 GPI_HIDDEN void	gpi_proc_kill_locked(struct gp_proc *p);
 /* wait.c */
 GPI_HIDDEN void	gpi_unlink_child(struct gp_proc *q, struct gp_proc *p);

@@ -51,10 +51,17 @@ gp_getpgid(pid_t pid)
 }
 
 /*
- * Count the live members of group (pgid) that satisfy (what).  A scan of
- * the pid table: groups are not kept as objects, so this costs O(procs);
- * it runs only for setpgid, group kills and job control, never on the
+ * Count the members of group (pgid) that satisfy (what).  A scan of the
+ * pid table: groups are not kept as objects, so this costs O(procs); it
+ * runs only for setpgid, group kills and job control, never on the
  * spawn/exit/wait fast paths.  Caller is inside gpi_rcu_read_lock().
+ *
+ * NOTE: a zombie stays in its group until it is reaped, as in kern_wait,
+ * which calls leavepgrp only when it reaps: so a group whose members have
+ * all exited still exists for setpgid (and for a group kill, which finds
+ * it and signals nobody) until its parent waits.  The job-control counts
+ * (LINKED, STOPPED) are of members that still run: exit1 takes a dying
+ * process out of them (fixjobc) before it becomes a zombie.
  */
 int
 gpi_pgrp_scan(pid_t pgid, int what)
@@ -65,10 +72,13 @@ gpi_pgrp_scan(pid_t pgid, int what)
 	n = gpi_pidtab_end();
 	for (i = 0; i < n; i++) {
 		p = gpi_pidtab_get(i);
-		if (p == NULL || __atomic_load_n(&p->p_stat,
-		    __ATOMIC_RELAXED) == GPI_SZOMB ||
-		    (gpi_pflags(p) & GPI_P_WEXIT) ||
+		if (p == NULL || __atomic_load_n(&p->p_pid,
+		    __ATOMIC_RELAXED) == 0 ||
 		    __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED) != pgid)
+			continue;
+		if (what != GPI_PGRP_MEMBERS && (__atomic_load_n(&p->p_stat,
+		    __ATOMIC_RELAXED) == GPI_SZOMB ||
+		    (gpi_pflags(p) & GPI_P_WEXIT)))
 			continue;
 		switch (what) {
 		case GPI_PGRP_MEMBERS:
@@ -92,12 +102,12 @@ gpi_pgrp_scan(pid_t pgid, int what)
 }
 
 /*
- * Call fn on every live green process in group (pgid), or on every one
- * but (self) if pgid is 0.  Caller is inside gpi_rcu_read_lock(); fn
- * must not switch.
+ * Call fn on every green process in group (pgid), or on every one but
+ * (self) if pgid is 0; on zombies too if (zombies).  Caller is inside
+ * gpi_rcu_read_lock(); fn must not switch.
  */
 void
-gpi_proc_foreach(pid_t pgid, struct gp_proc *self,
+gpi_proc_foreach(pid_t pgid, struct gp_proc *self, bool zombies,
     void (*fn)(struct gp_proc *, pid_t, void *), void *arg)
 {
 	struct gp_proc *p;
@@ -109,8 +119,9 @@ gpi_proc_foreach(pid_t pgid, struct gp_proc *self,
 		p = gpi_pidtab_get(i);
 		/* Header fields only; fn rechecks (pid) under p_lock. */
 		if (p == NULL || (pid = __atomic_load_n(&p->p_pid,
-		    __ATOMIC_RELAXED)) == 0 || __atomic_load_n(&p->p_stat,
-		    __ATOMIC_RELAXED) == GPI_SZOMB)
+		    __ATOMIC_RELAXED)) == 0 || (!zombies &&
+		    __atomic_load_n(&p->p_stat, __ATOMIC_RELAXED) ==
+		    GPI_SZOMB))
 			continue;
 		if (pgid != 0 ? __atomic_load_n(&p->p_pgid,
 		    __ATOMIC_RELAXED) != pgid : p == self)

@@ -493,7 +493,11 @@ gp_kill(pid_t pid, int sig)
 		return -1;
 	}
 	gpi_rcu_read_lock();
-	gpi_proc_foreach(pid == -1 ? 0 : -pid, q, kill_one, &ka);
+	/*
+	 * Zombies count as found (kill(2) returns 0 for a group of zombies
+	 * only, as for one zombie by pid); psignal posts nothing to them.
+	 */
+	gpi_proc_foreach(pid == -1 ? 0 : -pid, q, true, kill_one, &ka);
 	gpi_rcu_read_unlock();
 	if (ka.ka_found == 0) {
 		errno = ESRCH;

@@ -1589,6 +1589,76 @@ Test(signal, process_groups_and_setpgid_errors)
 	end_test();
 }
 
+/*
+ * A group lives until its last member is reaped (kern_wait's leavepgrp),
+ * not until it exits: a parent observes a group of zombies as existing
+ * (kill finds it and signals nobody; setpgid may join it), as on Linux.
+ */
+static atomic_int zg_result;
+
+static int
+own_group_then_exit(void *arg)
+{
+	(void)arg;
+	return gp_setpgid(0, 0) == 0 ? 3 : 99;
+}
+
+static int
+zombie_group_parent(void *arg)
+{
+	siginfo_t si;
+	pid_t c, d, e;
+	int st = 0;
+
+	(void)arg;
+	c = gp_spawn(own_group_then_exit, NULL, NULL);
+	GCHECK(c > 0, "spawn c");
+	/* WNOWAIT: C is a zombie from here on, and stays one. */
+	GCHECK(gp_waitid(P_PID, (id_t)c, &si, WEXITED | WNOWAIT) == 0,
+	    "waitid: %s", strerror(errno));
+	GCHECK(gp_getpgid(c) == c, "a zombie keeps its group: %d",
+	    (int)gp_getpgid(c));
+	GCHECK(gp_kill(-c, 0) == 0, "probe a group of zombies: %s",
+	    strerror(errno));
+	GCHECK(gp_kill(-c, SIGTERM) == 0, "kill a group of zombies: %s",
+	    strerror(errno));
+	d = gp_spawn(wait_go_ret_arg, (void *)(intptr_t)5, NULL);
+	GCHECK(d > 0, "spawn d");
+	GCHECK(gp_setpgid(d, c) == 0, "join a group of zombies: %s",
+	    strerror(errno));
+	GCHECK(gp_waitpid(c, &st, 0) == c && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 3, "reap c: %#x", st);
+	GCHECK(gp_kill(-c, 0) == 0, "D still holds the group: %s",
+	    strerror(errno));
+	atomic_store(&go, 1);
+	GCHECK(gp_waitpid(d, &st, 0) == d && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 5, "reap d: %#x", st);
+	/* Now the last member is reaped: the group is gone. */
+	errno = 0;
+	GCHECK(gp_kill(-c, 0) == -1 && errno == ESRCH, "gone: errno %d",
+	    errno);
+	e = gp_spawn(wait_go_ret_arg, (void *)(intptr_t)6, NULL);
+	GCHECK(e > 0, "spawn e");
+	errno = 0;
+	GCHECK(gp_setpgid(e, c) == -1 && errno == EPERM,
+	    "join a group that is gone: errno %d", errno);
+	GCHECK(gp_waitpid(e, &st, 0) == e, "reap e");
+	atomic_store(&zg_result, 1);
+	return 0;
+}
+
+Test(signal, a_group_of_zombies_exists_until_its_last_member_is_reaped)
+{
+	pid_t p;
+
+	p = spawn_ok(zombie_group_parent, NULL);
+	assert_exited_with(host_reap(p), 0);
+	cr_assert(eq(int, atomic_load(&zg_result), 1));
+	assert_no_green_failures();
+	assert_procs_back();
+	end_test();
+}
+
 /* fixjobc: a group orphaned with a stopped member gets SIGHUP, SIGCONT. */
 static atomic_int oc_ready, oc_hup, oc_hup_ran_running, oc_pid;
 static atomic_int oc_stop_ok, oc_p_done;

@@ -83,18 +83,6 @@ pick_group(const struct model *m, uint64_t *s)
 	return j < 0 ? -1 : m->p[j].pgid;
 }
 
-/* Has group (g) a member that is not a zombie? */
-static bool
-group_live(const struct model *m, int g)
-{
-	int j;
-
-	for (j = 1; j < m->n; j++)
-		if (m->p[j].pgid == g && live(&m->p[j]))
-			return true;
-	return false;
-}
-
 static const int sigs[] = { SIGKILL, SIGTERM, SIGSTOP, SIGCONT, SIGUSR1 };
 
 /* Propose one operation; false if nothing fits the kind drawn. */
@@ -309,9 +297,6 @@ valid(const struct model *m, const struct op *op, struct model *after)
 				return false;
 		} else if (op->actor > 0 && m->p[op->actor].pgid == op->a) {
 			return false;
-		} else if (!group_live(m, op->a)) {
-			/* Known divergence: green skips zombie members. */
-			return false;
 		}
 		/*
 		 * Known divergence: continued with a caught and a fatal signal
@@ -350,9 +335,6 @@ valid(const struct model *m, const struct op *op, struct model *after)
 		 * subreaper is not the coordinator.  Only init's own.
 		 */
 		if (op->actor == 0 && m->p[op->a].ppid != 0)
-			return false;
-		/* Known divergence: a group of zombies only exists on Linux. */
-		if (!(op->c & ZERO_PGID) && op->b != op->a && !group_live(m, op->b))
 			return false;
 		break;
 	default:
