@@ -11,6 +11,8 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +124,54 @@ Test(watchdog, a_stuck_worker_is_named_and_the_rest_still_runs)
 	    (tu_host_sleep_ns(TU_MS), true));
 	cr_assert(eq(ptr, strstr(text, "STUCK"), NULL), "%s", text);
 	free(text);
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+static int
+trap_child(void *arg)
+{
+	(void)arg;
+	__builtin_trap();	/* SIGILL: the sanitizers leave it to us */
+}
+
+/*
+ * The watchdog thread blocks every signal, and a spare worker it starts
+ * inherits its mask: a worker must set its own (the faults unblocked),
+ * not add to the inherited one, or a fault on a spare finds SIGILL
+ * blocked and the kernel kills the whole host.
+ */
+Test(watchdog, a_fault_on_a_spare_worker_kills_only_its_process)
+{
+	struct gp_counters st;
+	gp_lwp_t h, q;
+	uint64_t end;
+	pid_t pid;
+	int status = 0;
+
+	atomic_store(&release, 0);
+	atomic_store(&held, 0);
+	atomic_store(&ran, 0);
+	cr_assert(eq(int, gp_lwp_create(&h, holder, NULL, NULL), 0));
+	while (!atomic_load(&held))
+		tu_host_sleep_ns(TU_MS);
+	/* Work queued behind the holder makes the watchdog start a spare. */
+	cr_assert(eq(int, gp_lwp_create(&q, bump, NULL, NULL), 0));
+	end = tu_now_ns() + 20 * TU_S;
+	while (atomic_load(&ran) < 1 && tu_now_ns() < end)
+		tu_host_sleep_ns(TU_MS);
+	cr_assert(eq(int, gp_stats(&st), 0));
+	if (st.spare_workers != 1)
+		atomic_store(&release, 1);
+	cr_assert(eq(long, st.spare_workers, 1L), "no spare started");
+	cr_assert(eq(int, gp_lwp_join(q, NULL), 0));
+	/* Worker 0 is held: the child can only run on the spare. */
+	pid = gp_spawn(trap_child, NULL, NULL);
+	cr_assert(gt(int, (int)pid, 0));
+	cr_assert(eq(int, (int)gp_waitpid(pid, &status, 0), (int)pid));
+	cr_assert(eq(int, WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+	    SIGILL), "status %#x", status);
+	atomic_store(&release, 1);
+	cr_assert(eq(int, gp_lwp_join(h, NULL), 0));
 	cr_assert(eq(int, gp_shutdown(), 0));
 }
 
