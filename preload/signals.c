@@ -7,7 +7,8 @@
  * children) and waits for the green process's children.  Synchronous
  * faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) are the kernel's:
  * their handlers stay real, behind the runtime's (fault.c), as does a
- * host thread's SIGABRT handler (a green one is green: abort() below).
+ * host thread's SIGABRT handler (a green one is green: abort() below);
+ * a raise of one is a real one, and fault.c alone decides its fate.
  * On a host thread: glibc, except that green pids (and a wait for any
  * child while init has green children) are served by the runtime, the
  * host being init.
@@ -78,22 +79,20 @@ raise(int sig)
 	if (gpi_is_hostproc(gpi_curproc()) && gpi_greenrun_sfd(sig))
 		return REAL(kill)(REAL(getpid)(), sig);
 	/*
+	 * The faults' dispositions are the kernel's (section 28): raised
+	 * for real on this thread, where the runtime's handler decides as
+	 * for a real fault (fault.c, on_fault): the program's handler runs
+	 * now, SIG_IGN ignores a sent signal, and at SIG_DFL the green
+	 * process dies of it and nothing else does.
+	 */
+	if (fault_signal(sig))
+		return REAL(raise)(sig);
+	/*
 	 * POSIX: in a threaded process raise(sig) is
 	 * pthread_kill(pthread_self(), sig) -- the signal is the calling
 	 * thread's, not any thread's (a blocked one stays pending on it).
-	 * The faults' dispositions are the kernel's (section 26): one the
-	 * program catches or ignores is raised for real, so its handler runs
-	 * now on this thread, as for a real fault; at SIG_DFL it kills the
-	 * green process.
 	 */
-	if (fault_signal(sig)) {
-		struct sigaction cur;
-
-		if (sigaction(sig, NULL, &cur) == 0 &&
-		    cur.sa_handler != SIG_DFL)
-			return REAL(raise)(sig);
-		error = gp_kill(gp_getpid(), sig) != 0 ? errno : 0;
-	} else if (sig == 0)
+	if (sig == 0)
 		error = gp_kill(gp_getpid(), sig) != 0 ? errno : 0;
 	else if (sig < 0 || sig > 64)
 		error = EINVAL;

@@ -169,19 +169,6 @@ static int sem_try(void *s, bool *hidden);
 #define INTR_RESUME	0
 #define INTR_SEM	1
 
-/*
- * A mutex, rwlock or barrier wait was interrupted: run the handlers and
- * die of a process kill (gpi_sigpoint_l).  A pthread_cancel does not
- * interrupt these waits (GPI_PNOCANCEL): they are no cancellation points
- * (POSIX), so it waits for a real one.
- */
-static void
-resume_after_intr(struct gp_lwp *l)
-{
-	if (l != NULL)
-		gpi_sigpoint_l(l);
-}
-
 static int
 green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
     uint64_t deadline, int intr)
@@ -213,7 +200,15 @@ green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
 		} else if (error == EINTR && cpt) {
 			gpi_userret();	/* an asynchronous cancel acts */
 		} else if (error == EINTR) {
-			resume_after_intr(gpi_curlwp());
+			/*
+			 * A mutex or rwlock wait resumes after a handler "as
+			 * if it was not interrupted" (POSIX): a signal point
+			 * runs the handlers and ends us on a process kill;
+			 * a pthread_cancel did not interrupt (GPI_PNOCANCEL),
+			 * these are no cancellation points, so it stays
+			 * pending for a real one.  Then wait on.
+			 */
+			gpi_sigpoint();
 		}
 		if (error == ETIMEDOUT && deadline != 0 && gpi_now() >= deadline)
 			return ETIMEDOUT;
@@ -1023,11 +1018,17 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 		return PTHREAD_BARRIER_SERIAL_THREAD;
 	}
 	gpi_spin_unlock(&b->b_lock);
-	/* A handler runs while a green thread waits, then it waits on. */
+	/*
+	 * A handler runs while a green thread waits (the signal point:
+	 * handlers, death on a process kill), then it waits on: POSIX says
+	 * a barrier wait resumes after a handler, and it is no
+	 * cancellation point, so a pthread_cancel (GPI_PNOCANCEL) stays
+	 * pending.
+	 */
 	while (atomic_load(&b->b_gen) == gen) {
 		if (gpi_tsleep(b, &b->b_gen, gen, green() ? GPI_PCATCH |
-		    GPI_PNOCANCEL : 0, 0) == EINTR && green())
-			resume_after_intr(gpi_curlwp());
+		    GPI_PNOCANCEL : 0, 0) == EINTR)
+			gpi_sigpoint();
 	}
 	return 0;
 }

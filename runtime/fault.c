@@ -6,7 +6,9 @@
  * The synchronous signals are SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP
  * (raised by the kernel for the instruction that ran: si_code > 0) and
  * any of those or SIGABRT that a thread sent itself (tgkill: raise(3),
- * abort(3), glibc's own abort after a failed assert or heap check).  On a
+ * abort(3), glibc's own abort after a failed assert or heap check; the
+ * preload's raise of the first five is a real one, so that this file
+ * alone decides what becomes of it, handler, ignored or death).  On a
  * worker whose current LWP belongs to a green process other than init,
  * one of them is contained: the handler runs on a per-worker sigaltstack
  * and, from there, takes the LWP off its process and off the CPU for
@@ -31,7 +33,12 @@
  * is on p_zlwps until its process is reaped, which cannot happen before
  * the proxy's exit1.  The proxy gets a PROXY_STACK stack (libunwind and
  * libdw's names want ~40 KB of it), or the default one if that cannot be
- * had.
+ * had.  A raise of one of the five (not SIGABRT) is contained without
+ * any of this (quiet): the program asked to die of the signal, the
+ * kernel says nothing of a raise either, and si_addr is no fault
+ * address there; green-init mode (greenrun) gives then the output a
+ * native run gives.  abort(3) and a failed assert keep their report:
+ * the backtrace is the one clue to where they were.
  *
  * What is not contained (decide_fault says which, in this order):
  * - a signal some thread sent with kill/sigqueue, or another thread's
@@ -128,10 +135,6 @@ report(struct gp_lwp *l, siginfo_t *si, ucontext_t *uc, const char *what)
 }
 
 /*
- * The proxy of an overflowed LWP (arg): its backtrace, then exit1 on a
- * fresh stack: the others die, the parent learns.
- */
-/*
  * In a proxy, first thing: the backtrace of (dead) from the registers
  * its fault left in this worker (they are ours until the next fault).
  */
@@ -155,15 +158,26 @@ print_dead_backtrace(struct gp_lwp *dead)
 		    "registers first)\n");
 }
 
+/* The proxy of a quiet containment (a raise): exit1 without a word. */
 static void *
-proxy_exit(void *arg)
+proxy_exit_quiet(void *arg)
 {
 	struct gp_lwp *dead = arg;
 
-	print_dead_backtrace(dead);
 	/* Set before we ran, and never cleared: the fault's signal. */
 	gpi_exit1(__atomic_load_n(&dead->l_proc->p_killsig,
 	    __ATOMIC_RELAXED) & 0x7f);
+}
+
+/*
+ * The proxy of a contained LWP (arg): its backtrace, then exit1 on a
+ * fresh stack: the others die, the parent learns.
+ */
+static void *
+proxy_exit(void *arg)
+{
+	print_dead_backtrace(arg);
+	return proxy_exit_quiet(arg);
 }
 
 /* The saved action of (sig), or NULL if it is not one of ours. */
@@ -256,14 +270,15 @@ proxy_fatal(void *arg)
 }
 
 /*
- * From the handler: leave (l)'s registers in its worker and create the
- * proxy that will print them, running (fn) in l's process, next on this
- * worker.  The proxy goes to w_runnext; the next pick takes it first
- * unless it is the one pick in NEWQ_FAIRNESS that looks at w_newq
- * before: that is put off by one, so nothing else runs (and faults) here
- * before the proxy has taken the registers.  A big stack for the
- * backtrace; failing that (no memory, or the map count), the default
- * one.  Returns 0, or the error (then no proxy will take the registers).
+ * From the handler: leave (l)'s registers (from ctx; none if NULL, for a
+ * quiet proxy) in its worker and create the proxy that will print them,
+ * running (fn) in l's process, next on this worker.  The proxy goes to
+ * w_runnext; the next pick takes it first unless it is the one pick in
+ * NEWQ_FAIRNESS that looks at w_newq before: that is put off by one, so
+ * nothing else runs (and faults) here before the proxy has taken the
+ * registers.  A big stack for the backtrace; failing that (no memory,
+ * or the map count), the default one.  Returns 0, or the error (then no
+ * proxy will take the registers).
  */
 static int
 start_proxy(struct gp_worker *w, struct gp_lwp *l, void *(*fn)(void *),
@@ -272,15 +287,17 @@ start_proxy(struct gp_worker *w, struct gp_lwp *l, void *(*fn)(void *),
 	struct gp_lwp *proxy;
 	int error;
 
-	gpi_md_fault_regs(ctx, w->w_fault_regs);
-	w->w_fault_lwp = l;
-	if (w->w_fairness <= 1)
-		w->w_fairness = 2;
+	if (ctx != NULL) {
+		gpi_md_fault_regs(ctx, w->w_fault_regs);
+		w->w_fault_lwp = l;
+		if (w->w_fairness <= 1)
+			w->w_fairness = 2;
+	}
 	error = gpi_lwp_create(l->l_proc, &proxy, fn, l, &proxy_attr, true);
 	if (error != 0)
 		error = gpi_lwp_create(l->l_proc, &proxy, fn, l, &proxy_dflt,
 		    true);
-	if (error != 0)
+	if (error != 0 && ctx != NULL)
 		w->w_fault_lwp = NULL;
 	return error;
 }
@@ -357,7 +374,7 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	struct gp_worker *w = gpi_curworker();
 	struct gp_lwp *l = w != NULL ? w->w_curlwp : NULL;
 	struct gp_proc *p;
-	bool overflow;
+	bool overflow, quiet;
 	int n, saved = errno;
 
 	/*
@@ -373,9 +390,9 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 		return;
 	}
 	/*
-	 * Sent by the thread to itself (raise) while the program ignores
-	 * it: ignored, as the kernel does.  Only a real fault at SIG_IGN is
-	 * forced to its default action.
+	 * Sent by the thread to itself (raise, with or without the preload)
+	 * while the program ignores it: ignored, as the kernel does.  Only
+	 * a real fault at SIG_IGN is forced to its default action.
 	 */
 	if (si->si_code <= 0 && !(old_of(sig)->sa_flags & SA_SIGINFO) &&
 	    old_of(sig)->sa_handler == SIG_IGN) {
@@ -391,7 +408,10 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 		errno = saved;
 		return;
 	}
-	report(l, si, ctx, fault_name(sig, overflow));
+	/* A raise(SIGSEGV) and the like: no report (see the top). */
+	quiet = si->si_code <= 0 && sig != SIGABRT;
+	if (!quiet)
+		report(l, si, ctx, fault_name(sig, overflow));
 	if (gpi_tls_nlocks != 0) {
 		say("greenproc: the fault happened holding a runtime lock: "
 		    "cannot be contained\n");
@@ -399,7 +419,7 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	}
 	/* Init's own code: the host's fault.  An overflow with a handler too. */
 	if (p == &gpi_proc0) {
-		if (!has_handler(sig))
+		if (!has_handler(sig) && !quiet)
 			fatal_by_proxy(w, l, sig, ctx);	/* if it can */
 		chain(sig, si, ctx);
 		errno = saved;
@@ -412,7 +432,8 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	 * run before we switch away.  If the process is exiting already, no
 	 * proxy can start, and its exiter finishes the job.
 	 */
-	if (start_proxy(w, l, proxy_exit, ctx) != 0 && !exiting(p)) {
+	if (start_proxy(w, l, quiet ? proxy_exit_quiet : proxy_exit,
+	    quiet ? NULL : ctx) != 0 && !exiting(p)) {
 		say("greenproc: cannot start the exit of the faulted "
 		    "process\n");
 		gpi_host_raise_default(sig);

@@ -443,63 +443,90 @@ gpi_userret(void)
 		gpi_userret_l(l);
 }
 
-/* A cancellation point with something to do: a stop, handlers, death. */
-void
-gpi_userret_slow(struct gp_lwp *l)
-{
-	gpi_fence(l->l_worker);
-	if (atomic_load(&l->l_flags) & GPI_LWP_AST)
-		(void)gpi_sig_ast(l);	/* stop, handlers */
-	gpi_userret_ex(l);
-}
-
-bool
-gpi_userret_restart(struct gp_lwp *l)
-{
-	bool restart = true;
-
-	gpi_fence(l->l_worker);
-	if (atomic_load(&l->l_flags) & GPI_LWP_AST)
-		restart = gpi_sig_ast(l);
-	gpi_userret_ex(l);
-	return restart;
-}
-
 /*
- * A signal point (not a cancellation point): the watchdog's w_resched
- * takes the worker back, handlers run, a killed LWP dies.  A pending
- * pthread_cancel is a separate flag (GPI_LWP_CANCEL) and waits for a real
- * cancellation point, so a kill here is always its process's.
+ * The kill half of a cancellation point (cancel), or of a signal point:
+ * a killed LWP dies here; at a cancellation point a cancelled one
+ * unwinds (preload).  A kill wins over a cancel: its process is going,
+ * nothing of the thread's is run.  Without (cancel) a pending
+ * pthread_cancel is a separate flag (GPI_LWP_CANCEL) that waits for a
+ * real cancellation point, so a kill there is always its process's.
  */
-void
-gpi_sigpoint_slow(struct gp_lwp *l)
-{
-	gpi_fence(l->l_worker);
-	/* Held the worker for a slice: let what waits behind it run. */
-	if (atomic_load_explicit(&l->l_worker->w_resched,
-	    memory_order_relaxed))
-		gpi_lwp_yield(l);
-	if (atomic_load(&l->l_flags) & GPI_LWP_AST)
-		(void)gpi_sig_ast(l);	/* stop, handlers */
-	if (atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
-	    GPI_LWP_WEXIT)
-		gpi_lwp_exit(LWP_CANCELED);
-}
-
-/*
- * The kill half of a cancellation point: a killed LWP dies here, a
- * cancelled one unwinds (preload).  A kill wins over a cancel: its
- * process is going, nothing of the thread's is run.
- */
-void
-gpi_userret_ex(struct gp_lwp *l)
+static inline __attribute__((__always_inline__)) void
+die_or_cancel(struct gp_lwp *l, bool cancel)
 {
 	unsigned f = atomic_load_explicit(&l->l_flags, memory_order_relaxed);
 
 	if (unlikely(f & GPI_LWP_WEXIT))
 		gpi_lwp_exit(LWP_CANCELED);
-	if (unlikely(f & GPI_LWP_CANCEL) && gpi_lwp_cancel_hook != NULL)
+	if (cancel && unlikely(f & GPI_LWP_CANCEL) &&
+	    gpi_lwp_cancel_hook != NULL)
 		gpi_lwp_cancel_hook(l);
+}
+
+/* The kill half of a cancellation point (gpi_testcancel_l, userret). */
+void
+gpi_userret_ex(struct gp_lwp *l)
+{
+	die_or_cancel(l, true);
+}
+
+/*
+ * The slow path of a cancellation point (cancel) or of a signal point
+ * (not cancel), when their inline fast path (gpi_userret_l,
+ * gpi_sigpoint_l) saw something to do: a stop, handlers, death, and at a
+ * cancellation point a cancel.  A signal point is also where a thread
+ * that never blocks gives its worker back when the watchdog asks
+ * (w_resched, which only gpi_sigpoint_l's fast path looks at): it
+ * yields first.  Returns gpi_sig_ast's answer, true if no handler ran:
+ * whether an interrupted call may go on (gpi_userret_restart).
+ *
+ * NOTE: always inlined into the out-of-line entries below, each with a
+ * constant (cancel), so each is the straight code it was; the inline
+ * fast paths in internal.h still call a one-argument function and are
+ * the same size as before.
+ */
+static inline __attribute__((__always_inline__)) bool
+userret(struct gp_lwp *l, bool cancel)
+{
+	bool restart = true;
+
+	gpi_fence(l->l_worker);
+	/* Held the worker for a slice: let what waits behind it run. */
+	if (!cancel && atomic_load_explicit(&l->l_worker->w_resched,
+	    memory_order_relaxed))
+		gpi_lwp_yield(l);
+	if (atomic_load(&l->l_flags) & GPI_LWP_AST)
+		restart = gpi_sig_ast(l);	/* stop, handlers */
+	/*
+	 * Out of line at a cancellation point (a tail call): LTO inlines
+	 * this slow path into some callers of the fast path, where the
+	 * cancel half inline would only make them longer.
+	 */
+	if (cancel)
+		gpi_userret_ex(l);
+	else
+		die_or_cancel(l, false);
+	return restart;
+}
+
+/* A cancellation point with something to do. */
+void
+gpi_userret_slow(struct gp_lwp *l)
+{
+	(void)userret(l, true);
+}
+
+bool
+gpi_userret_restart(struct gp_lwp *l)
+{
+	return userret(l, true);
+}
+
+/* A signal point (not a cancellation point) with something to do. */
+void
+gpi_sigpoint_slow(struct gp_lwp *l)
+{
+	(void)userret(l, false);
 }
 
 /* Mark (l) killed and get it out of any sleep.  Never blocks. */

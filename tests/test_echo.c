@@ -41,7 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "testutil.h"
 
 TestSuite(echo, .timeout = 90.0);
 
@@ -52,14 +52,6 @@ TestSuite(echo, .timeout = 90.0);
 #define PORT_WAIT_S	10.0
 #define CLIENT_WAIT_S	40.0
 #define SERVER_WAIT_S	10.0		/* its exit after the last close */
-
-struct child {
-	pid_t	pid;
-	int	out;		/* read end of its stdout + stderr */
-	int	status;		/* wait status; -1: killed by us */
-	size_t	len;
-	char	buf[16384];
-};
 
 static double
 mono_s(void)
@@ -97,101 +89,16 @@ path_of(char *buf, size_t len, const char *rel)
 	cr_assert(eq(int, stat(buf, &sb), 0), "%s: %s", buf, strerror(errno));
 }
 
-/* environ without LD_PRELOAD and GREENPROC_*, plus extra (NULL-ended). */
-static char **
-make_env(const char *const *extra)
-{
-	size_t n = 0, k = 0, i;
-	char **env;
-
-	while (environ[n] != NULL)
-		n++;
-	for (i = 0; extra != NULL && extra[i] != NULL; i++)
-		n++;
-	env = calloc(n + 1, sizeof(*env));
-	cr_assert(ne(ptr, env, NULL));
-	for (i = 0; environ[i] != NULL; i++) {
-		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
-		    strncmp(environ[i], "GREENPROC_", 10) != 0)
-			env[k++] = environ[i];
-	}
-	for (i = 0; extra != NULL && extra[i] != NULL; i++)
-		env[k++] = (char *)extra[i];
-	env[k] = NULL;
-	return env;
-}
-
 /* Start argv in its own process group, stdout and stderr into c->out. */
 static void
-start(struct child *c, const char *const *argv, const char *const *extra)
+start(struct tu_run *c, const char *const *argv, const char *const *extra)
 {
-	char **env = make_env(extra);
-	int p[2];
+	char **env = tu_env(NULL, extra);
 
-	memset(c, 0, sizeof(*c));
-	c->status = -1;
-	cr_assert(eq(int, pipe2(p, O_CLOEXEC), 0));
-	fflush(NULL);
-	c->pid = fork();
-	cr_assert(ge(int, (int)c->pid, 0), "fork: %s", strerror(errno));
-	if (c->pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		dup2(nul, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execve(argv[0], (char *const *)argv, env);
-		dprintf(2, "execve %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	setpgid(c->pid, c->pid);
-	close(p[1]);
+	cr_assert(ne(ptr, env, NULL));
+	cr_assert(eq(int, tu_start(c, argv, env, true), 0), "%s: %s",
+	    argv[0], strerror(errno));
 	free(env);
-	c->out = p[0];
-}
-
-/* Read what c wrote, for up to ms milliseconds; false at EOF. */
-static bool
-drain(struct child *c, int ms)
-{
-	struct pollfd pfd = { c->out, POLLIN, 0 };
-	ssize_t n;
-
-	if (c->out < 0 || poll(&pfd, 1, ms) <= 0)
-		return c->out >= 0;
-	n = read(c->out, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
-	if (n <= 0) {
-		close(c->out);
-		c->out = -1;
-		return false;
-	}
-	c->len += (size_t)n;
-	c->buf[c->len] = '\0';
-	return true;
-}
-
-/* Wait up to secs for c to exit; then, or anyway, kill its group. */
-static void
-finish(struct child *c, double secs)
-{
-	double end = mono_s() + secs;
-	int st;
-
-	while (c->status == -1 && mono_s() < end) {
-		if (waitpid(c->pid, &st, WNOHANG) == c->pid)
-			c->status = st;
-		else
-			(void)drain(c, 20);
-	}
-	kill(-c->pid, SIGKILL);
-	if (c->status == -1)
-		(void)waitpid(c->pid, &st, 0);	/* -1 stays: it timed out */
-	while (drain(c, 0))
-		;
-	if (c->out >= 0)
-		close(c->out);
 }
 
 /*
@@ -206,7 +113,7 @@ echo_run(const char *rel, bool green, const char *const *extra)
 	const char *sargv[] = { server, "0", NCONN, NULL };
 	const char *cargv[] = { client, "-p", port, "-c", NCONN, "-r", NROUND,
 	    "-t", STALL_S, NULL };
-	static struct child srv, cli;
+	static struct tu_run srv, cli;
 	double end;
 	int i = 0;
 
@@ -226,28 +133,29 @@ echo_run(const char *rel, bool green, const char *const *extra)
 	/* The port, one line. */
 	end = mono_s() + PORT_WAIT_S;
 	while (strchr(srv.buf, '\n') == NULL && mono_s() < end)
-		if (!drain(&srv, 50))
+		if (!tu_drain(&srv, 50))
 			break;
 	if (strchr(srv.buf, '\n') == NULL || atoi(srv.buf) <= 0) {
-		finish(&srv, 0);
+		tu_finish(&srv, 0);
 		cr_fatal("%s printed no port: [%s]", rel, srv.buf);
 	}
 	snprintf(port, sizeof(port), "%d", atoi(srv.buf));
 
 	start(&cli, cargv, NULL);
-	finish(&cli, CLIENT_WAIT_S);
-	finish(&srv, cli.status == 0 ? SERVER_WAIT_S : 0);
+	tu_finish(&cli, CLIENT_WAIT_S);
+	tu_finish(&srv, cli.status == 0 ? SERVER_WAIT_S : 0);
 	cr_assert(eq(int, cli.status, 0),
-	    "client: status 0x%x (-1: killed at the timeout):\n%s"
-	    "server %s:\n%s%s", cli.status, cli.buf, rel, srv.buf,
+	    "client: status 0x%x%s:\n%s"
+	    "server %s:\n%s%s", cli.status, cli.timed_out ?
+	    " (killed at the timeout)" : "", cli.buf, rel, srv.buf,
 	    green ? "(a green server that makes no progress: issue 13's I/O "
 	    "engine is missing)\n" : "");
 	cr_assert(ne(ptr, strstr(cli.buf, "requests=" NREQ " "), NULL),
 	    "client output: %s", cli.buf);
 	cr_assert(eq(int, srv.status, 0),
-	    "server %s: status 0x%x (-1: still running %.0f s after the "
-	    "last close), output:\n%s", rel, srv.status, SERVER_WAIT_S,
-	    srv.buf);
+	    "server %s: status 0x%x%s, output:\n%s", rel, srv.status,
+	    srv.timed_out ? " (still running after the last close: killed)" :
+	    "", srv.buf);
 }
 
 Test(echo, pthreads)

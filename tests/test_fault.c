@@ -397,8 +397,9 @@ fault_entry(void *arg)
 
 /*
  * (name) in a green process kills it with its signal, reported with its
- * backtrace on stderr; a bystander runs on and exits normally, and the
- * runtime keeps its counts (nothing leaked).  Twice, on two workers.
+ * backtrace on stderr (a raise of a fault signal: not reported); a
+ * bystander runs on and exits normally, and the runtime keeps its counts
+ * (nothing leaked).  Twice, on two workers.
  */
 static void
 contain(const char *name)
@@ -441,7 +442,8 @@ contain(const char *name)
 	close(saved);
 	reports = count_lines(path, " in green process ");
 	unlink(path);
-	cr_assert(eq(int, reports, 2), "%d reports of %s", reports, name);
+	cr_assert(eq(int, reports, k->sent ? 0 : 2), "%d reports of %s",
+	    reports, name);
 	cr_assert(eq(int, gp_kill(by, 0), 0));
 	atomic_store(&bystander_ticks, 1000000);
 	cr_assert(eq(int, gp_waitpid(by, &st, 0), by));
@@ -469,6 +471,81 @@ Test(fault, illegal_instruction_kills_only_its_process) { contain("ill"); }
 Test(fault, breakpoint_trap_kills_only_its_process) { contain("trap"); }
 Test(fault, bus_error_kills_only_its_process) { contain("bus"); }
 Test(fault, overflow_kills_only_its_process) { contain("overflow"); }
+/* raise(3) of a fault signal at SIG_DFL: the same death, no report. */
+Test(fault, raise_sigsegv_kills_only_its_process) { contain("raise-segv"); }
+Test(fault, raise_sigbus_kills_only_its_process) { contain("raise-bus"); }
+Test(fault, raise_sigill_kills_only_its_process) { contain("raise-ill"); }
+Test(fault, raise_sigfpe_kills_only_its_process) { contain("raise-fpe"); }
+Test(fault, raise_sigtrap_kills_only_its_process) { contain("raise-trap"); }
+
+/*
+ * raise(3) of a fault signal the program handles (a handler installed
+ * before gp_init, behind the runtime's) runs the handler on the raising
+ * LWP, and raise returns; at SIG_IGN it is ignored, as the kernel
+ * ignores a sent signal (only a real fault at SIG_IGN is forced to its
+ * default).  Either way the green process goes on and exits normally.
+ */
+static const int raised_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+#define NRAISED	(sizeof(raised_sigs) / sizeof(raised_sigs[0]))
+static atomic_int raised_hits;
+static _Thread_local int raised_on_me;	/* the handler ran on this thread */
+
+static void
+count_raised(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&raised_hits, 1);
+	raised_on_me++;
+}
+
+static int
+raise_each(void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < NRAISED; i++)
+		if (raise(raised_sigs[i]) != 0)
+			return 1;
+	return 0;
+}
+
+static void
+raise_with(void (*handler)(int), int want_hits)
+{
+	struct sigaction sa, old[NRAISED];
+	int st, ok;
+	size_t i;
+	pid_t p;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	for (i = 0; i < NRAISED; i++)
+		cr_assert(eq(int, sigaction(raised_sigs[i], &sa, &old[i]), 0));
+	atomic_store(&raised_hits, 0);
+	cr_assert(eq(int, gp_init(2), 0));
+	p = gp_spawn(raise_each, NULL, NULL);
+	cr_assert(ge(int, p, GP_PID_BASE + 1));
+	cr_assert(eq(int, gp_waitpid(p, &st, 0), p));
+	ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	cr_assert(ok, "status %#x", st);
+	cr_assert(eq(int, atomic_load(&raised_hits), want_hits));
+	cr_assert(eq(int, gp_shutdown(), 0));
+	for (i = 0; i < NRAISED; i++)
+		cr_assert(eq(int, sigaction(raised_sigs[i], &old[i], NULL), 0));
+}
+
+Test(fault, raise_of_a_handled_fault_signal_runs_the_handler)
+{
+	raise_with(count_raised, (int)NRAISED);
+	/* On the LWP, not on this (host) thread. */
+	cr_assert(eq(int, raised_on_me, 0));
+}
+
+Test(fault, raise_of_an_ignored_fault_signal_is_ignored)
+{
+	raise_with(SIG_IGN, 0);
+}
 
 /*
  * A handler the program installed before gp_init runs for a fault in

@@ -32,21 +32,11 @@
 #include <unistd.h>
 
 #include "greenproc.h"
-
-extern char **environ;
+#include "testutil.h"
 
 TestSuite(fdfree, .timeout = 120.0);
 
 #define RUN_S	60.0
-
-static double
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /*
  * Our programs and preload: this tree's build, or the plain one under a
@@ -66,66 +56,28 @@ build_dir(void)
 	return dir;
 }
 
-static char out[65536];
+static struct tu_run R;	/* the last run's output */
 
-/* Run fdfree_cases CASE [N] under the preload on (engine); its status. */
 static int
 run_case(const char *engine, const char *name, const char *n)
 {
 	char prog[4096], pre[4200], io[64];
 	const char *argv[] = { prog, name, n, NULL };
-	char *env[512];
-	int op[2], st = -1, k = 0, i;
-	size_t len = 0;
-	double start = mono_s();
-	pid_t pid;
+	const char *add[] = { pre, io, "GREENPROC_WORKERS=1", NULL };
+	char **env;
 
 	snprintf(prog, sizeof(prog), "%s/tests/programs/fdfree_cases",
 	    build_dir());
 	snprintf(pre, sizeof(pre), "LD_PRELOAD=%s/libgreenproc_preload.so",
 	    build_dir());
 	snprintf(io, sizeof(io), "GREENPROC_IO=%s", engine);
-	for (i = 0; environ[i] != NULL && k < 500; i++)
-		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
-		    strncmp(environ[i], "GREENPROC_", 10) != 0)
-			env[k++] = environ[i];
-	env[k++] = pre;
-	env[k++] = io;
-	env[k++] = "GREENPROC_WORKERS=1";
-	env[k] = NULL;
-	fflush(NULL);
-	cr_assert(eq(int, pipe2(op, O_CLOEXEC), 0));
-	pid = fork();
-	cr_assert(ge(int, (int)pid, 0));
-	if (pid == 0) {
-		setpgid(0, 0);
-		dup2(op[1], 1);
-		dup2(op[1], 2);
-		execve(prog, (char *const *)argv, env);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	close(op[1]);
-	out[0] = '\0';
-	for (;;) {
-		struct pollfd p = { .fd = op[0], .events = POLLIN };
-		ssize_t r;
-
-		if (mono_s() - start > RUN_S) {
-			kill(-pid, SIGKILL);
-			break;
-		}
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		if ((r = read(op[0], out + len, sizeof(out) - 1 - len)) <= 0)
-			break;
-		len += (size_t)r;
-		out[len] = '\0';
-	}
-	close(op[0]);
-	(void)waitpid(pid, &st, 0);
-	kill(-pid, SIGKILL);
-	return st;
+	env = tu_env(NULL, add);
+	cr_assert(ne(ptr, env, NULL));
+	cr_assert(eq(int, tu_start(&R, argv, env, true), 0), "%s",
+	    strerror(errno));
+	free(env);
+	tu_finish(&R, RUN_S);
+	return R.status;
 }
 
 static void
@@ -133,10 +85,10 @@ expect_ok(const char *engine, const char *name, const char *n)
 {
 	int st = run_case(engine, name, n);
 	bool passed = WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
-	    strstr(out, "ALL OK") != NULL;
+	    strstr(R.buf, "ALL OK") != NULL;
 
 	cr_assert(passed, "fdfree_cases %s on %s: status 0x%x\n%s", name,
-	    engine, st, out);
+	    engine, st, R.buf);
 }
 
 #define CASE(name, n)							\

@@ -29,24 +29,15 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "testutil.h"
 
 TestSuite(greenrun, .timeout = 180.0);
 
 #define LIMIT_S	60		/* a run that takes longer has hung */
-#define MAXENV	1024		/* variables passed on to the programs */
 
 /* For the next start(): one more variable, a process group of its own. */
 static const char *extra_env;
 static bool own_pgrp;
-
-struct run {
-	pid_t	pid;
-	int	out;		/* read end of its stdout+stderr, or -1 */
-	int	status;		/* wait status, -1 until reaped */
-	size_t	len;
-	char	buf[65536];
-};
 
 static const char *
 build_dir(void)
@@ -70,19 +61,19 @@ now_s(void)
 
 /*
  * Start tests/greenrun/name with up to two arguments, natively or under
- * greenrun -w 2, with stdin /dev/null, stdout and stderr into r->out,
- * SIGPIPE and SIGINT at their defaults, without LD_PRELOAD or GREENPROC_
+ * greenrun -w 2 (tu_start: stdin /dev/null, stdout and stderr into
+ * r->out, signals at their defaults), without LD_PRELOAD or GREENPROC_
  * variables from our environment.
  */
 static void
-start(struct run *r, bool green, const char *name, const char *a1,
+start(struct tu_run *r, bool green, const char *name, const char *a1,
     const char *a2)
 {
 	char prog[4096], gr[4096];
-	const char *argv[8];
-	static char *env[MAXENV + 1];
+	const char *argv[8], *add[] = { extra_env, NULL };
+	char **env;
 	struct stat sb;
-	int p[2], i = 0, k;
+	int i = 0;
 
 	snprintf(prog, sizeof(prog), "%s/tests/greenrun/%s", build_dir(), name);
 	snprintf(gr, sizeof(gr), "%s/greenrun", build_dir());
@@ -100,76 +91,20 @@ start(struct run *r, bool green, const char *name, const char *a1,
 	if (a2 != NULL)
 		argv[i++] = a2;
 	argv[i] = NULL;
-	for (i = 0, k = 0; environ[i] != NULL && k < MAXENV; i++)
-		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
-		    strncmp(environ[i], "GREENPROC_", 10) != 0)
-			env[k++] = environ[i];
-	if (extra_env != NULL)
-		env[k++] = (char *)extra_env;
-	env[k] = NULL;
-
-	memset(r, 0, offsetof(struct run, buf));
-	r->buf[0] = '\0';
-	r->status = -1;
-	cr_assert(eq(int, pipe2(p, O_CLOEXEC), 0));
-	fflush(NULL);
-	r->pid = fork();
-	cr_assert(ge(int, (int)r->pid, 0), "fork: %s", strerror(errno));
-	if (r->pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-		sigset_t none;
-
-		/* Not an orphaned group, where stop signals are dropped. */
-		if (own_pgrp)
-			setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGTSTP, SIG_DFL);
-		signal(SIGCONT, SIG_DFL);
-		signal(SIGQUIT, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		dup2(nul, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execve(argv[0], (char *const *)argv, env);
-		dprintf(2, "execve %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	r->out = p[0];
-}
-
-/* Read what r wrote for up to ms milliseconds; false at end of file. */
-static bool
-drain(struct run *r, int ms)
-{
-	struct pollfd pfd = { r->out, POLLIN, 0 };
-	ssize_t n;
-
-	if (r->out < 0)
-		return false;
-	if (poll(&pfd, 1, ms) <= 0)
-		return true;
-	n = read(r->out, r->buf + r->len, sizeof(r->buf) - 1 - r->len);
-	if (n <= 0) {
-		close(r->out);
-		r->out = -1;
-		return false;
-	}
-	r->len += (size_t)n;
-	r->buf[r->len] = '\0';
-	return true;
+	env = tu_env(NULL, add);
+	cr_assert(ne(ptr, env, NULL));
+	cr_assert(eq(int, tu_start(r, argv, env, own_pgrp), 0),
+	    "%s: %s", name, strerror(errno));
+	free(env);
 }
 
 /* Read until (s) has appeared in the output (or LIMIT_S passed). */
 static void
-await(struct run *r, const char *s)
+await(struct tu_run *r, const char *s)
 {
 	double end = now_s() + LIMIT_S;
 
-	while (strstr(r->buf, s) == NULL && now_s() < end && drain(r, 20))
+	while (strstr(r->buf, s) == NULL && now_s() < end && tu_drain(r, 20))
 		;
 	cr_assert(ne(ptr, strstr(r->buf, s), NULL),
 	    "never said \"%s\"; said:\n%s", s, r->buf);
@@ -177,30 +112,14 @@ await(struct run *r, const char *s)
 
 /* Wait for r to end (killing it after LIMIT_S) and collect its output. */
 static void
-finish(struct run *r)
+finish(struct tu_run *r)
 {
-	double end = now_s() + LIMIT_S;
-	int st;
-
-	while (r->status == -1 && now_s() < end) {
-		if (waitpid(r->pid, &st, WNOHANG) == r->pid)
-			r->status = st;
-		else if (!drain(r, 20))
-			usleep(1000);
-	}
-	if (r->status == -1) {
-		kill(r->pid, SIGKILL);
-		(void)waitpid(r->pid, &st, 0);
-	}
-	while (drain(r, 0))
-		;
-	if (r->out >= 0)
-		close(r->out);
-	cr_assert(ne(int, r->status, -1), "hung; said:\n%s", r->buf);
+	tu_finish(r, LIMIT_S);
+	cr_assert(not(r->timed_out), "hung; said:\n%s", r->buf);
 }
 
 static void
-run(struct run *r, bool green, const char *name, const char *a1)
+run(struct tu_run *r, bool green, const char *name, const char *a1)
 {
 	start(r, green, name, a1, NULL);
 	finish(r);
@@ -229,7 +148,7 @@ termsig(int st)
 static void
 same(const char *name, const char *a1)
 {
-	static struct run native, green;
+	static struct tu_run native, green;
 	char d1[64], d2[64];
 
 	run(&native, false, name, a1);
@@ -277,7 +196,7 @@ Test(greenrun, forked_child_sigabrt_handler) { same("gr_posix", "abrtfork"); }
 /* The probe: greenrun's threads are carried by its 2 workers. */
 Test(greenrun, threads_are_green)
 {
-	static struct run native, green;
+	static struct tu_run native, green;
 	int n = 0;
 
 	run(&native, false, "gr_probe", NULL);
@@ -298,7 +217,7 @@ Test(greenrun, threads_are_green)
 
 /* A signal sent to the program from outside, natively and green. */
 static void
-signalled(bool green, const char *how, int sig, struct run *r)
+signalled(bool green, const char *how, int sig, struct tu_run *r)
 {
 	start(r, green, "gr_signal", how, NULL);
 	await(r, "ready\n");
@@ -308,7 +227,7 @@ signalled(bool green, const char *how, int sig, struct run *r)
 
 Test(greenrun, sigterm_handler)
 {
-	static struct run native, green;
+	static struct tu_run native, green;
 
 	signalled(false, "term", SIGTERM, &native);
 	signalled(true, "term", SIGTERM, &green);
@@ -321,7 +240,7 @@ Test(greenrun, sigterm_handler)
 
 Test(greenrun, sigabrt_from_outside_runs_the_handler)
 {
-	static struct run native, green;
+	static struct tu_run native, green;
 
 	signalled(false, "abrt", SIGABRT, &native);
 	signalled(true, "abrt", SIGABRT, &green);
@@ -334,7 +253,7 @@ Test(greenrun, sigabrt_from_outside_runs_the_handler)
 
 Test(greenrun, sigint_default_kills)
 {
-	static struct run native, green;
+	static struct tu_run native, green;
 
 	signalled(false, "int", SIGINT, &native);
 	signalled(true, "int", SIGINT, &green);
@@ -346,7 +265,7 @@ Test(greenrun, sigint_default_kills)
 
 /* Expect (r) to stop with (sig), then continue it. */
 static void
-stop_and_continue(struct run *r, int sig, const char *who)
+stop_and_continue(struct tu_run *r, int sig, const char *who)
 {
 	int st;
 
@@ -370,7 +289,7 @@ stop_and_continue(struct run *r, int sig, const char *who)
  */
 Test(greenrun, stop_and_continue)
 {
-	static struct run r;
+	static struct tu_run r;
 	int g;
 
 	own_pgrp = true;
@@ -394,7 +313,7 @@ Test(greenrun, stop_and_continue)
 /* raise(SIGTSTP) with the default action stops the host itself. */
 Test(greenrun, raise_sigtstp_stops)
 {
-	static struct run r;
+	static struct tu_run r;
 	int g;
 
 	own_pgrp = true;
@@ -411,7 +330,7 @@ Test(greenrun, raise_sigtstp_stops)
 /* A SIGTSTP handler runs (green) and nothing stops. */
 Test(greenrun, sigtstp_handler)
 {
-	static struct run native, green;
+	static struct tu_run native, green;
 
 	own_pgrp = true;
 	start(&native, false, "gr_jobctl", "tstp", NULL);
@@ -431,8 +350,8 @@ Test(greenrun, sigtstp_handler)
 /* A signalfd reads the signals sent from outside and raised. */
 Test(greenrun, signalfd_reads)
 {
-	static struct run native, green;
-	struct run *r;
+	static struct tu_run native, green;
+	struct tu_run *r;
 	int g;
 
 	for (g = 0; g < 2; g++) {
@@ -460,7 +379,7 @@ Test(greenrun, sigaltstack_accepted) { same("gr_jobctl", "altstack"); }
  */
 Test(greenrun, dump_on_sigquit)
 {
-	static struct run r;
+	static struct tu_run r;
 
 	extra_env = "GREENPROC_DUMP_SIGNAL=QUIT";
 	start(&r, true, "gr_jobctl", "dump", NULL);
@@ -480,7 +399,7 @@ Test(greenrun, dump_on_sigquit)
 static void
 broken_pipe(bool green, const char *how)
 {
-	static struct run r;
+	static struct tu_run r;
 
 	start(&r, green, "gr_pipe", how, NULL);
 	await(&r, "1\n");
@@ -498,7 +417,7 @@ broken_pipe(bool green, const char *how)
  */
 Test(greenrun, sigterm_kills_computing_threads)
 {
-	static struct run native, green;
+	static struct tu_run native, green;
 
 	signalled(false, "spin", SIGTERM, &native);
 	signalled(true, "spin", SIGTERM, &green);
@@ -536,7 +455,7 @@ Test(greenrun, sigpipe_stdio_unlocked)
 /* The mode is not inherited: a program greenrun's program execs is plain. */
 Test(greenrun, mode_not_inherited)
 {
-	static struct run r;
+	static struct tu_run r;
 
 	start(&r, true, "gr_probe", "env", NULL);
 	finish(&r);
@@ -600,12 +519,15 @@ rmscratch(void)
  * wait status; stderr is in r->buf.
  */
 static int
-cmd(struct run *r, bool green, const char *const *args, const char *in,
+cmd(struct tu_run *r, bool green, const char *const *args, const char *in,
     const char *out)
 {
 	char gr[4096], inp[2400], outp[2400];
-	const char *argv[32];
-	static char *env[MAXENV + 1];
+	const char *argv[32], *add[] = { extra_env, NULL };
+	/* Nor the make variables of the make running us (a jobserver). */
+	static const char *const make[] = { "MAKEFLAGS=", "MFLAGS=",
+	    "MAKELEVEL=", NULL };
+	char **env;
 	int p[2], i = 0, k;
 
 	snprintf(gr, sizeof(gr), "%s/greenrun", build_dir());
@@ -617,23 +539,15 @@ cmd(struct run *r, bool green, const char *const *args, const char *in,
 	for (k = 0; args[k] != NULL && i < 31; k++)
 		argv[i++] = args[k];
 	argv[i] = NULL;
-	/* Nor the make variables of the make running us (a jobserver). */
-	for (i = 0, k = 0; environ[i] != NULL && k < MAXENV; i++)
-		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
-		    strncmp(environ[i], "GREENPROC_", 10) != 0 &&
-		    strncmp(environ[i], "MAKEFLAGS=", 10) != 0 &&
-		    strncmp(environ[i], "MFLAGS=", 7) != 0 &&
-		    strncmp(environ[i], "MAKELEVEL=", 10) != 0)
-			env[k++] = environ[i];
-	if (extra_env != NULL)
-		env[k++] = (char *)extra_env;
-	env[k] = NULL;
+	env = tu_env(make, add);
+	cr_assert(ne(ptr, env, NULL));
 	snprintf(inp, sizeof(inp), "%s/%s", scratch, in != NULL ? in : "");
 	snprintf(outp, sizeof(outp), "%s/%s", scratch, out != NULL ? out : "");
 
-	memset(r, 0, offsetof(struct run, buf));
+	memset(r, 0, offsetof(struct tu_run, buf));
 	r->buf[0] = '\0';
 	r->status = -1;
+	r->pgrp = own_pgrp;
 	cr_assert(eq(int, pipe2(p, O_CLOEXEC), 0));
 	fflush(NULL);
 	r->pid = fork();
@@ -642,19 +556,10 @@ cmd(struct run *r, bool green, const char *const *args, const char *in,
 		int fin = open(in != NULL ? inp : "/dev/null", O_RDONLY);
 		int fout = out != NULL ? open(outp, O_WRONLY | O_CREAT |
 		    O_TRUNC, 0644) : p[1];
-		sigset_t none;
-
 		/* Not an orphaned group, where stop signals are dropped. */
 		if (own_pgrp)
 			setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGTSTP, SIG_DFL);
-		signal(SIGCONT, SIG_DFL);
-		signal(SIGQUIT, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		tu_child_signals();
 		if (fin < 0 || fout < 0 || chdir(scratch) != 0)
 			_exit(126);
 		dup2(fin, 0);
@@ -665,6 +570,7 @@ cmd(struct run *r, bool green, const char *const *args, const char *in,
 		_exit(127);
 	}
 	close(p[1]);
+	free(env);
 	r->out = p[0];
 	finish(r);
 	return r->status;
@@ -686,7 +592,7 @@ static void
 same_cmd(const char *const *args, const char *in, const char *nout,
     const char *gout)
 {
-	static struct run native, green;
+	static struct tu_run native, green;
 	char d1[64], d2[64];
 
 	cmd(&native, false, args, in, nout);
@@ -730,7 +636,7 @@ static void
 compressor(const char *prog)
 {
 	char path[4096];
-	static struct run r;
+	static struct tu_run r;
 
 	if (!which(prog, path, sizeof(path)))
 		cr_skip_test("%s is not installed", prog);
@@ -844,7 +750,7 @@ Test(greenrun, real_python_threads)
 Test(greenrun, real_make_j2)
 {
 	char path[4096], c[2048];
-	static struct run r;
+	static struct tu_run r;
 	int i, pass;
 	FILE *f;
 
@@ -896,7 +802,7 @@ Test(greenrun, real_make_j2)
 	/* A failing target: make's status 2, as natively. */
 	{
 		const char *a[] = { path, "-s", "-C", "green", "bad", NULL };
-		static struct run n;
+		static struct tu_run n;
 
 		cmd(&n, false, a, NULL, NULL);
 		cmd(&r, true, a, NULL, NULL);
@@ -918,7 +824,7 @@ Test(greenrun, sigwait_family) { same("gr_surface", "sigwait"); }
 /* C11 threads are green too: glibc's thrd_create would make host ones. */
 Test(greenrun, c11_threads_are_green)
 {
-	static struct run native, green;
+	static struct tu_run native, green;
 	int n = 0;
 
 	run(&native, false, "gr_surface", "c11probe");

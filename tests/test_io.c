@@ -37,21 +37,13 @@
 #include "internal.h"
 #include "testutil.h"
 
-extern char **environ;
-
 TestSuite(io, .timeout = 60.0);
 
 /* ------------------------------------------------------------ programs */
 
-#define OUT_MAX		(128 * 1024)
 #define RUN_TIMEOUT_S	40		/* the programs' own alarm is 20 s */
 
-static struct run {
-	int status;		/* wait status; -1 if none */
-	bool timed_out;
-	size_t len;
-	char out[OUT_MAX + 1];	/* stdout and stderr, interleaved */
-} R;
+static struct tu_run R;		/* stdout and stderr, interleaved */
 
 /*
  * Our programs run plain under a sanitizer tier (test_preload.c: the
@@ -69,15 +61,6 @@ test_build(void)
 	return b;
 }
 
-/* Drop environ's (name)= entries (GREENPROC_*, LD_PRELOAD) we set. */
-static bool
-ours(const char *e)
-{
-	return strncmp(e, "LD_PRELOAD=", 11) == 0 ||
-	    strncmp(e, "GREENPROC_WORKERS=", 18) == 0 ||
-	    strncmp(e, "GREENPROC_IO=", 13) == 0;
-}
-
 /*
  * Run program (prog) on case (what) with the preload, GREENPROC_IO=
  * (engine) and GREENPROC_WORKERS=(workers); output in R.  The child is
@@ -86,101 +69,33 @@ ours(const char *e)
 static void
 run_io(const char *prog, const char *what, const char *engine, int workers)
 {
-	char path[4096], so[4096], ld[4200], wk[64], io[64];
+	char path[4096], ld[4200], wk[64], io[64];
+	const char *argv[] = { path, what, NULL };
+	const char *add[] = { ld, wk, io, NULL };
 	char **env;
-	int p[2], ws, n = 0, i, k = 0;
-	double start = (double)tu_now_ns() / 1e9;
-	bool exited = false;
-	pid_t pid;
 
 	snprintf(path, sizeof(path), "%s/tests/programs/%s", test_build(),
 	    prog);
-	snprintf(so, sizeof(so), "%s/libgreenproc_preload.so", test_build());
-	snprintf(ld, sizeof(ld), "LD_PRELOAD=%s", so);
+	snprintf(ld, sizeof(ld), "LD_PRELOAD=%s/libgreenproc_preload.so",
+	    test_build());
 	snprintf(wk, sizeof(wk), "GREENPROC_WORKERS=%d", workers);
 	snprintf(io, sizeof(io), "GREENPROC_IO=%s", engine);
-	while (environ[n] != NULL)
-		n++;
-	env = calloc((size_t)n + 4, sizeof(*env));
+	env = tu_env(NULL, add);
 	cr_assert(ne(ptr, env, NULL));
-	for (i = 0; i < n; i++)
-		if (!ours(environ[i]))
-			env[k++] = environ[i];
-	env[k++] = ld;
-	env[k++] = wk;
-	env[k++] = io;
-	env[k] = NULL;
-
-	memset(&R, 0, sizeof(R));
-	R.status = -1;
-	fflush(NULL);
-	cr_assert(eq(int, pipe2(p, O_CLOEXEC), 0));
-	pid = fork();
-	cr_assert(ge(int, (int)pid, 0), "fork: %s", strerror(errno));
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		dup2(nul, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execve(path, (char *const[]){ path, (char *)what, NULL }, env);
-		dprintf(2, "execve %s: %s\n", path, strerror(errno));
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	close(p[1]);
-	while (p[0] >= 0 || !exited) {
-		struct pollfd pfd = { p[0], POLLIN, 0 };
-		double now = (double)tu_now_ns() / 1e9;
-		char tmp[4096];
-		ssize_t r;
-
-		if (p[0] >= 0 && poll(&pfd, 1, 50) > 0) {
-			r = read(p[0], tmp, sizeof(tmp));
-			if (r > 0) {
-				size_t c = (size_t)r < OUT_MAX - R.len ?
-				    (size_t)r : OUT_MAX - R.len;
-
-				memcpy(R.out + R.len, tmp, c);
-				R.len += c;
-			} else if (r == 0 || errno != EINTR) {
-				close(p[0]);
-				p[0] = -1;
-			}
-		} else if (p[0] < 0) {
-			tu_host_sleep_ns(10 * TU_MS);
-		}
-		if (!exited && waitpid(pid, &ws, WNOHANG) == pid) {
-			exited = true;
-			R.status = ws;
-		}
-		if (!exited && now - start > RUN_TIMEOUT_S) {
-			R.timed_out = true;
-			kill(-pid, SIGKILL);
-			if (waitpid(pid, &ws, 0) == pid)
-				R.status = ws;
-			exited = true;
-		}
-		if (exited && p[0] >= 0 && now - start > RUN_TIMEOUT_S + 5)
-			break;
-	}
-	kill(-pid, SIGKILL);
-	if (p[0] >= 0)
-		close(p[0]);
-	R.out[R.len] = '\0';
+	cr_assert(eq(int, tu_start(&R, argv, env, true), 0), "%s: %s", prog,
+	    strerror(errno));
 	free(env);
+	tu_finish(&R, RUN_TIMEOUT_S);
 }
 
 static bool
 has_line(const char *line)
 {
 	size_t n = strlen(line);
-	const char *p = R.out;
+	const char *p = R.buf;
 
 	while ((p = strstr(p, line)) != NULL) {
-		if ((p == R.out || p[-1] == '\n') &&
+		if ((p == R.buf || p[-1] == '\n') &&
 		    (p[n] == '\n' || p[n] == '\0'))
 			return true;
 		p += n;
@@ -199,19 +114,19 @@ assert_ok(const char *engine, const char *const *lines)
 	int i;
 
 	snprintf(eline, sizeof(eline), "driver: engine=%s", engine);
-	cr_assert(not(R.timed_out), "timed out; output:\n%s", R.out);
+	cr_assert(not(R.timed_out), "timed out; output:\n%s", R.buf);
 	cr_assert(R.status != -1 && WIFEXITED(R.status) &&
 	    WEXITSTATUS(R.status) == 0, "status 0x%x (%s%d); output:\n%s",
 	    R.status, WIFSIGNALED(R.status) ? "signal " : "exit ",
 	    WIFSIGNALED(R.status) ? WTERMSIG(R.status) :
-	    WEXITSTATUS(R.status), R.out);
+	    WEXITSTATUS(R.status), R.buf);
 	cr_assert(has_line(eline), "not run on %s; output:\n%s", engine,
-	    R.out);
-	cr_assert(eq(ptr, strstr(R.out, "FAIL"), NULL), "output:\n%s", R.out);
-	cr_assert(has_line("ALL OK"), "output:\n%s", R.out);
+	    R.buf);
+	cr_assert(eq(ptr, strstr(R.buf, "FAIL"), NULL), "output:\n%s", R.buf);
+	cr_assert(has_line("ALL OK"), "output:\n%s", R.buf);
 	for (i = 0; lines != NULL && lines[i] != NULL; i++)
 		cr_assert(has_line(lines[i]), "no line '%s'; output:\n%s",
-		    lines[i], R.out);
+		    lines[i], R.buf);
 }
 
 /* IO_CASE(prog, case, workers, lines...): one test per engine. */

@@ -26,14 +26,13 @@
 #include <unistd.h>
 
 #include "greenproc.h"
-
-extern char **environ;
+#include "testutil.h"
 
 TestSuite(iofile, .timeout = 120.0);
 
-#define OUT_MAX		(64 * 1024)
+#define LIMIT_S		60		/* the programs' own alarm is 30 s */
 
-static char out[OUT_MAX + 1];
+static struct tu_run R;
 
 /*
  * The programs run plain under a sanitizer tier (test_preload.c says
@@ -50,47 +49,28 @@ build_dir(void)
 	return v;
 }
 
-/* Run tests/programs/(name) on engine (io); its stdout is in out[]. */
+/* Run tests/programs/(name) on engine (io); its output is in R. */
 static int
 run(const char *name, const char *io)
 {
 	char prog[4096], preload[4200], eng[64];
-	char *env[256];
-	int p[2], st = -1, n = 0, i;
-	size_t len = 0;
-	ssize_t r;
-	pid_t pid;
+	const char *argv[] = { prog, NULL };
+	const char *add[] = { preload, eng, "GREENPROC_WORKERS=1", NULL };
+	char **env;
 
 	snprintf(prog, sizeof(prog), "%s/tests/programs/%s", build_dir(),
 	    name);
 	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s/libgreenproc_preload.so",
 	    build_dir());
 	snprintf(eng, sizeof(eng), "GREENPROC_IO=%s", io);
-	for (i = 0; environ[i] != NULL && n < 250; i++)
-		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
-		    strncmp(environ[i], "GREENPROC_", 10) != 0)
-			env[n++] = environ[i];
-	env[n++] = preload;
-	env[n++] = eng;
-	env[n++] = "GREENPROC_WORKERS=1";
-	env[n] = NULL;
-	cr_assert(eq(int, pipe(p), 0));
-	fflush(NULL);
-	if ((pid = fork()) == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
-		execve(prog, (char *[]){ prog, NULL }, env);
-		_exit(127);
-	}
-	close(p[1]);
-	while (len < OUT_MAX && (r = read(p[0], out + len, OUT_MAX - len)) > 0)
-		len += (size_t)r;
-	out[len] = '\0';
-	close(p[0]);
-	cr_assert(eq(int, (int)waitpid(pid, &st, 0), (int)pid));
-	return st;
+	env = tu_env(NULL, add);
+	cr_assert(ne(ptr, env, NULL));
+	cr_assert(eq(int, tu_start(&R, argv, env, false), 0), "%s: %s", name,
+	    strerror(errno));
+	free(env);
+	tu_finish(&R, LIMIT_S);
+	cr_assert(not(R.timed_out), "%s on %s hung:\n%s", name, io, R.buf);
+	return R.status;
 }
 
 static void
@@ -101,10 +81,10 @@ check(const char *name, const char *io)
 
 	cr_assert(ok,
 	    "%s on %s: status 0x%x (an alarm is 0xe: the worker was "
-	    "blocked):\n%s", name, io, st, out);
-	cr_assert(ne(ptr, strstr(out, "ALL OK"), NULL), "%s", out);
-	cr_assert(ne(ptr, strstr(out, "pingpong: 100000 round trips"), NULL),
-	    "%s", out);
+	    "blocked):\n%s", name, io, st, R.buf);
+	cr_assert(ne(ptr, strstr(R.buf, "ALL OK"), NULL), "%s", R.buf);
+	cr_assert(ne(ptr, strstr(R.buf, "pingpong: 100000 round trips"),
+	    NULL), "%s", R.buf);
 }
 
 Test(iofile, read_uring) { check("iofile_read", "uring"); }

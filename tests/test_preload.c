@@ -595,18 +595,32 @@ Test(preload, legacy_sync_two_workers)
  * Every kind of synchronous fault in a green process (faults.h) kills
  * only that process, with the fault's signal; a bystander process runs
  * on and the host lives.  abort() is the preload's here, a failed assert
- * glibc's own abort; without the preload both are glibc's.
+ * glibc's own abort; without the preload both are glibc's.  A raise of
+ * a fault signal is the real one under the preload too (fault.c
+ * decides): at SIG_DFL it kills its process as a fault does but says
+ * nothing on stderr; handled, the handler runs; ignored, nothing.
  */
 Test(preload, fault_kinds_kill_only_their_process)
 {
 	const char *argv[] = { program("fault_kinds"), NULL };
 	const char *const one[] = { "GREENPROC_WORKERS=1", NULL };
+	const char *raises[] = { argv[0], "raise-", NULL };
+	int n;
 
 	run_ours("fault_kinds", NULL);
 	assert_no_failures(&R);
 	assert_exit(&R, 0);
 	cr_assert(eq(int, count_prefix(R.out, "host survived "), 1), "%s",
 	    DESC(&R));
+	cr_assert(eq(int, count_prefix(R.out, "raise: 5 handlers ran"), 1),
+	    "%s", DESC(&R));
+	run_prog(&R, raises, preload_for_ours(), NULL);
+	assert_no_failures(&R);
+	assert_exit(&R, 0);
+	n = count_prefix(R.out, "raise-");
+	cr_assert(n == 5 || (sanitized() && n == 2), "%s", DESC(&R));
+	cr_assert(eq(ptr, strstr(R.err, "greenproc:"), NULL),
+	    "a raise was reported: %s", DESC(&R));
 	/* One worker: the bystander shares it with every faulter. */
 	run_ours("fault_kinds", one);
 	assert_no_failures(&R);

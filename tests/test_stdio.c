@@ -23,10 +23,7 @@
 
 TestSuite(stdio, .timeout = 120.0);
 
-struct out {
-	int	 status;
-	char	*text;		/* stdout and stderr */
-};
+#define LIMIT_S	60		/* stdio_park's own alarm comes first */
 
 static const char *
 build_dir(void)
@@ -45,50 +42,32 @@ build_dir(void)
  * see test_preload.c).
  */
 static void
-run_case(struct out *o, const char *what, const char *io)
+run_case(struct tu_run *o, const char *what, const char *io)
 {
-	char prog[4096], so[4096], ld[4200], c[64], e[64];
+	char prog[4096], ld[4200], c[64], e[64];
+	const char *argv[] = { prog, NULL };
+	char *env[] = { ld, c, e, "GREENPROC_WORKERS=1",
+	    "PATH=/usr/bin:/bin", NULL };
 	struct stat sb;
-	int p[2];
-	pid_t pid;
 
 	snprintf(prog, sizeof(prog), "%s/tests/programs/stdio_park",
 	    build_dir());
-	snprintf(so, sizeof(so), "%s/libgreenproc_preload.so", build_dir());
 	cr_assert(eq(int, stat(prog, &sb), 0), "%s: %s", prog,
 	    strerror(errno));
-	snprintf(ld, sizeof(ld), "LD_PRELOAD=%s", so);
+	snprintf(ld, sizeof(ld), "LD_PRELOAD=%s/libgreenproc_preload.so",
+	    build_dir());
 	snprintf(c, sizeof(c), "STDIO_CASE=%s", what);
 	snprintf(e, sizeof(e), "GREENPROC_IO=%s", io);
-	cr_assert(eq(int, pipe2(p, O_CLOEXEC), 0));
-	fflush(NULL);
-	pid = fork();
-	cr_assert(ge(int, (int)pid, 0));
-	if (pid == 0) {
-		char *env[] = { ld, c, e, "GREENPROC_WORKERS=1",
-		    "PATH=/usr/bin:/bin", NULL };
-		char *argv[] = { prog, NULL };
-		int nul = open("/dev/null", O_RDONLY);
-
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		dup2(nul, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execve(prog, argv, env);
-		_exit(127);
-	}
-	close(p[1]);
-	o->text = tu_read_all(p[0]);
-	close(p[0]);
-	cr_assert(ne(ptr, o->text, NULL));
-	cr_assert(eq(int, (int)waitpid(pid, &o->status, 0), (int)pid));
+	cr_assert(eq(int, tu_start(o, argv, env, false), 0), "%s",
+	    strerror(errno));
+	tu_finish(o, LIMIT_S);
+	cr_assert(not(o->timed_out), "%s on %s hung:\n%s", what, io, o->buf);
 }
 
 static void
 check_case(const char *what, const char *io)
 {
-	struct out o;
+	static struct tu_run o;
 	bool ok;
 
 	run_case(&o, what, io);
@@ -96,12 +75,11 @@ check_case(const char *what, const char *io)
 	cr_assert(ok,
 	    "%s on %s: %s %d\n%s", what, io, WIFSIGNALED(o.status) ?
 	    "killed by signal" : "exit", WIFSIGNALED(o.status) ?
-	    WTERMSIG(o.status) : WEXITSTATUS(o.status), o.text);
-	cr_assert(ne(ptr, strstr(o.text, "host: stdio as glibc's\n"), NULL),
-	    "%s", o.text);
-	cr_assert(ne(ptr, strstr(o.text, "\nALL OK\n"), NULL), "%s", o.text);
-	cr_assert(eq(ptr, strstr(o.text, "FAIL"), NULL), "%s", o.text);
-	free(o.text);
+	    WTERMSIG(o.status) : WEXITSTATUS(o.status), o.buf);
+	cr_assert(ne(ptr, strstr(o.buf, "host: stdio as glibc's\n"), NULL),
+	    "%s", o.buf);
+	cr_assert(ne(ptr, strstr(o.buf, "\nALL OK\n"), NULL), "%s", o.buf);
+	cr_assert(eq(ptr, strstr(o.buf, "FAIL"), NULL), "%s", o.buf);
 }
 
 #define BOTH(what)							\

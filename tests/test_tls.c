@@ -29,18 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "testutil.h"
 
 TestSuite(tls, .timeout = 120.0);
 
 #define LIMIT_S	60
-#define MAXENV	1024
-
-struct out {
-	int	status;
-	size_t	len;
-	char	buf[16384];
-};
 
 static const char *
 dir(bool plain)
@@ -53,31 +46,18 @@ dir(bool plain)
 	return v;
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Run (prog), under `greenrun -w 1` with (green), without LD_PRELOAD or
  * GREENPROC_ variables from our environment; collect stdout+stderr and
  * the wait status.
  */
 static void
-run(struct out *o, bool green, bool plain, const char *prog)
+run(struct tu_run *o, bool green, bool plain, const char *prog)
 {
 	char path[4096], gr[4096];
-	static char *env[MAXENV + 1];
 	const char *argv[6];
-	struct pollfd pfd;
-	double end;
-	ssize_t n;
-	pid_t pid;
-	int p[2], i = 0, k, st;
+	char **env;
+	int i = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir(plain), prog);
 	snprintf(gr, sizeof(gr), "%s/greenrun", dir(true));
@@ -90,56 +70,20 @@ run(struct out *o, bool green, bool plain, const char *prog)
 	}
 	argv[i++] = path;
 	argv[i] = NULL;
-	for (i = 0, k = 0; environ[i] != NULL && k < MAXENV; i++)
-		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
-		    strncmp(environ[i], "GREENPROC_", 10) != 0)
-			env[k++] = environ[i];
-	env[k] = NULL;
-	o->len = 0;
-	o->buf[0] = '\0';
-	o->status = -1;
-	cr_assert(eq(int, pipe2(p, O_CLOEXEC), 0));
-	fflush(NULL);
-	pid = fork();
-	cr_assert(ge(int, (int)pid, 0), "fork: %s", strerror(errno));
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		dup2(nul, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execve(argv[0], (char *const *)argv, env);
-		dprintf(2, "execve %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	end = now_s() + LIMIT_S;
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	for (;;) {
-		if (now_s() > end) {
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		n = read(p[0], o->buf + o->len, sizeof(o->buf) - 1 - o->len);
-		if (n <= 0)
-			break;
-		o->len += (size_t)n;
-		o->buf[o->len] = '\0';
-	}
-	close(p[0]);
-	cr_assert(eq(int, (int)waitpid(pid, &st, 0), (int)pid));
-	o->status = st;
-	cr_assert(now_s() <= end, "%s hung; said:\n%s", prog, o->buf);
+	env = tu_env(NULL, NULL);
+	cr_assert(ne(ptr, env, NULL));
+	cr_assert(eq(int, tu_start(o, argv, env, false), 0), "%s: %s", prog,
+	    strerror(errno));
+	free(env);
+	tu_finish(o, LIMIT_S);
+	cr_assert(not(o->timed_out), "%s hung; said:\n%s", prog, o->buf);
 }
 
 /* Natively and under greenrun -w 1: the same output and status. */
 static void
 same(const char *prog)
 {
-	static struct out native, green;
+	static struct tu_run native, green;
 
 	run(&native, false, true, prog);
 	run(&green, true, true, prog);
@@ -159,7 +103,7 @@ Test(tls, errno_h_errno_shared_lib) { same("tests/greenrun/gr_tls_lib"); }
 /* A library user's opt-in, on one worker; no preload. */
 Test(tls, optin_attr)
 {
-	static struct out o;
+	static struct tu_run o;
 
 	run(&o, false, false, "tests/programs/tls_optin");
 	cr_expect(eq(str, o.buf,

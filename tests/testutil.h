@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * testutil.h -- small helpers shared by the Criterion tests and the
- * stress programs: clocks, host-thread sleeps, CPU time, and polling
- * gp_stats() until the runtime has reaped what a test made.
+ * stress programs: clocks, host-thread sleeps, CPU time, polling
+ * gp_stats() until the runtime has reaped what a test made, and running
+ * a program with its output captured (tu_start, tu_finish).
  *
  * Everything here is static inline so that each test file can include it
  * without clashing at link time.  Nothing here asserts; callers do.
@@ -12,13 +13,19 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -240,6 +247,192 @@ tu_count_fds(void)
 	if (gp_stats(&st) == 0)
 		n -= 2 * (int)st.spare_workers;
 	return n - 1;
+}
+
+/* ------------------------------------------------------------ programs */
+
+#define TU_OUT_MAX	(256 * 1024)	/* output kept of a program run */
+
+/* A program a test runs, its stdout and stderr in one pipe. */
+struct tu_run {
+	pid_t	pid;
+	int	out;		/* read end of its stdout+stderr, -1 at EOF */
+	int	status;		/* wait status, -1 until reaped */
+	bool	pgrp;		/* in a process group of its own */
+	bool	timed_out;	/* still running at the limit: killed */
+	size_t	len;
+	char	buf[TU_OUT_MAX + 1];	/* what it wrote, NUL-terminated */
+};
+
+/*
+ * The environment for a program a test runs: environ without LD_PRELOAD
+ * and the GREENPROC_ variables (the test's own, or make's), nor the
+ * "NAME=" prefixes of (drop), then the "NAME=value" strings of (add);
+ * either list may be NULL.  Calloc'd (the caller frees it), or NULL.
+ */
+static inline char **
+tu_env(const char *const *drop, const char *const *add)
+{
+	size_t n = 0, k = 0, i, j;
+	char **env;
+	bool skip;
+
+	while (environ[n] != NULL)
+		n++;
+	for (j = 0; add != NULL && add[j] != NULL; j++)
+		n++;
+	if ((env = calloc(n + 1, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; environ[i] != NULL; i++) {
+		skip = strncmp(environ[i], "LD_PRELOAD=", 11) == 0 ||
+		    strncmp(environ[i], "GREENPROC_", 10) == 0;
+		for (j = 0; !skip && drop != NULL && drop[j] != NULL; j++)
+			skip = strncmp(environ[i], drop[j],
+			    strlen(drop[j])) == 0;
+		if (!skip)
+			env[k++] = environ[i];
+	}
+	for (j = 0; add != NULL && add[j] != NULL; j++)
+		env[k++] = (char *)add[j];
+	env[k] = NULL;
+	return env;
+}
+
+/*
+ * In a child about to exec a program: the dispositions a test runner
+ * may have changed (Criterion, make) back to their defaults, and nothing
+ * blocked, so the program starts as it would from a shell.
+ */
+static inline void
+tu_child_signals(void)
+{
+	static const int dfl[] = { SIGPIPE, SIGINT, SIGTERM, SIGTSTP,
+	    SIGCONT, SIGQUIT, SIGALRM };
+	sigset_t none;
+	size_t i;
+
+	for (i = 0; i < sizeof(dfl) / sizeof(dfl[0]); i++)
+		signal(dfl[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * Start argv (argv[0] a path) with (env): stdin /dev/null, stdout and
+ * stderr into r->out, tu_child_signals(), and with (pgrp) in a process
+ * group of its own (not an orphaned one: stop signals work there).
+ * Returns 0, or -1 with errno set (nothing started).
+ */
+static inline int
+tu_start(struct tu_run *r, const char *const *argv, char *const *env,
+    bool pgrp)
+{
+	int p[2];
+
+	memset(r, 0, offsetof(struct tu_run, buf));
+	r->buf[0] = '\0';
+	r->status = -1;
+	r->pgrp = pgrp;
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	fflush(NULL);
+	if ((r->pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (r->pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+
+		if (pgrp)
+			setpgid(0, 0);
+		tu_child_signals();
+		dup2(nul, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execve(argv[0], (char *const *)argv, env);
+		dprintf(2, "execve %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (pgrp)
+		setpgid(r->pid, r->pid);	/* whichever runs first */
+	close(p[1]);
+	r->out = p[0];
+	return 0;
+}
+
+/*
+ * Read what r wrote within (ms) milliseconds (what does not fit in
+ * r->buf is read and dropped); false at end of file.
+ */
+static inline bool
+tu_drain(struct tu_run *r, int ms)
+{
+	struct pollfd pfd = { r->out, POLLIN, 0 };
+	char tmp[4096];
+	size_t c;
+	ssize_t n;
+
+	if (r->out < 0)
+		return false;
+	if (poll(&pfd, 1, ms) <= 0)
+		return true;
+	n = read(r->out, tmp, sizeof(tmp));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) {
+		close(r->out);
+		r->out = -1;
+		return false;
+	}
+	c = (size_t)n < TU_OUT_MAX - r->len ? (size_t)n : TU_OUT_MAX - r->len;
+	memcpy(r->buf + r->len, tmp, c);
+	r->len += c;
+	r->buf[r->len] = '\0';
+	return true;
+}
+
+/*
+ * Collect r's output until it has exited and its pipe is at end of file
+ * (a child it left may hold the pipe a while), for at most (limit_s)
+ * seconds from now: then SIGKILL it if it still runs (r->timed_out),
+ * and take what is in the pipe.  With r->pgrp its whole group is killed
+ * at the end, whatever it left behind.
+ */
+static inline void
+tu_finish(struct tu_run *r, double limit_s)
+{
+	uint64_t end = tu_now_ns() + (uint64_t)(limit_s * 1e9);
+	struct pollfd pfd;
+	int st;
+
+	for (;;) {
+		if (r->status == -1 && waitpid(r->pid, &st, WNOHANG) == r->pid)
+			r->status = st;
+		if (r->status != -1 && r->out < 0)
+			break;
+		if (tu_now_ns() >= end) {
+			if (r->status == -1) {
+				r->timed_out = true;
+				kill(r->pgrp ? -r->pid : r->pid, SIGKILL);
+				if (waitpid(r->pid, &st, 0) == r->pid)
+					r->status = st;
+			}
+			break;
+		}
+		if (!tu_drain(r, 20))
+			tu_host_sleep_ns(TU_MS);	/* EOF: not reaped yet */
+	}
+	if (r->pgrp)
+		kill(-r->pid, SIGKILL);
+	pfd.fd = r->out;
+	pfd.events = POLLIN;
+	while (r->out >= 0 && poll(&pfd, 1, 0) > 0 && tu_drain(r, 0))
+		;
+	if (r->out >= 0) {
+		close(r->out);
+		r->out = -1;
+	}
 }
 
 #endif /* GP_TESTUTIL_H */

@@ -9,7 +9,9 @@
  * write), a misaligned aligned-store (movaps, x86-64: #GP), abort(3),
  * a failed assert (glibc's own abort, which no interposer sees), an
  * integer division by zero, ud2, int3, a read past the end of a
- * truncated file mapping, and a stack overflow.
+ * truncated file mapping, and a stack overflow; and, not a fault but
+ * taken for one, raise(3) of each of the five fault signals at SIG_DFL
+ * ("raise-" kinds: sent, contained without a report).
  *
  * Under ASan its own handlers (installed before the runtime's) take
  * SIGSEGV, SIGBUS and SIGFPE; the runtime chains to them, so those kinds
@@ -33,23 +35,29 @@
 struct fault_kind {
 	const char	*name;
 	int		 sig;	/* the WTERMSIG the parent must see */
+	bool		 sent;	/* raise(sig): no report on stderr */
 };
 
 static const struct fault_kind fault_kinds[] = {
-	{ "null", SIGSEGV },
-	{ "wild", SIGSEGV },
+	{ "null", SIGSEGV, false },
+	{ "wild", SIGSEGV, false },
 #if defined(__x86_64__)
-	{ "misaligned", SIGSEGV },
+	{ "misaligned", SIGSEGV, false },
 #endif
-	{ "abort", SIGABRT },
-	{ "assert", SIGABRT },
-	{ "fpe", SIGFPE },
+	{ "abort", SIGABRT, false },
+	{ "assert", SIGABRT, false },
+	{ "fpe", SIGFPE, false },
 #if defined(__x86_64__) || defined(__i386__)
-	{ "ill", SIGILL },
-	{ "trap", SIGTRAP },
+	{ "ill", SIGILL, false },
+	{ "trap", SIGTRAP, false },
 #endif
-	{ "bus", SIGBUS },
-	{ "overflow", SIGSEGV },
+	{ "bus", SIGBUS, false },
+	{ "overflow", SIGSEGV, false },
+	{ "raise-segv", SIGSEGV, true },
+	{ "raise-bus", SIGBUS, true },
+	{ "raise-ill", SIGILL, true },
+	{ "raise-fpe", SIGFPE, true },
+	{ "raise-trap", SIGTRAP, true },
 };
 #define NFAULT_KINDS	(sizeof(fault_kinds) / sizeof(fault_kinds[0]))
 
@@ -138,6 +146,15 @@ fault_make(const char *kind)
 	}
 	if (strcmp(kind, "overflow") == 0)
 		return fault_recurse(1 << 24);
+	if (strncmp(kind, "raise-", 6) == 0) {
+		size_t i;
+
+		for (i = 0; i < NFAULT_KINDS; i++)
+			if (strcmp(kind, fault_kinds[i].name) == 0) {
+				raise(fault_kinds[i].sig);
+				return -2;
+			}
+	}
 	return -3;
 }
 

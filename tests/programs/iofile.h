@@ -220,4 +220,24 @@ big_check(ssize_t r)
 	    big_buf[BIG - 1] == 'x';
 }
 
+/*
+ * Every single-call program's main: the ping-pong alone (the baseline),
+ * then (call) on a thread of its own, where its holder keeps it in
+ * progress while the ping-pong runs on the same worker; then (let_go)
+ * releases the holder and the thread is joined.  The caller checks what
+ * the call got.
+ */
+static inline void
+hold_during_pingpong(void *(*call)(void *), void (*let_go)(void))
+{
+	pthread_t t;
+
+	pingpong_alone();
+	pthread_create(&t, NULL, call, NULL);
+	usleep(1000);		/* the call is now in progress, held */
+	pingpong();
+	let_go();
+	pthread_join(t, NULL);
+}
+
 #endif /* GP_PROGRAMS_IOFILE_H */

@@ -23,17 +23,10 @@ reader(void *arg)
 static int
 legacy_main(int argc, char **argv)
 {
-	pthread_t t;
-
-	pingpong_alone();
 	(void)argc;
 	(void)argv;
 	CHECK(lseek(big_fd, 0, SEEK_SET) == 0, "lseek");
-	pthread_create(&t, NULL, reader, NULL);
-	usleep(1000);		/* the reader is now in its read */
-	pingpong();
-	big_let_go();
-	pthread_join(t, NULL);
+	hold_during_pingpong(reader, big_let_go);
 	CHECK(big_check(got), "read %zd", got);
 	printf("legacy: done\n");
 	return 0;
