@@ -589,6 +589,8 @@ gpi_exit1(int status)
 	gpi_spin_unlock(&p->p_lock);
 	gpi_count_exit();
 
+	/* The callouts may have taken what a dying LWP must give back. */
+	gpi_lwp_dying(cur);
 	/* Zombie, and tell the parent. */
 	pp = gpi_lock_parent(p);
 	gpi_spin_lock(&p->p_lock);
