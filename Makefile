@@ -105,6 +105,9 @@ endif
 ifneq ($(filter bench bench-echo,$(GOALS)),)
 DEPS_GROUPS	+= uv
 endif
+ifneq ($(filter bench,$(GOALS)),)
+DEPS_GROUPS	+= boost
+endif
 ifneq ($(and $(filter stress,$(GOALS)),$(filter thread,$(SAN))),)
 DEPS_GROUPS	+= extra
 endif
@@ -278,6 +281,13 @@ BENCH_DEFS	:= $(if $(HAVE_PTH),-DGREENPROC_HAVE_PTH=1)
 ifneq ($(HAVE_PTH),)
 BENCH_LIBS	:= -Wl,--as-needed -lpth -Wl,--no-as-needed
 endif
+# Boost.Context, the other user-space peer of bench_lwp: a small C++
+# program (bench/peers/boost_context.cc) that bench_lwp runs, built only
+# where Boost.Context is installed (tools/deps.sh group boost); without it
+# bench_lwp prints n/a.
+HAVE_BOOST_CTX	:= $(wildcard /usr/include/boost/context/fiber.hpp)
+BOOST_PEER	:= $(if $(HAVE_BOOST_CTX),$(BUILD)/bench/peers/boost_context)
+BENCH_DEFS	+= $(if $(BOOST_PEER),-DGREENPROC_BOOST_PEER='"$(abspath $(BOOST_PEER))"')
 
 # ----------------------------------------------------------------------
 # Stamps.  config.stamp changes when the compiler or the flags do (every
@@ -580,8 +590,8 @@ $(FASTPATH)-lto: $(BUILD)/obj/bench/link/fastpath-lto.o $(STLIB)
 
 # tools/bench-run.sh runs them in turn, then writes $(BUILD)/bench/results.json
 # and results.md from the figures they record (bench/benchutil.h).
-bench: $(BENCH_BINS) $(PRELOAD) $(BENCH_EMPTY_SO) $(ECHO_BINS) $(ECHO_PEERS) \
-    $(GREENRUN) $(BUILD)/tests/greenrun/gr_bench $(FASTPATH_BINS)
+bench: $(BENCH_BINS) $(BOOST_PEER) $(PRELOAD) $(BENCH_EMPTY_SO) $(ECHO_BINS) \
+    $(ECHO_PEERS) $(GREENRUN) $(BUILD)/tests/greenrun/gr_bench $(FASTPATH_BINS)
 	@$(if $(BENCH_BINS),CC='$(CC)' sh tools/bench-run.sh $(BUILD)/bench $(BENCH_BINS),echo "make bench: no programs in bench/")
 
 # make plots: the PNGs of tools/plots.sh from the last make bench (gnuplot,
@@ -666,6 +676,10 @@ $(BUILD)/soak/%: $(BUILD)/obj/tests/soak/%.o $(STLIB)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(BENCH_LIBS) $(LIBS)
+
+$(BUILD)/bench/peers/boost_context: bench/peers/boost_context.cc $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CXXFLAGS) -O2 -o $@ $< -lboost_context
 
 # bench_tls needs the runtime's TLS out of its executable's block.
 $(BUILD)/bench/bench_tls: $(BUILD)/obj/bench/bench_tls.o $(SHLINK)
