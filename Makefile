@@ -106,6 +106,9 @@ endif
 ifneq ($(filter bench bench-echo,$(GOALS)),)
 DEPS_GROUPS	+= uv
 endif
+ifneq ($(filter bench,$(GOALS)),)
+DEPS_GROUPS	+= boost
+endif
 ifneq ($(and $(filter stress,$(GOALS)),$(filter thread,$(SAN))),)
 DEPS_GROUPS	+= extra
 endif
@@ -279,6 +282,13 @@ BENCH_DEFS	:= $(if $(HAVE_PTH),-DGREENPROC_HAVE_PTH=1)
 ifneq ($(HAVE_PTH),)
 BENCH_LIBS	:= -Wl,--as-needed -lpth -Wl,--no-as-needed
 endif
+# Boost.Context, the other user-space peer of bench_lwp: a small C++
+# program (bench/peers/boost_context.cc) that bench_lwp runs, built only
+# where Boost.Context is installed (tools/deps.sh group boost); without it
+# bench_lwp prints n/a.
+HAVE_BOOST_CTX	:= $(wildcard /usr/include/boost/context/fiber.hpp)
+BOOST_PEER	:= $(if $(HAVE_BOOST_CTX),$(BUILD)/bench/peers/boost_context)
+BENCH_DEFS	+= $(if $(BOOST_PEER),-DGREENPROC_BOOST_PEER='"$(abspath $(BOOST_PEER))"')
 
 # ----------------------------------------------------------------------
 # Stamps.  config.stamp changes when the compiler or the flags do (every
@@ -586,8 +596,8 @@ $(FASTPATH)-lto: $(BUILD)/obj/bench/link/fastpath-lto.o $(STLIB)
 # spread of every figure and target to $(BUILD)/bench/spread.md
 # (tools/bench-spread.sh): one run on a shared VM can be off by 2x.
 BENCH_RUNS	?= 1
-bench: $(BENCH_BINS) $(PRELOAD) $(BENCH_EMPTY_SO) $(ECHO_BINS) $(ECHO_PEERS) \
-    $(GREENRUN) $(BUILD)/tests/greenrun/gr_bench $(FASTPATH_BINS)
+bench: $(BENCH_BINS) $(BOOST_PEER) $(PRELOAD) $(BENCH_EMPTY_SO) $(ECHO_BINS) \
+    $(ECHO_PEERS) $(GREENRUN) $(BUILD)/tests/greenrun/gr_bench $(FASTPATH_BINS)
 	@$(if $(BENCH_BINS),:,echo "make bench: no programs in bench/"; exit 0); \
 	rm -rf $(BUILD)/bench/runs; rc=0; \
 	for k in $$(seq $(BENCH_RUNS)); do \
@@ -683,6 +693,10 @@ $(BUILD)/soak/%: $(BUILD)/obj/tests/soak/%.o $(STLIB)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(BENCH_LIBS) $(LIBS)
+
+$(BUILD)/bench/peers/boost_context: bench/peers/boost_context.cc $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CXXFLAGS) -O2 -o $@ $< -lboost_context
 
 # bench_tls needs the runtime's TLS out of its executable's block.
 $(BUILD)/bench/bench_tls: $(BUILD)/obj/bench/bench_tls.o $(SHLINK)

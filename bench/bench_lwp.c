@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * bench_lwp.c -- greenproc LWPs against pthreads and GNU Pth.
+ * bench_lwp.c -- greenproc LWPs against pthreads, GNU Pth and Boost.Context.
  *
  * Measures, as medians of RUNS runs (each run times a loop of N operations
  * with CLOCK_MONOTONIC and divides by N):
@@ -12,7 +12,11 @@
  * targets.  Pth and pthreads run before gp_init(), so that no
  * worker thread competes with them.  The Makefile defines
  * GREENPROC_HAVE_PTH and links -lpth when <pth.h> is there; without it the
- * Pth rows read n/a.
+ * Pth rows read n/a.  Boost.Context (boost::context::fiber over fcontext,
+ * pooled 64 KiB stacks) is bench/peers/boost_context.cc, a C++ program
+ * this one runs first (GREENPROC_BOOST_PEER, its path, when the Makefile
+ * built it; else n/a): its switch is per resume (two per round trip),
+ * its create+run+join a fiber made and resumed to its end.
  *
  * With 2 workers, the two yielders may sit on different workers; a yield
  * with nothing else runnable on its worker returns to the same LWP, so
@@ -276,19 +280,52 @@ bench_pth(double *yield_ns, double *create_ns)
 }
 #endif /* GREENPROC_HAVE_PTH */
 
+/* --- Boost.Context ----------------------------------------------------- */
+
+/*
+ * bench/peers/boost_context.cc, a C++ program of its own (built only
+ * where Boost.Context is installed): run it and read its two medians.
+ * Negative: not measured (not built, or it failed).
+ */
+static void
+bench_boost(double *yield_ns, double *create_ns)
+{
+	*yield_ns = *create_ns = -1.0;
+#ifdef GREENPROC_BOOST_PEER
+	{
+		char cmd[4096];
+		FILE *f;
+		double y, c;
+
+		if (access(GREENPROC_BOOST_PEER, X_OK) != 0)
+			return;
+		snprintf(cmd, sizeof(cmd), "%s %d", GREENPROC_BOOST_PEER,
+		    RUNS);
+		if ((f = popen(cmd, "r")) == NULL)
+			return;
+		if (fscanf(f, "%lf %lf", &y, &c) == 2) {
+			*yield_ns = y;
+			*create_ns = c;
+		}
+		pclose(f);
+	}
+#endif
+}
+
 /* --- report ----------------------------------------------------------- */
 
 int
 main(void)
 {
 	struct gp_result g1, g2;
-	double pt_create, pth_yield_ns, pth_create;
+	double pt_create, pth_yield_ns, pth_create, bst_yield, bst_create;
 	char label[64];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	quiet_begin();
 	pt_create = bench_pthread();
 	bench_pth(&pth_yield_ns, &pth_create);
+	bench_boost(&bst_yield, &bst_create);
 	bench_greenproc(1, &g1);
 	bench_greenproc(2, &g2);
 
@@ -302,6 +339,7 @@ main(void)
 	    g2.nworkers, g2.switches_per_yield);
 	row(label, g2.yield_ns);
 	row("GNU Pth (pth_yield)", pth_yield_ns);
+	row("Boost.Context (fiber resume)", bst_yield);
 	printf("\ncreate + run + join (per pair)\n");
 	snprintf(label, sizeof(label), "greenproc, %ld worker, from an LWP",
 	    g1.nworkers);
@@ -311,10 +349,14 @@ main(void)
 	row(label, g2.create_ns);
 	row("pthread_create + pthread_join", pt_create);
 	row("GNU Pth (pth_spawn + pth_join)", pth_create);
+	row("Boost.Context (fiber, pooled 64 KiB stacks)", bst_create);
 	printf("\nratios (peer time / greenproc 1-worker time)\n");
 	ratio("switch: Pth / greenproc", pth_yield_ns, g1.yield_ns);
 	ratio("create+join: pthread / greenproc", pt_create, g1.create_ns);
 	ratio("create+join: Pth / greenproc", pth_create, g1.create_ns);
+	ratio("switch: Boost.Context / greenproc", bst_yield, g1.yield_ns);
+	ratio("create+join: Boost.Context / greenproc", bst_create,
+	    g1.create_ns);
 
 	fig("yield switch, greenproc 1 worker", "ns", g1.yield_ns,
 	    "yield switch, GNU Pth");
@@ -327,6 +369,12 @@ main(void)
 	    "create+run+join, pthread");
 	fig("create+run+join, greenproc 1 worker (vs Pth)", "ns", g1.create_ns,
 	    "create+run+join, GNU Pth");
+	fig("yield switch, greenproc 1 worker (vs Boost.Context)", "ns",
+	    g1.yield_ns, "yield switch, Boost.Context");
+	fig("yield switch, Boost.Context", "ns", bst_yield, NULL);
+	fig("create+run+join, greenproc 1 worker (vs Boost.Context)", "ns",
+	    g1.create_ns, "create+run+join, Boost.Context");
+	fig("create+run+join, Boost.Context", "ns", bst_create, NULL);
 	fig("create+run+join, pthread", "ns", pt_create, NULL);
 	fig("create+run+join, GNU Pth", "ns", pth_create, NULL);
 	quiet_end();

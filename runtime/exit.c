@@ -439,7 +439,12 @@ exit_notify(struct gp_proc *pp, struct gp_proc *p)
 		gpi_report(pp, p, GPI_R_EXIT);
 	}
 	/* p_sigparent: the exit signal (SIGCHLD by default, or none). */
-	if (p->p_exitsig != 0)
+	/*
+	 * SIGCHLD the parent does not catch goes nowhere (its default is
+	 * to ignore, as psignal_locked's first test says): no call for it.
+	 */
+	if (p->p_exitsig != 0 && (p->p_exitsig != SIGCHLD ||
+	    (pp->p_sigcatch & ((uint64_t)1 << (SIGCHLD - 1)))))
 		gpi_psignal_locked(pp, p->p_exitsig);
 	gpi_waitgen_unlock_wakeup(pp);
 	return autoreap;
@@ -589,6 +594,8 @@ gpi_exit1(int status)
 	gpi_spin_unlock(&p->p_lock);
 	gpi_count_exit();
 
+	/* The callouts may have taken what a dying LWP must give back. */
+	gpi_lwp_dying(cur);
 	/* Zombie, and tell the parent. */
 	pp = gpi_lock_parent(p);
 	gpi_spin_lock(&p->p_lock);
@@ -662,7 +669,9 @@ gp_exit(int status)
 		GPI_LIBC(exit)(status);
 	if (gpi_preloaded)
 		fflush(NULL);	/* unmodified code expects exit's flush */
-	gp__exit(status);
+	/* gp__exit, whose init test we made: after the handlers, a fence. */
+	gpi_fence_cur();
+	gpi_exit1(W_EXITCODE(status & 0xff, 0));
 }
 
 /*

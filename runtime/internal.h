@@ -365,7 +365,8 @@ gpi_spin_unlock(gpi_spin_t *s)
 #define GPI_LOCK_ASSERT_NOT(s)	do { (void)sizeof(s); } while (0)
 #define GPI_LOCK_ASSERT_NONE()	do { } while (0)
 
-static inline void
+/* Always inline: an out-of-line copy cost a call and 7 instructions. */
+static inline __attribute__((__always_inline__)) void
 gpi_spin_lock(gpi_spin_t *s)
 {
 	if (unlikely(atomic_exchange_explicit(&s->s_locked, 1,
@@ -374,7 +375,7 @@ gpi_spin_lock(gpi_spin_t *s)
 	GPI_LOCKS_HELD_INC();
 }
 
-static inline void
+static inline __attribute__((__always_inline__)) void
 gpi_spin_unlock(gpi_spin_t *s)
 {
 	GPI_LOCKS_HELD_DEC();
@@ -485,7 +486,8 @@ GPI_HIDDEN void	gpi_sleep_timeout(struct gp_lwp *l);
 
 struct gp_worker;
 GPI_HIDDEN struct gp_lwp *gpi_stack_alloc(struct gp_worker *w, size_t size);
-GPI_HIDDEN void	gpi_stack_free(struct gp_worker *w, struct gp_lwp *l);
+/* gpi_stack_free (inline, below struct gp_worker) but for the cache. */
+GPI_HIDDEN void	gpi_stack_free_slow(struct gp_worker *w, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_stack_drain(struct gp_worker *w);
 GPI_HIDDEN void	gpi_stack_fini(void);
 /* Forget every stack mapping, leaving it mapped; returns its bytes. */
@@ -1583,6 +1585,26 @@ enum { GPI_RT_DOWN, GPI_RT_UP, GPI_RT_STOPPING };
 GPI_HIDDEN extern struct gpi_runtime gpi_rt;
 
 /*
+ * Return (l)'s stack (and so the LWP struct).  Nobody may be running on
+ * it.  (w) as for gpi_stack_alloc.  Never blocks.  Inline for the common
+ * case, a slab stack into the calling worker's cache (stack.c does the
+ * rest).
+ */
+static inline void
+gpi_stack_free(struct gp_worker *w, struct gp_lwp *l)
+{
+	if (likely(w != NULL && l->l_slab &&
+	    w->w_nstkcache < GPI_WORKER_CACHE)) {
+		GPI_BUMP(w->w_nstacks, -1);
+		l->l_next = w->w_stkcache;
+		w->w_stkcache = l;
+		w->w_nstkcache++;
+		return;
+	}
+	gpi_stack_free_slow(w, l);
+}
+
+/*
  * The worker this thread is, NULL on a host thread.  Inline: a started
  * LWP never migrates, so a thread-local read never changes under it.
  */
@@ -1930,8 +1952,24 @@ GPI_HIDDEN void	gpi_watchdog_dump(FILE *out);
 GPI_HIDDEN int	gpi_sched_start_spare(struct gp_worker *w) GPI_MUSTCHECK;
 GPI_HIDDEN int	gpi_sched_start(int nworkers) GPI_MUSTCHECK;
 GPI_HIDDEN int	gpi_sched_stop(uint64_t deadline);
-/* Make a new (LIDL) LWP runnable; a child of the running LWP runs next. */
-GPI_HIDDEN void	gpi_sched_new(struct gp_lwp *l);
+GPI_HIDDEN void	gpi_sched_new_slow(struct gp_lwp *l);
+/*
+ * Make a new (LIDL) LWP runnable; a child of the running LWP runs next
+ * (w_runnext).  Inline when that slot is free; else sched.c.
+ */
+static inline void
+gpi_sched_new(struct gp_lwp *l)
+{
+	struct gp_worker *w = gpi_tls_worker;
+
+	if (likely(w != NULL && w->w_curlwp != NULL &&
+	    w->w_runnext == NULL)) {
+		l->l_worker = w;
+		w->w_runnext = l;
+		return;
+	}
+	gpi_sched_new_slow(l);
+}
 /* Make a sleeping LWP runnable on its own worker.  Never blocks. */
 GPI_HIDDEN void	gpi_setrunnable(struct gp_lwp *l);
 /*

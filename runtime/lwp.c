@@ -87,7 +87,8 @@ gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
 		free(l->l_specific);
 		l->l_specific = NULL;
 	}
-	gpi_tls_lwp_free(l);
+	if (unlikely(l->l_tls != NULL || l->l_tlsdtors != NULL))
+		gpi_tls_lwp_free(l);
 #ifdef GPI_TSAN
 	__tsan_destroy_fiber(l->l_tsan_fiber);
 #endif
@@ -116,8 +117,23 @@ gpi_reaplwps(struct gp_worker *w)
 		 * WARNING: unless we free it here, l may be freed by another
 		 * thread as soon as DEAD is set; do not touch it after.
 		 */
-		old = atomic_fetch_or_explicit(&l->l_jstate, GPI_J_DEAD,
-		    memory_order_acq_rel);
+		old = atomic_load_explicit(&l->l_jstate, memory_order_relaxed);
+		if (old & GPI_J_HANDOFF) {
+			/*
+			 * Single owner: HANDOFF says the joiner is parked on
+			 * this worker (gpi_lwp_exit), so no thread but this
+			 * one can write l_jstate now: a detach or a second
+			 * join fails on JOINER without writing, and only the
+			 * joiner itself takes JOINER back (killed, timed
+			 * out), when it runs here.  A plain store, no locked
+			 * RMW; release, for the joiner's acquire.
+			 */
+			atomic_store_explicit(&l->l_jstate, old | GPI_J_DEAD,
+			    memory_order_release);
+		} else {
+			old = atomic_fetch_or_explicit(&l->l_jstate,
+			    GPI_J_DEAD, memory_order_acq_rel);
+		}
 		if ((old & (GPI_J_DETACH | GPI_J_ZLIST)) == GPI_J_DETACH)
 			gpi_lwp_free(w, l);
 		else if ((old & GPI_J_JOINER) && !(old & GPI_J_HANDOFF))
@@ -154,23 +170,31 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	if ((l = gpi_stack_alloc(w, attr != NULL ? attr->a_stacksize : 0)) ==
 	    NULL)
 		return errno;
+	/*
+	 * A free LWP is kept in its constructed state (as Bonwick's slab
+	 * objects, and as process structs are, proc.c): what an LWP empties
+	 * before it is freed is not set again here.  l_heapidx is -1 once
+	 * off the timer heap; l_robust, l_once and l_fdpark are NULL once
+	 * it has died (gpi_lwp_dying; lwp_die asserts it); l_specific and
+	 * l_tls are NULL after gpi_lwp_free; l_handle is 0 after the free
+	 * hook; l_sleeper is off every bucket, its s_lwp constant; and
+	 * l_retval, l_joiner and l_joinerw are read only after the exit or
+	 * the JOINER bit that writes them.  slot_init makes a fresh stack's
+	 * struct so; DEBUG builds check it.
+	 */
+	KASSERT(l->l_heapidx == -1 && l->l_robust == NULL &&
+	    l->l_once == NULL && l->l_fdpark == NULL &&
+	    l->l_specific == NULL && l->l_tls == NULL &&
+	    l->l_tlsdtors == NULL && atomic_load(&l->l_handle) == 0 && l->l_sleeper.s_lwp == l &&
+	    atomic_load(&l->l_sleeper.s_bucket) == NULL);
 	l->l_proc = p;
 	l->l_fn = fn;
 	l->l_arg = arg;
-	l->l_retval = NULL;
 	__atomic_store_n(&l->l_stat, GPI_LIDL, __ATOMIC_RELAXED);
-	l->l_heapidx = -1;
-	l->l_joiner = NULL;
-	l->l_joinerw = NULL;
 	l->l_autoreap = NULL;
 	l->l_master = false;
 	l->l_magic = GPI_LWP_MAGIC;
 	atomic_init(&l->l_cancel, 0);
-	atomic_init(&l->l_handle, 0);
-	l->l_robust = NULL;
-	l->l_fdpark = NULL;
-	l->l_once = NULL;
-	l->l_specific = NULL;
 	l->l_cleanup = NULL;
 	l->l_schedpolicy = l->l_schedprio = 0;	/* SCHED_OTHER, 0 */
 	/*
@@ -185,12 +209,11 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
 	atomic_init(&l->l_flags, 0);
 	atomic_init(&l->l_jstate,
 	    attr != NULL && attr->a_detached ? GPI_J_DETACH : 0);
-	l->l_sleeper.s_lwp = l;
-	atomic_init(&l->l_sleeper.s_bucket, NULL);
 	/* An LWP with its own TLS makes threads with their own TLS. */
 	if (tls == GPI_TLS_OFF && cur != NULL && cur->l_tls != NULL)
 		tls = GPI_TLS_INIT;
-	if ((error = gpi_tls_lwp_init(l, tls)) != 0) {
+	/* Constructed state: l_tls and l_tlsdtors are NULL already. */
+	if (tls > GPI_TLS_OFF && (error = gpi_tls_lwp_init(l, tls)) != 0) {
 		gpi_stack_free(w, l);
 		return error;
 	}
@@ -282,6 +305,7 @@ gpi_lwp_start(void *arg)
 int
 gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 {
+	struct gp_worker *w;
 	int js, n;
 
 	GPI_LOCK_ASSERT(&p->p_lock);
@@ -292,12 +316,24 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 		p->p_ru.ru_nvcsw += l->l_nvcsw;
 		p->p_ru.ru_nivcsw += l->l_nivcsw;
 	}
-	js = atomic_load(&l->l_jstate);
-	do {
-		if ((js & GPI_J_DETACH) && !master)
-			return n;
-	} while (!atomic_compare_exchange_weak(&l->l_jstate, &js,
-	    js | GPI_J_ZLIST));
+	js = atomic_load_explicit(&l->l_jstate, memory_order_acquire);
+	if ((js & GPI_J_JOINER) && (w = gpi_curworker()) != NULL &&
+	    l->l_joinerw == w) {
+		/*
+		 * Single owner: the joiner waits on the worker that runs
+		 * this code, so nothing else writes l_jstate now (see
+		 * gpi_reaplwps).
+		 */
+		KASSERT(l->l_joiner != gpi_curlwp());
+		atomic_store_explicit(&l->l_jstate, js | GPI_J_ZLIST,
+		    memory_order_relaxed);
+	} else {
+		do {
+			if ((js & GPI_J_DETACH) && !master)
+				return n;
+		} while (!atomic_compare_exchange_weak(&l->l_jstate, &js,
+		    js | GPI_J_ZLIST));
+	}
 	/*
 	 * Init is never reaped, so its list would serve nothing: an init
 	 * LWP nobody joins is freed at shutdown, as pthread leaks one.
@@ -308,10 +344,15 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 }
 
 /* Leave the CPU for good; the next context on this worker reaps us. */
+/*
+ * Every caller has run gpi_lwp_dying after the LWP's last user code:
+ * gpi_lwp_exit, exit1 (for gpi_lwp_exit_master) and the fault proxy.
+ */
 static _Noreturn void
 lwp_die(struct gp_lwp *l, struct gp_worker *w)
 {
-	gpi_lwp_dying(l);	/* a fault's proxy: nobody ran it yet */
+	KASSERT(l->l_fdpark == NULL && l->l_robust == NULL &&
+	    l->l_once == NULL);
 	gpi_tls_lwp_dying(l);	/* before anyone may free its save area */
 	__atomic_store_n(&l->l_stat, GPI_LZOMB, __ATOMIC_RELAXED);
 	l->l_next = w->w_dead;
@@ -384,7 +425,10 @@ gpi_lwp_exit(void *retval)
 	if ((atomic_load_explicit(&l->l_jstate, memory_order_acquire) &
 	    GPI_J_JOINER) && l->l_joinerw == w &&
 	    (joiner = l->l_joiner) != NULL) {
-		atomic_fetch_or(&l->l_jstate, GPI_J_HANDOFF);
+		/* Single owner, as in gpi_lwp_unlink: no locked RMW. */
+		atomic_store_explicit(&l->l_jstate, atomic_load_explicit(
+		    &l->l_jstate, memory_order_relaxed) | GPI_J_HANDOFF,
+		    memory_order_relaxed);
 		/* Not asleep: it yielded to us (gp_lwp_join) and is queued. */
 		if (joiner->l_stat == GPI_LSLEEP)
 			gpi_wakeup(&l->l_jstate);
@@ -395,6 +439,7 @@ gpi_lwp_exit(void *retval)
 void
 gpi_lwp_die_by_proxy(struct gp_lwp *l)
 {
+	gpi_lwp_dying(l);	/* a fault's proxy: nobody ran it yet */
 	lwp_die(l, l->l_worker);
 }
 
@@ -572,7 +617,7 @@ join_killed(struct gp_lwp *l)
 }
 
 /* Free exited joinable (l), now DEAD, off its p_zlwps. */
-static void
+static inline void
 free_joined(struct gp_lwp *cur, struct gp_lwp *l)
 {
 	struct gp_proc *p = l->l_proc;
@@ -598,6 +643,9 @@ cancelled(struct gp_lwp *l)
 	return l != NULL && (atomic_load_explicit(&l->l_flags,
 	    memory_order_relaxed) & GPI_LWP_CANCEL);
 }
+
+static int join_sleep(struct gp_lwp *cur, struct gp_lwp *l,
+    uint64_t deadline);
 
 /*
  * pthread_join and its _np variants: wait until (deadline) (0: forever;
@@ -639,7 +687,30 @@ gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline, bool try)
 			join_killed(l);
 	}
 
-	/* The seed's lwp_wait(): sleep until the reaper marks it DEAD. */
+	if (unlikely(!(atomic_load_explicit(&l->l_jstate,
+	    memory_order_acquire) & GPI_J_DEAD)) &&
+	    (error = join_sleep(cur, l, deadline)) != 0)
+		return error;
+	if (retval != NULL)
+		*retval = l->l_retval;
+	free_joined(cur, l);
+	if (cur != NULL)
+		gpi_userret_l(cur);
+	return 0;
+}
+
+/*
+ * The seed's lwp_wait(): sleep until the reaper marks (l) DEAD.  0, or
+ * the error gpi_lwp_join returns (the join gave up).  Out of line: the
+ * fast path (a child that ran to its end in our yield) does not pay for
+ * it -- gcc hoisted the sleep-queue hash of &l_jstate out of this loop
+ * into every join.
+ */
+static GPI_NOINLINE int
+join_sleep(struct gp_lwp *cur, struct gp_lwp *l, uint64_t deadline)
+{
+	int js, error;
+
 	while (!((js = atomic_load_explicit(&l->l_jstate,
 	    memory_order_acquire)) & GPI_J_DEAD)) {
 		error = gpi_tsleep(&l->l_jstate, &l->l_jstate, js, GPI_PCATCH,
@@ -682,11 +753,6 @@ gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline, bool try)
 				join_killed(l);
 		}
 	}
-	if (retval != NULL)
-		*retval = l->l_retval;
-	free_joined(cur, l);
-	if (cur != NULL)
-		gpi_userret_l(cur);
 	return 0;
 }
 

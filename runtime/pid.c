@@ -343,17 +343,28 @@ gpi_pid_publish(struct gp_proc *p)
 	    memory_order_release);
 }
 
+static void pid_free_slow(struct gp_worker *w, int slot);
+
 void
 gpi_pid_free(struct gp_worker *w, struct gp_proc *p)
 {
-	int slot = pid_slot(p->p_pid), n;
+	int slot = pid_slot(p->p_pid);
 
 	atomic_store_explicit(&pidtab[slot].ps_proc, NULL,
 	    memory_order_relaxed);
-	if (w != NULL && w->w_npidfree < 2 * PID_BATCH) {
+	if (likely(w != NULL && w->w_npidfree < 2 * PID_BATCH)) {
 		pid_enqueue(w, slot);
 		return;
 	}
+	pid_free_slow(w, slot);
+}
+
+/* A host thread's free, or a full private list: the global list. */
+static GPI_NOINLINE void
+pid_free_slow(struct gp_worker *w, int slot)
+{
+	int n;
+
 	gpi_spin_lock(&pid_lock);
 	pidtab[slot].ps_nextfree = pid_freehead;
 	pid_freehead = slot;
@@ -473,20 +484,26 @@ gpi_pid_forget(void)
  */
 #define PDELTA_FOLD	32
 
-static void
+static GPI_NOINLINE void
+pdelta_fold(struct gp_worker *w, int v)
+{
+	/* Under the lock: an exact count never sees v twice. */
+	gpi_spin_lock(&limit_lock);
+	atomic_fetch_add(&nprocs, v);
+	atomic_store_explicit(&w->w_pdelta, 0, memory_order_relaxed);
+	gpi_spin_unlock(&limit_lock);
+}
+
+/* Inline, the fold out of line: a spawn/reap pair paid 36 for two calls. */
+static inline void
 pdelta_add(struct gp_worker *w, int d)
 {
 	int v = atomic_load_explicit(&w->w_pdelta, memory_order_relaxed) + d;
 
-	if (v >= PDELTA_FOLD || v <= -PDELTA_FOLD) {
-		/* Under the lock: an exact count never sees v twice. */
-		gpi_spin_lock(&limit_lock);
-		atomic_fetch_add(&nprocs, v);
-		atomic_store_explicit(&w->w_pdelta, 0, memory_order_relaxed);
-		gpi_spin_unlock(&limit_lock);
-		return;
-	}
-	atomic_store_explicit(&w->w_pdelta, v, memory_order_relaxed);
+	if (unlikely(v >= PDELTA_FOLD || v <= -PDELTA_FOLD))
+		pdelta_fold(w, v);
+	else
+		atomic_store_explicit(&w->w_pdelta, v, memory_order_relaxed);
 }
 
 long

@@ -168,6 +168,13 @@ slot_init(char *slot, size_t len, bool inslab)
 	l->l_stklo = slot + pagesize();
 	l->l_stksize = top - (uintptr_t)l->l_stklo;
 	l->l_slab = inslab;
+	/*
+	 * The constructed state of a free LWP (see gpi_lwp_create): the
+	 * fresh mapping is zero, which is right for every other field of
+	 * it.
+	 */
+	l->l_heapidx = -1;
+	l->l_sleeper.s_lwp = l;
 #ifdef GPI_VALGRIND
 	l->l_vgid = VALGRIND_STACK_REGISTER(l->l_stklo, top);
 #endif
@@ -338,11 +345,11 @@ out:
 }
 
 /*
- * Return (l)'s stack (and so the LWP struct).  Nobody may be running on
- * it.  (w) as for gpi_stack_alloc.  Never blocks.
+ * gpi_stack_free (internal.h) for all but a slab stack going into the
+ * calling worker's cache: into the pool, or unmapped.  Never blocks.
  */
 void
-gpi_stack_free(struct gp_worker *w, struct gp_lwp *l)
+gpi_stack_free_slow(struct gp_worker *w, struct gp_lwp *l)
 {
 	struct gp_lwp *c;
 	int i;
@@ -358,12 +365,6 @@ gpi_stack_free(struct gp_worker *w, struct gp_lwp *l)
 #endif
 		unmap((char *)l->l_stklo - pagesize());
 		gpi_spin_unlock(&stk_lock);
-		return;
-	}
-	if (w != NULL && w->w_nstkcache < GPI_WORKER_CACHE) {
-		l->l_next = w->w_stkcache;
-		w->w_stkcache = l;
-		w->w_nstkcache++;
 		return;
 	}
 	gpi_spin_lock(&stk_lock);

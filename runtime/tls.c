@@ -278,8 +278,11 @@ gpi_tls_lwp_free(struct gp_lwp *l)
 		l->l_tlsdtors = d->d_next;
 		free(d);
 	}
-	free(l->l_tls);
-	l->l_tls = NULL;
+	/* Most LWPs have none: no call into libc for free(NULL). */
+	if (l->l_tls != NULL) {
+		free(l->l_tls);
+		l->l_tls = NULL;
+	}
 }
 
 /* Out of line: switch_to's common path stays as short as it was. */

@@ -13,6 +13,8 @@
 #	clang	the clang compiler (clang): TSan tier, CC=clang
 #	pth	GNU Pth (libpth-dev): benchmarks
 #	uv	libuv (libuv1-dev): the libuv peer of bench_echo only
+#	boost	Boost.Context (libboost-context-dev): the Boost peer of
+#		bench_lwp only (bench/peers/boost_context.cc)
 #	plots	gnuplot (gnuplot-nox): make plots only
 #	extra	clang + pth
 #
@@ -73,6 +75,12 @@ check_uv() {
 	fi
 }
 
+check_boost() {
+	pkgs="$pkgs libboost-context-dev"
+	[ -f /usr/include/boost/context/fiber.hpp ] ||
+	    missing="$missing <boost/context/fiber.hpp>"
+}
+
 check_plots() {
 	pkgs="$pkgs gnuplot-nox"
 	command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot"
@@ -84,6 +92,7 @@ for g in "$@"; do
 	clang)	check_clang ;;
 	pth)	check_pth ;;
 	uv)	check_uv ;;
+	boost)	check_boost ;;
 	plots)	check_plots ;;
 	extra)	check_clang; check_pth ;;
 	*)	echo "deps.sh: unknown group '$g'" >&2; exit 2 ;;
