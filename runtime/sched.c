@@ -687,30 +687,41 @@ idle(struct gp_worker *w)
 	gpi_watchdog_kick();
 }
 
+/*
+ * The mask of the thread that called gp_init, for the workers: written by
+ * gpi_sched_start before it creates any worker (pthread_create orders it
+ * before the workers' reads), read-only afterwards.
+ */
+static sigset_t starter_mask;
+
 static void
 block_async_signals(void)
 {
+	static const int sync_sigs[] = {
+		SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT
+	};
 	sigset_t set;
+	size_t i;
 
 	/*
 	 * Host signal handlers must never run in the middle of green code:
-	 * workers take only the synchronous faults.
+	 * workers take only the synchronous faults, those of them that
+	 * gp_init's caller did not block (greenrun's host thread blocks
+	 * SIGABRT, so that one sent from outside goes to its forwarder and
+	 * is made green; glibc's abort unblocks it before it raises).
 	 *
-	 * WARNING: set the mask, never add to it.  A spare worker is created
-	 * by the watchdog thread, which blocks everything, and inherits that
-	 * mask: a fault there with the signal blocked is forced to its
-	 * default action by the kernel and kills the host instead of being
+	 * WARNING: set the mask, never add to the inherited one.  A spare
+	 * worker is created by the watchdog thread, which blocks everything:
+	 * a fault on a spare with its signal blocked was forced to its
+	 * default action by the kernel and killed the host instead of being
 	 * contained (the rare "Unexpected signal" of the fault tests, when
 	 * load made the watchdog start a spare; test
 	 * watchdog/a_fault_on_a_spare_worker_kills_only_its_process).
 	 */
 	sigfillset(&set);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigdelset(&set, SIGILL);
-	sigdelset(&set, SIGFPE);
-	sigdelset(&set, SIGTRAP);
-	sigdelset(&set, SIGABRT);
+	for (i = 0; i < sizeof(sync_sigs) / sizeof(sync_sigs[0]); i++)
+		if (!sigismember(&starter_mask, sync_sigs[i]))
+			sigdelset(&set, sync_sigs[i]);
 	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &set, NULL);
 }
 
@@ -792,6 +803,7 @@ gpi_sched_start(int n)
 	/* Cache-line aligned, as struct gp_worker says (calloc is not). */
 	if ((ws = aligned_alloc(64, (size_t)total * sizeof(*ws))) == NULL)
 		return ENOMEM;
+	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, NULL, &starter_mask);
 	memset(ws, 0, (size_t)total * sizeof(*ws));
 	gpi_io_choose();
 	for (i = 0; i < total; i++) {
