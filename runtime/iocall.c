@@ -167,10 +167,11 @@ interrupted(bool restartable)
  * engine got for the descriptor (EBADF...).
  */
 static int
-fdwait(int fd, short events, uint64_t deadline, bool restartable)
+fdwait_v(int fd, short events, uint64_t deadline, bool restartable,
+    unsigned etver)
 {
 	struct gpi_iowait iw = { .iw_fd = fd, .iw_events = events,
-	    .iw_op = GPI_IOOP_POLL };
+	    .iw_op = GPI_IOOP_POLL, .iw_etver = etver };
 	int error;
 
 	error = gpi_io_wait(&iw, 1, deadline, GPI_PCATCH);
@@ -179,6 +180,12 @@ fdwait(int fd, short events, uint64_t deadline, bool restartable)
 	if (error == EINTR && interrupted(restartable))
 		return 0;
 	return error;
+}
+
+static int
+fdwait(int fd, short events, uint64_t deadline, bool restartable)
+{
+	return fdwait_v(fd, events, deadline, restartable, 0);
 }
 
 /*
@@ -345,18 +352,39 @@ xfer(struct xfer *x)
 	struct blockinfo bi = { 0 };
 	struct gpi_fdpark fp;
 	size_t want = iov_total(x->x_msg->msg_iov, x->x_msg->msg_iovlen);
-	unsigned fi = gpi_fdinfo_get(x->x_fd);
+	unsigned ver, fi = gpi_fdinfo_getv(x->x_fd, &ver);
 	ssize_t r, done = 0;
 	int error, saved_errno = errno;	/* a success leaves errno alone */
+	bool skip;
 
 	if (gpi_io_lwp() != NULL)
 		gpi_testcancel_l(gpi_io_lwp());	/* a cancellation point */
 	x->x_sock = !sock && want > 0 && (fi & GPI_FDI_SOCK) &&
 	    (x->x_op == X_READ || (fi & GPI_FDI_STREAM));
+	/*
+	 * epoll: a blocking stream socket that the last read of this worker
+	 * emptied, with no readiness since, would say EAGAIN: park at once,
+	 * as a native read sleeps without a second look (ioepoll.c).
+	 */
+	skip = x->x_sock && x->x_op == X_READ && gpi_ioengine ==
+	    GPI_IO_EPOLL && (fi & (GPI_FDI_STREAM | GPI_FDI_NONBLOCK |
+	    GPI_FDI_RCV0)) == (GPI_FDI_STREAM | GPI_FDI_RCV0) &&
+	    gpi_epoll_drained(x->x_fd, ver);
 	for (;;) {
 		if (parked)
 			x->x_fd = gpi_fdpark_fd(&fp);
-		r = attempt(x, nowait);
+		if (skip) {
+			skip = false;
+			r = -1;
+			errno = EAGAIN;
+		} else {
+			r = attempt(x, nowait);
+		}
+		if (r > 0 && (size_t)r < want && x->x_sock &&
+		    x->x_op == X_READ && (fi & GPI_FDI_STREAM) &&
+		    gpi_ioengine == GPI_IO_EPOLL &&
+		    (!parked || gpi_fdpark_fd(&fp) == fp.fp_orig))
+			gpi_epoll_set_drained(x->x_fd, ver);	/* a short read */
 		if (r >= 0) {
 			done += r;
 			if (!whole || (size_t)done >= want || r == 0 ||
@@ -427,8 +455,15 @@ xfer(struct xfer *x)
 				continue;
 			}
 		} else {
-			error = fdwait(gpi_fdpark_fd(&fp), out ? POLLOUT :
-			    POLLIN, bi.bi_deadline, !bi.bi_timeo && done == 0);
+			/*
+			 * A known socket still under its number: the attempt
+			 * just said EAGAIN, so a standing epoll registration
+			 * may serve the wait.
+			 */
+			error = fdwait_v(gpi_fdpark_fd(&fp), out ? POLLOUT :
+			    POLLIN, bi.bi_deadline, !bi.bi_timeo && done == 0,
+			    (fi & GPI_FDI_SOCK) && gpi_fdpark_fd(&fp) ==
+			    fp.fp_orig ? ver : 0);
 		}
 		if (error == ETIMEDOUT)
 			error = EAGAIN;
