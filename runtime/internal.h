@@ -1763,6 +1763,12 @@ struct gpi_iowait {
  * where a poll would need a recv after it.
  */
 #define GPI_IOOP_RECV		7
+/*
+ * io_uring only: send(2) of iw_addr, iw_len bytes, flags iw_flags
+ * (MSG_NOSIGNAL), on a socket whose send buffer is full: the kernel
+ * sends when there is room; the completion says how much went.
+ */
+#define GPI_IOOP_SEND		8
 
 enum gpi_ioengine { GPI_IO_NONE, GPI_IO_URING, GPI_IO_EPOLL };
 extern GPI_HIDDEN enum gpi_ioengine gpi_ioengine;	/* (c) after gp_init */

@@ -189,22 +189,25 @@ fdwait(int fd, short events, uint64_t deadline, bool restartable)
 }
 
 /*
- * A read of a socket on io_uring: rather than a poll and then the recv,
- * one IORING_OP_RECV, which the kernel completes with the data (it
- * polls the socket itself and receives on wake-up).  Returns 0 with the
- * count in *got, or an error as fdwait does (and EAGAIN if the
- * description turned O_NONBLOCK meanwhile: io_uring honours it, as the
- * native read would).  The buffer is the kernel's until the wait is
- * given back: gpi_io_wait cancels and collects before it returns, and a
- * recv that completed in the race still counts (done, not EINTR).
+ * A read or write of a socket on io_uring: rather than a poll and then
+ * the recv or send, one IORING_OP_RECV or IORING_OP_SEND (op), which
+ * the kernel completes with the transfer (it polls the socket itself
+ * and moves the data on wake-up).  Returns 0 with the count in *got, or
+ * an error as fdwait does (EPIPE included, for the caller's SIGPIPE;
+ * and EAGAIN if the description turned O_NONBLOCK meanwhile: io_uring
+ * honours it, as the native call would).  The buffer is the kernel's
+ * until the wait is given back: gpi_io_wait cancels and collects before
+ * it returns (a killed LWP's stack is reused only after that), and a
+ * transfer that completed in the race still counts (done, not EINTR).
+ * A send is MSG_NOSIGNAL: SIGPIPE is the writer's, posted by the caller.
  */
 static int
-recvwait(int fd, void *buf, size_t n, uint64_t deadline, bool restartable,
-    ssize_t *got)
+xferwait(int op, int fd, void *buf, size_t n, uint64_t deadline,
+    bool restartable, ssize_t *got)
 {
-	struct gpi_iowait iw = { .iw_fd = fd, .iw_op = GPI_IOOP_RECV,
-	    .iw_addr = buf, .iw_len = n > (1u << 30) ? 1u << 30 :
-	    (socklen_t)n };
+	struct gpi_iowait iw = { .iw_fd = fd, .iw_op = op, .iw_addr = buf,
+	    .iw_len = n > (1u << 30) ? 1u << 30 : (socklen_t)n,
+	    .iw_flags = op == GPI_IOOP_SEND ? MSG_NOSIGNAL : 0 };
 	int error;
 
 	*got = -1;
@@ -438,15 +441,23 @@ xfer(struct xfer *x)
 			gpi_fdpark_enter(&fp, x->x_fd);
 			parked = true;
 		}
-		if (x->x_sock && x->x_op == X_READ &&
-		    x->x_msg->msg_iovlen == 1 && gpi_ioengine == GPI_IO_URING) {
-			error = recvwait(gpi_fdpark_fd(&fp),
-			    x->x_msg->msg_iov->iov_base,
+		if (x->x_sock && x->x_msg->msg_iovlen == 1 &&
+		    gpi_ioengine == GPI_IO_URING) {
+			error = xferwait(out ? GPI_IOOP_SEND : GPI_IOOP_RECV,
+			    gpi_fdpark_fd(&fp), x->x_msg->msg_iov->iov_base,
 			    x->x_msg->msg_iov->iov_len, bi.bi_deadline,
-			    !bi.bi_timeo, &r);
+			    !bi.bi_timeo && done == 0, &r);
 			if (error == 0 && r >= 0) {
-				done = r;
-				break;
+				done += r;
+				/* A write goes on until all is sent. */
+				if (!out || (size_t)done >= want || r == 0)
+					break;
+				iov_advance(x->x_msg, (size_t)r);
+				continue;
+			}
+			if (error == EPIPE && out) {
+				broken_pipe(true);
+				goto fail;
 			}
 			if (error == ENOTSOCK) {
 				/* Reused behind the preload since the attempt. */
