@@ -1855,6 +1855,7 @@ GPI_HIDDEN int	gpi_fdpark_fd(struct gpi_fdpark *fp);
 #define GPI_FDI_NONBLOCK 0x04	/* O_NONBLOCK */
 #define GPI_FDI_RCV0	0x08	/* SO_RCVTIMEO is zero */
 #define GPI_FDI_SND0	0x10	/* SO_SNDTIMEO is zero */
+#define GPI_FDI_TCP	0x20	/* IPPROTO_TCP: a short read empties it */
 GPI_HIDDEN unsigned gpi_fdinfo_get(int fd);
 /* The same, and in *ver the entry's version + 1 (never 0) when known. */
 GPI_HIDDEN unsigned gpi_fdinfo_getv(int fd, unsigned *ver);
@@ -1911,7 +1912,7 @@ GPI_HIDDEN void	gpi_epoll_cancel(struct gp_worker *w, struct gpi_iowait *iw);
 GPI_HIDDEN void	gpi_epoll_poll(struct gp_worker *w, bool idle);
 GPI_HIDDEN void	gpi_epoll_idle(struct gp_worker *w, uint64_t deadline);
 /*
- * On the calling worker's epoll engine, for a stream socket fdinfo.c
+ * On the calling worker's epoll engine, for a TCP socket fdinfo.c
  * knows at version (ver) (gpi_fdinfo_getv): gpi_epoll_drained says
  * whether a read by this worker's LWPs found it empty and no readiness
  * has arrived since (the next read may park without trying);

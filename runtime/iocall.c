@@ -31,6 +31,7 @@
  *    interrupted.
  */
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -100,6 +101,10 @@ learn(int fd, bool out, struct blockinfo *bi)
 			return 0;
 		if (type == SOCK_STREAM)
 			bits |= GPI_FDI_STREAM;
+		len = sizeof(type);
+		if (type == SOCK_STREAM && getsockopt(fd, SOL_SOCKET,
+		    SO_PROTOCOL, &type, &len) == 0 && type == IPPROTO_TCP)
+			bits |= GPI_FDI_TCP;
 		if (bi->bi_nonblock)
 			bits |= GPI_FDI_NONBLOCK;
 		if (!bi->bi_timeo)
@@ -370,8 +375,8 @@ xfer(struct xfer *x)
 	 * as a native read sleeps without a second look (ioepoll.c).
 	 */
 	skip = x->x_sock && x->x_op == X_READ && gpi_ioengine ==
-	    GPI_IO_EPOLL && (fi & (GPI_FDI_STREAM | GPI_FDI_NONBLOCK |
-	    GPI_FDI_RCV0)) == (GPI_FDI_STREAM | GPI_FDI_RCV0) &&
+	    GPI_IO_EPOLL && (fi & (GPI_FDI_TCP | GPI_FDI_NONBLOCK |
+	    GPI_FDI_RCV0)) == (GPI_FDI_TCP | GPI_FDI_RCV0) &&
 	    gpi_epoll_drained(x->x_fd, ver);
 	for (;;) {
 		if (parked)
@@ -383,8 +388,15 @@ xfer(struct xfer *x)
 		} else {
 			r = attempt(x, nowait);
 		}
+		/*
+		 * A short read of TCP emptied the receive queue (it stops
+		 * short only there, or at an urgent mark, which ioepoll.c
+		 * sees as EPOLLPRI).  Not AF_UNIX: a read there also stops
+		 * at a change of sender credentials or passed descriptors,
+		 * with data behind them.
+		 */
 		if (r > 0 && (size_t)r < want && x->x_sock &&
-		    x->x_op == X_READ && (fi & GPI_FDI_STREAM) &&
+		    x->x_op == X_READ && (fi & GPI_FDI_TCP) &&
 		    gpi_ioengine == GPI_IO_EPOLL &&
 		    (!parked || gpi_fdpark_fd(&fp) == fp.fp_orig))
 			gpi_epoll_set_drained(x->x_fd, ver);	/* a short read */

@@ -34,6 +34,9 @@ struct epslot {
 					 * been dropped by a close since) */
 	bool		 es_drained;	/* (o) standing: a read emptied it and
 					 * no event came since */
+	bool		 es_urgent;	/* (o) standing: EPOLLPRI was seen (TCP
+					 * urgent data: a short read may stop
+					 * at its mark), es_drained unused */
 	uint32_t	 es_etev;	/* (o) nonzero: standing, EPOLLET with
 					 * these events, for the file that
 					 * fdinfo.c's version es_ver names */
@@ -150,6 +153,7 @@ stand(struct ep *e, int fd, uint32_t events, unsigned ver)
 	es->es_etev = events;
 	es->es_ver = ver;
 	es->es_drained = false;
+	es->es_urgent = false;
 	return 0;
 }
 
@@ -185,7 +189,7 @@ gpi_epoll_set_drained(int fd, unsigned ver)
 {
 	struct epslot *es = slot_of(gpi_tls_worker, fd, ver);
 
-	if (es != NULL)
+	if (es != NULL && !es->es_urgent)
 		es->es_drained = true;
 }
 
@@ -259,6 +263,8 @@ fire(struct ep *e, int fd, uint32_t revents)
 	es = &e->e_slots[fd];
 	if (revents & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		es->es_drained = false;
+	if (revents & EPOLLPRI)
+		es->es_urgent = true;
 	for (iw = es->es_head; iw != NULL; iw = next) {
 		next = iw->iw_next;
 		mine = revents & ((uint32_t)(unsigned short)iw->iw_events |
