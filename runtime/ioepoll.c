@@ -13,6 +13,17 @@
  * last reference to its file goes; an ENOENT or EEXIST on the next wait
  * tells us, and we add or modify instead).
  *
+ * A socket that fdinfo.c knows gets a standing registration instead
+ * (EPOLLET, added once, kept while fdinfo.c's version of the number --
+ * bumped by every close, dup2 and new descriptor the preload sees --
+ * is the one it was made for).  Its waiters come from iocall.c's xfer
+ * right after an attempt said EAGAIN (iw_etver), so any readiness since
+ * is an edge still queued in the set: the wait costs no system call.
+ * es_drained lets a read that would surely block skip its attempt
+ * (gpi_epoll_drained).  WARNING: a socket closed and made again under
+ * one number wholly behind the preload keeps the old version, and a
+ * wait there trusts a registration epoll has dropped (docs: section 23).
+ *
  * An idle worker sleeps in epoll_pwait2 with its eventfd in the set;
  * everyone, worker or host thread, wakes it by writing that eventfd.  A
  * busy worker looks at its set every POLL_EVERY picks.
