@@ -20,7 +20,9 @@
  *      server's memory at this point.
  *   3. timed: every connection does ROUNDS more round trips, all at
  *      once; each round's latency is from its send to the last byte of
- *      its echo.  Then all close.
+ *      its echo.  With -d: print "done" and wait for a line (or EOF)
+ *      again, every connection still open: the driver reads the
+ *      server's CPU time before the closes add theirs.  Then all close.
  *
  * On success prints one line on stdout,
  *	conns=C rounds=R requests=N secs=S rps=X p50_us=Y p99_us=Z
@@ -57,7 +59,7 @@ struct conn {
 };
 
 static int nconns = 100, rounds = 10, msg_size = 64, batch = 256;
-static int timeout_s = 30, idle_pause;
+static int timeout_s = 30, idle_pause, done_pause;
 static struct sockaddr_in server;
 static struct conn *conns;
 static int epfd;
@@ -289,8 +291,22 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: echo_client -p PORT [-c CONNS] [-r ROUNDS] "
-	    "[-s SIZE] [-t SECONDS] [-b BATCH] [-i]\n");
+	    "[-s SIZE] [-t SECONDS] [-b BATCH] [-i] [-d]\n");
 	exit(2);
+}
+
+/* Say (what) on stdout and wait for a line, or EOF, on stdin. */
+static void
+pause_for_driver(const char *what)
+{
+	char line[64];
+	ssize_t n;
+
+	printf("%s\n", what);
+	fflush(stdout);
+	while ((n = read(0, line, sizeof(line))) > 0 &&
+	    memchr(line, '\n', (size_t)n) == NULL)
+		;
 }
 
 int
@@ -298,11 +314,10 @@ main(int argc, char **argv)
 {
 	struct rlimit rl;
 	uint64_t t0, t1;
-	int port = 0, opt, c, n;
-	char line[64];
+	int port = 0, opt, c;
 	double secs;
 
-	while ((opt = getopt(argc, argv, "p:c:r:s:t:b:i")) != -1) {
+	while ((opt = getopt(argc, argv, "p:c:r:s:t:b:id")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'c': nconns = atoi(optarg); break;
@@ -311,6 +326,7 @@ main(int argc, char **argv)
 		case 't': timeout_s = atoi(optarg); break;
 		case 'b': batch = atoi(optarg); break;
 		case 'i': idle_pause = 1; break;
+		case 'd': done_pause = 1; break;
 		default: usage();
 		}
 	}
@@ -348,13 +364,8 @@ main(int argc, char **argv)
 	run_until(&warm, open_more, "connect");
 
 	/* 2. Everything open and quiet: the driver may look now. */
-	if (idle_pause) {
-		printf("idle\n");
-		fflush(stdout);
-		while ((n = (int)read(0, line, sizeof(line))) > 0 &&
-		    memchr(line, '\n', (size_t)n) == NULL)
-			;
-	}
+	if (idle_pause)
+		pause_for_driver("idle");
 
 	/* 3. Timed: all connections, all rounds, at once. */
 	t0 = now_ns();
@@ -364,6 +375,8 @@ main(int argc, char **argv)
 	}
 	run_until(&timed_done, NULL, "rounds");
 	t1 = now_ns();
+	if (done_pause)
+		pause_for_driver("done");
 	for (c = 0; c < nconns; c++)
 		close(conns[c].fd);
 

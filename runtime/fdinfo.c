@@ -107,18 +107,34 @@ slot(int fd, bool make)
 }
 
 unsigned
-gpi_fdinfo_get(int fd)
+gpi_fdinfo_getv(int fd, unsigned *ver)
 {
 	_Atomic uint64_t *s;
 	uint64_t e;
 
+	*ver = 0;
 	if (!gpi_preloaded || (s = slot(fd, false)) == NULL)
 		return 0;
 	e = atomic_load_explicit(s, memory_order_acquire);
 	if (E_BITS(e) == 0 || E_GEN(e) != atomic_load_explicit(&fdi_gen,
 	    memory_order_acquire))
 		return 0;
+	/*
+	 * The version names the file under the number (every forget bumps
+	 * it), so ioepoll.c keys a standing registration with it.  24 bits:
+	 * a registration is taken for the new file's only if 2^24 forgets
+	 * of this one number came between two of its waits.
+	 */
+	*ver = (unsigned)E_VER(e) + 1;
 	return E_BITS(e);
+}
+
+unsigned
+gpi_fdinfo_get(int fd)
+{
+	unsigned ver;
+
+	return gpi_fdinfo_getv(fd, &ver);
 }
 
 uint64_t

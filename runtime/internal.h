@@ -1774,6 +1774,11 @@ struct gpi_iowait {
 					 * (RWF_*); fsync: nonzero datasync */
 	int		 iw_mode;	/* openat */
 	off_t		 iw_off;	/* readv/writev: -1 the file position */
+	unsigned	 iw_etver;	/* epoll, GPI_IOOP_POLL: nonzero if the
+					 * caller just found (fd) not ready and
+					 * fdinfo.c knows it (its version + 1):
+					 * a standing edge-triggered
+					 * registration may serve (ioepoll.c) */
 };
 #define GPI_IOOP_POLL		0	/* both engines */
 #define GPI_IOOP_ACCEPT		1	/* io_uring only */
@@ -1793,6 +1798,12 @@ struct gpi_iowait {
  * where a poll would need a recv after it.
  */
 #define GPI_IOOP_RECV		7
+/*
+ * io_uring only: send(2) of iw_addr, iw_len bytes, flags iw_flags
+ * (MSG_NOSIGNAL), on a socket whose send buffer is full: the kernel
+ * sends when there is room; the completion says how much went.
+ */
+#define GPI_IOOP_SEND		8
 
 enum gpi_ioengine { GPI_IO_NONE, GPI_IO_URING, GPI_IO_EPOLL };
 extern GPI_HIDDEN enum gpi_ioengine gpi_ioengine;	/* (c) after gp_init */
@@ -1879,7 +1890,10 @@ GPI_HIDDEN int	gpi_fdpark_fd(struct gpi_fdpark *fp);
 #define GPI_FDI_NONBLOCK 0x04	/* O_NONBLOCK */
 #define GPI_FDI_RCV0	0x08	/* SO_RCVTIMEO is zero */
 #define GPI_FDI_SND0	0x10	/* SO_SNDTIMEO is zero */
+#define GPI_FDI_TCP	0x20	/* IPPROTO_TCP: a short read empties it */
 GPI_HIDDEN unsigned gpi_fdinfo_get(int fd);
+/* The same, and in *ver the entry's version + 1 (never 0) when known. */
+GPI_HIDDEN unsigned gpi_fdinfo_getv(int fd, unsigned *ver);
 GPI_HIDDEN uint64_t gpi_fdinfo_begin(int fd);
 GPI_HIDDEN void	gpi_fdinfo_put(int fd, uint64_t ticket, unsigned bits);
 GPI_HIDDEN void	gpi_fdinfo_forget(int fd);
@@ -1932,6 +1946,15 @@ GPI_HIDDEN int	gpi_epoll_arm(struct gp_worker *w, struct gpi_iowait *iw);
 GPI_HIDDEN void	gpi_epoll_cancel(struct gp_worker *w, struct gpi_iowait *iw);
 GPI_HIDDEN void	gpi_epoll_poll(struct gp_worker *w, bool idle);
 GPI_HIDDEN void	gpi_epoll_idle(struct gp_worker *w, uint64_t deadline);
+/*
+ * On the calling worker's epoll engine, for a TCP socket fdinfo.c
+ * knows at version (ver) (gpi_fdinfo_getv): gpi_epoll_drained says
+ * whether a read by this worker's LWPs found it empty and no readiness
+ * has arrived since (the next read may park without trying);
+ * gpi_epoll_set_drained records that a read just emptied it.
+ */
+GPI_HIDDEN bool	gpi_epoll_drained(int fd, unsigned ver);
+GPI_HIDDEN void	gpi_epoll_set_drained(int fd, unsigned ver);
 
 /* watchdog.c */
 GPI_HIDDEN void	gpi_watchdog_kick_slow(void);

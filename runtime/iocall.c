@@ -31,6 +31,7 @@
  *    interrupted.
  */
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -100,6 +101,10 @@ learn(int fd, bool out, struct blockinfo *bi)
 			return 0;
 		if (type == SOCK_STREAM)
 			bits |= GPI_FDI_STREAM;
+		len = sizeof(type);
+		if (type == SOCK_STREAM && getsockopt(fd, SOL_SOCKET,
+		    SO_PROTOCOL, &type, &len) == 0 && type == IPPROTO_TCP)
+			bits |= GPI_FDI_TCP;
 		if (bi->bi_nonblock)
 			bits |= GPI_FDI_NONBLOCK;
 		if (!bi->bi_timeo)
@@ -167,10 +172,11 @@ interrupted(bool restartable)
  * engine got for the descriptor (EBADF...).
  */
 static int
-fdwait(int fd, short events, uint64_t deadline, bool restartable)
+fdwait_v(int fd, short events, uint64_t deadline, bool restartable,
+    unsigned etver)
 {
 	struct gpi_iowait iw = { .iw_fd = fd, .iw_events = events,
-	    .iw_op = GPI_IOOP_POLL };
+	    .iw_op = GPI_IOOP_POLL, .iw_etver = etver };
 	int error;
 
 	error = gpi_io_wait(&iw, 1, deadline, GPI_PCATCH);
@@ -181,23 +187,32 @@ fdwait(int fd, short events, uint64_t deadline, bool restartable)
 	return error;
 }
 
+static int
+fdwait(int fd, short events, uint64_t deadline, bool restartable)
+{
+	return fdwait_v(fd, events, deadline, restartable, 0);
+}
+
 /*
- * A read of a socket on io_uring: rather than a poll and then the recv,
- * one IORING_OP_RECV, which the kernel completes with the data (it
- * polls the socket itself and receives on wake-up).  Returns 0 with the
- * count in *got, or an error as fdwait does (and EAGAIN if the
- * description turned O_NONBLOCK meanwhile: io_uring honours it, as the
- * native read would).  The buffer is the kernel's until the wait is
- * given back: gpi_io_wait cancels and collects before it returns, and a
- * recv that completed in the race still counts (done, not EINTR).
+ * A read or write of a socket on io_uring: rather than a poll and then
+ * the recv or send, one IORING_OP_RECV or IORING_OP_SEND (op), which
+ * the kernel completes with the transfer (it polls the socket itself
+ * and moves the data on wake-up).  Returns 0 with the count in *got, or
+ * an error as fdwait does (EPIPE included, for the caller's SIGPIPE;
+ * and EAGAIN if the description turned O_NONBLOCK meanwhile: io_uring
+ * honours it, as the native call would).  The buffer is the kernel's
+ * until the wait is given back: gpi_io_wait cancels and collects before
+ * it returns (a killed LWP's stack is reused only after that), and a
+ * transfer that completed in the race still counts (done, not EINTR).
+ * A send is MSG_NOSIGNAL: SIGPIPE is the writer's, posted by the caller.
  */
 static int
-recvwait(int fd, void *buf, size_t n, uint64_t deadline, bool restartable,
-    ssize_t *got)
+xferwait(int op, int fd, void *buf, size_t n, uint64_t deadline,
+    bool restartable, ssize_t *got)
 {
-	struct gpi_iowait iw = { .iw_fd = fd, .iw_op = GPI_IOOP_RECV,
-	    .iw_addr = buf, .iw_len = n > (1u << 30) ? 1u << 30 :
-	    (socklen_t)n };
+	struct gpi_iowait iw = { .iw_fd = fd, .iw_op = op, .iw_addr = buf,
+	    .iw_len = n > (1u << 30) ? 1u << 30 : (socklen_t)n,
+	    .iw_flags = op == GPI_IOOP_SEND ? MSG_NOSIGNAL : 0 };
 	int error;
 
 	*got = -1;
@@ -345,18 +360,46 @@ xfer(struct xfer *x)
 	struct blockinfo bi = { 0 };
 	struct gpi_fdpark fp;
 	size_t want = iov_total(x->x_msg->msg_iov, x->x_msg->msg_iovlen);
-	unsigned fi = gpi_fdinfo_get(x->x_fd);
+	unsigned ver, fi = gpi_fdinfo_getv(x->x_fd, &ver);
 	ssize_t r, done = 0;
 	int error, saved_errno = errno;	/* a success leaves errno alone */
+	bool skip;
 
 	if (gpi_io_lwp() != NULL)
 		gpi_testcancel_l(gpi_io_lwp());	/* a cancellation point */
 	x->x_sock = !sock && want > 0 && (fi & GPI_FDI_SOCK) &&
 	    (x->x_op == X_READ || (fi & GPI_FDI_STREAM));
+	/*
+	 * epoll: a blocking stream socket that the last read of this worker
+	 * emptied, with no readiness since, would say EAGAIN: park at once,
+	 * as a native read sleeps without a second look (ioepoll.c).
+	 */
+	skip = x->x_sock && x->x_op == X_READ && gpi_ioengine ==
+	    GPI_IO_EPOLL && (fi & (GPI_FDI_TCP | GPI_FDI_NONBLOCK |
+	    GPI_FDI_RCV0)) == (GPI_FDI_TCP | GPI_FDI_RCV0) &&
+	    gpi_epoll_drained(x->x_fd, ver);
 	for (;;) {
 		if (parked)
 			x->x_fd = gpi_fdpark_fd(&fp);
-		r = attempt(x, nowait);
+		if (skip) {
+			skip = false;
+			r = -1;
+			errno = EAGAIN;
+		} else {
+			r = attempt(x, nowait);
+		}
+		/*
+		 * A short read of TCP emptied the receive queue (it stops
+		 * short only there, or at an urgent mark, which ioepoll.c
+		 * sees as EPOLLPRI).  Not AF_UNIX: a read there also stops
+		 * at a change of sender credentials or passed descriptors,
+		 * with data behind them.
+		 */
+		if (r > 0 && (size_t)r < want && x->x_sock &&
+		    x->x_op == X_READ && (fi & GPI_FDI_TCP) &&
+		    gpi_ioengine == GPI_IO_EPOLL &&
+		    (!parked || gpi_fdpark_fd(&fp) == fp.fp_orig))
+			gpi_epoll_set_drained(x->x_fd, ver);	/* a short read */
 		if (r >= 0) {
 			done += r;
 			if (!whole || (size_t)done >= want || r == 0 ||
@@ -410,15 +453,23 @@ xfer(struct xfer *x)
 			gpi_fdpark_enter(&fp, x->x_fd);
 			parked = true;
 		}
-		if (x->x_sock && x->x_op == X_READ &&
-		    x->x_msg->msg_iovlen == 1 && gpi_ioengine == GPI_IO_URING) {
-			error = recvwait(gpi_fdpark_fd(&fp),
-			    x->x_msg->msg_iov->iov_base,
+		if (x->x_sock && x->x_msg->msg_iovlen == 1 &&
+		    gpi_ioengine == GPI_IO_URING) {
+			error = xferwait(out ? GPI_IOOP_SEND : GPI_IOOP_RECV,
+			    gpi_fdpark_fd(&fp), x->x_msg->msg_iov->iov_base,
 			    x->x_msg->msg_iov->iov_len, bi.bi_deadline,
-			    !bi.bi_timeo, &r);
+			    !bi.bi_timeo && done == 0, &r);
 			if (error == 0 && r >= 0) {
-				done = r;
-				break;
+				done += r;
+				/* A write goes on until all is sent. */
+				if (!out || (size_t)done >= want || r == 0)
+					break;
+				iov_advance(x->x_msg, (size_t)r);
+				continue;
+			}
+			if (error == EPIPE && out) {
+				broken_pipe(true);
+				goto fail;
 			}
 			if (error == ENOTSOCK) {
 				/* Reused behind the preload since the attempt. */
@@ -427,8 +478,15 @@ xfer(struct xfer *x)
 				continue;
 			}
 		} else {
-			error = fdwait(gpi_fdpark_fd(&fp), out ? POLLOUT :
-			    POLLIN, bi.bi_deadline, !bi.bi_timeo && done == 0);
+			/*
+			 * A known socket still under its number: the attempt
+			 * just said EAGAIN, so a standing epoll registration
+			 * may serve the wait.
+			 */
+			error = fdwait_v(gpi_fdpark_fd(&fp), out ? POLLOUT :
+			    POLLIN, bi.bi_deadline, !bi.bi_timeo && done == 0,
+			    (fi & GPI_FDI_SOCK) && gpi_fdpark_fd(&fp) ==
+			    fp.fp_orig ? ver : 0);
 		}
 		if (error == ETIMEDOUT)
 			error = EAGAIN;

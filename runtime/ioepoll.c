@@ -13,6 +13,17 @@
  * last reference to its file goes; an ENOENT or EEXIST on the next wait
  * tells us, and we add or modify instead).
  *
+ * A socket that fdinfo.c knows gets a standing registration instead
+ * (EPOLLET, added once, kept while fdinfo.c's version of the number --
+ * bumped by every close, dup2 and new descriptor the preload sees --
+ * is the one it was made for).  Its waiters come from iocall.c's xfer
+ * right after an attempt said EAGAIN (iw_etver), so any readiness since
+ * is an edge still queued in the set: the wait costs no system call.
+ * es_drained lets a read that would surely block skip its attempt
+ * (gpi_epoll_drained).  WARNING: a socket closed and made again under
+ * one number wholly behind the preload keeps the old version, and a
+ * wait there trusts a registration epoll has dropped (docs: section 23).
+ *
  * An idle worker sleeps in epoll_pwait2 with its eventfd in the set;
  * everyone, worker or host thread, wakes it by writing that eventfd.  A
  * busy worker looks at its set every POLL_EVERY picks.
@@ -32,7 +43,19 @@ struct epslot {
 	struct gpi_iowait *es_head;	/* (o) waiters on this fd */
 	bool		 es_added;	/* (o) EPOLL_CTL_ADD done (it may have
 					 * been dropped by a close since) */
+	bool		 es_drained;	/* (o) standing: a read emptied it and
+					 * no event came since */
+	bool		 es_urgent;	/* (o) standing: EPOLLPRI was seen (TCP
+					 * urgent data: a short read may stop
+					 * at its mark), es_drained unused */
+	uint32_t	 es_etev;	/* (o) nonzero: standing, EPOLLET with
+					 * these events, for the file that
+					 * fdinfo.c's version es_ver names */
+	unsigned	 es_ver;	/* (o) 0: the file is not known */
 };
+
+/* A standing registration's events; EPOLLOUT is added when wanted. */
+#define ET_EVENTS	(EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLET)
 
 struct ep {
 	int		 e_fd;		/* (c) the epoll instance */
@@ -116,10 +139,69 @@ ok:
 	return 0;
 }
 
+/*
+ * Make (fd)'s registration a standing, edge-triggered one with (events),
+ * for the file that fdinfo.c's version (ver) names (0: not known).  The
+ * EPOLL_CTL_MOD (or ADD) looks at the file as it is now, so what is
+ * already ready is reported once; after that every new readiness is an
+ * edge, and a waiter that has just seen EAGAIN needs no system call.
+ */
+static int
+stand(struct ep *e, int fd, uint32_t events, unsigned ver)
+{
+	struct epslot *es = &e->e_slots[fd];
+	struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)fd };
+	int op = es->es_added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+	if (epoll_ctl(e->e_fd, op, fd, &ev) != 0) {
+		if (errno != ENOENT && errno != EEXIST)
+			return errno;
+		op = op == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+		if (epoll_ctl(e->e_fd, op, fd, &ev) != 0)
+			return errno;
+	}
+	es->es_added = true;
+	es->es_etev = events;
+	es->es_ver = ver;
+	es->es_drained = false;
+	es->es_urgent = false;
+	return 0;
+}
+
 static void
 unlink_waiter(struct epslot *es, struct gpi_iowait *iw)
 {
 	GPI_DLIST_REMOVE(&es->es_head, iw, iw_next, iw_prev);
+}
+
+static struct epslot *
+slot_of(struct gp_worker *w, int fd, unsigned ver)
+{
+	struct ep *e;
+	struct epslot *es;
+
+	if (w == NULL || gpi_ioengine != GPI_IO_EPOLL || (e = E(w)) == NULL ||
+	    fd < 0 || fd >= e->e_nslots)
+		return NULL;
+	es = &e->e_slots[fd];
+	return es->es_etev != 0 && es->es_ver == ver ? es : NULL;
+}
+
+bool
+gpi_epoll_drained(int fd, unsigned ver)
+{
+	struct epslot *es = slot_of(gpi_tls_worker, fd, ver);
+
+	return es != NULL && es->es_drained;
+}
+
+void
+gpi_epoll_set_drained(int fd, unsigned ver)
+{
+	struct epslot *es = slot_of(gpi_tls_worker, fd, ver);
+
+	if (es != NULL && !es->es_urgent)
+		es->es_drained = true;
 }
 
 int
@@ -127,6 +209,7 @@ gpi_epoll_arm(struct gp_worker *w, struct gpi_iowait *iw)
 {
 	struct ep *e = E(w);
 	struct epslot *es;
+	uint32_t want;
 	int fd = iw->iw_fd, error, n;
 
 	if (fd < 0) {
@@ -146,11 +229,22 @@ gpi_epoll_arm(struct gp_worker *w, struct gpi_iowait *iw)
 		e->e_nslots = n;
 	}
 	es = &e->e_slots[fd];
+	want = (uint32_t)(unsigned short)iw->iw_events;
 	GPI_DLIST_INSERT_HEAD(&es->es_head, iw, iw_next, iw_prev);
-	if ((error = rearm(e, fd)) == 0)
+	if (iw->iw_op == GPI_IOOP_POLL && iw->iw_etver != 0 &&
+	    es->es_etev != 0 && es->es_ver == iw->iw_etver &&
+	    (want & ~es->es_etev & (EPOLLIN | EPOLLOUT | EPOLLPRI)) == 0)
+		return 0;	/* standing, and EAGAIN was just seen */
+	if (es->es_etev != 0 || (iw->iw_op == GPI_IOOP_POLL &&
+	    iw->iw_etver != 0))
+		error = stand(e, fd, ET_EVENTS | es->es_etev | want,
+		    iw->iw_etver);
+	else
+		error = rearm(e, fd);
+	if (error == 0)
 		return 0;
 	unlink_waiter(es, iw);
-	if (es->es_head != NULL)
+	if (es->es_head != NULL && es->es_etev == 0)
 		(void)rearm(e, fd);
 	/*
 	 * EPERM: a regular file or a directory, which epoll refuses and
@@ -178,6 +272,10 @@ fire(struct ep *e, int fd, uint32_t revents)
 	if (fd >= e->e_nslots)
 		return;
 	es = &e->e_slots[fd];
+	if (revents & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		es->es_drained = false;
+	if (revents & EPOLLPRI)
+		es->es_urgent = true;
 	for (iw = es->es_head; iw != NULL; iw = next) {
 		next = iw->iw_next;
 		mine = revents & ((uint32_t)(unsigned short)iw->iw_events |
@@ -187,7 +285,8 @@ fire(struct ep *e, int fd, uint32_t revents)
 		unlink_waiter(es, iw);
 		gpi_io_done(iw, (int)mine);
 	}
-	if (es->es_head != NULL)
+	/* One-shot is re-armed for who is left; a standing one stays. */
+	if (es->es_head != NULL && es->es_etev == 0)
 		(void)rearm(e, fd);
 }
 

@@ -208,6 +208,11 @@ gpi_uring_arm(struct gp_worker *w, struct gpi_iowait *iw)
 		io_uring_prep_recv(sqe, iw->iw_fd, iw->iw_addr, iw->iw_len,
 		    iw->iw_flags);
 		break;
+	case GPI_IOOP_SEND:
+		/* Likewise: polls for room and sends on wake-up. */
+		io_uring_prep_send(sqe, iw->iw_fd, iw->iw_addr, iw->iw_len,
+		    iw->iw_flags);
+		break;
 	default:
 		io_uring_prep_poll_add(sqe, iw->iw_fd,
 		    (unsigned)(unsigned short)iw->iw_events);

@@ -172,6 +172,10 @@ IO_CASE(io_sock, rcvtimeo, 1, "rcvtimeo: done")
 IO_CASE(io_sock, sndtimeo, 1, "sndtimeo: done")
 IO_CASE(io_sock, accept_many, 2, "accept_many: done")
 IO_CASE(io_sock, accept_kill, 1, "driver: accept_kill signaled=1 sig=9")
+/* A send that blocks (IORING_OP_SEND on io_uring): slow peer, kill, EPIPE. */
+IO_CASE(io_sock, send_slow, 1, "send_slow: done")
+IO_CASE(io_sock, send_kill, 1, "driver: send_kill signaled=1 sig=9")
+IO_CASE(io_sock, send_epipe, 1, "send_epipe: done")
 
 /* Green signals while parked: EINTR, SA_RESTART, never-restarted calls. */
 IO_CASE(io_signal, eintr, 1, "eintr: done")

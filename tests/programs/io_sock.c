@@ -16,6 +16,13 @@
  *               are parked in accept() ends it at once: waitpid says
  *               SIGKILL (a process that cannot be killed is a hang: the
  *               alarm fails it).
+ *  send_slow    a writer of a known socket (on io_uring, parked in
+ *               IORING_OP_SEND) whose peer reads slowly: every write
+ *               returns its whole count, every byte arrives in order,
+ *               and a ping-pong of the same worker runs meanwhile.
+ *  send_kill    SIGKILL of a process parked in such a send ends it.
+ *  send_epipe   the peer closes under a writer parked in such a send:
+ *               -1/EPIPE, and one SIGPIPE, on the writing thread.
  *
  * Legacy code on top (libc only), except the host parts, which are the
  * driver's.
@@ -295,6 +302,195 @@ host_kill(pid_t pid)
 	CHECK(kill(pid, SIGKILL) == 0, "kill: %s", strerror(errno));
 }
 
+/* ------------------------------------------------------------ send */
+
+#define SEND_CHUNK	(256 * 1024)
+#define SEND_N		16		/* writes of SEND_CHUNK */
+
+static int s_sv[2];
+static atomic_int s_written, s_parked;
+static pthread_t s_writer_thread;
+static atomic_int s_pipes, s_pipes_elsewhere;
+
+static void *
+s_late_byte(void *arg)
+{
+	io_yield_some();
+	CHECK_QUIET(write((int)(intptr_t)arg, "k", 1) == 1, "late write: %s",
+	    strerror(errno));
+	return NULL;
+}
+
+/*
+ * A read that blocks once, so that fdinfo.c knows (fd) for what follows
+ * (a write of a known socket is the send that parks in IORING_OP_SEND).
+ */
+static void
+know_socket(int fd, int peer)
+{
+	char c = 0;
+	int e;
+	pthread_t t;
+
+	e = pthread_create(&t, NULL, s_late_byte, (void *)(intptr_t)peer);
+	CHECK(e == 0, "pthread_create: %s", strerror(e));
+	CHECK(read(fd, &c, 1) == 1 && c == 'k', "priming read: %s",
+	    strerror(errno));
+	pthread_join(t, NULL);
+}
+
+/* Fill (fd)'s send buffer (and the peer's receive buffer). */
+static long
+fill(int fd)
+{
+	static char junk[65536];
+	long filled = 0;
+	ssize_t r;
+
+	while ((r = send(fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+		filled += r;
+	CHECK(r == -1 && errno == EAGAIN, "filling send = %zd (%s)", r,
+	    strerror(errno));
+	return filled;
+}
+
+static void *
+s_writer(void *arg)
+{
+	static char buf[SEND_CHUNK];
+	ssize_t r;
+	int i, k;
+
+	(void)arg;
+	for (i = 0; i < SEND_N; i++) {
+		for (k = 0; k < SEND_CHUNK; k++)
+			buf[k] = (char)(i * 7 + k % 251);
+		atomic_store(&s_parked, 1);
+		r = write(s_sv[0], buf, sizeof(buf));
+		CHECK(r == SEND_CHUNK, "write %d = %zd (%s)", i, r,
+		    strerror(errno));
+		atomic_fetch_add(&s_written, 1);
+	}
+	return NULL;
+}
+
+/* Reads slowly: 4 KiB, then a yield, checking every byte. */
+static void *
+s_reader(void *arg)
+{
+	char buf[4096];
+	long got = 0, bad = -1;
+	ssize_t r, k;
+
+	(void)arg;
+	while (got < (long)SEND_CHUNK * SEND_N) {
+		r = read(s_sv[1], buf, sizeof(buf));
+		if (r <= 0)
+			break;
+		for (k = 0; k < r && bad < 0; k++, got++)
+			if (buf[k] != (char)((got / SEND_CHUNK) * 7 +
+			    (got % SEND_CHUNK) % 251))
+				bad = got;
+		got += r - k;
+		sched_yield();
+	}
+	CHECK(got == (long)SEND_CHUNK * SEND_N && bad < 0,
+	    "reader: %ld bytes, first wrong at %ld (%s)", got, bad,
+	    strerror(errno));
+	return NULL;
+}
+
+static int
+case_send_slow(void)
+{
+	pthread_t w, r;
+	double alone, with;
+	int e1, e2;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s_sv) == 0,
+	    "socketpair: %s", strerror(errno));
+	know_socket(s_sv[0], s_sv[1]);
+	alone = pingpong();
+	e1 = pthread_create(&w, NULL, s_writer, NULL);
+	CHECK(e1 == 0, "pthread_create: %s", strerror(e1));
+	io_wait_for(&s_parked, 1);
+	/* Nobody reads yet: the writer is parked on a full buffer. */
+	with = pingpong();
+	CHECK(atomic_load(&s_written) < SEND_N, "all %d writes done with "
+	    "nobody reading", SEND_N);
+	pingpong_report("send", alone, with);
+	e2 = pthread_create(&r, NULL, s_reader, NULL);
+	CHECK(e2 == 0, "pthread_create: %s", strerror(e2));
+	pthread_join(w, NULL);
+	pthread_join(r, NULL);
+	CHECK(atomic_load(&s_written) == SEND_N, "writes %d of %d",
+	    atomic_load(&s_written), SEND_N);
+	printf("send_slow: done\n");
+	return io_green_exit();
+}
+
+static int
+case_send_kill(void)
+{
+	static char buf[SEND_CHUNK];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s_sv) == 0,
+	    "socketpair: %s", strerror(errno));
+	know_socket(s_sv[0], s_sv[1]);
+	(void)fill(s_sv[0]);
+	atomic_store(&k_ready, 1);	/* the host kills now */
+	(void)write(s_sv[0], buf, sizeof(buf));
+	printf("FAIL: NOT REACHED: write returned (%s)\n", strerror(errno));
+	return 1;
+}
+
+static void
+on_sigpipe(int sig)
+{
+	(void)sig;
+	if (pthread_equal(pthread_self(), s_writer_thread))
+		atomic_fetch_add(&s_pipes, 1);
+	else
+		atomic_fetch_add(&s_pipes_elsewhere, 1);
+}
+
+static void *
+s_closer(void *arg)
+{
+	(void)arg;
+	io_yield_some();	/* the writer parks first */
+	CHECK(close(s_sv[1]) == 0, "close: %s", strerror(errno));
+	return NULL;
+}
+
+static int
+case_send_epipe(void)
+{
+	static char buf[SEND_CHUNK];
+	pthread_t t;
+	ssize_t r;
+	int e;
+
+	CHECK(signal(SIGPIPE, on_sigpipe) != SIG_ERR, "signal: %s",
+	    strerror(errno));
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s_sv) == 0,
+	    "socketpair: %s", strerror(errno));
+	know_socket(s_sv[0], s_sv[1]);
+	(void)fill(s_sv[0]);
+	s_writer_thread = pthread_self();
+	e = pthread_create(&t, NULL, s_closer, NULL);
+	CHECK(e == 0, "pthread_create: %s", strerror(e));
+	r = write(s_sv[0], buf, sizeof(buf));
+	CHECK(r == -1 && errno == EPIPE, "write = %zd (%s), want EPIPE", r,
+	    strerror(errno));
+	pthread_join(t, NULL);
+	CHECK(atomic_load(&s_pipes) == 1 && atomic_load(&s_pipes_elsewhere) ==
+	    0, "SIGPIPE: %d on the writer, %d elsewhere",
+	    atomic_load(&s_pipes), atomic_load(&s_pipes_elsewhere));
+	printf("send_epipe: done\n");
+	return io_green_exit();
+}
+
 /* ------------------------------------------------------------ driver */
 
 static const struct io_case cases[] = {
@@ -303,6 +499,9 @@ static const struct io_case cases[] = {
 	{ "sndtimeo", case_sndtimeo, NULL, 0 },
 	{ "accept_many", case_accept_many, host_accept_many, 0 },
 	{ "accept_kill", case_accept_kill, host_kill, SIGKILL },
+	{ "send_slow", case_send_slow, NULL, 0 },
+	{ "send_kill", case_send_kill, host_kill, SIGKILL },
+	{ "send_epipe", case_send_epipe, NULL, 0 },
 	{ NULL, NULL, NULL, 0 },
 };
 
