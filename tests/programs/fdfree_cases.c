@@ -41,6 +41,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -326,14 +327,22 @@ case_read_kill(void)
 /* ------------------------------------------------------------ exec */
 
 static atomic_int exec_a = -1, exec_b = -1;
+static atomic_ulong exec_a_ino;
 
 static int
 after_exec(void *arg)
 {
 	int a = atomic_load(&exec_a), b = atomic_load(&exec_b);
+	struct stat sb;
 
 	(void)arg;
-	CHECK(fcntl(a, F_GETFD) < 0 && errno == EBADF,
+	/*
+	 * Gone, or its number reused since by the host for another file (a
+	 * spare worker's ring or eventfd, started by the watchdog under
+	 * load): the file itself must be closed, whatever holds the number.
+	 */
+	CHECK(fstat(a, &sb) < 0 ? errno == EBADF :
+	    (unsigned long)sb.st_ino != atomic_load(&exec_a_ino),
 	    "the FD_CLOEXEC descriptor %d survived gp_exec", a);
 	CHECK(fcntl(b, F_GETFD) >= 0, "descriptor %d was closed by gp_exec", b);
 	CHECK(nfd_of(getpid()) == 1, "NFD after exec: %d", nfd_of(getpid()));
@@ -346,7 +355,11 @@ before_exec(void *arg)
 	int a = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int b = socket(AF_UNIX, SOCK_STREAM, 0);
 
+	struct stat sb;
+
 	(void)arg;
+	CHECK(fstat(a, &sb) == 0, "fstat: %s", strerror(errno));
+	atomic_store(&exec_a_ino, (unsigned long)sb.st_ino);
 	atomic_store(&exec_a, a);
 	atomic_store(&exec_b, b);
 	gp_exec(after_exec, NULL);
