@@ -1086,6 +1086,14 @@ GPI_HIDDEN void	gpi_count_reap(struct gp_worker *w);
 GPI_HIDDEN void	gpi_count_drain(struct gp_worker *w);
 /* Live processes, exact (sums every worker's delta). */
 GPI_HIDDEN long	gpi_nprocs(void);
+#ifdef GREENPROC_DEBUG
+/*
+ * Tests: called by a worker's spawn in its fast path, between the store
+ * of its count and the load that decides (pid.c), where a preemption
+ * once let the limit be passed.
+ */
+extern GPI_HIDDEN void (*gpi_debug_limit_window)(void);
+#endif
 /* proc.c */
 /*
  * Lock p's parent, rechecking p_pptr under it.  Returns the parent, or

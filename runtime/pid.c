@@ -25,8 +25,10 @@
  * both back.  With LTO these calls inline into spawn and reap as before.
  */
 #include <dlfcn.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "internal.h"
 
@@ -52,6 +54,8 @@ static atomic_long nprocs;		/* (a) Live processes, zombies too,
 					 * but for the workers' w_pdelta. */
 /* Exact limit checks and w_pdelta folds; a leaf lock. */
 static gpi_spin_t limit_lock = GPI_SPIN_INIT(GPI_RANK_LIMIT);
+
+static void limit_init(int nworkers);
 
 /* ------------------------------------------------------------ RCU */
 
@@ -254,6 +258,7 @@ gpi_pid_init(int nworkers)
 	pid_freehead = -1;
 	atomic_store(&pid_hiwater, 0);
 	atomic_store(&nprocs, 0);
+	limit_init(nworkers);
 	return 0;
 }
 
@@ -464,29 +469,62 @@ gpi_pid_forget(void)
  * The process count is per worker plus a global sum: a spawn or reap on a
  * worker moves its own w_pdelta (a plain store to its own cache line) and
  * folds it into nprocs every PDELTA_FOLD, so spawn trees on different
- * workers share no counter.  Live processes = nprocs + every w_pdelta.
- * Far from the limit -- even with every worker's delta at its bound --
- * a spawn needs no exact count.  Near it, and on host threads, a spawn
- * takes limit_lock and sums the deltas: exact, as the limit must be
- * (a reap lowers its delta before its parent learns of the exit, so a
- * spawn right after a wait at the limit fits).
+ * workers share no counter.  Live processes = nprocs + every w_pdelta,
+ * and no delta is ever above PDELTA_FOLD.
+ *
+ * Far from the limit -- nprocs below limit_fast, so that even with every
+ * worker's delta at its bound the count stays under the limit -- a
+ * worker's spawn only moves its own delta.  Near it, and on host threads
+ * near it, a spawn takes limit_lock, moves its +1 into nprocs and sums
+ * the deltas: exact, as the limit must be.
+ *
+ * WARNING: the order of a worker's fast path is what makes the sum
+ * exact.  It stores its delta first and loads nprocs after; the exact
+ * path adds to nprocs first and reads the deltas after a
+ * membarrier(PRIVATE_EXPEDITED), which puts a full barrier in every
+ * running thread of ours.  So for each fast spawn racing an exact one,
+ * either the exact sum sees the fast spawn's +1, or the fast spawn's load
+ * sees the exact spawn's nprocs (and goes exact itself unless the count
+ * is still far below the limit).  The fast path pays no barrier and no
+ * locked instruction for it: the barrier is the exact path's, and only
+ * within (workers + 1) * PDELTA_FOLD of the limit.  The old order --
+ * load nprocs, decide, then store the delta -- let a worker that was
+ * preempted between the two see "far" while another filled the table
+ * through the exact path, and then add one process past the limit
+ * (tests/test_proc.c, proclimit_race).  Without membarrier (a kernel
+ * before 4.14) there is no fast path: every spawn is exact.
+ *
+ * A reap lowers its delta before its parent learns of the exit (and a
+ * lock handoff orders the two), so a spawn right after a wait at the
+ * limit fits, on any worker.
  */
 #define PDELTA_FOLD	32
 
-static void
-pdelta_add(struct gp_worker *w, int d)
-{
-	int v = atomic_load_explicit(&w->w_pdelta, memory_order_relaxed) + d;
+static long limit_fast = LONG_MIN;	/* (c) nprocs below it: no exact count */
+static bool limit_barrier;		/* (c) membarrier(PRIVATE_EXPEDITED) */
 
-	if (v >= PDELTA_FOLD || v <= -PDELTA_FOLD) {
-		/* Under the lock: an exact count never sees v twice. */
-		gpi_spin_lock(&limit_lock);
-		atomic_fetch_add(&nprocs, v);
-		atomic_store_explicit(&w->w_pdelta, 0, memory_order_relaxed);
-		gpi_spin_unlock(&limit_lock);
-		return;
-	}
-	atomic_store_explicit(&w->w_pdelta, v, memory_order_relaxed);
+#ifdef GREENPROC_DEBUG
+void (*gpi_debug_limit_window)(void);	/* (c) tests: see gpi_count_spawn */
+#endif
+
+static void
+limit_init(int nworkers)
+{
+	/* Registration is per mm: again in each runtime (and forked child). */
+	limit_barrier = GPI_LIBC(syscall)(SYS_membarrier,
+	    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	limit_fast = limit_barrier ? (long)pid_maxprocs -
+	    (long)(nworkers + 1) * PDELTA_FOLD : LONG_MIN;
+}
+
+static void
+pdelta_fold(struct gp_worker *w, int v)
+{
+	/* Under the lock: an exact count never sees v twice. */
+	gpi_spin_lock(&limit_lock);
+	atomic_fetch_add(&nprocs, v);
+	atomic_store_explicit(&w->w_pdelta, 0, memory_order_relaxed);
+	gpi_spin_unlock(&limit_lock);
 }
 
 long
@@ -501,31 +539,74 @@ gpi_nprocs(void)
 	return n;
 }
 
+/*
+ * The exact count: one more process, if it fits.  (w)'s delta already
+ * holds the +1 of its fast path (NULL: a host thread's, none).  The +1
+ * moves to nprocs before the barrier, where every fast path loads it.
+ */
+static __attribute__((noinline)) bool
+count_exact(struct gp_worker *w)
+{
+	bool ok;
+
+	gpi_spin_lock(&limit_lock);
+	atomic_fetch_add(&nprocs, 1);
+	if (w != NULL)
+		atomic_store_explicit(&w->w_pdelta, atomic_load_explicit(
+		    &w->w_pdelta, memory_order_relaxed) - 1,
+		    memory_order_relaxed);
+	if (limit_barrier)
+		(void)GPI_LIBC(syscall)(SYS_membarrier,
+		    MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	if (!(ok = gpi_nprocs() <= pid_maxprocs))
+		atomic_fetch_sub(&nprocs, 1);
+	gpi_spin_unlock(&limit_lock);
+	return ok;
+}
+
 /* Count a new process against the limit; false (EAGAIN) at the limit. */
 bool
 gpi_count_spawn(struct gp_worker *w)
 {
-	bool ok;
+	int v;
 
-	if (w != NULL && atomic_load_explicit(&nprocs, memory_order_relaxed) +
-	    (long)(gpi_rt.rt_nworkers + 1) * PDELTA_FOLD < pid_maxprocs) {
-		pdelta_add(w, 1);
-		return true;
+	if (w == NULL) {
+		/* A host thread: an atomic add (host spawns are rare). */
+		if (atomic_fetch_add(&nprocs, 1) + 1 < limit_fast)
+			return true;
+		atomic_fetch_sub(&nprocs, 1);
+		return count_exact(NULL);
 	}
-	gpi_spin_lock(&limit_lock);
-	if ((ok = gpi_nprocs() < pid_maxprocs))
-		atomic_fetch_add(&nprocs, 1);
-	gpi_spin_unlock(&limit_lock);
-	return ok;
+	v = atomic_load_explicit(&w->w_pdelta, memory_order_relaxed) + 1;
+	atomic_store_explicit(&w->w_pdelta, v, memory_order_relaxed);
+	/* The delta's store before nprocs' load (see above). */
+	atomic_signal_fence(memory_order_seq_cst);
+#ifdef GREENPROC_DEBUG
+	if (gpi_debug_limit_window != NULL)
+		gpi_debug_limit_window();
+#endif
+	if (unlikely(atomic_load_explicit(&nprocs, memory_order_relaxed) >=
+	    limit_fast))
+		return count_exact(w);
+	if (v >= PDELTA_FOLD)
+		pdelta_fold(w, v);
+	return true;
 }
 
 void
 gpi_count_reap(struct gp_worker *w)
 {
-	if (w != NULL)
-		pdelta_add(w, -1);
-	else
+	int v;
+
+	if (w == NULL) {
 		atomic_fetch_sub(&nprocs, 1);
+		return;
+	}
+	v = atomic_load_explicit(&w->w_pdelta, memory_order_relaxed) - 1;
+	if (v <= -PDELTA_FOLD)
+		pdelta_fold(w, v);
+	else
+		atomic_store_explicit(&w->w_pdelta, v, memory_order_relaxed);
 }
 
 /* Fold (w)'s count into the sum (a worker's exit). */

@@ -483,3 +483,122 @@ Test(limits, proc_watch_gives_emfile_when_descriptors_run_out)
 	cr_assert(eq(int, waitpid(child, &st, 0), child));
 	cr_assert(eq(int, WIFEXITED(st) ? WEXITSTATUS(st) : -st, 0));
 }
+
+/* ------------------------------------------------ the process limit */
+
+#ifdef GREENPROC_DEBUG
+
+/*
+ * The limit is exact on any worker (runtime/pid.c): a worker's spawn that
+ * decided "far from the limit" and is held in its window (between its
+ * count's store and the load that decides; before the fix, between the
+ * decision and the store) while a parent on the other worker fills the
+ * table through the exact count must not end one process past the
+ * limit.  The hook holds worker A's thread there, as a preemption would.
+ */
+#define RLIMIT_PROCS	400	/* > (2 workers + 2 spares + 1) * 32 */
+
+static atomic_int race_pid, race_in_window, race_b_done, race_release;
+static atomic_int race_a_ok, race_b_n, race_done;
+
+static void
+race_window(void)
+{
+	int pid = atomic_load(&race_pid);
+
+	if (pid == 0 || gp_getpid() != pid ||
+	    !atomic_compare_exchange_strong(&race_pid, &pid, 0))
+		return;
+	atomic_store(&race_in_window, 1);
+	/* This worker's thread stays here; the other worker runs B. */
+	while (atomic_load(&race_b_done) == 0)
+		usleep(200);
+}
+
+static int
+race_child(void *arg)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	(void)arg;
+	while (atomic_load(&race_release) == 0)
+		gp_nanosleep(&ts, NULL);
+	return 0;
+}
+
+static void
+race_reap_all(void)
+{
+	while (gp_waitpid(-1, NULL, 0) > 0)
+		;
+}
+
+static int
+race_a(void *arg)
+{
+	(void)arg;
+	atomic_store(&race_pid, (int)gp_getpid());
+	atomic_store(&race_a_ok, gp_spawn(race_child, NULL, NULL) > 0 ? 1 :
+	    -errno);
+	atomic_fetch_add(&race_done, 1);
+	race_reap_all();
+	return 0;
+}
+
+static int
+race_b(void *arg)
+{
+	struct timespec ts = { 0, 200000 };
+	int n = 0;
+
+	(void)arg;
+	while (atomic_load(&race_in_window) == 0)
+		gp_nanosleep(&ts, NULL);
+	while (gp_spawn(race_child, NULL, NULL) > 0)
+		n++;
+	atomic_store(&race_b_n, errno == EAGAIN ? n : -errno);
+	atomic_store(&race_b_done, 1);
+	atomic_fetch_add(&race_done, 1);
+	race_reap_all();
+	return 0;
+}
+
+Test(limits, spawn_held_in_its_window_never_passes_the_limit)
+{
+	struct gp_counters st;
+	pid_t a, b;
+	int total, i;
+
+	cr_assert(eq(int, setenv("GREENPROC_MAX_PROCS", "400", 1), 0));
+	cr_assert(eq(int, gp_init(2), 0));
+	gpi_debug_limit_window = race_window;
+	a = gp_spawn(race_a, NULL, NULL);
+	b = gp_spawn(race_b, NULL, NULL);
+	cr_assert(gt(int, a, 0));
+	cr_assert(gt(int, b, 0));
+	for (i = 0; i < 10000 && atomic_load(&race_done) < 2; i++)
+		usleep(1000);
+	cr_assert(eq(int, atomic_load(&race_done), 2));
+	cr_assert(ge(int, atomic_load(&race_b_n), 0), "B: errno %d",
+	    -atomic_load(&race_b_n));
+	cr_assert(eq(int, gp_stats(&st), 0));
+	/* The two parents, B's children, and A's child if it had room. */
+	total = 2 + atomic_load(&race_b_n) + (atomic_load(&race_a_ok) > 0);
+	cr_assert(le(long, st.live_procs, RLIMIT_PROCS), "%ld live",
+	    st.live_procs);
+	cr_assert(eq(int, total, RLIMIT_PROCS), "%d processes made "
+	    "(A's spawn: %d)", total, atomic_load(&race_a_ok));
+	/* At the limit, on either worker; and again after the reaps. */
+	cr_assert(eq(int, (int)gp_spawn(race_child, NULL, NULL), -1));
+	cr_assert(eq(int, errno, EAGAIN));
+	gpi_debug_limit_window = NULL;
+	atomic_store(&race_release, 1);
+	cr_assert(eq(int, gp_waitpid(a, NULL, 0), a));
+	cr_assert(eq(int, gp_waitpid(b, NULL, 0), b));
+	cr_assert(eq(int, gp_stats(&st), 0));
+	cr_assert(eq(long, st.live_procs, 0));
+	cr_assert(eq(int, call_spawn(KMAX * 10), 0));
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+#endif /* GREENPROC_DEBUG */
