@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -602,3 +603,126 @@ Test(limits, spawn_held_in_its_window_never_passes_the_limit)
 }
 
 #endif /* GREENPROC_DEBUG */
+
+/* ------------------------------------------------ the map count */
+
+static int
+guard_ret7(void *arg)
+{
+	(void)arg;
+	return 7;
+}
+
+/* A spawn and its wait: 0 if it exited 7. */
+static int
+spawn_ret7(void)
+{
+	pid_t p = gp_spawn(guard_ret7, NULL, NULL);
+	int st;
+
+	if (p < 0)
+		return errno;
+	return gp_waitpid(p, &st, 0) == p && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 7 ? 0 : -2;
+}
+
+#ifdef GREENPROC_DEBUG
+
+/*
+ * GREENPROC_GUARD=mprotect: each stack's guard page is a VMA, and when
+ * vm.max_map_count is reached mprotect says ENOMEM (injected here at the
+ * guard, the one request that meets the map count without a new
+ * mapping).  gp_spawn and gp_lwp_create then fail with EAGAIN, from a
+ * host thread and from a green process, nothing is left half-made (the
+ * live counts are back; make SAN=address adds the leak check) and the
+ * next spawn works.
+ */
+static atomic_int guard_green_spawn, guard_green_lwp;
+
+static int
+guard_parent(void *arg)
+{
+	gp_lwp_t l;
+	int e;
+
+	(void)arg;
+	gpi_failpt_arm(1, GPI_FAIL_GUARD);
+	atomic_store(&guard_green_spawn, gp_spawn(guard_ret7, NULL, NULL) <
+	    0 ? errno : 0);
+	(void)gpi_failpt_disarm();
+	gpi_failpt_arm(1, GPI_FAIL_GUARD);
+	e = gp_lwp_create(&l, lwp_ret, NULL, NULL);
+	(void)gpi_failpt_disarm();
+	atomic_store(&guard_green_lwp, e);
+	return 0;
+}
+
+Test(limits, guard_page_refused_fails_spawn_and_lwp_create_with_eagain)
+{
+	struct gp_counters before, after;
+	gp_lwp_t l;
+	pid_t p;
+	int i, st;
+
+	cr_assert(eq(int, setenv("GREENPROC_GUARD", "mprotect", 1), 0));
+	cr_assert(eq(int, gp_init(2), 0));
+	cr_assert(eq(int, gp_stats(&before), 0));
+	for (i = 0; i < 3; i++) {
+		gpi_failpt_arm(1, GPI_FAIL_GUARD);
+		errno = 0;
+		p = gp_spawn(guard_ret7, NULL, NULL);
+		cr_assert(gpi_failpt_disarm(), "no guard was asked for");
+		cr_assert(eq(int, (int)p, -1));
+		cr_assert(eq(int, errno, EAGAIN));
+		gpi_failpt_arm(1, GPI_FAIL_GUARD);
+		cr_assert(eq(int, gp_lwp_create(&l, lwp_ret, NULL, NULL),
+		    EAGAIN));
+		cr_assert(gpi_failpt_disarm());
+	}
+	p = gp_spawn(guard_parent, NULL, NULL);
+	cr_assert(gt(int, p, 0));
+	cr_assert(eq(int, gp_waitpid(p, &st, 0), p));
+	cr_assert(eq(int, st, 0));
+	cr_assert(eq(int, atomic_load(&guard_green_spawn), EAGAIN));
+	cr_assert(eq(int, atomic_load(&guard_green_lwp), EAGAIN));
+	cr_assert(eq(int, gp_stats(&after), 0));
+	cr_assert(eq(long, after.live_procs, before.live_procs));
+	cr_assert(eq(long, after.live_lwps, before.live_lwps));
+	/* Room again: a spawn works, with a fresh slab. */
+	cr_assert(eq(int, spawn_ret7(), 0));
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+#endif /* GREENPROC_DEBUG */
+
+/*
+ * GREENPROC_GUARD=madvise where the kernel has no MADV_GUARD_INSTALL:
+ * gp_init fails with ENOTSUP rather than every spawn; mprotect and auto
+ * always start.  (Which one this kernel is, a scratch page says.)
+ */
+Test(limits, guard_knob_madvise_needs_the_kernels_guards)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *m = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool have;
+	int rc;
+
+	cr_assert(not(eq(ptr, m, MAP_FAILED)));
+	have = madvise(m, (size_t)pg, 102 /* MADV_GUARD_INSTALL */) == 0;
+	munmap(m, (size_t)pg);
+	cr_assert(eq(int, setenv("GREENPROC_GUARD", "madvise", 1), 0));
+	errno = 0;
+	rc = gp_init(1);
+	if (have) {
+		cr_assert(eq(int, rc, 0));
+		cr_assert(eq(int, gp_shutdown(), 0));
+	} else {
+		cr_assert(eq(int, rc, -1));
+		cr_assert(eq(int, errno, ENOTSUP));
+	}
+	cr_assert(eq(int, setenv("GREENPROC_GUARD", "mprotect", 1), 0));
+	cr_assert(eq(int, gp_init(1), 0));
+	cr_assert(eq(int, spawn_ret7(), 0));
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
