@@ -117,6 +117,7 @@ urcu_sym(const char *name)
 int
 gpi_rcu_load(void)
 {
+	void *(*default_data)(void);
 	int error;
 
 	if (likely(atomic_load_explicit(&urcu_loaded, memory_order_acquire)))
@@ -143,12 +144,23 @@ gpi_rcu_load(void)
 			    int32_t, const struct timespec *, int32_t *,
 			    int32_t))urcu_sym("compat_futex_async");
 		}
+		default_data = (void *(*)(void))urcu_sym(
+		    "urcu_memb_get_default_call_rcu_data");
 		if (urcu_error != 0)
 			fprintf(stderr, "greenproc: cannot load %s: %s\n",
 			    URCU_MEMB_SONAME, dlerror());
-		else
+		else {
+			/*
+			 * Start liburcu's call_rcu thread now.  Made lazily,
+			 * at the first reap, it would be made when threads
+			 * or map entries may have run out (a spawn at
+			 * vm.max_map_count), and liburcu aborts the host
+			 * when it cannot (stress_mapcount found it).
+			 */
+			(void)default_data();
 			atomic_store_explicit(&urcu_loaded, true,
 			    memory_order_release);
+		}
 	}
 	error = atomic_load(&urcu_loaded) ? 0 : urcu_error;
 	gpi_spin_unlock(&urcu_lock);
