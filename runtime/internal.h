@@ -1097,6 +1097,8 @@ GPI_HIDDEN long	gpi_nprocs(void);
  * once let the limit be passed.
  */
 extern GPI_HIDDEN void (*gpi_debug_limit_window)(void);
+/* Tests: generations per pid slot (2 or more; 0: as many as fit). */
+extern GPI_HIDDEN unsigned gpi_debug_pid_gens;
 #endif
 /* proc.c */
 /*

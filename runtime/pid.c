@@ -7,8 +7,12 @@
  * process (GREENPROC_MAX_PROCS).  A pid encodes its slot and a generation
  * of that slot: pid = GP_PID_BASE + 2 + gen * nslots + slot.  Lookup is a
  * load and a compare, with no hashing and no lock; a reaped slot is free
- * at once, but its next pid differs (the generation moved on), so a pid is
- * reused only after the slot has cycled through every generation.  The
+ * at once, but its next pid differs (the generation moved on).  A slot
+ * whose last generation is reaped retires (pid_retire): it is used again
+ * only when no never-wrapped slot is left, so a pid comes back only
+ * after the whole pid space has been given out (some 2^30 spawns with
+ * the default table), and then never while a process group bears it
+ * (pid_take).  A stale pid never reaches a newer process sooner.  The
  * table is also the list of all processes: gp_ps walks it under RCU up to
  * the highest slot ever used (gpi_pidtab_end), so neither spawn nor exit
  * touches a shared list.
@@ -49,6 +53,8 @@ static int pid_nslots;			/* (c) */
 static int pid_maxprocs;		/* (c) GREENPROC_MAX_PROCS */
 static unsigned pid_ngens;		/* (c) */
 static int pid_freehead = -1;		/* (i) */
+static int pid_retired = -1;		/* (i) Wrapped slots, oldest first, */
+static int pid_retired_tail = -1;	/* (i) linked by ps_nextfree. */
 static atomic_int pid_hiwater;		/* (i,a) Slots ever used. */
 static atomic_long nprocs;		/* (a) Live processes, zombies too,
 					 * but for the workers' w_pdelta. */
@@ -56,6 +62,10 @@ static atomic_long nprocs;		/* (a) Live processes, zombies too,
 static gpi_spin_t limit_lock = GPI_SPIN_INIT(GPI_RANK_LIMIT);
 
 static void limit_init(int nworkers);
+static void pid_retire_locked(int slot);
+#ifdef GREENPROC_DEBUG
+unsigned gpi_debug_pid_gens;		/* (c) tests: see gpi_pid_init */
+#endif
 
 /* ------------------------------------------------------------ RCU */
 
@@ -259,6 +269,11 @@ gpi_pid_init(int nworkers)
 		pid_nslots <<= 1;
 	pid_ngens = (unsigned)(((unsigned)INT_MAX - PID_FIRST) /
 	    (unsigned)pid_nslots);
+#ifdef GREENPROC_DEBUG
+	/* Tests: a few generations, so that slots wrap soon. */
+	if (gpi_debug_pid_gens >= 2 && gpi_debug_pid_gens < pid_ngens)
+		pid_ngens = gpi_debug_pid_gens;
+#endif
 	len = (size_t)pid_nslots * sizeof(struct pidslot);
 	/* Untouched slots cost no memory. */
 	pidtab = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -267,35 +282,83 @@ gpi_pid_init(int nworkers)
 		pidtab = NULL;
 		return ENOMEM;
 	}
-	pid_freehead = -1;
+	pid_freehead = pid_retired = pid_retired_tail = -1;
 	atomic_store(&pid_hiwater, 0);
 	atomic_store(&nprocs, 0);
 	limit_init(nworkers);
 	return 0;
 }
 
+static inline int pid_slot(pid_t pid);
+
 /*
- * Move up to PID_BATCH free slots from the global list (or fresh ones
- * above the high-water mark) to (w)'s private list.  Slots then cycle
+ * Does a pid of (slot), any generation, name a live process group (the
+ * p_pgid of a process, zombies too)?  A walk of the table: only for a
+ * retired slot coming back, once per slot per trip through the whole pid
+ * space.  A slot that passes goes through all its generations again
+ * before it can repeat a pid, and retires again first.
+ */
+static bool
+slot_names_group(int slot)
+{
+	struct gp_proc *p;
+	int i, n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
+	bool used = false;
+	pid_t pg;
+
+	gpi_rcu_read_lock();
+	for (i = 0; i < n && !used; i++) {
+		p = atomic_load_explicit(&pidtab[i].ps_proc,
+		    memory_order_acquire);
+		used = p != NULL && (pg = __atomic_load_n(&p->p_pgid,
+		    __ATOMIC_RELAXED)) >= PID_FIRST && pid_slot(pg) == slot;
+	}
+	gpi_rcu_read_unlock();
+	return used;
+}
+
+static pid_t
+pid_of(int slot, unsigned gen)
+{
+	return PID_FIRST + (pid_t)(gen * (unsigned)pid_nslots) + slot;
+}
+
+/*
+ * A free slot for a worker's private list (or a host thread's spawn):
+ * one freed before, else a fresh one above the high-water mark, else --
+ * the pid space used up -- the oldest retired one whose pids name no
+ * live group (a group outlives its leader, and a new process with its
+ * id would be taken for its leader).  -1 if none.  Slots then cycle
  * within one worker, so spawn and reap on different workers touch no
  * common cache line.  Caller holds pid_lock.
  */
 static int
 pid_take(void)
 {
-	int slot;
+	int slot, n;
 
 	GPI_LOCK_ASSERT(&pid_lock);
 	if ((slot = pid_freehead) >= 0) {
 		pid_freehead = pidtab[slot].ps_nextfree;
-	} else if ((slot = atomic_load_explicit(&pid_hiwater,
+		return slot;
+	}
+	if ((slot = atomic_load_explicit(&pid_hiwater,
 	    memory_order_relaxed)) < pid_nslots) {
+		/* Its first pid is generation 0's: every one is used. */
+		pidtab[slot].ps_gen = pid_ngens - 1;
 		atomic_store_explicit(&pid_hiwater, slot + 1,
 		    memory_order_release);
-	} else {
-		slot = -1;
+		return slot;
 	}
-	return slot;
+	/* Each retired slot at most once: all may name live groups. */
+	for (n = 0; (slot = pid_retired) >= 0 && n < pid_nslots; n++) {
+		if ((pid_retired = pidtab[slot].ps_nextfree) < 0)
+			pid_retired_tail = -1;
+		if (!slot_names_group(slot))
+			return slot;
+		pid_retire_locked(slot);
+	}
+	return -1;
 }
 
 /*
@@ -341,8 +404,7 @@ gpi_pid_alloc(struct gp_worker *w, struct gp_proc *p)
 	}
 	ps = &pidtab[slot];
 	ps->ps_gen = ps->ps_gen + 1 < pid_ngens ? ps->ps_gen + 1 : 0;
-	__atomic_store_n(&p->p_pid, PID_FIRST +
-	    (pid_t)(ps->ps_gen * (unsigned)pid_nslots) + slot,
+	__atomic_store_n(&p->p_pid, pid_of(slot, ps->ps_gen),
 	    __ATOMIC_RELAXED);
 	return 0;
 }
@@ -360,6 +422,19 @@ gpi_pid_publish(struct gp_proc *p)
 	    memory_order_release);
 }
 
+/* Put (slot) at the end of the retired list.  Caller holds pid_lock. */
+static void
+pid_retire_locked(int slot)
+{
+	GPI_LOCK_ASSERT(&pid_lock);
+	pidtab[slot].ps_nextfree = -1;
+	if (pid_retired_tail < 0)
+		pid_retired = slot;
+	else
+		pidtab[pid_retired_tail].ps_nextfree = slot;
+	pid_retired_tail = slot;
+}
+
 void
 gpi_pid_free(struct gp_worker *w, struct gp_proc *p)
 {
@@ -367,6 +442,13 @@ gpi_pid_free(struct gp_worker *w, struct gp_proc *p)
 
 	atomic_store_explicit(&pidtab[slot].ps_proc, NULL,
 	    memory_order_relaxed);
+	/* Its last generation: retired, not reused (see pid_take). */
+	if (unlikely(pidtab[slot].ps_gen == pid_ngens - 1)) {
+		gpi_spin_lock(&pid_lock);
+		pid_retire_locked(slot);
+		gpi_spin_unlock(&pid_lock);
+		return;
+	}
 	if (w != NULL && w->w_npidfree < 2 * PID_BATCH) {
 		pid_enqueue(w, slot);
 		return;
@@ -467,7 +549,7 @@ void
 gpi_pid_forget(void)
 {
 	pidtab = NULL;			/* leaked in the child, on purpose */
-	pid_freehead = -1;
+	pid_freehead = pid_retired = pid_retired_tail = -1;
 	atomic_store(&pid_hiwater, 0);
 	atomic_store(&nprocs, 0);
 	gpi_spin_reset(&pid_lock);
