@@ -19,7 +19,15 @@
 
 #include "internal.h"
 
-#define NBUCKETS	512		/* power of two */
+/*
+ * A power of two.  Every sleeper is on one bucket's list, and a wakeup
+ * walks its bucket: with a million idle green processes asleep, 512
+ * buckets meant ~2000 cold sleepers per kill (a SIGKILL wakes its
+ * process's p_stopgen), over ten minutes to kill them all
+ * (tests/stress/stress_million.c).  8192 buckets are 512 KiB of bss,
+ * touched only where sleepers hash.
+ */
+#define NBUCKETS	8192
 #define HOST_SPIN_NS	20000		/* cheap host waits: < one cross-CPU
 					 * wake-up (~20 us here) */
 

@@ -32,6 +32,7 @@
 
 #include "greenproc.h"
 #include "../testutil.h"
+#include "sysctl_run.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define UNDER_TSAN 1
@@ -85,31 +86,7 @@ count_maps(void)
 	return n;
 }
 
-static long
-read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
 
-	if (f != NULL) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int
-write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int rc;
-
-	if (f == NULL)
-		return -1;
-	rc = fprintf(f, "%ld\n", v) < 0;
-	return fclose(f) != 0 || rc ? -1 : 0;
-}
 
 static int
 kill_reap(int from, int to)
@@ -180,19 +157,21 @@ run(void)
 	return 0;
 }
 
+static int
+run_arg(long unused)
+{
+	(void)unused;
+	return run();
+}
+
 int
 main(int argc, char **argv)
 {
-	long want = argc > 1 ? atol(argv[1]) : 0, old = -1;
-	pid_t child;
-	int st, rc;
+	long want = argc > 1 ? atol(argv[1]) : 0;
 
 #ifdef UNDER_TSAN
 	(void)want;
-	(void)old;
-	(void)child;
-	(void)st;
-	(void)rc;
+	(void)run_arg;
 	printf("stress_mapcount: skipped under TSan\n");
 	return 0;
 #else
@@ -201,24 +180,6 @@ main(int argc, char **argv)
 		return run();
 	if (geteuid() != 0)
 		FAIL("lowering vm.max_map_count needs root");
-	if ((old = read_long(sysctl_path)) <= 0 ||
-	    write_long(sysctl_path, want) != 0)
-		FAIL("cannot set %s to %ld", sysctl_path, want);
-	printf("stress_mapcount: vm.max_map_count %ld -> %ld for the run\n",
-	    old, want);
-	fflush(stdout);
-	/* In a child, so that the old value goes back whatever happens. */
-	if ((child = fork()) == 0) {
-		rc = run();
-		fflush(stdout);
-		_exit(rc);
-	}
-	rc = child > 0 && waitpid(child, &st, 0) == child && WIFEXITED(st) ?
-	    WEXITSTATUS(st) : 1;
-	if (write_long(sysctl_path, old) != 0)
-		FAIL("could not put vm.max_map_count back to %ld", old);
-	printf("stress_mapcount: vm.max_map_count back to %ld\n",
-	    read_long(sysctl_path));
-	return rc;
+	return sysctl_run("stress_mapcount", sysctl_path, want, run_arg, 0);
 #endif
 }

@@ -33,6 +33,7 @@
 
 #include "greenproc.h"
 #include "../testutil.h"
+#include "sysctl_run.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define UNDER_TSAN 1
@@ -77,31 +78,7 @@ rss_bytes(void)
 	return rss * sysconf(_SC_PAGESIZE);
 }
 
-static long
-read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
 
-	if (f != NULL) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int
-write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int rc;
-
-	if (f == NULL)
-		return -1;
-	rc = fprintf(f, "%ld\n", v) < 0;
-	return fclose(f) != 0 || rc ? -1 : 0;
-}
 
 static double
 secs(uint64_t t0)
@@ -149,6 +126,7 @@ run(long n)
 	}
 	printf("stress_million: each reachable (kill 0, waitpid WNOHANG) in "
 	    "%.2f s\n", secs(t0));
+	fflush(stdout);
 	t0 = tu_now_ns();
 	for (i = 0; i < n; i++)
 		if (gp_kill(pids[i], SIGKILL) != 0)
@@ -178,12 +156,9 @@ main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 10000, old, need, max;
 	char buf[32];
-	pid_t child;
-	int st, rc;
 
 #ifdef UNDER_TSAN
 	(void)n; (void)old; (void)need; (void)max; (void)buf;
-	(void)child; (void)st; (void)rc;
 	printf("stress_million: skipped under TSan\n");
 	return 0;
 #else
@@ -197,27 +172,11 @@ main(int argc, char **argv)
 	}
 	/* Two entries a stack (guard + stack) if guards are mprotect()ed. */
 	need = 2 * n + 4096;
-	if ((old = read_long(mapcount)) >= need || old < 0)
+	if ((old = sysctl_read(mapcount)) >= need || old < 0)
 		return run(n);
 	if (geteuid() != 0)
 		FAIL("vm.max_map_count is %ld; %ld processes may need %ld "
 		    "(run as root, or raise it)", old, n, need);
-	if (write_long(mapcount, need) != 0)
-		FAIL("cannot raise %s to %ld", mapcount, need);
-	printf("stress_million: vm.max_map_count %ld -> %ld for the run\n",
-	    old, need);
-	fflush(stdout);
-	if ((child = fork()) == 0) {
-		rc = run(n);
-		fflush(stdout);
-		_exit(rc);
-	}
-	rc = child > 0 && waitpid(child, &st, 0) == child && WIFEXITED(st) ?
-	    WEXITSTATUS(st) : 1;
-	if (write_long(mapcount, old) != 0)
-		FAIL("could not put vm.max_map_count back to %ld", old);
-	printf("stress_million: vm.max_map_count back to %ld\n",
-	    read_long(mapcount));
-	return rc;
+	return sysctl_run("stress_million", mapcount, need, run, n);
 #endif
 }
