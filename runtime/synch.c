@@ -19,15 +19,7 @@
 
 #include "internal.h"
 
-/*
- * A power of two.  Every sleeper is on one bucket's list, and a wakeup
- * walks its bucket: with a million idle green processes asleep, 512
- * buckets meant ~2000 cold sleepers per kill (a SIGKILL wakes its
- * process's p_stopgen), over ten minutes to kill them all
- * (tests/stress/stress_million.c).  8192 buckets are 512 KiB of bss,
- * touched only where sleepers hash.
- */
-#define NBUCKETS	8192
+#define NBUCKETS	512		/* power of two */
 #define HOST_SPIN_NS	20000		/* cheap host waits: < one cross-CPU
 					 * wake-up (~20 us here) */
 
@@ -217,7 +209,7 @@ host_sleep(const void *wchan, const atomic_int *word, int expect,
 {
 	struct gpi_sleepq *sq = bucket(wchan);
 	struct gp_sleeper s;
-	uint64_t spin_end;
+	uint64_t now, spin_end, yield_from;
 	unsigned i;
 	int v;
 
@@ -233,15 +225,20 @@ host_sleep(const void *wchan, const atomic_int *word, int expect,
 	sq_insert(sq, &s);
 	gpi_spin_unlock(&sq->sq_lock);
 
-	spin_end = gpi_now() + HOST_SPIN_NS;
+	now = gpi_now();
+	spin_end = now + HOST_SPIN_NS;
+	yield_from = now + GPI_SPIN_YIELD_NS;
 	for (i = 1; atomic_load_explicit(&s.s_wake, memory_order_acquire) != 1;
 	    i++) {
 		if ((i & 63) != 0) {
 			gpi_md_relax();
 			continue;
 		}
-		if (gpi_now() < spin_end)
+		if ((now = gpi_now()) < spin_end) {
+			if (now >= yield_from)
+				gpi_os_yield();
 			continue;
+		}
 		if (deadline != 0 && gpi_now() >= deadline) {
 			gpi_spin_lock(&sq->sq_lock);
 			if (atomic_load_explicit(&s.s_bucket,

@@ -10,7 +10,8 @@
  * phase and the resident memory per live process.
  *
  *	build/stress/stress_million		N = 10000 (what make stress runs)
- *	build/stress/stress_million 1000000	the million (some 10 GiB)
+ *	build/stress/stress_million 1000000	the million (4.2 GiB of RSS; its
+ *						kill phase is slow: ARCHITECTURE 21)
  *
  * Where guard pages are mprotect()ed (no MADV_GUARD_INSTALL), each stack
  * costs about two map entries, so N above ~30000 needs vm.max_map_count
