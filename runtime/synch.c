@@ -209,7 +209,7 @@ host_sleep(const void *wchan, const atomic_int *word, int expect,
 {
 	struct gpi_sleepq *sq = bucket(wchan);
 	struct gp_sleeper s;
-	uint64_t now, spin_end, yield_from;
+	uint64_t spin_end;
 	unsigned i;
 	int v;
 
@@ -225,20 +225,15 @@ host_sleep(const void *wchan, const atomic_int *word, int expect,
 	sq_insert(sq, &s);
 	gpi_spin_unlock(&sq->sq_lock);
 
-	now = gpi_now();
-	spin_end = now + HOST_SPIN_NS;
-	yield_from = now + GPI_SPIN_YIELD_NS;
+	spin_end = gpi_now() + HOST_SPIN_NS;
 	for (i = 1; atomic_load_explicit(&s.s_wake, memory_order_acquire) != 1;
 	    i++) {
 		if ((i & 63) != 0) {
 			gpi_md_relax();
 			continue;
 		}
-		if ((now = gpi_now()) < spin_end) {
-			if (now >= yield_from)
-				gpi_os_yield();
+		if (gpi_now() < spin_end)
 			continue;
-		}
 		if (deadline != 0 && gpi_now() >= deadline) {
 			gpi_spin_lock(&sq->sq_lock);
 			if (atomic_load_explicit(&s.s_bucket,
