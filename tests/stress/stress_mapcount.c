@@ -172,6 +172,7 @@ main(int argc, char **argv)
 #ifdef UNDER_TSAN
 	(void)want;
 	(void)run_arg;
+	(void)sysctl_path;
 	printf("stress_mapcount: skipped under TSan\n");
 	return 0;
 #else

@@ -159,7 +159,7 @@ main(int argc, char **argv)
 	char buf[32];
 
 #ifdef UNDER_TSAN
-	(void)n; (void)old; (void)need; (void)max; (void)buf;
+	(void)n; (void)old; (void)need; (void)max; (void)buf; (void)run; (void)mapcount;
 	printf("stress_million: skipped under TSan\n");
 	return 0;
 #else

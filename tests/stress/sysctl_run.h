@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static long
+static __attribute__((unused)) long
 sysctl_read(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -32,7 +32,7 @@ sysctl_read(const char *path)
 	return v;
 }
 
-static int
+static __attribute__((unused)) int
 sysctl_write(const char *path, long v)
 {
 	FILE *f = fopen(path, "w");
@@ -46,7 +46,7 @@ sysctl_write(const char *path, long v)
 
 static volatile sig_atomic_t sysctl_child;
 
-static void
+static __attribute__((unused)) void
 sysctl_pass_on(int sig)
 {
 	(void)sig;
@@ -55,7 +55,7 @@ sysctl_pass_on(int sig)
 }
 
 /* fn(arg) in a child with (path) at (want); 1 if anything failed. */
-static int
+static __attribute__((unused)) int
 sysctl_run(const char *who, const char *path, long want, int (*fn)(long),
     long arg)
 {
