@@ -642,6 +642,12 @@ block_async_signals(void)
 	/*
 	 * Host signal handlers must never run in the middle of green code:
 	 * workers take only the synchronous faults.
+	 * NOTE: SIG_SETMASK, not SIG_BLOCK: a thread starts with its
+	 * creator's mask, and the spares are created by the watchdog,
+	 * which blocks everything.  A spare that kept SIGSEGV blocked died
+	 * at its first fault, host and all, without a word: the kernel
+	 * forces the default action of a blocked synchronous signal
+	 * (fault::a_fault_on_a_spare_worker_kills_only_its_process).
 	 */
 	sigfillset(&set);
 	sigdelset(&set, SIGSEGV);
@@ -650,7 +656,7 @@ block_async_signals(void)
 	sigdelset(&set, SIGFPE);
 	sigdelset(&set, SIGTRAP);
 	sigdelset(&set, SIGABRT);
-	GPI_LIBC(pthread_sigmask)(SIG_BLOCK, &set, NULL);
+	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &set, NULL);
 }
 
 static void *
