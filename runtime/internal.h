@@ -1572,6 +1572,9 @@ struct gpi_runtime {
 	 * wakes it; seq_cst against rt_nparked), 2 to make it leave.
 	 */
 	int		 rt_nspares;	/* (g) */
+	sigset_t	 rt_workmask;	/* (g) Every worker's signal mask:
+					 * gp_init's caller's, plus every
+					 * asynchronous signal (sched.c). */
 	pthread_t	 rt_wd_thread;	/* (g) */
 	bool		 rt_wd_running;	/* (g) */
 	atomic_int	 rt_wd_word;	/* (a) */

@@ -637,26 +637,20 @@ idle(struct gp_worker *w)
 static void
 block_async_signals(void)
 {
-	sigset_t set;
-
 	/*
 	 * Host signal handlers must never run in the middle of green code:
-	 * workers take only the synchronous faults.
-	 * NOTE: SIG_SETMASK, not SIG_BLOCK: a thread starts with its
-	 * creator's mask, and the spares are created by the watchdog,
-	 * which blocks everything.  A spare that kept SIGSEGV blocked died
-	 * at its first fault, host and all, without a word: the kernel
-	 * forces the default action of a blocked synchronous signal
+	 * workers take only the synchronous faults, and only those gp_init's
+	 * caller took (greenrun blocks them all there, so that one sent
+	 * from outside goes to its signal thread).
+	 * NOTE: the mask is set to rt_workmask, made in gpi_sched_start,
+	 * not added to the thread's own: a thread starts with its creator's
+	 * mask, and the spares are created by the watchdog, which blocks
+	 * everything.  A spare that kept SIGSEGV blocked died at its first
+	 * fault, host and all, without a word: the kernel forces the default
+	 * action of a blocked synchronous signal
 	 * (fault::a_fault_on_a_spare_worker_kills_only_its_process).
 	 */
-	sigfillset(&set);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigdelset(&set, SIGILL);
-	sigdelset(&set, SIGFPE);
-	sigdelset(&set, SIGTRAP);
-	sigdelset(&set, SIGABRT);
-	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &set, NULL);
+	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &gpi_rt.rt_workmask, NULL);
 }
 
 static void *
@@ -738,6 +732,19 @@ gpi_sched_start(int n)
 	if ((ws = aligned_alloc(64, (size_t)total * sizeof(*ws))) == NULL)
 		return ENOMEM;
 	memset(ws, 0, (size_t)total * sizeof(*ws));
+	/* The workers' mask: ours, and every asynchronous signal. */
+	GPI_LIBC(pthread_sigmask)(SIG_BLOCK, NULL, &gpi_rt.rt_workmask);
+	{
+		static const int sync_sigs[] = { SIGSEGV, SIGBUS, SIGILL,
+		    SIGFPE, SIGTRAP, SIGABRT };
+		sigset_t async;
+		size_t k;
+
+		sigfillset(&async);
+		for (k = 0; k < sizeof(sync_sigs) / sizeof(sync_sigs[0]); k++)
+			sigdelset(&async, sync_sigs[k]);
+		sigorset(&gpi_rt.rt_workmask, &gpi_rt.rt_workmask, &async);
+	}
 	gpi_io_choose();
 	for (i = 0; i < total; i++) {
 		ws[i].w_id = i;
