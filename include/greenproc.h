@@ -104,6 +104,8 @@ typedef void (*gp_exitlist_fn)(pid_t pid); /* global exit callout */
  * overrides -- a program linked with libgreenproc.a run under
  * libgreenproc_preload.so (link libgreenproc.so, or nothing, to use the
  * preload's runtime).  ELIBACC: liburcu-memb could not be loaded.
+ * ENOTSUP: GREENPROC_GUARD=madvise on a kernel without MADV_GUARD_INSTALL
+ * (auto, the default, falls back to mprotect guards; mprotect forces them).
  * gp_init() returns 0 (also when the runtime is already up); it starts
  * threads but does not block.  Every call that needs the runtime and
  * cannot start it fails with gp_init()'s errno.
@@ -162,7 +164,9 @@ GP_EXPORT int	gp_attr_setfds(gp_attr_t *attr, const int *fds, int n);
  * on a host thread), whose first LWP runs entry(arg); a return from entry
  * is gp_exit(its return value), so the return value is the exit status.
  * Returns the new pid (> GP_PID_BASE), or -1: EINVAL (entry NULL), EAGAIN
- * (GREENPROC_MAX_PROCS reached, or the runtime is shutting down), ENOMEM,
+ * (GREENPROC_MAX_PROCS reached, exactly, whichever worker spawns; no room
+ * for a stack's guard page, as at vm.max_map_count with GREENPROC_GUARD=
+ * mprotect; or the runtime is shutting down), ENOMEM,
  * or gp_init()'s errno.  Does not block: the child may run before or
  * after the call returns.  gp_spawn_main() is the same with main()'s
  * signature: argv (argc strings, then NULL) is copied; EINVAL for argc
@@ -274,7 +278,7 @@ GP_EXPORT int	gp_sigprocmask(int how, const sigset_t *set, sigset_t *oset);
 /*
  * LWPs: green threads of the calling process (of init on a host thread).
  * gp_lwp_create() returns 0 or EINVAL (lwp or fn NULL), EAGAIN (the
- * process is exiting), ENOMEM,
+ * process is exiting, or no room for the stack's guard page), ENOMEM,
  * or gp_init()'s error; it does not block.  The LWP ends by returning
  * from fn or by gp_lwp_exit(), and its value goes to gp_lwp_join().
  * gp_lwp_join() may block; EDEADLK for self, EINVAL for a detached or

@@ -26,6 +26,7 @@ enum env_kind {
 	EV_FLAG,		/* 0 or 1 */
 	EV_PATH,		/* anything; its user says when it fails */
 	EV_IO,			/* uring or epoll: enum gpi_ioengine */
+	EV_GUARD,		/* auto, madvise, mprotect: enum gpi_guard */
 };
 
 static const struct envvar {
@@ -59,6 +60,8 @@ static const struct envvar {
 	    "io_uring where it works, else epoll" },
 	[GPI_ENV_IO_THREADS] = { "GREENPROC_IO_THREADS", EV_NUMBER, 10,
 	    1, 1024, 4, "4" },
+	[GPI_ENV_GUARD] = { "GREENPROC_GUARD", EV_GUARD, 0, 0, 0,
+	    GPI_GUARD_AUTO, "auto" },
 };
 
 static atomic_uint env_warned;	/* (a) bit per gpi_env_id: complained */
@@ -126,6 +129,14 @@ parse(const struct envvar *ev, const char *s, long *v, char *why,
 		if (*v != GPI_IO_NONE)
 			return true;
 		snprintf(why, len, "not uring or epoll");
+		return false;
+	case EV_GUARD:
+		*v = strcmp(s, "auto") == 0 ? GPI_GUARD_AUTO :
+		    strcmp(s, "madvise") == 0 ? GPI_GUARD_MADVISE :
+		    strcmp(s, "mprotect") == 0 ? GPI_GUARD_MPROTECT : -1;
+		if (*v >= 0)
+			return true;
+		snprintf(why, len, "not auto, madvise or mprotect");
 		return false;
 	case EV_PATH:
 		break;

@@ -179,6 +179,8 @@ GPI_HIDDEN _Noreturn void gpi_panic(const char *file, int line,
 #define GPI_FAIL_FD	0x04u	/* an eventfd: EMFILE */
 #define GPI_FAIL_RING	0x08u	/* io_uring setup: ENOMEM (epoll then) */
 #define GPI_FAIL_THREAD	0x10u	/* pthread_create: EAGAIN */
+#define GPI_FAIL_GUARD	0x20u	/* a stack's guard page: ENOMEM, as when
+				 * vm.max_map_count is reached */
 #ifdef GREENPROC_DEBUG
 __attribute__((visibility("hidden"))) bool gpi_failpt(unsigned kind);
 __attribute__((visibility("hidden"))) void gpi_failpt_arm(long k,
@@ -493,6 +495,8 @@ GPI_HIDDEN void	gpi_stack_fini(void);
 /* Forget every stack mapping, leaving it mapped; returns its bytes. */
 GPI_HIDDEN size_t gpi_stack_abandon(void);
 GPI_HIDDEN size_t gpi_stack_default(void);
+/* GREENPROC_GUARD, at gp_init: 0 or ENOTSUP (madvise asked, not there). */
+GPI_HIDDEN int	gpi_stack_init(void) GPI_MUSTCHECK;
 /* Before the first stack is made: the default size; else EBUSY. */
 GPI_HIDDEN int	gpi_stack_set_default(size_t bytes);
 /* Resident bytes of the stack mappings (and their size): the soak. */
@@ -1088,6 +1092,16 @@ GPI_HIDDEN void	gpi_count_reap(struct gp_worker *w);
 GPI_HIDDEN void	gpi_count_drain(struct gp_worker *w);
 /* Live processes, exact (sums every worker's delta). */
 GPI_HIDDEN long	gpi_nprocs(void);
+#ifdef GREENPROC_DEBUG
+/*
+ * Tests: called by a worker's spawn in its fast path, between the store
+ * of its count and the load that decides (pid.c), where a preemption
+ * once let the limit be passed.
+ */
+extern GPI_HIDDEN void (*gpi_debug_limit_window)(void);
+/* Tests: generations per pid slot (2 or more; 0: as many as fit). */
+extern GPI_HIDDEN unsigned gpi_debug_pid_gens;
+#endif
 /* proc.c */
 /*
  * Lock p's parent, rechecking p_pptr under it.  Returns the parent, or
@@ -1573,6 +1587,9 @@ struct gpi_runtime {
 	 * wakes it; seq_cst against rt_nparked), 2 to make it leave.
 	 */
 	int		 rt_nspares;	/* (g) */
+	sigset_t	 rt_workmask;	/* (g) Every worker's signal mask:
+					 * gp_init's caller's, plus every
+					 * asynchronous signal (sched.c). */
 	pthread_t	 rt_wd_thread;	/* (g) */
 	bool		 rt_wd_running;	/* (g) */
 	atomic_int	 rt_wd_word;	/* (a) */
@@ -1729,6 +1746,7 @@ enum gpi_env_id {
 	GPI_ENV_NO_FAULT_HANDLER,
 	GPI_ENV_IO,			/* GPI_IO_*: 0 the best that works */
 	GPI_ENV_IO_THREADS,		/* the helper pool's size (iopool.c) */
+	GPI_ENV_GUARD,			/* enum gpi_guard (stack.c) */
 	GPI_ENV_NVARS
 };
 #define GPI_EXIT_TIMEOUT_MS	2000
@@ -1806,6 +1824,8 @@ struct gpi_iowait {
 #define GPI_IOOP_SEND		8
 
 enum gpi_ioengine { GPI_IO_NONE, GPI_IO_URING, GPI_IO_EPOLL };
+/* How stack guard pages are made (GREENPROC_GUARD, stack.c). */
+enum gpi_guard { GPI_GUARD_AUTO, GPI_GUARD_MADVISE, GPI_GUARD_MPROTECT };
 extern GPI_HIDDEN enum gpi_ioengine gpi_ioengine;	/* (c) after gp_init */
 
 /* Make and free a worker's engine (gpi_sched_start/stop). */

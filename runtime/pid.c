@@ -7,8 +7,12 @@
  * process (GREENPROC_MAX_PROCS).  A pid encodes its slot and a generation
  * of that slot: pid = GP_PID_BASE + 2 + gen * nslots + slot.  Lookup is a
  * load and a compare, with no hashing and no lock; a reaped slot is free
- * at once, but its next pid differs (the generation moved on), so a pid is
- * reused only after the slot has cycled through every generation.  The
+ * at once, but its next pid differs (the generation moved on).  A slot
+ * whose last generation is reaped retires (pid_retire): it is used again
+ * only when no never-wrapped slot is left, so a pid comes back only
+ * after the whole pid space has been given out (some 2^30 spawns with
+ * the default table), and then never while a process group bears it
+ * (pid_take).  A stale pid never reaches a newer process sooner.  The
  * table is also the list of all processes: gp_ps walks it under RCU up to
  * the highest slot ever used (gpi_pidtab_end), so neither spawn nor exit
  * touches a shared list.
@@ -25,8 +29,10 @@
  * both back.  With LTO these calls inline into spawn and reap as before.
  */
 #include <dlfcn.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "internal.h"
 
@@ -47,11 +53,19 @@ static int pid_nslots;			/* (c) */
 static int pid_maxprocs;		/* (c) GREENPROC_MAX_PROCS */
 static unsigned pid_ngens;		/* (c) */
 static int pid_freehead = -1;		/* (i) */
+static int pid_retired = -1;		/* (i) Wrapped slots, oldest first, */
+static int pid_retired_tail = -1;	/* (i) linked by ps_nextfree. */
 static atomic_int pid_hiwater;		/* (i,a) Slots ever used. */
 static atomic_long nprocs;		/* (a) Live processes, zombies too,
 					 * but for the workers' w_pdelta. */
 /* Exact limit checks and w_pdelta folds; a leaf lock. */
 static gpi_spin_t limit_lock = GPI_SPIN_INIT(GPI_RANK_LIMIT);
+
+static void limit_init(int nworkers);
+static void pid_retire_locked(int slot);
+#ifdef GREENPROC_DEBUG
+unsigned gpi_debug_pid_gens;		/* (c) tests: see gpi_pid_init */
+#endif
 
 /* ------------------------------------------------------------ RCU */
 
@@ -113,6 +127,7 @@ urcu_sym(const char *name)
 int
 gpi_rcu_load(void)
 {
+	void *(*default_data)(void);
 	int error;
 
 	if (likely(atomic_load_explicit(&urcu_loaded, memory_order_acquire)))
@@ -139,12 +154,23 @@ gpi_rcu_load(void)
 			    int32_t, const struct timespec *, int32_t *,
 			    int32_t))urcu_sym("compat_futex_async");
 		}
+		default_data = (void *(*)(void))urcu_sym(
+		    "urcu_memb_get_default_call_rcu_data");
 		if (urcu_error != 0)
 			fprintf(stderr, "greenproc: cannot load %s: %s\n",
 			    URCU_MEMB_SONAME, dlerror());
-		else
+		else {
+			/*
+			 * Start liburcu's call_rcu thread now.  Made lazily,
+			 * at the first reap, it would be made when threads
+			 * or map entries may have run out (a spawn at
+			 * vm.max_map_count), and liburcu aborts the host
+			 * when it cannot (stress_mapcount found it).
+			 */
+			(void)default_data();
 			atomic_store_explicit(&urcu_loaded, true,
 			    memory_order_release);
+		}
 	}
 	error = atomic_load(&urcu_loaded) ? 0 : urcu_error;
 	gpi_spin_unlock(&urcu_lock);
@@ -243,6 +269,11 @@ gpi_pid_init(int nworkers)
 		pid_nslots <<= 1;
 	pid_ngens = (unsigned)(((unsigned)INT_MAX - PID_FIRST) /
 	    (unsigned)pid_nslots);
+#ifdef GREENPROC_DEBUG
+	/* Tests: a few generations, so that slots wrap soon. */
+	if (gpi_debug_pid_gens >= 2 && gpi_debug_pid_gens < pid_ngens)
+		pid_ngens = gpi_debug_pid_gens;
+#endif
 	len = (size_t)pid_nslots * sizeof(struct pidslot);
 	/* Untouched slots cost no memory. */
 	pidtab = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -251,34 +282,83 @@ gpi_pid_init(int nworkers)
 		pidtab = NULL;
 		return ENOMEM;
 	}
-	pid_freehead = -1;
+	pid_freehead = pid_retired = pid_retired_tail = -1;
 	atomic_store(&pid_hiwater, 0);
 	atomic_store(&nprocs, 0);
+	limit_init(nworkers);
 	return 0;
 }
 
+static inline int pid_slot(pid_t pid);
+
 /*
- * Move up to PID_BATCH free slots from the global list (or fresh ones
- * above the high-water mark) to (w)'s private list.  Slots then cycle
+ * Does a pid of (slot), any generation, name a live process group (the
+ * p_pgid of a process, zombies too)?  A walk of the table: only for a
+ * retired slot coming back, once per slot per trip through the whole pid
+ * space.  A slot that passes goes through all its generations again
+ * before it can repeat a pid, and retires again first.
+ */
+static bool
+slot_names_group(int slot)
+{
+	struct gp_proc *p;
+	int i, n = atomic_load_explicit(&pid_hiwater, memory_order_acquire);
+	bool used = false;
+	pid_t pg;
+
+	gpi_rcu_read_lock();
+	for (i = 0; i < n && !used; i++) {
+		p = atomic_load_explicit(&pidtab[i].ps_proc,
+		    memory_order_acquire);
+		used = p != NULL && (pg = __atomic_load_n(&p->p_pgid,
+		    __ATOMIC_RELAXED)) >= PID_FIRST && pid_slot(pg) == slot;
+	}
+	gpi_rcu_read_unlock();
+	return used;
+}
+
+static pid_t
+pid_of(int slot, unsigned gen)
+{
+	return PID_FIRST + (pid_t)(gen * (unsigned)pid_nslots) + slot;
+}
+
+/*
+ * A free slot for a worker's private list (or a host thread's spawn):
+ * one freed before, else a fresh one above the high-water mark, else --
+ * the pid space used up -- the oldest retired one whose pids name no
+ * live group (a group outlives its leader, and a new process with its
+ * id would be taken for its leader).  -1 if none.  Slots then cycle
  * within one worker, so spawn and reap on different workers touch no
  * common cache line.  Caller holds pid_lock.
  */
 static int
 pid_take(void)
 {
-	int slot;
+	int slot, n;
 
 	GPI_LOCK_ASSERT(&pid_lock);
 	if ((slot = pid_freehead) >= 0) {
 		pid_freehead = pidtab[slot].ps_nextfree;
-	} else if ((slot = atomic_load_explicit(&pid_hiwater,
+		return slot;
+	}
+	if ((slot = atomic_load_explicit(&pid_hiwater,
 	    memory_order_relaxed)) < pid_nslots) {
+		/* Its first pid is generation 0's: every one is used. */
+		pidtab[slot].ps_gen = pid_ngens - 1;
 		atomic_store_explicit(&pid_hiwater, slot + 1,
 		    memory_order_release);
-	} else {
-		slot = -1;
+		return slot;
 	}
-	return slot;
+	/* Each retired slot at most once: all may name live groups. */
+	for (n = 0; (slot = pid_retired) >= 0 && n < pid_nslots; n++) {
+		if ((pid_retired = pidtab[slot].ps_nextfree) < 0)
+			pid_retired_tail = -1;
+		if (!slot_names_group(slot))
+			return slot;
+		pid_retire_locked(slot);
+	}
+	return -1;
 }
 
 /*
@@ -324,8 +404,7 @@ gpi_pid_alloc(struct gp_worker *w, struct gp_proc *p)
 	}
 	ps = &pidtab[slot];
 	ps->ps_gen = ps->ps_gen + 1 < pid_ngens ? ps->ps_gen + 1 : 0;
-	__atomic_store_n(&p->p_pid, PID_FIRST +
-	    (pid_t)(ps->ps_gen * (unsigned)pid_nslots) + slot,
+	__atomic_store_n(&p->p_pid, pid_of(slot, ps->ps_gen),
 	    __ATOMIC_RELAXED);
 	return 0;
 }
@@ -345,6 +424,19 @@ gpi_pid_publish(struct gp_proc *p)
 
 static void pid_free_slow(struct gp_worker *w, int slot);
 
+/* Put (slot) at the end of the retired list.  Caller holds pid_lock. */
+static void
+pid_retire_locked(int slot)
+{
+	GPI_LOCK_ASSERT(&pid_lock);
+	pidtab[slot].ps_nextfree = -1;
+	if (pid_retired_tail < 0)
+		pid_retired = slot;
+	else
+		pidtab[pid_retired_tail].ps_nextfree = slot;
+	pid_retired_tail = slot;
+}
+
 void
 gpi_pid_free(struct gp_worker *w, struct gp_proc *p)
 {
@@ -352,6 +444,13 @@ gpi_pid_free(struct gp_worker *w, struct gp_proc *p)
 
 	atomic_store_explicit(&pidtab[slot].ps_proc, NULL,
 	    memory_order_relaxed);
+	/* Its last generation: retired, not reused (see pid_take). */
+	if (unlikely(pidtab[slot].ps_gen == pid_ngens - 1)) {
+		gpi_spin_lock(&pid_lock);
+		pid_retire_locked(slot);
+		gpi_spin_unlock(&pid_lock);
+		return;
+	}
 	if (likely(w != NULL && w->w_npidfree < 2 * PID_BATCH)) {
 		pid_enqueue(w, slot);
 		return;
@@ -461,7 +560,7 @@ void
 gpi_pid_forget(void)
 {
 	pidtab = NULL;			/* leaked in the child, on purpose */
-	pid_freehead = -1;
+	pid_freehead = pid_retired = pid_retired_tail = -1;
 	atomic_store(&pid_hiwater, 0);
 	atomic_store(&nprocs, 0);
 	gpi_spin_reset(&pid_lock);
@@ -475,14 +574,53 @@ gpi_pid_forget(void)
  * The process count is per worker plus a global sum: a spawn or reap on a
  * worker moves its own w_pdelta (a plain store to its own cache line) and
  * folds it into nprocs every PDELTA_FOLD, so spawn trees on different
- * workers share no counter.  Live processes = nprocs + every w_pdelta.
- * Far from the limit -- even with every worker's delta at its bound --
- * a spawn needs no exact count.  Near it, and on host threads, a spawn
- * takes limit_lock and sums the deltas: exact, as the limit must be
- * (a reap lowers its delta before its parent learns of the exit, so a
- * spawn right after a wait at the limit fits).
+ * workers share no counter.  Live processes = nprocs + every w_pdelta,
+ * and no delta is ever above PDELTA_FOLD.
+ *
+ * Far from the limit -- nprocs below limit_fast, so that even with every
+ * worker's delta at its bound the count stays under the limit -- a
+ * worker's spawn only moves its own delta.  Near it, and on host threads
+ * near it, a spawn takes limit_lock, moves its +1 into nprocs and sums
+ * the deltas: exact, as the limit must be.
+ *
+ * WARNING: the order of a worker's fast path is what makes the sum
+ * exact.  It stores its delta first and loads nprocs after; the exact
+ * path adds to nprocs first and reads the deltas after a
+ * membarrier(PRIVATE_EXPEDITED), which puts a full barrier in every
+ * running thread of ours.  So for each fast spawn racing an exact one,
+ * either the exact sum sees the fast spawn's +1, or the fast spawn's load
+ * sees the exact spawn's nprocs (and goes exact itself unless the count
+ * is still far below the limit).  The fast path pays no barrier and no
+ * locked instruction for it: the barrier is the exact path's, and only
+ * within (workers + 1) * PDELTA_FOLD of the limit.  The old order --
+ * load nprocs, decide, then store the delta -- let a worker that was
+ * preempted between the two see "far" while another filled the table
+ * through the exact path, and then add one process past the limit
+ * (tests/test_proc.c, proclimit_race).  Without membarrier (a kernel
+ * before 4.14) there is no fast path: every spawn is exact.
+ *
+ * A reap lowers its delta before its parent learns of the exit (and a
+ * lock handoff orders the two), so a spawn right after a wait at the
+ * limit fits, on any worker.
  */
 #define PDELTA_FOLD	32
+
+static long limit_fast = LONG_MIN;	/* (c) nprocs below it: no exact count */
+static bool limit_barrier;		/* (c) membarrier(PRIVATE_EXPEDITED) */
+
+#ifdef GREENPROC_DEBUG
+void (*gpi_debug_limit_window)(void);	/* (c) tests: see gpi_count_spawn */
+#endif
+
+static void
+limit_init(int nworkers)
+{
+	/* Registration is per mm: again in each runtime (and forked child). */
+	limit_barrier = GPI_LIBC(syscall)(SYS_membarrier,
+	    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	limit_fast = limit_barrier ? (long)pid_maxprocs -
+	    (long)(nworkers + 1) * PDELTA_FOLD : LONG_MIN;
+}
 
 static GPI_NOINLINE void
 pdelta_fold(struct gp_worker *w, int v)
@@ -492,18 +630,6 @@ pdelta_fold(struct gp_worker *w, int v)
 	atomic_fetch_add(&nprocs, v);
 	atomic_store_explicit(&w->w_pdelta, 0, memory_order_relaxed);
 	gpi_spin_unlock(&limit_lock);
-}
-
-/* Inline, the fold out of line: a spawn/reap pair paid 36 for two calls. */
-static inline void
-pdelta_add(struct gp_worker *w, int d)
-{
-	int v = atomic_load_explicit(&w->w_pdelta, memory_order_relaxed) + d;
-
-	if (unlikely(v >= PDELTA_FOLD || v <= -PDELTA_FOLD))
-		pdelta_fold(w, v);
-	else
-		atomic_store_explicit(&w->w_pdelta, v, memory_order_relaxed);
 }
 
 long
@@ -518,31 +644,74 @@ gpi_nprocs(void)
 	return n;
 }
 
+/*
+ * The exact count: one more process, if it fits.  (w)'s delta already
+ * holds the +1 of its fast path (NULL: a host thread's, none).  The +1
+ * moves to nprocs before the barrier, where every fast path loads it.
+ */
+static __attribute__((noinline)) bool
+count_exact(struct gp_worker *w)
+{
+	bool ok;
+
+	gpi_spin_lock(&limit_lock);
+	atomic_fetch_add(&nprocs, 1);
+	if (w != NULL)
+		atomic_store_explicit(&w->w_pdelta, atomic_load_explicit(
+		    &w->w_pdelta, memory_order_relaxed) - 1,
+		    memory_order_relaxed);
+	if (limit_barrier)
+		(void)GPI_LIBC(syscall)(SYS_membarrier,
+		    MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	if (!(ok = gpi_nprocs() <= pid_maxprocs))
+		atomic_fetch_sub(&nprocs, 1);
+	gpi_spin_unlock(&limit_lock);
+	return ok;
+}
+
 /* Count a new process against the limit; false (EAGAIN) at the limit. */
 bool
 gpi_count_spawn(struct gp_worker *w)
 {
-	bool ok;
+	int v;
 
-	if (w != NULL && atomic_load_explicit(&nprocs, memory_order_relaxed) +
-	    (long)(gpi_rt.rt_nworkers + 1) * PDELTA_FOLD < pid_maxprocs) {
-		pdelta_add(w, 1);
-		return true;
+	if (w == NULL) {
+		/* A host thread: an atomic add (host spawns are rare). */
+		if (atomic_fetch_add(&nprocs, 1) + 1 < limit_fast)
+			return true;
+		atomic_fetch_sub(&nprocs, 1);
+		return count_exact(NULL);
 	}
-	gpi_spin_lock(&limit_lock);
-	if ((ok = gpi_nprocs() < pid_maxprocs))
-		atomic_fetch_add(&nprocs, 1);
-	gpi_spin_unlock(&limit_lock);
-	return ok;
+	v = atomic_load_explicit(&w->w_pdelta, memory_order_relaxed) + 1;
+	atomic_store_explicit(&w->w_pdelta, v, memory_order_relaxed);
+	/* The delta's store before nprocs' load (see above). */
+	atomic_signal_fence(memory_order_seq_cst);
+#ifdef GREENPROC_DEBUG
+	if (gpi_debug_limit_window != NULL)
+		gpi_debug_limit_window();
+#endif
+	if (unlikely(atomic_load_explicit(&nprocs, memory_order_relaxed) >=
+	    limit_fast))
+		return count_exact(w);
+	if (v >= PDELTA_FOLD)
+		pdelta_fold(w, v);
+	return true;
 }
 
 void
 gpi_count_reap(struct gp_worker *w)
 {
-	if (w != NULL)
-		pdelta_add(w, -1);
-	else
+	int v;
+
+	if (w == NULL) {
 		atomic_fetch_sub(&nprocs, 1);
+		return;
+	}
+	v = atomic_load_explicit(&w->w_pdelta, memory_order_relaxed) - 1;
+	if (v <= -PDELTA_FOLD)
+		pdelta_fold(w, v);
+	else
+		atomic_store_explicit(&w->w_pdelta, v, memory_order_relaxed);
 }
 
 /* Fold (w)'s count into the sum (a worker's exit). */

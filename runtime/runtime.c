@@ -113,7 +113,8 @@ gp_init(int nworkers)
 	gpi_rt.rt_cxa_globals = (void *(*)(void))dlsym(RTLD_DEFAULT,
 	    "__cxa_get_globals");
 	(void)gpi_stack_default();
-	if ((error = gpi_proc_init(nworkers + GPI_SPARES)) != 0)
+	if ((error = gpi_stack_init()) != 0 ||
+	    (error = gpi_proc_init(nworkers + GPI_SPARES)) != 0)
 		goto out;
 	if ((error = gpi_sched_start(nworkers)) != 0) {
 		gpi_proc_fini();

@@ -687,42 +687,23 @@ idle(struct gp_worker *w)
 	gpi_watchdog_kick();
 }
 
-/*
- * The mask of the thread that called gp_init, for the workers: written by
- * gpi_sched_start before it creates any worker (pthread_create orders it
- * before the workers' reads), read-only afterwards.
- */
-static sigset_t starter_mask;
-
 static void
 block_async_signals(void)
 {
-	static const int sync_sigs[] = {
-		SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT
-	};
-	sigset_t set;
-	size_t i;
-
 	/*
 	 * Host signal handlers must never run in the middle of green code:
-	 * workers take only the synchronous faults, those of them that
-	 * gp_init's caller did not block (greenrun's host thread blocks
-	 * SIGABRT, so that one sent from outside goes to its forwarder and
-	 * is made green; glibc's abort unblocks it before it raises).
-	 *
-	 * WARNING: set the mask, never add to the inherited one.  A spare
-	 * worker is created by the watchdog thread, which blocks everything:
-	 * a fault on a spare with its signal blocked was forced to its
-	 * default action by the kernel and killed the host instead of being
-	 * contained (the rare "Unexpected signal" of the fault tests, when
-	 * load made the watchdog start a spare; test
-	 * watchdog/a_fault_on_a_spare_worker_kills_only_its_process).
+	 * workers take only the synchronous faults, and only those gp_init's
+	 * caller took (greenrun blocks them all there, so that one sent
+	 * from outside goes to its signal thread).
+	 * NOTE: the mask is set to rt_workmask, made in gpi_sched_start,
+	 * not added to the thread's own: a thread starts with its creator's
+	 * mask, and the spares are created by the watchdog, which blocks
+	 * everything.  A spare that kept SIGSEGV blocked died at its first
+	 * fault, host and all, without a word: the kernel forces the default
+	 * action of a blocked synchronous signal
+	 * (fault::a_fault_on_a_spare_worker_kills_only_its_process).
 	 */
-	sigfillset(&set);
-	for (i = 0; i < sizeof(sync_sigs) / sizeof(sync_sigs[0]); i++)
-		if (!sigismember(&starter_mask, sync_sigs[i]))
-			sigdelset(&set, sync_sigs[i]);
-	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &set, NULL);
+	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &gpi_rt.rt_workmask, NULL);
 }
 
 static void *
@@ -803,8 +784,20 @@ gpi_sched_start(int n)
 	/* Cache-line aligned, as struct gp_worker says (calloc is not). */
 	if ((ws = aligned_alloc(64, (size_t)total * sizeof(*ws))) == NULL)
 		return ENOMEM;
-	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, NULL, &starter_mask);
 	memset(ws, 0, (size_t)total * sizeof(*ws));
+	/* The workers' mask: ours, and every asynchronous signal. */
+	GPI_LIBC(pthread_sigmask)(SIG_BLOCK, NULL, &gpi_rt.rt_workmask);
+	{
+		static const int sync_sigs[] = { SIGSEGV, SIGBUS, SIGILL,
+		    SIGFPE, SIGTRAP, SIGABRT };
+		sigset_t async;
+		size_t k;
+
+		sigfillset(&async);
+		for (k = 0; k < sizeof(sync_sigs) / sizeof(sync_sigs[0]); k++)
+			sigdelset(&async, sync_sigs[k]);
+		sigorset(&gpi_rt.rt_workmask, &gpi_rt.rt_workmask, &async);
+	}
 	gpi_io_choose();
 	for (i = 0; i < total; i++) {
 		ws[i].w_id = i;

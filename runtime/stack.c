@@ -17,7 +17,12 @@
  * live.  Where the kernel lacks it we fall back to mprotect(PROT_NONE),
  * which splits the VMA at every guard: vm.max_map_count (65530 by
  * default) then caps the number of live stacks, and hitting it is said
- * once on stderr and reported as EAGAIN.
+ * once on stderr and reported as EAGAIN.  GREENPROC_GUARD=mprotect
+ * forces the fallback (to test that limit, or where the madvise guards
+ * are unwanted), =madvise refuses it (gp_init fails with ENOTSUP on a
+ * kernel without them); auto, the default, is the above.  A stack whose
+ * guard cannot be made is never handed out: a slab keeps the slots
+ * guarded so far, an own mapping is unmapped again.
  *
  * Default-size stacks are cached per worker (owner only, no lock) and in
  * a global pool (stk_lock).  Other sizes get a mapping of their own,
@@ -56,7 +61,9 @@ static struct slab *slabs;		/* (s) Every mapping. */
 static struct gp_lwp *stk_free;		/* (s) Free default-size stacks. */
 static int stk_nfree;			/* (s) */
 static size_t stk_default;		/* (s) Usable size of default stacks. */
-static int guard_mode;			/* (s) 0 unknown, 1 madvise, 2 mprotect */
+static int guard_mode;			/* (s) 0 unknown (auto), then
+					 * GPI_GUARD_MADVISE or _MPROTECT */
+static bool guard_forced;		/* (s) GREENPROC_GUARD chose it */
 static bool mapcount_warned;		/* (s) */
 
 static size_t
@@ -122,28 +129,66 @@ gpi_stack_set_default(size_t bytes)
 	return error;
 }
 
-/* Make the page at (p) a guard page.  Caller holds stk_lock. */
+/*
+ * GREENPROC_GUARD, at gp_init (before any stack is carved).  madvise is
+ * tried on a scratch page, so that a kernel without it fails gp_init
+ * rather than every spawn.  0 or ENOTSUP.
+ */
+int
+gpi_stack_init(void)
+{
+	int mode = (int)gpi_env(GPI_ENV_GUARD), error = 0;
+	void *p;
+
+	if (mode == GPI_GUARD_MADVISE) {
+		p = mmap(NULL, pagesize(), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return ENOMEM;
+		if (madvise(p, pagesize(), MADV_GUARD_INSTALL) != 0)
+			error = ENOTSUP;
+		munmap(p, pagesize());
+	}
+	gpi_spin_lock(&stk_lock);
+	guard_mode = mode == GPI_GUARD_AUTO ? 0 : mode;
+	guard_forced = mode != GPI_GUARD_AUTO;
+	gpi_spin_unlock(&stk_lock);
+	return error;
+}
+
+/*
+ * Make the page at (p) a guard page: 0, or EAGAIN when the kernel has no
+ * room for it (the map count).  Caller holds stk_lock.
+ */
 static int
 guard(void *p)
 {
+	/* Injected (debug builds): no room, as the kernel says it. */
+	bool fail = GPI_FAILPT(GPI_FAIL_GUARD);
+
 	GPI_LOCK_ASSERT(&stk_lock);
-	if (guard_mode != 2) {
-		if (madvise(p, pagesize(), MADV_GUARD_INSTALL) == 0) {
-			guard_mode = 1;
+	if (guard_mode != GPI_GUARD_MPROTECT) {
+		if (!fail && madvise(p, pagesize(), MADV_GUARD_INSTALL) == 0) {
+			guard_mode = GPI_GUARD_MADVISE;
 			return 0;
 		}
-		if (guard_mode == 1)
-			return errno == ENOMEM ? EAGAIN : errno;
-		guard_mode = 2;		/* EINVAL: kernel predates it */
+		/* Only EINVAL says the kernel predates it. */
+		if (fail || errno != EINVAL || guard_forced)
+			return EAGAIN;
+		guard_mode = GPI_GUARD_MPROTECT;
 	}
-	if (mprotect(p, pagesize(), PROT_NONE) == 0)
+	if (!fail && mprotect(p, pagesize(), PROT_NONE) == 0)
 		return 0;
+	if (fail)
+		errno = ENOMEM;
 	if (errno == ENOMEM && !mapcount_warned) {
 		mapcount_warned = true;
 		fprintf(stderr, "greenproc: cannot add a stack guard page: "
-		    "vm.max_map_count reached (this kernel has no "
-		    "MADV_GUARD_INSTALL, so each live stack costs a VMA); "
-		    "raise it with sysctl vm.max_map_count\n");
+		    "vm.max_map_count reached (guards are mprotect()ed "
+		    "here, %s, so each live stack costs a VMA); raise it "
+		    "with sysctl vm.max_map_count\n", guard_forced ?
+		    "GREENPROC_GUARD=mprotect" : "the kernel has no "
+		    "MADV_GUARD_INSTALL");
 	}
 	return EAGAIN;
 }
@@ -250,8 +295,14 @@ carve(void)
 		return errno == ENOMEM ? EAGAIN : errno;
 	for (i = GPI_SLAB_STACKS - 1; i >= 0; i--) {
 		if ((error = guard(base + i * slot)) != 0) {
-			if (stk_nfree == 0 && i == GPI_SLAB_STACKS - 1)
+			/*
+			 * Nothing usable in it: give the slab back, or each
+			 * spawn at the map count would leave one mapped.
+			 */
+			if (i == GPI_SLAB_STACKS - 1) {
+				unmap(base);
 				return error;
+			}
 			break;
 		}
 		l = slot_init(base + i * slot, slot, true);
@@ -270,15 +321,18 @@ alloc_own(size_t size)
 	    sizeof(struct gp_lwp) + 64);
 	struct gp_lwp *l = NULL;
 	char *base;
+	int error = 0;
 
 	gpi_spin_lock(&stk_lock);
 	if ((base = map(len)) != NULL) {
-		if (guard(base) == 0)
+		if ((error = guard(base)) == 0)
 			l = slot_init(base, len, false);
 		else
 			unmap(base);
 	}
 	gpi_spin_unlock(&stk_lock);
+	if (error != 0)
+		errno = error;
 	return l;
 }
 

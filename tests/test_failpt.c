@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -483,3 +484,355 @@ Test(limits, proc_watch_gives_emfile_when_descriptors_run_out)
 	cr_assert(eq(int, waitpid(child, &st, 0), child));
 	cr_assert(eq(int, WIFEXITED(st) ? WEXITSTATUS(st) : -st, 0));
 }
+
+/* ------------------------------------------------ the process limit */
+
+#ifdef GREENPROC_DEBUG
+
+/*
+ * The limit is exact on any worker (runtime/pid.c): a worker's spawn that
+ * decided "far from the limit" and is held in its window (between its
+ * count's store and the load that decides; before the fix, between the
+ * decision and the store) while a parent on the other worker fills the
+ * table through the exact count must not end one process past the
+ * limit.  The hook holds worker A's thread there, as a preemption would.
+ */
+#define RLIMIT_PROCS	400	/* > (2 workers + 2 spares + 1) * 32 */
+
+static atomic_int race_pid, race_in_window, race_b_done, race_release;
+static atomic_int race_a_ok, race_done;
+
+static void
+race_window(void)
+{
+	int pid = atomic_load(&race_pid);
+
+	if (pid == 0 || gp_getpid() != pid ||
+	    !atomic_compare_exchange_strong(&race_pid, &pid, 0))
+		return;
+	atomic_store(&race_in_window, 1);
+	/* This worker's thread stays here, as if preempted. */
+	while (atomic_load(&race_b_done) == 0)
+		usleep(200);
+}
+
+static int
+race_child(void *arg)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	(void)arg;
+	while (atomic_load(&race_release) == 0)
+		gp_nanosleep(&ts, NULL);
+	return 0;
+}
+
+static int
+race_a(void *arg)
+{
+	(void)arg;
+	atomic_store(&race_pid, (int)gp_getpid());
+	atomic_store(&race_a_ok, gp_spawn(race_child, NULL, NULL) > 0 ? 1 :
+	    -errno);
+	atomic_store(&race_done, 1);
+	while (gp_waitpid(-1, NULL, 0) > 0)
+		;
+	return 0;
+}
+
+/*
+ * A, a green parent, is held in its window far from the limit; the host
+ * thread (whose spawns near the limit take the exact count, as a
+ * worker's do) fills the table meanwhile.
+ */
+Test(limits, spawn_held_in_its_window_never_passes_the_limit)
+{
+	static pid_t kids[RLIMIT_PROCS + 1];
+	struct gp_counters st;
+	int total, i, n = 0;
+	pid_t a;
+
+	cr_assert(eq(int, setenv("GREENPROC_MAX_PROCS", "400", 1), 0));
+	cr_assert(eq(int, gp_init(2), 0));
+	gpi_debug_limit_window = race_window;
+	a = gp_spawn(race_a, NULL, NULL);
+	cr_assert(gt(int, a, 0));
+	for (i = 0; i < 10000 && atomic_load(&race_in_window) == 0; i++)
+		usleep(1000);
+	cr_assert(eq(int, atomic_load(&race_in_window), 1));
+	while (n <= RLIMIT_PROCS && (kids[n] = gp_spawn(race_child, NULL,
+	    NULL)) > 0)
+		n++;
+	cr_assert(eq(int, errno, EAGAIN));
+	atomic_store(&race_b_done, 1);
+	for (i = 0; i < 10000 && atomic_load(&race_done) == 0; i++)
+		usleep(1000);
+	cr_assert(eq(int, atomic_load(&race_done), 1));
+	cr_assert(eq(int, gp_stats(&st), 0));
+	/* A, the host's children, and A's child if it had room. */
+	total = 1 + n + (atomic_load(&race_a_ok) > 0);
+	cr_assert(le(long, st.live_procs, RLIMIT_PROCS), "%ld live",
+	    st.live_procs);
+	cr_assert(eq(int, total, RLIMIT_PROCS), "%d processes made "
+	    "(A's spawn: %d)", total, atomic_load(&race_a_ok));
+	/* At the limit; and below it again after the reaps. */
+	errno = 0;
+	cr_assert(eq(int, (int)gp_spawn(race_child, NULL, NULL), -1));
+	cr_assert(eq(int, errno, EAGAIN));
+	gpi_debug_limit_window = NULL;
+	atomic_store(&race_release, 1);
+	for (i = 0; i < n; i++)
+		cr_assert(eq(int, gp_waitpid(kids[i], NULL, 0), kids[i]));
+	cr_assert(eq(int, gp_waitpid(a, NULL, 0), a));
+	cr_assert(eq(int, gp_stats(&st), 0));
+	cr_assert(eq(long, st.live_procs, 0));
+	cr_assert(eq(int, call_spawn(KMAX * 10), 0));
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+#endif /* GREENPROC_DEBUG */
+
+/* ------------------------------------------------ the map count */
+
+static int
+guard_ret7(void *arg)
+{
+	(void)arg;
+	return 7;
+}
+
+/* A spawn and its wait: 0 if it exited 7. */
+static int
+spawn_ret7(void)
+{
+	pid_t p = gp_spawn(guard_ret7, NULL, NULL);
+	int st;
+
+	if (p < 0)
+		return errno;
+	return gp_waitpid(p, &st, 0) == p && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 7 ? 0 : -2;
+}
+
+#ifdef GREENPROC_DEBUG
+
+/*
+ * GREENPROC_GUARD=mprotect: each stack's guard page is a VMA, and when
+ * vm.max_map_count is reached mprotect says ENOMEM (injected here at the
+ * guard, the one request that meets the map count without a new
+ * mapping).  gp_spawn and gp_lwp_create then fail with EAGAIN, from a
+ * host thread and from a green process, nothing is left half-made (the
+ * live counts are back; make SAN=address adds the leak check) and the
+ * next spawn works.
+ */
+static atomic_int guard_green_spawn, guard_green_lwp;
+
+static int
+guard_parent(void *arg)
+{
+	gp_lwp_t l;
+	int e;
+
+	(void)arg;
+	gpi_failpt_arm(1, GPI_FAIL_GUARD);
+	atomic_store(&guard_green_spawn, gp_spawn(guard_ret7, NULL, NULL) <
+	    0 ? errno : 0);
+	(void)gpi_failpt_disarm();
+	gpi_failpt_arm(1, GPI_FAIL_GUARD);
+	e = gp_lwp_create(&l, lwp_ret, NULL, NULL);
+	(void)gpi_failpt_disarm();
+	atomic_store(&guard_green_lwp, e);
+	return 0;
+}
+
+Test(limits, guard_page_refused_fails_spawn_and_lwp_create_with_eagain)
+{
+	struct gp_counters before, after;
+	gp_lwp_t l;
+	pid_t p;
+	int i, st;
+
+	cr_assert(eq(int, setenv("GREENPROC_GUARD", "mprotect", 1), 0));
+	cr_assert(eq(int, gp_init(2), 0));
+	cr_assert(eq(int, gp_stats(&before), 0));
+	for (i = 0; i < 3; i++) {
+		gpi_failpt_arm(1, GPI_FAIL_GUARD);
+		errno = 0;
+		p = gp_spawn(guard_ret7, NULL, NULL);
+		cr_assert(gpi_failpt_disarm(), "no guard was asked for");
+		cr_assert(eq(int, (int)p, -1));
+		cr_assert(eq(int, errno, EAGAIN));
+		gpi_failpt_arm(1, GPI_FAIL_GUARD);
+		cr_assert(eq(int, gp_lwp_create(&l, lwp_ret, NULL, NULL),
+		    EAGAIN));
+		cr_assert(gpi_failpt_disarm());
+	}
+	p = gp_spawn(guard_parent, NULL, NULL);
+	cr_assert(gt(int, p, 0));
+	cr_assert(eq(int, gp_waitpid(p, &st, 0), p));
+	cr_assert(eq(int, st, 0));
+	cr_assert(eq(int, atomic_load(&guard_green_spawn), EAGAIN));
+	cr_assert(eq(int, atomic_load(&guard_green_lwp), EAGAIN));
+	cr_assert(eq(int, gp_stats(&after), 0));
+	cr_assert(eq(long, after.live_procs, before.live_procs));
+	cr_assert(eq(long, after.live_lwps, before.live_lwps));
+	/* Room again: a spawn works, with a fresh slab. */
+	cr_assert(eq(int, spawn_ret7(), 0));
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+#endif /* GREENPROC_DEBUG */
+
+/*
+ * GREENPROC_GUARD=madvise where the kernel has no MADV_GUARD_INSTALL:
+ * gp_init fails with ENOTSUP rather than every spawn; mprotect and auto
+ * always start.  (Which one this kernel is, a scratch page says.)
+ */
+Test(limits, guard_knob_madvise_needs_the_kernels_guards)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *m = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool have;
+	int rc;
+
+	cr_assert(not(eq(ptr, m, MAP_FAILED)));
+	have = madvise(m, (size_t)pg, 102 /* MADV_GUARD_INSTALL */) == 0;
+	munmap(m, (size_t)pg);
+	cr_assert(eq(int, setenv("GREENPROC_GUARD", "madvise", 1), 0));
+	errno = 0;
+	rc = gp_init(1);
+	if (have) {
+		cr_assert(eq(int, rc, 0));
+		cr_assert(eq(int, gp_shutdown(), 0));
+	} else {
+		cr_assert(eq(int, rc, -1));
+		cr_assert(eq(int, errno, ENOTSUP));
+	}
+	cr_assert(eq(int, setenv("GREENPROC_GUARD", "mprotect", 1), 0));
+	cr_assert(eq(int, gp_init(1), 0));
+	cr_assert(eq(int, spawn_ret7(), 0));
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+/* ------------------------------------------------ pid generations */
+
+#ifdef GREENPROC_DEBUG
+
+/*
+ * Generations wrap (two per slot here, gpi_debug_pid_gens): a slot whose
+ * last generation is reaped retires until the whole pid space is used,
+ * so no stale pid acts on a newer process -- gp_kill, gp_waitpid,
+ * gp_getpgid, gp_setpgid and gp_proc_watch on one give ESRCH/ECHILD --
+ * and, past that, a pid that names a live process group (its leader
+ * gone, a member left) is never given to a new process.
+ */
+#define GEN_SPACE	1024	/* 2 generations of the 512 slots below */
+
+static atomic_int gen_member_pid, gen_release;
+
+static int
+gen_member(void *arg)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	(void)arg;
+	while (atomic_load(&gen_release) == 0)
+		gp_nanosleep(&ts, NULL);
+	return 0;
+}
+
+/* A group leader that leaves a member behind. */
+static int
+gen_leader(void *arg)
+{
+	pid_t m = gp_spawn(gen_member, NULL, NULL);
+
+	(void)arg;
+	atomic_store(&gen_member_pid, (int)m);
+	return m > 0 ? 0 : 1;
+}
+
+static int
+gen_exit0(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+Test(limits, stale_pids_never_reach_newer_processes_after_wrapping)
+{
+	static bool seen[4 * GEN_SPACE];
+	pid_t stale[8], x, p, m = -1;
+	int i, j, st, reissued = 0;
+
+	/* 8 + (1 worker + 2 spares + 1) * 96 slots: 512. */
+	cr_assert(eq(int, setenv("GREENPROC_MAX_PROCS", "8", 1), 0));
+	gpi_debug_pid_gens = 2;
+	cr_assert(eq(int, gp_init(1), 0));
+	x = gp_spawn(gen_leader, NULL, NULL);
+	cr_assert(gt(int, x, 0));
+	cr_assert(eq(int, gp_waitpid(x, &st, 0), x));
+	cr_assert(eq(int, st, 0));
+	/* Its member, reparented to init, still in group x. */
+	m = atomic_load(&gen_member_pid);
+	cr_assert(gt(int, m, 0), "the member of group %d", (int)x);
+	cr_assert(eq(int, gp_getpgid(m), x));
+	for (i = 0; i < 8; i++) {
+		stale[i] = gp_spawn(gen_exit0, NULL, NULL);
+		cr_assert(gt(int, stale[i], 0));
+		cr_assert(eq(int, gp_waitpid(stale[i], &st, 0), stale[i]));
+	}
+	/*
+	 * Half the pid space (less than it minus what the free lists hold):
+	 * each slot in use wraps after two spawns, and nothing repeats.
+	 */
+	for (i = 0; i < GEN_SPACE / 2; i++) {
+		p = gp_spawn(gen_exit0, NULL, NULL);
+		cr_assert(gt(int, p, 0), "spawn %d: %s", i, strerror(errno));
+		cr_assert(eq(int, gp_waitpid(p, &st, 0), p));
+		cr_assert(not(eq(int, p, x)), "group %d's id reissued", (int)x);
+		for (j = 0; j < 8; j++)
+			cr_assert(not(eq(int, p, stale[j])),
+			    "stale pid %d reissued after %d spawns", (int)p, i);
+	}
+	for (j = 0; j < 8; j++) {
+		errno = 0;
+		cr_assert(eq(int, gp_kill(stale[j], 0), -1));
+		cr_assert(eq(int, errno, ESRCH));
+		errno = 0;
+		cr_assert(eq(int, gp_waitpid(stale[j], &st, WNOHANG), -1));
+		cr_assert(eq(int, errno, ECHILD));
+		errno = 0;
+		cr_assert(eq(int, gp_getpgid(stale[j]), -1));
+		cr_assert(eq(int, errno, ESRCH));
+		errno = 0;
+		cr_assert(eq(int, gp_setpgid(stale[j], 0), -1));
+		cr_assert(eq(int, errno, ESRCH));
+		errno = 0;
+		cr_assert(eq(int, gp_proc_watch(stale[j]), -1));
+		cr_assert(eq(int, errno, ESRCH));
+	}
+	/* Past the whole space: pids come back, but never group x's. */
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < 3 * GEN_SPACE; i++) {
+		p = gp_spawn(gen_exit0, NULL, NULL);
+		cr_assert(gt(int, p, 0), "spawn %d: %s", i, strerror(errno));
+		cr_assert(eq(int, gp_waitpid(p, &st, 0), p));
+		cr_assert(not(eq(int, p, x)), "group %d's id reissued", (int)x);
+		j = (int)(p - x) & (4 * GEN_SPACE - 1);
+		reissued += seen[j];
+		seen[j] = true;
+	}
+	cr_assert(gt(int, reissued, 0), "the pid space never wrapped");
+	cr_assert(eq(int, gp_getpgid(m), x));
+	cr_assert(eq(int, gp_kill(-x, 0), 0));
+	/* An orphan: init reaps it by itself. */
+	atomic_store(&gen_release, 1);
+	for (i = 0; i < 5000 && gp_kill(m, 0) == 0; i++)
+		usleep(1000);
+	cr_assert(eq(int, gp_kill(m, 0), -1));
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+#endif /* GREENPROC_DEBUG */

@@ -548,6 +548,58 @@ Test(fault, raise_of_an_ignored_fault_signal_is_ignored)
 }
 
 /*
+ * A fault on a spare worker is contained too.  The watchdog starts the
+ * spares, and its thread blocks every signal: a spare that kept that
+ * mask had SIGSEGV blocked, so the kernel killed the host at its first
+ * fault, without a word (found as fault::hundred_overflows_* crashing
+ * under ASan now and then: its slow handler let the watchdog start a
+ * spare, which stole the next overflowing process).  Here a hog holds
+ * the only worker, so the overflow runs on a spare.
+ */
+static atomic_int hog_held, hog_release;
+
+static int
+hog(void *arg)
+{
+	(void)arg;
+	atomic_store(&hog_held, 1);
+	while (!atomic_load(&hog_release))
+		;
+	return 0;
+}
+
+Test(fault, a_fault_on_a_spare_worker_kills_only_its_process)
+{
+	struct gp_counters st;
+	char path[64];
+	int stat = -1, saved, ok, reports;
+	pid_t h, p;
+
+	cr_assert(eq(int, gp_init(1), 0));
+	h = gp_spawn(hog, NULL, NULL);
+	cr_assert(gt(int, h, 0));
+	while (!atomic_load(&hog_held))
+		usleep(1000);
+	saved = redirect_stderr(path, sizeof(path));
+	p = gp_spawn(overflow, NULL, NULL);
+	cr_assert(gt(int, p, 0));
+	cr_assert(eq(int, gp_waitpid(p, &stat, 0), p));
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	reports = count_lines(path, "stack overflow in green process");
+	unlink(path);
+	ok = WIFSIGNALED(stat) && WTERMSIG(stat) == SIGSEGV;
+	cr_assert(ok, "status %#x", stat);
+	cr_assert(eq(int, reports, 1));
+	cr_assert(eq(int, gp_stats(&st), 0));
+	cr_assert(ge(long, st.spare_workers, 1L), "no spare was started");
+	atomic_store(&hog_release, 1);
+	cr_assert(eq(int, gp_waitpid(h, &stat, 0), h));
+	cr_assert(eq(int, stat, 0));
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
+
+/*
  * A handler the program installed before gp_init runs for a fault in
  * green code (in the faulting context) instead of the containment: here
  * SIGTRAP's, after which int3 goes on.
