@@ -937,11 +937,13 @@ struct gp_proc {
 	struct gp_proc	*p_sibnext;	/* (P) Link in p_pptr->p_children. */
 	struct gp_proc	*p_sibprev;	/* (P) */
 	struct gp_proc	*p_rq_tail;	/* (p) Children with a report: a
-					 * circular FIFO through their
-					 * p_rqnext, known by its tail (the
-					 * head is p_rq_tail->p_rqnext):
-					 * wait(-1) is O(1). */
+					 * circular doubly linked FIFO through
+					 * their p_rqnext/p_rqprev, known by
+					 * its tail (the head is
+					 * p_rq_tail->p_rqnext): wait(-1) and
+					 * taking any one out are O(1). */
 	struct gp_proc	*p_rqnext;	/* (P) Link in p_pptr's report queue. */
+	struct gp_proc	*p_rqprev;	/* (P) */
 	atomic_int	 p_waitgen;	/* (p,a) Bumped under p_lock whenever
 					 * a report is queued or a child goes;
 					 * waiters tsleep against it. */

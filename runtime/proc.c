@@ -63,14 +63,18 @@ gpi_lock_parent(struct gp_proc *p)
 void
 gpi_report(struct gp_proc *pp, struct gp_proc *p, int what)
 {
+	struct gp_proc *tail;
+
 	GPI_LOCK_ASSERT(&pp->p_lock);
 	if (p->p_report == 0) {
 		/* At the tail of the circle, before the head. */
-		if (pp->p_rq_tail != NULL) {
-			p->p_rqnext = pp->p_rq_tail->p_rqnext;
-			pp->p_rq_tail->p_rqnext = p;
+		if ((tail = pp->p_rq_tail) != NULL) {
+			p->p_rqnext = tail->p_rqnext;
+			p->p_rqprev = tail;
+			tail->p_rqnext->p_rqprev = p;
+			tail->p_rqnext = p;
 		} else {
-			p->p_rqnext = p;
+			p->p_rqnext = p->p_rqprev = p;
 		}
 		pp->p_rq_tail = p;
 	}
@@ -91,22 +95,24 @@ gpi_report_clear(struct gp_proc *pp, struct gp_proc *p, int bits)
 void
 gpi_unreport(struct gp_proc *pp, struct gp_proc *p)
 {
-	struct gp_proc *prev;
-
 	GPI_LOCK_ASSERT(&pp->p_lock);
 	if (p->p_report == 0)
 		return;
-	/* O(1) for the head, which is what wait(-1) takes. */
-	for (prev = pp->p_rq_tail; prev->p_rqnext != p; prev = prev->p_rqnext)
-		;
-	if (prev == p) {
+	/*
+	 * O(1) wherever p is: a parent that kills N children and then waits
+	 * for each by pid takes them out of the middle of a queue that the
+	 * workers filled in their own order (with a singly linked circle,
+	 * each such wait walked the queue: 300k children took minutes).
+	 */
+	if (p->p_rqnext == p) {
 		pp->p_rq_tail = NULL;		/* it was the only one */
 	} else {
-		prev->p_rqnext = p->p_rqnext;
+		p->p_rqprev->p_rqnext = p->p_rqnext;
+		p->p_rqnext->p_rqprev = p->p_rqprev;
 		if (pp->p_rq_tail == p)
-			pp->p_rq_tail = prev;
+			pp->p_rq_tail = p->p_rqprev;
 	}
-	p->p_rqnext = NULL;
+	p->p_rqnext = p->p_rqprev = NULL;
 	p->p_report = 0;
 }
 
