@@ -420,7 +420,7 @@ pick_local(struct gp_worker *w)
 
 	w->w_tick++;
 	fair = --w->w_fairness <= 0;
-	if (likely(!(fair | (w->w_iowaits != 0) | (w->w_ntimers != 0) |
+	if (likely(!((int)fair | (w->w_iowaits != 0) | (w->w_ntimers != 0) |
 	    (atomic_load_explicit(&w->w_inbox, memory_order_relaxed) != NULL) |
 	    (atomic_load_explicit(&w->w_resched, memory_order_relaxed) != 0) |
 	    (atomic_load_explicit(&w->w_stuck, memory_order_relaxed) != 0)))) {
