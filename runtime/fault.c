@@ -86,6 +86,15 @@ static const int fault_sigs[] = {
 #define NFAULT_SIGS	(sizeof(fault_sigs) / sizeof(fault_sigs[0]))
 static struct sigaction old_act[NFAULT_SIGS];	/* (g) */
 static bool installed;				/* (g) */
+
+void
+gpi_fault_delset(sigset_t *set)
+{
+	size_t i;
+
+	for (i = 0; i < NFAULT_SIGS; i++)
+		sigdelset(set, fault_sigs[i]);
+}
 /*
  * The proxy's attributes, filled at install: no gp_attr_init() (malloc)
  * in the handler.  Its stack is a mapping of its own, which stack.c

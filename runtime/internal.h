@@ -1389,6 +1389,8 @@ GPI_HIDDEN void	gpi_fault_init(void);
 GPI_HIDDEN void	gpi_fault_fini(void);
 GPI_HIDDEN void	*gpi_fault_thread_init(void);
 GPI_HIDDEN void	gpi_fault_thread_fini(void *altstack);
+/* Take the signals fault.c takes out of (set): what a worker leaves open. */
+GPI_HIDDEN void	gpi_fault_delset(sigset_t *set);
 /*
  * sigaction for the signals fault.c takes (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
  * SIGTRAP, SIGABRT) from the preload: chained behind ours.

@@ -779,6 +779,7 @@ int
 gpi_sched_start(int n)
 {
 	struct gp_worker *ws;
+	sigset_t async;
 	int i, error, total = n + GPI_SPARES;
 
 	/* Cache-line aligned, as struct gp_worker says (calloc is not). */
@@ -787,17 +788,9 @@ gpi_sched_start(int n)
 	memset(ws, 0, (size_t)total * sizeof(*ws));
 	/* The workers' mask: ours, and every asynchronous signal. */
 	GPI_LIBC(pthread_sigmask)(SIG_BLOCK, NULL, &gpi_rt.rt_workmask);
-	{
-		static const int sync_sigs[] = { SIGSEGV, SIGBUS, SIGILL,
-		    SIGFPE, SIGTRAP, SIGABRT };
-		sigset_t async;
-		size_t k;
-
-		sigfillset(&async);
-		for (k = 0; k < sizeof(sync_sigs) / sizeof(sync_sigs[0]); k++)
-			sigdelset(&async, sync_sigs[k]);
-		sigorset(&gpi_rt.rt_workmask, &gpi_rt.rt_workmask, &async);
-	}
+	sigfillset(&async);
+	gpi_fault_delset(&async);
+	sigorset(&gpi_rt.rt_workmask, &gpi_rt.rt_workmask, &async);
 	gpi_io_choose();
 	for (i = 0; i < total; i++) {
 		ws[i].w_id = i;
