@@ -34,14 +34,6 @@
 #include "../testutil.h"
 #include "sysctl_run.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-
 #define MAXP	200000
 #define AGAIN	64		/* killed and spawned again at the limit */
 
@@ -169,7 +161,7 @@ main(int argc, char **argv)
 {
 	long want = argc > 1 ? atol(argv[1]) : 0;
 
-#ifdef UNDER_TSAN
+#ifdef TU_UNDER_TSAN
 	(void)want;
 	(void)run_arg;
 	(void)sysctl_path;

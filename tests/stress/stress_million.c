@@ -36,14 +36,6 @@
 #include "../testutil.h"
 #include "sysctl_run.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-
 #define FAIL(...) do {							\
 	fprintf(stderr, "stress_million: " __VA_ARGS__);		\
 	fputc('\n', stderr);						\
@@ -158,7 +150,7 @@ main(int argc, char **argv)
 	long n = argc > 1 ? atol(argv[1]) : 10000, old, need, max;
 	char buf[32];
 
-#ifdef UNDER_TSAN
+#ifdef TU_UNDER_TSAN
 	(void)n; (void)old; (void)need; (void)max; (void)buf; (void)run; (void)mapcount;
 	printf("stress_million: skipped under TSan\n");
 	return 0;
