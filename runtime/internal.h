@@ -729,7 +729,8 @@ GPI_HIDDEN extern void (*gpi_lwp_cancel_hook)(struct gp_lwp *l);
 struct gpi_fdpark;
 GPI_HIDDEN void	gpi_fdpark_leave(struct gpi_fdpark *fp);
 
-static inline void
+/* Always inline: out of line (gcc's choice) it cost a call and a frame. */
+static inline __attribute__((__always_inline__)) void
 gpi_lwp_dying(struct gp_lwp *l)
 {
 	if (unlikely(l->l_fdpark != NULL))
@@ -1714,7 +1715,7 @@ gpi_curproc(void)
 #define GPI_FENCE_LEAVE		2	/* passed a fence since: going on */
 #define GPI_FENCE_ABANDON	3	/* given up: parks at the next fence */
 GPI_HIDDEN void	gpi_fence_slow(struct gp_worker *w);
-static inline void
+static inline __attribute__((__always_inline__)) void
 gpi_fence(struct gp_worker *w)
 {
 	/*

@@ -76,19 +76,33 @@ void (*gpi_lwp_cancel_hook)(struct gp_lwp *);
 void (*gpi_lwp_death_hook)(struct gp_lwp *);
 void (*gpi_lwp_free_hook)(struct gp_lwp *);
 
-/* Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread. */
-void
-gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
+/* gpi_lwp_free's rare half: what the free LWP's constructed state lacks. */
+static GPI_NOINLINE void
+lwp_free_extras(struct gp_lwp *l)
 {
-	l->l_magic = 0;
 	if (atomic_load_explicit(&l->l_handle, memory_order_relaxed) != 0)
 		gpi_lwp_free_hook(l);
 	if (l->l_specific != NULL) {
 		free(l->l_specific);
 		l->l_specific = NULL;
 	}
-	if (unlikely(l->l_tls != NULL || l->l_tlsdtors != NULL))
+	if (l->l_tls != NULL || l->l_tlsdtors != NULL)
 		gpi_tls_lwp_free(l);
+}
+
+/* Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread. */
+void
+gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
+{
+	l->l_magic = 0;
+	/*
+	 * The common case is an LWP that had none of these (a free LWP's
+	 * constructed state, gpi_lwp_create): one test of the four words.
+	 */
+	if (unlikely(((uintptr_t)atomic_load_explicit(&l->l_handle,
+	    memory_order_relaxed) | (uintptr_t)l->l_specific |
+	    (uintptr_t)l->l_tls | (uintptr_t)l->l_tlsdtors) != 0))
+		lwp_free_extras(l);
 #ifdef GPI_TSAN
 	__tsan_destroy_fiber(l->l_tsan_fiber);
 #endif
@@ -348,15 +362,39 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
  * Every caller has run gpi_lwp_dying after the LWP's last user code:
  * gpi_lwp_exit, exit1 (for gpi_lwp_exit_master) and the fault proxy.
  */
+/*
+ * With (handoff), the joiner waits on this worker, in our process, and
+ * nothing but it can free us (gpi_lwp_exit): DEAD is set here, before
+ * the switch, and we go on no dead list.
+ */
 static _Noreturn void
-lwp_die(struct gp_lwp *l, struct gp_worker *w)
+lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff)
 {
+	int js;
+
 	KASSERT(l->l_fdpark == NULL && l->l_robust == NULL &&
 	    l->l_once == NULL);
 	gpi_tls_lwp_dying(l);	/* before anyone may free its save area */
 	__atomic_store_n(&l->l_stat, GPI_LZOMB, __ATOMIC_RELAXED);
-	l->l_next = w->w_dead;
-	w->w_dead = l;
+	if (handoff) {
+		/*
+		 * Single owner (gpi_lwp_exit): a plain store, release for
+		 * the joiner's acquire load, as gpi_reaplwps would make it.
+		 * The joiner frees us only once it runs, and it runs on this
+		 * worker, so after the switch below has left our stack.
+		 */
+		js = atomic_load_explicit(&l->l_jstate, memory_order_relaxed);
+		KASSERT((js & (GPI_J_JOINER | GPI_J_HANDOFF | GPI_J_DEAD)) ==
+		    (GPI_J_JOINER | GPI_J_HANDOFF) && l->l_joinerw == w &&
+		    l->l_joiner->l_worker == w &&
+		    l->l_joiner->l_proc == l->l_proc && l->l_autoreap == NULL);
+		GPI_BUMP(w->w_nexited, 1);
+		atomic_store_explicit(&l->l_jstate, js | GPI_J_DEAD,
+		    memory_order_release);
+	} else {
+		l->l_next = w->w_dead;
+		w->w_dead = l;
+	}
 	gpi_mi_switch(l);
 	GPI_PANIC("dead LWP %d resumed", l->l_tid);
 }
@@ -376,6 +414,7 @@ gpi_lwp_exit(void *retval)
 	struct gp_lwp *l = gpi_curlwp(), *joiner;
 	struct gp_proc *p = l->l_proc;
 	struct gp_worker *w = l->l_worker;
+	bool handoff = false;
 	int n;
 
 	gpi_fence(w);		/* nothing of p before: see runtime.c */
@@ -432,15 +471,27 @@ gpi_lwp_exit(void *retval)
 		/* Not asleep: it yielded to us (gp_lwp_join) and is queued. */
 		if (joiner->l_stat == GPI_LSLEEP)
 			gpi_wakeup(&l->l_jstate);
+		/*
+		 * A joiner of our own process: nobody but it frees us (the
+		 * single owner above), it runs only after we are off this
+		 * worker, and the process cannot be reaped (which frees its
+		 * p_zlwps) before that joiner, one of its live LWPs, has run
+		 * and left.  So DEAD can be set before the switch: no dead
+		 * list, no gpi_reaplwps on the way into the joiner.  Not so
+		 * with a joiner of another process: ours could then exit and
+		 * be reaped on another worker, which frees its p_zlwps, while
+		 * we are still on this stack.
+		 */
+		handoff = joiner->l_proc == p;
 	}
-	lwp_die(l, w);
+	lwp_die(l, w, handoff);
 }
 
 void
 gpi_lwp_die_by_proxy(struct gp_lwp *l)
 {
 	gpi_lwp_dying(l);	/* a fault's proxy: nobody ran it yet */
-	lwp_die(l, l->l_worker);
+	lwp_die(l, l->l_worker, false);
 }
 
 /*
@@ -453,7 +504,7 @@ gpi_lwp_exit_master(struct gp_lwp *l, struct gp_proc *autoreap)
 {
 	l->l_autoreap = autoreap;
 	l->l_master = true;		/* charged in exit1 already */
-	lwp_die(l, l->l_worker);
+	lwp_die(l, l->l_worker, false);
 }
 
 /* extexit(LWP): end the calling LWP unless it is the last one. */
