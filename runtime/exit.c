@@ -647,14 +647,15 @@ gp__exit(int status)
 void
 gp_exit(int status)
 {
+	struct gp_lwp *l = gpi_curlwp();
 	struct gp_proc *p;
 
 	gpi_fence_cur();
-	if ((p = gpi_curproc()) == &gpi_proc0)
+	if (l == NULL || (p = l->l_proc) == &gpi_proc0)
 		exit_init(status, true);
 	/* exit(3): its thread_local destructors first, as glibc's exit. */
-	if (gpi_curlwp()->l_tlsdtors != NULL)
-		gpi_tls_run_dtors(gpi_curlwp());
+	if (l->l_tlsdtors != NULL)
+		gpi_tls_run_dtors(l);
 	/* The atexit list, LIFO, on this LWP, then _exit(2). */
 	run_atexit(p, status);
 	/*

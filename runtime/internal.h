@@ -1741,7 +1741,7 @@ gpi_fence(struct gp_worker *w)
 		gpi_fence_slow(w);
 }
 /* gpi_fence() for the calling thread, if it is a worker. */
-static inline void
+static inline __attribute__((__always_inline__)) void
 gpi_fence_cur(void)
 {
 	if (gpi_tls_worker != NULL)

@@ -437,25 +437,32 @@ pid_retire_locked(int slot)
 	pid_retired_tail = slot;
 }
 
+/* A slot's last generation is reaped: retired, not reused (pid_take). */
+static GPI_NOINLINE void
+pid_retire(int slot)
+{
+	gpi_spin_lock(&pid_lock);
+	pid_retire_locked(slot);
+	gpi_spin_unlock(&pid_lock);
+}
+
 void
 gpi_pid_free(struct gp_worker *w, struct gp_proc *p)
 {
 	int slot = pid_slot(p->p_pid);
+	struct pidslot *ps = &pidtab[slot];
 
-	atomic_store_explicit(&pidtab[slot].ps_proc, NULL,
-	    memory_order_relaxed);
-	/* Its last generation: retired, not reused (see pid_take). */
-	if (unlikely(pidtab[slot].ps_gen == pid_ngens - 1)) {
-		gpi_spin_lock(&pid_lock);
-		pid_retire_locked(slot);
-		gpi_spin_unlock(&pid_lock);
-		return;
-	}
-	if (likely(w != NULL && w->w_npidfree < 2 * PID_BATCH)) {
+	atomic_store_explicit(&ps->ps_proc, NULL, memory_order_relaxed);
+	/*
+	 * The retirement and the global list out of line: the common case,
+	 * a worker's private list, then needs no frame.
+	 */
+	if (unlikely(ps->ps_gen == pid_ngens - 1))
+		pid_retire(slot);
+	else if (likely(w != NULL && w->w_npidfree < 2 * PID_BATCH))
 		pid_enqueue(w, slot);
-		return;
-	}
-	pid_free_slow(w, slot);
+	else
+		pid_free_slow(w, slot);
 }
 
 /* A host thread's free, or a full private list: the global list. */
