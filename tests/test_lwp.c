@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "greenproc.h"
 #include "testutil.h"
@@ -523,6 +524,86 @@ Test(lwp, detached_lwps_run_and_are_reaped)
 	while (atomic_load(&ran) < NDETACHED && tu_now_ns() < end)
 		tu_host_sleep_ns(TU_MS);
 	cr_assert(eq(long, tu_ldl(&ran), NDETACHED));
+	assert_back_to_base();
+	end_test();
+}
+
+/* --- a join across processes, on one worker ---------------------------- */
+
+/*
+ * An LWP of a child process joined by an LWP of its parent, both on one
+ * worker: the exiting LWP hands off to a joiner of another process, so it
+ * goes through the dead list (gpi_reaplwps sets DEAD), not the early DEAD
+ * of a same-process hand-off (lwp.c, lwp_die), and its process frees it
+ * from p_zlwps at the join.
+ */
+#define XJOIN_ROUNDS	1000
+
+static _Atomic(gp_lwp_t) xj_handle;
+static atomic_int xj_go, xj_joined;
+
+/* Ends only once the driver is about to join: it ends under the join. */
+static void *
+xj_ret(void *arg)
+{
+	while (!atomic_load(&xj_go))
+		gp_yield();
+	return (void *)((uintptr_t)arg + 1);
+}
+
+/* The child process: make the LWP, hand it over, wait for the join. */
+static int
+xj_child(void *arg)
+{
+	gp_lwp_t h;
+
+	if (gp_lwp_create(&h, xj_ret, arg, NULL) != 0)
+		return 1;
+	atomic_store(&xj_handle, h);
+	while (!atomic_load(&xj_joined))
+		gp_yield();
+	return 0;
+}
+
+static void *
+xj_driver(void *arg)
+{
+	long bad = 0;
+	uintptr_t i;
+	gp_lwp_t h;
+	pid_t pid;
+	void *rv;
+	int st;
+
+	(void)arg;
+	for (i = 0; i < XJOIN_ROUNDS; i++) {
+		atomic_store(&xj_handle, NULL);
+		atomic_store(&xj_go, 0);
+		atomic_store(&xj_joined, 0);
+		if ((pid = gp_spawn(xj_child, (void *)i, NULL)) < 0)
+			return (void *)-1;
+		while ((h = atomic_load(&xj_handle)) == NULL)
+			gp_yield();
+		rv = NULL;
+		/* No switch before the join: the LWP cannot end first. */
+		atomic_store(&xj_go, 1);
+		if (gp_lwp_join(h, &rv) != 0 || (uintptr_t)rv != i + 1)
+			bad++;
+		atomic_store(&xj_joined, 1);
+		if (gp_waitpid(pid, &st, 0) != pid || st != 0)
+			bad++;
+	}
+	return (void *)bad;
+}
+
+Test(lwp, joins_an_lwp_of_another_process_on_one_worker)
+{
+	gp_lwp_t d;
+	void *rv = (void *)-1;
+
+	cr_assert(eq(int, gp_lwp_create(&d, xj_driver, NULL, NULL), 0));
+	cr_assert(eq(int, gp_lwp_join(d, &rv), 0));
+	cr_assert(eq(long, (long)(intptr_t)rv, 0));
 	assert_back_to_base();
 	end_test();
 }
