@@ -315,9 +315,15 @@ gpi_lwp_start(void *arg)
  * Take exiting LWP (l) off p's live list; unless detached, it goes on
  * p_zlwps (ZLIST) until freed.  The master always does: its process's
  * reaper frees it.  Returns the LWPs left.  Caller holds p->p_lock.
+ *
+ * *ownedp says whether the joiner waits on this worker (the single owner
+ * below); then (extra) is set in l_jstate with ZLIST, in the same store
+ * (gpi_lwp_exit's HANDOFF).  Always inline: gpi_lwp_exit, on every
+ * create+join, tests the joiner once and makes no call for it.
  */
-int
-gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
+static inline __attribute__((__always_inline__)) int
+lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master, int extra,
+    bool *ownedp)
 {
 	struct gp_worker *w;
 	int js, n;
@@ -336,12 +342,17 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 		/*
 		 * Single owner: the joiner waits on the worker that runs
 		 * this code, so nothing else writes l_jstate now (see
-		 * gpi_reaplwps).
+		 * gpi_reaplwps): a detach or a second join fails on JOINER
+		 * without writing, and only the joiner takes JOINER back,
+		 * when it runs, here.  A joiner on this worker is an LWP.
 		 */
-		KASSERT(l->l_joiner != gpi_curlwp());
-		atomic_store_explicit(&l->l_jstate, js | GPI_J_ZLIST,
+		KASSERT(l->l_joiner != NULL && l->l_joiner != gpi_curlwp() &&
+		    l->l_joiner->l_worker == w);
+		*ownedp = true;
+		atomic_store_explicit(&l->l_jstate, js | GPI_J_ZLIST | extra,
 		    memory_order_relaxed);
 	} else {
+		*ownedp = false;
 		do {
 			if ((js & GPI_J_DETACH) && !master)
 				return n;
@@ -355,6 +366,14 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 	if (p != &gpi_proc0)
 		list_insert(&p->p_zlwps, l);
 	return n;
+}
+
+int
+gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
+{
+	bool owned;
+
+	return lwp_unlink(p, l, master, 0, &owned);
 }
 
 /* Leave the CPU for good; the next context on this worker reaps us. */
@@ -414,7 +433,7 @@ gpi_lwp_exit(void *retval)
 	struct gp_lwp *l = gpi_curlwp(), *joiner;
 	struct gp_proc *p = l->l_proc;
 	struct gp_worker *w = l->l_worker;
-	bool handoff = false;
+	bool handoff = false, owned;
 	int n;
 
 	gpi_fence(w);		/* nothing of p before: see runtime.c */
@@ -435,13 +454,25 @@ gpi_lwp_exit(void *retval)
 		gpi_spin_unlock(&p->p_lock);
 		gpi_proc_lastlwp(l);
 	}
-	n = gpi_lwp_unlink(p, l, false);
+	/*
+	 * Hand off to a joiner parked on this worker (owned): HANDOFF goes
+	 * in with ZLIST, and the joiner is woken below, so that it is what
+	 * we switch to, instead of a trip through the scheduler loop to reap
+	 * us first.  It cannot see us before we are DEAD: either we set DEAD
+	 * ourselves (lwp_die's hand-off), or every context reaps this
+	 * worker's dead list before anything else once it is switched to.
+	 * A joiner elsewhere is woken by gpi_reaplwps().  The test is on
+	 * l_joinerw, not l_joiner->l_worker: a joiner elsewhere may give up
+	 * and be freed meanwhile; one on our worker cannot (we are running).
+	 */
+	n = lwp_unlink(p, l, false, GPI_J_HANDOFF, &owned);
 	/*
 	 * A detached LWP is on no list its process's reaper waits for, so
 	 * the process may be gone by the time we are off the CPU: charge our
 	 * slice now and tell the switch not to (l_master).
 	 */
-	if (p != &gpi_proc0 && !(atomic_load(&l->l_jstate) & GPI_J_ZLIST)) {
+	if (p != &gpi_proc0 && !owned &&
+	    !(atomic_load(&l->l_jstate) & GPI_J_ZLIST)) {
 		gpi_charge(w, p);
 		l->l_master = true;
 	}
@@ -450,36 +481,20 @@ gpi_lwp_exit(void *retval)
 	if (n == 1 && (gpi_pflags(p) & (GPI_P_WEXIT | GPI_P_INEXEC)))
 		gpi_wakeup(&p->p_nthreads);
 
-	/*
-	 * Hand off to a joiner parked on this worker: wake it now, so that
-	 * it is what we switch to, instead of a trip through the scheduler
-	 * loop to reap us first.  It cannot see us before we are DEAD: every
-	 * context reaps this worker's dead list before anything else once it
-	 * is switched to.  A joiner elsewhere is woken by gpi_reaplwps().
-	 */
-	/*
-	 * l_joinerw, not l_joiner->l_worker: a joiner elsewhere may give up
-	 * and be freed meanwhile; one on our worker cannot (we are running).
-	 */
-	if ((atomic_load_explicit(&l->l_jstate, memory_order_acquire) &
-	    GPI_J_JOINER) && l->l_joinerw == w &&
-	    (joiner = l->l_joiner) != NULL) {
-		/* Single owner, as in gpi_lwp_unlink: no locked RMW. */
-		atomic_store_explicit(&l->l_jstate, atomic_load_explicit(
-		    &l->l_jstate, memory_order_relaxed) | GPI_J_HANDOFF,
-		    memory_order_relaxed);
+	if (owned) {
+		joiner = l->l_joiner;
 		/* Not asleep: it yielded to us (gp_lwp_join) and is queued. */
 		if (joiner->l_stat == GPI_LSLEEP)
 			gpi_wakeup(&l->l_jstate);
 		/*
 		 * A joiner of our own process: nobody but it frees us (the
-		 * single owner above), it runs only after we are off this
-		 * worker, and the process cannot be reaped (which frees its
-		 * p_zlwps) before that joiner, one of its live LWPs, has run
-		 * and left.  So DEAD can be set before the switch: no dead
-		 * list, no gpi_reaplwps on the way into the joiner.  Not so
-		 * with a joiner of another process: ours could then exit and
-		 * be reaped on another worker, which frees its p_zlwps, while
+		 * single owner), it runs only after we are off this worker,
+		 * and the process cannot be reaped (which frees its p_zlwps)
+		 * before that joiner, one of its live LWPs, has run and
+		 * left.  So DEAD can be set before the switch: no dead list,
+		 * no gpi_reaplwps on the way into the joiner.  Not so with a
+		 * joiner of another process: ours could then exit and be
+		 * reaped on another worker, which frees its p_zlwps, while
 		 * we are still on this stack.
 		 */
 		handoff = joiner->l_proc == p;
