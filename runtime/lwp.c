@@ -9,7 +9,10 @@
  * to run on that worker (switched_in() in sched.c) calls gpi_reaplwps(),
  * which marks each LWP DEAD in l_jstate -- the interlock that says "off
  * its stack for good" -- and then frees it or wakes its joiner.  Reaping
- * is per worker and batched, with no global lock.
+ * is per worker and batched, with no global lock.  The one exception: an
+ * LWP whose joiner is of its own process and waits on its worker sets
+ * DEAD itself just before its last switch and goes on no dead list (see
+ * lwp_die and gpi_lwp_exit for why that is safe).
  *
  * Who frees an exited LWP (its stack and struct):
  *	detached, not ZLIST	its worker, in gpi_reaplwps (touches only l)
