@@ -192,6 +192,7 @@ Test(greenrun, cancel_before_first_run) { same("gr_posix", "cancelfirst"); }
 Test(greenrun, async_cancel_in_lock_wait) { same("gr_posix", "asynclock"); }
 Test(greenrun, sigqueue_sighold_lowest_first) { same("gr_posix", "sigqueue"); }
 Test(greenrun, forked_child_sigabrt_handler) { same("gr_posix", "abrtfork"); }
+Test(greenrun, malloc_library_tls_per_worker) { same("gr_malloc_lib", NULL); }
 
 /* The probe: greenrun's threads are carried by its 2 workers. */
 Test(greenrun, threads_are_green)
