@@ -517,6 +517,16 @@ $(BUILD)/tests/greenrun/gr_tls_lib: $(BUILD)/obj/tests/greenrun/gr_tls_lib.o $(G
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrtls -Wl,-rpath,'$$ORIGIN'
 
+# gr_malloc_lib's malloc is a shared library's with TLS of its own.
+GRMALLOC_SO	:= $(BUILD)/tests/greenrun/libgrmalloc.so
+$(GRMALLOC_SO): tests/tlslib/grmalloc.c $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+$(BUILD)/tests/greenrun/gr_malloc_lib: $(BUILD)/obj/tests/greenrun/gr_malloc_lib.o $(GRMALLOC_SO)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrmalloc -Wl,-rpath,'$$ORIGIN'
+
 # ----------------------------------------------------------------------
 # Stress (the TSan tier: plain main() programs) and benchmarks.
 

@@ -885,7 +885,16 @@ gpi_sig_suspend(struct gp_lwp *l, const sigset_t *mask)
 		    (atomic_load(&l->l_flags) & GPI_LWP_WEXIT))
 			break;
 	}
-	/* Handlers run (or the LWP dies) with the temporary mask. */
+	/*
+	 * Handlers run (or the LWP dies) with the temporary mask.  A signal
+	 * posted while the old mask blocked it set no AST, and gpi_userret
+	 * looks at nothing else: unblocked by the new mask it is delivered
+	 * here, as sigprocmask does.  Without this sigsuspend returned at
+	 * once with no handler run, and nginx's master, which blocks
+	 * SIGCHLD between its sigsuspends, spun for ever over a SIGCHLD
+	 * that came while it was signalling its workers.
+	 */
+	atomic_fetch_or(&l->l_flags, GPI_LWP_AST);
 	gpi_userret();
 	__atomic_store_n(&l->l_sigmask, old, __ATOMIC_RELAXED);
 }

@@ -28,6 +28,13 @@
  *   - the runtime's own (gpi_tls_worker and the rest: per worker by
  *     design);
  *   - the sanitizer runtimes' (their state follows the kernel thread);
+ *   - the malloc's, when the program's malloc is not libc's (jemalloc,
+ *     tcmalloc, mimalloc...): like libc's, its thread cache is the
+ *     kernel thread's.  jemalloc links its per-thread state by address
+ *     into global lists, so switched it would have the worker's one
+ *     address registered once per LWP; and a copy of the host main
+ *     thread's values given to greenrun's main LWP (GPI_TLS_CALLER)
+ *     would have two threads handing out the same cached blocks;
  *   - blocks that are not in static TLS (modules dlopen'd later get
  *     dynamic TLS, per worker: offsets from the thread pointer would not
  *     be the same in every thread).
@@ -99,7 +106,7 @@ struct scan {
 	size_t		 s_static;	/* glibc's static TLS size */
 	void		*s_libc;	/* addresses in blocks to leave out */
 	void		*s_rt;
-	void		*s_san[3];
+	void		*s_mod[4];	/* in modules to leave out (or NULL) */
 };
 
 static bool
@@ -146,8 +153,8 @@ scan_one(struct dl_phdr_info *info, size_t size, void *arg)
 	if (in_block(s->s_libc, b, ph->p_memsz) ||
 	    in_block(s->s_rt, b, ph->p_memsz))
 		return 0;
-	for (i = 0; i < 3; i++)
-		if (s->s_san[i] != NULL && in_load(info, s->s_san[i]))
+	for (i = 0; i < sizeof(s->s_mod) / sizeof(s->s_mod[0]); i++)
+		if (s->s_mod[i] != NULL && in_load(info, s->s_mod[i]))
 			return 0;
 	r = &tls.t_r[tls.t_n++];
 	r->r_off = b - s->s_tp;
@@ -207,7 +214,9 @@ build(void)
 	s.s_libc = &errno;
 	s.s_rt = (void *)&gpi_tls_worker;
 	for (i = 0; i < 3; i++)
-		s.s_san[i] = dlsym(RTLD_DEFAULT, san[i]);
+		s.s_mod[i] = dlsym(RTLD_DEFAULT, san[i]);
+	/* The malloc the program calls (libc's block is out already). */
+	s.s_mod[3] = dlsym(RTLD_DEFAULT, "malloc");
 	dl_iterate_phdr(scan_one, &s);
 	if (tls.t_n == 0)
 		return;		/* no program TLS: nobody pays anything */

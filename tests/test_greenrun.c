@@ -179,6 +179,7 @@ Test(greenrun, daemon_child_goes_on) { same("gr_atfork", "daemon"); }
 Test(greenrun, ten_thousand_threads) { same("gr_many", NULL); }
 Test(greenrun, alarm_handler) { same("gr_signal", "alarm"); }
 Test(greenrun, kill_own_pid) { same("gr_signal", "self"); }
+Test(greenrun, sigsuspend_takes_pending) { same("gr_signal", "suspend"); }
 /* POSIX signal rules among threads (gr_posix.c; Open POSIX Test Suite). */
 Test(greenrun, pthread_kill_names_the_thread) { same("gr_posix", "tkill"); }
 Test(greenrun, raise_pends_on_the_caller) { same("gr_posix", "raise"); }
@@ -192,6 +193,7 @@ Test(greenrun, cancel_before_first_run) { same("gr_posix", "cancelfirst"); }
 Test(greenrun, async_cancel_in_lock_wait) { same("gr_posix", "asynclock"); }
 Test(greenrun, sigqueue_sighold_lowest_first) { same("gr_posix", "sigqueue"); }
 Test(greenrun, forked_child_sigabrt_handler) { same("gr_posix", "abrtfork"); }
+Test(greenrun, malloc_library_tls_per_worker) { same("gr_malloc_lib", NULL); }
 
 /* The probe: greenrun's threads are carried by its 2 workers. */
 Test(greenrun, threads_are_green)

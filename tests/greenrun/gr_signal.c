@@ -12,8 +12,14 @@
  *          returns (POSIX, for a signal the caller does not block)
  *   spin   says "ready" and computes forever on every thread, calling
  *          nothing: the test's SIGTERM must still kill it
+ *   suspend  SIGUSR1 blocked, sent to itself (left pending), then
+ *          sigsuspend with an empty mask: the handler runs in it and it
+ *          fails with EINTR (nginx's master blocks SIGCHLD between its
+ *          sigsuspends; a SIGCHLD that came meanwhile ran no handler and
+ *          the master spun)
  * Worker threads sleep meanwhile, so the handler may run on any thread.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -63,6 +69,22 @@ main(int argc, char **argv)
 		kill(getpid(), SIGUSR1);
 		printf("handled before kill returned: %s\n",
 		    got == SIGUSR1 ? "yes" : "no");
+		return 0;
+	}
+	if (strcmp(how, "suspend") == 0) {
+		sigset_t usr1, none;
+		int r, e;
+
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigemptyset(&none);
+		sigaction(SIGUSR1, &sa, NULL);
+		sigprocmask(SIG_BLOCK, &usr1, NULL);
+		kill(getpid(), SIGUSR1);
+		r = sigsuspend(&none);
+		e = errno;
+		printf("sigsuspend %d %s, handled: %s\n", r,
+		    e == EINTR ? "EINTR" : "?", got == SIGUSR1 ? "yes" : "no");
 		return 0;
 	}
 	if (strcmp(how, "spin") == 0) {

@@ -1,0 +1,205 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# realprogs-servers.sh -- unmodified Debian interpreters, databases and
+# servers, natively and under `greenrun -w 2`: python3 (threading,
+# sockets, subprocess, signals, process pools, asyncio, sqlite3), perl
+# threads, node, memcached, redis-server, nginx and lighttpd.  Each case
+# is run both ways; it passes when the exit status and the checked
+# output are the same, nothing hung (every run under timeout 60), a
+# server stopped on its signal, no server process was left behind and
+# the shared output descriptor was not left O_NONBLOCK.  Prints a table
+# with the time ratio (greenrun / native; servers: the client's time).
+#
+# Not run by `make test`: it needs the packages (apt-get install -y
+# python3 perl libthreads-perl libthread-queue-perl nodejs memcached
+# redis-server redis-tools nginx-light lighttpd curl); a missing one is
+# SKIP.  Run from the top of the tree after `make`:
+#     tools/realprogs-servers.sh [GREENRUN]
+# Ports 28080-28090 and 21211, 26379 on 127.0.0.1 must be free.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+here="$top/tools/realprogs"
+GR=${1:-$top/build/greenrun}
+[ -x "$GR" ] || { echo "no $GR: make first" >&2; exit 2; }
+W=$(mktemp -d) || exit 1
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$W"' EXIT INT TERM
+PY=/usr/bin/python3
+fails=0
+# Every run's stderr is one pipe, one open file description: a flag a
+# run leaves on it is seen after (nonblock).
+mkfifo "$W/fifo" || exit 1
+cat "$W/fifo" >"$W/shared.err" &
+exec 5>"$W/fifo"
+
+now() { date +%s.%N; }
+ratio() { echo "scale=2; $2 / $1" | bc 2>/dev/null || echo "?"; }
+nonblock() { $PY -c 'import fcntl,os; print(fcntl.fcntl(5,fcntl.F_GETFL)&os.O_NONBLOCK and 1 or 0)'; }
+row() { printf '%-22s %-5s %8s %8s %6s  %s\n' "$1" "$2" "$3" "$4" "$5" "$6"; }
+have() { for p; do command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || return 1; done; }
+
+# one MODE PREFIX CMD...: run CMD (under PREFIX), output in $W/MODE.out,
+# status in $W/MODE.rc, seconds in $W/MODE.t.
+one() {
+	m=$1; pre=$2; shift 2
+	t0=$(now)
+	timeout 60 $pre "$@" >"$W/$m.out" 2>&5 </dev/null
+	echo $? >"$W/$m.rc"
+	t1=$(now)
+	echo "$t1 - $t0" | bc >"$W/$m.t"
+}
+
+# prog NAME CMD...: a program that ends by itself.
+prog() {
+	name=$1; shift
+	one native "" "$@"
+	one green "$GR -w 2" "$@"
+	verdict "$name"
+}
+
+verdict() {
+	why=""
+	[ "$(cat "$W/native.rc")" = "$(cat "$W/green.rc")" ] ||
+	    why="status $(cat "$W/native.rc") vs $(cat "$W/green.rc")"
+	[ "$(cat "$W/green.rc")" = 124 ] && why="hung"
+	cmp -s "$W/native.out" "$W/green.out" || why="${why:+$why, }output differs"
+	[ "$(nonblock)" = 0 ] || why="${why:+$why, }left O_NONBLOCK"
+	tn=$(cat "$W/native.t"); tg=$(cat "$W/green.t")
+	if [ -z "$why" ]; then st=PASS; else st=FAIL; fails=$((fails + 1)); fi
+	row "$1" "$st" "$(printf %.2f "$tn")" "$(printf %.2f "$tg")" \
+	    "$(ratio "$tn" "$tg")" "$why"
+}
+
+skip() { row "$1" SKIP - - - "not installed: $2"; }
+
+# server NAME SIG PORT CHECK-CMD -- SERVER-CMD...: start the server, wait
+# for PORT, run CHECK-CMD as the client (natively), send SIG, wait.
+server_once() {
+	m=$1; pre=$2; sig=$3; port=$4; check=$5; shift 5
+	# Its own session (lighttpd's master signals its workers with
+	# kill(0, ...)); --foreground: the signal goes to the server once,
+	# not again to timeout's group (redis takes a second SIGINT as
+	# "exit 1").
+	setsid timeout --foreground 60 $pre "$@" >&5 2>&5 </dev/null &
+	spid=$!
+	i=0
+	while [ $i -lt 50 ] && ! $PY -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null; do
+		sleep 0.1; i=$((i + 1))
+	done
+	t0=$(now)
+	sh -c "$check" >"$W/$m.out" 2>&5
+	echo $? >"$W/$m.crc"
+	t1=$(now)
+	echo "$t1 - $t0" | bc >"$W/$m.t"
+	kill -"$sig" $spid 2>/dev/null
+	wait $spid
+	echo $? >"$W/$m.rc"
+	# the client's status counts too
+	[ "$(cat "$W/$m.crc")" = 0 ] || echo "client $(cat "$W/$m.crc")" >>"$W/$m.rc"
+}
+
+server() {
+	name=$1; sig=$2; port=$3; check=$4; pat=$5; shift 5
+	server_once native "" "$sig" "$port" "$check" "$@"
+	server_once green "$GR -w 2" "$sig" "$port" "$check" "$@"
+	verdict "$name"
+	sleep 0.3
+	if pgrep -f "$pat" >/dev/null 2>&1; then
+		row "  $name leftovers" FAIL - - - "$(pgrep -f "$pat" | tr '\n' ' ')"
+		fails=$((fails + 1))
+	fi
+}
+
+row case result native greenrun ratio why
+if have $PY; then
+	for s in threading sock proc async sqlite; do
+		prog "python3 $s" $PY "$here/py_$s.py"
+	done
+else
+	skip python3 python3
+fi
+if have perl && perl -Mthreads -MThread::Queue -e 1 2>/dev/null; then
+	prog "perl threads" perl "$here/pl_threads.pl"
+else
+	skip "perl threads" libthreads-perl
+fi
+if have node; then
+	prog "node libuv" node "$here/node_t.js"
+else
+	skip node nodejs
+fi
+
+if have memcached; then
+	for sig in TERM INT; do
+		server "memcached -t 4 $sig" $sig 21211 \
+		    "$PY $here/mc_client.py 21211 8" "memcached -u root -t 4 -p 21211" \
+		    memcached -u root -t 4 -p 21211 -U 0 -l 127.0.0.1
+	done
+else
+	skip memcached memcached
+fi
+
+if have redis-server redis-cli redis-benchmark; then
+	rcheck="redis-benchmark -p 26379 -q -n 10000 -t set,get,incr,lpush,lpop,mset >/dev/null &&
+	    $GR -w 2 redis-cli -p 26379 set k v && $GR -w 2 redis-cli -p 26379 get k &&
+	    redis-cli -p 26379 bgrewriteaof >/dev/null && sleep 1 &&
+	    redis-cli -p 26379 info persistence | grep -a aof_last_bgrewrite_status | tr -d '\r'"
+	for sig in TERM INT; do
+		rm -rf "$W/redis"; mkdir -p "$W/redis"
+		server "redis-server $sig" $sig 26379 "$rcheck" "redis-server \*:26379" \
+		    redis-server --port 26379 --bind 127.0.0.1 --dir "$W/redis" \
+		    --save "" --appendonly yes
+	done
+else
+	skip redis-server redis-server
+fi
+
+if have /usr/sbin/nginx curl; then
+	n="$W/nginx"; mkdir -p "$n/html" "$n/logs" "$n/tmp"
+	echo hello >"$n/html/index.html"
+	head -c 300000 /dev/urandom >"$n/html/big.bin"
+	cat >"$n/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 2;
+pid $n/nginx.pid;
+error_log $n/logs/error.log;
+events { worker_connections 256; }
+http {
+  access_log $n/logs/access.log;
+  client_body_temp_path $n/tmp; proxy_temp_path $n/tmp;
+  fastcgi_temp_path $n/tmp; uwsgi_temp_path $n/tmp; scgi_temp_path $n/tmp;
+  sendfile on; aio threads;
+  server { listen 127.0.0.1:28080; root $n/html; }
+}
+EOF
+	ncheck="for i in \$(seq 100); do curl -sf http://127.0.0.1:28080/ || exit 1; done | sort | uniq -c;
+	    for i in \$(seq 10); do curl -sf http://127.0.0.1:28080/big.bin | md5sum & done | sort | uniq -c; wait;
+	    md5sum <$n/html/big.bin"
+	for sig in TERM INT QUIT; do
+		server "nginx $sig" $sig 28080 "$ncheck" "$n/nginx.conf" \
+		    /usr/sbin/nginx -p "$n" -c "$n/nginx.conf"
+	done
+else
+	skip nginx nginx-light
+fi
+
+if have /usr/sbin/lighttpd curl; then
+	l="$W/lighttpd"; mkdir -p "$l/html"
+	echo hello >"$l/html/index.html"
+	cat >"$l/lighttpd.conf" <<EOF
+server.document-root = "$l/html"
+server.port = 28081
+server.bind = "127.0.0.1"
+server.max-worker = 2
+server.errorlog = "$l/error.log"
+EOF
+	lcheck="for i in \$(seq 100); do curl -sf http://127.0.0.1:28081/ || exit 1; done | sort | uniq -c"
+	server "lighttpd TERM" TERM 28081 "$lcheck" "$l/lighttpd.conf" \
+	    /usr/sbin/lighttpd -D -f "$l/lighttpd.conf"
+else
+	skip lighttpd lighttpd
+fi
+
+echo "failures: $fails"
+[ $fails -eq 0 ]
