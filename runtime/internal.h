@@ -1932,6 +1932,13 @@ GPI_HIDDEN void	gpi_fdinfo_flush(void);
  */
 GPI_HIDDEN void	gpi_fd_opened(int fd);
 GPI_HIDDEN void	gpi_fd_closing(int fd);
+/*
+ * fd.c: the runtime's own descriptors never take 0-2.  Around making
+ * them, gpi_fd_std_hold fills the free numbers below 3 with placeholders
+ * and gpi_fd_std_release(its result) closes them again.
+ */
+GPI_HIDDEN unsigned gpi_fd_std_hold(void);
+GPI_HIDDEN void	gpi_fd_std_release(unsigned held);
 /* exit1: close what (p), now down to its master LWP, still owns. */
 GPI_HIDDEN void	gpi_fdfree(struct gp_proc *p);
 /* gp_exec: close (p)'s FD_CLOEXEC descriptors (the other LWPs are gone). */
