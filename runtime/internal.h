@@ -1691,6 +1691,31 @@ gpi_io_lwp(void)
 	return l != NULL && likely(gpi_tls_nlocks == 0) ? l : NULL;
 }
 
+/*
+ * gpi_sigpoint_l() on the way out of a green I/O call that did not park
+ * (a read of /dev/zero, of a cached file, a write to /dev/null or to a
+ * pipe with room), keeping the call's errno.  The kernel delivers pending
+ * signals on every return from a system call; without this a program
+ * looping on such calls never ran a handler (dd's SIGUSR1 statistics)
+ * nor gave its worker back when the watchdog asked.  Nothing for a host
+ * thread or an LWP holding a runtime lock (gpi_io_lwp).
+ */
+static inline void
+gpi_sigpoint_io(void)
+{
+	struct gp_lwp *l = gpi_io_lwp();
+	int error;
+
+	if (l != NULL && unlikely((atomic_load_explicit(&l->l_flags,
+	    memory_order_relaxed) & (GPI_LWP_WEXIT | GPI_LWP_AST)) |
+	    atomic_load_explicit(&l->l_worker->w_resched,
+	    memory_order_relaxed))) {
+		error = errno;
+		gpi_sigpoint_slow(l);
+		errno = error;
+	}
+}
+
 /* The process of the calling LWP; init on a host thread. */
 static inline struct gp_proc *
 gpi_curproc(void)

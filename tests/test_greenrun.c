@@ -475,6 +475,13 @@ Test(greenrun, std_descriptors_closed)
 	std_closed = false;
 }
 
+/*
+ * A loop of I/O calls that never park takes a signal from outside: the
+ * handler runs on the way out of a call, as the kernel delivers it.
+ */
+Test(greenrun, handler_runs_in_nonblocking_io_loop) { same("gr_sigio", "rw"); }
+Test(greenrun, handler_runs_in_cached_pread_loop) { same("gr_sigio", "pread"); }
+
 Test(greenrun, mode_not_inherited)
 {
 	static struct tu_run r;
