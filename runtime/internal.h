@@ -1177,6 +1177,11 @@ GPI_HIDDEN void	gpi_proc_counters(struct gp_counters *st);
 /* signal.c */
 /* Post (sig) to (p), which was process (pid) when looked up. */
 GPI_HIDDEN void	gpi_psignal(struct gp_proc *p, pid_t pid, int sig);
+/*
+ * Green-init mode's forwarder: gp_kill(pid, si->si_signo), the kernel's
+ * siginfo (si) kept for the handler or sigwaitinfo that takes it.
+ */
+GPI_HIDDEN int	gpi_kill_info(pid_t pid, const siginfo_t *si);
 GPI_HIDDEN int	gpi_lwp_signal(struct gp_lwp *l, int sig);
 GPI_HIDDEN void	gpi_psignal_locked(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_sig_tell(struct gp_proc *p);

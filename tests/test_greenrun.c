@@ -482,6 +482,9 @@ Test(greenrun, std_descriptors_closed)
 Test(greenrun, handler_runs_in_nonblocking_io_loop) { same("gr_sigio", "rw"); }
 Test(greenrun, handler_runs_in_cached_pread_loop) { same("gr_sigio", "pread"); }
 
+/* A forwarded signal keeps its siginfo: SI_TIMER, the sender, the value. */
+Test(greenrun, forwarded_siginfo) { same("gr_siginfo", NULL); }
+
 Test(greenrun, mode_not_inherited)
 {
 	static struct tu_run r;
