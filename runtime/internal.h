@@ -1662,12 +1662,19 @@ gpi_curlwp(void)
  * w_resched takes a worker back from an LWP that has held it for a
  * slice (it yields).  Two relaxed loads when there is nothing.
  */
+static inline bool
+gpi_sigpoint_due(struct gp_lwp *l)
+{
+	return unlikely((atomic_load_explicit(&l->l_flags,
+	    memory_order_relaxed) & (GPI_LWP_WEXIT | GPI_LWP_AST)) |
+	    atomic_load_explicit(&l->l_worker->w_resched,
+	    memory_order_relaxed));
+}
+
 static inline void
 gpi_sigpoint_l(struct gp_lwp *l)
 {
-	if (unlikely((atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
-	    (GPI_LWP_WEXIT | GPI_LWP_AST)) | atomic_load_explicit(
-	    &l->l_worker->w_resched, memory_order_relaxed)))
+	if (gpi_sigpoint_due(l))
 		gpi_sigpoint_slow(l);
 }
 
@@ -1711,10 +1718,7 @@ gpi_sigpoint_io(void)
 	struct gp_lwp *l = gpi_io_lwp();
 	int error;
 
-	if (l != NULL && unlikely((atomic_load_explicit(&l->l_flags,
-	    memory_order_relaxed) & (GPI_LWP_WEXIT | GPI_LWP_AST)) |
-	    atomic_load_explicit(&l->l_worker->w_resched,
-	    memory_order_relaxed))) {
+	if (l != NULL && gpi_sigpoint_due(l)) {
 		error = errno;
 		gpi_sigpoint_slow(l);
 		errno = error;
