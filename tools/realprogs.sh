@@ -141,6 +141,8 @@ cases=(
 "plzip|plzip|\$G plzip -n 2 -1 | \$G plzip -d -n 2 | sha256sum"
 "stdin-closed|xz cat sort|\$G cat <&-; echo \$?; \$G xz -T2 -c <&-; echo \$?; \$G sort --parallel=2 <&-; echo \$?"
 "timeout-term|xz timeout|sleep 3 | timeout 1 \$G xz -T2 > /dev/null; echo \$?; sleep 3 | timeout -s INT 1 \$G sort --parallel=2; echo \$?"
+"dd-usr1|dd|\$G dd if=/dev/zero of=/dev/null bs=4k count=2000000 2>\$R.e & p=\$!; sleep 1; kill -USR1 \$p; wait \$p; echo \$?; grep -c copied \$R.e"
+"flock-w|flock|flock \$R.l -c 'sleep 2' & sleep 0.3; \$G flock -w 0.3 \$R.l -c true; echo \$?; wait"
 "ffmpeg|ffmpeg|\$G ffmpeg -nostdin -v error -threads 2 -f lavfi -i testsrc=duration=2:size=320x240:rate=25 -c:v mpeg4 -f rawvideo - | sha256sum"
 )
 
