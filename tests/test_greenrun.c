@@ -485,6 +485,9 @@ Test(greenrun, handler_runs_in_cached_pread_loop) { same("gr_sigio", "pread"); }
 /* A forwarded signal keeps its siginfo: SI_TIMER, the sender, the value. */
 Test(greenrun, forwarded_siginfo) { same("gr_siginfo", NULL); }
 
+/* signal()'s other names install green handlers, with their semantics. */
+Test(greenrun, sysv_and_bsd_signal) { same("gr_signames", NULL); }
+
 Test(greenrun, mode_not_inherited)
 {
 	static struct tu_run r;
