@@ -143,6 +143,7 @@ cases=(
 "timeout-term|xz timeout|sleep 3 | timeout 1 \$G xz -T2 > /dev/null; echo \$?; sleep 3 | timeout -s INT 1 \$G sort --parallel=2; echo \$?"
 "dd-usr1|dd|\$G dd if=/dev/zero of=/dev/null bs=4k count=2000000 2>\$R.e & p=\$!; sleep 1; kill -USR1 \$p; wait \$p; echo \$?; grep -c copied \$R.e"
 "flock-w|flock|flock \$R.l -c 'sleep 2' & sleep 0.3; \$G flock -w 0.3 \$R.l -c true; echo \$?; wait"
+"zstd-sigint|zstd timeout|timeout --preserve-status -s INT 1 \$G zstd -q -T2 -19 -k -o \$R.zst \$W/mix; echo \$?; ls \$R.zst 2>/dev/null | wc -l"
 "ffmpeg|ffmpeg|\$G ffmpeg -nostdin -v error -threads 2 -f lavfi -i testsrc=duration=2:size=320x240:rate=25 -c:v mpeg4 -f rawvideo - | sha256sum"
 )
 
