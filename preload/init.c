@@ -241,7 +241,7 @@ forwarder(void *arg)
 			host_stop(SIGTSTP);
 			continue;
 		}
-		(void)gp_kill(g_pid, si.si_signo);
+		(void)gpi_kill_info(g_pid, &si);	/* its siginfo kept */
 		/*
 		 * A signal that kills it (its default action): each LWP dies
 		 * at its next cancellation point, and one that computes

@@ -147,30 +147,74 @@ sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 	return REAL(sigaction)(sig, act, oact);
 }
 
-EXPORT sighandler_t
-signal(int sig, sighandler_t handler)
+/*
+ * signal() and its other names: a handler with (flags), through ours.
+ * glibc's signal (and bsd_signal, ssignal: the same function) has BSD
+ * semantics, SA_RESTART; sysv_signal (__sysv_signal, which a program
+ * built with -std=c99 calls for signal(), as zstd is) resets the handler
+ * and neither blocks the signal nor restarts.  glibc builds sysv_signal
+ * on its internal sigaction, which no interposer sees: zstd's SIGINT
+ * handler went to the kernel, the green SIGINT killed it with its
+ * default action and left the partial output file behind.
+ */
+static sighandler_t
+set_handler(int sig, sighandler_t handler, int flags, bool bsd)
 {
 	struct sigaction sa, osa;
 
 	resolve_for(handler);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = flags;
 	if ((fault_signal(sig) || (sig == SIGABRT && !green())) &&
 	    gpi_fault_installed()) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = handler;
-		sa.sa_flags = SA_RESTART;
 		if (gpi_fault_sigaction(sig, &sa, &osa) != 0)
 			return SIG_ERR;
 		return osa.sa_handler;
 	}
-	if (!green() || fault_signal(sig))
-		return REAL(signal)(sig, handler);
-	/* glibc's signal() has BSD semantics: restart, not reset. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sa.sa_flags = SA_RESTART;
+	if (!green() || fault_signal(sig)) {
+		if (bsd)
+			return REAL(signal)(sig, handler);
+		if (handler == SIG_ERR || REAL(sigaction)(sig, &sa, &osa) != 0)
+			return SIG_ERR;
+		return osa.sa_handler;
+	}
 	if (gp_sigaction(sig, &sa, &osa) != 0)
 		return SIG_ERR;
 	return osa.sa_handler;
+}
+
+EXPORT sighandler_t
+signal(int sig, sighandler_t handler)
+{
+	return set_handler(sig, handler, SA_RESTART, true);
+}
+
+/* glibc exports it; its headers no longer declare it. */
+EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler);
+
+EXPORT sighandler_t
+bsd_signal(int sig, sighandler_t handler)
+{
+	return set_handler(sig, handler, SA_RESTART, true);
+}
+
+EXPORT sighandler_t
+ssignal(int sig, sighandler_t handler)
+{
+	return set_handler(sig, handler, SA_RESTART, true);
+}
+
+EXPORT sighandler_t
+__sysv_signal(int sig, sighandler_t handler)
+{
+	return set_handler(sig, handler, SA_RESETHAND | SA_NODEFER, false);
+}
+
+EXPORT sighandler_t
+sysv_signal(int sig, sighandler_t handler)
+{
+	return set_handler(sig, handler, SA_RESETHAND | SA_NODEFER, false);
 }
 
 EXPORT int

@@ -44,6 +44,17 @@ green_fork(void)
 	return gpi_fork();
 }
 
+/* A pidfd for real child (pid), never 0-2 (gpi_fd_std_hold). */
+static int
+pidfd_of(pid_t pid)
+{
+	unsigned held = gpi_fd_std_hold();
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	gpi_fd_std_release(held);
+	return fd;
+}
+
 /*
  * Green-init mode's process forks with glibc's fork, as natively: the
  * program's atfork handlers run (prepare in reverse order, parent and
@@ -72,7 +83,7 @@ host_fork(void)
 		free(rc);
 		return pid;
 	}
-	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0) {
+	if ((fd = pidfd_of(pid)) < 0) {
 		free(rc);	/* not waitable in green form: no descriptor */
 		return pid;
 	}
@@ -262,7 +273,7 @@ track(pid_t pid)
 	struct gpi_rchild *rc;
 	int fd;
 
-	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+	if ((fd = pidfd_of(pid)) < 0)
 		return;
 	if ((rc = malloc(sizeof(*rc))) == NULL) {
 		close(fd);

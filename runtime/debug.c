@@ -259,6 +259,7 @@ gp_dump_on_signal(int sig)
 {
 	struct sigaction sa;
 	sigset_t all, old;
+	unsigned held;
 	int error;
 
 	if (sig < 0 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP ||
@@ -274,10 +275,12 @@ gp_dump_on_signal(int sig)
 	dump_stop();
 	if (sig == 0)
 		goto out;
-	if (GPI_LIBC(pipe2)(dump_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-		error = errno;
+	held = gpi_fd_std_hold();	/* the pipe is never 0-2 */
+	error = GPI_LIBC(pipe2)(dump_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ?
+	    errno : 0;
+	gpi_fd_std_release(held);
+	if (error != 0)
 		goto out;
-	}
 	/* The reader blocks; only the signal handler's end is nonblocking. */
 	GPI_LIBC(fcntl)(dump_pipe[0], F_SETFL, 0);
 	/* The thread takes no signals itself (the handler runs elsewhere). */

@@ -23,6 +23,7 @@
  * number, as a read racing a close does in the kernel.
  */
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 
 #include "internal.h"
@@ -118,7 +119,7 @@ release_number(int fd)
 			/* A system call under a leaf lock: rare, and short. */
 			if ((fs = malloc(sizeof(*fs))) == NULL ||
 			    (dup = GPI_LIBC(fcntl)(fd, F_DUPFD_CLOEXEC,
-			    0)) < 0)
+			    3)) < 0)	/* never 0-2: gpi_fd_std_hold */
 				break;
 			fs->fs_fd = dup;
 			fs->fs_refs = 0;
@@ -178,6 +179,50 @@ gp_dup3(int oldfd, int newfd, int flags)
 	if ((r = GPI_LIBC(dup3)(oldfd, newfd, flags)) >= 0)
 		gpi_fd_opened(r);	/* forgets what newfd was (fdinfo.c) */
 	return r;
+}
+
+/* ------------------------------------------------------------ 0, 1 and 2 */
+
+/*
+ * The runtime's own descriptors (a worker's eventfd, its io_uring ring or
+ * epoll set, a real child's pidfd, a parked LWP's private duplicate) are
+ * never 0, 1 or 2.  A program may start with its standard input or output
+ * closed (`prog <&-`, a daemon's child): the kernel gives the lowest free
+ * number, so a worker's eventfd became its stdin.  Natively read(0) fails
+ * with EBADF; under greenrun `cat <&-` read the runtime's eventfd and
+ * blocked its worker for ever, out of reach of any signal handler.  And a
+ * program that fills the gap itself (open("/dev/null") to get 0 back)
+ * would get 3 instead.
+ *
+ * gpi_fd_std_hold fills each free number below 3 with a placeholder
+ * (an eventfd: no file system needed) and returns the set it filled, to
+ * be given to gpi_fd_std_release once the descriptors are made.  With
+ * 0, 1 and 2 open, as nearly always, it costs one eventfd and one close.
+ * NOTE: a program thread that opens a file meanwhile gets a number above
+ * 2 where natively it might have got the free one: only at gp_init, a
+ * spare worker's start and a real fork's pidfd.
+ */
+unsigned
+gpi_fd_std_hold(void)
+{
+	unsigned held = 0;
+	int fd;
+
+	while ((fd = GPI_LIBC(eventfd)(0, EFD_CLOEXEC)) >= 0 && fd < 3)
+		held |= 1u << fd;
+	if (fd >= 0)
+		(void)GPI_LIBC(close)(fd);
+	return held;
+}
+
+void
+gpi_fd_std_release(unsigned held)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (held & (1u << fd))
+			(void)GPI_LIBC(close)(fd);
 }
 
 /* ------------------------------------------------------------ fdfree */

@@ -95,6 +95,7 @@ gpi_fork(void)
 	struct clone_args ca;
 	struct gpi_rchild *rc;
 	long tidoff = tid_offset();
+	unsigned held;
 	int pidfd = -1;
 	pid_t pid;
 
@@ -112,7 +113,10 @@ gpi_fork(void)
 	 * wait for.  Nothing in that host takes children with waitpid(-1).
 	 */
 	ca.exit_signal = gpi_is_hostproc(p) ? SIGCHLD : 0;
+	/* The pidfd is never 0-2; the child closes its copies too. */
+	held = gpi_fd_std_hold();
 	pid = (pid_t)GPI_LIBC(syscall)(SYS_clone3, &ca, sizeof(ca));
+	gpi_fd_std_release(held);
 	if (pid < 0) {
 		free(rc);
 		return -1;

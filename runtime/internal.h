@@ -1192,6 +1192,11 @@ GPI_HIDDEN void	gpi_proc_counters(struct gp_counters *st);
 /* signal.c */
 /* Post (sig) to (p), which was process (pid) when looked up. */
 GPI_HIDDEN void	gpi_psignal(struct gp_proc *p, pid_t pid, int sig);
+/*
+ * Green-init mode's forwarder: gp_kill(pid, si->si_signo), the kernel's
+ * siginfo (si) kept for the handler or sigwaitinfo that takes it.
+ */
+GPI_HIDDEN int	gpi_kill_info(pid_t pid, const siginfo_t *si);
 GPI_HIDDEN int	gpi_lwp_signal(struct gp_lwp *l, int sig);
 GPI_HIDDEN void	gpi_psignal_locked(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_sig_tell(struct gp_proc *p);
@@ -1672,12 +1677,19 @@ gpi_curlwp(void)
  * w_resched takes a worker back from an LWP that has held it for a
  * slice (it yields).  Two relaxed loads when there is nothing.
  */
+static inline bool
+gpi_sigpoint_due(struct gp_lwp *l)
+{
+	return unlikely((atomic_load_explicit(&l->l_flags,
+	    memory_order_relaxed) & (GPI_LWP_WEXIT | GPI_LWP_AST)) |
+	    atomic_load_explicit(&l->l_worker->w_resched,
+	    memory_order_relaxed));
+}
+
 static inline void
 gpi_sigpoint_l(struct gp_lwp *l)
 {
-	if (unlikely((atomic_load_explicit(&l->l_flags, memory_order_relaxed) &
-	    (GPI_LWP_WEXIT | GPI_LWP_AST)) | atomic_load_explicit(
-	    &l->l_worker->w_resched, memory_order_relaxed)))
+	if (gpi_sigpoint_due(l))
 		gpi_sigpoint_slow(l);
 }
 
@@ -1704,6 +1716,28 @@ gpi_io_lwp(void)
 	struct gp_lwp *l = gpi_curlwp();
 
 	return l != NULL && likely(gpi_tls_nlocks == 0) ? l : NULL;
+}
+
+/*
+ * gpi_sigpoint_l() on the way out of a green I/O call that did not park
+ * (a read of /dev/zero, of a cached file, a write to /dev/null or to a
+ * pipe with room), keeping the call's errno.  The kernel delivers pending
+ * signals on every return from a system call; without this a program
+ * looping on such calls never ran a handler (dd's SIGUSR1 statistics)
+ * nor gave its worker back when the watchdog asked.  Nothing for a host
+ * thread or an LWP holding a runtime lock (gpi_io_lwp).
+ */
+static inline void
+gpi_sigpoint_io(void)
+{
+	struct gp_lwp *l = gpi_io_lwp();
+	int error;
+
+	if (l != NULL && gpi_sigpoint_due(l)) {
+		error = errno;
+		gpi_sigpoint_slow(l);
+		errno = error;
+	}
 }
 
 /* The process of the calling LWP; init on a host thread. */
@@ -1947,6 +1981,13 @@ GPI_HIDDEN void	gpi_fdinfo_flush(void);
  */
 GPI_HIDDEN void	gpi_fd_opened(int fd);
 GPI_HIDDEN void	gpi_fd_closing(int fd);
+/*
+ * fd.c: the runtime's own descriptors never take 0-2.  Around making
+ * them, gpi_fd_std_hold fills the free numbers below 3 with placeholders
+ * and gpi_fd_std_release(its result) closes them again.
+ */
+GPI_HIDDEN unsigned gpi_fd_std_hold(void);
+GPI_HIDDEN void	gpi_fd_std_release(unsigned held);
 /* exit1: close what (p), now down to its master LWP, still owns. */
 GPI_HIDDEN void	gpi_fdfree(struct gp_proc *p);
 /* gp_exec: close (p)'s FD_CLOEXEC descriptors (the other LWPs are gone). */

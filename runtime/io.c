@@ -65,8 +65,8 @@ gpi_io_choose(void)
  * refusal on the second worker dereferenced NULL (found by failure
  * injection, tests/test_failpt.c).
  */
-int
-gpi_io_worker_init(struct gp_worker *w)
+static int
+io_worker_init(struct gp_worker *w)
 {
 	struct gp_worker *ws = w - w->w_id;
 	int error, i;
@@ -88,6 +88,17 @@ gpi_io_worker_init(struct gp_worker *w)
 		if ((error = gpi_epoll_init(&ws[i])) != 0)
 			return error;
 	return gpi_epoll_init(w);
+}
+
+/* Its eventfd and ring or epoll set are never 0-2 (gpi_fd_std_hold). */
+int
+gpi_io_worker_init(struct gp_worker *w)
+{
+	unsigned held = gpi_fd_std_hold();
+	int error = io_worker_init(w);
+
+	gpi_fd_std_release(held);
+	return error;
 }
 
 void

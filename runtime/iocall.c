@@ -544,6 +544,7 @@ xfer_iov(enum xfer_op op, int fd, const struct iovec *iov, int cnt,
 	m.msg_iovlen = (size_t)cnt;
 	x.x_msg = &m;
 	r = xfer(&x);
+	gpi_sigpoint_io();	/* as the kernel on its way out */
 	if (msg != NULL && r >= 0) {
 		/* What recvmsg reports back. */
 		msg->msg_namelen = m.msg_namelen;

@@ -150,8 +150,10 @@ prw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
 		return -1;
 	for (i = 0; i < cnt; i++)
 		want += iov[i].iov_len;
-	if (r >= 0 && (!out || (size_t)r >= want || r == 0))
+	if (r >= 0 && (!out || (size_t)r >= want || r == 0)) {
+		gpi_sigpoint_io();	/* as the kernel on its way out */
 		return r;
+	}
 	/* The rest, on a copy of the iov that we may advance. */
 	if (cnt > IOV_STACK && (mine = malloc((size_t)cnt *
 	    sizeof(*mine))) == NULL) {

@@ -709,9 +709,56 @@ stop_here(struct gp_lwp *l, struct gp_proc *p)
 	}
 }
 
-/* Take pending (sig) off (l)'s own list, else off (p)'s.  Under p_lock. */
+/*
+ * Green-init mode: the siginfo of the signals greenrun's forwarder took
+ * from the kernel for the host process (a POSIX timer's SI_TIMER and
+ * timer id, a sender's pid and uid, a sigqueue value).  A green signal
+ * is a bit; without this a handler saw SI_USER and nothing else, and
+ * flock -w, whose SIGALRM handler looks for SI_TIMER, never timed out.
+ * One slot per signal, as the kernel keeps one pending instance of a
+ * standard signal: stored by gpi_kill_info when the signal is not
+ * pending already, given to the handler or sigwaitinfo that takes it
+ * (take), forgotten by any take.  Guarded by the host process's p_lock.
+ * NOTE: a forwarded signal that no take consumes (ignored, or a default
+ * stop or continue) leaves its slot, which a later post of the same
+ * signal by the program itself would then report; storing skips the
+ * ignored ones.
+ */
+static siginfo_t hostinfo[NSIGS];
+static uint64_t hostinfo_set;		/* (p of the host process; a) read
+					 * relaxed by every take, whichever
+					 * process, to test its bit */
+
+int
+gpi_kill_info(pid_t pid, const siginfo_t *si)
+{
+	struct gp_proc *p;
+	int sig = si->si_signo;
+
+	if (sig >= 1 && sig <= NSIGS) {
+		gpi_rcu_read_lock();
+		if ((p = gpi_pfind(pid)) != NULL && gpi_is_hostproc(p) &&
+		    gpi_proc_lock_pid(p, pid)) {
+			if (!(p->p_siglist & SIGBIT(sig)) &&
+			    !(p->p_sigignore & SIGBIT(sig))) {
+				hostinfo[sig - 1] = *si;
+				__atomic_fetch_or(&hostinfo_set, SIGBIT(sig),
+				    __ATOMIC_RELAXED);
+			}
+			gpi_spin_unlock(&p->p_lock);
+		}
+		gpi_rcu_read_unlock();
+	}
+	return gp_kill(pid, sig);
+}
+
+/*
+ * Take pending (sig) off (l)'s own list, else off (p)'s, and fill (si)
+ * (if not NULL) with its siginfo: the kernel's if the forwarder left one
+ * (hostinfo), else SI_USER.  Under p_lock.
+ */
 static void
-take(struct gp_proc *p, struct gp_lwp *l, int sig)
+take(struct gp_proc *p, struct gp_lwp *l, int sig, siginfo_t *si)
 {
 	GPI_LOCK_ASSERT(&p->p_lock);
 	if (l->l_siglist & SIGBIT(sig))
@@ -720,6 +767,18 @@ take(struct gp_proc *p, struct gp_lwp *l, int sig)
 	else
 		__atomic_fetch_and(&p->p_siglist, ~SIGBIT(sig),
 		    __ATOMIC_RELAXED);
+	if (si != NULL) {
+		memset(si, 0, sizeof(*si));
+		si->si_signo = sig;
+		si->si_code = SI_USER;
+	}
+	if (unlikely(__atomic_load_n(&hostinfo_set, __ATOMIC_RELAXED) &
+	    SIGBIT(sig)) && gpi_is_hostproc(p)) {
+		__atomic_fetch_and(&hostinfo_set, ~SIGBIT(sig),
+		    __ATOMIC_RELAXED);
+		if (si != NULL)
+			*si = hostinfo[sig - 1];
+	}
 }
 
 /*
@@ -742,7 +801,7 @@ postsig(struct gp_lwp *l, struct gp_proc *p, bool *restart)
 		return 0;
 	}
 	sig = __builtin_ctzll(pend) + 1;
-	take(p, l, sig);
+	take(p, l, sig, &si);
 	if (!(p->p_sigcatch & SIGBIT(sig))) {
 		/*
 		 * A default action held back while every LWP blocked it, or
@@ -766,9 +825,6 @@ postsig(struct gp_lwp *l, struct gp_proc *p, bool *restart)
 	__atomic_store_n(&l->l_sigmask, mask | sa.sa_mask |
 	    ((sa.sa_flags & SA_NODEFER) ? 0 : SIGBIT(sig)), __ATOMIC_RELAXED);
 	if (sa.sa_flags & SA_SIGINFO) {
-		memset(&si, 0, sizeof(si));
-		si.si_signo = sig;
-		si.si_code = SI_USER;
 		sa.sa_fn.sa(sig, &si, NULL);
 	} else {
 		sa.sa_fn.h(sig);
@@ -839,14 +895,9 @@ gpi_sig_wait(struct gp_lwp *l, const sigset_t *set, uint64_t deadline,
 		pend = (p->p_siglist | l->l_siglist) & want;
 		if (pend != 0) {
 			sig = __builtin_ctzll(pend) + 1;
-			take(p, l, sig);
+			take(p, l, sig, si);
 			gpi_spin_unlock(&p->p_lock);
 			atomic_fetch_sub(&sig_waiters, 1);
-			if (si != NULL) {
-				memset(si, 0, sizeof(*si));
-				si->si_signo = sig;
-				si->si_code = SI_USER;
-			}
 			return sig;
 		}
 		gpi_spin_unlock(&p->p_lock);

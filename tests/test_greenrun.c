@@ -35,9 +35,13 @@ TestSuite(greenrun, .timeout = 180.0);
 
 #define LIMIT_S	60		/* a run that takes longer has hung */
 
-/* For the next start(): one more variable, a process group of its own. */
+/*
+ * For the next start(): one more variable, a process group of its own,
+ * stdin and stdout closed (by sh: `exec "$@" <&- >&-`; stderr is kept).
+ */
 static const char *extra_env;
 static bool own_pgrp;
+static bool std_closed;
 
 static const char *
 build_dir(void)
@@ -70,7 +74,7 @@ start(struct tu_run *r, bool green, const char *name, const char *a1,
     const char *a2)
 {
 	char prog[4096], gr[4096];
-	const char *argv[8], *add[] = { extra_env, NULL };
+	const char *argv[12], *add[] = { extra_env, NULL };
 	char **env;
 	struct stat sb;
 	int i = 0;
@@ -78,6 +82,12 @@ start(struct tu_run *r, bool green, const char *name, const char *a1,
 	snprintf(prog, sizeof(prog), "%s/tests/greenrun/%s", build_dir(), name);
 	snprintf(gr, sizeof(gr), "%s/greenrun", build_dir());
 	cr_assert(eq(int, stat(prog, &sb), 0), "%s: %s", prog, strerror(errno));
+	if (std_closed) {
+		argv[i++] = "/bin/sh";
+		argv[i++] = "-c";
+		argv[i++] = "exec \"$@\" <&- >&-";
+		argv[i++] = "sh";
+	}
 	if (green) {
 		cr_assert(eq(int, stat(gr, &sb), 0), "%s: %s", gr,
 		    strerror(errno));
@@ -455,6 +465,31 @@ Test(greenrun, sigpipe_stdio_unlocked)
 }
 
 /* The mode is not inherited: a program greenrun's program execs is plain. */
+/*
+ * Started with stdin and stdout closed: the runtime's eventfds, rings and
+ * pidfds never take 0 or 1, so a read of 0 fails at once with EBADF (it
+ * read a worker's eventfd and hung), and open(2) gives 0 and 1 again.
+ */
+Test(greenrun, std_descriptors_closed)
+{
+	std_closed = true;
+	same("gr_stdfd", NULL);
+	std_closed = false;
+}
+
+/*
+ * A loop of I/O calls that never park takes a signal from outside: the
+ * handler runs on the way out of a call, as the kernel delivers it.
+ */
+Test(greenrun, handler_runs_in_nonblocking_io_loop) { same("gr_sigio", "rw"); }
+Test(greenrun, handler_runs_in_cached_pread_loop) { same("gr_sigio", "pread"); }
+
+/* A forwarded signal keeps its siginfo: SI_TIMER, the sender, the value. */
+Test(greenrun, forwarded_siginfo) { same("gr_siginfo", NULL); }
+
+/* signal()'s other names install green handlers, with their semantics. */
+Test(greenrun, sysv_and_bsd_signal) { same("gr_signames", NULL); }
+
 Test(greenrun, mode_not_inherited)
 {
 	static struct tu_run r;
