@@ -300,7 +300,7 @@ pthread_create(pthread_t *t, const pthread_attr_t *attr,
 		gpi_lwp_discard(l);
 		return EAGAIN;
 	}
-	gpi_sched_new(l);
+	gpi_sched_spread(l);
 	return 0;
 }
 

@@ -2073,6 +2073,8 @@ gpi_sched_new(struct gp_lwp *l)
 	}
 	gpi_sched_new_slow(l);
 }
+/* A new thread of the program: to the least loaded worker (sched.c). */
+GPI_HIDDEN void	gpi_sched_spread(struct gp_lwp *l);
 /* Make a sleeping LWP runnable on its own worker.  Never blocks. */
 GPI_HIDDEN void	gpi_setrunnable(struct gp_lwp *l);
 /*

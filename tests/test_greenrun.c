@@ -190,6 +190,7 @@ Test(greenrun, ten_thousand_threads) { same("gr_many", NULL); }
 Test(greenrun, alarm_handler) { same("gr_signal", "alarm"); }
 Test(greenrun, kill_own_pid) { same("gr_signal", "self"); }
 Test(greenrun, sigsuspend_takes_pending) { same("gr_signal", "suspend"); }
+Test(greenrun, threads_run_beside_main) { same("gr_spread", NULL); }
 /* POSIX signal rules among threads (gr_posix.c; Open POSIX Test Suite). */
 Test(greenrun, pthread_kill_names_the_thread) { same("gr_posix", "tkill"); }
 Test(greenrun, raise_pends_on_the_caller) { same("gr_posix", "raise"); }
