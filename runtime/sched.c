@@ -255,8 +255,36 @@ gpi_sched_new_slow(struct gp_lwp *l)
 }
 
 /*
+ * Where a new thread made on (cur) goes: the worker with the fewest LWPs
+ * bound to it, (cur) on a tie, and (cur) less the one being made, which
+ * count_created has already put there.  Not least_loaded's tie-break by
+ * host placements: xz's main thread, asleep most of the time, was
+ * placed by the host; with it, a tie after the first encoder sent the
+ * second one to the first one's worker.
+ */
+static struct gp_worker *
+spread_target(struct gp_worker *cur)
+{
+	struct gp_worker *best = cur, *v;
+	long load, min = worker_load(cur) - 1;
+	int n = gpi_rt.rt_nworkers, i;
+
+	for (i = 1; i < n; i++) {
+		v = &gpi_rt.rt_workers[(cur->w_id + i) % n];
+		if (!atomic_load_explicit(&v->w_active, memory_order_acquire) ||
+		    atomic_load_explicit(&v->w_stuck, memory_order_relaxed))
+			continue;
+		if ((load = worker_load(v)) < min) {
+			best = v;
+			min = load;
+		}
+	}
+	return best;
+}
+
+/*
  * A new thread of the program (pthread_create, thrd_create under the
- * preload): to the least loaded worker, this one included.  A started
+ * preload): to the least loaded worker, this one on a tie.  A started
  * LWP never leaves its worker, so where a long-lived thread first runs
  * is where it computes for good: with gpi_sched_new's runnext, xz -T2's
  * two encoder threads started on their creator's worker (each parked at
@@ -273,7 +301,7 @@ gpi_sched_spread(struct gp_lwp *l)
 	struct gp_worker *cur = gpi_tls_worker, *w;
 
 	if (cur == NULL || cur->w_curlwp == NULL ||
-	    (w = least_loaded((unsigned)cur->w_id + 1)) == cur) {
+	    (w = spread_target(cur)) == cur) {
 		gpi_sched_new(l);
 		return;
 	}
