@@ -179,6 +179,22 @@ worker_load(struct gp_worker *w)
 	    atomic_load_explicit(&w->w_nplaced, memory_order_relaxed);
 }
 
+/* May (v) be given new LWPs?  Not a spare yet to start, nor stuck. */
+static bool
+takes_new(struct gp_worker *v)
+{
+	return atomic_load_explicit(&v->w_active, memory_order_acquire) &&
+	    !atomic_load_explicit(&v->w_stuck, memory_order_relaxed);
+}
+
+/* (k) LWPs bound to (from) are now bound to (to): a steal, a spread. */
+static void
+move_placed(struct gp_worker *from, struct gp_worker *to, long k)
+{
+	atomic_fetch_sub_explicit(&from->w_nplaced, k, memory_order_relaxed);
+	atomic_fetch_add_explicit(&to->w_nplaced, k, memory_order_relaxed);
+}
+
 /*
  * The least loaded worker, looking from worker (start) round.  Ties go
  * to the one with fewer LWPs placed by host threads: the bound count
@@ -194,9 +210,7 @@ least_loaded(unsigned start)
 
 	for (i = 0; i < n; i++) {
 		v = &gpi_rt.rt_workers[(start + (unsigned)i) % (unsigned)n];
-		/* Not a spare yet to start, nor one held by a stuck LWP. */
-		if (!atomic_load_explicit(&v->w_active, memory_order_acquire) ||
-		    atomic_load_explicit(&v->w_stuck, memory_order_relaxed))
+		if (!takes_new(v))
 			continue;
 		load = worker_load(v);
 		placed = atomic_load_explicit(&v->w_nplaced,
@@ -271,8 +285,7 @@ spread_target(struct gp_worker *cur)
 
 	for (i = 1; i < n; i++) {
 		v = &gpi_rt.rt_workers[(cur->w_id + i) % n];
-		if (!atomic_load_explicit(&v->w_active, memory_order_acquire) ||
-		    atomic_load_explicit(&v->w_stuck, memory_order_relaxed))
+		if (!takes_new(v))
 			continue;
 		if ((load = worker_load(v)) < min) {
 			best = v;
@@ -305,8 +318,7 @@ gpi_sched_spread(struct gp_lwp *l)
 		gpi_sched_new(l);
 		return;
 	}
-	atomic_fetch_sub_explicit(&cur->w_nplaced, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&w->w_nplaced, 1, memory_order_relaxed);
+	move_placed(cur, w, 1);
 	l->l_worker = w;
 	/*
 	 * Its inbox, not its w_newq: the creator usually waits for the new
@@ -537,10 +549,7 @@ steal(struct gp_worker *w)
 		gpi_spin_unlock(&v->w_newq_lock);
 		if (first != NULL) {
 			GPI_BUMP(w->w_nsteal, k);
-			atomic_fetch_sub_explicit(&v->w_nplaced, k,
-			    memory_order_relaxed);
-			atomic_fetch_add_explicit(&w->w_nplaced, k,
-			    memory_order_relaxed);
+			move_placed(v, w, k);
 			return first;
 		}
 	}
