@@ -1018,6 +1018,18 @@ struct gp_proc {
 GPI_HIDDEN extern struct gp_proc gpi_proc0;
 
 /*
+ * p_pid read by a holder of any lock but p's own (its parent's, a group
+ * walker's): a reap clears it under p_lock alone, so the read races with
+ * that store and must be atomic.  Whoever holds the parent's lock and
+ * sees the pid it looked for knows p is that child and not yet reaped.
+ */
+static inline pid_t
+gpi_proc_pid(const struct gp_proc *p)
+{
+	return __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED);
+}
+
+/*
  * p_flags, relaxed: a bit is a fact about the process, not a release of
  * data; whoever acts on one rechecks it under p_lock.
  */

@@ -147,6 +147,7 @@ int
 gp_setpgid(pid_t pid, pid_t pgid)
 {
 	struct gp_proc *q = gpi_curproc(), *p;
+	pid_t own;
 	int error = 0;
 
 	if (pgid < 0) {
@@ -165,9 +166,14 @@ gp_setpgid(pid_t pid, pid_t pgid)
 		error = EPERM;
 		goto out;
 	}
+	/*
+	 * A child's p_pid may be cleared by its reap under us: read once.
+	 * A reaped child (0) is caught by the identity check below.
+	 */
+	own = gpi_proc_pid(p);
 	if (pgid == 0)
-		pgid = p->p_pid;
-	if (pgid != p->p_pid && !pgrp_exists(pgid)) {
+		pgid = own;
+	if (pgid != own && !pgrp_exists(pgid)) {
 		error = EPERM;
 		goto out;
 	}
@@ -175,7 +181,7 @@ gp_setpgid(pid_t pid, pid_t pgid)
 		/* p_pptr is stable under the parent's (our) lock. */
 		gpi_spin_lock(&q->p_lock);
 		/* The pid too: p may have been reaped and reused since. */
-		if (p->p_pptr != q || p->p_pid != pid ||
+		if (p->p_pptr != q || gpi_proc_pid(p) != pid ||
 		    p->p_stat == GPI_SZOMB)
 			error = ESRCH;
 		else if (gpi_pflags(p) & GPI_P_EXEC)

@@ -195,7 +195,7 @@ notify_parent(struct gp_proc *p, pid_t pid, int what)
 	 * continue), been reaped and reused, and an orphan init adopted
 	 * has nobody to tell.
 	 */
-	if (p->p_pid != pid || p->p_stat == GPI_SZOMB ||
+	if (gpi_proc_pid(p) != pid || p->p_stat == GPI_SZOMB ||
 	    (gpi_pflags(p) & GPI_P_AUTOREAP)) {
 		gpi_spin_unlock(&pp->p_lock);
 		return;
