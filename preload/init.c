@@ -64,6 +64,9 @@ gpi_greenrun_check(void)
 		return;
 	gpi_greenrun = strcmp(v, "1") == 0;
 	(void)unsetenv("GREENPROC_INIT");
+	/* Its threads were written for a preemptive kernel (preempt.c). */
+	if (gpi_greenrun)
+		gpi_preempt_want();
 }
 
 /*
@@ -215,6 +218,8 @@ forwarder(void *arg)
 	int sig, i;
 
 	(void)arg;
+	/* The SIGURG a worker takes and that is not the runtime's. */
+	gpi_preempt_forward_to((pid_t)GPI_LIBC(syscall)(SYS_gettid));
 	for (;;) {
 		set = g_forward;
 		sfd = __atomic_load_n(&g_sfd, __ATOMIC_RELAXED);

@@ -62,6 +62,8 @@ static const struct envvar {
 	    1, 1024, 4, "4" },
 	[GPI_ENV_GUARD] = { "GREENPROC_GUARD", EV_GUARD, 0, 0, 0,
 	    GPI_GUARD_AUTO, "auto" },
+	/* Read by greenrun's constructor only (preempt.c). */
+	[GPI_ENV_PREEMPT] = { "GREENPROC_PREEMPT", EV_FLAG, 0, 0, 1, 1, "1" },
 };
 
 static atomic_uint env_warned;	/* (a) bit per gpi_env_id: complained */

@@ -1416,6 +1416,22 @@ GPI_HIDDEN void	gpi_sym_fileline(uintptr_t pc, const unsigned long long gen[2],
 GPI_HIDDEN void	gpi_dump_init(void);
 GPI_HIDDEN void	gpi_dump_fini(void);
 
+/*
+ * preempt.c: green-init mode's preemption of a program thread that holds
+ * its worker (see there).  gpi_preempt_want before gp_init; gp_init
+ * installs (gpi_preempt_init, before the workers exist: their mask then
+ * leaves the signal open, gpi_preempt_delset); the watchdog kicks.
+ */
+GPI_HIDDEN void	gpi_preempt_want(void);
+GPI_HIDDEN void	gpi_preempt_forward_to(pid_t tid);
+GPI_HIDDEN int	gpi_preempt_init(void);
+GPI_HIDDEN void	gpi_preempt_fini(void);
+GPI_HIDDEN void	gpi_preempt_delset(sigset_t *set);
+GPI_HIDDEN bool	gpi_preempt_on(void);
+GPI_HIDDEN void	gpi_preempt_kick(struct gp_worker *w, unsigned long stamp);
+GPI_HIDDEN void	gpi_preempt_counts(unsigned long *preempted,
+    unsigned long *kicked);
+
 /* fault.c */
 GPI_HIDDEN void	gpi_fault_init(void);
 GPI_HIDDEN void	gpi_fault_fini(void);
@@ -1812,6 +1828,7 @@ enum gpi_env_id {
 	GPI_ENV_IO,			/* GPI_IO_*: 0 the best that works */
 	GPI_ENV_IO_THREADS,		/* the helper pool's size (iopool.c) */
 	GPI_ENV_GUARD,			/* enum gpi_guard (stack.c) */
+	GPI_ENV_PREEMPT,		/* greenrun: 0 never preempts */
 	GPI_ENV_NVARS
 };
 #define GPI_EXIT_TIMEOUT_MS	2000

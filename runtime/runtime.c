@@ -116,7 +116,10 @@ gp_init(int nworkers)
 	if ((error = gpi_stack_init()) != 0 ||
 	    (error = gpi_proc_init(nworkers + GPI_SPARES)) != 0)
 		goto out;
-	if ((error = gpi_sched_start(nworkers)) != 0) {
+	/* Before the workers: their mask leaves its signal open. */
+	if ((error = gpi_preempt_init()) != 0 ||
+	    (error = gpi_sched_start(nworkers)) != 0) {
+		gpi_preempt_fini();
 		gpi_proc_fini();
 		goto out;
 	}
@@ -319,6 +322,7 @@ gp_shutdown(void)
 
 	/* Free everything, or everything but what abandoned workers hold. */
 	gpi_fault_fini();
+	gpi_preempt_fini();
 	if (alive == 0 && abandoned == 0) {
 		gpi_proc_fini();
 		gpi_stack_fini();

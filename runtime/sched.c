@@ -866,6 +866,8 @@ gpi_sched_start(int n)
 	sigfillset(&async);
 	gpi_fault_delset(&async);
 	sigorset(&gpi_rt.rt_workmask, &gpi_rt.rt_workmask, &async);
+	/* Open even if the caller blocks it (greenrun blocks it there). */
+	gpi_preempt_delset(&gpi_rt.rt_workmask);
 	gpi_io_choose();
 	for (i = 0; i < total; i++) {
 		ws[i].w_id = i;

@@ -17,6 +17,10 @@
  * again.  gp_dump names a stuck worker, its LWP and the system call it
  * sits in (/proc/self/task/TID/syscall).
  *
+ * In green-init mode a worker still held a tick after w_resched, by a
+ * thread that runs, is sent a signal that preempts the program's own
+ * code (preempt.c).
+ *
  * It costs nothing while the runtime is idle: with every active worker
  * parked it sleeps on rt_wd_word without a timeout, and the first
  * worker to leave its engine wait wakes it (gpi_watchdog_kick: one
@@ -167,6 +171,7 @@ watchdog_main(void *arg)
 	uint64_t *since, *cpu, *moved, now;
 	struct gp_worker *w;
 	sigset_t set;
+	bool preempt = gpi_preempt_on();
 
 	(void)arg;
 	sigfillset(&set);
@@ -228,6 +233,15 @@ watchdog_main(void *arg)
 			    memory_order_relaxed))
 				atomic_store_explicit(&w->w_resched, 1,
 				    memory_order_relaxed);
+			/*
+			 * Still held a tick after that request, and computing
+			 * (not asleep in a system call): in green-init mode a
+			 * signal interrupts the program's loop (preempt.c).
+			 */
+			if (preempt && now - moved[i] >= RESCHED_NS + TICK_NS &&
+			    thread_state(__atomic_load_n(&w->w_tid,
+			    __ATOMIC_RELAXED)) == 'R')
+				gpi_preempt_kick(w, sw);
 			/*
 			 * Held since (since[i]); stuck once others waited
 			 * behind it that long, and until it switches (a spare
@@ -330,12 +344,18 @@ void
 gpi_watchdog_dump(FILE *out)
 {
 	struct gp_worker *w;
+	unsigned long preempted, kicked;
 	char sc[64];
 	int i;
 
 	fprintf(out, "workers: %ld stuck so far, %ld spares started\n",
 	    (long)atomic_load(&gpi_rt.rt_nstuck),
 	    atomic_load(&gpi_rt.rt_nspares_started));
+	if (gpi_preempt_on()) {
+		gpi_preempt_counts(&preempted, &kicked);
+		fprintf(out, "preemption: %lu signals sent, %lu threads "
+		    "preempted\n", kicked, preempted);
+	}
 	for (i = 0; i < gpi_rt.rt_nworkers; i++) {
 		w = &gpi_rt.rt_workers[i];
 		if (!atomic_load(&w->w_active) || !atomic_load(&w->w_stuck))

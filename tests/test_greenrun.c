@@ -191,6 +191,9 @@ Test(greenrun, alarm_handler) { same("gr_signal", "alarm"); }
 Test(greenrun, kill_own_pid) { same("gr_signal", "self"); }
 Test(greenrun, sigsuspend_takes_pending) { same("gr_signal", "suspend"); }
 Test(greenrun, threads_run_beside_main) { same("gr_spread", NULL); }
+/* Busy-waits with no call in the loop end (preempt.c); SIGURG still works. */
+Test(greenrun, spinning_threads_are_preempted) { same("gr_spin", "ring"); }
+Test(greenrun, kernel_sigurg_reaches_the_program) { same("gr_spin", "urg"); }
 /* POSIX signal rules among threads (gr_posix.c; Open POSIX Test Suite). */
 Test(greenrun, pthread_kill_names_the_thread) { same("gr_posix", "tkill"); }
 Test(greenrun, raise_pends_on_the_caller) { same("gr_posix", "raise"); }
