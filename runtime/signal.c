@@ -719,37 +719,61 @@ stop_here(struct gp_lwp *l, struct gp_proc *p)
  * standard signal: stored by gpi_kill_info when the signal is not
  * pending already, given to the handler or sigwaitinfo that takes it
  * (take), forgotten by any take.  Guarded by the host process's p_lock.
- * NOTE: a forwarded signal that no take consumes (ignored, or a default
- * stop or continue) leaves its slot, which a later post of the same
- * signal by the program itself would then report; storing skips the
- * ignored ones.
+ * NOTE: a forwarded signal that the post does not leave pending (ignored,
+ * SIGCHLD/SIGURG/SIGWINCH at their default, a default stop, continue or
+ * kill) is never taken: its slot is forgotten right after the post, or
+ * a later post of the same signal by the program itself (a raise) would
+ * report the old sender.  Only the forwarder stores, one signal at a
+ * time, so the check after the post sees no other store.
  */
 static siginfo_t hostinfo[NSIGS];
 static uint64_t hostinfo_set;		/* (p of the host process; a) read
 					 * relaxed by every take, whichever
 					 * process, to test its bit */
 
+/*
+ * Lock the host process (pid) and store or, after the post, drop its
+ * slot for (sig).  Returns whether it stored.
+ */
+static bool
+hostinfo_update(pid_t pid, const siginfo_t *si, bool store)
+{
+	struct gp_proc *p;
+	uint64_t bit = SIGBIT(si->si_signo);
+	bool stored = false;
+
+	gpi_rcu_read_lock();
+	if ((p = gpi_pfind(pid)) != NULL && gpi_is_hostproc(p) &&
+	    gpi_proc_lock_pid(p, pid)) {
+		if (store && !(p->p_siglist & bit) &&
+		    !(p->p_sigignore & bit)) {
+			hostinfo[si->si_signo - 1] = *si;
+			__atomic_fetch_or(&hostinfo_set, bit, __ATOMIC_RELAXED);
+			stored = true;
+		} else if (!store && !(p->p_siglist & bit)) {
+			/* Not pending: dropped, or taken already. */
+			__atomic_fetch_and(&hostinfo_set, ~bit,
+			    __ATOMIC_RELAXED);
+		}
+		gpi_spin_unlock(&p->p_lock);
+	}
+	gpi_rcu_read_unlock();
+	return stored;
+}
+
 int
 gpi_kill_info(pid_t pid, const siginfo_t *si)
 {
-	struct gp_proc *p;
-	int sig = si->si_signo;
+	int sig = si->si_signo, rc;
+	bool stored;
 
-	if (sig >= 1 && sig <= NSIGS) {
-		gpi_rcu_read_lock();
-		if ((p = gpi_pfind(pid)) != NULL && gpi_is_hostproc(p) &&
-		    gpi_proc_lock_pid(p, pid)) {
-			if (!(p->p_siglist & SIGBIT(sig)) &&
-			    !(p->p_sigignore & SIGBIT(sig))) {
-				hostinfo[sig - 1] = *si;
-				__atomic_fetch_or(&hostinfo_set, SIGBIT(sig),
-				    __ATOMIC_RELAXED);
-			}
-			gpi_spin_unlock(&p->p_lock);
-		}
-		gpi_rcu_read_unlock();
-	}
-	return gp_kill(pid, sig);
+	if (sig < 1 || sig > NSIGS)
+		return gp_kill(pid, sig);
+	stored = hostinfo_update(pid, si, true);
+	rc = gp_kill(pid, sig);
+	if (stored)
+		(void)hostinfo_update(pid, si, false);
+	return rc;
 }
 
 /*

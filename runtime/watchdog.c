@@ -38,6 +38,17 @@
 #define TICK_NS		5000000u	/* 5 ms between looks while busy */
 #define STUCK_NS	10000000u	/* held this long with others waiting */
 #define RESCHED_NS	10000000u	/* held this long: ask it to yield */
+/*
+ * Green-init preemption (preempt.c): for PREEMPT_FAST_NS after a signal
+ * that did take a worker back, the watchdog looks every FAST_TICK_NS and
+ * the slice is FAST_SLICE_NS, about the kernel's: a program whose
+ * threads spin on each other hands off every few ms, not every 20.
+ * Otherwise it looks every TICK_NS, and a compute loop alone on its
+ * worker costs a signal per 15-20 ms at most.
+ */
+#define FAST_TICK_NS	1000000u
+#define FAST_SLICE_NS	2000000u
+#define PREEMPT_FAST_NS	100000000u
 
 enum { WD_RUN, WD_IDLE, WD_LEAVE };	/* rt_wd_word */
 
@@ -168,10 +179,10 @@ watchdog_main(void *arg)
 {
 	int n = gpi_rt.rt_nworkers, i, expect;
 	unsigned long *last;
-	uint64_t *since, *cpu, *moved, now;
+	uint64_t *since, *cpu, *moved, now, tick, slice, preempted = 0;
 	struct gp_worker *w;
 	sigset_t set;
-	bool preempt = gpi_preempt_on();
+	bool preempt = gpi_preempt_on(), fast = false, *kicked;
 
 	(void)arg;
 	sigfillset(&set);
@@ -182,9 +193,12 @@ watchdog_main(void *arg)
 	since = calloc((size_t)n, sizeof(*since));
 	cpu = calloc((size_t)n, sizeof(*cpu));
 	moved = calloc((size_t)n, sizeof(*moved));
-	if (last == NULL || since == NULL || cpu == NULL || moved == NULL)
+	kicked = calloc((size_t)n, sizeof(*kicked));
+	if (last == NULL || since == NULL || cpu == NULL || moved == NULL ||
+	    kicked == NULL)
 		goto out;
 	for (;;) {
+		tick = fast ? FAST_TICK_NS : TICK_NS;
 		expect = WD_RUN;
 		if (atomic_load(&gpi_rt.rt_nparked) >= nactive() &&
 		    atomic_compare_exchange_strong(&gpi_rt.rt_wd_word, &expect,
@@ -197,11 +211,13 @@ watchdog_main(void *arg)
 			    &gpi_rt.rt_wd_word, &expect, WD_RUN);
 		} else {
 			gpi_futex_wait(&gpi_rt.rt_wd_word, WD_RUN,
-			    gpi_now() + TICK_NS);
+			    gpi_now() + tick);
 		}
 		if (atomic_load(&gpi_rt.rt_wd_word) == WD_LEAVE)
 			break;
 		now = gpi_now();
+		fast = preempted != 0 && now - preempted < PREEMPT_FAST_NS;
+		slice = fast ? FAST_SLICE_NS : RESCHED_NS;
 		for (i = 0; i < n; i++) {
 			unsigned long sw;
 
@@ -211,6 +227,9 @@ watchdog_main(void *arg)
 			sw = GPI_RD(w->w_nswitch);
 			if (atomic_load(&w->w_parked) || sw != last[i]) {
 				/* It moved: not stuck (any more). */
+				if (kicked[i] && sw != last[i])
+					preempted = now;	/* it worked */
+				kicked[i] = false;
 				last[i] = sw;
 				since[i] = moved[i] = now;
 				cpu[i] = thread_cpu_ns(__atomic_load_n(
@@ -222,13 +241,13 @@ watchdog_main(void *arg)
 			}
 			/*
 			 * Cooperative threads, a preemption at safe points:
-			 * an LWP that has held its worker for RESCHED_NS
+			 * an LWP that has held its worker for a slice
 			 * yields at its next signal point (a mutex call;
 			 * gpi_sigpoint_l), so LWPs and timers behind it run.
 			 * A worker with nothing behind it picks itself again
 			 * at the cost of one pick.
 			 */
-			if (now - moved[i] >= RESCHED_NS &&
+			if (now - moved[i] >= slice &&
 			    !atomic_load_explicit(&w->w_resched,
 			    memory_order_relaxed))
 				atomic_store_explicit(&w->w_resched, 1,
@@ -238,10 +257,12 @@ watchdog_main(void *arg)
 			 * (not asleep in a system call): in green-init mode a
 			 * signal interrupts the program's loop (preempt.c).
 			 */
-			if (preempt && now - moved[i] >= RESCHED_NS + TICK_NS &&
+			if (preempt && now - moved[i] >= slice + tick &&
 			    thread_state(__atomic_load_n(&w->w_tid,
-			    __ATOMIC_RELAXED)) == 'R')
+			    __ATOMIC_RELAXED)) == 'R') {
 				gpi_preempt_kick(w, sw);
+				kicked[i] = true;
+			}
 			/*
 			 * Held since (since[i]); stuck once others waited
 			 * behind it that long, and until it switches (a spare
@@ -273,6 +294,7 @@ out:
 	free(since);
 	free(cpu);
 	free(moved);
+	free(kicked);
 	return NULL;
 }
 

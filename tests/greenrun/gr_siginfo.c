@@ -3,7 +3,8 @@
  * gr_siginfo.c -- what an SA_SIGINFO handler and sigwaitinfo learn of a
  * signal from outside: a POSIX timer's SIGALRM says SI_TIMER and carries
  * its value (util-linux flock -w waits for exactly that), a kill from a
- * child says SI_USER and the child's pid, a sigqueue its value.  Under
+ * child says SI_USER and the child's pid, a sigqueue its value; one
+ * that was dropped leaves nothing for a later signal's handler.  Under
  * greenrun every forwarded signal read SI_USER with nothing else, and
  * flock -w never timed out.
  */
@@ -100,5 +101,28 @@ main(void)
 	    st == SIGUSR2, codename(si.si_code), si.si_value.sival_int,
 	    si.si_pid == pid);
 	waitpid(pid, &st, 0);
+
+	/*
+	 * A signal from outside that is dropped (SIGWINCH, ignored by
+	 * default) leaves no siginfo behind for a later one of the same
+	 * number: the child's SIGRTMIN, taken after its SIGWINCH (the lower
+	 * number goes first), says the SIGWINCH has been dealt with.
+	 */
+	got = 0;
+	sigaction(SIGRTMIN, &sa, NULL);
+	if ((pid = fork()) == 0) {
+		kill(getppid(), SIGWINCH);
+		kill(getppid(), SIGRTMIN);
+		_exit(0);
+	}
+	await();
+	waitpid(pid, &st, 0);
+	got = 0;
+	frompid = 0;
+	sigaction(SIGWINCH, &sa, NULL);
+	kill(getpid(), SIGWINCH);
+	await();
+	printf("dropped: then own kill got %d, from the child %d\n", (int)got,
+	    frompid == pid);
 	return 0;
 }
