@@ -32,7 +32,10 @@
  * own).  The program's own loops are where busy-waits are written.  The
  * stack pointer must also lie in the LWP's stack with PREEMPT_ROOM to
  * spare: the kernel has pushed the signal frame there already, and the
- * switch needs a little more.
+ * switch needs a little more.  And the signal mask of the interrupted
+ * code must be the workers' usual one (rt_workmask): a program's fault
+ * handler that fault.c chains to runs with its signal blocked, and the
+ * next LWP must not inherit that.
  *
  * The signal.  SIGURG (as Go's runtime uses it): rarely used, ignored by
  * default.  Under greenrun every host thread but the workers blocks it
@@ -149,6 +152,23 @@ find_exe(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;			/* the first object only */
 }
 
+/*
+ * The mask at the interruption is rt_workmask, in the kernel's 64 bits
+ * but for what no mask holds: SIGKILL and SIGSTOP, and glibc's two
+ * internal signals (32, 33), which its pthread_sigmask leaves out.
+ */
+static bool
+usual_mask(const ucontext_t *uc)
+{
+	const uint64_t never = (1ULL << (SIGKILL - 1)) |
+	    (1ULL << (SIGSTOP - 1)) | (1ULL << 31) | (1ULL << 32);
+	uint64_t got, usual;
+
+	memcpy(&got, &uc->uc_sigmask, sizeof(got));
+	memcpy(&usual, &gpi_rt.rt_workmask, sizeof(usual));
+	return ((got ^ usual) & ~never) == 0;
+}
+
 static bool
 in_exe(uintptr_t pc)
 {
@@ -194,8 +214,9 @@ forward(int sig, siginfo_t *si)
 }
 
 static void
-preempt_handler(int sig, siginfo_t *si, void *uc)
+preempt_handler(int sig, siginfo_t *si, void *ucv)
 {
+	ucontext_t *uc = ucv;
 	struct gp_worker *w = gpi_tls_worker;
 	struct gp_lwp *l;
 	uint64_t regs[8];		/* pc, sp, ... (gpi_md_fault_regs) */
@@ -211,7 +232,7 @@ preempt_handler(int sig, siginfo_t *si, void *uc)
 	    GPI_RD(w->w_nswitch) != (unsigned long)si->si_value.sival_ptr)
 		goto out;
 	gpi_md_fault_regs(uc, regs);
-	if (!in_exe((uintptr_t)regs[0]) ||
+	if (!in_exe((uintptr_t)regs[0]) || !usual_mask(uc) ||
 	    regs[1] < (uintptr_t)l->l_stklo + PREEMPT_ROOM ||
 	    regs[1] >= (uintptr_t)l->l_stklo + l->l_stksize)
 		goto out;
