@@ -218,6 +218,10 @@ ARCH		:= $(shell uname -m)
 endif
 ARCH_DIR	:= $(if $(wildcard runtime/arch/$(ARCH)/.),runtime/arch/$(ARCH),runtime/arch/generic)
 ARCH_SRCS	:= $(sort $(wildcard $(ARCH_DIR)/*.S $(ARCH_DIR)/*.c))
+# x86-64 (not ARCH=generic): struct gp_ctx and the inline switch of
+# runtime/arch/x86_64/switch.h (arch.h).  Every object sees it, since
+# struct gp_lwp embeds a gp_ctx, and it is part of the config stamp.
+ALL_CPPFLAGS	+= $(if $(filter %/x86_64,$(ARCH_DIR)),-DGPI_ARCH_X86_64=1)
 RT_SRCS		:= $(sort $(wildcard runtime/*.c)) $(ARCH_SRCS)
 # x86-64 (not ARCH=generic): vfork is an assembly stub (preload/arch/).
 PRELOAD_ARCH_SRCS := $(if $(filter %/x86_64,$(ARCH_DIR)),$(sort $(wildcard preload/arch/x86_64/*.S)))

@@ -2,12 +2,21 @@
 /*
  * arch.h -- the whole machine-dependent interface of the runtime.
  *
- * A context is what a suspended LWP leaves behind: on x86-64 only the
- * stack pointer, with the callee-saved registers pushed on the stack it
- * points into (runtime/arch/x86_64/switch.S).  The generic fallback
- * (runtime/arch/generic/context.c) keeps a ucontext_t there instead.
+ * A context is what a suspended LWP leaves behind.  On x86-64 it is three
+ * words in struct gp_ctx itself: the stack pointer, the frame pointer and
+ * the address it resumes at.  The switch is inline assembly
+ * (runtime/arch/x86_64/switch.h) that tells the compiler every other
+ * register is lost, so the compiler saves what is live, once, in the
+ * frame of the function the switch is inlined into (sched.c's
+ * switch_to), and nothing is pushed on the stack.  The generic fallback
+ * (runtime/arch/generic/context.c) keeps in c_sp a pointer to a
+ * ucontext_t on the suspended stack instead.
  *
- * ABI zone: gp_ctx is read and written from assembly.  Do not reorder.
+ * GPI_ARCH_X86_64 is set by the Makefile when runtime/arch/x86_64 is
+ * built (not under ARCH=generic).
+ *
+ * ABI zone: gp_ctx is read and written from assembly (switch.h) and read
+ * by tools/greenproc-gdb.py.  Do not reorder.
  */
 #ifndef GREENPROC_ARCH_H
 #define GREENPROC_ARCH_H
@@ -15,16 +24,50 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if defined(GPI_ARCH_X86_64)
 struct gp_ctx {
-	void	*c_sp;		/* Saved stack pointer while suspended. */
+	void	*c_sp;		/* rsp while suspended */
+	void	*c_pc;		/* where it resumes (by jmp, not ret) */
+	void	*c_bp;		/* rbp: frame-pointer builds (sanitizers)
+				   need it kept, others may hold any value */
 };
+#else
+struct gp_ctx {
+	void	*c_sp;		/* the suspended context's ucontext_t */
+};
+#endif
 
 /*
+ * void gpi_md_switch(struct gp_ctx *from, struct gp_ctx *to);
+ *
  * Save the running context into (from) and resume (to).  Returns when
- * something switches back to (from).  Never fails, never enters the kernel.
+ * something switches back to (from).  Never fails.  x86-64: inline,
+ * never enters the kernel; generic: out of line, swapcontext() sets the
+ * signal mask.
  */
+#if defined(GPI_ARCH_X86_64)
+#include "arch/x86_64/switch.h"
+#else
 void	gpi_md_switch(struct gp_ctx *from, struct gp_ctx *to)
 	    __attribute__((visibility("hidden")));
+#endif
+
+/*
+ * void gpi_md_switch_last(struct gp_ctx *to);
+ *
+ * Resume (to) from a context that will never run again: nothing is
+ * saved.  Never returns.
+ */
+#if !defined(GPI_ARCH_X86_64)
+static inline __attribute__((__noreturn__)) void
+gpi_md_switch_last(struct gp_ctx *to)
+{
+	struct gp_ctx dead;
+
+	gpi_md_switch(&dead, to);
+	__builtin_trap();
+}
+#endif
 
 /*
  * Prepare (ctx) so that the first switch to it calls entry(arg) on the

@@ -2112,6 +2112,12 @@ GPI_HIDDEN void	gpi_setrunnable(struct gp_lwp *l);
  * never returns for an LZOMB caller.  Caller holds no lock.
  */
 GPI_HIDDEN void	gpi_mi_switch(struct gp_lwp *cur);
+/*
+ * The last switch of (cur), which is LZOMB and will never run again
+ * (its stack may be freed as soon as the next context runs): nothing
+ * of it is saved.  Caller holds no lock.
+ */
+GPI_HIDDEN _Noreturn void gpi_mi_switch_last(struct gp_lwp *cur);
 /* Charge the current slice of run time to (p), which is running. */
 GPI_HIDDEN void	gpi_charge(struct gp_worker *w, struct gp_proc *p);
 GPI_HIDDEN void	gpi_timer_add(struct gp_worker *w, struct gp_lwp *l,

@@ -417,8 +417,7 @@ lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff)
 		l->l_next = w->w_dead;
 		w->w_dead = l;
 	}
-	gpi_mi_switch(l);
-	GPI_PANIC("dead LWP %d resumed", l->l_tid);
+	gpi_mi_switch_last(l);
 }
 
 /*

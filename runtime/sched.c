@@ -573,9 +573,12 @@ switched_in(struct gp_worker *w)
 /*
  * Switch from the running context to (to), or to the scheduler loop if
  * (to) is NULL.  (from) is the running LWP, or NULL in the scheduler.
+ * (last), a constant: (from) is dying and never runs again, so nothing
+ * of it is saved and this does not return.
  */
 static inline __attribute__((__always_inline__)) void
-switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
+switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to,
+    bool last)
 {
 	struct gp_ctx *fctx = from != NULL ? &from->l_ctx : &w->w_ctx;
 	struct gp_ctx *tctx = to != NULL ? &to->l_ctx : &w->w_ctx;
@@ -585,7 +588,7 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 	 * started LWP never leaves the worker, so they stay right.
 	 */
 	void **g = w->w_cxa, *cxa_save[2] = { NULL, NULL };
-	int *errnop = w->w_errnop, saved_errno = *errnop;
+	int saved_errno = last ? 0 : *w->w_errnop;
 	struct gp_proc *fp, *tp;
 	unsigned long long now;
 #ifdef GPI_ASAN
@@ -594,7 +597,7 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 	size_t size = to != NULL ? to->l_stksize : w->w_stack_size;
 #endif
 
-	if (g != NULL) {
+	if (g != NULL && !last) {
 		cxa_save[0] = g[0];
 		cxa_save[1] = g[1];
 	}
@@ -633,23 +636,30 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to)
 		gpi_tls_switch(w, to);
 #ifdef GPI_ASAN
 	/* A dying LWP passes NULL: ASan drops its fake stack. */
-	__sanitizer_start_switch_fiber(from != NULL &&
-	    from->l_stat == GPI_LZOMB ? NULL : &fake, bottom, size);
+	__sanitizer_start_switch_fiber(last || (from != NULL &&
+	    from->l_stat == GPI_LZOMB) ? NULL : &fake, bottom, size);
 #endif
 #ifdef GPI_TSAN
 	__tsan_switch_to_fiber(to != NULL ? to->l_tsan_fiber :
 	    w->w_tsan_fiber, 0);
 #endif
+	if (last)
+		gpi_md_switch_last(tctx);
 	gpi_md_switch(fctx, tctx);
 	/* Resumed: another context switched back to us, on this worker. */
 #ifdef GPI_ASAN
 	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
-	if (g != NULL) {
+	/*
+	 * g and errnop are read again from (w), not kept: the switch keeps
+	 * no register (arch.h), so a value kept across it is a store and a
+	 * load on the stack, where one load from (w) does.
+	 */
+	if ((g = w->w_cxa) != NULL) {
 		g[0] = cxa_save[0];
 		g[1] = cxa_save[1];
 	}
-	*errnop = saved_errno;
+	*w->w_errnop = saved_errno;
 	switched_in(w);
 }
 
@@ -704,7 +714,23 @@ gpi_mi_switch(struct gp_lwp *cur)
 		cur->l_nivcsw++;
 	else
 		cur->l_nvcsw++;
-	switch_to(w, cur, next);
+	switch_to(w, cur, next, false);
+}
+
+void
+gpi_mi_switch_last(struct gp_lwp *cur)
+{
+	struct gp_worker *w = cur->l_worker;
+	struct gp_lwp *next;
+
+	GPI_LOCK_ASSERT_NONE();
+	KASSERT(w == gpi_tls_worker && cur->l_stat == GPI_LZOMB);
+	gpi_fence(w);
+	/* (cur) is on no queue: whatever comes next is another context. */
+	next = pick_local(w);
+	KASSERT(next != cur);
+	switch_to(w, cur, next, true);
+	__builtin_unreachable();
 }
 
 /* ------------------------------------------------------------ workers */
@@ -823,7 +849,7 @@ worker_main(void *arg)
 		switched_in(w);
 		if ((l = pick_local(w)) != NULL ||
 		    (gpi_rt.rt_nworkers > 1 && (l = steal(w)) != NULL)) {
-			switch_to(w, NULL, l);
+			switch_to(w, NULL, l, false);
 			continue;
 		}
 		if (atomic_load(&gpi_rt.rt_halt))

@@ -77,13 +77,15 @@
  *
  *   1. Snapshot.  The live part of the stack, [c_sp, top of stack), is
  *	copied (up to UW_COPY_MAX bytes), bracketed by reads of everything
- *	a switch changes: l_stat, the worker's w_curlwp, l_ctx.c_sp and
- *	l_nvcsw (bumped by every switch out, gpi_mi_switch).  If any moved
- *	the copy may be torn: try again, then give up with a note.  One
- *	window stays open: an LWP that set its state (LSLEEP/LRUN) and
- *	handed w_curlwp to the next context but has not yet stored c_sp in
- *	gpi_md_switch looks suspended with its previous c_sp; if it then
- *	saves the same c_sp (same call depth) the copy may be torn.  So a
+ *	a switch changes: l_stat, the worker's w_curlwp, l_ctx (c_sp, and
+ *	c_pc and c_bp, the other registers the x86-64 switch keeps there,
+ *	which the walk starts from) and l_nvcsw (bumped by every switch
+ *	out, gpi_mi_switch).  If any moved the copy may be torn: try again,
+ *	then give up with a note.  One window stays open: an LWP that set
+ *	its state (LSLEEP/LRUN) and handed w_curlwp to the next context but
+ *	has not yet stored its l_ctx in gpi_md_switch looks suspended with
+ *	its previous one; if it then saves the same words (same call depth:
+ *	c_pc and c_bp are often the same too) the copy may be torn.  So a
  *	walk must also look whole (reach gpi_md_trampoline, see below) or
  *	the snapshot is taken again; what survives UW_TRIES is printed
  *	with a note.  At worst a trace is stale (where the LWP was a
@@ -100,11 +102,14 @@
  *	ELF symbol tables (unwsym.c), then from libunwind's get_proc_name
  *	(see unwsym.c for why in that order), cached by address.
  *
- * Saved frame: runtime/arch/x86_64/unwframe.h decodes a suspended
- * context (switch.S's frame, or under ARCH=generic, where the weak
- * gpi_md_trampoline is NULL, the ucontext_t of swapcontext()) and a
- * fault's registers.  A never-run LWP "returns" into gpi_md_trampoline,
- * whose CFI marks rip undefined, so every walk ends there.
+ * Saved registers: runtime/arch/x86_64/unwframe.h decodes a suspended
+ * context (rip, rsp and rbp from l_ctx, where the inline switch of
+ * switch.h keeps them; under ARCH=generic, where the weak
+ * gpi_md_trampoline is NULL, the ucontext_t of swapcontext() at c_sp)
+ * and a fault's registers.  Frame #0 of a suspended LWP is its resume
+ * address, exact like a fault's rip (ARCH=generic: a return address).
+ * A never-run LWP resumes at gpi_md_trampoline, whose CFI marks rip
+ * undefined, so every walk ends there.
  *
  * Names and file:line are unwsym.c's.
  */
@@ -132,7 +137,7 @@ GPI_HIDDEN int	gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8],
 #define UW_COPY_MAX	((size_t)1 << 20)	/* bytes of stack copied */
 #define UW_TRIES	6		/* snapshots before giving up */
 
-/* ARCH=x86_64 only (switch.S): NULL under ARCH=generic. */
+/* ARCH=x86_64 only (trampoline.S): NULL under ARCH=generic. */
 extern void gpi_md_trampoline(void)
     __attribute__((__weak__, __visibility__("hidden")));
 
@@ -158,7 +163,9 @@ enum { UW_OK, UW_RUNNING, UW_MOVED, UW_BADSP, UW_NOMEM, UW_EXITING };
 struct uw_marks {
 	int		 stat;
 	bool		 current;
-	uintptr_t	 sp;
+	uintptr_t	 sp;		/* l_ctx: c_sp, c_pc, c_bp */
+	uintptr_t	 pc;		/* (ARCH=generic: c_sp only) */
+	uintptr_t	 bp;
 	unsigned long	 nsw;
 };
 
@@ -176,6 +183,12 @@ uw_marks(const struct gp_lwp *l, struct uw_marks *m)
 	m->current = w != NULL &&
 	    __atomic_load_n(&w->w_curlwp, __ATOMIC_ACQUIRE) == l;
 	m->sp = (uintptr_t)__atomic_load_n(&l->l_ctx.c_sp, __ATOMIC_ACQUIRE);
+#if defined(GPI_ARCH_X86_64)
+	m->pc = (uintptr_t)__atomic_load_n(&l->l_ctx.c_pc, __ATOMIC_ACQUIRE);
+	m->bp = (uintptr_t)__atomic_load_n(&l->l_ctx.c_bp, __ATOMIC_ACQUIRE);
+#else
+	m->pc = m->bp = 0;
+#endif
 	m->nsw = __atomic_load_n(&l->l_nvcsw, __ATOMIC_ACQUIRE);
 }
 
@@ -198,7 +211,7 @@ uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 	len = (top - m0.sp) & ~(size_t)7;
 	if (len > UW_COPY_MAX)
 		len = UW_COPY_MAX;
-	if (len < x86_64_ctx_size(gpi_md_trampoline != NULL))
+	if (len < x86_64_ctx_size())
 		return UW_BADSP;
 	if (len > s->s_cap) {
 		if ((nbuf = realloc(s->s_buf, len)) == NULL)
@@ -210,7 +223,7 @@ uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 	atomic_thread_fence(memory_order_acquire);
 	uw_marks(l, &m1);
 	if (m1.stat != m0.stat || m1.current || m1.sp != m0.sp ||
-	    m1.nsw != m0.nsw)
+	    m1.pc != m0.pc || m1.bp != m0.bp || m1.nsw != m0.nsw)
 		return UW_MOVED;
 
 	s->s_lo = m0.sp;
@@ -219,7 +232,7 @@ uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 	s->s_stkhi = top;
 	s->s_npages = s->s_pagenext = 0;
 	memset(s->s_regs, 0, sizeof(s->s_regs));
-	x86_64_ctx_regs(s->s_buf, m0.sp, gpi_md_trampoline != NULL, s->s_regs);
+	x86_64_ctx_regs(s->s_buf, m0.pc, m0.sp, m0.bp, s->s_regs);
 	return UW_OK;
 }
 
@@ -480,7 +493,7 @@ gpi_unwind_show(struct gpi_unwind *u, FILE *out, const char *indent,
 		fprintf(out, "%s(not started yet: will run %s)\n", indent,
 		    name);
 	}
-	uw_print_walk(s, &wk, whole, room >= UW_DW_ROOM, false,
+	uw_print_walk(s, &wk, whole, room >= UW_DW_ROOM, X86_64_CTX_EXACT_PC,
 	    "a corrupt stack, or the LWP kept switching", out, indent);
 	free(wk.w_frames);
 	return 0;

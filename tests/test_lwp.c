@@ -607,3 +607,174 @@ Test(lwp, joins_an_lwp_of_another_process_on_one_worker)
 	assert_back_to_base();
 	end_test();
 }
+
+/* --- what a switch must keep ------------------------------------------ */
+
+/*
+ * The switch keeps only rsp, rbp and the resume address, and tells the
+ * compiler every other register is lost (runtime/arch/x86_64/switch.h):
+ * what a caller of gp_yield() keeps in callee-saved registers, and the
+ * stack alignment a new LWP starts with, rest on that.  Many LWPs on one
+ * worker, each with more live integers and doubles than there are
+ * registers, yield to each other and check every value after each yield;
+ * then the same with every callee-saved register (x86-64) set by hand.
+ */
+#define KEEP_LWPS	16
+#define KEEP_ROUNDS	2000
+
+static atomic_int keep_bad;
+
+static __attribute__((__noinline__)) long
+keep_values(long seed)
+{
+	long a = seed, b = seed * 3, c = seed * 5, d = seed * 7, e = seed * 11;
+	long f = seed * 13, g = seed * 17, h = seed * 19;
+	double x = (double)seed, y = x * 0.5, z = x * 0.25, t = x * 0.125;
+	long bad = 0;
+	int i;
+
+	for (i = 0; i < KEEP_ROUNDS; i++) {
+		gp_yield();
+		if (a != seed + i || b != seed * 3 + i || c != seed * 5 + i ||
+		    d != seed * 7 + i || e != seed * 11 + i ||
+		    f != seed * 13 + i || g != seed * 17 + i ||
+		    h != seed * 19 + i)
+			bad++;
+		if (x != (double)seed + i || y != (double)seed * 0.5 + i ||
+		    z != (double)seed * 0.25 + i ||
+		    t != (double)seed * 0.125 + i)
+			bad++;
+		a++, b++, c++, d++, e++, f++, g++, h++;
+		x += 1.0, y += 1.0, z += 1.0, t += 1.0;
+	}
+	return bad;
+}
+
+#if defined(__x86_64__)
+/*
+ * void keep_regs(uint64_t seed, uint64_t out[6]): rbx, rbp, r12-r15 =
+ * seed, seed + 1, ... seed + 5, then gp_yield(), then what they hold
+ * into out[].  In assembly: the compiler alone decides what it keeps in
+ * which register, this makes every callee-saved one carry a value.
+ */
+__asm__(
+    "	.text\n"
+    "	.p2align 4\n"
+    "	.type	keep_regs, @function\n"
+    "keep_regs:\n"
+    "	.cfi_startproc\n"
+    "	pushq	%rbx\n"
+    "	.cfi_adjust_cfa_offset 8\n"
+    "	pushq	%rbp\n"
+    "	.cfi_adjust_cfa_offset 8\n"
+    "	pushq	%r12\n"
+    "	.cfi_adjust_cfa_offset 8\n"
+    "	pushq	%r13\n"
+    "	.cfi_adjust_cfa_offset 8\n"
+    "	pushq	%r14\n"
+    "	.cfi_adjust_cfa_offset 8\n"
+    "	pushq	%r15\n"
+    "	.cfi_adjust_cfa_offset 8\n"
+    "	pushq	%rsi\n"		/* out; rsp is 16-byte aligned */
+    "	.cfi_adjust_cfa_offset 8\n"
+    "	movq	%rdi, %rbx\n"
+    "	leaq	1(%rdi), %rbp\n"
+    "	leaq	2(%rdi), %r12\n"
+    "	leaq	3(%rdi), %r13\n"
+    "	leaq	4(%rdi), %r14\n"
+    "	leaq	5(%rdi), %r15\n"
+    "	call	gp_yield@PLT\n"
+    "	popq	%rsi\n"
+    "	.cfi_adjust_cfa_offset -8\n"
+    "	movq	%rbx, 0(%rsi)\n"
+    "	movq	%rbp, 8(%rsi)\n"
+    "	movq	%r12, 16(%rsi)\n"
+    "	movq	%r13, 24(%rsi)\n"
+    "	movq	%r14, 32(%rsi)\n"
+    "	movq	%r15, 40(%rsi)\n"
+    "	popq	%r15\n"
+    "	.cfi_adjust_cfa_offset -8\n"
+    "	popq	%r14\n"
+    "	.cfi_adjust_cfa_offset -8\n"
+    "	popq	%r13\n"
+    "	.cfi_adjust_cfa_offset -8\n"
+    "	popq	%r12\n"
+    "	.cfi_adjust_cfa_offset -8\n"
+    "	popq	%rbp\n"
+    "	.cfi_adjust_cfa_offset -8\n"
+    "	popq	%rbx\n"
+    "	.cfi_adjust_cfa_offset -8\n"
+    "	ret\n"
+    "	.cfi_endproc\n"
+    "	.size	keep_regs, .-keep_regs\n");
+void	keep_regs(uint64_t seed, uint64_t out[6]);
+
+/* Every callee-saved register across KEEP_ROUNDS yields. */
+static long
+keep_callee_saved(uint64_t seed)
+{
+	uint64_t out[6];
+	long bad = 0;
+	int i, r;
+
+	for (i = 0; i < KEEP_ROUNDS; i++) {
+		keep_regs(seed + (uint64_t)i * 8, out);
+		for (r = 0; r < 6; r++)
+			if (out[r] != seed + (uint64_t)i * 8 + (uint64_t)r)
+				bad++;
+	}
+	return bad;
+}
+#else
+static long
+keep_callee_saved(uint64_t seed)
+{
+	(void)seed;
+	return 0;
+}
+#endif
+
+static void *
+keeper(void *arg)
+{
+	/* The ABI's alignment: rsp + 8 is 16-byte aligned at entry. */
+	if (((uintptr_t)__builtin_frame_address(0) & 15) != 0)
+		atomic_fetch_add(&keep_bad, 1);
+	atomic_fetch_add(&keep_bad, (int)keep_values((long)(intptr_t)arg));
+	atomic_fetch_add(&keep_bad,
+	    (int)keep_callee_saved((uint64_t)(uintptr_t)arg << 32));
+	return arg;
+}
+
+static void *
+keep_driver(void *arg)
+{
+	gp_lwp_t h[KEEP_LWPS];
+	void *rv;
+	long bad = 0;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < KEEP_LWPS; i++)
+		if (gp_lwp_create(&h[i], keeper, (void *)(intptr_t)(i * 1000 +
+		    1), NULL) != 0)
+			return (void *)(intptr_t)-1;
+	for (i = 0; i < KEEP_LWPS; i++)
+		if (gp_lwp_join(h[i], &rv) != 0 ||
+		    rv != (void *)(intptr_t)(i * 1000 + 1))
+			bad++;
+	return (void *)(intptr_t)bad;
+}
+
+Test(lwp, values_live_across_yields_survive_the_switch)
+{
+	gp_lwp_t d;
+	void *rv = (void *)-1;
+
+	cr_assert(eq(int, gp_lwp_create(&d, keep_driver, NULL, NULL), 0));
+	cr_assert(eq(int, gp_lwp_join(d, &rv), 0));
+	cr_assert(eq(long, (long)(intptr_t)rv, 0));
+	cr_assert(eq(int, atomic_load(&keep_bad), 0));
+	assert_back_to_base();
+	end_test();
+}

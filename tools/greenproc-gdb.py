@@ -18,17 +18,19 @@
 # only init.
 #
 # How "green bt" unwinds a suspended LWP.  Its registers are not in any
-# thread: switch.S left them on its stack (l_ctx.c_sp points at r15, r14,
-# r13, r12, rbx, rbp and the return address into gpi_md_switch's caller).
-# Rather than writing them into a thread's registers (impossible on a core
+# thread: the inline switch (runtime/arch/x86_64/switch.h) left rip, rsp
+# and rbp in its struct gp_ctx (l_ctx.c_pc, c_sp, c_bp; rip is where it
+# resumes, inside the function the switch is inlined into), and every
+# other register is dead there: the frames above restore their own from
+# the stack by their CFI.  Rather than writing them into a thread's registers (impossible on a core
 # file, and a live thread must then be restored), a Python frame unwinder
 # claims frame #0 of the selected thread for one backtrace and says that
 # its caller's registers are the saved ones: gdb then unwinds the green
 # stack with its own DWARF unwinder, inlined frames and file:line
 # included.  The walk ends at gpi_md_trampoline, whose CFI marks rip
 # undefined.  Frame #0 of that thread is not shown.  Under ARCH=generic
-# (no switch.S) c_sp points at the ucontext_t swapcontext() saved, and
-# the registers are read from there instead.
+# (no gpi_md_trampoline) c_sp points at the ucontext_t swapcontext()
+# saved, and the registers are read from there instead.
 #
 # Limits:
 #  * An LWP running on a worker (state "running") has no saved frame: its
@@ -36,11 +38,11 @@
 #    backtrace instead (found by its pthread_t, when gdb knows the
 #    threads' handles; else it names the worker).
 #  * An LWP stopped halfway through a switch (its worker already made the
-#    next LWP current, but gpi_md_switch has not stored its c_sp yet)
+#    next LWP current, but gpi_md_switch has not stored its l_ctx yet)
 #    shows a stale or broken trace: its worker thread, stopped in
-#    switch_to or gpi_md_switch, tells ("info threads").
+#    switch_to or gpi_md_switch (inlined), tells ("info threads").
 #  * "new" LWPs have not run: their entry function is shown, no frames.
-#  * x86-64 only (switch.S, or ARCH=generic's ucontext_t).
+#  * x86-64 only (switch.h's gp_ctx, or ARCH=generic's ucontext_t).
 #  * gdb's own "gcore" cannot save the green stacks: it reads each mapping
 #    in one piece, and the guard pages that MADV_GUARD_INSTALL puts inside
 #    a stack slab make that read fail ("Memory read failed for corefile
@@ -418,7 +420,7 @@ _generic = None
 
 
 def is_generic():
-    """ARCH=generic (ucontext switch, no switch.S)?"""
+    """ARCH=generic (ucontext switch, no gpi_md_trampoline)?"""
     global _generic
     if _generic is None:
         try:
@@ -438,14 +440,14 @@ UC_REGS = {"r12": 4, "r13": 5, "r14": 6, "r15": 7, "rbp": 10, "rbx": 11,
 
 def saved_regs(l):
     """The saved stack pointer and the registers the switch saved."""
-    sp = _ptr(l["l_ctx"]["c_sp"])
+    ctx = l["l_ctx"]
+    sp = _ptr(ctx["c_sp"])
     if is_generic():
         g = _read_words(sp + UC_GREGS, 17)
         regs = dict((r, g[i]) for r, i in UC_REGS.items())
         return regs["rsp"], regs
-    w = _read_words(sp, 7)
-    return sp, {"r15": w[0], "r14": w[1], "r13": w[2], "r12": w[3],
-                "rbx": w[4], "rbp": w[5], "rip": w[6], "rsp": sp + 7 * 8}
+    return sp, {"rip": _ptr(ctx["c_pc"]), "rsp": sp,
+                "rbp": _ptr(ctx["c_bp"])}
 
 
 def bt_unwinder(l):
@@ -510,7 +512,13 @@ def bt_scan(l):
     top = _ptr(l)          # struct gp_lwp sits at the top of its stack
     out = ["(heuristic: return addresses found on the stack)\n"]
     n = 0
-    addr = sp - 8 if is_generic() else sp + 6 * 8   # return address first
+    addr = sp - 8 if is_generic() else sp
+    if not is_generic():
+        # The resume address first: it is no return address, and it is
+        # not on the stack.
+        out.append("#%-2d 0x%016x in %s  [c_pc]\n" %
+                   (n, regs["rip"], _symbolize(regs["rip"], False)))
+        n += 1
     while addr + 8 <= top and n < MAXFRAMES:
         chunk = min(512, (top - addr) // 8)
         for i, v in enumerate(_read_words(addr, chunk)):

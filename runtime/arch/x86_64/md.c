@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * md.c -- the C half of the x86-64 machine-dependent layer: building the
- * first frame of a new context (switch.S resumes it), the registers of a
- * fault, and the tick source.
+ * md.c -- the C half of the x86-64 machine-dependent layer: a new context
+ * (the inline switch of switch.h resumes it in trampoline.S), the
+ * registers of a fault, and the tick source.
  */
 #include <stdint.h>
 #include <string.h>
@@ -14,29 +14,23 @@
 void	gpi_md_trampoline(void) __attribute__((visibility("hidden")));
 
 /*
- * Lay out a frame that gpi_md_switch() pops: six callee-saved registers
- * (r12 = entry, r13 = arg, the rest zero) and a return address that
- * lands in gpi_md_trampoline with rsp 16-byte aligned, as the ABI wants
- * at a call site.
+ * A new context resumes at gpi_md_trampoline (trampoline.S) with rbp 0
+ * (the end of the frame-pointer chain) and rsp at { entry, arg }, 16-byte
+ * aligned as the ABI wants at the trampoline's call of entry.
  */
 void
 gpi_md_makectx(struct gp_ctx *ctx, void *lo, void *hi,
     void (*entry)(void *), void *arg)
 {
 	uintptr_t top = (uintptr_t)hi & ~(uintptr_t)15;
-	uint64_t *sp;
+	uint64_t *sp = (uint64_t *)(top - 16);
 
 	(void)lo;
-	/* After "ret" pops the return address, rsp must be 0 mod 16. */
-	sp = (uint64_t *)(top - 16);
-	*--sp = (uint64_t)(uintptr_t)gpi_md_trampoline;
-	*--sp = 0;				/* rbp */
-	*--sp = 0;				/* rbx */
-	*--sp = (uint64_t)(uintptr_t)entry;	/* r12 */
-	*--sp = (uint64_t)(uintptr_t)arg;	/* r13 */
-	*--sp = 0;				/* r14 */
-	*--sp = 0;				/* r15 */
+	sp[0] = (uint64_t)(uintptr_t)entry;
+	sp[1] = (uint64_t)(uintptr_t)arg;
 	ctx->c_sp = sp;
+	ctx->c_pc = (void *)(uintptr_t)gpi_md_trampoline;
+	ctx->c_bp = NULL;
 }
 
 void *

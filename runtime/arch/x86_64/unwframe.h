@@ -5,11 +5,14 @@
  * unwind.c under both ARCH=x86_64 and ARCH=generic (on an x86-64 host
  * the portable switch leaves x86-64 ucontexts), like sigframe.h.
  *
- * Saved frame (switch.S): c_sp points at r15, r14, r13, r12, rbx, rbp,
- * then the return address into gpi_md_switch's caller; rsp after the
- * switch returned is c_sp + 7 words.  Under ARCH=generic c_sp points at
- * the ucontext_t saved by swapcontext() instead, which holds the same
- * registers.
+ * Suspended context: under ARCH=x86_64 the inline switch (switch.h)
+ * keeps rip, rsp and rbp in struct gp_ctx (c_pc, c_sp, c_bp) and
+ * nothing on the stack; the other registers are dead where it resumes
+ * (the switch declared them lost), and every frame above restores its
+ * callee-saved ones from the stack by its CFI.  c_pc is where the
+ * context resumes, not a return address.  Under ARCH=generic c_sp points
+ * at the ucontext_t saved by swapcontext() instead, which holds the
+ * registers (and rip is a return address into swapcontext's caller).
  */
 #ifndef GREENPROC_X86_64_UNWFRAME_H
 #define GREENPROC_X86_64_UNWFRAME_H
@@ -21,23 +24,44 @@
 
 #define X86_64_UNW_NREGS	(UNW_X86_64_RIP + 1)
 
-/* Bytes at c_sp that hold a suspended context's registers. */
+/*
+ * X86_64_CTX_EXACT_PC: a suspended context's rip is the instruction it
+ * resumes at (its line is its own), not a return address.
+ */
+#if defined(GPI_ARCH_X86_64)
+#define X86_64_CTX_EXACT_PC	true
+#else
+#define X86_64_CTX_EXACT_PC	false
+#endif
+
+/* Bytes at c_sp a snapshot must hold to find a suspended context's registers. */
 static inline size_t
-x86_64_ctx_size(bool switch_frame)
+x86_64_ctx_size(void)
 {
-	return switch_frame ? 7 * 8 : sizeof(ucontext_t);
+#if defined(GPI_ARCH_X86_64)
+	return 8;			/* a stack of at least one word */
+#else
+	return sizeof(ucontext_t);
+#endif
 }
 
 /*
- * The registers of a suspended context from (f), a copy of at least
- * x86_64_ctx_size() bytes of its stack at (sp) = c_sp; switch_frame:
- * switch.S's frame, else a ucontext_t.  Others stay as they are.
+ * The registers of a suspended context: its gp_ctx words (pc, sp, bp:
+ * c_pc, c_sp, c_bp; ARCH=generic has c_sp only, pc and bp are 0) and
+ * (f), a copy of at least x86_64_ctx_size() bytes of its stack at sp.
+ * Others stay as they are.
  */
 static inline void
-x86_64_ctx_regs(const void *f, uintptr_t sp, bool switch_frame,
+x86_64_ctx_regs(const void *f, uintptr_t pc, uintptr_t sp, uintptr_t bp,
     unw_word_t regs[X86_64_UNW_NREGS])
 {
-	/* ARCH=generic: where the callee-saved registers are in a ucontext_t. */
+#if defined(GPI_ARCH_X86_64)
+	(void)f;
+	regs[UNW_X86_64_RIP] = pc;
+	regs[UNW_X86_64_RSP] = sp;
+	regs[UNW_X86_64_RBP] = bp;
+#else
+	/* ARCH=generic: where the registers are in a ucontext_t. */
 	static const struct {
 		int	unw;
 		int	greg;
@@ -47,28 +71,16 @@ x86_64_ctx_regs(const void *f, uintptr_t sp, bool switch_frame,
 		{ UNW_X86_64_RBX, REG_RBX }, { UNW_X86_64_RBP, REG_RBP },
 		{ UNW_X86_64_RIP, REG_RIP }, { UNW_X86_64_RSP, REG_RSP },
 	};
-	const ucontext_t *uc;
-	const uint64_t *w;
+	const ucontext_t *uc = f;
 	size_t i;
 
-	if (switch_frame) {
-		/* switch.S: r15 r14 r13 r12 rbx rbp <return address> */
-		w = f;
-		regs[UNW_X86_64_R15] = w[0];
-		regs[UNW_X86_64_R14] = w[1];
-		regs[UNW_X86_64_R13] = w[2];
-		regs[UNW_X86_64_R12] = w[3];
-		regs[UNW_X86_64_RBX] = w[4];
-		regs[UNW_X86_64_RBP] = w[5];
-		regs[UNW_X86_64_RIP] = w[6];
-		regs[UNW_X86_64_RSP] = sp + 7 * 8;
-	} else {
-		/* ARCH=generic: the ucontext_t swapcontext() filled. */
-		uc = f;
-		for (i = 0; i < sizeof(uc_regs) / sizeof(uc_regs[0]); i++)
-			regs[uc_regs[i].unw] =
-			    (uint64_t)uc->uc_mcontext.gregs[uc_regs[i].greg];
-	}
+	(void)pc;
+	(void)sp;
+	(void)bp;
+	for (i = 0; i < sizeof(uc_regs) / sizeof(uc_regs[0]); i++)
+		regs[uc_regs[i].unw] =
+		    (uint64_t)uc->uc_mcontext.gregs[uc_regs[i].greg];
+#endif
 }
 
 /* A fault's regs[] (gpi_md_fault_regs, sigframe.h) in libunwind's order. */

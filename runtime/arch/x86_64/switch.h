@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * switch.h -- the x86-64 context switch, inline (included by arch.h).
+ *
+ * The switch is one asm statement that declares every register it does
+ * not give back as clobbered: all general registers but rsp and rbp,
+ * xmm0-15 (and xmm16-31, k1-k7 where AVX-512 is enabled), the x87 and
+ * MMX registers, the flags and memory.  So the compiler keeps nothing in
+ * a register across it, and saves the callee-saved registers its
+ * function uses in that function's prologue, as for any call: each of
+ * them is saved and restored once a switch.  (An out-of-line switch
+ * must push all six again, since it cannot know which are live: the
+ * switch.S this replaces did, 12 pushes and 12 pops or moves more a
+ * round trip.)
+ *
+ * What a context keeps is three words of struct gp_ctx, not a frame on
+ * its stack: rsp, rbp and the address it resumes at.  rbp is saved,
+ * not clobbered, because frame-pointer builds (the sanitizers') refuse
+ * an rbp clobber.  The switch ends with a jmp to (to)'s resume address,
+ * not a ret: no call is made, so the return stack buffer stays paired
+ * with the calls and returns around it.  Nothing is written to the
+ * stack (a function's red zone below rsp stays as it was).
+ *
+ * The loads of (to)'s three words come first and the stores of (from)'s
+ * after them.  gp_ctx sits in struct gp_lwp, at the top of its stack, so
+ * two LWPs' contexts are at the same address modulo 4 KiB whenever their
+ * stacks have the same colour (stack.c): loads issued right behind
+ * stores to such an address wait for them (4K aliasing), loads issued
+ * first do not (ARCHITECTURE section 4).
+ *
+ * A new context (gpi_md_makectx, md.c) resumes at gpi_md_trampoline
+ * with rbp 0 and rsp at { entry, arg }.  unwind.c and
+ * tools/greenproc-gdb.py take a suspended LWP's rip, rsp and rbp from
+ * here; its other registers are dead at the resume address.
+ *
+ * MXCSR and the x87 control word are callee-saved in the ABI but not
+ * switched: every LWP shares the worker's floating-point modes (as
+ * threads sharing one fesetround() would), which keeps the slow ldmxcsr
+ * out of the switch.  The signal mask is not touched either.
+ */
+#ifndef GREENPROC_X86_64_SWITCH_H
+#define GREENPROC_X86_64_SWITCH_H
+
+#include <stddef.h>
+
+/* The offsets the asm below uses. */
+_Static_assert(offsetof(struct gp_ctx, c_sp) == 0 &&
+    offsetof(struct gp_ctx, c_pc) == 8 && offsetof(struct gp_ctx, c_bp) == 16,
+    "switch.h: struct gp_ctx layout");
+
+#if defined(__AVX512F__)
+#define X86_64_SWITCH_AVX512						\
+	"xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22",	\
+	"xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29",	\
+	"xmm30", "xmm31", "k1", "k2", "k3", "k4", "k5", "k6", "k7",
+#else
+#define X86_64_SWITCH_AVX512
+#endif
+
+static inline __attribute__((__always_inline__)) void
+gpi_md_switch(struct gp_ctx *from, struct gp_ctx *to)
+{
+	/*
+	 * from and to are in/out operands only so that rdi and rsi count
+	 * as lost: they hold the resumer's values afterwards.  Scratch:
+	 * rax, rcx, rdx, r8.
+	 */
+	__asm__ __volatile__(
+	    "movq	0(%%rsi), %%rax\n\t"	/* to->c_sp */
+	    "movq	8(%%rsi), %%rcx\n\t"	/* to->c_pc */
+	    "movq	16(%%rsi), %%rdx\n\t"	/* to->c_bp */
+	    "leaq	1f(%%rip), %%r8\n\t"
+	    "movq	%%rsp, 0(%%rdi)\n\t"	/* from->c_sp */
+	    "movq	%%r8, 8(%%rdi)\n\t"	/* from->c_pc: 1 below */
+	    "movq	%%rbp, 16(%%rdi)\n\t"	/* from->c_bp */
+	    "movq	%%rax, %%rsp\n\t"
+	    "movq	%%rdx, %%rbp\n\t"
+	    "jmp	*%%rcx\n"
+	    "1:"
+	    : "+D"(from), "+S"(to)
+	    :
+	    : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12",
+	      "r13", "r14", "r15",
+	      "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+	      "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
+	      "xmm15", X86_64_SWITCH_AVX512
+	      "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)",
+	      "st(7)", "mm0", "mm1", "mm2", "mm3", "mm4", "mm5", "mm6", "mm7",
+	      "cc", "memory");
+}
+
+/*
+ * The last switch of a context that will never run again (a dying LWP):
+ * resume (to) and save nothing.  Since it never comes back it declares
+ * no register lost, so the compiler saves none for it (a dying LWP's
+ * switch is half of every create+join).  Only memory is clobbered: every
+ * store before it (the LWP's state, its joiner's hand-off) is made
+ * before the jump.
+ */
+static inline __attribute__((__always_inline__, __noreturn__)) void
+gpi_md_switch_last(struct gp_ctx *to)
+{
+	__asm__ __volatile__(
+	    "movq	8(%0), %%rcx\n\t"	/* to->c_pc */
+	    "movq	16(%0), %%rbp\n\t"	/* to->c_bp */
+	    "movq	0(%0), %%rsp\n\t"	/* to->c_sp */
+	    "jmp	*%%rcx"
+	    :
+	    : "a"(to)
+	    : "rcx", "memory");
+	__builtin_unreachable();
+}
+
+#endif /* GREENPROC_X86_64_SWITCH_H */
