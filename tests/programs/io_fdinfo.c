@@ -262,10 +262,11 @@ case_unseen_accept(void)
 }
 
 /*
- * Another thread of the process may hold a descriptor for a moment (under
- * ASan, its pthread_create reads /proc/self/maps when the runtime starts
- * a helper thread): then pipe() gets a lower number than the one just
- * closed, and the case is tried again; the wait is checked either way.
+ * Another thread of the process may hold a descriptor for a moment (a
+ * runtime helper thread, or a sanitizer's: seen once in the ASan tier,
+ * "pipe: 6 7, want 7"): then pipe() gets a lower number than the one
+ * just closed, and the case is tried again; the wait is checked either
+ * way.
  */
 static int
 case_reuse_pipe(void)
