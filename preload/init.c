@@ -230,15 +230,8 @@ forwarder(void *arg)
 		if (sigwaitinfo(&set, &si) <= 0)
 			continue;
 		if (gpi_greenrun_sfd(si.si_signo)) {
-			/*
-			 * The kernel lets only the main thread queue a
-			 * SI_USER or kernel code: this one goes back as
-			 * SI_QUEUE, with the sender's pid and uid kept.
-			 */
-			if (si.si_code >= 0 || si.si_code == SI_TKILL)
-				si.si_code = SI_QUEUE;
-			(void)GPI_LIBC(syscall)(SYS_rt_sigqueueinfo,
-			    REAL(getpid)(), si.si_signo, &si);
+			/* Back to the process, pending for the signalfd. */
+			gpi_sig_requeue(0, &si);
 			continue;
 		}
 		if (si.si_signo == SIGTSTP && stops_by_default(

@@ -211,9 +211,7 @@ old_of(int sig)
 static bool
 synchronous(int sig, const siginfo_t *si)
 {
-	/* The real pid: the preload's getpid() is the green one. */
-	if (si->si_code == SI_TKILL &&
-	    si->si_pid == (pid_t)GPI_LIBC(syscall)(SYS_getpid))
+	if (si->si_code == SI_TKILL && si->si_pid == gpi_host_pid())
 		return true;
 	return sig != SIGABRT && si->si_code > 0;
 }

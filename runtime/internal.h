@@ -53,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1209,6 +1210,14 @@ GPI_HIDDEN void	gpi_psignal(struct gp_proc *p, pid_t pid, int sig);
  * siginfo (si) kept for the handler or sigwaitinfo that takes it.
  */
 GPI_HIDDEN int	gpi_kill_info(pid_t pid, const siginfo_t *si);
+/*
+ * Queue (si) again to our own host process, to its thread (tid), or to
+ * the process if tid is 0 (rt_tgsigqueueinfo, rt_sigqueueinfo).  The
+ * kernel lets only the main thread queue a kill's or its own code
+ * (SI_USER, SI_TKILL, SI_KERNEL...): that becomes SI_QUEUE, the rest of
+ * the siginfo (sender's pid and uid, value) kept.
+ */
+GPI_HIDDEN void	gpi_sig_requeue(pid_t tid, siginfo_t *si);
 GPI_HIDDEN int	gpi_lwp_signal(struct gp_lwp *l, int sig);
 GPI_HIDDEN void	gpi_psignal_locked(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_sig_tell(struct gp_proc *p);
@@ -1316,6 +1325,13 @@ gpi_libc_fn(int i)
 #define GPI_LIBC_PEEK(name)						\
 	((__typeof__(&name))__atomic_load_n(&gpi_libc_fns[GPI_LIBC_##name], \
 	    __ATOMIC_RELAXED))
+
+/* The host process's pid: under the preload, getpid() is a green one. */
+static inline pid_t
+gpi_host_pid(void)
+{
+	return (pid_t)GPI_LIBC(syscall)(SYS_getpid);
+}
 
 /*
  * NOTE: the runtime's messages (panics, the fault handler, dumps) go

@@ -232,7 +232,7 @@ submit(struct pooljob *j)
 	if (start) {
 		first = pool_threads++ == 0;
 		if (first)
-			pool_pid = (pid_t)GPI_LIBC(syscall)(SYS_getpid);
+			pool_pid = gpi_host_pid();
 	}
 	atomic_fetch_add_explicit(&pool_seq, 1, memory_order_relaxed);
 	gpi_spin_unlock(&pool_lock);

@@ -97,7 +97,7 @@ enum { EARLY_EMPTY, EARLY_FILLING, EARLY_FULL };
 static atomic_int forward_tid;		/* (a) */
 static atomic_int early_state;		/* (a) EARLY_*: a handler claims
 					 * the slot with a CAS from EMPTY */
-static siginfo_t early_si;		/* (early_full) */
+static siginfo_t early_si;		/* (early_state) */
 /* (a, relaxed) Preemptions done and signals sent, for gp_dump. */
 static atomic_ulong npreempt, nkick;
 
@@ -107,13 +107,6 @@ gpi_preempt_want(void)
 	want = gpi_env(GPI_ENV_PREEMPT) != 0;
 }
 
-static pid_t
-host_pid(void)
-{
-	/* The real pid: the preload's getpid() is the green one. */
-	return (pid_t)GPI_LIBC(syscall)(SYS_getpid);
-}
-
 /* Send what early_si holds to (tid), if nobody did. */
 static void
 send_early(pid_t tid)
@@ -121,8 +114,7 @@ send_early(pid_t tid)
 	int full = EARLY_FULL;
 
 	if (atomic_compare_exchange_strong(&early_state, &full, EARLY_EMPTY))
-		(void)GPI_LIBC(syscall)(SYS_rt_tgsigqueueinfo, host_pid(),
-		    tid, early_si.si_signo, &early_si);
+		gpi_sig_requeue(tid, &early_si);
 }
 
 void
@@ -182,10 +174,7 @@ in_exe(uintptr_t pc)
 
 /*
  * Somebody else's PREEMPT_SIG: to the forwarder, siginfo kept but for
- * its code: the kernel lets only the main thread queue a kill's or its
- * own code (SI_USER, SI_KERNEL...), so that becomes SI_QUEUE, sender's
- * pid and uid kept, as the forwarder does for signalfd (preload/init.c).
- * The program's main may run before the forwarder does: then the signal
+ * its code (gpi_sig_requeue).  The program's main may run before the forwarder does: then the signal
  * waits in early_si (one slot: a second SIGURG merges with a pending one
  * natively too).
  */
@@ -196,11 +185,8 @@ forward(int sig, siginfo_t *si)
 	pid_t tid;
 
 	(void)sig;
-	if (si->si_code >= 0 || si->si_code == SI_TKILL)
-		si->si_code = SI_QUEUE;
 	if ((tid = atomic_load(&forward_tid)) != 0) {
-		(void)GPI_LIBC(syscall)(SYS_rt_tgsigqueueinfo, host_pid(),
-		    tid, si->si_signo, si);
+		gpi_sig_requeue(tid, si);
 		return;
 	}
 	/* Taken: merged with the one waiting, as natively. */
@@ -223,7 +209,7 @@ preempt_handler(int sig, siginfo_t *si, void *ucv)
 	int saved_errno = errno;
 
 	if (si->si_code != SI_QUEUE || si->si_errno != PREEMPT_MAGIC ||
-	    si->si_pid != host_pid()) {
+	    si->si_pid != gpi_host_pid()) {
 		forward(sig, si);
 		goto out;
 	}
@@ -301,7 +287,7 @@ gpi_preempt_kick(struct gp_worker *w, unsigned long stamp)
 	si.si_signo = PREEMPT_SIG;
 	si.si_code = SI_QUEUE;
 	si.si_errno = PREEMPT_MAGIC;
-	si.si_pid = host_pid();
+	si.si_pid = gpi_host_pid();
 	si.si_uid = getuid();
 	si.si_value.sival_ptr = (void *)stamp;
 	if (GPI_LIBC(syscall)(SYS_rt_tgsigqueueinfo, si.si_pid,

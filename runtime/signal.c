@@ -761,6 +761,19 @@ hostinfo_update(pid_t pid, const siginfo_t *si, bool store)
 	return stored;
 }
 
+void
+gpi_sig_requeue(pid_t tid, siginfo_t *si)
+{
+	if (si->si_code >= 0 || si->si_code == SI_TKILL)
+		si->si_code = SI_QUEUE;
+	if (tid != 0)
+		(void)GPI_LIBC(syscall)(SYS_rt_tgsigqueueinfo, gpi_host_pid(),
+		    tid, si->si_signo, si);
+	else
+		(void)GPI_LIBC(syscall)(SYS_rt_sigqueueinfo, gpi_host_pid(),
+		    si->si_signo, si);
+}
+
 int
 gpi_kill_info(pid_t pid, const siginfo_t *si)
 {

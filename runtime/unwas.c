@@ -157,9 +157,7 @@ uw_vm_read(uintptr_t addr, unw_word_t *val)
 	struct iovec riov = { (void *)addr, sizeof(*val) };
 	ssize_t n;
 
-	/* Our real pid: under the preload, getpid() may be a green one. */
-	n = process_vm_readv((pid_t)GPI_LIBC(syscall)(SYS_getpid), &liov, 1, &riov, 1,
-	    0);
+	n = process_vm_readv(gpi_host_pid(), &liov, 1, &riov, 1, 0);
 	if (n == (ssize_t)sizeof(*val))
 		return 0;
 	if (n < 0 && (errno == ENOSYS || errno == EPERM))

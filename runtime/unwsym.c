@@ -135,7 +135,7 @@ dw_build(const unsigned long long gen[2])
 	if ((dw.dwfl = dw.begin(&dw.cb)) == NULL)
 		goto fail;
 	dw.report_begin(dw.dwfl);
-	if (dw.linux_proc_report(dw.dwfl, (pid_t)GPI_LIBC(syscall)(SYS_getpid)) != 0 ||
+	if (dw.linux_proc_report(dw.dwfl, gpi_host_pid()) != 0 ||
 	    dw.report_end(dw.dwfl, NULL, NULL) != 0) {
 		dw_drop();
 		goto fail;
