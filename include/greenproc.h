@@ -448,7 +448,8 @@ GP_EXPORT int	gp_dump_on_signal(int sig);
 
 /*
  * Counters, for tests and gp_ps's footer.  Totals count since gp_init();
- * "live" values are what exists now.
+ * "live" values are what exists now.  A snapshot is consistent one way:
+ * a process it no longer counts in live_procs is counted in reaps.
  */
 struct gp_counters {
 	unsigned long	lwps_created;	/* LWPs ever created */

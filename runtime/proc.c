@@ -547,11 +547,17 @@ gpi_proc_reap(struct gp_proc *p)
 		free(p->p_argv);
 		p->p_argv = NULL;
 	}
-	gpi_count_reap(w);
+	/*
+	 * Count the reap before p leaves live_procs, with a release fence
+	 * between: gp_stats reads live_procs first, so a snapshot that no
+	 * longer counts p as live always counts its reap (the fences pair).
+	 */
 	if (w != NULL)
 		GPI_BUMP(w->w_nreaped_p, 1);
 	else
 		atomic_fetch_add_explicit(&nreaped, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	gpi_count_reap(w);
 	proc_free(w, p);
 }
 
@@ -569,6 +575,9 @@ gpi_proc_counters(struct gp_counters *st)
 	struct gp_worker *w;
 	int i;
 
+	/* live_procs first: see gpi_proc_reap's fence. */
+	st->live_procs = gpi_nprocs();
+	atomic_thread_fence(memory_order_acquire);
 	st->spawns = atomic_load(&nspawned);
 	st->exits = atomic_load(&nexited);
 	st->reaps = atomic_load(&nreaped);
@@ -578,7 +587,6 @@ gpi_proc_counters(struct gp_counters *st)
 		st->exits += GPI_RD(w->w_nexited_p);
 		st->reaps += GPI_RD(w->w_nreaped_p);
 	}
-	st->live_procs = gpi_nprocs();
 }
 
 /*
