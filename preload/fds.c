@@ -97,6 +97,27 @@ dup3(int oldfd, int newfd, int flags)
 	return gp_dup3(oldfd, newfd, flags);
 }
 
+/*
+ * A daemon's closefrom(3) or close_range(3, ~0U, 0) closes what it
+ * opened, not the runtime's descriptors (runtime/rtfd.c).  glibc's
+ * closefrom makes its system call inside libc, so it is interposed too.
+ * What the green process owned is forgotten lazily (fd.c's NOTE: the
+ * record is a claim, checked before it is acted on).
+ */
+EXPORT int
+close_range(unsigned int first, unsigned int last, int flags)
+{
+	return gpi_rtfd_close_range(first, last, flags);
+}
+
+EXPORT void
+closefrom(int lowfd)
+{
+	if (lowfd < 0)
+		lowfd = 0;
+	(void)gpi_rtfd_close_range((unsigned)lowfd, ~0U, 0);
+}
+
 EXPORT int
 fclose(FILE *f)
 {

@@ -44,15 +44,11 @@ green_fork(void)
 	return gpi_fork();
 }
 
-/* A pidfd for real child (pid), never 0-2 (gpi_fd_std_hold). */
+/* A pidfd for real child (pid), the runtime's (rtfd.c). */
 static int
 pidfd_of(pid_t pid)
 {
-	unsigned held = gpi_fd_std_hold();
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-
-	gpi_fd_std_release(held);
-	return fd;
+	return gpi_rtfd_keep((int)syscall(SYS_pidfd_open, pid, 0));
 }
 
 /*
@@ -276,7 +272,7 @@ track(pid_t pid)
 	if ((fd = pidfd_of(pid)) < 0)
 		return;
 	if ((rc = malloc(sizeof(*rc))) == NULL) {
-		close(fd);
+		gpi_rtfd_close(fd);
 		return;
 	}
 	gpi_rchild_add(gpi_curproc(), rc, pid, fd);

@@ -243,8 +243,8 @@ dump_stop(void)
 	GPI_LIBC(sigaction)(dump_sig, &dump_oldsa, NULL);
 	if (gpi_sys_write(dump_pipe[1], &c, 1) == 1)
 		GPI_LIBC(pthread_join)(dump_thread, NULL);
-	GPI_LIBC(close)(dump_pipe[0]);
-	GPI_LIBC(close)(dump_pipe[1]);
+	gpi_rtfd_close(dump_pipe[0]);
+	gpi_rtfd_close(dump_pipe[1]);
 	dump_pipe[0] = dump_pipe[1] = -1;
 	dump_sig = 0;
 }
@@ -259,7 +259,6 @@ gp_dump_on_signal(int sig)
 {
 	struct sigaction sa;
 	sigset_t all, old;
-	unsigned held;
 	int error;
 
 	if (sig < 0 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP ||
@@ -275,12 +274,21 @@ gp_dump_on_signal(int sig)
 	dump_stop();
 	if (sig == 0)
 		goto out;
-	held = gpi_fd_std_hold();	/* the pipe is never 0-2 */
-	error = GPI_LIBC(pipe2)(dump_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ?
-	    errno : 0;
-	gpi_fd_std_release(held);
-	if (error != 0)
+	/* The pipe is the runtime's (rtfd.c). */
+	if (GPI_LIBC(pipe2)(dump_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		error = errno;
 		goto out;
+	}
+	dump_pipe[0] = gpi_rtfd_keep(dump_pipe[0]);
+	error = dump_pipe[0] < 0 ? errno : 0;
+	dump_pipe[1] = gpi_rtfd_keep(dump_pipe[1]);
+	if (error != 0 || dump_pipe[1] < 0) {
+		error = error != 0 ? error : errno;
+		gpi_rtfd_close(dump_pipe[0]);
+		gpi_rtfd_close(dump_pipe[1]);
+		dump_pipe[0] = dump_pipe[1] = -1;
+		goto out;
+	}
 	/* The reader blocks; only the signal handler's end is nonblocking. */
 	GPI_LIBC(fcntl)(dump_pipe[0], F_SETFL, 0);
 	/* The thread takes no signals itself (the handler runs elsewhere). */
@@ -290,8 +298,9 @@ gp_dump_on_signal(int sig)
 	    NULL);
 	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 	if (error != 0) {
-		GPI_LIBC(close)(dump_pipe[0]);
-		GPI_LIBC(close)(dump_pipe[1]);
+		gpi_rtfd_close(dump_pipe[0]);
+		gpi_rtfd_close(dump_pipe[1]);
+		dump_pipe[0] = dump_pipe[1] = -1;
 		goto out;
 	}
 	memset(&sa, 0, sizeof(sa));

@@ -81,7 +81,7 @@ gpi_fdpark_leave(struct gpi_fdpark *fp)
 		last = --fs->fs_refs == 0;
 	gpi_spin_unlock(&b->b_lock);
 	if (last) {
-		(void)GPI_LIBC(close)(fs->fs_fd);
+		(void)gpi_rtfd_close(fs->fs_fd);
 		free(fs);
 	}
 }
@@ -118,8 +118,7 @@ release_number(int fd)
 		if (fs == NULL) {
 			/* A system call under a leaf lock: rare, and short. */
 			if ((fs = malloc(sizeof(*fs))) == NULL ||
-			    (dup = GPI_LIBC(fcntl)(fd, F_DUPFD_CLOEXEC,
-			    3)) < 0)	/* never 0-2: gpi_fd_std_hold */
+			    (dup = gpi_rtfd_dup(fd)) < 0)
 				break;
 			fs->fs_fd = dup;
 			fs->fs_refs = 0;
@@ -131,7 +130,7 @@ release_number(int fd)
 	gpi_spin_unlock(&b->b_lock);
 	if (fs != NULL && fs->fs_refs == 0) {
 		if (dup >= 0)
-			(void)GPI_LIBC(close)(dup);
+			(void)gpi_rtfd_close(dup);
 		free(fs);
 	}
 }
@@ -139,11 +138,21 @@ release_number(int fd)
 /* Forward: the owned-descriptor bookkeeping below. */
 static void	fd_forget(int fd);
 
+/* One of the runtime's own (rtfd.c): to the program, not open. */
+static int
+not_open(void)
+{
+	errno = EBADF;
+	return -1;
+}
+
 int
 gp_close(int fd)
 {
 	int r;
 
+	if (gpi_rtfd_is(fd))
+		return not_open();
 	fd_forget(fd);		/* before: the number may be reused at once */
 	release_number(fd);
 	r = GPI_LIBC(close)(fd);
@@ -161,6 +170,8 @@ gp_dup2(int oldfd, int newfd)
 {
 	int r;
 
+	if (gpi_rtfd_is(oldfd) || gpi_rtfd_is(newfd))
+		return not_open();
 	if (oldfd == newfd)
 		return GPI_LIBC(dup2)(oldfd, newfd);
 	release_number(newfd);
@@ -174,55 +185,13 @@ gp_dup3(int oldfd, int newfd, int flags)
 {
 	int r;
 
+	if (gpi_rtfd_is(oldfd) || gpi_rtfd_is(newfd))
+		return not_open();
 	if (oldfd != newfd)
 		release_number(newfd);
 	if ((r = GPI_LIBC(dup3)(oldfd, newfd, flags)) >= 0)
 		gpi_fd_opened(r);	/* forgets what newfd was (fdinfo.c) */
 	return r;
-}
-
-/* ------------------------------------------------------------ 0, 1 and 2 */
-
-/*
- * The runtime's own descriptors (a worker's eventfd, its io_uring ring or
- * epoll set, a real child's pidfd, a parked LWP's private duplicate) are
- * never 0, 1 or 2.  A program may start with its standard input or output
- * closed (`prog <&-`, a daemon's child): the kernel gives the lowest free
- * number, so a worker's eventfd became its stdin.  Natively read(0) fails
- * with EBADF; under greenrun `cat <&-` read the runtime's eventfd and
- * blocked its worker for ever, out of reach of any signal handler.  And a
- * program that fills the gap itself (open("/dev/null") to get 0 back)
- * would get 3 instead.
- *
- * gpi_fd_std_hold fills each free number below 3 with a placeholder
- * (an eventfd: no file system needed) and returns the set it filled, to
- * be given to gpi_fd_std_release once the descriptors are made.  With
- * 0, 1 and 2 open, as nearly always, it costs one eventfd and one close.
- * NOTE: a program thread that opens a file meanwhile gets a number above
- * 2 where natively it might have got the free one: only at gp_init, a
- * spare worker's start and a real fork's pidfd.
- */
-unsigned
-gpi_fd_std_hold(void)
-{
-	unsigned held = 0;
-	int fd;
-
-	while ((fd = GPI_LIBC(eventfd)(0, EFD_CLOEXEC)) >= 0 && fd < 3)
-		held |= 1u << fd;
-	if (fd >= 0)
-		(void)GPI_LIBC(close)(fd);
-	return held;
-}
-
-void
-gpi_fd_std_release(unsigned held)
-{
-	int fd;
-
-	for (fd = 0; fd < 3; fd++)
-		if (held & (1u << fd))
-			(void)GPI_LIBC(close)(fd);
 }
 
 /* ------------------------------------------------------------ fdfree */

@@ -79,6 +79,7 @@ fork_child_reset(long tidoff)
 	gpi_synch_forget();
 	gpi_exit_forget();
 	gpi_pool_forget();
+	gpi_rtfd_forget();
 	orphans = NULL;
 	gpi_spin_reset(&orphan_lock);
 }
@@ -95,7 +96,6 @@ gpi_fork(void)
 	struct clone_args ca;
 	struct gpi_rchild *rc;
 	long tidoff = tid_offset();
-	unsigned held;
 	int pidfd = -1;
 	pid_t pid;
 
@@ -113,10 +113,7 @@ gpi_fork(void)
 	 * wait for.  Nothing in that host takes children with waitpid(-1).
 	 */
 	ca.exit_signal = gpi_is_hostproc(p) ? SIGCHLD : 0;
-	/* The pidfd is never 0-2; the child closes its copies too. */
-	held = gpi_fd_std_hold();
 	pid = (pid_t)GPI_LIBC(syscall)(SYS_clone3, &ca, sizeof(ca));
-	gpi_fd_std_release(held);
 	if (pid < 0) {
 		free(rc);
 		return -1;
@@ -128,7 +125,8 @@ gpi_fork(void)
 			gpi_sig_fork_real(p, l);
 		return 0;
 	}
-	gpi_rchild_add(p, rc, pid, pidfd);
+	/* The pidfd is the runtime's (rtfd.c). */
+	gpi_rchild_add(p, rc, pid, gpi_rtfd_keep(pidfd));
 	return pid;
 }
 
@@ -225,7 +223,7 @@ gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp, bool nowait,
 			*info = si;
 		pid = rc->rc_pid;
 		if (!nowait) {
-			GPI_LIBC(close)(rc->rc_pidfd);
+			gpi_rtfd_close(rc->rc_pidfd);
 			free(rc);
 		}
 		return pid;
@@ -264,7 +262,7 @@ gpi_rchild_reap_orphans(void)
 	gpi_spin_unlock(&orphan_lock);
 	for (; done != NULL; done = rc) {
 		rc = done->rc_next;
-		GPI_LIBC(close)(done->rc_pidfd);
+		gpi_rtfd_close(done->rc_pidfd);
 		free(done);
 	}
 }

@@ -1602,6 +1602,12 @@ struct gp_worker {
 					 * after the worker is made */
 	bool		 w_spare;	/* (c) started by the watchdog only */
 	pid_t		 w_tid;		/* (a) kernel thread id, for /proc */
+	atomic_int	 w_statfd;	/* (a) its /proc/thread-self/stat, for
+					 * the watchdog (rtfd.c's NOTE), made
+					 * by the worker as it starts, which
+					 * its starter awaits (GPI_STATFD_
+					 * PENDING until then; -1 if none);
+					 * closed once it is joined */
 	int		 w_iowaits;	/* (o) */
 	int		 w_wakefd;	/* (c) eventfd: host threads (and, on
 					 * epoll, workers) wake this worker
@@ -2027,12 +2033,36 @@ GPI_HIDDEN void	gpi_fdinfo_flush(void);
 GPI_HIDDEN void	gpi_fd_opened(int fd);
 GPI_HIDDEN void	gpi_fd_closing(int fd);
 /*
- * fd.c: the runtime's own descriptors never take 0-2.  Around making
- * them, gpi_fd_std_hold fills the free numbers below 3 with placeholders
- * and gpi_fd_std_release(its result) closes them again.
+ * rtfd.c: the runtime's own descriptors live at the top of the program's
+ * range, marked, where the program's close and dup2 cannot reach them.
+ * gpi_rtfd_keep(fd) moves a descriptor just made there and returns its
+ * number (fd itself if it cannot move and is above 2; -1 with errno, fd
+ * closed, if it cannot and is not); gpi_rtfd_dup(fd) makes a duplicate
+ * there (close-on-exec) or returns -1; gpi_rtfd_close(fd) unmarks and
+ * closes one; gpi_rtfd_forget() closes them all in a forked child.
+ * gpi_rtfd_is(fd): is (fd) one of them?  One compare for the program's
+ * numbers.  gpi_rtfd_close_range: close_range(2) skipping them.
  */
-GPI_HIDDEN unsigned gpi_fd_std_hold(void);
-GPI_HIDDEN void	gpi_fd_std_release(unsigned held);
+GPI_HIDDEN int	gpi_rtfd_keep(int fd);
+GPI_HIDDEN int	gpi_rtfd_dup(int fd);
+GPI_HIDDEN int	gpi_rtfd_close(int fd);
+GPI_HIDDEN void	gpi_rtfd_forget(void);
+GPI_HIDDEN int	gpi_rtfd_close_range(unsigned first, unsigned last, int flags);
+#define GPI_RTFD_ROOM	256	/* numbers the map can mark */
+#define GPI_STATFD_PENDING (-2)	/* w_statfd: the worker has not started */
+GPI_HIDDEN extern int gpi_rtfd_floor_;
+GPI_HIDDEN extern _Atomic uint64_t gpi_rtfd_map_[];
+
+static inline bool
+gpi_rtfd_is(int fd)
+{
+	unsigned i = (unsigned)(fd - __atomic_load_n(&gpi_rtfd_floor_,
+	    __ATOMIC_RELAXED));
+
+	/* Before the first keep the floor is 0 and the map empty. */
+	return i < GPI_RTFD_ROOM && (atomic_load_explicit(&gpi_rtfd_map_[i / 64],
+	    memory_order_relaxed) >> (i % 64) & 1);
+}
 /* exit1: close what (p), now down to its master LWP, still owns. */
 GPI_HIDDEN void	gpi_fdfree(struct gp_proc *p);
 /* gp_exec: close (p)'s FD_CLOEXEC descriptors (the other LWPs are gone). */

@@ -57,7 +57,8 @@ gpi_io_choose(void)
  * every engine first), so all workers use one engine.  Asked for by name
  * and refused, we say so once.  A spare, made later while workers run,
  * gets the kind already chosen or nothing.  On failure the caller undoes
- * what was made with gpi_io_worker_fini.
+ * what was made with gpi_io_worker_fini.  Its descriptors are the
+ * runtime's (rtfd.c).
  *
  * NOTE: at gp_init the workers made before (w) are reached as w - w_id:
  * gpi_sched_start's one array, which gpi_rt.rt_workers does not name yet
@@ -65,15 +66,16 @@ gpi_io_choose(void)
  * refusal on the second worker dereferenced NULL (found by failure
  * injection, tests/test_failpt.c).
  */
-static int
-io_worker_init(struct gp_worker *w)
+int
+gpi_io_worker_init(struct gp_worker *w)
 {
 	struct gp_worker *ws = w - w->w_id;
 	int error, i;
 
 	if (GPI_FAILPT(GPI_FAIL_FD))
 		return EMFILE;
-	if ((w->w_wakefd = GPI_LIBC(eventfd)(0, EFD_CLOEXEC)) < 0)
+	if ((w->w_wakefd = gpi_rtfd_keep(GPI_LIBC(eventfd)(0,
+	    EFD_CLOEXEC))) < 0)
 		return errno;
 	if (gpi_ioengine != GPI_IO_URING)
 		return gpi_epoll_init(w);
@@ -90,17 +92,6 @@ io_worker_init(struct gp_worker *w)
 	return gpi_epoll_init(w);
 }
 
-/* Its eventfd and ring or epoll set are never 0-2 (gpi_fd_std_hold). */
-int
-gpi_io_worker_init(struct gp_worker *w)
-{
-	unsigned held = gpi_fd_std_hold();
-	int error = io_worker_init(w);
-
-	gpi_fd_std_release(held);
-	return error;
-}
-
 void
 gpi_io_worker_fini(struct gp_worker *w)
 {
@@ -111,7 +102,7 @@ gpi_io_worker_fini(struct gp_worker *w)
 			gpi_epoll_fini(w);
 	}
 	if (w->w_wakefd >= 0)
-		GPI_LIBC(close)(w->w_wakefd);
+		gpi_rtfd_close(w->w_wakefd);
 	w->w_wakefd = -1;
 }
 

@@ -78,11 +78,12 @@ gpi_epoll_init(struct gp_worker *w)
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return ENOMEM;
-	if ((e->e_fd = GPI_LIBC(epoll_create1)(EPOLL_CLOEXEC)) < 0 ||
+	if ((e->e_fd = gpi_rtfd_keep(GPI_LIBC(epoll_create1)(
+	    EPOLL_CLOEXEC))) < 0 ||
 	    epoll_ctl(e->e_fd, EPOLL_CTL_ADD, w->w_wakefd, &ev) != 0) {
 		error = errno;
 		if (e->e_fd >= 0)
-			GPI_LIBC(close)(e->e_fd);
+			gpi_rtfd_close(e->e_fd);
 		free(e);
 		return error;
 	}
@@ -97,7 +98,7 @@ gpi_epoll_fini(struct gp_worker *w)
 
 	if (e == NULL)
 		return;
-	GPI_LIBC(close)(e->e_fd);
+	gpi_rtfd_close(e->e_fd);
 	free(e->e_slots);
 	free(e);
 	w->w_io = NULL;

@@ -102,7 +102,7 @@ gpi_uring_init(struct gp_worker *w)
 	struct io_uring_params p;
 	struct io_uring_probe *probe;
 	struct uring *u;
-	int error, i;
+	int error, i, fd;
 
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return ENOMEM;
@@ -129,6 +129,11 @@ gpi_uring_init(struct gp_worker *w)
 	if (error != 0) {
 		free(u);
 		return error;
+	}
+	/* The ring's descriptor is the runtime's (rtfd.c); it is mapped. */
+	if ((fd = gpi_rtfd_dup(u->u_ring.ring_fd)) >= 0) {
+		(void)GPI_LIBC(close)(u->u_ring.ring_fd);
+		u->u_ring.ring_fd = u->u_ring.enter_ring_fd = fd;
 	}
 	if ((probe = io_uring_get_probe_ring(&u->u_ring)) != NULL) {
 		u->u_msg_ring = io_uring_opcode_supported(probe,
@@ -167,6 +172,9 @@ gpi_uring_fini(struct gp_worker *w)
 
 	if (u == NULL)
 		return;
+	/* Ours to close: liburing's close(2) is the program's (fd.c). */
+	(void)gpi_rtfd_close(u->u_ring.ring_fd);
+	u->u_ring.ring_fd = u->u_ring.enter_ring_fd = -1;
 	io_uring_queue_exit(&u->u_ring);
 	free(u);
 	w->w_io = NULL;

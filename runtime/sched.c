@@ -22,6 +22,7 @@
  * in the frame of the switching call (each context restores its own when
  * it resumes) and tells ASan and TSan about the change of stack.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -807,6 +808,18 @@ block_async_signals(void)
 	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &gpi_rt.rt_workmask, NULL);
 }
 
+/*
+ * Wait until worker (w) has made its descriptors: whoever counts the
+ * program's descriptors after gp_init (or after a spare started) sees
+ * all of the runtime's, and none appears later behind its back.
+ */
+static void
+started(struct gp_worker *w)
+{
+	while (atomic_load(&w->w_statfd) == GPI_STATFD_PENDING)
+		gpi_futex_wait(&w->w_statfd, GPI_STATFD_PENDING, 0);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -815,6 +828,9 @@ worker_main(void *arg)
 
 	gpi_tls_worker = w;
 	__atomic_store_n(&w->w_tid, gettid(), __ATOMIC_RELAXED);
+	atomic_store(&w->w_statfd, gpi_rtfd_keep(GPI_LIBC(open)(
+	    "/proc/thread-self/stat", O_RDONLY | O_CLOEXEC)));
+	gpi_futex_wake(&w->w_statfd, 1);	/* started(): made */
 	w->w_errnop = &errno;
 	w->w_cxa = gpi_rt.rt_cxa_globals != NULL ?
 	    gpi_rt.rt_cxa_globals() : NULL;
@@ -898,6 +914,7 @@ gpi_sched_start(int n)
 	for (i = 0; i < total; i++) {
 		ws[i].w_id = i;
 		ws[i].w_wakefd = -1;
+		atomic_init(&ws[i].w_statfd, -1);
 		ws[i].w_spare = i >= n;
 		gpi_spin_init(&ws[i].w_newq_lock, GPI_RANK_NEWQ);
 	}
@@ -921,14 +938,18 @@ gpi_sched_start(int n)
 	atomic_store(&gpi_rt.rt_halt, 0);
 	for (i = 0; i < n; i++) {
 		atomic_store_explicit(&ws[i].w_active, 1, memory_order_release);
+		atomic_store(&ws[i].w_statfd, GPI_STATFD_PENDING);
 		error = GPI_FAILPT(GPI_FAIL_THREAD) ? EAGAIN :
 		    GPI_LIBC(pthread_create)(&ws[i].w_thread, NULL,
 		    worker_main, &ws[i]);
 		if (error != 0) {
+			atomic_store(&ws[i].w_statfd, -1);
 			atomic_store(&ws[i].w_active, 0);
 			goto fail_threads;
 		}
 	}
+	for (i = 0; i < n; i++)
+		started(&ws[i]);
 	if ((error = gpi_watchdog_start()) != 0)
 		goto fail_threads;
 	return 0;
@@ -952,12 +973,15 @@ gpi_sched_start_spare(struct gp_worker *w)
 		gpi_io_worker_fini(w);
 		return error;
 	}
+	atomic_store(&w->w_statfd, GPI_STATFD_PENDING);
 	if ((error = GPI_FAILPT(GPI_FAIL_THREAD) ? EAGAIN :
 	    GPI_LIBC(pthread_create)(&w->w_thread, NULL, worker_main,
 	    w)) != 0) {
+		atomic_store(&w->w_statfd, -1);
 		gpi_io_worker_fini(w);
 		return error;
 	}
+	started(w);
 	atomic_store_explicit(&w->w_active, 1, memory_order_release);
 	return 0;
 }
@@ -1044,6 +1068,7 @@ gpi_sched_stop(uint64_t deadline)
 		}
 		w->w_exited = true;
 		gpi_io_worker_fini(w);
+		gpi_rtfd_close(atomic_exchange(&w->w_statfd, -1));
 		gpi_stack_drain(w);
 		free(w->w_timers);
 		w->w_timers = NULL;

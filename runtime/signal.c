@@ -1039,7 +1039,7 @@ void
 gpi_sig_free(struct gp_proc *p)
 {
 	if (p->p_watchfd >= 0)
-		GPI_LIBC(close)(p->p_watchfd);
+		gpi_rtfd_close(p->p_watchfd);
 	p->p_watchfd = -1;
 }
 
@@ -1070,8 +1070,8 @@ gp_proc_watch(pid_t pid)
 		return -1;
 	}
 	if (p->p_watchfd < 0 && (p->p_watchfd = GPI_FAILPT(GPI_FAIL_FD) ?
-	    (errno = EMFILE, -1) : GPI_LIBC(eventfd)(p->p_stat == GPI_SZOMB ?
-	    1 : 0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+	    (errno = EMFILE, -1) : gpi_rtfd_keep(GPI_LIBC(eventfd)(
+	    p->p_stat == GPI_SZOMB ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK))) < 0)
 		error = errno;
 	else if ((fd = GPI_FAILPT(GPI_FAIL_FD) ? (errno = EMFILE, -1) :
 	    GPI_LIBC(fcntl)(p->p_watchfd, F_DUPFD_CLOEXEC, 0)) < 0)

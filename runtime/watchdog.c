@@ -117,7 +117,10 @@ thread_cpu_ns(pid_t tid)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* /proc/self/task/TID/(name) into buf, NUL-terminated: its length, or 0. */
+/*
+ * /proc/self/task/TID/(name) into buf, NUL-terminated: its length, or 0.
+ * For gp_dump only (its open takes a low number for a moment: rtfd.c).
+ */
 static size_t
 read_task_file(pid_t tid, const char *name, char *buf, size_t len)
 {
@@ -136,14 +139,23 @@ read_task_file(pid_t tid, const char *name, char *buf, size_t len)
 	return (size_t)r;
 }
 
-/* The scheduler state of a thread ('R', 'S', 'D'...), from /proc. */
+/*
+ * The scheduler state of (w)'s thread ('R', 'S', 'D'...), from the /proc
+ * file it opened for us: read again from offset 0, /proc makes it anew.
+ * Never an open here: this runs every tick of a busy runtime, and an
+ * open takes the program's lowest free number for a moment (rtfd.c).
+ */
 static char
-thread_state(pid_t tid)
+thread_state(struct gp_worker *w)
 {
+	int fd = atomic_load_explicit(&w->w_statfd, memory_order_relaxed);
 	char text[256], *p;
+	long r;
 
-	if (read_task_file(tid, "stat", text, sizeof(text)) == 0)
+	if (fd < 0 || (r = GPI_LIBC(syscall)(SYS_pread64, fd, text,
+	    sizeof(text) - 1, 0)) <= 0)
 		return '?';
+	text[r] = '\0';
 	/* "tid (comm) S ...": comm may hold spaces and parentheses. */
 	if ((p = strrchr(text, ')')) == NULL || p[1] == '\0')
 		return '?';
@@ -159,11 +171,10 @@ thread_state(pid_t tid)
 static bool
 held(struct gp_worker *w, uint64_t cpu0)
 {
-	pid_t tid = __atomic_load_n(&w->w_tid, __ATOMIC_RELAXED);
-
-	if (thread_state(tid) != 'R')
+	if (thread_state(w) != 'R')
 		return true;
-	return thread_cpu_ns(tid) - cpu0 >= STUCK_NS / 2;
+	return thread_cpu_ns(__atomic_load_n(&w->w_tid, __ATOMIC_RELAXED)) -
+	    cpu0 >= STUCK_NS / 2;
 }
 
 static bool
@@ -258,8 +269,7 @@ watchdog_main(void *arg)
 			 * signal interrupts the program's loop (preempt.c).
 			 */
 			if (preempt && now - moved[i] >= slice + tick &&
-			    thread_state(__atomic_load_n(&w->w_tid,
-			    __ATOMIC_RELAXED)) == 'R') {
+			    thread_state(w) == 'R') {
 				gpi_preempt_kick(w, sw);
 				kicked[i] = true;
 			}

@@ -194,6 +194,7 @@ Test(greenrun, threads_run_beside_main) { same("gr_spread", NULL); }
 /* Busy-waits with no call in the loop end (preempt.c); SIGURG still works. */
 Test(greenrun, spinning_threads_are_preempted) { same("gr_spin", "ring"); }
 Test(greenrun, kernel_sigurg_reaches_the_program) { same("gr_spin", "urg"); }
+Test(greenrun, descriptor_numbers_are_the_programs) { same("gr_fds", NULL); }
 /* POSIX signal rules among threads (gr_posix.c; Open POSIX Test Suite). */
 Test(greenrun, pthread_kill_names_the_thread) { same("gr_posix", "tkill"); }
 Test(greenrun, raise_pends_on_the_caller) { same("gr_posix", "raise"); }

@@ -227,8 +227,8 @@ out:
 /*
  * Descriptors open in this process that the test's own work may have
  * made: all of /proc/self/fd, less the directory's own descriptor and
- * the two (a ring or epoll instance, and an eventfd) of every spare
- * worker the watchdog started.  -1 if /proc cannot be read.
+ * the three (a ring or epoll instance, an eventfd and its /proc stat
+ * file) of every spare worker the watchdog started.  -1 if /proc cannot be read.
  */
 static inline int
 tu_count_fds(void)
@@ -245,7 +245,7 @@ tu_count_fds(void)
 			n++;
 	closedir(d);
 	if (gp_stats(&st) == 0)
-		n -= 2 * (int)st.spare_workers;
+		n -= 3 * (int)st.spare_workers;
 	return n - 1;
 }
 

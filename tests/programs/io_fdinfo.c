@@ -262,11 +262,13 @@ case_unseen_accept(void)
 }
 
 /*
- * Another thread of the process may hold a descriptor for a moment (a
- * runtime helper thread, or a sanitizer's: seen once in the ASan tier,
- * "pipe: 6 7, want 7"): then pipe() gets a lower number than the one
- * just closed, and the case is tried again; the wait is checked either
- * way.
+ * Another thread of the process may hold a descriptor for a moment: then
+ * pipe() gets a lower number than the one just closed, and the case is
+ * tried again; the wait is checked either way.  Seen twice in the ASan
+ * tier ("pipe: 6 7, want 7": 6 was taken while prime() made 7 and 8):
+ * the watchdog's /proc reads, every tick of a busy runtime, did that
+ * until they went through descriptors kept at the top of the range
+ * (runtime/rtfd.c); a spare worker's start still may.
  */
 static int
 case_reuse_pipe(void)
