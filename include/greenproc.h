@@ -394,6 +394,9 @@ GP_EXPORT int	gp_getnameinfo(const struct sockaddr *sa, socklen_t salen,
  * close(2), dup2(2) and dup3(2), except that an LWP parked on the number
  * keeps the open file it started on, as a thread blocked in the kernel
  * does (its operation never touches a file that later reuses the number).
+ * The runtime's own descriptors (workers' eventfds and rings, pidfds,
+ * kept at the top of the range, 768 up for a limit of 1024) are not open
+ * to them: EBADF, as for a number nothing uses.
  */
 GP_EXPORT int	gp_close(int fd);
 GP_EXPORT int	gp_dup2(int oldfd, int newfd);
