@@ -50,6 +50,8 @@ static uint64_t g_ignored;	/* (c) signals the host inherited ignored */
 static sigset_t g_mask;		/* (c) the mask it inherited */
 static sigset_t g_forward;	/* (c) what the forwarder takes */
 static pid_t g_pid;		/* (c) the first green process */
+/* (a) 0 until g_pid is set: then 1, or -1 if main runs natively. */
+static atomic_int g_go;
 static struct gp_proc *g_proc;	/* (a) it, once its first LWP runs */
 static uint64_t g_sfd;		/* (a, relaxed) signals a signalfd reads */
 #define KILL_GRACE_MS	500	/* a killed process's LWPs have to die */
@@ -218,6 +220,11 @@ forwarder(void *arg)
 	int sig, i;
 
 	(void)arg;
+	/* Made before the process, so that a failure can still go native. */
+	while ((i = atomic_load(&g_go)) == 0)
+		gpi_futex_wait(&g_go, 0, 0);
+	if (i < 0)
+		return NULL;
 	/* The SIGURG a worker takes and that is not the runtime's. */
 	gpi_preempt_forward_to((pid_t)GPI_LIBC(syscall)(SYS_gettid));
 	for (;;) {
@@ -376,13 +383,23 @@ gpi_greenrun_main(int (*main_fn)(int, char **, char **), int argc,
 	 * threads get their own from the initial images (tls.c).
 	 */
 	attr->a_tls = GPI_TLS_CALLER;
+	/*
+	 * The forwarder first: once main is a green process there is no
+	 * way back, and a host without its forwarder would never pass the
+	 * program a signal (pthread_create can fail: EAGAIN, no memory).
+	 */
+	if ((error = REAL(pthread_create)(&t, NULL, forwarder, NULL)) != 0)
+		goto native;
 	if ((g_pid = gp_spawn(first_main, NULL, attr)) < 0) {
 		error = errno;
+		atomic_store(&g_go, -1);
+		gpi_futex_wake(&g_go, 1);
+		(void)REAL(pthread_join)(t, NULL);
 		goto native;
 	}
+	atomic_store(&g_go, 1);
+	gpi_futex_wake(&g_go, 1);
 	gp_attr_destroy(attr);
-	if ((error = REAL(pthread_create)(&t, NULL, forwarder, NULL)) != 0)
-		GPI_PANIC("greenrun: no signal forwarder thread");
 
 	while (gp_waitpid(g_pid, &st, 0) < 0)
 		if (errno != EINTR)
