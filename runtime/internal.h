@@ -222,6 +222,21 @@ __attribute__((visibility("hidden"))) bool gpi_failpt_armed(void);
 	memory_order_relaxed)
 #endif
 #define GPI_RD(x)	atomic_load_explicit(&(x), memory_order_relaxed)
+/*
+ * --(x) <= 0, for an int only this thread touches.  gcc makes that a
+ * load, a sub, a store and a test; on x86-64 it is one `sub` to memory,
+ * whose flags say it (pick_local counts its fairness turn so).
+ */
+#if defined(__x86_64__)
+#define GPI_DEC_LE0(x)	__extension__ ({				\
+	bool le_;							\
+	_Static_assert(sizeof(x) == 4, "GPI_DEC_LE0: an int");		\
+	__asm__("subl $1, %0" : "+m"(x), "=@ccle"(le_));		\
+	le_;								\
+})
+#else
+#define GPI_DEC_LE0(x)	(--(x) <= 0)
+#endif
 
 /* ---------------------------------------------------------------- spin.c */
 
@@ -1540,7 +1555,9 @@ struct gp_worker {
 	struct gp_lwp	**w_timers;	/* (o) Min-heap on l_deadline. */
 	int		 w_ntimers;	/* (o) */
 	int		 w_timercap;	/* (o) */
-	unsigned	 w_tick;	/* (o) Scheduler passes. */
+	unsigned	 w_tick;	/* (o) Slow scheduler passes (pick_slow):
+					 * every pick while timers or engine
+					 * waits are pending. */
 	int		 w_fairness;	/* (o) Passes until w_newq goes first. */
 	unsigned	 w_tidgen;	/* (o) LWP ids made here. */
 	unsigned long long w_switchtick;/* (o) gpi_md_ticks when the running
