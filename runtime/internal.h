@@ -517,7 +517,9 @@ GPI_HIDDEN void	gpi_sleep_timeout(struct gp_lwp *l);
 #define GPI_WORKER_CACHE	128	/* free stacks kept per worker */
 
 struct gp_worker;
-GPI_HIDDEN struct gp_lwp *gpi_stack_alloc(struct gp_worker *w, size_t size);
+/* gpi_stack_alloc (inline, below struct gp_worker) but for the cache. */
+GPI_HIDDEN struct gp_lwp *gpi_stack_alloc_slow(struct gp_worker *w,
+    size_t size);
 /* gpi_stack_free (inline, below struct gp_worker) but for the cache. */
 GPI_HIDDEN void	gpi_stack_free_slow(struct gp_worker *w, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_stack_drain(struct gp_worker *w);
@@ -1693,6 +1695,33 @@ enum { GPI_RT_DOWN, GPI_RT_UP, GPI_RT_STOPPING };
 GPI_HIDDEN extern struct gpi_runtime gpi_rt;
 
 /*
+ * A stack with its LWP struct at the top, or NULL with errno EAGAIN
+ * (limits) or ENOMEM.  (size): 0 for the default.  (w) is the calling
+ * worker or NULL for a host thread.  Never blocks (it may take stk_lock
+ * briefly).  Inline for the common case, a default-size stack from the
+ * calling worker's cache: every cached stack has the default size, which
+ * cannot change once a slab is carved (gpi_stack_set_default).  Not
+ * under ASan, which unpoisons a reused stack (stack.c), nor when failure
+ * injection is armed, which makes every stack a mapping of its own.
+ */
+static inline struct gp_lwp *
+gpi_stack_alloc(struct gp_worker *w, size_t size)
+{
+#ifndef GPI_ASAN
+	struct gp_lwp *l;
+
+	if (likely(size == 0 && w != NULL && (l = w->w_stkcache) != NULL &&
+	    !GPI_FAILPT_ARMED())) {
+		w->w_stkcache = l->l_next;
+		w->w_nstkcache--;
+		GPI_BUMP(w->w_nstacks, 1);
+		return l;
+	}
+#endif
+	return gpi_stack_alloc_slow(w, size);
+}
+
+/*
  * Return (l)'s stack (and so the LWP struct).  Nobody may be running on
  * it.  (w) as for gpi_stack_alloc.  Never blocks.  Inline for the common
  * case, a slab stack into the calling worker's cache (stack.c does the
@@ -2150,20 +2179,26 @@ GPI_HIDDEN int	gpi_sched_stop(uint64_t deadline);
 GPI_HIDDEN void	gpi_sched_new_slow(struct gp_lwp *l);
 /*
  * Make a new (LIDL) LWP runnable; a child of the running LWP runs next
- * (w_runnext).  Inline when that slot is free; else sched.c.
+ * (w_runnext).  Inline when that slot is free; else sched.c.  (w): the
+ * calling worker if it runs an LWP, else NULL (a caller that knows it
+ * saves reading it again).
  */
 static inline void
-gpi_sched_new(struct gp_lwp *l)
+gpi_sched_new_on(struct gp_worker *w, struct gp_lwp *l)
 {
-	struct gp_worker *w = gpi_tls_worker;
-
-	if (likely(w != NULL && w->w_curlwp != NULL &&
-	    w->w_runnext == NULL)) {
+	if (likely(w != NULL && w->w_runnext == NULL)) {
 		l->l_worker = w;
 		w->w_runnext = l;
 		return;
 	}
 	gpi_sched_new_slow(l);
+}
+static inline void
+gpi_sched_new(struct gp_lwp *l)
+{
+	struct gp_worker *w = gpi_tls_worker;
+
+	gpi_sched_new_on(w != NULL && w->w_curlwp != NULL ? w : NULL, l);
 }
 /* A new thread of the program: to the least loaded worker (sched.c). */
 GPI_HIDDEN void	gpi_sched_spread(struct gp_lwp *l);
