@@ -93,9 +93,13 @@ lwp_free_extras(struct gp_lwp *l)
 		gpi_tls_lwp_free(l);
 }
 
-/* Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread. */
-void
-gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
+/*
+ * Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread.
+ * Always inline: gpi_lwp_join's copy, on every create+join, makes no
+ * call for it; everyone else calls gpi_lwp_free.
+ */
+static inline __attribute__((__always_inline__)) void
+lwp_free(struct gp_worker *w, struct gp_lwp *l)
 {
 	l->l_magic = 0;
 	/*
@@ -114,6 +118,12 @@ gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
 	else
 		atomic_fetch_add(&gpi_rt.rt_nreaped, 1);
 	gpi_stack_free(w, l);
+}
+
+void
+gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
+{
+	lwp_free(w, l);
 }
 
 void
@@ -405,7 +415,7 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
  * nothing but it can free us (gpi_lwp_exit): DEAD is set here, before
  * the switch, and we go on no dead list.
  */
-static _Noreturn void
+static inline __attribute__((__always_inline__)) _Noreturn void
 lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff)
 {
 	int js;
@@ -434,6 +444,17 @@ lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff)
 		w->w_dead = l;
 	}
 	gpi_mi_switch_last(l);
+}
+
+/*
+ * lwp_die without the hand-off, out of line: only gpi_lwp_exit, on every
+ * create+join, has it inline (a call and a prologue that save registers
+ * for a function that never returns, some 10 instructions).
+ */
+static GPI_NOINLINE _Noreturn void
+lwp_die_listed(struct gp_lwp *l, struct gp_worker *w)
+{
+	lwp_die(l, w, false);
 }
 
 /*
@@ -524,7 +545,7 @@ void
 gpi_lwp_die_by_proxy(struct gp_lwp *l)
 {
 	gpi_lwp_dying(l);	/* a fault's proxy: nobody ran it yet */
-	lwp_die(l, l->l_worker, false);
+	lwp_die_listed(l, l->l_worker);
 }
 
 /*
@@ -537,7 +558,7 @@ gpi_lwp_exit_master(struct gp_lwp *l, struct gp_proc *autoreap)
 {
 	l->l_autoreap = autoreap;
 	l->l_master = true;		/* charged in exit1 already */
-	lwp_die(l, l->l_worker, false);
+	lwp_die_listed(l, l->l_worker);
 }
 
 /* extexit(LWP): end the calling LWP unless it is the last one. */
@@ -716,7 +737,7 @@ free_joined(struct gp_lwp *cur, struct gp_lwp *l)
 		list_remove(&p->p_zlwps, l);
 		gpi_spin_unlock(&p->p_lock);
 	}
-	gpi_lwp_free(cur != NULL ? cur->l_worker : NULL, l);
+	lwp_free(cur != NULL ? cur->l_worker : NULL, l);
 }
 
 static inline bool
