@@ -115,20 +115,29 @@ extern long gpi_urcu_syscall(long, ...)
  * functions: the lists link four different types.  Arguments may be
  * evaluated more than once.
  */
+/*
+ * The neighbours are read into locals first: a store through one of
+ * them may alias (elm) as far as the compiler knows, and it read them
+ * again after each (two loads more in every LWP's exit).
+ */
 #define GPI_DLIST_INSERT_HEAD(headp, elm, next, prev) do {		\
+	__typeof__(elm) gpi_dl_h_ = *(headp);				\
 	(elm)->prev = NULL;						\
-	if (((elm)->next = *(headp)) != NULL)				\
-		(*(headp))->prev = (elm);				\
+	(elm)->next = gpi_dl_h_;					\
+	if (gpi_dl_h_ != NULL)						\
+		gpi_dl_h_->prev = (elm);				\
 	*(headp) = (elm);						\
 } while (0)
 
 #define GPI_DLIST_REMOVE(headp, elm, next, prev) do {			\
-	if ((elm)->prev != NULL)					\
-		(elm)->prev->next = (elm)->next;			\
+	__typeof__(elm) gpi_dl_n_ = (elm)->next;			\
+	__typeof__(elm) gpi_dl_p_ = (elm)->prev;			\
+	if (gpi_dl_p_ != NULL)						\
+		gpi_dl_p_->next = gpi_dl_n_;				\
 	else								\
-		*(headp) = (elm)->next;					\
-	if ((elm)->next != NULL)					\
-		(elm)->next->prev = (elm)->prev;			\
+		*(headp) = gpi_dl_n_;					\
+	if (gpi_dl_n_ != NULL)						\
+		gpi_dl_n_->prev = gpi_dl_p_;				\
 } while (0)
 
 /*
