@@ -760,12 +760,13 @@ static int join_sleep(struct gp_lwp *cur, struct gp_lwp *l,
 /*
  * pthread_join and its _np variants: wait until (deadline) (0: forever;
  * ETIMEDOUT after it), or with (try) not at all (EBUSY).  A join that
- * gives up leaves the LWP joinable.  May block.
+ * gives up leaves the LWP joinable.  May block.  (cur): the calling LWP,
+ * NULL on a host thread.  Always inline: gp_lwp_join has an LWP's copy.
  */
-int
-gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline, bool try)
+static inline __attribute__((__always_inline__)) int
+lwp_join(struct gp_lwp *cur, struct gp_lwp *l, void **retval,
+    uint64_t deadline, bool try)
 {
-	struct gp_lwp *cur = gpi_curlwp();
 	int js, error;
 
 	if (l == NULL)
@@ -807,6 +808,12 @@ gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline, bool try)
 	if (cur != NULL)
 		gpi_userret_l(cur);
 	return 0;
+}
+
+int
+gpi_lwp_join(struct gp_lwp *l, void **retval, uint64_t deadline, bool try)
+{
+	return lwp_join(gpi_curlwp(), l, retval, deadline, try);
 }
 
 /*
@@ -869,6 +876,11 @@ join_sleep(struct gp_lwp *cur, struct gp_lwp *l, uint64_t deadline)
 int
 gp_lwp_join(gp_lwp_t l, void **retval)
 {
+	struct gp_lwp *cur = gpi_curlwp();
+
+	/* An LWP's join inline, with every test of (cur) folded away. */
+	if (likely(cur != NULL))
+		return lwp_join(cur, l, retval, 0, false);
 	return gpi_lwp_join(l, retval, 0, false);
 }
 
