@@ -728,7 +728,14 @@ gpi_mi_switch(struct gp_lwp *cur)
 		cur->l_nivcsw++;
 	else
 		cur->l_nvcsw++;
-	switch_to(w, cur, next, false);
+	/*
+	 * Nothing runnable: to the scheduler loop.  A copy of its own, so
+	 * that the switch to an LWP, the common one, has no test of (next).
+	 */
+	if (unlikely(next == NULL))
+		switch_to(w, cur, NULL, false);
+	else
+		switch_to(w, cur, next, false);
 }
 
 void
