@@ -1610,9 +1610,12 @@ struct gp_worker {
 	/*
 	 * The watchdog (watchdog.c).  w_queued: were LWPs ready behind the
 	 * one now running, as of its pick (the owner's relaxed store at
-	 * every pick; the watchdog reads it).  w_curtid: that LWP's l_tid.
+	 * every pick; the watchdog reads it): nonzero if so, being the head
+	 * of w_runq then, which nobody dereferences (storing the pointer is
+	 * one instruction, a bool made of it was four).  w_curtid: that
+	 * LWP's l_tid.
 	 */
-	atomic_int	 w_queued;	/* (o,a) */
+	atomic_uintptr_t w_queued;	/* (o,a) */
 	atomic_uint	 w_curtid;	/* (o,a) */
 	atomic_int	 w_resched;	/* (a, relaxed) set by the watchdog when
 					 * the worker has not switched for

@@ -484,7 +484,7 @@ pick_slow(struct gp_worker *w, enum pick_how how)
 		l = newq_pop(w);
 out:
 	/* For the watchdog: does anyone wait behind the one we run? */
-	atomic_store_explicit(&w->w_queued, w->w_runq.q_head != NULL,
+	atomic_store_explicit(&w->w_queued, (uintptr_t)w->w_runq.q_head,
 	    memory_order_relaxed);
 	/* Switching: not stuck (the watchdog would see it at its next look). */
 	if (unlikely(atomic_load_explicit(&w->w_stuck, memory_order_relaxed)))
@@ -524,7 +524,7 @@ pick_local(struct gp_worker *w)
 		} else {
 			return pick_slow(w, PICK_COUNTED);
 		}
-		atomic_store_explicit(&w->w_queued, w->w_runq.q_head != NULL,
+		atomic_store_explicit(&w->w_queued, (uintptr_t)w->w_runq.q_head,
 		    memory_order_relaxed);
 		return l;
 	}
