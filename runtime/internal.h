@@ -115,20 +115,29 @@ extern long gpi_urcu_syscall(long, ...)
  * functions: the lists link four different types.  Arguments may be
  * evaluated more than once.
  */
+/*
+ * The neighbours are read into locals first: a store through one of
+ * them may alias (elm) as far as the compiler knows, and it read them
+ * again after each (two loads more in every LWP's exit).
+ */
 #define GPI_DLIST_INSERT_HEAD(headp, elm, next, prev) do {		\
+	__typeof__(elm) gpi_dl_h_ = *(headp);				\
 	(elm)->prev = NULL;						\
-	if (((elm)->next = *(headp)) != NULL)				\
-		(*(headp))->prev = (elm);				\
+	(elm)->next = gpi_dl_h_;					\
+	if (gpi_dl_h_ != NULL)						\
+		gpi_dl_h_->prev = (elm);				\
 	*(headp) = (elm);						\
 } while (0)
 
 #define GPI_DLIST_REMOVE(headp, elm, next, prev) do {			\
-	if ((elm)->prev != NULL)					\
-		(elm)->prev->next = (elm)->next;			\
+	__typeof__(elm) gpi_dl_n_ = (elm)->next;			\
+	__typeof__(elm) gpi_dl_p_ = (elm)->prev;			\
+	if (gpi_dl_p_ != NULL)						\
+		gpi_dl_p_->next = gpi_dl_n_;				\
 	else								\
-		*(headp) = (elm)->next;					\
-	if ((elm)->next != NULL)					\
-		(elm)->next->prev = (elm)->prev;			\
+		*(headp) = gpi_dl_n_;					\
+	if (gpi_dl_n_ != NULL)						\
+		gpi_dl_n_->prev = gpi_dl_p_;				\
 } while (0)
 
 /*
@@ -222,6 +231,21 @@ __attribute__((visibility("hidden"))) bool gpi_failpt_armed(void);
 	memory_order_relaxed)
 #endif
 #define GPI_RD(x)	atomic_load_explicit(&(x), memory_order_relaxed)
+/*
+ * --(x) <= 0, for an int only this thread touches.  gcc makes that a
+ * load, a sub, a store and a test; on x86-64 it is one `sub` to memory,
+ * whose flags say it (pick_local counts its fairness turn so).
+ */
+#if defined(__x86_64__)
+#define GPI_DEC_LE0(x)	__extension__ ({				\
+	bool le_;							\
+	_Static_assert(sizeof(x) == 4, "GPI_DEC_LE0: an int");		\
+	__asm__("subl $1, %0" : "+m"(x), "=@ccle"(le_));		\
+	le_;								\
+})
+#else
+#define GPI_DEC_LE0(x)	(--(x) <= 0)
+#endif
 
 /* ---------------------------------------------------------------- spin.c */
 
@@ -502,7 +526,9 @@ GPI_HIDDEN void	gpi_sleep_timeout(struct gp_lwp *l);
 #define GPI_WORKER_CACHE	128	/* free stacks kept per worker */
 
 struct gp_worker;
-GPI_HIDDEN struct gp_lwp *gpi_stack_alloc(struct gp_worker *w, size_t size);
+/* gpi_stack_alloc (inline, below struct gp_worker) but for the cache. */
+GPI_HIDDEN struct gp_lwp *gpi_stack_alloc_slow(struct gp_worker *w,
+    size_t size);
 /* gpi_stack_free (inline, below struct gp_worker) but for the cache. */
 GPI_HIDDEN void	gpi_stack_free_slow(struct gp_worker *w, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_stack_drain(struct gp_worker *w);
@@ -1540,7 +1566,9 @@ struct gp_worker {
 	struct gp_lwp	**w_timers;	/* (o) Min-heap on l_deadline. */
 	int		 w_ntimers;	/* (o) */
 	int		 w_timercap;	/* (o) */
-	unsigned	 w_tick;	/* (o) Scheduler passes. */
+	unsigned	 w_tick;	/* (o) Slow scheduler passes (pick_slow):
+					 * every pick while timers or engine
+					 * waits are pending. */
 	int		 w_fairness;	/* (o) Passes until w_newq goes first. */
 	unsigned	 w_tidgen;	/* (o) LWP ids made here. */
 	unsigned long long w_switchtick;/* (o) gpi_md_ticks when the running
@@ -1582,9 +1610,12 @@ struct gp_worker {
 	/*
 	 * The watchdog (watchdog.c).  w_queued: were LWPs ready behind the
 	 * one now running, as of its pick (the owner's relaxed store at
-	 * every pick; the watchdog reads it).  w_curtid: that LWP's l_tid.
+	 * every pick; the watchdog reads it): nonzero if so, being the head
+	 * of w_runq then, which nobody dereferences (storing the pointer is
+	 * one instruction, a bool made of it was four).  w_curtid: that
+	 * LWP's l_tid.
 	 */
-	atomic_int	 w_queued;	/* (o,a) */
+	atomic_uintptr_t w_queued;	/* (o,a) */
 	atomic_uint	 w_curtid;	/* (o,a) */
 	atomic_int	 w_resched;	/* (a, relaxed) set by the watchdog when
 					 * the worker has not switched for
@@ -1674,6 +1705,33 @@ struct gpi_runtime {
 
 enum { GPI_RT_DOWN, GPI_RT_UP, GPI_RT_STOPPING };
 GPI_HIDDEN extern struct gpi_runtime gpi_rt;
+
+/*
+ * A stack with its LWP struct at the top, or NULL with errno EAGAIN
+ * (limits) or ENOMEM.  (size): 0 for the default.  (w) is the calling
+ * worker or NULL for a host thread.  Never blocks (it may take stk_lock
+ * briefly).  Inline for the common case, a default-size stack from the
+ * calling worker's cache: every cached stack has the default size, which
+ * cannot change once a slab is carved (gpi_stack_set_default).  Not
+ * under ASan, which unpoisons a reused stack (stack.c), nor when failure
+ * injection is armed, which makes every stack a mapping of its own.
+ */
+static inline struct gp_lwp *
+gpi_stack_alloc(struct gp_worker *w, size_t size)
+{
+#ifndef GPI_ASAN
+	struct gp_lwp *l;
+
+	if (likely(size == 0 && w != NULL && (l = w->w_stkcache) != NULL &&
+	    !GPI_FAILPT_ARMED())) {
+		w->w_stkcache = l->l_next;
+		w->w_nstkcache--;
+		GPI_BUMP(w->w_nstacks, 1);
+		return l;
+	}
+#endif
+	return gpi_stack_alloc_slow(w, size);
+}
 
 /*
  * Return (l)'s stack (and so the LWP struct).  Nobody may be running on
@@ -2133,20 +2191,26 @@ GPI_HIDDEN int	gpi_sched_stop(uint64_t deadline);
 GPI_HIDDEN void	gpi_sched_new_slow(struct gp_lwp *l);
 /*
  * Make a new (LIDL) LWP runnable; a child of the running LWP runs next
- * (w_runnext).  Inline when that slot is free; else sched.c.
+ * (w_runnext).  Inline when that slot is free; else sched.c.  (w): the
+ * calling worker if it runs an LWP, else NULL (a caller that knows it
+ * saves reading it again).
  */
 static inline void
-gpi_sched_new(struct gp_lwp *l)
+gpi_sched_new_on(struct gp_worker *w, struct gp_lwp *l)
 {
-	struct gp_worker *w = gpi_tls_worker;
-
-	if (likely(w != NULL && w->w_curlwp != NULL &&
-	    w->w_runnext == NULL)) {
+	if (likely(w != NULL && w->w_runnext == NULL)) {
 		l->l_worker = w;
 		w->w_runnext = l;
 		return;
 	}
 	gpi_sched_new_slow(l);
+}
+static inline void
+gpi_sched_new(struct gp_lwp *l)
+{
+	struct gp_worker *w = gpi_tls_worker;
+
+	gpi_sched_new_on(w != NULL && w->w_curlwp != NULL ? w : NULL, l);
 }
 /* A new thread of the program: to the least loaded worker (sched.c). */
 GPI_HIDDEN void	gpi_sched_spread(struct gp_lwp *l);

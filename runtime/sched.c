@@ -435,14 +435,25 @@ timers_run(struct gp_worker *w)
 /* ------------------------------------------------------------ picking */
 
 /*
+ * How pick_local hands over to pick_slow: whether it has counted the
+ * pick against w_fairness yet (it does only when nothing else sent it
+ * here), and if so whether the fairness turn came up.
+ */
+enum pick_how { PICK_UNCOUNTED, PICK_COUNTED, PICK_FAIR };
+
+/*
  * pick_local's slow path: anything but taking the next LWP off runnext
- * or the runq.  (fair): the fairness turn came up in the fast path.
+ * or the runq.  w_tick counts these passes only: while timers or engine
+ * waits are pending, which is when it is read, every pick comes here.
  */
 static GPI_NOINLINE struct gp_lwp *
-pick_slow(struct gp_worker *w, bool fair)
+pick_slow(struct gp_worker *w, enum pick_how how)
 {
 	struct gp_lwp *l;
+	bool fair = how == PICK_FAIR ||
+	    (how == PICK_UNCOUNTED && --w->w_fairness <= 0);
 
+	w->w_tick++;
 	/* Completions go straight onto w_runq; a syscall only now and then. */
 	if (unlikely(w->w_iowaits > 0))
 		gpi_io_poll(w, false);
@@ -473,7 +484,7 @@ pick_slow(struct gp_worker *w, bool fair)
 		l = newq_pop(w);
 out:
 	/* For the watchdog: does anyone wait behind the one we run? */
-	atomic_store_explicit(&w->w_queued, w->w_runq.q_head != NULL,
+	atomic_store_explicit(&w->w_queued, (uintptr_t)w->w_runq.q_head,
 	    memory_order_relaxed);
 	/* Switching: not stuck (the watchdog would see it at its next look). */
 	if (unlikely(atomic_load_explicit(&w->w_stuck, memory_order_relaxed)))
@@ -487,35 +498,37 @@ out:
  * The fast path, inline in every switch: nothing waits in the engine,
  * the inbox or the timer heap, the watchdog asks nothing, the fairness
  * turn has not come, and runnext or the runq has an LWP.  Then the pick
- * is what the slow path would have picked, with one test of six words
+ * is what the slow path would have picked, with one test of five words
  * (all of this worker's line but the inbox) instead of six branches and
- * a call (46 instructions a pick before, callgrind).
+ * a call (46 instructions a pick before, callgrind).  The fairness count
+ * goes down only after that test, as a decrement of memory that sets the
+ * flags (GPI_DEC_LE0: sub, jle), and w_tick only in the slow path: 18
+ * instructions of test and counting became 11 (issue 18's third pass).
  */
 static inline struct gp_lwp *
 pick_local(struct gp_worker *w)
 {
 	struct gp_lwp *l;
-	bool fair;
 
-	w->w_tick++;
-	fair = --w->w_fairness <= 0;
-	if (likely(!((int)fair | (w->w_iowaits != 0) | (w->w_ntimers != 0) |
-	    (atomic_load_explicit(&w->w_inbox, memory_order_relaxed) != NULL) |
-	    (atomic_load_explicit(&w->w_resched, memory_order_relaxed) != 0) |
-	    (atomic_load_explicit(&w->w_stuck, memory_order_relaxed) != 0)))) {
+	if (likely(!((w->w_iowaits | w->w_ntimers |
+	    atomic_load_explicit(&w->w_resched, memory_order_relaxed) |
+	    atomic_load_explicit(&w->w_stuck, memory_order_relaxed)) != 0 ||
+	    atomic_load_explicit(&w->w_inbox, memory_order_relaxed) != NULL))) {
+		if (unlikely(GPI_DEC_LE0(w->w_fairness)))
+			return pick_slow(w, PICK_FAIR);
 		if ((l = w->w_runnext) != NULL) {
 			w->w_runnext = NULL;
 		} else if ((l = w->w_runq.q_head) != NULL) {
 			if ((w->w_runq.q_head = l->l_next) == NULL)
 				w->w_runq.q_tail = NULL;
 		} else {
-			return pick_slow(w, false);
+			return pick_slow(w, PICK_COUNTED);
 		}
-		atomic_store_explicit(&w->w_queued, w->w_runq.q_head != NULL,
+		atomic_store_explicit(&w->w_queued, (uintptr_t)w->w_runq.q_head,
 		    memory_order_relaxed);
 		return l;
 	}
-	return pick_slow(w, fair);
+	return pick_slow(w, PICK_UNCOUNTED);
 }
 
 /*
@@ -715,7 +728,14 @@ gpi_mi_switch(struct gp_lwp *cur)
 		cur->l_nivcsw++;
 	else
 		cur->l_nvcsw++;
-	switch_to(w, cur, next, false);
+	/*
+	 * Nothing runnable: to the scheduler loop.  A copy of its own, so
+	 * that the switch to an LWP, the common one, has no test of (next).
+	 */
+	if (unlikely(next == NULL))
+		switch_to(w, cur, NULL, false);
+	else
+		switch_to(w, cur, next, false);
 }
 
 void

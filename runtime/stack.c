@@ -336,13 +336,9 @@ alloc_own(size_t size)
 	return l;
 }
 
-/*
- * A stack with its LWP struct at the top, or NULL with errno EAGAIN
- * (limits) or ENOMEM.  (w) is the calling worker or NULL for a host
- * thread.  Never blocks (it may take stk_lock briefly).
- */
+/* gpi_stack_alloc (internal.h) for all but its inline common case. */
 struct gp_lwp *
-gpi_stack_alloc(struct gp_worker *w, size_t size)
+gpi_stack_alloc_slow(struct gp_worker *w, size_t size)
 {
 	struct gp_lwp *l;
 	int n, error = 0;
