@@ -5,7 +5,7 @@
  * is a green LWP of it.  docs/ARCHITECTURE.md, "Green-init mode".
  *
  * The host main thread, after the constructors (which ran on it, as
- * natively), spawns that process, starts the signal forwarder, and waits.
+ * natively), starts the signal forwarder, spawns that process, and waits.
  * The process ends the host in one of three ways:
  *
  *   exit(3), a return from main, the last pthread_exit: gp_exit runs
