@@ -453,13 +453,19 @@ fd_forget(int fd)
 		(void)disown(p, fd);
 }
 
-/* Does (e)'s number still name what it named at open? */
+/*
+ * Does (e)'s number still name what it named at open?  Never one of the
+ * runtime's own (rtfd.c): every eventfd shares one anonymous inode, so a
+ * number closed behind our back and reused by the runtime for its own
+ * eventfd would pass the tag check.
+ */
 static bool
 still_ours(const struct fdent *e)
 {
 	struct stat st;
 
-	return fstat(e->fe_fd, &st) == 0 && fd_tag(&st) == e->fe_tag;
+	return !gpi_rtfd_is(e->fe_fd) && fstat(e->fe_fd, &st) == 0 &&
+	    fd_tag(&st) == e->fe_tag;
 }
 
 /* Close an owned number: an LWP of another process parked on it keeps

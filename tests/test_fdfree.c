@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -193,4 +194,78 @@ Test(fdfree, api_errors)
 	cr_expect(eq(int, errno, EBADF));
 	cr_expect(eq(int, gp_attr_destroy(a), 0));
 	gp_shutdown();
+}
+
+/* ---------------------------------------------- the runtime's own (rtfd) */
+
+/* Bit n of (set): fd n open, for n < 1024. */
+static void
+open_set(unsigned char set[1024])
+{
+	int fd;
+
+	for (fd = 0; fd < 1024; fd++)
+		set[fd] = fcntl(fd, F_GETFD) != -1;
+}
+
+static int
+sleeper(void *arg)
+{
+	struct timespec ts = { 0, 2000000 };
+
+	(void)arg;
+	return gp_nanosleep(&ts, NULL);
+}
+
+/*
+ * What gp_init opens (each worker's eventfd, ring or epoll set, /proc
+ * stat file) sits at the top of the range, above the numbers a program
+ * uses, and is not open to gp_close, gp_dup2 and gp_dup3; the runtime
+ * goes on working after they refused, and gp_shutdown closes them all.
+ * Before runtime/rtfd.c they were 3, 4, 5...: a shell's `exec 3>f`
+ * replaced a worker's eventfd.
+ */
+Test(fdfree, api_runtime_descriptors)
+{
+	static unsigned char before[1024], during[1024], after[1024];
+	struct rlimit rl;
+	int fd, ours = 0, floor, i, st;
+	pid_t pids[8];
+
+	cr_assert(eq(int, getrlimit(RLIMIT_NOFILE, &rl), 0));
+	floor = (int)(rl.rlim_cur < 1024 ? rl.rlim_cur : 1024);
+	floor = floor >= 512 ? floor - 256 : floor / 2;
+	open_set(before);
+	cr_assert(eq(int, gp_init(2), 0));
+	open_set(during);
+	for (fd = 3; fd < 1024; fd++) {
+		if (!during[fd] || before[fd])
+			continue;
+		ours++;
+		cr_expect(ge(int, fd, floor), "the runtime's descriptor %d is "
+		    "below %d", fd, floor);
+		errno = 0;
+		cr_expect(eq(int, gp_close(fd), -1), "gp_close(%d) closed it", fd);
+		cr_expect(eq(int, errno, EBADF));
+		errno = 0;
+		cr_expect(eq(int, gp_dup2(0, fd), -1), "gp_dup2 onto %d", fd);
+		cr_expect(eq(int, errno, EBADF));
+		errno = 0;
+		cr_expect(eq(int, gp_dup3(fd, 0, 0), -1), "gp_dup3 from %d", fd);
+		cr_expect(eq(int, errno, EBADF));
+		cr_expect(ne(int, fcntl(fd, F_GETFD), -1), "%d was closed", fd);
+	}
+	/* Two workers: an eventfd, a ring or epoll set, a stat file each. */
+	cr_expect(ge(int, ours, 6), "%d descriptors made by gp_init", ours);
+	/* Sleepers on both workers: their wakes go through those. */
+	for (i = 0; i < 8; i++)
+		pids[i] = gp_spawn(sleeper, NULL, NULL);
+	for (i = 0; i < 8; i++)
+		cr_expect(eq(int, wait_st(pids[i]), 0));
+	(void)gp_waitpid(-1, &st, WNOHANG);
+	cr_assert(eq(int, gp_shutdown(), 0));
+	open_set(after);
+	for (fd = 0; fd < 1024; fd++)
+		cr_expect(eq(int, after[fd], before[fd]), "fd %d: %s after "
+		    "gp_shutdown", fd, after[fd] ? "left open" : "closed");
 }
