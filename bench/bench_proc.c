@@ -676,11 +676,41 @@ old_child(void *arg)
 	return child_sleep(&g_dl.t_old);
 }
 
+/*
+ * BENCH_PROC_WAIT (wait_debug_main): what happened in a round, for the
+ * report of every round.  Not used by make bench.
+ */
+static int wait_debug;			/* 1; 2: also count zombies */
+static pid_t dbg_tids[256];		/* the threads the probes exited on */
+static atomic_long dbg_ntids;
+
+struct gwdebug {
+	long	 stuck0;	/* stuck_workers at the round's start, */
+	long	 stuck_spawned;	/* once all are spawned, */
+	long	 stuck_t0;	/* and when the timed loop starts */
+	long	 workers;	/* nworkers (spares included) at t0 */
+	long	 steals;	/* unstarted children stolen, start to t0 */
+	long	 remote;	/* probes that exited on another thread */
+	long	 zombies;	/* probes waitable at t0 (mode 2 only) */
+	/* In the timed loop: */
+	long	 switches;	/* context switches (a wait that slept) */
+	long	 slow;		/* waits over 1 us */
+	double	 max_ns;	/* the slowest wait */
+	double	 fast_ns;	/* mean of the others */
+	long	 minflt;	/* page faults of the worker's thread */
+	long	 nivcsw;	/* its preemptions by the kernel */
+};
+
 static int
 new_child(void *arg)
 {
+	long i;
+
 	(void)arg;
-	return child_sleep(&g_dl.t_new);
+	(void)child_sleep(&g_dl.t_new);
+	if (wait_debug && (i = atomic_fetch_add(&dbg_ntids, 1)) < 256)
+		dbg_tids[i] = gettid();
+	return 0;
 }
 
 struct gwait {
@@ -704,6 +734,7 @@ struct gwait {
 	int		 invalid;	/* deadlines too short: not measured */
 	int		 wrong;		/* wrong pids, statuses or counts */
 	int		 stuck;		/* zombies never showed up */
+	struct gwdebug	 d;		/* BENCH_PROC_WAIT only */
 };
 
 static long
@@ -729,6 +760,91 @@ await_exits(const struct gp_counters *s0, long want, uint64_t limit)
 	return 0;
 }
 
+/*
+ * The diagnostics of BENCH_PROC_WAIT around and in the timed loop: the
+ * runtime's counters and the worker thread's rusage, each wait timed on
+ * its own, getppid() and getpgrp() as markers for strace -f (the loop's
+ * system calls lie between).  Mode 2 also asks, with WNOWAIT, how many
+ * probes are waitable zombies before the clock starts (which warms their
+ * memory: not the benchmark's condition).
+ */
+static struct gp_counters dbg_s0;
+static struct rusage dbg_ru0;
+
+static void
+wait_debug_begin(struct gwait *gw, const pid_t *probes, long k)
+{
+	siginfo_t si;
+	long i;
+
+	for (i = 0; i < k && i < atomic_load(&dbg_ntids); i++)
+		gw->d.remote += dbg_tids[i] != gettid();
+	if (wait_debug > 1)
+		for (i = 0; i < k; i++) {
+			memset(&si, 0, sizeof(si));
+			if (gp_waitid(P_PID, (id_t)probes[i], &si, WEXITED |
+			    WNOHANG | WNOWAIT) == 0 && si.si_pid == probes[i])
+				gw->d.zombies++;
+		}
+	stats(&dbg_s0);
+	gw->d.stuck_t0 = (long)dbg_s0.stuck_workers;
+	gw->d.steals += (long)dbg_s0.steals;
+	gw->d.workers = dbg_s0.nworkers;
+	getrusage(RUSAGE_THREAD, &dbg_ru0);
+}
+
+static void
+wait_debug_loop(struct gwait *gw, pid_t *got, long k)
+{
+	uint64_t a, b, fast = 0;
+	long i;
+	int st;
+
+	(void)getppid();
+	a = now_ns();
+	for (i = 0; i < k; i++) {
+		got[i] = gp_waitpid(-1, &st, 0);
+		b = now_ns();
+		if ((double)(b - a) > gw->d.max_ns)
+			gw->d.max_ns = (double)(b - a);
+		if (b - a > 1000)
+			gw->d.slow++;
+		else
+			fast += b - a;
+		a = b;
+	}
+	(void)getpgrp();
+	gw->d.fast_ns = k > gw->d.slow ? (double)fast /
+	    (double)(k - gw->d.slow) : -1.0;
+}
+
+static void
+wait_debug_end(struct gwait *gw)
+{
+	struct gp_counters s;
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	stats(&s);
+	gw->d.switches = (long)(s.switches - dbg_s0.switches);
+	gw->d.minflt = ru.ru_minflt - dbg_ru0.ru_minflt;
+	gw->d.nivcsw = ru.ru_nivcsw - dbg_ru0.ru_nivcsw;
+}
+
+static void
+wait_debug_print(long n, int r, const struct gwait *gw)
+{
+	const struct gwdebug *d = &gw->d;
+
+	printf("N=%-5ld r=%-2d live %6.1f ns%s | spawn %6.0f ns stuck "
+	    "%ld/%ld/%ld workers %ld steals %5ld remote %3ld zombies %3ld | "
+	    "sw %ld slow %2ld max %6.0f fast %6.1f flt %ld nivcsw %ld\n", n,
+	    r, gw->live_ns, gw->invalid ? " INVALID" : "", gw->spawn_ns,
+	    d->stuck0, d->stuck_spawned, d->stuck_t0, d->workers, d->steals,
+	    d->remote, d->zombies, d->switches, d->slow, d->max_ns,
+	    d->fast_ns, d->minflt, d->nivcsw);
+}
+
 static int
 gwait_parent(void *arg)
 {
@@ -750,7 +866,10 @@ gwait_parent(void *arg)
 	atomic_store(&g_dl.t_old, 0);
 	atomic_store(&g_dl.t_new, 0);
 	atomic_store(&g_dl.started, 0);
+	atomic_store(&dbg_ntids, 0);
 	stats(&s0);
+	gw->d.stuck0 = (long)s0.stuck_workers;
+	gw->d.steals = -(long)s0.steals;
 	if (gw->rss)
 		gw->rss_before = vmrss_kib();
 
@@ -769,6 +888,12 @@ gwait_parent(void *arg)
 		}
 	k = i;
 	t1 = now_ns();
+	if (wait_debug) {
+		struct gp_counters sd;
+
+		stats(&sd);
+		gw->d.stuck_spawned = (long)sd.stuck_workers;
+	}
 	gw->spawned = nold + k;
 	gw->spawn_ns = gw->spawned > 0 ?
 	    (double)(t1 - t0) / (double)gw->spawned : -1.0;
@@ -804,10 +929,17 @@ gwait_parent(void *arg)
 		gw->invalid = 1;
 		gw->live_ns = -1.0;
 	} else {
+		if (wait_debug)
+			wait_debug_begin(gw, probes, k);
 		t0 = now_ns();
-		for (i = 0; i < k; i++)
-			got[i] = gp_waitpid(-1, &st, 0);
+		if (wait_debug)
+			wait_debug_loop(gw, got, k);
+		else
+			for (i = 0; i < k; i++)
+				got[i] = gp_waitpid(-1, &st, 0);
 		t1 = now_ns();
+		if (wait_debug)
+			wait_debug_end(gw);
 		reaped = k;
 		gw->live_ns = k > 0 ? (double)(t1 - t0) / (double)k : -1.0;
 		if (exits_since(&s0) != k) {
@@ -893,6 +1025,8 @@ bench_green_wait(long n, int rounds, double *est, int rss,
 		gw.est_start_ns = *est;
 		gw.rss = rss;
 		green_wait_round(&gw);
+		if (wait_debug)
+			wait_debug_print(n, tries, &gw);
 		res->k = gw.k;
 		res->wrong += gw.wrong + gw.stuck;
 		res->last = gw;
@@ -1063,6 +1197,38 @@ guard_install_works(void)
 	return ok;
 }
 
+/*
+ * BENCH_PROC_WAIT=rounds[,mode]: section 2's green 1k, 4k, 16k only, in
+ * one runtime as main() runs them, (rounds) rounds each, every round
+ * printed with what happened in its timed loop.
+ */
+static int
+wait_debug_main(void)
+{
+	static const long gn[] = { 1024, 4096, 16384 };
+	struct gwait_result res;
+	const char *v = getenv("BENCH_PROC_WAIT"), *c;
+	double est = 2000.0;
+	int rounds, i;
+
+	rounds = atoi(v);
+	if (rounds < 1 || rounds > WAIT_ROUNDS)
+		rounds = WAIT_ROUNDS;
+	wait_debug = (c = strchr(v, ',')) != NULL ? atoi(c + 1) : 1;
+	if (wait_debug < 1)
+		wait_debug = 1;
+	if (gp_init(1) != 0)
+		die("gp_init");
+	for (i = 0; i < 3; i++) {
+		bench_green_wait(gn[i], rounds, &est, 0, &res);
+		printf("N=%-6ld median live %.1f ns drain %.1f ns\n", gn[i],
+		    res.live_ns, res.drain_ns);
+	}
+	if (gp_shutdown() != 0)
+		die("gp_shutdown");
+	return 0;
+}
+
 int
 main(void)
 {
@@ -1084,6 +1250,8 @@ main(void)
 	int i, guard;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("BENCH_PROC_WAIT") != NULL)
+		return wait_debug_main();
 	quiet_begin();
 	phase("start");
 	read_loadavg(loadavg, sizeof(loadavg));
