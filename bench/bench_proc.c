@@ -874,7 +874,7 @@ wait_debug_print(long n, int r, const struct gwait *gw)
  * the other CPU's cache (issue 18's spikes: 3-5x, in the rounds where
  * the spare took the probes).  A cold spawn (a stack never used) costs
  * 3-40 us, so 1k of them can take over 10 ms.  So the parent yields
- * every SPAWN_SLICE_NS: the worker switches (the newest child runs once
+ * every SPAWN_SLICE_NS: the worker switches (a queued child runs once
  * and sleeps), and the watchdog sees it move.  Checked every 64 spawns.
  */
 #define SPAWN_SLICE_NS	2000000ULL
