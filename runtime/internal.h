@@ -1570,6 +1570,10 @@ struct gp_worker {
 					 * every pick while timers or engine
 					 * waits are pending. */
 	int		 w_fairness;	/* (o) Passes until w_newq goes first. */
+	int		 w_newq_turns;	/* (o) Picks that still take w_newq
+					 * first: as long as w_newq was when
+					 * the watchdog asked this worker to
+					 * yield (pick_slow). */
 	unsigned	 w_tidgen;	/* (o) LWP ids made here. */
 	unsigned long long w_switchtick;/* (o) gpi_md_ticks when the running
 					 * process last changed. */

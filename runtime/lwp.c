@@ -696,14 +696,26 @@ gp_lwp_create(gp_lwp_t *lwp, void *(*fn)(void *), void *arg,
 	struct gp_worker *w = gpi_curworker();
 	struct gp_lwp *cur = w != NULL ? w->w_curlwp : NULL;
 
+	int error;
+
 	if (lwp == NULL || fn == NULL)
 		return EINVAL;
-	/* The common case inline, specialized (lwp_create). */
-	if (likely(cur != NULL && attr == NULL))
-		return lwp_create(w, cur, cur->l_proc, lwp, fn, arg, NULL,
+	/*
+	 * The common case inline, specialized (lwp_create).  An LWP's
+	 * create ends with a signal point, as gp_spawn does (the return
+	 * from clone): a loop of creates yields when the watchdog asks.
+	 */
+	if (likely(cur != NULL && attr == NULL)) {
+		error = lwp_create(w, cur, cur->l_proc, lwp, fn, arg, NULL,
 		    true);
-	return gpi_lwp_create(cur != NULL ? cur->l_proc : &gpi_proc0, lwp, fn,
-	    arg, attr, true);
+		gpi_sigpoint_l(cur);
+		return error;
+	}
+	error = gpi_lwp_create(cur != NULL ? cur->l_proc : &gpi_proc0, lwp,
+	    fn, arg, attr, true);
+	if (cur != NULL)
+		gpi_sigpoint_l(cur);
+	return error;
 }
 
 void

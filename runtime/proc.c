@@ -444,14 +444,24 @@ fail:
 	return -1;
 }
 
+/*
+ * A signal point on the way out, as the kernel delivers signals on the
+ * return from fork: and a parent that spawns in a loop gives its worker
+ * back there when the watchdog asks (w_resched), so its children run
+ * beside the loop instead of on a spare worker.
+ */
 pid_t
 gp_spawn(int (*entry)(void *), void *arg, const gp_attr_t *attr)
 {
+	pid_t pid;
+
 	if (entry == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
-	return spawn(entry, arg, NULL, attr);
+	if ((pid = spawn(entry, arg, NULL, attr)) > 0)
+		gpi_sigpoint();
+	return pid;
 }
 
 /* One block: the pointer array, then the strings. */
@@ -499,6 +509,8 @@ gp_spawn_main(int (*main_fn)(int, char **), int argc, char **argv,
 	}
 	if ((pid = spawn(NULL, (void *)main_fn, v, attr)) < 0)
 		free(v);
+	else
+		gpi_sigpoint();		/* as gp_spawn */
 	return pid;
 }
 

@@ -468,15 +468,31 @@ pick_slow(struct gp_worker *w, enum pick_how how)
 		atomic_store_explicit(&w->w_resched, 0, memory_order_relaxed);
 		if (w->w_ntimers > 0)
 			timers_run(w);
+		/*
+		 * Held for a slice: every LWP that waited unstarted runs
+		 * before the yielder comes back, as the kernel shares a
+		 * slice's end among all that are runnable.  Else a parent
+		 * that spawns in a loop picks itself again after one child
+		 * (its runnext), its worker is still held, and the watchdog
+		 * starts a spare that takes the children.
+		 */
+		w->w_newq_turns = atomic_load_explicit(&w->w_newq_len,
+		    memory_order_relaxed);
+		fair = true;
 	}
 	if (unlikely(w->w_ntimers > 0) && (w->w_runq.q_head == NULL ||
 	    w->w_tick % TIMER_CHECK == 0))
 		timers_run(w);
 	/* Unstarted LWPs must not starve behind busy yielders. */
 	if (unlikely(fair)) {
-		w->w_fairness = NEWQ_FAIRNESS;
+		/* Taking turns after a yield request: the next pick too. */
+		w->w_fairness = w->w_newq_turns > 1 ? 1 : NEWQ_FAIRNESS;
+		if (w->w_newq_turns > 0)
+			w->w_newq_turns--;
 		if ((l = newq_pop(w)) != NULL)
 			goto out;
+		w->w_newq_turns = 0;
+		w->w_fairness = NEWQ_FAIRNESS;
 	}
 	if ((l = w->w_runnext) != NULL)
 		w->w_runnext = NULL;

@@ -166,15 +166,16 @@ thread_state(struct gp_worker *w)
  * Held by its LWP, or only not given a CPU by the kernel (a loaded
  * machine preempts workers for whole time slices)?  Held: asleep in a
  * system call, or running and burning CPU (a compute loop).  Runnable
- * with no CPU time to show since (cpu0): preempted, not stuck.
+ * with less than (min) of CPU time to show since (cpu0): preempted, not
+ * stuck.
  */
 static bool
-held(struct gp_worker *w, uint64_t cpu0)
+held(struct gp_worker *w, uint64_t cpu0, uint64_t min)
 {
 	if (thread_state(w) != 'R')
 		return true;
 	return thread_cpu_ns(__atomic_load_n(&w->w_tid, __ATOMIC_RELAXED)) -
-	    cpu0 >= STUCK_NS / 2;
+	    cpu0 >= min;
 }
 
 static bool
@@ -190,7 +191,7 @@ watchdog_main(void *arg)
 {
 	int n = gpi_rt.rt_nworkers, i, expect;
 	unsigned long *last;
-	uint64_t *since, *cpu, *moved, now, tick, slice, preempted = 0;
+	uint64_t *since, *cpu, *moved, *asked, now, tick, slice, preempted = 0;
 	struct gp_worker *w;
 	sigset_t set;
 	bool preempt = gpi_preempt_on(), fast = false, *kicked;
@@ -205,8 +206,9 @@ watchdog_main(void *arg)
 	cpu = calloc((size_t)n, sizeof(*cpu));
 	moved = calloc((size_t)n, sizeof(*moved));
 	kicked = calloc((size_t)n, sizeof(*kicked));
+	asked = calloc((size_t)n, sizeof(*asked));
 	if (last == NULL || since == NULL || cpu == NULL || moved == NULL ||
-	    kicked == NULL)
+	    kicked == NULL || asked == NULL)
 		goto out;
 	for (;;) {
 		tick = fast ? FAST_TICK_NS : TICK_NS;
@@ -260,9 +262,12 @@ watchdog_main(void *arg)
 			 */
 			if (now - moved[i] >= slice &&
 			    !atomic_load_explicit(&w->w_resched,
-			    memory_order_relaxed))
+			    memory_order_relaxed)) {
 				atomic_store_explicit(&w->w_resched, 1,
 				    memory_order_relaxed);
+				asked[i] = thread_cpu_ns(__atomic_load_n(
+				    &w->w_tid, __ATOMIC_RELAXED));
+			}
 			/*
 			 * Still held a tick after that request, and computing
 			 * (not asleep in a system call): in green-init mode a
@@ -283,10 +288,21 @@ watchdog_main(void *arg)
 			if (since[i] == now)
 				cpu[i] = thread_cpu_ns(__atomic_load_n(
 				    &w->w_tid, __ATOMIC_RELAXED));
+			/*
+			 * And never before the yield request, and the
+			 * preemption signal if any, had a tick to work, and
+			 * the thread had CPU time to act on it: an LWP that
+			 * spawns or creates in a burst (a signal point each,
+			 * gp_spawn) gives the worker back at its next call,
+			 * and a spare started before it could would take its
+			 * children for good (spares stay until gp_shutdown).
+			 */
 			if (now - since[i] < STUCK_NS ||
+			    now - moved[i] < slice + (preempt ? 2 : 1) * tick ||
 			    atomic_load(&w->w_stuck))
 				continue;
-			if (!held(w, cpu[i])) {
+			if (!held(w, cpu[i], STUCK_NS / 2) ||
+			    !held(w, asked[i], tick / 2)) {
 				/* Preempted by the kernel: look again later. */
 				since[i] = now;
 				cpu[i] = thread_cpu_ns(__atomic_load_n(
@@ -305,6 +321,7 @@ out:
 	free(cpu);
 	free(moved);
 	free(kicked);
+	free(asked);
 	return NULL;
 }
 

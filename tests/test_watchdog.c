@@ -274,3 +274,69 @@ Test(watchdog, an_idle_runtime_s_watchdog_sleeps)
 	    "times in 300 ms", after - before);
 	cr_assert(eq(int, gp_shutdown(), 0));
 }
+
+/*
+ * An LWP that spawns in a burst, computing between spawns and calling
+ * nothing else: gp_spawn is a signal point, where it yields once the
+ * watchdog asks (w_resched), so its children run beside the burst on
+ * the one worker and the watchdog starts no spare.  Before, the worker
+ * was found stuck in the very tick it was asked to yield, and a spare
+ * took the children for the rest of the runtime's life (bench_proc's
+ * "one worker" wait figures ran on two or three).
+ */
+static atomic_int burst_children_ran;
+
+struct burst {
+	int	 spawned;
+	int	 ran_during;	/* children that had run when it ended */
+};
+
+static int
+burst_child(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&burst_children_ran, 1);
+	return 0;
+}
+
+static int
+burst_parent(void *arg)
+{
+	struct burst *b = arg;
+	uint64_t end = tu_now_ns() + 60 * TU_MS, spin;
+	int n, st;
+
+	while (tu_now_ns() < end) {
+		spin = tu_now_ns() + 50 * 1000;		/* 50 us of work */
+		while (tu_now_ns() < spin)
+			;
+		if (gp_spawn(burst_child, NULL, NULL) > 0)
+			b->spawned++;
+	}
+	b->ran_during = atomic_load(&burst_children_ran);
+	for (n = b->spawned; n > 0 && gp_waitpid(-1, &st, 0) > 0; n--)
+		;
+	return n;
+}
+
+Test(watchdog, a_spawn_burst_yields_and_starts_no_spare)
+{
+	struct gp_counters st;
+	struct burst b = { 0, 0 };
+	int status;
+	pid_t pid;
+
+	atomic_store(&burst_children_ran, 0);
+	pid = gp_spawn(burst_parent, &b, NULL);
+	cr_assert(gt(int, (int)pid, 0));
+	cr_assert(eq(int, (int)gp_waitpid(pid, &status, 0), (int)pid));
+	cr_assert(eq(int, status, 0));
+	cr_assert(eq(int, gp_stats(&st), 0));
+	/* Before: 3 of 257 had run, or a spare had started and run them. */
+	cr_expect(eq(long, st.spare_workers, 0L), "the watchdog started %ld "
+	    "spare workers for a spawning LWP", st.spare_workers);
+	cr_expect(ge(int, 2 * b.ran_during, b.spawned), "only %d of %d "
+	    "children ran during 60 ms of spawning on the one worker",
+	    b.ran_during, b.spawned);
+	cr_assert(eq(int, gp_shutdown(), 0));
+}
