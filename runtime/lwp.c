@@ -400,9 +400,14 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
  * With (handoff), the joiner waits on this worker, in our process, and
  * nothing but it can free us (gpi_lwp_exit): DEAD is set here, before
  * the switch, and we go on no dead list.
+ *
+ * (jump), a constant: enter gpi_mi_switch_last by gpi_md_call_last,
+ * which needs a caller whose stack gcc keeps aligned (switch.h): so in
+ * lwp_exit, which makes calls; not in lwp_die_listed, a leaf but for
+ * this, whose rsp DEBUG builds found 8 modulo 16 there.
  */
 static inline __attribute__((__always_inline__)) _Noreturn void
-lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff)
+lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff, bool jump)
 {
 	int js;
 
@@ -429,7 +434,9 @@ lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff)
 		l->l_next = w->w_dead;
 		w->w_dead = l;
 	}
-	gpi_md_call_last(gpi_mi_switch_last, l, w);
+	if (jump)
+		gpi_md_call_last(gpi_mi_switch_last, l, w);
+	gpi_mi_switch_last(l, w);
 }
 
 /*
@@ -440,7 +447,7 @@ lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff)
 static GPI_NOINLINE _Noreturn void
 lwp_die_listed(struct gp_lwp *l, struct gp_worker *w)
 {
-	lwp_die(l, w, false);
+	lwp_die(l, w, false, false);
 }
 
 /*
@@ -530,13 +537,19 @@ lwp_exit(struct gp_lwp *l, void *retval)
 		 */
 		handoff = joiner->l_proc == p;
 	}
-	lwp_die(l, w, handoff);
+	lwp_die(l, w, handoff, true);
 }
 
 void
 gpi_lwp_exit(void *retval)
 {
-	gpi_md_call_last(lwp_exit, gpi_curlwp(), retval);
+	/*
+	 * A call, not gpi_md_call_last: this function makes no other call,
+	 * so gcc keeps no 16-byte alignment in it, and a jump from here
+	 * would enter lwp_exit misaligned (seen: a movaps fault in printf
+	 * under the preload's pthread_exit).
+	 */
+	lwp_exit(gpi_curlwp(), retval);
 }
 
 void

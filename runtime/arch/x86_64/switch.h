@@ -126,21 +126,30 @@ gpi_md_switch_last(struct gp_ctx *to)
  * twice before it calls again (gpi_mi_switch, gp_lwp_join): two
  * mispredicted rets on every create+join (ARCHITECTURE sections 4, 20).
  *
- * The caller's rsp must be as at a call, 16-byte aligned: gcc and clang
- * keep it so in the body of a function that makes calls.  (fn) must be
- * a function's name, a link-time constant.
+ * WARNING: the caller's rsp must be as at a call, 16-byte aligned, and
+ * gcc and clang keep it so only in the body of a function that makes
+ * other calls: in one that makes none (a leaf but for this) it is 8
+ * modulo 16, and (fn) would run misaligned (movaps faults).  DEBUG
+ * builds trap on it.  (fn) must be a function's name, a link-time
+ * constant.
  */
+#ifdef GREENPROC_DEBUG
+#define GPI_MD_CALL_LAST_CHECK	"testq	$15, %%rsp\n\tjz	2f\n\tud2\n2:\t"
+#else
+#define GPI_MD_CALL_LAST_CHECK	""
+#endif
 #define gpi_md_call_last(fn, a, b) do {					\
 	if (0)								\
 		(fn)((a), (b));	/* type-check (fn), (a) and (b) */	\
 	__asm__ __volatile__(						\
+	    GPI_MD_CALL_LAST_CHECK					\
 	    "leaq	1f(%%rip), %%rax\n\t"				\
 	    "pushq	%%rax\n\t"					\
 	    "jmp	%c2\n"						\
 	    "1:\tud2"							\
 	    :								\
 	    : "D"(a), "S"(b), "i"(fn)					\
-	    : "rax", "memory");						\
+	    : "rax", "cc", "memory");					\
 	__builtin_unreachable();					\
 } while (0)
 
