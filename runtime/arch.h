@@ -21,6 +21,7 @@
 #ifndef GREENPROC_ARCH_H
 #define GREENPROC_ARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +71,19 @@ gpi_md_switch_last(struct gp_ctx *to)
 #endif
 
 /*
+ * gpi_md_call_last(fn, a, b): call fn(a, b), a function that never
+ * returns.  x86-64 (switch.h): without a call instruction, so that the
+ * return stack buffer keeps no entry that no ret will pop.  Generic: a
+ * call.
+ */
+#if !defined(GPI_ARCH_X86_64)
+#define gpi_md_call_last(fn, a, b) do {					\
+	(fn)((a), (b));							\
+	__builtin_unreachable();					\
+} while (0)
+#endif
+
+/*
  * Prepare (ctx) so that the first switch to it calls entry(arg) on the
  * stack [lo, hi).  entry must never return.  The entry frame is marked
  * as the outermost frame, so unwinders stop there cleanly.
@@ -77,6 +91,25 @@ gpi_md_switch_last(struct gp_ctx *to)
 void	gpi_md_makectx(struct gp_ctx *ctx, void *lo, void *hi,
 	    void (*entry)(void *), void *arg)
 	    __attribute__((visibility("hidden")));
+
+/*
+ * void gpi_md_renewctx(struct gp_ctx *ctx, void *lo, void *hi,
+ *     void (*entry)(void *), void *arg);
+ *
+ * gpi_md_makectx again, with the same arguments, for a context whose
+ * stack gpi_md_makectx prepared before and that has run and ended since
+ * (a stack reused from the cache, section 1's constructed state).
+ * x86-64 (switch.h): the words gpi_md_makectx left on the stack are
+ * still there, above the entry function's return address, where no code
+ * writes; only the three words of (ctx) are set again.  Generic: all of
+ * gpi_md_makectx.  gpi_md_renewable(hi, entry, arg) says whether the
+ * stack below (hi) is still as gpi_md_makectx left it (DEBUG checks).
+ */
+#if !defined(GPI_ARCH_X86_64)
+#define gpi_md_renewctx(ctx, lo, hi, entry, arg)			\
+	gpi_md_makectx((ctx), (lo), (hi), (entry), (arg))
+#define gpi_md_renewable(hi, entry, arg)	true
+#endif
 
 /* Spin-wait hint to the CPU. */
 #if defined(__x86_64__) || defined(__i386__)

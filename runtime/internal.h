@@ -2229,9 +2229,11 @@ GPI_HIDDEN void	gpi_mi_switch(struct gp_lwp *cur);
 /*
  * The last switch of (cur), which is LZOMB and will never run again
  * (its stack may be freed as soon as the next context runs): nothing
- * of it is saved.  Caller holds no lock.
+ * of it is saved.  (w) is its worker, which the caller has at hand.
+ * Caller holds no lock.
  */
-GPI_HIDDEN _Noreturn void gpi_mi_switch_last(struct gp_lwp *cur);
+GPI_HIDDEN _Noreturn void gpi_mi_switch_last(struct gp_lwp *cur,
+		    struct gp_worker *w) __attribute__((__nonnull__));
 /* Charge the current slice of run time to (p), which is running. */
 GPI_HIDDEN void	gpi_charge(struct gp_worker *w, struct gp_proc *p);
 GPI_HIDDEN void	gpi_timer_add(struct gp_worker *w, struct gp_lwp *l,

@@ -256,7 +256,9 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 #ifdef GPI_TSAN
 	l->l_tsan_fiber = __tsan_create_fiber(0);
 #endif
-	gpi_md_makectx(&l->l_ctx, l->l_stklo, l, gpi_lwp_start, l);
+	/* Constructed state: slot_init made the context once (stack.c). */
+	KASSERT(gpi_md_renewable(l, gpi_lwp_start, l));
+	gpi_md_renewctx(&l->l_ctx, l->l_stklo, l, gpi_lwp_start, l);
 
 	/*
 	 * Join the process under p_lock, and only while the runtime is up:
@@ -322,22 +324,6 @@ gpi_lwp_discard(struct gp_lwp *l)
 	atomic_fetch_sub(&p->p_nthreads, 1);
 	gpi_spin_unlock(&p->p_lock);
 	gpi_lwp_free(gpi_curworker(), l);
-}
-
-void
-gpi_lwp_start(void *arg)
-{
-	struct gp_lwp *l = arg;
-
-	gpi_sched_enter_first(l);
-	/*
-	 * A process killed before this LWP ever ran: die at once.  Not a
-	 * cancellation point: a pthread_cancel that came first acts at the
-	 * thread's first one, after its start routine pushed its cleanup
-	 * handlers (POSIX; the Open POSIX suite's pthread_exit/2-1).
-	 */
-	gpi_sigpoint_l(l);
-	gpi_lwp_exit(l->l_fn(l->l_arg));
 }
 
 /*
@@ -414,9 +400,14 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
  * With (handoff), the joiner waits on this worker, in our process, and
  * nothing but it can free us (gpi_lwp_exit): DEAD is set here, before
  * the switch, and we go on no dead list.
+ *
+ * (jump), a constant: enter gpi_mi_switch_last by gpi_md_call_last,
+ * which needs a caller whose stack gcc keeps aligned (switch.h): so in
+ * lwp_exit, which makes calls; not in lwp_die_listed, a leaf but for
+ * this, whose rsp DEBUG builds found 8 modulo 16 there.
  */
 static inline __attribute__((__always_inline__)) _Noreturn void
-lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff)
+lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff, bool jump)
 {
 	int js;
 
@@ -443,7 +434,9 @@ lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff)
 		l->l_next = w->w_dead;
 		w->w_dead = l;
 	}
-	gpi_mi_switch_last(l);
+	if (jump)
+		gpi_md_call_last(gpi_mi_switch_last, l, w);
+	gpi_mi_switch_last(l, w);
 }
 
 /*
@@ -454,22 +447,28 @@ lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff)
 static GPI_NOINLINE _Noreturn void
 lwp_die_listed(struct gp_lwp *l, struct gp_worker *w)
 {
-	lwp_die(l, w, false);
+	lwp_die(l, w, false, false);
 }
 
 /*
- * End the calling LWP with (retval).  Never returns.
+ * End the calling LWP, (l), with (retval).  Never returns.
  *
  * The seed's lwp_exit(): unlink from the process, then leave the stack
  * to the worker's dead list; the next context frees it (gpi_reaplwps).
  * The last LWP of a green process does not simply leave: that is the
  * process's exit (gpi_proc_lastlwp), decided under p_lock so that of two
  * LWPs leaving at once exactly one is last.
+ *
+ * Out of line, with (l) for an argument: gpi_lwp_start enters it by
+ * gpi_md_call_last (no return stack buffer entry) and has (l) at hand;
+ * inlined there, it grew gpi_lwp_start's prologue, which a spawn's
+ * master pays too, and moved gcc's inlining elsewhere in the runtime
+ * (+31 instructions a spawn in the .so).
  */
-void
-gpi_lwp_exit(void *retval)
+static __attribute__((__noinline__)) _Noreturn void
+lwp_exit(struct gp_lwp *l, void *retval)
 {
-	struct gp_lwp *l = gpi_curlwp(), *joiner;
+	struct gp_lwp *joiner;
 	struct gp_proc *p = l->l_proc;
 	struct gp_worker *w = l->l_worker;
 	bool handoff = false, owned;
@@ -538,7 +537,35 @@ gpi_lwp_exit(void *retval)
 		 */
 		handoff = joiner->l_proc == p;
 	}
-	lwp_die(l, w, handoff);
+	lwp_die(l, w, handoff, true);
+}
+
+void
+gpi_lwp_exit(void *retval)
+{
+	/*
+	 * A call, not gpi_md_call_last: this function makes no other call,
+	 * so gcc keeps no 16-byte alignment in it, and a jump from here
+	 * would enter lwp_exit misaligned (seen: a movaps fault in printf
+	 * under the preload's pthread_exit).
+	 */
+	lwp_exit(gpi_curlwp(), retval);
+}
+
+void
+gpi_lwp_start(void *arg)
+{
+	struct gp_lwp *l = arg;
+
+	gpi_sched_enter_first(l);
+	/*
+	 * A process killed before this LWP ever ran: die at once.  Not a
+	 * cancellation point: a pthread_cancel that came first acts at the
+	 * thread's first one, after its start routine pushed its cleanup
+	 * handlers (POSIX; the Open POSIX suite's pthread_exit/2-1).
+	 */
+	gpi_sigpoint_l(l);
+	gpi_md_call_last(lwp_exit, l, l->l_fn(l->l_arg));
 }
 
 void

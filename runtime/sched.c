@@ -755,13 +755,13 @@ gpi_mi_switch(struct gp_lwp *cur)
 }
 
 void
-gpi_mi_switch_last(struct gp_lwp *cur)
+gpi_mi_switch_last(struct gp_lwp *cur, struct gp_worker *w)
 {
-	struct gp_worker *w = cur->l_worker;
 	struct gp_lwp *next;
 
 	GPI_LOCK_ASSERT_NONE();
-	KASSERT(w == gpi_tls_worker && cur->l_stat == GPI_LZOMB);
+	KASSERT(w == gpi_tls_worker && w == cur->l_worker &&
+	    cur->l_stat == GPI_LZOMB);
 	gpi_fence(w);
 	/* (cur) is on no queue: whatever comes next is another context. */
 	next = pick_local(w);

@@ -220,6 +220,11 @@ slot_init(char *slot, size_t len, bool inslab)
 	 */
 	l->l_heapidx = -1;
 	l->l_sleeper.s_lwp = l;
+	/*
+	 * Its context, once: every LWP on this stack starts the same way,
+	 * and gpi_lwp_create only renews it (gpi_md_renewctx, arch.h).
+	 */
+	gpi_md_makectx(&l->l_ctx, l->l_stklo, l, gpi_lwp_start, l);
 #ifdef GPI_VALGRIND
 	l->l_vgid = VALGRIND_STACK_REGISTER(l->l_stklo, top);
 #endif

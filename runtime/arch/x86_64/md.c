@@ -11,23 +11,24 @@
 #include "arch.h"
 #include "arch/x86_64/sigframe.h"
 
-void	gpi_md_trampoline(void) __attribute__((visibility("hidden")));
-
 /*
  * A new context resumes at gpi_md_trampoline (trampoline.S) with rbp 0
- * (the end of the frame-pointer chain) and rsp at { entry, arg }, 16-byte
- * aligned as the ABI wants at the trampoline's call of entry.
+ * (the end of the frame-pointer chain) and rsp at { ret, entry, arg }:
+ * ret is where a call of entry from the trampoline would return to, and
+ * rsp is 8 modulo 16, as at a function's first instruction, so that the
+ * trampoline can jump to entry with the stack as a call leaves it.
+ * gpi_md_renewctx (switch.h) depends on this layout.
  */
 void
 gpi_md_makectx(struct gp_ctx *ctx, void *lo, void *hi,
     void (*entry)(void *), void *arg)
 {
-	uintptr_t top = (uintptr_t)hi & ~(uintptr_t)15;
-	uint64_t *sp = (uint64_t *)(top - 16);
+	uint64_t *sp = gpi_md_newsp(hi);
 
 	(void)lo;
-	sp[0] = (uint64_t)(uintptr_t)entry;
-	sp[1] = (uint64_t)(uintptr_t)arg;
+	sp[0] = (uint64_t)(uintptr_t)gpi_md_trampoline_ret;
+	sp[1] = (uint64_t)(uintptr_t)entry;
+	sp[2] = (uint64_t)(uintptr_t)arg;
 	ctx->c_sp = sp;
 	ctx->c_pc = (void *)(uintptr_t)gpi_md_trampoline;
 	ctx->c_bp = NULL;

@@ -41,7 +41,9 @@
 #ifndef GREENPROC_X86_64_SWITCH_H
 #define GREENPROC_X86_64_SWITCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The offsets the asm below uses. */
 _Static_assert(offsetof(struct gp_ctx, c_sp) == 0 &&
@@ -109,6 +111,89 @@ gpi_md_switch_last(struct gp_ctx *to)
 	    : "a"(to)
 	    : "rcx", "memory");
 	__builtin_unreachable();
+}
+
+/*
+ * Call fn(a, b), which never returns, without a call instruction: push
+ * the return address a call would push (so that the stack, and what an
+ * unwinder reads from it, are as after a call) and jump.  A call also
+ * pushes that address on the CPU's return stack buffer, and an entry
+ * pushed by a call that never returns is never popped by its own ret:
+ * the next ret on this CPU pops it instead and is mispredicted, and so
+ * is each one after it in the same run of rets.  An LWP's way from the
+ * trampoline to its last switch was three such calls (gpi_lwp_start,
+ * gpi_lwp_exit, gpi_mi_switch_last), and its joiner, resumed, returns
+ * twice before it calls again (gpi_mi_switch, gp_lwp_join): two
+ * mispredicted rets on every create+join (ARCHITECTURE sections 4, 20).
+ *
+ * WARNING: the caller's rsp must be as at a call, 16-byte aligned, and
+ * gcc and clang keep it so only in the body of a function that makes
+ * other calls: in one that makes none (a leaf but for this) it is 8
+ * modulo 16, and (fn) would run misaligned (movaps faults).  DEBUG
+ * builds trap on it.  (fn) must be a function's name, a link-time
+ * constant.
+ */
+#ifdef GREENPROC_DEBUG
+#define GPI_MD_CALL_LAST_CHECK	"testq	$15, %%rsp\n\tjz	2f\n\tud2\n2:\t"
+#else
+#define GPI_MD_CALL_LAST_CHECK	""
+#endif
+#define gpi_md_call_last(fn, a, b) do {					\
+	if (0)								\
+		(fn)((a), (b));	/* type-check (fn), (a) and (b) */	\
+	__asm__ __volatile__(						\
+	    GPI_MD_CALL_LAST_CHECK					\
+	    "leaq	1f(%%rip), %%rax\n\t"				\
+	    "pushq	%%rax\n\t"					\
+	    "jmp	%c2\n"						\
+	    "1:\tud2"							\
+	    :								\
+	    : "D"(a), "S"(b), "i"(fn)					\
+	    : "rax", "cc", "memory");					\
+	__builtin_unreachable();					\
+} while (0)
+
+/*
+ * A new context's stack (md.c's gpi_md_makectx): rsp at three words
+ * below (hi), { gpi_md_trampoline_ret, entry, arg }, 8 modulo 16.
+ */
+void	gpi_md_trampoline(void) __attribute__((visibility("hidden")));
+extern const char gpi_md_trampoline_ret[] __attribute__((visibility("hidden")));
+
+static inline __attribute__((__always_inline__)) uint64_t *
+gpi_md_newsp(void *hi)
+{
+	return (uint64_t *)(((uintptr_t)hi & ~(uintptr_t)15) - 24);
+}
+
+/*
+ * gpi_md_renewctx (arch.h).  The stack still holds gpi_md_makectx's
+ * three words below (hi): the entry function, entered by a jmp with the
+ * first of them as its return address, writes only below it, and so
+ * does everything it calls.  c_sp, c_pc and c_bp, which its switches
+ * overwrote, are set as gpi_md_makectx sets them.
+ */
+static inline __attribute__((__always_inline__)) void
+gpi_md_renewctx(struct gp_ctx *ctx, void *lo, void *hi,
+    void (*entry)(void *), void *arg)
+{
+	(void)lo;
+	(void)entry;
+	(void)arg;
+	ctx->c_sp = gpi_md_newsp(hi);
+	ctx->c_pc = (void *)(uintptr_t)gpi_md_trampoline;
+	ctx->c_bp = NULL;
+}
+
+/* For DEBUG builds: are gpi_md_makectx's three words still there? */
+static inline bool
+gpi_md_renewable(void *hi, void (*entry)(void *), void *arg)
+{
+	uint64_t *sp = gpi_md_newsp(hi);
+
+	return sp[0] == (uint64_t)(uintptr_t)gpi_md_trampoline_ret &&
+	    sp[1] == (uint64_t)(uintptr_t)entry &&
+	    sp[2] == (uint64_t)(uintptr_t)arg;
 }
 
 #endif /* GREENPROC_X86_64_SWITCH_H */
