@@ -126,23 +126,27 @@ gpi_md_switch_last(struct gp_ctx *to)
  * twice before it calls again (gpi_mi_switch, gp_lwp_join): two
  * mispredicted rets on every create+join (ARCHITECTURE sections 4, 20).
  *
- * WARNING: the caller's rsp must be as at a call, 16-byte aligned, and
- * gcc and clang keep it so only in the body of a function that makes
- * other calls: in one that makes none (a leaf but for this) it is 8
- * modulo 16, and (fn) would run misaligned (movaps faults).  DEBUG
- * builds trap on it.  (fn) must be a function's name, a link-time
- * constant.
+ * WARNING: the caller's rsp should be as at a call, 16-byte aligned,
+ * and gcc and clang keep it so only in the body of a function that
+ * makes other calls: in one that makes none (a leaf but for this) it is
+ * 8 modulo 16, and (fn) would run misaligned (movaps faults).  So the
+ * asm does not trust the compiler's frame layout: a misaligned rsp is
+ * moved down 8 first (fn never returns, so nothing pops it; only a
+ * backtrace taken inside fn sees the frame 8 off).  DEBUG builds trap
+ * instead, so that a compiler that lays the frame out otherwise is seen
+ * in the tests.  (fn) must be a function's name, a link-time constant.
  */
 #ifdef GREENPROC_DEBUG
-#define GPI_MD_CALL_LAST_CHECK	"testq	$15, %%rsp\n\tjz	2f\n\tud2\n2:\t"
+#define GPI_MD_CALL_LAST_ALIGN	"testq	$15, %%rsp\n\tjz	2f\n\tud2\n2:\t"
 #else
-#define GPI_MD_CALL_LAST_CHECK	""
+#define GPI_MD_CALL_LAST_ALIGN	"testq	$15, %%rsp\n\tjz	2f\n\t"	\
+				"subq	$8, %%rsp\n2:\t"
 #endif
 #define gpi_md_call_last(fn, a, b) do {					\
 	if (0)								\
 		(fn)((a), (b));	/* type-check (fn), (a) and (b) */	\
 	__asm__ __volatile__(						\
-	    GPI_MD_CALL_LAST_CHECK					\
+	    GPI_MD_CALL_LAST_ALIGN					\
 	    "leaq	1f(%%rip), %%rax\n\t"				\
 	    "pushq	%%rax\n\t"					\
 	    "jmp	%c2\n"						\
