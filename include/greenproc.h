@@ -168,10 +168,9 @@ GP_EXPORT int	gp_attr_setfds(gp_attr_t *attr, const int *fds, int n);
  * for a stack's guard page, as at vm.max_map_count with GREENPROC_GUARD=
  * mprotect; or the runtime is shutting down), ENOMEM,
  * or gp_init()'s errno.  Does not block: the child may run before or
- * after the call returns.  Called by an LWP, it is a signal point on its
- * way out, as the return from fork(2): the caller's pending green signals
- * are taken there, and it yields if it has held its worker for a slice
- * (the watchdog asked).  gp_spawn_main() is the same with main()'s
+ * after the call returns.  Called by an LWP that has held its worker for
+ * a slice (the watchdog asked), it yields on its way out, so a loop of
+ * spawns lets the children run.  gp_spawn_main() is the same with main()'s
  * signature: argv (argc strings, then NULL) is copied; EINVAL for argc
  * < 0 or a NULL argv[i] below argc.
  */
@@ -282,8 +281,8 @@ GP_EXPORT int	gp_sigprocmask(int how, const sigset_t *set, sigset_t *oset);
  * LWPs: green threads of the calling process (of init on a host thread).
  * gp_lwp_create() returns 0 or EINVAL (lwp or fn NULL), EAGAIN (the
  * process is exiting, or no room for the stack's guard page), ENOMEM,
- * or gp_init()'s error; it does not block (an LWP's call is a signal
- * point on its way out, as gp_spawn's).  The LWP ends by returning
+ * or gp_init()'s error; it does not block (an LWP's call may yield on its
+ * way out, as gp_spawn's).  The LWP ends by returning
  * from fn or by gp_lwp_exit(), and its value goes to gp_lwp_join().
  * gp_lwp_join() may block; EDEADLK for self, EINVAL for a detached or
  * already joined LWP, ESRCH for a handle already freed.  gp_lwp_detach():

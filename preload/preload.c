@@ -301,7 +301,7 @@ pthread_create(pthread_t *t, const pthread_attr_t *attr,
 		return EAGAIN;
 	}
 	gpi_sched_spread(l);
-	gpi_sigpoint();		/* as gp_lwp_create */
+	gpi_resched_point(gpi_curlwp());	/* as gp_lwp_create */
 	return 0;
 }
 

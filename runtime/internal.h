@@ -1805,6 +1805,23 @@ gpi_sigpoint_l(struct gp_lwp *l)
 		gpi_sigpoint_slow(l);
 }
 
+/*
+ * A yield point: (l) gives its worker back if the watchdog asked (it has
+ * held it for a slice), and does nothing else -- no handler runs and no
+ * kill acts here.  At the return of gp_spawn, gp_lwp_create and the
+ * preload's pthread_create: a parent that spawns in a loop lets its
+ * children run, yet code that holds a lock across a spawn is never
+ * killed inside it (a signal point there left the soak's lock held by a
+ * dead process).
+ */
+static inline void
+gpi_resched_point(struct gp_lwp *l)
+{
+	if (unlikely(atomic_load_explicit(&l->l_worker->w_resched,
+	    memory_order_relaxed)))
+		gpi_lwp_yield(l);
+}
+
 /* gpi_sigpoint_l() for the caller, if it is an LWP. */
 static inline void
 gpi_sigpoint(void)

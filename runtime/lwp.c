@@ -729,19 +729,19 @@ gp_lwp_create(gp_lwp_t *lwp, void *(*fn)(void *), void *arg,
 		return EINVAL;
 	/*
 	 * The common case inline, specialized (lwp_create).  An LWP's
-	 * create ends with a signal point, as gp_spawn does (the return
-	 * from clone): a loop of creates yields when the watchdog asks.
+	 * create ends with a yield point, as gp_spawn does: a loop of
+	 * creates gives the worker back when the watchdog asks.
 	 */
 	if (likely(cur != NULL && attr == NULL)) {
 		error = lwp_create(w, cur, cur->l_proc, lwp, fn, arg, NULL,
 		    true);
-		gpi_sigpoint_l(cur);
+		gpi_resched_point(cur);
 		return error;
 	}
 	error = gpi_lwp_create(cur != NULL ? cur->l_proc : &gpi_proc0, lwp,
 	    fn, arg, attr, true);
 	if (cur != NULL)
-		gpi_sigpoint_l(cur);
+		gpi_resched_point(cur);
 	return error;
 }
 

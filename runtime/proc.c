@@ -445,11 +445,19 @@ fail:
 }
 
 /*
- * A signal point on the way out, as the kernel delivers signals on the
- * return from fork: and a parent that spawns in a loop gives its worker
- * back there when the watchdog asks (w_resched), so its children run
- * beside the loop instead of on a spare worker.
+ * A yield point on the way out (gpi_resched_point): a parent that spawns
+ * in a loop gives its worker back there when the watchdog asks, so its
+ * children run beside the loop instead of on a spare worker.
  */
+static inline void
+spawned(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l != NULL)
+		gpi_resched_point(l);
+}
+
 pid_t
 gp_spawn(int (*entry)(void *), void *arg, const gp_attr_t *attr)
 {
@@ -460,7 +468,7 @@ gp_spawn(int (*entry)(void *), void *arg, const gp_attr_t *attr)
 		return -1;
 	}
 	if ((pid = spawn(entry, arg, NULL, attr)) > 0)
-		gpi_sigpoint();
+		spawned();
 	return pid;
 }
 
@@ -510,7 +518,7 @@ gp_spawn_main(int (*main_fn)(int, char **), int argc, char **argv,
 	if ((pid = spawn(NULL, (void *)main_fn, v, attr)) < 0)
 		free(v);
 	else
-		gpi_sigpoint();		/* as gp_spawn */
+		spawned();
 	return pid;
 }
 

@@ -292,7 +292,7 @@ watchdog_main(void *arg)
 			 * And never before the yield request, and the
 			 * preemption signal if any, had a tick to work, and
 			 * the thread had CPU time to act on it: an LWP that
-			 * spawns or creates in a burst (a signal point each,
+			 * spawns or creates in a burst (a yield point each,
 			 * gp_spawn) gives the worker back at its next call,
 			 * and a spare started before it could would take its
 			 * children for good (spares stay until gp_shutdown).

@@ -277,7 +277,7 @@ Test(watchdog, an_idle_runtime_s_watchdog_sleeps)
 
 /*
  * An LWP that spawns in a burst, computing between spawns and calling
- * nothing else: gp_spawn is a signal point, where it yields once the
+ * nothing else: gp_spawn is a yield point, where it yields once the
  * watchdog asks (w_resched), so its children run beside the burst on
  * the one worker and the watchdog starts no spare.  Before, the worker
  * was found stuck in the very tick it was asked to yield, and a spare
