@@ -165,17 +165,19 @@ thread_state(struct gp_worker *w)
 /*
  * Held by its LWP, or only not given a CPU by the kernel (a loaded
  * machine preempts workers for whole time slices)?  Held: asleep in a
- * system call, or running and burning CPU (a compute loop).  Runnable
- * with less than (min) of CPU time to show since (cpu0): preempted, not
- * stuck.
+ * system call, or running and burning CPU (a compute loop): half the
+ * window's worth since (cpu0), and (min) since (asked), when it was
+ * asked to yield.  Runnable with less to show: preempted, not stuck.
  */
 static bool
-held(struct gp_worker *w, uint64_t cpu0, uint64_t min)
+held(struct gp_worker *w, uint64_t cpu0, uint64_t asked, uint64_t min)
 {
+	uint64_t now;
+
 	if (thread_state(w) != 'R')
 		return true;
-	return thread_cpu_ns(__atomic_load_n(&w->w_tid, __ATOMIC_RELAXED)) -
-	    cpu0 >= min;
+	now = thread_cpu_ns(__atomic_load_n(&w->w_tid, __ATOMIC_RELAXED));
+	return now - cpu0 >= STUCK_NS / 2 && now - asked >= min;
 }
 
 static bool
@@ -301,8 +303,7 @@ watchdog_main(void *arg)
 			    now - moved[i] < slice + (preempt ? 2 : 1) * tick ||
 			    atomic_load(&w->w_stuck))
 				continue;
-			if (!held(w, cpu[i], STUCK_NS / 2) ||
-			    !held(w, asked[i], tick / 2)) {
+			if (!held(w, cpu[i], asked[i], tick / 2)) {
 				/* Preempted by the kernel: look again later. */
 				since[i] = now;
 				cpu[i] = thread_cpu_ns(__atomic_load_n(
