@@ -11,9 +11,9 @@
  * of this object, green on an LWP and glibc's elsewhere -- for every
  * caller, host or green, so that one object is always used one way.
  * thrd_equal is left to glibc (an inline compare of the two values,
- * which green handles are).  The types are glibc's: thrd_t is a pthread_t, mtx_t, cnd_t, tss_t and
- * once_flag have the layout of their pthread counterparts (glibc's
- * <threads.h> makes them so).
+ * which green handles are).  The types are glibc's: thrd_t is a
+ * pthread_t, mtx_t, cnd_t, tss_t and once_flag have the layout of their
+ * pthread counterparts (glibc's <threads.h> makes them so).
  */
 #include <errno.h>
 #include <stdint.h>

@@ -176,7 +176,7 @@ gp_dump(FILE *out)
 	return 0;
 }
 
-/* ------------------------------------------------------------ dump on signal */
+/* -------------------------------------------------------- dump on signal */
 
 /*
  * A dump on a signal (SIGQUIT by default, like the JVM's thread dump):

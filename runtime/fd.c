@@ -232,7 +232,8 @@ gp_dup3(int oldfd, int newfd, int flags)
  * 8 bytes a slot: a process owning 10k sockets has a 16384-slot table
  * (3/4 full at most), 128 KiB, where the device and inode in full (24
  * bytes, doubled at half full) took 768 KiB: 79 bytes of bench_echo's
- * 8.1 KiB per idle connection, whose floor is its two stack pages.  The check before a close compares a 32-bit tag
+ * 8.1 KiB per idle connection, whose floor is its two stack pages.
+ * The check before a close compares a 32-bit tag
  * of what the number named: a number reused behind our back now also
  * passes when its new file's tag is equal (2^-32 for an arbitrary file;
  * never for two inodes of one device that differ only in their low 32

@@ -16,7 +16,8 @@
  * own worker (the engine): from another thread it can look after the
  * LWP checked pj_done and before it queued itself, and the wake-up is
  * lost (stress_iopool under TSan hung so).  gpi_wakeup() takes the
- * bucket lock, under which gpi_tsleep() checks pj_done and queues.  The LWP returns only once it sees
+ * bucket lock, under which gpi_tsleep() checks pj_done and queues.
+ * The LWP returns only once it sees
  * RELEASED: until then the helper may still be touching the job or the
  * LWP's sleeper, so neither the stack nor the LWP may go.
  *

@@ -220,7 +220,8 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	KASSERT(l->l_heapidx == -1 && l->l_robust == NULL &&
 	    l->l_once == NULL && l->l_fdpark == NULL &&
 	    l->l_specific == NULL && l->l_tls == NULL &&
-	    l->l_tlsdtors == NULL && atomic_load(&l->l_handle) == 0 && l->l_sleeper.s_lwp == l &&
+	    l->l_tlsdtors == NULL && atomic_load(&l->l_handle) == 0 &&
+	    l->l_sleeper.s_lwp == l &&
 	    atomic_load(&l->l_sleeper.s_bucket) == NULL);
 	l->l_proc = p;
 	l->l_fn = fn;

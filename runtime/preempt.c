@@ -174,9 +174,9 @@ in_exe(uintptr_t pc)
 
 /*
  * Somebody else's PREEMPT_SIG: to the forwarder, siginfo kept but for
- * its code (gpi_sig_requeue).  The program's main may run before the forwarder does: then the signal
- * waits in early_si (one slot: a second SIGURG merges with a pending one
- * natively too).
+ * its code (gpi_sig_requeue).  The program's main may run before the
+ * forwarder does: then the signal waits in early_si (one slot: a second
+ * SIGURG merges with a pending one natively too).
  */
 static void
 forward(int sig, siginfo_t *si)

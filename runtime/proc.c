@@ -280,8 +280,9 @@ proc_alloc(struct gp_worker *w)
 	 * whatever a process empties before it can be reaped -- its LWP
 	 * lists, children, report queue, atexit list, eventfd, waiter
 	 * count -- is empty, so only what accumulates is reset here.  The
-	 * handler table is kept: clearing p_sigcatch makes it all stale.  Clearing all 240 bytes cost a fifth of a spawn.  Debug
-	 * builds check the rest.
+	 * handler table is kept: clearing p_sigcatch makes it all stale.
+	 * Clearing all 240 bytes cost a fifth of a spawn.  Debug builds
+	 * check the rest.
 	 */
 	KASSERT(p->p_lwps == NULL && p->p_zlwps == NULL &&
 	    p->p_rchildren == NULL && atomic_load(&p->p_nthreads) == 0);

@@ -231,8 +231,8 @@ pgrp_orphaned(pid_t pgid)
 }
 
 /*
- * psignal_locked(): post (sig) to (p).  Caller holds p->p_lock.  Returns true if
- * the caller must stop or continue the process after dropping the lock
+ * psignal_locked(): post (sig) to (p).  Caller holds p->p_lock.  Returns
+ * true if the caller must stop or continue the process after dropping the lock
  * (the parent's lock comes after ours in no order, so never nested).
  */
 static int

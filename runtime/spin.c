@@ -212,7 +212,8 @@ gpi_host_raise_default(int sig)
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	GPI_LIBC(sigaction)(sig, &dfl, NULL);
-	GPI_LIBC(syscall)(SYS_tgkill, gpi_host_pid(), GPI_LIBC(syscall)(SYS_gettid), sig);
+	GPI_LIBC(syscall)(SYS_tgkill, gpi_host_pid(),
+	    GPI_LIBC(syscall)(SYS_gettid), sig);
 	__builtin_trap();
 }
 

@@ -63,10 +63,11 @@
  *	looks its unwind entry and name up at rip exactly (rip - 1 would
  *	be the previous function when the fault is a function's first
  *	instruction, a push or a stack probe, as overflows often are),
- *	and its file:line is looked up at rip too.  Output format, frame cap and room check
- *	as for gpi_unwind_lwp.  Returns 0, or -1 with one line saying why
- *	nothing could be walked (no registers, sp off the stack, no room,
- *	no libunwind, no memory).  The caller keeps (l) from being freed
+ *	and its file:line is looked up at rip too.  Output format, frame
+ *	cap and room check as for gpi_unwind_lwp.  Returns 0, or -1 with
+ *	one line saying why nothing could be walked (no registers, sp
+ *	off the stack, no room, no libunwind, no memory).  The caller
+ *	keeps (l) from being freed
  *	(the proxy of fault.c: a dead LWP sits on p_zlwps until its
  *	process is reaped, which waits for the proxy's exit1).
  *

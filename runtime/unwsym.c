@@ -151,9 +151,9 @@ fail:
 
 /*
  * The module that holds (pc), objects being of generation (gen), or NULL.
- * Caller ran dw_load and holds dw.lock.  Objects that came or went since the Dwfl was
- * built rebuild it; so does, once per generation, a pc in no module
- * (mapped by other means than dlopen since).
+ * Caller ran dw_load and holds dw.lock.  Objects that came or went since
+ * the Dwfl was built rebuild it; so does, once per generation, a pc in
+ * no module (mapped by other means than dlopen since).
  */
 static Dwfl_Module *
 dw_module(uintptr_t pc, const unsigned long long gen[2])
