@@ -122,7 +122,7 @@
 #define TREE_NS		150000000.0	/* a 1-worker tree run: ~150 ms */
 #define TREE_RUNS	3
 
-#define TARGET_GREEN_RT	64.0
+#define TARGET_GREEN_RT	50.0		/* issue 18 and DESIGN's budget */
 #define TARGET_HOST_RT	1000.0
 #define TARGET_WAIT	100.0
 #define TARGET_RSS_KIB	4.3
