@@ -521,6 +521,16 @@ $(BUILD)/tests/greenrun/gr_tls_lib: $(BUILD)/obj/tests/greenrun/gr_tls_lib.o $(G
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrtls -Wl,-rpath,'$$ORIGIN'
 
+# gr_tls_dlopen loads one with dlopen (dynamic TLS), from its own directory.
+GRTLSDL_SO	:= $(BUILD)/tests/greenrun/libgrtlsdl.so
+$(GRTLSDL_SO): tests/tlslib/grtlsdl.c $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+$(BUILD)/tests/greenrun/gr_tls_dlopen: $(BUILD)/obj/tests/greenrun/gr_tls_dlopen.o $(GRTLSDL_SO)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -ldl -pthread
+
 # gr_malloc_lib's malloc is a shared library's with TLS of its own.
 GRMALLOC_SO	:= $(BUILD)/tests/greenrun/libgrmalloc.so
 $(GRMALLOC_SO): tests/tlslib/grmalloc.c $(CONFIG_STAMP)

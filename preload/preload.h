@@ -6,6 +6,7 @@
 #ifndef GREENPROC_PRELOAD_H
 #define GREENPROC_PRELOAD_H
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -46,6 +47,8 @@ struct gpi_real {
 	int (*prctl)(int, ...);
 	F(fork); F(vfork); F(system); F(popen); F(pclose);
 	F(posix_spawn); F(posix_spawnp);
+	/* tls.c */
+	F(dlclose);
 	/* sync.c */
 	F(pthread_mutex_lock); F(pthread_mutex_timedlock);
 	F(pthread_mutex_unlock); F(pthread_cond_wait);

@@ -7,15 +7,16 @@
  * per kernel thread and runs it when that thread exits: on a green
  * thread that is the worker, so the destructors would run at the wrong
  * time, on the wrong values.  For an LWP with its own TLS
- * (runtime/tls.c) an object in a switched block goes on the LWP's own
- * list instead, run LIFO when the LWP ends (gpi_lwp_exit, or its exit()
- * through gp_exit).  Everything else -- host threads, LWPs without their
- * own TLS, objects of modules dlopen'd later (dynamic TLS, per worker)
- * -- goes to glibc as before.
+ * (runtime/tls.c) an object in a switched static block goes on the LWP's
+ * own list instead, run LIFO when the LWP ends (gpi_lwp_exit, or its
+ * exit() through gp_exit).  Everything else -- host threads, LWPs without
+ * their own TLS, objects of modules dlopen'd later (their values are per
+ * LWP, their destructors per worker) -- goes to glibc as before.
  *
  * NOTE: glibc also pins the object's module against dlclose until the
  * destructor has run; the modules whose objects we keep are the ones
  * loaded at start, which are never unloaded, so there is nothing to pin.
+ * A dlopen'd module's objects stay with glibc for that reason.
  */
 #include "internal.h"
 #include "preload.h"
@@ -42,4 +43,19 @@ __cxa_thread_atexit_impl(void (*fn)(void *), void *obj, void *dso)
 		__atomic_store_n(&real_thread_atexit, real, __ATOMIC_RELAXED);
 	}
 	return real(fn, obj, dso);
+}
+
+EXPORT int dlclose(void *);
+
+/*
+ * A module unloaded takes its dynamic TLS range with it (runtime/tls.c):
+ * loaded again, its thread-locals start from the image in every thread.
+ */
+EXPORT int
+dlclose(void *handle)
+{
+	int r = REAL(dlclose)(handle);
+
+	gpi_tls_unloaded();
+	return r;
 }

@@ -286,6 +286,9 @@ enum gpi_lockrank {
 				 * (fd.c): held for table updates only,
 				 * never across a system call or malloc */
 	GPI_RANK_IOPOOL,	/* pool_lock (iopool.c) */
+	GPI_RANK_TLS,		/* tls.t_lock (tls.c): held across a
+				 * dl_iterate_phdr, which takes ld.so's
+				 * own lock after it */
 	GPI_RANK_TEST,		/* tests' own locks (test_lockcheck.c) */
 	GPI_RANK_N
 };
@@ -606,9 +609,10 @@ struct gp_lwp {
 					 * (relaxed atomic stores), gp_ps and
 					 * gp_dump read it racily. */
 	void		*l_tls;		/* (o) Its own copy of the switched
-					 * TLS blocks (tls.c), NULL if it takes
-					 * no part: stale while it is its
-					 * worker's w_tlsowner. */
+					 * TLS blocks (tls.c's struct
+					 * tlsarea), NULL if it takes no part:
+					 * stale while it is its worker's
+					 * w_tlsowner. */
 
 	/* Part 2 -- lifecycle. */
 	struct gp_proc	*l_proc;	/* (c) Owning process. */
@@ -707,9 +711,9 @@ struct gp_attr {
 };
 
 /*
- * tls.c: per-LWP TLS.  An LWP with l_tls has its own copy of the static
- * TLS blocks of the program's modules (all but libc's and the runtime's),
- * swapped in by the switch.  a_tls: OFF, INIT (the modules' initial
+ * tls.c: per-LWP TLS.  An LWP with l_tls has its own copy of the TLS
+ * blocks of the program's modules (all but libc's and the runtime's),
+ * static and dlopen'd, swapped in by the switch.  a_tls: OFF, INIT (the modules' initial
  * images) or CALLER (a copy of the creating thread's values: greenrun's
  * main).  An LWP created by one that has l_tls gets INIT.
  */
@@ -725,6 +729,8 @@ GPI_HIDDEN void	gpi_tls_lwp_free(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_tls_switch(struct gp_worker *w, struct gp_lwp *to);
 /* (l) leaves the CPU for good: it no longer owns its worker's blocks. */
 GPI_HIDDEN void	gpi_tls_lwp_dying(struct gp_lwp *l);
+/* After a dlclose: a module gone takes its dynamic TLS range with it. */
+GPI_HIDDEN void	gpi_tls_unloaded(void);
 /* Run the calling LWP (l)'s thread_local destructors, LIFO. */
 GPI_HIDDEN void	gpi_tls_run_dtors(struct gp_lwp *l);
 /*
@@ -1318,7 +1324,9 @@ GPI_HIDDEN extern int gpi_preloaded;
 	/* preload/sync.c: futex waits of syscall(SYS_futex) */		\
 	X(syscall)							\
 	/* preload/signals.c: green signal waits, alternate stacks */	\
-	X(sigtimedwait) X(sigaltstack)
+	X(sigtimedwait) X(sigaltstack)					\
+	/* preload/tls.c: a module's TLS goes with it */		\
+	X(dlclose)
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)
@@ -1584,6 +1592,12 @@ struct gp_worker {
 	struct gp_lwp	*w_tlsowner;	/* (o) The LWP whose values the
 					 * switched TLS blocks of this thread
 					 * hold, or NULL (tls.c). */
+	size_t		 w_tlsgen;	/* (o) 1 + this thread's DTV
+					 * generation when w_tlsmods was
+					 * found, 0 before (tls.c). */
+	uint32_t	 w_tlsmods;	/* (o) Dynamic TLS ranges switched
+					 * here: modules this thread's DTV
+					 * knows (bit = range, tls.c). */
 	uint64_t	 w_fault_regs[8];/* (o) A stack overflow's registers
 					 * (gpi_md_fault_regs), from its
 					 * handler to its proxy (fault.c). */

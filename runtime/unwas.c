@@ -120,7 +120,7 @@ next:
 		if (gpi_uw.why[0] == '\0')	/* the first one says most */
 			snprintf(gpi_uw.why, sizeof(gpi_uw.why), "%s lacks %s",
 			    uw_libs[i], missing);
-		dlclose(h);
+		GPI_LIBC(dlclose)(h);
 	}
 	if (gpi_uw.why[0] == '\0')
 		snprintf(gpi_uw.why, sizeof(gpi_uw.why), "cannot dlopen %s or %s",

@@ -90,7 +90,7 @@ dw_load(void)
 	dw.ok = true;
 	return;
 fail:
-	dlclose(h);
+	GPI_LIBC(dlclose)(h);
 }
 
 static int

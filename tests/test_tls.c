@@ -99,6 +99,12 @@ same(const char *prog)
 Test(tls, thread_counters_one_worker) { same("tests/greenrun/gr_tls_count"); }
 Test(tls, cxx_thread_local_ctor_dtor) { same("tests/programs/tls_cxx"); }
 Test(tls, errno_h_errno_shared_lib) { same("tests/greenrun/gr_tls_lib"); }
+/*
+ * A library dlopen'd after the threads exist (dynamic TLS, as libjvm.so's
+ * under a JVM): per thread, fresh for a thread's first use, fresh again
+ * after dlclose and a second dlopen.
+ */
+Test(tls, dlopened_library) { same("tests/greenrun/gr_tls_dlopen"); }
 
 /* A library user's opt-in, on one worker; no preload. */
 Test(tls, optin_attr)

@@ -4,7 +4,8 @@
 # realprogs-servers.sh -- unmodified Debian interpreters, databases and
 # servers, natively and under `greenrun -w 2`: python3 (threading,
 # sockets, subprocess, signals, process pools, asyncio, sqlite3), perl
-# threads, node, memcached, redis-server, nginx and lighttpd.  Each case
+# threads, node, a JVM (java), memcached, redis-server, nginx and
+# lighttpd.  Each case
 # is run both ways; it passes when the exit status and the checked
 # output are the same, nothing hung (every run under timeout 60), a
 # server stopped on its signal, no server process was left behind and
@@ -13,7 +14,8 @@
 #
 # Not run by `make test`: it needs the packages (apt-get install -y
 # python3 perl libthreads-perl libthread-queue-perl nodejs memcached
-# redis-server redis-tools nginx-light lighttpd curl); a missing one is
+# redis-server redis-tools nginx-light lighttpd curl
+# openjdk-17-jdk-headless); a missing one is
 # SKIP.  Run from the top of the tree after `make`:
 #     tools/realprogs-servers.sh [GREENRUN]
 # Ports 28080-28090 and 21211, 26379 on 127.0.0.1 must be free.
@@ -127,6 +129,12 @@ if have node; then
 	prog "node libuv" node "$here/node_t.js"
 else
 	skip node nodejs
+fi
+if have java; then
+	# libjvm.so is dlopen'd: its thread-locals are dynamic TLS.
+	prog "java threads" java "$here/JThreads.java"
+else
+	skip java openjdk-17-jdk-headless
 fi
 
 if have memcached; then
