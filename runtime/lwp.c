@@ -391,54 +391,6 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 	return lwp_unlink(p, l, master, 0, &owned);
 }
 
-/* Leave the CPU for good; the next context on this worker reaps us. */
-/*
- * Every caller has run gpi_lwp_dying after the LWP's last user code:
- * gpi_lwp_exit, exit1 (for gpi_lwp_exit_master) and the fault proxy.
- */
-/*
- * With (handoff), the joiner waits on this worker, in our process, and
- * nothing but it can free us (gpi_lwp_exit): DEAD is set here, before
- * the switch, and we go on no dead list.
- *
- * (jump), a constant: enter gpi_mi_switch_last by gpi_md_call_last,
- * which needs a caller whose stack gcc keeps aligned (switch.h): so in
- * lwp_exit, which makes calls; not in lwp_die_listed, a leaf but for
- * this, whose rsp DEBUG builds found 8 modulo 16 there.
- */
-static inline __attribute__((__always_inline__)) _Noreturn void
-lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff, bool jump)
-{
-	int js;
-
-	KASSERT(l->l_fdpark == NULL && l->l_robust == NULL &&
-	    l->l_once == NULL);
-	gpi_tls_lwp_dying(l);	/* before anyone may free its save area */
-	__atomic_store_n(&l->l_stat, GPI_LZOMB, __ATOMIC_RELAXED);
-	if (handoff) {
-		/*
-		 * Single owner (gpi_lwp_exit): a plain store, release for
-		 * the joiner's acquire load, as gpi_reaplwps would make it.
-		 * The joiner frees us only once it runs, and it runs on this
-		 * worker, so after the switch below has left our stack.
-		 */
-		js = atomic_load_explicit(&l->l_jstate, memory_order_relaxed);
-		KASSERT((js & (GPI_J_JOINER | GPI_J_HANDOFF | GPI_J_DEAD)) ==
-		    (GPI_J_JOINER | GPI_J_HANDOFF) && l->l_joinerw == w &&
-		    l->l_joiner->l_worker == w &&
-		    l->l_joiner->l_proc == l->l_proc && l->l_autoreap == NULL);
-		GPI_BUMP(w->w_nexited, 1);
-		atomic_store_explicit(&l->l_jstate, js | GPI_J_DEAD,
-		    memory_order_release);
-	} else {
-		l->l_next = w->w_dead;
-		w->w_dead = l;
-	}
-	if (jump)
-		gpi_md_call_last(gpi_mi_switch_last, l, w);
-	gpi_mi_switch_last(l, w);
-}
-
 /*
  * lwp_die without the hand-off, out of line: only gpi_lwp_exit, on every
  * create+join, has it inline (a call and a prologue that save registers
@@ -447,7 +399,7 @@ lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff, bool jump)
 static GPI_NOINLINE _Noreturn void
 lwp_die_listed(struct gp_lwp *l, struct gp_worker *w)
 {
-	lwp_die(l, w, false, false);
+	gpi_lwp_die(l, w, false, false);
 }
 
 /*
@@ -537,7 +489,7 @@ lwp_exit(struct gp_lwp *l, void *retval)
 		 */
 		handoff = joiner->l_proc == p;
 	}
-	lwp_die(l, w, handoff, true);
+	gpi_lwp_die(l, w, handoff, true);
 }
 
 void
@@ -565,6 +517,9 @@ gpi_lwp_start(void *arg)
 	 * handlers (POSIX; the Open POSIX suite's pthread_exit/2-1).
 	 */
 	gpi_sigpoint_l(l);
+	/* A spawn's master never returns from its entry: jump there. */
+	if (l->l_fn == gpi_proc_main)
+		gpi_md_call_last(gpi_proc_start, l, l->l_arg);
 	gpi_md_call_last(lwp_exit, l, l->l_fn(l->l_arg));
 }
 
@@ -572,19 +527,6 @@ void
 gpi_lwp_die_by_proxy(struct gp_lwp *l)
 {
 	gpi_lwp_dying(l);	/* a fault's proxy: nobody ran it yet */
-	lwp_die_listed(l, l->l_worker);
-}
-
-/*
- * The master LWP leaves after exit1 made its process a zombie.  p may
- * already be reaped: touch nothing of it.  With (autoreap), nobody waits
- * for the process and our worker reaps it once we are off the stack.
- */
-void
-gpi_lwp_exit_master(struct gp_lwp *l, struct gp_proc *autoreap)
-{
-	l->l_autoreap = autoreap;
-	l->l_master = true;		/* charged in exit1 already */
 	lwp_die_listed(l, l->l_worker);
 }
 
