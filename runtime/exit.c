@@ -498,7 +498,7 @@ exit1_quick(struct gp_proc *p, struct gp_lwp *cur, int status)
 		return;
 	}
 	/* killalllwps: we are the only LWP.  No children: MOVED at once. */
-	gpi_pflags_set(p, GPI_P_WEXIT | GPI_P_MOVED);
+	gpi_pflags_set_owned(p, pp, GPI_P_WEXIT | GPI_P_MOVED);
 	p->p_xstat = status;
 	/* No callouts, atexit entries, descriptors, children: calcru. */
 	calcru(p, cur);

@@ -940,7 +940,13 @@ struct gp_proc {
 	atomic_int	 p_flags;	/* (a) GPI_P_*: written with atomic RMWs
 					 * (a parent sets AUTOREAP while the
 					 * child sets its own bits), mostly
-					 * under p_lock; read relaxed. */
+					 * under p_lock; read relaxed.  Every
+					 * writer holds p_lock or (AUTOREAP)
+					 * the parent's, but spawn's reset and
+					 * exit1's MOVED after its WEXIT: a
+					 * holder of both locks before WEXIT
+					 * writes it plainly (exit1_quick,
+					 * gpi_pflags_set_owned). */
 	int		 p_stat;	/* (p,P,a) GPI_S*: both locks to write */
 	pid_t		 p_pgid;	/* (p,a) Process group; 0 for init. */
 	int		 p_nwaiters;	/* (p) Threads asleep, or going to
@@ -1076,6 +1082,24 @@ static inline void
 gpi_pflags_clear(struct gp_proc *p, int bits)
 {
 	atomic_fetch_and_explicit(&p->p_flags, ~bits, memory_order_relaxed);
+}
+
+/*
+ * gpi_pflags_set by a caller that holds both (p)'s p_lock and its
+ * parent's, and finds no WEXIT (exit1_quick): every other writer of
+ * p_flags holds one of the two (p's own bits under p_lock; AUTOREAP, set
+ * by a parent's exit, under the parent's) but spawn, before p is
+ * published, and exit1's MOVED, after a WEXIT that only one exit sets:
+ * nothing can race the load and the store, and a locked RMW (about 4
+ * ns here) buys nothing.
+ */
+static inline void
+gpi_pflags_set_owned(struct gp_proc *p, struct gp_proc *pp, int bits)
+{
+	GPI_LOCK_ASSERT(&p->p_lock);
+	GPI_LOCK_ASSERT(&pp->p_lock);
+	atomic_store_explicit(&p->p_flags, atomic_load_explicit(&p->p_flags,
+	    memory_order_relaxed) | bits, memory_order_relaxed);
 }
 GPI_HIDDEN extern gpi_spin_t gpi_reparent_lock;
 
