@@ -397,9 +397,9 @@ jobc_candidates(struct gp_proc *p, pid_t *v)
 
 /*
  * Fold the LWPs' run time and switches and reaped children into p_ru.
- * p_lock held.
+ * p_lock held.  Always inline: gcc made a call of it (two callers).
  */
-static void
+static inline __attribute__((__always_inline__)) void
 calcru(struct gp_proc *p, struct gp_lwp *cur)
 {
 	struct gp_worker *w = cur->l_worker;

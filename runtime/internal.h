@@ -736,6 +736,14 @@ GPI_HIDDEN int	gpi_tls_atexit(void (*fn)(void *), void *obj);
 GPI_HIDDEN int	gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp,
     void *(*fn)(void *), void *arg, const gp_attr_t *attr, bool run)
     GPI_MUSTCHECK;
+/*
+ * gpi_lwp_create(p, lp, gpi_proc_main, p, attr, false) for a spawn's new
+ * process (p), with the caller's worker and LWP at hand (as
+ * gpi_curworker() and gpi_curlwp() give them): its master.
+ */
+GPI_HIDDEN int	gpi_lwp_create_master(struct gp_worker *w, struct gp_lwp *cur,
+    struct gp_proc *p, struct gp_lwp **lp, const gp_attr_t *attr)
+    GPI_MUSTCHECK;
 GPI_HIDDEN void	gpi_lwp_discard(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l);
 GPI_HIDDEN int	gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l,

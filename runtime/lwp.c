@@ -188,16 +188,17 @@ list_insert(struct gp_lwp **head, struct gp_lwp *l)
  * (NULL on a host thread).  Always inline: gp_lwp_create has a copy of
  * its own for its common case, an LWP making a thread of its process
  * with no attributes, in which every test of (attr), (cur) and (w) below
- * folds away (about 30 instructions of 160).
+ * folds away (about 30 instructions of 160); and a spawn has one for
+ * its new process's master (gpi_lwp_create_master), (master) true.
  */
 static inline __attribute__((__always_inline__)) int
 lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
     struct gp_lwp **lp, void *(*fn)(void *), void *arg,
-    const gp_attr_t *attr, bool run)
+    const gp_attr_t *attr, bool run, bool master)
 {
 	struct gp_lwp *l;
 	/* A live LWP of (p) makes it: p has a thread, it runs on (w). */
-	bool own = cur != NULL && cur->l_proc == p, fresh;
+	bool own = !master && cur != NULL && cur->l_proc == p, fresh;
 	int error, tls = attr != NULL ? attr->a_tls : GPI_TLS_OFF;
 
 	if ((error = gpi_runtime_ensure()) != 0)
@@ -269,8 +270,10 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	 * reused struct checks another pid), and shutdown kills it once
 	 * published.  (One made by a live LWP of its own is not fresh.)
 	 */
-	fresh = !own && p != &gpi_proc0 && atomic_load_explicit(
-	    &p->p_nthreads, memory_order_relaxed) == 0;
+	fresh = master || (!own && p != &gpi_proc0 && atomic_load_explicit(
+	    &p->p_nthreads, memory_order_relaxed) == 0);
+	KASSERT(!master || (p != &gpi_proc0 && atomic_load_explicit(
+	    &p->p_nthreads, memory_order_relaxed) == 0));
 	if (!fresh)
 		gpi_spin_lock(&p->p_lock);
 	if (atomic_load(&gpi_rt.rt_state) != GPI_RT_UP ||
@@ -310,7 +313,15 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
     void *arg, const gp_attr_t *attr, bool run)
 {
 	return lwp_create(gpi_curworker(), gpi_curlwp(), p, lp, fn, arg, attr,
-	    run);
+	    run, false);
+}
+
+int
+gpi_lwp_create_master(struct gp_worker *w, struct gp_lwp *cur,
+    struct gp_proc *p, struct gp_lwp **lp, const gp_attr_t *attr)
+{
+	KASSERT(w == gpi_curworker() && cur == gpi_curlwp());
+	return lwp_create(w, cur, p, lp, gpi_proc_main, p, attr, false, true);
 }
 
 /* Undo a gpi_lwp_create(.., false) whose LWP never ran. */
@@ -676,7 +687,7 @@ gp_lwp_create(gp_lwp_t *lwp, void *(*fn)(void *), void *arg,
 	 */
 	if (likely(cur != NULL && attr == NULL)) {
 		error = lwp_create(w, cur, cur->l_proc, lwp, fn, arg, NULL,
-		    true);
+		    true, false);
 		gpi_resched_point(cur);
 		return error;
 	}

@@ -384,8 +384,8 @@ static pid_t
 spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 {
 	struct gp_proc *pp = gpi_curproc(), *p;
-	struct gp_worker *w = gpi_curworker();
-	struct gp_lwp *l;
+	struct gp_worker *cw = gpi_curworker(), *w = cw;
+	struct gp_lwp *l, *cur = gpi_curlwp();
 	pid_t pid;
 	int error;
 
@@ -416,9 +416,9 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 		goto fail_proc;
 	if ((error = gpi_pid_alloc(w, p)) != 0)
 		goto fail_proc;
-	if ((error = gpi_lwp_create(p, &l, gpi_proc_main, p, attr, false)) != 0)
+	if ((error = gpi_lwp_create_master(cw, cur, p, &l, attr)) != 0)
 		goto fail_pid;
-	gpi_sig_fork(pp, gpi_curlwp(), p, l);
+	gpi_sig_fork(pp, cur, p, l);
 
 	/*
 	 * Link under the parent's lock, unless it is exiting: its children
