@@ -528,9 +528,13 @@ gpi_lwp_start(void *arg)
 	 * handlers (POSIX; the Open POSIX suite's pthread_exit/2-1).
 	 */
 	gpi_sigpoint_l(l);
-	/* A spawn's master never returns from its entry: jump there. */
+	/*
+	 * A spawn's master never returns from its entry: jump there.  Its
+	 * l_arg is its process; l_proc is passed, so that l_arg is loaded
+	 * only for the call below (a register move less a create+join).
+	 */
 	if (l->l_fn == gpi_proc_main)
-		gpi_md_call_last(gpi_proc_start, l, l->l_arg);
+		gpi_md_call_last(gpi_proc_start, l, l->l_proc);
 	gpi_md_call_last(lwp_exit, l, l->l_fn(l->l_arg));
 }
 
