@@ -121,7 +121,7 @@ abort(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	(void)gp_sigaction(SIGABRT, &sa, NULL);
-	gpi_exit1(SIGABRT);
+	gpi_exit1(gpi_curlwp(), SIGABRT);
 }
 
 /*

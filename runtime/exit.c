@@ -395,15 +395,29 @@ jobc_candidates(struct gp_proc *p, pid_t *v)
 
 /* ------------------------------------------------------------ exit1 */
 
-/* Fold the LWPs' run time and switches and reaped children into p_ru. */
-static void
+/*
+ * Fold the LWPs' run time and switches and reaped children into p_ru.
+ * p_lock held.  Always inline: gcc made a call of it (two callers).
+ */
+static inline __attribute__((__always_inline__)) void
 calcru(struct gp_proc *p, struct gp_lwp *cur)
 {
-	/* Charge our current slice now: we must not touch p after notify. */
-	gpi_charge(cur->l_worker, p);
-	p->p_ru.ru_nvcsw += cur->l_nvcsw;
-	p->p_ru.ru_nivcsw += cur->l_nivcsw;
-	gpi_ruadd(&p->p_ru, &p->p_cru);
+	struct gp_worker *w = cur->l_worker;
+	unsigned long long now = gpi_md_ticks();
+
+	GPI_LOCK_ASSERT(&p->p_lock);
+	/*
+	 * Charge our current slice now (we must not touch p after notify),
+	 * and fold in p_cru's run time (ruadd) in the same add: one locked
+	 * RMW, not two.  It must be locked: a killed LWP of ours may still
+	 * switch out for the last time, charging p_ru on its worker (TSan
+	 * saw a plain += lose that).  p_cru is ours, under p_lock.
+	 */
+	__atomic_fetch_add(&p->p_ru.ru_ticks, now - w->w_switchtick +
+	    p->p_cru.ru_ticks, __ATOMIC_RELAXED);
+	w->w_switchtick = now;
+	p->p_ru.ru_nvcsw += cur->l_nvcsw + p->p_cru.ru_nvcsw;
+	p->p_ru.ru_nivcsw += cur->l_nivcsw + p->p_cru.ru_nivcsw;
 }
 
 /*
@@ -484,28 +498,29 @@ exit1_quick(struct gp_proc *p, struct gp_lwp *cur, int status)
 		return;
 	}
 	/* killalllwps: we are the only LWP.  No children: MOVED at once. */
-	gpi_pflags_set(p, GPI_P_WEXIT | GPI_P_MOVED);
+	gpi_pflags_set_owned(p, pp, GPI_P_WEXIT | GPI_P_MOVED);
 	p->p_xstat = status;
 	/* No callouts, atexit entries, descriptors, children: calcru. */
 	calcru(p, cur);
 	(void)gpi_lwp_unlink(p, cur, true);
 	gpi_count_exit();
 	/* The zombie, and the parent's notice. */
-	gpi_lwp_exit_master(cur, exit_notify(pp, p) ? p : NULL);
+	gpi_lwp_exit_master(cur, cur->l_worker, exit_notify(pp, p) ? p : NULL);
 }
 
 /*
- * exit1(): end the calling green process with wait status (status).
- * Never returns.  May block (waiting for the other LWPs).
+ * exit1(): end the calling green process, of which (cur) is the running
+ * LWP, with wait status (status).  Never returns.  May block (waiting
+ * for the other LWPs).
  */
 void
-gpi_exit1(int status)
+gpi_exit1(struct gp_lwp *cur, int status)
 {
-	struct gp_lwp *cur = gpi_curlwp();
 	struct gp_proc *p = cur->l_proc, *pp;
 	pid_t jobc[MAXJOBC];
 	int i, njobc;
 
+	KASSERT(cur == gpi_curlwp());
 	KKASSERT(p != &gpi_proc0);
 	/* Owner-dead before the parent can hear of the exit. */
 	gpi_lwp_dying(cur);
@@ -601,7 +616,7 @@ gpi_exit1(int status)
 	gpi_spin_lock(&p->p_lock);
 	/* WARNING: p may be reaped from here on, unless we reap it. */
 	/* The master's lwp_exit: off the stack; the reaper frees it. */
-	gpi_lwp_exit_master(cur, exit_notify(pp, p) ? p : NULL);
+	gpi_lwp_exit_master(cur, cur->l_worker, exit_notify(pp, p) ? p : NULL);
 }
 
 _Noreturn static void
@@ -641,17 +656,35 @@ gp__exit(int status)
 	gpi_fence_cur();
 	if (gpi_curproc() == &gpi_proc0)
 		exit_init(status, false);
-	gpi_exit1(W_EXITCODE(status & 0xff, 0));
+	gpi_exit1(gpi_curlwp(), W_EXITCODE(status & 0xff, 0));
 }
 
 void
 gp_exit(int status)
 {
 	struct gp_lwp *l = gpi_curlwp();
-	struct gp_proc *p;
 
-	gpi_fence_cur();
-	if (l == NULL || (p = l->l_proc) == &gpi_proc0)
+	if (l == NULL) {
+		gpi_fence_cur();
+		exit_init(status, true);
+	}
+	gpi_exit_lwp(l, status);
+}
+
+/*
+ * gp_exit(status) on the running LWP (l).  A spawn's master enters it
+ * by a jump (gpi_proc_start), and it enters exit1 by one: the master's
+ * way to its last switch pushes no return stack buffer entry that no
+ * ret will pop (switch.h, gpi_md_call_last).
+ */
+void
+gpi_exit_lwp(struct gp_lwp *l, int status)
+{
+	struct gp_proc *p = l->l_proc;
+
+	KASSERT(l == gpi_curlwp());
+	gpi_fence(l->l_worker);
+	if (p == &gpi_proc0)
 		exit_init(status, true);
 	/* exit(3): its thread_local destructors first, as glibc's exit. */
 	if (l->l_tlsdtors != NULL)
@@ -671,8 +704,8 @@ gp_exit(int status)
 	if (gpi_preloaded)
 		fflush(NULL);	/* unmodified code expects exit's flush */
 	/* gp__exit, whose init test we made: after the handlers, a fence. */
-	gpi_fence_cur();
-	gpi_exit1(W_EXITCODE(status & 0xff, 0));
+	gpi_fence(l->l_worker);
+	gpi_md_call_last(gpi_exit1, l, W_EXITCODE(status & 0xff, 0));
 }
 
 /*
@@ -688,8 +721,8 @@ gpi_proc_lastlwp(struct gp_lwp *l)
 	int sig = __atomic_load_n(&p->p_killsig, __ATOMIC_RELAXED);
 
 	if (sig != 0)
-		gpi_exit1(sig & 0x7f);		/* W_TERMSIG encoding */
-	gp_exit(0);
+		gpi_exit1(l, sig & 0x7f);	/* W_TERMSIG encoding */
+	gpi_exit_lwp(l, 0);
 }
 
 /* Kill every LWP of (p); the last one runs exit1.  p_lock held. */
@@ -821,7 +854,7 @@ gp_exec(int (*entry)(void *), void *arg)
 	gpi_spin_unlock(&p->p_lock);
 	if (error != 0) {
 		/* Cannot start the new image: the process dies as if killed. */
-		gpi_exit1(SIGKILL);
+		gpi_exit1(gpi_curlwp(), SIGKILL);
 	}
 	gpi_lwp_exit(NULL);
 }

@@ -174,7 +174,7 @@ proxy_exit_quiet(void *arg)
 	struct gp_lwp *dead = arg;
 
 	/* Set before we ran, and never cleared: the fault's signal. */
-	gpi_exit1(__atomic_load_n(&dead->l_proc->p_killsig,
+	gpi_exit1(gpi_curlwp(), __atomic_load_n(&dead->l_proc->p_killsig,
 	    __ATOMIC_RELAXED) & 0x7f);
 }
 

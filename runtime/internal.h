@@ -727,8 +727,7 @@ GPI_HIDDEN int	gpi_tls_lwp_init(struct gp_lwp *l, int mode) GPI_MUSTCHECK;
 GPI_HIDDEN void	gpi_tls_lwp_free(struct gp_lwp *l);
 /* Load (to)'s values, saving the owner's: the switch's slow path. */
 GPI_HIDDEN void	gpi_tls_switch(struct gp_worker *w, struct gp_lwp *to);
-/* (l) leaves the CPU for good: it no longer owns its worker's blocks. */
-GPI_HIDDEN void	gpi_tls_lwp_dying(struct gp_lwp *l);
+/* gpi_tls_lwp_dying(l, w): inline, below (it needs struct gp_worker). */
 /* After a dlclose: a module gone takes its dynamic TLS range with it. */
 GPI_HIDDEN void	gpi_tls_unloaded(void);
 /* Run the calling LWP (l)'s thread_local destructors, LIFO. */
@@ -743,14 +742,20 @@ GPI_HIDDEN int	gpi_tls_atexit(void (*fn)(void *), void *obj);
 GPI_HIDDEN int	gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp,
     void *(*fn)(void *), void *arg, const gp_attr_t *attr, bool run)
     GPI_MUSTCHECK;
+/*
+ * gpi_lwp_create(p, lp, gpi_proc_main, p, attr, false) for a spawn's new
+ * process (p), with the caller's worker and LWP at hand (as
+ * gpi_curworker() and gpi_curlwp() give them): its master.
+ */
+GPI_HIDDEN int	gpi_lwp_create_master(struct gp_worker *w, struct gp_lwp *cur,
+    struct gp_proc *p, struct gp_lwp **lp, const gp_attr_t *attr)
+    GPI_MUSTCHECK;
 GPI_HIDDEN void	gpi_lwp_discard(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l);
 GPI_HIDDEN int	gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l,
     bool master);
 /* Yield (l), the calling LWP, to everything runnable on its worker. */
 GPI_HIDDEN void	gpi_lwp_yield(struct gp_lwp *l);
-GPI_HIDDEN _Noreturn void gpi_lwp_exit_master(struct gp_lwp *l,
-    struct gp_proc *autoreap);
 GPI_HIDDEN bool	gpi_lwp_exit_unless_last(void);
 /* fault.c: (l), already unlinked, leaves the CPU from a signal handler. */
 GPI_HIDDEN _Noreturn void gpi_lwp_die_by_proxy(struct gp_lwp *l);
@@ -949,7 +954,13 @@ struct gp_proc {
 	atomic_int	 p_flags;	/* (a) GPI_P_*: written with atomic RMWs
 					 * (a parent sets AUTOREAP while the
 					 * child sets its own bits), mostly
-					 * under p_lock; read relaxed. */
+					 * under p_lock; read relaxed.  Every
+					 * writer holds p_lock or (AUTOREAP)
+					 * the parent's, but spawn's reset and
+					 * exit1's MOVED after its WEXIT: a
+					 * holder of both locks before WEXIT
+					 * writes it plainly (exit1_quick,
+					 * gpi_pflags_set_owned). */
 	int		 p_stat;	/* (p,P,a) GPI_S*: both locks to write */
 	pid_t		 p_pgid;	/* (p,a) Process group; 0 for init. */
 	int		 p_nwaiters;	/* (p) Threads asleep, or going to
@@ -1017,7 +1028,10 @@ struct gp_proc {
 					 * ru_ticks (a): its LWPs' run time in
 					 * gpi_md_ticks, relaxed atomic adds
 					 * by the workers that ran them. */
-	struct gpi_ru	 p_cru;		/* (p) Reaped children's. */
+	struct gpi_ru	 p_cru;		/* (p) Reaped children's: no switch
+					 * charges it, so ru_ticks too is
+					 * plain, under p_lock (one locked
+					 * RMW less a reap). */
 
 	/* Green signals (signal.c). */
 	uint64_t	 p_siglist;	/* (p,a) Pending, bit (sig - 1): relaxed
@@ -1082,6 +1096,24 @@ static inline void
 gpi_pflags_clear(struct gp_proc *p, int bits)
 {
 	atomic_fetch_and_explicit(&p->p_flags, ~bits, memory_order_relaxed);
+}
+
+/*
+ * gpi_pflags_set by a caller that holds both (p)'s p_lock and its
+ * parent's, and finds no WEXIT (exit1_quick): every other writer of
+ * p_flags holds one of the two (p's own bits under p_lock; AUTOREAP, set
+ * by a parent's exit, under the parent's) but spawn, before p is
+ * published, and exit1's MOVED, after a WEXIT that only one exit sets:
+ * nothing can race the load and the store, and a locked RMW (about 4
+ * ns here) buys nothing.
+ */
+static inline void
+gpi_pflags_set_owned(struct gp_proc *p, struct gp_proc *pp, int bits)
+{
+	GPI_LOCK_ASSERT(&p->p_lock);
+	GPI_LOCK_ASSERT(&pp->p_lock);
+	atomic_store_explicit(&p->p_flags, atomic_load_explicit(&p->p_flags,
+	    memory_order_relaxed) | bits, memory_order_relaxed);
 }
 GPI_HIDDEN extern gpi_spin_t gpi_reparent_lock;
 
@@ -1179,6 +1211,11 @@ GPI_HIDDEN void	gpi_proc_fini(void);
  * start init afresh.  Returns the bytes left allocated.
  */
 GPI_HIDDEN size_t gpi_proc_abandon(void);
+/* A spawn's master: runs (p)'s entry, then exits (gp_exit) with it. */
+GPI_HIDDEN _Noreturn void gpi_proc_start(struct gp_lwp *l,
+    struct gp_proc *p);
+/* A master's l_fn, a marker (proc.c); the master runs gpi_proc_start. */
+GPI_HIDDEN _Noreturn void *gpi_proc_main(void *arg);
 /* What (l) runs, for a message: a process's entry for its first LWP. */
 GPI_HIDDEN void	*gpi_lwp_entry(const struct gp_lwp *l);
 GPI_HIDDEN void	gpi_proc_drain(struct gp_worker *w);
@@ -1499,7 +1536,10 @@ GPI_HIDDEN bool	gpi_fault_installed(void);
 
 /* exit.c */
 GPI_HIDDEN int	gpi_atexit_add(int kind, void *fn, void *arg);
-GPI_HIDDEN _Noreturn void gpi_exit1(int status);
+/* exit1 of the calling process, whose running LWP (cur) is. */
+GPI_HIDDEN _Noreturn void gpi_exit1(struct gp_lwp *cur, int status);
+/* gp_exit(status) on the running LWP (l), which is not a host thread. */
+GPI_HIDDEN _Noreturn void gpi_exit_lwp(struct gp_lwp *l, int status);
 /* The last LWP of a green process leaves: gp_exit(0) or exit1. */
 GPI_HIDDEN _Noreturn void gpi_proc_lastlwp(struct gp_lwp *l);
 /*
@@ -1521,7 +1561,8 @@ gpi_is_hostproc(const struct gp_proc *p)
 /* rusage.c */
 GPI_HIDDEN void	gpi_ticks_to_timeval(unsigned long long ticks,
     struct timeval *tv);
-GPI_HIDDEN void	gpi_ruadd(struct gpi_ru *ru, const struct gpi_ru *ru2);
+/* ruadd(cru, ru2) into a p_cru, whose p_lock the caller holds. */
+GPI_HIDDEN void	gpi_ruadd_cru(struct gpi_ru *cru, const struct gpi_ru *ru2);
 GPI_HIDDEN void	gpi_ru_to_rusage(const struct gpi_ru *ru, struct rusage *out);
 GPI_HIDDEN void	gpi_rusage_init(void);
 
@@ -2274,6 +2315,83 @@ GPI_HIDDEN void	gpi_timer_del(struct gp_worker *w, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_reaplwps(struct gp_worker *w);
 /* lwp.c: the first code an LWP runs, on its own stack. */
 GPI_HIDDEN _Noreturn void gpi_lwp_start(void *arg);
+
+/*
+ * tls.c's: (l), on its worker (w), leaves the CPU for good: it no longer
+ * owns the worker's blocks.  Inline: every LWP's death tests it.
+ */
+static inline __attribute__((__always_inline__)) void
+gpi_tls_lwp_dying(struct gp_lwp *l, struct gp_worker *w)
+{
+	if (w->w_tlsowner == l)
+		w->w_tlsowner = NULL;
+}
+
+/*
+ * Leave the CPU for good; the next context on this worker reaps us.
+ * Every caller has run gpi_lwp_dying after the LWP's last user code:
+ * lwp.c's lwp_exit, exit1 (gpi_lwp_exit_master) and the fault proxy.
+ * Here, not in lwp.c, so that exit1 has the master's end inline.
+ *
+ * With (handoff), the joiner waits on this worker, in our process, and
+ * nothing but it can free us (lwp_exit): DEAD is set here, before the
+ * switch, and we go on no dead list.
+ *
+ * (jump), a constant: enter gpi_mi_switch_last by gpi_md_call_last,
+ * which needs a caller whose stack gcc keeps aligned (switch.h): so in
+ * lwp_exit and exit1, which make calls; not in lwp_die_listed, a leaf
+ * but for this, whose rsp DEBUG builds found 8 modulo 16 there.
+ */
+static inline __attribute__((__always_inline__)) _Noreturn void
+gpi_lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff, bool jump)
+{
+	int js;
+
+	KASSERT(l->l_fdpark == NULL && l->l_robust == NULL &&
+	    l->l_once == NULL);
+	gpi_tls_lwp_dying(l, w); /* before anyone may free its save area */
+	__atomic_store_n(&l->l_stat, GPI_LZOMB, __ATOMIC_RELAXED);
+	if (handoff) {
+		/*
+		 * Single owner (lwp_exit): a plain store, release for the
+		 * joiner's acquire load, as gpi_reaplwps would make it.
+		 * The joiner frees us only once it runs, and it runs on this
+		 * worker, so after the switch below has left our stack.
+		 */
+		js = atomic_load_explicit(&l->l_jstate, memory_order_relaxed);
+		KASSERT((js & (GPI_J_JOINER | GPI_J_HANDOFF | GPI_J_DEAD)) ==
+		    (GPI_J_JOINER | GPI_J_HANDOFF) && l->l_joinerw == w &&
+		    l->l_joiner->l_worker == w &&
+		    l->l_joiner->l_proc == l->l_proc && l->l_autoreap == NULL);
+		GPI_BUMP(w->w_nexited, 1);
+		atomic_store_explicit(&l->l_jstate, js | GPI_J_DEAD,
+		    memory_order_release);
+	} else {
+		l->l_next = w->w_dead;
+		w->w_dead = l;
+	}
+	if (jump)
+		gpi_md_call_last(gpi_mi_switch_last, l, w);
+	gpi_mi_switch_last(l, w);
+}
+
+/*
+ * The master LWP (l), on its worker (w), leaves after exit1 made its
+ * process a zombie.  The process may already be reaped: touch nothing
+ * of it.  With (autoreap), nobody waits for the process and our worker
+ * reaps it once we are off the stack.  Inline in exit1, whose frame is
+ * aligned (it makes calls): the last switch is entered by a jump, so
+ * that the return stack buffer keeps no entry of the master's (section
+ * 4 of ARCHITECTURE.md).
+ */
+static inline __attribute__((__always_inline__)) _Noreturn void
+gpi_lwp_exit_master(struct gp_lwp *l, struct gp_worker *w,
+    struct gp_proc *autoreap)
+{
+	l->l_autoreap = autoreap;
+	l->l_master = true;		/* charged in exit1 already */
+	gpi_lwp_die(l, w, false, true);
+}
 /* sched.c: bookkeeping every context does right after it is switched to. */
 GPI_HIDDEN void	gpi_sched_enter_first(struct gp_lwp *l);
 

@@ -188,16 +188,17 @@ list_insert(struct gp_lwp **head, struct gp_lwp *l)
  * (NULL on a host thread).  Always inline: gp_lwp_create has a copy of
  * its own for its common case, an LWP making a thread of its process
  * with no attributes, in which every test of (attr), (cur) and (w) below
- * folds away (about 30 instructions of 160).
+ * folds away (about 30 instructions of 160); and a spawn has one for
+ * its new process's master (gpi_lwp_create_master), (master) true.
  */
 static inline __attribute__((__always_inline__)) int
 lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
     struct gp_lwp **lp, void *(*fn)(void *), void *arg,
-    const gp_attr_t *attr, bool run)
+    const gp_attr_t *attr, bool run, bool master)
 {
 	struct gp_lwp *l;
 	/* A live LWP of (p) makes it: p has a thread, it runs on (w). */
-	bool own = cur != NULL && cur->l_proc == p, fresh;
+	bool own = !master && cur != NULL && cur->l_proc == p, fresh;
 	int error, tls = attr != NULL ? attr->a_tls : GPI_TLS_OFF;
 
 	if ((error = gpi_runtime_ensure()) != 0)
@@ -270,8 +271,10 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	 * reused struct checks another pid), and shutdown kills it once
 	 * published.  (One made by a live LWP of its own is not fresh.)
 	 */
-	fresh = !own && p != &gpi_proc0 && atomic_load_explicit(
-	    &p->p_nthreads, memory_order_relaxed) == 0;
+	fresh = master || (!own && p != &gpi_proc0 && atomic_load_explicit(
+	    &p->p_nthreads, memory_order_relaxed) == 0);
+	KASSERT(!master || (p != &gpi_proc0 && atomic_load_explicit(
+	    &p->p_nthreads, memory_order_relaxed) == 0));
 	if (!fresh)
 		gpi_spin_lock(&p->p_lock);
 	if (atomic_load(&gpi_rt.rt_state) != GPI_RT_UP ||
@@ -311,7 +314,15 @@ gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp, void *(*fn)(void *),
     void *arg, const gp_attr_t *attr, bool run)
 {
 	return lwp_create(gpi_curworker(), gpi_curlwp(), p, lp, fn, arg, attr,
-	    run);
+	    run, false);
+}
+
+int
+gpi_lwp_create_master(struct gp_worker *w, struct gp_lwp *cur,
+    struct gp_proc *p, struct gp_lwp **lp, const gp_attr_t *attr)
+{
+	KASSERT(w == gpi_curworker() && cur == gpi_curlwp());
+	return lwp_create(w, cur, p, lp, gpi_proc_main, p, attr, false, true);
 }
 
 /* Undo a gpi_lwp_create(.., false) whose LWP never ran. */
@@ -392,54 +403,6 @@ gpi_lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master)
 	return lwp_unlink(p, l, master, 0, &owned);
 }
 
-/* Leave the CPU for good; the next context on this worker reaps us. */
-/*
- * Every caller has run gpi_lwp_dying after the LWP's last user code:
- * gpi_lwp_exit, exit1 (for gpi_lwp_exit_master) and the fault proxy.
- */
-/*
- * With (handoff), the joiner waits on this worker, in our process, and
- * nothing but it can free us (gpi_lwp_exit): DEAD is set here, before
- * the switch, and we go on no dead list.
- *
- * (jump), a constant: enter gpi_mi_switch_last by gpi_md_call_last,
- * which needs a caller whose stack gcc keeps aligned (switch.h): so in
- * lwp_exit, which makes calls; not in lwp_die_listed, a leaf but for
- * this, whose rsp DEBUG builds found 8 modulo 16 there.
- */
-static inline __attribute__((__always_inline__)) _Noreturn void
-lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff, bool jump)
-{
-	int js;
-
-	KASSERT(l->l_fdpark == NULL && l->l_robust == NULL &&
-	    l->l_once == NULL);
-	gpi_tls_lwp_dying(l);	/* before anyone may free its save area */
-	__atomic_store_n(&l->l_stat, GPI_LZOMB, __ATOMIC_RELAXED);
-	if (handoff) {
-		/*
-		 * Single owner (gpi_lwp_exit): a plain store, release for
-		 * the joiner's acquire load, as gpi_reaplwps would make it.
-		 * The joiner frees us only once it runs, and it runs on this
-		 * worker, so after the switch below has left our stack.
-		 */
-		js = atomic_load_explicit(&l->l_jstate, memory_order_relaxed);
-		KASSERT((js & (GPI_J_JOINER | GPI_J_HANDOFF | GPI_J_DEAD)) ==
-		    (GPI_J_JOINER | GPI_J_HANDOFF) && l->l_joinerw == w &&
-		    l->l_joiner->l_worker == w &&
-		    l->l_joiner->l_proc == l->l_proc && l->l_autoreap == NULL);
-		GPI_BUMP(w->w_nexited, 1);
-		atomic_store_explicit(&l->l_jstate, js | GPI_J_DEAD,
-		    memory_order_release);
-	} else {
-		l->l_next = w->w_dead;
-		w->w_dead = l;
-	}
-	if (jump)
-		gpi_md_call_last(gpi_mi_switch_last, l, w);
-	gpi_mi_switch_last(l, w);
-}
-
 /*
  * lwp_die without the hand-off, out of line: only gpi_lwp_exit, on every
  * create+join, has it inline (a call and a prologue that save registers
@@ -448,7 +411,7 @@ lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff, bool jump)
 static GPI_NOINLINE _Noreturn void
 lwp_die_listed(struct gp_lwp *l, struct gp_worker *w)
 {
-	lwp_die(l, w, false, false);
+	gpi_lwp_die(l, w, false, false);
 }
 
 /*
@@ -538,7 +501,7 @@ lwp_exit(struct gp_lwp *l, void *retval)
 		 */
 		handoff = joiner->l_proc == p;
 	}
-	lwp_die(l, w, handoff, true);
+	gpi_lwp_die(l, w, handoff, true);
 }
 
 void
@@ -566,6 +529,13 @@ gpi_lwp_start(void *arg)
 	 * handlers (POSIX; the Open POSIX suite's pthread_exit/2-1).
 	 */
 	gpi_sigpoint_l(l);
+	/*
+	 * A spawn's master never returns from its entry: jump there.  Its
+	 * l_arg is its process; l_proc is passed, so that l_arg is loaded
+	 * only for the call below (a register move less a create+join).
+	 */
+	if (l->l_fn == gpi_proc_main)
+		gpi_md_call_last(gpi_proc_start, l, l->l_proc);
 	gpi_md_call_last(lwp_exit, l, l->l_fn(l->l_arg));
 }
 
@@ -573,19 +543,6 @@ void
 gpi_lwp_die_by_proxy(struct gp_lwp *l)
 {
 	gpi_lwp_dying(l);	/* a fault's proxy: nobody ran it yet */
-	lwp_die_listed(l, l->l_worker);
-}
-
-/*
- * The master LWP leaves after exit1 made its process a zombie.  p may
- * already be reaped: touch nothing of it.  With (autoreap), nobody waits
- * for the process and our worker reaps it once we are off the stack.
- */
-void
-gpi_lwp_exit_master(struct gp_lwp *l, struct gp_proc *autoreap)
-{
-	l->l_autoreap = autoreap;
-	l->l_master = true;		/* charged in exit1 already */
 	lwp_die_listed(l, l->l_worker);
 }
 
@@ -735,7 +692,7 @@ gp_lwp_create(gp_lwp_t *lwp, void *(*fn)(void *), void *arg,
 	 */
 	if (likely(cur != NULL && attr == NULL)) {
 		error = lwp_create(w, cur, cur->l_proc, lwp, fn, arg, NULL,
-		    true);
+		    true, false);
 		gpi_resched_point(cur);
 		return error;
 	}

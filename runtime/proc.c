@@ -138,15 +138,36 @@ argc_of(char **argv)
 	return n;
 }
 
-static void *
-proc_main(void *arg)
+/*
+ * A spawn's master LWP (l) of process (p) runs the process's entry and
+ * exits with what it returns.  gpi_lwp_start enters it by a jump (its
+ * l_fn is gpi_proc_main), and it enters gp_exit's body by one: nothing
+ * on the master's way to its last switch is a call that never returns,
+ * which would leave the return stack buffer an entry that the resumed
+ * parent's next ret mispredicts on (switch.h, gpi_md_call_last).
+ */
+void
+gpi_proc_start(struct gp_lwp *l, struct gp_proc *p)
 {
-	struct gp_proc *p = arg;
 	int (*main_fn)(int, char **) = (int (*)(int, char **))p->p_arg;
+	int status;
 
 	if (p->p_argv != NULL)
-		gp_exit(main_fn(argc_of(p->p_argv), p->p_argv));
-	gp_exit(p->p_entry(p->p_arg));
+		status = main_fn(argc_of(p->p_argv), p->p_argv);
+	else
+		status = p->p_entry(p->p_arg);
+	gpi_md_call_last(gpi_exit_lwp, l, status);
+}
+
+/*
+ * A master's l_fn: it tells a master from its process's other LWPs
+ * (gpi_lwp_start, gpi_lwp_entry).  gpi_lwp_start jumps to
+ * gpi_proc_start instead of calling this.
+ */
+void *
+gpi_proc_main(void *arg)
+{
+	gpi_proc_start(gpi_curlwp(), arg);
 }
 
 /*
@@ -364,8 +385,8 @@ static pid_t
 spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 {
 	struct gp_proc *pp = gpi_curproc(), *p;
-	struct gp_worker *w = gpi_curworker();
-	struct gp_lwp *l;
+	struct gp_worker *cw = gpi_curworker(), *w = cw;
+	struct gp_lwp *l, *cur = gpi_curlwp();
 	pid_t pid;
 	int error;
 
@@ -396,9 +417,9 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 		goto fail_proc;
 	if ((error = gpi_pid_alloc(w, p)) != 0)
 		goto fail_proc;
-	if ((error = gpi_lwp_create(p, &l, proc_main, p, attr, false)) != 0)
+	if ((error = gpi_lwp_create_master(cw, cur, p, &l, attr)) != 0)
 		goto fail_pid;
-	gpi_sig_fork(pp, gpi_curlwp(), p, l);
+	gpi_sig_fork(pp, cur, p, l);
 
 	/*
 	 * Link under the parent's lock, unless it is exiting: its children
@@ -731,7 +752,7 @@ gpi_lwp_entry(const struct gp_lwp *l)
 {
 	struct gp_proc *p = l->l_proc;
 
-	if (l->l_fn != proc_main)
+	if (l->l_fn != gpi_proc_main)
 		return (void *)l->l_fn;
 	return p->p_argv != NULL ? p->p_arg : (void *)p->p_entry;
 }

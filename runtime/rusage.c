@@ -43,18 +43,20 @@ gpi_ticks_to_timeval(unsigned long long ticks, struct timeval *tv)
 }
 
 void
-gpi_ruadd(struct gpi_ru *ru, const struct gpi_ru *ru2)
+gpi_ruadd_cru(struct gpi_ru *cru, const struct gpi_ru *ru2)
 {
 	/*
-	 * NOTE: switch_to charges a process's ticks with an atomic add and
-	 * no lock, and a killed LWP of an exiting process may still switch
-	 * out for the last time while exit1's calcru folds p_cru into
-	 * p_ru: a plain += here could lose that charge (TSan saw it).
+	 * NOTE: a plain += of the ticks, not a locked add: no switch charges
+	 * a p_cru (switch_to and gpi_charge add to p_ru), and its one writer
+	 * holds the process's p_lock.  (ru2), a zombie's p_ru, was last
+	 * charged with atomic adds (the reaper saw its LWPs DEAD since):
+	 * read as such.  exit1's calcru, which folds p_cru into p_ru while
+	 * a killed LWP may still switch out for the last time, adds to p_ru
+	 * atomically itself.
 	 */
-	__atomic_fetch_add(&ru->ru_ticks, __atomic_load_n(&ru2->ru_ticks,
-	    __ATOMIC_RELAXED), __ATOMIC_RELAXED);
-	ru->ru_nvcsw += ru2->ru_nvcsw;
-	ru->ru_nivcsw += ru2->ru_nivcsw;
+	cru->ru_ticks += __atomic_load_n(&ru2->ru_ticks, __ATOMIC_RELAXED);
+	cru->ru_nvcsw += ru2->ru_nvcsw;
+	cru->ru_nivcsw += ru2->ru_nivcsw;
 }
 
 void

@@ -19,8 +19,10 @@ __thread int gpi_tls_nlocks __attribute__((tls_model("initial-exec")));
  * Contended path: spin on a plain load (no cache-line ping-pong), and
  * after a while give the CPU away, since the holder may have been
  * preempted by the kernel (a host thread, or a worker on a busy VM).
+ * Never inline (LTO once pulled it into gp_lwp_join, whose fast path
+ * then saved three registers more for this loop's sake).
  */
-void
+GPI_NOINLINE void
 gpi_spin_lock_slow(gpi_spin_t *s)
 {
 	unsigned spins = 0;

@@ -624,13 +624,6 @@ gpi_tls_switch(struct gp_worker *w, struct gp_lwp *to)
 }
 
 void
-gpi_tls_lwp_dying(struct gp_lwp *l)
-{
-	if (l->l_worker->w_tlsowner == l)
-		l->l_worker->w_tlsowner = NULL;
-}
-
-void
 gpi_tls_run_dtors(struct gp_lwp *l)
 {
 	struct gpi_tlsdtor *d;

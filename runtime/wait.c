@@ -118,7 +118,7 @@ gpi_unlink_child(struct gp_proc *q, struct gp_proc *p)
 	gpi_unreport(q, p);
 	GPI_DLIST_REMOVE(&q->p_children, p, p_sibnext, p_sibprev);
 	/* ruadd(&q->p_cru, &p->p_ru): the child's own and its reaped ones. */
-	gpi_ruadd(&q->p_cru, &p->p_ru);
+	gpi_ruadd_cru(&q->p_cru, &p->p_ru);
 }
 
 static void

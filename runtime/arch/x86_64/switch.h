@@ -131,16 +131,17 @@ gpi_md_switch_last(struct gp_ctx *to)
  * makes other calls: in one that makes none (a leaf but for this) it is
  * 8 modulo 16, and (fn) would run misaligned (movaps faults).  So the
  * asm does not trust the compiler's frame layout: a misaligned rsp is
- * moved down 8 first (fn never returns, so nothing pops it; only a
- * backtrace taken inside fn sees the frame 8 off).  DEBUG builds trap
- * instead, so that a compiler that lays the frame out otherwise is seen
- * in the tests.  (fn) must be a function's name, a link-time constant.
+ * moved down 8 first, by an and that leaves an aligned one as it is
+ * (one instruction, no branch; fn never returns, so nothing pops the
+ * word; only a backtrace taken inside fn sees the frame 8 off).  DEBUG
+ * builds trap instead, so that a compiler that lays the frame out
+ * otherwise is seen in the tests.  (fn) must be a function's name, a
+ * link-time constant.
  */
 #ifdef GREENPROC_DEBUG
 #define GPI_MD_CALL_LAST_ALIGN	"testq	$15, %%rsp\n\tjz	2f\n\tud2\n2:\t"
 #else
-#define GPI_MD_CALL_LAST_ALIGN	"testq	$15, %%rsp\n\tjz	2f\n\t"	\
-				"subq	$8, %%rsp\n2:\t"
+#define GPI_MD_CALL_LAST_ALIGN	"andq	$-16, %%rsp\n\t"
 #endif
 #define gpi_md_call_last(fn, a, b) do {					\
 	if (0)								\
