@@ -1559,8 +1559,21 @@ struct gp_worker {
 					 * about to park.  seq_cst store then
 					 * recheck, against the waker's push,
 					 * seq_cst fence, load ([W1]/[W2]). */
-	struct gp_lwp	*w_dead;	/* (o) LZOMB LWPs still on their stack
+	atomic_int	 w_idle;	/* (o,a) 1 while in idle() (spinning or
+					 * parked): a host spawn hands its LWP
+					 * to such a worker's inbox, not to the
+					 * locked w_newq (gpi_sched_new_slow).
+					 * Relaxed: a stale 1 costs a child the
+					 * wait until that worker's next pick. */
+	/*
+	 * NOTE: the line above (w_inbox to w_idle) is the one other threads
+	 * write.  Everything after it is the owner's: w_dead, written at
+	 * every LWP's death and read at every switch, once shared that line
+	 * and took it back from a host thread's spawn on every round trip.
+	 */
+	struct gp_lwp	*w_dead		/* (o) LZOMB LWPs still on their stack
 					 * until the next switch completes. */
+	    __attribute__((aligned(64)));
 	struct gp_lwp	*w_stkcache;	/* (o) Free default-size stacks. */
 	int		 w_nstkcache;	/* (o) */
 	struct gp_lwp	**w_timers;	/* (o) Min-heap on l_deadline. */
@@ -1676,18 +1689,30 @@ struct gpi_runtime {
 					 * acquire/release. */
 	int		 rt_nworkers;	/* (g) */
 	struct gp_worker *rt_workers;	/* (g) */
-	atomic_uint	 rt_rr;		/* (a) Round robin for host creates. */
-	atomic_int	 rt_nparked;	/* (a) Workers parked; seq_cst. */
+	atomic_int	 rt_halt;	/* (a) Workers leave their loops. */
+	void		*(*rt_cxa_globals)(void); /* (g) or NULL */
+	/*
+	 * NOTE: the fields are grouped into cache lines by who writes them
+	 * (issue 18, the host-thread round trip): the line above is read by
+	 * every thread and written almost never; the next one by idle
+	 * workers (twice an idle spell: spinning in, spinning out); the one
+	 * after it by host threads (every create and reap); the last one
+	 * rarely.  In one line, every host spawn and every idle spell of a
+	 * worker took the line from the other side.
+	 */
+	atomic_int	 rt_nparked	/* (a) Workers parked; seq_cst. */
+	    __attribute__((aligned(64)));
 	atomic_int	 rt_nspinning;	/* (a) Workers spinning for work. */
+	atomic_uint	 rt_rr		/* (a) Round robin for host creates. */
+	    __attribute__((aligned(64)));
 	atomic_int	 rt_tidgen;	/* (a) LWP ids. */
 	/* Counters for work done by host threads. */
 	atomic_ulong	 rt_ncreated;	/* (a) */
 	atomic_ulong	 rt_nreaped;	/* (a) */
-	atomic_int	 rt_halt;	/* (a) Workers leave their loops. */
 	atomic_long	 rt_nstacks;	/* (a) */
-	void		*(*rt_cxa_globals)(void); /* (g) or NULL */
 	/* Left behind by shutdowns that gave up; never reset (gp_stats). */
-	long		 rt_nabandoned;	/* (g) Workers abandoned. */
+	long		 rt_nabandoned	/* (g) Workers abandoned. */
+	    __attribute__((aligned(64)));
 	/*
 	 * The watchdog (watchdog.c).  rt_workers has rt_nspares spare
 	 * workers at its end (counted in rt_nworkers, inactive until the
