@@ -957,8 +957,22 @@ struct gp_proc {
 					 * NULL from the struct's reuse until
 					 * link_child: readers check. */
 
+	/*
+	 * NOTE: a parent's side of wait and exit -- p_lock and p_flags
+	 * above, p_nwaiters, p_rq_tail, p_waitgen and p_children -- is in
+	 * two cache lines of a 64-byte aligned struct (gpi_proc0), not
+	 * three: a host thread's spawn+exit+wait (issue 18) moves each of
+	 * init's lines from the host to a worker and back.  p_lwps and
+	 * p_stopgen gave them their places (runtime.c asserts them).
+	 */
+	struct gp_proc	*p_rq_tail;	/* (p) Children with a report: a
+					 * circular doubly linked FIFO through
+					 * their p_rqnext/p_rqprev, known by
+					 * its tail (the head is
+					 * p_rq_tail->p_rqnext): wait(-1) and
+					 * taking any one out are O(1). */
+
 	/* LWPs. */
-	struct gp_lwp	*p_lwps;	/* (p) Live LWPs. */
 	struct gpi_rchild *p_rchildren;	/* (p, relaxed peeks) Real children
 					 * (fork.c); exit1 and wait peek
 					 * unlocked for "none", then lock. */
@@ -969,7 +983,9 @@ struct gp_proc {
 					 * p_lock, read unlocked by killalllwps
 					 * (which tsleeps on it) and by an
 					 * LWP's exit peeking for "last". */
-	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
+	atomic_int	 p_waitgen;	/* (p,a) Bumped under p_lock whenever
+					 * a report is queued or a child goes;
+					 * waiters tsleep against it. */
 
 	/* Tree. */
 	struct gp_proc	*p_children;	/* (p, relaxed peeks) Children,
@@ -978,17 +994,10 @@ struct gp_proc {
 					 * "none" (exit1 says why it may). */
 	struct gp_proc	*p_sibnext;	/* (P) Link in p_pptr->p_children. */
 	struct gp_proc	*p_sibprev;	/* (P) */
-	struct gp_proc	*p_rq_tail;	/* (p) Children with a report: a
-					 * circular doubly linked FIFO through
-					 * their p_rqnext/p_rqprev, known by
-					 * its tail (the head is
-					 * p_rq_tail->p_rqnext): wait(-1) and
-					 * taking any one out are O(1). */
+	struct gp_lwp	*p_lwps;	/* (p) Live LWPs (here: see the NOTE). */
 	struct gp_proc	*p_rqnext;	/* (P) Link in p_pptr's report queue. */
 	struct gp_proc	*p_rqprev;	/* (P) */
-	atomic_int	 p_waitgen;	/* (p,a) Bumped under p_lock whenever
-					 * a report is queued or a child goes;
-					 * waiters tsleep against it. */
+	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
 
 	/* Exit. */
 	int		 p_xstat;	/* (p) Wait status once zombie. */
