@@ -974,8 +974,22 @@ struct gp_proc {
 					 * NULL from the struct's reuse until
 					 * link_child: readers check. */
 
+	/*
+	 * NOTE: a parent's side of wait and exit -- p_lock and p_flags
+	 * above, p_nwaiters, p_rq_tail, p_waitgen and p_children -- is in
+	 * two cache lines of a 64-byte aligned struct (gpi_proc0), not
+	 * three: a host thread's spawn+exit+wait (issue 18) moves each of
+	 * init's lines from the host to a worker and back.  p_lwps and
+	 * p_stopgen gave them their places (runtime.c asserts them).
+	 */
+	struct gp_proc	*p_rq_tail;	/* (p) Children with a report: a
+					 * circular doubly linked FIFO through
+					 * their p_rqnext/p_rqprev, known by
+					 * its tail (the head is
+					 * p_rq_tail->p_rqnext): wait(-1) and
+					 * taking any one out are O(1). */
+
 	/* LWPs. */
-	struct gp_lwp	*p_lwps;	/* (p) Live LWPs. */
 	struct gpi_rchild *p_rchildren;	/* (p, relaxed peeks) Real children
 					 * (fork.c); exit1 and wait peek
 					 * unlocked for "none", then lock. */
@@ -986,7 +1000,9 @@ struct gp_proc {
 					 * p_lock, read unlocked by killalllwps
 					 * (which tsleeps on it) and by an
 					 * LWP's exit peeking for "last". */
-	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
+	atomic_int	 p_waitgen;	/* (p,a) Bumped under p_lock whenever
+					 * a report is queued or a child goes;
+					 * waiters tsleep against it. */
 
 	/* Tree. */
 	struct gp_proc	*p_children;	/* (p, relaxed peeks) Children,
@@ -995,17 +1011,10 @@ struct gp_proc {
 					 * "none" (exit1 says why it may). */
 	struct gp_proc	*p_sibnext;	/* (P) Link in p_pptr->p_children. */
 	struct gp_proc	*p_sibprev;	/* (P) */
-	struct gp_proc	*p_rq_tail;	/* (p) Children with a report: a
-					 * circular doubly linked FIFO through
-					 * their p_rqnext/p_rqprev, known by
-					 * its tail (the head is
-					 * p_rq_tail->p_rqnext): wait(-1) and
-					 * taking any one out are O(1). */
+	struct gp_lwp	*p_lwps;	/* (p) Live LWPs (here: see the NOTE). */
 	struct gp_proc	*p_rqnext;	/* (P) Link in p_pptr's report queue. */
 	struct gp_proc	*p_rqprev;	/* (P) */
-	atomic_int	 p_waitgen;	/* (p,a) Bumped under p_lock whenever
-					 * a report is queued or a child goes;
-					 * waiters tsleep against it. */
+	atomic_int	 p_stopgen;	/* (p,a) Stopped LWPs sleep on it. */
 
 	/* Exit. */
 	int		 p_xstat;	/* (p) Wait status once zombie. */
@@ -1608,8 +1617,21 @@ struct gp_worker {
 					 * about to park.  seq_cst store then
 					 * recheck, against the waker's push,
 					 * seq_cst fence, load ([W1]/[W2]). */
-	struct gp_lwp	*w_dead;	/* (o) LZOMB LWPs still on their stack
+	atomic_int	 w_idle;	/* (o,a) 1 while in idle() (spinning or
+					 * parked): a host spawn hands its LWP
+					 * to such a worker's inbox, not to the
+					 * locked w_newq (gpi_sched_new_slow).
+					 * Relaxed: a stale 1 costs a child the
+					 * wait until that worker's next pick. */
+	/*
+	 * NOTE: the line above (w_inbox to w_idle) is the one other threads
+	 * write.  Everything after it is the owner's: w_dead, written at
+	 * every LWP's death and read at every switch, once shared that line
+	 * and took it back from a host thread's spawn on every round trip.
+	 */
+	struct gp_lwp	*w_dead		/* (o) LZOMB LWPs still on their stack
 					 * until the next switch completes. */
+	    __attribute__((aligned(64)));
 	struct gp_lwp	*w_stkcache;	/* (o) Free default-size stacks. */
 	int		 w_nstkcache;	/* (o) */
 	struct gp_lwp	**w_timers;	/* (o) Min-heap on l_deadline. */
@@ -1731,18 +1753,30 @@ struct gpi_runtime {
 					 * acquire/release. */
 	int		 rt_nworkers;	/* (g) */
 	struct gp_worker *rt_workers;	/* (g) */
-	atomic_uint	 rt_rr;		/* (a) Round robin for host creates. */
-	atomic_int	 rt_nparked;	/* (a) Workers parked; seq_cst. */
+	atomic_int	 rt_halt;	/* (a) Workers leave their loops. */
+	void		*(*rt_cxa_globals)(void); /* (g) or NULL */
+	/*
+	 * NOTE: the fields are grouped into cache lines by who writes them
+	 * (issue 18, the host-thread round trip): the line above is read by
+	 * every thread and written almost never; the next one by idle
+	 * workers (twice an idle spell: spinning in, spinning out); the one
+	 * after it by host threads (every create and reap); the last one
+	 * rarely.  In one line, every host spawn and every idle spell of a
+	 * worker took the line from the other side.
+	 */
+	atomic_int	 rt_nparked	/* (a) Workers parked; seq_cst. */
+	    __attribute__((aligned(64)));
 	atomic_int	 rt_nspinning;	/* (a) Workers spinning for work. */
+	atomic_uint	 rt_rr		/* (a) Round robin for host creates. */
+	    __attribute__((aligned(64)));
 	atomic_int	 rt_tidgen;	/* (a) LWP ids. */
 	/* Counters for work done by host threads. */
 	atomic_ulong	 rt_ncreated;	/* (a) */
 	atomic_ulong	 rt_nreaped;	/* (a) */
-	atomic_int	 rt_halt;	/* (a) Workers leave their loops. */
 	atomic_long	 rt_nstacks;	/* (a) */
-	void		*(*rt_cxa_globals)(void); /* (g) or NULL */
 	/* Left behind by shutdowns that gave up; never reset (gp_stats). */
-	long		 rt_nabandoned;	/* (g) Workers abandoned. */
+	long		 rt_nabandoned	/* (g) Workers abandoned. */
+	    __attribute__((aligned(64)));
 	/*
 	 * The watchdog (watchdog.c).  rt_workers has rt_nspares spare
 	 * workers at its end (counted in rt_nworkers, inactive until the

@@ -29,7 +29,20 @@ struct gpi_runtime gpi_rt = {
 	.rt_lock = GPI_SPIN_INIT(GPI_RANK_RT),
 };
 
-struct gp_proc gpi_proc0 = {
+/*
+ * Aligned, so that the parent's side of wait and exit is in two lines
+ * (the NOTE in struct gp_proc): init is the parent of every process a
+ * host thread spawns.
+ */
+#ifndef GREENPROC_DEBUG		/* its checked spinlock is 8 bytes more */
+#define PROC_LINE(f)	(offsetof(struct gp_proc, f) / 64)
+_Static_assert(PROC_LINE(p_lock) == 0 && PROC_LINE(p_flags) == 0 &&
+    PROC_LINE(p_nwaiters) == 1 && PROC_LINE(p_rq_tail) == 1 &&
+    PROC_LINE(p_waitgen) == 1 && PROC_LINE(p_children) == 1,
+    "init's wait and exit fields: two cache lines");
+#endif
+
+struct gp_proc gpi_proc0 __attribute__((aligned(64))) = {
 	.p_pid = GP_PID_INIT,
 	.p_lock = GPI_SPIN_INIT(GPI_RANK_PROC),
 	.p_stat = GPI_SACTIVE,

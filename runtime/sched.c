@@ -228,6 +228,15 @@ least_loaded(unsigned start)
 	    (unsigned)(n - gpi_rt.rt_nspares)];
 }
 
+/* One worker runs, and no spare has been started. */
+static inline bool
+one_worker(void)
+{
+	return gpi_rt.rt_nworkers - gpi_rt.rt_nspares == 1 &&
+	    atomic_load_explicit(&gpi_rt.rt_nspares_started,
+	    memory_order_relaxed) == 0;
+}
+
 /*
  * gpi_sched_new (internal.h) for all but an LWP created by an LWP into
  * an empty runnext slot: an older child displaced to w_newq, or a host
@@ -258,6 +267,34 @@ gpi_sched_new_slow(struct gp_lwp *l)
 	 * stolen one of them, left one worker three spawn trees and the
 	 * other one.
 	 */
+	if (one_worker()) {
+		/*
+		 * The host-thread round trip (issue 18), with one worker:
+		 * that is the target whatever the loads say (reading them,
+		 * two lines the worker writes at every switch, cost two
+		 * transfers), and if it is in idle() it spins or sleeps on
+		 * its inbox line, which this CAS takes once and its poll
+		 * takes back once.  w_newq's lock, queue and length on that
+		 * line, and wake_idle's fence and reads of gpi_rt, were
+		 * several transfers of it each way while the worker polled.
+		 * A busy worker may be in a long computation: a spare
+		 * started by the watchdog steals from its w_newq.
+		 * NOTE: with more workers a new LWP stays stealable: with
+		 * an idle target's inbox, two idle workers and a host
+		 * thread spinning on two CPUs, the child waited for its
+		 * target to get a CPU back from the other spinner (a 2.8 us
+		 * round trip became 6 us).
+		 */
+		w = &gpi_rt.rt_workers[0];
+		atomic_fetch_add_explicit(&w->w_nplaced, 1,
+		    memory_order_relaxed);
+		l->l_worker = w;
+		if (atomic_load_explicit(&w->w_idle, memory_order_relaxed))
+			inbox_push(w, l);
+		else
+			newq_push(w, l);
+		return;
+	}
 	w = least_loaded(atomic_fetch_add_explicit(&gpi_rt.rt_rr, 1,
 	    memory_order_relaxed));
 	atomic_fetch_add_explicit(&w->w_nplaced, 1, memory_order_relaxed);
@@ -780,6 +817,7 @@ idle(struct gp_worker *w)
 	uint64_t spin_end = now + IDLE_SPIN_NS, yield_from = now + GPI_SPIN_YIELD_NS;
 	int i;
 
+	atomic_store_explicit(&w->w_idle, 1, memory_order_relaxed);
 	atomic_fetch_add(&gpi_rt.rt_nspinning, 1);
 	for (i = 1;; i++) {
 		if (atomic_load_explicit(&w->w_inbox, memory_order_relaxed) ||
@@ -804,8 +842,10 @@ idle(struct gp_worker *w)
 	atomic_fetch_sub(&gpi_rt.rt_nspinning, 1);
 	if (w->w_runnext != NULL || w->w_runq.q_head != NULL ||
 	    atomic_load_explicit(&w->w_inbox, memory_order_relaxed) ||
-	    atomic_load_explicit(&w->w_newq_len, memory_order_relaxed))
+	    atomic_load_explicit(&w->w_newq_len, memory_order_relaxed)) {
+		atomic_store_explicit(&w->w_idle, 0, memory_order_relaxed);
 		return;
+	}
 
 	/* [W1]: announce, then recheck everything a waker publishes. */
 	atomic_store(&w->w_parked, 1);
@@ -822,6 +862,7 @@ idle(struct gp_worker *w)
 	}
 	atomic_store(&w->w_parked, 0);
 	atomic_fetch_sub(&gpi_rt.rt_nparked, 1);	/* seq_cst: vs watchdog */
+	atomic_store_explicit(&w->w_idle, 0, memory_order_relaxed);
 	gpi_watchdog_kick();
 }
 

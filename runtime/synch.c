@@ -225,7 +225,12 @@ host_sleep(const void *wchan, const atomic_int *word, int expect,
     int flags, uint64_t deadline)
 {
 	struct gpi_sleepq *sq = bucket(wchan);
-	struct gp_sleeper s;
+	/*
+	 * In one cache line (56 bytes): the waker writes s_bucket, s_result
+	 * and s_wake, and the host reads them back; across two lines, each
+	 * wake took both (issue 18, the host-thread round trip).
+	 */
+	struct gp_sleeper s __attribute__((aligned(64)));
 	uint64_t now, spin_end, yield_from;
 	unsigned i;
 	int v;
