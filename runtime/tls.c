@@ -143,7 +143,9 @@ static struct {
 	atomic_int	 t_n;		/* (t) ranges published: written under
 					 * t_lock (release), read anywhere
 					 * (acquire) */
-	size_t		 t_dynsize;	/* (t) save bytes past t_size */
+	size_t		 t_dynsize;	/* (t) save bytes past t_size; read
+					 * relaxed unlocked (a new LWP's
+					 * area size: areas grow at need) */
 	atomic_bool	 t_dynoff;	/* a DTV did not look like glibc's:
 					 * no dynamic ranges (relaxed: the
 					 * worst a late reader does is one
@@ -313,6 +315,12 @@ build(void)
 	/* The malloc the program calls (libc's block is out already). */
 	tls.t_excl[3] = dlsym(RTLD_DEFAULT, "malloc");
 	dl_iterate_phdr(scan_one, tp);
+	/*
+	 * No program TLS: no static range, not even h_errno's, and nobody
+	 * allocates a save area (tls_none) until a dlopen'd module's comes.
+	 */
+	if (tls.t_nstatic == 0)
+		return;
 	/* h_errno is libc's, but a program's view of it is its own. */
 	tls.t_nmod = tls.t_nstatic;
 	tls.t_r[tls.t_nstatic].r_off = (char *)&h_errno - tp;
@@ -403,7 +411,8 @@ dyn_range(struct dl_phdr_info *info, const ElfW(Phdr) *ph)
 	r->r_base = info->dlpi_addr;
 	r->r_init = (const char *)(info->dlpi_addr + ph->p_vaddr);
 	r->r_filesz = ph->p_filesz;
-	tls.t_dynsize += (ph->p_memsz + 15) & ~(size_t)15;
+	__atomic_store_n(&tls.t_dynsize, tls.t_dynsize +
+	    ((ph->p_memsz + 15) & ~(size_t)15), __ATOMIC_RELAXED);
 	atomic_store_explicit(&tls.t_n, n + 1, memory_order_release);
 	return n;
 }
@@ -472,7 +481,14 @@ dyn_mods(struct gp_worker *w, const char *tp, const union dtv *dtv)
 	return w->w_tlsmods;
 }
 
-/* (a)'s room for every range published now; false: no memory. */
+/*
+ * The save area of an LWP that has nothing to save yet: a program
+ * without static TLS, before any module with TLS is dlopen'd.  Shared
+ * and never written (a_valid is 0, and only set bits are cleared).
+ */
+static struct tlsarea tls_none;
+
+/* (l)'s area, with room for (need) bytes; false: no memory. */
 static bool
 area_fit(struct gp_lwp *l, size_t need)
 {
@@ -480,11 +496,24 @@ area_fit(struct gp_lwp *l, size_t need)
 
 	if (a->a_cap >= need)
 		return true;
-	if ((a = realloc(a, sizeof(*a) + need)) == NULL)
+	if ((a = realloc(a == &tls_none ? NULL : a, sizeof(*a) + need)) ==
+	    NULL)
 		return false;
+	if (l->l_tls == &tls_none)
+		a->a_valid = 0;
 	a->a_cap = need;
 	l->l_tls = a;
 	return true;
+}
+
+/* (l) does not hold its values of range bit (bit). */
+static inline void
+area_forget(struct gp_lwp *l, uint32_t bit)
+{
+	struct tlsarea *a = l->l_tls;
+
+	if ((a->a_valid & bit) != 0)
+		a->a_valid &= ~bit;
 }
 
 /*
@@ -511,7 +540,7 @@ dyn_switch(struct gp_worker *w, struct gp_lwp *o, struct gp_lwp *to,
 		/* No block: nobody here touched it, to's values are fresh. */
 		if ((b = dyn_block(dtv, r)) == NULL) {
 			if (o != NULL)
-				((struct tlsarea *)o->l_tls)->a_valid &= ~bit;
+				area_forget(o, bit);
 			continue;
 		}
 		if (o != NULL) {
@@ -521,7 +550,7 @@ dyn_switch(struct gp_worker *w, struct gp_lwp *o, struct gp_lwp *to,
 				out->a_valid |= bit;
 			} else {
 				/* No memory: its values are lost, not mixed. */
-				((struct tlsarea *)o->l_tls)->a_valid &= ~bit;
+				area_forget(o, bit);
 			}
 		}
 		in = to->l_tls;
@@ -558,16 +587,19 @@ gpi_tls_lwp_init(struct gp_lwp *l, int mode)
 
 		dyn_look(&lk);
 	}
-	gpi_spin_lock(&tls.t_lock);
-	cap = tls.t_size + tls.t_dynsize;
-	gpi_spin_unlock(&tls.t_lock);
+	cap = tls.t_size + __atomic_load_n(&tls.t_dynsize, __ATOMIC_RELAXED);
+	if (cap == 0) {
+		l->l_tls = &tls_none;	/* a create without a malloc */
+		return 0;
+	}
 	if ((a = malloc(sizeof(*a) + cap)) == NULL)
 		return EAGAIN;		/* pthread_create's "no resources" */
 	a->a_cap = cap;
 	a->a_valid = 0;		/* dynamic ranges: the images */
 	l->l_tls = a;
 	if (mode == GPI_TLS_INIT) {
-		memcpy(a->a_data, tls.t_image, tls.t_size);
+		if (tls.t_size != 0)
+			memcpy(a->a_data, tls.t_image, tls.t_size);
 		return 0;
 	}
 	for (k = 0; k < tls.t_nstatic; k++)
@@ -594,7 +626,8 @@ gpi_tls_lwp_free(struct gp_lwp *l)
 	}
 	/* Most LWPs have none: no call into libc for free(NULL). */
 	if (l->l_tls != NULL) {
-		free(l->l_tls);
+		if (l->l_tls != &tls_none)
+			free(l->l_tls);
 		l->l_tls = NULL;
 	}
 }
