@@ -313,17 +313,35 @@ waitsel_pid(pid_t pid, struct waitsel *ws)
 	return 0;
 }
 
+/*
+ * Linux's own wait flags: __WALL (clone children too) and __WNOTHREAD
+ * (only the calling thread's children) say which of the kernel's
+ * children a wait considers.  A green process's children are all of one
+ * kind, fork's, and all the process's own: both change nothing.
+ * __WCLONE alone asks for clone children only, of which it has none.
+ */
+#define WAIT_LINUX	(__WALL | __WNOTHREAD | __WCLONE)
+
+static bool
+clone_only(int options)
+{
+	return (options & (__WCLONE | __WALL)) == __WCLONE;
+}
+
 pid_t
 gp_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
 	struct waitsel ws;
 	pid_t r;
 
-	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED)) {
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WAIT_LINUX)) {
 		errno = EINVAL;
 		return -1;
 	}
-	if ((r = waitsel_pid(pid, &ws)) == 0) {
+	if ((r = waitsel_pid(pid, &ws)) == 0 && clone_only(options))
+		r = -ECHILD;
+	if (r == 0) {
+		options &= ~WAIT_LINUX;
 		if (ru != NULL)
 			memset(ru, 0, sizeof(*ru));
 		r = kern_wait(&ws, options | WEXITED |
@@ -361,7 +379,8 @@ gp_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 	pid_t r;
 
 	if ((options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED |
-	    WNOWAIT)) || !(options & (WEXITED | WSTOPPED | WCONTINUED))) {
+	    WNOWAIT | WAIT_LINUX)) ||
+	    !(options & (WEXITED | WSTOPPED | WCONTINUED))) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -389,9 +408,11 @@ gp_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 		errno = EINVAL;
 		return -1;
 	}
+	if (r == 0 && clone_only(options))
+		r = -ECHILD;
 	memset(&si, 0, sizeof(si));
 	if (r == 0)
-		r = kern_wait(&ws, options, NULL, NULL, &si);
+		r = kern_wait(&ws, options & ~WAIT_LINUX, NULL, NULL, &si);
 	gpi_userret();
 	if (r < 0) {
 		errno = -r;

@@ -163,6 +163,32 @@ Test(wait, a_blocked_host_waiter_wakes_at_the_exit)
 
 /* --- options and ECHILD ---------------------------------------------- */
 
+/*
+ * Linux's __WALL and __WNOTHREAD change nothing for green children (all
+ * of one kind, all the process's own); __WCLONE alone finds none, as a
+ * fork child is not a clone child to the kernel.
+ */
+Test(wait, linux_wait_flags)
+{
+	siginfo_t si;
+	pid_t p;
+	int st = 0;
+
+	p = spawn_ok(ret_arg, (void *)(intptr_t)5);
+	assert_err(gp_waitpid(p, &st, __WCLONE | WNOHANG), ECHILD);
+	assert_err(gp_waitid(P_PID, (id_t)p, &si, WEXITED | __WCLONE),
+	    ECHILD);
+	cr_assert(eq(int, (int)gp_waitpid(p, &st, __WALL | __WNOTHREAD), p));
+	cr_assert(eq(int, WEXITSTATUS(st), 5));
+	p = spawn_ok(ret_arg, (void *)(intptr_t)6);
+	memset(&si, 0, sizeof(si));
+	cr_assert(eq(int, gp_waitid(P_PID, (id_t)p, &si, WEXITED | __WALL),
+	    0));
+	cr_assert(eq(int, si.si_pid, p));
+	cr_assert(eq(int, si.si_status, 6));
+	end_test();
+}
+
 Test(wait, unknown_option_bits_are_einval)
 {
 	static const int bad[] = { 0x10, 0x20, 0x100, 0x1000, 0x10000,
