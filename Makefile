@@ -511,33 +511,23 @@ $(BUILD)/tests/greenrun/%: $(BUILD)/obj/tests/greenrun/%.o
 	@mkdir -p $(@D)
 	$(if $(wildcard tests/greenrun/$*.cc),$(CXX),$(CC)) $(ALL_LDFLAGS) -o $@ $<
 
-# gr_tls_lib links a shared library with TLS of its own (test_tls.c).
-GRTLS_SO	:= $(BUILD)/tests/greenrun/libgrtls.so
-$(GRTLS_SO): tests/tlslib/grtls.c $(CONFIG_STAMP)
+# Shared libraries with TLS of their own, for the TLS tests: gr_tls_lib
+# links libgrtls.so, gr_tls_dlopen loads libgrtlsdl.so with dlopen from
+# its own directory (dynamic TLS), gr_malloc_lib's malloc is
+# libgrmalloc.so's.
+$(BUILD)/tests/greenrun/lib%.so: tests/tlslib/%.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -shared -fPIC $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
-$(BUILD)/tests/greenrun/gr_tls_lib: $(BUILD)/obj/tests/greenrun/gr_tls_lib.o $(GRTLS_SO)
+$(BUILD)/tests/greenrun/gr_tls_lib: $(BUILD)/obj/tests/greenrun/gr_tls_lib.o $(BUILD)/tests/greenrun/libgrtls.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrtls -Wl,-rpath,'$$ORIGIN'
 
-# gr_tls_dlopen loads one with dlopen (dynamic TLS), from its own directory.
-GRTLSDL_SO	:= $(BUILD)/tests/greenrun/libgrtlsdl.so
-$(GRTLSDL_SO): tests/tlslib/grtlsdl.c $(CONFIG_STAMP)
-	@mkdir -p $(@D)
-	$(CC) -shared -fPIC $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
-
-$(BUILD)/tests/greenrun/gr_tls_dlopen: $(BUILD)/obj/tests/greenrun/gr_tls_dlopen.o $(GRTLSDL_SO)
+$(BUILD)/tests/greenrun/gr_tls_dlopen: $(BUILD)/obj/tests/greenrun/gr_tls_dlopen.o $(BUILD)/tests/greenrun/libgrtlsdl.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -ldl -pthread
 
-# gr_malloc_lib's malloc is a shared library's with TLS of its own.
-GRMALLOC_SO	:= $(BUILD)/tests/greenrun/libgrmalloc.so
-$(GRMALLOC_SO): tests/tlslib/grmalloc.c $(CONFIG_STAMP)
-	@mkdir -p $(@D)
-	$(CC) -shared -fPIC $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
-
-$(BUILD)/tests/greenrun/gr_malloc_lib: $(BUILD)/obj/tests/greenrun/gr_malloc_lib.o $(GRMALLOC_SO)
+$(BUILD)/tests/greenrun/gr_malloc_lib: $(BUILD)/obj/tests/greenrun/gr_malloc_lib.o $(BUILD)/tests/greenrun/libgrmalloc.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrmalloc -Wl,-rpath,'$$ORIGIN'
 
