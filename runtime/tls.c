@@ -381,6 +381,15 @@ struct look {
 	struct tlsarea	*k_area;	/* CALLER: copy this thread's */
 };
 
+/* Is (r) the dynamic range of module (info), whose PT_TLS is (ph)? */
+static bool
+range_of(const struct tlsrange *r, struct dl_phdr_info *info,
+    const ElfW(Phdr) *ph)
+{
+	return r->r_modid == info->dlpi_tls_modid &&
+	    r->r_base == info->dlpi_addr && r->r_len == ph->p_memsz;
+}
+
 /*
  * The dynamic range of module (info), appended if new and there is room;
  * -1 if it takes no part.  Called with t_lock held.
@@ -393,8 +402,7 @@ dyn_range(struct dl_phdr_info *info, const ElfW(Phdr) *ph)
 
 	for (k = tls.t_nstatic; k < n; k++) {
 		r = &tls.t_r[k];
-		if (r->r_modid == info->dlpi_tls_modid &&
-		    r->r_base == info->dlpi_addr && r->r_len == ph->p_memsz &&
+		if (range_of(r, info, ph) &&
 		    !atomic_load_explicit(&r->r_dead, memory_order_relaxed))
 			return k;
 	}
@@ -678,9 +686,7 @@ alive_one(struct dl_phdr_info *info, size_t size, void *arg)
 
 	(void)size;
 	for (k = tls.t_nstatic; ph != NULL && k < n; k++)
-		if (tls.t_r[k].r_modid == info->dlpi_tls_modid &&
-		    tls.t_r[k].r_base == info->dlpi_addr &&
-		    tls.t_r[k].r_len == ph->p_memsz)
+		if (range_of(&tls.t_r[k], info, ph))
 			*alive |= 1U << k;
 	return 0;
 }
