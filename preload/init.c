@@ -247,6 +247,8 @@ forwarder(void *arg)
 			continue;
 		}
 		(void)gpi_kill_info(g_pid, &si);	/* its siginfo kept */
+		if (si.si_signo == SIGCHLD)
+			gpi_rchild_changed(g_pid);	/* its waits look now */
 		/*
 		 * A signal that kills it (its default action): each LWP dies
 		 * at its next cancellation point, and one that computes

@@ -113,6 +113,7 @@ resolve(void)
 	RESOLVE(pclose);
 	RESOLVE(posix_spawn);
 	RESOLVE(posix_spawnp);
+	RESOLVE(ptrace);
 	gpi_sync_resolve();
 	gpi_stdio_resolve();
 }

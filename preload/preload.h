@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/ptrace.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,7 +47,7 @@ struct gpi_real {
 	F(getpid); F(getppid); F(setpgid); F(getpgid); F(getpgrp);
 	int (*prctl)(int, ...);
 	F(fork); F(vfork); F(system); F(popen); F(pclose);
-	F(posix_spawn); F(posix_spawnp);
+	F(posix_spawn); F(posix_spawnp); F(ptrace);
 	/* tls.c */
 	F(dlclose);
 	/* sync.c */

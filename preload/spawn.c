@@ -10,10 +10,13 @@
  * are green too.  posix_spawn keeps glibc's implementation (file actions,
  * attributes): its child is then tracked through a pidfd, but it has the
  * usual SIGCHLD exit signal, so a host waitpid(-1) racing with it could
- * take it first.  On a host thread all of these are glibc's.
+ * take it first.  ptrace is the kernel's; a green tracer's attaches and
+ * detaches are told to the runtime, whose waits then report the tracees'
+ * stops (runtime/fork.c).  On a host thread all of these are glibc's.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -342,4 +345,39 @@ posix_spawnp(pid_t *pidp, const char *file,
 	if (error == 0 && pidp != NULL)
 		*pidp = pid;
 	return error;
+}
+
+/*
+ * ptrace(2) on a green thread: the kernel attaches the tracee to this
+ * worker's kernel thread and reports its stops to the host, where only
+ * the green waits of the tracing process may take them.  So the runtime
+ * learns each task the process attaches to (PTRACE_ATTACH, PTRACE_SEIZE)
+ * or lets go (PTRACE_DETACH); tasks attached at a tracee's fork or clone
+ * it learns from the wait that reports the event (runtime/fork.c).  The
+ * result and errno are the kernel's: a PEEK request returns data.
+ */
+EXPORT long
+ptrace(enum __ptrace_request req, ...)
+{
+	va_list ap;
+	pid_t pid;
+	void *addr, *data;
+	long r;
+	int error;
+
+	va_start(ap, req);
+	pid = va_arg(ap, pid_t);
+	addr = va_arg(ap, void *);
+	data = va_arg(ap, void *);
+	va_end(ap);
+	r = REAL(ptrace)(req, pid, addr, data);
+	if (r != 0 || !green())
+		return r;
+	error = errno;
+	if (req == PTRACE_ATTACH || req == PTRACE_SEIZE)
+		gpi_rchild_trace(gpi_curproc(), pid);
+	else if (req == PTRACE_DETACH)
+		gpi_rchild_untrace(gpi_curproc(), pid);
+	errno = error;
+	return r;
 }

@@ -8,10 +8,15 @@
  * waitpid(-1) (which does not pass __WALL) never takes it.  The green
  * process that forked keeps {pid, pidfd} on p_rchildren, and its waits
  * see real and green children alike: a wait polls the pidfds of the
- * matching real children with waitid(P_PIDFD, ..., WNOHANG | __WALL).
- * While a green process has real children, its blocking waits sleep in
- * slices of RCHILD_POLL_NS so that a real exit is seen promptly; green
- * exits still wake them at once.
+ * matching real children with waitid(P_PIDFD, ..., WNOHANG | __WALL),
+ * for exits and, as the wait asked, stops and continues.  Tasks the
+ * process ptraces are on p_rchildren too, by pid (gpi_rchild_trace):
+ * the kernel reports their ptrace stops to the tracer, so a debugger or
+ * strace run green waits for them as natively.  While a green process
+ * has real children, its blocking waits sleep in slices of
+ * RCHILD_POLL_NS so that a real exit is seen promptly; green exits, and
+ * under greenrun the kernel's SIGCHLD (gpi_rchild_changed), wake them at
+ * once.
  *
  * The child keeps only the calling thread, so the runtime is reset there
  * (gpi_fork_child): every interposer passes through, the runtime's locks
@@ -26,6 +31,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -167,16 +173,72 @@ gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc, pid_t pid,
 }
 
 /*
- * waitid(P_PIDFD) as the system call: under the preload, the libc name
- * is the green interposer.
+ * (p) now ptraces kernel task (pid), attached by PTRACE_ATTACH or
+ * PTRACE_SEIZE, or automatically at a traced task's fork or clone: the
+ * kernel reports its stops and its exit to the tracer, so (p)'s waits
+ * must look at it as at a child.  A task that is (p)'s real child
+ * already is waited for through its pidfd.  A tracee is waited for by
+ * pid: the kernel keeps it, and its pid, until its tracer has waited for
+ * its exit or detached it, so the pid cannot name another task first.
+ * Never blocks; on ENOMEM the tracee is not seen.
  */
-static int
-sys_waitid(int pidfd, siginfo_t *si, int options)
+void
+gpi_rchild_trace(struct gp_proc *p, pid_t pid)
 {
-	return (int)GPI_LIBC(syscall)(SYS_waitid, P_PIDFD, pidfd, si, options, NULL);
+	struct gpi_rchild *rc, *it;
+
+	if ((rc = malloc(sizeof(*rc))) == NULL)
+		return;
+	rc->rc_pid = pid;
+	rc->rc_pidfd = -1;
+	gpi_spin_lock(&p->p_lock);
+	for (it = p->p_rchildren; it != NULL; it = it->rc_next)
+		if (it->rc_pid == pid)
+			break;
+	if (it == NULL) {
+		rc->rc_next = p->p_rchildren;
+		p->p_rchildren = rc;
+		rc = NULL;
+	}
+	gpi_spin_unlock(&p->p_lock);
+	free(rc);
 }
 
-/* The wait status of a reaped real child from its siginfo. */
+/* (p) detached tracee (pid): its reports go to its parent again. */
+void
+gpi_rchild_untrace(struct gp_proc *p, pid_t pid)
+{
+	struct gpi_rchild *rc, **rcp;
+
+	gpi_spin_lock(&p->p_lock);
+	for (rcp = &p->p_rchildren; (rc = *rcp) != NULL; rcp = &rc->rc_next) {
+		if (rc->rc_pid == pid && rc->rc_pidfd < 0) {
+			*rcp = rc->rc_next;
+			break;
+		}
+	}
+	gpi_spin_unlock(&p->p_lock);
+	free(rc);
+}
+
+/*
+ * waitid() as the system call (under the preload, the libc name is the
+ * green interposer): a real child through its pidfd, a tracee by pid.
+ */
+static int
+sys_waitid(const struct gpi_rchild *rc, siginfo_t *si, int options,
+    struct rusage *ru)
+{
+	return (int)GPI_LIBC(syscall)(SYS_waitid, rc->rc_pidfd >= 0 ?
+	    P_PIDFD : P_PID, rc->rc_pidfd >= 0 ? rc->rc_pidfd : rc->rc_pid,
+	    si, options, ru);
+}
+
+/*
+ * The wait status of a real child's report from its siginfo.  A ptrace
+ * stop's si_status is the whole stop code, with the PTRACE_EVENT_* bits
+ * above the signal, which waitpid's status carries in bits 8-23.
+ */
 static int
 rc_status(const siginfo_t *si)
 {
@@ -185,51 +247,119 @@ rc_status(const siginfo_t *si)
 		return W_EXITCODE(si->si_status & 0xff, 0);
 	case CLD_DUMPED:
 		return (si->si_status & 0x7f) | 0x80;
+	case CLD_STOPPED:
+	case CLD_TRAPPED:
+		return (si->si_status << 8) | 0x7f;
+	case CLD_CONTINUED:
+		return 0xffff;
 	default:
 		return si->si_status & 0x7f;
 	}
 }
 
+static bool
+rc_gone(const siginfo_t *si)
+{
+	return si->si_code == CLD_EXITED || si->si_code == CLD_KILLED ||
+	    si->si_code == CLD_DUMPED;
+}
+
+/* Detach tracee (pid) if it is in a ptrace stop; no signal. */
+static void
+untrace(pid_t pid)
+{
+	(void)GPI_LIBC(syscall)(SYS_ptrace, PTRACE_DETACH, pid, NULL, NULL);
+}
+
 /*
- * Reap a real child of (p) selected by (pid) (-1: any), if one has
- * exited.  Returns its pid with *statusp set, 0 if none has, -ECHILD if
- * (p) has no such real child.  With (nowait), leave it waitable.
+ * A tracee stopped at a fork, vfork or clone event: the new task is
+ * traced too (PTRACE_O_TRACEFORK...), and its stops go to the tracer,
+ * which need not name it before it waits for them.  The caller is the
+ * LWP that waits, on the kernel thread that ptraces (ptrace(2) answers
+ * only the thread that attached, and an LWP never leaves its worker), so
+ * it can ask the kernel for the new task's pid.  Where it cannot, the
+ * new task is not seen.
+ */
+static pid_t
+rc_newtracee(const siginfo_t *si)
+{
+	unsigned long msg = 0;
+	int event = si->si_status >> 8;
+
+	if (si->si_code != CLD_TRAPPED || (event != PTRACE_EVENT_FORK &&
+	    event != PTRACE_EVENT_VFORK && event != PTRACE_EVENT_CLONE))
+		return 0;
+	if (GPI_LIBC(syscall)(SYS_ptrace, PTRACE_GETEVENTMSG, si->si_pid,
+	    NULL, &msg) != 0)
+		return 0;
+	return (pid_t)msg;
+}
+
+/*
+ * Report on a real child or tracee of (p) selected by (pid) (-1: any),
+ * as waitid() with (options) (WEXITED, WSTOPPED, WCONTINUED, WNOWAIT)
+ * would.  Returns its pid with *statusp, *ru and *info set (each may be
+ * NULL), 0 if none has anything to report, -ECHILD if (p) has no such
+ * real child.  An exit reported without WNOWAIT forgets the child.
  * Caller holds no lock.  Never blocks.
  */
 pid_t
-gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp, bool nowait,
-    siginfo_t *info)
+gpi_rchild_reap(struct gp_proc *p, pid_t pid, int options, int *statusp,
+    struct rusage *ru, siginfo_t *info)
 {
-	struct gpi_rchild *rc, **rcp;
+	struct gpi_rchild *rc, **rcp, *done = NULL;
 	siginfo_t si;
 	bool any = false;
+	pid_t newpid;
 
 	GPI_LOCK_ASSERT_NONE();
+	options &= WEXITED | WSTOPPED | WCONTINUED | WNOWAIT;
 	gpi_spin_lock(&p->p_lock);
-	for (rcp = &p->p_rchildren; (rc = *rcp) != NULL; rcp = &rc->rc_next) {
-		if (pid > 0 && rc->rc_pid != pid)
+	for (rcp = &p->p_rchildren; (rc = *rcp) != NULL;) {
+		if (pid > 0 && rc->rc_pid != pid) {
+			rcp = &rc->rc_next;
 			continue;
-		any = true;
+		}
 		memset(&si, 0, sizeof(si));
-		if (sys_waitid(rc->rc_pidfd, &si, WEXITED | WNOHANG |
-		    __WALL | (nowait ? WNOWAIT : 0)) != 0 || si.si_pid == 0)
-			continue;
-		if (!nowait)
+		if (sys_waitid(rc, &si, options | WNOHANG | __WALL, ru) != 0 &&
+		    rc->rc_pidfd < 0 && errno == ECHILD) {
+			/* Not ours any more: detached, or a thread's tid
+			 * gone at its thread group's exec. */
 			*rcp = rc->rc_next;
+			rc->rc_next = done;
+			done = rc;
+			continue;
+		}
+		any = true;
+		if (si.si_pid == 0) {
+			rcp = &rc->rc_next;
+			continue;
+		}
+		if (rc_gone(&si) && !(options & WNOWAIT)) {
+			*rcp = rc->rc_next;
+			rc->rc_next = done;
+			done = rc;
+		}
 		gpi_spin_unlock(&p->p_lock);
 		if (statusp != NULL)
 			*statusp = rc_status(&si);
 		if (info != NULL)
 			*info = si;
-		pid = rc->rc_pid;
-		if (!nowait) {
-			gpi_rtfd_close(rc->rc_pidfd);
-			free(rc);
-		}
-		return pid;
+		if (!(options & WNOWAIT) && (newpid = rc_newtracee(&si)) > 0)
+			gpi_rchild_trace(p, newpid);
+		pid = si.si_pid;
+		goto out;
 	}
 	gpi_spin_unlock(&p->p_lock);
-	return any ? 0 : -ECHILD;
+	pid = any ? 0 : -ECHILD;
+out:
+	for (; done != NULL; done = rc) {
+		rc = done->rc_next;
+		if (done->rc_pidfd >= 0)
+			gpi_rtfd_close(done->rc_pidfd);
+		free(done);
+	}
+	return pid;
 }
 
 /* Try to reap the real orphans of dead green processes.  Never blocks. */
@@ -250,14 +380,18 @@ gpi_rchild_reap_orphans(void)
 	gpi_spin_lock(&orphan_lock);
 	for (rcp = &orphans; (rc = *rcp) != NULL;) {
 		memset(&si, 0, sizeof(si));
-		if (sys_waitid(rc->rc_pidfd, &si, WEXITED | WNOHANG |
-		    __WALL) == 0 && si.si_pid != 0) {
+		if (sys_waitid(rc, &si, WEXITED | WNOHANG | __WALL, NULL) == 0 &&
+		    rc_gone(&si)) {
 			*rcp = rc->rc_next;
 			rc->rc_next = done;
 			done = rc;
-		} else {
-			rcp = &rc->rc_next;
+			continue;
 		}
+		/* A ptrace stop of a child that traced itself to its
+		 * dead parent: let it go on, untraced. */
+		if (si.si_pid != 0 && si.si_code == CLD_TRAPPED)
+			untrace(rc->rc_pid);
+		rcp = &rc->rc_next;
 	}
 	gpi_spin_unlock(&orphan_lock);
 	for (; done != NULL; done = rc) {
@@ -269,7 +403,11 @@ gpi_rchild_reap_orphans(void)
 
 /*
  * exit1: the real children of (p) have no green parent any more; the
- * runtime reaps them as init would.  Caller holds no lock.
+ * runtime reaps them as init would.  Its tracees are let go, as the
+ * kernel detaches a dead tracer's: here only those in a ptrace stop can
+ * be (the tracer is a worker thread, which lives on), and one that runs
+ * stays traced until the host exits (ARCHITECTURE 21).  Caller holds no
+ * lock.
  */
 void
 gpi_rchild_orphan(struct gp_proc *p)
@@ -281,14 +419,40 @@ gpi_rchild_orphan(struct gp_proc *p)
 	rc = p->p_rchildren;
 	p->p_rchildren = NULL;
 	gpi_spin_unlock(&p->p_lock);
-	if (rc != NULL) {
-		gpi_spin_lock(&orphan_lock);
-		for (; rc != NULL; rc = next) {
-			next = rc->rc_next;
-			rc->rc_next = orphans;
-			__atomic_store_n(&orphans, rc, __ATOMIC_RELAXED);
+	for (; rc != NULL; rc = next) {
+		next = rc->rc_next;
+		if (rc->rc_pidfd < 0) {
+			untrace(rc->rc_pid);
+			free(rc);
+			continue;
 		}
+		gpi_spin_lock(&orphan_lock);
+		rc->rc_next = orphans;
+		__atomic_store_n(&orphans, rc, __ATOMIC_RELAXED);
 		gpi_spin_unlock(&orphan_lock);
 	}
 	gpi_rchild_reap_orphans();
+}
+
+/*
+ * The kernel sent the host SIGCHLD: a real child or tracee of green
+ * process (pid) may have changed state (exit, stop, continue, ptrace
+ * stop).  Wake its waits to look again now rather than at the end of
+ * their polling slice: a tracer such as strace waits for every system
+ * call of its tracee twice.  Any thread; takes p_lock.
+ */
+void
+gpi_rchild_changed(pid_t pid)
+{
+	struct gp_proc *p;
+
+	/* RCU keeps p's memory while we lock it (it never switches). */
+	gpi_rcu_read_lock();
+	if ((p = gpi_pfind(pid)) != NULL &&
+	    __atomic_load_n(&p->p_rchildren, __ATOMIC_RELAXED) != NULL) {
+		gpi_spin_lock(&p->p_lock);
+		gpi_waitgen_bump(p);
+		gpi_waitgen_unlock_wakeup(p);
+	}
+	gpi_rcu_read_unlock();
 }

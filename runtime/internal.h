@@ -908,11 +908,16 @@ struct gpi_atexit {
 	void		*a_arg;
 };
 
-/* A real (kernel) child of a green process: fork.c. */
+/*
+ * A real (kernel) child of a green process, or a task it ptraces: fork.c.
+ * On p_rchildren under p_lock; written once before it is linked.
+ */
 struct gpi_rchild {
 	struct gpi_rchild *rc_next;
 	pid_t		 rc_pid;
-	int		 rc_pidfd;
+	int		 rc_pidfd;	/* The child's pidfd (rtfd.c); -1 for
+					 * a tracee that is not a child,
+					 * waited for by pid. */
 };
 
 struct gp_proc {
@@ -1455,8 +1460,12 @@ GPI_HIDDEN pid_t gpi_fork(void);
 GPI_HIDDEN void	gpi_fork_child_glibc(void);
 GPI_HIDDEN void	gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc,
     pid_t pid, int pidfd);
-GPI_HIDDEN pid_t gpi_rchild_reap(struct gp_proc *p, pid_t pid, int *statusp,
-    bool nowait, siginfo_t *info);
+GPI_HIDDEN pid_t gpi_rchild_reap(struct gp_proc *p, pid_t pid, int options,
+    int *statusp, struct rusage *ru, siginfo_t *info);
+GPI_HIDDEN void	gpi_rchild_trace(struct gp_proc *p, pid_t pid);
+GPI_HIDDEN void	gpi_rchild_untrace(struct gp_proc *p, pid_t pid);
+/* The kernel reported a real child's change (SIGCHLD): wake (pid)'s waits. */
+GPI_HIDDEN void	gpi_rchild_changed(pid_t pid);
 GPI_HIDDEN void	gpi_rchild_orphan(struct gp_proc *p);
 GPI_HIDDEN void	gpi_rchild_reap_orphans(void);
 /* No orphaned real child waits for the runtime (a racy peek). */

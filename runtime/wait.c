@@ -204,20 +204,17 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 
 	for (;;) {
 		/*
-		 * Real children this process forked (fork.c) count as
-		 * children too: exits only, polled without blocking.
+		 * Real children this process forked, and tasks it ptraces
+		 * (fork.c), count as children too: polled without
+		 * blocking, the kernel's report passed on as it is.
 		 */
 		rreal = -ECHILD;
-		if ((options & WEXITED) && __atomic_load_n(&q->p_rchildren,
-		    __ATOMIC_RELAXED) != NULL && ws->ws_pgid == 0 &&
-		    !GP_IS_GREEN(ws->ws_pid)) {
+		if (__atomic_load_n(&q->p_rchildren, __ATOMIC_RELAXED) !=
+		    NULL && ws->ws_pgid == 0 && !GP_IS_GREEN(ws->ws_pid)) {
 			rreal = gpi_rchild_reap(q, ws->ws_pid > 0 ? ws->ws_pid :
-			    -1, statusp, (options & WNOWAIT) != 0, info);
-			if (rreal > 0) {
-				if (ru != NULL)
-					memset(ru, 0, sizeof(*ru));
+			    -1, options, statusp, ru, info);
+			if (rreal > 0)
 				return rreal;
-			}
 		}
 		gpi_spin_lock(&q->p_lock);
 		p = find_report(q, ws, want, &any);

@@ -8,7 +8,7 @@
 #
 # Not part of `make test`: it needs the Debian packages (xz-utils, zstd,
 # pigz, pbzip2, lbzip2, plzip, pixz, p7zip-full, ripgrep, fd-find, rsync,
-# parallel, git, make, curl, wget, openssl, python3, ffmpeg; a missing
+# parallel, git, make, curl, wget, openssl, python3, strace, gdb, ffmpeg; a missing
 # tool gives SKIP).  Each case is a shell command in which "$G" stands
 # before the program under test: empty for the native run, "greenrun -w
 # 2" for the green one.  A case PASSes when
@@ -144,6 +144,8 @@ cases=(
 "dd-usr1|dd|\$G dd if=/dev/zero of=/dev/null bs=4k count=2000000 2>\$R.e & p=\$!; sleep 1; kill -USR1 \$p; wait \$p; echo \$?; grep -c copied \$R.e"
 "flock-w|flock|flock \$R.l -c 'sleep 2' & sleep 0.3; \$G flock -w 0.3 \$R.l -c true; echo \$?; wait"
 "zstd-sigint|zstd timeout|timeout --preserve-status -s INT 1 \$G zstd -q -T2 -19 -k -o \$R.zst \$W/mix; echo \$?; ls \$R.zst 2>/dev/null | wc -l"
+"strace-f|strace|\$G strace -f -qq -e trace=execve -e signal=none -o \$R.s sh -c 'ls \$W/tree | sort | sha256sum; \$W/../bin/true 2>/dev/null; exit 3'; echo \$?; awk '{print \$1}' \$R.s | sort -u | wc -l"
+"gdb-batch|gdb|\$G gdb -q -nx -batch -ex 'break write' -ex run -ex 'info frame' -ex kill --args sh -c 'echo hi' 2>&1 | grep -c -e '^Stack level 0' -e '^\\[Inferior 1 (process [0-9]*) killed\\]'"
 "ffmpeg|ffmpeg|\$G ffmpeg -nostdin -v error -threads 2 -f lavfi -i testsrc=duration=2:size=320x240:rate=25 -c:v mpeg4 -f rawvideo - | sha256sum"
 )
 
