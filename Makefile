@@ -507,9 +507,13 @@ $(BUILD)/tests/programs/%: $(BUILD)/obj/tests/programs/%.o $(SHLINK)
 	    -Wl,--as-needed -lgreenproc -Wl,--no-as-needed
 
 # Not linked with greenproc at all: greenrun brings the preload.
+# gr_openmp calls GCC's OpenMP runtime (Debian's libgomp1, which gcc
+# needs) by its entry points, so that clang builds it too.
+$(BUILD)/tests/greenrun/gr_openmp: GR_LIBS := -l:libgomp.so.1
 $(BUILD)/tests/greenrun/%: $(BUILD)/obj/tests/greenrun/%.o
 	@mkdir -p $(@D)
-	$(if $(wildcard tests/greenrun/$*.cc),$(CXX),$(CC)) $(ALL_LDFLAGS) -o $@ $<
+	$(if $(wildcard tests/greenrun/$*.cc),$(CXX),$(CC)) $(ALL_LDFLAGS) -o $@ $< \
+	    $(GR_LIBS)
 
 # Shared libraries with TLS of their own, for the TLS tests: gr_tls_lib
 # links libgrtls.so, gr_tls_dlopen loads libgrtlsdl.so with dlopen from

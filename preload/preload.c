@@ -270,6 +270,64 @@ __cxa_atexit(void (*fn)(void *), void *arg, void *dso)
 
 #define LEGACY_STACK	(256 * 1024)	/* pthread_create without a size */
 
+/*
+ * Threads that must be the kernel's.  GCC's OpenMP runtime, libgomp,
+ * parks its threads and wakes them with futex system calls made inline
+ * (no syscall() or libc wrapper an interposer could see).  A green
+ * thread parked there holds its worker in the kernel, and started LWPs
+ * never leave their worker: with more OpenMP threads than workers, the
+ * thread that would wake it waits behind it for good.  So the threads
+ * libgomp creates are host threads, as natively: its team runs on the
+ * kernel's scheduler, and a green thread that enters a parallel region
+ * (main, usually) waits there as a host thread would, holding only its
+ * own worker, which the other threads of the team do not need.
+ */
+static const char *const kthread_libs[] = { "libgomp.so" };
+
+/*
+ * Verdicts by return address, direct-mapped: (address << 1 | verdict),
+ * 0 for none.  A program creates its threads from few call sites; a
+ * stale entry can only follow a dlclose, which empties the cache.
+ */
+#define KTHREAD_SLOTS	8
+static uintptr_t kthread_cache[KTHREAD_SLOTS];	/* (relaxed) */
+
+void
+gpi_kthread_forget(void)
+{
+	size_t i;
+
+	for (i = 0; i < KTHREAD_SLOTS; i++)
+		__atomic_store_n(&kthread_cache[i], 0, __ATOMIC_RELAXED);
+}
+
+/* Is (ra), pthread_create's return address, in a kthread_libs library? */
+static bool
+kthread_caller(const void *ra)
+{
+	uintptr_t a = (uintptr_t)ra, *slot, e;
+	const char *base;
+	Dl_info di;
+	bool yes = false;
+	size_t i;
+
+	slot = &kthread_cache[(a >> 4) % KTHREAD_SLOTS];
+	e = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	if (e >> 1 == a)
+		return e & 1;
+	if (dladdr(ra, &di) != 0 && di.dli_fname != NULL) {
+		base = strrchr(di.dli_fname, '/');
+		base = base != NULL ? base + 1 : di.dli_fname;
+		for (i = 0; i < sizeof(kthread_libs) / sizeof(kthread_libs[0]);
+		    i++)
+			if (strncmp(base, kthread_libs[i],
+			    strlen(kthread_libs[i])) == 0)
+				yes = true;
+	}
+	__atomic_store_n(slot, a << 1 | yes, __ATOMIC_RELAXED);
+	return yes;
+}
+
 EXPORT int
 pthread_create(pthread_t *t, const pthread_attr_t *attr,
     void *(*fn)(void *), void *arg)
@@ -279,7 +337,7 @@ pthread_create(pthread_t *t, const pthread_attr_t *attr,
 	size_t sz = 0;
 	int ds = PTHREAD_CREATE_JOINABLE, error;
 
-	if (!green())
+	if (!green() || kthread_caller(__builtin_return_address(0)))
 		return REAL(pthread_create)(t, attr, fn, arg);
 	memset(&ga, 0, sizeof(ga));
 	if (attr != NULL) {

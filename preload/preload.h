@@ -111,6 +111,8 @@ void	*gpi_preload_resolve_one(const char *name)
 	real_;								\
 }))
 
+/* After a dlclose: forget which call sites make kernel threads. */
+void	gpi_kthread_forget(void) __attribute__((visibility("hidden")));
 /* thread.c: green pthread_t handles (see there). */
 /* Has (l) set PTHREAD_CANCEL_ASYNCHRONOUS?  A lock wait then cancels. */
 bool	gpi_thread_cancel_async(const struct gp_lwp *l)

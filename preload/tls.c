@@ -57,5 +57,6 @@ dlclose(void *handle)
 	int r = REAL(dlclose)(handle);
 
 	gpi_tls_unloaded();
+	gpi_kthread_forget();
 	return r;
 }

@@ -177,6 +177,7 @@ Test(greenrun, semaphores) { same("gr_sem", NULL); }
 /* __WALL, __WNOTHREAD and __WCLONE in waits on fork children. */
 Test(greenrun, linux_wait_flags) { same("gr_wall", NULL); }
 Test(greenrun, tracer_waits) { same("gr_ptrace", NULL); }
+Test(greenrun, openmp_gomp) { same("gr_openmp", NULL); }
 Test(greenrun, keys_destructors) { same("gr_keys", NULL); }
 Test(greenrun, recursive_errorcheck_normal_mutexes) { same("gr_mutex", NULL); }
 Test(greenrun, cancel_cleanup_handlers) { same("gr_cancel", NULL); }
