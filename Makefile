@@ -519,6 +519,11 @@ $(BUILD)/tests/greenrun/lib%.so: tests/tlslib/%.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -shared -fPIC $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
+# passthru_dlnext: a second preload after greenproc's, and a library
+# whose constructor holds the loader's lock (preload/dlnext.c).
+$(BUILD)/tests/programs/passthru_dlnext: $(BUILD)/tests/greenrun/libgrnext.so \
+    $(BUILD)/tests/greenrun/libgrslowinit.so
+
 $(BUILD)/tests/greenrun/gr_tls_lib: $(BUILD)/obj/tests/greenrun/gr_tls_lib.o $(BUILD)/tests/greenrun/libgrtls.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrtls -Wl,-rpath,'$$ORIGIN'

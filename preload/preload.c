@@ -120,6 +120,9 @@ resolve(void)
 void
 gpi_preload_resolve(void)
 {
+	/* Every lookup is async-signal-safe already: none ahead of need. */
+	if (gpi_dlnext_ok())
+		return;
 	if (!atomic_load_explicit(&resolved, memory_order_acquire)) {
 		resolve();
 		atomic_store_explicit(&resolved, true, memory_order_release);
@@ -153,7 +156,9 @@ preload_init(void)
 void *
 gpi_libc_lookup(const char *name)
 {
-	return dlsym(RTLD_NEXT, name);
+	void *f = gpi_dlnext(name);
+
+	return f != NULL ? f : dlsym(RTLD_NEXT, name);
 }
 
 static inline bool

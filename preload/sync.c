@@ -1121,13 +1121,9 @@ pthread_once(pthread_once_t *once, void (*fn)(void))
 		return 0;
 	if ((l = gpi_curlwp()) != NULL)
 		return green_once(o, fn, l);
-	/*
-	 * Not REAL(): resolving all of gpi_real runs under a pthread_once
-	 * (preload.c), which would come back here.
-	 */
 	if ((real = __atomic_load_n(&gpi_real.pthread_once,
 	    __ATOMIC_RELAXED)) == NULL)
-		real = (__typeof__(real))dlsym(RTLD_NEXT, "pthread_once");
+		real = (__typeof__(real))gpi_libc_lookup("pthread_once");
 	pthread_cleanup_push(once_host_cancelled, o);
 	error = real(once, fn);
 	pthread_cleanup_pop(0);
@@ -1293,7 +1289,7 @@ sync_init(void)
 }
 
 #define RESOLVE(name) (gpi_real.name = (__typeof__(gpi_real.name))	\
-	dlsym(RTLD_NEXT, #name))
+	gpi_libc_lookup(#name))
 
 void
 gpi_sync_resolve(void)

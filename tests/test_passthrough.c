@@ -147,6 +147,25 @@ Test(passthru, runtime_unloaded_until_green_code)
 	prun_free(&r);
 }
 
+/* The real functions: found as dlsym(RTLD_NEXT) would, without a lock. */
+Test(passthru, real_function_is_the_next_definition)
+{
+	struct prun r;
+
+	prun(&r, "passthru_dlnext", "next", true);
+	cr_assert(exited(&r, 0) && strstr(r.out, "ALL OK") != NULL, DESC(&r));
+	prun_free(&r);
+}
+
+Test(passthru, real_function_lookup_takes_no_loader_lock)
+{
+	struct prun r;
+
+	prun(&r, "passthru_dlnext", "lock", true);
+	cr_assert(exited(&r, 0) && strstr(r.out, "ALL OK") != NULL, DESC(&r));
+	prun_free(&r);
+}
+
 /* ------------------------------------------------------------ item 7 */
 
 Test(passthru, static_copy_under_preload_refuses)
