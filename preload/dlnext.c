@@ -85,11 +85,11 @@ struct dlnext {
  * wait for the code it interrupted.
  */
 enum { DLN_UNKNOWN, DLN_BUSY, DLN_READY, DLN_NONE };
-static atomic_int n_state;	/* (a) DLN_*; NONE: use dlsym */
-static struct dlnext n;		/* (n_state) constant once READY */
+static atomic_int n_state GPI_PASSDATA;	/* (a) DLN_*; NONE: dlsym */
+static struct dlnext n GPI_PASSDATA;	/* (n_state) constant once READY */
 
 /* The relocated address of a dynamic-section pointer. */
-static inline uintptr_t
+GPI_PASSTEXT static inline uintptr_t
 dyn_ptr(const struct link_map *m, ElfW(Addr) v)
 {
 	/*
@@ -104,7 +104,7 @@ dyn_ptr(const struct link_map *m, ElfW(Addr) v)
  * Read (m)'s dynamic section into (o); false if it has no GNU hash
  * table.  *libc: it is libc.so.6, the last object searched.
  */
-static bool
+GPI_PASSTEXT static bool
 dlobj_read(const struct link_map *m, struct dlobj *o, bool *libc)
 {
 	static const char libc_soname[] = "libc.so.6";
@@ -156,7 +156,7 @@ dlobj_read(const struct link_map *m, struct dlobj *o, bool *libc)
 }
 
 /* The objects after ours up to libc, into (nx); false if not usable. */
-static bool
+GPI_PASSTEXT static bool
 dlnext_build(struct dlnext *nx)
 {
 	const struct link_map *m;
@@ -181,7 +181,7 @@ dlnext_build(struct dlnext *nx)
 }
 
 /* The objects to search, or NULL: then dlsym. */
-static const struct dlnext *
+GPI_PASSTEXT static const struct dlnext *
 dlnext_get(struct dlnext *local)
 {
 	int st = atomic_load_explicit(&n_state, memory_order_acquire);
@@ -205,7 +205,7 @@ dlnext_get(struct dlnext *local)
 	return local;
 }
 
-bool
+GPI_PASSTEXT bool
 gpi_dlnext_ok(void)
 {
 	struct dlnext local;
@@ -247,7 +247,7 @@ enum { FOUND, ABSENT, ASK_DLSYM };
  * unversioned dlsym: a symbol without versions, or else the one
  * non-hidden (default) version.  *addr on FOUND.
  */
-static int
+GPI_PASSTEXT static int
 dlobj_lookup(const struct dlobj *o, const char *name, uint32_t h,
     void **addr)
 {
@@ -307,7 +307,7 @@ dlobj_lookup(const struct dlobj *o, const char *name, uint32_t h,
 	return FOUND;
 }
 
-void *
+GPI_PASSTEXT void *
 gpi_dlnext(const char *name)
 {
 	struct dlnext local;

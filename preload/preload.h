@@ -154,6 +154,14 @@ extern bool gpi_greenrun __attribute__((visibility("hidden")));
 void	gpi_greenrun_check(void) __attribute__((visibility("hidden")));
 _Noreturn void gpi_greenrun_main(int (*main_fn)(int, char **, char **),
     int argc, char **argv, char **envp) __attribute__((visibility("hidden")));
+/*
+ * Fork-child resets, run by spawn.c's one atfork handler: stdio.c's
+ * bucket locks, sync.c's fork generation of pthread_once, thread.c's
+ * handle table lock.
+ */
+void	gpi_stdio_fork_child(void) __attribute__((visibility("hidden")));
+void	gpi_once_fork_child(void) __attribute__((visibility("hidden")));
+void	gpi_handles_fork_child(void) __attribute__((visibility("hidden")));
 /* sync.c: wake-ups of green waiters by the backstop (exported: tests). */
 unsigned long __greenproc_sync_backstops(void);
 /* sync.c: resolve its real functions (called from resolve()). */

@@ -1051,7 +1051,7 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 #define ONCE_FORKGEN	4
 
 /* glibc's __fork_generation, which it does not export: +4 per fork child. */
-static atomic_int once_forkgen;		/* (a) */
+static atomic_int once_forkgen GPI_PASSDATA;	/* (a) */
 
 struct once_run {
 	struct once_run	*r_next;	/* l_once, innermost first */
@@ -1131,8 +1131,8 @@ pthread_once(pthread_once_t *once, void (*fn)(void))
 	return error;
 }
 
-static void
-once_fork_child(void)
+void
+gpi_once_fork_child(void)
 {
 	atomic_fetch_add(&once_forkgen, ONCE_FORKGEN);
 }
@@ -1285,7 +1285,6 @@ __attribute__((constructor(102))) static void
 sync_init(void)
 {
 	gpi_lwp_death_hook = lwp_dies;
-	pthread_atfork(NULL, NULL, once_fork_child);
 }
 
 #define RESOLVE(name) (gpi_real.name = (__typeof__(gpi_real.name))	\
