@@ -530,10 +530,43 @@ $(BUILD)/tests/greenrun/lib%.so: tests/tlslib/%.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -shared -fPIC $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
-# passthru_dlnext: a second preload after greenproc's, and a library
-# whose constructor holds the loader's lock (preload/dlnext.c).
+# passthru_dlnext: a second preload after greenproc's, a library whose
+# constructor holds the loader's lock, the check that preload/dlnext.c
+# answers as dlsym(RTLD_NEXT) (libgrdlcheck.so: dlnext.c built into it,
+# with the names the preload looks up, taken from its tables), and a copy
+# of the program linked -z now with libgrnext.so needed ahead of libc.
 $(BUILD)/tests/programs/passthru_dlnext: $(BUILD)/tests/greenrun/libgrnext.so \
-    $(BUILD)/tests/greenrun/libgrslowinit.so
+    $(BUILD)/tests/greenrun/libgrslowinit.so \
+    $(BUILD)/tests/greenrun/libgrdlcheck.so \
+    $(BUILD)/tests/programs/passthru_dlnext_now
+
+$(BUILD)/tests/programs/passthru_dlnext_now: \
+    $(BUILD)/obj/tests/programs/passthru_dlnext.o \
+    $(BUILD)/tests/greenrun/libgrnext.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -Wl,-z,now -o $@ $< -L$(BUILD)/tests/greenrun \
+	    -Wl,-rpath,'$(abspath $(BUILD))/tests/greenrun' -Wl,--no-as-needed \
+	    -lgrnext -ldl
+
+$(BUILD)/tests/greenrun/libgrdlcheck.so: preload/dlnext.c \
+    $(BUILD)/tests/greenrun/dlnames.h
+$(BUILD)/tests/greenrun/libgrdlcheck.so: ALL_CPPFLAGS += -I$(BUILD)/tests/greenrun
+
+# Every name in the preload's real-function tables (F() of preload.h,
+# REAL_LAZY() of its files, X() of GPI_LIBC_NAMES), the three it names
+# otherwise, and a few words of no libc's the patterns also catch.
+$(BUILD)/tests/greenrun/dlnames.h: preload/preload.h runtime/internal.h \
+    $(wildcard preload/*.c)
+	@mkdir -p $(@D)
+	{ grep -ho -E '\b(F|X|REAL_LAZY)\([A-Za-z0-9_]+\)' preload/preload.h \
+	    preload/*.c runtime/internal.h | sed -E 's/.*\((.*)\)/\1/'; \
+	  echo prctl; echo __overflow; echo __cxa_thread_atexit_impl; } | \
+	    sort -u | sed 's/.*/"&",/' > $@.tmp && mv $@.tmp $@
+
+# Linked -static-pie: LD_PRELOAD cannot load into it.
+$(BUILD)/tests/programs/passthru_spie: $(BUILD)/obj/tests/programs/passthru_spie.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -static-pie -o $@ $<
 
 $(BUILD)/tests/greenrun/gr_tls_lib: $(BUILD)/obj/tests/greenrun/gr_tls_lib.o $(BUILD)/tests/greenrun/libgrtls.so
 	@mkdir -p $(@D)

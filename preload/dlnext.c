@@ -27,10 +27,13 @@
  * async-signal-safe and fork-safe, about 150 instructions.
  *
  * Whatever this walk does not model -- an object on the way without a
- * GNU hash table, an indirect function, a TLS or absolute symbol, a
- * STB_GNU_UNIQUE one, a name libc lacks, a preload that is not a
- * start-up object -- makes it answer NULL, and the caller asks dlsym,
- * which knows every case.  gpi_dlnext_ok() says whether the walk is
+ * GNU hash table or with filtees, an indirect function, a TLS or
+ * absolute symbol, a STB_GNU_UNIQUE one, an undefined one with a value,
+ * a name libc lacks, a preload that is not a start-up object, audit
+ * modules, LD_DYNAMIC_WEAK -- makes it answer NULL, and the caller asks
+ * dlsym, which knows every case.  tests/tlslib/grdlcheck.c compares the
+ * two for every name the searched objects define, in several LD_PRELOAD
+ * orders.  gpi_dlnext_ok() says whether the walk is
  * usable at all in this process; where it is not, the preload resolves
  * its whole table ahead of handlers and forks, as it did before.
  */
@@ -140,6 +143,10 @@ dlobj_read(const struct link_map *m, struct dlobj *o, bool *libc)
 			soname = d->d_un.d_val;
 			have_soname = true;
 			break;
+		case DT_FILTER:
+		case DT_AUXILIARY:
+			/* Its lookups go to its filtees first: dlsym. */
+			return false;
 		}
 	}
 	if (o->o_gnuhash == NULL || o->o_sym == NULL || o->o_str == NULL)
@@ -155,6 +162,42 @@ dlobj_read(const struct link_map *m, struct dlobj *o, bool *libc)
 	return true;
 }
 
+/*
+ * Does the loader answer dlsym by the symbol tables alone?  Not with
+ * audit modules (LD_AUDIT, the program's DT_AUDIT or DT_DEPAUDIT): their
+ * la_symbind may return another address.  Not with LD_DYNAMIC_WEAK: a
+ * weak definition then gives way to a later strong one.  ld.so read the
+ * environment at start-up, and the first lookup comes at the latest in
+ * __libc_start_main, before main and its constructors (only another
+ * library's constructor could have changed the environment by then).
+ * Reads memory only: async-signal-safe.
+ */
+GPI_PASSTEXT static bool
+plain_lookups(const struct link_map *main_map)
+{
+	static const char *const vars[] = { "LD_AUDIT=", "LD_DYNAMIC_WEAK=" };
+	const ElfW(Dyn) *d;
+	char **e;
+	size_t v, i;
+
+	if (main_map != NULL && main_map->l_ld != NULL) {
+		for (d = main_map->l_ld; d->d_tag != DT_NULL; d++) {
+			if (d->d_tag == DT_AUDIT || d->d_tag == DT_DEPAUDIT)
+				return false;
+		}
+	}
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		for (v = 0; v < sizeof(vars) / sizeof(vars[0]); v++) {
+			for (i = 0; vars[v][i] != '\0' &&
+			    (*e)[i] == vars[v][i]; i++)
+				continue;
+			if (vars[v][i] == '\0')
+				return false;
+		}
+	}
+	return true;
+}
+
 /* The objects after ours up to libc, into (nx); false if not usable. */
 GPI_PASSTEXT static bool
 dlnext_build(struct dlnext *nx)
@@ -162,7 +205,7 @@ dlnext_build(struct dlnext *nx)
 	const struct link_map *m;
 	bool libc = false;
 
-	if (&_r_debug == NULL)
+	if (&_r_debug == NULL || !plain_lookups(_r_debug.r_map))
 		return false;
 	for (m = _r_debug.r_map; m != NULL && m->l_ld != _DYNAMIC;
 	    m = m->l_next)
@@ -274,11 +317,16 @@ dlobj_lookup(const struct dlobj *o, const char *name, uint32_t h,
 	for (;; i++) {
 		ch = chain[i - symoffset];
 		s = &o->o_sym[i];
-		if (((ch ^ h) >> 1) == 0 && s->st_shndx != SHN_UNDEF &&
-		    DEFINES(ST_TYPE(s->st_info)) &&
+		if (((ch ^ h) >> 1) == 0 && DEFINES(ST_TYPE(s->st_info)) &&
+		    (s->st_shndx != SHN_UNDEF || s->st_value != 0) &&
 		    same_name(name, o->o_str + s->st_name)) {
-			/* Not a plain definition at l_addr + st_value. */
-			if (s->st_shndx == SHN_ABS ||
+			/*
+			 * Not a plain definition at l_addr + st_value; an
+			 * undefined one with a value is a PLT entry that
+			 * dlsym returns (its lookups ask for no class).
+			 */
+			if (s->st_shndx == SHN_UNDEF ||
+			    s->st_shndx == SHN_ABS ||
 			    ST_TYPE(s->st_info) == STT_TLS ||
 			    ST_TYPE(s->st_info) == STT_GNU_IFUNC ||
 			    ST_BIND(s->st_info) == STB_GNU_UNIQUE)
