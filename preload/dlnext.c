@@ -162,6 +162,17 @@ dlobj_read(const struct link_map *m, struct dlobj *o, bool *libc)
 	return true;
 }
 
+/* Does (s) begin with (prefix)? */
+GPI_PASSTEXT static inline bool
+begins(const char *s, const char *prefix)
+{
+	while (*prefix != '\0' && *s == *prefix) {
+		s++;
+		prefix++;
+	}
+	return *prefix == '\0';
+}
+
 /*
  * Does the loader answer dlsym by the symbol tables alone?  Not with
  * audit modules (LD_AUDIT, the program's DT_AUDIT or DT_DEPAUDIT): their
@@ -175,10 +186,9 @@ dlobj_read(const struct link_map *m, struct dlobj *o, bool *libc)
 GPI_PASSTEXT static bool
 plain_lookups(const struct link_map *main_map)
 {
-	static const char *const vars[] = { "LD_AUDIT=", "LD_DYNAMIC_WEAK=" };
 	const ElfW(Dyn) *d;
+	const char *s;
 	char **e;
-	size_t v, i;
 
 	if (main_map != NULL && main_map->l_ld != NULL) {
 		for (d = main_map->l_ld; d->d_tag != DT_NULL; d++) {
@@ -186,14 +196,11 @@ plain_lookups(const struct link_map *main_map)
 				return false;
 		}
 	}
-	for (e = environ; e != NULL && *e != NULL; e++) {
-		for (v = 0; v < sizeof(vars) / sizeof(vars[0]); v++) {
-			for (i = 0; vars[v][i] != '\0' &&
-			    (*e)[i] == vars[v][i]; i++)
-				continue;
-			if (vars[v][i] == '\0')
-				return false;
-		}
+	/* Every process pays this loop: one test for most variables. */
+	for (e = environ; e != NULL && (s = *e) != NULL; e++) {
+		if (s[0] == 'L' && s[1] == 'D' && s[2] == '_' &&
+		    (begins(s + 3, "AUDIT=") || begins(s + 3, "DYNAMIC_WEAK=")))
+			return false;
 	}
 	return true;
 }
