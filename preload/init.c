@@ -40,7 +40,7 @@
 #include "preload.h"
 
 /* Set by the constructor, before any thread: read-only afterwards. */
-bool gpi_greenrun;
+bool gpi_greenrun GPI_PASSDATA;
 
 /* (c): set by the host main thread before the first process exists. */
 static int (*g_main)(int, char **, char **);	/* (c) */
@@ -57,7 +57,7 @@ static uint64_t g_sfd;		/* (a, relaxed) signals a signalfd reads */
 #define KILL_GRACE_MS	500	/* a killed process's LWPs have to die */
 
 /* The preload's constructor: the mode is on for this program only. */
-void
+GPI_PASSTEXT void
 gpi_greenrun_check(void)
 {
 	const char *v = getenv("GREENPROC_INIT");

@@ -5,12 +5,12 @@
  * straight through to glibc, same result, same errno.
  *
  * The green-or-host decision is one TLS load (gpi_curlwp()).  The real
- * functions are resolved with dlsym(RTLD_NEXT) on first use (REAL, in
- * preload.h), all of them once a signal handler is installed; the
- * constructor resolves nothing, and the runtime is not started (nor
- * liburcu loaded) until green code is first needed.  Nothing here calls
- * malloc before the real function it needs is known, so a dlsym that
- * callocs cannot recurse into us.
+ * functions are looked up on first use (REAL, in preload.h) as
+ * dlsym(RTLD_NEXT) would find them, by dlnext.c, without the loader's
+ * lock; the constructor resolves nothing, and the runtime is not started
+ * (nor liburcu loaded) until green code is first needed.  Nothing here
+ * calls malloc before the real function it needs is known, so a dlsym
+ * (the fallback) that callocs cannot recurse into us.
  *
  * Interposers are exported unversioned (preload.map is an anonymous
  * version script): an unversioned definition binds references of every
@@ -44,13 +44,13 @@
 
 #define EXPORT	__attribute__((__visibility__("default")))
 
-struct gpi_real gpi_real;
+struct gpi_real gpi_real GPI_PASSDATA;
 /*
  * Set once every real function is resolved.  Not a pthread_once: that
  * name is ours here, and resolving twice is harmless (each lookup stores
  * the same pointer), so racing first callers need no lock.
  */
-static atomic_bool resolved;
+static atomic_bool resolved GPI_PASSDATA;
 
 #define RESOLVE(name) __atomic_store_n(&gpi_real.name,			\
 	(__typeof__(gpi_real.name))gpi_preload_resolve_one(#name),	\
@@ -118,9 +118,12 @@ resolve(void)
 	gpi_stdio_resolve();
 }
 
-void
+GPI_PASSTEXT void
 gpi_preload_resolve(void)
 {
+	/* Every lookup is async-signal-safe already: none ahead of need. */
+	if (gpi_dlnext_ok())
+		return;
 	if (!atomic_load_explicit(&resolved, memory_order_acquire)) {
 		resolve();
 		atomic_store_explicit(&resolved, true, memory_order_release);
@@ -128,10 +131,12 @@ gpi_preload_resolve(void)
 }
 
 /* glibc's (name): the runtime's lookup, RTLD_NEXT here (below). */
-void *
+GPI_PASSTEXT void *
 gpi_preload_resolve_one(const char *name)
 {
-	return gpi_libc_find(name);
+	void *f = gpi_dlnext(name);
+
+	return f != NULL ? f : gpi_libc_find(name);
 }
 
 /*
@@ -151,10 +156,12 @@ preload_init(void)
  * are the interposers, so the runtime gets the definition after ours,
  * as REAL() does.  Overrides host.c's weak lookup.
  */
-void *
+GPI_PASSTEXT void *
 gpi_libc_lookup(const char *name)
 {
-	return dlsym(RTLD_NEXT, name);
+	void *f = gpi_dlnext(name);
+
+	return f != NULL ? f : dlsym(RTLD_NEXT, name);
 }
 
 static inline bool
@@ -179,9 +186,9 @@ green_proc(void)
 
 /* ------------------------------------------------------------ start, exit */
 
-static int (*user_main)(int, char **, char **);
+static int (*user_main)(int, char **, char **) GPI_PASSDATA;
 
-static int
+static GPI_PASSTEXT int
 wrap_main(int argc, char **argv, char **envp)
 {
 	/* Green-init mode (init.c): main is the first green process. */
@@ -191,7 +198,7 @@ wrap_main(int argc, char **argv, char **envp)
 	exit(user_main(argc, argv, envp));
 }
 
-EXPORT int
+EXPORT GPI_PASSTEXT int
 __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
     void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
     void *stack_end)
@@ -213,7 +220,7 @@ host_teardown(void)
 		(void)gp_shutdown();
 }
 
-EXPORT void
+EXPORT GPI_PASSTEXT void
 exit(int status)
 {
 	if (green()) {

@@ -84,22 +84,31 @@ struct gpi_real {
 extern struct gpi_real gpi_real __attribute__((visibility("hidden")));
 
 /*
- * Resolve every real function (once).  A process that merely loads the
- * preload resolves only what it calls (REAL below); the whole table is
- * filled before anything could need it where dlsym is unsafe: when a
- * signal handler is installed (sigaction/signal) -- a handler may call
- * an interposer, and dlsym is not async-signal-safe.
+ * dlnext.c: dlsym(RTLD_NEXT, name) read from the hash tables of the
+ * objects after this one, up to libc: no lock, no allocation, so
+ * async-signal-safe.  NULL where it cannot answer as dlsym would (then
+ * ask dlsym).  gpi_dlnext_ok: the walk is usable in this process.
+ */
+void	*gpi_dlnext(const char *name) __attribute__((visibility("hidden")));
+bool	gpi_dlnext_ok(void) __attribute__((visibility("hidden")));
+
+/*
+ * Resolve every real function (once) before a signal handler or a fork
+ * child could need one, where a lookup would have to be dlsym's, which
+ * is not async-signal-safe: only in a process where gpi_dlnext cannot
+ * walk the objects (it returns at once otherwise).  Called at the first
+ * sigaction/signal that installs a handler and at fork.
  */
 void	gpi_preload_resolve(void) __attribute__((visibility("hidden")));
-/* dlsym(RTLD_NEXT, name), or a line on stderr and exit 127. */
+/* dlsym(RTLD_NEXT, name) (gpi_dlnext first), or a line on stderr, exit 127. */
 void	*gpi_preload_resolve_one(const char *name)
 	    __attribute__((visibility("hidden")));
 
 /*
- * The real function, resolved on its first use: a few dlsym calls for a
- * process that never runs green code instead of 70 at start-up (they were
- * most of what the preload cost every exec).  Racing resolvers store the
- * same value; the slot is read and written relaxed (a plain mov).
+ * The real function, resolved on its first use (gpi_dlnext): a process
+ * that never runs green code looks up only what it calls, about 150
+ * instructions a name.  Racing resolvers store the same value; the slot
+ * is read and written relaxed (a plain mov).
  */
 #define REAL(name) (*({							\
 	__typeof__(gpi_real.name) real_ = __atomic_load_n(&gpi_real.name, \
@@ -148,6 +157,14 @@ extern bool gpi_greenrun __attribute__((visibility("hidden")));
 void	gpi_greenrun_check(void) __attribute__((visibility("hidden")));
 _Noreturn void gpi_greenrun_main(int (*main_fn)(int, char **, char **),
     int argc, char **argv, char **envp) __attribute__((visibility("hidden")));
+/*
+ * Fork-child resets, run by spawn.c's one atfork handler: stdio.c's
+ * bucket locks, sync.c's fork generation of pthread_once, thread.c's
+ * handle table lock.
+ */
+void	gpi_stdio_fork_child(void) __attribute__((visibility("hidden")));
+void	gpi_once_fork_child(void) __attribute__((visibility("hidden")));
+void	gpi_handles_fork_child(void) __attribute__((visibility("hidden")));
 /* sync.c: wake-ups of green waiters by the backstop (exported: tests). */
 unsigned long __greenproc_sync_backstops(void);
 /* sync.c: resolve its real functions (called from resolve()). */

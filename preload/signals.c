@@ -125,8 +125,10 @@ abort(void)
 }
 
 /*
- * A handler may call interposers, whose lazy dlsym is not
- * async-signal-safe: resolve them all before the first one is installed.
+ * A handler may call interposers, whose first use looks the real
+ * function up: resolve them all before the first handler is installed
+ * where that lookup would be dlsym's, which is not async-signal-safe
+ * (gpi_preload_resolve returns at once where dlnext.c's walk works).
  */
 static inline void
 resolve_for(sighandler_t handler)

@@ -33,12 +33,13 @@ green(void)
 }
 
 /*
- * Every real function resolved before a fork: its child may call an
- * interposer (_exit, say) whose first use would dlsym(), and another
- * thread may have held the loader's or malloc's lock at the fork, held
- * for good in the child.  A clone3 fork runs no atfork handler at all
- * (system and popen, as glibc's posix_spawn-based ones run none either).
- * One load once resolved.
+ * Every real function resolved before a fork where a first use would
+ * be dlsym's (gpi_preload_resolve; nothing to do where dlnext.c's walk
+ * works, which takes no lock): its child may call an interposer (_exit,
+ * say), and another thread may have held the loader's or malloc's lock
+ * at the fork, held for good in the child.  A clone3 fork runs no atfork
+ * handler at all (system and popen, as glibc's posix_spawn-based ones
+ * run none either).
  */
 static pid_t
 green_fork(void)
@@ -90,10 +91,32 @@ host_fork(void)
 	return pid;
 }
 
+/*
+ * The preload's one fork-child handler (a registration per file cost
+ * every exec a call into glibc each): the runtime's reset first (see
+ * above), then the locks and counters of the interposers.
+ */
+static GPI_PASSTEXT void
+preload_fork_child(void)
+{
+	gpi_fork_child_glibc();
+	gpi_stdio_fork_child();
+	gpi_once_fork_child();
+	gpi_handles_fork_child();
+}
+
+/*
+ * pthread_atfork itself, as libc_nonshared.a's is: that stub is linked
+ * at the far end of .text, a page fault of its own at every exec.
+ */
+extern int __register_atfork(void (*)(void), void (*)(void), void (*)(void),
+    void *);
+extern void *__dso_handle __attribute__((visibility("hidden")));
+
 __attribute__((constructor(101))) static void
 spawn_init(void)
 {
-	pthread_atfork(NULL, NULL, gpi_fork_child_glibc);
+	(void)__register_atfork(NULL, NULL, preload_fork_child, __dso_handle);
 }
 
 EXPORT pid_t

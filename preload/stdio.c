@@ -142,7 +142,7 @@ static struct bucket {
 };
 
 /* (a) Records in the table: 0, the common case, spares every lookup. */
-static atomic_int nrecs;
+static atomic_int nrecs GPI_PASSDATA;
 
 static struct bucket *
 bucket_of(const FILE *fp)
@@ -403,20 +403,22 @@ funlockfile(FILE *fp)
 	}
 }
 
-/* A fork child: a bucket lock another thread held stays held. */
-static void
-stdio_fork_child(void)
+/*
+ * A fork child: a bucket lock another thread held stays held.  Only
+ * green code takes them (held_by_other only with records): nothing to
+ * do, and no page of buckets[] touched, in the child of a process whose
+ * runtime is down and that holds no record.
+ */
+void
+gpi_stdio_fork_child(void)
 {
 	int i;
 
+	if (atomic_load_explicit(&gpi_rt.rt_state, memory_order_relaxed) ==
+	    GPI_RT_DOWN && atomic_load(&nrecs) == 0)
+		return;
 	for (i = 0; i < NBUCKET; i++)
 		gpi_spin_reset(&buckets[i].b_lock);
-}
-
-__attribute__((constructor(102))) static void
-stdio_init(void)
-{
-	pthread_atfork(NULL, NULL, stdio_fork_child);
 }
 
 /* ------------------------------------------------------------ readiness */

@@ -1051,7 +1051,7 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 #define ONCE_FORKGEN	4
 
 /* glibc's __fork_generation, which it does not export: +4 per fork child. */
-static atomic_int once_forkgen;		/* (a) */
+static atomic_int once_forkgen GPI_PASSDATA;	/* (a) */
 
 struct once_run {
 	struct once_run	*r_next;	/* l_once, innermost first */
@@ -1121,13 +1121,9 @@ pthread_once(pthread_once_t *once, void (*fn)(void))
 		return 0;
 	if ((l = gpi_curlwp()) != NULL)
 		return green_once(o, fn, l);
-	/*
-	 * Not REAL(): resolving all of gpi_real runs under a pthread_once
-	 * (preload.c), which would come back here.
-	 */
 	if ((real = __atomic_load_n(&gpi_real.pthread_once,
 	    __ATOMIC_RELAXED)) == NULL)
-		real = (__typeof__(real))dlsym(RTLD_NEXT, "pthread_once");
+		real = (__typeof__(real))gpi_libc_lookup("pthread_once");
 	pthread_cleanup_push(once_host_cancelled, o);
 	error = real(once, fn);
 	pthread_cleanup_pop(0);
@@ -1135,8 +1131,8 @@ pthread_once(pthread_once_t *once, void (*fn)(void))
 	return error;
 }
 
-static void
-once_fork_child(void)
+void
+gpi_once_fork_child(void)
 {
 	atomic_fetch_add(&once_forkgen, ONCE_FORKGEN);
 }
@@ -1289,11 +1285,10 @@ __attribute__((constructor(102))) static void
 sync_init(void)
 {
 	gpi_lwp_death_hook = lwp_dies;
-	pthread_atfork(NULL, NULL, once_fork_child);
 }
 
 #define RESOLVE(name) (gpi_real.name = (__typeof__(gpi_real.name))	\
-	dlsym(RTLD_NEXT, #name))
+	gpi_libc_lookup(#name))
 
 void
 gpi_sync_resolve(void)

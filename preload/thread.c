@@ -66,7 +66,7 @@ struct hslot {
 /* Pages are made on demand and never freed: a lookup never faults. */
 static _Atomic(struct hslot *) h_dir[H_NPAGES];	/* (a) */
 /* (h): the two below */
-static gpi_spin_t h_lock = GPI_SPIN_INIT(GPI_RANK_PTHR);
+static gpi_spin_t h_lock GPI_PASSDATA = GPI_SPIN_INIT(GPI_RANK_PTHR);
 static unsigned	h_free;			/* (h) 1 + first free slot, or 0 */
 static unsigned	h_top;			/* (h) slots ever handed out */
 
@@ -194,10 +194,12 @@ hslot_release(struct gp_lwp *l)
 }
 
 /* In a fork child: a thread of the parent may have held the lock. */
-static void
-handles_atfork_child(void)
+void
+gpi_handles_fork_child(void)
 {
-	gpi_spin_reset(&h_lock);
+	/* Read first: a write would copy the page in every fork child. */
+	if (atomic_load_explicit(&h_lock.s_locked, memory_order_relaxed))
+		gpi_spin_reset(&h_lock);
 }
 
 /* The slot of (key) in (l), made if (make). */
@@ -259,7 +261,6 @@ thread_init(void)
 	gpi_lwp_exit_hook = run_dtors;
 	gpi_lwp_cancel_hook = cancel_hook;
 	gpi_lwp_free_hook = hslot_release;
-	pthread_atfork(NULL, NULL, handles_atfork_child);
 }
 
 EXPORT int

@@ -45,6 +45,13 @@ static struct fdbucket {
 	[0 ... NBUCKETS - 1] = { .b_lock = GPI_SPIN_INIT(GPI_RANK_FDPARK) },
 };
 
+/*
+ * (a) Set (seq_cst) before the first registration: until then a closer
+ * -- every close under the preload -- has nobody to hand its file to,
+ * and reads this passthrough word instead of a page of buckets[].
+ */
+static atomic_bool fdpark_used GPI_PASSDATA;
+
 static struct fdbucket *
 bucket(int fd)
 {
@@ -60,6 +67,8 @@ gpi_fdpark_enter(struct gpi_fdpark *fp, int fd)
 	atomic_store_explicit(&fp->fp_fd, fd, memory_order_relaxed);
 	fp->fp_share = NULL;
 	gpi_curlwp()->l_fdpark = fp;
+	if (!atomic_load_explicit(&fdpark_used, memory_order_relaxed))
+		atomic_store(&fdpark_used, true);
 	gpi_spin_lock(&b->b_lock);
 	GPI_DLIST_INSERT_HEAD(&b->b_head, fp, fp_next, fp_prev);
 	atomic_fetch_add(&b->b_count, 1);
@@ -106,7 +115,7 @@ release_number(int fd)
 	int dup = -1;
 
 	/* Under a runtime lock: a library's close for the runtime (owner()). */
-	if (fd < 0 || gpi_tls_nlocks != 0)
+	if (fd < 0 || gpi_tls_nlocks != 0 || !atomic_load(&fdpark_used))
 		return;
 	b = bucket(fd);
 	if (atomic_load(&b->b_count) == 0)
@@ -146,7 +155,7 @@ not_open(void)
 	return -1;
 }
 
-int
+GPI_PASSTEXT int
 gp_close(int fd)
 {
 	int r;
@@ -165,7 +174,7 @@ gp_close(int fd)
  * it is recorded as ours afterwards, not forgotten before (a failed call
  * leaves it as it was).  dup2(fd, fd) makes nothing.
  */
-int
+GPI_PASSTEXT int
 gp_dup2(int oldfd, int newfd)
 {
 	int r;

@@ -83,14 +83,24 @@ static _Atomic(_Atomic uint64_t *) chunks[FDI_NCHUNK];
  * void.  32 bits: it would take 2^32 flag changes during one learn for
  * a stale answer to pass. */
 static atomic_uint fdi_gen;
+/*
+ * (a) Set (seq_cst) before the first chunk is made.  Until then every
+ * number is unknown, and a forget -- every close and dup2 under the
+ * preload, green or not -- reads this word, which is passthrough data,
+ * instead of a page of chunks[] that no process without green code
+ * would otherwise touch.
+ */
+static atomic_bool fdi_any GPI_PASSDATA;
 
 static _Atomic uint64_t *
 slot(int fd, bool make)
 {
 	_Atomic uint64_t *c, *mine;
 
-	if (fd < 0 || fd >= FDI_MAX)
+	if (fd < 0 || fd >= FDI_MAX || (!make && !atomic_load(&fdi_any)))
 		return NULL;
+	if (make && !atomic_load_explicit(&fdi_any, memory_order_relaxed))
+		atomic_store(&fdi_any, true);
 	c = atomic_load_explicit(&chunks[(unsigned)fd >> FDI_CHUNK_SHIFT],
 	    memory_order_acquire);
 	if (c == NULL && make) {
@@ -174,7 +184,7 @@ gpi_fdinfo_put(int fd, uint64_t ticket, unsigned bits)
 	    memory_order_seq_cst, memory_order_relaxed);
 }
 
-void
+GPI_PASSTEXT void
 gpi_fdinfo_forget(int fd)
 {
 	_Atomic uint64_t *s;

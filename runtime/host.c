@@ -25,9 +25,10 @@
  * object refers to a name that preload.map exports.  Where a bare system
  * call is what is meant, the runtime makes it (gpi_os_yield: sched_yield).
  *
- * Resolution is lazy, one dlsym per name, and done for every name by
+ * Resolution is lazy, one lookup per name, and done for every name by
  * gp_init (gpi_libc_init) before any signal handler or fork child of the
- * runtime can need one: dlsym is not async-signal-safe.
+ * runtime can need one: dlsym is not async-signal-safe (the preload's
+ * lookup, preload/dlnext.c, is; dlsym is its fallback).
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -48,7 +49,7 @@ static const char *const libc_names[GPI_LIBC_N] = {
  * for its name, whoever stores it; the function it points at was set up
  * by the dynamic loader before any of our code ran.
  */
-void *gpi_libc_fns[GPI_LIBC_N];
+void *gpi_libc_fns[GPI_LIBC_N] GPI_PASSDATA;
 
 /* libgreenproc.so/.a; the preload's strong definition replaces it. */
 __attribute__((__weak__)) void *
@@ -61,7 +62,7 @@ gpi_libc_lookup(const char *name)
  * gpi_libc_lookup(name), or the process ends with a line on stderr.
  * Also the preload's REAL() lookup (there gpi_libc_lookup is RTLD_NEXT).
  */
-void *
+GPI_PASSTEXT void *
 gpi_libc_find(const char *name)
 {
 	static const char msg[] = "greenproc: libc function not found: ";
@@ -77,7 +78,7 @@ gpi_libc_find(const char *name)
 	return f;
 }
 
-void *
+GPI_PASSTEXT void *
 gpi_libc_resolve(int i)
 {
 	void *f = gpi_libc_find(libc_names[i]);

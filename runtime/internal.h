@@ -102,6 +102,22 @@ extern long gpi_urcu_syscall(long, ...)
 #define GPI_HIDDEN	__attribute__((__visibility__("hidden")))
 #define GPI_MUSTCHECK	__attribute__((__warn_unused_result__))
 #define GPI_NOINLINE	__attribute__((__noinline__))
+/*
+ * Data that a process with the preload in LD_PRELOAD touches whether it
+ * runs green code or not (real-function slots, start-up flags, what a
+ * fork child resets): in .data, on the page or two that the dynamic
+ * loader writes at every exec anyway (the GOT), not in .bss, where each
+ * page first touched is a page fault of its own -- on the development VM
+ * a fault costs an exec as much as 30,000 instructions (ARCHITECTURE 19).
+ */
+#define GPI_PASSDATA	__attribute__((__section__(".data.gpi_pass")))
+/*
+ * And its code (the real-function lookups, a host thread's first read
+ * or write, close): in .text.hot, which the linker puts at the start of
+ * .text beside the constructors, so that it shares their pages (one
+ * fault maps 16 of them) instead of faulting pages of its own.
+ */
+#define GPI_PASSTEXT	__attribute__((__section__(".text.hot.gpi_pass")))
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 

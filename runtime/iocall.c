@@ -562,7 +562,7 @@ xfer_iov(enum xfer_op op, int fd, const struct iovec *iov, int cnt,
  * path, resolving the real function the first time) is kept out of line
  * so that the host path is two loads, two tests and a tail call.
  */
-static __attribute__((noinline)) ssize_t
+static GPI_PASSTEXT __attribute__((noinline)) ssize_t
 slow_rw(enum xfer_op op, int fd, const void *buf, size_t n)
 {
 	struct iovec iov = { (void *)(uintptr_t)buf, n };
@@ -573,7 +573,7 @@ slow_rw(enum xfer_op op, int fd, const void *buf, size_t n)
 	return xfer_iov(op, fd, &iov, 1, NULL, 0);
 }
 
-static __attribute__((noinline)) ssize_t
+static GPI_PASSTEXT __attribute__((noinline)) ssize_t
 slow_rwv(enum xfer_op op, int fd, const struct iovec *iov, int cnt)
 {
 	if (gpi_io_lwp() == NULL)

@@ -74,10 +74,11 @@ new_tid(struct gp_worker *w)
 	return (int)((++w->w_tidgen << 8 | (unsigned)w->w_id) & INT_MAX);
 }
 
-void (*gpi_lwp_exit_hook)(struct gp_lwp *);
-void (*gpi_lwp_cancel_hook)(struct gp_lwp *);
-void (*gpi_lwp_death_hook)(struct gp_lwp *);
-void (*gpi_lwp_free_hook)(struct gp_lwp *);
+/* Set by the preload's constructors: passthrough data. */
+void (*gpi_lwp_exit_hook)(struct gp_lwp *) GPI_PASSDATA;
+void (*gpi_lwp_cancel_hook)(struct gp_lwp *) GPI_PASSDATA;
+void (*gpi_lwp_death_hook)(struct gp_lwp *) GPI_PASSDATA;
+void (*gpi_lwp_free_hook)(struct gp_lwp *) GPI_PASSDATA;
 
 /* gpi_lwp_free's rare half: what the free LWP's constructed state lacks. */
 static GPI_NOINLINE void

@@ -51,10 +51,10 @@
 #define RTFD_TOP	1024	/* the floor is below this, FD_SETSIZE */
 
 /* (a) the floor; 0 until the first keep computes it (once, by CAS). */
-int gpi_rtfd_floor_;
+int gpi_rtfd_floor_ GPI_PASSDATA;	/* every close reads it */
 /* (a) bit i: number floor + i is the runtime's (set by keep, cleared by
  * close; relaxed: a number is marked before any other thread learns it). */
-_Atomic uint64_t gpi_rtfd_map_[RTFD_ROOM / 64];
+_Atomic uint64_t gpi_rtfd_map_[RTFD_ROOM / 64] GPI_PASSDATA;
 
 static int
 rtfd_floor(void)

@@ -25,7 +25,8 @@
 
 #include "internal.h"
 
-struct gpi_runtime gpi_rt = {
+/* Passthrough data: exit(3) reads rt_state in every process. */
+struct gpi_runtime gpi_rt GPI_PASSDATA = {
 	.rt_lock = GPI_SPIN_INIT(GPI_RANK_RT),
 };
 
@@ -49,7 +50,7 @@ struct gp_proc gpi_proc0 __attribute__((aligned(64))) = {
 	.p_comm = "init",
 };
 
-int gpi_preloaded;
+int gpi_preloaded GPI_PASSDATA;
 
 void
 gpi_panic(const char *file, int line, const char *func, const char *fmt, ...)

@@ -124,6 +124,17 @@ exited(const struct prun *r, int code)
 #define DESC(r)	"status 0x%x\n--- stdout ---\n%s--- stderr ---\n%s", \
 	(r)->status, (r)->out, (r)->err
 
+/* Run (name) (arg) under the preload: it must exit 0 saying ALL OK. */
+static void
+prun_all_ok(const char *name, const char *arg)
+{
+	struct prun r;
+
+	prun(&r, name, arg, true);
+	cr_assert(exited(&r, 0) && strstr(r.out, "ALL OK") != NULL, DESC(&r));
+	prun_free(&r);
+}
+
 /* ------------------------------------------------------------ item 8 */
 
 Test(passthru, host_vfork_shares_memory)
@@ -145,6 +156,50 @@ Test(passthru, runtime_unloaded_until_green_code)
 	prun(&r, "passthru_cheap", NULL, true);
 	cr_assert(exited(&r, 0) && strstr(r.out, "ALL OK") != NULL, DESC(&r));
 	prun_free(&r);
+}
+
+/* The real functions: found as dlsym(RTLD_NEXT) would, without a lock. */
+Test(passthru, real_function_is_the_next_definition)
+{
+	prun_all_ok("passthru_dlnext", "next");
+}
+
+/*
+ * dlnext.c beside dlsym(RTLD_NEXT), for every name the searched objects
+ * define and every name the preload looks up, with the lookup's object
+ * before the preload and another preload, after both, and before the
+ * preload in a program linked -z now with a library needed ahead of libc.
+ */
+Test(passthru, real_function_lookup_agrees_with_dlsym_first)
+{
+	prun_all_ok("passthru_dlnext", "first");
+}
+
+Test(passthru, real_function_lookup_agrees_with_dlsym_last)
+{
+	prun_all_ok("passthru_dlnext", "last");
+}
+
+Test(passthru, real_function_lookup_agrees_with_dlsym_z_now)
+{
+	prun_all_ok("passthru_dlnext_now", "needed");
+}
+
+/* With audit modules dlsym may answer otherwise: then it is dlsym. */
+Test(passthru, real_function_lookup_is_dlsym_under_ld_audit)
+{
+	prun_all_ok("passthru_dlnext", "audit");
+}
+
+/* LD_PRELOAD loads nothing into a static-pie program: plain glibc. */
+Test(passthru, static_pie_program_runs)
+{
+	prun_all_ok("passthru_spie", NULL);
+}
+
+Test(passthru, real_function_lookup_takes_no_loader_lock)
+{
+	prun_all_ok("passthru_dlnext", "lock");
 }
 
 /* ------------------------------------------------------------ item 7 */
