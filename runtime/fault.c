@@ -72,7 +72,7 @@
 
 #include "internal.h"
 
-#define ALTSTACK_SIZE	(64 * 1024)
+#define ALTSTACK_SIZE	GPI_ALTSTACK_SIZE
 #define PROXY_STACK	(256 * 1024)
 
 /*
@@ -409,9 +409,15 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	p = l->l_proc;
 	overflow = sig == SIGSEGV && si->si_code > 0 &&
 	    guard_hit(l, si->si_addr);
-	/* The program's handler, in the faulting context: its business. */
+	/*
+	 * The program's handler, in the faulting context: its business.
+	 * It runs on this worker's altstack, which it must not leave to
+	 * another LWP (w_althandler, gpi_lwp_yield).
+	 */
 	if (!overflow && has_handler(sig)) {
+		w->w_althandler = l;
 		chain(sig, si, ctx);
+		w->w_althandler = NULL;
 		errno = saved;
 		return;
 	}

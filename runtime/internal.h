@@ -1557,6 +1557,7 @@ GPI_HIDDEN void	gpi_preempt_counts(unsigned long *preempted,
 GPI_HIDDEN void	gpi_fault_init(void);
 GPI_HIDDEN void	gpi_fault_fini(void);
 GPI_HIDDEN void	*gpi_fault_thread_init(void);
+#define GPI_ALTSTACK_SIZE	(64 * 1024)	/* a worker's w_altstack */
 GPI_HIDDEN void	gpi_fault_thread_fini(void *altstack);
 /* Take the signals fault.c takes out of (set): what a worker leaves open. */
 GPI_HIDDEN void	gpi_fault_delset(sigset_t *set);
@@ -1627,6 +1628,12 @@ struct gp_worker {
 	struct gp_lwp	*w_runnext;	/* (o) A child created here: runs next,
 					 * never stolen. */
 	struct gpi_lwpq	 w_runq;	/* (o) LRUN LWPs, FIFO. */
+	struct gp_lwp	*w_althandler;	/* (o) The LWP that entered a
+					 * program's fault handler on this
+					 * worker's altstack (fault.c), or
+					 * NULL; may stay set after the
+					 * handler longjmps out (see
+					 * gpi_lwp_yield). */
 	_Atomic(struct gp_lwp *) w_inbox; /* (a) LWPs made runnable by other
 					 * threads: a LIFO stack pushed with a
 					 * release CAS, taken whole with an

@@ -33,10 +33,40 @@
 #endif
 
 /* Go to the tail of our worker's runq: everything runnable goes first. */
+/*
+ * Is the caller's stack (w)'s altstack?  If not, the LWP marked in
+ * w_althandler has left its handler (a longjmp): the mark goes.  Out of
+ * line and cold, so that the yield's fast path keeps no frame pointer.
+ */
+static __attribute__((__noinline__, __cold__)) bool
+on_altstack(struct gp_worker *w)
+{
+	if ((uintptr_t)__builtin_frame_address(0) - (uintptr_t)w->w_altstack <
+	    GPI_ALTSTACK_SIZE)
+		return true;
+	w->w_althandler = NULL;
+	return false;
+}
+
 void
 gpi_lwp_yield(struct gp_lwp *l)
 {
 	struct gp_worker *w = l->l_worker;
+
+	/*
+	 * WARNING: not from a signal handler on the worker's signal stack
+	 * (a program's fault handler that fault.c chained to, on an LWP:
+	 * JVMs unmask signals there, a signal point; or it calls
+	 * sched_yield).  The stack is the worker's, not the LWP's: the next
+	 * fault on this worker, of another LWP, would build its frame over
+	 * ours, and we would return into it.  Natively a handler runs on
+	 * its own thread's stack; here it keeps the worker to the end.
+	 * (Sleeping there is not covered: ARCHITECTURE 21.)  One compare
+	 * on the fast path; the stack is looked at only for that LWP, and
+	 * a mark left by a handler that longjmp'd out is dropped here.
+	 */
+	if (unlikely(w->w_althandler == l) && on_altstack(w))
+		return;
 
 	__atomic_store_n(&l->l_stat, GPI_LRUN, __ATOMIC_RELAXED);
 	l->l_next = NULL;
