@@ -313,24 +313,15 @@ static bool
 kthread_caller(const void *ra)
 {
 	uintptr_t a = (uintptr_t)ra, *slot, e;
-	const char *base;
 	Dl_info di;
-	bool yes = false;
-	size_t i;
+	bool yes;
 
 	slot = &kthread_cache[(a >> 4) % KTHREAD_SLOTS];
 	e = __atomic_load_n(slot, __ATOMIC_RELAXED);
 	if (e >> 1 == a)
 		return e & 1;
-	if (dladdr(ra, &di) != 0 && di.dli_fname != NULL) {
-		base = strrchr(di.dli_fname, '/');
-		base = base != NULL ? base + 1 : di.dli_fname;
-		for (i = 0; i < sizeof(kthread_libs) / sizeof(kthread_libs[0]);
-		    i++)
-			if (strncmp(base, kthread_libs[i],
-			    strlen(kthread_libs[i])) == 0)
-				yes = true;
-	}
+	yes = dladdr(ra, &di) != 0 && gpi_lib_named(di.dli_fname,
+	    kthread_libs, sizeof(kthread_libs) / sizeof(kthread_libs[0]));
 	__atomic_store_n(slot, a << 1 | yes, __ATOMIC_RELAXED);
 	return yes;
 }

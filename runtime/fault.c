@@ -72,7 +72,6 @@
 
 #include "internal.h"
 
-#define ALTSTACK_SIZE	GPI_ALTSTACK_SIZE
 #define PROXY_STACK	(256 * 1024)
 
 /*
@@ -492,15 +491,15 @@ gpi_fault_thread_init(void)
 	stack_t ss;
 	void *p;
 
-	p = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+	p = mmap(NULL, GPI_ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	ss.ss_sp = p;
-	ss.ss_size = ALTSTACK_SIZE;
+	ss.ss_size = GPI_ALTSTACK_SIZE;
 	ss.ss_flags = 0;
 	if (GPI_LIBC(sigaltstack)(&ss, NULL) != 0) {
-		munmap(p, ALTSTACK_SIZE);
+		munmap(p, GPI_ALTSTACK_SIZE);
 		return NULL;
 	}
 	return p;
@@ -516,7 +515,7 @@ gpi_fault_thread_fini(void *altstack)
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_flags = SS_DISABLE;
 	GPI_LIBC(sigaltstack)(&ss, NULL);
-	munmap(altstack, ALTSTACK_SIZE);
+	munmap(altstack, GPI_ALTSTACK_SIZE);
 }
 
 bool

@@ -740,6 +740,9 @@ struct gp_attr {
 struct gpi_tlsdtor;
 /* 0, or ENOMEM/EAGAIN: (l)'s save area, for a creator in mode (mode). */
 GPI_HIDDEN int	gpi_tls_lwp_init(struct gp_lwp *l, int mode) GPI_MUSTCHECK;
+/* Is (path)'s file name one of (names), each a prefix?  (tls.c) */
+GPI_HIDDEN bool	gpi_lib_named(const char *path, const char *const *names,
+    size_t n);
 GPI_HIDDEN void	gpi_tls_lwp_free(struct gp_lwp *l);
 /* Load (to)'s values, saving the owner's: the switch's slow path. */
 GPI_HIDDEN void	gpi_tls_switch(struct gp_worker *w, struct gp_lwp *to);

@@ -32,7 +32,6 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
-/* Go to the tail of our worker's runq: everything runnable goes first. */
 /*
  * Is the caller's stack (w)'s altstack?  If not, the LWP marked in
  * w_althandler has left its handler (a longjmp): the mark goes.  Out of
@@ -48,6 +47,7 @@ on_altstack(struct gp_worker *w)
 	return false;
 }
 
+/* Go to the tail of our worker's runq: everything runnable goes first. */
 void
 gpi_lwp_yield(struct gp_lwp *l)
 {

@@ -230,17 +230,28 @@ excluded(struct dl_phdr_info *info, const char *b, size_t len)
 static const char *const rt_libs[] = { "liburcu", "libunwind", "libdw.",
     "libelf." };
 
-static bool
-runtime_lib(const char *path)
+/*
+ * Is the file name of (path) (NULL: none) one of (names), a name each
+ * matching as a prefix ("libgomp.so" names libgomp.so.1)?
+ */
+bool
+gpi_lib_named(const char *path, const char *const *names, size_t n)
 {
 	const char *base = strrchr(path != NULL ? path : "", '/');
 	size_t i;
 
 	base = base != NULL ? base + 1 : (path != NULL ? path : "");
-	for (i = 0; i < sizeof(rt_libs) / sizeof(rt_libs[0]); i++)
-		if (strncmp(base, rt_libs[i], strlen(rt_libs[i])) == 0)
+	for (i = 0; i < n; i++)
+		if (strncmp(base, names[i], strlen(names[i])) == 0)
 			return true;
 	return false;
+}
+
+static bool
+runtime_lib(const char *path)
+{
+	return gpi_lib_named(path, rt_libs, sizeof(rt_libs) /
+	    sizeof(rt_libs[0]));
 }
 
 /* Is (b) one of this thread's static blocks (variant II: below tp)? */
