@@ -215,19 +215,57 @@ synchronous(int sig, const siginfo_t *si)
 	return sig != SIGABRT && si->si_code > 0;
 }
 
+static bool
+has_handler(int sig)
+{
+	struct sigaction *old = old_of(sig);
+
+	return ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction != NULL) ||
+	    (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN &&
+	    old->sa_handler != NULL);
+}
+
+/*
+ * Run the program's handler (act) for (sig) as the kernel would have
+ * delivered it: with act's sa_mask and, unless SA_NODEFER, (sig) itself
+ * blocked, and reset to the default first under SA_RESETHAND.  Ours is
+ * SA_NODEFER with an empty mask (an abandoned containment frame must
+ * leave nothing blocked), so the blocking is done here, in the kernel's
+ * mask: a raise of (sig) inside the handler then waits until it returns,
+ * where the sigreturn that ends on_fault puts back the mask of the
+ * interrupted code and the kernel delivers it.  Unblocked, a handler
+ * that raises its own signal (stress-ng's signest) recursed until the
+ * altstack overflowed.  A siglongjmp out restores its saved mask itself
+ * (glibc's, the kernel's); a green pthread_sigmask inside the handler
+ * reaches the kernel's mask for these signals (gpi_fault_mask).
+ */
+static void
+call_handler(int sig, siginfo_t *si, void *ctx, struct sigaction *act)
+{
+	struct sigaction run = *act;
+	sigset_t block = run.sa_mask;
+
+	if (!(run.sa_flags & SA_NODEFER))
+		sigaddset(&block, sig);
+	if (run.sa_flags & SA_RESETHAND) {
+		memset(act, 0, sizeof(*act));
+		act->sa_handler = SIG_DFL;
+	}
+	GPI_LIBC(pthread_sigmask)(SIG_BLOCK, &block, NULL);
+	if (run.sa_flags & SA_SIGINFO)
+		run.sa_sigaction(sig, si, ctx);
+	else
+		run.sa_handler(sig);
+}
+
 /* Pass a fault we do not handle to whoever would have had it. */
 static void
 chain(int sig, siginfo_t *si, void *ctx)
 {
 	struct sigaction *old = old_of(sig);
 
-	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction != NULL) {
-		old->sa_sigaction(sig, si, ctx);
-		return;
-	}
-	if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN &&
-	    old->sa_handler != NULL) {
-		old->sa_handler(sig);
+	if (has_handler(sig)) {
+		call_handler(sig, si, ctx, old);
 		return;
 	}
 	/*
@@ -247,16 +285,6 @@ chain(int sig, siginfo_t *si, void *ctx)
 		dfl.sa_handler = SIG_DFL;
 		GPI_LIBC(sigaction)(sig, &dfl, NULL);
 	}
-}
-
-static bool
-has_handler(int sig)
-{
-	struct sigaction *old = old_of(sig);
-
-	return ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction != NULL) ||
-	    (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN &&
-	    old->sa_handler != NULL);
 }
 
 /*
@@ -541,6 +569,32 @@ gpi_fault_sigaction(int sig, const struct sigaction *act,
 	if (act != NULL)
 		*old = *act;
 	return 0;
+}
+
+/*
+ * A green sigprocmask (how, set) made by an LWP inside a program's fault
+ * handler (w_althandler): its fault signals' part goes to the kernel's
+ * mask too, where call_handler blocked them, as it would natively.  A
+ * JVM unblocks SIGSEGV first thing in its handler, which may then fault
+ * again (a nested fault must reach it, not kill the host).
+ */
+void
+gpi_fault_mask(int how, const sigset_t *set)
+{
+	sigset_t block, unblock;
+	size_t i;
+
+	sigemptyset(&block);
+	sigemptyset(&unblock);
+	for (i = 0; i < NFAULT_SIGS; i++) {
+		if (sigismember(set, fault_sigs[i]))
+			sigaddset(how == SIG_UNBLOCK ? &unblock : &block,
+			    fault_sigs[i]);
+		else if (how == SIG_SETMASK)
+			sigaddset(&unblock, fault_sigs[i]);
+	}
+	GPI_LIBC(pthread_sigmask)(SIG_BLOCK, &block, NULL);
+	GPI_LIBC(pthread_sigmask)(SIG_UNBLOCK, &unblock, NULL);
 }
 
 /* Install the handlers (gp_init); GREENPROC_NO_FAULT_HANDLER=1 opts out. */

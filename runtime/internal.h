@@ -1571,6 +1571,7 @@ GPI_HIDDEN void	gpi_fault_delset(sigset_t *set);
 GPI_HIDDEN int	gpi_fault_sigaction(int sig, const struct sigaction *act,
     struct sigaction *oact);
 GPI_HIDDEN bool	gpi_fault_installed(void);
+GPI_HIDDEN void	gpi_fault_mask(int how, const sigset_t *set);
 
 /* exit.c */
 GPI_HIDDEN int	gpi_atexit_add(int kind, void *fn, void *arg);

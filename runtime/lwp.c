@@ -34,8 +34,12 @@
 
 /*
  * Is the caller's stack (w)'s altstack?  If not, the LWP marked in
- * w_althandler has left its handler (a longjmp): the mark goes.  Out of
- * line and cold, so that the yield's fast path keeps no frame pointer.
+ * w_althandler has left its handler (a longjmp): the mark goes, and so
+ * does whatever the handler's blocking (fault.c, call_handler) left in
+ * the kernel's mask, which is the worker's and not the LWP's: a plain
+ * longjmp restores no mask, and the next LWP's fault would otherwise
+ * kill the host.  Out of line and cold, so that the yield's fast path
+ * keeps no frame pointer.
  */
 static __attribute__((__noinline__, __cold__)) bool
 on_altstack(struct gp_worker *w)
@@ -44,6 +48,7 @@ on_altstack(struct gp_worker *w)
 	    GPI_ALTSTACK_SIZE)
 		return true;
 	w->w_althandler = NULL;
+	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &gpi_rt.rt_workmask, NULL);
 	return false;
 }
 

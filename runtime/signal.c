@@ -677,6 +677,8 @@ gp_sigprocmask(int how, const sigset_t *set, sigset_t *oset)
 		errno = EINVAL;
 		return -1;
 	}
+	if (unlikely(l->l_worker->w_althandler == l))
+		gpi_fault_mask(how, set);
 	__atomic_store_n(&l->l_sigmask, m & ~CANTMASK, __ATOMIC_RELAXED);
 	/* Newly unblocked pending signals are delivered now (not a cancel). */
 	atomic_fetch_or(&l->l_flags, GPI_LWP_AST);
