@@ -8,7 +8,7 @@
 #
 # Not part of `make test`: it needs the Debian packages (xz-utils, zstd,
 # pigz, pbzip2, lbzip2, plzip, pixz, p7zip-full, ripgrep, fd-find, rsync,
-# parallel, git, make, curl, wget, openssl, python3, strace, gdb, ffmpeg; a missing
+# parallel, git, make, curl, wget, openssl, python3, strace, gdb, stress-ng, ffmpeg; a missing
 # tool gives SKIP).  Each case is a shell command in which "$G" stands
 # before the program under test: empty for the native run, "greenrun -w
 # 2" for the green one.  A case PASSes when
@@ -146,6 +146,8 @@ cases=(
 "zstd-sigint|zstd timeout|timeout --preserve-status -s INT 1 \$G zstd -q -T2 -19 -k -o \$R.zst \$W/mix; echo \$?; ls \$R.zst 2>/dev/null | wc -l"
 "strace-f|strace|\$G strace -f -qq -e trace=execve -e signal=none -o \$R.s sh -c 'ls \$W/tree | sort | sha256sum; \$W/../bin/true 2>/dev/null; exit 3'; echo \$?; awk '{print \$1}' \$R.s | sort -u | wc -l"
 "gdb-batch|gdb|\$G gdb -q -nx -batch -ex 'break write' -ex run -ex 'info frame' -ex kill --args sh -c 'echo hi' 2>&1 | grep -c -e '^Stack level 0' -e '^\\[Inferior 1 (process [0-9]*) killed\\]'"
+"stress-ng-signals|stress-ng|\$G stress-ng --signest 2 --sigsegv 1 --sigtrap 1 --sigabrt 1 --sigfpe 1 --bad-altstack 1 --sigsuspend 1 -t 2 2>&1 | grep -c 'successful run completed'"
+"stress-ng-procs|stress-ng|\$G stress-ng --pthread 2 --fork 1 --vfork 1 --clone 1 --wait 1 --kill 1 --exit-group 1 --pipe 1 -t 2 2>&1 | grep -c 'successful run completed'"
 "ffmpeg|ffmpeg|\$G ffmpeg -nostdin -v error -threads 2 -f lavfi -i testsrc=duration=2:size=320x240:rate=25 -c:v mpeg4 -f rawvideo - | sha256sum"
 )
 
