@@ -288,6 +288,25 @@ chain(int sig, siginfo_t *si, void *ctx)
 }
 
 /*
+ * chain() for LWP (l), current on worker (w): a program's handler runs
+ * on the worker's altstack, which (l) must not leave to another LWP
+ * until it returns (w_althandler, gpi_lwp_yield).  A fault nested in
+ * that handler (a JVM unblocks SIGSEGV in its handler and may fault
+ * there) puts the outer mark back when it returns, rather than clearing
+ * it while the outer handler still runs there.
+ */
+static void
+chain_on_worker(struct gp_worker *w, struct gp_lwp *l, int sig,
+    siginfo_t *si, void *ctx)
+{
+	struct gp_lwp *outer = w->w_althandler;
+
+	w->w_althandler = l;
+	chain(sig, si, ctx);
+	w->w_althandler = outer;
+}
+
+/*
  * A fault in green code that nobody handles kills the host (the default
  * action), but first the green backtrace is printed: by a proxy LWP, off
  * the faulting context, since nothing unsafe may run in the handler.
@@ -419,7 +438,10 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	if (l == NULL || atomic_load_explicit(&w->w_fence,
 	    memory_order_relaxed) == GPI_FENCE_ABANDON ||
 	    !synchronous(sig, si)) {
-		chain(sig, si, ctx);
+		if (l != NULL)
+			chain_on_worker(w, l, sig, si, ctx);
+		else
+			chain(sig, si, ctx);
 		errno = saved;
 		return;
 	}
@@ -436,15 +458,9 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	p = l->l_proc;
 	overflow = sig == SIGSEGV && si->si_code > 0 &&
 	    guard_hit(l, si->si_addr);
-	/*
-	 * The program's handler, in the faulting context: its business.
-	 * It runs on this worker's altstack, which it must not leave to
-	 * another LWP (w_althandler, gpi_lwp_yield).
-	 */
+	/* The program's handler, in the faulting context: its business. */
 	if (!overflow && has_handler(sig)) {
-		w->w_althandler = l;
-		chain(sig, si, ctx);
-		w->w_althandler = NULL;
+		chain_on_worker(w, l, sig, si, ctx);
 		errno = saved;
 		return;
 	}
@@ -461,7 +477,7 @@ on_fault(int sig, siginfo_t *si, void *ctx)
 	if (p == &gpi_proc0) {
 		if (!has_handler(sig) && !quiet)
 			fatal_by_proxy(w, l, sig, ctx);	/* if it can */
-		chain(sig, si, ctx);
+		chain_on_worker(w, l, sig, si, ctx);
 		errno = saved;
 		return;
 	}

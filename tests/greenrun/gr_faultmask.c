@@ -20,13 +20,16 @@
  * - "reset": SA_RESETHAND: the second raise of SIGTRAP kills (child);
  * - "nested": SIGSEGV's handler unblocks SIGSEGV with pthread_sigmask
  *            (as a JVM's does) and faults again; the inner run repairs
- *            the page;
+ *            the page; the outer one then yields, and its frame must be
+ *            intact after;
  * - "jump":  a thousand faults left by siglongjmp, each restoring the
  *            mask, on four threads.
  */
 #include <pthread.h>
 #include <setjmp.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,9 +102,12 @@ static __thread int tdepth;
 static __thread sigjmp_buf tjump;
 static __thread int tjumping;
 
+static atomic_int torn;		/* outer handler frames found overwritten */
+
 static void
 on_segv(int sig, siginfo_t *si, void *ctx)
 {
+	volatile uintptr_t canary = (uintptr_t)&canary ^ (uintptr_t)tpage;
 	sigset_t s;
 
 	(void)sig;
@@ -114,6 +120,13 @@ on_segv(int sig, siginfo_t *si, void *ctx)
 		sigaddset(&s, SIGSEGV);
 		pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 		tpage[1] = 1;		/* faults again, inside */
+		/*
+		 * Back in the outer handler: a yield here must not let another
+		 * thread's fault build its frame over this one.
+		 */
+		sched_yield();
+		if (canary != ((uintptr_t)&canary ^ (uintptr_t)tpage))
+			atomic_fetch_add(&torn, 1);
 	} else {
 		mprotect((void *)tpage, (size_t)pagesz,
 		    PROT_READ | PROT_WRITE);
@@ -195,6 +208,7 @@ main(void)
 		pthread_join(t[i], &r);
 		bad += (long)r;
 	}
-	printf("nested and jump: %ld bad\n", bad);
+	printf("nested and jump: %ld bad, %d torn frames\n", bad,
+	    atomic_load(&torn));
 	return 0;
 }
