@@ -275,6 +275,8 @@ first_main(void *arg)
 	int sig;
 
 	(void)arg;
+	__atomic_store_n(&gpi_hostproc_ltid, gpi_curlwp()->l_tid,
+	    __ATOMIC_RELAXED);
 	__atomic_store_n(&gpi_hostproc_pid, gp_getpid(), __ATOMIC_RELAXED);
 	__atomic_store_n(&g_proc, gpi_curproc(), __ATOMIC_RELEASE);
 	/* What exec passed on: ignored signals stay ignored, and the mask. */
@@ -285,6 +287,12 @@ first_main(void *arg)
 			(void)gp_sigaction(sig, &sa, NULL);
 	(void)gp_sigprocmask(SIG_SETMASK, &g_mask, NULL);
 	return g_main(g_argc, g_argv, g_envp);
+}
+
+struct gp_proc *
+gpi_greenrun_proc(void)
+{
+	return __atomic_load_n(&g_proc, __ATOMIC_ACQUIRE);
 }
 
 /* Stack sizes as natively: main's from RLIMIT_STACK, threads' glibc's. */

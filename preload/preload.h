@@ -67,6 +67,7 @@ struct gpi_real {
 	F(pthread_getschedparam); F(pthread_setschedparam);
 	F(pthread_setschedprio); F(pthread_getcpuclockid);
 	F(pthread_getaffinity_np); F(pthread_setaffinity_np);
+	F(tgkill); F(sched_getaffinity); F(sched_setaffinity);
 	/* signals.c: signal waits of host threads */
 	F(sigwait); F(sigwaitinfo); F(sigtimedwait); F(sigsuspend); F(pause);
 	F(sigpending);
@@ -120,6 +121,12 @@ void	*gpi_preload_resolve_one(const char *name)
 	real_;								\
 }))
 
+/* thread.c: green thread ids (gettid, tgkill; see there). */
+int	gpi_tid_kill(pid_t tgid, pid_t tid, int sig, int *rv)
+	    __attribute__((visibility("hidden")));
+pid_t	gpi_tid_kernel(pid_t pid) __attribute__((visibility("hidden")));
+/* init.c: the program's green process under greenrun, or NULL. */
+struct gp_proc *gpi_greenrun_proc(void) __attribute__((visibility("hidden")));
 /* After a dlclose: forget which call sites make kernel threads. */
 void	gpi_kthread_forget(void) __attribute__((visibility("hidden")));
 /* thread.c: green pthread_t handles (see there). */

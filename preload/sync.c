@@ -1230,6 +1230,32 @@ futex_wait_green(struct gp_lwp *l, atomic_int *uaddr, int op, int val,
 	return 0;
 }
 
+/* syscall() of a call that takes or gives a thread id (thread.c). */
+static long
+other_syscall(long nr, const long *a)
+{
+	int rv;
+
+	switch (nr) {
+	case SYS_gettid:
+		return gettid();
+	case SYS_tgkill:
+		if (gpi_tid_kill((pid_t)a[0], (pid_t)a[1], (int)a[2], &rv))
+			return rv;
+		break;
+	case SYS_tkill:
+		if (gpi_tid_kill(-1, (pid_t)a[0], (int)a[1], &rv))
+			return rv;
+		break;
+	case SYS_sched_getaffinity:
+	case SYS_sched_setaffinity:
+		if ((rv = gpi_tid_kernel((pid_t)a[0])) == -1 && a[0] != -1)
+			return -1;
+		return GPI_LIBC(syscall)(nr, (long)rv, a[1], a[2]);
+	}
+	return GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
 EXPORT long
 syscall(long nr, ...)
 {
@@ -1244,7 +1270,7 @@ syscall(long nr, ...)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
 	if (nr != SYS_futex)
-		return GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		return other_syscall(nr, a);
 	cmd = FUTEX_CMD((int)a[1]);
 	if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) &&
 	    (l = gpi_curlwp()) != NULL)

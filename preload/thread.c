@@ -31,6 +31,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "internal.h"
 #include "preload.h"
@@ -798,6 +799,127 @@ pthread_setschedprio(pthread_t t, int prio)
 		return error;
 	__atomic_store_n(&l->l_schedprio, prio, __ATOMIC_RELAXED);
 	return 0;
+}
+
+/* ------------------------------------------------------------ thread ids */
+
+/*
+ * gettid() on a green thread is its own id (gpi_lwp_gettid: main's is
+ * the host pid under greenrun, any other's at or above Linux's
+ * PID_MAX_LIMIT), not its worker's, which every LWP queued there would
+ * share: CPython's threading counts its threads' native ids, and logs
+ * name threads by them.  The calls that take a thread id know these:
+ * tgkill and tkill post a green signal to that thread, as pthread_kill
+ * does; sched_getaffinity and sched_setaffinity act for the caller (0),
+ * as pthread_getaffinity_np does.  A kernel call given one otherwise
+ * fails with ESRCH, never reaching another task (ARCHITECTURE 21).
+ */
+EXPORT pid_t
+gettid(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
+		return (pid_t)GPI_LIBC(syscall)(SYS_gettid);
+	return gpi_lwp_gettid(l);
+}
+
+/*
+ * The green process whose threads (tid) may name for the caller: its
+ * own, or from a host thread under greenrun the program's.  NULL if
+ * (tid) cannot be a green thread's (then it is the kernel's business).
+ */
+static struct gp_proc *
+tid_proc(pid_t tid)
+{
+	struct gp_proc *p = gpi_curproc();
+
+	if (p == NULL && (p = gpi_greenrun_proc()) == NULL)
+		return NULL;
+	if ((tid >= GPI_GREEN_TID_BASE && !GP_IS_GREEN(tid)) ||
+	    (gpi_is_hostproc(p) && tid == REAL(getpid)()))
+		return p;
+	return NULL;
+}
+
+/*
+ * tgkill(tgid, tid, sig) and tkill (tgid -1) of a green thread: posted
+ * to it alone.  Returns 1 and leaves *rv (0, or -1 and errno) if (tid)
+ * names a green thread of the caller's process, else 0.  tgid must be
+ * that process's pid as getpid() gives it to the caller.
+ */
+int
+gpi_tid_kill(pid_t tgid, pid_t tid, int sig, int *rv)
+{
+	struct gp_proc *p = tid_proc(tid);
+	struct gp_lwp *l;
+	int error;
+
+	if (p == NULL)
+		return 0;
+	if (sig < 0 || sig > 64) {
+		*rv = (errno = EINVAL, -1);
+		return 1;
+	}
+	if (tgid != -1 && tgid != getpid()) {
+		*rv = (errno = ESRCH, -1);
+		return 1;
+	}
+	if ((error = gpi_lwp_signal_tid(p, tid, sig)) != 0) {
+		/* Main has exited: what the kernel says of its kernel thread. */
+		if (tid < GPI_GREEN_TID_BASE)
+			return 0;
+		*rv = (errno = error, -1);
+		return 1;
+	}
+	/* To itself: delivered before the call returns, as raise. */
+	if ((l = gpi_curlwp()) != NULL && gpi_lwp_gettid(l) == tid)
+		gpi_sigpoint_l(l);
+	*rv = 0;
+	return 1;
+}
+
+EXPORT int
+tgkill(pid_t tgid, pid_t tid, int sig)
+{
+	int rv;
+
+	if (gpi_tid_kill(tgid, tid, sig, &rv))
+		return rv;
+	return REAL(tgkill)(tgid, tid, sig);
+}
+
+/*
+ * The pid a thread-id-taking call should pass on: 0 (the caller's own
+ * kernel thread, its worker) for a live green thread of its process,
+ * -1 with ESRCH for a green id that names none; any other as it is.
+ */
+pid_t
+gpi_tid_kernel(pid_t pid)
+{
+	struct gp_proc *p;
+
+	if (pid == 0 || (p = tid_proc(pid)) == NULL)
+		return pid;
+	if (gpi_lwp_signal_tid(p, pid, 0) == 0)
+		return 0;
+	return pid < GPI_GREEN_TID_BASE ? pid : (errno = ESRCH, -1);
+}
+
+EXPORT int
+sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
+{
+	if ((pid = gpi_tid_kernel(pid)) == -1)
+		return -1;
+	return REAL(sched_getaffinity)(pid, size, set);
+}
+
+EXPORT int
+sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)
+{
+	if ((pid = gpi_tid_kernel(pid)) == -1)
+		return -1;
+	return REAL(sched_setaffinity)(pid, size, set);
 }
 
 /*

@@ -127,6 +127,7 @@ run_callouts(pid_t pid)
 /* ------------------------------------------------------------ atexit */
 
 pid_t gpi_hostproc_pid;
+int gpi_hostproc_ltid;
 
 /* Add an entry to the calling green process's atexit list. */
 int

@@ -1321,6 +1321,7 @@ GPI_HIDDEN int	gpi_kill_info(pid_t pid, const siginfo_t *si);
  */
 GPI_HIDDEN void	gpi_sig_requeue(pid_t tid, siginfo_t *si);
 GPI_HIDDEN int	gpi_lwp_signal(struct gp_lwp *l, int sig);
+GPI_HIDDEN int	gpi_lwp_signal_tid(struct gp_proc *p, pid_t tid, int sig);
 GPI_HIDDEN void	gpi_psignal_locked(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_sig_tell(struct gp_proc *p);
 GPI_HIDDEN bool	gpi_sig_ast(struct gp_lwp *l);
@@ -1595,6 +1596,36 @@ gpi_is_hostproc(const struct gp_proc *p)
 	pid_t h = __atomic_load_n(&gpi_hostproc_pid, __ATOMIC_RELAXED);
 
 	return h != 0 && __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) == h;
+}
+
+/*
+ * The l_tid of that process's first LWP, which runs main (0 if none):
+ * written with gpi_hostproc_pid, read relaxed.
+ */
+GPI_HIDDEN extern int gpi_hostproc_ltid;
+
+/*
+ * A green thread's own id, for gettid() under the preload (preload/
+ * thread.c).  Its worker's kernel id is shared with every LWP queued
+ * there, so each LWP answers one of its own: the program's main thread
+ * under greenrun the host's pid, as the kernel numbers a main thread;
+ * any other LWP an id from l_tid at or above GPI_GREEN_TID_BASE, which
+ * is Linux's PID_MAX_LIMIT (no kernel task has such an id, so a kernel
+ * call given one fails with ESRCH rather than reaching another task),
+ * and below the green pids.  Unique among live LWPs as l_tid is, but
+ * for two whose l_tids differ by a multiple of GPI_GREEN_TID_SPAN.
+ */
+#define GPI_GREEN_TID_BASE	(1 << 22)
+#define GPI_GREEN_TID_SPAN	(GP_PID_BASE - GPI_GREEN_TID_BASE)
+
+static inline pid_t
+gpi_lwp_gettid(const struct gp_lwp *l)
+{
+	if (l->l_tid == __atomic_load_n(&gpi_hostproc_ltid, __ATOMIC_RELAXED) &&
+	    gpi_is_hostproc(__atomic_load_n(&l->l_proc, __ATOMIC_RELAXED)))
+		return gpi_host_pid();
+	return GPI_GREEN_TID_BASE + (pid_t)((unsigned)l->l_tid %
+	    GPI_GREEN_TID_SPAN);
 }
 
 /* rusage.c */

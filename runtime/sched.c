@@ -904,7 +904,8 @@ worker_main(void *arg)
 	struct gp_lwp *l;
 
 	gpi_tls_worker = w;
-	__atomic_store_n(&w->w_tid, gettid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&w->w_tid, (pid_t)GPI_LIBC(syscall)(SYS_gettid),
+	    __ATOMIC_RELAXED);
 	atomic_store(&w->w_statfd, gpi_rtfd_keep(GPI_LIBC(open)(
 	    "/proc/thread-self/stat", O_RDONLY | O_CLOEXEC)));
 	gpi_futex_wake(&w->w_statfd, 1);	/* started(): made */

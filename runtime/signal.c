@@ -378,12 +378,14 @@ gpi_psignal(struct gp_proc *p, pid_t pid, int sig)
  * (O(threads), but pthread_kill is rare; the caller's own LWP needs no
  * look).  Returns 0, or ESRCH if (l) is gone.
  */
+static int lwp_post_locked(struct gp_proc *p, pid_t pid, struct gp_lwp *l,
+    int sig);
+
 int
 gpi_lwp_signal(struct gp_lwp *l, int sig)
 {
 	struct gp_proc *p = __atomic_load_n(&l->l_proc, __ATOMIC_RELAXED);
 	pid_t pid = __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED);
-	uint64_t bit = SIGBIT(sig);
 	struct gp_lwp *x;
 
 	if (!gpi_proc_lock_pid(p, pid))
@@ -396,6 +398,39 @@ gpi_lwp_signal(struct gp_lwp *l, int sig)
 			return ESRCH;
 		}
 	}
+	return lwp_post_locked(p, pid, l, sig);
+}
+
+/*
+ * The same for the LWP of (p) whose gettid() is (tid) (gpi_lwp_gettid:
+ * the preload's tgkill and tkill), found and posted under p_lock, so it
+ * cannot exit in between.  Signal 0 only checks that it lives.  Returns
+ * 0, or ESRCH if no live LWP of (p) has that id.
+ */
+int
+gpi_lwp_signal_tid(struct gp_proc *p, pid_t tid, int sig)
+{
+	pid_t pid = __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED);
+	struct gp_lwp *x;
+
+	if (!gpi_proc_lock_pid(p, pid))
+		return ESRCH;
+	for (x = p->p_lwps; x != NULL && gpi_lwp_gettid(x) != tid;
+	    x = x->l_pnext)
+		;
+	if (x == NULL || sig == 0) {
+		gpi_spin_unlock(&p->p_lock);
+		return x == NULL ? ESRCH : 0;
+	}
+	return lwp_post_locked(p, pid, x, sig);
+}
+
+/* gpi_lwp_signal's post, with p_lock held (it is released). */
+static int
+lwp_post_locked(struct gp_proc *p, pid_t pid, struct gp_lwp *l, int sig)
+{
+	uint64_t bit = SIGBIT(sig);
+
 	if ((bit & (CANTMASK | SIGBIT(SIGCONT))) || p->p_stat == GPI_SZOMB ||
 	    (gpi_pflags(p) & GPI_P_WEXIT) || (p->p_sigignore & bit) ||
 	    (!(p->p_sigcatch & bit) && ((bit & IGNDFL) ||

@@ -16,6 +16,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ktid.h"
+
 #define N	40
 
 static pid_t tids[N + 1];
@@ -24,7 +26,7 @@ static pthread_barrier_t bar;
 static void *
 run(void *arg)
 {
-	tids[(long)arg] = (pid_t)syscall(SYS_gettid);
+	tids[(long)arg] = kernel_tid();
 	pthread_barrier_wait(&bar);
 	return NULL;
 }
@@ -53,7 +55,7 @@ main(int argc, char **argv)
 	}
 
 	pthread_barrier_init(&bar, NULL, N + 1);
-	tids[N] = (pid_t)syscall(SYS_gettid);
+	tids[N] = kernel_tid();
 	for (i = 0; i < N; i++)
 		pthread_create(&t[i], NULL, run, (void *)(long)i);
 	pthread_barrier_wait(&bar);

@@ -2,7 +2,7 @@
 /*
  * gr_spread.c -- a program's threads run beside its main thread.  Main
  * makes two threads, one at a time, each of which notes the kernel
- * thread it runs on (SYS_gettid: under greenrun, its worker) and parks
+ * kernel thread it runs on (under greenrun, its worker) and parks
  * in a condvar wait before the next is made; then it lets them go.  It
  * prints whether a thread ran on another kernel thread than main, and
  * whether each stayed on its own across the wait.  Natively every
@@ -15,6 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ktid.h"
+
 #define NTHREADS	2
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -22,25 +24,19 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int started, go;
 static long tid_first[NTHREADS], tid_after[NTHREADS];
 
-static long
-ktid(void)
-{
-	return syscall(SYS_gettid);
-}
-
 static void *
 thread(void *arg)
 {
 	int i = (int)(long)arg;
 
-	tid_first[i] = ktid();
+	tid_first[i] = kernel_tid();
 	pthread_mutex_lock(&m);
 	started++;
 	pthread_cond_broadcast(&cv);
 	while (!go)
 		pthread_cond_wait(&cv, &m);
 	pthread_mutex_unlock(&m);
-	tid_after[i] = ktid();
+	tid_after[i] = kernel_tid();
 	return NULL;
 }
 
@@ -48,7 +44,7 @@ int
 main(void)
 {
 	pthread_t t[NTHREADS];
-	long main_tid = ktid();
+	long main_tid = kernel_tid();
 	int i, beside = 0, stayed = 1;
 
 	for (i = 0; i < NTHREADS; i++) {

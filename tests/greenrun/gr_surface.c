@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ktid.h"
+
 #define CHECK(c) do { if (!(c)) { printf("FAILED %s:%d: %s\n", __FILE__, \
 	__LINE__, #c); exit(1); } } while (0)
 
@@ -279,7 +281,7 @@ prober(void *arg)
 {
 	int i = (int)(long)arg;
 
-	tids[i] = (pid_t)syscall(SYS_gettid);
+	tids[i] = kernel_tid();
 	mtx_lock(&cm11);
 	if (++arrived == NPROBE)
 		cnd_broadcast(&cc11);
