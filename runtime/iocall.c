@@ -120,6 +120,16 @@ learn(int fd, bool out, struct blockinfo *bi)
 	return 0;
 }
 
+/* A file with no readiness (a regular file, a block device)? */
+static bool
+plain_file(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) ||
+	    S_ISBLK(st.st_mode));
+}
+
 /*
  * What learn() would say, from fdinfo.c's entry (fi) for (fd).  O_NONBLOCK
  * answers for any direction; a direction known to have no timeout needs
@@ -402,6 +412,19 @@ xfer(struct xfer *x)
 			gpi_epoll_set_drained(x->x_fd, ver);	/* a short read */
 		if (r >= 0) {
 			done += r;
+			/*
+			 * RWF_NOWAIT stopped short on a file at a page not in
+			 * the page cache: the rest is read as a file read
+			 * blocks, to the end (iofile.c, prw).  A pipe's short
+			 * read is its answer.
+			 */
+			if (r > 0 && (size_t)done < want && nowait &&
+			    x->x_op == X_READ && !x->x_sock &&
+			    plain_file(x->x_fd)) {
+				nowait = false;
+				iov_advance(x->x_msg, (size_t)r);
+				continue;
+			}
 			if (!whole || (size_t)done >= want || r == 0 ||
 			    bi.bi_nonblock)
 				break;

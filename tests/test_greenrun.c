@@ -181,6 +181,7 @@ Test(greenrun, openmp_gomp) { same("gr_openmp", NULL); }
 Test(greenrun, fault_handler_yields) { same("gr_segv_yield", NULL); }
 Test(greenrun, fault_handlers_get_their_mask) { same("gr_faultmask", NULL); }
 Test(greenrun, each_thread_has_its_own_id) { same("gr_tids", NULL); }
+Test(greenrun, file_reads_are_whole) { same("gr_shortread", NULL); }
 Test(greenrun, keys_destructors) { same("gr_keys", NULL); }
 Test(greenrun, recursive_errorcheck_normal_mutexes) { same("gr_mutex", NULL); }
 Test(greenrun, cancel_cleanup_handlers) { same("gr_cancel", NULL); }
