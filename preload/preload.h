@@ -133,6 +133,12 @@ struct gp_lwp *gpi_thread_lwp(pthread_t t) __attribute__((visibility("hidden")))
 /* (l)'s handle, made on first need; 0 if out of memory. */
 pthread_t gpi_thread_handle(struct gp_lwp *l) __attribute__((visibility("hidden")));
 /*
+ * signals.c: pidfd_send_signal of the green-init program to itself, as
+ * kill of its own pid; -2 if (pidfd, info, flags) is not such a call.
+ */
+long	gpi_pidfd_send_self(int pidfd, int sig, const siginfo_t *info,
+	    unsigned flags) __attribute__((visibility("hidden")));
+/*
  * Green-init mode (init.c): would (sig) stop the program with its default
  * action?  Then kill/raise of its own pid send it to the host for real.
  */

@@ -213,6 +213,7 @@ Test(greenrun, mutex_lock_no_cancel_point) { same("gr_posix", "mutexcancel"); }
 Test(greenrun, cancel_before_first_run) { same("gr_posix", "cancelfirst"); }
 Test(greenrun, async_cancel_in_lock_wait) { same("gr_posix", "asynclock"); }
 Test(greenrun, sigqueue_sighold_lowest_first) { same("gr_posix", "sigqueue"); }
+Test(greenrun, pidfd_send_signal_to_self) { same("gr_pidfd", NULL); }
 Test(greenrun, forked_child_sigabrt_handler) { same("gr_posix", "abrtfork"); }
 Test(greenrun, malloc_library_tls_per_worker) { same("gr_malloc_lib", NULL); }
 
