@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <pty.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -47,7 +48,7 @@ struct gpi_real {
 	F(getpid); F(getppid); F(setpgid); F(getpgid); F(getpgrp);
 	int (*prctl)(int, ...);
 	F(fork); F(vfork); F(system); F(popen); F(pclose);
-	F(posix_spawn); F(posix_spawnp); F(ptrace);
+	F(posix_spawn); F(posix_spawnp); F(ptrace); F(forkpty);
 	/* tls.c */
 	F(dlclose);
 	/* sync.c */
