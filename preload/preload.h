@@ -151,6 +151,12 @@ int	gpi_greenrun_stop(int sig) __attribute__((visibility("hidden")));
  */
 void	gpi_greenrun_signalfd(const sigset_t *mask) __attribute__((visibility("hidden")));
 bool	gpi_greenrun_sfd(int sig) __attribute__((visibility("hidden")));
+/*
+ * Green-init mode, before the program's own process changes the
+ * disposition of (sig): post the forwarded signal the kernel holds for
+ * it, if any, while the old disposition catches or ignores it.
+ */
+void	gpi_greenrun_drain(int sig) __attribute__((visibility("hidden")));
 /* pthread_exit of the calling green thread: cleanup handlers, then the end. */
 _Noreturn void gpi_thread_exit(void *retval) __attribute__((visibility("hidden")));
 /* (l)'s handle slot + 1 (its mutex owner id), made on first need; 0 if none. */

@@ -143,13 +143,30 @@ resolve_for(sighandler_t handler)
 		gpi_preload_resolve();
 }
 
+/*
+ * A green thread changes a disposition.  A signal that came before the
+ * call was sent under the old one: natively it would have been delivered
+ * at once, asynchronously; a green signal waits for a signal point, and
+ * one the kernel holds waits for the forwarder (init.c).  So the ones
+ * already here are delivered first, then the disposition changes.
+ */
+static int
+green_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
+{
+	if (act != NULL) {
+		gpi_greenrun_drain(sig);
+		gpi_sigpoint();		/* not a cancellation point */
+	}
+	return gp_sigaction(sig, act, oact);
+}
+
 EXPORT int
 sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 {
 	if (act != NULL)
 		resolve_for(act->sa_handler);
 	if (green() && !fault_signal(sig))
-		return gp_sigaction(sig, act, oact);
+		return green_sigaction(sig, act, oact);
 	if ((fault_signal(sig) || sig == SIGABRT) && gpi_fault_installed())
 		return gpi_fault_sigaction(sig, act, oact);
 	return REAL(sigaction)(sig, act, oact);
@@ -187,7 +204,7 @@ set_handler(int sig, sighandler_t handler, int flags, bool bsd)
 			return SIG_ERR;
 		return osa.sa_handler;
 	}
-	if (gp_sigaction(sig, &sa, &osa) != 0)
+	if (green_sigaction(sig, &sa, &osa) != 0)
 		return SIG_ERR;
 	return osa.sa_handler;
 }

@@ -196,6 +196,7 @@ Test(greenrun, ten_thousand_threads) { same("gr_many", NULL); }
 Test(greenrun, alarm_handler) { same("gr_signal", "alarm"); }
 Test(greenrun, kill_own_pid) { same("gr_signal", "self"); }
 Test(greenrun, sigsuspend_takes_pending) { same("gr_signal", "suspend"); }
+Test(greenrun, signal_before_sigaction_is_the_old_handlers) { same("gr_signal", "late"); }
 Test(greenrun, threads_run_beside_main) { same("gr_spread", NULL); }
 /* Busy-waits with no call in the loop end (preempt.c); SIGURG still works. */
 Test(greenrun, spinning_threads_are_preempted) { same("gr_spin", "ring"); }
