@@ -217,6 +217,7 @@ Test(greenrun, sigqueue_sighold_lowest_first) { same("gr_posix", "sigqueue"); }
 Test(greenrun, pidfd_send_signal_to_self) { same("gr_pidfd", NULL); }
 Test(greenrun, nonblocking_pty_read) { same("gr_pty", "nonblock"); }
 Test(greenrun, forkpty_child_is_waited_for) { same("gr_pty", "forkpty"); }
+Test(greenrun, successful_reads_leave_errno) { same("gr_errno", NULL); }
 Test(greenrun, forked_child_sigabrt_handler) { same("gr_posix", "abrtfork"); }
 Test(greenrun, malloc_library_tls_per_worker) { same("gr_malloc_lib", NULL); }
 
