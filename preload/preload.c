@@ -114,6 +114,7 @@ resolve(void)
 	RESOLVE(posix_spawn);
 	RESOLVE(posix_spawnp);
 	RESOLVE(ptrace);
+	RESOLVE(forkpty);
 	gpi_sync_resolve();
 	gpi_stdio_resolve();
 }

@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <pty.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -47,7 +48,7 @@ struct gpi_real {
 	F(getpid); F(getppid); F(setpgid); F(getpgid); F(getpgrp);
 	int (*prctl)(int, ...);
 	F(fork); F(vfork); F(system); F(popen); F(pclose);
-	F(posix_spawn); F(posix_spawnp); F(ptrace);
+	F(posix_spawn); F(posix_spawnp); F(ptrace); F(forkpty);
 	/* tls.c */
 	F(dlclose);
 	/* sync.c */
@@ -140,6 +141,12 @@ struct gp_lwp *gpi_thread_lwp(pthread_t t) __attribute__((visibility("hidden")))
 /* (l)'s handle, made on first need; 0 if out of memory. */
 pthread_t gpi_thread_handle(struct gp_lwp *l) __attribute__((visibility("hidden")));
 /*
+ * signals.c: pidfd_send_signal of the green-init program to itself, as
+ * kill of its own pid; -2 if (pidfd, info, flags) is not such a call.
+ */
+long	gpi_pidfd_send_self(int pidfd, int sig, const siginfo_t *info,
+	    unsigned flags) __attribute__((visibility("hidden")));
+/*
  * Green-init mode (init.c): would (sig) stop the program with its default
  * action?  Then kill/raise of its own pid send it to the host for real.
  */
@@ -151,6 +158,12 @@ int	gpi_greenrun_stop(int sig) __attribute__((visibility("hidden")));
  */
 void	gpi_greenrun_signalfd(const sigset_t *mask) __attribute__((visibility("hidden")));
 bool	gpi_greenrun_sfd(int sig) __attribute__((visibility("hidden")));
+/*
+ * Green-init mode, before the program's own process changes the
+ * disposition of (sig): post the forwarded signal the kernel holds for
+ * it, if any, while the old disposition catches or ignores it.
+ */
+void	gpi_greenrun_drain(int sig) __attribute__((visibility("hidden")));
 /* pthread_exit of the calling green thread: cleanup handlers, then the end. */
 _Noreturn void gpi_thread_exit(void *retval) __attribute__((visibility("hidden")));
 /* (l)'s handle slot + 1 (its mutex owner id), made on first need; 0 if none. */

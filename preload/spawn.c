@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * spawn.c -- real processes started from green code: fork, vfork,
- * system, popen/pclose, posix_spawn(p).
+ * spawn.c -- real processes started from green code: fork, forkpty,
+ * vfork, system, popen/pclose, posix_spawn(p).
  *
  * A green fork makes a real child the host never sees (runtime/fork.c),
  * except in green-init mode, where fork is glibc's (host_fork); the
@@ -16,10 +16,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pty.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <utmp.h>
 
 #include "internal.h"
 #include "preload.h"
@@ -128,6 +130,43 @@ fork(void)
 	if (gpi_is_hostproc(gpi_curproc()))
 		return host_fork();
 	return gpi_fork();
+}
+
+/*
+ * forkpty: glibc's forks with its internal fork, which no interposer
+ * sees, so under greenrun the child was nobody's and waitpid said ECHILD
+ * (CPython's pty.fork and pty.spawn).  From green code it is what it is
+ * defined to be, on the fork above: openpty, then in the child the slave
+ * as its controlling terminal and standard descriptors (login_tty), in
+ * the parent the master.
+ */
+EXPORT pid_t
+forkpty(int *amaster, char *name, const struct termios *termp,
+    const struct winsize *winp)
+{
+	int master, slave, error;
+	pid_t pid;
+
+	if (!green())
+		return REAL(forkpty)(amaster, name, termp, winp);
+	if (openpty(&master, &slave, name, termp, winp) != 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		error = errno;
+		(void)close(master);
+		(void)close(slave);
+		errno = error;
+		return -1;
+	}
+	if (pid == 0) {
+		(void)close(master);
+		if (login_tty(slave) != 0)
+			_exit(1);
+		return 0;
+	}
+	(void)close(slave);
+	*amaster = master;
+	return pid;
 }
 
 /*

@@ -539,7 +539,11 @@ enter(FILE *fp, struct gp_lwp *l, const struct op *o)
  * such a fill runs on the helper pool instead (issue 14: stdio on files
  * goes where file reads go).  Probed with a one-byte RWF_NOWAIT read at
  * the descriptor's position: cached data (the common case) costs that
- * probe and is read here.
+ * probe and is read here.  The probe's errors are its own: errno is
+ * left as it was, as glibc's read that succeeds leaves it (CPython's ssl
+ * module zeroes errno, lets OpenSSL read a PEM file and reads errno after
+ * a parse error: a PEM file out of the page cache gave test_ssl an
+ * OSError EAGAIN for its SSLError; gr_errno).
  */
 static bool
 fill_would_wait(const FILE *fp)
@@ -547,17 +551,35 @@ fill_would_wait(const FILE *fp)
 	struct stat st;
 	struct iovec iov;
 	off_t pos;
+	int saved_errno = errno;
+	bool wait;
 	char c;
 
 	if (fstat(fp->_fileno, &st) != 0 || !(S_ISREG(st.st_mode) ||
-	    S_ISBLK(st.st_mode)))
+	    S_ISBLK(st.st_mode)) ||
+	    (pos = lseek(fp->_fileno, 0, SEEK_CUR)) < 0) {
+		errno = saved_errno;
 		return false;
-	if ((pos = lseek(fp->_fileno, 0, SEEK_CUR)) < 0)
-		return false;
+	}
 	iov.iov_base = &c;
 	iov.iov_len = 1;
-	return preadv2(fp->_fileno, &iov, 1, pos, RWF_NOWAIT) < 0 &&
+	wait = preadv2(fp->_fileno, &iov, 1, pos, RWF_NOWAIT) < 0 &&
 	    errno == EAGAIN;
+	errno = saved_errno;
+	return wait;
+}
+
+/* FIONREAD of (fd), or 0; errno left alone (a character device: ENOTTY). */
+static int
+readable_now(int fd)
+{
+	int avail, saved_errno = errno;
+
+	if (GPI_LIBC(ioctl)(fd, FIONREAD, &avail) != 0 || avail < 0) {
+		errno = saved_errno;
+		return 0;
+	}
+	return avail;
 }
 
 struct filljob {
@@ -625,7 +647,7 @@ piece(FILE *fp, char *dst, size_t max, int delim, bool *found)
 		return 1;
 	}
 	if (have == 0 && delim < 0 && fp->_fileno >= 0 &&
-	    GPI_LIBC(ioctl)(fp->_fileno, FIONREAD, &avail) == 0 && avail > 0)
+	    (avail = readable_now(fp->_fileno)) > 0)
 		/* fread: what the descriptor holds, in one go. */
 		return REAL(fread)(dst, 1, max < (size_t)avail ? max :
 		    (size_t)avail, fp);

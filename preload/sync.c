@@ -1269,6 +1269,10 @@ syscall(long nr, ...)
 	for (i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
+	if (nr == SYS_pidfd_send_signal &&
+	    (r = gpi_pidfd_send_self((int)a[0], (int)a[1],
+	    (const siginfo_t *)a[2], (unsigned)a[3])) != -2)
+		return r;
 	if (nr != SYS_futex)
 		return other_syscall(nr, a);
 	cmd = FUTEX_CMD((int)a[1]);

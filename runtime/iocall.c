@@ -276,6 +276,7 @@ struct xfer {
 	int		 x_fd;
 	int		 x_flags;	/* recvmsg/sendmsg flags */
 	bool		 x_sock;	/* read/write as recv/send (below) */
+	bool		 x_direct;	/* the plain call, on the worker */
 	struct msghdr	*x_msg;		/* its iov is ours to advance */
 };
 
@@ -300,6 +301,9 @@ attempt(struct xfer *x, bool nowait)
 			    m->msg_iov->iov_base, m->msg_iov->iov_len,
 			    MSG_DONTWAIT, NULL, NULL) :
 			    GPI_LIBC(recvmsg)(x->x_fd, m, MSG_DONTWAIT);
+		if (x->x_direct)
+			return preadv2(x->x_fd, m->msg_iov, (int)m->msg_iovlen,
+			    -1, 0);
 		return nowait ? preadv2(x->x_fd, m->msg_iov,
 		    (int)m->msg_iovlen, -1, RWF_NOWAIT) :
 		    gpi_file_rw(false, x->x_fd, m->msg_iov, (int)m->msg_iovlen,
@@ -311,6 +315,9 @@ attempt(struct xfer *x, bool nowait)
 			    MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) :
 			    GPI_LIBC(sendmsg)(x->x_fd, m,
 			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (x->x_direct)
+			return pwritev2(x->x_fd, m->msg_iov,
+			    (int)m->msg_iovlen, -1, 0);
 		return nowait ? pwritev2(x->x_fd, m->msg_iov,
 		    (int)m->msg_iovlen, -1, RWF_NOWAIT) :
 		    gpi_file_rw(true, x->x_fd, m->msg_iov, (int)m->msg_iovlen,
@@ -445,10 +452,21 @@ xfer(struct xfer *x)
 			goto fail;
 		}
 		if (error == EOPNOTSUPP && !sock && nowait) {
-			/* No RWF_NOWAIT here (a tty): wait, then the plain call. */
+			/*
+			 * No RWF_NOWAIT here (a tty): wait, then the plain
+			 * call.  On an O_NONBLOCK description the plain call
+			 * cannot block and EAGAIN is the answer: it is made
+			 * here, on the worker (io_uring would park it until
+			 * the tty is ready, and a pty master with nothing to
+			 * read waited for ever).
+			 */
 			nowait = false;
-			if ((error = fdwait(x->x_fd, out ? POLLOUT : POLLIN, 0,
-			    true)) != 0)
+			if (!bi.bi_known &&
+			    (error = know(x->x_fd, fi, out, &bi)) != 0)
+				goto fail;
+			x->x_direct = bi.bi_nonblock;
+			if (!bi.bi_nonblock && (error = fdwait(x->x_fd,
+			    out ? POLLOUT : POLLIN, 0, true)) != 0)
 				goto fail;
 			continue;
 		}

@@ -143,7 +143,7 @@ prw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
 	struct iovec stk[IOV_STACK], *mine = stk, *v;
 	size_t want = 0, done;
 	ssize_t r;
-	int i, error;
+	int i, error, saved_errno = errno;	/* a success leaves errno alone */
 
 	if (cnt < 0 || cnt > IOV_MAX || off < 0) {
 		errno = EINVAL;
@@ -185,6 +185,7 @@ prw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
 		errno = error;
 		return -1;
 	}
+	errno = saved_errno;	/* not the probe's EAGAIN */
 	return (ssize_t)done;
 }
 

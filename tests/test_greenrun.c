@@ -198,6 +198,7 @@ Test(greenrun, ten_thousand_threads) { same("gr_many", NULL); }
 Test(greenrun, alarm_handler) { same("gr_signal", "alarm"); }
 Test(greenrun, kill_own_pid) { same("gr_signal", "self"); }
 Test(greenrun, sigsuspend_takes_pending) { same("gr_signal", "suspend"); }
+Test(greenrun, signal_before_sigaction_is_the_old_handlers) { same("gr_signal", "late"); }
 Test(greenrun, threads_run_beside_main) { same("gr_spread", NULL); }
 /* Busy-waits with no call in the loop end (preempt.c); SIGURG still works. */
 Test(greenrun, spinning_threads_are_preempted) { same("gr_spin", "ring"); }
@@ -215,6 +216,10 @@ Test(greenrun, mutex_lock_no_cancel_point) { same("gr_posix", "mutexcancel"); }
 Test(greenrun, cancel_before_first_run) { same("gr_posix", "cancelfirst"); }
 Test(greenrun, async_cancel_in_lock_wait) { same("gr_posix", "asynclock"); }
 Test(greenrun, sigqueue_sighold_lowest_first) { same("gr_posix", "sigqueue"); }
+Test(greenrun, pidfd_send_signal_to_self) { same("gr_pidfd", NULL); }
+Test(greenrun, nonblocking_pty_read) { same("gr_pty", "nonblock"); }
+Test(greenrun, forkpty_child_is_waited_for) { same("gr_pty", "forkpty"); }
+Test(greenrun, successful_reads_leave_errno) { same("gr_errno", NULL); }
 Test(greenrun, forked_child_sigabrt_handler) { same("gr_posix", "abrtfork"); }
 Test(greenrun, malloc_library_tls_per_worker) { same("gr_malloc_lib", NULL); }
 

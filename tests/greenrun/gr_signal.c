@@ -17,6 +17,11 @@
  *          fails with EINTR (nginx's master blocks SIGCHLD between its
  *          sigsuspends; a SIGCHLD that came meanwhile ran no handler and
  *          the master spun)
+ *   late   a 1 us timer armed under one SIGALRM handler, computing
+ *          without calls while it fires, then another handler set: the
+ *          first handler took it, when it came (CPython's test_signal
+ *          measures the timer so and then counts under a new handler;
+ *          under greenrun the new one took the old timer's signal)
  * Worker threads sleep meanwhile, so the handler may run on any thread.
  */
 #include <errno.h>
@@ -24,6 +29,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t got;
@@ -35,6 +42,46 @@ handler(int sig)
 }
 
 static volatile unsigned long spins;
+static volatile sig_atomic_t first, second;
+
+static void
+on_first(int sig)
+{
+	(void)sig;
+	first++;
+}
+
+static void
+on_second(int sig)
+{
+	(void)sig;
+	second++;
+}
+
+/* "late": 20 rounds of arm, compute 5 ms, change the handler. */
+static int
+late(void)
+{
+	struct itimerval it = { { 0, 0 }, { 0, 1 } };
+	struct timespec t0, t, ms10 = { 0, 10000000 };
+	int round;
+
+	for (round = 0; round < 20; round++) {
+		signal(SIGALRM, on_first);
+		setitimer(ITIMER_REAL, &it, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			spins++;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while ((t.tv_sec - t0.tv_sec) * 1000000000L +
+		    (t.tv_nsec - t0.tv_nsec) < 5000000L);
+		signal(SIGALRM, on_second);
+		nanosleep(&ms10, NULL);
+	}
+	printf("first handler %d, second handler %d\n", (int)first,
+	    (int)second);
+	return 0;
+}
 
 static void *
 spinner(void *arg)
@@ -64,6 +111,8 @@ main(int argc, char **argv)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = handler;
+	if (strcmp(how, "late") == 0)
+		return late();
 	if (strcmp(how, "self") == 0) {
 		sigaction(SIGUSR1, &sa, NULL);
 		kill(getpid(), SIGUSR1);
