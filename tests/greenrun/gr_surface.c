@@ -68,13 +68,21 @@ signaller(void *arg)
 	return NULL;
 }
 
+/*
+ * The holders take their lock, say so (held), and keep it until main has
+ * made its timed tries (release): no sleep decides the order, which a
+ * loaded machine would upset.
+ */
+static sem_t held, release;
+
 static void *
 holder(void *arg)
 {
 	pthread_mutex_t *m = arg;
 
 	pthread_mutex_lock(m);
-	usleep(300000);
+	sem_post(&held);
+	sem_wait(&release);
 	pthread_mutex_unlock(m);
 	return NULL;
 }
@@ -83,7 +91,8 @@ static void *
 rw_holder(void *arg)
 {
 	pthread_rwlock_wrlock(arg);
-	usleep(300000);
+	sem_post(&held);
+	sem_wait(&release);
 	pthread_rwlock_unlock(arg);
 	return NULL;
 }
@@ -130,13 +139,16 @@ part_clock(void)
 	pthread_mutex_unlock(&cm);
 
 	/* A held mutex: clocklock times out; a bad clock is EINVAL. */
+	sem_init(&held, 0, 0);
+	sem_init(&release, 0, 0);
 	pthread_create(&th, NULL, holder, &m);
-	usleep(50000);
+	sem_wait(&held);
 	t = in_ms(CLOCK_MONOTONIC, 30);
 	printf("clocklock held: %s\n", strerror(pthread_mutex_clocklock(&m,
 	    CLOCK_MONOTONIC, &t)));
 	printf("clocklock bad clock: %s\n", strerror(pthread_mutex_clocklock(
 	    &m, 12345, &t)));
+	sem_post(&release);
 	t = in_ms(CLOCK_MONOTONIC, 5000);
 	r = pthread_mutex_clocklock(&m, CLOCK_MONOTONIC, &t);
 	printf("clocklock after release: %s\n", strerror(r));
@@ -145,7 +157,7 @@ part_clock(void)
 
 	/* A write-held rwlock: every timed and clock form times out. */
 	pthread_create(&th, NULL, rw_holder, &rw);
-	usleep(50000);
+	sem_wait(&held);
 	t = in_ms(CLOCK_REALTIME, 20);
 	printf("timedrdlock: %s\n", strerror(pthread_rwlock_timedrdlock(&rw,
 	    &t)));
@@ -158,6 +170,7 @@ part_clock(void)
 	t = in_ms(CLOCK_MONOTONIC, 20);
 	printf("clockwrlock: %s\n", strerror(pthread_rwlock_clockwrlock(&rw,
 	    CLOCK_MONOTONIC, &t)));
+	sem_post(&release);
 	t = in_ms(CLOCK_MONOTONIC, 5000);
 	printf("clockrdlock after release: %s\n", strerror(
 	    pthread_rwlock_clockrdlock(&rw, CLOCK_MONOTONIC, &t)));
