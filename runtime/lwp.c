@@ -70,8 +70,16 @@ gpi_lwp_yield(struct gp_lwp *l)
 	 * on the fast path; the stack is looked at only for that LWP, and
 	 * a mark left by a handler that longjmp'd out is dropped here.
 	 */
-	if (unlikely(w->w_althandler == l) && on_altstack(w))
-		return;
+	if (unlikely(w->w_althandler == l)) {
+		if (on_altstack(w))
+			return;
+		/*
+		 * Read again after the call (it calls pthread_sigmask):
+		 * otherwise the compiler keeps (w) in a saved register across
+		 * it, which costs the fast path a push and a pop.
+		 */
+		w = l->l_worker;
+	}
 
 	__atomic_store_n(&l->l_stat, GPI_LRUN, __ATOMIC_RELAXED);
 	l->l_next = NULL;
