@@ -1230,13 +1230,23 @@ futex_wait_green(struct gp_lwp *l, atomic_int *uaddr, int op, int val,
 	return 0;
 }
 
-/* syscall() of a call that takes or gives a thread id (thread.c). */
+/*
+ * syscall() of anything but a futex: the calls that take or give a
+ * thread id (thread.c) and pidfd_send_signal (signals.c) as their
+ * interposers make them, the rest as they are.
+ */
 static long
 other_syscall(long nr, const long *a)
 {
+	long r;
 	int rv;
 
 	switch (nr) {
+	case SYS_pidfd_send_signal:
+		if ((r = gpi_pidfd_send_self((int)a[0], (int)a[1],
+		    (const siginfo_t *)a[2], (unsigned)a[3])) != -2)
+			return r;
+		break;
 	case SYS_gettid:
 		return gettid();
 	case SYS_tgkill:
@@ -1269,10 +1279,6 @@ syscall(long nr, ...)
 	for (i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	if (nr == SYS_pidfd_send_signal &&
-	    (r = gpi_pidfd_send_self((int)a[0], (int)a[1],
-	    (const siginfo_t *)a[2], (unsigned)a[3])) != -2)
-		return r;
 	if (nr != SYS_futex)
 		return other_syscall(nr, a);
 	cmd = FUTEX_CMD((int)a[1]);
