@@ -32,24 +32,41 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+/* Go to the tail of (w)'s runq, (l)'s worker: everything runnable first. */
+static inline void
+runq_tail_switch(struct gp_lwp *l, struct gp_worker *w)
+{
+	__atomic_store_n(&l->l_stat, GPI_LRUN, __ATOMIC_RELAXED);
+	l->l_next = NULL;
+	if (w->w_runq.q_tail != NULL)
+		w->w_runq.q_tail->l_next = l;
+	else
+		w->w_runq.q_head = l;
+	w->w_runq.q_tail = l;
+	gpi_mi_switch(l);
+}
+
 /*
- * Is the caller's stack (w)'s altstack?  If not, the LWP marked in
- * w_althandler has left its handler (a longjmp): the mark goes, and so
- * does whatever the handler's blocking (fault.c, call_handler) left in
- * the kernel's mask, which is the worker's and not the LWP's: a plain
- * longjmp restores no mask, and the next LWP's fault would otherwise
- * kill the host.  Out of line and cold, so that the yield's fast path
- * keeps no frame pointer.
+ * gpi_lwp_yield of the LWP marked in (w)'s w_althandler.  On the
+ * altstack it does nothing.  Elsewhere the LWP has left its handler (a
+ * longjmp): the mark goes, and so does whatever the handler's blocking
+ * (fault.c, call_handler) left in the kernel's mask, which is the
+ * worker's and not the LWP's (a plain longjmp restores no mask, and the
+ * next LWP's fault would kill the host); then it yields.  Out of line,
+ * cold, and not returning into the fast path: the compiler kept (w) in
+ * a saved register across the pthread_sigmask call for the fast path's
+ * sake, a push and a pop on every yield (callgrind: 120 -> 124), and
+ * 4 instructions more on every spawn where the yield is inlined.
  */
-static __attribute__((__noinline__, __cold__)) bool
-on_altstack(struct gp_worker *w)
+static __attribute__((__noinline__, __cold__)) void
+yield_marked(struct gp_lwp *l, struct gp_worker *w)
 {
 	if ((uintptr_t)__builtin_frame_address(0) - (uintptr_t)w->w_altstack <
 	    GPI_ALTSTACK_SIZE)
-		return true;
+		return;
 	w->w_althandler = NULL;
 	GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &gpi_rt.rt_workmask, NULL);
-	return false;
+	runq_tail_switch(l, l->l_worker);
 }
 
 /* Go to the tail of our worker's runq: everything runnable goes first. */
@@ -68,27 +85,13 @@ gpi_lwp_yield(struct gp_lwp *l)
 	 * its own thread's stack; here it keeps the worker to the end.
 	 * (Sleeping there is not covered: ARCHITECTURE 21.)  One compare
 	 * on the fast path; the stack is looked at only for that LWP, and
-	 * a mark left by a handler that longjmp'd out is dropped here.
+	 * a mark left by a handler that longjmp'd out is dropped there.
 	 */
 	if (unlikely(w->w_althandler == l)) {
-		if (on_altstack(w))
-			return;
-		/*
-		 * Read again after the call (it calls pthread_sigmask):
-		 * otherwise the compiler keeps (w) in a saved register across
-		 * it, which costs the fast path a push and a pop.
-		 */
-		w = l->l_worker;
+		yield_marked(l, w);
+		return;
 	}
-
-	__atomic_store_n(&l->l_stat, GPI_LRUN, __ATOMIC_RELAXED);
-	l->l_next = NULL;
-	if (w->w_runq.q_tail != NULL)
-		w->w_runq.q_tail->l_next = l;
-	else
-		w->w_runq.q_head = l;
-	w->w_runq.q_tail = l;
-	gpi_mi_switch(l);
+	runq_tail_switch(l, w);
 }
 
 #define LWP_CANCELED	((void *)-1)	/* retval of a killed LWP */
