@@ -1618,14 +1618,27 @@ GPI_HIDDEN extern int gpi_hostproc_ltid;
 #define GPI_GREEN_TID_BASE	(1 << 22)
 #define GPI_GREEN_TID_SPAN	(GP_PID_BASE - GPI_GREEN_TID_BASE)
 
+/* Is (l) the LWP whose id is the host pid (greenrun's main)? */
+static inline bool
+gpi_lwp_is_hostmain(const struct gp_lwp *l)
+{
+	return l->l_tid == __atomic_load_n(&gpi_hostproc_ltid,
+	    __ATOMIC_RELAXED) &&
+	    gpi_is_hostproc(__atomic_load_n(&l->l_proc, __ATOMIC_RELAXED));
+}
+
+/* (l)'s id if it is not greenrun's main: no system call. */
+static inline pid_t
+gpi_lwp_green_tid(const struct gp_lwp *l)
+{
+	return GPI_GREEN_TID_BASE + (pid_t)((unsigned)l->l_tid %
+	    GPI_GREEN_TID_SPAN);
+}
+
 static inline pid_t
 gpi_lwp_gettid(const struct gp_lwp *l)
 {
-	if (l->l_tid == __atomic_load_n(&gpi_hostproc_ltid, __ATOMIC_RELAXED) &&
-	    gpi_is_hostproc(__atomic_load_n(&l->l_proc, __ATOMIC_RELAXED)))
-		return gpi_host_pid();
-	return GPI_GREEN_TID_BASE + (pid_t)((unsigned)l->l_tid %
-	    GPI_GREEN_TID_SPAN);
+	return gpi_lwp_is_hostmain(l) ? gpi_host_pid() : gpi_lwp_green_tid(l);
 }
 
 /* rusage.c */
