@@ -63,6 +63,19 @@ ts_ns(const struct timespec *ts)
 }
 
 /*
+ * A file with no readiness: a regular file, a block device, a directory
+ * (whose read is EISDIR at once).  Its calls go to iofile.c.
+ */
+static bool
+plain_file(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) ||
+	    S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode));
+}
+
+/*
  * First time a call would block on (fd): may it wait, and until when?
  * (out): a write, whose timeout is SO_SNDTIMEO (else SO_RCVTIMEO).  Two
  * or three system calls, on the path that is about to park anyway.  A
@@ -76,7 +89,6 @@ learn(int fd, bool out, struct blockinfo *bi)
 	socklen_t len = sizeof(tv);
 	uint64_t ticket = gpi_fdinfo_begin(fd);	/* before the calls */
 	unsigned bits = GPI_FDI_SOCK;
-	struct stat st;
 	int fl, type;
 
 	bi->bi_known = true;
@@ -114,20 +126,8 @@ learn(int fd, bool out, struct blockinfo *bi)
 		gpi_fdinfo_put(fd, ticket, bits);
 		return 0;
 	}
-	if (fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) ||
-	    S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)))
-		bi->bi_plain = true;
+	bi->bi_plain = plain_file(fd);
 	return 0;
-}
-
-/* A file with no readiness (a regular file, a block device)? */
-static bool
-plain_file(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) ||
-	    S_ISBLK(st.st_mode));
 }
 
 /*
