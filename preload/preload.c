@@ -115,6 +115,7 @@ resolve(void)
 	RESOLVE(posix_spawnp);
 	RESOLVE(ptrace);
 	RESOLVE(forkpty);
+	RESOLVE(clone);
 	gpi_sync_resolve();
 	gpi_stdio_resolve();
 }

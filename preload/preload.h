@@ -48,7 +48,7 @@ struct gpi_real {
 	F(getpid); F(getppid); F(setpgid); F(getpgid); F(getpgrp);
 	int (*prctl)(int, ...);
 	F(fork); F(vfork); F(system); F(popen); F(pclose);
-	F(posix_spawn); F(posix_spawnp); F(ptrace); F(forkpty);
+	F(posix_spawn); F(posix_spawnp); F(ptrace); F(forkpty); F(clone);
 	/* tls.c */
 	F(dlclose);
 	/* sync.c */
@@ -122,6 +122,12 @@ void	*gpi_preload_resolve_one(const char *name)
 	real_;								\
 }))
 
+/*
+ * spawn.c: (pid) is a child that a clone, clone3, fork or vfork system
+ * call of the caller made with (flags) and exit signal (exitsig).
+ */
+void	gpi_cloned(pid_t pid, unsigned long flags, int exitsig)
+	    __attribute__((visibility("hidden")));
 /* thread.c: green thread ids (gettid, tgkill; see there). */
 int	gpi_tid_kill(pid_t tgid, pid_t tid, int sig, int *rv)
 	    __attribute__((visibility("hidden")));

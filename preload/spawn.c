@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pty.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -89,7 +90,7 @@ host_fork(void)
 		free(rc);	/* not waitable in green form: no descriptor */
 		return pid;
 	}
-	gpi_rchild_add(gpi_curproc(), rc, pid, fd);
+	gpi_rchild_add(gpi_curproc(), rc, pid, fd, false);
 	return pid;
 }
 
@@ -327,9 +328,12 @@ pclose(FILE *f)
 	return status;
 }
 
-/* Track glibc's posix_spawn child in the green process that made it. */
+/*
+ * Track a real child that glibc's posix_spawn or a direct clone made in
+ * the green process that made it; (clone_child) as rc_clone.
+ */
 static void
-track(pid_t pid)
+track(pid_t pid, bool clone_child)
 {
 	struct gpi_rchild *rc;
 	int fd;
@@ -340,7 +344,7 @@ track(pid_t pid)
 		gpi_rtfd_close(fd);
 		return;
 	}
-	gpi_rchild_add(gpi_curproc(), rc, pid, fd);
+	gpi_rchild_add(gpi_curproc(), rc, pid, fd, clone_child);
 }
 
 /*
@@ -385,7 +389,7 @@ posix_spawn(pid_t *pidp, const char *path,
 	error = REAL(posix_spawn)(&pid, path, fa, green_attr(attr, &mine),
 	    argv, envp);
 	if (error == 0 && green())
-		track(pid);
+		track(pid, false);
 	if (error == 0 && pidp != NULL)
 		*pidp = pid;
 	return error;
@@ -403,10 +407,84 @@ posix_spawnp(pid_t *pidp, const char *file,
 	error = REAL(posix_spawnp)(&pid, file, fa, green_attr(attr, &mine),
 	    argv, envp);
 	if (error == 0 && green())
-		track(pid);
+		track(pid, false);
 	if (error == 0 && pidp != NULL)
 		*pidp = pid;
 	return error;
+}
+
+/*
+ * A child made by a direct clone() is the caller's child as much as a
+ * fork's, and a program waits for it the same way (container tools and
+ * spawn libraries do): tracked like posix_spawn's, so a green wait finds
+ * it.  Not a thread (CLONE_THREAD: the runtime does not know a raw
+ * kernel thread, ARCHITECTURE 21), nor one made a sibling of the caller
+ * (CLONE_PARENT).  The child runs (fn) on its own stack and never
+ * returns here; with CLONE_VFORK the parent gets here once it has
+ * exec'ed or exited, a zombie then that pidfd_open still finds.  The
+ * optional arguments are passed on whatever they are, as the kernel
+ * reads only those (flags) name.
+ */
+void
+gpi_cloned(pid_t pid, unsigned long flags, int exitsig)
+{
+	if (pid > 0 && green() && !(flags & (CLONE_THREAD | CLONE_PARENT)))
+		track(pid, exitsig != SIGCHLD);
+}
+
+/*
+ * The child's first frame runs gpi_clone_child, so that the program's
+ * function starts with what a fork child has (the green mask, not the
+ * worker's, and the dispositions).  Its record sits at the top of the
+ * child's own stack: the parent may return before the child reads it.
+ */
+struct clone_start {
+	int		(*cs_fn)(void *);
+	void		*cs_arg;
+	struct gp_proc	*cs_proc;
+	struct gp_lwp	*cs_lwp;
+	int		 cs_flags;
+};
+
+static int
+clone_child(void *arg)
+{
+	const struct clone_start *cs = arg;
+	int (*fn)(void *) = cs->cs_fn;
+	void *fnarg = cs->cs_arg;
+
+	gpi_clone_child(cs->cs_proc, cs->cs_lwp, (unsigned)cs->cs_flags);
+	return fn(fnarg);
+}
+
+EXPORT int
+clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	struct clone_start *cs;
+	va_list ap;
+	pid_t *ptid, *ctid;
+	void *tls;
+	int pid, error;
+
+	va_start(ap, arg);
+	ptid = va_arg(ap, pid_t *);
+	tls = va_arg(ap, void *);
+	ctid = va_arg(ap, pid_t *);
+	va_end(ap);
+	if (!green() || fn == NULL || stack == NULL || (flags & CLONE_THREAD))
+		return REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
+	cs = (struct clone_start *)(((uintptr_t)stack - sizeof(*cs)) &
+	    ~(uintptr_t)15);
+	cs->cs_fn = fn;
+	cs->cs_arg = arg;
+	cs->cs_proc = gpi_curproc();
+	cs->cs_lwp = gpi_curlwp();
+	cs->cs_flags = flags;
+	pid = REAL(clone)(clone_child, cs, flags, cs, ptid, tls, ctid);
+	error = errno;
+	gpi_cloned(pid, (unsigned)flags, flags & CSIGNAL);
+	errno = error;
+	return pid;
 }
 
 /*

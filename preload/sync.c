@@ -60,6 +60,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
+#include <linux/sched.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -1235,6 +1236,35 @@ futex_wait_green(struct gp_lwp *l, atomic_int *uaddr, int op, int val,
  * thread id (thread.c) and pidfd_send_signal (signals.c) as their
  * interposers make them, the rest as they are.
  */
+/*
+ * The fork-like system calls through syscall(): gpi_cloned.  clone3's
+ * arguments are read only once the kernel has read them (a bad pointer
+ * is its EFAULT, not our crash).
+ */
+static long
+syscall_clone(long nr, const long *a)
+{
+	const struct clone_args *ca = (const struct clone_args *)a[0];
+	unsigned long flags = 0;
+	int exitsig = SIGCHLD, error;
+	long r;
+
+	r = GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (r <= 0)
+		return r;
+	error = errno;
+	if (nr == SYS_clone) {
+		flags = (unsigned long)a[0];
+		exitsig = (int)(flags & CSIGNAL);
+	} else if (nr == SYS_clone3) {
+		flags = ca->flags;
+		exitsig = (int)ca->exit_signal;
+	}
+	gpi_cloned((pid_t)r, flags, exitsig);
+	errno = error;
+	return r;
+}
+
 static long
 other_syscall(long nr, const long *a)
 {
@@ -1262,6 +1292,16 @@ other_syscall(long nr, const long *a)
 		if ((rv = gpi_tid_kernel((pid_t)a[0])) == -1 && a[0] != -1)
 			return -1;
 		return GPI_LIBC(syscall)(nr, (long)rv, a[1], a[2]);
+	case SYS_fork:
+	case SYS_clone:
+	case SYS_clone3:
+		/*
+		 * A child the green waits must know (spawn.c).  Not
+		 * SYS_vfork: its child would return through this frame
+		 * and call on over it while the parent waits in the
+		 * kernel.
+		 */
+		return syscall_clone(nr, a);
 	}
 	return GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

@@ -128,11 +128,11 @@ gpi_fork(void)
 		fork_child_reset(tidoff);
 		/* Our copies of p and l: the green signal state, made real. */
 		if (l != NULL)
-			gpi_sig_fork_real(p, l);
+			gpi_sig_fork_real(p, l, 0);
 		return 0;
 	}
 	/* The pidfd is the runtime's (rtfd.c). */
-	gpi_rchild_add(p, rc, pid, gpi_rtfd_keep(pidfd));
+	gpi_rchild_add(p, rc, pid, gpi_rtfd_keep(pidfd), false);
 	return pid;
 }
 
@@ -156,16 +156,38 @@ gpi_fork_child_glibc(void)
 		return;
 	p = l->l_proc;
 	fork_child_reset(-1);
-	gpi_sig_fork_real(p, l);
+	gpi_sig_fork_real(p, l, 0);
+}
+
+/*
+ * In the child of a direct clone() that LWP (l) of (p) made with
+ * (flags) (preload/spawn.c), before the program's function runs: what a
+ * fork child gets.  Without CLONE_VM the child owns a copy of all
+ * memory, reset as a fork child's.  With it, the child shares ours and
+ * is meant to exec or _exit: it must not write a byte of the runtime's
+ * (a worker runs on beside it), so it sets only its own kernel state,
+ * the mask and (without CLONE_SIGHAND) the dispositions, which an exec
+ * keeps where they ignore or block.  WARNING: such a child runs on the
+ * caller's thread pointer (unless CLONE_SETTLS), so an interposer it
+ * calls would take it for the caller's worker: it may make system calls
+ * and exec, as natively it may call little more than that.
+ */
+void
+gpi_clone_child(struct gp_proc *p, struct gp_lwp *l, unsigned long flags)
+{
+	if (!(flags & CLONE_VM))
+		fork_child_reset(-1);
+	gpi_sig_fork_real(p, l, flags & (CLONE_VM | CLONE_SIGHAND));
 }
 
 /* Track real child (pid, pidfd) of green process (p). */
 void
 gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc, pid_t pid,
-    int pidfd)
+    int pidfd, bool clone_child)
 {
 	rc->rc_pid = pid;
 	rc->rc_pidfd = pidfd;
+	rc->rc_clone = clone_child;
 	gpi_spin_lock(&p->p_lock);
 	rc->rc_next = p->p_rchildren;
 	p->p_rchildren = rc;
@@ -191,6 +213,7 @@ gpi_rchild_trace(struct gp_proc *p, pid_t pid)
 		return;
 	rc->rc_pid = pid;
 	rc->rc_pidfd = -1;
+	rc->rc_clone = false;
 	gpi_spin_lock(&p->p_lock);
 	for (it = p->p_rchildren; it != NULL; it = it->rc_next)
 		if (it->rc_pid == pid)
@@ -296,9 +319,21 @@ rc_newtracee(const siginfo_t *si)
 }
 
 /*
+ * Whether a wait with (options) considers real child (rc), as Linux's
+ * eligible_child: a clone child only with __WCLONE, any other only
+ * without it, every one with __WALL; a tracee always.
+ */
+static bool
+rc_eligible(const struct gpi_rchild *rc, int options)
+{
+	return (options & __WALL) || rc->rc_pidfd < 0 ||
+	    rc->rc_clone == ((options & __WCLONE) != 0);
+}
+
+/*
  * Report on a real child or tracee of (p) selected by (pid) (-1: any),
- * as waitid() with (options) (WEXITED, WSTOPPED, WCONTINUED, WNOWAIT)
- * would.  Returns its pid with *statusp, *ru and *info set (each may be
+ * as waitid() with (options) (WEXITED, WSTOPPED, WCONTINUED, WNOWAIT,
+ * and Linux's __WALL and __WCLONE) would.  Returns its pid with *statusp, *ru and *info set (each may be
  * NULL), 0 if none has anything to report, -ECHILD if (p) has no such
  * real child.  An exit reported without WNOWAIT forgets the child.
  * Caller holds no lock.  Never blocks.
@@ -311,12 +346,14 @@ gpi_rchild_reap(struct gp_proc *p, pid_t pid, int options, int *statusp,
 	siginfo_t si;
 	bool any = false;
 	pid_t newpid;
+	int select = options;
 
 	GPI_LOCK_ASSERT_NONE();
 	options &= WEXITED | WSTOPPED | WCONTINUED | WNOWAIT;
 	gpi_spin_lock(&p->p_lock);
 	for (rcp = &p->p_rchildren; (rc = *rcp) != NULL;) {
-		if (pid > 0 && rc->rc_pid != pid) {
+		if ((pid > 0 && rc->rc_pid != pid) ||
+		    !rc_eligible(rc, select)) {
 			rcp = &rc->rc_next;
 			continue;
 		}

@@ -937,6 +937,12 @@ struct gpi_rchild {
 	int		 rc_pidfd;	/* The child's pidfd (rtfd.c); -1 for
 					 * a tracee that is not a child,
 					 * waited for by pid. */
+	bool		 rc_clone;	/* A "clone child": the program's
+					 * clone() gave it an exit signal
+					 * other than SIGCHLD, so only
+					 * __WCLONE and __WALL waits see it
+					 * (whatever exit signal a green
+					 * fork's clone3 gave it). */
 };
 
 struct gp_proc {
@@ -1335,7 +1341,8 @@ GPI_HIDDEN void	gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent,
     struct gp_proc *p, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_exec(struct gp_proc *p);
 /* In a real child of (p) forked by (l): its green signal state, made real. */
-GPI_HIDDEN void	gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l);
+GPI_HIDDEN void	gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l,
+    unsigned long shared);
 GPI_HIDDEN void	gpi_sig_free(struct gp_proc *p);
 GPI_HIDDEN void	gpi_sig_destroy(struct gp_proc *p);
 GPI_HIDDEN size_t gpi_sig_held(void);
@@ -1478,8 +1485,10 @@ GPI_HIDDEN _Noreturn void gpi_host_raise_default(int sig);
 GPI_HIDDEN pid_t gpi_fork(void);
 /* An atfork child handler: glibc's fork on a green thread, child side. */
 GPI_HIDDEN void	gpi_fork_child_glibc(void);
+GPI_HIDDEN void	gpi_clone_child(struct gp_proc *p, struct gp_lwp *l,
+    unsigned long flags);
 GPI_HIDDEN void	gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc,
-    pid_t pid, int pidfd);
+    pid_t pid, int pidfd, bool clone_child);
 GPI_HIDDEN pid_t gpi_rchild_reap(struct gp_proc *p, pid_t pid, int options,
     int *statusp, struct rusage *ru, siginfo_t *info);
 GPI_HIDDEN void	gpi_rchild_trace(struct gp_proc *p, pid_t pid);

@@ -644,9 +644,15 @@ gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
  * green ones' (preload/signals.c); glibc's two internal signals are
  * left alone.  The child is single-threaded and owns its copy of p:
  * no lock.
+ *
+ * A child that shares our memory (a direct clone() with CLONE_VM, made
+ * to exec or _exit: gpi_clone_child) passes (shared): it writes nothing
+ * of ours, so its SIGABRT is set in the kernel only, not through
+ * fault.c's record, and with CLONE_SIGHAND, whose table is the parent's
+ * own, it sets only its mask.
  */
 void
-gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l)
+gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l, unsigned long shared)
 {
 	const struct gpi_sigact *a;
 	struct sigaction sa;
@@ -654,7 +660,7 @@ gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l)
 	uint64_t bit;
 	int sig;
 
-	for (sig = 1; sig <= NSIGS; sig++) {
+	for (sig = 1; sig <= NSIGS && !(shared & CLONE_SIGHAND); sig++) {
 		bit = SIGBIT(sig);
 		if ((bit & CANTMASK) || sig == SIGSEGV || sig == SIGBUS ||
 		    sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ||
@@ -679,7 +685,8 @@ gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l)
 		 * unseat it while the preload's sigaction still records
 		 * behind it (a later handler would never be installed).
 		 */
-		if (sig == SIGABRT && gpi_fault_installed())
+		if (sig == SIGABRT && !(shared & CLONE_VM) &&
+		    gpi_fault_installed())
 			(void)gpi_fault_sigaction(sig, &sa, NULL);
 		else
 			(void)GPI_LIBC(sigaction)(sig, &sa, NULL);

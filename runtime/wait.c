@@ -168,8 +168,25 @@ waitgen_sleep(struct gp_proc *q, int flags, uint64_t deadline)
 }
 
 /*
- * kern_wait: wait for a child of the caller's process selected by (ws).
- * Returns the child's pid, 0 (WNOHANG and nothing to report), or a
+ * Linux's own wait flags: __WALL (clone children too) and __WNOTHREAD
+ * (only the calling thread's children) say which of the kernel's
+ * children a wait considers.  A green process's green children are all
+ * of one kind, fork's, and all the process's own: both change nothing
+ * for them, and __WCLONE alone (clone children only) finds none of them.
+ * Its real children may be clone children (a clone() with an exit
+ * signal other than SIGCHLD): fork.c sorts those by the flags.
+ */
+#define WAIT_LINUX	(__WALL | __WNOTHREAD | __WCLONE)
+
+static bool
+clone_only(int options)
+{
+	return (options & (__WCLONE | __WALL)) == __WCLONE;
+}
+
+/*
+ * kern_wait: wait for a child of the caller's process selected by (ws),
+ * with waitid's (options), Linux's flags among them.  Returns the child's pid, 0 (WNOHANG and nothing to report), or a
  * negative errno: ECHILD (no such child), EINTR (a signal).
  * May block.  Caller holds no lock.
  */
@@ -217,7 +234,8 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 				return rreal;
 		}
 		gpi_spin_lock(&q->p_lock);
-		p = find_report(q, ws, want, &any);
+		any = false;
+		p = clone_only(options) ? NULL : find_report(q, ws, want, &any);
 		if (!any && rreal == -ECHILD) {
 			gpi_spin_unlock(&q->p_lock);
 			return -ECHILD;
@@ -310,21 +328,6 @@ waitsel_pid(pid_t pid, struct waitsel *ws)
 	return 0;
 }
 
-/*
- * Linux's own wait flags: __WALL (clone children too) and __WNOTHREAD
- * (only the calling thread's children) say which of the kernel's
- * children a wait considers.  A green process's children are all of one
- * kind, fork's, and all the process's own: both change nothing.
- * __WCLONE alone asks for clone children only, of which it has none.
- */
-#define WAIT_LINUX	(__WALL | __WNOTHREAD | __WCLONE)
-
-static bool
-clone_only(int options)
-{
-	return (options & (__WCLONE | __WALL)) == __WCLONE;
-}
-
 pid_t
 gp_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
@@ -335,10 +338,7 @@ gp_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 		errno = EINVAL;
 		return -1;
 	}
-	if ((r = waitsel_pid(pid, &ws)) == 0 && clone_only(options))
-		r = -ECHILD;
-	if (r == 0) {
-		options &= ~WAIT_LINUX;
+	if ((r = waitsel_pid(pid, &ws)) == 0) {
 		if (ru != NULL)
 			memset(ru, 0, sizeof(*ru));
 		r = kern_wait(&ws, options | WEXITED |
@@ -405,11 +405,9 @@ gp_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 		errno = EINVAL;
 		return -1;
 	}
-	if (r == 0 && clone_only(options))
-		r = -ECHILD;
 	memset(&si, 0, sizeof(si));
 	if (r == 0)
-		r = kern_wait(&ws, options & ~WAIT_LINUX, NULL, NULL, &si);
+		r = kern_wait(&ws, options, NULL, NULL, &si);
 	gpi_userret();
 	if (r < 0) {
 		errno = -r;
