@@ -4,8 +4,8 @@
 # realprogs-servers.sh -- unmodified Debian interpreters, databases and
 # servers, natively and under `greenrun -w 2`: python3 (threading,
 # sockets, subprocess, signals, process pools, asyncio, sqlite3), perl
-# threads, node, a JVM (java), memcached, redis-server, nginx and
-# lighttpd.  Each case
+# threads, node, ruby threads, the Erlang BEAM, a JVM (java), memcached,
+# redis-server, nginx and lighttpd.  Each case
 # is run both ways; it passes when the exit status and the checked
 # output are the same, nothing hung (every run under timeout 60), a
 # server stopped on its signal, no server process was left behind and
@@ -14,7 +14,7 @@
 #
 # Not run by `make test`: it needs the packages (apt-get install -y
 # python3 perl libthreads-perl libthread-queue-perl nodejs memcached
-# redis-server redis-tools nginx-light lighttpd curl
+# redis-server redis-tools nginx-light lighttpd curl ruby erlang-base
 # openjdk-17-jdk-headless); a missing one is
 # SKIP.  Run from the top of the tree after `make`:
 #     tools/realprogs-servers.sh [GREENRUN]
@@ -129,6 +129,17 @@ if have node; then
 	prog "node libuv" node "$here/node_t.js"
 else
 	skip node nodejs
+fi
+if have ruby; then
+	prog "ruby threads" ruby "$here/rb_threads.rb"
+else
+	skip "ruby threads" ruby
+fi
+if have escript; then
+	# The BEAM: 4 schedulers, dirty schedulers, async threads.
+	prog "erlang beam" escript "$here/erl_procs.escript"
+else
+	skip "erlang beam" erlang-base
 fi
 if have java; then
 	# libjvm.so is dlopen'd: its thread-locals are dynamic TLS.
