@@ -642,11 +642,24 @@ pthread_spin_lock(pthread_spinlock_t *sl)
 
 /* ------------------------------------------------------------ cond */
 
+/*
+ * glibc's process-shared condvar: bit 0 of __wrefs (ABI, set at init).
+ * A green waiter is no glibc waiter, so a signal from another process
+ * finds none and changes nothing we could watch: such a wait returns
+ * after the backstop's slice as a spurious wake-up, which POSIX allows
+ * and every caller's predicate loop takes (fio's job start-up waits so
+ * on its forked jobs, and hung).
+ */
+#define COND_SHARED	0x1
+
 static int
 green_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, struct gp_lwp *l,
     uint64_t deadline)
 {
 	unsigned i = slot(c);
+	bool shared = __atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) &
+	    COND_SHARED;
+	uint64_t until, now;
 	int gen, error, lerr;
 
 	gen = atomic_load(&gens[i].gen);
@@ -655,8 +668,15 @@ green_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, struct gp_lwp *l,
 		atomic_fetch_sub(&gens[i].waiters, 1);
 		return error;
 	}
-	error = gpi_tsleep(c, &gens[i].gen, gen, GPI_PCATCH,
-	    deadline != 0 ? deadline : 0);
+	until = deadline;
+	if (shared && (now = gpi_now(), deadline == 0 ||
+	    (deadline > now && deadline - now > BACKSTOP_NS)))
+		until = now + BACKSTOP_NS;
+	error = gpi_tsleep(c, &gens[i].gen, gen, GPI_PCATCH, until);
+	if (error == ETIMEDOUT && until != deadline) {
+		atomic_fetch_add_explicit(&nbackstops, 1, memory_order_relaxed);
+		error = 0;
+	}
 	atomic_fetch_sub(&gens[i].waiters, 1);
 	/* The mutex is retaken whatever happened (cancellation too). */
 	if ((lerr = green_mutex_lock(m, l, 0)) != 0)

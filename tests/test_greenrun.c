@@ -174,6 +174,8 @@ same(const char *name, const char *a1)
 
 Test(greenrun, pool_mutex_condvar) { same("gr_pool", NULL); }
 Test(greenrun, semaphores) { same("gr_sem", NULL); }
+/* Between the program and a forked child, in shared memory. */
+Test(greenrun, process_shared_objects) { same("gr_pshared", NULL); }
 /* __WALL, __WNOTHREAD and __WCLONE in waits on fork children. */
 Test(greenrun, linux_wait_flags) { same("gr_wall", NULL); }
 /* Children of a direct clone(), clone children (__WCLONE) among them. */
