@@ -268,7 +268,8 @@ PRELOAD		:= $(BUILD)/libgreenproc_preload.so
 PCFILE		:= $(BUILD)/greenproc.pc
 RUNNER		:= $(BUILD)/tests/runner
 PROGS		:= $(patsubst tests/programs/%,$(BUILD)/tests/programs/%,$(basename $(PROG_SRCS)))
-GR_BINS		:= $(patsubst %,$(BUILD)/%,$(basename $(GR_SRCS)))
+GR_BINS		:= $(patsubst %,$(BUILD)/%,$(basename $(GR_SRCS))) \
+		   $(BUILD)/tests/greenrun/gr_tls_nopie
 GREENRUN	:= $(BUILD)/greenrun
 STRESS_BINS	:= $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS))
 DIFF_BIN	:= $(if $(DIFF_SRCS),$(BUILD)/tests/difftest)
@@ -582,6 +583,12 @@ $(BUILD)/tests/greenrun/gr_tls_lib: $(BUILD)/obj/tests/greenrun/gr_tls_lib.o $(B
 $(BUILD)/tests/greenrun/gr_tls_dlopen: $(BUILD)/obj/tests/greenrun/gr_tls_dlopen.o $(BUILD)/tests/greenrun/libgrtlsdl.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -ldl -pthread
+
+# gr_tls_count as a non-PIE executable (see there).
+$(BUILD)/tests/greenrun/gr_tls_nopie: tests/greenrun/gr_tls_count.c $(CONFIG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fno-pie $(ALL_LDFLAGS) -no-pie \
+	    -o $@ $< -pthread
 
 $(BUILD)/tests/greenrun/gr_malloc_lib: $(BUILD)/obj/tests/greenrun/gr_malloc_lib.o $(BUILD)/tests/greenrun/libgrmalloc.so
 	@mkdir -p $(@D)

@@ -300,6 +300,28 @@ image_one(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/*
+ * Where the program's (name) is defined.  A non-PIE executable that
+ * takes the address of a function it calls (node takes malloc's) makes
+ * its PLT entry the function's address for everyone: dlsym returns that,
+ * an undefined symbol of the executable, which implements nothing.  The
+ * definition is then the next one in the lookup order (and the
+ * executable's TLS was left out as the malloc's: node's isolates shared
+ * one "current isolate" per worker and crashed).
+ */
+static const void *
+defined_at(const char *name)
+{
+	const void *a = dlsym(RTLD_DEFAULT, name);
+	const ElfW(Sym) *sym = NULL;
+	Dl_info di;
+
+	if (a != NULL && dladdr1(a, &di, (void **)&sym, RTLD_DL_SYMENT) != 0 &&
+	    sym != NULL && sym->st_shndx == SHN_UNDEF)
+		a = dlsym(RTLD_NEXT, name);
+	return a;
+}
+
 static void
 build(void)
 {
@@ -322,9 +344,9 @@ build(void)
 		return;
 	info(&tls.t_static, &align);
 	for (i = 0; i < 3; i++)
-		tls.t_excl[i] = dlsym(RTLD_DEFAULT, san[i]);
+		tls.t_excl[i] = defined_at(san[i]);
 	/* The malloc the program calls (libc's block is out already). */
-	tls.t_excl[3] = dlsym(RTLD_DEFAULT, "malloc");
+	tls.t_excl[3] = defined_at("malloc");
 	dl_iterate_phdr(scan_one, tp);
 	/*
 	 * No program TLS: no static range, not even h_errno's, and nobody

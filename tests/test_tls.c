@@ -97,6 +97,11 @@ same(const char *prog)
 }
 
 Test(tls, thread_counters_one_worker) { same("tests/greenrun/gr_tls_count"); }
+/* A non-PIE executable that takes malloc's address: its TLS is switched. */
+Test(tls, thread_counters_non_pie_executable)
+{
+	same("tests/greenrun/gr_tls_nopie");
+}
 Test(tls, cxx_thread_local_ctor_dtor) { same("tests/programs/tls_cxx"); }
 Test(tls, errno_h_errno_shared_lib) { same("tests/greenrun/gr_tls_lib"); }
 /*

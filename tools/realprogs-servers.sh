@@ -127,6 +127,7 @@ else
 fi
 if have node; then
 	prog "node libuv" node "$here/node_t.js"
+	prog "node worker_threads" node "$here/node_workers.js"
 else
 	skip node nodejs
 fi

@@ -6,10 +6,16 @@
  * they all share one worker, so this shows that each green thread has
  * its own TLS, started from the initial image.  main's own value, set
  * by a constructor on the host thread, must survive too.
+ *
+ * Also built as a non-PIE executable (gr_tls_nopie), where taking
+ * malloc's address below makes the executable's PLT entry malloc's
+ * address for everyone: the runtime took the executable for the module
+ * that implements malloc and left its TLS per worker.
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NT	8
@@ -21,6 +27,7 @@ static __thread char name[16] = "unnamed";
 static __thread int ctor_mark;		/* main's: set by a constructor */
 
 static long got_counter[NT], got_base[NT], start_base[NT];
+void *(*volatile malloc_by_address)(size_t);
 static char got_name[NT][16];
 
 __attribute__((constructor)) static void
@@ -53,6 +60,8 @@ main(void)
 	pthread_t t[NT];
 	long i;
 
+	/* In code: non-PIE code takes the address as an immediate. */
+	malloc_by_address = malloc;
 	counter = -5;
 	for (i = 0; i < NT; i++)
 		pthread_create(&t[i], NULL, run, (void *)i);
