@@ -555,6 +555,12 @@ GPI_HIDDEN void	gpi_stack_fini(void);
 /* Forget every stack mapping, leaving it mapped; returns its bytes. */
 GPI_HIDDEN size_t gpi_stack_abandon(void);
 GPI_HIDDEN size_t gpi_stack_default(void);
+/*
+ * The whole block of (l)'s stack above its guard page, struct and colour
+ * included: what pthread_getattr_np reports, as glibc reports its
+ * descriptor's block (stack.c).
+ */
+GPI_HIDDEN size_t gpi_stack_block(const struct gp_lwp *l);
 /* GREENPROC_GUARD, at gp_init: 0 or ENOTSUP (madvise asked, not there). */
 GPI_HIDDEN int	gpi_stack_init(void) GPI_MUSTCHECK;
 /* Before the first stack is made: the default size; else EBUSY. */
