@@ -87,10 +87,10 @@ gpi_greenrun_check(void)
  * before it raises it, so fault.c still contains it.
  * Not: the synchronous faults (the kernel's, on the faulting thread),
  * SIGPIPE (raised on the writer, made green by the I/O engine), SIGSTOP
- * (it cannot be blocked), SIGTTIN and SIGTTOU (the kernel makes a read or
- * write from the background fail with EIO instead of stopping if they are
- * blocked: they stay the kernel's, and stop the whole host), glibc's two
- * internal ones below SIGRTMIN, and the runtime's dump signal.
+ * (it cannot be blocked), SIGTTIN and SIGTTOU (the kernel's, sent for a
+ * background terminal access; but the workers block them, so that access
+ * goes through or reads EIO instead of stopping: ARCHITECTURE 21), glibc's
+ * two internal ones below SIGRTMIN, and the runtime's dump signal.
  */
 static void
 forward_set(sigset_t *set)

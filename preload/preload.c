@@ -463,7 +463,7 @@ pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 		return ESRCH;
 	if ((error = pthread_attr_init(attr)) != 0)
 		return error;
-	pthread_attr_setstack(attr, l->l_stklo, l->l_stksize);
+	pthread_attr_setstack(attr, l->l_stklo, gpi_stack_block(l));
 	if (atomic_load(&l->l_jstate) & GPI_J_DETACH)
 		pthread_attr_setdetachstate(attr, PTHREAD_CREATE_DETACHED);
 	return 0;

@@ -69,6 +69,7 @@ struct gpi_real {
 	F(pthread_setschedprio); F(pthread_getcpuclockid);
 	F(pthread_getaffinity_np); F(pthread_setaffinity_np);
 	F(tgkill); F(sched_getaffinity); F(sched_setaffinity);
+	F(getpriority); F(setpriority); F(nice);
 	/* signals.c: signal waits of host threads */
 	F(sigwait); F(sigwaitinfo); F(sigtimedwait); F(sigsuspend); F(pause);
 	F(sigpending);

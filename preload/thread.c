@@ -31,7 +31,9 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <linux/capability.h>
 
 #include "internal.h"
 #include "preload.h"
@@ -920,6 +922,144 @@ sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)
 	if ((pid = gpi_tid_kernel(pid)) == -1)
 		return -1;
 	return REAL(sched_setaffinity)(pid, size, set);
+}
+
+/* ------------------------------------------------------------ nice values */
+
+/*
+ * Linux's nice value is a thread's (setpriority(PRIO_PROCESS, 0) and
+ * nice() change the calling thread only, a pid names the thread of that
+ * id): a green thread's would be its worker's, shared with every LWP
+ * queued there, and the program's main thread under greenrun is not the
+ * kernel's thread of the host pid, so libuv's check that pid 0 and
+ * getpid() give one value failed.  As the scheduling policy above, a
+ * green thread's nice value is recorded (l_nice) and answered, checked
+ * as the kernel checks it, never applied.  PRIO_PROCESS of 0, or of the
+ * id of a live green thread of the caller's process (gettid), is that
+ * thread; any other (another process, PRIO_PGRP, PRIO_USER) is the
+ * kernel's, which does not see the recorded values.
+ */
+
+/* The host's nice value (its main thread's): a thread's until it sets one. */
+static int
+nice_host(void)
+{
+	int v, e = errno;
+
+	errno = 0;
+	v = REAL(getpriority)(PRIO_PROCESS, (id_t)REAL(getpid)());
+	if (v == -1 && errno != 0)
+		v = 0;
+	errno = e;
+	return v;
+}
+
+/*
+ * May a nice value go down to (v)?  Linux's can_nice: within RLIMIT_NICE
+ * (20 - v at most the limit), or with CAP_SYS_NICE.
+ */
+static bool
+nice_may_lower(int v)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NICE, &rl) == 0 &&
+	    (rl.rlim_cur == RLIM_INFINITY || (rlim_t)(20 - v) <= rl.rlim_cur))
+		return true;
+	if (GPI_LIBC(syscall)(SYS_capget, &h, d) != 0)
+		return false;
+	return (d[CAP_SYS_NICE / 32].effective &
+	    (1u << (CAP_SYS_NICE % 32))) != 0;
+}
+
+/*
+ * getpriority (set false) or setpriority (set true, to *v) for a green
+ * thread: 1 with the answer in *v and *error (0 or an errno), or 0 if
+ * (which, who) names no green thread (then it is the kernel's).  The
+ * system calls (host value, rlimit, capability) are made before p_lock.
+ */
+static int
+nice_green(int which, id_t who, bool set, int *v, int *error)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	struct gp_proc *p = NULL;
+	int host, want = 0, old;
+	bool may = true;
+	pid_t pid;
+
+	if (which != PRIO_PROCESS || who > INT_MAX || (who == 0 && l == NULL))
+		return 0;
+	if (who != 0 && (p = tid_proc((pid_t)who)) == NULL)
+		return 0;
+	host = nice_host();
+	if (set) {
+		want = *v < -20 ? -20 : *v > 19 ? 19 : *v;
+		may = nice_may_lower(want);
+	}
+	if (p == NULL) {
+		p = __atomic_load_n(&l->l_proc, __ATOMIC_RELAXED);
+		gpi_spin_lock(&p->p_lock);
+	} else if ((l = gpi_lwp_tid_lock(p, (pid_t)who, &pid)) == NULL) {
+		/* Main has exited: its kernel thread is the host's. */
+		if ((pid_t)who < GPI_GREEN_TID_BASE)
+			return 0;
+		*error = ESRCH;
+		return 1;
+	}
+	old = __atomic_load_n(&l->l_nice, __ATOMIC_RELAXED);
+	old = old != 0 ? old - GPI_NICE_SET : host;
+	*error = 0;
+	if (!set)
+		*v = old;
+	else if (want < old && !may)
+		*error = EACCES;
+	else
+		__atomic_store_n(&l->l_nice, want + GPI_NICE_SET,
+		    __ATOMIC_RELAXED);
+	gpi_spin_unlock(&p->p_lock);
+	return 1;
+}
+
+EXPORT int
+getpriority(__priority_which_t which, id_t who)
+{
+	int v, error;
+
+	if (!nice_green(which, who, false, &v, &error))
+		return REAL(getpriority)(which, who);
+	if (error != 0)
+		return (errno = error, -1);
+	return v;
+}
+
+EXPORT int
+setpriority(__priority_which_t which, id_t who, int prio)
+{
+	int error;
+
+	if (!nice_green(which, who, true, &prio, &error))
+		return REAL(setpriority)(which, who, prio);
+	return error != 0 ? (errno = error, -1) : 0;
+}
+
+/* glibc's nice calls its own getpriority and setpriority, not these. */
+EXPORT int
+nice(int inc)
+{
+	int v, error;
+
+	if (!green())
+		return REAL(nice)(inc);
+	(void)nice_green(PRIO_PROCESS, 0, false, &v, &error);
+	/* As glibc: no overflow past the range, EACCES is EPERM. */
+	v = inc > 40 ? 19 : inc < -40 ? -20 : v + inc;
+	(void)nice_green(PRIO_PROCESS, 0, true, &v, &error);
+	if (error != 0)
+		return (errno = error == EACCES ? EPERM : error, -1);
+	(void)nice_green(PRIO_PROCESS, 0, false, &v, &error);
+	return v;
 }
 
 /*

@@ -555,6 +555,12 @@ GPI_HIDDEN void	gpi_stack_fini(void);
 /* Forget every stack mapping, leaving it mapped; returns its bytes. */
 GPI_HIDDEN size_t gpi_stack_abandon(void);
 GPI_HIDDEN size_t gpi_stack_default(void);
+/*
+ * The whole block of (l)'s stack above its guard page, struct and colour
+ * included: what pthread_getattr_np reports, as glibc reports its
+ * descriptor's block (stack.c).
+ */
+GPI_HIDDEN size_t gpi_stack_block(const struct gp_lwp *l);
 /* GREENPROC_GUARD, at gp_init: 0 or ENOTSUP (madvise asked, not there). */
 GPI_HIDDEN int	gpi_stack_init(void) GPI_MUSTCHECK;
 /* Before the first stack is made: the default size; else EBUSY. */
@@ -697,6 +703,12 @@ struct gp_lwp {
 	int		 l_schedpolicy;	/* (a, relaxed) pthread_setschedparam
 					 * (preload): answered, not enforced. */
 	int		 l_schedprio;	/* (a, relaxed) as l_schedpolicy. */
+	int		 l_nice;	/* (l_proc->p_lock to change; relaxed
+					 * reads) setpriority(PRIO_PROCESS)
+					 * of it (preload/thread.c): 0 never
+					 * set (the host's), else the nice
+					 * value plus GPI_NICE_SET.  Answered,
+					 * not enforced. */
 	char		 l_name[16];	/* (o) pthread_setname_np. */
 	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
 					 * green signals, bit (sig - 1). */
@@ -1328,6 +1340,8 @@ GPI_HIDDEN int	gpi_kill_info(pid_t pid, const siginfo_t *si);
 GPI_HIDDEN void	gpi_sig_requeue(pid_t tid, siginfo_t *si);
 GPI_HIDDEN int	gpi_lwp_signal(struct gp_lwp *l, int sig);
 GPI_HIDDEN int	gpi_lwp_signal_tid(struct gp_proc *p, pid_t tid, int sig);
+GPI_HIDDEN struct gp_lwp *gpi_lwp_tid_lock(struct gp_proc *p, pid_t tid,
+    pid_t *pidp);
 GPI_HIDDEN void	gpi_psignal_locked(struct gp_proc *p, int sig);
 GPI_HIDDEN void	gpi_sig_tell(struct gp_proc *p);
 GPI_HIDDEN bool	gpi_sig_ast(struct gp_lwp *l);
@@ -1626,6 +1640,8 @@ GPI_HIDDEN extern int gpi_hostproc_ltid;
  */
 #define GPI_GREEN_TID_BASE	(1 << 22)
 #define GPI_GREEN_TID_SPAN	(GP_PID_BASE - GPI_GREEN_TID_BASE)
+/* l_nice holds a nice value (-20..19) plus this: 0 is "never set". */
+#define GPI_NICE_SET		64
 
 /* Is (l) the LWP whose id is the host pid (greenrun's main)? */
 static inline bool

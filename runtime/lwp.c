@@ -224,6 +224,33 @@ list_remove(struct gp_lwp **head, struct gp_lwp *l)
 	GPI_DLIST_REMOVE(head, l, l_pnext, l_pprev);
 }
 
+/*
+ * The live LWP of (p) whose gettid() is (tid) (gpi_lwp_gettid), returned
+ * with p_lock held, so it cannot exit before the caller is done with it;
+ * NULL, nothing held, if there is none.  *pidp is the p_pid the lock was
+ * taken for.  An id below GPI_GREEN_TID_BASE can only be the host pid,
+ * main's (the caller checked it): so no getpid system call is made
+ * under the lock.
+ */
+struct gp_lwp *
+gpi_lwp_tid_lock(struct gp_proc *p, pid_t tid, pid_t *pidp)
+{
+	pid_t pid = __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED);
+	bool main = tid < GPI_GREEN_TID_BASE;
+	struct gp_lwp *x;
+
+	if (!gpi_proc_lock_pid(p, pid))
+		return NULL;
+	for (x = p->p_lwps; x != NULL; x = x->l_pnext)
+		if (gpi_lwp_is_hostmain(x) == main &&
+		    (main || gpi_lwp_green_tid(x) == tid))
+			break;
+	if (x == NULL)
+		gpi_spin_unlock(&p->p_lock);
+	*pidp = pid;
+	return x;
+}
+
 static void
 list_insert(struct gp_lwp **head, struct gp_lwp *l)
 {
@@ -281,6 +308,9 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	atomic_init(&l->l_cancel, 0);
 	l->l_cleanup = NULL;
 	l->l_schedpolicy = l->l_schedprio = 0;	/* SCHED_OTHER, 0 */
+	/* Its creator's nice value, as the kernel copies it at clone. */
+	l->l_nice = cur != NULL ? __atomic_load_n(&cur->l_nice,
+	    __ATOMIC_RELAXED) : 0;
 	/*
 	 * A thread starts with its creator's mask (POSIX pthread_create);
 	 * a process's first LWP gets its mask from gpi_sig_fork.

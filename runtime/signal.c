@@ -403,28 +403,22 @@ gpi_lwp_signal(struct gp_lwp *l, int sig)
 
 /*
  * The same for the LWP of (p) whose gettid() is (tid) (gpi_lwp_gettid:
- * the preload's tgkill and tkill), found and posted under p_lock, so it
- * cannot exit in between.  An id below GPI_GREEN_TID_BASE can only be
- * the host pid, main's (the caller checked): so no getpid system call
- * is made under the lock.  Signal 0 only checks that it lives.  Returns
+ * the preload's tgkill and tkill), found and posted under p_lock
+ * (gpi_lwp_tid_lock), so it cannot exit in between.  Signal 0 only
+ * checks that it lives.  Returns
  * 0, or ESRCH if no live LWP of (p) has that id.
  */
 int
 gpi_lwp_signal_tid(struct gp_proc *p, pid_t tid, int sig)
 {
-	pid_t pid = __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED);
-	bool main = tid < GPI_GREEN_TID_BASE;
+	pid_t pid;
 	struct gp_lwp *x;
 
-	if (!gpi_proc_lock_pid(p, pid))
+	if ((x = gpi_lwp_tid_lock(p, tid, &pid)) == NULL)
 		return ESRCH;
-	for (x = p->p_lwps; x != NULL; x = x->l_pnext)
-		if (gpi_lwp_is_hostmain(x) == main &&
-		    (main || gpi_lwp_green_tid(x) == tid))
-			break;
-	if (x == NULL || sig == 0) {
+	if (sig == 0) {
 		gpi_spin_unlock(&p->p_lock);
-		return x == NULL ? ESRCH : 0;
+		return 0;
 	}
 	return lwp_post_locked(p, pid, x, sig);
 }

@@ -232,6 +232,27 @@ slot_init(char *slot, size_t len, bool inslab)
 }
 
 /*
+ * A slot is a whole number of pages and its struct, with its colour, lies
+ * within its top page (slot_init: at most 1023 + 63 bytes below the end,
+ * plus the struct), so the slot ends at the first page boundary above the
+ * struct.  The struct comes out of the stack's size, as glibc's thread
+ * descriptor and static TLS come out of a pthread's: glibc reports the
+ * whole block (less the guard), and a program that asked for N bytes
+ * checks that it got N (libuv's thread_stack_size test); l_stksize, the
+ * bytes below the struct, is a little less.
+ */
+_Static_assert(sizeof(struct gp_lwp) + 1023 + 63 < 4096,
+    "a stack's struct and colour fit in its top page");
+
+size_t
+gpi_stack_block(const struct gp_lwp *l)
+{
+	uintptr_t end = gpi_stack_round_up((uintptr_t)l + sizeof(*l));
+
+	return end - (uintptr_t)l->l_stklo;
+}
+
+/*
  * Give (len) bytes at (base) back to the kernel.
  * NOTE: under ASan, first clear their shadow.  An LWP that dies never
  * returns from its first frames, so their redzones stay poisoned, and
