@@ -32,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -54,6 +56,13 @@ static pid_t g_pid;		/* (c) the first green process */
 static atomic_int g_go;
 static struct gp_proc *g_proc;	/* (a) it, once its first LWP runs */
 static uint64_t g_sfd;		/* (a, relaxed) signals a signalfd reads */
+/*
+ * Held from a forwarded signal's take off the kernel's queue to its post
+ * as a green one, by the forwarder and by gpi_greenrun_drain: a signal
+ * is then either still the kernel's or already the green process's,
+ * never in a hand between the two.  Outermost (GPI_RANK_TAKE).
+ */
+static gpi_spin_t take_lock = GPI_SPIN_INIT(GPI_RANK_TAKE);
 #define KILL_GRACE_MS	500	/* a killed process's LWPs have to die */
 
 /* The preload's constructor: the mode is on for this program only. */
@@ -213,7 +222,10 @@ post(const siginfo_t *si)
  * counts; the last signal came after the test's next handler was set and
  * threw its count off by one, and a timer still armed at the end killed
  * the run.  So the caller takes it here (one sigtimedwait that does not
- * wait) and posts it, and sigaction delivers it before the change.  Only
+ * wait) and posts it, and sigaction delivers it before the change.  One
+ * the forwarder has already taken is posted by then too: both take under
+ * take_lock, and the forwarder learns that one is pending from its
+ * signalfd, which takes nothing, so it never holds one unlocked.  Only
  * while it is caught or ignored: one that kills is the forwarder's, which
  * sees the program die (KILL_GRACE_MS).  Not SIGURG, whose copies pending
  * on a worker are the runtime's preemption (section 24), nor a signal a
@@ -238,8 +250,10 @@ gpi_greenrun_drain(int sig)
 		return;
 	sigemptyset(&one);
 	sigaddset(&one, sig);
+	gpi_spin_lock(&take_lock);
 	if (sigtimedwait(&one, &si, &zero) == sig)
 		post(&si);
+	gpi_spin_unlock(&take_lock);
 }
 
 /* The signal the first green process is being killed with, or 0. */
@@ -258,6 +272,44 @@ killsig(void)
 
 _Noreturn static void	die_of(int sig);
 
+/*
+ * The forwarder's wait: until one of (set) is pending, without taking it
+ * (a signalfd polled, not read), then one taken and posted under
+ * take_lock.  False if none was left (the drain took it) or on error.
+ * The signalfd is the runtime's (rtfd.c); its mask follows (set).
+ */
+static bool
+take_one(const sigset_t *set, siginfo_t *si, int *sigfd)
+{
+	const struct timespec zero = { 0, 0 };
+	struct pollfd pfd;
+	bool first = *sigfd < 0;
+	int fd, sig;
+
+	fd = (int)GPI_LIBC(syscall)(SYS_signalfd4, *sigfd, set,
+	    (size_t)_NSIG / 8, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd >= 0) {
+		*sigfd = first ? gpi_rtfd_keep(fd) : fd;
+		pfd.fd = *sigfd;
+		pfd.events = POLLIN;
+		if (GPI_LIBC(syscall)(SYS_ppoll, &pfd, 1, NULL, NULL, 0) <= 0)
+			return false;
+		gpi_spin_lock(&take_lock);
+		sig = sigtimedwait(set, si, &zero);
+	} else {
+		/* No signalfd: take as it comes, the window left open. */
+		sig = sigwaitinfo(set, si);
+	}
+	/* The forwarder does the other two itself, unlocked. */
+	if (sig > 0 && !gpi_greenrun_sfd(sig) && !(sig == SIGTSTP &&
+	    stops_by_default(__atomic_load_n(&g_proc, __ATOMIC_ACQUIRE),
+	    SIGTSTP)))
+		post(si);
+	if (fd >= 0)
+		gpi_spin_unlock(&take_lock);
+	return sig > 0;
+}
+
 static void *
 forwarder(void *arg)
 {
@@ -265,7 +317,7 @@ forwarder(void *arg)
 	siginfo_t si;
 	sigset_t set;
 	uint64_t sfd;
-	int sig, i;
+	int sig, i, sigfd = -1;
 
 	(void)arg;
 	/* Made before the process, so that a failure can still go native. */
@@ -281,8 +333,9 @@ forwarder(void *arg)
 		for (sig = 1; sfd != 0 && sig <= 64; sig++)
 			if (sfd & (1ULL << (sig - 1)))
 				sigdelset(&set, sig);
-		/* ESRCH once the process is gone: the host is ending. */
-		if (sigwaitinfo(&set, &si) <= 0)
+		/* Posted there, but for these two (ESRCH once the process
+		 * is gone: the host is ending). */
+		if (!take_one(&set, &si, &sigfd))
 			continue;
 		if (gpi_greenrun_sfd(si.si_signo)) {
 			/* Back to the process, pending for the signalfd. */
@@ -294,7 +347,6 @@ forwarder(void *arg)
 			host_stop(SIGTSTP);
 			continue;
 		}
-		post(&si);
 		/*
 		 * A signal that kills it (its default action): each LWP dies
 		 * at its next cancellation point, and one that computes

@@ -276,6 +276,9 @@ __attribute__((visibility("hidden"))) bool gpi_failpt_armed(void);
  */
 enum gpi_lockrank {
 	GPI_RANK_NONE,		/* not initialised: DEBUG builds refuse it */
+	GPI_RANK_TAKE,		/* take_lock (preload/init.c): a forwarded
+				 * signal's take from the kernel and its
+				 * post, which locks what it must */
 	GPI_RANK_DUMP,		/* dump_lock (debug.c): never under rt_lock,
 				 * since dump_stop joins the dump thread,
 				 * which takes rt_lock (gp_stats) */
