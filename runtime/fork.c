@@ -296,7 +296,8 @@ rc_newtracee(const siginfo_t *si)
 }
 
 /*
- * Report on a real child or tracee of (p) selected by (pid) (-1: any),
+ * Report on a real child or tracee of (p) selected by (pid) (-1: any,
+ * < -1: those in kernel process group -pid),
  * as waitid() with (options) (WEXITED, WSTOPPED, WCONTINUED, WNOWAIT)
  * would.  Returns its pid with *statusp, *ru and *info set (each may be
  * NULL), 0 if none has anything to report, -ECHILD if (p) has no such
@@ -316,7 +317,8 @@ gpi_rchild_reap(struct gp_proc *p, pid_t pid, int options, int *statusp,
 	options &= WEXITED | WSTOPPED | WCONTINUED | WNOWAIT;
 	gpi_spin_lock(&p->p_lock);
 	for (rcp = &p->p_rchildren; (rc = *rcp) != NULL;) {
-		if (pid > 0 && rc->rc_pid != pid) {
+		if ((pid > 0 && rc->rc_pid != pid) || (pid < -1 &&
+		    GPI_LIBC(syscall)(SYS_getpgid, rc->rc_pid) != -pid)) {
 			rcp = &rc->rc_next;
 			continue;
 		}
