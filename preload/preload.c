@@ -73,6 +73,7 @@ resolve(void)
 	RESOLVE(pthread_equal);
 	RESOLVE(pthread_tryjoin_np);
 	RESOLVE(pthread_timedjoin_np);
+	RESOLVE(pthread_clockjoin_np);
 	RESOLVE(pthread_getattr_np);
 	RESOLVE(pthread_setname_np);
 	RESOLVE(pthread_getname_np);
@@ -389,31 +390,42 @@ pthread_tryjoin_np(pthread_t t, void **retval)
 	return REAL(pthread_tryjoin_np)(t, retval);
 }
 
+/*
+ * A join that gives up at (abs) on (clock) (none: NULL).  glibc's
+ * pthread_clockjoin_np (2.31) was not interposed: on a green thread it
+ * read the handle as glibc's own descriptor and crashed the program.
+ */
+static int
+join_until(pthread_t t, void **retval, clockid_t clock,
+    const struct timespec *abs)
+{
+	struct gp_lwp *l;
+	uint64_t deadline = 0;
+	int error;
+
+	if ((l = gpi_thread_lwp(t)) == NULL)
+		return ESRCH;
+	if (abs != NULL && (error = gpi_abs_deadline(clock, abs,
+	    &deadline)) != 0)
+		return error;
+	return gpi_lwp_join(l, retval, deadline, false);
+}
+
 EXPORT int
 pthread_timedjoin_np(pthread_t t, void **retval, const struct timespec *abs)
 {
-	struct gp_lwp *l;
-	struct timespec now;
-	uint64_t deadline;
-
 	if (!gpi_is_green_thread(t))
 		return REAL(pthread_timedjoin_np)(t, retval, abs);
-	if ((l = gpi_thread_lwp(t)) == NULL)
-		return ESRCH;
-	if (abs == NULL)
-		return gpi_lwp_join(l, retval, 0, false);
-	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
-		return EINVAL;
-	/* The deadline is CLOCK_REALTIME; our sleeps use CLOCK_MONOTONIC. */
-	clock_gettime(CLOCK_REALTIME, &now);
-	deadline = gpi_now();
-	if (abs->tv_sec > now.tv_sec || (abs->tv_sec == now.tv_sec &&
-	    abs->tv_nsec > now.tv_nsec))
-		deadline += (uint64_t)(abs->tv_sec - now.tv_sec) * 1000000000u +
-		    (uint64_t)(abs->tv_nsec - now.tv_nsec);
-	else
-		deadline += 1;
-	return gpi_lwp_join(l, retval, deadline, false);
+	return join_until(t, retval, CLOCK_REALTIME, abs);
+}
+
+EXPORT int
+pthread_clockjoin_np(pthread_t t, void **retval, clockid_t clock,
+    const struct timespec *abs)
+{
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_clockjoin_np)(t, retval, clock, abs);
+	return join_until(t, retval, clock, abs);
 }
 
 EXPORT int

@@ -253,6 +253,17 @@ clock_check(clockid_t clock, const struct timespec *abs)
 	return 0;
 }
 
+int
+gpi_abs_deadline(clockid_t clock, const struct timespec *abs,
+    uint64_t *deadline)
+{
+	int error;
+
+	if ((error = clock_check(clock, abs)) == 0)
+		*deadline = deadline_on(clock, abs);
+	return error;
+}
+
 /* ------------------------------------------------------------ mutex */
 
 /* glibc's __kind bits: ABI, its static initializers store them. */

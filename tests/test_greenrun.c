@@ -177,6 +177,7 @@ Test(greenrun, semaphores) { same("gr_sem", NULL); }
 /* __WALL, __WNOTHREAD and __WCLONE in waits on fork children. */
 Test(greenrun, linux_wait_flags) { same("gr_wall", NULL); }
 Test(greenrun, group_waits_see_fork_children) { same("gr_waitgroup", NULL); }
+Test(greenrun, clockjoin) { same("gr_clockjoin", NULL); }
 Test(greenrun, tracer_waits) { same("gr_ptrace", NULL); }
 Test(greenrun, openmp_gomp) { same("gr_openmp", NULL); }
 Test(greenrun, fault_handler_yields) { same("gr_segv_yield", NULL); }
