@@ -661,9 +661,11 @@ pthread_cancel(pthread_t t)
 
 	if (!gpi_is_green_thread(t))
 		return REAL(pthread_cancel)(t);
-	if ((l = gpi_thread_lwp(t)) == NULL ||
-	    (atomic_load(&l->l_jstate) & GPI_J_ZLIST))
+	/* An exited thread not joined yet: 0, as glibc since 2.34. */
+	if ((l = gpi_thread_lwp(t)) == NULL)
 		return ESRCH;
+	if (atomic_load(&l->l_jstate) & GPI_J_ZLIST)
+		return 0;
 	c = atomic_fetch_or(&l->l_cancel, CANCEL_PENDING);
 	if (!(c & (CANCEL_DISABLED | CANCEL_PENDING | CANCEL_EXITING)))
 		cancel_arm(l);	/* acts at its next cancellation point */
