@@ -74,6 +74,7 @@ resolve(void)
 	RESOLVE(pthread_tryjoin_np);
 	RESOLVE(pthread_timedjoin_np);
 	RESOLVE(pthread_clockjoin_np);
+	RESOLVE(pthread_setattr_default_np);
 	RESOLVE(pthread_getattr_np);
 	RESOLVE(pthread_setname_np);
 	RESOLVE(pthread_getname_np);
@@ -328,17 +329,34 @@ kthread_caller(const void *ra)
 	return yes;
 }
 
+/*
+ * Set once the program calls pthread_setattr_default_np: from then on a
+ * green pthread_create without attributes reads glibc's defaults (stack
+ * size, signal mask), which cost a lock and a copy a creation.
+ */
+static atomic_bool default_attr_set;	/* (a) */
+
 EXPORT int
-pthread_create(pthread_t *t, const pthread_attr_t *attr,
+pthread_setattr_default_np(const pthread_attr_t *attr)
+{
+	int error = REAL(pthread_setattr_default_np)(attr);
+
+	if (error == 0)
+		atomic_store_explicit(&default_attr_set, true,
+		    memory_order_release);
+	return error;
+}
+
+static int
+green_create(pthread_t *t, const pthread_attr_t *attr,
     void *(*fn)(void *), void *arg)
 {
 	struct gp_attr ga;
 	struct gp_lwp *l;
+	sigset_t mask;
 	size_t sz = 0;
 	int ds = PTHREAD_CREATE_JOINABLE, error;
 
-	if (!green() || kthread_caller(__builtin_return_address(0)))
-		return REAL(pthread_create)(t, attr, fn, arg);
 	memset(&ga, 0, sizeof(ga));
 	if (attr != NULL) {
 		pthread_attr_getstacksize(attr, &sz);
@@ -359,9 +377,35 @@ pthread_create(pthread_t *t, const pthread_attr_t *attr,
 		gpi_lwp_discard(l);
 		return EAGAIN;
 	}
+	/*
+	 * A mask in the attributes (glibc 2.32) is the thread's first one,
+	 * else its creator's (the new thread had its creator's always:
+	 * glibc's tst-pthread-attr-sigmask, gr_attrmask).
+	 */
+	if (attr != NULL && pthread_attr_getsigmask_np(attr, &mask) == 0)
+		gpi_lwp_startmask(l, &mask);
 	gpi_sched_spread(l);
 	gpi_resched_point(gpi_curlwp());	/* as gp_lwp_create */
 	return 0;
+}
+
+EXPORT int
+pthread_create(pthread_t *t, const pthread_attr_t *attr,
+    void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t def;
+	int error;
+
+	if (!green() || kthread_caller(__builtin_return_address(0)))
+		return REAL(pthread_create)(t, attr, fn, arg);
+	/* No attributes: the program's defaults, if it set any. */
+	if (attr == NULL && atomic_load_explicit(&default_attr_set,
+	    memory_order_acquire) && pthread_getattr_default_np(&def) == 0) {
+		error = green_create(t, &def, fn, arg);
+		pthread_attr_destroy(&def);
+		return error;
+	}
+	return green_create(t, attr, fn, arg);
 }
 
 EXPORT void

@@ -38,6 +38,7 @@ struct gpi_real {
 	F(pthread_create); F(pthread_exit); F(pthread_join); F(pthread_detach);
 	F(pthread_self); F(pthread_equal); F(pthread_tryjoin_np);
 	F(pthread_timedjoin_np); F(pthread_clockjoin_np);
+	F(pthread_setattr_default_np);
 	F(pthread_getattr_np);
 	F(pthread_setname_np); F(pthread_getname_np); F(pthread_kill);
 	F(pthread_sigmask); F(pthread_cancel); F(pthread_setcancelstate);
