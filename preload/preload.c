@@ -353,6 +353,7 @@ green_create(pthread_t *t, const pthread_attr_t *attr,
 {
 	struct gp_attr ga;
 	struct gp_lwp *l;
+	cpu_set_t cpus;
 	sigset_t mask;
 	size_t sz = 0;
 	int ds = PTHREAD_CREATE_JOINABLE, error;
@@ -361,6 +362,16 @@ green_create(pthread_t *t, const pthread_attr_t *attr,
 	if (attr != NULL) {
 		pthread_attr_getstacksize(attr, &sz);
 		pthread_attr_getdetachstate(attr, &ds);
+		/*
+		 * An affinity in the attributes is checked as
+		 * pthread_setaffinity_np checks it (not applied): glibc's
+		 * create fails with EINVAL when it names no usable CPU.
+		 * Without one, glibc answers with every CPU.
+		 */
+		if (pthread_attr_getaffinity_np(attr, sizeof(cpus),
+		    &cpus) == 0 && (error = gpi_affinity_check(sizeof(cpus),
+		    &cpus)) != 0)
+			return error;
 	}
 	/* Green-init mode made glibc's default the runtime's (init.c). */
 	if (sz == 0 || attr == NULL)

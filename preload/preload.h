@@ -189,6 +189,9 @@ void	gpi_once_fork_child(void) __attribute__((visibility("hidden")));
 void	gpi_handles_fork_child(void) __attribute__((visibility("hidden")));
 /* sync.c: wake-ups of green waiters by the backstop (exported: tests). */
 unsigned long __greenproc_sync_backstops(void);
+/* thread.c: 0 if (set) meets the host's CPUs, else EINVAL. */
+int	gpi_affinity_check(size_t size, const cpu_set_t *set)
+    __attribute__((visibility("hidden")));
 /*
  * sync.c: an absolute time on (clock) as a green deadline in *deadline:
  * 0, or EINVAL for a clock the *clock* calls refuse or bad nanoseconds.

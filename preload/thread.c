@@ -972,20 +972,27 @@ pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t *set)
 	return sched_getaffinity(0, size, set) == 0 ? 0 : errno;
 }
 
-/* Accepted if it leaves the thread a CPU the host may use; not applied. */
-EXPORT int
-pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t *set)
+/* 0 if (set) leaves a thread a CPU the host may use, else EINVAL. */
+int
+gpi_affinity_check(size_t size, const cpu_set_t *set)
 {
 	cpu_set_t host, both;
 
-	if (!gpi_is_green_thread(t))
-		return REAL(pthread_setaffinity_np)(t, size, set);
-	if (live_lwp(t) == NULL)
-		return ESRCH;
 	if (sched_getaffinity(0, sizeof(host), &host) != 0)
 		return errno;
 	CPU_ZERO(&both);
 	memcpy(&both, set, size < sizeof(both) ? size : sizeof(both));
 	CPU_AND(&both, &both, &host);
 	return CPU_COUNT(&both) == 0 ? EINVAL : 0;
+}
+
+/* Accepted if it leaves the thread a CPU the host may use; not applied. */
+EXPORT int
+pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t *set)
+{
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_setaffinity_np)(t, size, set);
+	if (live_lwp(t) == NULL)
+		return ESRCH;
+	return gpi_affinity_check(size, set);
 }
