@@ -230,7 +230,18 @@ exit(int status)
 		fflush(NULL);
 		gp_exit(status);
 	}
-	host_teardown();
+	/*
+	 * Green-init mode, once the program's main runs green: a host
+	 * thread of the program (glibc's helper that runs SIGEV_THREAD
+	 * timer and mq_notify callbacks) ends the program as a green
+	 * thread's exit does: glibc's exit, its one atexit list on this
+	 * thread while the green threads still run, then exit_group.  The
+	 * teardown waited for every green process to end, the program's
+	 * main among them, which may never (glibc's tst-bz28213, gr_hostexit).
+	 */
+	if (!gpi_greenrun || __atomic_load_n(&gpi_hostproc_pid,
+	    __ATOMIC_RELAXED) == 0)
+		host_teardown();
 	REAL(exit)(status);
 	__builtin_unreachable();
 }
