@@ -896,6 +896,14 @@ sem_wait(sem_t *s)
 
 	if (!green())
 		return REAL(sem_wait)(s);
+	/*
+	 * A cancellation point that "shall occur": a pending cancel acts
+	 * even when the semaphore is free, as glibc's sem_wait and
+	 * sem_timedwait test for one on entry (its sem_clockwait does not).
+	 * A green one acted only if it parked (glibc's tst-cancel12 and
+	 * -14, gr_semcancel).
+	 */
+	gpi_userret();
 	if ((error = green_acquire(s, sem_try, s, 0, INTR_SEM)) != 0) {
 		errno = error;
 		return -1;
@@ -910,6 +918,7 @@ sem_timedwait(sem_t *s, const struct timespec *abs)
 
 	if (!green())
 		return REAL(sem_timedwait)(s, abs);
+	gpi_userret();		/* as sem_wait */
 	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L) {
 		errno = EINVAL;
 		return -1;
