@@ -73,6 +73,8 @@ resolve(void)
 	RESOLVE(pthread_equal);
 	RESOLVE(pthread_tryjoin_np);
 	RESOLVE(pthread_timedjoin_np);
+	RESOLVE(pthread_clockjoin_np);
+	RESOLVE(pthread_setattr_default_np);
 	RESOLVE(pthread_getattr_np);
 	RESOLVE(pthread_setname_np);
 	RESOLVE(pthread_getname_np);
@@ -229,7 +231,18 @@ exit(int status)
 		fflush(NULL);
 		gp_exit(status);
 	}
-	host_teardown();
+	/*
+	 * Green-init mode, once the program's main runs green: a host
+	 * thread of the program (glibc's helper that runs SIGEV_THREAD
+	 * timer and mq_notify callbacks) ends the program as a green
+	 * thread's exit does: glibc's exit, its one atexit list on this
+	 * thread while the green threads still run, then exit_group.  The
+	 * teardown waited for every green process to end, the program's
+	 * main among them, which may never (glibc's tst-bz28213, gr_hostexit).
+	 */
+	if (!gpi_greenrun || __atomic_load_n(&gpi_hostproc_pid,
+	    __ATOMIC_RELAXED) == 0)
+		host_teardown();
 	REAL(exit)(status);
 	__builtin_unreachable();
 }
@@ -328,21 +341,49 @@ kthread_caller(const void *ra)
 	return yes;
 }
 
+/*
+ * Set once the program calls pthread_setattr_default_np: from then on a
+ * green pthread_create without attributes reads glibc's defaults (stack
+ * size, signal mask), which cost a lock and a copy a creation.
+ */
+static atomic_bool default_attr_set;	/* (a) */
+
 EXPORT int
-pthread_create(pthread_t *t, const pthread_attr_t *attr,
+pthread_setattr_default_np(const pthread_attr_t *attr)
+{
+	int error = REAL(pthread_setattr_default_np)(attr);
+
+	if (error == 0)
+		atomic_store_explicit(&default_attr_set, true,
+		    memory_order_release);
+	return error;
+}
+
+static int
+green_create(pthread_t *t, const pthread_attr_t *attr,
     void *(*fn)(void *), void *arg)
 {
 	struct gp_attr ga;
 	struct gp_lwp *l;
+	cpu_set_t cpus;
+	sigset_t mask;
 	size_t sz = 0;
 	int ds = PTHREAD_CREATE_JOINABLE, error;
 
-	if (!green() || kthread_caller(__builtin_return_address(0)))
-		return REAL(pthread_create)(t, attr, fn, arg);
 	memset(&ga, 0, sizeof(ga));
 	if (attr != NULL) {
 		pthread_attr_getstacksize(attr, &sz);
 		pthread_attr_getdetachstate(attr, &ds);
+		/*
+		 * An affinity in the attributes is checked as
+		 * pthread_setaffinity_np checks it (not applied): glibc's
+		 * create fails with EINVAL when it names no usable CPU.
+		 * Without one, glibc answers with every CPU.
+		 */
+		if (pthread_attr_getaffinity_np(attr, sizeof(cpus),
+		    &cpus) == 0 && (error = gpi_affinity_check(sizeof(cpus),
+		    &cpus)) != 0)
+			return error;
 	}
 	/* Green-init mode made glibc's default the runtime's (init.c). */
 	if (sz == 0 || attr == NULL)
@@ -359,9 +400,35 @@ pthread_create(pthread_t *t, const pthread_attr_t *attr,
 		gpi_lwp_discard(l);
 		return EAGAIN;
 	}
+	/*
+	 * A mask in the attributes (glibc 2.32) is the thread's first one,
+	 * else its creator's (the new thread had its creator's always:
+	 * glibc's tst-pthread-attr-sigmask, gr_attrmask).
+	 */
+	if (attr != NULL && pthread_attr_getsigmask_np(attr, &mask) == 0)
+		gpi_lwp_startmask(l, &mask);
 	gpi_sched_spread(l);
 	gpi_resched_point(gpi_curlwp());	/* as gp_lwp_create */
 	return 0;
+}
+
+EXPORT int
+pthread_create(pthread_t *t, const pthread_attr_t *attr,
+    void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t def;
+	int error;
+
+	if (!green() || kthread_caller(__builtin_return_address(0)))
+		return REAL(pthread_create)(t, attr, fn, arg);
+	/* No attributes: the program's defaults, if it set any. */
+	if (attr == NULL && atomic_load_explicit(&default_attr_set,
+	    memory_order_acquire) && pthread_getattr_default_np(&def) == 0) {
+		error = green_create(t, &def, fn, arg);
+		pthread_attr_destroy(&def);
+		return error;
+	}
+	return green_create(t, attr, fn, arg);
 }
 
 EXPORT void
@@ -390,31 +457,42 @@ pthread_tryjoin_np(pthread_t t, void **retval)
 	return REAL(pthread_tryjoin_np)(t, retval);
 }
 
+/*
+ * A join that gives up at (abs) on (clock) (none: NULL).  glibc's
+ * pthread_clockjoin_np (2.31) was not interposed: on a green thread it
+ * read the handle as glibc's own descriptor and crashed the program.
+ */
+static int
+join_until(pthread_t t, void **retval, clockid_t clock,
+    const struct timespec *abs)
+{
+	struct gp_lwp *l;
+	uint64_t deadline = 0;
+	int error;
+
+	if ((l = gpi_thread_lwp(t)) == NULL)
+		return ESRCH;
+	if (abs != NULL && (error = gpi_abs_deadline(clock, abs,
+	    &deadline)) != 0)
+		return error;
+	return gpi_lwp_join(l, retval, deadline, false);
+}
+
 EXPORT int
 pthread_timedjoin_np(pthread_t t, void **retval, const struct timespec *abs)
 {
-	struct gp_lwp *l;
-	struct timespec now;
-	uint64_t deadline;
-
 	if (!gpi_is_green_thread(t))
 		return REAL(pthread_timedjoin_np)(t, retval, abs);
-	if ((l = gpi_thread_lwp(t)) == NULL)
-		return ESRCH;
-	if (abs == NULL)
-		return gpi_lwp_join(l, retval, 0, false);
-	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
-		return EINVAL;
-	/* The deadline is CLOCK_REALTIME; our sleeps use CLOCK_MONOTONIC. */
-	clock_gettime(CLOCK_REALTIME, &now);
-	deadline = gpi_now();
-	if (abs->tv_sec > now.tv_sec || (abs->tv_sec == now.tv_sec &&
-	    abs->tv_nsec > now.tv_nsec))
-		deadline += (uint64_t)(abs->tv_sec - now.tv_sec) * 1000000000u +
-		    (uint64_t)(abs->tv_nsec - now.tv_nsec);
-	else
-		deadline += 1;
-	return gpi_lwp_join(l, retval, deadline, false);
+	return join_until(t, retval, CLOCK_REALTIME, abs);
+}
+
+EXPORT int
+pthread_clockjoin_np(pthread_t t, void **retval, clockid_t clock,
+    const struct timespec *abs)
+{
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_clockjoin_np)(t, retval, clock, abs);
+	return join_until(t, retval, clock, abs);
 }
 
 EXPORT int

@@ -37,7 +37,9 @@ struct gpi_real {
 	F(__libc_start_main);
 	F(pthread_create); F(pthread_exit); F(pthread_join); F(pthread_detach);
 	F(pthread_self); F(pthread_equal); F(pthread_tryjoin_np);
-	F(pthread_timedjoin_np); F(pthread_getattr_np);
+	F(pthread_timedjoin_np); F(pthread_clockjoin_np);
+	F(pthread_setattr_default_np);
+	F(pthread_getattr_np);
 	F(pthread_setname_np); F(pthread_getname_np); F(pthread_kill);
 	F(pthread_sigmask); F(pthread_cancel); F(pthread_setcancelstate);
 	F(pthread_testcancel); F(pthread_key_create); F(pthread_key_delete);
@@ -194,6 +196,15 @@ void	gpi_once_fork_child(void) __attribute__((visibility("hidden")));
 void	gpi_handles_fork_child(void) __attribute__((visibility("hidden")));
 /* sync.c: wake-ups of green waiters by the backstop (exported: tests). */
 unsigned long __greenproc_sync_backstops(void);
+/* thread.c: 0 if (set) meets the host's CPUs, else EINVAL. */
+int	gpi_affinity_check(size_t size, const cpu_set_t *set)
+    __attribute__((visibility("hidden")));
+/*
+ * sync.c: an absolute time on (clock) as a green deadline in *deadline:
+ * 0, or EINVAL for a clock the *clock* calls refuse or bad nanoseconds.
+ */
+int	gpi_abs_deadline(clockid_t clock, const struct timespec *abs,
+    uint64_t *deadline) __attribute__((visibility("hidden")));
 /* sync.c: resolve its real functions (called from resolve()). */
 void	gpi_sync_resolve(void) __attribute__((visibility("hidden")));
 /* stdio.c: resolve its real functions (called from resolve()). */

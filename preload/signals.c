@@ -386,12 +386,19 @@ pthread_kill(pthread_t t, int sig)
 		return REAL(pthread_kill)(t, sig);
 	if (sig < 0 || sig > 64)
 		return EINVAL;
-	if ((l = gpi_thread_lwp(t)) == NULL ||
-	    (atomic_load(&l->l_jstate) & GPI_J_ZLIST))
-		return ESRCH;		/* it has exited */
+	/*
+	 * A thread that has exited, or is exiting, and is not joined yet
+	 * still has a valid handle: since 2.34 glibc answers 0 and sends
+	 * nothing (ESRCH was its old answer; glibc's tst-pthread_kill-exited
+	 * and -exiting).  A joined or detached-and-gone handle is stale.
+	 */
+	if ((l = gpi_thread_lwp(t)) == NULL)
+		return ESRCH;
+	if (atomic_load(&l->l_jstate) & GPI_J_ZLIST)
+		return 0;
 	/* Directed at that thread (POSIX), not at any of its process's. */
 	if (sig != 0 && gpi_lwp_signal(l, sig) != 0)
-		return ESRCH;
+		return 0;
 	/*
 	 * To itself: delivered before pthread_kill returns.  A signal point,
 	 * not a cancellation point; and a thread that loops here yields

@@ -254,6 +254,17 @@ clock_check(clockid_t clock, const struct timespec *abs)
 	return 0;
 }
 
+int
+gpi_abs_deadline(clockid_t clock, const struct timespec *abs,
+    uint64_t *deadline)
+{
+	int error;
+
+	if ((error = clock_check(clock, abs)) == 0)
+		*deadline = deadline_on(clock, abs);
+	return error;
+}
+
 /* ------------------------------------------------------------ mutex */
 
 /* glibc's __kind bits: ABI, its static initializers store them. */
@@ -906,6 +917,14 @@ sem_wait(sem_t *s)
 
 	if (!green())
 		return REAL(sem_wait)(s);
+	/*
+	 * A cancellation point that "shall occur": a pending cancel acts
+	 * even when the semaphore is free, as glibc's sem_wait and
+	 * sem_timedwait test for one on entry (its sem_clockwait does not).
+	 * A green one acted only if it parked (glibc's tst-cancel12 and
+	 * -14, gr_semcancel).
+	 */
+	gpi_userret();
 	if ((error = green_acquire(s, sem_try, s, 0, INTR_SEM)) != 0) {
 		errno = error;
 		return -1;
@@ -920,6 +939,7 @@ sem_timedwait(sem_t *s, const struct timespec *abs)
 
 	if (!green())
 		return REAL(sem_timedwait)(s, abs);
+	gpi_userret();		/* as sem_wait */
 	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L) {
 		errno = EINVAL;
 		return -1;
@@ -1064,8 +1084,9 @@ pthread_barrier_wait(pthread_barrier_t *pb)
  * would FUTEX_WAIT.  Each side wakes the other's waiters: a green runner
  * with FUTEX_WAKE, a host one after glibc returns -- or, cancelled,
  * from a cleanup handler (glibc has reset the control by then).  A green
- * runner that dies in its initializer resets the control as glibc's
- * cancellation handler does (l_once, lwp_dies).
+ * runner cancelled in its initializer resets the control from a cleanup
+ * handler, as glibc's does (once_green_cancelled), and one that dies
+ * there otherwise from lwp_dies (l_once).
  */
 #define ONCE_INPROGRESS	1
 #define ONCE_DONE	2
@@ -1095,6 +1116,34 @@ once_host_cancelled(void *o)
 	once_wake_green(o);
 }
 
+/* Give up (run), innermost on (l): no initializer ran to the end. */
+static void
+once_abandon(struct gp_lwp *l, struct once_run *run)
+{
+	l->l_once = run->r_next;
+	atomic_store(run->r_once, 0);
+	futex_wake(run->r_once, INT_MAX, false);
+	once_wake_green(run->r_once);
+}
+
+/*
+ * A green initializer cancelled (or ended by pthread_exit): the unwind
+ * leaves green_once's frame, and with it the once_run linked on l_once,
+ * so the control is reset here, while the frame is still there.  Before,
+ * the unwind could longjmp past it into an outer cleanup buffer of the
+ * caller, whose later calls wrote over the stale once_run, and
+ * lwp_dies then followed garbage (glibc's tst-once3: a fault per
+ * retry).
+ */
+static void
+once_green_cancelled(void *arg)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l != NULL && l->l_once == arg)
+		once_abandon(l, arg);
+}
+
 static int
 green_once(atomic_int *o, void (*fn)(void), struct gp_lwp *l)
 {
@@ -1122,7 +1171,9 @@ green_once(atomic_int *o, void (*fn)(void), struct gp_lwp *l)
 	run.r_once = o;
 	run.r_next = l->l_once;
 	l->l_once = &run;
+	pthread_cleanup_push(once_green_cancelled, &run);
 	fn();
+	pthread_cleanup_pop(0);
 	l->l_once = run.r_next;
 	atomic_store(o, ONCE_DONE);	/* seq_cst: see once_wake_green */
 	futex_wake(o, INT_MAX, false);
@@ -1369,12 +1420,8 @@ lwp_dies(struct gp_lwp *l)
 		robust_del(l, m);
 		robust_died(m, id);
 	}
-	for (run = l->l_once; run != NULL; run = run->r_next) {
-		atomic_store(run->r_once, 0);
-		futex_wake(run->r_once, INT_MAX, false);
-		once_wake_green(run->r_once);
-	}
-	l->l_once = NULL;
+	while ((run = l->l_once) != NULL)
+		once_abandon(l, run);
 }
 
 __attribute__((constructor(102))) static void

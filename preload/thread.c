@@ -46,6 +46,21 @@
 
 static void (*_Atomic dtors[KEYS])(void *);	/* (a) per key */
 static atomic_bool green_key[KEYS];		/* (a) made by green code */
+/*
+ * (a) per key, bumped by each pthread_key_create of it.  A thread's
+ * value carries the sequence of the key it was set under, and one of an
+ * older key reads as NULL and has no destructor run: a key deleted and
+ * made again (glibc hands the lowest free index out again) starts NULL
+ * in every thread, as glibc's own sequence numbers make it.  Before,
+ * the new key read the deleted key's values (glibc's tst-tsd1).
+ */
+static atomic_ulong key_seq[KEYS];
+
+/* A thread's value of one key (pages of PAGE, l_specific). */
+struct keyval {
+	void		*kv_value;
+	unsigned long	 kv_seq;	/* key_seq when it was set */
+};
 
 static inline bool
 green(void)
@@ -206,10 +221,10 @@ gpi_handles_fork_child(void)
 }
 
 /* The slot of (key) in (l), made if (make). */
-static void **
+static struct keyval *
 slot_of(struct gp_lwp *l, pthread_key_t key, bool make)
 {
-	void ***pages = (void ***)l->l_specific;
+	struct keyval **pages = (struct keyval **)l->l_specific;
 
 	if (key >= KEYS)
 		return NULL;
@@ -220,28 +235,38 @@ slot_of(struct gp_lwp *l, pthread_key_t key, bool make)
 	}
 	if (pages[key / PAGE] == NULL) {
 		if (!make || (pages[key / PAGE] = calloc(PAGE,
-		    sizeof(void *))) == NULL)
+		    sizeof(struct keyval))) == NULL)
 			return NULL;
 	}
 	return &pages[key / PAGE][key % PAGE];
+}
+
+/* The value in (kv) if it was set under the key as it is now, or NULL. */
+static void *
+kv_get(const struct keyval *kv, pthread_key_t key)
+{
+	if (kv == NULL || kv->kv_seq != atomic_load_explicit(&key_seq[key],
+	    memory_order_relaxed))
+		return NULL;
+	return kv->kv_value;
 }
 
 /* Runs on an LWP leaving by pthread_exit or a return (lwp.c). */
 static void
 run_dtors(struct gp_lwp *l)
 {
-	void ***pages = (void ***)l->l_specific, *v;
-	void (*dtor)(void *);
+	struct keyval **pages = (struct keyval **)l->l_specific;
+	void (*dtor)(void *), *v;
 	bool again = true;
 	int it, k;
 
 	for (it = 0; pages != NULL && again && it < DTOR_ITERATIONS; it++) {
 		again = false;
 		for (k = 0; k < KEYS; k++) {
-			if (pages[k / PAGE] == NULL ||
-			    (v = pages[k / PAGE][k % PAGE]) == NULL)
+			if (pages[k / PAGE] == NULL || (v = kv_get(
+			    &pages[k / PAGE][k % PAGE], k)) == NULL)
 				continue;
-			pages[k / PAGE][k % PAGE] = NULL;
+			pages[k / PAGE][k % PAGE].kv_value = NULL;
 			if ((dtor = atomic_load(&dtors[k])) != NULL) {
 				dtor(v);
 				again = true;
@@ -272,6 +297,7 @@ pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
 	int error = REAL(pthread_key_create)(key, dtor);
 
 	if (error == 0 && *key < KEYS) {
+		atomic_fetch_add(&key_seq[*key], 1);
 		atomic_store(&dtors[*key], dtor);
 		atomic_store(&green_key[*key], green());
 	}
@@ -292,25 +318,24 @@ EXPORT void *
 pthread_getspecific(pthread_key_t key)
 {
 	struct gp_lwp *l = gpi_curlwp();
-	void **s;
 
 	if (l == NULL || key >= KEYS || !atomic_load(&green_key[key]))
 		return REAL(pthread_getspecific)(key);
-	s = slot_of(l, key, false);
-	return s != NULL ? *s : NULL;
+	return kv_get(slot_of(l, key, false), key);
 }
 
 EXPORT int
 pthread_setspecific(pthread_key_t key, const void *value)
 {
 	struct gp_lwp *l = gpi_curlwp();
-	void **s;
+	struct keyval *kv;
 
 	if (l == NULL || key >= KEYS || !atomic_load(&green_key[key]))
 		return REAL(pthread_setspecific)(key, value);
-	if ((s = slot_of(l, key, value != NULL)) == NULL)
+	if ((kv = slot_of(l, key, value != NULL)) == NULL)
 		return value != NULL ? ENOMEM : 0;
-	*s = (void *)value;
+	kv->kv_value = (void *)value;
+	kv->kv_seq = atomic_load_explicit(&key_seq[key], memory_order_relaxed);
 	return 0;
 }
 
@@ -638,9 +663,11 @@ pthread_cancel(pthread_t t)
 
 	if (!gpi_is_green_thread(t))
 		return REAL(pthread_cancel)(t);
-	if ((l = gpi_thread_lwp(t)) == NULL ||
-	    (atomic_load(&l->l_jstate) & GPI_J_ZLIST))
+	/* An exited thread not joined yet: 0, as glibc since 2.34. */
+	if ((l = gpi_thread_lwp(t)) == NULL)
 		return ESRCH;
+	if (atomic_load(&l->l_jstate) & GPI_J_ZLIST)
+		return 0;
 	c = atomic_fetch_or(&l->l_cancel, CANCEL_PENDING);
 	if (!(c & (CANCEL_DISABLED | CANCEL_PENDING | CANCEL_EXITING)))
 		cancel_arm(l);	/* acts at its next cancellation point */
@@ -1085,20 +1112,27 @@ pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t *set)
 	return sched_getaffinity(0, size, set) == 0 ? 0 : errno;
 }
 
-/* Accepted if it leaves the thread a CPU the host may use; not applied. */
-EXPORT int
-pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t *set)
+/* 0 if (set) leaves a thread a CPU the host may use, else EINVAL. */
+int
+gpi_affinity_check(size_t size, const cpu_set_t *set)
 {
 	cpu_set_t host, both;
 
-	if (!gpi_is_green_thread(t))
-		return REAL(pthread_setaffinity_np)(t, size, set);
-	if (live_lwp(t) == NULL)
-		return ESRCH;
 	if (sched_getaffinity(0, sizeof(host), &host) != 0)
 		return errno;
 	CPU_ZERO(&both);
 	memcpy(&both, set, size < sizeof(both) ? size : sizeof(both));
 	CPU_AND(&both, &both, &host);
 	return CPU_COUNT(&both) == 0 ? EINVAL : 0;
+}
+
+/* Accepted if it leaves the thread a CPU the host may use; not applied. */
+EXPORT int
+pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t *set)
+{
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_setaffinity_np)(t, size, set);
+	if (live_lwp(t) == NULL)
+		return ESRCH;
+	return gpi_affinity_check(size, set);
 }

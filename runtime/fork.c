@@ -331,11 +331,13 @@ rc_eligible(const struct gpi_rchild *rc, int options)
 }
 
 /*
- * Report on a real child or tracee of (p) selected by (pid) (-1: any),
- * as waitid() with (options) (WEXITED, WSTOPPED, WCONTINUED, WNOWAIT,
- * and Linux's __WALL and __WCLONE) would.  Returns its pid with *statusp, *ru and *info set (each may be
- * NULL), 0 if none has anything to report, -ECHILD if (p) has no such
- * real child.  An exit reported without WNOWAIT forgets the child.
+ * Report on a real child or tracee of (p) selected by (pid) (-1: any,
+ * < -1: those in kernel process group -pid), as waitid() with (options)
+ * (WEXITED, WSTOPPED, WCONTINUED, WNOWAIT, and Linux's __WALL and
+ * __WCLONE) would.  Returns its pid with *statusp, *ru and *info set
+ * (each may be NULL), 0 if none has anything to report, -ECHILD if (p)
+ * has no such real child.  An exit reported without WNOWAIT forgets the
+ * child.
  * Caller holds no lock.  Never blocks.
  */
 pid_t
@@ -352,7 +354,8 @@ gpi_rchild_reap(struct gp_proc *p, pid_t pid, int options, int *statusp,
 	options &= WEXITED | WSTOPPED | WCONTINUED | WNOWAIT;
 	gpi_spin_lock(&p->p_lock);
 	for (rcp = &p->p_rchildren; (rc = *rcp) != NULL;) {
-		if ((pid > 0 && rc->rc_pid != pid) ||
+		if ((pid > 0 && rc->rc_pid != pid) || (pid < -1 &&
+		    GPI_LIBC(syscall)(SYS_getpgid, rc->rc_pid) != -pid) ||
 		    !rc_eligible(rc, select)) {
 			rcp = &rc->rc_next;
 			continue;

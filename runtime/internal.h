@@ -1353,6 +1353,7 @@ GPI_HIDDEN bool	gpi_sig_pending(struct gp_lwp *l);
 GPI_HIDDEN int	gpi_sig_wait(struct gp_lwp *l, const sigset_t *set,
     uint64_t deadline, siginfo_t *si);
 GPI_HIDDEN void	gpi_sig_suspend(struct gp_lwp *l, const sigset_t *mask);
+GPI_HIDDEN void	gpi_lwp_startmask(struct gp_lwp *l, const sigset_t *set);
 GPI_HIDDEN void	gpi_sig_pendingset(struct gp_lwp *l, sigset_t *set);
 GPI_HIDDEN void	gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent,
     struct gp_proc *p, struct gp_lwp *l);

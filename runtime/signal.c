@@ -689,6 +689,19 @@ gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l, unsigned long shared)
 	(void)GPI_LIBC(pthread_sigmask)(SIG_SETMASK, &set, NULL);
 }
 
+/*
+ * (l), made and not yet started, starts with mask (set) instead of its
+ * creator's (pthread_attr_setsigmask_np).  Its start is a signal point,
+ * where what the mask lets through is delivered.
+ */
+void
+gpi_lwp_startmask(struct gp_lwp *l, const sigset_t *set)
+{
+	__atomic_store_n(&l->l_sigmask, set_to_mask(set) & ~CANTMASK,
+	    __ATOMIC_RELAXED);
+	atomic_fetch_or(&l->l_flags, GPI_LWP_AST);
+}
+
 int
 gp_sigprocmask(int how, const sigset_t *set, sigset_t *oset)
 {

@@ -27,14 +27,19 @@
 /* Which children a wait is about: the seed's pid argument, decoded. */
 struct waitsel {
 	pid_t		 ws_pid;	/* > 0: that child */
-	pid_t		 ws_pgid;	/* > 0: children in that group */
-};				/* both 0: any child */
+	pid_t		 ws_pgid;	/* > 0: green children in that group;
+					   -1: no green child */
+	pid_t		 ws_rpgid;	/* with a ws_pgid: > 0 real children
+					   in that kernel group, 0 none */
+};				/* all 0: any child */
 
 static bool
 selected(const struct waitsel *ws, struct gp_proc *p)
 {
 	if (ws->ws_pid > 0)
 		return p->p_pid == ws->ws_pid;
+	if (ws->ws_pgid < 0)
+		return false;
 	if (ws->ws_pgid > 0)
 		return __atomic_load_n(&p->p_pgid, __ATOMIC_RELAXED) ==
 		    ws->ws_pgid;
@@ -227,9 +232,11 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 		 */
 		rreal = -ECHILD;
 		if (__atomic_load_n(&q->p_rchildren, __ATOMIC_RELAXED) !=
-		    NULL && ws->ws_pgid == 0 && !GP_IS_GREEN(ws->ws_pid)) {
+		    NULL && (ws->ws_pgid == 0 || ws->ws_rpgid > 0) &&
+		    !GP_IS_GREEN(ws->ws_pid)) {
 			rreal = gpi_rchild_reap(q, ws->ws_pid > 0 ? ws->ws_pid :
-			    -1, options, statusp, ru, info);
+			    ws->ws_pgid != 0 ? -ws->ws_rpgid : -1, options,
+			    statusp, ru, info);
 			if (rreal > 0)
 				return rreal;
 		}
@@ -303,13 +310,26 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 	}
 }
 
-/* Decode wait4's pid argument.  Returns 0 or -ECHILD. */
+/*
+ * Decode wait4's pid argument.  Returns 0 or -ECHILD.
+ *
+ * A group wait selects real children (fork.c) by their kernel group: a
+ * real child's group is the kernel's, made by its own setpgid or its
+ * parent's, never a green one.  So -pgid of a group that is not green
+ * selects the real children in it (and no green child), and pid 0 of
+ * the program's process under greenrun, whose getpgrp() is the kernel's
+ * (green_ids, preload/preload.c), selects its green children in its
+ * green group and its real children in its kernel group: `waitpid(0)`
+ * after a plain fork, or `waitid(P_PGID)` of a group the child made,
+ * said ECHILD.  Another green process's real children are in a kernel
+ * group that is no group of its own: its pid 0 selects none of them.
+ */
 static int
 waitsel_pid(pid_t pid, struct waitsel *ws)
 {
 	struct gp_proc *q = gpi_curproc();
 
-	ws->ws_pid = ws->ws_pgid = 0;
+	ws->ws_pid = ws->ws_pgid = ws->ws_rpgid = 0;
 	if (pid > 0) {
 		/* A real pid may name a real child this process forked. */
 		if (pid == GP_PID_INIT)
@@ -320,10 +340,15 @@ waitsel_pid(pid_t pid, struct waitsel *ws)
 		if (q == &gpi_proc0)
 			return -ECHILD;
 		ws->ws_pgid = __atomic_load_n(&q->p_pgid, __ATOMIC_RELAXED);
+		if (gpi_is_hostproc(q))
+			ws->ws_rpgid = (pid_t)GPI_LIBC(syscall)(SYS_getpgid, 0);
 	} else if (pid < -1) {
-		if (!GP_IS_GREEN(pid))
-			return -ECHILD;
-		ws->ws_pgid = -pid;
+		if (GP_IS_GREEN(pid)) {
+			ws->ws_pgid = -pid;
+		} else {
+			ws->ws_pgid = -1;
+			ws->ws_rpgid = -pid;
+		}
 	}
 	return 0;
 }
@@ -371,7 +396,7 @@ gp_waitpid(pid_t pid, int *status, int options)
 int
 gp_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
-	struct waitsel ws = { 0, 0 };
+	struct waitsel ws = { 0, 0, 0 };
 	siginfo_t si;
 	pid_t r;
 
@@ -394,9 +419,10 @@ gp_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 			errno = EINVAL;
 			return -1;
 		}
-		r = waitsel_pid(id == 0 ? 0 : -(pid_t)id, &ws);
-		if (id != 0 && (pid_t)id <= GP_PID_BASE)
-			r = -ECHILD;
+		/* Group 1 is init's, which has none (as waitpid(-1)
+		 * cannot name it). */
+		r = id == 1 ? -ECHILD : waitsel_pid(id == 0 ? 0 :
+		    -(pid_t)id, &ws);
 		break;
 	case P_ALL:
 		r = 0;

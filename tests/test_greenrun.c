@@ -180,6 +180,15 @@ Test(greenrun, process_shared_objects) { same("gr_pshared", NULL); }
 Test(greenrun, linux_wait_flags) { same("gr_wall", NULL); }
 /* Children of a direct clone(), clone children (__WCLONE) among them. */
 Test(greenrun, clone_children_are_waited_for) { same("gr_clone", NULL); }
+Test(greenrun, group_waits_see_fork_children) { same("gr_waitgroup", NULL); }
+Test(greenrun, clockjoin) { same("gr_clockjoin", NULL); }
+Test(greenrun, key_made_again_starts_empty) { same("gr_keyseq", NULL); }
+Test(greenrun, kill_cancel_exited_thread) { same("gr_exited", NULL); }
+Test(greenrun, cancel_in_once_initializer) { same("gr_oncecancel", NULL); }
+Test(greenrun, first_mask_from_attributes) { same("gr_attrmask", NULL); }
+Test(greenrun, affinity_in_attributes) { same("gr_attrcpu", NULL); }
+Test(greenrun, exit_from_timer_thread) { same("gr_hostexit", NULL); }
+Test(greenrun, free_semaphore_is_cancellation_point) { same("gr_semcancel", NULL); }
 Test(greenrun, tracer_waits) { same("gr_ptrace", NULL); }
 Test(greenrun, openmp_gomp) { same("gr_openmp", NULL); }
 Test(greenrun, fault_handler_yields) { same("gr_segv_yield", NULL); }
