@@ -142,11 +142,18 @@ CRITERION_LIBS	:= $(or $(strip $(CRITERION_LIBS)),-lcriterion)
 # it needs them (docs/ARCHITECTURE.md), so that merely loading it (every
 # program under the preload) costs no more than its own object.
 # liburing (the io_uring engine, runtime/iouring.c) is linked statically
-# into both shared objects: a ring is made by every gp_init, and the
-# version scripts keep its names local.  Static users get -luring from
-# the .pc file.
+# into both shared objects and into libgreenproc.a: a ring is made by
+# every gp_init, and the version scripts keep its names local.  It is
+# liburing under other names (gpi_io_uring_submit...): the preload
+# interposes liburing's own names for the program's rings (preload/
+# uring.c), so the runtime's copy must not define them.  objcopy renames
+# the archive's functions and iouring.c is compiled with the same list
+# as macros (uring-names.h), both made from nm's list of the archive.
 URING_A		:= $(shell $(CC) -print-file-name=liburing.a)
-LIBS		:= -ldl -pthread $(URING_A)
+URING_DIR	:= $(BUILD)/uring
+URING_GPI	:= $(URING_DIR)/liburing-gpi.a
+URING_STAMP	:= $(URING_DIR)/stamp
+LIBS		:= -ldl -pthread $(URING_GPI)
 
 CFLAGS		?= -O3 -g
 CXXFLAGS	?= -O2 -g
@@ -347,7 +354,22 @@ $(BUILD)/obj/tools/greenrun.o: tools/greenrun.c $(CONFIG_STAMP)
 $(GREENRUN): $(BUILD)/obj/tools/greenrun.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $<
 
-$(SHLIB): $(RT_OBJS) runtime/greenproc.map $(SOURCES_STAMP)
+$(URING_STAMP): $(URING_A)
+	@mkdir -p $(URING_DIR)/obj
+	nm -g --defined-only $(URING_A) | \
+	    awk 'NF == 3 && $$2 == "T" { print $$3, "gpi_" $$3 }' | \
+	    sort -u > $(URING_DIR)/renames
+	objcopy --redefine-syms=$(URING_DIR)/renames $(URING_A) $(URING_GPI)
+	awk '{ print "#define " $$1 " " $$2 }' $(URING_DIR)/renames > \
+	    $(URING_DIR)/uring-names.h
+	rm -f $(URING_DIR)/obj/*
+	cd $(URING_DIR)/obj && $(AR) x ../liburing-gpi.a
+	touch $@
+
+$(BUILD)/obj/runtime/iouring.o: $(URING_STAMP)
+$(BUILD)/obj/runtime/iouring.o: RT_FLAGS += -include $(URING_DIR)/uring-names.h
+
+$(SHLIB): $(RT_OBJS) runtime/greenproc.map $(SOURCES_STAMP) $(URING_STAMP)
 	$(CC) -shared -Wl,-soname,$(SONAME) \
 	    -Wl,--version-script=runtime/greenproc.map $(SO_DEFS) \
 	    $(ALL_LDFLAGS) -o $@ $(RT_OBJS) $(LIBS)
@@ -355,9 +377,9 @@ $(SHLIB): $(RT_OBJS) runtime/greenproc.map $(SOURCES_STAMP)
 $(SHLINK): $(SHLIB)
 	ln -sf $(SONAME) $@
 
-$(STLIB): $(RT_OBJS) $(SOURCES_STAMP)
+$(STLIB): $(RT_OBJS) $(SOURCES_STAMP) $(URING_STAMP)
 	@rm -f $@
-	$(AR) rcs $@ $(RT_OBJS)
+	$(AR) rcs $@ $(RT_OBJS) $(URING_DIR)/obj/*
 
 # The preload carries its own copy of the runtime (same PIC objects), so
 # LD_PRELOAD needs nothing else; the version script keeps it all local
@@ -366,7 +388,8 @@ $(STLIB): $(RT_OBJS) $(SOURCES_STAMP)
 # their page faults fewer; bench/bench_preload.c); DT_RELR (PRELOAD_RELR)
 # packs its relative relocations into a bitmap the loader walks in a
 # few dozen instructions, instead of 155 entries of 24 bytes.
-$(PRELOAD): $(PRELOAD_OBJS) $(RT_OBJS) preload/preload.map $(SOURCES_STAMP)
+$(PRELOAD): $(PRELOAD_OBJS) $(RT_OBJS) preload/preload.map $(SOURCES_STAMP) \
+    $(URING_STAMP)
 	$(CC) -shared -Wl,-soname,libgreenproc_preload.so \
 	    -Wl,-z,noseparate-code $(PRELOAD_RELR) \
 	    -Wl,--version-script=preload/preload.map $(SO_DEFS) \
@@ -522,6 +545,8 @@ $(BUILD)/tests/programs/%: $(BUILD)/obj/tests/programs/%.o $(SHLINK)
 # gr_openmp calls GCC's OpenMP runtime (Debian's libgomp1, which gcc
 # needs) by its entry points, so that clang builds it too.
 $(BUILD)/tests/greenrun/gr_openmp: GR_LIBS := -l:libgomp.so.1
+# gr_uring's rings are liburing.so's (liburing-dev, a build dependency).
+$(BUILD)/tests/greenrun/gr_uring: GR_LIBS := -luring
 $(BUILD)/tests/greenrun/%: $(BUILD)/obj/tests/greenrun/%.o
 	@mkdir -p $(@D)
 	$(if $(wildcard tests/greenrun/$*.cc),$(CXX),$(CC)) $(ALL_LDFLAGS) -o $@ $< \
@@ -843,7 +868,7 @@ $(PCFILE): FORCE
 	    'Version: $(VERSION)' \
 	    'Cflags: -I$${includedir}' \
 	    'Libs: -L$${libdir} $(PC_RPATH)-lgreenproc' \
-	    'Libs.private: -luring -ldl -pthread' > $@.tmp
+	    'Libs.private: -ldl -pthread' > $@.tmp
 	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv -f $@.tmp $@
 
 install: all $(PCFILE)

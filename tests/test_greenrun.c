@@ -176,6 +176,8 @@ Test(greenrun, pool_mutex_condvar) { same("gr_pool", NULL); }
 Test(greenrun, semaphores) { same("gr_sem", NULL); }
 /* Between the program and a forked child, in shared memory. */
 Test(greenrun, process_shared_objects) { same("gr_pshared", NULL); }
+/* The program's own io_uring rings: liburing's waits park, off the worker. */
+Test(greenrun, own_io_uring_waits) { same("gr_uring", NULL); }
 /* __WALL, __WNOTHREAD and __WCLONE in waits on fork children. */
 Test(greenrun, linux_wait_flags) { same("gr_wall", NULL); }
 /* Children of a direct clone(), clone children (__WCLONE) among them. */
