@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "waitshow.h"
+
 #define STACK	(64 * 1024)
 
 /*
@@ -65,19 +67,6 @@ start(int flags, int code)
 	if (pid < 0)
 		printf("clone: %s\n", strerror(errno));
 	return pid;
-}
-
-static void
-show(const char *what, pid_t r, pid_t want, int st)
-{
-	if (r < 0)
-		printf("%s: -1 %s\n", what, strerror(errno));
-	else if (r == 0)
-		printf("%s: 0\n", what);
-	else
-		printf("%s: %s, %s %d\n", what, r == want ? "its pid" :
-		    "another pid", WIFEXITED(st) ? "exit" : "signal",
-		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 }
 
 /* waitpid(-1) until it reports (a WNOHANG loop: a wait of ours too). */

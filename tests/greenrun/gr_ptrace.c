@@ -20,37 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *
-describe(int st)
-{
-	static char buf[96];
-
-	if (WIFEXITED(st))
-		snprintf(buf, sizeof(buf), "exited %d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		snprintf(buf, sizeof(buf), "killed by %s",
-		    sigabbrev_np(WTERMSIG(st)));
-	else if (WIFCONTINUED(st))
-		snprintf(buf, sizeof(buf), "continued");
-	else if (WIFSTOPPED(st))
-		snprintf(buf, sizeof(buf), "stopped by %s, event %d",
-		    sigabbrev_np(WSTOPSIG(st)), st >> 16);
-	else
-		snprintf(buf, sizeof(buf), "status %#x", st);
-	return buf;
-}
-
-static void
-show(const char *what, pid_t r, pid_t want, int st)
-{
-	if (r < 0)
-		printf("%s: -1 %s\n", what, strerror(errno));
-	else if (r == 0)
-		printf("%s: 0\n", what);
-	else
-		printf("%s: %s, %s\n", what, r == want ? "its pid" :
-		    "another pid", describe(st));
-}
+#include "waitshow.h"
 
 /* A traced child that forks: its stops, its fork event, its new child. */
 static void

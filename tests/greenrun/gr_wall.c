@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "waitshow.h"
+
 static pid_t
 child(int code)
 {
@@ -22,16 +24,6 @@ child(int code)
 	if (pid == 0)
 		_exit(code);
 	return pid;
-}
-
-static void
-show(const char *what, pid_t r, pid_t want, int st)
-{
-	if (r < 0)
-		printf("%s: -1 %s\n", what, strerror(errno));
-	else
-		printf("%s: %s, exit %d\n", what, r == want ? "its pid" :
-		    "another pid", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
 int
