@@ -191,8 +191,9 @@ clone_only(int options)
 
 /*
  * kern_wait: wait for a child of the caller's process selected by (ws),
- * with waitid's (options), Linux's flags among them.  Returns the child's pid, 0 (WNOHANG and nothing to report), or a
- * negative errno: ECHILD (no such child), EINTR (a signal).
+ * with waitid's (options), Linux's flags among them.  Returns the
+ * child's pid, 0 (WNOHANG and nothing to report), or a negative errno:
+ * ECHILD (no such child), EINTR (a signal).
  * May block.  Caller holds no lock.
  */
 static pid_t
