@@ -126,8 +126,8 @@ void	*gpi_preload_resolve_one(const char *name)
 }))
 
 /*
- * spawn.c: (pid) is a child that a clone, clone3, fork or vfork system
- * call of the caller made with (flags) and exit signal (exitsig).
+ * spawn.c: (pid) is a child that the caller's clone() or clone, clone3
+ * or fork system call made with (flags) and exit signal (exitsig).
  */
 void	gpi_cloned(pid_t pid, unsigned long flags, int exitsig)
 	    __attribute__((visibility("hidden")));
