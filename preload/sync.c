@@ -1308,20 +1308,30 @@ futex_wait_green(struct gp_lwp *l, atomic_int *uaddr, int op, int val,
  * interposers make them, the rest as they are.
  */
 /*
- * The fork-like system calls through syscall(): gpi_cloned.  clone3's
- * arguments are read only once the kernel has read them (a bad pointer
- * is its EFAULT, not our crash).
+ * The fork-like system calls through syscall(): gpi_cloned in the
+ * parent.  clone3's arguments are read only once the kernel has read
+ * them (a bad pointer is its EFAULT, not our crash).
+ *
+ * The child returns through these frames, so it runs gpi_clone_child
+ * here, as a clone() child does from its first frame: else it keeps
+ * the worker's mask (nearly every signal blocked) and execs with it.
+ * Only a child with its own copy of memory gets here in a state to run
+ * on: one that shares ours (CLONE_VM) returns on the parent's stack or
+ * on a new one with no frame to return to, which natively breaks too.
  */
 static long
 syscall_clone(long nr, const long *a)
 {
 	const struct clone_args *ca = (const struct clone_args *)a[0];
+	struct gp_lwp *l = gpi_curlwp();
 	unsigned long flags = 0;
 	int exitsig = SIGCHLD, error;
 	long r;
 
+	if (l != NULL)
+		gpi_preload_resolve();	/* as before fork(): green_fork */
 	r = GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if (r <= 0)
+	if (r < 0)
 		return r;
 	error = errno;
 	if (nr == SYS_clone) {
@@ -1330,6 +1340,12 @@ syscall_clone(long nr, const long *a)
 	} else if (nr == SYS_clone3) {
 		flags = ca->flags;
 		exitsig = (int)ca->exit_signal;
+	}
+	if (r == 0) {
+		if (l != NULL && !(flags & CLONE_VM))
+			gpi_clone_child(l->l_proc, l, flags);
+		errno = error;
+		return 0;
 	}
 	gpi_cloned((pid_t)r, flags, exitsig);
 	errno = error;

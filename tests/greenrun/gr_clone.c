@@ -8,7 +8,8 @@
  * pid and by waitpid(-1), with its status; natively and under greenrun
  * the same: a green wait used to say ECHILD for all of them.  A child
  * starts with its parent thread's mask and dispositions, which an exec
- * keeps (blocked and ignored signals): not the worker's under greenrun.
+ * keeps (blocked and ignored signals): not the worker's under greenrun,
+ * whether clone() or the raw system call through syscall() made it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -152,6 +153,17 @@ main(void)
 		pid = clone(exec_main, stack + STACK, SIGCHLD, NULL);
 		r = waitpid(pid, &st, 0);
 		show("clone(SIGCHLD) exec", r, pid, st);
+		/* The raw system calls: the child returns through syscall(). */
+		pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+		if (pid == 0)
+			exec_main(NULL);
+		r = waitpid(pid, &st, 0);
+		show("syscall(SYS_clone, SIGCHLD) exec", r, pid, st);
+		pid = (pid_t)syscall(SYS_fork);
+		if (pid == 0)
+			exec_main(NULL);
+		r = waitpid(pid, &st, 0);
+		show("syscall(SYS_fork) exec", r, pid, st);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		signal(SIGHUP, SIG_DFL);
 		free(stack);
