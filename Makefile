@@ -547,6 +547,8 @@ $(BUILD)/tests/programs/%: $(BUILD)/obj/tests/programs/%.o $(SHLINK)
 $(BUILD)/tests/greenrun/gr_openmp: GR_LIBS := -l:libgomp.so.1
 # gr_uring's rings are liburing.so's (liburing-dev, a build dependency).
 $(BUILD)/tests/greenrun/gr_uring: GR_LIBS := -luring
+# gr_kaio's contexts are libaio's (libaio-dev, a test dependency).
+$(BUILD)/tests/greenrun/gr_kaio: GR_LIBS := -laio
 $(BUILD)/tests/greenrun/%: $(BUILD)/obj/tests/greenrun/%.o
 	@mkdir -p $(@D)
 	$(if $(wildcard tests/greenrun/$*.cc),$(CXX),$(CC)) $(ALL_LDFLAGS) -o $@ $< \

@@ -115,14 +115,23 @@ void	*gpi_preload_resolve_one(const char *name)
  * instructions a name.  Racing resolvers store the same value; the slot
  * is read and written relaxed (a plain mov).
  */
-#define REAL(name) (*({							\
-	__typeof__(gpi_real.name) real_ = __atomic_load_n(&gpi_real.name, \
-	    __ATOMIC_RELAXED);						\
+#define RESOLVED(slot, name) (*({					\
+	__typeof__(slot) real_ = __atomic_load_n(&(slot), __ATOMIC_RELAXED); \
 	if (__builtin_expect(real_ == NULL, 0)) {			\
 		real_ = (__typeof__(real_))gpi_preload_resolve_one(#name); \
-		__atomic_store_n(&gpi_real.name, real_, __ATOMIC_RELAXED); \
+		__atomic_store_n(&(slot), real_, __ATOMIC_RELAXED);	\
 	}								\
 	real_;								\
+}))
+#define REAL(name)	RESOLVED(gpi_real.name, name)
+/*
+ * The same for a library that few programs load (liburing, libaio): a
+ * slot of the call site's own, not in gpi_real's table, which
+ * gpi_preload_resolve fills in every process.
+ */
+#define LIBREAL(name) (*({						\
+	static __typeof__(&name) lib_slot_;				\
+	&RESOLVED(lib_slot_, name);					\
 }))
 
 /*
@@ -130,6 +139,12 @@ void	*gpi_preload_resolve_one(const char *name)
  * or fork system call made with (flags) and exit signal (exitsig).
  */
 void	gpi_cloned(pid_t pid, unsigned long flags, int exitsig)
+	    __attribute__((visibility("hidden")));
+/*
+ * kaio.c: syscall(SYS_io_getevents or SYS_io_pgetevents, args (a)): the
+ * result, or -2 when the caller is to make the call itself.
+ */
+long	gpi_kaio_syscall(long nr, const long *a)
 	    __attribute__((visibility("hidden")));
 /* thread.c: green thread ids (gettid, tgkill; see there). */
 int	gpi_tid_kill(pid_t tgid, pid_t tid, int sig, int *rv)

@@ -1379,6 +1379,11 @@ other_syscall(long nr, const long *a)
 		if ((rv = gpi_tid_kernel((pid_t)a[0])) == -1 && a[0] != -1)
 			return -1;
 		return GPI_LIBC(syscall)(nr, (long)rv, a[1], a[2]);
+	case SYS_io_getevents:
+	case SYS_io_pgetevents:
+		if ((r = gpi_kaio_syscall(nr, a)) != -2)
+			return r;
+		break;
 	case SYS_fork:
 	case SYS_clone:
 	case SYS_clone3:

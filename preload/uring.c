@@ -40,28 +40,6 @@
 #define UNSHAREABLE	(IORING_SETUP_IOPOLL | IORING_SETUP_SINGLE_ISSUER | \
 			 IORING_SETUP_DEFER_TASKRUN)
 
-/*
- * The program's liburing, resolved on first use (relaxed, as REAL):
- * not in preload.h's table, which is resolved ahead of need in every
- * process, where most have no liburing to find.
- */
-static void *real___io_uring_get_cqe, *real_io_uring_submit_and_wait,
-    *real_io_uring_wait_cqes, *real_io_uring_submit_and_wait_timeout;
-
-static void *
-uring_real(void **slot, const char *name)
-{
-	void *f = __atomic_load_n(slot, __ATOMIC_RELAXED);
-
-	if (f == NULL) {
-		f = gpi_preload_resolve_one(name);
-		__atomic_store_n(slot, f, __ATOMIC_RELAXED);
-	}
-	return f;
-}
-#define UREAL(name)	\
-	(*(__typeof__(&name))uring_real(&real_##name, #name))
-
 /* Must a wait for (wait_nr) completions of (ring) by the caller wait? */
 static bool
 must_wait(struct io_uring *ring, unsigned wait_nr)
@@ -89,15 +67,15 @@ uring_job(void *arg)
 
 	switch (u->u_kind) {
 	case U_GET_CQE:
-		return UREAL(__io_uring_get_cqe)(u->u_ring, u->u_cqe,
+		return LIBREAL(__io_uring_get_cqe)(u->u_ring, u->u_cqe,
 		    u->u_submit, u->u_wait_nr, NULL);
 	case U_SUBMIT_AND_WAIT:
-		return UREAL(io_uring_submit_and_wait)(u->u_ring, u->u_wait_nr);
+		return LIBREAL(io_uring_submit_and_wait)(u->u_ring, u->u_wait_nr);
 	case U_WAIT_CQES:
-		return UREAL(io_uring_wait_cqes)(u->u_ring, u->u_cqe,
+		return LIBREAL(io_uring_wait_cqes)(u->u_ring, u->u_cqe,
 		    u->u_wait_nr, u->u_ts, NULL);
 	default:
-		return UREAL(io_uring_submit_and_wait_timeout)(u->u_ring,
+		return LIBREAL(io_uring_submit_and_wait_timeout)(u->u_ring,
 		    u->u_cqe, u->u_wait_nr, u->u_ts, NULL);
 	}
 }
@@ -123,7 +101,7 @@ __io_uring_get_cqe(struct io_uring *ring, struct io_uring_cqe **cqe_ptr,
 	    NULL };
 
 	if (!must_wait(ring, wait_nr))
-		return UREAL(__io_uring_get_cqe)(ring, cqe_ptr, submit,
+		return LIBREAL(__io_uring_get_cqe)(ring, cqe_ptr, submit,
 		    wait_nr, sigmask);
 	return wait_off_worker(&u);
 }
@@ -135,7 +113,7 @@ io_uring_submit_and_wait(struct io_uring *ring, unsigned wait_nr)
 	    NULL };
 
 	if (!must_wait(ring, wait_nr))
-		return UREAL(io_uring_submit_and_wait)(ring, wait_nr);
+		return LIBREAL(io_uring_submit_and_wait)(ring, wait_nr);
 	return wait_off_worker(&u);
 }
 
@@ -147,7 +125,7 @@ io_uring_wait_cqes(struct io_uring *ring, struct io_uring_cqe **cqe_ptr,
 
 	if (!must_wait(ring, wait_nr) || (ts != NULL && ts->tv_sec == 0 &&
 	    ts->tv_nsec == 0))
-		return UREAL(io_uring_wait_cqes)(ring, cqe_ptr, wait_nr, ts,
+		return LIBREAL(io_uring_wait_cqes)(ring, cqe_ptr, wait_nr, ts,
 		    sigmask);
 	return wait_off_worker(&u);
 }
@@ -169,7 +147,7 @@ io_uring_submit_and_wait_timeout(struct io_uring *ring,
 
 	if (!must_wait(ring, wait_nr) || (ts != NULL && ts->tv_sec == 0 &&
 	    ts->tv_nsec == 0))
-		return UREAL(io_uring_submit_and_wait_timeout)(ring, cqe_ptr,
+		return LIBREAL(io_uring_submit_and_wait_timeout)(ring, cqe_ptr,
 		    wait_nr, ts, sigmask);
 	return wait_off_worker(&u);
 }

@@ -7,9 +7,9 @@
 #
 #	core	liburcu-memb (headers; the library is dlopen()ed), libunwind,
 #		libdw (headers; dlopen()ed for backtrace names), liburing
-#		(linked statically: the io_uring engine), Criterion
-#		(libunwind-dev liburcu-dev libdw-dev liburing-dev
-#		libcriterion-dev)
+#		(linked statically: the io_uring engine), Criterion, libaio
+#		(a test program's AIO contexts) (libunwind-dev liburcu-dev
+#		libdw-dev liburing-dev libcriterion-dev libaio-dev)
 #	clang	the clang compiler (clang): TSan tier, CC=clang
 #	pth	GNU Pth (libpth-dev): benchmarks
 #	uv	libuv (libuv1-dev): the libuv peer of bench_echo only
@@ -43,7 +43,8 @@ have_header() {
 
 check_core() {
 	pkgs="$pkgs libunwind-dev liburcu-dev libdw-dev liburing-dev"
-	pkgs="$pkgs libcriterion-dev"
+	pkgs="$pkgs libcriterion-dev libaio-dev"
+	have_header libaio.h || missing="$missing <libaio.h>"
 	if command -v pkg-config >/dev/null 2>&1; then
 		for m in liburcu-memb libunwind libdw liburing criterion; do
 			have_pc "$m" || missing="$missing $m"
