@@ -2248,6 +2248,13 @@ GPI_HIDDEN int	gpi_stdio_fdwait(int fd, short events);
  */
 #define GPI_POOL_INTR	0x1
 GPI_HIDDEN long	gpi_pool_call(long (*fn)(void *), void *arg, int flags);
+/*
+ * gpi_pool_call(GPI_POOL_INTR) of a call a caught signal interrupts:
+ * handlers (and a cancel) after EINTR, then restarted if (restart) and
+ * every handler had SA_RESTART, else EINTR.  fn returns -1 with errno.
+ */
+GPI_HIDDEN long	gpi_pool_call_intr(long (*fn)(void *), void *arg,
+    bool restart);
 /* fork.c: in a forked child the helpers are gone. */
 GPI_HIDDEN void	gpi_pool_forget(void);
 /*

@@ -375,29 +375,19 @@ lock_job(void *arg)
 }
 
 /*
- * A lock that must wait: on a helper, interruptible.  (nb) is the
- * attempt that does not wait, made on the worker first.
+ * A lock that must wait: on a helper, interruptible, restarted as the
+ * kernel restarts it.  (nb) is the attempt that does not wait, made on
+ * the worker first.
  */
 static int
 green_lock(struct lockjob *nb, struct lockjob *wait)
 {
 	long r;
 
-	for (;;) {
-		if ((r = lock_job(nb)) == 0 || (errno != EWOULDBLOCK &&
-		    errno != EACCES && errno != EAGAIN))
-			return (int)r;
-		r = gpi_pool_call(lock_job, wait, GPI_POOL_INTR);
-		if (r == 0 || errno != EINTR) {
-			gpi_userret();
-			return (int)r;
-		}
-		/* Interrupted: handlers, then restart if all had SA_RESTART. */
-		if (!gpi_userret_restart(gpi_io_lwp())) {
-			errno = EINTR;
-			return -1;
-		}
-	}
+	if ((r = lock_job(nb)) == 0 || (errno != EWOULDBLOCK &&
+	    errno != EACCES && errno != EAGAIN))
+		return (int)r;
+	return (int)gpi_pool_call_intr(lock_job, wait, true);
 }
 
 int

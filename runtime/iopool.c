@@ -314,6 +314,38 @@ gpi_pool_call(long (*fn)(void *), void *arg, int flags)
 	return j.pj_res;
 }
 
+/*
+ * A call that a caught signal interrupts natively (flock, F_SETLKW,
+ * mq_receive, aio_suspend): on a helper with GPI_POOL_INTR.  After its
+ * EINTR the handlers run (and a cancel acts: each such call is a
+ * cancellation point), then the call is made again if (restart) and
+ * every handler had SA_RESTART, as the kernel restarts it (signal(7)),
+ * else it fails with EINTR.  A result is fn's: -1 with errno, or not.
+ */
+long
+gpi_pool_call_intr(long (*fn)(void *), void *arg, bool restart)
+{
+	struct gp_lwp *l = gpi_io_lwp();
+	long r;
+	int error;
+
+	if (l == NULL)
+		return fn(arg);
+	for (;;) {
+		r = gpi_pool_call(fn, arg, GPI_POOL_INTR);
+		if (r >= 0 || (error = errno) != EINTR) {
+			error = errno;
+			gpi_userret_l(l);
+			errno = error;
+			return r;
+		}
+		if (!gpi_userret_restart(l) || !restart) {
+			errno = EINTR;
+			return -1;
+		}
+	}
+}
+
 void
 gpi_pool_forget(void)
 {
