@@ -1395,6 +1395,8 @@ other_syscall(long nr, const long *a)
 		 */
 		return syscall_clone(nr, a);
 	}
+	if (gpi_curlwp() != NULL && gpi_syscall_green(nr, a, &r))
+		return r;
 	return GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
