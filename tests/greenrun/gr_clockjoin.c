@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "behind.h"
+
 static int fds[2];
 
 static void *
@@ -27,21 +29,6 @@ waiter(void *arg)
 	if (read(fds[0], &c, 1) != 1)
 		return NULL;
 	return arg;
-}
-
-static struct timespec
-in_ms(clockid_t clock, long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
 }
 
 static void

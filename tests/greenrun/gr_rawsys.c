@@ -23,38 +23,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "behind.h"
+
 #define NWAIT	5
 #define KSET	8		/* the kernel's signal set size */
 
-static int pipes[NWAIT][2];
-static char result[NWAIT][96];
-static pthread_t waiters[NWAIT];
-static volatile sig_atomic_t handled, done;
-
-static const char *
-said(long r)
-{
-	static __thread char buf[64];
-
-	if (r >= 0)
-		snprintf(buf, sizeof(buf), "%ld", r);
-	else
-		snprintf(buf, sizeof(buf), "-1 %s", strerror(errno));
-	return buf;
-}
+static pthread_t sigwaiter;	/* the last waiter, set before it waits */
+static volatile int sigwaiting;
 
 /* Ends every wait, once it wakes: started before the waiters. */
 static void *
 ender(void *arg)
 {
-	int i;
-
 	(void)arg;
 	usleep(100000);
-	for (i = 0; i < NWAIT - 1; i++)
-		if (write(pipes[i][1], "x", 1) != 1)
-			return (void *)1;
-	pthread_kill(waiters[NWAIT - 1], SIGUSR2);
+	if (!write_pipes(NWAIT - 1))
+		return (void *)1;
+	while (!sigwaiting)
+		usleep(1000);
+	pthread_kill(sigwaiter, SIGUSR2);
 	return NULL;
 }
 
@@ -87,18 +74,13 @@ waiter(void *arg)
 		break;
 	default:
 		memset(&si, 0, sizeof(si));
+		sigwaiter = pthread_self();
+		sigwaiting = 1;
 		r = syscall(SYS_rt_sigtimedwait, &kset, &si, NULL, KSET);
 		break;
 	}
 	snprintf(result[i], sizeof(result[i]), "waiter %ld: %s", i, said(r));
 	return NULL;
-}
-
-static void
-on_usr1(int sig)
-{
-	(void)sig;
-	handled++;
 }
 
 static void *
@@ -119,28 +101,17 @@ main(void)
 	uint64_t kset, kold;
 	sigset_t set, cur;
 	pthread_t e;
-	void *res;
 	pid_t pid;
-	long i, r;
+	long r;
 	int st;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);	/* inherited: sigtimedwait */
-	for (i = 0; i < NWAIT; i++)
-		if (pipe(pipes[i]) != 0)
-			return 1;
-	pthread_create(&e, NULL, ender, NULL);
-	usleep(10000);		/* it has started, and sleeps */
-	for (i = 0; i < NWAIT; i++)
-		pthread_create(&waiters[i], NULL, waiter, (void *)i);
-	for (i = 0; i < NWAIT; i++)
-		pthread_join(waiters[i], NULL);
-	for (i = 0; i < NWAIT; i++)
-		printf("%s\n", result[i]);
-	pthread_join(e, &res);
-	printf("ender: %s\n", res == NULL ? "ok" : "failed");
+	if (!open_pipes(NWAIT - 1))
+		return 1;
+	run_behind(ender, waiter, NWAIT);
 
 	/* The mask is the thread's: pthread_sigmask sees a raw change. */
 	kset = 1ull << (SIGUSR1 - 1);
@@ -154,7 +125,7 @@ main(void)
 	r = syscall(SYS_rt_sigpending, &kset, KSET);
 	printf("rt_sigpending: %s, SIGUSR1 pending: %d\n", said(r),
 	    (int)((kset >> (SIGUSR1 - 1)) & 1));
-	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR1, count_signal);
 	kset = 0;
 	r = syscall(SYS_rt_sigsuspend, &kset, KSET);
 	printf("rt_sigsuspend: %s, handled: %d\n", said(r), (int)handled);
@@ -166,10 +137,7 @@ main(void)
 	/* A raw pause, ended by a handler (again until it ends). */
 	handled = 0;
 	pthread_create(&e, NULL, pauser, NULL);
-	while (!done) {
-		usleep(50000);
-		pthread_kill(e, SIGUSR1);
-	}
+	signal_until_done(e, SIGUSR1);
 	pthread_join(e, NULL);
 
 	/* A raw wait4 for a child. */

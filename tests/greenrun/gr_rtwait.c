@@ -21,13 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "behind.h"
+
 #define NQ	4		/* queues: receive, timed, send, restart */
 #define NAIO	2
 
 static mqd_t q[NQ];
-static int pipes[NAIO][2];
-static char result[NQ + NAIO][128];	/* each waiter's, printed in order */
-static volatile sig_atomic_t handled, done;
 
 static mqd_t
 queue(int i, long maxmsg, int flags)
@@ -44,55 +43,27 @@ queue(int i, long maxmsg, int flags)
 	return m;
 }
 
-static struct timespec
-in_ms(long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-static const char *
-said(long r)
-{
-	static __thread char buf[64];
-
-	if (r >= 0)
-		snprintf(buf, sizeof(buf), "%ld", r);
-	else
-		snprintf(buf, sizeof(buf), "%s", strerror(errno));
-	return buf;
-}
-
 /* Ends every wait, once it wakes: started before the waiters. */
 static void *
 ender(void *arg)
 {
 	char msg[16];
-	int i;
 
 	(void)arg;
 	usleep(100000);
 	mq_send(q[0], "zero", 4, 0);
 	mq_send(q[1], "one", 3, 0);
 	mq_receive(q[2], msg, sizeof(msg), NULL);	/* room for the sender */
-	for (i = 0; i < NAIO; i++)
-		if (write(pipes[i][1], "x", 1) != 1)
-			return (void *)1;
-	return NULL;
+	return write_pipes(NAIO) ? NULL : (void *)1;
 }
 
+static void *aio_waiter(void *arg);
+
+/* Waiters 0-2 wait on queues, the others for aio reads. */
 static void *
-mq_waiter(void *arg)
+waiter(void *arg)
 {
-	struct timespec ts = in_ms(5000);
+	struct timespec ts = in_ms(CLOCK_REALTIME, 5000);
 	long i = (long)arg, r;
 	char msg[16] = "";
 
@@ -103,9 +74,11 @@ mq_waiter(void *arg)
 	case 1:
 		r = mq_timedreceive(q[1], msg, sizeof(msg), NULL, &ts);
 		break;
-	default:
+	case 2:
 		r = mq_send(q[2], "two", 3, 0);	/* the queue is full */
 		break;
+	default:
+		return aio_waiter((void *)(i - 3));
 	}
 	snprintf(result[i], sizeof(result[i]), "mq waiter %ld: %s %s", i,
 	    said(r), msg);
@@ -134,13 +107,6 @@ aio_waiter(void *arg)
 	return NULL;
 }
 
-static void
-on_usr1(int sig)
-{
-	(void)sig;
-	handled++;
-}
-
 static void *
 receive_one(void *arg)
 {
@@ -162,7 +128,7 @@ interrupt(int restart)
 	pthread_t t;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
+	sa.sa_handler = count_signal;
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigaction(SIGUSR1, &sa, NULL);
 	handled = done = 0;
@@ -172,11 +138,8 @@ interrupt(int restart)
 	usleep(50000);
 	if (restart)
 		mq_send(q[3], "later", 5, 0);
-	/* Again until it ends: one sent before the wait began is lost. */
-	while (!restart && !done) {
-		pthread_kill(t, SIGUSR1);
-		usleep(50000);
-	}
+	if (!restart)
+		signal_until_done(t, SIGUSR1);
 	pthread_join(t, NULL);
 }
 
@@ -184,7 +147,7 @@ int
 main(void)
 {
 	struct timespec ts, bad = { 0, 1000000000L };
-	pthread_t e, t[NQ + NAIO];
+	pthread_t e;
 	char msg[16] = "";
 	mqd_t nb;
 	void *res;
@@ -195,22 +158,9 @@ main(void)
 		q[i] = queue((int)i, i == 2 ? 1 : 4, 0);
 	if (mq_send(q[2], "full", 4, 0) != 0)
 		return 1;
-	for (i = 0; i < NAIO; i++)
-		if (pipe(pipes[i]) != 0)
-			return 1;
-	pthread_create(&e, NULL, ender, NULL);
-	usleep(10000);		/* it has started, and sleeps */
-	for (i = 0; i < 3; i++)
-		pthread_create(&t[i], NULL, mq_waiter, (void *)i);
-	for (i = 0; i < NAIO; i++)
-		pthread_create(&t[3 + i], NULL, aio_waiter, (void *)i);
-	for (i = 0; i < 3 + NAIO; i++)
-		pthread_join(t[i], NULL);
-	for (i = 0; i < NQ + NAIO; i++)
-		if (result[i][0] != '\0')
-			printf("%s\n", result[i]);
-	pthread_join(e, &res);
-	printf("ender: %s\n", res == NULL ? "ok" : "failed");
+	if (!open_pipes(NAIO))
+		return 1;
+	run_behind(ender, waiter, 3 + NAIO);
 	r = mq_receive(q[2], msg, sizeof(msg), NULL);
 	printf("queue 2 holds: %s %s\n", said(r), msg);
 
@@ -218,7 +168,7 @@ main(void)
 	mq_send(q[0], "here", 4, 0);
 	r = mq_receive(q[0], msg, sizeof(msg), NULL);
 	printf("ready: %s %s\n", said(r), msg);
-	ts = in_ms(20);
+	ts = in_ms(CLOCK_REALTIME, 20);
 	r = mq_timedreceive(q[0], msg, sizeof(msg), NULL, &ts);
 	printf("timeout: %s\n", said(r));
 	r = mq_timedreceive(q[0], msg, sizeof(msg), NULL, &bad);

@@ -16,22 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "behind.h"
+
 #define NWAIT	5
-
-static int pipes[NWAIT][2];
-
-static void *
-writer(void *arg)
-{
-	int i;
-
-	(void)arg;
-	usleep(100000);
-	for (i = 0; i < NWAIT; i++)
-		if (write(pipes[i][1], "x", 1) != 1)
-			return (void *)1;
-	return NULL;
-}
 
 /* Wait, by way (i), for a read of pipe (i) on a ring of its own. */
 static void *
@@ -45,8 +32,10 @@ waiter(void *arg)
 	char c;
 	int r;
 
-	if (io_uring_queue_init(4, &ring, 0) != 0)
-		return (void *)-2;
+	if (io_uring_queue_init(4, &ring, 0) != 0) {
+		snprintf(result[i], sizeof(result[i]), "waiter %ld: no ring", i);
+		return NULL;
+	}
 	sqe = io_uring_get_sqe(&ring);
 	io_uring_prep_read(sqe, pipes[i][0], &c, 1, 0);
 	switch (i % 4) {
@@ -73,7 +62,8 @@ waiter(void *arg)
 		io_uring_cqe_seen(&ring, cqe);
 	}
 	io_uring_queue_exit(&ring);
-	return (void *)res;
+	snprintf(result[i], sizeof(result[i]), "waiter %ld: read %ld", i, res);
+	return NULL;
 }
 
 int
@@ -83,27 +73,12 @@ main(void)
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
 	struct io_uring_sqe *sqe;
-	pthread_t w, t[NWAIT];
-	void *res;
-	long i;
 	int r;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	for (i = 0; i < NWAIT; i++)
-		if (pipe(pipes[i]) != 0)
-			return 1;
-	pthread_create(&w, NULL, writer, NULL);
-	usleep(10000);		/* it has started, and sleeps */
-	for (i = 1; i < NWAIT; i++)
-		pthread_create(&t[i], NULL, waiter, (void *)i);
-	res = waiter((void *)0);
-	printf("waiter 0: read %ld\n", (long)res);
-	for (i = 1; i < NWAIT; i++) {
-		pthread_join(t[i], &res);
-		printf("waiter %ld: read %ld\n", i, (long)res);
-	}
-	pthread_join(w, &res);
-	printf("writer: %s\n", res == NULL ? "ok" : "failed");
+	if (!open_pipes(NWAIT))
+		return 1;
+	run_behind(write_pipes_later, waiter, NWAIT);
 
 	/* Done already: no wait.  Then nothing comes: the timeout. */
 	if (io_uring_queue_init(4, &ring, 0) != 0)
