@@ -71,7 +71,8 @@ struct gpi_real {
 	F(pthread_setschedprio); F(pthread_getcpuclockid);
 	F(pthread_getaffinity_np); F(pthread_setaffinity_np);
 	F(tgkill); F(sched_getaffinity); F(sched_setaffinity);
-	F(getpriority); F(setpriority); F(nice);
+	F(getpriority); F(setpriority); F(nice); F(sched_getscheduler);
+	F(sched_setscheduler); F(sched_getparam); F(sched_setparam);
 	/* signals.c: signal waits of host threads */
 	F(sigwait); F(sigwaitinfo); F(sigtimedwait); F(sigsuspend); F(pause);
 	F(sigpending);
@@ -145,6 +146,12 @@ void	gpi_cloned(pid_t pid, unsigned long flags, int exitsig)
  * result, or -2 when the caller is to make the call itself.
  */
 long	gpi_kaio_syscall(long nr, const long *a)
+	    __attribute__((visibility("hidden")));
+/*
+ * thread.c: the sched_* system call (nr) with args (a) for a green
+ * thread: 1 with the result in *r (-1 and errno), 0 if the kernel's.
+ */
+int	gpi_sched_green(long nr, const long *a, long *r)
 	    __attribute__((visibility("hidden")));
 /*
  * syscall.c: syscall(nr, args (a)) made green on a green thread: true

@@ -1374,6 +1374,15 @@ other_syscall(long nr, const long *a)
 		if (gpi_tid_kill(-1, (pid_t)a[0], (int)a[1], &rv))
 			return rv;
 		break;
+	case SYS_sched_getscheduler:
+	case SYS_sched_setscheduler:
+	case SYS_sched_getparam:
+	case SYS_sched_setparam:
+	case SYS_sched_getattr:
+	case SYS_sched_setattr:
+		if (gpi_sched_green(nr, a, &r))
+			return r;
+		break;
 	case SYS_sched_getaffinity:
 	case SYS_sched_setaffinity:
 		if ((rv = gpi_tid_kernel((pid_t)a[0])) == -1 && a[0] != -1)

@@ -1089,6 +1089,245 @@ nice(int inc)
 	return v;
 }
 
+/* ------------------------------------------------------------ sched_* */
+
+/*
+ * The kernel's scheduling calls that take a thread id, through glibc
+ * (sched_getscheduler...) or syscall() (sched_getattr and sched_setattr,
+ * which GLib's thread pool uses to give each new thread its creator's
+ * settings): for a green thread, the policy, priority and nice value
+ * recorded as above, never applied to the worker that other LWPs share.
+ * A green id reached the kernel, which said ESRCH (GLib aborted), and 0
+ * changed the worker.  Checked as the kernel checks them, not for
+ * privilege (pthread_setschedparam's rule), except lowering the nice
+ * value (setpriority's).
+ */
+#ifndef SCHED_RESET_ON_FORK
+#define SCHED_RESET_ON_FORK	0x40000000
+#endif
+#define SCHED_FLAG_KEEP_POLICY	0x08	/* sched_setattr's flags */
+#define SCHED_FLAG_KEEP_PARAMS	0x10
+#define SCHED_FLAG_ALL		0x7f
+#define SCHED_ATTR_SIZE_VER0	48
+
+/* The kernel's struct sched_attr (SCHED_ATTR_SIZE_VER1). */
+struct kernel_sched_attr {
+	uint32_t	size;
+	uint32_t	sched_policy;
+	uint64_t	sched_flags;
+	int32_t		sched_nice;
+	uint32_t	sched_priority;
+	uint64_t	sched_runtime, sched_deadline, sched_period;
+	uint32_t	sched_util_min, sched_util_max;
+};
+
+/* What one call asks: set (policy, prio, nice) where the want_ bits say. */
+struct sched_req {
+	bool	set, want_policy, want_prio, want_nice, may_lower;
+	int	policy, prio, nice;
+};
+
+/*
+ * The thread (who) names, 0 the caller, with its process's p_lock held:
+ * 1 and (*lp, *pp); 0 if that is the kernel's business; -1 and ESRCH
+ * for a green id that names no live thread.
+ */
+static int
+tid_lwp_lock(pid_t who, struct gp_lwp **lp, struct gp_proc **pp)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	struct gp_proc *p = NULL;
+	pid_t pid;
+
+	if (who < 0 || (who == 0 && l == NULL) ||
+	    (who != 0 && (p = tid_proc(who)) == NULL))
+		return 0;
+	if (p == NULL) {
+		p = __atomic_load_n(&l->l_proc, __ATOMIC_RELAXED);
+		gpi_spin_lock(&p->p_lock);
+	} else if ((l = gpi_lwp_tid_lock(p, who, &pid)) == NULL) {
+		/* Main has exited: its kernel thread is the host's. */
+		if (who < GPI_GREEN_TID_BASE)
+			return 0;
+		errno = ESRCH;
+		return -1;
+	}
+	*lp = l;
+	*pp = p;
+	return 1;
+}
+
+/*
+ * Read (*q) from, or record it in, green thread (who): 1 done (0 or -1
+ * and errno in *r), 0 the kernel's.  (host) is the host's nice value,
+ * what a thread that never set one answers.
+ */
+static int
+sched_green(pid_t who, struct sched_req *q, int host, long *r)
+{
+	struct gp_lwp *l;
+	struct gp_proc *p;
+	int g, old, policy, prio;
+
+	if ((g = tid_lwp_lock(who, &l, &p)) <= 0) {
+		*r = -1;
+		return g != 0;
+	}
+	old = __atomic_load_n(&l->l_nice, __ATOMIC_RELAXED);
+	old = old != 0 ? old - GPI_NICE_SET : host;
+	policy = __atomic_load_n(&l->l_schedpolicy, __ATOMIC_RELAXED);
+	prio = __atomic_load_n(&l->l_schedprio, __ATOMIC_RELAXED);
+	*r = 0;
+	if (!q->set) {
+		q->policy = policy;
+		q->prio = prio;
+		q->nice = old;
+	} else if (sched_check(q->want_policy ? q->policy : policy,
+	    q->want_prio ? q->prio : prio) != 0) {
+		errno = EINVAL;
+		*r = -1;
+	} else if (q->want_nice && q->nice < old && !q->may_lower) {
+		errno = EPERM;
+		*r = -1;
+	} else {
+		if (q->want_policy)
+			__atomic_store_n(&l->l_schedpolicy, q->policy,
+			    __ATOMIC_RELAXED);
+		if (q->want_prio)
+			__atomic_store_n(&l->l_schedprio, q->prio,
+			    __ATOMIC_RELAXED);
+		if (q->want_nice)
+			__atomic_store_n(&l->l_nice, q->nice + GPI_NICE_SET,
+			    __ATOMIC_RELAXED);
+	}
+	gpi_spin_unlock(&p->p_lock);
+	return 1;
+}
+
+/* EINVAL as the kernel's answer: 1, with *r -1. */
+static int
+einval(long *r)
+{
+	errno = EINVAL;
+	*r = -1;
+	return 1;
+}
+
+int
+gpi_sched_green(long nr, const long *a, long *r)
+{
+	struct kernel_sched_attr *attr = (struct kernel_sched_attr *)a[1];
+	struct sched_param *sp = (struct sched_param *)a[1];
+	struct sched_req q = { 0 };
+	pid_t who = (pid_t)a[0];
+	uint32_t size;
+
+	switch (nr) {
+	case SYS_sched_getscheduler:
+		if (!sched_green(who, &q, 0, r))
+			return 0;
+		if (*r == 0)
+			*r = q.policy;
+		return 1;
+	case SYS_sched_getparam:
+		if (sp == NULL)
+			return einval(r);
+		if (!sched_green(who, &q, 0, r))
+			return 0;
+		if (*r == 0)
+			sp->sched_priority = q.prio;
+		return 1;
+	case SYS_sched_setscheduler:
+		sp = (struct sched_param *)a[2];
+		if (sp == NULL)
+			return einval(r);
+		q.set = q.want_policy = q.want_prio = true;
+		q.policy = (int)a[1] & ~SCHED_RESET_ON_FORK;
+		q.prio = sp->sched_priority;
+		return sched_green(who, &q, 0, r);
+	case SYS_sched_setparam:
+		if (sp == NULL)
+			return einval(r);
+		q.set = q.want_prio = true;
+		q.prio = sp->sched_priority;
+		return sched_green(who, &q, 0, r);
+	case SYS_sched_getattr:
+		if (attr == NULL || a[3] != 0 || a[2] < SCHED_ATTR_SIZE_VER0 ||
+		    a[2] > 4096)
+			return einval(r);
+		if (!sched_green(who, &q, nice_host(), r))
+			return 0;
+		if (*r == 0) {
+			size = (uint32_t)a[2] < sizeof(*attr) ?
+			    (uint32_t)a[2] : (uint32_t)sizeof(*attr);
+			memset(attr, 0, size);
+			attr->size = size;
+			attr->sched_policy = (uint32_t)q.policy;
+			attr->sched_nice = q.nice;
+			attr->sched_priority = (uint32_t)q.prio;
+		}
+		return 1;
+	case SYS_sched_setattr:
+		if (attr == NULL || a[2] != 0 ||
+		    (attr->sched_flags & ~(uint64_t)SCHED_FLAG_ALL) != 0 ||
+		    (attr->size != 0 && attr->size < SCHED_ATTR_SIZE_VER0))
+			return einval(r);
+		q.set = true;
+		q.want_policy = !(attr->sched_flags & SCHED_FLAG_KEEP_POLICY);
+		q.want_prio = !(attr->sched_flags & SCHED_FLAG_KEEP_PARAMS);
+		q.policy = (int)attr->sched_policy;
+		/* The kernel applies a nice value to the normal policies only. */
+		q.want_nice = q.want_prio && (q.policy == SCHED_OTHER ||
+		    q.policy == SCHED_BATCH || q.policy == SCHED_IDLE);
+		q.prio = (int)attr->sched_priority;
+		q.nice = attr->sched_nice < -20 ? -20 :
+		    attr->sched_nice > 19 ? 19 : attr->sched_nice;
+		q.may_lower = nice_may_lower(q.nice);
+		return sched_green(who, &q, nice_host(), r);
+	}
+	return 0;
+}
+
+EXPORT int
+sched_getscheduler(pid_t pid)
+{
+	long a[6] = { pid }, r;
+
+	if (!gpi_sched_green(SYS_sched_getscheduler, a, &r))
+		return REAL(sched_getscheduler)(pid);
+	return (int)r;
+}
+
+EXPORT int
+sched_setscheduler(pid_t pid, int policy, const struct sched_param *sp)
+{
+	long a[6] = { pid, policy, (long)sp }, r;
+
+	if (!gpi_sched_green(SYS_sched_setscheduler, a, &r))
+		return REAL(sched_setscheduler)(pid, policy, sp);
+	return (int)r;
+}
+
+EXPORT int
+sched_getparam(pid_t pid, struct sched_param *sp)
+{
+	long a[6] = { pid, (long)sp }, r;
+
+	if (!gpi_sched_green(SYS_sched_getparam, a, &r))
+		return REAL(sched_getparam)(pid, sp);
+	return (int)r;
+}
+
+EXPORT int
+sched_setparam(pid_t pid, const struct sched_param *sp)
+{
+	long a[6] = { pid, (long)sp }, r;
+
+	if (!gpi_sched_green(SYS_sched_setparam, a, &r))
+		return REAL(sched_setparam)(pid, sp);
+	return (int)r;
+}
+
 /*
  * No kernel clock measures one green thread's CPU time: ENOENT, which
  * POSIX allows ("per-thread CPU-time clocks are not supported").

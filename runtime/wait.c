@@ -17,6 +17,8 @@
  * every report bumps under the same lock (the seed's tsleep_interlock on
  * p_waitgen): no report can slip between the look and the sleep.
  */
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -354,6 +356,44 @@ waitsel_pid(pid_t pid, struct waitsel *ws)
 	return 0;
 }
 
+#ifndef P_PIDFD
+#define P_PIDFD		3
+#endif
+
+/*
+ * The pid of process descriptor (fd), as the kernel shows it in its
+ * fdinfo, or -errno: EBADF for no descriptor or one that is no pidfd
+ * (the kernel's answer to both), ECHILD for one whose process is gone
+ * ("Pid: -1").  A program
+ * that waits by pidfd (GLib's child watch: pidfd_open, poll, then
+ * waitid(P_PIDFD)) names a real child that the runtime waits for itself
+ * (fork.c): the green wait for that pid answers, as the kernel would.
+ * The open takes a low number for a moment (rtfd.c).
+ */
+static pid_t
+pidfd_pid(int fd)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	long pid;
+	int f;
+
+	if (fd < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if ((f = GPI_LIBC(open)(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? -EBADF : -errno;
+	n = gpi_sys_read(f, buf, sizeof(buf) - 1);
+	GPI_LIBC(close)(f);
+	if (n <= 0)
+		return -EBADF;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "\nPid:")) == NULL)
+		return -EBADF;
+	pid = strtol(p + 5, NULL, 10);
+	return pid > 0 ? (pid_t)pid : -ECHILD;
+}
+
 pid_t
 gp_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
@@ -427,6 +467,10 @@ gp_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 		break;
 	case P_ALL:
 		r = 0;
+		break;
+	case P_PIDFD:
+		if ((r = pidfd_pid((int)id)) > 0)
+			r = waitsel_pid(r, &ws);
 		break;
 	default:
 		errno = EINVAL;

@@ -181,6 +181,8 @@ Test(greenrun, own_io_uring_waits) { same("gr_uring", NULL); }
 Test(greenrun, own_kernel_aio_waits) { same("gr_kaio", NULL); }
 Test(greenrun, message_queue_and_aio_suspend_waits) { same("gr_rtwait", NULL); }
 Test(greenrun, raw_system_calls_are_green) { same("gr_rawsys", NULL); }
+Test(greenrun, scheduling_is_per_thread) { same("gr_sched", NULL); }
+Test(greenrun, wait_by_pidfd) { same("gr_pidfd", NULL); }
 /* __WALL, __WNOTHREAD and __WCLONE in waits on fork children. */
 Test(greenrun, linux_wait_flags) { same("gr_wall", NULL); }
 /* Children of a direct clone(), clone children (__WCLONE) among them. */

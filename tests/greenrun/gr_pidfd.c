@@ -1,82 +1,78 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * gr_pidfd.c -- pidfd_send_signal(2) to the program's own process, by a
- * pidfd of its pid or by a /proc/<pid> directory, through syscall() (as
- * CPython's signal.pidfd_send_signal makes it) and glibc's wrapper: the
- * handler has run when the call returns, as after kill of the own pid.
- * Under greenrun the signal went through the kernel and the forwarder
- * and ran later, and CPython's test_signal died of its KeyboardInterrupt
- * outside the assertRaises waiting for it.  Also: a child's pidfd still
- * kills the child, bad flags and descriptors fail as the kernel's do.
+ * gr_pidfd.c -- waiting for a child by its process descriptor, as GLib's
+ * child watch does: pidfd_open, poll until readable, then
+ * waitid(P_PIDFD, WEXITED | WNOHANG).  Under greenrun the green waitid
+ * knew no P_PIDFD and said EINVAL, and GLib took the child for one that
+ * exited 0 (its gsubprocess test saw a failing child succeed).  Also
+ * a wait before the exit (nothing yet), a second one (ECHILD), a
+ * descriptor that is no pidfd (EINVAL) and none at all (EBADF).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
-#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/pidfd.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t got;
+#ifndef P_PIDFD
+#define P_PIDFD	3
+#endif
 
 static void
-on_usr1(int sig)
+show(const char *what, int r, const siginfo_t *si, pid_t child)
 {
-	(void)sig;
-	got++;
-}
-
-static void
-report(const char *what, long r)
-{
-	printf("%s: r=%ld errno=%s handler=%d\n", what, r,
-	    r < 0 ? (errno == EBADF ? "EBADF" : errno == EINVAL ? "EINVAL" :
-	    "other") : "-", (int)got);
-	got = 0;
+	if (r != 0)
+		printf("%s: -1 %s\n", what, strerror(errno));
+	else if (si->si_pid == 0)
+		printf("%s: 0, nothing yet\n", what);
+	else
+		printf("%s: 0, %s, code %d, status %d\n", what,
+		    si->si_pid == child ? "the child" : "another pid",
+		    si->si_code, si->si_status);
 }
 
 int
 main(void)
 {
-	char path[64];
-	int pfd, dfd, cfd, st;
-	pid_t child;
-	long r;
+	struct pollfd pfd;
+	int go[2], fds[2], fd, r;
+	siginfo_t si;
+	pid_t pid;
+	char c = 0;
 
-	signal(SIGUSR1, on_usr1);
-	pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-	snprintf(path, sizeof(path), "/proc/%d", (int)getpid());
-	dfd = open(path, O_DIRECTORY | O_RDONLY);
-	if (pfd < 0 || dfd < 0) {
-		perror("pidfd_open/open");
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (pipe(go) != 0 || pipe(fds) != 0)
 		return 1;
+	if ((pid = fork()) == 0) {
+		if (read(go[0], &c, 1) != 1)
+			_exit(9);
+		_exit(3);
 	}
-	r = syscall(SYS_pidfd_send_signal, pfd, SIGUSR1, NULL, 0);
-	report("syscall pidfd", r);
-	r = syscall(SYS_pidfd_send_signal, dfd, SIGUSR1, NULL, 0);
-	report("syscall /proc dir", r);
-	r = pidfd_send_signal(pfd, SIGUSR1, NULL, 0);
-	report("glibc pidfd", r);
-	r = syscall(SYS_pidfd_send_signal, pfd, 0, NULL, 0);
-	report("signal 0", r);
-	r = syscall(SYS_pidfd_send_signal, pfd, SIGUSR1, NULL, 0x100);
-	report("bad flags", r);
-	r = syscall(SYS_pidfd_send_signal, 0, SIGUSR1, NULL, 0);
-	report("not a pidfd", r);
-	r = syscall(SYS_pidfd_send_signal, 1000, SIGUSR1, NULL, 0);
-	report("closed fd", r);
-
-	if ((child = fork()) == 0) {
-		for (;;)
-			pause();
-	}
-	cfd = (int)syscall(SYS_pidfd_open, child, 0);
-	r = syscall(SYS_pidfd_send_signal, cfd, SIGTERM, NULL, 0);
-	report("child", r);
-	if (waitpid(child, &st, 0) != child)
-		perror("waitpid");
-	printf("child: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit",
-	    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	memset(&si, 0, sizeof(si));
+	r = waitid(P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG);
+	show("before the exit", r, &si, pid);
+	if (write(go[1], "x", 1) != 1)
+		return 1;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	r = poll(&pfd, 1, 10000);
+	printf("poll: %d\n", r);
+	memset(&si, 0, sizeof(si));
+	r = waitid(P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG);
+	show("after", r, &si, pid);
+	memset(&si, 0, sizeof(si));
+	r = waitid(P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG);
+	show("again", r, &si, pid);
+	r = waitid(P_PIDFD, (id_t)fds[0], &si, WEXITED | WNOHANG);
+	show("a pipe", r, &si, pid);
+	r = waitid(P_PIDFD, 999, &si, WEXITED | WNOHANG);
+	show("no descriptor", r, &si, pid);
 	return 0;
 }
