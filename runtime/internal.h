@@ -564,6 +564,20 @@ GPI_HIDDEN size_t gpi_stack_default(void);
  * descriptor's block (stack.c).
  */
 GPI_HIDDEN size_t gpi_stack_block(const struct gp_lwp *l);
+/*
+ * What pthread_getattr_np reports of (l)'s stack (preload): the caller's
+ * stack exactly, or the size its creator asked for (l_stkasked, else the
+ * whole block) ending at the block's top, as glibc reports both.
+ */
+GPI_HIDDEN void	gpi_stack_report(const struct gp_lwp *l, void **lo,
+    size_t *size);
+/*
+ * (l), a slot just allocated, runs on [lo, lo + size), its creator's
+ * stack: its first context is made there.  gpi_stack_unborrow puts the
+ * slot's own back before the slot is freed (lwp.c).
+ */
+GPI_HIDDEN void	gpi_stack_borrow(struct gp_lwp *l, void *lo, size_t size);
+GPI_HIDDEN void	gpi_stack_unborrow(struct gp_lwp *l);
 /* GREENPROC_GUARD, at gp_init: 0 or ENOTSUP (madvise asked, not there). */
 GPI_HIDDEN int	gpi_stack_init(void) GPI_MUSTCHECK;
 /* Before the first stack is made: the default size; else EBUSY. */
@@ -662,11 +676,37 @@ struct gp_lwp {
 					 * thread); written before JOINER is
 					 * set in l_jstate, read after. */
 
-	/* Part 3 -- stack (struct gp_lwp sits at its top). */
-	void		*l_stklo;	/* (c) Lowest usable byte. */
-	size_t		 l_stksize;	/* (c) Usable bytes below this struct. */
-	bool		 l_slab;	/* (c) From a slab (else own mapping). */
-	unsigned	 l_vgid;	/* (c) Valgrind stack id. */
+	/*
+	 * Part 3 -- stack.  The struct sits at the top of its slot's
+	 * stack, [l_ownlo, l).  It runs there, or on a stack its creator
+	 * gave (gp_attr_setstack, pthread_attr_setstack: l_ustack), while
+	 * the struct stays in the slot: the creator may reuse its stack as
+	 * soon as a join returns, and the joiner, the reaper and gp_dump
+	 * may still read the struct then (ARCHITECTURE 1, "Caller's
+	 * stacks").
+	 */
+	void		*l_stklo;	/* (c) Lowest usable byte of the stack
+					 * it runs on: l_ownlo, or the
+					 * caller's (set at create, put back
+					 * at free: gpi_stack_unborrow). */
+	size_t		 l_stksize;	/* (c) Usable bytes of that stack: up
+					 * to this struct, or the caller's
+					 * whole size. */
+	void		*l_ownlo;	/* (c, for the slot's life) Lowest
+					 * usable byte of the slot's own
+					 * stack, which ends at this struct. */
+	size_t		 l_stkasked;	/* (c) The size its creator asked for,
+					 * as pthread_getattr_np reports it
+					 * (preload); 0: the whole block. */
+	bool		 l_slab;	/* (c, slot) From a slab (else own
+					 * mapping). */
+	bool		 l_ustack;	/* (c) Runs on its creator's stack,
+					 * [l_stklo, l_stklo + l_stksize),
+					 * which the runtime never frees,
+					 * caches or guards. */
+	unsigned	 l_vgid;	/* (c, slot) Valgrind stack id. */
+	unsigned	 l_uvgid;	/* (c) Valgrind id of the caller's
+					 * stack while l_ustack. */
 
 	/* Part 4 -- sleeping and timers. */
 	struct gp_sleeper l_sleeper;	/* (b) See synch.c. */
@@ -733,6 +773,11 @@ struct gp_lwp {
 
 struct gp_attr {
 	size_t		 a_stacksize;	/* 0: default */
+	void		*a_stackaddr;	/* gp_attr_setstack: the caller's
+					 * stack, a_stacksize bytes; NULL:
+					 * one of ours */
+	size_t		 a_stackasked;	/* preload: pthread_getattr_np's size
+					 * (l_stkasked), 0: the whole block */
 	int		 a_detached;
 	int		 a_exitsig;
 	char		 a_name[32];
@@ -740,6 +785,13 @@ struct gp_attr {
 	int		 a_nfds;
 	int		 a_tls;		/* GPI_TLS_*: gp_attr_settls */
 };
+
+/* The top (highest address + 1) of the stack (l) runs on. */
+static inline uintptr_t
+gpi_stack_top(const struct gp_lwp *l)
+{
+	return (uintptr_t)l->l_stklo + l->l_stksize;
+}
 
 /*
  * tls.c: per-LWP TLS.  An LWP with l_tls has its own copy of the TLS

@@ -199,6 +199,8 @@ Test(greenrun, each_thread_has_its_own_id) { same("gr_tids", NULL); }
 Test(greenrun, file_reads_are_whole) { same("gr_shortread", NULL); }
 Test(greenrun, keys_destructors) { same("gr_keys", NULL); }
 Test(greenrun, stack_size_reported_in_full) { same("gr_stacksize", NULL); }
+/* pthread_attr_setstack: run there, report it, leave it to its owner. */
+Test(greenrun, caller_stacks) { same("gr_ustack", NULL); }
 Test(greenrun, nice_values_per_thread) { same("gr_nice", NULL); }
 Test(greenrun, recursive_errorcheck_normal_mutexes) { same("gr_mutex", NULL); }
 Test(greenrun, cancel_cleanup_handlers) { same("gr_cancel", NULL); }
