@@ -101,6 +101,9 @@ resolve(void)
 	RESOLVE(usleep);
 	RESOLVE(nanosleep);
 	RESOLVE(clock_nanosleep);
+	RESOLVE(clock_gettime);
+	RESOLVE(clock_getres);
+	RESOLVE(getrusage);
 	RESOLVE(sched_yield);
 	RESOLVE(getpid);
 	RESOLVE(getppid);

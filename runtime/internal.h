@@ -764,6 +764,18 @@ struct gp_lwp {
 	/* Part 5 -- accounting and per-LWP copies of per-thread state. */
 	unsigned long	 l_nvcsw;	/* (o) Voluntary switches. */
 	unsigned long	 l_nivcsw;	/* (o) Involuntary switches. */
+	/*
+	 * Its own run time, while gpi_lwp_clock is on (section 14): only
+	 * its worker writes them, in switch_to; other threads read them
+	 * with gpi_lwp_runticks, whose retry pairs with these orders.
+	 */
+	unsigned long long l_ticks;	/* (o; release store, acquire loads)
+					 * gpi_md_ticks it ran, up to its
+					 * last switch away; 0 at create. */
+	unsigned long long l_runtick;	/* (o; relaxed stores, acquire loads)
+					 * gpi_md_ticks when it was last
+					 * switched in, 0 while off the CPU:
+					 * set to 0 before l_ticks grows. */
 	struct gpi_tlsdtor *l_tlsdtors;	/* (o) thread_local destructors
 					 * registered on it, LIFO (tls.c). */
 #ifdef GPI_TSAN
@@ -1457,6 +1469,7 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(accept4) X(connect) X(poll) X(ppoll) X(select) X(pselect)	\
 	X(sendfile) X(splice) X(close) X(dup2) X(dup3)			\
 	X(pthread_setname_np) X(fprintf) X(vfprintf) X(fputc) X(fflush)	\
+	X(clock_gettime)						\
 	/* preload/fds.c: descriptors a green process owns */		\
 	X(dup) X(fcntl) X(fcntl64) X(creat) X(creat64) X(socket)	\
 	X(socketpair) X(pipe) X(pipe2) X(eventfd) X(epoll_create)	\
@@ -1725,6 +1738,13 @@ gpi_lwp_gettid(const struct gp_lwp *l)
 /* rusage.c */
 GPI_HIDDEN void	gpi_ticks_to_timeval(unsigned long long ticks,
     struct timeval *tv);
+GPI_HIDDEN uint64_t gpi_ticks_to_ns(unsigned long long ticks);
+/*
+ * (l)'s run time in gpi_md_ticks (gpi_lwp_clock), its current slice
+ * included if it is running.  From any thread; the caller keeps (l)
+ * from being freed, or (l) is its own LWP.
+ */
+GPI_HIDDEN unsigned long long gpi_lwp_runticks(const struct gp_lwp *l);
 /* ruadd(cru, ru2) into a p_cru, whose p_lock the caller holds. */
 GPI_HIDDEN void	gpi_ruadd_cru(struct gpi_ru *cru, const struct gpi_ru *ru2);
 GPI_HIDDEN void	gpi_ru_to_rusage(const struct gpi_ru *ru, struct rusage *out);
@@ -2180,6 +2200,7 @@ enum gpi_env_id {
 	GPI_ENV_IO_THREADS,		/* the helper pool's size (iopool.c) */
 	GPI_ENV_GUARD,			/* enum gpi_guard (stack.c) */
 	GPI_ENV_PREEMPT,		/* greenrun: 0 never preempts */
+	GPI_ENV_THREAD_CLOCK,		/* preload: 0 no per-LWP run time */
 	GPI_ENV_NVARS
 };
 #define GPI_EXIT_TIMEOUT_MS	2000
@@ -2503,6 +2524,14 @@ GPI_HIDDEN _Noreturn void gpi_mi_switch_last(struct gp_lwp *cur,
 		    struct gp_worker *w) __attribute__((__nonnull__));
 /* Charge the current slice of run time to (p), which is running. */
 GPI_HIDDEN void	gpi_charge(struct gp_worker *w, struct gp_proc *p);
+/*
+ * Count run time per LWP too (l_ticks): a clock read at every switch,
+ * not only where the process changes.  Set by the preload's constructor,
+ * whose CPU-time clocks read it; gp_init clears it again for
+ * GREENPROC_THREAD_CLOCK=0 before any worker runs; constant while the
+ * runtime is up.
+ */
+GPI_HIDDEN extern bool gpi_lwp_clock;
 GPI_HIDDEN void	gpi_timer_add(struct gp_worker *w, struct gp_lwp *l,
     uint64_t deadline);
 GPI_HIDDEN void	gpi_timer_del(struct gp_worker *w, struct gp_lwp *l);

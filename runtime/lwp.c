@@ -328,6 +328,8 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	l->l_siglist = 0;
 	l->l_name[0] = '\0';
 	l->l_nvcsw = l->l_nivcsw = 0;
+	/* l_runtick is 0 already: it is 0 whenever the LWP is off the CPU. */
+	__atomic_store_n(&l->l_ticks, 0, __ATOMIC_RELAXED);
 	atomic_init(&l->l_flags, 0);
 	atomic_init(&l->l_jstate,
 	    attr != NULL && attr->a_detached ? GPI_J_DETACH : 0);
