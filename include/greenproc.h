@@ -133,6 +133,14 @@ GP_EXPORT int	gp_attr_destroy(gp_attr_t *attr);
 GP_EXPORT int	gp_attr_setstacksize(gp_attr_t *attr, size_t bytes);
 /* The set size, or the default when none was set. */
 GP_EXPORT int	gp_attr_getstacksize(const gp_attr_t *attr, size_t *bytes);
+/*
+ * Run the LWP (or a spawned process's first LWP) on the caller's stack,
+ * [addr, addr + bytes), bytes at least 16 KiB (EINVAL below), as
+ * pthread_attr_setstack.  The runtime never frees, caches or guards it:
+ * the caller may reuse it once the LWP is joined (or its process
+ * reaped).  The LWP's own bookkeeping lives elsewhere.
+ */
+GP_EXPORT int	gp_attr_setstack(gp_attr_t *attr, void *addr, size_t bytes);
 /* The name gp_ps() and gp_dump() show (truncated to fit). */
 GP_EXPORT int	gp_attr_setname(gp_attr_t *attr, const char *name);
 /* The signal the parent gets at exit: SIGCHLD (default), SIGUSR1, or 0. */

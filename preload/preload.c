@@ -101,6 +101,9 @@ resolve(void)
 	RESOLVE(usleep);
 	RESOLVE(nanosleep);
 	RESOLVE(clock_nanosleep);
+	RESOLVE(clock_gettime);
+	RESOLVE(clock_getres);
+	RESOLVE(getrusage);
 	RESOLVE(sched_yield);
 	RESOLVE(getpid);
 	RESOLVE(getppid);
@@ -359,6 +362,20 @@ pthread_setattr_default_np(const pthread_attr_t *attr)
 	return error;
 }
 
+/* glibc's default thread stack size, as its create would take it. */
+static int
+default_stacksize(size_t *sz)
+{
+	pthread_attr_t def;
+	int error;
+
+	if ((error = pthread_getattr_default_np(&def)) != 0)
+		return error;
+	error = pthread_attr_getstacksize(&def, sz);
+	pthread_attr_destroy(&def);
+	return error;
+}
+
 static int
 green_create(pthread_t *t, const pthread_attr_t *attr,
     void *(*fn)(void *), void *arg)
@@ -367,13 +384,29 @@ green_create(pthread_t *t, const pthread_attr_t *attr,
 	struct gp_lwp *l;
 	cpu_set_t cpus;
 	sigset_t mask;
-	size_t sz = 0;
+	size_t sz = 0, usz;
+	void *lo = NULL;
 	int ds = PTHREAD_CREATE_JOINABLE, error;
 
 	memset(&ga, 0, sizeof(ga));
 	if (attr != NULL) {
 		pthread_attr_getstacksize(attr, &sz);
 		pthread_attr_getdetachstate(attr, &ds);
+		/*
+		 * A stack of the caller's (pthread_attr_setstack, or the
+		 * old setstackaddr, which names its top): glibc keeps the
+		 * top and getstack answers top - size, so the top is 0
+		 * exactly when no address was set.  With an address but
+		 * no size glibc's create takes the default size below it.
+		 */
+		pthread_attr_getstack(attr, &lo, &usz);
+		if ((uintptr_t)lo + usz == 0)
+			lo = NULL;
+		else if ((sz = usz) == 0) {
+			if ((error = default_stacksize(&sz)) != 0)
+				return error;
+			lo = (char *)lo - sz;
+		}
 		/*
 		 * An affinity in the attributes is checked as
 		 * pthread_setaffinity_np checks it (not applied): glibc's
@@ -385,12 +418,24 @@ green_create(pthread_t *t, const pthread_attr_t *attr,
 		    &cpus)) != 0)
 			return error;
 	}
-	/* Green-init mode made glibc's default the runtime's (init.c). */
-	if (sz == 0 || attr == NULL)
+	if (lo != NULL) {
+		/* glibc's check, for a size the attributes never refused. */
+		if (sz < (size_t)PTHREAD_STACK_MIN || sz > GPI_STACK_MAX)
+			return EINVAL;
+		ga.a_stackaddr = lo;
+		ga.a_stacksize = sz;
+	} else if (sz == 0 || attr == NULL) {
+		/* Green-init mode made glibc's default the runtime's. */
 		sz = gpi_greenrun || gpi_env(GPI_ENV_STACK_SIZE) != 0 ?
 		    gpi_stack_default() : LEGACY_STACK;
-	ga.a_stacksize = gpi_stack_round(sz < GPI_STACK_MIN ? GPI_STACK_MIN :
-	    sz);
+		ga.a_stacksize = gpi_stack_round(sz < GPI_STACK_MIN ?
+		    GPI_STACK_MIN : sz);
+	} else {
+		ga.a_stacksize = gpi_stack_round(sz < GPI_STACK_MIN ?
+		    GPI_STACK_MIN : sz);
+		/* Reported as asked (gpi_stack_report): tst-default-attr. */
+		ga.a_stackasked = sz;
+	}
 	ga.a_detached = ds == PTHREAD_CREATE_DETACHED;
 	/* Its handle exists before it runs: it may look at itself first. */
 	error = gpi_lwp_create(gpi_curlwp()->l_proc, &l, fn, arg, &ga, false);
@@ -533,6 +578,8 @@ EXPORT int
 pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 {
 	struct gp_lwp *l;
+	size_t size;
+	void *lo;
 	int error;
 
 	if (!gpi_is_green_thread(t))
@@ -541,7 +588,11 @@ pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 		return ESRCH;
 	if ((error = pthread_attr_init(attr)) != 0)
 		return error;
-	pthread_attr_setstack(attr, l->l_stklo, gpi_stack_block(l));
+	gpi_stack_report(l, &lo, &size);
+	pthread_attr_setstack(attr, lo, size);
+	/* glibc puts no guard below a caller's stack, and says so. */
+	if (l->l_ustack)
+		pthread_attr_setguardsize(attr, 0);
 	if (atomic_load(&l->l_jstate) & GPI_J_DETACH)
 		pthread_attr_setdetachstate(attr, PTHREAD_CREATE_DETACHED);
 	return 0;

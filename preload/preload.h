@@ -73,6 +73,8 @@ struct gpi_real {
 	F(tgkill); F(sched_getaffinity); F(sched_setaffinity);
 	F(getpriority); F(setpriority); F(nice); F(sched_getscheduler);
 	F(sched_setscheduler); F(sched_getparam); F(sched_setparam);
+	/* clock.c: CPU-time clocks */
+	F(clock_gettime); F(clock_getres); F(getrusage);
 	/* signals.c: signal waits of host threads */
 	F(sigwait); F(sigwaitinfo); F(sigtimedwait); F(sigsuspend); F(pause);
 	F(sigpending);
@@ -163,6 +165,17 @@ bool	gpi_syscall_green(long nr, const long *a, long *r)
 int	gpi_tid_kill(pid_t tgid, pid_t tid, int sig, int *rv)
 	    __attribute__((visibility("hidden")));
 pid_t	gpi_tid_kernel(pid_t pid) __attribute__((visibility("hidden")));
+/*
+ * thread.c: green threads' CPU-time clock ids.  The id of (l)'s clock (0:
+ * no handle slot); is (clk) one of ours; the live LWP (clk) names, or
+ * NULL.
+ */
+clockid_t gpi_thread_clockid(struct gp_lwp *l)
+	    __attribute__((visibility("hidden")));
+bool	gpi_is_thread_clock(clockid_t clk)
+	    __attribute__((visibility("hidden")));
+struct gp_lwp *gpi_thread_clock_lwp(clockid_t clk)
+	    __attribute__((visibility("hidden")));
 /* init.c: the program's green process under greenrun, or NULL. */
 struct gp_proc *gpi_greenrun_proc(void) __attribute__((visibility("hidden")));
 /* After a dlclose: forget which call sites make kernel threads. */

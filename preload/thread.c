@@ -194,6 +194,62 @@ gpi_thread_lwp(pthread_t t)
 	return l;
 }
 
+/*
+ * A green thread's CPU-time clock id (pthread_getcpuclockid) names its
+ * handle: the thread id, which glibc puts in its clock ids, does not fit
+ * (a green id is at or above 2^22, and three bits go to the type).  The
+ * kernel's CPU clock ids are negative, ~id << 3 with the clock type in
+ * bits 0-1 (0 PROF, 1 VIRT, 2 SCHED) and bit 2 set for a thread; type 3
+ * with bit 2 clear is a dynamic clock (~fd << 3 | 3).  Type 3 with bit 2
+ * set is neither, and the kernel refuses it (EINVAL) whatever the other
+ * bits say, so no kernel clock id is ever one of ours: bit 31 set, the
+ * slot in bits 3-24, the low 6 bits of its generation in bits 25-30,
+ * and 7 in bits 0-2.  clock.c reads them.  A clock of a joined thread
+ * names a stale generation (1 in 64 reuses of its slot aside) and gives
+ * EINVAL, as the clock of a thread that is gone does natively.
+ */
+#define CLK_TAG		7u
+#define CLK_SLOTBITS	22
+#define CLK_GENBITS	6
+_Static_assert((unsigned long)H_NPAGES * H_PAGE <= 1ul << CLK_SLOTBITS,
+    "a handle slot fits in a clock id");
+
+clockid_t
+gpi_thread_clockid(struct gp_lwp *l)
+{
+	unsigned i = gpi_thread_slot(l), gen;
+
+	if (i == 0)
+		return 0;
+	gen = atomic_load(&hslot(i - 1)->h_gen) & ((1u << CLK_GENBITS) - 1);
+	return (clockid_t)(0x80000000u | gen << (3 + CLK_SLOTBITS) |
+	    (i - 1) << 3 | CLK_TAG);
+}
+
+bool
+gpi_is_thread_clock(clockid_t clk)
+{
+	return clk < 0 && ((unsigned)clk & 7u) == CLK_TAG;
+}
+
+/* The live LWP whose clock (clk) is, or NULL (see live_lwp). */
+struct gp_lwp *
+gpi_thread_clock_lwp(clockid_t clk)
+{
+	unsigned v = (unsigned)clk, i = (v >> 3) & ((1u << CLK_SLOTBITS) - 1);
+	unsigned gen = (v >> (3 + CLK_SLOTBITS)) & ((1u << CLK_GENBITS) - 1);
+	struct hslot *h;
+	struct gp_lwp *l;
+
+	if (!gpi_is_thread_clock(clk) || (h = hslot(i)) == NULL)
+		return NULL;
+	l = atomic_load_explicit(&h->h_lwp, memory_order_acquire);
+	if ((atomic_load(&h->h_gen) & ((1u << CLK_GENBITS) - 1)) != gen ||
+	    l == NULL || (atomic_load(&l->l_jstate) & GPI_J_ZLIST))
+		return NULL;
+	return l;
+}
+
 /* gpi_lwp_free: the handle of (l) goes stale and its slot is free. */
 static void
 hslot_release(struct gp_lwp *l)
@@ -1329,15 +1385,27 @@ sched_setparam(pid_t pid, const struct sched_param *sp)
 }
 
 /*
- * No kernel clock measures one green thread's CPU time: ENOENT, which
- * POSIX allows ("per-thread CPU-time clocks are not supported").
+ * A green thread's own CPU-time clock (gpi_thread_clockid above; read by
+ * clock.c from the LWP's run time, ARCHITECTURE 14).  Its worker's
+ * kernel clock would count every LWP queued there.
  */
 EXPORT int
 pthread_getcpuclockid(pthread_t t, clockid_t *clock)
 {
+	struct gp_lwp *l;
+	clockid_t c;
+
 	if (!gpi_is_green_thread(t))
 		return REAL(pthread_getcpuclockid)(t, clock);
-	return live_lwp(t) == NULL ? ESRCH : ENOENT;
+	if ((l = live_lwp(t)) == NULL)
+		return ESRCH;
+	/* Not counted (GREENPROC_THREAD_CLOCK=0): none, as POSIX allows. */
+	if (!gpi_lwp_clock)
+		return ENOENT;
+	if ((c = gpi_thread_clockid(l)) == 0)
+		return ENOMEM;		/* no handle slot could be made */
+	*clock = c;
+	return 0;
 }
 
 EXPORT int

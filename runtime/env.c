@@ -64,6 +64,9 @@ static const struct envvar {
 	    GPI_GUARD_AUTO, "auto" },
 	/* Read by greenrun's constructor only (preempt.c). */
 	[GPI_ENV_PREEMPT] = { "GREENPROC_PREEMPT", EV_FLAG, 0, 0, 1, 1, "1" },
+	/* Under the preload: each green thread's own CPU clock (sched.c). */
+	[GPI_ENV_THREAD_CLOCK] = { "GREENPROC_THREAD_CLOCK", EV_FLAG, 0, 0, 1,
+	    1, "1" },
 };
 
 static atomic_uint env_warned;	/* (a) bit per gpi_env_id: complained */

@@ -564,6 +564,20 @@ GPI_HIDDEN size_t gpi_stack_default(void);
  * descriptor's block (stack.c).
  */
 GPI_HIDDEN size_t gpi_stack_block(const struct gp_lwp *l);
+/*
+ * What pthread_getattr_np reports of (l)'s stack (preload): the caller's
+ * stack exactly, or the size its creator asked for (l_stkasked, else the
+ * whole block) ending at the block's top, as glibc reports both.
+ */
+GPI_HIDDEN void	gpi_stack_report(const struct gp_lwp *l, void **lo,
+    size_t *size);
+/*
+ * (l), a slot just allocated, runs on [lo, lo + size), its creator's
+ * stack: its first context is made there.  gpi_stack_unborrow puts the
+ * slot's own back before the slot is freed (lwp.c).
+ */
+GPI_HIDDEN void	gpi_stack_borrow(struct gp_lwp *l, void *lo, size_t size);
+GPI_HIDDEN void	gpi_stack_unborrow(struct gp_lwp *l);
 /* GREENPROC_GUARD, at gp_init: 0 or ENOTSUP (madvise asked, not there). */
 GPI_HIDDEN int	gpi_stack_init(void) GPI_MUSTCHECK;
 /* Before the first stack is made: the default size; else EBUSY. */
@@ -662,11 +676,37 @@ struct gp_lwp {
 					 * thread); written before JOINER is
 					 * set in l_jstate, read after. */
 
-	/* Part 3 -- stack (struct gp_lwp sits at its top). */
-	void		*l_stklo;	/* (c) Lowest usable byte. */
-	size_t		 l_stksize;	/* (c) Usable bytes below this struct. */
-	bool		 l_slab;	/* (c) From a slab (else own mapping). */
-	unsigned	 l_vgid;	/* (c) Valgrind stack id. */
+	/*
+	 * Part 3 -- stack.  The struct sits at the top of its slot's
+	 * stack, [l_ownlo, l).  It runs there, or on a stack its creator
+	 * gave (gp_attr_setstack, pthread_attr_setstack: l_ustack), while
+	 * the struct stays in the slot: the creator may reuse its stack as
+	 * soon as a join returns, and the joiner, the reaper and gp_dump
+	 * may still read the struct then (ARCHITECTURE 1, "Caller's
+	 * stacks").
+	 */
+	void		*l_stklo;	/* (c) Lowest usable byte of the stack
+					 * it runs on: l_ownlo, or the
+					 * caller's (set at create, put back
+					 * at free: gpi_stack_unborrow). */
+	size_t		 l_stksize;	/* (c) Usable bytes of that stack: up
+					 * to this struct, or the caller's
+					 * whole size. */
+	void		*l_ownlo;	/* (c, for the slot's life) Lowest
+					 * usable byte of the slot's own
+					 * stack, which ends at this struct. */
+	size_t		 l_stkasked;	/* (c) The size its creator asked for,
+					 * as pthread_getattr_np reports it
+					 * (preload); 0: the whole block. */
+	bool		 l_slab;	/* (c, slot) From a slab (else own
+					 * mapping). */
+	bool		 l_ustack;	/* (c) Runs on its creator's stack,
+					 * [l_stklo, l_stklo + l_stksize),
+					 * which the runtime never frees,
+					 * caches or guards. */
+	unsigned	 l_vgid;	/* (c, slot) Valgrind stack id. */
+	unsigned	 l_uvgid;	/* (c) Valgrind id of the caller's
+					 * stack while l_ustack. */
 
 	/* Part 4 -- sleeping and timers. */
 	struct gp_sleeper l_sleeper;	/* (b) See synch.c. */
@@ -724,6 +764,18 @@ struct gp_lwp {
 	/* Part 5 -- accounting and per-LWP copies of per-thread state. */
 	unsigned long	 l_nvcsw;	/* (o) Voluntary switches. */
 	unsigned long	 l_nivcsw;	/* (o) Involuntary switches. */
+	/*
+	 * Its own run time, while gpi_lwp_clock is on (section 14): only
+	 * its worker writes them, in switch_to; other threads read them
+	 * with gpi_lwp_runticks, whose retry pairs with these orders.
+	 */
+	unsigned long long l_ticks;	/* (o; release store, acquire loads)
+					 * gpi_md_ticks it ran, up to its
+					 * last switch away; 0 at create. */
+	unsigned long long l_runtick;	/* (o; relaxed stores, acquire loads)
+					 * gpi_md_ticks when it was last
+					 * switched in, 0 while off the CPU:
+					 * set to 0 before l_ticks grows. */
 	struct gpi_tlsdtor *l_tlsdtors;	/* (o) thread_local destructors
 					 * registered on it, LIFO (tls.c). */
 #ifdef GPI_TSAN
@@ -733,6 +785,11 @@ struct gp_lwp {
 
 struct gp_attr {
 	size_t		 a_stacksize;	/* 0: default */
+	void		*a_stackaddr;	/* gp_attr_setstack: the caller's
+					 * stack, a_stacksize bytes; NULL:
+					 * one of ours */
+	size_t		 a_stackasked;	/* preload: pthread_getattr_np's size
+					 * (l_stkasked), 0: the whole block */
 	int		 a_detached;
 	int		 a_exitsig;
 	char		 a_name[32];
@@ -740,6 +797,13 @@ struct gp_attr {
 	int		 a_nfds;
 	int		 a_tls;		/* GPI_TLS_*: gp_attr_settls */
 };
+
+/* The top (highest address + 1) of the stack (l) runs on. */
+static inline uintptr_t
+gpi_stack_top(const struct gp_lwp *l)
+{
+	return (uintptr_t)l->l_stklo + l->l_stksize;
+}
 
 /*
  * tls.c: per-LWP TLS.  An LWP with l_tls has its own copy of the TLS
@@ -1405,6 +1469,7 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(accept4) X(connect) X(poll) X(ppoll) X(select) X(pselect)	\
 	X(sendfile) X(splice) X(close) X(dup2) X(dup3)			\
 	X(pthread_setname_np) X(fprintf) X(vfprintf) X(fputc) X(fflush)	\
+	X(clock_gettime)						\
 	/* preload/fds.c: descriptors a green process owns */		\
 	X(dup) X(fcntl) X(fcntl64) X(creat) X(creat64) X(socket)	\
 	X(socketpair) X(pipe) X(pipe2) X(eventfd) X(epoll_create)	\
@@ -1673,6 +1738,13 @@ gpi_lwp_gettid(const struct gp_lwp *l)
 /* rusage.c */
 GPI_HIDDEN void	gpi_ticks_to_timeval(unsigned long long ticks,
     struct timeval *tv);
+GPI_HIDDEN uint64_t gpi_ticks_to_ns(unsigned long long ticks);
+/*
+ * (l)'s run time in gpi_md_ticks (gpi_lwp_clock), its current slice
+ * included if it is running.  From any thread; the caller keeps (l)
+ * from being freed, or (l) is its own LWP.
+ */
+GPI_HIDDEN unsigned long long gpi_lwp_runticks(const struct gp_lwp *l);
 /* ruadd(cru, ru2) into a p_cru, whose p_lock the caller holds. */
 GPI_HIDDEN void	gpi_ruadd_cru(struct gpi_ru *cru, const struct gpi_ru *ru2);
 GPI_HIDDEN void	gpi_ru_to_rusage(const struct gpi_ru *ru, struct rusage *out);
@@ -2128,6 +2200,7 @@ enum gpi_env_id {
 	GPI_ENV_IO_THREADS,		/* the helper pool's size (iopool.c) */
 	GPI_ENV_GUARD,			/* enum gpi_guard (stack.c) */
 	GPI_ENV_PREEMPT,		/* greenrun: 0 never preempts */
+	GPI_ENV_THREAD_CLOCK,		/* preload: 0 no per-LWP run time */
 	GPI_ENV_NVARS
 };
 #define GPI_EXIT_TIMEOUT_MS	2000
@@ -2458,6 +2531,14 @@ GPI_HIDDEN _Noreturn void gpi_mi_switch_last(struct gp_lwp *cur,
 		    struct gp_worker *w) __attribute__((__nonnull__));
 /* Charge the current slice of run time to (p), which is running. */
 GPI_HIDDEN void	gpi_charge(struct gp_worker *w, struct gp_proc *p);
+/*
+ * Count run time per LWP too (l_ticks): a clock read at every switch,
+ * not only where the process changes.  Set by the preload's constructor,
+ * whose CPU-time clocks read it; gp_init clears it again for
+ * GREENPROC_THREAD_CLOCK=0 before any worker runs; constant while the
+ * runtime is up.
+ */
+GPI_HIDDEN extern bool gpi_lwp_clock;
 GPI_HIDDEN void	gpi_timer_add(struct gp_worker *w, struct gp_lwp *l,
     uint64_t deadline);
 GPI_HIDDEN void	gpi_timer_del(struct gp_worker *w, struct gp_lwp *l);

@@ -138,6 +138,8 @@ lwp_free_extras(struct gp_lwp *l)
 	}
 	if (l->l_tls != NULL || l->l_tlsdtors != NULL)
 		gpi_tls_lwp_free(l);
+	if (l->l_ustack)
+		gpi_stack_unborrow(l);
 }
 
 /*
@@ -151,11 +153,12 @@ lwp_free(struct gp_worker *w, struct gp_lwp *l)
 	l->l_magic = 0;
 	/*
 	 * The common case is an LWP that had none of these (a free LWP's
-	 * constructed state, gpi_lwp_create): one test of the four words.
+	 * constructed state, gpi_lwp_create): one test of the five words.
 	 */
 	if (unlikely(((uintptr_t)atomic_load_explicit(&l->l_handle,
 	    memory_order_relaxed) | (uintptr_t)l->l_specific |
-	    (uintptr_t)l->l_tls | (uintptr_t)l->l_tlsdtors) != 0))
+	    (uintptr_t)l->l_tls | (uintptr_t)l->l_tlsdtors |
+	    (uintptr_t)l->l_ustack) != 0))
 		lwp_free_extras(l);
 #ifdef GPI_TSAN
 	__tsan_destroy_fiber(l->l_tsan_fiber);
@@ -277,8 +280,12 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 
 	if ((error = gpi_runtime_ensure()) != 0)
 		return error;
-	if ((l = gpi_stack_alloc(w, attr != NULL ? attr->a_stacksize : 0)) ==
-	    NULL)
+	/*
+	 * On its creator's stack it needs a slot only for its struct: a
+	 * default one, from the caches, of which it touches the top page.
+	 */
+	if ((l = gpi_stack_alloc(w, attr != NULL && attr->a_stackaddr == NULL ?
+	    attr->a_stacksize : 0)) == NULL)
 		return errno;
 	/*
 	 * A free LWP is kept in its constructed state (as Bonwick's slab
@@ -296,6 +303,7 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	    l->l_once == NULL && l->l_fdpark == NULL &&
 	    l->l_specific == NULL && l->l_tls == NULL &&
 	    l->l_tlsdtors == NULL && atomic_load(&l->l_handle) == 0 &&
+	    !l->l_ustack && l->l_stklo == l->l_ownlo &&
 	    l->l_sleeper.s_lwp == l &&
 	    atomic_load(&l->l_sleeper.s_bucket) == NULL);
 	l->l_proc = p;
@@ -320,6 +328,8 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	l->l_siglist = 0;
 	l->l_name[0] = '\0';
 	l->l_nvcsw = l->l_nivcsw = 0;
+	/* l_runtick is 0 already: it is 0 whenever the LWP is off the CPU. */
+	__atomic_store_n(&l->l_ticks, 0, __ATOMIC_RELAXED);
 	atomic_init(&l->l_flags, 0);
 	atomic_init(&l->l_jstate,
 	    attr != NULL && attr->a_detached ? GPI_J_DETACH : 0);
@@ -337,7 +347,11 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 #endif
 	/* Constructed state: slot_init made the context once (stack.c). */
 	KASSERT(gpi_md_renewable(l, gpi_lwp_start, l));
-	gpi_md_renewctx(&l->l_ctx, l->l_stklo, l, gpi_lwp_start, l);
+	l->l_stkasked = attr != NULL ? attr->a_stackasked : 0;
+	if (attr != NULL && attr->a_stackaddr != NULL)
+		gpi_stack_borrow(l, attr->a_stackaddr, attr->a_stacksize);
+	else
+		gpi_md_renewctx(&l->l_ctx, l->l_stklo, l, gpi_lwp_start, l);
 
 	/*
 	 * Join the process under p_lock, and only while the runtime is up:
@@ -362,6 +376,8 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 		__tsan_destroy_fiber(l->l_tsan_fiber);
 #endif
 		gpi_tls_lwp_free(l);
+		if (l->l_ustack)
+			gpi_stack_unborrow(l);
 		gpi_stack_free(w, l);
 		return EAGAIN;
 	}

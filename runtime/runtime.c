@@ -428,6 +428,25 @@ gp_attr_setstacksize(gp_attr_t *attr, size_t bytes)
 	return 0;
 }
 
+/*
+ * The caller's stack.  At least GPI_STACK_MIN (PTHREAD_STACK_MIN, as
+ * pthread_attr_setstack checks it), not rounded: the LWP runs on exactly
+ * [addr, addr + bytes).  A stack size set later replaces this one's
+ * size, as with pthread_attr_setstacksize; gp_attr_setstacksize after
+ * this keeps the address.
+ */
+int
+gp_attr_setstack(gp_attr_t *attr, void *addr, size_t bytes)
+{
+	if (attr == NULL || addr == NULL || bytes < GPI_STACK_MIN ||
+	    bytes > GPI_STACK_MAX ||
+	    (uintptr_t)addr + bytes < (uintptr_t)addr)
+		return EINVAL;
+	attr->a_stackaddr = addr;
+	attr->a_stacksize = bytes;
+	return 0;
+}
+
 int
 gp_attr_getstacksize(const gp_attr_t *attr, size_t *bytes)
 {

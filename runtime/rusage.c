@@ -8,6 +8,11 @@
  * a rate measured against CLOCK_MONOTONIC since the runtime started: the
  * longer it runs, the better the rate, and no start-up calibration loop
  * is needed.  All green run time is reported as user time.
+ *
+ * Per LWP (l_ticks, for the preload's thread CPU-time clocks) it is
+ * counted only while gpi_lwp_clock is on: that is a clock read at every
+ * switch, where the process count reads one only where the running
+ * process changes.
  */
 #include <string.h>
 #include <sys/time.h>
@@ -26,20 +31,56 @@ gpi_rusage_init(void)
 	ns0 = gpi_now();
 }
 
-void
-gpi_ticks_to_timeval(unsigned long long ticks, struct timeval *tv)
+/* Nanoseconds per tick, measured since gpi_rusage_init. */
+static double
+ns_per_tick(void)
 {
 	unsigned long long dt;
-	uint64_t now, dns;
-	double ns;
+	uint64_t now;
 
 	while ((now = gpi_now()) - ns0 < CALIBRATE_MIN_NS)
 		gpi_md_relax();		/* only in the first ms of a run */
-	dns = now - ns0;
 	dt = gpi_md_ticks() - tick0;
-	ns = dt != 0 ? (double)ticks * (double)dns / (double)dt : 0;
+	return dt != 0 ? (double)(now - ns0) / (double)dt : 0;
+}
+
+void
+gpi_ticks_to_timeval(unsigned long long ticks, struct timeval *tv)
+{
+	double ns = (double)ticks * ns_per_tick();
+
 	tv->tv_sec = (time_t)(ns / 1e9);
 	tv->tv_usec = (suseconds_t)((ns - (double)tv->tv_sec * 1e9) / 1e3);
+}
+
+uint64_t
+gpi_ticks_to_ns(unsigned long long ticks)
+{
+	return (uint64_t)((double)ticks * ns_per_tick());
+}
+
+/*
+ * l_ticks, plus the slice under way when l_runtick says it runs.  The
+ * worker zeroes l_runtick before it adds the slice to l_ticks (a
+ * release store), so a reader whose l_ticks already holds the slice sees
+ * l_runtick changed on its second look, and retries; one that reads the
+ * old l_ticks with a running start adds the slice itself.  A start
+ * stamp never repeats (the clock moves), so equal looks mean no switch
+ * came between.  The current LWP reads its own words: nothing moves.
+ */
+unsigned long long
+gpi_lwp_runticks(const struct gp_lwp *l)
+{
+	unsigned long long s1, s2, t, now;
+
+	do {
+		s1 = __atomic_load_n(&l->l_runtick, __ATOMIC_ACQUIRE);
+		t = __atomic_load_n(&l->l_ticks, __ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&l->l_runtick, __ATOMIC_RELAXED);
+	} while (s1 != s2);
+	if (s1 != 0 && (now = gpi_md_ticks()) > s1)
+		t += now - s1;
+	return t;
 }
 
 void

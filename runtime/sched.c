@@ -637,6 +637,29 @@ switched_in(struct gp_worker *w)
 		gpi_reaplwps(w);
 }
 
+bool gpi_lwp_clock GPI_PASSDATA;
+
+/*
+ * Per-LWP run time (gpi_lwp_clock), at (now): (from)'s slice ends, (to)'s
+ * begins.  l_runtick goes to 0 before l_ticks grows, and l_ticks is a
+ * release store: a reader (gpi_lwp_runticks) that sees the new l_ticks
+ * sees l_runtick changed, and retries rather than count the slice twice.
+ * A dying LWP is counted too: its struct lives until it is reaped.
+ */
+static inline __attribute__((__always_inline__)) void
+lwp_clock(struct gp_lwp *from, struct gp_lwp *to, unsigned long long now)
+{
+	unsigned long long since;
+
+	if (from != NULL && (since = from->l_runtick) != 0) {
+		__atomic_store_n(&from->l_runtick, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&from->l_ticks, from->l_ticks + (now -
+		    since), __ATOMIC_RELEASE);
+	}
+	if (to != NULL)
+		__atomic_store_n(&to->l_runtick, now, __ATOMIC_RELAXED);
+}
+
 /*
  * Switch from the running context to (to), or to the scheduler loop if
  * (to) is NULL.  (from) is the running LWP, or NULL in the scheduler.
@@ -687,6 +710,10 @@ switch_to(struct gp_worker *w, struct gp_lwp *from, struct gp_lwp *to,
 			__atomic_fetch_add(&fp->p_ru.ru_ticks,
 			    now - w->w_switchtick, __ATOMIC_RELAXED);
 		w->w_switchtick = now;
+		if (gpi_lwp_clock)
+			lwp_clock(from, to, now);
+	} else if (gpi_lwp_clock) {
+		lwp_clock(from, to, gpi_md_ticks());
 	}
 	GPI_BUMP(w->w_nswitch, 1);
 	w->w_curlwp = to;
@@ -989,6 +1016,9 @@ gpi_sched_start(int n)
 	/* Open even if the caller blocks it (greenrun blocks it there). */
 	gpi_preempt_delset(&gpi_rt.rt_workmask);
 	gpi_io_choose();
+	/* Before any switch: the clocks of the preload, unless refused. */
+	if (gpi_lwp_clock && gpi_env(GPI_ENV_THREAD_CLOCK) == 0)
+		gpi_lwp_clock = false;
 	for (i = 0; i < total; i++) {
 		ws[i].w_id = i;
 		ws[i].w_wakefd = -1;
@@ -1071,7 +1101,7 @@ timed_join(pthread_t t, uint64_t deadline)
 	struct timespec ts;
 	uint64_t now = gpi_now(), left = deadline > now ? deadline - now : 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);	/* what the call takes */
+	GPI_LIBC(clock_gettime)(CLOCK_REALTIME, &ts); /* what the call takes */
 	ts.tv_sec += (time_t)(left / 1000000000u);
 	ts.tv_nsec += (long)(left % 1000000000u);
 	if (ts.tv_nsec >= 1000000000) {

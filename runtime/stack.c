@@ -26,7 +26,9 @@
  *
  * Default-size stacks are cached per worker (owner only, no lock) and in
  * a global pool (stk_lock).  Other sizes get a mapping of their own,
- * returned at free.  Every mapping is on the slab list, so gpi_stack_fini
+ * returned at free.  An LWP given its creator's stack takes a default
+ * slot for its struct and runs on the caller's memory
+ * (gpi_stack_borrow), which is never freed, cached or guarded here.  Every mapping is on the slab list, so gpi_stack_fini
  * can unmap everything at shutdown (but a shutdown that gave up leaves
  * them all mapped: gpi_stack_abandon).
  */
@@ -210,7 +212,7 @@ slot_init(char *slot, size_t len, bool inslab)
 	    color) & ~(uintptr_t)63;
 	struct gp_lwp *l = (struct gp_lwp *)top;
 
-	l->l_stklo = slot + pagesize();
+	l->l_stklo = l->l_ownlo = slot + pagesize();
 	l->l_stksize = top - (uintptr_t)l->l_stklo;
 	l->l_slab = inslab;
 	/*
@@ -249,7 +251,79 @@ gpi_stack_block(const struct gp_lwp *l)
 {
 	uintptr_t end = gpi_stack_round_up((uintptr_t)l + sizeof(*l));
 
-	return end - (uintptr_t)l->l_stklo;
+	return end - (uintptr_t)l->l_ownlo;
+}
+
+/*
+ * glibc reports a stack it allocated as the size asked for, rounded down
+ * to its static TLS alignment (64 on x86-64: 100000 bytes asked are
+ * reported as 99968), ending at the top of the block; and a caller's
+ * stack (pthread_attr_setstack) exactly.  tst-stack1 and
+ * tst-default-attr check both.  The block is at least the size asked
+ * for (alloc_own adds room for the struct), so the report lies within
+ * it.
+ */
+void
+gpi_stack_report(const struct gp_lwp *l, void **lo, size_t *size)
+{
+	uintptr_t end;
+	size_t n;
+
+	if (l->l_ustack) {
+		*lo = l->l_stklo;
+		*size = l->l_stksize;
+		return;
+	}
+	end = gpi_stack_round_up((uintptr_t)l + sizeof(*l));
+	n = gpi_stack_block(l);
+	if (l->l_stkasked != 0 && (l->l_stkasked & ~(size_t)63) <= n)
+		n = l->l_stkasked & ~(size_t)63;
+	*lo = (void *)(end - n);
+	*size = n;
+}
+
+/*
+ * A caller's stack.  The struct stays in the slot (internal.h, part 3 of
+ * struct gp_lwp): nothing of the LWP but its frames and the three words
+ * of its first context (gpi_md_makectx) is written there, so the caller
+ * may reuse the stack once a join returns.  The slot's own stack keeps
+ * what slot_init wrote at its top, untouched, for the slot's next LWP.
+ * No guard: the caller's memory is the caller's to protect, as glibc
+ * leaves it.
+ */
+void
+gpi_stack_borrow(struct gp_lwp *l, void *lo, size_t size)
+{
+	KASSERT(!l->l_ustack && l->l_stklo == l->l_ownlo);
+	l->l_stklo = lo;
+	l->l_stksize = size;
+	l->l_ustack = true;
+	gpi_md_makectx(&l->l_ctx, lo, (char *)lo + size, gpi_lwp_start, l);
+#ifdef GPI_VALGRIND
+	l->l_uvgid = VALGRIND_STACK_REGISTER(lo, (char *)lo + size);
+#endif
+}
+
+/*
+ * Before (l)'s slot is freed, nobody on the caller's stack any more: the
+ * slot describes its own stack again (its constructed state).  Under
+ * ASan the caller's memory is unpoisoned first: the LWP never returned
+ * from its first frames, whose redzones would stay poisoned in memory
+ * the caller will reuse (see unmap_now).
+ */
+void
+gpi_stack_unborrow(struct gp_lwp *l)
+{
+	KASSERT(l->l_ustack);
+#ifdef GPI_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(l->l_stklo, l->l_stksize);
+#endif
+#ifdef GPI_VALGRIND
+	VALGRIND_STACK_DEREGISTER(l->l_uvgid);
+#endif
+	l->l_stklo = l->l_ownlo;
+	l->l_stksize = (uintptr_t)l - (uintptr_t)l->l_ownlo;
+	l->l_ustack = false;
 }
 
 /*
@@ -439,7 +513,7 @@ gpi_stack_free_slow(struct gp_worker *w, struct gp_lwp *l)
 #ifdef GPI_VALGRIND
 		VALGRIND_STACK_DEREGISTER(l->l_vgid);
 #endif
-		unmap((char *)l->l_stklo - pagesize());
+		unmap((char *)l->l_ownlo - pagesize());
 		gpi_spin_unlock(&stk_lock);
 		return;
 	}

@@ -197,7 +197,7 @@ static int
 uw_snapshot(const struct gp_lwp *l, struct uw_snap *s)
 {
 	struct uw_marks m0, m1;
-	uintptr_t top = (uintptr_t)l, lo = (uintptr_t)l->l_stklo;
+	uintptr_t top = gpi_stack_top(l), lo = (uintptr_t)l->l_stklo;
 	size_t len;
 	void *nbuf;
 
@@ -554,7 +554,7 @@ gpi_unwind_regs(const struct gp_lwp *l, const uint64_t regs[8], FILE *out,
 		return -1;
 	}
 	lo = (uintptr_t)l->l_stklo;
-	top = (uintptr_t)l;
+	top = gpi_stack_top(l);
 	sp = (uintptr_t)regs[1];
 	if (sp >= top || sp + UW_SP_BELOW < lo) {
 		fprintf(out, "%s(no backtrace: stack pointer 0x%lx outside "

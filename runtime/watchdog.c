@@ -112,7 +112,7 @@ thread_cpu_ns(pid_t tid)
 	clockid_t cid = (clockid_t)((~(unsigned)tid << 3) | 6);
 	struct timespec ts;
 
-	if (clock_gettime(cid, &ts) != 0)
+	if (GPI_LIBC(clock_gettime)(cid, &ts) != 0)
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

@@ -40,6 +40,7 @@ TestSuite(greenrun, .timeout = 180.0);
  * stdin and stdout closed (by sh: `exec "$@" <&- >&-`; stderr is kept).
  */
 static const char *extra_env;
+static const char *workers = "2";	/* greenrun -w */
 static bool own_pgrp;
 static bool std_closed;
 
@@ -93,7 +94,7 @@ start(struct tu_run *r, bool green, const char *name, const char *a1,
 		    strerror(errno));
 		argv[i++] = gr;
 		argv[i++] = "-w";
-		argv[i++] = "2";
+		argv[i++] = workers;
 	}
 	argv[i++] = prog;
 	if (a1 != NULL)
@@ -204,6 +205,19 @@ Test(greenrun, each_thread_has_its_own_id) { same("gr_tids", NULL); }
 Test(greenrun, file_reads_are_whole) { same("gr_shortread", NULL); }
 Test(greenrun, keys_destructors) { same("gr_keys", NULL); }
 Test(greenrun, stack_size_reported_in_full) { same("gr_stacksize", NULL); }
+/* pthread_attr_setstack: run there, report it, leave it to its owner. */
+Test(greenrun, caller_stacks) { same("gr_ustack", NULL); }
+/*
+ * Per-thread CPU clocks: a spinner's and a sleeper's, on one worker (the
+ * kernel's thread clock would be the same for both) and on two.
+ */
+Test(greenrun, thread_cpu_clocks_one_worker)
+{
+	workers = "1";
+	same("gr_cpuclock", NULL);
+	workers = "2";
+}
+Test(greenrun, thread_cpu_clocks) { same("gr_cpuclock", NULL); }
 Test(greenrun, nice_values_per_thread) { same("gr_nice", NULL); }
 Test(greenrun, recursive_errorcheck_normal_mutexes) { same("gr_mutex", NULL); }
 Test(greenrun, cancel_cleanup_handlers) { same("gr_cancel", NULL); }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "greenproc.h"
@@ -492,6 +493,67 @@ Test(lwp, setstacksize_rejects_unusable_sizes)
 	cr_assert(lt(sz, sz, (size_t)BIG_STACK));
 	cr_assert(eq(int, gp_attr_setstacksize(a, BIG_STACK), 0));
 	cr_assert(eq(int, gp_attr_destroy(a), 0));
+	end_test();
+}
+
+/* --- caller's stacks ---------------------------------------------------- */
+
+#define USTACK	(64 * 1024)
+
+struct ustack {
+	char	*lo;
+	size_t	 size;
+};
+
+/* Count every frame of this LWP that is not on the stack it was given. */
+static void *
+check_ustack(void *arg)
+{
+	const struct ustack *u = arg;
+	volatile char pad[8 * 1024];
+
+	pad[0] = 1;
+	if ((char *)pad < u->lo || (char *)pad + sizeof(pad) > u->lo + u->size)
+		atomic_fetch_add(&ran, 1000000);
+	gp_yield();		/* switched away from the caller's stack */
+	if (pad[0] != 1)
+		atomic_fetch_add(&ran, 1000000);
+	atomic_fetch_add(&ran, 1);
+	return NULL;
+}
+
+/*
+ * gp_attr_setstack: the LWP runs on the caller's memory, which the
+ * runtime neither caches nor frees: the same stack serves one LWP after
+ * another (each joined first), then is unmapped, and the runtime's own
+ * stacks are all back in their caches.
+ */
+Test(lwp, runs_on_the_callers_stack_and_leaves_it_to_the_caller)
+{
+	struct ustack u = { NULL, USTACK };
+	gp_attr_t *a;
+	gp_lwp_t h;
+	int i;
+
+	u.lo = mmap(NULL, USTACK, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert(ne(ptr, u.lo, MAP_FAILED));
+	atomic_store(&ran, 0);
+	cr_assert(eq(int, gp_attr_init(&a), 0));
+	cr_assert(eq(int, gp_attr_setstack(a, u.lo, 1000), EINVAL));
+	cr_assert(eq(int, gp_attr_setstack(a, NULL, USTACK), EINVAL));
+	cr_assert(eq(int, gp_attr_setstack(a, u.lo, USTACK), 0));
+	for (i = 0; i < 1000; i++) {
+		cr_assert(eq(int, gp_lwp_create(&h, check_ustack, &u, a), 0));
+		cr_assert(eq(int, gp_lwp_join(h, NULL), 0));
+	}
+	cr_assert(eq(int, gp_attr_destroy(a), 0));
+	cr_assert(eq(long, atomic_load(&ran), 1000));
+	cr_assert(eq(int, munmap(u.lo, USTACK), 0));
+	/* Unmapped: LWPs made now must not land there. */
+	cr_assert(eq(int, gp_lwp_create(&h, ret_arg_plus_one, NULL, NULL), 0));
+	cr_assert(eq(int, gp_lwp_join(h, NULL), 0));
+	assert_back_to_base();
 	end_test();
 }
 

@@ -509,7 +509,9 @@ def _is_return_address(pc):
 def bt_scan(l):
     """Heuristic backtrace: return addresses found on the stack."""
     sp, regs = saved_regs(l)
-    top = _ptr(l)          # struct gp_lwp sits at the top of its stack
+    # The top of the stack it runs on: its struct's address, or the end
+    # of the stack its creator gave (l_ustack).
+    top = _ptr(l["l_stklo"]) + int(l["l_stksize"])
     out = ["(heuristic: return addresses found on the stack)\n"]
     n = 0
     addr = sp - 8 if is_generic() else sp
