@@ -5,8 +5,9 @@
  * The kernel measures a kernel thread: for a green thread that is its
  * worker, which runs every LWP queued there and the scheduler between
  * them.  A green thread's own run time is the runtime's (l_ticks,
- * counted at every switch while gpi_lwp_clock is on, which this file's
- * constructor sets before gp_init; ARCHITECTURE 14):
+ * counted at every switch while gpi_lwp_clock is on: from the first
+ * request that comes here, which this file's constructor allows
+ * (gpi_lwp_clock_use); ARCHITECTURE 14):
  * clock_gettime(CLOCK_THREAD_CPUTIME_ID) on a green thread,
  * clock_gettime and clock_getres of a clock id pthread_getcpuclockid
  * gave for a green thread (thread.c encodes it; any thread may read it,
@@ -29,7 +30,7 @@
 __attribute__((constructor(102))) static void
 clock_init(void)
 {
-	gpi_lwp_clock = true;
+	gpi_lwp_clock_ok = true;
 }
 
 /* The green LWP whose CPU time (clk) measures, or NULL: the kernel's. */
@@ -37,11 +38,10 @@ static struct gp_lwp *
 clock_lwp(clockid_t clk, bool *gone)
 {
 	*gone = false;
-	if (!gpi_lwp_clock)	/* GREENPROC_THREAD_CLOCK=0: no own clocks */
-		return NULL;
 	if (clk == CLOCK_THREAD_CPUTIME_ID)
-		return gpi_curlwp();
-	if (!gpi_is_thread_clock(clk))
+		return gpi_lwp_clock_use(gpi_curlwp()) ? gpi_curlwp() : NULL;
+	/* GREENPROC_THREAD_CLOCK=0: no own clocks. */
+	if (!gpi_is_thread_clock(clk) || !gpi_lwp_clock_use(gpi_curlwp()))
 		return NULL;
 	*gone = true;
 	return gpi_thread_clock_lwp(clk);
@@ -97,7 +97,7 @@ getrusage(int who, struct rusage *ru)
 	 * worker share them), the LWP's own for times and switches.
 	 */
 	if ((rv = REAL(getrusage)(who, ru)) != 0 || who != RUSAGE_THREAD ||
-	    l == NULL || !gpi_lwp_clock)
+	    l == NULL || !gpi_lwp_clock_use(l))
 		return rv;
 	gpi_ticks_to_timeval(gpi_lwp_runticks(l), &tv);
 	ru->ru_utime = tv;

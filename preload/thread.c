@@ -1400,7 +1400,7 @@ pthread_getcpuclockid(pthread_t t, clockid_t *clock)
 	if ((l = live_lwp(t)) == NULL)
 		return ESRCH;
 	/* Not counted (GREENPROC_THREAD_CLOCK=0): none, as POSIX allows. */
-	if (!gpi_lwp_clock)
+	if (!gpi_lwp_clock_use(gpi_curlwp()))
 		return ENOENT;
 	if ((c = gpi_thread_clockid(l)) == 0)
 		return ENOMEM;		/* no handle slot could be made */

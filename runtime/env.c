@@ -65,8 +65,8 @@ static const struct envvar {
 	/* Read by greenrun's constructor only (preempt.c). */
 	[GPI_ENV_PREEMPT] = { "GREENPROC_PREEMPT", EV_FLAG, 0, 0, 1, 1, "1" },
 	/* Under the preload: each green thread's own CPU clock (sched.c). */
-	[GPI_ENV_THREAD_CLOCK] = { "GREENPROC_THREAD_CLOCK", EV_FLAG, 0, 0, 1,
-	    1, "1" },
+	[GPI_ENV_THREAD_CLOCK] = { "GREENPROC_THREAD_CLOCK", EV_NUMBER, 10,
+	    0, 2, 2, "2" },
 };
 
 static atomic_uint env_warned;	/* (a) bit per gpi_env_id: complained */

@@ -2533,12 +2533,22 @@ GPI_HIDDEN _Noreturn void gpi_mi_switch_last(struct gp_lwp *cur,
 GPI_HIDDEN void	gpi_charge(struct gp_worker *w, struct gp_proc *p);
 /*
  * Count run time per LWP too (l_ticks): a clock read at every switch,
- * not only where the process changes.  Set by the preload's constructor,
- * whose CPU-time clocks read it; gp_init clears it again for
- * GREENPROC_THREAD_CLOCK=0 before any worker runs; constant while the
- * runtime is up.
+ * not only where the process changes, which costs about a switch's time
+ * again.  So it is off until the program first asks for a green
+ * thread's CPU time (gpi_lwp_clock_use), or from the start with
+ * GREENPROC_THREAD_CLOCK=1; never with 0.  gpi_lwp_clock_ok: the
+ * preload's constructor sets it (its CPU-time clocks are the only
+ * readers), gp_init clears it for 0 before any worker runs.
+ * gpi_lwp_clock is read relaxed at every switch and only ever set (once
+ * on, a worker sees it at a later switch); the flag bytes sit in the
+ * page every exec writes anyway (GPI_PASSDATA).
  */
-GPI_HIDDEN extern bool gpi_lwp_clock;
+GPI_HIDDEN extern bool gpi_lwp_clock, gpi_lwp_clock_ok;
+/*
+ * A thread clock is asked for by LWP (l) (NULL: a host thread): count
+ * from now, starting (l)'s slice, unless refused.  False: refused.
+ */
+GPI_HIDDEN bool	gpi_lwp_clock_use(struct gp_lwp *l);
 GPI_HIDDEN void	gpi_timer_add(struct gp_worker *w, struct gp_lwp *l,
     uint64_t deadline);
 GPI_HIDDEN void	gpi_timer_del(struct gp_worker *w, struct gp_lwp *l);

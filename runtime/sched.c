@@ -637,7 +637,28 @@ switched_in(struct gp_worker *w)
 		gpi_reaplwps(w);
 }
 
-bool gpi_lwp_clock GPI_PASSDATA;
+bool gpi_lwp_clock GPI_PASSDATA, gpi_lwp_clock_ok GPI_PASSDATA;
+
+/*
+ * Counting starts here for (l): the LWPs running elsewhere start their
+ * slices at their next switch, so what they ran before it is not
+ * counted; (l)'s own starts now (it is running, on this worker: its
+ * l_runtick is this worker's to write).
+ */
+bool
+gpi_lwp_clock_use(struct gp_lwp *l)
+{
+	if (!__atomic_load_n(&gpi_lwp_clock_ok, __ATOMIC_RELAXED))
+		return false;
+	if (!__atomic_load_n(&gpi_lwp_clock, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&gpi_lwp_clock, true, __ATOMIC_RELAXED);
+		if (l != NULL && __atomic_load_n(&l->l_runtick,
+		    __ATOMIC_RELAXED) == 0)
+			__atomic_store_n(&l->l_runtick, gpi_md_ticks(),
+			    __ATOMIC_RELAXED);
+	}
+	return true;
+}
 
 /*
  * Per-LWP run time (gpi_lwp_clock), at (now): (from)'s slice ends, (to)'s
@@ -1017,8 +1038,14 @@ gpi_sched_start(int n)
 	gpi_preempt_delset(&gpi_rt.rt_workmask);
 	gpi_io_choose();
 	/* Before any switch: the clocks of the preload, unless refused. */
-	if (gpi_lwp_clock && gpi_env(GPI_ENV_THREAD_CLOCK) == 0)
-		gpi_lwp_clock = false;
+	switch (gpi_env(GPI_ENV_THREAD_CLOCK)) {
+	case 0:
+		gpi_lwp_clock_ok = false;
+		break;
+	case 1:
+		gpi_lwp_clock = gpi_lwp_clock_ok;
+		break;
+	}
 	for (i = 0; i < total; i++) {
 		ws[i].w_id = i;
 		ws[i].w_wakefd = -1;
