@@ -789,7 +789,8 @@ gpi_tls_wait_check(struct gp_lwp *l, const void *obj)
 	    "thread-local variable for another thread's wake-up; under "
 	    "greenrun every green thread of a worker has that variable at "
 	    "one address, so the wake-up may reach another thread and this "
-	    "one wait for ever (docs/ARCHITECTURE.md section 21)\n";
+	    "one wait for ever; with as many workers as threads (greenrun "
+	    "-w N) none share one (docs/ARCHITECTURE.md section 21)\n";
 	ssize_t r;
 	size_t n = sizeof(msg) - 1;
 	const char *s = msg;
