@@ -133,6 +133,7 @@ park(const void *obj, int gen, uint64_t deadline, int flags, bool hidden)
 	bool backstop = false;
 	int error;
 
+	gpi_tls_wait_check(gpi_curlwp(), obj);
 	if (hidden || atomic_load(&hidden_releases) != 0) {
 		until = gpi_now() + BACKSTOP_NS;
 		if (deadline != 0 && deadline < until)
@@ -673,6 +674,7 @@ green_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, struct gp_lwp *l,
 	uint64_t until, now;
 	int gen, error, lerr;
 
+	gpi_tls_wait_check(l, c);
 	gen = atomic_load(&gens[i].gen);
 	atomic_fetch_add(&gens[i].waiters, 1);
 	if ((error = pthread_mutex_unlock(m)) != 0) {
@@ -1269,6 +1271,7 @@ futex_wait_green(struct gp_lwp *l, atomic_int *uaddr, int op, int val,
 		atomic_fetch_sub(&gens[slot(uaddr)].waiters, 1);
 		return (errno = EAGAIN, -1);
 	}
+	gpi_tls_wait_check(l, uaddr);
 	for (;;) {
 		until = deadline;
 		backstop = false;

@@ -835,6 +835,13 @@ GPI_HIDDEN void	gpi_tls_run_dtors(struct gp_lwp *l);
  * calling LWP (it has l_tls and obj is in a switched block), else -1.
  */
 GPI_HIDDEN int	gpi_tls_atexit(void (*fn)(void *), void *obj);
+/*
+ * Green thread (l) (or NULL) is about to sleep on (obj) until another wakes
+ * it: if (obj) is one of l's switched thread-locals, the wake-up cannot
+ * be told from one meant for another LWP of the worker; say so on
+ * stderr, once per process (tls.c).
+ */
+GPI_HIDDEN void	gpi_tls_wait_check(struct gp_lwp *l, const void *obj);
 
 /* Create an LWP in (p); with (run) it is made runnable at once. */
 GPI_HIDDEN int	gpi_lwp_create(struct gp_proc *p, struct gp_lwp **lp,

@@ -768,6 +768,44 @@ switched(const void *obj)
 	return false;
 }
 
+/*
+ * (obj), which green thread (l) is about to sleep on, is one of its own
+ * switched thread-locals: only a thread that has its address can wake
+ * it, and that address is the worker's slot (the NOTE at the top), so
+ * the waker's stores and wake-up reach whichever LWP's values are loaded
+ * there, not necessarily l's.  Say so once per process on stderr, so a
+ * hang that follows is explained.  MariaDB's InnoDB group commit queues
+ * its threads' thread_local waiters so (section 21).
+ */
+static atomic_bool tls_wait_said;	/* the message was written: set once,
+					 * by the exchange that lets one
+					 * writer through (relaxed: it
+					 * orders nothing else) */
+
+void
+gpi_tls_wait_check(struct gp_lwp *l, const void *obj)
+{
+	static const char msg[] = "greenproc: a thread waits on its own "
+	    "thread-local variable for another thread's wake-up; under "
+	    "greenrun every green thread of a worker has that variable at "
+	    "one address, so the wake-up may reach another thread and this "
+	    "one wait for ever; with as many workers as threads (greenrun "
+	    "-w N) none share one (docs/ARCHITECTURE.md section 21)\n";
+	ssize_t r;
+	size_t n = sizeof(msg) - 1;
+	const char *s = msg;
+
+	if (l == NULL || l->l_tls == NULL ||
+	    atomic_load_explicit(&tls_wait_said, memory_order_relaxed) ||
+	    !switched(obj) || atomic_exchange_explicit(&tls_wait_said, true,
+	    memory_order_relaxed))
+		return;
+	while (n > 0 && (r = gpi_sys_write(STDERR_FILENO, s, n)) > 0) {
+		s += r;
+		n -= (size_t)r;
+	}
+}
+
 int
 gpi_tls_atexit(void (*fn)(void *), void *obj)
 {

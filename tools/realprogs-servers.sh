@@ -5,7 +5,7 @@
 # servers, natively and under `greenrun -w 2`: python3 (threading,
 # sockets, subprocess, signals, process pools, asyncio, sqlite3), perl
 # threads, node, ruby threads, the Erlang BEAM, a JVM (java), memcached,
-# redis-server, nginx and lighttpd.  Each case
+# redis-server, nginx, lighttpd and MariaDB.  Each case
 # is run both ways; it passes when the exit status and the checked
 # output are the same, nothing hung (every run under timeout 60), a
 # server stopped on its signal, no server process was left behind and
@@ -15,10 +15,10 @@
 # Not run by `make test`: it needs the packages (apt-get install -y
 # python3 perl libthreads-perl libthread-queue-perl nodejs memcached
 # redis-server redis-tools nginx-light lighttpd curl ruby erlang-base
-# openjdk-17-jdk-headless); a missing one is
+# openjdk-17-jdk-headless mariadb-server mariadb-client); a missing one is
 # SKIP.  Run from the top of the tree after `make`:
 #     tools/realprogs-servers.sh [GREENRUN]
-# Ports 28080-28090 and 21211, 26379 on 127.0.0.1 must be free.
+# Ports 28080-28090 and 21211, 23306, 26379 on 127.0.0.1 must be free.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 here="$top/tools/realprogs"
@@ -63,7 +63,10 @@ verdict() {
 	why=""
 	[ "$(cat "$W/native.rc")" = "$(cat "$W/green.rc")" ] ||
 	    why="status $(cat "$W/native.rc") vs $(cat "$W/green.rc")"
-	[ "$(cat "$W/green.rc")" = 124 ] && why="hung"
+	case "$(head -n 1 "$W/green.rc")" in
+	124) why="hung" ;;
+	137) why="hung, killed after the TERM" ;;	# timeout -k
+	esac
 	cmp -s "$W/native.out" "$W/green.out" || why="${why:+$why, }output differs"
 	[ "$(nonblock)" = 0 ] || why="${why:+$why, }left O_NONBLOCK"
 	tn=$(cat "$W/native.t"); tg=$(cat "$W/green.t")
@@ -81,8 +84,9 @@ server_once() {
 	# Its own session (lighttpd's master signals its workers with
 	# kill(0, ...)); --foreground: the signal goes to the server once,
 	# not again to timeout's group (redis takes a second SIGINT as
-	# "exit 1").
-	setsid timeout --foreground 60 $pre "$@" >&5 2>&5 </dev/null &
+	# "exit 1").  -k 10: a server hung for good (mariadbd under
+	# greenrun) does not end on the TERM and would hold the script.
+	setsid timeout --foreground -k 10 60 $pre "$@" >&5 2>&5 </dev/null &
 	spid=$!
 	i=0
 	while [ $i -lt 50 ] && ! $PY -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null; do
@@ -228,6 +232,30 @@ EOF
 	    /usr/sbin/lighttpd -D -f "$l/lighttpd.conf"
 else
 	skip lighttpd lighttpd
+fi
+
+if have /usr/sbin/mariadbd mariadb mariadb-slap mariadb-install-db; then
+	# InnoDB's group commit queues each waiting thread's thread_local
+	# waiter for the leader to wake: under greenrun the green threads
+	# of a worker share that address, and this hangs (ARCHITECTURE 21,
+	# "A thread-local handed to another thread").
+	d="$W/mariadb"
+	mariadb-install-db --datadir="$d" --user=root \
+	    --auth-root-authentication-method=normal >/dev/null 2>&1
+	m="mariadb --protocol=tcp -h 127.0.0.1 -P 23306 -uroot"
+	mcheck="$m -e 'create database t' &&
+	    for i in 1 2 3 4; do $m t -e \"create table a\$i (x int primary key) engine=innodb;
+	        insert into a\$i values (1),(2)\" & done; wait;
+	    mariadb-slap --protocol=tcp -h 127.0.0.1 -P 23306 -uroot --concurrency=16 \
+	        --iterations=2 --number-of-queries=800 --auto-generate-sql >/dev/null &&
+	    $m -N t -e 'select count(*) from a1 union all select count(*) from a4' &&
+	    $m -e 'drop database t'"
+	server "mariadbd TERM" TERM 23306 "$mcheck" "mariadbd --no-defaults --datadir=$d" \
+	    /usr/sbin/mariadbd --no-defaults --datadir="$d" --user=root \
+	    --bind-address=127.0.0.1 --port=23306 --socket="$W/mariadb.sock" \
+	    --pid-file="$W/mariadb.pid" --log-error="$W/mariadb.err"
+else
+	skip mariadbd mariadb-server
 fi
 
 echo "failures: $fails"
