@@ -46,6 +46,7 @@ struct gpi_real {
 	F(pthread_getspecific); F(pthread_setspecific);
 	F(waitpid); F(wait); F(wait4); F(waitid); F(kill); F(raise); F(abort);
 	F(sigaction); F(signal); F(sigprocmask); F(sigqueue);
+	F(pthread_sigqueue);
 	F(sleep); F(usleep); F(nanosleep); F(clock_nanosleep); F(sched_yield);
 	F(getpid); F(getppid); F(setpgid); F(getpgid); F(getpgrp);
 	int (*prctl)(int, ...);

@@ -318,6 +318,7 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	l->l_sigmask = own ?
 	    __atomic_load_n(&cur->l_sigmask, __ATOMIC_RELAXED) : 0;
 	l->l_siglist = 0;
+	l->l_sigq = NULL;
 	l->l_name[0] = '\0';
 	l->l_nvcsw = l->l_nivcsw = 0;
 	atomic_init(&l->l_flags, 0);
@@ -434,6 +435,8 @@ lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master, int extra,
 
 	GPI_LOCK_ASSERT(&p->p_lock);
 	list_remove(&p->p_lwps, l);
+	if (unlikely(l->l_sigq != NULL))	/* signals left for it alone */
+		gpi_sig_lwp_gone(l);
 	n = atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) - 1;
 	atomic_store_explicit(&p->p_nthreads, n, memory_order_relaxed);
 	if (!master) {

@@ -191,6 +191,8 @@ Test(greenrun, first_mask_from_attributes) { same("gr_attrmask", NULL); }
 Test(greenrun, affinity_in_attributes) { same("gr_attrcpu", NULL); }
 Test(greenrun, exit_from_timer_thread) { same("gr_hostexit", NULL); }
 Test(greenrun, free_semaphore_is_cancellation_point) { same("gr_semcancel", NULL); }
+/* Real-time signals queue, each with its siginfo; sigqueue's EAGAIN. */
+Test(greenrun, realtime_signals_queue) { same("gr_rtqueue", NULL); }
 Test(greenrun, tracer_waits) { same("gr_ptrace", NULL); }
 Test(greenrun, openmp_gomp) { same("gr_openmp", NULL); }
 Test(greenrun, fault_handler_yields) { same("gr_segv_yield", NULL); }
