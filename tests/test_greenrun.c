@@ -193,6 +193,8 @@ Test(greenrun, exit_from_timer_thread) { same("gr_hostexit", NULL); }
 Test(greenrun, free_semaphore_is_cancellation_point) { same("gr_semcancel", NULL); }
 /* Real-time signals queue, each with its siginfo; sigqueue's EAGAIN. */
 Test(greenrun, realtime_signals_queue) { same("gr_rtqueue", NULL); }
+/* EDEADLK for the rwlock's own writer; a waiting green writer preferred. */
+Test(greenrun, rwlock_writer_deadlock_and_preference) { same("gr_rwlock", NULL); }
 Test(greenrun, tracer_waits) { same("gr_ptrace", NULL); }
 Test(greenrun, openmp_gomp) { same("gr_openmp", NULL); }
 Test(greenrun, fault_handler_yields) { same("gr_segv_yield", NULL); }
