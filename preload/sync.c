@@ -1158,14 +1158,26 @@ sem_post(sem_t *s)
 /*
  * Our barrier, in the pthread_barrier_t's own 32 bytes.  b_gen changes
  * when a round completes: waiters of the round sleep against it.
+ *
+ * Destroy waits until every thread of the last round has left the wait,
+ * as glibc's does: its serial thread may destroy and init the barrier
+ * again at once (glibc's tst-barrier4 does, round after round), while
+ * the others it woke have not run yet.  Without the wait, init zeroed
+ * b_gen under them, they found it equal to their round's again and
+ * slept for ever; and a barrier freed after destroy would have been
+ * read by them.
  */
 struct gbarrier {
 	gpi_spin_t	 b_lock;
 	unsigned	 b_count;	/* (b_lock) threads per round */
 	unsigned	 b_arrived;	/* (b_lock) */
 	atomic_int	 b_gen;		/* (b_lock to write) */
+	atomic_int	 b_inside;	/* (b_lock to raise; a) threads in its
+					 * wait: arrived and not yet returned.
+					 * Destroy sleeps on it until 0; the
+					 * leaver that makes it 0 wakes it. */
 #ifndef GREENPROC_DEBUG
-	unsigned	 b_pad[2];	/* (DEBUG: the lock's checks use it) */
+	unsigned	 b_pad[1];	/* (DEBUG: the lock's checks use it) */
 #endif
 	unsigned	 b_magic;	/* (c) GBARRIER_MAGIC: ours.  Past the
 					 * 20 bytes glibc's barrier uses, so a
@@ -1207,13 +1219,31 @@ EXPORT int
 pthread_barrier_destroy(pthread_barrier_t *pb)
 {
 	struct gbarrier *b = (struct gbarrier *)pb;
+	unsigned arrived;
+	int n;
 
 	if (b->b_magic != GBARRIER_MAGIC)
 		return REAL(pthread_barrier_destroy)(pb);
-	if (b->b_arrived != 0)
-		return EBUSY;
+	gpi_spin_lock(&b->b_lock);
+	arrived = b->b_arrived;
+	gpi_spin_unlock(&b->b_lock);
+	if (arrived != 0)
+		return EBUSY;		/* a round is under way */
+	/* The last round's threads leave; no new one may come (POSIX). */
+	while ((n = atomic_load(&b->b_inside)) != 0)
+		if (gpi_tsleep(&b->b_inside, &b->b_inside, n, 0, 0) != 0)
+			break;	/* killed: its process ends, and so may
+				 * the waiters, without leaving */
 	b->b_magic = 0;
 	return 0;
+}
+
+/* A thread leaves (b)'s wait; the last one wakes a destroy. */
+static void
+barrier_leave(struct gbarrier *b)
+{
+	if (atomic_fetch_sub(&b->b_inside, 1) == 1)
+		gpi_wakeup(&b->b_inside);
 }
 
 EXPORT int
@@ -1225,12 +1255,14 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 	if (b->b_magic != GBARRIER_MAGIC)
 		return REAL(pthread_barrier_wait)(pb);
 	gpi_spin_lock(&b->b_lock);
+	atomic_fetch_add(&b->b_inside, 1);
 	gen = atomic_load(&b->b_gen);
 	if (++b->b_arrived == b->b_count) {
 		b->b_arrived = 0;
 		atomic_store(&b->b_gen, gen + 1);
 		gpi_spin_unlock(&b->b_lock);
 		gpi_wakeup(b);
+		barrier_leave(b);
 		return PTHREAD_BARRIER_SERIAL_THREAD;
 	}
 	gpi_spin_unlock(&b->b_lock);
@@ -1246,6 +1278,7 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 		    GPI_PNOCANCEL : 0, 0) == EINTR)
 			gpi_sigpoint();
 	}
+	barrier_leave(b);
 	return 0;
 }
 

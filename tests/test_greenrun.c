@@ -195,6 +195,8 @@ Test(greenrun, free_semaphore_is_cancellation_point) { same("gr_semcancel", NULL
 Test(greenrun, realtime_signals_queue) { same("gr_rtqueue", NULL); }
 /* EDEADLK for the rwlock's own writer; a waiting green writer preferred. */
 Test(greenrun, rwlock_writer_deadlock_and_preference) { same("gr_rwlock", NULL); }
+/* The serial thread destroys and inits the barrier while the rest leave. */
+Test(greenrun, barrier_destroyed_by_serial_thread) { same("gr_barrier", NULL); }
 Test(greenrun, tracer_waits) { same("gr_ptrace", NULL); }
 Test(greenrun, openmp_gomp) { same("gr_openmp", NULL); }
 Test(greenrun, fault_handler_yields) { same("gr_segv_yield", NULL); }
