@@ -199,6 +199,8 @@ Test(greenrun, rwlock_writer_deadlock_and_preference) { same("gr_rwlock", NULL);
 Test(greenrun, barrier_destroyed_by_serial_thread) { same("gr_barrier", NULL); }
 /* stdio's reads and writes are cancellation points, as glibc's are. */
 Test(greenrun, stdio_write_is_cancellation_point) { same("gr_stdiocancel", NULL); }
+/* An asynchronous self-cancel acts inside pthread_cancel. */
+Test(greenrun, async_self_cancel_at_once) { same("gr_cancelself", NULL); }
 Test(greenrun, tracer_waits) { same("gr_ptrace", NULL); }
 Test(greenrun, openmp_gomp) { same("gr_openmp", NULL); }
 Test(greenrun, fault_handler_yields) { same("gr_segv_yield", NULL); }
