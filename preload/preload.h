@@ -46,6 +46,7 @@ struct gpi_real {
 	F(pthread_getspecific); F(pthread_setspecific);
 	F(waitpid); F(wait); F(wait4); F(waitid); F(kill); F(raise); F(abort);
 	F(sigaction); F(signal); F(sigprocmask); F(sigqueue);
+	F(pthread_sigqueue);
 	F(sleep); F(usleep); F(nanosleep); F(clock_nanosleep); F(sched_yield);
 	F(getpid); F(getppid); F(setpgid); F(getpgid); F(getpgrp);
 	int (*prctl)(int, ...);
@@ -59,6 +60,7 @@ struct gpi_real {
 	F(pthread_cond_timedwait); F(pthread_cond_signal);
 	F(pthread_cond_broadcast); F(pthread_rwlock_rdlock);
 	F(pthread_rwlock_wrlock); F(pthread_rwlock_unlock);
+	F(pthread_rwlock_tryrdlock); F(pthread_rwlock_trywrlock);
 	F(pthread_barrier_wait); F(pthread_barrier_init);
 	F(pthread_barrier_destroy); F(pthread_once); F(sem_wait); F(sem_post);
 	F(sem_timedwait); F(pthread_mutex_trylock); F(pthread_mutex_consistent);

@@ -292,16 +292,52 @@ sigignore(int sig)
  * sigqueue to a green process, or in green-init mode to the program's own
  * pid: posted green before it returns, as kill is (natively the signal is
  * pending when sigqueue returns; going through the kernel and the
- * forwarder it would arrive later, and out of order).  A green signal
- * carries no value: a handler or sigwaitinfo sees si_code SI_USER.
+ * forwarder it would arrive later, and out of order), with SI_QUEUE and
+ * its value; a real-time one queues (runtime/signal.c, "Queued
+ * signals"), EAGAIN past RLIMIT_SIGPENDING.
  */
 EXPORT int
 sigqueue(pid_t pid, int sig, const union sigval value)
 {
-	if (green() && (GP_IS_GREEN(pid) || (pid > 0 &&
-	    gpi_is_hostproc(gpi_curproc()) && pid == REAL(getpid)())))
-		return kill(pid, sig);
+	pid_t host = __atomic_load_n(&gpi_hostproc_pid, __ATOMIC_RELAXED);
+
+	if (green() && GP_IS_GREEN(pid))
+		return gpi_sigqueue(pid, sig, value);
+	if (green() && host != 0 && pid > 0 && pid == REAL(getpid)()) {
+		if (gpi_greenrun_stops(sig))
+			return gpi_greenrun_stop(sig);	/* as kill */
+		if (gpi_greenrun_sfd(sig))	/* for its signalfd */
+			return REAL(sigqueue)(pid, sig, value);
+		if (gpi_sigqueue(host, sig, value) != 0)
+			return -1;
+		gpi_sigpoint();		/* not a cancellation point */
+		return 0;
+	}
 	return REAL(sigqueue)(pid, sig, value);
+}
+
+/*
+ * pthread_sigqueue (GNU) of a green thread: to that thread alone, with
+ * SI_QUEUE and the value, as pthread_kill; glibc's would queue to the
+ * worker's kernel thread.
+ */
+EXPORT int
+pthread_sigqueue(pthread_t t, int sig, const union sigval value)
+{
+	struct gp_lwp *l;
+	int error;
+
+	if (!gpi_is_green_thread(t))
+		return REAL(pthread_sigqueue)(t, sig, value);
+	if ((l = gpi_thread_lwp(t)) == NULL)
+		return ESRCH;
+	if (atomic_load(&l->l_jstate) & GPI_J_ZLIST)
+		return 0;	/* exited, not joined: as pthread_kill */
+	if ((error = gpi_lwp_sigqueue(l, sig, value)) != 0)
+		return error == ESRCH ? 0 : error;
+	if (l == gpi_curlwp())
+		gpi_sigpoint_l(l);	/* delivered before it returns */
+	return 0;
 }
 
 /*

@@ -235,12 +235,28 @@ acquire_or_die(FILE *fp, struct gp_lwp *l)
 		gpi_userret();
 }
 
-/* Release what acquire() took. */
+/*
+ * Set by enter() when glibc's call it lets go will write while a cancel
+ * is in effect: the cancel acts in leave(), after the call.  Per worker
+ * (the runtime's TLS), which is right: nothing between enter's return and
+ * leave parks.
+ */
+static __thread bool cancel_after;
+
+/*
+ * Release what acquire() took; then act on a cancel enter() deferred to
+ * here (its unwinding runs the thread's cleanup handlers, which may use
+ * stdio, so the FILE is left first).
+ */
 static void
 leave(FILE *fp)
 {
 	REAL(funlockfile)(fp);
 	wake(fp);
+	if (unlikely(cancel_after)) {
+		cancel_after = false;
+		gpi_testcancel_l(gpi_curlwp());
+	}
 }
 
 /*
@@ -507,8 +523,33 @@ enter(FILE *fp, struct gp_lwp *l, const struct op *o)
 			return 0;
 		pfd.fd = fd = fp->_fileno;
 		pfd.events = o->o_events;
-		if (GPI_LIBC(poll)(&pfd, 1, 0) != 0)
-			return 0;	/* ready, an error: glibc's call */
+		if (GPI_LIBC(poll)(&pfd, 1, 0) != 0) {
+			/*
+			 * Ready (or an error): glibc's call will read or
+			 * write, and glibc's read and write are
+			 * cancellation points (optional ones of stdio in
+			 * POSIX): a cancel in effect acts, with the FILE
+			 * left, as glibc's cleanup unlocks it natively.  A
+			 * read's acts here, before anything is read.  A
+			 * write's after the call (leave): natively the data
+			 * goes into the buffer, the write is cancelled and
+			 * the buffer is flushed later (exit), so the bytes
+			 * come out either way.  A thread cancelled in a
+			 * loop of fprintf to /dev/null never ended (glibc's
+			 * tst-cancel9).
+			 */
+			if (unlikely(atomic_load_explicit(&l->l_flags,
+			    memory_order_relaxed) & GPI_LWP_CANCEL)) {
+				if (o->o_events == POLLOUT) {
+					cancel_after = true;
+					return 0;
+				}
+				leave(fp);
+				gpi_testcancel_l(l);
+				continue;
+			}
+			return 0;	/* glibc's call */
+		}
 		/* The program's own O_NONBLOCK: EAGAIN, as natively. */
 		if ((fl = fcntl(fd, F_GETFL)) < 0 || (fl & O_NONBLOCK))
 			return 0;

@@ -171,24 +171,51 @@ static int sem_try(void *s, bool *hidden);
 #define INTR_RESUME	0
 #define INTR_SEM	1
 
+/*
+ * (*pending), if not NULL, counts this waiter while it waits: one more
+ * from its first failed try until it returns, and not while a handler or
+ * a cancel runs (either may leave by longjmp or unwinding).  When the
+ * count falls to 0 the object's waiters are woken: the rwlock's green
+ * writers, which readers make way for (rw_writer_waits).
+ */
+static void
+pending_leave(const void *obj, unsigned *pending)
+{
+	if (pending != NULL && __atomic_sub_fetch(pending, 1,
+	    __ATOMIC_SEQ_CST) == 0)
+		release(obj, true);
+}
+
+static void
+pending_enter(unsigned *pending)
+{
+	if (pending != NULL)
+		__atomic_add_fetch(pending, 1, __ATOMIC_SEQ_CST);
+}
+
 static int
-green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
-    uint64_t deadline, int intr)
+acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
+    uint64_t deadline, int intr, unsigned *pending)
 {
 	unsigned i = slot(obj);
 	bool hidden = false, cpt = intr == INTR_SEM ||
-	    gpi_thread_cancel_async(gpi_curlwp());
+	    gpi_thread_cancel_async(gpi_curlwp()), counted = false;
 	int error, gen;
 
 	for (;;) {
-		if ((error = trylock(arg, &hidden)) != EBUSY && error != EAGAIN)
-			return error;
+		if ((error = trylock(arg, &hidden)) != EBUSY &&
+		    error != EAGAIN)
+			break;
+		if (!counted) {
+			pending_enter(pending);
+			counted = true;
+		}
 		gen = atomic_load(&gens[i].gen);
 		atomic_fetch_add(&gens[i].waiters, 1);
 		error = trylock(arg, &hidden);
 		if (error != EBUSY && error != EAGAIN) {
 			atomic_fetch_sub(&gens[i].waiters, 1);
-			return error;
+			break;
 		}
 		error = park(obj, gen, deadline, cpt ? GPI_PCATCH :
 		    GPI_PCATCH | GPI_PNOCANCEL, hidden);
@@ -200,7 +227,9 @@ green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
 				return EINTR;
 			gpi_userret();
 		} else if (error == EINTR && cpt) {
+			pending_leave(obj, pending);
 			gpi_userret();	/* an asynchronous cancel acts */
+			pending_enter(pending);
 		} else if (error == EINTR) {
 			/*
 			 * A mutex or rwlock wait resumes after a handler "as
@@ -210,11 +239,26 @@ green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
 			 * these are no cancellation points, so it stays
 			 * pending for a real one.  Then wait on.
 			 */
+			pending_leave(obj, pending);
 			gpi_sigpoint();
+			pending_enter(pending);
 		}
-		if (error == ETIMEDOUT && deadline != 0 && gpi_now() >= deadline)
-			return ETIMEDOUT;
+		if (error == ETIMEDOUT && deadline != 0 &&
+		    gpi_now() >= deadline) {
+			error = ETIMEDOUT;
+			break;
+		}
 	}
+	if (counted)
+		pending_leave(obj, pending);
+	return error;
+}
+
+static int
+green_acquire(const void *obj, int (*trylock)(void *, bool *), void *arg,
+    uint64_t deadline, int intr)
+{
+	return acquire(obj, trylock, arg, deadline, intr, NULL);
 }
 
 /*
@@ -810,90 +854,221 @@ pthread_cond_broadcast(pthread_cond_t *c)
 
 /* ------------------------------------------------------------ rwlock */
 
+/*
+ * A green thread takes a rwlock with glibc's trylocks and parks, so two
+ * things glibc's blocking calls do needed doing here.
+ *
+ * The writer's identity.  glibc records the writer in __cur_writer as
+ * its kernel TID -- a green thread's worker's, shared by every LWP of
+ * it -- and its rdlock and wrlock fail with EDEADLK when the caller is
+ * that writer; the trylocks do not look.  So after a green write lock
+ * (any form, trylock too) __cur_writer is the LWP's owner id (the
+ * mutexes', GREEN_OWNER | slot: no kernel TID, so a host thread never
+ * matches it), the green rdlock and wrlock forms check it first, and the
+ * green unlock puts the worker's TID back before glibc's unlock, which
+ * reads it to tell a writer's unlock from a reader's (a started LWP never
+ * leaves its worker).  Before, a green thread relocking a rwlock it held
+ * for writing waited for ever (glibc's tst-rwlock3).
+ *
+ * Writer preference.  Under PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP a
+ * waiting writer holds new readers back: in glibc it sets WRLOCKED as it
+ * starts to wait, and the rdlocks then wait or fail.  A green writer
+ * waits by trylock and parking and sets nothing, so readers kept coming
+ * (tst-rwlock15 spun on tryrdlock for ever).  It is counted instead, in
+ * the rwlock's own memory: __pad3, which glibc's rwlock never uses (init
+ * and the initializers zero it), counts the green writers waiting
+ * (acquire's pending), and a green reader's rdlock or tryrdlock of such a
+ * rwlock in a read phase waits or fails with EBUSY while it is not 0, as
+ * glibc's do for WRLOCKED.  When the count falls to 0 (the writer got the
+ * lock, timed out, or stepped out for a handler) the readers are woken.
+ * Host threads still take read locks through glibc, which does not see
+ * the count (section 21).
+ */
+#define RW_WRPHASE	1	/* glibc's __readers bit: a write phase */
+
+/* What glibc's THREAD_SELF->tid is on this green thread: its worker's. */
 static int
-rd_try(void *rw, bool *hidden)
+rw_kernel_tid(struct gp_lwp *l)
 {
-	/* glibc's __shared: 0 when process-private. */
-	*hidden = ((pthread_rwlock_t *)rw)->__data.__shared != 0;
-	return pthread_rwlock_tryrdlock(rw);
+	return (int)__atomic_load_n(&l->l_worker->w_tid, __ATOMIC_RELAXED);
+}
+
+/* Is (rw) held for writing by green thread (l)? */
+static bool
+rw_mine(pthread_rwlock_t *rw, struct gp_lwp *l)
+{
+	return __atomic_load_n(&rw->__data.__cur_writer, __ATOMIC_RELAXED) ==
+	    owner_id_now(l);
+}
+
+/* Just write-locked by (l): record it as the writer. */
+static void
+rw_set_writer(pthread_rwlock_t *rw, struct gp_lwp *l)
+{
+	int id = owner_id(l);
+
+	if (id != 0)		/* out of memory: glibc's TID stays */
+		__atomic_store_n(&rw->__data.__cur_writer, id,
+		    __ATOMIC_RELAXED);
+}
+
+/* Must a green reader make way for a green writer that waits? */
+static bool
+rw_writer_waits(pthread_rwlock_t *rw)
+{
+	return rw->__data.__flags ==
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP &&
+	    __atomic_load_n(&rw->__data.__pad3, __ATOMIC_SEQ_CST) != 0 &&
+	    !(__atomic_load_n(&rw->__data.__readers, __ATOMIC_RELAXED) &
+	    RW_WRPHASE);
 }
 
 static int
-wr_try(void *rw, bool *hidden)
+rd_try(void *arg, bool *hidden)
 {
-	*hidden = ((pthread_rwlock_t *)rw)->__data.__shared != 0;
-	return pthread_rwlock_trywrlock(rw);
+	pthread_rwlock_t *rw = arg;
+
+	/* glibc's __shared: 0 when process-private. */
+	*hidden = rw->__data.__shared != 0;
+	if (rw_writer_waits(rw))
+		return EBUSY;
+	return REAL(pthread_rwlock_tryrdlock)(rw);
+}
+
+static int
+wr_try(void *arg, bool *hidden)
+{
+	pthread_rwlock_t *rw = arg;
+	int error;
+
+	*hidden = rw->__data.__shared != 0;
+	if ((error = REAL(pthread_rwlock_trywrlock)(rw)) == 0)
+		rw_set_writer(rw, gpi_curlwp());
+	return error;
+}
+
+/* A green rdlock form: EDEADLK if (l) is the writer, else wait. */
+static int
+rd_acquire(pthread_rwlock_t *rw, struct gp_lwp *l, uint64_t deadline)
+{
+	if (rw_mine(rw, l))
+		return EDEADLK;
+	return acquire(rw, rd_try, rw, deadline, INTR_RESUME, NULL);
+}
+
+/* A green wrlock form: EDEADLK if (l) is the writer, else wait counted. */
+static int
+wr_acquire(pthread_rwlock_t *rw, struct gp_lwp *l, uint64_t deadline)
+{
+	if (rw_mine(rw, l))
+		return EDEADLK;
+	return acquire(rw, wr_try, rw, deadline, INTR_RESUME,
+	    &rw->__data.__pad3);
 }
 
 EXPORT int
 pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
-	if (!green())
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
 		return REAL(pthread_rwlock_rdlock)(rw);
-	return green_acquire(rw, rd_try, rw, 0, INTR_RESUME);
+	return rd_acquire(rw, l, 0);
 }
 
 EXPORT int
 pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
-	if (!green())
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
 		return REAL(pthread_rwlock_wrlock)(rw);
-	return green_acquire(rw, wr_try, rw, 0, INTR_RESUME);
+	return wr_acquire(rw, l, 0);
+}
+
+EXPORT int
+pthread_rwlock_tryrdlock(pthread_rwlock_t *rw)
+{
+	bool hidden;
+
+	if (!green())
+		return REAL(pthread_rwlock_tryrdlock)(rw);
+	return rd_try(rw, &hidden);
+}
+
+EXPORT int
+pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
+{
+	bool hidden;
+
+	if (!green())
+		return REAL(pthread_rwlock_trywrlock)(rw);
+	return wr_try(rw, &hidden);
 }
 
 EXPORT int
 pthread_rwlock_timedrdlock(pthread_rwlock_t *rw, const struct timespec *abs)
 {
-	if (!green())
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
 		return REAL(pthread_rwlock_timedrdlock)(rw, abs);
 	if (clock_check(CLOCK_REALTIME, abs) != 0)
 		return EINVAL;
-	return green_acquire(rw, rd_try, rw, deadline_of(abs), INTR_RESUME);
+	return rd_acquire(rw, l, deadline_of(abs));
 }
 
 EXPORT int
 pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct timespec *abs)
 {
-	if (!green())
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l == NULL)
 		return REAL(pthread_rwlock_timedwrlock)(rw, abs);
 	if (clock_check(CLOCK_REALTIME, abs) != 0)
 		return EINVAL;
-	return green_acquire(rw, wr_try, rw, deadline_of(abs), INTR_RESUME);
+	return wr_acquire(rw, l, deadline_of(abs));
 }
 
 EXPORT int
 pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
     const struct timespec *abs)
 {
+	struct gp_lwp *l = gpi_curlwp();
 	int error;
 
-	if (!green())
+	if (l == NULL)
 		return REAL(pthread_rwlock_clockrdlock)(rw, clock, abs);
 	if ((error = clock_check(clock, abs)) != 0)
 		return error;
-	return green_acquire(rw, rd_try, rw, deadline_on(clock, abs),
-	    INTR_RESUME);
+	return rd_acquire(rw, l, deadline_on(clock, abs));
 }
 
 EXPORT int
 pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
     const struct timespec *abs)
 {
+	struct gp_lwp *l = gpi_curlwp();
 	int error;
 
-	if (!green())
+	if (l == NULL)
 		return REAL(pthread_rwlock_clockwrlock)(rw, clock, abs);
 	if ((error = clock_check(clock, abs)) != 0)
 		return error;
-	return green_acquire(rw, wr_try, rw, deadline_on(clock, abs),
-	    INTR_RESUME);
+	return wr_acquire(rw, l, deadline_on(clock, abs));
 }
 
 EXPORT int
 pthread_rwlock_unlock(pthread_rwlock_t *rw)
 {
-	int error = REAL(pthread_rwlock_unlock)(rw);
+	struct gp_lwp *l = gpi_curlwp();
+	int error;
 
+	/* Its writer: glibc's unlock must see its own TID (above). */
+	if (l != NULL && rw_mine(rw, l))
+		__atomic_store_n(&rw->__data.__cur_writer, rw_kernel_tid(l),
+		    __ATOMIC_RELAXED);
+	error = REAL(pthread_rwlock_unlock)(rw);
 	if (error == 0)
 		release(rw, true);
 	return error;
@@ -985,14 +1160,26 @@ sem_post(sem_t *s)
 /*
  * Our barrier, in the pthread_barrier_t's own 32 bytes.  b_gen changes
  * when a round completes: waiters of the round sleep against it.
+ *
+ * Destroy waits until every thread of the last round has left the wait,
+ * as glibc's does: its serial thread may destroy and init the barrier
+ * again at once (glibc's tst-barrier4 does, round after round), while
+ * the others it woke have not run yet.  Without the wait, init zeroed
+ * b_gen under them, they found it equal to their round's again and
+ * slept for ever; and a barrier freed after destroy would have been
+ * read by them.
  */
 struct gbarrier {
 	gpi_spin_t	 b_lock;
 	unsigned	 b_count;	/* (b_lock) threads per round */
 	unsigned	 b_arrived;	/* (b_lock) */
 	atomic_int	 b_gen;		/* (b_lock to write) */
+	atomic_int	 b_inside;	/* (b_lock to raise; a) threads in its
+					 * wait: arrived and not yet returned.
+					 * Destroy sleeps on it until 0; the
+					 * leaver that makes it 0 wakes it. */
 #ifndef GREENPROC_DEBUG
-	unsigned	 b_pad[2];	/* (DEBUG: the lock's checks use it) */
+	unsigned	 b_pad[1];	/* (DEBUG: the lock's checks use it) */
 #endif
 	unsigned	 b_magic;	/* (c) GBARRIER_MAGIC: ours.  Past the
 					 * 20 bytes glibc's barrier uses, so a
@@ -1034,13 +1221,31 @@ EXPORT int
 pthread_barrier_destroy(pthread_barrier_t *pb)
 {
 	struct gbarrier *b = (struct gbarrier *)pb;
+	unsigned arrived;
+	int n;
 
 	if (b->b_magic != GBARRIER_MAGIC)
 		return REAL(pthread_barrier_destroy)(pb);
-	if (b->b_arrived != 0)
-		return EBUSY;
+	gpi_spin_lock(&b->b_lock);
+	arrived = b->b_arrived;
+	gpi_spin_unlock(&b->b_lock);
+	if (arrived != 0)
+		return EBUSY;		/* a round is under way */
+	/* The last round's threads leave; no new one may come (POSIX). */
+	while ((n = atomic_load(&b->b_inside)) != 0)
+		if (gpi_tsleep(&b->b_inside, &b->b_inside, n, 0, 0) != 0)
+			break;	/* killed: its process ends, and so may
+				 * the waiters, without leaving */
 	b->b_magic = 0;
 	return 0;
+}
+
+/* A thread leaves (b)'s wait; the last one wakes a destroy. */
+static void
+barrier_leave(struct gbarrier *b)
+{
+	if (atomic_fetch_sub(&b->b_inside, 1) == 1)
+		gpi_wakeup(&b->b_inside);
 }
 
 EXPORT int
@@ -1052,12 +1257,14 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 	if (b->b_magic != GBARRIER_MAGIC)
 		return REAL(pthread_barrier_wait)(pb);
 	gpi_spin_lock(&b->b_lock);
+	atomic_fetch_add(&b->b_inside, 1);
 	gen = atomic_load(&b->b_gen);
 	if (++b->b_arrived == b->b_count) {
 		b->b_arrived = 0;
 		atomic_store(&b->b_gen, gen + 1);
 		gpi_spin_unlock(&b->b_lock);
 		gpi_wakeup(b);
+		barrier_leave(b);
 		return PTHREAD_BARRIER_SERIAL_THREAD;
 	}
 	gpi_spin_unlock(&b->b_lock);
@@ -1073,6 +1280,7 @@ pthread_barrier_wait(pthread_barrier_t *pb)
 		    GPI_PNOCANCEL : 0, 0) == EINTR)
 			gpi_sigpoint();
 	}
+	barrier_leave(b);
 	return 0;
 }
 
@@ -1481,6 +1689,8 @@ gpi_sync_resolve(void)
 	RESOLVE(pthread_rwlock_rdlock);
 	RESOLVE(pthread_rwlock_wrlock);
 	RESOLVE(pthread_rwlock_unlock);
+	RESOLVE(pthread_rwlock_tryrdlock);
+	RESOLVE(pthread_rwlock_trywrlock);
 	RESOLVE(pthread_barrier_wait);
 	RESOLVE(pthread_barrier_init);
 	RESOLVE(pthread_barrier_destroy);

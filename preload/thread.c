@@ -725,8 +725,16 @@ pthread_cancel(pthread_t t)
 	if (atomic_load(&l->l_jstate) & GPI_J_ZLIST)
 		return 0;
 	c = atomic_fetch_or(&l->l_cancel, CANCEL_PENDING);
-	if (!(c & (CANCEL_DISABLED | CANCEL_PENDING | CANCEL_EXITING)))
+	if (!(c & (CANCEL_DISABLED | CANCEL_PENDING | CANCEL_EXITING))) {
 		cancel_arm(l);	/* acts at its next cancellation point */
+		/*
+		 * Itself, asynchronous: at once, as glibc's pthread_cancel
+		 * does (tst-cancel-self-canceltype waits for it in a loop
+		 * without calls, where nothing else would act).
+		 */
+		if (l == gpi_curlwp() && (c & CANCEL_ASYNC))
+			gpi_userret();
+	}
 	return 0;
 }
 

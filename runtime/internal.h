@@ -636,6 +636,7 @@ enum { GPI_LIDL, GPI_LRUN, GPI_LONPROC, GPI_LSLEEP, GPI_LZOMB };
 				 * worker (gpi_lwp_exit) */
 
 struct gp_proc;
+struct gpi_sigq;		/* signal.c: a queued signal */
 struct gp_lwp {
 	/* Part 1 -- read by the context switch; keep first. */
 	struct gp_ctx	 l_ctx;		/* (o) Saved context while suspended. */
@@ -760,6 +761,11 @@ struct gp_lwp {
 					 * this thread alone (pthread_kill,
 					 * raise), bit (sig - 1): only it may
 					 * take them (POSIX). */
+	struct gpi_sigq	*l_sigq;	/* (l_proc->p_lock) Queued instances
+					 * of l_siglist's signals with their
+					 * siginfo, oldest first (signal.c,
+					 * "Queued signals"); freed when the
+					 * LWP leaves p_lwps. */
 
 	/* Part 5 -- accounting and per-LWP copies of per-thread state. */
 	unsigned long	 l_nvcsw;	/* (o) Voluntary switches. */
@@ -1169,6 +1175,10 @@ struct gp_proc {
 	uint64_t	 p_sigcatch;	/* (p, relaxed reads by greenrun's
 					 * forwarder) Caught: handler in
 					 * p_sigacts. */
+	struct gpi_sigq	*p_sigq;	/* (p) Queued instances of p_siglist's
+					 * signals with their siginfo, oldest
+					 * first (signal.c, "Queued
+					 * signals"); empty again at reap. */
 	struct gpi_sigacts *p_sigacts;	/* (p) Allocated at the first handler;
 					 * kept across reuse, entries live only
 					 * where p_sigcatch has the bit. */
@@ -1404,6 +1414,16 @@ GPI_HIDDEN void	gpi_psignal(struct gp_proc *p, pid_t pid, int sig);
  * siginfo (si) kept for the handler or sigwaitinfo that takes it.
  */
 GPI_HIDDEN int	gpi_kill_info(pid_t pid, const siginfo_t *si);
+/*
+ * sigqueue(pid, sig, value) to a green process or the green-init one:
+ * posted with SI_QUEUE and (value).  -1 with EAGAIN when the queue is
+ * full (RLIMIT_SIGPENDING), ESRCH, EINVAL.
+ */
+GPI_HIDDEN int	gpi_sigqueue(pid_t pid, int sig, union sigval value);
+/* pthread_sigqueue of green thread (l): 0 or an error number. */
+GPI_HIDDEN int	gpi_lwp_sigqueue(struct gp_lwp *l, int sig, union sigval value);
+/* (l) leaves p_lwps: its queued signals go.  Caller holds p_lock. */
+GPI_HIDDEN void	gpi_sig_lwp_gone(struct gp_lwp *l);
 /*
  * Queue (si) again to our own host process, to its thread (tid), or to
  * the process if tid is 0 (rt_tgsigqueueinfo, rt_sigqueueinfo).  The

@@ -326,6 +326,7 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	l->l_sigmask = own ?
 	    __atomic_load_n(&cur->l_sigmask, __ATOMIC_RELAXED) : 0;
 	l->l_siglist = 0;
+	l->l_sigq = NULL;
 	l->l_name[0] = '\0';
 	l->l_nvcsw = l->l_nivcsw = 0;
 	/* l_runtick is 0 already: it is 0 whenever the LWP is off the CPU. */
@@ -450,6 +451,8 @@ lwp_unlink(struct gp_proc *p, struct gp_lwp *l, bool master, int extra,
 
 	GPI_LOCK_ASSERT(&p->p_lock);
 	list_remove(&p->p_lwps, l);
+	if (unlikely(l->l_sigq != NULL))	/* signals left for it alone */
+		gpi_sig_lwp_gone(l);
 	n = atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) - 1;
 	atomic_store_explicit(&p->p_nthreads, n, memory_order_relaxed);
 	if (!master) {

@@ -310,7 +310,7 @@ proc_alloc(struct gp_worker *w)
 	KASSERT(p->p_children == NULL && p->p_rq_tail == NULL &&
 	    p->p_report == 0 && p->p_nwaiters == 0);
 	KASSERT(p->p_atexit == NULL && p->p_watchfd == -1 &&
-	    p->p_argv == NULL && p->p_fdtab == NULL &&
+	    p->p_argv == NULL && p->p_fdtab == NULL && p->p_sigq == NULL &&
 	    atomic_load(&p->p_nfds) == 0);
 	p->p_killsig = 0;
 	p->p_xsig = 0;

@@ -23,8 +23,10 @@
  * the API edge.  Locks: p_lock, then sleep-queue buckets.
  */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -36,6 +38,8 @@
 #define IGNDFL		(SIGBIT(SIGCHLD) | SIGBIT(SIGURG) | SIGBIT(SIGWINCH))
 #define CANTMASK	(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 #define NSIGS		64
+#define SIGQUEUED(sig)	((sig) >= 32)	/* the kernel's SIGRTMIN: each
+					 * instance kept (below) */
 
 /*
  * A caught signal's action, compact: signals are 1..NSIGS, so sa_mask
@@ -87,6 +91,207 @@ static bool
 sig_valid(int sig)
 {
 	return sig >= 1 && sig <= NSIGS;
+}
+
+/* ------------------------------------------------------------ queued signals */
+
+/*
+ * Queued signals.  POSIX: a real-time signal (the kernel's 32..64; glibc
+ * keeps 32 and 33, so its SIGRTMIN is 34) sent N times while pending is
+ * delivered N times, each with its own siginfo (sigqueue's value), in
+ * the order sent, and the lowest pending number goes first; a standard
+ * signal that is pending already is not made pending again (merged).
+ * Before, every signal was one bit: glibc's tst-signal3 lost 4 of 10000.
+ *
+ * The bit in p_siglist / l_siglist still says "pending".  Beside it, a
+ * list (p_sigq, l_sigq) holds one struct gpi_sigq per instance that has
+ * a siginfo to give: every real-time one, and a standard one posted with
+ * a siginfo (sigqueue; the kernel's, taken by greenrun's forwarder).  A
+ * pending standard signal without one reads SI_USER.  The list is
+ * circular, its pointer the newest entry (whose q_next is the oldest):
+ * append is O(1), a take scans from the oldest.
+ *
+ * Invariants, under the list's p_lock: an entry for sig is on a list only
+ * while sig's bit is set in the same list's set; a standard signal has
+ * at most one entry.  take removes the oldest entry of its signal and
+ * clears the bit only when no other entry of it is left there.  Entries
+ * are made before p_lock is taken (sigq_new, malloc) and freed under it
+ * or after (free, as gp_sigaction's calloc under it).
+ *
+ * Limit: live entries count against RLIMIT_SIGPENDING (soft), in its
+ * spirit -- the kernel counts per user, the kernel-side pending ones too.
+ * sigqueue and pthread_sigqueue fail with EAGAIN past it; kill, raise,
+ * pthread_kill and tgkill of a real-time signal then still make it
+ * pending, with no entry (merged with the others: Linux's
+ * __send_signal does so for SI_USER); a forwarded standard signal is
+ * kept past it (the kernel's own signals override the limit too), a
+ * forwarded real-time one merges.
+ */
+struct gpi_sigq {
+	struct gpi_sigq	*q_next;	/* (p_lock of the list's process) */
+	siginfo_t	 q_info;	/* (c) */
+};
+
+/* Live entries, against RLIMIT_SIGPENDING: relaxed, a count. */
+static atomic_long nsigq;
+
+/* A new entry holding (si), or NULL past the limit (unless force). */
+static struct gpi_sigq *
+sigq_new(const siginfo_t *si, bool force)
+{
+	struct gpi_sigq *q;
+	struct rlimit rl;
+	long n;
+
+	n = atomic_fetch_add_explicit(&nsigq, 1, memory_order_relaxed) + 1;
+	if ((!force && getrlimit(RLIMIT_SIGPENDING, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && (rlim_t)n > rl.rlim_cur) ||
+	    (q = malloc(sizeof(*q))) == NULL) {
+		atomic_fetch_sub_explicit(&nsigq, 1, memory_order_relaxed);
+		return NULL;
+	}
+	q->q_next = NULL;
+	q->q_info = *si;
+	return q;
+}
+
+static void
+sigq_free(struct gpi_sigq *q)
+{
+	if (q == NULL)
+		return;
+	free(q);
+	atomic_fetch_sub_explicit(&nsigq, 1, memory_order_relaxed);
+}
+
+/*
+ * The siginfo the calling thread's kill (SI_USER), tgkill/pthread_kill
+ * (SI_TKILL) or sigqueue (SI_QUEUE, with *v) gives: its process's pid
+ * as that process's getpid() says it (the host's for the green-init
+ * process and for a host thread), its uid.
+ */
+static void
+sender_info(siginfo_t *si, int sig, int code, const union sigval *v)
+{
+	struct gp_proc *q = gpi_curproc();
+
+	memset(si, 0, sizeof(*si));
+	si->si_signo = sig;
+	si->si_code = code;
+	si->si_pid = (q == NULL || q == &gpi_proc0 || gpi_is_hostproc(q)) ?
+	    gpi_host_pid() : __atomic_load_n(&q->p_pid, __ATOMIC_RELAXED);
+	si->si_uid = getuid();
+	if (v != NULL)
+		si->si_value = *v;
+}
+
+/* The entry a real-time (sig) sent with (code) carries; NULL if none. */
+static struct gpi_sigq *
+sigq_sender(int sig, int code)
+{
+	siginfo_t si;
+
+	if (!SIGQUEUED(sig))
+		return NULL;
+	sender_info(&si, sig, code, NULL);
+	return sigq_new(&si, false);
+}
+
+static void
+sigq_append(struct gpi_sigq **last, struct gpi_sigq *q)
+{
+	if (*last == NULL) {
+		q->q_next = q;
+	} else {
+		q->q_next = (*last)->q_next;
+		(*last)->q_next = q;
+	}
+	*last = q;
+}
+
+/*
+ * Make (sig) pending in (*set), keeping the instance *qp (if any) on the
+ * list (*last) when it is one to keep: always for a real-time signal,
+ * for a standard one only if it was not pending already (merged).  A
+ * kept entry is consumed (*qp = NULL); the caller frees what is left.
+ * Under p_lock.
+ */
+static void
+pend(uint64_t *set, struct gpi_sigq **last, int sig, struct gpi_sigq **qp)
+{
+	uint64_t bit = SIGBIT(sig);
+
+	if (qp != NULL && *qp != NULL && (SIGQUEUED(sig) ||
+	    !(__atomic_load_n(set, __ATOMIC_RELAXED) & bit))) {
+		sigq_append(last, *qp);
+		*qp = NULL;
+	}
+	__atomic_fetch_or(set, bit, __ATOMIC_RELAXED);
+}
+
+/*
+ * Take pending (sig) off (*set) and (*last): its oldest entry, returned
+ * (NULL if it has none), and its bit unless another entry of it is left.
+ * Under p_lock.
+ */
+static struct gpi_sigq *
+sigq_take(uint64_t *set, struct gpi_sigq **last, int sig)
+{
+	struct gpi_sigq *tail = *last, *prev, *q, *found = NULL;
+	bool more = false, end;
+
+	if (tail != NULL) {
+		prev = tail;
+		do {
+			q = prev->q_next;
+			end = q == tail;
+			if (q->q_info.si_signo != sig) {
+				prev = q;
+			} else if (found != NULL) {
+				more = true;
+				break;
+			} else {
+				found = q;
+				if (q == prev) {
+					*last = NULL;	/* it was alone */
+				} else {
+					prev->q_next = q->q_next;
+					if (q == tail)
+						*last = prev;
+				}
+			}
+		} while (!end);
+	}
+	if (!more)
+		__atomic_fetch_and(set, ~SIGBIT(sig), __ATOMIC_RELAXED);
+	return found;
+}
+
+/* Free the entries of (bits) on list (*last).  Under p_lock, or owned. */
+static void
+sigq_discard(struct gpi_sigq **last, uint64_t bits)
+{
+	struct gpi_sigq *q, *next;
+
+	if (*last == NULL)
+		return;
+	q = (*last)->q_next;		/* the oldest */
+	(*last)->q_next = NULL;		/* a plain list now */
+	*last = NULL;
+	for (; q != NULL; q = next) {
+		next = q->q_next;
+		if (bits & SIGBIT(q->q_info.si_signo))
+			sigq_free(q);
+		else
+			sigq_append(last, q);
+	}
+}
+
+void
+gpi_sig_lwp_gone(struct gp_lwp *l)
+{
+	GPI_LOCK_ASSERT(&l->l_proc->p_lock);
+	sigq_discard(&l->l_sigq, ~(uint64_t)0);
 }
 
 /* ------------------------------------------------------------ posting */
@@ -162,10 +367,13 @@ discard(struct gp_proc *p, uint64_t bits)
 
 	GPI_LOCK_ASSERT(&p->p_lock);
 	__atomic_fetch_and(&p->p_siglist, ~bits, __ATOMIC_RELAXED);
+	sigq_discard(&p->p_sigq, bits);
 	for (l = p->p_lwps; l != NULL; l = l->l_pnext)
-		if (l->l_siglist & bits)
+		if (l->l_siglist & bits) {
 			__atomic_fetch_and(&l->l_siglist, ~bits,
 			    __ATOMIC_RELAXED);
+			sigq_discard(&l->l_sigq, bits);
+		}
 }
 
 /* Every LWP of (p) looks at its signals (stop, continue, new mask). */
@@ -231,12 +439,14 @@ pgrp_orphaned(pid_t pgid)
 }
 
 /*
- * psignal_locked(): post (sig) to (p).  Caller holds p->p_lock.  Returns
+ * psignal_locked(): post (sig) to (p), with the queued instance *qp if
+ * qp and *qp are not NULL (consumed if it is kept: pend).  Caller holds
+ * p->p_lock.  Returns
  * true if the caller must stop or continue the process after dropping the lock
  * (the parent's lock comes after ours in no order, so never nested).
  */
 static int
-psignal_locked(struct gp_proc *p, int sig)
+psignal_locked(struct gp_proc *p, int sig, struct gpi_sigq **qp)
 {
 	uint64_t bit = SIGBIT(sig);
 
@@ -265,7 +475,7 @@ psignal_locked(struct gp_proc *p, int sig)
 			atomic_fetch_add(&p->p_stopgen, 1);
 			gpi_wakeup(&p->p_stopgen);	/* p_lock -> bucket */
 			if (p->p_sigcatch & bit) {
-				__atomic_fetch_or(&p->p_siglist, bit, __ATOMIC_RELAXED);
+				pend(&p->p_siglist, &p->p_sigq, sig, qp);
 				signal_lwps(p, sig);
 			}
 			return GPI_R_CONT;
@@ -283,7 +493,7 @@ psignal_locked(struct gp_proc *p, int sig)
 			return 0;
 		if (!(bit & CANTMASK) && all_block(p, bit)) {
 			/* Acted on when an LWP unblocks it (postsig). */
-			__atomic_fetch_or(&p->p_siglist, bit, __ATOMIC_RELAXED);
+			pend(&p->p_siglist, &p->p_sigq, sig, qp);
 			sig_posted();
 			return 0;
 		}
@@ -302,7 +512,7 @@ psignal_locked(struct gp_proc *p, int sig)
 		 * once SIGCONT lets an LWP run (tests/diff/regress.txt).
 		 */
 		if (gpi_pflags(p) & GPI_P_STOPPED) {
-			__atomic_fetch_or(&p->p_siglist, bit, __ATOMIC_RELAXED);
+			pend(&p->p_siglist, &p->p_sigq, sig, qp);
 			return 0;
 		}
 		/* Terminate (core-dumping ones too: no cores here). */
@@ -311,7 +521,7 @@ psignal_locked(struct gp_proc *p, int sig)
 		gpi_proc_kill_locked(p);
 		return 0;
 	}
-	__atomic_fetch_or(&p->p_siglist, bit, __ATOMIC_RELAXED);
+	pend(&p->p_siglist, &p->p_sigq, sig, qp);
 	signal_lwps(p, sig);
 	sig_posted();
 	return 0;
@@ -324,7 +534,7 @@ gpi_psignal_locked(struct gp_proc *p, int sig)
 	int what;
 
 	GPI_LOCK_ASSERT(&p->p_lock);
-	what = psignal_locked(p, sig);
+	what = psignal_locked(p, sig, NULL);
 	/* Called with a lock held: tell the parent from a clean context. */
 	if (what != 0)
 		gpi_pflags_set(p, what == GPI_R_STOP ? GPI_P_TELLSTOP :
@@ -332,17 +542,23 @@ gpi_psignal_locked(struct gp_proc *p, int sig)
 }
 
 /*
- * Post (sig) to (p), which was process (pid) when looked up, and tell its
- * parent of a stop or continue.  Nothing if p has been reaped since.
+ * Post (sig) to (p), which was process (pid) when looked up, with the
+ * queued instance (q) (NULL: a kill's, made here for a real-time
+ * signal), and tell its parent of a stop or continue.  Nothing if p has
+ * been reaped since.  (q) is the callee's.
  */
-void
-gpi_psignal(struct gp_proc *p, pid_t pid, int sig)
+static void
+psignal_q(struct gp_proc *p, pid_t pid, int sig, struct gpi_sigq *q)
 {
 	int what;
 	bool orphan_stop;
 
-	if (!gpi_proc_lock_pid(p, pid))
+	if (q == NULL)
+		q = sigq_sender(sig, SI_USER);
+	if (!gpi_proc_lock_pid(p, pid)) {
+		sigq_free(q);
 		return;
+	}
 	/*
 	 * In an orphaned group, TSTP/TTIN/TTOU do not stop (Linux): nobody
 	 * in the session could continue it.  Default action only.
@@ -355,15 +571,26 @@ gpi_psignal(struct gp_proc *p, pid_t pid, int sig)
 		orphan_stop = pgrp_orphaned(__atomic_load_n(&p->p_pgid,
 		    __ATOMIC_RELAXED));
 		gpi_rcu_read_unlock();
-		if (orphan_stop)
+		if (orphan_stop) {
+			sigq_free(q);
 			return;
+		}
 	}
-	if (!gpi_proc_lock_pid(p, pid))
+	if (!gpi_proc_lock_pid(p, pid)) {
+		sigq_free(q);
 		return;
-	what = psignal_locked(p, sig);
+	}
+	what = psignal_locked(p, sig, &q);
 	gpi_spin_unlock(&p->p_lock);
+	sigq_free(q);		/* not kept: merged, ignored, acted on */
 	if (what != 0)
 		notify_parent(p, pid, what);
+}
+
+void
+gpi_psignal(struct gp_proc *p, pid_t pid, int sig)
+{
+	psignal_q(p, pid, sig, NULL);
 }
 
 /*
@@ -379,26 +606,52 @@ gpi_psignal(struct gp_proc *p, pid_t pid, int sig)
  * look).  Returns 0, or ESRCH if (l) is gone.
  */
 static int lwp_post_locked(struct gp_proc *p, pid_t pid, struct gp_lwp *l,
-    int sig);
+    int sig, struct gpi_sigq *q);
 
-int
-gpi_lwp_signal(struct gp_lwp *l, int sig)
+/* gpi_lwp_signal with the queued instance (q), the callee's. */
+static int
+lwp_signal_q(struct gp_lwp *l, int sig, struct gpi_sigq *q)
 {
 	struct gp_proc *p = __atomic_load_n(&l->l_proc, __ATOMIC_RELAXED);
 	pid_t pid = __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED);
 	struct gp_lwp *x;
 
-	if (!gpi_proc_lock_pid(p, pid))
+	if (!gpi_proc_lock_pid(p, pid)) {
+		sigq_free(q);
 		return ESRCH;
+	}
 	if (l != gpi_curlwp()) {
 		for (x = p->p_lwps; x != NULL && x != l; x = x->l_pnext)
 			;
 		if (x == NULL) {
 			gpi_spin_unlock(&p->p_lock);
+			sigq_free(q);
 			return ESRCH;
 		}
 	}
-	return lwp_post_locked(p, pid, l, sig);
+	return lwp_post_locked(p, pid, l, sig, q);
+}
+
+int
+gpi_lwp_signal(struct gp_lwp *l, int sig)
+{
+	return lwp_signal_q(l, sig, sigq_sender(sig, SI_TKILL));
+}
+
+int
+gpi_lwp_sigqueue(struct gp_lwp *l, int sig, union sigval value)
+{
+	struct gpi_sigq *q;
+	siginfo_t si;
+
+	if (sig < 0 || sig > NSIGS)
+		return EINVAL;
+	if (sig == 0)
+		return lwp_signal_q(l, 0, NULL);
+	sender_info(&si, sig, SI_QUEUE, &value);
+	if ((q = sigq_new(&si, false)) == NULL)
+		return EAGAIN;
+	return lwp_signal_q(l, sig, q);
 }
 
 /*
@@ -411,39 +664,54 @@ gpi_lwp_signal(struct gp_lwp *l, int sig)
 int
 gpi_lwp_signal_tid(struct gp_proc *p, pid_t tid, int sig)
 {
-	pid_t pid;
+	struct gpi_sigq *q;
 	struct gp_lwp *x;
+	pid_t pid;
 
-	if ((x = gpi_lwp_tid_lock(p, tid, &pid)) == NULL)
+	if (sig == 0) {
+		if (gpi_lwp_tid_lock(p, tid, &pid) == NULL)
+			return ESRCH;
+		gpi_spin_unlock(&p->p_lock);
+		return 0;
+	}
+	q = sigq_sender(sig, SI_TKILL);		/* before p_lock */
+	if ((x = gpi_lwp_tid_lock(p, tid, &pid)) == NULL) {
+		sigq_free(q);
 		return ESRCH;
+	}
+	return lwp_post_locked(p, pid, x, sig, q);
+}
+
+/*
+ * gpi_lwp_signal's post, with p_lock held (it is released), with the
+ * queued instance (q), the callee's.  Signal 0 posts nothing.
+ */
+static int
+lwp_post_locked(struct gp_proc *p, pid_t pid, struct gp_lwp *l, int sig,
+    struct gpi_sigq *q)
+{
+	uint64_t bit = SIGBIT(sig);
+
 	if (sig == 0) {
 		gpi_spin_unlock(&p->p_lock);
 		return 0;
 	}
-	return lwp_post_locked(p, pid, x, sig);
-}
-
-/* gpi_lwp_signal's post, with p_lock held (it is released). */
-static int
-lwp_post_locked(struct gp_proc *p, pid_t pid, struct gp_lwp *l, int sig)
-{
-	uint64_t bit = SIGBIT(sig);
-
 	if ((bit & (CANTMASK | SIGBIT(SIGCONT))) || p->p_stat == GPI_SZOMB ||
 	    (gpi_pflags(p) & GPI_P_WEXIT) || (p->p_sigignore & bit) ||
 	    (!(p->p_sigcatch & bit) && ((bit & IGNDFL) ||
 	    !(__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED) & bit)))) {
 		gpi_spin_unlock(&p->p_lock);
-		gpi_psignal(p, pid, sig);
+		psignal_q(p, pid, sig, q);
 		return 0;
 	}
-	__atomic_fetch_or(&l->l_siglist, bit, __ATOMIC_RELAXED);
+	pend(&l->l_siglist, &l->l_sigq, sig, &q);
 	if (!(__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED) & bit)) {
 		atomic_fetch_or(&l->l_flags, GPI_LWP_AST);
 		gpi_sleep_interrupt(l);
 	}
 	sig_posted();
 	gpi_spin_unlock(&p->p_lock);
+	sigq_free(q);
 	return 0;
 }
 
@@ -765,55 +1033,49 @@ stop_here(struct gp_lwp *l, struct gp_proc *p)
 }
 
 /*
- * Green-init mode: the siginfo of the signals greenrun's forwarder took
- * from the kernel for the host process (a POSIX timer's SI_TIMER and
- * timer id, a sender's pid and uid, a sigqueue value).  A green signal
- * is a bit; without this a handler saw SI_USER and nothing else, and
- * flock -w, whose SIGALRM handler looks for SI_TIMER, never timed out.
- * One slot per signal, as the kernel keeps one pending instance of a
- * standard signal: stored by gpi_kill_info when the signal is not
- * pending already, given to the handler or sigwaitinfo that takes it
- * (take), forgotten by any take.  Guarded by the host process's p_lock.
- * NOTE: a forwarded signal that the post does not leave pending (ignored,
- * SIGCHLD/SIGURG/SIGWINCH at their default, a default stop, continue or
- * kill) is never taken: its slot is forgotten right after the post, or
- * a later post of the same signal by the program itself (a raise) would
- * report the old sender.  Only the forwarder stores, one signal at a
- * time, so the check after the post sees no other store.
+ * Post (sig) with the queued instance (q), the callee's, to green
+ * process (pid): gp_kill of one pid.  0, or -1 with errno.
  */
-static siginfo_t hostinfo[NSIGS];
-static uint64_t hostinfo_set;		/* (p of the host process; a) read
-					 * relaxed by every take, whichever
-					 * process, to test its bit */
-
-/*
- * Lock the host process (pid) and store or, after the post, drop its
- * slot for (sig).  Returns whether it stored.
- */
-static bool
-hostinfo_update(pid_t pid, const siginfo_t *si, bool store)
+static int
+kill_q(pid_t pid, int sig, struct gpi_sigq *q)
 {
 	struct gp_proc *p;
-	uint64_t bit = SIGBIT(si->si_signo);
-	bool stored = false;
 
-	gpi_rcu_read_lock();
-	if ((p = gpi_pfind(pid)) != NULL && gpi_is_hostproc(p) &&
-	    gpi_proc_lock_pid(p, pid)) {
-		if (store && !(p->p_siglist & bit) &&
-		    !(p->p_sigignore & bit)) {
-			hostinfo[si->si_signo - 1] = *si;
-			__atomic_fetch_or(&hostinfo_set, bit, __ATOMIC_RELAXED);
-			stored = true;
-		} else if (!store && !(p->p_siglist & bit)) {
-			/* Not pending: dropped, or taken already. */
-			__atomic_fetch_and(&hostinfo_set, ~bit,
-			    __ATOMIC_RELAXED);
-		}
-		gpi_spin_unlock(&p->p_lock);
+	if (pid == GP_PID_INIT || pid <= 0 || !GP_IS_GREEN(pid)) {
+		sigq_free(q);
+		errno = pid == GP_PID_INIT ? EPERM : ESRCH;
+		return -1;
 	}
+	gpi_rcu_read_lock();
+	if ((p = gpi_pfind(pid)) == NULL) {
+		gpi_rcu_read_unlock();
+		sigq_free(q);
+		errno = ESRCH;
+		return -1;
+	}
+	psignal_q(p, pid, sig, q);	/* a zombie takes none */
 	gpi_rcu_read_unlock();
-	return stored;
+	return 0;
+}
+
+int
+gpi_sigqueue(pid_t pid, int sig, union sigval value)
+{
+	struct gpi_sigq *q;
+	siginfo_t si;
+
+	if (sig < 0 || sig > NSIGS) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sig == 0)
+		return gp_kill(pid, 0);
+	sender_info(&si, sig, SI_QUEUE, &value);
+	if ((q = sigq_new(&si, false)) == NULL) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return kill_q(pid, sig, q);
 }
 
 void
@@ -829,48 +1091,51 @@ gpi_sig_requeue(pid_t tid, siginfo_t *si)
 		    si->si_signo, si);
 }
 
+/*
+ * Green-init mode: a signal greenrun's forwarder took from the kernel for
+ * the host process, posted with the kernel's siginfo (a POSIX timer's
+ * SI_TIMER and timer id, a sender's pid and uid, a sigqueue value),
+ * which the handler or sigwaitinfo that takes it is given (take).
+ * Without it a handler saw SI_USER and nothing else, and flock -w, whose
+ * SIGALRM handler looks for SI_TIMER, never timed out.  A real-time one
+ * queues as the kernel queued it; a standard one is kept past the limit
+ * (the kernel's own signals override it).
+ */
 int
 gpi_kill_info(pid_t pid, const siginfo_t *si)
 {
-	int sig = si->si_signo, rc;
-	bool stored;
+	int sig = si->si_signo;
 
 	if (sig < 1 || sig > NSIGS)
 		return gp_kill(pid, sig);
-	stored = hostinfo_update(pid, si, true);
-	rc = gp_kill(pid, sig);
-	if (stored)
-		(void)hostinfo_update(pid, si, false);
-	return rc;
+	return kill_q(pid, sig, sigq_new(si, !SIGQUEUED(sig)));
 }
 
 /*
  * Take pending (sig) off (l)'s own list, else off (p)'s, and fill (si)
- * (if not NULL) with its siginfo: the kernel's if the forwarder left one
- * (hostinfo), else SI_USER.  Under p_lock.
+ * (if not NULL) with its siginfo: its queued instance's (the oldest), or
+ * SI_USER.  Under p_lock.
  */
 static void
 take(struct gp_proc *p, struct gp_lwp *l, int sig, siginfo_t *si)
 {
+	struct gpi_sigq *q;
+
 	GPI_LOCK_ASSERT(&p->p_lock);
 	if (l->l_siglist & SIGBIT(sig))
-		__atomic_fetch_and(&l->l_siglist, ~SIGBIT(sig),
-		    __ATOMIC_RELAXED);
+		q = sigq_take(&l->l_siglist, &l->l_sigq, sig);
 	else
-		__atomic_fetch_and(&p->p_siglist, ~SIGBIT(sig),
-		    __ATOMIC_RELAXED);
+		q = sigq_take(&p->p_siglist, &p->p_sigq, sig);
 	if (si != NULL) {
-		memset(si, 0, sizeof(*si));
-		si->si_signo = sig;
-		si->si_code = SI_USER;
+		if (q != NULL) {
+			*si = q->q_info;
+		} else {
+			memset(si, 0, sizeof(*si));
+			si->si_signo = sig;
+			si->si_code = SI_USER;
+		}
 	}
-	if (unlikely(__atomic_load_n(&hostinfo_set, __ATOMIC_RELAXED) &
-	    SIGBIT(sig)) && gpi_is_hostproc(p)) {
-		__atomic_fetch_and(&hostinfo_set, ~SIGBIT(sig),
-		    __ATOMIC_RELAXED);
-		if (si != NULL)
-			*si = hostinfo[sig - 1];
-	}
+	sigq_free(q);
 }
 
 /*
@@ -1093,6 +1358,7 @@ gpi_sig_exec(struct gp_proc *p)
 void
 gpi_sig_free(struct gp_proc *p)
 {
+	sigq_discard(&p->p_sigq, ~(uint64_t)0);	/* unreachable: no lock */
 	if (p->p_watchfd >= 0)
 		gpi_rtfd_close(p->p_watchfd);
 	p->p_watchfd = -1;

@@ -230,6 +230,16 @@ Test(greenrun, first_mask_from_attributes) { same("gr_attrmask", NULL); }
 Test(greenrun, affinity_in_attributes) { same("gr_attrcpu", NULL); }
 Test(greenrun, exit_from_timer_thread) { same("gr_hostexit", NULL); }
 Test(greenrun, free_semaphore_is_cancellation_point) { same("gr_semcancel", NULL); }
+/* Real-time signals queue, each with its siginfo; sigqueue's EAGAIN. */
+Test(greenrun, realtime_signals_queue) { same("gr_rtqueue", NULL); }
+/* EDEADLK for the rwlock's own writer; a waiting green writer preferred. */
+Test(greenrun, rwlock_writer_deadlock_and_preference) { same("gr_rwlock", NULL); }
+/* The serial thread destroys and inits the barrier while the rest leave. */
+Test(greenrun, barrier_destroyed_by_serial_thread) { same("gr_barrier", NULL); }
+/* stdio's reads and writes are cancellation points, as glibc's are. */
+Test(greenrun, stdio_write_is_cancellation_point) { same("gr_stdiocancel", NULL); }
+/* An asynchronous self-cancel acts inside pthread_cancel. */
+Test(greenrun, async_self_cancel_at_once) { same("gr_cancelself", NULL); }
 Test(greenrun, tracer_waits) { same("gr_ptrace", NULL); }
 Test(greenrun, openmp_gomp) { same("gr_openmp", NULL); }
 Test(greenrun, fault_handler_yields) { same("gr_segv_yield", NULL); }
