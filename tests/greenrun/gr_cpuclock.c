@@ -160,9 +160,14 @@ main(void)
 	printf("spinner's RUSAGE_THREAD: %s\n", judge(rs.ru, 40 * MS, 6000 * MS));
 	printf("sleeper's own clock: %s\n", judge(rz.clock, 0, 20 * MS));
 	printf("sleeper's RUSAGE_THREAD: %s\n", judge(rz.ru, 0, 20 * MS));
-	/* The process clock is the kernel's, and counts them all. */
+	/*
+	 * The process clock is the kernel's: readable, and running.  No
+	 * lower bound: under greenrun the spinner's clock is its time on
+	 * the worker, which on a loaded machine includes time the kernel
+	 * gave to others, so its 60 ms may be less CPU than that.
+	 */
 	if (clock_getcpuclockid(0, &cp) == 0)
-		printf("process clock: %s\n", judge(now(cp), 40 * MS,
+		printf("process clock: %s\n", judge(now(cp), 1,
 		    3600000 * MS));
 	pthread_join(ts_, NULL);
 	pthread_join(tz, NULL);
