@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "behind.h"
+
 static const char *
 err(int e)
 {
@@ -33,21 +35,6 @@ err(int e)
 		snprintf(buf, sizeof(buf), "error %d", e);
 		return buf;
 	}
-}
-
-static struct timespec
-in_ms(clockid_t clock, long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
 }
 
 static double

@@ -21,6 +21,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "behind.h"
+
 /* The kernel's struct sched_attr (SCHED_ATTR_SIZE_VER1). */
 struct attr {
 	uint32_t	size, policy;
@@ -34,18 +36,6 @@ struct attr {
 static struct attr creator;
 static char line[2][64];
 static pthread_barrier_t both_set, both_read;
-
-static const char *
-said(long r)
-{
-	static __thread char buf[64];
-
-	if (r >= 0)
-		snprintf(buf, sizeof(buf), "%ld", r);
-	else
-		snprintf(buf, sizeof(buf), "-1 %s", strerror(errno));
-	return buf;
-}
 
 static void *
 glib_like(void *arg)
