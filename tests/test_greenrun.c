@@ -173,6 +173,8 @@ same(const char *name, const char *a1)
 }
 
 Test(greenrun, pool_mutex_condvar) { same("gr_pool", NULL); }
+/* A condvar and its mutex in one generation slot: no self-made wake-up. */
+Test(greenrun, condvar_and_mutex_share_a_slot) { same("gr_condslot", NULL); }
 Test(greenrun, semaphores) { same("gr_sem", NULL); }
 /* Between the program and a forked child, in shared memory. */
 Test(greenrun, process_shared_objects) { same("gr_pshared", NULL); }
