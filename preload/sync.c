@@ -730,6 +730,18 @@ green_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, struct gp_lwp *l,
 		error = 0;
 	}
 	atomic_fetch_sub(&gens[i].waiters, 1);
+	/*
+	 * A wait that ended without a switch (its deadline already past)
+	 * has still let the mutex go, and natively another thread takes it
+	 * in that window.  Here nothing else runs on this worker until we
+	 * switch: if the watchdog wants the worker back (w_resched), give
+	 * it up now, while the mutex is free.  A loop of such waits yielded
+	 * otherwise only at its next pthread_mutex_lock, holding whatever
+	 * it built on the mutex, and the thread it starved never got that
+	 * (guile's mutexes, an owner field under a pthread mutex:
+	 * gr_condspin hung under greenrun -w 1).
+	 */
+	gpi_resched_point(l);
 	/* The mutex is retaken whatever happened (cancellation too). */
 	if ((lerr = green_mutex_lock(m, l, 0)) != 0)
 		return lerr;

@@ -40,6 +40,7 @@ TestSuite(greenrun, .timeout = 180.0);
  * stdin and stdout closed (by sh: `exec "$@" <&- >&-`; stderr is kept).
  */
 static const char *extra_env;
+static const char *nworkers;	/* greenrun -w, "2" if NULL */
 static bool own_pgrp;
 static bool std_closed;
 
@@ -93,7 +94,7 @@ start(struct tu_run *r, bool green, const char *name, const char *a1,
 		    strerror(errno));
 		argv[i++] = gr;
 		argv[i++] = "-w";
-		argv[i++] = "2";
+		argv[i++] = nworkers != NULL ? nworkers : "2";
 	}
 	argv[i++] = prog;
 	if (a1 != NULL)
@@ -175,6 +176,13 @@ same(const char *name, const char *a1)
 Test(greenrun, pool_mutex_condvar) { same("gr_pool", NULL); }
 /* A condvar and its mutex in one generation slot: no self-made wake-up. */
 Test(greenrun, condvar_and_mutex_share_a_slot) { same("gr_condslot", NULL); }
+/* Waits past their deadline let the mutex go, on one worker too. */
+Test(greenrun, expired_condvar_waits_free_the_mutex)
+{
+	nworkers = "1";
+	same("gr_condspin", NULL);
+	nworkers = NULL;
+}
 Test(greenrun, semaphores) { same("gr_sem", NULL); }
 /* Between the program and a forked child, in shared memory. */
 Test(greenrun, process_shared_objects) { same("gr_pshared", NULL); }
@@ -610,7 +618,7 @@ cmd(struct tu_run *r, bool green, const char *const *args, const char *in,
 	if (green) {
 		argv[i++] = gr;
 		argv[i++] = "-w";
-		argv[i++] = "2";
+		argv[i++] = nworkers != NULL ? nworkers : "2";
 	}
 	for (k = 0; args[k] != NULL && i < 31; k++)
 		argv[i++] = args[k];
