@@ -176,6 +176,11 @@ same(const char *name, const char *a1)
 Test(greenrun, pool_mutex_condvar) { same("gr_pool", NULL); }
 /* A condvar and its mutex in one generation slot: no self-made wake-up. */
 Test(greenrun, condvar_and_mutex_share_a_slot) { same("gr_condslot", NULL); }
+/* A process signal interrupts only the thread that handles it. */
+Test(greenrun, signal_interrupts_only_its_handler_thread)
+{
+	same("gr_eintr", NULL);
+}
 /* Waits past their deadline let the mutex go, on one worker too. */
 Test(greenrun, expired_condvar_waits_free_the_mutex)
 {
