@@ -9,7 +9,7 @@
 # Not part of `make test`: it needs the Debian packages (xz-utils, zstd,
 # pigz, pbzip2, lbzip2, plzip, pixz, p7zip-full, ripgrep, fd-find, rsync,
 # parallel, git, make, curl, wget, openssl, python3, strace, gdb, stress-ng, fio,
-# ffmpeg; a missing
+# ffmpeg, guile-3.0; a missing
 # tool gives SKIP).  Each case is a shell command in which "$G" stands
 # before the program under test: empty for the native run, "greenrun -w
 # 2" for the green one.  A case PASSes when
@@ -57,6 +57,7 @@ head -c 4194304 /dev/urandom > "$W/rand"
 cat "$W/text" "$W/rand" "$W/text" > "$W/mix"
 for i in 1 2 3 4 5 6 7; do cat "$W/text"; done > "$W/big"
 cp "$here/tools/realprogs/fio.job" "$W/fio.job"
+cp "$here/tools/realprogs/"guile_*.scm "$W/"
 # A small git repository with some history.
 if command -v git >/dev/null; then
 	(cd "$W" && git init -q repo && cd repo &&
@@ -151,6 +152,8 @@ cases=(
 "stress-ng-signals|stress-ng|\$G stress-ng --signest 2 --sigsegv 1 --sigtrap 1 --sigabrt 1 --sigfpe 1 --bad-altstack 1 --sigsuspend 1 -t 2 2>&1 | grep -c 'successful run completed'"
 "stress-ng-procs|stress-ng|\$G stress-ng --pthread 2 --fork 1 --vfork 1 --clone 1 --wait 1 --kill 1 --exit-group 1 --pipe 1 -t 2 2>&1 | grep -c 'successful run completed'"
 "fio|fio|\$G fio --output-format=terse --directory=\$R.d \$W/fio.job | cut -d\; -f3,5,6 | sort"
+"guile-threads|guile-3.0|\$G guile-3.0 --no-auto-compile \$W/guile_threads.scm 200 | sha256sum"
+"guile-signals|guile-3.0|\$G guile-3.0 --no-auto-compile \$W/guile_signals.scm; echo \$?"
 "ffmpeg|ffmpeg|\$G ffmpeg -nostdin -v error -threads 2 -f lavfi -i testsrc=duration=2:size=320x240:rate=25 -c:v mpeg4 -f rawvideo - | sha256sum"
 )
 
