@@ -5,7 +5,8 @@
 # servers, natively and under `greenrun -w 2`: python3 (threading,
 # sockets, subprocess, signals, process pools, asyncio, sqlite3), perl
 # threads, node, ruby threads, the Erlang BEAM, a JVM (java), memcached,
-# redis-server, nginx, lighttpd and apache2 (event and worker MPMs).
+# redis-server, nginx, lighttpd, apache2 (event and worker MPMs) and
+# haproxy.
 # Each case
 # is run both ways; it passes when the exit status and the checked
 # output are the same, nothing hung (every run under timeout 60), a
@@ -16,7 +17,7 @@
 # Not run by `make test`: it needs the packages (apt-get install -y
 # python3 perl libthreads-perl libthread-queue-perl nodejs memcached
 # redis-server redis-tools nginx-light lighttpd curl ruby erlang-base
-# openjdk-17-jdk-headless apache2 apache2-utils); a missing one is
+# openjdk-17-jdk-headless apache2 apache2-utils haproxy); a missing one is
 # SKIP.  Run from the top of the tree after `make`:
 #     tools/realprogs-servers.sh [GREENRUN]
 # Ports 28080-28090 and 21211, 26379 on 127.0.0.1 must be free.  apache2's
@@ -286,6 +287,53 @@ EOF
 	done
 else
 	skip apache2 "apache2 apache2-utils"
+fi
+
+# haproxy with 4 threads (epoll) in front of two python http.servers,
+# stopped by SIGTERM and by SIGINT (SIGUSR1, its soft stop, would end
+# timeout(1) around it, not haproxy).
+if have haproxy ab curl $PY; then
+	h="$W/haproxy"; mkdir -p "$h/www"
+	echo hello >"$h/www/index.html"
+	head -c 300000 /dev/urandom >"$h/www/big.bin"
+	cat >"$h/hap.cfg" <<EOF
+global
+    nbthread 4
+    maxconn 512
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:28084
+    default_backend be
+backend be
+    balance roundrobin
+    server s1 127.0.0.1:28085
+    server s2 127.0.0.1:28086
+EOF
+	$PY -m http.server -d "$h/www" -b 127.0.0.1 28085 >/dev/null 2>&1 &
+	b1=$!
+	$PY -m http.server -d "$h/www" -b 127.0.0.1 28086 >/dev/null 2>&1 &
+	b2=$!
+	for i in $(seq 50); do
+		curl -sf http://127.0.0.1:28085/ >/dev/null &&
+		    curl -sf http://127.0.0.1:28086/ >/dev/null && break
+		sleep 0.1
+	done
+	u=http://127.0.0.1:28084
+	hcheck="ab -q -n 2000 -c 32 $u/index.html | grep -E '^(Complete|Failed|Non-2xx)';
+	    ab -q -n 200 -c 16 $u/big.bin | grep -E '^(Complete|Failed|Non-2xx)';
+	    for i in \$(seq 10); do curl -sf $u/big.bin | md5sum & done | sort | uniq -c; wait;
+	    md5sum <$h/www/big.bin"
+	for sig in TERM INT; do
+		server "haproxy $sig" $sig 28084 "$hcheck" "$h/hap.cfg" \
+		    haproxy -db -f "$h/hap.cfg"
+	done
+	kill $b1 $b2; wait $b1 $b2 2>/dev/null
+else
+	skip haproxy "haproxy apache2-utils"
 fi
 
 echo "failures: $fails"
