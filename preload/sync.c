@@ -106,19 +106,33 @@ slot(const void *obj)
 	return (unsigned)(h >> 54) & (NGEN - 1);
 }
 
-/* Wake green waiters of (obj), if there are any: one load otherwise. */
-static void
-release(const void *obj, bool all)
+/*
+ * Wake green waiters of (obj), if there are any: one load otherwise.
+ * Returns the generation of (obj)'s slot as it was before this moved it,
+ * or -1 if it did not (no waiter): green_cond_wait, counted in that slot
+ * already when it unlocks its mutex, tells its own move from a wake-up.
+ * (A generation of -1 reads as no move: at worst one spurious wake-up.)
+ */
+static int
+release_gen(const void *obj, bool all)
 {
 	unsigned i = slot(obj);
+	int was;
 
 	if (atomic_load(&gens[i].waiters) == 0)
-		return;
-	atomic_fetch_add(&gens[i].gen, 1);
+		return -1;
+	was = atomic_fetch_add(&gens[i].gen, 1);
 	if (all)
 		gpi_wakeup(obj);
 	else
 		gpi_wakeup_one(obj);
+	return was;
+}
+
+static void
+release(const void *obj, bool all)
+{
+	(void)release_gen(obj, all);
 }
 
 /*
@@ -486,11 +500,16 @@ owned_try(pthread_mutex_t *m, struct gp_lwp *l, int id, bool *hidden)
 	return 0;
 }
 
-/* Unlock owner-tracking (m) by (l), owner id (id). */
+/*
+ * Unlock owner-tracking (m) by (l), owner id (id); *moved as release_gen
+ * answers (-1 if the unlock woke nobody or failed).
+ */
 static int
-owned_unlock(pthread_mutex_t *m, struct gp_lwp *l, int id)
+owned_unlock(pthread_mutex_t *m, struct gp_lwp *l, int id, int *moved)
 {
 	int kind = kind_of(m), type = kind & MK_TYPE, newowner = 0;
+
+	*moved = -1;
 
 	if (!(kind & MK_ROBUST)) {
 		if (m->__data.__owner != id)
@@ -503,7 +522,7 @@ owned_unlock(pthread_mutex_t *m, struct gp_lwp *l, int id)
 		    __ATOMIC_RELEASE) > 1)
 			futex_wake(&m->__data.__lock, 1,
 			    (kind & MK_PSHARED) != 0);
-		release(m, false);
+		*moved = release_gen(m, false);
 		return 0;
 	}
 	if ((__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) &
@@ -524,7 +543,7 @@ owned_unlock(pthread_mutex_t *m, struct gp_lwp *l, int id)
 	m->__data.__owner = newowner;
 	m->__data.__nusers--;
 	robust_unlock_word(m);
-	release(m, false);
+	*moved = release_gen(m, false);
 	return 0;
 }
 
@@ -638,20 +657,32 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 	return owned_try(m, l, id, &hidden);
 }
 
-EXPORT int
-pthread_mutex_unlock(pthread_mutex_t *m)
+/*
+ * pthread_mutex_unlock of (m) by (l) (NULL: a host thread), *moved as
+ * release_gen answers (-1 if nobody was woken or the unlock failed).
+ */
+static int
+mutex_unlock(pthread_mutex_t *m, struct gp_lwp *l, int *moved)
 {
-	struct gp_lwp *l = gpi_curlwp();
 	int error;
 
+	*moved = -1;
 	if (l != NULL && owned_here(kind_of(m))) {
-		error = owned_unlock(m, l, owner_id_now(l));
+		error = owned_unlock(m, l, owner_id_now(l), moved);
 		gpi_sigpoint_l(l);	/* after the release: a handler may lock */
 		return error;
 	}
 	if ((error = REAL(pthread_mutex_unlock)(m)) == 0)
-		release(m, false);
+		*moved = release_gen(m, false);
 	return error;
+}
+
+EXPORT int
+pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	int moved;
+
+	return mutex_unlock(m, gpi_curlwp(), &moved);
 }
 
 EXPORT int
@@ -716,15 +747,25 @@ green_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, struct gp_lwp *l,
 	bool shared = __atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) &
 	    COND_SHARED;
 	uint64_t until, now;
-	int gen, error, lerr;
+	int gen, error, lerr, moved;
 
 	gpi_tls_wait_check(l, c);
 	gen = atomic_load(&gens[i].gen);
 	atomic_fetch_add(&gens[i].waiters, 1);
-	if ((error = pthread_mutex_unlock(m)) != 0) {
+	if ((error = mutex_unlock(m, l, &moved)) != 0) {
 		atomic_fetch_sub(&gens[i].waiters, 1);
 		return error;
 	}
+	/*
+	 * (m) hashed to our slot: counted there, we made our own unlock
+	 * move the generation we sleep on, and every wait returned at once
+	 * as woken (guile's join-thread looped so, holding its worker from
+	 * the thread it waited for; gr_condslot).  If that move was the
+	 * only one since we read it, it is no wake-up: sleep on its value.
+	 * Any other move (a signal) still ends the sleep.
+	 */
+	if (moved == gen && slot(m) == i)
+		gen = (int)((unsigned)gen + 1);
 	until = deadline;
 	if (shared && (now = gpi_now(), deadline == 0 ||
 	    (deadline > now && deadline - now > BACKSTOP_NS)))
@@ -735,6 +776,18 @@ green_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, struct gp_lwp *l,
 		error = 0;
 	}
 	atomic_fetch_sub(&gens[i].waiters, 1);
+	/*
+	 * A wait that ended without a switch (its deadline already past)
+	 * has still let the mutex go, and natively another thread takes it
+	 * in that window.  Here nothing else runs on this worker until we
+	 * switch: if the watchdog wants the worker back (w_resched), give
+	 * it up now, while the mutex is free.  A loop of such waits yielded
+	 * otherwise only at its next pthread_mutex_lock, holding whatever
+	 * it built on the mutex, and the thread it starved never got that
+	 * (guile's mutexes, an owner field under a pthread mutex:
+	 * gr_condspin hung under greenrun -w 1).
+	 */
+	gpi_resched_point(l);
 	/* The mutex is retaken whatever happened (cancellation too). */
 	if ((lerr = green_mutex_lock(m, l, 0)) != 0)
 		return lerr;

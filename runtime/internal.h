@@ -782,6 +782,10 @@ struct gp_lwp {
 					 * gpi_md_ticks when it was last
 					 * switched in, 0 while off the CPU:
 					 * set to 0 before l_ticks grows. */
+	unsigned long	 l_nhandled;	/* (o) Green signal handlers it has
+					 * run (postsig): an interrupted call
+					 * tells whether one ran on it
+					 * (gpi_userret_resume). */
 	struct gpi_tlsdtor *l_tlsdtors;	/* (o) thread_local destructors
 					 * registered on it, LIFO (tls.c). */
 #ifdef GPI_TSAN
@@ -917,6 +921,15 @@ GPI_HIDDEN void	gpi_userret_slow(struct gp_lwp *l);
  * kernel restarts it: no handler ran, or every one had SA_RESTART.
  */
 GPI_HIDDEN bool	gpi_userret_restart(struct gp_lwp *l);
+/*
+ * The same for a call the kernel never restarts after a handler (poll,
+ * select, nanosleep, a socket with a timeout: restartable false), or one
+ * it does (true).  True if the call goes on: no handler ran on (l) -- the
+ * signal went to another thread, or was a stop and continue, and the
+ * kernel interrupts only the thread that handles a signal -- or each had
+ * SA_RESTART and (restartable).
+ */
+GPI_HIDDEN bool	gpi_userret_resume(struct gp_lwp *l, bool restartable);
 /* gpi_userret() for the running LWP (l): one load when there is nothing. */
 static inline void
 gpi_userret_l(struct gp_lwp *l)

@@ -164,16 +164,14 @@ know(int fd, unsigned fi, bool out, struct blockinfo *bi)
 
 /*
  * A wait was interrupted: run the handlers (or die, if killed).  True
- * if the call may go on, as the kernel restarts it: no handler ran (a
- * stop and continue), or all had SA_RESTART and the call restarts.
+ * if the call may go on, as the kernel restarts it: no handler ran on
+ * this thread (a stop and continue, or a signal another thread took), or
+ * all had SA_RESTART and the call restarts.
  */
 static bool
 interrupted(bool restartable)
 {
-	struct gp_lwp *l = gpi_io_lwp();
-	bool restart = gpi_userret_restart(l);
-
-	return restart && restartable;
+	return gpi_userret_resume(gpi_io_lwp(), restartable);
 }
 
 /*
@@ -958,7 +956,14 @@ poll_until(struct pollfd *fds, nfds_t n, uint64_t deadline, bool forever,
 			break;
 		}
 		if (error == EINTR) {
-			(void)interrupted(false);
+			/*
+			 * A process signal wakes every thread that could
+			 * take it; one that did not run a handler polls on
+			 * (poll(2) returns EINTR only to the thread that
+			 * handled it: gr_eintr).
+			 */
+			if (interrupted(false))
+				continue;
 			errno = EINTR;
 			r = -1;
 			break;

@@ -339,7 +339,7 @@ gpi_pool_call_intr(long (*fn)(void *), void *arg, bool restart)
 			errno = error;
 			return r;
 		}
-		if (!gpi_userret_restart(l) || !restart) {
+		if (!gpi_userret_resume(l, restart)) {
 			errno = EINTR;
 			return -1;
 		}

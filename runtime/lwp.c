@@ -753,6 +753,15 @@ gpi_userret_restart(struct gp_lwp *l)
 	return userret(l, true);
 }
 
+bool
+gpi_userret_resume(struct gp_lwp *l, bool restartable)
+{
+	unsigned long ran = l->l_nhandled;
+	bool restart = userret(l, true);
+
+	return l->l_nhandled == ran || (restart && restartable);
+}
+
 /* A signal point (not a cancellation point) with something to do. */
 void
 gpi_sigpoint_slow(struct gp_lwp *l)
@@ -1036,12 +1045,20 @@ gp_nanosleep(const struct timespec *req, struct timespec *rem)
 		return GPI_LIBC(nanosleep)(req, rem);
 	deadline = gpi_now() + (uint64_t)req->tv_sec * 1000000000u +
 	    (uint64_t)req->tv_nsec;
-	do {
-		/* Nobody wakes our private channel; only time or a signal. */
-		error = gpi_tsleep(&l->l_sleeper, NULL, 0, GPI_PCATCH,
-		    deadline);
-	} while (error == 0);
-	gpi_userret();
+	for (;;) {
+		do {
+			/* Nobody wakes our channel; only time or a signal. */
+			error = gpi_tsleep(&l->l_sleeper, NULL, 0, GPI_PCATCH,
+			    deadline);
+		} while (error == 0);
+		if (error != EINTR) {
+			gpi_userret();
+			break;
+		}
+		/* Asleep on: no handler ran here (gpi_userret_resume). */
+		if (!gpi_userret_resume(l, false))
+			break;
+	}
 	if (error == EINTR) {
 		if (rem != NULL) {
 			now = gpi_now();

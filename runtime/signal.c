@@ -1178,6 +1178,7 @@ postsig(struct gp_lwp *l, struct gp_proc *p, bool *restart)
 
 	if (!(sa.sa_flags & SA_RESTART))
 		*restart = false;
+	l->l_nhandled++;
 	/* Run it with sa_mask and the signal itself blocked. */
 	__atomic_store_n(&l->l_sigmask, mask | sa.sa_mask |
 	    ((sa.sa_flags & SA_NODEFER) ? 0 : SIGBIT(sig)), __ATOMIC_RELAXED);

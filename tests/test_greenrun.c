@@ -174,6 +174,20 @@ same(const char *name, const char *a1)
 }
 
 Test(greenrun, pool_mutex_condvar) { same("gr_pool", NULL); }
+/* A condvar and its mutex in one generation slot: no self-made wake-up. */
+Test(greenrun, condvar_and_mutex_share_a_slot) { same("gr_condslot", NULL); }
+/* A process signal interrupts only the thread that handles it. */
+Test(greenrun, signal_interrupts_only_its_handler_thread)
+{
+	same("gr_eintr", NULL);
+}
+/* Waits past their deadline let the mutex go, on one worker too. */
+Test(greenrun, expired_condvar_waits_free_the_mutex)
+{
+	workers = "1";
+	same("gr_condspin", NULL);
+	workers = "2";
+}
 Test(greenrun, semaphores) { same("gr_sem", NULL); }
 /* Between the program and a forked child, in shared memory. */
 Test(greenrun, process_shared_objects) { same("gr_pshared", NULL); }
@@ -668,7 +682,7 @@ cmd(struct tu_run *r, bool green, const char *const *args, const char *in,
 	if (green) {
 		argv[i++] = gr;
 		argv[i++] = "-w";
-		argv[i++] = "2";
+		argv[i++] = workers;
 	}
 	for (k = 0; args[k] != NULL && i < 31; k++)
 		argv[i++] = args[k];

@@ -5,7 +5,9 @@
 # servers, natively and under `greenrun -w 2`: python3 (threading,
 # sockets, subprocess, signals, process pools, asyncio, sqlite3), perl
 # threads, node, ruby threads, the Erlang BEAM, a JVM (java), memcached,
-# redis-server, nginx, lighttpd and MariaDB.  Each case
+# redis-server, nginx, lighttpd, apache2 (event and worker MPMs),
+# haproxy and MariaDB.
+# Each case
 # is run both ways; it passes when the exit status and the checked
 # output are the same, nothing hung (every run under timeout 60), a
 # server stopped on its signal, no server process was left behind and
@@ -15,10 +17,13 @@
 # Not run by `make test`: it needs the packages (apt-get install -y
 # python3 perl libthreads-perl libthread-queue-perl nodejs memcached
 # redis-server redis-tools nginx-light lighttpd curl ruby erlang-base
-# openjdk-17-jdk-headless mariadb-server mariadb-client); a missing one is
-# SKIP.  Run from the top of the tree after `make`:
+# openjdk-17-jdk-headless apache2 apache2-utils haproxy mariadb-server
+# mariadb-client); a missing one is SKIP.  Run from the top of the tree
+# after `make`:
 #     tools/realprogs-servers.sh [GREENRUN]
 # Ports 28080-28090 and 21211, 23306, 26379 on 127.0.0.1 must be free.
+# apache2's children run as www-data: the scratch directory is opened to
+# them.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 here="$top/tools/realprogs"
@@ -256,6 +261,107 @@ if have /usr/sbin/mariadbd mariadb mariadb-slap mariadb-install-db; then
 	    --pid-file="$W/mariadb.pid" --log-error="$W/mariadb.err"
 else
 	skip mariadbd mariadb-server
+# apache2: the event and worker MPMs.  Forked children are native
+# processes under greenrun (ARCHITECTURE section 26, forks), so the
+# multi-process cases try the green master (its waits, pipe of death and
+# graceful restarts); -X (one process, no fork) makes the listener and
+# worker threads green.
+if have /usr/sbin/apache2 ab curl; then
+	a="$W/apache"; mkdir -p "$a/html" "$a/logs"
+	chmod a+x "$W"; chmod 777 "$a/logs"
+	echo hello >"$a/html/index.html"
+	head -c 300000 /dev/urandom >"$a/html/big.bin"
+	chmod -R a+rX "$a"
+	for mpm in event worker; do
+		port=28082; [ $mpm = worker ] && port=28083
+		cat >"$a/$mpm.conf" <<EOF
+ServerRoot $a
+PidFile $a/logs/$mpm.pid
+Listen 127.0.0.1:$port
+LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_${mpm}.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+User www-data
+Group www-data
+ServerName localhost
+DocumentRoot $a/html
+ErrorLog $a/logs/$mpm.error
+TypesConfig /etc/mime.types
+StartServers 2
+MinSpareThreads 8
+MaxSpareThreads 32
+ThreadsPerChild 16
+MaxRequestWorkers 64
+ServerLimit 4
+Mutex file:$a/logs default
+<Directory $a/html>
+  Require all granted
+</Directory>
+EOF
+		u="http://127.0.0.1:$port"
+		pf="$a/logs/$mpm.pid"
+		acheck="ab -q -n 2000 -c 32 $u/index.html | grep -E '^(Complete|Failed|Non-2xx)';
+		    ab -q -n 200 -c 16 $u/big.bin | grep -E '^(Complete|Failed|Non-2xx)';
+		    for i in \$(seq 10); do curl -sf $u/big.bin | md5sum & done | sort | uniq -c; wait;
+		    kill -USR1 \$(cat $pf); sleep 1.5; curl -sf $u/;
+		    ab -q -n 500 -c 32 $u/index.html | grep -E '^(Complete|Failed)';
+		    kill -HUP \$(cat $pf); sleep 1.5; curl -sf $u/;
+		    ab -q -n 500 -c 32 $u/index.html | grep -E '^(Complete|Failed)'"
+		server "apache2 $mpm" TERM $port "$acheck" "$a/$mpm.conf" \
+		    /usr/sbin/apache2 -f "$a/$mpm.conf" -DFOREGROUND
+		server "apache2 $mpm -X" TERM $port "$acheck" "$a/$mpm.conf" \
+		    /usr/sbin/apache2 -f "$a/$mpm.conf" -DFOREGROUND -X
+	done
+else
+	skip apache2 "apache2 apache2-utils"
+fi
+
+# haproxy with 4 threads (epoll) in front of two python http.servers,
+# stopped by SIGTERM and by SIGINT (SIGUSR1, its soft stop, would end
+# timeout(1) around it, not haproxy).
+if have haproxy ab curl $PY; then
+	h="$W/haproxy"; mkdir -p "$h/www"
+	echo hello >"$h/www/index.html"
+	head -c 300000 /dev/urandom >"$h/www/big.bin"
+	cat >"$h/hap.cfg" <<EOF
+global
+    nbthread 4
+    maxconn 512
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:28084
+    default_backend be
+backend be
+    balance roundrobin
+    server s1 127.0.0.1:28085
+    server s2 127.0.0.1:28086
+EOF
+	$PY -m http.server -d "$h/www" -b 127.0.0.1 28085 >/dev/null 2>&1 &
+	b1=$!
+	$PY -m http.server -d "$h/www" -b 127.0.0.1 28086 >/dev/null 2>&1 &
+	b2=$!
+	for i in $(seq 50); do
+		curl -sf http://127.0.0.1:28085/ >/dev/null &&
+		    curl -sf http://127.0.0.1:28086/ >/dev/null && break
+		sleep 0.1
+	done
+	u=http://127.0.0.1:28084
+	hcheck="ab -q -n 2000 -c 32 $u/index.html | grep -E '^(Complete|Failed|Non-2xx)';
+	    ab -q -n 200 -c 16 $u/big.bin | grep -E '^(Complete|Failed|Non-2xx)';
+	    for i in \$(seq 10); do curl -sf $u/big.bin | md5sum & done | sort | uniq -c; wait;
+	    md5sum <$h/www/big.bin"
+	for sig in TERM INT; do
+		server "haproxy $sig" $sig 28084 "$hcheck" "$h/hap.cfg" \
+		    haproxy -db -f "$h/hap.cfg"
+	done
+	kill $b1 $b2; wait $b1 $b2 2>/dev/null
+else
+	skip haproxy "haproxy apache2-utils"
 fi
 
 echo "failures: $fails"

@@ -9,7 +9,7 @@
 # Not part of `make test`: it needs the Debian packages (xz-utils, zstd,
 # pigz, pbzip2, lbzip2, plzip, pixz, p7zip-full, ripgrep, fd-find, rsync,
 # parallel, git, make, curl, wget, openssl, python3, strace, gdb, stress-ng, fio,
-# ffmpeg; a missing
+# ffmpeg, guile-3.0, mold, binutils' ld.gold; a missing
 # tool gives SKIP).  Each case is a shell command in which "$G" stands
 # before the program under test: empty for the native run, "greenrun -w
 # 2" for the green one.  A case PASSes when
@@ -57,6 +57,7 @@ head -c 4194304 /dev/urandom > "$W/rand"
 cat "$W/text" "$W/rand" "$W/text" > "$W/mix"
 for i in 1 2 3 4 5 6 7; do cat "$W/text"; done > "$W/big"
 cp "$here/tools/realprogs/fio.job" "$W/fio.job"
+cp "$here/tools/realprogs/"guile_*.scm "$W/"
 # A small git repository with some history.
 if command -v git >/dev/null; then
 	(cd "$W" && git init -q repo && cd repo &&
@@ -82,6 +83,23 @@ done
 printf '%s\n' 'OBJS := main.o $(patsubst %.c,%.o,$(wildcard f*.c))' \
     'prog: $(OBJS)' '	cc -o $@ $(OBJS)' '%.o: %.c' '	cc -c -o $@ $<' \
     > "$W/proj/Makefile"
+# 200 small objects and a main for the linkers (mold, ld.gold).
+if command -v mold >/dev/null || command -v ld.gold >/dev/null; then
+	mkdir -p "$W/objs"
+	(cd "$W/objs" &&
+	 for i in $(seq 1 200); do
+		printf 'int g%d = %d;\nint f%d(int x) { return x * %d + g%d; }\n' \
+		    "$i" "$i" "$i" "$i" "$i" > "f$i.c"
+	 done &&
+	 { echo '#include <stdio.h>'
+	   for i in $(seq 1 200); do echo "int f$i(int);"; done
+	   echo 'int main(void) { long s = 0;'
+	   for i in $(seq 1 200); do echo "s += f$i($i);"; done
+	   echo 'printf("%ld\n", s); return 0; }'; } > main.c &&
+	 ls ./*.c | xargs -P2 -n 50 cc -O1 -g -c && rm ./*.c) >/dev/null 2>&1
+fi
+L=/usr/lib/x86_64-linux-gnu
+export LDARGS="-dynamic-linker /lib64/ld-linux-x86-64.so.2 $L/crt1.o $L/crti.o $W/objs/main.o $W/objs/f*.o -L$L -lc $L/crtn.o"
 # A tree for rsync, tar and find.
 mkdir -p "$W/tree"
 for i in $(seq 1 40); do
@@ -151,6 +169,10 @@ cases=(
 "stress-ng-signals|stress-ng|\$G stress-ng --signest 2 --sigsegv 1 --sigtrap 1 --sigabrt 1 --sigfpe 1 --bad-altstack 1 --sigsuspend 1 -t 2 2>&1 | grep -c 'successful run completed'"
 "stress-ng-procs|stress-ng|\$G stress-ng --pthread 2 --fork 1 --vfork 1 --clone 1 --wait 1 --kill 1 --exit-group 1 --pipe 1 -t 2 2>&1 | grep -c 'successful run completed'"
 "fio|fio|\$G fio --output-format=terse --directory=\$R.d \$W/fio.job | cut -d\; -f3,5,6 | sort"
+"mold|mold|\$G mold --no-fork --threads=4 -o \$R.exe \$LDARGS && sha256sum < \$R.exe && \$R.exe"
+"ld-gold-threads|ld.gold|\$G ld.gold --threads --thread-count=4 -o \$R.exe \$LDARGS && sha256sum < \$R.exe && \$R.exe"
+"guile-threads|guile-3.0|\$G guile-3.0 --no-auto-compile \$W/guile_threads.scm 200 | sha256sum"
+"guile-signals|guile-3.0|\$G guile-3.0 --no-auto-compile \$W/guile_signals.scm; echo \$?"
 "ffmpeg|ffmpeg|\$G ffmpeg -nostdin -v error -threads 2 -f lavfi -i testsrc=duration=2:size=320x240:rate=25 -c:v mpeg4 -f rawvideo - | sha256sum"
 )
 

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * gr_eintr.c -- a signal sent to the process and handled by one thread
+ * interrupts that thread's call only.  main sends itself SIGUSR1 (no
+ * SA_RESTART) while another thread waits in select, poll, epoll_wait,
+ * nanosleep and a read of an empty pipe: Linux gives a process signal to
+ * the main thread while it can take it, the handler runs there, and the
+ * waiting thread's calls time out (or read) as if nothing came.  Under
+ * greenrun every thread that could take the signal was woken to look,
+ * and the ones that found it taken failed with EINTR all the same
+ * (guile, whose signal handlers are run by asyncs after a sleep ends,
+ * lost SIGUSR1 deliveries to coalescing when its sleeps ended early).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+
+static int p[2];
+static pthread_t mainth;
+static volatile sig_atomic_t hits, onmain;
+
+static void
+handler(int sig)
+{
+	(void)sig;
+	hits++;
+	if (pthread_equal(pthread_self(), mainth))
+		onmain++;
+}
+
+static void
+say(const char *what, int rc)
+{
+	printf("%s: %d%s%s\n", what, rc, rc < 0 ? " " : "",
+	    rc < 0 ? strerror(errno) : "");
+}
+
+static void *
+waiter(void *arg)
+{
+	struct timespec ts = { 0, 150 * 1000000L };
+	struct timeval tv = { 0, 150000 };
+	struct pollfd pf = { p[0], POLLIN, 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	fd_set r;
+	char c;
+	int ep;
+
+	(void)arg;
+	FD_ZERO(&r);
+	FD_SET(p[0], &r);
+	say("select", select(p[0] + 1, &r, NULL, NULL, &tv));
+	say("poll", poll(&pf, 1, 150));
+	ep = epoll_create1(0);
+	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+	say("epoll_wait", epoll_wait(ep, &ev, 1, 150));
+	close(ep);
+	say("nanosleep", nanosleep(&ts, NULL));
+	say("read", (int)read(p[0], &c, 1));
+	return NULL;
+}
+
+int
+main(void)
+{
+	struct sigaction sa;
+	pthread_t t;
+	int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;	/* no SA_RESTART */
+	sigaction(SIGUSR1, &sa, NULL);
+	if (pipe(p) != 0)
+		return 1;
+	mainth = pthread_self();
+	pthread_create(&t, NULL, waiter, NULL);
+	/* One signal inside each of the five waits (150 ms each). */
+	for (i = 0; i < 5; i++) {
+		usleep(75 * 1000);
+		kill(getpid(), SIGUSR1);
+		usleep(75 * 1000);
+	}
+	usleep(50 * 1000);
+	if (write(p[1], "x", 1) != 1)
+		return 1;
+	pthread_join(t, NULL);
+	printf("handled %d, on main %d\n", (int)hits, (int)onmain);
+	return 0;
+}
