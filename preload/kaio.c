@@ -60,16 +60,14 @@ struct kaio_wait {
 	struct timespec	*k_timeout;
 };
 
-/* The system call, on the helper: the kernel's result, -errno. */
+/* The system call, on the helper: -1 and errno, or the count. */
 static long
 kaio_job(void *arg)
 {
 	struct kaio_wait *k = arg;
-	long r;
 
-	r = GPI_LIBC(syscall)(SYS_io_getevents, k->k_ctx, k->k_min_nr,
+	return GPI_LIBC(syscall)(SYS_io_getevents, k->k_ctx, k->k_min_nr,
 	    k->k_nr, k->k_events, k->k_timeout);
-	return r < 0 ? -errno : r;
 }
 
 /*
@@ -95,16 +93,19 @@ must_wait(aio_context_t ctx, long min_nr, const struct timespec *timeout,
 	return (long)((tail + ring->kr_nr - head) % ring->kr_nr) < min_nr;
 }
 
-/* The wait on a helper: -errno or the number of events. */
+/*
+ * The wait on a helper: -errno or the number of events.  Never restarted
+ * after a handler ran on this thread; a signal some other thread took
+ * leaves it waiting (gpi_pool_call_intr).
+ */
 static long
 wait_off_worker(aio_context_t ctx, long min_nr, long nr,
     struct io_event *events, struct timespec *timeout)
 {
 	struct kaio_wait k = { ctx, min_nr, nr, events, timeout };
-	long r = gpi_pool_call(kaio_job, &k, GPI_POOL_INTR);
+	long r = gpi_pool_call_intr(kaio_job, &k, false);
 
-	gpi_userret();
-	return r;
+	return r < 0 ? -errno : r;
 }
 
 /*

@@ -60,37 +60,48 @@ struct uring_wait {
 
 enum { U_GET_CQE, U_SUBMIT_AND_WAIT, U_WAIT_CQES, U_SUBMIT_AND_WAIT_TIMEOUT };
 
+/* On the helper: liburing's -errno as -1 and errno (the pool's way). */
 static long
 uring_job(void *arg)
 {
 	struct uring_wait *u = arg;
+	int r;
 
 	switch (u->u_kind) {
 	case U_GET_CQE:
-		return LIBREAL(__io_uring_get_cqe)(u->u_ring, u->u_cqe,
+		r = LIBREAL(__io_uring_get_cqe)(u->u_ring, u->u_cqe,
 		    u->u_submit, u->u_wait_nr, NULL);
+		break;
 	case U_SUBMIT_AND_WAIT:
-		return LIBREAL(io_uring_submit_and_wait)(u->u_ring, u->u_wait_nr);
+		r = LIBREAL(io_uring_submit_and_wait)(u->u_ring, u->u_wait_nr);
+		break;
 	case U_WAIT_CQES:
-		return LIBREAL(io_uring_wait_cqes)(u->u_ring, u->u_cqe,
+		r = LIBREAL(io_uring_wait_cqes)(u->u_ring, u->u_cqe,
 		    u->u_wait_nr, u->u_ts, NULL);
+		break;
 	default:
-		return LIBREAL(io_uring_submit_and_wait_timeout)(u->u_ring,
+		r = LIBREAL(io_uring_submit_and_wait_timeout)(u->u_ring,
 		    u->u_cqe, u->u_wait_nr, u->u_ts, NULL);
+		break;
 	}
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return r;
 }
 
 /*
- * The wait on a helper.  liburing answers -errno; an interrupted wait is
- * -EINTR, after the handlers have run, as natively.
+ * The wait on a helper: liburing's answer, -errno.  A handler that ran
+ * on this thread ends it with -EINTR, as natively; a signal another
+ * thread took leaves it waiting (gpi_pool_call_intr).
  */
 static int
 wait_off_worker(struct uring_wait *u)
 {
-	int r = (int)gpi_pool_call(uring_job, u, GPI_POOL_INTR);
+	long r = gpi_pool_call_intr(uring_job, u, false);
 
-	gpi_userret();
-	return r;
+	return r < 0 ? -errno : (int)r;
 }
 
 EXPORT int
