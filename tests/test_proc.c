@@ -430,7 +430,13 @@ Test(proc, a_reaped_pid_names_nothing_when_its_memory_is_reused)
  * structs behind.
  */
 #define NBURST		40000
-#define BURST_KEEP	(20000L * 256)	/* pool keep, caches, slack */
+/*
+ * What may stay, as a share of the burst's peak: the pool keeps 16k
+ * structs (PROC_POOL_KEEP, 41 % of 40k), plus caches and slack.  A share,
+ * not bytes: the struct's size is the build's (DEBUG=1 adds fields), and
+ * a fixed 5 MB failed there when the struct grew by a pointer.
+ */
+#define BURST_KEEP_PCT	55
 
 static atomic_int burst_go;
 
@@ -445,7 +451,7 @@ burst_child(void *arg)
 Test(proc, a_burst_of_processes_gives_its_structs_back_after_a_grace_period)
 {
 	static pid_t pids[NBURST];
-	size_t before, peak, now = 0;
+	size_t before, peak, keep, now = 0;
 	uint64_t end;
 	int i, st;
 
@@ -470,11 +476,12 @@ Test(proc, a_burst_of_processes_gives_its_structs_back_after_a_grace_period)
 		    (int)pids[i]));
 		cr_assert(eq(int, st, 0));
 	}
+	keep = (peak - before) / 100 * BURST_KEEP_PCT;
 	end = tu_now_ns() + 10 * TU_S;
-	while ((now = mallinfo2().uordblks) > before + BURST_KEEP &&
+	while ((now = mallinfo2().uordblks) > before + keep &&
 	    tu_now_ns() < end)
 		tu_host_sleep_ns(10 * TU_MS);
-	cr_assert(le(sz, now - before, (size_t)BURST_KEEP),
+	cr_assert(le(sz, now - before, keep),
 	    "%zu bytes still held after reaping %d processes (peak %zu)",
 	    now - before, NBURST, peak - before);
 	assert_procs_back_to_base();
