@@ -570,6 +570,21 @@ Test(greenrun, std_descriptors_closed)
  */
 Test(greenrun, handler_runs_in_nonblocking_io_loop) { same("gr_sigio", "rw"); }
 Test(greenrun, handler_runs_in_cached_pread_loop) { same("gr_sigio", "pread"); }
+/*
+ * Readiness calls with a zero timeout (GLib's main loop with an idle
+ * source): without preemption, as when the loop is in a library.
+ */
+static void
+same_nopreempt(const char *name, const char *a1)
+{
+	extra_env = "GREENPROC_PREEMPT=0";
+	same(name, a1);
+	extra_env = NULL;
+}
+Test(greenrun, handler_runs_in_zero_timeout_poll_loop) { same_nopreempt("gr_sigio", "poll"); }
+Test(greenrun, handler_runs_in_zero_timeout_ppoll_loop) { same_nopreempt("gr_sigio", "ppoll"); }
+Test(greenrun, handler_runs_in_zero_timeout_select_loop) { same_nopreempt("gr_sigio", "select"); }
+Test(greenrun, handler_runs_in_zero_timeout_epoll_loop) { same_nopreempt("gr_sigio", "epoll"); }
 
 /* A forwarded signal keeps its siginfo: SI_TIMER, the sender, the value. */
 Test(greenrun, forwarded_siginfo) { same("gr_siginfo", NULL); }
