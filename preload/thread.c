@@ -7,9 +7,15 @@
  * values live in its LWP, in a two-level table made on its first
  * pthread_setspecific, and its destructors run when it ends by
  * pthread_exit or a return (not when its process is killed), as glibc's
- * do.  A key created on a host thread stays per kernel thread even when
- * green code reads it: libraries (sanitizers, allocators) keep per-thread
- * state that way and must find what their thread-start hook stored.
+ * do.  A key created on a host thread (a library's constructor, which
+ * under greenrun runs on the host main thread before the green main;
+ * sanitizers' thread-start hooks) is per LWP once the LWP sets it: until
+ * then a green thread reads its kernel thread's value, so a library finds
+ * what its thread-start hook stored there.  It used to stay per kernel
+ * thread for green code too: GLib makes GSlice's per-thread magazine key
+ * in libglib's constructor, every green thread of a worker shared one
+ * magazine, was switched in the middle of its updates, and glib's
+ * gmenumodel test crashed in g_slice_alloc (gr_ctorkey).
  * pthread_cancel of a green thread marks it; with cancellation enabled it
  * then ends at its next cancellation point (any blocking runtime call)
  * with PTHREAD_CANCELED.
@@ -45,7 +51,9 @@
 #define DTOR_ITERATIONS	4		/* PTHREAD_DESTRUCTOR_ITERATIONS */
 
 static void (*_Atomic dtors[KEYS])(void *);	/* (a) per key */
-static atomic_bool green_key[KEYS];		/* (a) made by green code */
+static atomic_bool green_key[KEYS];		/* (a) made by green code:
+						 * no kernel thread value
+						 * to fall back to */
 /*
  * (a) per key, bumped by each pthread_key_create of it.  A thread's
  * value carries the sequence of the key it was set under, and one of an
@@ -307,6 +315,14 @@ kv_get(const struct keyval *kv, pthread_key_t key)
 	return kv->kv_value;
 }
 
+/* Was (kv) set under the key as it is now (to NULL too)? */
+static bool
+kv_isset(const struct keyval *kv, pthread_key_t key)
+{
+	return kv != NULL && kv->kv_seq == atomic_load_explicit(&key_seq[key],
+	    memory_order_relaxed);
+}
+
 /* Runs on an LWP leaving by pthread_exit or a return (lwp.c). */
 static void
 run_dtors(struct gp_lwp *l)
@@ -374,10 +390,16 @@ EXPORT void *
 pthread_getspecific(pthread_key_t key)
 {
 	struct gp_lwp *l = gpi_curlwp();
+	struct keyval *kv;
 
-	if (l == NULL || key >= KEYS || !atomic_load(&green_key[key]))
+	if (l == NULL || key >= KEYS)
 		return REAL(pthread_getspecific)(key);
-	return kv_get(slot_of(l, key, false), key);
+	kv = slot_of(l, key, false);
+	if (atomic_load(&green_key[key]))
+		return kv_get(kv, key);
+	/* A host key: the LWP's own value once set, else the worker's. */
+	return kv_isset(kv, key) ? kv->kv_value :
+	    REAL(pthread_getspecific)(key);
 }
 
 EXPORT int
@@ -385,11 +407,14 @@ pthread_setspecific(pthread_key_t key, const void *value)
 {
 	struct gp_lwp *l = gpi_curlwp();
 	struct keyval *kv;
+	bool make;
 
-	if (l == NULL || key >= KEYS || !atomic_load(&green_key[key]))
+	if (l == NULL || key >= KEYS)
 		return REAL(pthread_setspecific)(key, value);
-	if ((kv = slot_of(l, key, value != NULL)) == NULL)
-		return value != NULL ? ENOMEM : 0;
+	/* A host key's NULL is stored too: it hides the worker's value. */
+	make = value != NULL || !atomic_load(&green_key[key]);
+	if ((kv = slot_of(l, key, make)) == NULL)
+		return make ? ENOMEM : 0;
 	kv->kv_value = (void *)value;
 	kv->kv_seq = atomic_load_explicit(&key_seq[key], memory_order_relaxed);
 	return 0;

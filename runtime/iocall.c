@@ -976,14 +976,31 @@ poll_until(struct pollfd *fds, nfds_t n, uint64_t deadline, bool forever,
 	}
 	if (iw != stk)
 		free(iw);
+	/*
+	 * A zero timeout, or descriptors ready at once, returns without
+	 * parking: a signal point all the same, under the caller's mask
+	 * (as a signal that comes just after the call returns).  GLib's
+	 * main loop with an idle source polls so in a loop until a signal
+	 * handler sets a flag (glib's mapping test waited for its child's
+	 * SIGUSR1 for 25 s to forever; gr_sigio poll).
+	 */
+	if (r >= 0)
+		gpi_sigpoint_io();
 	return r;
 }
 
 int
 gp_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
-	if (gpi_io_lwp() == NULL || timeout_ms == 0)
+	int r;
+
+	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(poll)(fds, n, timeout_ms);
+	if (timeout_ms == 0) {
+		r = GPI_LIBC(poll)(fds, n, 0);
+		gpi_sigpoint_io();	/* as the kernel on its way out */
+		return r;
+	}
 	return poll_until(fds, n, gpi_now() + (uint64_t)(timeout_ms < 0 ? 0 :
 	    timeout_ms) * NS_PER_MS, timeout_ms < 0, NULL);
 }
@@ -1133,8 +1150,10 @@ gp_epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout_ms,
 		return GPI_LIBC(epoll_pwait)(epfd, ev, max, timeout_ms,
 		    sigmask);
 	if ((r = GPI_LIBC(epoll_wait)(epfd, ev, max, 0)) != 0 ||
-	    timeout_ms == 0)
+	    timeout_ms == 0) {
+		gpi_sigpoint_io();	/* did not park: as poll_until */
 		return r;
+	}
 	for (;;) {
 		r = timeout_ms < 0 ? poll_until(&pfd, 1, 0, true, sigmask) :
 		    gp_ppoll(&pfd, 1, &(struct timespec){ timeout_ms / 1000,

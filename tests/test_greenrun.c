@@ -238,6 +238,8 @@ Test(greenrun, clone_children_are_waited_for) { same("gr_clone", NULL); }
 Test(greenrun, group_waits_see_fork_children) { same("gr_waitgroup", NULL); }
 Test(greenrun, clockjoin) { same("gr_clockjoin", NULL); }
 Test(greenrun, key_made_again_starts_empty) { same("gr_keyseq", NULL); }
+/* A key made in a constructor (on the host, before the green main): GLib's GSlice. */
+Test(greenrun, key_made_in_constructor_is_per_thread) { same("gr_ctorkey", NULL); }
 Test(greenrun, kill_cancel_exited_thread) { same("gr_exited", NULL); }
 Test(greenrun, cancel_in_once_initializer) { same("gr_oncecancel", NULL); }
 Test(greenrun, first_mask_from_attributes) { same("gr_attrmask", NULL); }
@@ -594,6 +596,21 @@ Test(greenrun, std_descriptors_closed)
  */
 Test(greenrun, handler_runs_in_nonblocking_io_loop) { same("gr_sigio", "rw"); }
 Test(greenrun, handler_runs_in_cached_pread_loop) { same("gr_sigio", "pread"); }
+/*
+ * Readiness calls with a zero timeout (GLib's main loop with an idle
+ * source): without preemption, as when the loop is in a library.
+ */
+static void
+same_nopreempt(const char *name, const char *a1)
+{
+	extra_env = "GREENPROC_PREEMPT=0";
+	same(name, a1);
+	extra_env = NULL;
+}
+Test(greenrun, handler_runs_in_zero_timeout_poll_loop) { same_nopreempt("gr_sigio", "poll"); }
+Test(greenrun, handler_runs_in_zero_timeout_ppoll_loop) { same_nopreempt("gr_sigio", "ppoll"); }
+Test(greenrun, handler_runs_in_zero_timeout_select_loop) { same_nopreempt("gr_sigio", "select"); }
+Test(greenrun, handler_runs_in_zero_timeout_epoll_loop) { same_nopreempt("gr_sigio", "epoll"); }
 
 /* A forwarded signal keeps its siginfo: SI_TIMER, the sender, the value. */
 Test(greenrun, forwarded_siginfo) { same("gr_siginfo", NULL); }
