@@ -157,12 +157,8 @@ long	gpi_kaio_syscall(long nr, const long *a)
  */
 int	gpi_sched_green(long nr, const long *a, long *r)
 	    __attribute__((visibility("hidden")));
-/*
- * syscall.c: syscall(nr, args (a)) made green on a green thread: true
- * with the result in (*r), or false to make the system call as it is.
- */
-bool	gpi_syscall_green(long nr, const long *a, long *r)
-	    __attribute__((visibility("hidden")));
+/* sync.c: syscall(SYS_futex, args (a)), for syscall.c's syscall(). */
+long	gpi_futex_syscall(const long *a) __attribute__((visibility("hidden")));
 /* thread.c: green thread ids (gettid, tgkill; see there). */
 int	gpi_tid_kill(pid_t tgid, pid_t tid, int sig, int *rv)
 	    __attribute__((visibility("hidden")));

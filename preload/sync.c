@@ -60,8 +60,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
-#include <linux/sched.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -1487,11 +1485,9 @@ gpi_once_fork_child(void)
  * FUTEX_PRIVATE_FLAG may be woken by another process, and any futex by
  * code that makes the system call inline (libgomp) or by the kernel
  * (CLONE_CHILD_CLEARTID): a shared one parks with the backstop.  The
- * other operations (requeue, wake-op, PI) and every other system call
- * pass through: a green thread that blocks in them holds its worker.
- *
- * NOTE: the runtime never calls syscall() (check-layering): here it is
- * this interposer.  It calls GPI_LIBC(syscall).
+ * other operations (requeue, wake-op, PI) pass through: a green thread
+ * that blocks in them holds its worker.  The syscall() interposer is
+ * syscall.c's.
  */
 #define FUTEX_CMD(op)	((op) & FUTEX_CMD_MASK)
 
@@ -1566,134 +1562,19 @@ futex_wait_green(struct gp_lwp *l, atomic_int *uaddr, int op, int val,
 	return 0;
 }
 
-/*
- * syscall() of anything but a futex: the calls that take or give a
- * thread id (thread.c) and pidfd_send_signal (signals.c) as their
- * interposers make them, the rest as they are.
- */
-/*
- * The fork-like system calls through syscall(): gpi_cloned in the
- * parent.  clone3's arguments are read only once the kernel has read
- * them (a bad pointer is its EFAULT, not our crash).
- *
- * The child returns through these frames, so it runs gpi_clone_child
- * here, as a clone() child does from its first frame: else it keeps
- * the worker's mask (nearly every signal blocked) and execs with it.
- * Only a child with its own copy of memory gets here in a state to run
- * on: one that shares ours (CLONE_VM) returns on the parent's stack or
- * on a new one with no frame to return to, which natively breaks too.
- */
-static long
-syscall_clone(long nr, const long *a)
-{
-	const struct clone_args *ca = (const struct clone_args *)a[0];
-	struct gp_lwp *l = gpi_curlwp();
-	unsigned long flags = 0;
-	int exitsig = SIGCHLD, error;
-	long r;
-
-	if (l != NULL)
-		gpi_preload_resolve();	/* as before fork(): green_fork */
-	r = GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if (r < 0)
-		return r;
-	error = errno;
-	if (nr == SYS_clone) {
-		flags = (unsigned long)a[0];
-		exitsig = (int)(flags & CSIGNAL);
-	} else if (nr == SYS_clone3) {
-		flags = ca->flags;
-		exitsig = (int)ca->exit_signal;
-	}
-	if (r == 0) {
-		if (l != NULL && !(flags & CLONE_VM))
-			gpi_clone_child(l->l_proc, l, flags);
-		errno = error;
-		return 0;
-	}
-	gpi_cloned((pid_t)r, flags, exitsig);
-	errno = error;
-	return r;
-}
-
-static long
-other_syscall(long nr, const long *a)
-{
-	long r;
-	int rv;
-
-	switch (nr) {
-	case SYS_pidfd_send_signal:
-		if ((r = gpi_pidfd_send_self((int)a[0], (int)a[1],
-		    (const siginfo_t *)a[2], (unsigned)a[3])) != -2)
-			return r;
-		break;
-	case SYS_gettid:
-		return gettid();
-	case SYS_tgkill:
-		if (gpi_tid_kill((pid_t)a[0], (pid_t)a[1], (int)a[2], &rv))
-			return rv;
-		break;
-	case SYS_tkill:
-		if (gpi_tid_kill(-1, (pid_t)a[0], (int)a[1], &rv))
-			return rv;
-		break;
-	case SYS_sched_getscheduler:
-	case SYS_sched_setscheduler:
-	case SYS_sched_getparam:
-	case SYS_sched_setparam:
-	case SYS_sched_getattr:
-	case SYS_sched_setattr:
-		if (gpi_sched_green(nr, a, &r))
-			return r;
-		break;
-	case SYS_sched_getaffinity:
-	case SYS_sched_setaffinity:
-		if ((rv = gpi_tid_kernel((pid_t)a[0])) == -1 && a[0] != -1)
-			return -1;
-		return GPI_LIBC(syscall)(nr, (long)rv, a[1], a[2]);
-	case SYS_io_getevents:
-	case SYS_io_pgetevents:
-		if ((r = gpi_kaio_syscall(nr, a)) != -2)
-			return r;
-		break;
-	case SYS_fork:
-	case SYS_clone:
-	case SYS_clone3:
-		/*
-		 * A child the green waits must know (spawn.c).  Not
-		 * SYS_vfork: its child would return through this frame
-		 * and call on over it while the parent waits in the
-		 * kernel.
-		 */
-		return syscall_clone(nr, a);
-	}
-	if (gpi_curlwp() != NULL && gpi_syscall_green(nr, a, &r))
-		return r;
-	return GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-}
-
-EXPORT long
-syscall(long nr, ...)
+/* syscall(SYS_futex, args (a)): see above.  syscall.c calls it. */
+long
+gpi_futex_syscall(const long *a)
 {
 	struct gp_lwp *l;
-	va_list ap;
-	long a[6], r;
-	int i, cmd;
+	long r;
+	int cmd = FUTEX_CMD((int)a[1]);
 
-	/* As glibc's: six register-sized arguments, whatever was passed. */
-	va_start(ap, nr);
-	for (i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
-	if (nr != SYS_futex)
-		return other_syscall(nr, a);
-	cmd = FUTEX_CMD((int)a[1]);
 	if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) &&
 	    (l = gpi_curlwp()) != NULL)
 		return futex_wait_green(l, (atomic_int *)a[0], (int)a[1],
 		    (int)a[2], (const struct timespec *)a[3], (unsigned)a[5]);
-	r = GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	r = GPI_LIBC(syscall)(SYS_futex, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if ((cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET) && r >= 0)
 		futex_wake_green((const void *)a[0]);
 	return r;

@@ -15,12 +15,15 @@
  * the interposer has none: a signal set's size).  Differences that
  * remain: these interposers are cancellation points where glibc's
  * syscall() is none, and ppoll leaves the caller's timeout as it was.
- * syscall()'s futex, thread-id and fork-like calls are sync.c's.
+ * The other calls below are those that take or give a thread id, and
+ * the fork-like ones; a futex is sync.c's (gpi_futex_syscall).
  */
 #include <errno.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -32,6 +35,8 @@
 
 #include "internal.h"
 #include "preload.h"
+
+#define EXPORT	__attribute__((__visibility__("default")))
 
 /* The preload's green one, not the runtime's kernel one (internal.h). */
 #undef sigtimedwait
@@ -78,8 +83,8 @@ bad_size(long size, long *r)
  * syscall(nr, a[0..5]) on a green thread: true and the result in (*r)
  * if the call is one of these; false to make it as it is.
  */
-bool
-gpi_syscall_green(long nr, const long *a, long *r)
+static bool
+green_call(long nr, const long *a, long *r)
 {
 	sigset_t set, old;
 
@@ -211,4 +216,134 @@ gpi_syscall_green(long nr, const long *a, long *r)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * The fork-like system calls through syscall(): gpi_cloned in the
+ * parent.  clone3's arguments are read only once the kernel has read
+ * them (a bad pointer is its EFAULT, not our crash).
+ *
+ * The child returns through these frames, so it runs gpi_clone_child
+ * here, as a clone() child does from its first frame: else it keeps
+ * the worker's mask (nearly every signal blocked) and execs with it.
+ * Only a child with its own copy of memory gets here in a state to run
+ * on: one that shares ours (CLONE_VM) returns on the parent's stack or
+ * on a new one with no frame to return to, which natively breaks too.
+ */
+static long
+syscall_clone(long nr, const long *a)
+{
+	const struct clone_args *ca = (const struct clone_args *)a[0];
+	struct gp_lwp *l = gpi_curlwp();
+	unsigned long flags = 0;
+	int exitsig = SIGCHLD, error;
+	long r;
+
+	if (l != NULL)
+		gpi_preload_resolve();	/* as before fork(): green_fork */
+	r = GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (r < 0)
+		return r;
+	error = errno;
+	if (nr == SYS_clone) {
+		flags = (unsigned long)a[0];
+		exitsig = (int)(flags & CSIGNAL);
+	} else if (nr == SYS_clone3) {
+		flags = ca->flags;
+		exitsig = (int)ca->exit_signal;
+	}
+	if (r == 0) {
+		if (l != NULL && !(flags & CLONE_VM))
+			gpi_clone_child(l->l_proc, l, flags);
+		errno = error;
+		return 0;
+	}
+	gpi_cloned((pid_t)r, flags, exitsig);
+	errno = error;
+	return r;
+}
+
+/*
+ * syscall() of anything but a futex: the calls that take or give a
+ * thread id (thread.c), pidfd_send_signal (signals.c), the scheduling
+ * calls (thread.c), the AIO waits (kaio.c) and the fork-like calls as
+ * their interposers make them; on a green thread the calls green_call
+ * knows; the rest as they are.
+ */
+static long
+other_syscall(long nr, const long *a)
+{
+	long r;
+	int rv;
+
+	switch (nr) {
+	case SYS_pidfd_send_signal:
+		if ((r = gpi_pidfd_send_self((int)a[0], (int)a[1],
+		    (const siginfo_t *)a[2], (unsigned)a[3])) != -2)
+			return r;
+		break;
+	case SYS_gettid:
+		return gettid();
+	case SYS_tgkill:
+		if (gpi_tid_kill((pid_t)a[0], (pid_t)a[1], (int)a[2], &rv))
+			return rv;
+		break;
+	case SYS_tkill:
+		if (gpi_tid_kill(-1, (pid_t)a[0], (int)a[1], &rv))
+			return rv;
+		break;
+	case SYS_sched_getscheduler:
+	case SYS_sched_setscheduler:
+	case SYS_sched_getparam:
+	case SYS_sched_setparam:
+	case SYS_sched_getattr:
+	case SYS_sched_setattr:
+		if (gpi_sched_green(nr, a, &r))
+			return r;
+		break;
+	case SYS_sched_getaffinity:
+	case SYS_sched_setaffinity:
+		if ((rv = gpi_tid_kernel((pid_t)a[0])) == -1 && a[0] != -1)
+			return -1;
+		return GPI_LIBC(syscall)(nr, (long)rv, a[1], a[2]);
+	case SYS_io_getevents:
+	case SYS_io_pgetevents:
+		if ((r = gpi_kaio_syscall(nr, a)) != -2)
+			return r;
+		break;
+	case SYS_fork:
+	case SYS_clone:
+	case SYS_clone3:
+		/*
+		 * A child the green waits must know (spawn.c).  Not
+		 * SYS_vfork: its child would return through this frame
+		 * and call on over it while the parent waits in the
+		 * kernel.
+		 */
+		return syscall_clone(nr, a);
+	}
+	if (gpi_curlwp() != NULL && green_call(nr, a, &r))
+		return r;
+	return GPI_LIBC(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/*
+ * NOTE: the runtime never calls syscall() (check-layering): here it is
+ * this interposer.  It calls GPI_LIBC(syscall).
+ */
+EXPORT long
+syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+	int i;
+
+	/* As glibc's: six register-sized arguments, whatever was passed. */
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr == SYS_futex)
+		return gpi_futex_syscall(a);
+	return other_syscall(nr, a);
 }
