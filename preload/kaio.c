@@ -94,18 +94,24 @@ must_wait(aio_context_t ctx, long min_nr, const struct timespec *timeout,
 }
 
 /*
- * The wait on a helper: -errno or the number of events.  Never restarted
- * after a handler ran on this thread; a signal some other thread took
- * leaves it waiting (gpi_pool_call_intr).
+ * The wait on a helper, as the system call answers: -1 and errno, or the
+ * number of events.  Never restarted after a handler ran on this thread;
+ * a signal some other thread took leaves it waiting (gpi_pool_call_intr).
  */
 static long
 wait_off_worker(aio_context_t ctx, long min_nr, long nr,
     struct io_event *events, struct timespec *timeout)
 {
 	struct kaio_wait k = { ctx, min_nr, nr, events, timeout };
-	long r = gpi_pool_call_intr(kaio_job, &k, false);
 
-	return r < 0 ? -errno : r;
+	return gpi_pool_call_intr(kaio_job, &k, false);
+}
+
+/* libaio's answer for (r): -errno. */
+static int
+libaio_result(long r)
+{
+	return r < 0 ? -errno : (int)r;
 }
 
 /*
@@ -117,17 +123,12 @@ gpi_kaio_syscall(long nr, const long *a)
 {
 	aio_context_t ctx = (aio_context_t)a[0];
 	struct timespec *timeout = (struct timespec *)a[4];
-	long r;
 
-	if (nr == SYS_io_pgetevents && a[5] != 0)
+	if ((nr == SYS_io_pgetevents && a[5] != 0) ||
+	    !must_wait(ctx, a[1], timeout, false))
 		return -2;
-	if (!must_wait(ctx, a[1], timeout, false))
-		return -2;
-	r = wait_off_worker(ctx, a[1], a[2], (struct io_event *)a[3],
+	return wait_off_worker(ctx, a[1], a[2], (struct io_event *)a[3],
 	    timeout);
-	if (r < 0)
-		return (errno = (int)-r, -1);
-	return r;
 }
 
 EXPORT int
@@ -136,7 +137,8 @@ io_getevents(aio_context_t ctx, long min_nr, long nr,
 {
 	if (!must_wait(ctx, min_nr, timeout, true))
 		return LIBREAL(io_getevents)(ctx, min_nr, nr, events, timeout);
-	return (int)wait_off_worker(ctx, min_nr, nr, events, timeout);
+	return libaio_result(wait_off_worker(ctx, min_nr, nr, events,
+	    timeout));
 }
 
 EXPORT int
@@ -146,5 +148,6 @@ io_pgetevents(aio_context_t ctx, long min_nr, long nr,
 	if (sigmask != NULL || !must_wait(ctx, min_nr, timeout, true))
 		return LIBREAL(io_pgetevents)(ctx, min_nr, nr, events, timeout,
 		    sigmask);
-	return (int)wait_off_worker(ctx, min_nr, nr, events, timeout);
+	return libaio_result(wait_off_worker(ctx, min_nr, nr, events,
+	    timeout));
 }
