@@ -1040,6 +1040,134 @@ sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)
 	return REAL(sched_setaffinity)(pid, size, set);
 }
 
+/* ------------------------------------------------------------ thread records */
+
+/*
+ * The kernel's calls that take a thread id and read or set its
+ * scheduling (getpriority and setpriority, the sched_* calls through
+ * glibc, and sched_getattr and sched_setattr through syscall(), which
+ * GLib's thread pool uses to give each new thread its creator's
+ * settings): for a green thread, the policy, priority and nice value
+ * recorded in its LWP (l_schedpolicy, l_schedprio, l_nice), never applied
+ * to the worker that other LWPs share.  A green id reached the kernel,
+ * which said ESRCH (GLib aborted), and 0 changed the worker.  Checked as
+ * the kernel checks them, not for privilege (pthread_setschedparam's
+ * rule), except lowering the nice value.
+ */
+#ifndef SCHED_RESET_ON_FORK
+#define SCHED_RESET_ON_FORK	0x40000000
+#endif
+#define SCHED_FLAG_KEEP_POLICY	0x08	/* sched_setattr's flags */
+#define SCHED_FLAG_KEEP_PARAMS	0x10
+#define SCHED_FLAG_ALL		0x7f
+#define SCHED_ATTR_SIZE_VER0	48
+
+/* The kernel's struct sched_attr (SCHED_ATTR_SIZE_VER1). */
+struct kernel_sched_attr {
+	uint32_t	size;
+	uint32_t	sched_policy;
+	uint64_t	sched_flags;
+	int32_t		sched_nice;
+	uint32_t	sched_priority;
+	uint64_t	sched_runtime, sched_deadline, sched_period;
+	uint32_t	sched_util_min, sched_util_max;
+};
+
+/* What one call asks: set (policy, prio, nice) where the want_ bits say. */
+struct sched_req {
+	bool	set, want_policy, want_prio, want_nice, may_lower;
+	int	policy, prio, nice;
+};
+
+/*
+ * Could (who), 0 the caller, name a green thread?  The cheap half of
+ * tid_lwp_lock, before system calls that only a green thread needs.
+ */
+static bool
+names_green(pid_t who)
+{
+	return who == 0 ? gpi_curlwp() != NULL : who > 0 &&
+	    tid_proc(who) != NULL;
+}
+
+/*
+ * The thread (who) names, 0 the caller, with its process's p_lock held:
+ * 1 and (*lp, *pp); 0 if that is the kernel's business; -1 and ESRCH
+ * for a green id that names no live thread.
+ */
+static int
+tid_lwp_lock(pid_t who, struct gp_lwp **lp, struct gp_proc **pp)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	struct gp_proc *p = NULL;
+	pid_t pid;
+
+	if (who < 0 || (who == 0 && l == NULL) ||
+	    (who != 0 && (p = tid_proc(who)) == NULL))
+		return 0;
+	if (p == NULL) {
+		p = __atomic_load_n(&l->l_proc, __ATOMIC_RELAXED);
+		gpi_spin_lock(&p->p_lock);
+	} else if ((l = gpi_lwp_tid_lock(p, who, &pid)) == NULL) {
+		/* Main has exited: its kernel thread is the host's. */
+		if (who < GPI_GREEN_TID_BASE)
+			return 0;
+		errno = ESRCH;
+		return -1;
+	}
+	*lp = l;
+	*pp = p;
+	return 1;
+}
+
+/*
+ * Read (*q) from, or record it in, green thread (who): 1 done (0 or -1
+ * and errno in *r), 0 the kernel's.  (host) is the host's nice value,
+ * what a thread that never set one answers.  The system calls (host
+ * value, rlimit, capability) are the caller's, made before p_lock.
+ */
+static int
+sched_green(pid_t who, struct sched_req *q, int host, long *r)
+{
+	struct gp_lwp *l;
+	struct gp_proc *p;
+	int g, old, policy, prio;
+
+	if ((g = tid_lwp_lock(who, &l, &p)) <= 0) {
+		*r = -1;
+		return g != 0;
+	}
+	old = __atomic_load_n(&l->l_nice, __ATOMIC_RELAXED);
+	old = old != 0 ? old - GPI_NICE_SET : host;
+	policy = __atomic_load_n(&l->l_schedpolicy, __ATOMIC_RELAXED);
+	prio = __atomic_load_n(&l->l_schedprio, __ATOMIC_RELAXED);
+	*r = 0;
+	if (!q->set) {
+		q->policy = policy;
+		q->prio = prio;
+		q->nice = old;
+	} else if (sched_check(q->want_policy ? q->policy : policy,
+	    q->want_prio ? q->prio : prio) != 0) {
+		errno = EINVAL;
+		*r = -1;
+	} else if (q->want_nice && q->nice < old && !q->may_lower) {
+		errno = EPERM;
+		*r = -1;
+	} else {
+		if (q->want_policy)
+			__atomic_store_n(&l->l_schedpolicy, q->policy,
+			    __ATOMIC_RELAXED);
+		if (q->want_prio)
+			__atomic_store_n(&l->l_schedprio, q->prio,
+			    __ATOMIC_RELAXED);
+		if (q->want_nice)
+			__atomic_store_n(&l->l_nice, q->nice + GPI_NICE_SET,
+			    __ATOMIC_RELAXED);
+	}
+	gpi_spin_unlock(&p->p_lock);
+	return 1;
+}
+
 /* ------------------------------------------------------------ nice values */
 
 /*
@@ -1093,48 +1221,26 @@ nice_may_lower(int v)
 /*
  * getpriority (set false) or setpriority (set true, to *v) for a green
  * thread: 1 with the answer in *v and *error (0 or an errno), or 0 if
- * (which, who) names no green thread (then it is the kernel's).  The
- * system calls (host value, rlimit, capability) are made before p_lock.
+ * (which, who) names no green thread (then it is the kernel's).
  */
 static int
 nice_green(int which, id_t who, bool set, int *v, int *error)
 {
-	struct gp_lwp *l = gpi_curlwp();
-	struct gp_proc *p = NULL;
-	int host, want = 0, old;
-	bool may = true;
-	pid_t pid;
+	struct sched_req q = { .set = set, .want_nice = set };
+	long r;
 
-	if (which != PRIO_PROCESS || who > INT_MAX || (who == 0 && l == NULL))
+	if (which != PRIO_PROCESS || who > INT_MAX || !names_green((pid_t)who))
 		return 0;
-	if (who != 0 && (p = tid_proc((pid_t)who)) == NULL)
-		return 0;
-	host = nice_host();
 	if (set) {
-		want = *v < -20 ? -20 : *v > 19 ? 19 : *v;
-		may = nice_may_lower(want);
+		q.nice = *v < -20 ? -20 : *v > 19 ? 19 : *v;
+		q.may_lower = nice_may_lower(q.nice);
 	}
-	if (p == NULL) {
-		p = __atomic_load_n(&l->l_proc, __ATOMIC_RELAXED);
-		gpi_spin_lock(&p->p_lock);
-	} else if ((l = gpi_lwp_tid_lock(p, (pid_t)who, &pid)) == NULL) {
-		/* Main has exited: its kernel thread is the host's. */
-		if ((pid_t)who < GPI_GREEN_TID_BASE)
-			return 0;
-		*error = ESRCH;
-		return 1;
-	}
-	old = __atomic_load_n(&l->l_nice, __ATOMIC_RELAXED);
-	old = old != 0 ? old - GPI_NICE_SET : host;
-	*error = 0;
+	if (!sched_green((pid_t)who, &q, nice_host(), &r))
+		return 0;
+	/* setpriority's refusal is EACCES where sched_setattr's is EPERM. */
+	*error = r == 0 ? 0 : errno == EPERM ? EACCES : errno;
 	if (!set)
-		*v = old;
-	else if (want < old && !may)
-		*error = EACCES;
-	else
-		__atomic_store_n(&l->l_nice, want + GPI_NICE_SET,
-		    __ATOMIC_RELAXED);
-	gpi_spin_unlock(&p->p_lock);
+		*v = q.nice;
 	return 1;
 }
 
@@ -1164,7 +1270,7 @@ setpriority(__priority_which_t which, id_t who, int prio)
 EXPORT int
 nice(int inc)
 {
-	int v, error;
+	int v = 0, error = 0;
 
 	if (!green())
 		return REAL(nice)(inc);
@@ -1179,119 +1285,6 @@ nice(int inc)
 }
 
 /* ------------------------------------------------------------ sched_* */
-
-/*
- * The kernel's scheduling calls that take a thread id, through glibc
- * (sched_getscheduler...) or syscall() (sched_getattr and sched_setattr,
- * which GLib's thread pool uses to give each new thread its creator's
- * settings): for a green thread, the policy, priority and nice value
- * recorded as above, never applied to the worker that other LWPs share.
- * A green id reached the kernel, which said ESRCH (GLib aborted), and 0
- * changed the worker.  Checked as the kernel checks them, not for
- * privilege (pthread_setschedparam's rule), except lowering the nice
- * value (setpriority's).
- */
-#ifndef SCHED_RESET_ON_FORK
-#define SCHED_RESET_ON_FORK	0x40000000
-#endif
-#define SCHED_FLAG_KEEP_POLICY	0x08	/* sched_setattr's flags */
-#define SCHED_FLAG_KEEP_PARAMS	0x10
-#define SCHED_FLAG_ALL		0x7f
-#define SCHED_ATTR_SIZE_VER0	48
-
-/* The kernel's struct sched_attr (SCHED_ATTR_SIZE_VER1). */
-struct kernel_sched_attr {
-	uint32_t	size;
-	uint32_t	sched_policy;
-	uint64_t	sched_flags;
-	int32_t		sched_nice;
-	uint32_t	sched_priority;
-	uint64_t	sched_runtime, sched_deadline, sched_period;
-	uint32_t	sched_util_min, sched_util_max;
-};
-
-/* What one call asks: set (policy, prio, nice) where the want_ bits say. */
-struct sched_req {
-	bool	set, want_policy, want_prio, want_nice, may_lower;
-	int	policy, prio, nice;
-};
-
-/*
- * The thread (who) names, 0 the caller, with its process's p_lock held:
- * 1 and (*lp, *pp); 0 if that is the kernel's business; -1 and ESRCH
- * for a green id that names no live thread.
- */
-static int
-tid_lwp_lock(pid_t who, struct gp_lwp **lp, struct gp_proc **pp)
-{
-	struct gp_lwp *l = gpi_curlwp();
-	struct gp_proc *p = NULL;
-	pid_t pid;
-
-	if (who < 0 || (who == 0 && l == NULL) ||
-	    (who != 0 && (p = tid_proc(who)) == NULL))
-		return 0;
-	if (p == NULL) {
-		p = __atomic_load_n(&l->l_proc, __ATOMIC_RELAXED);
-		gpi_spin_lock(&p->p_lock);
-	} else if ((l = gpi_lwp_tid_lock(p, who, &pid)) == NULL) {
-		/* Main has exited: its kernel thread is the host's. */
-		if (who < GPI_GREEN_TID_BASE)
-			return 0;
-		errno = ESRCH;
-		return -1;
-	}
-	*lp = l;
-	*pp = p;
-	return 1;
-}
-
-/*
- * Read (*q) from, or record it in, green thread (who): 1 done (0 or -1
- * and errno in *r), 0 the kernel's.  (host) is the host's nice value,
- * what a thread that never set one answers.
- */
-static int
-sched_green(pid_t who, struct sched_req *q, int host, long *r)
-{
-	struct gp_lwp *l;
-	struct gp_proc *p;
-	int g, old, policy, prio;
-
-	if ((g = tid_lwp_lock(who, &l, &p)) <= 0) {
-		*r = -1;
-		return g != 0;
-	}
-	old = __atomic_load_n(&l->l_nice, __ATOMIC_RELAXED);
-	old = old != 0 ? old - GPI_NICE_SET : host;
-	policy = __atomic_load_n(&l->l_schedpolicy, __ATOMIC_RELAXED);
-	prio = __atomic_load_n(&l->l_schedprio, __ATOMIC_RELAXED);
-	*r = 0;
-	if (!q->set) {
-		q->policy = policy;
-		q->prio = prio;
-		q->nice = old;
-	} else if (sched_check(q->want_policy ? q->policy : policy,
-	    q->want_prio ? q->prio : prio) != 0) {
-		errno = EINVAL;
-		*r = -1;
-	} else if (q->want_nice && q->nice < old && !q->may_lower) {
-		errno = EPERM;
-		*r = -1;
-	} else {
-		if (q->want_policy)
-			__atomic_store_n(&l->l_schedpolicy, q->policy,
-			    __ATOMIC_RELAXED);
-		if (q->want_prio)
-			__atomic_store_n(&l->l_schedprio, q->prio,
-			    __ATOMIC_RELAXED);
-		if (q->want_nice)
-			__atomic_store_n(&l->l_nice, q->nice + GPI_NICE_SET,
-			    __ATOMIC_RELAXED);
-	}
-	gpi_spin_unlock(&p->p_lock);
-	return 1;
-}
 
 /* EINVAL as the kernel's answer: 1, with *r -1. */
 static int
@@ -1344,7 +1337,7 @@ gpi_sched_green(long nr, const long *a, long *r)
 		if (attr == NULL || a[3] != 0 || a[2] < SCHED_ATTR_SIZE_VER0 ||
 		    a[2] > 4096)
 			return einval(r);
-		if (!sched_green(who, &q, nice_host(), r))
+		if (!names_green(who) || !sched_green(who, &q, nice_host(), r))
 			return 0;
 		if (*r == 0) {
 			size = (uint32_t)a[2] < sizeof(*attr) ?
@@ -1371,6 +1364,8 @@ gpi_sched_green(long nr, const long *a, long *r)
 		q.prio = (int)attr->sched_priority;
 		q.nice = attr->sched_nice < -20 ? -20 :
 		    attr->sched_nice > 19 ? 19 : attr->sched_nice;
+		if (!names_green(who))
+			return 0;
 		q.may_lower = nice_may_lower(q.nice);
 		return sched_green(who, &q, nice_host(), r);
 	}
