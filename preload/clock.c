@@ -37,11 +37,14 @@ clock_init(void)
 static struct gp_lwp *
 clock_lwp(clockid_t clk, bool *gone)
 {
+	struct gp_lwp *l = gpi_curlwp();
+
 	*gone = false;
+	/* A host thread's own clock is the kernel's: nothing to count. */
 	if (clk == CLOCK_THREAD_CPUTIME_ID)
-		return gpi_lwp_clock_use(gpi_curlwp()) ? gpi_curlwp() : NULL;
+		return l != NULL && gpi_lwp_clock_use(l) ? l : NULL;
 	/* GREENPROC_THREAD_CLOCK=0: no own clocks. */
-	if (!gpi_is_thread_clock(clk) || !gpi_lwp_clock_use(gpi_curlwp()))
+	if (!gpi_is_thread_clock(clk) || !gpi_lwp_clock_use(l))
 		return NULL;
 	*gone = true;
 	return gpi_thread_clock_lwp(clk);
