@@ -17,11 +17,22 @@
  * all CPU time; loadavg at both ends.  judge() prints "not judged: noisy"
  * instead of met/missed when either share is over QUIET_MAX_PCT: a
  * target missed on a busy machine says nothing about the code.
+ *
+ * Steal time and load miss one kind of noise these VMs have: for minutes
+ * at a time one vCPU runs switch-heavy code up to 1.7x slower than the
+ * other (a random-pair switch pinned there: 16 ns against 9.3 ns; a yield
+ * 8.5 against 6.1), with no steal, no other work and the same speed in a
+ * plain arithmetic loop -- contention for the core under it on the host.
+ * So quiet_begin() and quiet_end() also time a fixed probe (speed_probe:
+ * indirect calls along a pointer chase, what a switch leans on) pinned to
+ * each CPU in turn, and the run is noisy when its slowest sample is over
+ * QUIET_MAX_SPREAD times its fastest.
  */
 #ifndef GREENPROC_BENCHUTIL_H
 #define GREENPROC_BENCHUTIL_H
 
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +175,99 @@ bench_big(void)
 #ifndef QUIET_MAX_PCT
 #define QUIET_MAX_PCT	5.0	/* steal or foreign CPU share: noisy above */
 #endif
+#define QUIET_MAX_SPREAD 1.15	/* slowest / fastest probe: noisy above */
+#define PROBE_NODES	4096	/* 64 KiB: beyond L1, within L2 */
+#define PROBE_STEPS	200000	/* ~0.5 ms a sample */
+#define PROBE_CPUS	64	/* CPUs probed at most */
+
+/*
+ * The probe's work: PROBE_STEPS indirect calls to one of four small
+ * functions, each found by a load through a random cyclic permutation of
+ * PROBE_NODES nodes.  The same every run (a fixed seed), so its time
+ * moves only with the CPU under it.
+ */
+struct probe_node {
+	struct probe_node *next;
+	unsigned	(*fn)(unsigned);
+};
+
+static __attribute__((noinline)) unsigned probe_f0(unsigned x) { return x + 1; }
+static __attribute__((noinline)) unsigned probe_f1(unsigned x) { return x ^ 3; }
+static __attribute__((noinline)) unsigned probe_f2(unsigned x) { return x * 5; }
+static __attribute__((noinline)) unsigned probe_f3(unsigned x) { return x >> 1; }
+
+/* ns per step, the best of 3 samples on the CPU we run on; -1: no memory. */
+static inline double
+speed_probe_here(void)
+{
+	static struct probe_node *nodes;
+	static unsigned (*const fns[4])(unsigned) = {
+		probe_f0, probe_f1, probe_f2, probe_f3 };
+	unsigned perm[PROBE_NODES], i, j, t, x = 1, seed = 12345;
+	double best = -1, ns;
+	struct probe_node *n;
+	uint64_t t0;
+	int r;
+
+	if (nodes == NULL) {
+		if ((nodes = calloc(PROBE_NODES, sizeof(*nodes))) == NULL)
+			return -1;
+		for (i = 0; i < PROBE_NODES; i++)
+			perm[i] = i;
+		for (i = PROBE_NODES - 1; i > 0; i--) {
+			seed = seed * 1103515245u + 12345u;
+			j = (seed >> 8) % (i + 1);
+			t = perm[i], perm[i] = perm[j], perm[j] = t;
+		}
+		for (i = 0; i < PROBE_NODES; i++) {
+			nodes[perm[i]].next = &nodes[perm[(i + 1) % PROBE_NODES]];
+			nodes[perm[i]].fn = fns[(perm[i] * 7u) % 4];
+		}
+	}
+	for (r = 0; r < 3; r++) {
+		n = nodes;
+		t0 = now_ns();
+		for (i = 0; i < PROBE_STEPS; i++) {
+			x = n->fn(x);
+			n = n->next;
+		}
+		ns = (double)(now_ns() - t0) / PROBE_STEPS;
+		if (best < 0 || ns < best)
+			best = ns;
+	}
+	__asm__ volatile("" : : "r"(x), "r"(n));
+	return best;
+}
+
+/*
+ * The probe on each CPU we may run on, the calling thread pinned there
+ * for the while and given its own mask back after (bench programs call
+ * it before they start workers, which would inherit a pin).  Returns
+ * the number of CPUs probed; v[k] their ns per step.
+ */
+static inline int
+speed_probe(double *v)
+{
+	cpu_set_t mine, one;
+	int cpu, k = 0;
+
+	if (sched_getaffinity(0, sizeof(mine), &mine) != 0) {
+		v[0] = speed_probe_here();
+		return v[0] < 0 ? 0 : 1;
+	}
+	for (cpu = 0; cpu < CPU_SETSIZE && k < PROBE_CPUS; cpu++) {
+		if (!CPU_ISSET(cpu, &mine))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) != 0)
+			continue;
+		if ((v[k] = speed_probe_here()) >= 0)
+			k++;
+	}
+	(void)sched_setaffinity(0, sizeof(mine), &mine);
+	return k;
+}
 
 struct quiet_snap {
 	double	 busy;		/* jiffies: user nice system irq softirq */
@@ -178,13 +282,17 @@ static struct {
 	struct quiet_snap b, e;
 	int		 ended;
 	double		 steal_pct, foreign_pct;
+	double		 probe[2][PROBE_CPUS];	/* begin, end: ns a step */
+	int		 nprobe[2];
+	double		 spread;	/* slowest / fastest probe sample */
 } quiet __attribute__((unused));
 
 static inline int
 quiet_noisy(void)
 {
 	return quiet.steal_pct > QUIET_MAX_PCT ||
-	    quiet.foreign_pct > QUIET_MAX_PCT || quiet.steal_pct < 0;
+	    quiet.foreign_pct > QUIET_MAX_PCT || quiet.steal_pct < 0 ||
+	    quiet.spread > QUIET_MAX_SPREAD;
 }
 
 static inline void
@@ -226,8 +334,35 @@ quiet_snap(struct quiet_snap *s)
 static inline void
 quiet_begin(void)
 {
+	quiet.nprobe[0] = speed_probe(quiet.probe[0]);
 	quiet_snap(&quiet.b);
 	quiet.ended = 0;
+}
+
+/* The probe's samples, begin then end, as "cpu0 2.1/2.1, cpu1 ..." */
+static inline void
+quiet_probe_line(char *buf, size_t len)
+{
+	double lo = -1, hi = -1, x;
+	size_t off = 0;
+	int i, k;
+
+	buf[0] = '\0';
+	for (k = 0; k < quiet.nprobe[0] || k < quiet.nprobe[1]; k++) {
+		for (i = 0; i < 2; i++) {
+			if (k >= quiet.nprobe[i])
+				continue;
+			x = quiet.probe[i][k];
+			lo = lo < 0 || x < lo ? x : lo;
+			hi = x > hi ? x : hi;
+		}
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off,
+			    "%s%.2f/%.2f", k == 0 ? "" : ", ",
+			    k < quiet.nprobe[0] ? quiet.probe[0][k] : -1.0,
+			    k < quiet.nprobe[1] ? quiet.probe[1][k] : -1.0);
+	}
+	quiet.spread = lo > 0 ? hi / lo : 0;
 }
 
 /*
@@ -240,10 +375,14 @@ quiet_end(void)
 {
 	double dt, hz = (double)sysconf(_SC_CLK_TCK), foreign;
 
+	char probes[256];
+
 	if (quiet.ended)
 		return;
 	quiet.ended = 1;
 	quiet_snap(&quiet.e);
+	quiet.nprobe[1] = speed_probe(quiet.probe[1]);
+	quiet_probe_line(probes, sizeof(probes));
 	dt = quiet.e.total - quiet.b.total;
 	if (dt <= 0 || hz <= 0) {
 		quiet.steal_pct = quiet.foreign_pct = -1;
@@ -258,7 +397,11 @@ quiet_end(void)
 	    (double)(quiet.e.t - quiet.b.t) / 1e9, quiet.steal_pct,
 	    quiet.foreign_pct, quiet.b.load1, quiet.e.load1,
 	    quiet_noisy() ? "NOISY (targets not judged)" : "quiet");
+	printf("CPU speed probe, ns a step on each CPU at start/end: %s; "
+	    "slowest / fastest %.2f%s\n", probes, quiet.spread,
+	    quiet.spread > QUIET_MAX_SPREAD ? " (uneven: NOISY)" : "");
 	fig("steal time", "%", quiet.steal_pct, NULL);
+	fig("CPU speed probe, slowest / fastest", "", quiet.spread, NULL);
 	fig("other work on the machine", "% CPU", quiet.foreign_pct, NULL);
 	fig("loadavg at start", "", quiet.b.load1, NULL);
 	fig("loadavg at end", "", quiet.e.load1, NULL);
