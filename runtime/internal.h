@@ -1861,7 +1861,15 @@ struct gp_worker {
 	unsigned	 w_tick;	/* (o) Slow scheduler passes (pick_slow):
 					 * every pick while timers or engine
 					 * waits are pending. */
-	int		 w_fairness;	/* (o) Passes until w_newq goes first. */
+	int		 w_fairness;	/* (o) Picks until the next one that goes
+					 * the slow way unasked: w_newq's turn
+					 * (every NEWQ_FAIRNESS), or while
+					 * timers are armed a timer check (at
+					 * most TIMER_CHECK away: sched.c,
+					 * countdown_arm). */
+	int		 w_fairrest;	/* (o) Picks of w_newq's count left
+					 * after the timer check that cut
+					 * w_fairness short. */
 	int		 w_newq_turns;	/* (o) Picks that still take w_newq
 					 * first: as long as w_newq was when
 					 * the watchdog asked this worker to
