@@ -236,6 +236,76 @@ Test(sched1, errno_is_kept_per_lwp_over_many_rounds)
 	end_test();
 }
 
+/* --- timers and unstarted LWPs behind busy yielders (1 worker) -------- */
+
+/*
+ * Two LWPs yield to each other without end while a third sleeps 5 ms and
+ * one yielder creates a fourth: on one worker, the sleeper wakes only if
+ * the busy worker checks its timers, and the new LWP starts only if
+ * w_newq gets its turn while a timer is armed (sched.c, countdown_arm:
+ * the pick's countdown serves both).  The yielders give up after 10 s,
+ * so a broken countdown fails the test instead of hanging it.
+ */
+static atomic_int busy_woke, busy_started;
+static _Atomic uint64_t busy_late_ns;
+
+static void *
+busy_sleeper(void *arg)
+{
+	uint64_t t0 = tu_now_ns();
+
+	gp_nanosleep(&(struct timespec){ 0, 5 * TU_MS }, NULL);
+	atomic_store(&busy_late_ns, tu_now_ns() - t0 - 5 * TU_MS);
+	atomic_store(&busy_woke, 1);
+	return arg;
+}
+
+static void *
+busy_newcomer(void *arg)
+{
+	atomic_store(&busy_started, 1);
+	return arg;
+}
+
+static void *
+busy_yielder(void *arg)
+{
+	uint64_t give_up = tu_now_ns() + 10000 * TU_MS;
+	gp_lwp_t c;
+
+	if (arg != NULL && gp_lwp_create(&c, busy_newcomer, NULL, NULL) != 0)
+		return (void *)1;
+	while (!(atomic_load(&busy_woke) && atomic_load(&busy_started)) &&
+	    tu_now_ns() < give_up)
+		gp_yield();
+	if (arg != NULL && gp_lwp_join(c, NULL) != 0)
+		return (void *)1;
+	return NULL;
+}
+
+Test(sched1, timers_and_new_lwps_run_behind_two_busy_yielders)
+{
+	gp_lwp_t s, a, b;
+	void *ra, *rb;
+
+	cr_assert(eq(int, gp_lwp_create(&s, busy_sleeper, NULL, NULL), 0));
+	/* The sleeper first: its timer is armed before the yielders run. */
+	gp_nanosleep(&(struct timespec){ 0, TU_MS }, NULL);
+	cr_assert(eq(int, gp_lwp_create(&a, busy_yielder, (void *)1, NULL),
+	    0));
+	cr_assert(eq(int, gp_lwp_create(&b, busy_yielder, NULL, NULL), 0));
+	cr_assert(eq(int, gp_lwp_join(a, &ra), 0));
+	cr_assert(eq(int, gp_lwp_join(b, &rb), 0));
+	cr_assert(eq(int, gp_lwp_join(s, NULL), 0));
+	cr_assert(eq(ptr, ra, NULL));
+	cr_assert(eq(ptr, rb, NULL));
+	cr_assert(eq(int, atomic_load(&busy_woke), 1));
+	cr_assert(eq(int, atomic_load(&busy_started), 1));
+	/* Woken by a busy worker's periodic check: late by far less than 1 s. */
+	cr_assert(lt(u64, atomic_load(&busy_late_ns), (uint64_t)1000 * TU_MS));
+	end_test();
+}
+
 /* --- gp_nanosleep ----------------------------------------------------- */
 
 static const uint64_t naps[] = {
