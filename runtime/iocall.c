@@ -858,11 +858,41 @@ gp_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 }
 
 /*
+ * An interrupted connect whose thread ran no handler (a signal another
+ * thread took, a stop and continue) goes on, as natively it never
+ * stopped: the kernel kept the handshake going when the ring's connect
+ * was cancelled, and a second connect would only say EALREADY.  So wait
+ * for the socket to be writable, as a caller of a non-blocking connect
+ * does, and answer with its SO_ERROR.  The deadline (SO_SNDTIMEO) still
+ * ends it with EINPROGRESS, and a later signal is taken as the first was
+ * (restartable).
+ */
+static int
+connect_goes_on(int fd, uint64_t deadline, bool restartable)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int error, soerr;
+
+	for (;;) {
+		if (GPI_LIBC(poll)(&pfd, 1, 0) > 0)
+			return getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
+			    &len) != 0 ? errno : soerr;
+		if ((error = fdwait(fd, POLLOUT, deadline, restartable)) != 0)
+			return error == ETIMEDOUT ? EINPROGRESS : error;
+	}
+}
+
+/*
  * connect(2) on a blocking socket.  io_uring connects for us.  On epoll
  * the plain call runs on the worker: immediate for loopback and for a
  * refused port, a round trip for a remote host (docs: limits).
- * Interrupted, it says EINTR and the connection goes on in the kernel,
- * as connect(2) does.
+ * Interrupted by a handler of this thread, it says EINTR and the
+ * connection goes on in the kernel, as connect(2) does; by a signal
+ * that ran no handler here, or by SA_RESTART handlers on a socket with
+ * no SO_SNDTIMEO (signal(7): the kernel restarts it, and the restarted
+ * call waits for the handshake under way), it waits on
+ * (connect_goes_on).
  */
 int
 gp_connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -884,7 +914,9 @@ gp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			return 0;
 		error = -iw.iw_res;
 	} else if (error == EINTR) {
-		(void)interrupted(false);
+		if (interrupted(!bi.bi_timeo) && (error = connect_goes_on(fd,
+		    bi.bi_deadline, !bi.bi_timeo)) == 0)
+			return 0;
 	} else if (error == ETIMEDOUT) {
 		error = EINPROGRESS;
 	}
