@@ -2403,8 +2403,8 @@ GPI_HIDDEN void	gpi_fdpark_enter(struct gpi_fdpark *fp, int fd);
 GPI_HIDDEN void	gpi_fdpark_leave(struct gpi_fdpark *fp);
 GPI_HIDDEN int	gpi_fdpark_fd(struct gpi_fdpark *fp);
 /*
- * fdinfo.c: what iocall.c learned about a socket when a call on it first
- * would block, per number, under the preload only.  gpi_fdinfo_get: the
+ * fdinfo.c: what iocall.c learned about a socket or a plain file when a
+ * call on it first would block, per number, under the preload only.  gpi_fdinfo_get: the
  * GPI_FDI_* bits, 0 if nothing is known.  A learner takes a ticket
  * (gpi_fdinfo_begin; 0: nothing is cached here) before its system
  * calls and stores with it (gpi_fdinfo_put), which does nothing if the
@@ -2420,6 +2420,10 @@ GPI_HIDDEN int	gpi_fdpark_fd(struct gpi_fdpark *fp);
 #define GPI_FDI_RCV0	0x08	/* SO_RCVTIMEO is zero */
 #define GPI_FDI_SND0	0x10	/* SO_SNDTIMEO is zero */
 #define GPI_FDI_TCP	0x20	/* IPPROTO_TCP: a short read empties it */
+#define GPI_FDI_PLAIN	0x40	/* a file with no readiness (the entry is
+				 * valid): regular, block device, directory */
+#define GPI_FDI_NOWAITW	0x80	/* PLAIN, and its writes say EOPNOTSUPP to
+				 * RWF_NOWAIT (ext4's buffered writes) */
 GPI_HIDDEN unsigned gpi_fdinfo_get(int fd);
 /* The same, and in *ver the entry's version + 1 (never 0) when known. */
 GPI_HIDDEN unsigned gpi_fdinfo_getv(int fd, unsigned *ver);

@@ -126,8 +126,26 @@ learn(int fd, bool out, struct blockinfo *bi)
 		gpi_fdinfo_put(fd, ticket, bits);
 		return 0;
 	}
-	bi->bi_plain = plain_file(fd);
+	if ((bi->bi_plain = plain_file(fd)) && ticket != 0)
+		gpi_fdinfo_put(fd, ticket, GPI_FDI_PLAIN |
+		    (bi->bi_nonblock ? GPI_FDI_NONBLOCK : 0));
 	return 0;
+}
+
+/*
+ * (fd), a plain file (bi), said EOPNOTSUPP to a RWF_NOWAIT write: keep
+ * that with the rest (fdinfo.c), so that its next writes go to the ring
+ * at once.  The ticket is taken after the refusal; a forget since voids
+ * the store.
+ */
+static void
+remember_nowaitw(int fd, const struct blockinfo *bi)
+{
+	uint64_t ticket = gpi_fdinfo_begin(fd);
+
+	if (ticket != 0 && plain_file(fd))
+		gpi_fdinfo_put(fd, ticket, GPI_FDI_PLAIN | GPI_FDI_NOWAITW |
+		    (bi->bi_nonblock ? GPI_FDI_NONBLOCK : 0));
 }
 
 /*
@@ -142,6 +160,11 @@ know(int fd, unsigned fi, bool out, struct blockinfo *bi)
 	struct timeval tv;
 	socklen_t len = sizeof(tv);
 
+	if (fi & GPI_FDI_PLAIN) {
+		bi->bi_known = bi->bi_plain = true;
+		bi->bi_nonblock = (fi & GPI_FDI_NONBLOCK) != 0;
+		return 0;
+	}
 	if (!(fi & GPI_FDI_SOCK))
 		return learn(fd, out, bi);
 	bi->bi_known = true;
@@ -380,6 +403,17 @@ xfer(struct xfer *x)
 	int error, saved_errno = errno;	/* a success leaves errno alone */
 	bool skip;
 
+	/*
+	 * A plain file whose writes refuse RWF_NOWAIT: straight to the ring
+	 * (or, O_NONBLOCK, the plain call: iofile.c's ring would say
+	 * EAGAIN), with nothing asked that fdinfo.c already knows.
+	 */
+	if (x->x_op == X_WRITE && (fi & GPI_FDI_NOWAITW)) {
+		(void)know(x->x_fd, fi, out, &bi);
+		nowait = false;
+		x->x_direct = bi.bi_nonblock;
+	}
+
 	if (gpi_io_lwp() != NULL)
 		gpi_testcancel_l(gpi_io_lwp());	/* a cancellation point */
 	x->x_sock = !sock && want > 0 && (fi & GPI_FDI_SOCK) &&
@@ -456,13 +490,20 @@ xfer(struct xfer *x)
 			 * cannot block and EAGAIN is the answer: it is made
 			 * here, on the worker (io_uring would park it until
 			 * the tty is ready, and a pty master with nothing to
-			 * read waited for ever).
+			 * read waited for ever).  A plain file (ext4's
+			 * buffered writes) has no readiness to wait for: the
+			 * ring, and fdinfo.c keeps that for its next writes.
 			 */
 			nowait = false;
 			if (!bi.bi_known &&
 			    (error = know(x->x_fd, fi, out, &bi)) != 0)
 				goto fail;
 			x->x_direct = bi.bi_nonblock;
+			if (bi.bi_plain) {
+				if (out)
+					remember_nowaitw(x->x_fd, &bi);
+				continue;
+			}
 			if (!bi.bi_nonblock && (error = fdwait(x->x_fd,
 			    out ? POLLOUT : POLLIN, 0, true)) != 0)
 				goto fail;

@@ -262,6 +262,11 @@ Test(greenrun, fault_handler_yields) { same("gr_segv_yield", NULL); }
 Test(greenrun, fault_handlers_get_their_mask) { same("gr_faultmask", NULL); }
 Test(greenrun, each_thread_has_its_own_id) { same("gr_tids", NULL); }
 Test(greenrun, file_reads_are_whole) { same("gr_shortread", NULL); }
+/* A file's remembered way of writing is not its number's next file's. */
+Test(greenrun, file_writes_then_pipes_on_the_same_numbers)
+{
+	same("gr_filewrite", NULL);
+}
 Test(greenrun, keys_destructors) { same("gr_keys", NULL); }
 Test(greenrun, stack_size_reported_in_full) { same("gr_stacksize", NULL); }
 /* pthread_attr_setstack: run there, report it, leave it to its owner. */

@@ -4,14 +4,18 @@
  * natively and under greenrun.  argv[1]:
  *   create    N threads created and joined one after another;
  *   pingpong  N round trips between two threads on a condition variable;
- *   mutex     16 threads taking one mutex N/16 times each.
+ *   mutex     16 threads taking one mutex N/16 times each;
+ *   write1    N writes of one byte to a new file in $TMPDIR or /tmp, by
+ *             a thread of its own (under greenrun a green one).
  * Prints "ns_per_op X" on stdout.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define NMUTEX	16
 
@@ -63,6 +67,25 @@ contend(void *arg)
 	return NULL;
 }
 
+static void *
+write1(void *arg)
+{
+	const char *dir = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+	long i, n = (long)arg;
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/gr_bench.XXXXXX", dir);
+	if ((fd = mkstemp(path)) < 0)
+		return (void *)1;
+	unlink(path);
+	for (i = 0; i < n; i++)
+		if (write(fd, &path[i % 8], 1) != 1)
+			return (void *)1;
+	close(fd);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -92,6 +115,13 @@ main(int argc, char **argv)
 		for (i = 0; i < NMUTEX; i++)
 			pthread_join(t[i], NULL);
 		if (counter != n / NMUTEX * NMUTEX)
+			return 1;
+	} else if (strcmp(argv[1], "write1") == 0) {
+		void *r;
+
+		pthread_create(&t[0], NULL, write1, (void *)n);
+		pthread_join(t[0], &r);
+		if (r != NULL)
 			return 1;
 	} else {
 		return 2;
