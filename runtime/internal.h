@@ -2397,8 +2397,12 @@ struct gpi_fdpark {
 	int		 fp_orig;	/* (c) the number it registered under */
 	atomic_int	 fp_fd;		/* (b, a) the number to use now */
 	struct fdshare	*fp_share;	/* (b) the duplicate, once given */
-	struct gpi_fdpark *fp_next;	/* (b) */
+	struct gpi_fdpark *fp_next;	/* (b) its number's list (or, with
+					 * no fp_head, its bucket's) */
 	struct gpi_fdpark *fp_prev;	/* (b) */
+	struct gpi_fdpark *_Atomic *fp_head; /* (c) its number's list head
+					 * in fd.c's chunks; NULL: on the
+					 * bucket's list */
 };
 GPI_HIDDEN void	gpi_fdpark_enter(struct gpi_fdpark *fp, int fd);
 GPI_HIDDEN void	gpi_fdpark_leave(struct gpi_fdpark *fp);
