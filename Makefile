@@ -237,7 +237,7 @@ PRELOAD_DEFS	:= $(if $(PRELOAD_ARCH_SRCS),-DGPI_VFORK_STUB=1)
 # Echo (below): the example, its client and bench_echo's peers.
 HAVE_UV		:= $(wildcard /usr/include/uv.h)
 ECHO_BINS	:= $(addprefix $(BUILD)/examples/,echo echo_client echo_green)
-ECHO_PEERS	:= $(BUILD)/bench/echo/echo_epoll \
+ECHO_PEERS	:= $(BUILD)/bench/echo/echo_epoll $(BUILD)/bench/echo/echo_uring \
 		   $(if $(HAVE_UV),$(BUILD)/bench/echo/echo_uv)
 ECHO_OBJS	= $(call obj,$(wildcard examples/echo*.c bench/echo/*.c))
 TEST_SRCS	:= $(sort $(wildcard tests/*.c tests/*.cc))
@@ -769,6 +769,12 @@ $(BUILD)/examples/echo_green: $(BUILD)/obj/examples/echo_green.o $(SHLINK)
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $<
+
+# The io_uring floor links the system's liburing as it is (not the
+# runtime's renamed copy: it is a program of its own, no preload).
+$(BUILD)/bench/echo/echo_uring: $(BUILD)/obj/bench/echo/echo_uring.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(URING_A)
 
 $(BUILD)/bench/echo/echo_uv: $(BUILD)/obj/bench/echo/echo_uv.o
 	@mkdir -p $(@D)

@@ -730,6 +730,14 @@ struct gp_lwp {
 					 * a kill ends the LWP inside the
 					 * wait, so gpi_lwp_dying takes it
 					 * out before the stack goes. */
+	uint64_t	 l_rdrained;	/* (o) io_uring: the TCP socket its
+					 * last read emptied, as
+					 * (fdinfo version << 32 | fd), 0 for
+					 * none (iocall.c, xfer): its next read
+					 * there goes to the ring at once.  A
+					 * hint only: IORING_OP_RECV tries the
+					 * socket first, so a stale one costs
+					 * a park, never a lost read. */
 	atomic_int	 l_cancel;	/* (a) pthread cancel state (preload):
 					 * seq_cst RMWs. */
 	void		**l_specific;	/* (o) pthread_setspecific values. */
@@ -2282,7 +2290,8 @@ struct gpi_iowait {
 					 * operation's result */
 	atomic_int	*iw_done;	/* (o) set to 1 (then iw_chan woken)
 					 * when any wait of the group ends */
-	const void	*iw_chan;	/* (c) the group's wait channel */
+	const void	*iw_chan;	/* (c) the group's wait channel: the
+					 * LWP's own l_sleeper (private) */
 	struct gp_lwp	*iw_lwp;	/* (c) who sleeps on it */
 	struct gpi_iowait *iw_next;	/* (o) epoll: the fd's waiters */
 	struct gpi_iowait *iw_prev;	/* (o) */
@@ -2396,8 +2405,12 @@ struct gpi_fdpark {
 	int		 fp_orig;	/* (c) the number it registered under */
 	atomic_int	 fp_fd;		/* (b, a) the number to use now */
 	struct fdshare	*fp_share;	/* (b) the duplicate, once given */
-	struct gpi_fdpark *fp_next;	/* (b) */
+	struct gpi_fdpark *fp_next;	/* (b) its number's list (or, with
+					 * no fp_head, its bucket's) */
 	struct gpi_fdpark *fp_prev;	/* (b) */
+	struct gpi_fdpark *_Atomic *fp_head; /* (c) its number's list head
+					 * in fd.c's chunks; NULL: on the
+					 * bucket's list */
 };
 GPI_HIDDEN void	gpi_fdpark_enter(struct gpi_fdpark *fp, int fd);
 GPI_HIDDEN void	gpi_fdpark_leave(struct gpi_fdpark *fp);

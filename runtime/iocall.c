@@ -380,6 +380,25 @@ iov_total(const struct iovec *iov, size_t n)
 }
 
 /*
+ * io_uring: note whether a read of (r) bytes of (want) on a blocking TCP
+ * socket emptied it, for the LWP's next read there (l_rdrained).  A
+ * short read of TCP stops only at an empty receive queue or an urgent
+ * mark (at worst a wrong guess); EOF or a full read clears the note.
+ * Not on a twin left by a close while parked: its number is not the
+ * file's.
+ */
+static void
+rdrained(struct gp_lwp *l, struct xfer *x, struct gpi_fdpark *fp,
+    bool parked, unsigned ver, ssize_t r, size_t want)
+{
+	if (l == NULL || gpi_ioengine != GPI_IO_URING)
+		return;
+	l->l_rdrained = r > 0 && (size_t)r < want &&
+	    (!parked || gpi_fdpark_fd(fp) == fp->fp_orig) ?
+	    (uint64_t)ver << 32 | (uint32_t)x->x_fd : 0;
+}
+
+/*
  * One green transfer on an LWP.  A write on a blocking description goes
  * on until every byte is taken, as write(2) does; everything else returns
  * what the first successful attempt gave.
@@ -394,7 +413,8 @@ xfer(struct xfer *x)
 	bool out = x->x_op == X_WRITE || x->x_op == X_SENDMSG;
 	bool sock = x->x_op == X_RECVMSG || x->x_op == X_SENDMSG;
 	bool caller_nowait = sock && (x->x_flags & MSG_DONTWAIT);
-	bool nowait = true, whole = out, parked = false;
+	bool nowait = true, whole = out, parked = false, tcp_read;
+	struct gp_lwp *l = gpi_io_lwp();
 	struct blockinfo bi = { 0 };
 	struct gpi_fdpark fp;
 	size_t want = iov_total(x->x_msg->msg_iov, x->x_msg->msg_iovlen);
@@ -414,19 +434,42 @@ xfer(struct xfer *x)
 		x->x_direct = bi.bi_nonblock;
 	}
 
-	if (gpi_io_lwp() != NULL)
-		gpi_testcancel_l(gpi_io_lwp());	/* a cancellation point */
+	if (l != NULL)
+		gpi_testcancel_l(l);	/* a cancellation point */
 	x->x_sock = !sock && want > 0 && (fi & GPI_FDI_SOCK) &&
 	    (x->x_op == X_READ || (fi & GPI_FDI_STREAM));
+	/* A read of a blocking TCP socket with no receive timeout. */
+	tcp_read = x->x_sock && x->x_op == X_READ && (fi & (GPI_FDI_TCP |
+	    GPI_FDI_NONBLOCK | GPI_FDI_RCV0)) == (GPI_FDI_TCP | GPI_FDI_RCV0);
 	/*
-	 * epoll: a blocking stream socket that the last read of this worker
-	 * emptied, with no readiness since, would say EAGAIN: park at once,
-	 * as a native read sleeps without a second look (ioepoll.c).
+	 * A blocking TCP socket that the last read emptied would most
+	 * likely say EAGAIN: park at once, as a native read sleeps without
+	 * a second look.  epoll: the last read of this worker, with no
+	 * readiness since (ioepoll.c); then it surely would.  io_uring:
+	 * the last read of this LWP (l_rdrained); the IORING_OP_RECV it
+	 * parks in tries the socket before it polls, so data that came
+	 * meanwhile is read at once -- the request/response case saves its
+	 * EAGAIN system call, and a wrong guess costs a park, not a read.
 	 */
-	skip = x->x_sock && x->x_op == X_READ && gpi_ioengine ==
-	    GPI_IO_EPOLL && (fi & (GPI_FDI_TCP | GPI_FDI_NONBLOCK |
-	    GPI_FDI_RCV0)) == (GPI_FDI_TCP | GPI_FDI_RCV0) &&
-	    gpi_epoll_drained(x->x_fd, ver);
+	skip = tcp_read && (gpi_ioengine == GPI_IO_EPOLL ?
+	    gpi_epoll_drained(x->x_fd, ver) : gpi_ioengine == GPI_IO_URING &&
+	    l != NULL && x->x_msg->msg_iovlen == 1 &&
+	    l->l_rdrained == ((uint64_t)ver << 32 | (uint32_t)x->x_fd));
+	/*
+	 * io_uring: a write of one buffer to a blocking stream socket with
+	 * no send timeout goes to the ring as it is (IORING_OP_SEND), not
+	 * through sendto first.  The kernel sends at submission, inline,
+	 * what a sendto would have sent (with room, all of it), and the
+	 * worker submits the SQEs of all the LWPs it ran since its last
+	 * look in one io_uring_enter: a busy server's sends cost a share of
+	 * one system call, not one each.  A signal cannot make it EINTR
+	 * where the native call would not: a cancel is submitted behind the
+	 * send, which has then been tried (xferwait).
+	 */
+	if (x->x_sock && x->x_op == X_WRITE && gpi_ioengine == GPI_IO_URING &&
+	    l != NULL && x->x_msg->msg_iovlen == 1 && (fi & (GPI_FDI_STREAM |
+	    GPI_FDI_NONBLOCK | GPI_FDI_SND0)) == (GPI_FDI_STREAM | GPI_FDI_SND0))
+		skip = true;
 	for (;;) {
 		if (parked)
 			x->x_fd = gpi_fdpark_fd(&fp);
@@ -449,6 +492,8 @@ xfer(struct xfer *x)
 		    gpi_ioengine == GPI_IO_EPOLL &&
 		    (!parked || gpi_fdpark_fd(&fp) == fp.fp_orig))
 			gpi_epoll_set_drained(x->x_fd, ver);	/* a short read */
+		if (r >= 0 && tcp_read)
+			rdrained(l, x, &fp, parked, ver, r, want);
 		if (r >= 0) {
 			done += r;
 			/*
@@ -540,6 +585,9 @@ xfer(struct xfer *x)
 			    x->x_msg->msg_iov->iov_len, bi.bi_deadline,
 			    !bi.bi_timeo && done == 0, &r);
 			if (error == 0 && r >= 0) {
+				if (tcp_read)
+					rdrained(l, x, &fp, parked, ver, r,
+					    want);
 				done += r;
 				/* A write goes on until all is sent. */
 				if (!out || (size_t)done >= want || r == 0)

@@ -176,6 +176,12 @@ IO_CASE(io_sock, accept_kill, 1, "driver: accept_kill signaled=1 sig=9")
 IO_CASE(io_sock, send_slow, 1, "send_slow: done")
 IO_CASE(io_sock, send_kill, 1, "driver: send_kill signaled=1 sig=9")
 IO_CASE(io_sock, send_epipe, 1, "send_epipe: done")
+/*
+ * Request/response on io_uring costs no recv or send system call (the
+ * case only checks that on io_uring; on epoll it runs without the
+ * filter, as one more echo).
+ */
+IO_CASE(io_sock, ring_rr, 1, "ring_rr: done")
 
 /* Green signals while parked: EINTR, SA_RESTART, never-restarted calls. */
 IO_CASE(io_signal, eintr, 1, "eintr: done")

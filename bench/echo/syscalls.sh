@@ -12,7 +12,7 @@
 #	bench/echo/syscalls.sh [BUILD [CONNS [ROUNDS]]]
 #
 # For each server: greenproc on 1 worker with GREENPROC_IO=uring and
-# =epoll, and the epoll loop.  The client connects everything, does one
+# =epoll, the epoll loop and the io_uring loop (the floor).  The client connects everything, does one
 # round trip per connection, waits ("idle"); perf then counts the
 # server's system calls over the timed rounds only.  Prints per request:
 # all system calls, and those of the read path.
@@ -67,3 +67,4 @@ one "greenproc io_uring" env GREENPROC_IO=uring GREENPROC_WORKERS=1 \
 one "greenproc epoll" env GREENPROC_IO=epoll GREENPROC_WORKERS=1 \
     LD_PRELOAD="$B/libgreenproc_preload.so" "$B/examples/echo_green"
 one "epoll loop" "$B/bench/echo/echo_epoll"
+one "io_uring loop" "$B/bench/echo/echo_uring"

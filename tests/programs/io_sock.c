@@ -23,13 +23,28 @@
  *  send_kill    SIGKILL of a process parked in such a send ends it.
  *  send_epipe   the peer closes under a writer parked in such a send:
  *               -1/EPIPE, and one SIGPIPE, on the writing thread.
+ *  ring_rr      io_uring only: request and response over loopback TCP
+ *               between two green threads (64 bytes each way, read into
+ *               4 KiB) make no recvfrom or sendto system call once both
+ *               sockets are known: a read after a read that emptied the
+ *               socket goes to the ring at once (IORING_OP_RECV), and a
+ *               write to a blocking stream socket goes there as it is
+ *               (IORING_OP_SEND).  Checked with a seccomp filter that
+ *               makes both calls fail with EPERM after the first rounds
+ *               (skipped if seccomp is refused); every byte is checked.
  *
  * Legacy code on top (libc only), except the host parts, which are the
  * driver's.
  */
 #include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include "io.h"
 
@@ -491,6 +506,124 @@ case_send_epipe(void)
 	return io_green_exit();
 }
 
+/* ------------------------------------------------------------ ring_rr */
+
+#define RR_MSG		64
+#define RR_WARM		3		/* rounds before the filter */
+#define RR_ROUNDS	200		/* rounds under it */
+
+static int rr_sv[2];			/* [0] the client's, [1] the server's */
+
+/* Echo until EOF; on any error close, so the client sees EOF and fails. */
+static void *
+rr_server(void *arg)
+{
+	char buf[4096];
+	ssize_t n;
+
+	(void)arg;
+	while ((n = read(rr_sv[1], buf, sizeof(buf))) > 0) {
+		if (write(rr_sv[1], buf, (size_t)n) != n)
+			break;
+	}
+	CHECK_QUIET(n == 0, "server: read = %zd (%s)", n, strerror(errno));
+	close(rr_sv[1]);
+	return NULL;
+}
+
+/* One request and its whole response; false at the first failure. */
+static bool
+rr_round(int k)
+{
+	char msg[RR_MSG], buf[4096];
+	ssize_t r, got = 0;
+	int i;
+
+	for (i = 0; i < RR_MSG; i++)
+		msg[i] = (char)(k * 31 + i);
+	r = write(rr_sv[0], msg, sizeof(msg));
+	if (r != RR_MSG) {
+		printf("FAIL: round %d: write = %zd (%s)\n", k, r,
+		    strerror(errno));
+		return false;
+	}
+	while (got < RR_MSG) {
+		r = read(rr_sv[0], buf + got, sizeof(buf) - (size_t)got);
+		if (r <= 0) {
+			printf("FAIL: round %d: read = %zd after %zd bytes "
+			    "(%s)\n", k, r, got, strerror(errno));
+			return false;
+		}
+		got += r;
+	}
+	if (got != RR_MSG || memcmp(buf, msg, RR_MSG) != 0) {
+		printf("FAIL: round %d: %zd bytes, not the request\n", k, got);
+		return false;
+	}
+	return true;
+}
+
+/* From now on recvfrom and sendto fail with EPERM, on every thread. */
+static bool
+rr_filter(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_recvfrom, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sendto, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0) {
+		printf("ok: ring_rr: seccomp refused (%s): skipped\n",
+		    strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static int
+case_ring_rr(void)
+{
+	struct sockaddr_in sin;
+	pthread_t t;
+	int l, e, k, one = 1;
+	bool ok = true;
+
+	l = listener(&sin);
+	rr_sv[0] = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(rr_sv[0] >= 0 && connect(rr_sv[0], (struct sockaddr *)&sin,
+	    sizeof(sin)) == 0 && (rr_sv[1] = accept(l, NULL, NULL)) >= 0,
+	    "connection: %s", strerror(errno));
+	close(l);
+	(void)setsockopt(rr_sv[0], IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	(void)setsockopt(rr_sv[1], IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	e = pthread_create(&t, NULL, rr_server, NULL);
+	CHECK(e == 0, "pthread_create: %s", strerror(e));
+	/* Both sides block once in read: the runtime learns the sockets. */
+	for (k = 0; k < RR_WARM && ok; k++)
+		ok = rr_round(k);
+	CHECK(ok, "warm-up rounds");
+	if (strcmp(io_engine(), "uring") == 0 && ok && rr_filter()) {
+		for (; k < RR_WARM + RR_ROUNDS && ok; k++)
+			ok = rr_round(k);
+		CHECK(ok, "%d rounds with no recvfrom or sendto",
+		    RR_ROUNDS);
+	}
+	shutdown(rr_sv[0], SHUT_WR);
+	pthread_join(t, NULL);
+	close(rr_sv[0]);
+	printf("ring_rr: done\n");
+	return io_green_exit();
+}
+
 /* ------------------------------------------------------------ driver */
 
 static const struct io_case cases[] = {
@@ -502,6 +635,7 @@ static const struct io_case cases[] = {
 	{ "send_slow", case_send_slow, NULL, 0 },
 	{ "send_kill", case_send_kill, host_kill, SIGKILL },
 	{ "send_epipe", case_send_epipe, NULL, 0 },
+	{ "ring_rr", case_ring_rr, NULL, 0 },
 	{ NULL, NULL, NULL, 0 },
 };
 
