@@ -3,7 +3,8 @@
  * bench_greenrun.c -- the same unmodified pthread program natively and
  * under greenrun (green-init mode, one worker): thread create+join, a
  * condition-variable ping-pong between two threads, 16 threads on one
- * mutex, and one thread writing a file a byte at a time (a regular file
+ * mutex, a thread writing 64-byte messages to a loopback TCP socket that
+ * another reads, and one thread writing a file a byte at a time (a regular file
  * has no readiness: each write goes to the worker's ring, or on a file
  * system with RWF_NOWAIT buffered writes is made at once;
  * tests/greenrun/gr_bench.c).  Runs alternate (native, green,
@@ -133,6 +134,7 @@ main(int argc, char **argv)
 	one("cond ping-pong (100k rounds)", "pingpong", "100000", 20);
 	one("16 threads on one mutex", "mutex", "1600000", 0);
 	one("1-byte writes to a file", "write1", "20000", 0);
+	one("64-byte writes to TCP", "tcpwrite", "200000", 0);
 	quiet_end();
 	for (int i = 0; i < njudged; i++)
 		judge(judged[i].label, judged[i].ratio, judged[i].target, "x",

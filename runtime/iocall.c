@@ -387,6 +387,19 @@ iov_total(const struct iovec *iov, size_t n)
  * Not on a twin left by a close while parked: its number is not the
  * file's.
  */
+#define RD_WROTE	(1ull << 63)	/* l_rdrained: its last transfer was a
+					 * write to a socket (the version is
+					 * 24 bits: the bit is free) */
+
+/* A transfer on a socket other than a TCP read: was it a write? */
+static void
+wrote(struct gp_lwp *l, bool out)
+{
+	if (l != NULL)
+		l->l_rdrained = out ? l->l_rdrained | RD_WROTE :
+		    l->l_rdrained & ~RD_WROTE;
+}
+
 static void
 rdrained(struct gp_lwp *l, struct xfer *x, struct gpi_fdpark *fp,
     bool parked, unsigned ver, ssize_t r, size_t want)
@@ -453,8 +466,8 @@ xfer(struct xfer *x)
 	 */
 	skip = tcp_read && (gpi_ioengine == GPI_IO_EPOLL ?
 	    gpi_epoll_drained(x->x_fd, ver) : gpi_ioengine == GPI_IO_URING &&
-	    l != NULL && x->x_msg->msg_iovlen == 1 &&
-	    l->l_rdrained == ((uint64_t)ver << 32 | (uint32_t)x->x_fd));
+	    l != NULL && x->x_msg->msg_iovlen == 1 && (l->l_rdrained &
+	    ~RD_WROTE) == ((uint64_t)ver << 32 | (uint32_t)x->x_fd));
 	/*
 	 * io_uring: a write of one buffer to a blocking stream socket with
 	 * no send timeout goes to the ring as it is (IORING_OP_SEND), not
@@ -465,10 +478,22 @@ xfer(struct xfer *x)
 	 * one system call, not one each.  A signal cannot make it EINTR
 	 * where the native call would not: a cancel is submitted behind the
 	 * send, which has then been tried (xferwait).
+	 *
+	 * Only for a reply: the LWP's last transfer was a read (RD_WROTE
+	 * clear), and other LWPs are runnable here, whose sends may share
+	 * the submission.  A thread that writes again and again (a bulk
+	 * writer, a broadcaster) would pay a park, a submission and a
+	 * switch back for each write, and its reader, woken for each, one
+	 * read each, where sendto is one system call and lets the socket
+	 * fill (64-byte writes to TCP, 1 worker: 5.1 us a write against 1.5
+	 * sendto first, 2.9 natively).
 	 */
 	if (x->x_sock && x->x_op == X_WRITE && gpi_ioengine == GPI_IO_URING &&
 	    l != NULL && x->x_msg->msg_iovlen == 1 && (fi & (GPI_FDI_STREAM |
-	    GPI_FDI_NONBLOCK | GPI_FDI_SND0)) == (GPI_FDI_STREAM | GPI_FDI_SND0))
+	    GPI_FDI_NONBLOCK | GPI_FDI_SND0)) == (GPI_FDI_STREAM |
+	    GPI_FDI_SND0) && !(l->l_rdrained & RD_WROTE) &&
+	    (l->l_worker->w_runnext != NULL ||
+	    l->l_worker->w_runq.q_head != NULL))
 		skip = true;
 	for (;;) {
 		if (parked)
@@ -494,6 +519,8 @@ xfer(struct xfer *x)
 			gpi_epoll_set_drained(x->x_fd, ver);	/* a short read */
 		if (r >= 0 && tcp_read)
 			rdrained(l, x, &fp, parked, ver, r, want);
+		else if (r >= 0 && x->x_sock)
+			wrote(l, out);
 		if (r >= 0) {
 			done += r;
 			/*
@@ -588,6 +615,8 @@ xfer(struct xfer *x)
 				if (tcp_read)
 					rdrained(l, x, &fp, parked, ver, r,
 					    want);
+				else
+					wrote(l, out);
 				done += r;
 				/* A write goes on until all is sent. */
 				if (!out || (size_t)done >= want || r == 0)

@@ -6,14 +6,19 @@
  *   pingpong  N round trips between two threads on a condition variable;
  *   mutex     16 threads taking one mutex N/16 times each;
  *   write1    N writes of one byte to a new file in $TMPDIR or /tmp, by
- *             a thread of its own (under greenrun a green one).
+ *             a thread of its own (under greenrun a green one);
+ *   tcpwrite  N writes of 64 bytes to a loopback TCP connection, whose
+ *             other end a second thread reads in 64 KiB reads.
  * Prints "ns_per_op X" on stdout.
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,6 +91,40 @@ write1(void *arg)
 	return NULL;
 }
 
+static int tcp[2];
+
+static void *
+tcp_reader(void *arg)
+{
+	char buf[65536];
+	long got = 0;
+	ssize_t r;
+
+	(void)arg;
+	while ((r = read(tcp[1], buf, sizeof(buf))) > 0)
+		got += r;
+	return (void *)got;
+}
+
+/* A loopback TCP connection: tcp[0] the writer's end, tcp[1] the reader's. */
+static int
+tcp_pair(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (l < 0 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    listen(l, 1) != 0 ||
+	    getsockname(l, (struct sockaddr *)&sin, &len) != 0 ||
+	    (tcp[0] = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    connect(tcp[0], (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    (tcp[1] = accept(l, NULL, NULL)) < 0)
+		return -1;
+	return close(l);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -122,6 +161,21 @@ main(int argc, char **argv)
 		pthread_create(&t[0], NULL, write1, (void *)n);
 		pthread_join(t[0], &r);
 		if (r != NULL)
+			return 1;
+	} else if (strcmp(argv[1], "tcpwrite") == 0) {
+		char msg[64] = { 0 };
+		void *got;
+
+		if (tcp_pair() != 0)
+			return 1;
+		t0 = now();
+		pthread_create(&t[0], NULL, tcp_reader, NULL);
+		for (i = 0; i < n; i++)
+			if (write(tcp[0], msg, sizeof(msg)) != sizeof(msg))
+				return 1;
+		shutdown(tcp[0], SHUT_WR);
+		pthread_join(t[0], &got);
+		if ((long)got != n * (long)sizeof(msg))
 			return 1;
 	} else {
 		return 2;

@@ -26,9 +26,11 @@
  *  ring_rr      io_uring only: request and response over loopback TCP
  *               between two green threads (64 bytes each way, read into
  *               4 KiB) make no recvfrom or sendto system call once both
- *               sockets are known: a read after a read that emptied the
- *               socket goes to the ring at once (IORING_OP_RECV), and a
- *               write to a blocking stream socket goes there as it is
+ *               sockets are known, while a third green thread keeps
+ *               yielding (others runnable): a read after a read that
+ *               emptied the socket goes to the ring at once
+ *               (IORING_OP_RECV), and a reply -- a write after a read --
+ *               to a blocking stream socket goes there as it is
  *               (IORING_OP_SEND).  Checked with a seccomp filter that
  *               makes both calls fail with EPERM after the first rounds
  *               (skipped if seccomp is refused); every byte is checked.
@@ -563,6 +565,22 @@ rr_round(int k)
 	return true;
 }
 
+/*
+ * Runnable whenever the others park: a reply's send goes to the ring
+ * only while another LWP of the worker is runnable to share the
+ * submission (runtime/iocall.c, xfer).
+ */
+static atomic_int rr_stop;
+
+static void *
+rr_spinner(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&rr_stop))
+		sched_yield();
+	return NULL;
+}
+
 /* From now on recvfrom and sendto fail with EPERM, on every thread. */
 static bool
 rr_filter(void)
@@ -591,7 +609,7 @@ static int
 case_ring_rr(void)
 {
 	struct sockaddr_in sin;
-	pthread_t t;
+	pthread_t t, spin;
 	int l, e, k, one = 1;
 	bool ok = true;
 
@@ -611,12 +629,16 @@ case_ring_rr(void)
 	for (k = 0; k < RR_WARM && ok; k++)
 		ok = rr_round(k);
 	CHECK(ok, "warm-up rounds");
+	e = pthread_create(&spin, NULL, rr_spinner, NULL);
+	CHECK(e == 0, "pthread_create: %s", strerror(e));
 	if (strcmp(io_engine(), "uring") == 0 && ok && rr_filter()) {
 		for (; k < RR_WARM + RR_ROUNDS && ok; k++)
 			ok = rr_round(k);
 		CHECK(ok, "%d rounds with no recvfrom or sendto",
 		    RR_ROUNDS);
 	}
+	atomic_store(&rr_stop, 1);
+	pthread_join(spin, NULL);
 	shutdown(rr_sv[0], SHUT_WR);
 	pthread_join(t, NULL);
 	close(rr_sv[0]);
