@@ -156,8 +156,14 @@ fill_siginfo(siginfo_t *info, struct gp_proc *p, int xstat)
  * nothing to report under it; returns unlocked, with gpi_tsleep's
  * result.  The waiter counts itself before it reads the generation, so
  * a waker that sees no waiter may skip the wakeup (p_nwaiters).
+ * Out of line and cold: inlined, gcc hoisted gpi_tsleep's sleep-queue
+ * hash of &q->p_waitgen (q is the loop's invariant) into every
+ * kern_wait, where the common wait (the child ran in our yield and
+ * reported) never sleeps: 21 instructions a spawn round trip for
+ * nothing; without "cold" the .so's kern_wait kept registers for the
+ * call and lost 8 of them back.  A wait that sleeps switches anyway.
  */
-static int
+static GPI_NOINLINE __attribute__((__cold__)) int
 waitgen_sleep(struct gp_proc *q, int flags, uint64_t deadline)
 {
 	int gen, error;
