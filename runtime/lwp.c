@@ -278,7 +278,13 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	bool own = !master && cur != NULL && cur->l_proc == p, fresh;
 	int error, tls = attr != NULL ? attr->a_tls : GPI_TLS_OFF;
 
-	if ((error = gpi_runtime_ensure()) != 0)
+	/*
+	 * A master's spawn has just made sure of the runtime (spawn(), in
+	 * proc.c, the only maker of masters): a second look is 8
+	 * instructions a spawn for nothing.  A shutdown that begins in
+	 * between is caught below, by the RT_UP test every LWP passes.
+	 */
+	if (!master && (error = gpi_runtime_ensure()) != 0)
 		return error;
 	/*
 	 * On its creator's stack it needs a slot only for its struct: a
