@@ -446,8 +446,13 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 	else
 		atomic_fetch_add_explicit(&nspawned, 1, memory_order_relaxed);
 	pid = p->p_pid;
-	/* WARNING: from here the child may run, exit and be reaped. */
-	gpi_sched_new(l);
+	/*
+	 * WARNING: from here the child may run, exit and be reaped.
+	 * (w) is still our worker (a started LWP never migrates) and NULL
+	 * exactly when gpi_sched_new would find no running LWP: no TLS
+	 * read again.
+	 */
+	gpi_sched_new_on(w, l);
 	return pid;
 
 fail_lwp:
