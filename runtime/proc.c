@@ -61,25 +61,14 @@ proc_pinned_here(struct gp_worker *w, struct gp_proc *pp)
 	    ((q = w->w_runnext) != NULL && q->l_proc == pp);
 }
 
-struct gp_proc *
-gpi_lock_parent(struct gp_proc *p)
+/*
+ * gpi_lock_parent's way for a parent that may be reaped meanwhile.  Out
+ * of line: the fast path then saves no register for it (-12).
+ */
+static GPI_NOINLINE struct gp_proc *
+lock_parent_rcu(struct gp_proc *p)
 {
 	struct gp_proc *pp;
-
-	/*
-	 * The common exit: the parent waits in kern_wait, queued behind us
-	 * on our worker (it yielded to us), or is init.  Then it cannot go
-	 * back to malloc before we lock it (proc_pinned_here), so no RCU
-	 * read section (some 35 instructions a spawn round trip); the
-	 * recheck under its lock is the same as below.
-	 */
-	pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
-	if (pp != NULL && proc_pinned_here(gpi_curworker(), pp)) {
-		gpi_spin_lock(&pp->p_lock);
-		if (__atomic_load_n(&p->p_pptr, __ATOMIC_RELAXED) == pp)
-			return pp;
-		gpi_spin_unlock(&pp->p_lock);
-	}
 
 	/*
 	 * RCU keeps a parent we read but have not locked yet from going
@@ -100,6 +89,28 @@ gpi_lock_parent(struct gp_proc *p)
 	}
 	gpi_rcu_read_unlock();
 	return pp;
+}
+
+struct gp_proc *
+gpi_lock_parent(struct gp_proc *p)
+{
+	struct gp_proc *pp;
+
+	/*
+	 * The common exit: the parent waits in kern_wait, queued behind us
+	 * on our worker (it yielded to us), or is init.  Then it cannot go
+	 * back to malloc before we lock it (proc_pinned_here), so no RCU
+	 * read section (some 22 instructions a spawn round trip); the
+	 * recheck under its lock is lock_parent_rcu's.
+	 */
+	pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
+	if (pp != NULL && proc_pinned_here(gpi_curworker(), pp)) {
+		gpi_spin_lock(&pp->p_lock);
+		if (__atomic_load_n(&p->p_pptr, __ATOMIC_RELAXED) == pp)
+			return pp;
+		gpi_spin_unlock(&pp->p_lock);
+	}
+	return lock_parent_rcu(p);
 }
 
 void
