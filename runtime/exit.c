@@ -475,6 +475,31 @@ exit_notify(struct gp_proc *pp, struct gp_proc *p)
  * way: then it has changed nothing.  No child now means none later:
  * orphans come only from our descendants, and our only LWP is here.
  */
+/*
+ * gpi_lwp_unlink(p, l, true) for exit1_quick, inline: under p_lock with
+ * p_nthreads 1, (l) is the one LWP on p_lwps (p_nthreads counts that
+ * list: every insert and remove changes both under p_lock), so the list
+ * empties without reading neighbours.  ZLIST goes in with one locked or:
+ * a master is never freed by its own exit (not even detached: its
+ * process's reaper frees it), so lwp_unlink's CAS loop has nothing to
+ * decide, and any holder of the handle may CAS JOINER in meanwhile, so
+ * the or stays atomic.  A call, a prologue and some 20 instructions a
+ * spawn round trip.
+ */
+static inline void
+quick_unlink_master(struct gp_proc *p, struct gp_lwp *l)
+{
+	GPI_LOCK_ASSERT(&p->p_lock);
+	KASSERT(p->p_lwps == l && l->l_pnext == NULL &&
+	    l->l_pprev == NULL && p != &gpi_proc0);
+	p->p_lwps = NULL;
+	if (unlikely(l->l_sigq != NULL))	/* signals left for it alone */
+		gpi_sig_lwp_gone(l);
+	atomic_store_explicit(&p->p_nthreads, 0, memory_order_relaxed);
+	atomic_fetch_or(&l->l_jstate, GPI_J_ZLIST);
+	GPI_DLIST_INSERT_HEAD(&p->p_zlwps, l, l_pnext, l_pprev);
+}
+
 static void
 exit1_quick(struct gp_proc *p, struct gp_lwp *cur, int status)
 {
@@ -503,7 +528,7 @@ exit1_quick(struct gp_proc *p, struct gp_lwp *cur, int status)
 	p->p_xstat = status;
 	/* No callouts, atexit entries, descriptors, children: calcru. */
 	calcru(p, cur);
-	(void)gpi_lwp_unlink(p, cur, true);
+	quick_unlink_master(p, cur);
 	gpi_count_exit();
 	/* The zombie, and the parent's notice. */
 	gpi_lwp_exit_master(cur, cur->l_worker, exit_notify(pp, p) ? p : NULL);
