@@ -1005,10 +1005,17 @@ GPI_HIDDEN void	gpi_sigpoint_slow(struct gp_lwp *l);
 #define GPI_PS_NOCLDWAIT 0x0400	/* PS_NOCLDWAIT: SA_NOCLDWAIT, or SIGCHLD
 				 * ignored (PS_CLDSIGIGN) */
 
-/* p_report bits: what a waiting parent can be told about this child. */
-#define GPI_R_EXIT	0x1
-#define GPI_R_STOP	0x2	/* WUNTRACED, once per stop (P_WAITED) */
-#define GPI_R_CONT	0x4	/* WCONTINUED, once per continue; never
+/*
+ * p_report bits: what a waiting parent can be told about this child.
+ * The values are waitid's option bits for the same reports (WEXITED,
+ * WSTOPPED, WCONTINUED; wait.c asserts it), so that kern_wait's mask of
+ * wanted reports is its options masked, one and (three tests and
+ * selects, which gcc recomputed after the wait's yield: 16 instructions).
+ */
+#define GPI_R_EXIT	0x4	/* WEXITED */
+#define GPI_R_STOP	0x2	/* WSTOPPED (WUNTRACED), once per stop
+				 * (P_WAITED) */
+#define GPI_R_CONT	0x8	/* WCONTINUED, once per continue; never
 				 * with GPI_R_STOP: the newer one wins */
 
 /*

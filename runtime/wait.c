@@ -204,6 +204,9 @@ clone_only(int options)
  * ECHILD (no such child), EINTR (a signal).
  * May block.  Caller holds no lock.
  */
+_Static_assert(GPI_R_EXIT == WEXITED && GPI_R_STOP == WSTOPPED &&
+    GPI_R_CONT == WCONTINUED, "kern_wait's want is its options masked");
+
 static pid_t
 kern_wait(const struct waitsel *ws, int options, int *statusp,
     struct rusage *ru, siginfo_t *info)
@@ -213,9 +216,7 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 	bool any;
 	int xstat, error, bit;
 	pid_t rreal;
-	int want = ((options & WEXITED) ? GPI_R_EXIT : 0) |
-	    ((options & WSTOPPED) ? GPI_R_STOP : 0) |
-	    ((options & WCONTINUED) ? GPI_R_CONT : 0);
+	int want = options & (GPI_R_EXIT | GPI_R_STOP | GPI_R_CONT);
 	pid_t pid;
 
 	GPI_LOCK_ASSERT_NONE();
