@@ -2074,6 +2074,36 @@ gpi_stack_free(struct gp_worker *w, struct gp_lwp *l)
 	gpi_stack_free_slow(w, l);
 }
 
+GPI_HIDDEN void	gpi_lwp_free_extras(struct gp_lwp *l);
+/*
+ * Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread.
+ * Always inline: gpi_lwp_join's copy (on every create+join) and the
+ * reap's (gpi_proc_reap, on every spawn round trip: its master) make no
+ * call for it; everyone else calls gpi_lwp_free (lwp.c).
+ */
+static inline __attribute__((__always_inline__)) void
+gpi_lwp_free_inline(struct gp_worker *w, struct gp_lwp *l)
+{
+	l->l_magic = 0;
+	/*
+	 * The common case is an LWP that had none of these (a free LWP's
+	 * constructed state, gpi_lwp_create): one test of the five words.
+	 */
+	if (unlikely(((uintptr_t)atomic_load_explicit(&l->l_handle,
+	    memory_order_relaxed) | (uintptr_t)l->l_specific |
+	    (uintptr_t)l->l_tls | (uintptr_t)l->l_tlsdtors |
+	    (uintptr_t)l->l_ustack) != 0))
+		gpi_lwp_free_extras(l);
+#ifdef GPI_TSAN
+	__tsan_destroy_fiber(l->l_tsan_fiber);
+#endif
+	if (w != NULL)
+		GPI_BUMP(w->w_nreaped, 1);
+	else
+		atomic_fetch_add(&gpi_rt.rt_nreaped, 1);
+	gpi_stack_free(w, l);
+}
+
 /*
  * The worker this thread is, NULL on a host thread.  Inline: a started
  * LWP never migrates, so a thread-local read never changes under it.

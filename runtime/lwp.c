@@ -127,8 +127,8 @@ void (*gpi_lwp_death_hook)(struct gp_lwp *) GPI_PASSDATA;
 void (*gpi_lwp_free_hook)(struct gp_lwp *) GPI_PASSDATA;
 
 /* gpi_lwp_free's rare half: what the free LWP's constructed state lacks. */
-static GPI_NOINLINE void
-lwp_free_extras(struct gp_lwp *l)
+GPI_NOINLINE void
+gpi_lwp_free_extras(struct gp_lwp *l)
 {
 	if (atomic_load_explicit(&l->l_handle, memory_order_relaxed) != 0)
 		gpi_lwp_free_hook(l);
@@ -142,33 +142,8 @@ lwp_free_extras(struct gp_lwp *l)
 		gpi_stack_unborrow(l);
 }
 
-/*
- * Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread.
- * Always inline: gpi_lwp_join's copy, on every create+join, makes no
- * call for it; everyone else calls gpi_lwp_free.
- */
-static inline __attribute__((__always_inline__)) void
-lwp_free(struct gp_worker *w, struct gp_lwp *l)
-{
-	l->l_magic = 0;
-	/*
-	 * The common case is an LWP that had none of these (a free LWP's
-	 * constructed state, gpi_lwp_create): one test of the five words.
-	 */
-	if (unlikely(((uintptr_t)atomic_load_explicit(&l->l_handle,
-	    memory_order_relaxed) | (uintptr_t)l->l_specific |
-	    (uintptr_t)l->l_tls | (uintptr_t)l->l_tlsdtors |
-	    (uintptr_t)l->l_ustack) != 0))
-		lwp_free_extras(l);
-#ifdef GPI_TSAN
-	__tsan_destroy_fiber(l->l_tsan_fiber);
-#endif
-	if (w != NULL)
-		GPI_BUMP(w->w_nreaped, 1);
-	else
-		atomic_fetch_add(&gpi_rt.rt_nreaped, 1);
-	gpi_stack_free(w, l);
-}
+/* The inline free (gpi_lwp_free_inline, internal.h) under its old name. */
+#define lwp_free(w, l)	gpi_lwp_free_inline((w), (l))
 
 void
 gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)

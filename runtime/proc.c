@@ -618,15 +618,16 @@ gpi_proc_reap(struct gp_proc *p)
 	struct gp_lwp *l;
 	struct gpi_atexit *a;
 
+	if (w != NULL && w->w_curlwp == NULL)
+		w = NULL;		/* a scheduler loop: use the shared pools */
+	/* Usually one, the master: its free inline (no call, no frame). */
 	while ((l = p->p_zlwps) != NULL) {
 		while (!(atomic_load_explicit(&l->l_jstate,
 		    memory_order_acquire) & GPI_J_DEAD))
 			gpi_relax_yield();
 		p->p_zlwps = l->l_pnext;
-		gpi_lwp_free(w != NULL && w->w_curlwp != NULL ? w : NULL, l);
+		gpi_lwp_free_inline(w, l);
 	}
-	if (w != NULL && w->w_curlwp == NULL)
-		w = NULL;		/* a scheduler loop: use the shared pools */
 	/*
 	 * First of all, nobody may act on p any more: a reader that looked
 	 * p up by pid and waits for p_lock finds p_pid 0 and lets go; one
