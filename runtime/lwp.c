@@ -350,8 +350,13 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	    &p->p_nthreads, memory_order_relaxed) == 0));
 	if (!fresh)
 		gpi_spin_lock(&p->p_lock);
+	/*
+	 * A master's process is not exiting: spawn() cleared its p_flags,
+	 * and nobody can reach it yet to set WEXIT (unpublished, unlinked;
+	 * a stale reader's recheck of p_pid fails).
+	 */
 	if (atomic_load(&gpi_rt.rt_state) != GPI_RT_UP ||
-	    (gpi_pflags(p) & GPI_P_WEXIT)) {
+	    (!master && (gpi_pflags(p) & GPI_P_WEXIT))) {
 		if (!fresh)
 			gpi_spin_unlock(&p->p_lock);
 #ifdef GPI_TSAN
