@@ -449,8 +449,12 @@ exit_notify(struct gp_proc *pp, struct gp_proc *p)
 		gpi_waitgen_bump(pp);
 		autoreap = true;
 	} else if (!autoreap) {
-		/* A stop or continue not yet waited for is moot now. */
-		gpi_report_clear(pp, p, GPI_R_STOP | GPI_R_CONT);
+		/*
+		 * A stop or continue not yet waited for is moot now (tested
+		 * first: a process that never stopped has none queued).
+		 */
+		if (unlikely(p->p_report != 0))
+			gpi_report_clear(pp, p, GPI_R_STOP | GPI_R_CONT);
 		gpi_report(pp, p, GPI_R_EXIT);
 	}
 	/* p_sigparent: the exit signal (SIGCHLD by default, or none). */
