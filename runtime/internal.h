@@ -1729,7 +1729,11 @@ GPI_HIDDEN _Noreturn void gpi_proc_lastlwp(struct gp_lwp *l);
  */
 GPI_HIDDEN extern pid_t gpi_hostproc_pid;
 
-static inline bool
+/*
+ * Always inline: two loads and a compare, which gcc (LTO partitions of
+ * the static library) had made a call in gpi_exit_lwp's fast path.
+ */
+static inline __attribute__((__always_inline__)) bool
 gpi_is_hostproc(const struct gp_proc *p)
 {
 	pid_t h = __atomic_load_n(&gpi_hostproc_pid, __ATOMIC_RELAXED);
