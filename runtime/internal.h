@@ -1013,10 +1013,17 @@ GPI_HIDDEN void	gpi_sigpoint_slow(struct gp_lwp *l);
 #define GPI_PS_NOCLDWAIT 0x0400	/* PS_NOCLDWAIT: SA_NOCLDWAIT, or SIGCHLD
 				 * ignored (PS_CLDSIGIGN) */
 
-/* p_report bits: what a waiting parent can be told about this child. */
-#define GPI_R_EXIT	0x1
-#define GPI_R_STOP	0x2	/* WUNTRACED, once per stop (P_WAITED) */
-#define GPI_R_CONT	0x4	/* WCONTINUED, once per continue; never
+/*
+ * p_report bits: what a waiting parent can be told about this child.
+ * The values are waitid's option bits for the same reports (WEXITED,
+ * WSTOPPED, WCONTINUED; wait.c asserts it), so that kern_wait's mask of
+ * wanted reports is its options masked, one and (three tests and
+ * selects, which gcc recomputed after the wait's yield: 16 instructions).
+ */
+#define GPI_R_EXIT	0x4	/* WEXITED */
+#define GPI_R_STOP	0x2	/* WSTOPPED (WUNTRACED), once per stop
+				 * (P_WAITED) */
+#define GPI_R_CONT	0x8	/* WCONTINUED, once per continue; never
 				 * with GPI_R_STOP: the newer one wins */
 
 /*
@@ -1730,7 +1737,11 @@ GPI_HIDDEN _Noreturn void gpi_proc_lastlwp(struct gp_lwp *l);
  */
 GPI_HIDDEN extern pid_t gpi_hostproc_pid;
 
-static inline bool
+/*
+ * Always inline: two loads and a compare, which gcc (LTO partitions of
+ * the static library) had made a call in gpi_exit_lwp's fast path.
+ */
+static inline __attribute__((__always_inline__)) bool
 gpi_is_hostproc(const struct gp_proc *p)
 {
 	pid_t h = __atomic_load_n(&gpi_hostproc_pid, __ATOMIC_RELAXED);
@@ -2081,6 +2092,36 @@ gpi_stack_free(struct gp_worker *w, struct gp_lwp *l)
 		return;
 	}
 	gpi_stack_free_slow(w, l);
+}
+
+GPI_HIDDEN void	gpi_lwp_free_extras(struct gp_lwp *l);
+/*
+ * Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread.
+ * Always inline: gpi_lwp_join's copy (on every create+join) and the
+ * reap's (gpi_proc_reap, on every spawn round trip: its master) make no
+ * call for it; everyone else calls gpi_lwp_free (lwp.c).
+ */
+static inline __attribute__((__always_inline__)) void
+gpi_lwp_free_inline(struct gp_worker *w, struct gp_lwp *l)
+{
+	l->l_magic = 0;
+	/*
+	 * The common case is an LWP that had none of these (a free LWP's
+	 * constructed state, gpi_lwp_create): one test of the five words.
+	 */
+	if (unlikely(((uintptr_t)atomic_load_explicit(&l->l_handle,
+	    memory_order_relaxed) | (uintptr_t)l->l_specific |
+	    (uintptr_t)l->l_tls | (uintptr_t)l->l_tlsdtors |
+	    (uintptr_t)l->l_ustack) != 0))
+		gpi_lwp_free_extras(l);
+#ifdef GPI_TSAN
+	__tsan_destroy_fiber(l->l_tsan_fiber);
+#endif
+	if (w != NULL)
+		GPI_BUMP(w->w_nreaped, 1);
+	else
+		atomic_fetch_add(&gpi_rt.rt_nreaped, 1);
+	gpi_stack_free(w, l);
 }
 
 /*

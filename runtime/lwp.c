@@ -127,8 +127,8 @@ void (*gpi_lwp_death_hook)(struct gp_lwp *) GPI_PASSDATA;
 void (*gpi_lwp_free_hook)(struct gp_lwp *) GPI_PASSDATA;
 
 /* gpi_lwp_free's rare half: what the free LWP's constructed state lacks. */
-static GPI_NOINLINE void
-lwp_free_extras(struct gp_lwp *l)
+GPI_NOINLINE void
+gpi_lwp_free_extras(struct gp_lwp *l)
 {
 	if (atomic_load_explicit(&l->l_handle, memory_order_relaxed) != 0)
 		gpi_lwp_free_hook(l);
@@ -142,33 +142,8 @@ lwp_free_extras(struct gp_lwp *l)
 		gpi_stack_unborrow(l);
 }
 
-/*
- * Free a DEAD LWP.  (w) is the calling worker, NULL on a host thread.
- * Always inline: gpi_lwp_join's copy, on every create+join, makes no
- * call for it; everyone else calls gpi_lwp_free.
- */
-static inline __attribute__((__always_inline__)) void
-lwp_free(struct gp_worker *w, struct gp_lwp *l)
-{
-	l->l_magic = 0;
-	/*
-	 * The common case is an LWP that had none of these (a free LWP's
-	 * constructed state, gpi_lwp_create): one test of the five words.
-	 */
-	if (unlikely(((uintptr_t)atomic_load_explicit(&l->l_handle,
-	    memory_order_relaxed) | (uintptr_t)l->l_specific |
-	    (uintptr_t)l->l_tls | (uintptr_t)l->l_tlsdtors |
-	    (uintptr_t)l->l_ustack) != 0))
-		lwp_free_extras(l);
-#ifdef GPI_TSAN
-	__tsan_destroy_fiber(l->l_tsan_fiber);
-#endif
-	if (w != NULL)
-		GPI_BUMP(w->w_nreaped, 1);
-	else
-		atomic_fetch_add(&gpi_rt.rt_nreaped, 1);
-	gpi_stack_free(w, l);
-}
+/* The inline free (gpi_lwp_free_inline, internal.h) under its old name. */
+#define lwp_free(w, l)	gpi_lwp_free_inline((w), (l))
 
 void
 gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
@@ -278,7 +253,13 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	bool own = !master && cur != NULL && cur->l_proc == p, fresh;
 	int error, tls = attr != NULL ? attr->a_tls : GPI_TLS_OFF;
 
-	if ((error = gpi_runtime_ensure()) != 0)
+	/*
+	 * A master's spawn has just made sure of the runtime (spawn(), in
+	 * proc.c, the only maker of masters): a second look is 8
+	 * instructions a spawn for nothing.  A shutdown that begins in
+	 * between is caught below, by the RT_UP test every LWP passes.
+	 */
+	if (!master && (error = gpi_runtime_ensure()) != 0)
 		return error;
 	/*
 	 * On its creator's stack it needs a slot only for its struct: a
@@ -369,8 +350,13 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	    &p->p_nthreads, memory_order_relaxed) == 0));
 	if (!fresh)
 		gpi_spin_lock(&p->p_lock);
+	/*
+	 * A master's process is not exiting: spawn() cleared its p_flags,
+	 * and nobody can reach it yet to set WEXIT (unpublished, unlinked;
+	 * a stale reader's recheck of p_pid fails).
+	 */
 	if (atomic_load(&gpi_rt.rt_state) != GPI_RT_UP ||
-	    (gpi_pflags(p) & GPI_P_WEXIT)) {
+	    (!master && (gpi_pflags(p) & GPI_P_WEXIT))) {
 		if (!fresh)
 			gpi_spin_unlock(&p->p_lock);
 #ifdef GPI_TSAN

@@ -34,8 +34,39 @@ gpi_proc_init(int nworkers)
 
 /* ------------------------------------------------------------ tree */
 
-struct gp_proc *
-gpi_lock_parent(struct gp_proc *p)
+/*
+ * Whether (pp) cannot be reaped before the caller, running on (w), next
+ * switches: init (static, never reaped), or a process with an LWP in
+ * this worker's w_runnext slot or at the head of its w_runq.  Such an
+ * LWP has not exited (LIDL or LRUN: it unlinks itself from p_lwps only
+ * when it runs), and a process is reaped only once every LWP of it has
+ * unlinked (exit1 waits for p_nthreads to fall to 1, the reaper for its
+ * master's DEAD); only this worker runs it (w_runq and w_runnext are
+ * this worker's alone; started LWPs never migrate, and no thief takes
+ * from w_runnext); and this worker runs the caller until it switches,
+ * since runtime code is never preempted (preempt.c: only the program's
+ * own code).  Loads of our own worker's queues, no atomics.  NOTE: a
+ * pointer into a queue is compared, never followed past l_proc.
+ */
+static inline bool
+proc_pinned_here(struct gp_worker *w, struct gp_proc *pp)
+{
+	struct gp_lwp *q;
+
+	if (pp == &gpi_proc0)
+		return true;
+	if (w == NULL)
+		return false;
+	return ((q = w->w_runq.q_head) != NULL && q->l_proc == pp) ||
+	    ((q = w->w_runnext) != NULL && q->l_proc == pp);
+}
+
+/*
+ * gpi_lock_parent's way for a parent that may be reaped meanwhile.  Out
+ * of line: the fast path then saves no register for it (-12).
+ */
+static GPI_NOINLINE struct gp_proc *
+lock_parent_rcu(struct gp_proc *p)
 {
 	struct gp_proc *pp;
 
@@ -58,6 +89,28 @@ gpi_lock_parent(struct gp_proc *p)
 	}
 	gpi_rcu_read_unlock();
 	return pp;
+}
+
+struct gp_proc *
+gpi_lock_parent(struct gp_proc *p)
+{
+	struct gp_proc *pp;
+
+	/*
+	 * The common exit: the parent waits in kern_wait, queued behind us
+	 * on our worker (it yielded to us), or is init.  Then it cannot go
+	 * back to malloc before we lock it (proc_pinned_here), so no RCU
+	 * read section (some 22 instructions a spawn round trip); the
+	 * recheck under its lock is lock_parent_rcu's.
+	 */
+	pp = __atomic_load_n(&p->p_pptr, __ATOMIC_ACQUIRE);
+	if (pp != NULL && proc_pinned_here(gpi_curworker(), pp)) {
+		gpi_spin_lock(&pp->p_lock);
+		if (__atomic_load_n(&p->p_pptr, __ATOMIC_RELAXED) == pp)
+			return pp;
+		gpi_spin_unlock(&pp->p_lock);
+	}
+	return lock_parent_rcu(p);
 }
 
 void
@@ -446,8 +499,13 @@ spawn(int (*entry)(void *), void *arg, char **argv, const gp_attr_t *attr)
 	else
 		atomic_fetch_add_explicit(&nspawned, 1, memory_order_relaxed);
 	pid = p->p_pid;
-	/* WARNING: from here the child may run, exit and be reaped. */
-	gpi_sched_new(l);
+	/*
+	 * WARNING: from here the child may run, exit and be reaped.
+	 * (w) is still our worker (a started LWP never migrates) and NULL
+	 * exactly when gpi_sched_new would find no running LWP: no TLS
+	 * read again.
+	 */
+	gpi_sched_new_on(w, l);
 	return pid;
 
 fail_lwp:
@@ -560,15 +618,16 @@ gpi_proc_reap(struct gp_proc *p)
 	struct gp_lwp *l;
 	struct gpi_atexit *a;
 
+	if (w != NULL && w->w_curlwp == NULL)
+		w = NULL;		/* a scheduler loop: use the shared pools */
+	/* Usually one, the master: its free inline (no call, no frame). */
 	while ((l = p->p_zlwps) != NULL) {
 		while (!(atomic_load_explicit(&l->l_jstate,
 		    memory_order_acquire) & GPI_J_DEAD))
 			gpi_relax_yield();
 		p->p_zlwps = l->l_pnext;
-		gpi_lwp_free(w != NULL && w->w_curlwp != NULL ? w : NULL, l);
+		gpi_lwp_free_inline(w, l);
 	}
-	if (w != NULL && w->w_curlwp == NULL)
-		w = NULL;		/* a scheduler loop: use the shared pools */
 	/*
 	 * First of all, nobody may act on p any more: a reader that looked
 	 * p up by pid and waits for p_lock finds p_pid 0 and lets go; one

@@ -156,8 +156,14 @@ fill_siginfo(siginfo_t *info, struct gp_proc *p, int xstat)
  * nothing to report under it; returns unlocked, with gpi_tsleep's
  * result.  The waiter counts itself before it reads the generation, so
  * a waker that sees no waiter may skip the wakeup (p_nwaiters).
+ * Out of line and cold: inlined, gcc hoisted gpi_tsleep's sleep-queue
+ * hash of &q->p_waitgen (q is the loop's invariant) into every
+ * kern_wait, where the common wait (the child ran in our yield and
+ * reported) never sleeps: 21 instructions a spawn round trip for
+ * nothing; without "cold" the .so's kern_wait kept registers for the
+ * call and lost 8 of them back.  A wait that sleeps switches anyway.
  */
-static int
+static GPI_NOINLINE __attribute__((__cold__)) int
 waitgen_sleep(struct gp_proc *q, int flags, uint64_t deadline)
 {
 	int gen, error;
@@ -198,6 +204,9 @@ clone_only(int options)
  * ECHILD (no such child), EINTR (a signal).
  * May block.  Caller holds no lock.
  */
+_Static_assert(GPI_R_EXIT == WEXITED && GPI_R_STOP == WSTOPPED &&
+    GPI_R_CONT == WCONTINUED, "kern_wait's want is its options masked");
+
 static pid_t
 kern_wait(const struct waitsel *ws, int options, int *statusp,
     struct rusage *ru, siginfo_t *info)
@@ -207,9 +216,7 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 	bool any;
 	int xstat, error, bit;
 	pid_t rreal;
-	int want = ((options & WEXITED) ? GPI_R_EXIT : 0) |
-	    ((options & WSTOPPED) ? GPI_R_STOP : 0) |
-	    ((options & WCONTINUED) ? GPI_R_CONT : 0);
+	int want = options & (GPI_R_EXIT | GPI_R_STOP | GPI_R_CONT);
 	pid_t pid;
 
 	GPI_LOCK_ASSERT_NONE();
