@@ -99,8 +99,15 @@ start_spare(void)
 		w = &gpi_rt.rt_workers[i];
 		if (!w->w_spare || atomic_load(&w->w_active))
 			continue;
-		if (gpi_sched_start_spare(w) == 0)
-			atomic_fetch_add(&gpi_rt.rt_nspares_started, 1);
+		/*
+		 * Counted before it starts: it may run the LWPs it was
+		 * started for before this thread is scheduled again, and a
+		 * caller that saw them run reads gp_stats (test_watchdog
+		 * read 0 spares on a loaded machine).
+		 */
+		atomic_fetch_add(&gpi_rt.rt_nspares_started, 1);
+		if (gpi_sched_start_spare(w) != 0)
+			atomic_fetch_sub(&gpi_rt.rt_nspares_started, 1);
 		return;
 	}
 }
