@@ -397,8 +397,8 @@ gp_ps(FILE *out)
 		    __ATOMIC_ACQUIRE)->p_pid, __ATOMIC_RELAXED);
 		row.pgid = p->p_pgid;
 		row.nlwp = atomic_load(&p->p_nthreads);
-		row.nfd = atomic_load_explicit(&p->p_nfds,
-		    memory_order_relaxed);
+		row.nfd = gpi_phost(p) != NULL ? atomic_load_explicit(
+		    &gpi_phost(p)->h_nfds, memory_order_relaxed) : 0;
 		row.stat = proc_state(p);
 		memcpy(row.comm, p->p_comm, sizeof(row.comm));
 		gpi_ticks_to_timeval(__atomic_load_n(&p->p_ru.ru_ticks,

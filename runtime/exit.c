@@ -511,15 +511,14 @@ exit1_quick(struct gp_proc *p, struct gp_lwp *cur, int status)
 
 	if (__atomic_load_n(&ncallouts, __ATOMIC_RELAXED) != 0 ||
 	    __atomic_load_n(&p->p_atexit, __ATOMIC_RELAXED) != NULL ||
-	    __atomic_load_n(&p->p_fdtab, __ATOMIC_RELAXED) != NULL ||
-	    __atomic_load_n(&p->p_rchildren, __ATOMIC_RELAXED) != NULL ||
-	    !gpi_rchild_no_orphans())
+	    (gpi_phost(p) != NULL && (gpi_has_fds(p) ||
+	    gpi_has_rchildren(p))) || !gpi_rchild_no_orphans())
 		return;
 	pp = gpi_lock_parent(p);
 	gpi_spin_lock(&p->p_lock);
 	if ((gpi_pflags(p) & (GPI_P_WEXIT | GPI_P_INEXEC)) ||
 	    atomic_load_explicit(&p->p_nthreads, memory_order_relaxed) != 1 ||
-	    p->p_children != NULL || p->p_fdtab != NULL ||
+	    p->p_children != NULL || gpi_has_fds(p) ||
 	    (pp != &gpi_proc0 && __atomic_load_n(&pp->p_pgid,
 	    __ATOMIC_RELAXED) != __atomic_load_n(&p->p_pgid,
 	    __ATOMIC_RELAXED))) {
@@ -609,7 +608,7 @@ gpi_exit1(struct gp_lwp *cur, int status)
 	 * Real children it forked: the runtime reaps them, as init would;
 	 * every exit also collects those of earlier exits that have ended.
 	 */
-	if (__atomic_load_n(&p->p_rchildren, __ATOMIC_RELAXED) != NULL)
+	if (gpi_has_rchildren(p))
 		gpi_rchild_orphan(p);
 	else
 		gpi_rchild_reap_orphans();

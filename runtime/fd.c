@@ -341,11 +341,6 @@ struct fdent {
 	uint32_t	 fe_tag;	/* fd_tag() of what it named at open */
 };
 
-struct gpi_fdtab {
-	gpi_spin_t	 ft_lock;
-	unsigned	 ft_cap;	/* (ft_lock) slots, a power of 2 */
-	struct fdent	*ft_ent;	/* (ft_lock) */
-};
 
 static unsigned
 home(const struct gpi_fdtab *t, int fd)
@@ -410,25 +405,13 @@ fd_tag(const struct stat *st)
 	    (uint32_t)((dev ^ (dev >> 32)) * 0x9e3779b1u);
 }
 
-/* (p)'s table, made and installed (under p_lock) if (make). */
-static struct gpi_fdtab *
+/* (p)'s host struct, made if (make) and missing (gpi_proc_host). */
+static struct gpi_phost *
 tab_get(struct gp_proc *p, bool make)
 {
-	struct gpi_fdtab *t = __atomic_load_n(&p->p_fdtab, __ATOMIC_ACQUIRE);
-	struct gpi_fdtab *mine;
+	struct gpi_phost *h = gpi_phost(p);
 
-	if (t != NULL || !make)
-		return t;
-	if ((mine = calloc(1, sizeof(*mine))) == NULL)
-		return NULL;
-	gpi_spin_init(&mine->ft_lock, GPI_RANK_FDTAB);
-	gpi_spin_lock(&p->p_lock);
-	if ((t = p->p_fdtab) == NULL)
-		__atomic_store_n(&p->p_fdtab, t = mine, __ATOMIC_RELEASE);
-	gpi_spin_unlock(&p->p_lock);
-	if (t != mine)
-		free(mine);
-	return t;
+	return h != NULL || !make ? h : gpi_proc_host(p);
 }
 
 /*
@@ -438,13 +421,15 @@ tab_get(struct gp_proc *p, bool make)
 static int
 own(struct gp_proc *p, int fd, uint32_t tag)
 {
-	struct gpi_fdtab *t = tab_get(p, true);
+	struct gpi_phost *h = tab_get(p, true);
+	struct gpi_fdtab *t;
 	struct fdent e = { fd, tag }, *v, *old;
 	unsigned cap, i;
 	int n, slot;
 
-	if (t == NULL)
+	if (h == NULL)
 		return ENOMEM;
+	t = &h->h_fdtab;
 	for (;;) {
 		gpi_spin_lock(&t->ft_lock);
 		if ((slot = tab_find(t, fd)) >= 0) {
@@ -452,11 +437,11 @@ own(struct gp_proc *p, int fd, uint32_t tag)
 			gpi_spin_unlock(&t->ft_lock);
 			return 0;
 		}
-		n = atomic_load_explicit(&p->p_nfds, memory_order_relaxed);
+		n = atomic_load_explicit(&h->h_nfds, memory_order_relaxed);
 		/* Up to 3/4 full: numbers are dense, so probes stay short. */
 		if (4 * (unsigned)(n + 1) <= 3 * t->ft_cap) {
 			tab_put(t, &e);
-			atomic_store_explicit(&p->p_nfds, n + 1,
+			atomic_store_explicit(&h->h_nfds, n + 1,
 			    memory_order_relaxed);
 			gpi_spin_unlock(&t->ft_lock);
 			return 0;
@@ -477,7 +462,7 @@ own(struct gp_proc *p, int fd, uint32_t tag)
 				if (t->ft_ent[i].fe_fd >= 0)
 					tab_put(&nt, &t->ft_ent[i]);
 			old = t->ft_ent;
-			t->ft_ent = v;
+			__atomic_store_n(&t->ft_ent, v, __ATOMIC_RELAXED);
 			t->ft_cap = cap;
 		}
 		gpi_spin_unlock(&t->ft_lock);
@@ -489,17 +474,19 @@ own(struct gp_proc *p, int fd, uint32_t tag)
 static bool
 disown(struct gp_proc *p, int fd)
 {
-	struct gpi_fdtab *t = tab_get(p, false);
+	struct gpi_phost *h = tab_get(p, false);
+	struct gpi_fdtab *t;
 	int slot;
 
-	if (t == NULL || atomic_load_explicit(&p->p_nfds,
+	if (h == NULL || atomic_load_explicit(&h->h_nfds,
 	    memory_order_relaxed) == 0)
 		return false;
+	t = &h->h_fdtab;
 	gpi_spin_lock(&t->ft_lock);
 	if ((slot = tab_find(t, fd)) >= 0) {
 		tab_del(t, (unsigned)slot);
-		atomic_store_explicit(&p->p_nfds, atomic_load_explicit(
-		    &p->p_nfds, memory_order_relaxed) - 1,
+		atomic_store_explicit(&h->h_nfds, atomic_load_explicit(
+		    &h->h_nfds, memory_order_relaxed) - 1,
 		    memory_order_relaxed);
 	}
 	gpi_spin_unlock(&t->ft_lock);
@@ -585,18 +572,20 @@ close_owned(int fd)
 static struct fdent *
 tab_take(struct gp_proc *p, unsigned *cap)
 {
-	struct gpi_fdtab *t = tab_get(p, false);
+	struct gpi_phost *h = tab_get(p, false);
+	struct gpi_fdtab *t;
 	struct fdent *v;
 
 	*cap = 0;
-	if (t == NULL)
+	if (h == NULL)
 		return NULL;
+	t = &h->h_fdtab;
 	gpi_spin_lock(&t->ft_lock);
 	v = t->ft_ent;
 	*cap = t->ft_cap;
-	t->ft_ent = NULL;
+	__atomic_store_n(&t->ft_ent, NULL, __ATOMIC_RELAXED);
 	t->ft_cap = 0;
-	atomic_store_explicit(&p->p_nfds, 0, memory_order_relaxed);
+	atomic_store_explicit(&h->h_nfds, 0, memory_order_relaxed);
 	gpi_spin_unlock(&t->ft_lock);
 	return v;
 }
@@ -604,20 +593,19 @@ tab_take(struct gp_proc *p, unsigned *cap)
 void
 gpi_fdfree(struct gp_proc *p)
 {
-	struct gpi_fdtab *t = __atomic_load_n(&p->p_fdtab, __ATOMIC_RELAXED);
 	struct fdent *v;
 	unsigned cap, i;
 
-	if (t == NULL)
+	/*
+	 * The host struct stays, empty: the constructed state for the
+	 * struct's next process (struct gpi_phost).
+	 */
+	if ((v = tab_take(p, &cap)) == NULL)
 		return;
-	v = tab_take(p, &cap);
 	for (i = 0; i < cap; i++)
 		if (v[i].fe_fd >= 0 && still_ours(&v[i]))
 			close_owned(v[i].fe_fd);
 	free(v);
-	/* Constructed state for the struct's next process. */
-	__atomic_store_n(&p->p_fdtab, NULL, __ATOMIC_RELAXED);
-	free(t);
 }
 
 void
@@ -679,14 +667,9 @@ gpi_fd_spawn_commit(struct gp_proc *pp, const gp_attr_t *attr)
 void
 gpi_fd_spawn_abort(struct gp_proc *p)
 {
-	struct gpi_fdtab *t = __atomic_load_n(&p->p_fdtab, __ATOMIC_RELAXED);
 	unsigned cap;
 
-	if (t == NULL)
-		return;
 	free(tab_take(p, &cap));
-	__atomic_store_n(&p->p_fdtab, NULL, __ATOMIC_RELAXED);
-	free(t);
 }
 
 /* ------------------------------------------------------------ the API */

@@ -6,11 +6,12 @@
  * A fork from green code is a clone3() with exit signal 0 and a pidfd:
  * the kernel never sends the host SIGCHLD for it, and the host's
  * waitpid(-1) (which does not pass __WALL) never takes it.  The green
- * process that forked keeps {pid, pidfd} on p_rchildren, and its waits
+ * process that forked keeps {pid, pidfd} on its h_rchildren (struct
+ * gpi_phost), and its waits
  * see real and green children alike: a wait polls the pidfds of the
  * matching real children with waitid(P_PIDFD, ..., WNOHANG | __WALL),
  * for exits and, as the wait asked, stops and continues.  Tasks the
- * process ptraces are on p_rchildren too, by pid (gpi_rchild_trace):
+ * process ptraces are on that list too, by pid (gpi_rchild_trace):
  * the kernel reports their ptrace stops to the tracer, so a debugger or
  * strace run green waits for them as natively.  While a green process
  * has real children, its blocking waits sleep in slices of
@@ -180,17 +181,38 @@ gpi_clone_child(struct gp_proc *p, struct gp_lwp *l, unsigned long flags)
 	gpi_sig_fork_real(p, l, flags & (CLONE_VM | CLONE_SIGHAND));
 }
 
+/*
+ * The head of (p)'s real children list (struct gpi_phost), or of the
+ * empty list (*nil) if it has no host struct.  p_lock held.
+ */
+static struct gpi_rchild **
+rchildren(struct gp_proc *p, struct gpi_rchild **nil)
+{
+	struct gpi_phost *h = gpi_phost(p);
+
+	*nil = NULL;
+	return h != NULL ? &h->h_rchildren : nil;
+}
+
 /* Track real child (pid, pidfd) of green process (p). */
 void
 gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc, pid_t pid,
     int pidfd, bool clone_child)
 {
+	struct gpi_phost *h = gpi_proc_host(p);
+
+	if (h == NULL) {
+		/* ENOMEM: not waitable in green form, as with no pidfd. */
+		gpi_rtfd_close(pidfd);
+		free(rc);
+		return;
+	}
 	rc->rc_pid = pid;
 	rc->rc_pidfd = pidfd;
 	rc->rc_clone = clone_child;
 	gpi_spin_lock(&p->p_lock);
-	rc->rc_next = p->p_rchildren;
-	p->p_rchildren = rc;
+	rc->rc_next = h->h_rchildren;
+	__atomic_store_n(&h->h_rchildren, rc, __ATOMIC_RELAXED);
 	gpi_spin_unlock(&p->p_lock);
 }
 
@@ -207,20 +229,21 @@ gpi_rchild_add(struct gp_proc *p, struct gpi_rchild *rc, pid_t pid,
 void
 gpi_rchild_trace(struct gp_proc *p, pid_t pid)
 {
+	struct gpi_phost *h = gpi_proc_host(p);
 	struct gpi_rchild *rc, *it;
 
-	if ((rc = malloc(sizeof(*rc))) == NULL)
+	if (h == NULL || (rc = malloc(sizeof(*rc))) == NULL)
 		return;
 	rc->rc_pid = pid;
 	rc->rc_pidfd = -1;
 	rc->rc_clone = false;
 	gpi_spin_lock(&p->p_lock);
-	for (it = p->p_rchildren; it != NULL; it = it->rc_next)
+	for (it = h->h_rchildren; it != NULL; it = it->rc_next)
 		if (it->rc_pid == pid)
 			break;
 	if (it == NULL) {
-		rc->rc_next = p->p_rchildren;
-		p->p_rchildren = rc;
+		rc->rc_next = h->h_rchildren;
+		__atomic_store_n(&h->h_rchildren, rc, __ATOMIC_RELAXED);
 		rc = NULL;
 	}
 	gpi_spin_unlock(&p->p_lock);
@@ -231,10 +254,11 @@ gpi_rchild_trace(struct gp_proc *p, pid_t pid)
 void
 gpi_rchild_untrace(struct gp_proc *p, pid_t pid)
 {
-	struct gpi_rchild *rc, **rcp;
+	struct gpi_rchild *rc, **rcp, *nil;
 
 	gpi_spin_lock(&p->p_lock);
-	for (rcp = &p->p_rchildren; (rc = *rcp) != NULL; rcp = &rc->rc_next) {
+	for (rcp = rchildren(p, &nil); (rc = *rcp) != NULL;
+	    rcp = &rc->rc_next) {
 		if (rc->rc_pid == pid && rc->rc_pidfd < 0) {
 			*rcp = rc->rc_next;
 			break;
@@ -344,7 +368,7 @@ pid_t
 gpi_rchild_reap(struct gp_proc *p, pid_t pid, int options, int *statusp,
     struct rusage *ru, siginfo_t *info)
 {
-	struct gpi_rchild *rc, **rcp, *done = NULL;
+	struct gpi_rchild *rc, **rcp, *done = NULL, *nil;
 	siginfo_t si;
 	bool any = false;
 	pid_t newpid;
@@ -353,7 +377,7 @@ gpi_rchild_reap(struct gp_proc *p, pid_t pid, int options, int *statusp,
 	GPI_LOCK_ASSERT_NONE();
 	options &= WEXITED | WSTOPPED | WCONTINUED | WNOWAIT;
 	gpi_spin_lock(&p->p_lock);
-	for (rcp = &p->p_rchildren; (rc = *rcp) != NULL;) {
+	for (rcp = rchildren(p, &nil); (rc = *rcp) != NULL;) {
 		if ((pid > 0 && rc->rc_pid != pid) || (pid < -1 &&
 		    GPI_LIBC(syscall)(SYS_getpgid, rc->rc_pid) != -pid) ||
 		    !rc_eligible(rc, select)) {
@@ -452,12 +476,13 @@ gpi_rchild_reap_orphans(void)
 void
 gpi_rchild_orphan(struct gp_proc *p)
 {
-	struct gpi_rchild *rc, *next;
+	struct gpi_rchild *rc, *next, **head, *nil;
 
 	GPI_LOCK_ASSERT_NONE();
 	gpi_spin_lock(&p->p_lock);
-	rc = p->p_rchildren;
-	p->p_rchildren = NULL;
+	head = rchildren(p, &nil);
+	rc = *head;
+	__atomic_store_n(head, NULL, __ATOMIC_RELAXED);
 	gpi_spin_unlock(&p->p_lock);
 	for (; rc != NULL; rc = next) {
 		next = rc->rc_next;
@@ -488,8 +513,7 @@ gpi_rchild_changed(pid_t pid)
 
 	/* RCU keeps p's memory while we lock it (it never switches). */
 	gpi_rcu_read_lock();
-	if ((p = gpi_pfind(pid)) != NULL &&
-	    __atomic_load_n(&p->p_rchildren, __ATOMIC_RELAXED) != NULL) {
+	if ((p = gpi_pfind(pid)) != NULL && gpi_has_rchildren(p)) {
 		gpi_spin_lock(&p->p_lock);
 		gpi_waitgen_bump(p);
 		gpi_waitgen_unlock_wakeup(p);

@@ -244,6 +244,47 @@ static struct gp_proc *retire;		/* (k) Leaving for malloc. */
 static int nretire;			/* (k) */
 /* Structs malloc holds for us (pool, caches, live): relaxed, a statistic. */
 static atomic_long nprocs_held;
+static atomic_long nhosts_held;		/* the same for struct gpi_phost */
+
+/*
+ * (p)'s host struct, made and installed (under p_lock) if it has none
+ * yet; NULL on ENOMEM.  Kept across reuse (struct gpi_phost).
+ */
+struct gpi_phost *
+gpi_proc_host(struct gp_proc *p)
+{
+	struct gpi_phost *h = gpi_phost(p), *mine;
+
+	if (h != NULL)
+		return h;
+	if ((mine = calloc(1, sizeof(*mine))) == NULL)
+		return NULL;
+	gpi_spin_init(&mine->h_fdtab.ft_lock, GPI_RANK_FDTAB);
+	gpi_spin_lock(&p->p_lock);
+	if ((h = p->p_host) == NULL)
+		__atomic_store_n(&p->p_host, h = mine, __ATOMIC_RELEASE);
+	gpi_spin_unlock(&p->p_lock);
+	if (h != mine)
+		free(mine);
+	else
+		atomic_fetch_add_explicit(&nhosts_held, 1,
+		    memory_order_relaxed);
+	return h;
+}
+
+/* The struct goes back to malloc, in its constructed state. */
+void
+gpi_proc_host_destroy(struct gp_proc *p)
+{
+	struct gpi_phost *h = p->p_host;
+
+	if (h == NULL)
+		return;
+	KASSERT(h->h_fdtab.ft_ent == NULL && h->h_rchildren == NULL);
+	p->p_host = NULL;
+	free(h);
+	atomic_fetch_sub_explicit(&nhosts_held, 1, memory_order_relaxed);
+}
 
 /* RCU callback: a batch of trimmed structs, linked through p_rqnext. */
 static void
@@ -258,6 +299,7 @@ proc_retire_rcu(struct rcu_head *head)
 	    p = next) {
 		next = p->p_rqnext;
 		gpi_sig_destroy(p);
+		gpi_proc_host_destroy(p);
 		free(p);
 		atomic_fetch_sub_explicit(&nprocs_held, 1,
 		    memory_order_relaxed);
@@ -359,12 +401,11 @@ proc_alloc(struct gp_worker *w)
 	 * check the rest.
 	 */
 	KASSERT(p->p_lwps == NULL && p->p_zlwps == NULL &&
-	    p->p_rchildren == NULL && atomic_load(&p->p_nthreads) == 0);
+	    !gpi_has_rchildren(p) && atomic_load(&p->p_nthreads) == 0);
 	KASSERT(p->p_children == NULL && p->p_rq_tail == NULL &&
 	    p->p_report == 0 && p->p_nwaiters == 0);
 	KASSERT(p->p_atexit == NULL && p->p_watchfd == -1 &&
-	    p->p_argv == NULL && p->p_fdtab == NULL && p->p_sigq == NULL &&
-	    atomic_load(&p->p_nfds) == 0);
+	    p->p_argv == NULL && !gpi_has_fds(p) && p->p_sigq == NULL);
 	p->p_killsig = 0;
 	p->p_xsig = 0;
 	memset(&p->p_ru, 0, sizeof(p->p_ru));
@@ -377,7 +418,8 @@ proc_alloc(struct gp_worker *w)
 
 /*
  * Bytes of malloc (chunks: the request, its 8-byte header, rounded to 16)
- * that the type-stable process structs and their handler tables hold.
+ * that the type-stable process structs, their handler tables and their
+ * host structs hold.
  * For the soak's RSS check: like the stack slabs, this is a cache at its
  * high-water mark -- each new peak of structs in use or cached takes
  * more, and a table comes with a struct's first catching process -- so it
@@ -387,9 +429,11 @@ size_t
 gpi_proc_held(void)
 {
 	size_t procsz = (sizeof(struct gp_proc) + 8 + 15) & ~(size_t)15;
+	size_t hostsz = (sizeof(struct gpi_phost) + 8 + 15) & ~(size_t)15;
 
 	return (size_t)atomic_load_explicit(&nprocs_held,
-	    memory_order_relaxed) * procsz + gpi_sig_held();
+	    memory_order_relaxed) * procsz + (size_t)atomic_load_explicit(
+	    &nhosts_held, memory_order_relaxed) * hostsz + gpi_sig_held();
 }
 
 /* A reaped (or never published) struct goes back for reuse. */
@@ -723,6 +767,7 @@ proc_fini_tail(void)
 	while ((p = procpool) != NULL) {
 		procpool = p->p_rqnext;
 		gpi_sig_destroy(p);
+		gpi_proc_host_destroy(p);
 		free(p);
 		atomic_fetch_sub_explicit(&nprocs_held, 1,
 		    memory_order_relaxed);
@@ -832,6 +877,7 @@ gpi_proc_forget(void)
 	atomic_store(&gpi_proc0.p_nthreads, 0);
 	gpi_proc0.p_children = NULL;
 	gpi_proc0.p_rq_tail = NULL;
-	gpi_proc0.p_rchildren = NULL;
+	if (gpi_proc0.p_host != NULL)
+		gpi_proc0.p_host->h_rchildren = NULL;
 	gpi_proc0.p_nwaiters = 0;
 }

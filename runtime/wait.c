@@ -241,8 +241,8 @@ kern_wait(const struct waitsel *ws, int options, int *statusp,
 		 * blocking, the kernel's report passed on as it is.
 		 */
 		rreal = -ECHILD;
-		if (__atomic_load_n(&q->p_rchildren, __ATOMIC_RELAXED) !=
-		    NULL && (ws->ws_pgid == 0 || ws->ws_rpgid > 0) &&
+		if (gpi_has_rchildren(q) &&
+		    (ws->ws_pgid == 0 || ws->ws_rpgid > 0) &&
 		    !GP_IS_GREEN(ws->ws_pid)) {
 			rreal = gpi_rchild_reap(q, ws->ws_pid > 0 ? ws->ws_pid :
 			    ws->ws_pgid != 0 ? -ws->ws_rpgid : -1, options,
