@@ -1157,10 +1157,30 @@ tree_run(void)
 	return (double)(t1 - t0);
 }
 
+/* The process's user + system time so far, ns. */
 static double
-bench_trees(int nworkers, long *got_workers, unsigned long *steals)
+cpu_ns(void)
 {
-	double v[TREE_RUNS];
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ((double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3);
+}
+
+/*
+ * Median wall time of a run.  Also, over all timed runs: the CPU time
+ * per spawn+wait (*cpu_op) and how many CPUs were busy on average
+ * (*busy).  They tell why 2 workers fall short of 2x: a CPU time per
+ * operation that grows is contention between the workers (shared lines,
+ * locks); one that stays with fewer than 2 CPUs busy is a worker idle
+ * or held off its CPU (imbalance, the host).
+ */
+static double
+bench_trees(int nworkers, long *got_workers, unsigned long *steals,
+    double *cpu_op, double *busy)
+{
+	double v[TREE_RUNS], c0, t0, wall;
 	struct gp_counters s0, s1;
 	int i;
 
@@ -1169,8 +1189,14 @@ bench_trees(int nworkers, long *got_workers, unsigned long *steals)
 	stats(&s0);
 	*got_workers = s0.nworkers;
 	(void)tree_run();
+	c0 = cpu_ns();
+	t0 = (double)now_ns();
 	for (i = 0; i < TREE_RUNS; i++)
 		v[i] = tree_run();
+	wall = (double)now_ns() - t0;
+	*cpu_op = (cpu_ns() - c0) / ((double)TREE_RUNS * ROOTS *
+	    (double)tree_rounds);
+	*busy = wall > 0 ? (cpu_ns() - c0) / wall : -1;
 	stats(&s1);
 	*steals = s1.steals - s0.steals;
 	if (gp_shutdown() != 0)
@@ -1323,7 +1349,7 @@ main(void)
 	struct gwait_result gw[NGN], big, rss[NRSS], climb[CLIMB_MAX];
 	int nclimb;
 	double fork_ns, vfork_ns, pt_ns, host1cpu_ns, pingpong_ns, est, tree1;
-	double tree2, tree4, worst, drain_worst;
+	double tree2, tree4, worst, drain_worst, cpuop[3], busy[3];
 	unsigned long steals1, steals2, steals4;
 	long w1, w2, w4, maxmap, alive;
 	char label[96], loadavg[64];
@@ -1384,9 +1410,9 @@ main(void)
 	phase("climb 128k-1M");
 
 	/* 4. Independent spawn trees. */
-	tree1 = bench_trees(1, &w1, &steals1);
-	tree2 = bench_trees(2, &w2, &steals2);
-	tree4 = bench_trees(4, &w4, &steals4);
+	tree1 = bench_trees(1, &w1, &steals1, &cpuop[0], &busy[0]);
+	tree2 = bench_trees(2, &w2, &steals2, &cpuop[1], &busy[1]);
+	tree4 = bench_trees(4, &w4, &steals4, &cpuop[2], &busy[2]);
 	phase("spawn trees");
 
 	/* ---------------------------------------------------------- */
@@ -1610,6 +1636,17 @@ main(void)
 	printf("  %-56s %7.1f ms %6.2f M rt/s\n", label, tree4 / 1e6,
 	    (double)ROOTS * (double)tree_rounds / tree4 * 1e3);
 	ratio("speedup 2 workers / 1 worker", tree1, tree2);
+	for (i = 0; i < 3; i++) {
+		snprintf(label, sizeof(label), "%ld worker%s: CPU time per "
+		    "spawn+wait, CPUs busy", i == 0 ? w1 : i == 1 ? w2 : w4,
+		    i == 0 ? "" : "s");
+		printf("  %-56s %7.1f ns %6.2f\n", label, cpuop[i], busy[i]);
+	}
+	fig("spawn trees, 1 worker: CPU time per spawn+wait", "ns",
+	    cpuop[0], NULL);
+	fig("spawn trees, 2 workers: CPU time per spawn+wait", "ns",
+	    cpuop[1], "spawn trees, 1 worker: CPU time per spawn+wait");
+	fig("spawn trees, 2 workers: CPUs busy", "", busy[1], NULL);
 	(void)steals1;
 	fig("spawn trees, 1 worker", "M spawn+wait/s", (double)ROOTS *
 	    (double)tree_rounds / tree1 * 1e3, NULL);
