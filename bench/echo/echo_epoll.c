@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "listen.h"
+
 #define BUF_SIZE	4096
 #define BACKLOG		65535
 
@@ -129,26 +131,11 @@ int
 main(int argc, char **argv)
 {
 	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
 	struct epoll_event ev, evs[256];
-	struct rlimit rl;
-	int lfd, one = 1, i, n;
+	int lfd, i, n;
 
-	signal(SIGPIPE, SIG_IGN);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons((unsigned short)(argc > 1 ? atoi(argv[1]) : 0));
-	if ((lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) < 0 ||
-	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    listen(lfd, BACKLOG) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sin, &len) != 0)
+	if ((lfd = echo_listen(argc, argv, SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    BACKLOG, &sin)) < 0)
 		die("listen");
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		die("epoll_create1");

@@ -42,6 +42,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "listen.h"
+
 #define BACKLOG		65535
 #define RING_ENTRIES	4096
 #define NBUFS		8192		/* provided buffers (a power of 2) */
@@ -241,29 +243,14 @@ main(int argc, char **argv)
 	struct io_uring_params p;
 	struct io_uring_buf_reg reg;
 	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
 	struct io_uring_cqe *cqe;
-	struct rlimit rl;
-	int one = 1, error, i;
+	int error, i;
 	unsigned head, n;
 
-	signal(SIGPIPE, SIG_IGN);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	if ((lfd = echo_listen(argc, argv, SOCK_CLOEXEC, BACKLOG, &sin)) < 0)
+		die("listen", errno);
 	if ((conns = calloc(MAX_FDS, sizeof(*conns))) == NULL)
 		die("calloc", errno);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons((unsigned short)(argc > 1 ? atoi(argv[1]) : 0));
-	if ((lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    listen(lfd, BACKLOG) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sin, &len) != 0)
-		die("listen", errno);
 
 	/* The cheapest completion mode the kernel has. */
 	memset(&p, 0, sizeof(p));
