@@ -23,7 +23,7 @@
  * (almost always one or none), whose heads are kept in chunks of
  * FDP_CHUNK numbers, made on the first park on one of their numbers and
  * never freed (8 bytes a number: an idle connection's thread is parked,
- * so they count in its memory).  A number past FDP_MAX, or whose chunk
+ * so they count in its memory).  A number past the table, or whose chunk
  * could not be made, goes on its bucket's b_head instead.  The lists are
  * guarded by the bucket's lock either way.  Why not the buckets' lists
  * alone, as before: with thousands of LWPs parked, a bucket's list
@@ -62,7 +62,6 @@ static struct fdbucket {
 #define FDP_CHUNK_SHIFT	10
 #define FDP_CHUNK	(1u << FDP_CHUNK_SHIFT)
 #define FDP_NCHUNK	1024u
-#define FDP_MAX		((int)(FDP_CHUNK * FDP_NCHUNK))
 
 /*
  * (a) The chunks of list heads: a pointer is set once (CAS from NULL)
@@ -71,7 +70,7 @@ static struct fdbucket {
  * as b_count was, a registration stored before the closer's load is
  * seen, and one after it is a park after the close.
  */
-static _Atomic(_Atomic(struct gpi_fdpark *) *) fdp_chunks[FDP_NCHUNK];
+static _Atomic(void *) fdp_chunks[FDP_NCHUNK];	/* of list heads */
 
 /*
  * (a) Set (seq_cst) before the first registration: until then a closer
@@ -86,27 +85,12 @@ bucket(int fd)
 	return &buckets[(unsigned)fd % NBUCKETS];
 }
 
-/* (fd)'s list head, or NULL: none (past FDP_MAX, or no chunk made). */
+/* (fd)'s list head, or NULL: none (past the table, or no chunk made). */
 static _Atomic(struct gpi_fdpark *) *
 head_of(int fd, bool make)
 {
-	_Atomic(struct gpi_fdpark *) *c, *mine;
-
-	if (fd < 0 || fd >= FDP_MAX)
-		return NULL;
-	c = atomic_load_explicit(&fdp_chunks[(unsigned)fd >> FDP_CHUNK_SHIFT],
-	    memory_order_acquire);
-	if (c == NULL && make) {
-		if ((mine = calloc(FDP_CHUNK, sizeof(*mine))) == NULL)
-			return NULL;
-		if (atomic_compare_exchange_strong_explicit(
-		    &fdp_chunks[(unsigned)fd >> FDP_CHUNK_SHIFT], &c, mine,
-		    memory_order_acq_rel, memory_order_acquire))
-			c = mine;
-		else
-			free(mine);	/* another thread was first: c is its */
-	}
-	return c != NULL ? &c[(unsigned)fd & (FDP_CHUNK - 1)] : NULL;
+	return gpi_fdtable_slot(fdp_chunks, FDP_NCHUNK, FDP_CHUNK_SHIFT,
+	    sizeof(_Atomic(struct gpi_fdpark *)), fd, make);
 }
 
 void

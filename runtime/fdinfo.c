@@ -82,7 +82,7 @@
  * changes.  Entries are atomic words: loaded relaxed, stored by CAS
  * (learner) or fetch_add (forget); no lock.
  */
-static _Atomic(_Atomic uint64_t *) chunks[FDI_NCHUNK];
+static _Atomic(void *) chunks[FDI_NCHUNK];	/* of _Atomic uint64_t */
 /* (a) Bumped by gpi_fdinfo_flush; an entry of another generation is
  * void.  32 bits: it would take 2^32 flag changes during one learn for
  * a stale answer to pass. */
@@ -99,25 +99,36 @@ static atomic_bool fdi_any GPI_PASSDATA;
 static _Atomic uint64_t *
 slot(int fd, bool make)
 {
-	_Atomic uint64_t *c, *mine;
-
 	if (fd < 0 || fd >= FDI_MAX || (!make && !atomic_load(&fdi_any)))
 		return NULL;
 	if (make && !atomic_load_explicit(&fdi_any, memory_order_relaxed))
 		atomic_store(&fdi_any, true);
-	c = atomic_load_explicit(&chunks[(unsigned)fd >> FDI_CHUNK_SHIFT],
+	return gpi_fdtable_slot(chunks, FDI_NCHUNK, FDI_CHUNK_SHIFT,
+	    sizeof(_Atomic uint64_t), fd, make);
+}
+
+void *
+gpi_fdtable_slot(_Atomic(void *) *tab, unsigned ntab, unsigned shift,
+    size_t size, int fd, bool make)
+{
+	void *c, *mine;
+
+	if (fd < 0 || (unsigned)fd >> shift >= ntab)
+		return NULL;
+	c = atomic_load_explicit(&tab[(unsigned)fd >> shift],
 	    memory_order_acquire);
 	if (c == NULL && make) {
-		if ((mine = calloc(FDI_CHUNK, sizeof(*mine))) == NULL)
+		if ((mine = calloc((size_t)1 << shift, size)) == NULL)
 			return NULL;
 		if (atomic_compare_exchange_strong_explicit(
-		    &chunks[(unsigned)fd >> FDI_CHUNK_SHIFT], &c, mine,
+		    &tab[(unsigned)fd >> shift], &c, mine,
 		    memory_order_acq_rel, memory_order_acquire))
 			c = mine;
 		else
 			free(mine);	/* another thread was first: c is its */
 	}
-	return c != NULL ? &c[(unsigned)fd & (FDI_CHUNK - 1)] : NULL;
+	return c != NULL ? (char *)c + ((unsigned)fd &
+	    ((1u << shift) - 1)) * size : NULL;
 }
 
 unsigned

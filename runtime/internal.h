@@ -2530,6 +2530,15 @@ GPI_HIDDEN int	gpi_fdpark_fd(struct gpi_fdpark *fp);
 #define GPI_FDI_NOWAITW	0x80	/* PLAIN, and its writes say EOPNOTSUPP to
 				 * RWF_NOWAIT (ext4's buffered writes) */
 GPI_HIDDEN unsigned gpi_fdinfo_get(int fd);
+/*
+ * A table kept per descriptor number (fdinfo.c's entries, fd.c's park
+ * lists): chunks of (1 << shift) elements of (size) bytes, made zeroed
+ * at the first need (calloc, installed by compare-and-swap, never freed)
+ * in (tab), an array of (nchunks).  The element of (fd), or NULL: fd
+ * past the table, or its chunk not made and (make) false, or no memory.
+ */
+GPI_HIDDEN void	*gpi_fdtable_slot(_Atomic(void *) *tab, unsigned nchunks,
+		    unsigned shift, size_t size, int fd, bool make);
 /* The same, and in *ver the entry's version + 1 (never 0) when known. */
 GPI_HIDDEN unsigned gpi_fdinfo_getv(int fd, unsigned *ver);
 GPI_HIDDEN uint64_t gpi_fdinfo_begin(int fd);
