@@ -1527,7 +1527,9 @@ GPI_HIDDEN extern int gpi_preloaded;
 	/* preload/signals.c: green signal waits, alternate stacks */	\
 	X(sigtimedwait) X(sigaltstack)					\
 	/* preload/tls.c: a module's TLS goes with it */		\
-	X(dlclose)
+	X(dlclose) X(__cxa_thread_atexit_impl)
+/* glibc's, declared in no header: what libstdc++ calls for thread_local. */
+extern int __cxa_thread_atexit_impl(void (*)(void *), void *, void *);
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)

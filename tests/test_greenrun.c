@@ -240,6 +240,8 @@ Test(greenrun, clockjoin) { same("gr_clockjoin", NULL); }
 Test(greenrun, key_made_again_starts_empty) { same("gr_keyseq", NULL); }
 /* A key made in a constructor (on the host, before the green main): GLib's GSlice. */
 Test(greenrun, key_made_in_constructor_is_per_thread) { same("gr_ctorkey", NULL); }
+/* Every one of glibc's keys is the program's: the runtime holds none. */
+Test(greenrun, all_keys_are_the_programs) { same("gr_keymax", NULL); }
 Test(greenrun, kill_cancel_exited_thread) { same("gr_exited", NULL); }
 Test(greenrun, cancel_in_once_initializer) { same("gr_oncecancel", NULL); }
 Test(greenrun, first_mask_from_attributes) { same("gr_attrmask", NULL); }
