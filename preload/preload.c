@@ -121,6 +121,7 @@ resolve(void)
 	RESOLVE(ptrace);
 	RESOLVE(forkpty);
 	RESOLVE(clone);
+	RESOLVE(lockf);
 	gpi_sync_resolve();
 	gpi_stdio_resolve();
 }

@@ -54,6 +54,8 @@ struct gpi_real {
 	F(posix_spawn); F(posix_spawnp); F(ptrace); F(forkpty); F(clone);
 	/* tls.c */
 	F(dlclose);
+	/* files.c: lockf's commands that do not wait */
+	F(lockf);
 	/* sync.c */
 	F(pthread_mutex_lock); F(pthread_mutex_timedlock);
 	F(pthread_mutex_unlock); F(pthread_cond_wait);
