@@ -387,9 +387,11 @@ green_create(pthread_t *t, const pthread_attr_t *attr,
 	sigset_t mask;
 	size_t sz = 0, usz;
 	void *lo = NULL;
-	int ds = PTHREAD_CREATE_JOINABLE, error;
+	int ds = PTHREAD_CREATE_JOINABLE, error, policy, prio;
 
 	memset(&ga, 0, sizeof(ga));
+	if ((error = gpi_sched_attr(gpi_curlwp(), attr, &policy, &prio)) != 0)
+		return error;
 	if (attr != NULL) {
 		pthread_attr_getstacksize(attr, &sz);
 		pthread_attr_getdetachstate(attr, &ds);
@@ -442,6 +444,9 @@ green_create(pthread_t *t, const pthread_attr_t *attr,
 	error = gpi_lwp_create(gpi_curlwp()->l_proc, &l, fn, arg, &ga, false);
 	if (error != 0)
 		return error;
+	/* Not started, and no handle names it yet: nobody else reads these. */
+	__atomic_store_n(&l->l_schedpolicy, policy, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->l_schedprio, prio, __ATOMIC_RELAXED);
 	if ((*t = gpi_thread_handle(l)) == 0) {
 		gpi_lwp_discard(l);
 		return EAGAIN;

@@ -857,6 +857,37 @@ sched_check(int policy, int prio)
 	return prio < lo || prio > hi ? EINVAL : 0;
 }
 
+/*
+ * pthread_create's scheduling: PTHREAD_INHERIT_SCHED (the default) is
+ * the creator's policy and priority, as the kernel's clone copies them;
+ * PTHREAD_EXPLICIT_SCHED is the attributes', refused with EINVAL when
+ * the priority is not one of the policy's, as glibc's create refuses
+ * what the kernel refuses (glibc's tst-bad-schedattr: SCHED_OTHER with
+ * SCHED_FIFO's priority).  Before, a green thread started at SCHED_OTHER
+ * 0 whatever the attributes said, and a bad pair was not refused
+ * (gr_schedattr).
+ */
+int
+gpi_sched_attr(const struct gp_lwp *l, const pthread_attr_t *attr,
+    int *policy, int *prio)
+{
+	struct sched_param sp;
+	int inherit = PTHREAD_INHERIT_SCHED;
+
+	if (attr != NULL)
+		pthread_attr_getinheritsched(attr, &inherit);
+	if (inherit == PTHREAD_INHERIT_SCHED) {
+		*policy = __atomic_load_n(&l->l_schedpolicy,
+		    __ATOMIC_RELAXED);
+		*prio = __atomic_load_n(&l->l_schedprio, __ATOMIC_RELAXED);
+		return 0;
+	}
+	pthread_attr_getschedpolicy(attr, policy);
+	pthread_attr_getschedparam(attr, &sp);
+	*prio = sp.sched_priority;
+	return sched_check(*policy, *prio);
+}
+
 /* The live LWP of green handle (t), or NULL (ESRCH). */
 static struct gp_lwp *
 live_lwp(pthread_t t)
