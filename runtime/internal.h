@@ -753,7 +753,13 @@ struct gp_lwp {
 					 * set (the host's), else the nice
 					 * value plus GPI_NICE_SET.  Answered,
 					 * not enforced. */
-	char		 l_name[16];	/* (o) pthread_setname_np. */
+	char		 l_name[16];	/* pthread_setname_np, PR_SET_NAME;
+					 * its creator's at first.  Written
+					 * by any thread of its process
+					 * (unlocked, as the kernel's comm:
+					 * a racing read may see a mix, never
+					 * an unterminated name: byte 15 is
+					 * always 0). */
 	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
 					 * green signals, bit (sig - 1). */
 	uint64_t	 l_siglist;	/* (l_proc->p_lock; relaxed reads by

@@ -250,6 +250,8 @@ Test(greenrun, first_mask_from_attributes) { same("gr_attrmask", NULL); }
 Test(greenrun, affinity_in_attributes) { same("gr_attrcpu", NULL); }
 /* Scheduling inherited, or the attributes' and checked (tst-bad-schedattr). */
 Test(greenrun, scheduling_in_attributes) { same("gr_schedattr", NULL); }
+/* Names: main's is the program's and reaches /proc; prctl names the LWP. */
+Test(greenrun, thread_names) { same("gr_threadname", NULL); }
 Test(greenrun, exit_from_timer_thread) { same("gr_hostexit", NULL); }
 Test(greenrun, free_semaphore_is_cancellation_point) { same("gr_semcancel", NULL); }
 /* Real-time signals queue, each with its siginfo; sigqueue's EAGAIN. */
