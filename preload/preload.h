@@ -244,6 +244,9 @@ unsigned long __greenproc_sync_backstops(void);
  */
 int	gpi_sched_attr(const struct gp_lwp *l, const pthread_attr_t *attr,
     int *policy, int *prio) __attribute__((visibility("hidden")));
+/* thread.c: 0 if (prio) is one of (policy)'s priorities, else EINVAL. */
+int	gpi_sched_check(int policy, int prio)
+    __attribute__((visibility("hidden")));
 /* thread.c: 0 if (set) meets the host's CPUs, else EINVAL. */
 int	gpi_affinity_check(size_t size, const cpu_set_t *set)
     __attribute__((visibility("hidden")));

@@ -266,6 +266,10 @@ hslot_release(struct gp_lwp *l)
 	struct hslot *h = hslot(i - 1);
 
 	KASSERT(h != NULL);	/* l_handle names a slot it was given */
+	/* A priority-protect lock needs a handle: its counts go with it. */
+	free(l->l_ppmap);
+	l->l_ppmap = NULL;
+	l->l_ppmax = 0;
 	atomic_store(&h->h_lwp, NULL);
 	atomic_fetch_add_explicit(&h->h_gen, 1, memory_order_release);
 	atomic_store_explicit(&l->l_handle, 0, memory_order_relaxed);
@@ -843,8 +847,8 @@ pthread_testcancel(void)
  * thread may ask for any policy, since it is not enforced).  A host
  * handle goes to glibc; no green handle ever does.
  */
-static int
-sched_check(int policy, int prio)
+int
+gpi_sched_check(int policy, int prio)
 {
 	int lo, hi;
 
@@ -885,7 +889,7 @@ gpi_sched_attr(const struct gp_lwp *l, const pthread_attr_t *attr,
 	pthread_attr_getschedpolicy(attr, policy);
 	pthread_attr_getschedparam(attr, &sp);
 	*prio = sp.sched_priority;
-	return sched_check(*policy, *prio);
+	return gpi_sched_check(*policy, *prio);
 }
 
 /* The live LWP of green handle (t), or NULL (ESRCH). */
@@ -925,7 +929,7 @@ pthread_setschedparam(pthread_t t, int policy, const struct sched_param *sp)
 		return REAL(pthread_setschedparam)(t, policy, sp);
 	if ((l = live_lwp(t)) == NULL)
 		return ESRCH;
-	if ((error = sched_check(policy, sp->sched_priority)) != 0)
+	if ((error = gpi_sched_check(policy, sp->sched_priority)) != 0)
 		return error;
 	__atomic_store_n(&l->l_schedpolicy, policy, __ATOMIC_RELAXED);
 	__atomic_store_n(&l->l_schedprio, sp->sched_priority,
@@ -943,7 +947,7 @@ pthread_setschedprio(pthread_t t, int prio)
 		return REAL(pthread_setschedprio)(t, prio);
 	if ((l = live_lwp(t)) == NULL)
 		return ESRCH;
-	if ((error = sched_check(__atomic_load_n(&l->l_schedpolicy,
+	if ((error = gpi_sched_check(__atomic_load_n(&l->l_schedpolicy,
 	    __ATOMIC_RELAXED), prio)) != 0)
 		return error;
 	__atomic_store_n(&l->l_schedprio, prio, __ATOMIC_RELAXED);
@@ -1175,9 +1179,11 @@ sched_green(pid_t who, struct sched_req *q, int host, long *r)
 	*r = 0;
 	if (!q->set) {
 		q->policy = policy;
-		q->prio = prio;
+		/* Boosted by the priority-protect mutexes it holds (sync.c). */
+		q->prio = prio > __atomic_load_n(&l->l_ppmax, __ATOMIC_RELAXED) ?
+		    prio : __atomic_load_n(&l->l_ppmax, __ATOMIC_RELAXED);
 		q->nice = old;
-	} else if (sched_check(q->want_policy ? q->policy : policy,
+	} else if (gpi_sched_check(q->want_policy ? q->policy : policy,
 	    q->want_prio ? q->prio : prio) != 0) {
 		errno = EINVAL;
 		*r = -1;

@@ -722,6 +722,13 @@ struct gp_lwp {
 	void		*l_robust;	/* (o) Preload: robust mutexes it holds
 					 * (sync.c), made owner-dead when it
 					 * dies. */
+	unsigned short	*l_ppmap;	/* (o) Preload: how many
+					 * priority-protect mutexes it holds
+					 * of each ceiling (sync.c), made on
+					 * its first; freed with its handle. */
+	int		 l_ppmax;	/* (o; relaxed reads by the sched_*
+					 * calls) the highest ceiling it
+					 * holds, 0 if none. */
 	void		*l_once;	/* (o) Preload: pthread_once calls whose
 					 * initializer it is running (sync.c),
 					 * reset when it dies. */

@@ -254,6 +254,8 @@ Test(greenrun, affinity_in_attributes) { same("gr_attrcpu", NULL); }
 Test(greenrun, scheduling_in_attributes) { same("gr_schedattr", NULL); }
 /* Names: main's is the program's and reaches /proc; prctl names the LWP. */
 Test(greenrun, thread_names) { same("gr_threadname", NULL); }
+/* Priority-protect mutexes: the boost is the green thread's, not the worker's. */
+Test(greenrun, priority_protect_mutexes) { same("gr_mutexpp", NULL); }
 Test(greenrun, exit_from_timer_thread) { same("gr_hostexit", NULL); }
 Test(greenrun, free_semaphore_is_cancellation_point) { same("gr_semcancel", NULL); }
 /* Real-time signals queue, each with its siginfo; sigqueue's EAGAIN. */
