@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * librt.c -- the waits of POSIX's realtime calls (once librt, now in
- * libc): message queues (mq_send, mq_receive and their timed forms) and
- * aio_suspend.
+ * libc): message queues (mq_send, mq_receive and their timed forms),
+ * aio_suspend and lio_listio(LIO_WAIT).
  *
  * glibc makes each wait inline: a message queue's in the kernel's
  * mq_timedsend/mq_timedreceive, aio_suspend's on a futex that glibc's
@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <mqueue.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "internal.h"
@@ -231,6 +232,60 @@ aio_suspend(const struct aiocb *const list[], int nent,
 		    1000000000u + (uint64_t)timeout->tv_nsec;
 	}
 	return (int)gpi_pool_call_intr(suspend_job, &s, true);
+}
+
+/*
+ * lio_listio(LIO_WAIT) waits inside glibc for the whole list, as
+ * aio_suspend does, and held the worker the same way: the thread that
+ * was to complete the requests could not run, nor could a signal
+ * interrupt it (glibc's tst-aio10).  A green thread submits the list
+ * without waiting (glibc's own checks and errors), then waits in the
+ * green aio_suspend until none is in progress: interruptible (EINTR, or
+ * restarted after SA_RESTART, as glibc's futex wait is), the requests
+ * going on.  As glibc: EIO once they are done if any of them failed.
+ */
+EXPORT int
+lio_listio(int mode, struct aiocb *const list[], int nent,
+    struct sigevent *sev)
+{
+	const struct aiocb **wait;
+	int i, n, r;
+
+	if (mode != LIO_WAIT || gpi_curlwp() == NULL || nent <= 0 ||
+	    (wait = malloc((size_t)nent * sizeof(*wait))) == NULL)
+		return LIBREAL(lio_listio)(mode, list, nent, sev);
+	if ((r = LIBREAL(lio_listio)(LIO_NOWAIT, list, nent, NULL)) != 0) {
+		free(wait);
+		return r;
+	}
+	for (;;) {
+		for (i = n = 0; i < nent; i++)
+			if (list[i] != NULL &&
+			    list[i]->aio_lio_opcode != LIO_NOP &&
+			    aio_error(list[i]) == EINPROGRESS)
+				wait[n++] = list[i];
+		if (n == 0)
+			break;
+		if (aio_suspend(wait, n, NULL) != 0 && errno == EINTR) {
+			free(wait);
+			return -1;
+		}
+	}
+	free(wait);
+	for (i = 0; i < nent; i++)
+		if (list[i] != NULL && list[i]->aio_lio_opcode != LIO_NOP &&
+		    aio_error(list[i]) != 0) {
+			errno = EIO;
+			return -1;
+		}
+	return 0;
+}
+
+EXPORT int
+lio_listio64(int mode, struct aiocb64 *const list[], int nent,
+    struct sigevent *sev)
+{
+	return lio_listio(mode, (struct aiocb *const *)list, nent, sev);
 }
 
 /* The same on x86-64, where struct aiocb64 is struct aiocb. */

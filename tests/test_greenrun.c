@@ -197,6 +197,8 @@ Test(greenrun, own_kernel_aio_waits) { same("gr_kaio", NULL); }
 Test(greenrun, message_queue_and_aio_suspend_waits) { same("gr_rtwait", NULL); }
 /* The notification signal of the program's own mq_send: handled before it returns. */
 Test(greenrun, own_message_notifies_before_return) { same("gr_mqnotify", NULL); }
+/* lio_listio(LIO_WAIT): off the worker, interruptible (tst-aio10). */
+Test(greenrun, lio_listio_waits_off_the_worker) { same("gr_liowait", NULL); }
 /* lockf's wait (glibc's own fcntl inside libc): off the worker, a cancellation point. */
 Test(greenrun, lockf_waits_off_the_worker) { same("gr_lockf", NULL); }
 Test(greenrun, raw_system_calls_are_green) { same("gr_rawsys", NULL); }
