@@ -55,8 +55,9 @@ static atomic_bool green_key[KEYS];		/* (a) made by green code:
 						 * no kernel thread value
 						 * to fall back to */
 /*
- * (a) per key, bumped by each pthread_key_create of it.  A thread's
- * value carries the sequence of the key it was set under, and one of an
+ * (a) per key, bumped by each pthread_key_create and pthread_key_delete
+ * of it: odd while it is in use, as glibc's own.  A thread's value
+ * carries the sequence of the key it was set under, and one of an
  * older key reads as NULL and has no destructor run: a key deleted and
  * made again (glibc hands the lowest free index out again) starts NULL
  * in every thread, as glibc's own sequence numbers make it.  Before,
@@ -373,7 +374,9 @@ pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
 	int error = REAL(pthread_key_create)(key, dtor);
 
 	if (error == 0 && *key < KEYS) {
-		atomic_fetch_add(&key_seq[*key], 1);
+		/* Odd, and a new sequence even after an unseen delete. */
+		atomic_fetch_add(&key_seq[*key],
+		    (atomic_load(&key_seq[*key]) & 1) ? 2 : 1);
 		atomic_store(&dtors[*key], dtor);
 		atomic_store(&green_key[*key], green());
 	}
@@ -383,11 +386,15 @@ pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
 EXPORT int
 pthread_key_delete(pthread_key_t key)
 {
-	if (key < KEYS) {
+	int error = REAL(pthread_key_delete)(key);
+
+	if (error == 0 && key < KEYS) {
 		atomic_store(&dtors[key], NULL);
 		atomic_store(&green_key[key], false);
+		if (atomic_load(&key_seq[key]) & 1)
+			atomic_fetch_add(&key_seq[key], 1);
 	}
-	return REAL(pthread_key_delete)(key);
+	return error;
 }
 
 EXPORT void *
@@ -415,6 +422,15 @@ pthread_setspecific(pthread_key_t key, const void *value)
 
 	if (l == NULL || key >= KEYS)
 		return REAL(pthread_setspecific)(key, value);
+	/*
+	 * A key not in use is EINVAL, as glibc says (glibc's tst-tss-basic:
+	 * it was stored).  One made where we did not see it (glibc's own
+	 * __pthread_key_create) is asked of glibc: setting the kernel
+	 * thread's value to what it is fails only for an unused key.
+	 */
+	if (!(atomic_load_explicit(&key_seq[key], memory_order_relaxed) & 1) &&
+	    REAL(pthread_setspecific)(key, REAL(pthread_getspecific)(key)) != 0)
+		return EINVAL;
 	/* A host key's NULL is stored too: it hides the worker's value. */
 	make = value != NULL || !atomic_load(&green_key[key]);
 	if ((kv = slot_of(l, key, make)) == NULL)

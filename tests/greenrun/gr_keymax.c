@@ -6,7 +6,9 @@
  * into it (greenrun's host main waiting for the program, the forwarder
  * posting a SIGCHLD), so the program's last pthread_key_create failed
  * with EAGAIN.  A fork and wait before and after: the host threads have
- * called in, and still work with every key taken.
+ * called in, and still work with every key taken.  And a key not in use
+ * is EINVAL to pthread_setspecific (glibc's tst-tss-basic), where a
+ * green thread stored the value.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -65,6 +67,14 @@ main(void)
 	int status, bad = 0, e;
 	pid_t pid;
 
+	/* A key never made, and one deleted: EINVAL (tst-tss-basic). */
+	printf("set of a key never made: %s\n",
+	    strerror(pthread_setspecific(PTHREAD_KEYS_MAX - 1, &status)));
+	if (pthread_key_create(&keys[0], NULL) != 0 ||
+	    pthread_key_delete(keys[0]) != 0)
+		return 1;
+	printf("set of a deleted key: %s\n",
+	    strerror(pthread_setspecific(keys[0], &status)));
 	if ((pid = fork()) == 0)
 		_exit(7);
 	waitpid(pid, &status, 0);
