@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ ssize_t	pwrite64(int, const void *, size_t, off_t);
 ssize_t	preadv64(int, const struct iovec *, int, off_t);
 ssize_t	pwritev64(int, const struct iovec *, int, off_t);
 int	fcntl64(int, int, ...);
+int	lockf64(int, int, off_t);
 
 /* The mode argument is read only with O_CREAT or O_TMPFILE, as glibc. */
 #define MODE_ARG(flags, mode) do {					\
@@ -204,6 +206,37 @@ EXPORT int
 flock(int fd, int op)
 {
 	return gp_flock(fd, op);
+}
+
+/*
+ * lockf(F_LOCK) is fcntl's F_SETLKW on the region from the offset on
+ * (POSIX; a len of 0 runs to the end of the file), and waits as that
+ * does: off the worker, interruptible, a cancellation point.  glibc makes
+ * the fcntl call inside libc, where the fcntl interposer never sees it:
+ * the green thread waited on its worker, which nothing else could use
+ * meanwhile, and a cancel did not end the wait: lockf returned once the
+ * lock was free and the thread went on (glibc's tst-cancel16,
+ * gr_lockf).  The other commands do not wait: glibc's.
+ */
+EXPORT int
+lockf(int fd, int cmd, off_t len)
+{
+	struct flock fl;
+
+	if (cmd != F_LOCK)
+		return REAL(lockf)(fd, cmd, len);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_CUR;
+	fl.l_start = 0;
+	fl.l_len = len;
+	return gp_fcntl(fd, F_SETLKW, &fl);
+}
+
+EXPORT int
+lockf64(int fd, int cmd, off_t len)
+{
+	return lockf(fd, cmd, len);
 }
 
 EXPORT int

@@ -203,13 +203,20 @@ gpi_greenrun_sfd(int sig)
 	return sig >= 1 && sig <= 64 && (__atomic_load_n(&g_sfd,
 	    __ATOMIC_RELAXED) & (1ULL << (sig - 1)));
 }
-/* Post (si), taken from the kernel, to the first green process. */
+/*
+ * Post (si), taken from the kernel, to the first green process, (pid).
+ * g_pid is for the forwarder only, which waits for g_go: the program's
+ * own threads may run before the host main thread has stored it, so
+ * gpi_greenrun_drain names the process by gpi_hostproc_pid, which its
+ * main stored before the program began.  The drain posted to pid 0, and
+ * the signal was lost, until the host main got that far (gr_mqnotify).
+ */
 static void
-post(const siginfo_t *si)
+post(pid_t pid, const siginfo_t *si)
 {
-	(void)gpi_kill_info(g_pid, si);		/* its siginfo kept */
+	(void)gpi_kill_info(pid, si);		/* its siginfo kept */
 	if (si->si_signo == SIGCHLD)
-		gpi_rchild_changed(g_pid);	/* its waits look now */
+		gpi_rchild_changed(pid);	/* its waits look now */
 }
 
 /*
@@ -252,7 +259,7 @@ gpi_greenrun_drain(int sig)
 	sigaddset(&one, sig);
 	gpi_spin_lock(&take_lock);
 	if (sigtimedwait(&one, &si, &zero) == sig)
-		post(&si);
+		post(__atomic_load_n(&gpi_hostproc_pid, __ATOMIC_RELAXED), &si);
 	gpi_spin_unlock(&take_lock);
 }
 
@@ -304,7 +311,7 @@ take_one(const sigset_t *set, siginfo_t *si, int *sigfd)
 	if (sig > 0 && !gpi_greenrun_sfd(sig) && !(sig == SIGTSTP &&
 	    stops_by_default(__atomic_load_n(&g_proc, __ATOMIC_ACQUIRE),
 	    SIGTSTP)))
-		post(si);
+		post(g_pid, si);
 	if (fd >= 0)
 		gpi_spin_unlock(&take_lock);
 	return sig > 0;

@@ -24,6 +24,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -121,6 +122,7 @@ resolve(void)
 	RESOLVE(ptrace);
 	RESOLVE(forkpty);
 	RESOLVE(clone);
+	RESOLVE(lockf);
 	gpi_sync_resolve();
 	gpi_stdio_resolve();
 }
@@ -386,9 +388,11 @@ green_create(pthread_t *t, const pthread_attr_t *attr,
 	sigset_t mask;
 	size_t sz = 0, usz;
 	void *lo = NULL;
-	int ds = PTHREAD_CREATE_JOINABLE, error;
+	int ds = PTHREAD_CREATE_JOINABLE, error, policy, prio;
 
 	memset(&ga, 0, sizeof(ga));
+	if ((error = gpi_sched_attr(gpi_curlwp(), attr, &policy, &prio)) != 0)
+		return error;
 	if (attr != NULL) {
 		pthread_attr_getstacksize(attr, &sz);
 		pthread_attr_getdetachstate(attr, &ds);
@@ -441,6 +445,9 @@ green_create(pthread_t *t, const pthread_attr_t *attr,
 	error = gpi_lwp_create(gpi_curlwp()->l_proc, &l, fn, arg, &ga, false);
 	if (error != 0)
 		return error;
+	/* Not started, and no handle names it yet: nobody else reads these. */
+	__atomic_store_n(&l->l_schedpolicy, policy, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->l_schedprio, prio, __ATOMIC_RELAXED);
 	if ((*t = gpi_thread_handle(l)) == 0) {
 		gpi_lwp_discard(l);
 		return EAGAIN;
@@ -598,6 +605,34 @@ pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 	return 0;
 }
 
+/*
+ * A green thread's name is its LWP's (l_name), not its worker's.
+ * greenrun's main thread is the one green thread whose id the kernel
+ * knows (the host pid: /proc/self/task/<pid>/comm, /proc/self/comm, ps):
+ * its name goes to the host's main kernel thread too, which does nothing
+ * else while the program runs.  Before, /proc kept the program's name
+ * (glibc's tst-setgetname, gr_threadname).  Any other green thread's id
+ * has no /proc entry (ARCHITECTURE 21).  (name) fits: at most 15 bytes.
+ */
+static void
+name_set(struct gp_lwp *l, const char *name)
+{
+	char path[64];
+	size_t n = strlen(name);
+	int fd;
+
+	memcpy(l->l_name, name, n);
+	memset(l->l_name + n, 0, sizeof(l->l_name) - n);
+	if (!gpi_lwp_is_hostmain(l))
+		return;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm",
+	    (int)gpi_host_pid());
+	if ((fd = GPI_LIBC(open)(path, O_WRONLY | O_CLOEXEC)) >= 0) {
+		(void)!GPI_LIBC(write)(fd, name, n);
+		GPI_LIBC(close)(fd);
+	}
+}
+
 EXPORT int
 pthread_setname_np(pthread_t t, const char *name)
 {
@@ -609,7 +644,7 @@ pthread_setname_np(pthread_t t, const char *name)
 		return ESRCH;
 	if (strlen(name) >= sizeof(l->l_name))
 		return ERANGE;
-	memcpy(l->l_name, name, strlen(name) + 1);
+	name_set(l, name);
 	return 0;
 }
 
@@ -693,6 +728,19 @@ prctl(int option, ...)
 	va_end(ap);
 	if (option == PR_SET_CHILD_SUBREAPER && green())
 		return a[0] != 0 ? gp_reaper_acquire() : gp_reaper_release();
+	/* The calling thread's name: the LWP's, not the worker's. */
+	if (option == PR_SET_NAME && green()) {
+		char name[16];
+
+		strncpy(name, (const char *)a[0], sizeof(name) - 1);
+		name[sizeof(name) - 1] = '\0';
+		name_set(gpi_curlwp(), name);
+		return 0;
+	}
+	if (option == PR_GET_NAME && green()) {
+		memcpy((char *)a[0], gpi_curlwp()->l_name, 16);
+		return 0;
+	}
 	return REAL(prctl)(option, a[0], a[1], a[2], a[3]);
 }
 

@@ -54,6 +54,8 @@ struct gpi_real {
 	F(posix_spawn); F(posix_spawnp); F(ptrace); F(forkpty); F(clone);
 	/* tls.c */
 	F(dlclose);
+	/* files.c: lockf's commands that do not wait */
+	F(lockf);
 	/* sync.c */
 	F(pthread_mutex_lock); F(pthread_mutex_timedlock);
 	F(pthread_mutex_unlock); F(pthread_cond_wait);
@@ -235,6 +237,16 @@ void	gpi_once_fork_child(void) __attribute__((visibility("hidden")));
 void	gpi_handles_fork_child(void) __attribute__((visibility("hidden")));
 /* sync.c: wake-ups of green waiters by the backstop (exported: tests). */
 unsigned long __greenproc_sync_backstops(void);
+/*
+ * thread.c: the policy and priority a thread made with (attr) starts
+ * with: its creator's (l, the caller's LWP), or the attributes' own,
+ * checked (0, or EINVAL).
+ */
+int	gpi_sched_attr(const struct gp_lwp *l, const pthread_attr_t *attr,
+    int *policy, int *prio) __attribute__((visibility("hidden")));
+/* thread.c: 0 if (prio) is one of (policy)'s priorities, else EINVAL. */
+int	gpi_sched_check(int policy, int prio)
+    __attribute__((visibility("hidden")));
 /* thread.c: 0 if (set) meets the host's CPUs, else EINVAL. */
 int	gpi_affinity_check(size_t size, const cpu_set_t *set)
     __attribute__((visibility("hidden")));

@@ -59,7 +59,9 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -328,6 +330,11 @@ gpi_abs_deadline(clockid_t clock, const struct timespec *abs,
 #define MK_TYPE		0x3	/* NORMAL 0, RECURSIVE 1, ERRORCHECK 2 */
 #define MK_ROBUST	0x10
 #define MK_PIPP		0x60	/* priority inherit or protect */
+#define MK_PP		0x40	/* priority protect */
+/* A priority-protect mutex's ceiling, in its lock word above the state. */
+#define PP_CEILING_MASK	0xfff80000u
+#define PP_CEILING_SHIFT 19
+#define PP_PRIOS	100	/* SCHED_FIFO's 1..99, and 0 */
 #define MK_PSHARED	0x80
 /* glibc's __owner of a robust mutex after an owner died. */
 #define M_INCONSISTENT	 INT_MAX
@@ -566,6 +573,131 @@ robust_died(pthread_mutex_t *m, int id)
 	release(m, false);
 }
 
+/*
+ * Priority-protect mutexes.  glibc's lock of one raises the locking
+ * thread's kernel priority to the ceiling (__pthread_tpp_change_priority,
+ * with the kernel TID and per-thread counts of its descriptor): on a
+ * green thread that is the worker's, shared by every LWP queued there,
+ * left raised if the LWP moves on, and refused with EINVAL because the
+ * worker runs SCHED_OTHER, whatever policy the thread was given (glibc's
+ * tst-mutexpp10: "mutex_lock failed").  So a green thread takes one here,
+ * on glibc's lock word (the ceiling above a 0/1/2 state, which host
+ * threads keep using through glibc) with its owner id, and its boost is
+ * recorded, as its policy and priority are (never applied): l_ppmap
+ * counts the ceilings it holds, l_ppmax is the highest, which the sched_*
+ * calls answer for it above its own priority.  As glibc: a thread whose
+ * priority is above the ceiling gets EINVAL; raising the priority must be
+ * one its policy allows (SCHED_OTHER has none), else EINVAL.  Unlike
+ * glibc, a thread waiting for the mutex is not boosted while it waits.
+ */
+static int
+pp_ceiling(const pthread_mutex_t *m)
+{
+	return (int)(((unsigned)__atomic_load_n(&m->__data.__lock,
+	    __ATOMIC_RELAXED) & PP_CEILING_MASK) >> PP_CEILING_SHIFT);
+}
+
+/* Count one more held ceiling (c) for (l): 0, or EINVAL (no boost). */
+static int
+pp_boost(struct gp_lwp *l, int c)
+{
+	int policy = __atomic_load_n(&l->l_schedpolicy, __ATOMIC_RELAXED);
+	int prio = __atomic_load_n(&l->l_schedprio, __ATOMIC_RELAXED);
+
+	if (c < 0 || c >= PP_PRIOS || prio > c)
+		return EINVAL;
+	if (c > l->l_ppmax && c > prio && gpi_sched_check(policy, c) != 0)
+		return EINVAL;
+	if (l->l_ppmap == NULL &&
+	    (l->l_ppmap = calloc(PP_PRIOS, sizeof(*l->l_ppmap))) == NULL)
+		return ENOMEM;
+	if (l->l_ppmap[c] + 1 == 0)
+		return EAGAIN;
+	l->l_ppmap[c]++;
+	if (c > l->l_ppmax)
+		__atomic_store_n(&l->l_ppmax, c, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* One held ceiling (c) of (l) less. */
+static void
+pp_unboost(struct gp_lwp *l, int c)
+{
+	int max = l->l_ppmax;
+
+	if (l->l_ppmap == NULL || c < 0 || c >= PP_PRIOS ||
+	    l->l_ppmap[c] == 0)
+		return;
+	if (--l->l_ppmap[c] == 0 && c == max) {
+		while (max > 0 && l->l_ppmap[max] == 0)
+			max--;
+		__atomic_store_n(&l->l_ppmax, max, __ATOMIC_RELAXED);
+	}
+}
+
+/* One try at priority-protect (m) by (l), owner id (id): as owned_try. */
+static int
+pp_try(pthread_mutex_t *m, struct gp_lwp *l, int id, bool *hidden)
+{
+	int type = kind_of(m) & MK_TYPE, c, error;
+	unsigned old;
+
+	*hidden = (kind_of(m) & MK_PSHARED) != 0;
+	if (__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == id) {
+		if (type == PTHREAD_MUTEX_ERRORCHECK)
+			return EDEADLK;
+		if (type != PTHREAD_MUTEX_RECURSIVE)
+			return EBUSY;	/* deadlock, as in glibc */
+		if (m->__data.__count + 1 == 0)
+			return EAGAIN;
+		m->__data.__count++;
+		return 0;
+	}
+	c = pp_ceiling(m);
+	if ((error = pp_boost(l, c)) != 0)
+		return error;
+	old = (unsigned)c << PP_CEILING_SHIFT;
+	if (!__atomic_compare_exchange_n((unsigned *)&m->__data.__lock, &old,
+	    old | 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		pp_unboost(l, c);
+		return EBUSY;
+	}
+	__atomic_store_n(&m->__data.__owner, id, __ATOMIC_RELAXED);
+	if (type == PTHREAD_MUTEX_RECURSIVE)
+		m->__data.__count = 1;
+	m->__data.__nusers++;
+	return 0;
+}
+
+/* Unlock priority-protect (m) by (l), owner id (id): as owned_unlock. */
+static int
+pp_unlock(pthread_mutex_t *m, struct gp_lwp *l, int id, int *moved)
+{
+	int type = kind_of(m) & MK_TYPE, c;
+	unsigned old;
+
+	*moved = -1;
+	if (m->__data.__owner != id)
+		return EPERM;
+	if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0)
+		return 0;
+	__atomic_store_n(&m->__data.__owner, 0, __ATOMIC_RELAXED);
+	m->__data.__nusers--;
+	c = pp_ceiling(m);
+	/* The state goes, the ceiling stays. */
+	old = __atomic_fetch_and((unsigned *)&m->__data.__lock,
+	    PP_CEILING_MASK, __ATOMIC_RELEASE);
+	if ((old & ~PP_CEILING_MASK) > 1)
+		futex_wake(&m->__data.__lock, 1,
+		    (kind_of(m) & MK_PSHARED) != 0);
+	pp_unboost(l, c);
+	*moved = release_gen(m, false);
+	return 0;
+}
+
+static int
+pp_try_arg(void *arg, bool *hidden);
+
 static int
 mutex_try(void *m, bool *hidden)
 {
@@ -587,17 +719,34 @@ owned_try_arg(void *arg, bool *hidden)
 	return owned_try(a->m, a->l, a->id, hidden);
 }
 
+static int
+pp_try_arg(void *arg, bool *hidden)
+{
+	struct owned_arg *a = arg;
+
+	return pp_try(a->m, a->l, a->id, hidden);
+}
+
+/* A priority-protect mutex, which a green thread takes here (pp_try). */
+static inline bool
+is_pp(int kind)
+{
+	return (kind & MK_PIPP) == MK_PP;
+}
+
 /* Lock (m) on the calling LWP (l), until (deadline) (0: none). */
 static int
 green_mutex_lock(pthread_mutex_t *m, struct gp_lwp *l, uint64_t deadline)
 {
 	struct owned_arg a = { m, l, 0 };
+	int kind = kind_of(m);
 
-	if (!owned_here(kind_of(m)))
+	if (!owned_here(kind) && !is_pp(kind))
 		return green_acquire(m, mutex_try, m, deadline, INTR_RESUME);
 	if ((a.id = owner_id(l)) == 0)
 		return EAGAIN;
-	return green_acquire(m, owned_try_arg, &a, deadline, INTR_RESUME);
+	return green_acquire(m, is_pp(kind) ? pp_try_arg : owned_try_arg, &a,
+	    deadline, INTR_RESUME);
 }
 
 EXPORT int
@@ -644,10 +793,12 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 	bool hidden;
 	int id, kind;
 
-	if (l == NULL || !owned_here(kind = kind_of(m)))
+	if (l == NULL || (!owned_here(kind = kind_of(m)) && !is_pp(kind)))
 		return REAL(pthread_mutex_trylock)(m);
 	if ((id = owner_id(l)) == 0)
 		return EAGAIN;
+	if (is_pp(kind))
+		return pp_try(m, l, id, &hidden);
 	/* glibc's trylock of a (non-robust) errorcheck one: EBUSY, owner too. */
 	if ((kind & (MK_ROBUST | MK_TYPE)) == PTHREAD_MUTEX_ERRORCHECK &&
 	    __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == id)
@@ -665,8 +816,10 @@ mutex_unlock(pthread_mutex_t *m, struct gp_lwp *l, int *moved)
 	int error;
 
 	*moved = -1;
-	if (l != NULL && owned_here(kind_of(m))) {
-		error = owned_unlock(m, l, owner_id_now(l), moved);
+	if (l != NULL && (owned_here(kind_of(m)) || is_pp(kind_of(m)))) {
+		error = is_pp(kind_of(m)) ?
+		    pp_unlock(m, l, owner_id_now(l), moved) :
+		    owned_unlock(m, l, owner_id_now(l), moved);
 		gpi_sigpoint_l(l);	/* after the release: a handler may lock */
 		return error;
 	}
@@ -681,6 +834,70 @@ pthread_mutex_unlock(pthread_mutex_t *m)
 	int moved;
 
 	return mutex_unlock(m, gpi_curlwp(), &moved);
+}
+
+/* Take (m)'s lock word with no boost, for a new ceiling. */
+static int
+pp_take_word(void *arg, bool *hidden)
+{
+	pthread_mutex_t *m = arg;
+	unsigned old = (unsigned)pp_ceiling(m) << PP_CEILING_SHIFT;
+
+	*hidden = (kind_of(m) & MK_PSHARED) != 0;
+	return __atomic_compare_exchange_n((unsigned *)&m->__data.__lock,
+	    &old, old | 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED) ? 0 :
+	    EBUSY;
+}
+
+/*
+ * A new ceiling, on a green thread: glibc's takes the lock word while
+ * the mutex is held by another (a futex wait that would hold the
+ * worker), and compares the owner with the worker's TID, so a green
+ * owner of a recursive one waited for itself for ever.  As glibc: the
+ * owner of a recursive one keeps it (its boost follows the new ceiling),
+ * the owner of an errorcheck one gets EDEADLK, anyone else waits until
+ * it is free.  Not a cancellation point.
+ */
+EXPORT int
+pthread_mutex_setprioceiling(pthread_mutex_t *m, int ceiling, int *old)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	int kind = kind_of(m), id, was, error;
+	unsigned state;
+	bool mine;
+
+	if (l == NULL || !is_pp(kind))
+		return LIBREAL(pthread_mutex_setprioceiling)(m, ceiling, old);
+	if (ceiling < sched_get_priority_min(SCHED_FIFO) ||
+	    ceiling > sched_get_priority_max(SCHED_FIFO) ||
+	    ceiling >= PP_PRIOS)
+		return EINVAL;
+	id = owner_id_now(l);
+	mine = __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == id;
+	if (mine && (kind & MK_TYPE) == PTHREAD_MUTEX_ERRORCHECK)
+		return EDEADLK;
+	mine = mine && (kind & MK_TYPE) == PTHREAD_MUTEX_RECURSIVE;
+	was = pp_ceiling(m);
+	if (mine) {
+		if ((error = pp_boost(l, ceiling)) != 0)
+			return error;
+		pp_unboost(l, was);
+	} else {
+		while ((error = green_acquire(m, pp_take_word, m, 0,
+		    INTR_RESUME)) != 0)
+			;
+		was = pp_ceiling(m);
+	}
+	*old = was;		/* declared nonnull */
+	/* Its owner keeps it locked; else the word we took is let go. */
+	state = mine ? (unsigned)__atomic_load_n(&m->__data.__lock,
+	    __ATOMIC_RELAXED) & ~PP_CEILING_MASK : 0;
+	__atomic_store_n(&m->__data.__lock,
+	    (int)((unsigned)ceiling << PP_CEILING_SHIFT | state),
+	    __ATOMIC_SEQ_CST);
+	futex_wake(&m->__data.__lock, INT_MAX, (kind & MK_PSHARED) != 0);
+	release(m, true);
+	return 0;
 }
 
 EXPORT int

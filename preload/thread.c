@@ -55,8 +55,9 @@ static atomic_bool green_key[KEYS];		/* (a) made by green code:
 						 * no kernel thread value
 						 * to fall back to */
 /*
- * (a) per key, bumped by each pthread_key_create of it.  A thread's
- * value carries the sequence of the key it was set under, and one of an
+ * (a) per key, bumped by each pthread_key_create and pthread_key_delete
+ * of it: odd while it is in use, as glibc's own.  A thread's value
+ * carries the sequence of the key it was set under, and one of an
  * older key reads as NULL and has no destructor run: a key deleted and
  * made again (glibc hands the lowest free index out again) starts NULL
  * in every thread, as glibc's own sequence numbers make it.  Before,
@@ -266,6 +267,10 @@ hslot_release(struct gp_lwp *l)
 	struct hslot *h = hslot(i - 1);
 
 	KASSERT(h != NULL);	/* l_handle names a slot it was given */
+	/* A priority-protect lock needs a handle: its counts go with it. */
+	free(l->l_ppmap);
+	l->l_ppmap = NULL;
+	l->l_ppmax = 0;
 	atomic_store(&h->h_lwp, NULL);
 	atomic_fetch_add_explicit(&h->h_gen, 1, memory_order_release);
 	atomic_store_explicit(&l->l_handle, 0, memory_order_relaxed);
@@ -369,7 +374,9 @@ pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
 	int error = REAL(pthread_key_create)(key, dtor);
 
 	if (error == 0 && *key < KEYS) {
-		atomic_fetch_add(&key_seq[*key], 1);
+		/* Odd, and a new sequence even after an unseen delete. */
+		atomic_fetch_add(&key_seq[*key],
+		    (atomic_load(&key_seq[*key]) & 1) ? 2 : 1);
 		atomic_store(&dtors[*key], dtor);
 		atomic_store(&green_key[*key], green());
 	}
@@ -379,11 +386,15 @@ pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
 EXPORT int
 pthread_key_delete(pthread_key_t key)
 {
-	if (key < KEYS) {
+	int error = REAL(pthread_key_delete)(key);
+
+	if (error == 0 && key < KEYS) {
 		atomic_store(&dtors[key], NULL);
 		atomic_store(&green_key[key], false);
+		if (atomic_load(&key_seq[key]) & 1)
+			atomic_fetch_add(&key_seq[key], 1);
 	}
-	return REAL(pthread_key_delete)(key);
+	return error;
 }
 
 EXPORT void *
@@ -411,6 +422,15 @@ pthread_setspecific(pthread_key_t key, const void *value)
 
 	if (l == NULL || key >= KEYS)
 		return REAL(pthread_setspecific)(key, value);
+	/*
+	 * A key not in use is EINVAL, as glibc says (glibc's tst-tss-basic:
+	 * it was stored).  One made where we did not see it (glibc's own
+	 * __pthread_key_create) is asked of glibc: setting the kernel
+	 * thread's value to what it is fails only for an unused key.
+	 */
+	if (!(atomic_load_explicit(&key_seq[key], memory_order_relaxed) & 1) &&
+	    REAL(pthread_setspecific)(key, REAL(pthread_getspecific)(key)) != 0)
+		return EINVAL;
 	/* A host key's NULL is stored too: it hides the worker's value. */
 	make = value != NULL || !atomic_load(&green_key[key]);
 	if ((kv = slot_of(l, key, make)) == NULL)
@@ -843,8 +863,8 @@ pthread_testcancel(void)
  * thread may ask for any policy, since it is not enforced).  A host
  * handle goes to glibc; no green handle ever does.
  */
-static int
-sched_check(int policy, int prio)
+int
+gpi_sched_check(int policy, int prio)
 {
 	int lo, hi;
 
@@ -855,6 +875,37 @@ sched_check(int policy, int prio)
 	lo = sched_get_priority_min(policy);
 	hi = sched_get_priority_max(policy);
 	return prio < lo || prio > hi ? EINVAL : 0;
+}
+
+/*
+ * pthread_create's scheduling: PTHREAD_INHERIT_SCHED (the default) is
+ * the creator's policy and priority, as the kernel's clone copies them;
+ * PTHREAD_EXPLICIT_SCHED is the attributes', refused with EINVAL when
+ * the priority is not one of the policy's, as glibc's create refuses
+ * what the kernel refuses (glibc's tst-bad-schedattr: SCHED_OTHER with
+ * SCHED_FIFO's priority).  Before, a green thread started at SCHED_OTHER
+ * 0 whatever the attributes said, and a bad pair was not refused
+ * (gr_schedattr).
+ */
+int
+gpi_sched_attr(const struct gp_lwp *l, const pthread_attr_t *attr,
+    int *policy, int *prio)
+{
+	struct sched_param sp;
+	int inherit = PTHREAD_INHERIT_SCHED;
+
+	if (attr != NULL)
+		pthread_attr_getinheritsched(attr, &inherit);
+	if (inherit == PTHREAD_INHERIT_SCHED) {
+		*policy = __atomic_load_n(&l->l_schedpolicy,
+		    __ATOMIC_RELAXED);
+		*prio = __atomic_load_n(&l->l_schedprio, __ATOMIC_RELAXED);
+		return 0;
+	}
+	pthread_attr_getschedpolicy(attr, policy);
+	pthread_attr_getschedparam(attr, &sp);
+	*prio = sp.sched_priority;
+	return gpi_sched_check(*policy, *prio);
 }
 
 /* The live LWP of green handle (t), or NULL (ESRCH). */
@@ -894,7 +945,7 @@ pthread_setschedparam(pthread_t t, int policy, const struct sched_param *sp)
 		return REAL(pthread_setschedparam)(t, policy, sp);
 	if ((l = live_lwp(t)) == NULL)
 		return ESRCH;
-	if ((error = sched_check(policy, sp->sched_priority)) != 0)
+	if ((error = gpi_sched_check(policy, sp->sched_priority)) != 0)
 		return error;
 	__atomic_store_n(&l->l_schedpolicy, policy, __ATOMIC_RELAXED);
 	__atomic_store_n(&l->l_schedprio, sp->sched_priority,
@@ -912,7 +963,7 @@ pthread_setschedprio(pthread_t t, int prio)
 		return REAL(pthread_setschedprio)(t, prio);
 	if ((l = live_lwp(t)) == NULL)
 		return ESRCH;
-	if ((error = sched_check(__atomic_load_n(&l->l_schedpolicy,
+	if ((error = gpi_sched_check(__atomic_load_n(&l->l_schedpolicy,
 	    __ATOMIC_RELAXED), prio)) != 0)
 		return error;
 	__atomic_store_n(&l->l_schedprio, prio, __ATOMIC_RELAXED);
@@ -1144,9 +1195,11 @@ sched_green(pid_t who, struct sched_req *q, int host, long *r)
 	*r = 0;
 	if (!q->set) {
 		q->policy = policy;
-		q->prio = prio;
+		/* Boosted by the priority-protect mutexes it holds (sync.c). */
+		q->prio = prio > __atomic_load_n(&l->l_ppmax, __ATOMIC_RELAXED) ?
+		    prio : __atomic_load_n(&l->l_ppmax, __ATOMIC_RELAXED);
 		q->nice = old;
-	} else if (sched_check(q->want_policy ? q->policy : policy,
+	} else if (gpi_sched_check(q->want_policy ? q->policy : policy,
 	    q->want_prio ? q->prio : prio) != 0) {
 		errno = EINVAL;
 		*r = -1;

@@ -722,6 +722,13 @@ struct gp_lwp {
 	void		*l_robust;	/* (o) Preload: robust mutexes it holds
 					 * (sync.c), made owner-dead when it
 					 * dies. */
+	unsigned short	*l_ppmap;	/* (o) Preload: how many
+					 * priority-protect mutexes it holds
+					 * of each ceiling (sync.c), made on
+					 * its first; freed with its handle. */
+	int		 l_ppmax;	/* (o; relaxed reads by the sched_*
+					 * calls) the highest ceiling it
+					 * holds, 0 if none. */
 	void		*l_once;	/* (o) Preload: pthread_once calls whose
 					 * initializer it is running (sync.c),
 					 * reset when it dies. */
@@ -761,7 +768,13 @@ struct gp_lwp {
 					 * set (the host's), else the nice
 					 * value plus GPI_NICE_SET.  Answered,
 					 * not enforced. */
-	char		 l_name[16];	/* (o) pthread_setname_np. */
+	char		 l_name[16];	/* pthread_setname_np, PR_SET_NAME;
+					 * its creator's at first.  Written
+					 * by any thread of its process
+					 * (unlocked, as the kernel's comm:
+					 * a racing read may see a mix, never
+					 * an unterminated name: byte 15 is
+					 * always 0). */
 	uint64_t	 l_sigmask;	/* (o, relaxed reads by senders) Blocked
 					 * green signals, bit (sig - 1). */
 	uint64_t	 l_siglist;	/* (l_proc->p_lock; relaxed reads by
@@ -1593,7 +1606,9 @@ GPI_HIDDEN extern int gpi_preloaded;
 	/* preload/signals.c: green signal waits, alternate stacks */	\
 	X(sigtimedwait) X(sigaltstack)					\
 	/* preload/tls.c: a module's TLS goes with it */		\
-	X(dlclose)
+	X(dlclose) X(__cxa_thread_atexit_impl)
+/* glibc's, declared in no header: what libstdc++ calls for thread_local. */
+extern int __cxa_thread_atexit_impl(void (*)(void *), void *, void *);
 enum {
 #define GPI_X(name)	GPI_LIBC_##name,
 	GPI_LIBC_NAMES(GPI_X)

@@ -25,6 +25,8 @@
  */
 #include <sched.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include "internal.h"
 
@@ -235,6 +237,16 @@ list_insert(struct gp_lwp **head, struct gp_lwp *l)
 	GPI_DLIST_INSERT_HEAD(head, l, l_pnext, l_pprev);
 }
 
+/* (l)'s first name: (cur)'s, or with no creator LWP its kernel thread's. */
+static __attribute__((noinline)) void
+lwp_name_init(struct gp_lwp *l, const struct gp_lwp *cur)
+{
+	if (cur != NULL)
+		memcpy(l->l_name, cur->l_name, sizeof(l->l_name));
+	else if (GPI_LIBC(syscall)(SYS_prctl, PR_GET_NAME, l->l_name) != 0)
+		l->l_name[0] = '\0';
+}
+
 /*
  * gpi_lwp_create's body, for (w) and (cur), the calling worker and LWP
  * (NULL on a host thread).  Always inline: gp_lwp_create has a copy of
@@ -308,7 +320,14 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	    __atomic_load_n(&cur->l_sigmask, __ATOMIC_RELAXED) : 0;
 	l->l_siglist = 0;
 	l->l_sigq = NULL;
-	l->l_name[0] = '\0';
+	/*
+	 * Its creator's name, as the kernel's clone copies the comm: a
+	 * host creator's is its kernel thread's (greenrun's main LWP gets
+	 * the program's).  It started empty, so pthread_getname_np in
+	 * greenrun's main said "" where /proc said the program's name
+	 * (glibc's tst-setgetname, gr_threadname).
+	 */
+	lwp_name_init(l, cur);
 	l->l_nvcsw = l->l_nivcsw = 0;
 	/* l_runtick is 0 already: it is 0 whenever the LWP is off the CPU. */
 	__atomic_store_n(&l->l_ticks, 0, __ATOMIC_RELAXED);

@@ -21,7 +21,7 @@
  * as cheap as QSBR's, but a reader needs no quiescent-state reports, so a
  * host thread that calls in now and then cannot stall grace periods.
  * Workers register at start; host threads register on first use and
- * unregister when they exit (a TLS destructor).  An LWP never switches
+ * unregister when they exit (a thread_local destructor, below).  An LWP never switches
  * inside a read-side section.
  *
  * Spawn (proc.c) takes a count (gpi_count_spawn) and a slot
@@ -191,8 +191,29 @@ gpi_rcu_barrier(void)
 
 __thread int gpi_tls_rcu_registered
     __attribute__((tls_model("initial-exec")));
+/*
+ * A host thread's registration ends with the thread, from a thread_local
+ * destructor (glibc's __cxa_thread_atexit_impl, the real one: the
+ * preload's keeps an LWP's own list), not from a pthread key: a program
+ * may use all of glibc's PTHREAD_KEYS_MAX keys (glibc's tst-key4), and
+ * one held by the runtime made its last pthread_key_create fail with
+ * EAGAIN, or not, as a host thread's first read-side section came before
+ * it or after.  glibc runs the thread_local destructors before the key
+ * destructors, so a key destructor of the program that calls in after
+ * ours (a wait, a kill) registers the thread again; only then is a key
+ * made (rcu_key, once per process), whose destructor rounds unregister
+ * it at last.  With no key left, the thread stays registered (as every
+ * host thread did when the one key could not be made): harmless when
+ * the process is ending -- exit() runs the caller's thread_local
+ * destructors before the atexit handlers, which may call in -- and
+ * otherwise a leak of the thread's reader record, in its TLS, which
+ * stays on liburcu's list after the thread's memory is freed.
+ * rcu_gone: this host thread's thread_local destructor ran.
+ */
+static __thread int rcu_gone __attribute__((tls_model("initial-exec")));
 static pthread_key_t rcu_key;
 static pthread_once_t rcu_once = PTHREAD_ONCE_INIT;
+static int rcu_key_error;		/* (c) after rcu_once */
 
 static void
 rcu_thread_gone(void *arg)
@@ -205,9 +226,17 @@ rcu_thread_gone(void *arg)
 }
 
 static void
+rcu_thread_exit(void *arg)
+{
+	rcu_gone = 1;
+	rcu_thread_gone(arg);
+}
+
+static void
 rcu_key_init(void)
 {
-	GPI_LIBC(pthread_key_create)(&rcu_key, rcu_thread_gone);
+	rcu_key_error = GPI_LIBC(pthread_key_create)(&rcu_key,
+	    rcu_thread_gone);
 }
 
 void
@@ -236,14 +265,22 @@ gpi_rcu_thread_offline(void)
  * A host thread's first read-side section: register, and unregister when
  * it exits.  Out of line and cold, so that the read lock itself
  * (internal.h) stays small enough to be inlined into the spawn/exit/wait
- * fast paths.
+ * fast paths.  The destructor's (dso) argument names this module, as
+ * glibc pins a module with destructors pending against dlclose.
  */
 __attribute__((noinline, cold)) void
 gpi_rcu_register_host(void)
 {
-	GPI_LIBC(pthread_once)(&rcu_once, rcu_key_init);
 	gpi_rcu_thread_online();
-	GPI_LIBC(pthread_setspecific)(rcu_key, (void *)1);
+	if (!rcu_gone) {
+		GPI_LIBC(__cxa_thread_atexit_impl)(rcu_thread_exit, NULL,
+		    (void *)rcu_thread_exit);
+		return;
+	}
+	GPI_LIBC(pthread_once)(&rcu_once, rcu_key_init);
+	if (rcu_key_error == 0)
+		GPI_LIBC(pthread_setspecific)(rcu_key, (void *)1);
+
 }
 
 /* ------------------------------------------------------------ pid table */

@@ -195,6 +195,12 @@ Test(greenrun, process_shared_objects) { same("gr_pshared", NULL); }
 Test(greenrun, own_io_uring_waits) { same("gr_uring", NULL); }
 Test(greenrun, own_kernel_aio_waits) { same("gr_kaio", NULL); }
 Test(greenrun, message_queue_and_aio_suspend_waits) { same("gr_rtwait", NULL); }
+/* The notification signal of the program's own mq_send: handled before it returns. */
+Test(greenrun, own_message_notifies_before_return) { same("gr_mqnotify", NULL); }
+/* lio_listio(LIO_WAIT): off the worker, interruptible (tst-aio10). */
+Test(greenrun, lio_listio_waits_off_the_worker) { same("gr_liowait", NULL); }
+/* lockf's wait (glibc's own fcntl inside libc): off the worker, a cancellation point. */
+Test(greenrun, lockf_waits_off_the_worker) { same("gr_lockf", NULL); }
 Test(greenrun, raw_system_calls_are_green) { same("gr_rawsys", NULL); }
 Test(greenrun, scheduling_is_per_thread) { same("gr_sched", NULL); }
 Test(greenrun, wait_by_pidfd) { same("gr_pidfd", NULL); }
@@ -240,10 +246,18 @@ Test(greenrun, clockjoin) { same("gr_clockjoin", NULL); }
 Test(greenrun, key_made_again_starts_empty) { same("gr_keyseq", NULL); }
 /* A key made in a constructor (on the host, before the green main): GLib's GSlice. */
 Test(greenrun, key_made_in_constructor_is_per_thread) { same("gr_ctorkey", NULL); }
+/* Every one of glibc's keys is the program's: the runtime holds none. */
+Test(greenrun, all_keys_are_the_programs) { same("gr_keymax", NULL); }
 Test(greenrun, kill_cancel_exited_thread) { same("gr_exited", NULL); }
 Test(greenrun, cancel_in_once_initializer) { same("gr_oncecancel", NULL); }
 Test(greenrun, first_mask_from_attributes) { same("gr_attrmask", NULL); }
 Test(greenrun, affinity_in_attributes) { same("gr_attrcpu", NULL); }
+/* Scheduling inherited, or the attributes' and checked (tst-bad-schedattr). */
+Test(greenrun, scheduling_in_attributes) { same("gr_schedattr", NULL); }
+/* Names: main's is the program's and reaches /proc; prctl names the LWP. */
+Test(greenrun, thread_names) { same("gr_threadname", NULL); }
+/* Priority-protect mutexes: the boost is the green thread's, not the worker's. */
+Test(greenrun, priority_protect_mutexes) { same("gr_mutexpp", NULL); }
 Test(greenrun, exit_from_timer_thread) { same("gr_hostexit", NULL); }
 Test(greenrun, free_semaphore_is_cancellation_point) { same("gr_semcancel", NULL); }
 /* Real-time signals queue, each with its siginfo; sigqueue's EAGAIN. */
