@@ -1232,9 +1232,9 @@ static int nphases;
  * The climb: one round of measurements 2 and 3 at N = 128k, then 4N
  * (512k), then 1M, each in a fresh runtime (no cached stack hides a page
  * of the RSS), while the next N, priced at this one's wall time scaled
- * by N and a margin, still fits in CLIMB_S seconds.  On a quiet 2-vCPU
- * machine that reaches 512k; on a busy one it stops at 128k, and the
- * plots show the trend as far as it went.  BENCH_BIG=1 goes to 1M
+ * by the square of N's growth and a margin, still fits in CLIMB_S
+ * seconds; in practice a plain make bench stops at 128k, and the plots
+ * show the trend as far as it went.  BENCH_BIG=1 goes to 1M
  * whatever it costs (the figure "1M alive at once").  Returns the
  * number of rounds in out[]; the last is the largest N.
  */
@@ -1259,9 +1259,17 @@ green_climb(struct gwait_result *out, double *est)
 		if (n >= BIG_N || i >= CLIMB_MAX)
 			break;
 		n = 4 * n < BIG_N ? 4 * n : BIG_N;
-		/* 1.3: the larger N runs colder (more page faults per child). */
-		if (!big && spent + step * 1.3 * (double)n /
-		    (double)out[i - 1].n > CLIMB_S)
+		/*
+		 * Priced at the square of the growth: until the deadline is
+		 * set, every child polls (child_sleep, every 16 ms at most),
+		 * so a round's wakeups grow with N times its length, and
+		 * the spawning parent waits behind more of them.  Linear
+		 * pricing took a run to 512k that had not ended after 10
+		 * minutes.  1.3: the larger N runs colder.
+		 */
+		if (!big && spent + step * 1.3 * ((double)n /
+		    (double)out[i - 1].n) * ((double)n /
+		    (double)out[i - 1].n) > CLIMB_S)
 			break;
 	}
 	return i;
