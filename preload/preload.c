@@ -730,10 +730,13 @@ prctl(int option, ...)
 		return a[0] != 0 ? gp_reaper_acquire() : gp_reaper_release();
 	/* The calling thread's name: the LWP's, not the worker's. */
 	if (option == PR_SET_NAME && green()) {
+		const char *src = (const char *)a[0];
 		char name[16];
 
-		strncpy(name, (const char *)a[0], sizeof(name) - 1);
-		name[sizeof(name) - 1] = '\0';
+		/* As the kernel: the first 15 bytes, terminated. */
+		for (i = 0; i < (int)sizeof(name) - 1 && src[i] != '\0'; i++)
+			name[i] = src[i];
+		name[i] = '\0';
 		name_set(gpi_curlwp(), name);
 		return 0;
 	}
