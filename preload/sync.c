@@ -429,6 +429,25 @@ robust_unlock_word(pthread_mutex_t *m)
 }
 
 /*
+ * (m), of type (type), is already its caller's: EDEADLK for an errorcheck
+ * mutex, EBUSY for any other but a recursive one (a deadlock, as in
+ * glibc: the caller waits), else one more level (EAGAIN at the count's
+ * limit).
+ */
+static int
+relock(pthread_mutex_t *m, int type)
+{
+	if (type == PTHREAD_MUTEX_ERRORCHECK)
+		return EDEADLK;
+	if (type != PTHREAD_MUTEX_RECURSIVE)
+		return EBUSY;
+	if (m->__data.__count + 1 == 0)
+		return EAGAIN;
+	m->__data.__count++;
+	return 0;
+}
+
+/*
  * One try at owner-tracking (m) by (l), whose owner id is (id): glibc's
  * algorithm with our id for its TID.  Returns 0, EBUSY (wait), or what
  * POSIX says: EDEADLK, EAGAIN, EOWNERDEAD, ENOTRECOVERABLE.  Sets *hidden
@@ -442,14 +461,8 @@ owned_try(pthread_mutex_t *m, struct gp_lwp *l, int id, bool *hidden)
 	if (!(kind & MK_ROBUST)) {
 		/* Only its owner writes an id there: a racy read is exact. */
 		if (__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) ==
-		    id) {
-			if (type == PTHREAD_MUTEX_ERRORCHECK)
-				return EDEADLK;
-			if (m->__data.__count + 1 == 0)
-				return EAGAIN;
-			m->__data.__count++;
-			return 0;
-		}
+		    id)
+			return relock(m, type);	/* recursive or errorcheck */
 		if (!__atomic_compare_exchange_n(&m->__data.__lock, &old, 1,
 		    false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 			*hidden = (kind & MK_PSHARED) != 0;
@@ -470,14 +483,7 @@ owned_try(pthread_mutex_t *m, struct gp_lwp *l, int id, bool *hidden)
 				*hidden = (old & FUTEX_TID_MASK) < GREEN_OWNER;
 				return EBUSY;
 			}
-			if (type == PTHREAD_MUTEX_ERRORCHECK)
-				return EDEADLK;
-			if (type != PTHREAD_MUTEX_RECURSIVE)
-				return EBUSY;	/* deadlock, as in glibc */
-			if (m->__data.__count + 1 == 0)
-				return EAGAIN;
-			m->__data.__count++;
-			return 0;
+			return relock(m, type);
 		}
 		/* Free, or its owner died: take it, keeping FUTEX_WAITERS. */
 		if (__atomic_compare_exchange_n(&m->__data.__lock, &old,
@@ -643,16 +649,8 @@ pp_try(pthread_mutex_t *m, struct gp_lwp *l, int id, bool *hidden)
 	unsigned old;
 
 	*hidden = (kind_of(m) & MK_PSHARED) != 0;
-	if (__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == id) {
-		if (type == PTHREAD_MUTEX_ERRORCHECK)
-			return EDEADLK;
-		if (type != PTHREAD_MUTEX_RECURSIVE)
-			return EBUSY;	/* deadlock, as in glibc */
-		if (m->__data.__count + 1 == 0)
-			return EAGAIN;
-		m->__data.__count++;
-		return 0;
-	}
+	if (__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == id)
+		return relock(m, type);
 	c = pp_ceiling(m);
 	if ((error = pp_boost(l, c)) != 0)
 		return error;

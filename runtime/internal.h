@@ -744,7 +744,10 @@ struct gp_lwp {
 					 * there goes to the ring at once.  A
 					 * hint only: IORING_OP_RECV tries the
 					 * socket first, so a stale one costs
-					 * a park, never a lost read. */
+					 * a park, never a lost read.  Bit
+					 * 63 (RD_WROTE): its last transfer on
+					 * a socket was a write, so its next
+					 * write sends with sendto (xfer). */
 	atomic_int	 l_cancel;	/* (a) pthread cancel state (preload):
 					 * seq_cst RMWs. */
 	void		**l_specific;	/* (o) pthread_setspecific values. */

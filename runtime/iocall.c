@@ -379,14 +379,6 @@ iov_total(const struct iovec *iov, size_t n)
 	return t;
 }
 
-/*
- * io_uring: note whether a read of (r) bytes of (want) on a blocking TCP
- * socket emptied it, for the LWP's next read there (l_rdrained).  A
- * short read of TCP stops only at an empty receive queue or an urgent
- * mark (at worst a wrong guess); EOF or a full read clears the note.
- * Not on a twin left by a close while parked: its number is not the
- * file's.
- */
 #define RD_WROTE	(1ull << 63)	/* l_rdrained: its last transfer was a
 					 * write to a socket (the version is
 					 * 24 bits: the bit is free) */
@@ -400,6 +392,14 @@ wrote(struct gp_lwp *l, bool out)
 		    l->l_rdrained & ~RD_WROTE;
 }
 
+/*
+ * io_uring: note whether a read of (r) bytes of (want) on a blocking TCP
+ * socket emptied it, for the LWP's next read there (l_rdrained).  A
+ * short read of TCP stops only at an empty receive queue or an urgent
+ * mark (at worst a wrong guess); EOF or a full read clears the note.
+ * Not on a twin left by a close while parked: its number is not the
+ * file's.
+ */
 static void
 rdrained(struct gp_lwp *l, struct xfer *x, struct gpi_fdpark *fp,
     bool parked, unsigned ver, ssize_t r, size_t want)
