@@ -1194,9 +1194,9 @@ bench_trees(int nworkers, long *got_workers, unsigned long *steals,
 	for (i = 0; i < TREE_RUNS; i++)
 		v[i] = tree_run();
 	wall = (double)now_ns() - t0;
-	*cpu_op = (cpu_ns() - c0) / ((double)TREE_RUNS * ROOTS *
-	    (double)tree_rounds);
-	*busy = wall > 0 ? (cpu_ns() - c0) / wall : -1;
+	c0 = cpu_ns() - c0;
+	*cpu_op = c0 / ((double)TREE_RUNS * ROOTS * (double)tree_rounds);
+	*busy = wall > 0 ? c0 / wall : -1;
 	stats(&s1);
 	*steals = s1.steals - s0.steals;
 	if (gp_shutdown() != 0)
