@@ -280,24 +280,37 @@ killsig(void)
 _Noreturn static void	die_of(int sig);
 
 /*
+ * The forwarder's signalfd, made by the host main thread before the
+ * program starts, and -1 if it could not be.  Made here it would take
+ * the lowest free number for a moment while main already ran (rtfd.c's
+ * NOTE): a loaded machine started the forwarder late, and the program's
+ * first open(2) was given 5 instead of 3 (gr_fds, in CI).
+ */
+static int
+make_sigfd(void)
+{
+	return gpi_rtfd_keep((int)GPI_LIBC(syscall)(SYS_signalfd4, -1,
+	    &g_forward, (size_t)_NSIG / 8, SFD_NONBLOCK | SFD_CLOEXEC));
+}
+
+/*
  * The forwarder's wait: until one of (set) is pending, without taking it
- * (a signalfd polled, not read), then one taken and posted under
- * take_lock.  False if none was left (the drain took it) or on error.
- * The signalfd is the runtime's (rtfd.c); its mask follows (set).
+ * (sigfd polled, not read), then one taken and posted under take_lock.
+ * False if none was left (the drain took it) or on error.  sigfd's mask
+ * follows (set); without one, sigwaitinfo.
  */
 static bool
-take_one(const sigset_t *set, siginfo_t *si, int *sigfd)
+take_one(const sigset_t *set, siginfo_t *si, int sigfd)
 {
 	const struct timespec zero = { 0, 0 };
 	struct pollfd pfd;
-	bool first = *sigfd < 0;
-	int fd, sig;
+	int fd = -1, sig;
 
-	fd = (int)GPI_LIBC(syscall)(SYS_signalfd4, *sigfd, set,
-	    (size_t)_NSIG / 8, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sigfd >= 0)
+		fd = (int)GPI_LIBC(syscall)(SYS_signalfd4, sigfd, set,
+		    (size_t)_NSIG / 8, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd >= 0) {
-		*sigfd = first ? gpi_rtfd_keep(fd) : fd;
-		pfd.fd = *sigfd;
+		pfd.fd = fd;
 		pfd.events = POLLIN;
 		if (GPI_LIBC(syscall)(SYS_ppoll, &pfd, 1, NULL, NULL, 0) <= 0)
 			return false;
@@ -324,9 +337,8 @@ forwarder(void *arg)
 	siginfo_t si;
 	sigset_t set;
 	uint64_t sfd;
-	int sig, i, sigfd = -1;
+	int sig, i, sigfd = (int)(intptr_t)arg;
 
-	(void)arg;
 	/* Made before the process, so that a failure can still go native. */
 	while ((i = atomic_load(&g_go)) == 0)
 		gpi_futex_wait(&g_go, 0, 0);
@@ -342,7 +354,7 @@ forwarder(void *arg)
 				sigdelset(&set, sig);
 		/* Posted there, but for these two (ESRCH once the process
 		 * is gone: the host is ending). */
-		if (!take_one(&set, &si, &sigfd))
+		if (!take_one(&set, &si, sigfd))
 			continue;
 		if (gpi_greenrun_sfd(si.si_signo)) {
 			/* Back to the process, pending for the signalfd. */
@@ -457,7 +469,7 @@ gpi_greenrun_main(int (*main_fn)(int, char **, char **), int argc,
 	gp_attr_t *attr = NULL;
 	pthread_t t;
 	sigset_t old;
-	int sig, st, error;
+	int sig, st, error, sigfd;
 
 	g_main = main_fn;
 	g_argc = argc;
@@ -503,13 +515,18 @@ gpi_greenrun_main(int (*main_fn)(int, char **, char **), int argc,
 	 * way back, and a host without its forwarder would never pass the
 	 * program a signal (pthread_create can fail: EAGAIN, no memory).
 	 */
-	if ((error = REAL(pthread_create)(&t, NULL, forwarder, NULL)) != 0)
+	sigfd = make_sigfd();
+	if ((error = REAL(pthread_create)(&t, NULL, forwarder,
+	    (void *)(intptr_t)sigfd)) != 0) {
+		(void)gpi_rtfd_close(sigfd);
 		goto native;
+	}
 	if ((g_pid = gp_spawn(first_main, NULL, attr)) < 0) {
 		error = errno;
 		atomic_store(&g_go, -1);
 		gpi_futex_wake(&g_go, 1);
 		(void)REAL(pthread_join)(t, NULL);
+		(void)gpi_rtfd_close(sigfd);
 		goto native;
 	}
 	atomic_store(&g_go, 1);

@@ -34,9 +34,12 @@
  * thread (gp_init's engines, a fork's pidfd, a process watch) the
  * program cannot see it; a background thread that makes one (a spare
  * worker started by the watchdog, gp_dump's /proc reads) may, for that
- * moment, make a program thread's open get the next number.  Reading
- * /proc for the watchdog, which happens every tick of a busy runtime, is
- * done through descriptors made once per worker for that reason.
+ * moment, make a program thread's open get the next number.  So what a
+ * background thread needs is made before the program runs where it can
+ * be: greenrun's forwarder gets its signalfd from the host main thread
+ * (made by the forwarder, it made a program's first open give 5, not 3,
+ * on a loaded machine), and the watchdog reads /proc, every tick of a
+ * busy runtime, through descriptors each worker made at its start.
  * NOTE: when the floor cannot be had (a soft limit under 8, or every
  * number from the floor up taken) a descriptor is left where it was,
  * unmarked, and never at 0-2: a program that starts with stdin closed
