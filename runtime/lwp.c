@@ -337,6 +337,7 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	 */
 	lwp_name_init(l, cur);
 	l->l_nvcsw = l->l_nivcsw = 0;
+	l->l_rdrained = 0;	/* its last read and write: none yet */
 	/* l_runtick is 0 already: it is 0 whenever the LWP is off the CPU. */
 	__atomic_store_n(&l->l_ticks, 0, __ATOMIC_RELAXED);
 	atomic_init(&l->l_flags, 0);
