@@ -54,6 +54,8 @@ said(int e)
 	return e == 0 ? "0" : strerror(e);
 }
 
+static int unlocked = -1;	/* the holder's unlock, for main to print */
+
 /* Holds (held) for 100 ms; started before main asks for a new ceiling. */
 static void *
 holder(void *arg)
@@ -64,7 +66,14 @@ holder(void *arg)
 	printf("holder: lock %s\n", said(pthread_mutex_lock(&held)));
 	*(volatile int *)arg = 1;
 	usleep(100000);
-	printf("holder: unlock %s\n", said(pthread_mutex_unlock(&held)));
+	/*
+	 * Said before the unlock, and its result by main after the join:
+	 * once it is unlocked, main's setprioceiling returns and prints,
+	 * and which of the two printed first was a race (both natively and
+	 * green; CI saw each order).
+	 */
+	printf("holder: unlocking\n");
+	unlocked = pthread_mutex_unlock(&held);
 	return NULL;
 }
 
@@ -119,6 +128,7 @@ main(void)
 	    said(pthread_mutex_setprioceiling(&held, 7, &old)));
 	printf(", old %d\n", old);
 	pthread_join(t, NULL);
+	printf("holder: unlock %s\n", said(unlocked));
 	pthread_mutex_getprioceiling(&held, &old);
 	printf("its ceiling now: %d\n", old);
 
