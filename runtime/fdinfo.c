@@ -69,13 +69,18 @@
 #define FDI_MAX		((int)(FDI_CHUNK * FDI_NCHUNK))
 
 /*
- * An entry: bits 0-7 what was learned (GPI_FDI_*, 0: nothing), 8-39 the
- * generation it was learned in, 40-63 a version that every forget bumps.
+ * An entry: bits 0-8 what was learned (GPI_FDI_*, 0: nothing), 9-39 the
+ * generation it was learned in (its low 31 bits), 40-63 a version that
+ * every forget bumps.
  */
-#define E_BITS(e)	((unsigned)((e) & 0xff))
-#define E_GEN(e)	((uint32_t)((e) >> 8))
+#define E_NBITS		9
+#define E_BITMASK	((1u << E_NBITS) - 1)
+#define E_GENMASK	0x7fffffffu
+#define E_BITS(e)	((unsigned)(e) & E_BITMASK)
+#define E_GEN(e)	((uint32_t)((e) >> E_NBITS) & E_GENMASK)
 #define E_VER(e)	((e) >> 40)
-#define E_MAKE(v, g, b)	(((uint64_t)(v) << 40) | ((uint64_t)(g) << 8) | (b))
+#define E_MAKE(v, g, b)	(((uint64_t)(v) << 40) |			\
+			    ((uint64_t)((g) & E_GENMASK) << E_NBITS) | (b))
 
 /*
  * (a) The chunks: a pointer is set once (CAS from NULL) and never
@@ -84,8 +89,8 @@
  */
 static _Atomic(void *) chunks[FDI_NCHUNK];	/* of _Atomic uint64_t */
 /* (a) Bumped by gpi_fdinfo_flush; an entry of another generation is
- * void.  32 bits: it would take 2^32 flag changes during one learn for
- * a stale answer to pass. */
+ * void.  31 bits of it are kept: it would take 2^31 flag changes during
+ * one learn for a stale answer to pass. */
 static atomic_uint fdi_gen;
 /*
  * (a) Set (seq_cst) before the first chunk is made.  Until then every
@@ -141,8 +146,8 @@ gpi_fdinfo_getv(int fd, unsigned *ver)
 	if (!gpi_preloaded || (s = slot(fd, false)) == NULL)
 		return 0;
 	e = atomic_load_explicit(s, memory_order_acquire);
-	if (E_BITS(e) == 0 || E_GEN(e) != atomic_load_explicit(&fdi_gen,
-	    memory_order_acquire))
+	if (E_BITS(e) == 0 || E_GEN(e) != (atomic_load_explicit(&fdi_gen,
+	    memory_order_acquire) & E_GENMASK))
 		return 0;
 	/*
 	 * The version names the file under the number (every forget bumps
@@ -195,7 +200,7 @@ gpi_fdinfo_put(int fd, uint64_t ticket, unsigned bits)
 	if (E_VER(seen) != E_VER(ticket))
 		return;
 	(void)atomic_compare_exchange_strong_explicit(s, &seen,
-	    E_MAKE(E_VER(ticket), E_GEN(ticket), bits & 0xff),
+	    E_MAKE(E_VER(ticket), E_GEN(ticket), bits & E_BITMASK),
 	    memory_order_seq_cst, memory_order_relaxed);
 }
 

@@ -2367,6 +2367,7 @@ enum gpi_env_id {
 	GPI_ENV_GUARD,			/* enum gpi_guard (stack.c) */
 	GPI_ENV_PREEMPT,		/* greenrun: 0 never preempts */
 	GPI_ENV_THREAD_CLOCK,		/* preload: 0 no per-LWP run time */
+	GPI_ENV_FILE_INLINE_US,		/* iofile.c: 0 never on the worker */
 	GPI_ENV_NVARS
 };
 #define GPI_EXIT_TIMEOUT_MS	2000
@@ -2502,6 +2503,13 @@ GPI_HIDDEN void	gpi_pool_forget(void);
  * a terminal past its readiness) on an LWP, through the ring or the pool;
  * never interrupted.  (off) -1 is the file position.  For iocall.c.
  */
+/*
+ * iofile.c: (fd), a plain file, said EOPNOTSUPP to a RWF_NOWAIT write:
+ * keep that in fdinfo.c, with whether its small writes may be made on
+ * the worker (GPI_FDI_INLINEW).  (nonblock): its O_NONBLOCK, -1 unknown.
+ */
+GPI_HIDDEN void	gpi_file_nowaitw(int fd, int nonblock);
+extern GPI_HIDDEN uint64_t gpi_file_inline_ns;	/* (c) set by gp_init */
 GPI_HIDDEN ssize_t gpi_file_rw(bool out, int fd, const struct iovec *iov,
     int cnt, off_t off);
 
@@ -2547,6 +2555,9 @@ GPI_HIDDEN int	gpi_fdpark_fd(struct gpi_fdpark *fp);
 				 * valid): regular, block device, directory */
 #define GPI_FDI_NOWAITW	0x80	/* PLAIN, and its writes say EOPNOTSUPP to
 				 * RWF_NOWAIT (ext4's buffered writes) */
+#define GPI_FDI_INLINEW	0x100	/* NOWAITW, and a regular file on a local
+				 * filesystem: its small writes may be
+				 * made on the worker (iofile.c) */
 GPI_HIDDEN unsigned gpi_fdinfo_get(int fd);
 /*
  * A table kept per descriptor number (fdinfo.c's entries, fd.c's park

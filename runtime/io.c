@@ -48,6 +48,7 @@ gpi_io_choose(void)
 
 	gpi_ioengine = want == GPI_IO_EPOLL || (want == GPI_IO_NONE &&
 	    under_valgrind()) ? GPI_IO_EPOLL : GPI_IO_URING;
+	gpi_file_inline_ns = (uint64_t)gpi_env(GPI_ENV_FILE_INLINE_US) * 1000u;
 }
 
 /*

@@ -133,22 +133,6 @@ learn(int fd, bool out, struct blockinfo *bi)
 }
 
 /*
- * (fd), a plain file (bi), said EOPNOTSUPP to a RWF_NOWAIT write: keep
- * that with the rest (fdinfo.c), so that its next writes go to the ring
- * at once.  The ticket is taken after the refusal; a forget since voids
- * the store.
- */
-static void
-remember_nowaitw(int fd, const struct blockinfo *bi)
-{
-	uint64_t ticket = gpi_fdinfo_begin(fd);
-
-	if (ticket != 0 && plain_file(fd))
-		gpi_fdinfo_put(fd, ticket, GPI_FDI_PLAIN | GPI_FDI_NOWAITW |
-		    (bi->bi_nonblock ? GPI_FDI_NONBLOCK : 0));
-}
-
-/*
  * What learn() would say, from fdinfo.c's entry (fi) for (fd).  O_NONBLOCK
  * answers for any direction; a direction known to have no timeout needs
  * nothing more; a blocking socket with a timeout this way needs only its
@@ -573,7 +557,8 @@ xfer(struct xfer *x)
 			x->x_direct = bi.bi_nonblock;
 			if (bi.bi_plain) {
 				if (out)
-					remember_nowaitw(x->x_fd, &bi);
+					gpi_file_nowaitw(x->x_fd,
+					    bi.bi_nonblock);
 				continue;
 			}
 			if (!bi.bi_nonblock && (error = fdwait(x->x_fd,

@@ -281,6 +281,25 @@ Test(greenrun, file_writes_then_pipes_on_the_same_numbers)
 {
 	same("gr_filewrite", NULL);
 }
+/*
+ * Small writes to a regular file are made on the worker, and sleep as
+ * seldom as natively; with GREENPROC_FILE_INLINE_US=0 they go to the ring
+ * and park, which shows that the count tells the two apart.
+ */
+Test(greenrun, small_file_writes_do_not_sleep)
+{
+	static struct tu_run ring;
+
+	same("gr_fileinline", NULL);
+	extra_env = "GREENPROC_FILE_INLINE_US=0";
+	run(&ring, true, "gr_fileinline", NULL);
+	extra_env = NULL;
+	cr_expect(eq(int, ring.status, 0), "said:\n%s", ring.buf);
+	cr_expect(ne(ptr, strstr(ring.buf, "4 KiB writes: many sleeps\n"),
+	    NULL), "said:\n%s", ring.buf);
+	cr_expect(ne(ptr, strstr(ring.buf, "4 KiB pwrites: many sleeps\n"),
+	    NULL), "said:\n%s", ring.buf);
+}
 Test(greenrun, keys_destructors) { same("gr_keys", NULL); }
 Test(greenrun, stack_size_reported_in_full) { same("gr_stacksize", NULL); }
 /* pthread_attr_setstack: run there, report it, leave it to its owner. */
