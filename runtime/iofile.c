@@ -31,6 +31,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 
 #include "internal.h"
@@ -137,7 +138,8 @@ local_fs(int fd)
 {
 	struct statfs sf;
 
-	if (fstatfs(fd, &sf) != 0)
+	/* Mounted sync: every write waits for the disk. */
+	if (fstatfs(fd, &sf) != 0 || (sf.f_flags & ST_SYNCHRONOUS))
 		return false;
 	switch ((unsigned long)sf.f_type) {
 	case EXT4_SUPER_MAGIC:	/* ext2 and ext3 too */
@@ -161,14 +163,13 @@ gpi_file_nowaitw(int fd, int nonblock)
 	int fl;
 
 	if (ticket == 0 || fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) ||
-	    S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)))
+	    S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)) ||
+	    (fl = GPI_LIBC(fcntl)(fd, F_GETFL)) < 0)
 		return;
-	if (nonblock < 0)
-		nonblock = (fl = GPI_LIBC(fcntl)(fd, F_GETFL)) >= 0 &&
-		    (fl & O_NONBLOCK);
-	if (nonblock)
+	if (nonblock < 0 ? (fl & O_NONBLOCK) != 0 : nonblock)
 		bits |= GPI_FDI_NONBLOCK;
-	if (S_ISREG(st.st_mode) && local_fs(fd))
+	/* O_SYNC and O_DSYNC writes wait for the disk: the ring's. */
+	if (S_ISREG(st.st_mode) && !(fl & O_DSYNC) && local_fs(fd))
 		bits |= GPI_FDI_INLINEW;
 	gpi_fdinfo_put(fd, ticket, bits);
 }

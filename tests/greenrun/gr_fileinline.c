@@ -10,16 +10,22 @@
  * says "few" or "many".  test_greenrun.c compares the output with the
  * native run's, and checks that with GREENPROC_FILE_INLINE_US=0 (never
  * on the worker) the same steps say "many".  Then a 1 MiB write, which
- * goes to the ring, and the file's contents.
+ * goes to the ring, and the file's contents.  Last, O_DSYNC writes, which
+ * wait for the disk and sleep at each, natively and green (on tmpfs,
+ * which has no disk to wait for, skipped).
  */
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define NWRITE	400
+#define NSYNC	40
 #define SMALL	4096
 #define BIG	(1 << 20)
 
@@ -35,9 +41,9 @@ nvcsw(void)
 	return ru.ru_nvcsw;
 }
 
-/* NWRITE writes of (len) bytes, by write or pwrite: few or many sleeps. */
+/* (n) writes of (len) bytes, by write or pwrite: few or many sleeps. */
 static void
-writes(int fd, const char *how, size_t len, bool positional)
+writes(int fd, const char *how, int n, size_t len, bool positional)
 {
 	static char buf[SMALL];
 	long before = nvcsw(), slept;
@@ -45,7 +51,7 @@ writes(int fd, const char *how, size_t len, bool positional)
 	int i;
 
 	memset(buf, how[0], len);
-	for (i = 0; i < NWRITE; i++) {
+	for (i = 0; i < n; i++) {
 		if ((positional ? pwrite(fd, buf, len, at + (off_t)(i * len)) :
 		    write(fd, buf, len)) != (ssize_t)len) {
 			perror(how);
@@ -53,9 +59,9 @@ writes(int fd, const char *how, size_t len, bool positional)
 		}
 	}
 	if (positional)
-		(void)lseek(fd, at + (off_t)(NWRITE * len), SEEK_SET);
+		(void)lseek(fd, at + (off_t)((size_t)n * len), SEEK_SET);
 	slept = nvcsw() - before;
-	printf("%s: %s sleeps\n", how, slept < NWRITE / 4 ? "few" : "many");
+	printf("%s: %s sleeps\n", how, slept < n / 4 ? "few" : "many");
 }
 
 int
@@ -63,6 +69,7 @@ main(void)
 {
 	char path[] = "/tmp/gr_fileinline.XXXXXX";
 	static char big[BIG];
+	struct statfs sf;
 	unsigned long sum = 0;
 	ssize_t r;
 	int fd, i;
@@ -72,9 +79,9 @@ main(void)
 		return 2;
 	}
 	unlink(path);
-	writes(fd, "1-byte writes", 1, false);
-	writes(fd, "4 KiB writes", SMALL, false);
-	writes(fd, "4 KiB pwrites", SMALL, true);
+	writes(fd, "1-byte writes", NWRITE, 1, false);
+	writes(fd, "4 KiB writes", NWRITE, SMALL, false);
+	writes(fd, "4 KiB pwrites", NWRITE, SMALL, true);
 	memset(big, 'b', sizeof(big));
 	r = write(fd, big, sizeof(big));
 	printf("1 MiB write: %zd\n", r);
@@ -85,5 +92,19 @@ main(void)
 		for (i = 0; i < r; i++)
 			sum = sum * 31 + (unsigned char)big[i];
 	printf("contents: %lx\n", sum);
+	if (close(fd) != 0 || fcntl(1, F_GETFD) < 0)
+		return 2;
+
+	/* Beside the program, where /tmp may be tmpfs. */
+	strcpy(path, "gr_fileinline.XXXXXX");
+	if ((fd = mkostemp(path, O_DSYNC)) < 0 || fstatfs(fd, &sf) != 0) {
+		perror("mkostemp");
+		return 2;
+	}
+	unlink(path);
+	if (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC)
+		printf("O_DSYNC writes: skipped\n");
+	else
+		writes(fd, "O_DSYNC writes", NSYNC, SMALL, false);
 	return close(fd);
 }
