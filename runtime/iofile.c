@@ -109,15 +109,15 @@ rw_job(void *arg)
  * only when the kernel throttles a writer of too many dirty pages or
  * waits for the journal.  So a write of at most INLINE_MAX bytes is made
  * where it is asked, on the worker, as Go's runtime makes its file
- * writes, and timed: after one that took longer than
+ * writes, and timed: after two in a row that took longer than
  * GREENPROC_FILE_INLINE_US (500 us; 0: never on the worker), every file
  * write goes to the ring for INLINE_BACKOFF_NS, and then one is tried on
  * the worker again.  What makes a write slow (the dirty-page throttle, a
- * journal commit, a busy disk) is seldom one file's alone, and one slow
- * write must not send a file's writes to the ring for good: the first
- * write of a new file, or one the kernel preempted on a loaded machine,
- * can take that long.  So at most one write in INLINE_BACKOFF_NS holds a
- * worker long while writes are slow.  While one is held, the
+ * journal commit, a busy disk) is seldom one file's alone, and lasts:
+ * two in a row, where one alone may be a write the kernel preempted on a
+ * loaded machine, or the first of a new file.  So while writes are slow
+ * at most two in INLINE_BACKOFF_NS hold a worker long.  While one is
+ * held, the
  * worker's other LWPs wait, as behind any LWP that holds its worker (the
  * watchdog starts a spare after 10 ms).  Larger writes go to the ring:
  * the copy then runs beside the worker.
@@ -132,6 +132,8 @@ rw_job(void *arg)
 uint64_t gpi_file_inline_ns;
 /* (a, relaxed) No write on a worker before this CLOCK_MONOTONIC time. */
 static _Atomic uint64_t inline_resume;
+/* (a, relaxed) Writes on a worker found slow in a row (any worker's). */
+static atomic_int inline_slow;
 
 static bool
 local_fs(int fd)
@@ -193,15 +195,24 @@ inline_start(int fd, const struct iovec *iov, int cnt)
 	    memory_order_relaxed) ? now : 0;
 }
 
-/* It took too long: file writes go to the ring for a while. */
+/* The second in a row that took too long: the ring's for a while. */
 static void
 inline_end(uint64_t t0)
 {
 	uint64_t now = gpi_now();
 
-	if (now - t0 > gpi_file_inline_ns)
-		atomic_store_explicit(&inline_resume, now + INLINE_BACKOFF_NS,
-		    memory_order_relaxed);
+	if (now - t0 <= gpi_file_inline_ns) {
+		if (atomic_load_explicit(&inline_slow, memory_order_relaxed))
+			atomic_store_explicit(&inline_slow, 0,
+			    memory_order_relaxed);
+		return;
+	}
+	if (atomic_fetch_add_explicit(&inline_slow, 1,
+	    memory_order_relaxed) + 1 < 2)
+		return;
+	atomic_store_explicit(&inline_slow, 0, memory_order_relaxed);
+	atomic_store_explicit(&inline_resume, now + INLINE_BACKOFF_NS,
+	    memory_order_relaxed);
 }
 
 ssize_t
