@@ -2038,6 +2038,8 @@ struct gp_worker {
 					 * PENDING until then; -1 if none);
 					 * closed once it is joined */
 	int		 w_iowaits;	/* (o) */
+	int		 w_fileslow;	/* (o) small file writes made here in
+					 * a row that were slow (iofile.c) */
 	int		 w_wakefd;	/* (c) eventfd: host threads (and, on
 					 * epoll, workers) wake this worker
 					 * from its engine wait with a write. */

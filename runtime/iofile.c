@@ -132,8 +132,6 @@ rw_job(void *arg)
 uint64_t gpi_file_inline_ns;
 /* (a, relaxed) No write on a worker before this CLOCK_MONOTONIC time. */
 static _Atomic uint64_t inline_resume;
-/* (a, relaxed) Writes on a worker found slow in a row (any worker's). */
-static atomic_int inline_slow;
 
 static bool
 local_fs(int fd)
@@ -195,22 +193,24 @@ inline_start(int fd, const struct iovec *iov, int cnt)
 	    memory_order_relaxed) ? now : 0;
 }
 
-/* The second in a row that took too long: the ring's for a while. */
+/*
+ * The second in a row on this worker that took too long: every worker's
+ * are the ring's for a while.  In a row per worker, so that another
+ * worker's quick writes to another file do not hide this one's slow.
+ */
 static void
 inline_end(uint64_t t0)
 {
+	struct gp_worker *w = gpi_tls_worker;
 	uint64_t now = gpi_now();
 
 	if (now - t0 <= gpi_file_inline_ns) {
-		if (atomic_load_explicit(&inline_slow, memory_order_relaxed))
-			atomic_store_explicit(&inline_slow, 0,
-			    memory_order_relaxed);
+		w->w_fileslow = 0;
 		return;
 	}
-	if (atomic_fetch_add_explicit(&inline_slow, 1,
-	    memory_order_relaxed) + 1 < 2)
+	if (++w->w_fileslow < 2)
 		return;
-	atomic_store_explicit(&inline_slow, 0, memory_order_relaxed);
+	w->w_fileslow = 0;
 	atomic_store_explicit(&inline_resume, now + INLINE_BACKOFF_NS,
 	    memory_order_relaxed);
 }
