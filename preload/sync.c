@@ -447,6 +447,17 @@ relock(pthread_mutex_t *m, int type)
 	return 0;
 }
 
+/* (m), of (type), just taken by owner id (id): its owner and counts. */
+static int
+taken(pthread_mutex_t *m, int type, int id)
+{
+	__atomic_store_n(&m->__data.__owner, id, __ATOMIC_RELAXED);
+	if (type == PTHREAD_MUTEX_RECURSIVE)
+		m->__data.__count = 1;
+	m->__data.__nusers++;
+	return 0;
+}
+
 /*
  * One try at owner-tracking (m) by (l), whose owner id is (id): glibc's
  * algorithm with our id for its TID.  Returns 0, EBUSY (wait), or what
@@ -468,11 +479,7 @@ owned_try(pthread_mutex_t *m, struct gp_lwp *l, int id, bool *hidden)
 			*hidden = (kind & MK_PSHARED) != 0;
 			return EBUSY;
 		}
-		__atomic_store_n(&m->__data.__owner, id, __ATOMIC_RELAXED);
-		if (type == PTHREAD_MUTEX_RECURSIVE)
-			m->__data.__count = 1;
-		m->__data.__nusers++;
-		return 0;
+		return taken(m, type, id);
 	}
 
 	old = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
@@ -660,11 +667,7 @@ pp_try(pthread_mutex_t *m, struct gp_lwp *l, int id, bool *hidden)
 		pp_unboost(l, c);
 		return EBUSY;
 	}
-	__atomic_store_n(&m->__data.__owner, id, __ATOMIC_RELAXED);
-	if (type == PTHREAD_MUTEX_RECURSIVE)
-		m->__data.__count = 1;
-	m->__data.__nusers++;
-	return 0;
+	return taken(m, type, id);
 }
 
 /* Unlock priority-protect (m) by (l), owner id (id): as owned_unlock. */
