@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -2506,11 +2507,20 @@ GPI_HIDDEN void	gpi_pool_forget(void);
  * never interrupted.  (off) -1 is the file position.  For iocall.c.
  */
 /*
- * iofile.c: (fd), a plain file, said EOPNOTSUPP to a RWF_NOWAIT write:
- * keep that in fdinfo.c, with whether its small writes may be made on
- * the worker (GPI_FDI_INLINEW).  (nonblock): its O_NONBLOCK, -1 unknown.
+ * A file with no readiness (mode st_mode): regular, a block device, a
+ * directory (whose read is EISDIR at once).  Its calls go to iofile.c.
  */
-GPI_HIDDEN void	gpi_file_nowaitw(int fd, int nonblock);
+static inline bool
+gpi_plain_mode(unsigned mode)
+{
+	return S_ISREG(mode) || S_ISBLK(mode) || S_ISDIR(mode);
+}
+/*
+ * iofile.c: (fd), a plain file, said EOPNOTSUPP to a RWF_NOWAIT write:
+ * keep that in fdinfo.c, with its O_NONBLOCK and whether its small
+ * writes may be made on the worker (GPI_FDI_INLINEW).
+ */
+GPI_HIDDEN void	gpi_file_nowaitw(int fd);
 extern GPI_HIDDEN uint64_t gpi_file_inline_ns;	/* (c) set by gp_init */
 GPI_HIDDEN ssize_t gpi_file_rw(bool out, int fd, const struct iovec *iov,
     int cnt, off_t off);

@@ -62,17 +62,13 @@ ts_ns(const struct timespec *ts)
 	return (uint64_t)ts->tv_sec * NS_PER_S + (uint64_t)ts->tv_nsec;
 }
 
-/*
- * A file with no readiness: a regular file, a block device, a directory
- * (whose read is EISDIR at once).  Its calls go to iofile.c.
- */
+/* A file with no readiness (gpi_plain_mode): its calls go to iofile.c. */
 static bool
 plain_file(int fd)
 {
 	struct stat st;
 
-	return fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) ||
-	    S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode));
+	return fstat(fd, &st) == 0 && gpi_plain_mode(st.st_mode);
 }
 
 /*
@@ -557,8 +553,7 @@ xfer(struct xfer *x)
 			x->x_direct = bi.bi_nonblock;
 			if (bi.bi_plain) {
 				if (out)
-					gpi_file_nowaitw(x->x_fd,
-					    bi.bi_nonblock);
+					gpi_file_nowaitw(x->x_fd);
 				continue;
 			}
 			if (!bi.bi_nonblock && (error = fdwait(x->x_fd,

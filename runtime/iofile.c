@@ -117,10 +117,9 @@ rw_job(void *arg)
  * two in a row, where one alone may be a write the kernel preempted on a
  * loaded machine, or the first of a new file.  So while writes are slow
  * at most two in INLINE_BACKOFF_NS hold a worker long.  While one is
- * held, the
- * worker's other LWPs wait, as behind any LWP that holds its worker (the
- * watchdog starts a spare after 10 ms).  Larger writes go to the ring:
- * the copy then runs beside the worker.
+ * held, the worker's other LWPs wait, as behind any LWP that holds its
+ * worker (the watchdog starts a spare after 10 ms).  Larger writes go to
+ * the ring: the copy then runs beside the worker.
  *
  * Only on filesystems whose writes end without anyone's help here: a
  * FUSE or network filesystem may wait for a server, which may be a green
@@ -155,18 +154,17 @@ local_fs(int fd)
 }
 
 void
-gpi_file_nowaitw(int fd, int nonblock)
+gpi_file_nowaitw(int fd)
 {
 	uint64_t ticket = gpi_fdinfo_begin(fd);	/* before the calls */
 	unsigned bits = GPI_FDI_PLAIN | GPI_FDI_NOWAITW;
 	struct stat st;
 	int fl;
 
-	if (ticket == 0 || fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) ||
-	    S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)) ||
+	if (ticket == 0 || fstat(fd, &st) != 0 || !gpi_plain_mode(st.st_mode) ||
 	    (fl = GPI_LIBC(fcntl)(fd, F_GETFL)) < 0)
 		return;
-	if (nonblock < 0 ? (fl & O_NONBLOCK) != 0 : nonblock)
+	if (fl & O_NONBLOCK)
 		bits |= GPI_FDI_NONBLOCK;
 	/* O_SYNC and O_DSYNC writes wait for the disk: the ring's. */
 	if (S_ISREG(st.st_mode) && !(fl & O_DSYNC) && local_fs(fd))
@@ -284,7 +282,7 @@ prw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
 		if (r < 0 && errno != EAGAIN && errno != EOPNOTSUPP)
 			return -1;
 		if (r < 0 && errno == EOPNOTSUPP && out)
-			gpi_file_nowaitw(fd, -1);
+			gpi_file_nowaitw(fd);
 	}
 	for (i = 0; i < cnt; i++)
 		want += iov[i].iov_len;
