@@ -144,13 +144,10 @@ gpi_lwp_free_extras(struct gp_lwp *l)
 		gpi_stack_unborrow(l);
 }
 
-/* The inline free (gpi_lwp_free_inline, internal.h) under its old name. */
-#define lwp_free(w, l)	gpi_lwp_free_inline((w), (l))
-
 void
 gpi_lwp_free(struct gp_worker *w, struct gp_lwp *l)
 {
-	lwp_free(w, l);
+	gpi_lwp_free_inline(w, l);
 }
 
 void
@@ -853,7 +850,7 @@ free_joined(struct gp_lwp *cur, struct gp_lwp *l)
 		list_remove(&p->p_zlwps, l);
 		gpi_spin_unlock(&p->p_lock);
 	}
-	lwp_free(cur != NULL ? cur->l_worker : NULL, l);
+	gpi_lwp_free_inline(cur != NULL ? cur->l_worker : NULL, l);
 }
 
 static inline bool
