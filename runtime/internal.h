@@ -1686,6 +1686,7 @@ GPI_HIDDEN void	gpi_os_yield(void);
  * returns at once and the spin goes on.
  */
 #define GPI_SPIN_YIELD_NS	2000
+#define GPI_NLOCALDEV		4	/* w_localdev's size */
 GPI_HIDDEN _Noreturn void gpi_host_abort(void);
 GPI_HIDDEN _Noreturn void gpi_host_raise_default(int sig);
 
@@ -2041,6 +2042,9 @@ struct gp_worker {
 	int		 w_iowaits;	/* (o) */
 	int		 w_fileslow;	/* (o) small file writes made here in
 					 * a row that were slow (iofile.c) */
+	dev_t		 w_localdev[GPI_NLOCALDEV]; /* (o) devices of local filesystems
+					 * that opens here found (iofile.c) */
+	unsigned	 w_nlocaldev;	/* (o) how many, wrapping */
 	int		 w_wakefd;	/* (c) eventfd: host threads (and, on
 					 * epoll, workers) wake this worker
 					 * from its engine wait with a write. */

@@ -309,6 +309,18 @@ Test(greenrun, small_file_writes_are_made_on_the_worker)
 	extra_env = NULL;
 	cr_expect(eq(str, dsync.buf, "O_DSYNC writes: few write system calls\n"));
 }
+/*
+ * Opens for reading of cached names are made on the worker, with the
+ * native answers; a FIFO's reader still waits for its writer, and an
+ * open that waits for another process's lease parks, on one worker.
+ */
+Test(greenrun, cached_opens_are_made_on_the_worker)
+{
+	workers = "1";
+	same("gr_openhere", NULL);
+	same("gr_openhere", "lease");
+	workers = "2";
+}
 Test(greenrun, keys_destructors) { same("gr_keys", NULL); }
 Test(greenrun, stack_size_reported_in_full) { same("gr_stacksize", NULL); }
 /* pthread_attr_setstack: run there, report it, leave it to its owner. */
