@@ -2,10 +2,12 @@
 /*
  * bench_iofile.c -- what a call without readiness costs on an LWP
  * (runtime/iofile.c) against the plain call on a host thread, on each
- * engine: through the worker's io_uring (open, fsync) or the helper pool
- * (getaddrinfo; open and fsync on epoll), and the calls that need not
- * block (pread of a cached file: one preadv2 with RWF_NOWAIT; an
- * uncontended flock: LOCK_NB) that never leave the worker.
+ * engine: through the worker's io_uring (an open for writing, fsync) or
+ * the helper pool (getaddrinfo; open and fsync on epoll), and the calls
+ * that need not block and never leave the worker (pread of a cached
+ * file: one preadv2 with RWF_NOWAIT; an uncontended flock: LOCK_NB; an
+ * open for reading of a cached name: a lookup with RESOLVE_CACHED, then
+ * the open; a name not there: the lookup alone).
  *
  * One worker, one LWP making the calls back to back: the latency of one
  * hand-off, not a throughput.  Each figure is the median of RUNS runs of
@@ -28,14 +30,16 @@
 #define RUNS	5	/* was 11: make bench keeps to minutes */
 #define CALLS	1000	/* was 2000; fsync of a clean file is ~100 us here */
 
-enum call { C_OPEN, C_PREAD, C_FSYNC, C_FLOCK, C_GAI, C_N };
+enum call { C_OPEN, C_OPENW, C_NOENT, C_PREAD, C_FSYNC, C_FLOCK, C_GAI,
+	C_N };
 
 static const char *const names[C_N] = {
-	"open + close (O_RDONLY)", "pread 4 KiB, cached", "fsync, clean file",
+	"open + close (O_RDONLY)", "open + close (O_WRONLY)",
+	"open of a name not there", "pread 4 KiB, cached", "fsync, clean file",
 	"flock + unlock, uncontended", "getaddrinfo(\"127.0.0.1\")",
 };
 
-static char path[64];
+static char path[64], nopath[80];
 static int fd;
 static char buf[4096];
 
@@ -52,6 +56,15 @@ calls(enum call c, bool green)
 		case C_OPEN:
 			f = green ? gp_open(path, O_RDONLY) : open(path, O_RDONLY);
 			close(f);
+			break;
+		case C_OPENW:
+			f = green ? gp_open(path, O_WRONLY) : open(path, O_WRONLY);
+			close(f);
+			break;
+		case C_NOENT:
+			if ((green ? gp_open(nopath, O_RDONLY) :
+			    open(nopath, O_RDONLY)) >= 0)
+				abort();
 			break;
 		case C_PREAD:
 			if ((green ? gp_pread(fd, buf, sizeof(buf), 0) :
@@ -114,6 +127,7 @@ main(void)
 
 	quiet_begin();
 	snprintf(path, sizeof(path), "/tmp/gp_bench_iofile_%d", getpid());
+	snprintf(nopath, sizeof(nopath), "%s.none", path);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0 ||
 	    write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
 	    fsync(fd) != 0) {
