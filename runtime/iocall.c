@@ -407,6 +407,7 @@ xfer(struct xfer *x)
 	bool sock = x->x_op == X_RECVMSG || x->x_op == X_SENDMSG;
 	bool caller_nowait = sock && (x->x_flags & MSG_DONTWAIT);
 	bool nowait = true, whole = out, parked = false, tcp_read;
+	bool file_short = false;	/* a file's read stopped short */
 	struct gp_lwp *l = gpi_io_lwp();
 	struct blockinfo bi = { 0 };
 	struct gpi_fdpark fp;
@@ -504,20 +505,24 @@ xfer(struct xfer *x)
 		if (r >= 0) {
 			done += r;
 			/*
-			 * RWF_NOWAIT stopped short on a file at a page not in
-			 * the page cache: the rest is read as a file read
-			 * blocks, to the end (iofile.c, prw).  A pipe's short
-			 * read is its answer.
+			 * RWF_NOWAIT stopped short on a file: at its end, or
+			 * at a page not in the page cache.  The rest is read
+			 * as a file read blocks, to the end (iofile.c, prw):
+			 * first RWF_NOWAIT again, whose 0 is the end (a read
+			 * to the end of a cached file took the ring's hand-off
+			 * for its last call) and whose EAGAIN is a page to
+			 * wait for (below: the ring).  A pipe's short read is
+			 * its answer.
 			 */
 			if (r > 0 && (size_t)done < want && nowait &&
 			    x->x_op == X_READ && !x->x_sock &&
-			    plain_file(x->x_fd)) {
-				nowait = false;
+			    (file_short || plain_file(x->x_fd))) {
+				file_short = true;
 				iov_advance(x->x_msg, (size_t)r);
 				continue;
 			}
 			if (!whole || (size_t)done >= want || r == 0 ||
-			    bi.bi_nonblock)
+			    (bi.bi_nonblock && !bi.bi_plain))
 				break;
 			iov_advance(x->x_msg, (size_t)r);
 			continue;
@@ -550,7 +555,7 @@ xfer(struct xfer *x)
 			if (!bi.bi_known &&
 			    (error = know(x->x_fd, fi, out, &bi)) != 0)
 				goto fail;
-			x->x_direct = bi.bi_nonblock;
+			x->x_direct = bi.bi_nonblock && !bi.bi_plain;
 			if (bi.bi_plain) {
 				if (out)
 					gpi_file_nowaitw(x->x_fd);
@@ -567,13 +572,18 @@ xfer(struct xfer *x)
 			goto fail;
 		if (!bi.bi_known && (error = know(x->x_fd, fi, out, &bi)) != 0)
 			goto fail;
-		if (bi.bi_nonblock) {
-			error = EAGAIN;
-			goto fail;
-		}
+		/*
+		 * Before O_NONBLOCK: a file's reads and writes wait for the
+		 * disk whatever its flags say (open(2)), where EAGAIN was
+		 * returned for a page not cached.
+		 */
 		if (bi.bi_plain) {
 			nowait = false;
 			continue;
+		}
+		if (bi.bi_nonblock) {
+			error = EAGAIN;
+			goto fail;
 		}
 		if (!parked) {
 			/*

@@ -308,6 +308,19 @@ prw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
 	v = mine;
 	done = r > 0 ? (size_t)r : 0;
 	iov_skip(&v, &cnt, done);
+	/*
+	 * A read stopped short at the file's end or at a page not cached:
+	 * RWF_NOWAIT again says which (0 or EAGAIN).  The end used to cost
+	 * the ring's hand-off.
+	 */
+	while (!out && r > 0 && (r = preadv2(fd, v, cnt, off + (off_t)done,
+	    RWF_NOWAIT)) > 0) {
+		if ((done += (size_t)r) >= want)
+			goto out;
+		iov_skip(&v, &cnt, (size_t)r);
+	}
+	if (!out && (r == 0 || (r < 0 && errno != EAGAIN && done > 0)))
+		goto out;
 	for (;;) {
 		r = gpi_file_rw(out, fd, v, cnt, off + (off_t)done);
 		if (r <= 0)
@@ -317,6 +330,7 @@ prw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
 			break;
 		iov_skip(&v, &cnt, (size_t)r);
 	}
+out:
 	error = errno;
 	if (mine != stk)
 		free(mine);

@@ -276,6 +276,16 @@ Test(greenrun, fault_handler_yields) { same("gr_segv_yield", NULL); }
 Test(greenrun, fault_handlers_get_their_mask) { same("gr_faultmask", NULL); }
 Test(greenrun, each_thread_has_its_own_id) { same("gr_tids", NULL); }
 Test(greenrun, file_reads_are_whole) { same("gr_shortread", NULL); }
+/*
+ * O_NONBLOCK does not make a file's read say EAGAIN, and a read to the end
+ * of a cached file does not park (one worker: a park switches).
+ */
+Test(greenrun, file_reads_wait_and_end_on_the_worker)
+{
+	workers = "1";
+	same("gr_fileread", NULL);
+	workers = "2";
+}
 /* A file's remembered way of writing is not its number's next file's. */
 Test(greenrun, file_writes_then_pipes_on_the_same_numbers)
 {
