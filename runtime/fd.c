@@ -495,16 +495,27 @@ owner(void)
 }
 
 void
-gpi_fd_opened(int fd)
+gpi_fd_opened_stat(int fd, const struct stat *known)
 {
 	struct gp_proc *p;
 	struct stat st;
 
 	/* A new file under the number: what fdinfo.c knew is void. */
 	gpi_fdinfo_forget(fd);
-	if (fd <= 2 || (p = owner()) == NULL || fstat(fd, &st) != 0)
+	if (fd <= 2 || (p = owner()) == NULL)
 		return;
-	(void)own(p, fd, fd_tag(&st));
+	if (known == NULL) {
+		if (fstat(fd, &st) != 0)
+			return;
+		known = &st;
+	}
+	(void)own(p, fd, fd_tag(known));
+}
+
+void
+gpi_fd_opened(int fd)
+{
+	gpi_fd_opened_stat(fd, NULL);
 }
 
 void

@@ -2599,6 +2599,8 @@ GPI_HIDDEN void	gpi_fdinfo_flush(void);
  * return at once on a host thread, in init and for 0-2.
  */
 GPI_HIDDEN void	gpi_fd_opened(int fd);
+/* gpi_fd_opened with fstat's answer for (fd) in hand (NULL: ask). */
+GPI_HIDDEN void	gpi_fd_opened_stat(int fd, const struct stat *st);
 GPI_HIDDEN void	gpi_fd_closing(int fd);
 /*
  * rtfd.c: the runtime's own descriptors live at the top of the program's

@@ -516,7 +516,8 @@ xfer(struct xfer *x)
 			 */
 			if (r > 0 && (size_t)done < want && nowait &&
 			    x->x_op == X_READ && !x->x_sock &&
-			    (file_short || plain_file(x->x_fd))) {
+			    (file_short || (fi & GPI_FDI_PLAIN) ||
+			    plain_file(x->x_fd))) {
 				file_short = true;
 				iov_advance(x->x_msg, (size_t)r);
 				continue;

@@ -432,11 +432,15 @@ open_job(void *arg)
  * bits).  An O_PATH open is the lookup alone.  A cached open of a
  * regular file costs five system calls, 8 us; a name not found, one.
  *
+ * The opened file's fstat, which fd.c needs anyway (its tag), must name
+ * what the lookup found; else the name was renamed over between the two
+ * (a FIFO over a file, opened with O_NONBLOCK): it is closed and the
+ * ring opens the name again, as it blocks.  It also tells fdinfo.c that
+ * the descriptor is a plain file, which a read's first short count would
+ * have asked fstat again.
+ *
  * NOTE: the lookup's descriptor is closed before the open: the open gets
- * the lowest free number, as natively.  WARNING: a name renamed over
- * between the two system calls (a FIFO over a file) is opened with
- * O_NONBLOCK, unchecked: a reader's open of a FIFO then does not wait for
- * a writer.
+ * the lowest free number, as natively.
  */
 #define OPEN_RING	INT_MIN		/* open_here: not here, the ring */
 
@@ -470,9 +474,10 @@ local_dev(int fd, dev_t dev)
 	return true;
 }
 
-/* An fd, -errno, or OPEN_RING. */
+/* An fd, -errno, or OPEN_RING; (*opened) the fd's fstat, if it made one. */
 static int
-open_here(int dirfd, const char *path, int flags)
+open_here(int dirfd, const char *path, int flags, struct stat *opened,
+    bool *have_stat)
 {
 	struct stat st;
 	int fd, look = O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY));
@@ -505,15 +510,25 @@ open_here(int dirfd, const char *path, int flags)
 	if ((fd = openat2_cached(dirfd, path, flags |
 	    (nonblock ? O_NONBLOCK : 0))) < 0)
 		return OPEN_RING;
+	if (fstat(fd, opened) != 0 || opened->st_ino != st.st_ino ||
+	    opened->st_dev != st.st_dev) {
+		(void)GPI_LIBC(close)(fd);	/* renamed over meanwhile */
+		return OPEN_RING;
+	}
 	/* F_SETFL sets these four; O_ASYNC is not one that open sets. */
 	if (nonblock && GPI_LIBC(fcntl)(fd, F_SETFL,
 	    flags & (O_APPEND | O_DIRECT | O_NOATIME)) != 0) {
 		(void)GPI_LIBC(close)(fd);
 		return OPEN_RING;
 	}
+	*have_stat = true;
 	return fd;
 }
 
+/*
+ * The open; the calling process owns what it opens (fd.c: fdfree), and
+ * one opened here is known to be a plain file (fdinfo.c).
+ */
 static int
 green_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
@@ -521,14 +536,23 @@ green_openat(int dirfd, const char *path, int flags, mode_t mode)
 	    .iw_addr = (void *)(uintptr_t)path, .iw_flags = flags,
 	    .iw_mode = (int)mode };
 	struct openjob j = { dirfd, path, flags, mode };
+	struct stat st;
+	bool have_stat = false;
+	uint64_t ticket;
 	int r;
 
-	if ((r = open_here(dirfd, path, flags)) != OPEN_RING)
+	if ((r = open_here(dirfd, path, flags, &st, &have_stat)) != OPEN_RING)
 		r = (int)ret(r);
 	else if (use_ring())
 		r = (int)ret(ring_op(&iw));
 	else
 		r = (int)gpi_pool_call(open_job, &j, 0);
+	if (r >= 0) {
+		gpi_fd_opened_stat(r, have_stat ? &st : NULL);
+		if (have_stat && (ticket = gpi_fdinfo_begin(r)) != 0)
+			gpi_fdinfo_put(r, ticket, GPI_FDI_PLAIN |
+			    ((flags & O_NONBLOCK) ? GPI_FDI_NONBLOCK : 0));
+	}
 	gpi_userret();
 	return r;
 }
@@ -542,7 +566,6 @@ gp_openat(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	va_list ap;
-	int fd;
 
 	if (NEEDS_MODE(flags)) {
 		va_start(ap, flags);
@@ -552,10 +575,7 @@ gp_openat(int dirfd, const char *path, int flags, ...)
 
 	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(openat)(dirfd, path, flags, mode);
-	/* The calling process owns what it opens (fd.c: fdfree). */
-	if ((fd = green_openat(dirfd, path, flags, mode)) >= 0)
-		gpi_fd_opened(fd);
-	return fd;
+	return green_openat(dirfd, path, flags, mode);
 }
 
 int
