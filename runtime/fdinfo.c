@@ -69,13 +69,13 @@
 #define FDI_MAX		((int)(FDI_CHUNK * FDI_NCHUNK))
 
 /*
- * An entry: bits 0-8 what was learned (GPI_FDI_*, 0: nothing), 9-39 the
- * generation it was learned in (its low 31 bits), 40-63 a version that
+ * An entry: bits 0-9 what was learned (GPI_FDI_*, 0: nothing), 10-39 the
+ * generation it was learned in (its low 30 bits), 40-63 a version that
  * every forget bumps.
  */
-#define E_NBITS		9
+#define E_NBITS		10
 #define E_BITMASK	((1u << E_NBITS) - 1)
-#define E_GENMASK	0x7fffffffu
+#define E_GENMASK	0x3fffffffu
 #define E_BITS(e)	((unsigned)(e) & E_BITMASK)
 #define E_GEN(e)	((uint32_t)((e) >> E_NBITS) & E_GENMASK)
 #define E_VER(e)	((e) >> 40)
@@ -89,7 +89,7 @@
  */
 static _Atomic(void *) chunks[FDI_NCHUNK];	/* of _Atomic uint64_t */
 /* (a) Bumped by gpi_fdinfo_flush; an entry of another generation is
- * void.  31 bits of it are kept: it would take 2^31 flag changes during
+ * void.  30 bits of it are kept: it would take 2^30 flag changes during
  * one learn for a stale answer to pass. */
 static atomic_uint fdi_gen;
 /*

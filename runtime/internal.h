@@ -2042,8 +2042,12 @@ struct gp_worker {
 	int		 w_iowaits;	/* (o) */
 	int		 w_fileslow;	/* (o) small file writes made here in
 					 * a row that were slow (iofile.c) */
-	dev_t		 w_localdev[GPI_NLOCALDEV]; /* (o) devices of local filesystems
-					 * that opens here found (iofile.c) */
+	struct {
+		dev_t	 d_dev;
+		bool	 d_pseudo;	/* procfs, sysfs, cgroupfs */
+	}		 w_localdev[GPI_NLOCALDEV]; /* (o) devices of local
+					 * filesystems that opens here found
+					 * (iofile.c) */
 	unsigned	 w_nlocaldev;	/* (o) how many, wrapping */
 	int		 w_wakefd;	/* (c) eventfd: host threads (and, on
 					 * epoll, workers) wake this worker
@@ -2520,11 +2524,12 @@ gpi_plain_mode(unsigned mode)
 	return S_ISREG(mode) || S_ISBLK(mode) || S_ISDIR(mode);
 }
 /*
- * iofile.c: (fd), a plain file, said EOPNOTSUPP to a RWF_NOWAIT write:
- * keep that in fdinfo.c, with its O_NONBLOCK and whether its small
- * writes may be made on the worker (GPI_FDI_INLINEW).
+ * iofile.c: (fd), a plain file, said EOPNOTSUPP to a RWF_NOWAIT write
+ * (out) or read: keep that in fdinfo.c, with its O_NONBLOCK, whether its
+ * small writes may be made on the worker (GPI_FDI_INLINEW) and whether
+ * it is a file of procfs or sysfs (GPI_FDI_PSEUDO).  Returns the bits.
  */
-GPI_HIDDEN void	gpi_file_nowaitw(int fd);
+GPI_HIDDEN unsigned gpi_file_refused(int fd, bool out);
 extern GPI_HIDDEN uint64_t gpi_file_inline_ns;	/* (c) set by gp_init */
 GPI_HIDDEN ssize_t gpi_file_rw(bool out, int fd, const struct iovec *iov,
     int cnt, off_t off);
@@ -2574,6 +2579,10 @@ GPI_HIDDEN int	gpi_fdpark_fd(struct gpi_fdpark *fp);
 #define GPI_FDI_INLINEW	0x100	/* NOWAITW, and a regular file on a local
 				 * filesystem: its small writes may be
 				 * made on the worker (iofile.c) */
+#define GPI_FDI_PSEUDO	0x200	/* PLAIN, and a regular file of procfs,
+				 * sysfs or cgroupfs, which no disk is
+				 * behind: its reads and writes are the
+				 * plain calls, on the worker (iofile.c) */
 GPI_HIDDEN unsigned gpi_fdinfo_get(int fd);
 /*
  * A table kept per descriptor number (fdinfo.c's entries, fd.c's park

@@ -427,6 +427,11 @@ xfer(struct xfer *x)
 		nowait = false;
 		x->x_direct = bi.bi_nonblock;
 	}
+	/* A file of procfs or sysfs: the plain call, here (iofile.c). */
+	if (!sock && (fi & GPI_FDI_PSEUDO)) {
+		nowait = false;
+		x->x_direct = true;
+	}
 
 	if (l != NULL)
 		gpi_testcancel_l(l);	/* a cancellation point */
@@ -556,10 +561,11 @@ xfer(struct xfer *x)
 			if (!bi.bi_known &&
 			    (error = know(x->x_fd, fi, out, &bi)) != 0)
 				goto fail;
-			x->x_direct = bi.bi_nonblock && !bi.bi_plain;
+			x->x_direct = bi.bi_nonblock;
 			if (bi.bi_plain) {
-				if (out)
-					gpi_file_nowaitw(x->x_fd);
+				if (gpi_file_refused(x->x_fd, out) &
+				    GPI_FDI_PSEUDO)
+					x->x_direct = true;
 				continue;
 			}
 			if (!bi.bi_nonblock && (error = fdwait(x->x_fd,
@@ -578,7 +584,7 @@ xfer(struct xfer *x)
 		 * disk whatever its flags say (open(2)), where EAGAIN was
 		 * returned for a page not cached.
 		 */
-		if (bi.bi_plain) {
+		if (bi.bi_plain && (nowait || !bi.bi_nonblock)) {
 			nowait = false;
 			continue;
 		}

@@ -136,18 +136,23 @@ uint64_t gpi_file_inline_ns;
 static _Atomic uint64_t inline_resume;
 
 /*
- * Whether (fd) is on a filesystem whose calls end without anyone's help
- * here, and, if (for_write), not mounted sync (every write waits for the
- * disk).
+ * What (fd)'s filesystem is.  LOCAL: its calls end without anyone's help
+ * here (a disk or memory), not mounted sync (then every write waits for
+ * the disk: LOCAL_SYNC).  PSEUDO: procfs, sysfs and cgroupfs, whose files
+ * the kernel makes up as they are read, with no disk behind them.  FAR:
+ * the rest, FUSE and network filesystems among them, whose calls may
+ * wait for a server -- which may be a green thread behind the very
+ * worker that waits.
  */
-static bool
-local_fs(int fd, bool for_write)
+enum fs_kind { FS_FAR, FS_LOCAL, FS_LOCAL_SYNC, FS_PSEUDO };
+
+static enum fs_kind
+fs_kind(int fd)
 {
 	struct statfs sf;
 
-	if (fstatfs(fd, &sf) != 0 ||
-	    (for_write && (sf.f_flags & ST_SYNCHRONOUS)))
-		return false;
+	if (fstatfs(fd, &sf) != 0)
+		return FS_FAR;
 	switch ((unsigned long)sf.f_type) {
 	case EXT4_SUPER_MAGIC:	/* ext2 and ext3 too */
 	case XFS_SUPER_MAGIC:
@@ -156,28 +161,40 @@ local_fs(int fd, bool for_write)
 	case TMPFS_MAGIC:
 	case RAMFS_MAGIC:
 	case OVERLAYFS_SUPER_MAGIC:
-		return true;
+		return (sf.f_flags & ST_SYNCHRONOUS) ? FS_LOCAL_SYNC :
+		    FS_LOCAL;
+	case PROC_SUPER_MAGIC:
+	case SYSFS_MAGIC:
+	case CGROUP_SUPER_MAGIC:
+	case CGROUP2_SUPER_MAGIC:
+		return FS_PSEUDO;
 	}
-	return false;
+	return FS_FAR;
 }
 
-void
-gpi_file_nowaitw(int fd)
+unsigned
+gpi_file_refused(int fd, bool out)
 {
 	uint64_t ticket = gpi_fdinfo_begin(fd);	/* before the calls */
-	unsigned bits = GPI_FDI_PLAIN | GPI_FDI_NOWAITW;
+	unsigned bits = GPI_FDI_PLAIN | (out ? GPI_FDI_NOWAITW :
+	    gpi_fdinfo_get(fd) & (GPI_FDI_NOWAITW | GPI_FDI_INLINEW));
+	enum fs_kind kind;
 	struct stat st;
 	int fl;
 
 	if (ticket == 0 || fstat(fd, &st) != 0 || !gpi_plain_mode(st.st_mode) ||
 	    (fl = GPI_LIBC(fcntl)(fd, F_GETFL)) < 0)
-		return;
+		return 0;
 	if (fl & O_NONBLOCK)
 		bits |= GPI_FDI_NONBLOCK;
+	kind = S_ISREG(st.st_mode) ? fs_kind(fd) : FS_FAR;
+	if (kind == FS_PSEUDO)
+		bits |= GPI_FDI_PSEUDO;
 	/* O_SYNC and O_DSYNC writes wait for the disk: the ring's. */
-	if (S_ISREG(st.st_mode) && !(fl & O_DSYNC) && local_fs(fd, true))
+	else if (out && kind == FS_LOCAL && !(fl & O_DSYNC))
 		bits |= GPI_FDI_INLINEW;
 	gpi_fdinfo_put(fd, ticket, bits);
+	return bits;
 }
 
 /* The write may be made on the worker: its start time, else 0. */
@@ -232,7 +249,10 @@ gpi_file_rw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
 	ssize_t r;
 
 	KASSERT(gpi_io_lwp() != NULL);
-	if (out && (t0 = inline_start(fd, iov, cnt)) != 0) {
+	if (gpi_fdinfo_get(fd) & GPI_FDI_PSEUDO) {
+		r = out ? pwritev2(fd, iov, cnt, off, 0) :
+		    preadv2(fd, iov, cnt, off, 0);
+	} else if (out && (t0 = inline_start(fd, iov, cnt)) != 0) {
 		r = pwritev2(fd, iov, cnt, off, 0);
 		inline_end(t0);
 	} else if (use_ring())
@@ -274,6 +294,7 @@ prw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
 {
 	struct iovec stk[IOV_STACK], *mine = stk, *v;
 	size_t want = 0, done;
+	unsigned fi;
 	ssize_t r;
 	int i, error, saved_errno = errno;	/* a success leaves errno alone */
 
@@ -281,16 +302,28 @@ prw(bool out, int fd, const struct iovec *iov, int cnt, off_t off)
 		errno = EINVAL;
 		return -1;
 	}
+	fi = gpi_fdinfo_get(fd);
 	/* A write known to refuse it goes straight on (gpi_file_rw). */
-	if (out && (gpi_fdinfo_get(fd) & GPI_FDI_NOWAITW)) {
+	if (out && (fi & GPI_FDI_NOWAITW)) {
 		r = -1;
+	} else if (fi & GPI_FDI_PSEUDO) {
+		r = -1;
+		errno = EOPNOTSUPP;
 	} else {
 		r = out ? pwritev2(fd, iov, cnt, off, RWF_NOWAIT) :
 		    preadv2(fd, iov, cnt, off, RWF_NOWAIT);
 		if (r < 0 && errno != EAGAIN && errno != EOPNOTSUPP)
 			return -1;
-		if (r < 0 && errno == EOPNOTSUPP && out)
-			gpi_file_nowaitw(fd);
+		if (r < 0 && errno == EOPNOTSUPP)
+			fi = gpi_file_refused(fd, out);
+	}
+	/* A file of procfs or sysfs: one plain call, as natively. */
+	if (fi & GPI_FDI_PSEUDO) {
+		r = out ? pwritev2(fd, iov, cnt, off, 0) :
+		    preadv2(fd, iov, cnt, off, 0);
+		if (r >= 0)
+			gpi_sigpoint_io();
+		return r;
 	}
 	for (i = 0; i < cnt; i++)
 		want += iov[i].iov_len;
@@ -423,7 +456,7 @@ open_job(void *arg)
  *    O_NONBLOCK makes that EWOULDBLOCK.
  * So the name is first looked up with O_PATH, which opens nothing (no
  * side effect on a FIFO or a device), under RESOLVE_CACHED.  Only a
- * regular file or a directory on a local filesystem (local_fs's list,
+ * regular file or a directory on a local or pseudo filesystem (fs_kind,
  * learned once per device and worker) is then opened here, under
  * RESOLVE_CACHED and, a regular file, with O_NONBLOCK (taken off again
  * unless asked for).  The rest, and every failure but the lookup's
@@ -457,30 +490,36 @@ openat2_cached(int dirfd, const char *path, int flags)
 	    sizeof(how));
 }
 
-/* Whether (fd), of device (dev), is on a local filesystem. */
-static bool
-local_dev(int fd, dev_t dev)
+/* (fd)'s filesystem, of device (dev): known on this worker, or asked. */
+static enum fs_kind
+dev_kind(int fd, dev_t dev)
 {
 	struct gp_worker *w = gpi_tls_worker;
 	unsigned i, n = w->w_nlocaldev;
+	enum fs_kind kind;
 
 	for (i = 0; i < n && i < GPI_NLOCALDEV; i++)
-		if (w->w_localdev[i] == dev)
-			return true;
-	if (!local_fs(fd, false))
-		return false;
-	w->w_localdev[n % GPI_NLOCALDEV] = dev;
+		if (w->w_localdev[i].d_dev == dev)
+			return w->w_localdev[i].d_pseudo ? FS_PSEUDO : FS_LOCAL;
+	if ((kind = fs_kind(fd)) == FS_FAR)
+		return FS_FAR;
+	w->w_localdev[n % GPI_NLOCALDEV].d_dev = dev;
+	w->w_localdev[n % GPI_NLOCALDEV].d_pseudo = kind == FS_PSEUDO;
 	w->w_nlocaldev = n + 1;
-	return true;
+	return kind;
 }
 
-/* An fd, -errno, or OPEN_RING; (*opened) the fd's fstat, if it made one. */
+/*
+ * An fd, -errno, or OPEN_RING.  With an fd, (*opened) its fstat and
+ * (*known) what fdinfo.c may keep of it, if it made one (else 0).
+ */
 static int
 open_here(int dirfd, const char *path, int flags, struct stat *opened,
-    bool *have_stat)
+    unsigned *known)
 {
 	struct stat st;
 	int fd, look = O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY));
+	enum fs_kind kind;
 	bool nonblock;
 
 	if ((flags & (O_CREAT | O_TRUNC)) || (flags & O_TMPFILE) == O_TMPFILE ||
@@ -501,7 +540,8 @@ open_here(int dirfd, const char *path, int flags, struct stat *opened,
 		return errno == ENOENT || errno == ENOTDIR ? -errno : OPEN_RING;
 	}
 	if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) ||
-	    S_ISDIR(st.st_mode)) || !local_dev(fd, st.st_dev)) {
+	    S_ISDIR(st.st_mode)) ||
+	    (kind = dev_kind(fd, st.st_dev)) == FS_FAR) {
 		(void)GPI_LIBC(close)(fd);
 		return OPEN_RING;
 	}
@@ -521,7 +561,8 @@ open_here(int dirfd, const char *path, int flags, struct stat *opened,
 		(void)GPI_LIBC(close)(fd);
 		return OPEN_RING;
 	}
-	*have_stat = true;
+	*known = GPI_FDI_PLAIN | ((flags & O_NONBLOCK) ? GPI_FDI_NONBLOCK : 0) |
+	    (kind == FS_PSEUDO && S_ISREG(st.st_mode) ? GPI_FDI_PSEUDO : 0);
 	return fd;
 }
 
@@ -537,21 +578,20 @@ green_openat(int dirfd, const char *path, int flags, mode_t mode)
 	    .iw_mode = (int)mode };
 	struct openjob j = { dirfd, path, flags, mode };
 	struct stat st;
-	bool have_stat = false;
+	unsigned known = 0;
 	uint64_t ticket;
 	int r;
 
-	if ((r = open_here(dirfd, path, flags, &st, &have_stat)) != OPEN_RING)
+	if ((r = open_here(dirfd, path, flags, &st, &known)) != OPEN_RING)
 		r = (int)ret(r);
 	else if (use_ring())
 		r = (int)ret(ring_op(&iw));
 	else
 		r = (int)gpi_pool_call(open_job, &j, 0);
 	if (r >= 0) {
-		gpi_fd_opened_stat(r, have_stat ? &st : NULL);
-		if (have_stat && (ticket = gpi_fdinfo_begin(r)) != 0)
-			gpi_fdinfo_put(r, ticket, GPI_FDI_PLAIN |
-			    ((flags & O_NONBLOCK) ? GPI_FDI_NONBLOCK : 0));
+		gpi_fd_opened_stat(r, known != 0 ? &st : NULL);
+		if (known != 0 && (ticket = gpi_fdinfo_begin(r)) != 0)
+			gpi_fdinfo_put(r, ticket, known);
 	}
 	gpi_userret();
 	return r;

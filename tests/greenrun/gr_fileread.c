@@ -13,7 +13,10 @@
  * voluntary context switches (getrusage RUSAGE_THREAD: a green thread's
  * are its parks) over NREAD reads to the end, "few" or "one per read",
  * while another thread yields in a loop beside it (test_greenrun.c runs
- * this on one worker: a park then switches to it).
+ * this on one worker: a park then switches to it).  Files of procfs,
+ * which no disk is behind, said EOPNOTSUPP to RWF_NOWAIT and went to the
+ * ring for every open and read: opening and reading /proc/self/stat, and
+ * preads of /proc/self/status, are counted the same way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,6 +143,42 @@ main(void)
 			return 1;
 		}
 	printf("preads past the end: %s\n", nvcsw() - before < NREAD / 4 ?
+	    "few switches" : "one per pread");
+	close(fd);
+
+	/*
+	 * procfs makes its files up as they are read, with no disk behind
+	 * them: opens, reads and preads made on the worker too.
+	 */
+	before = nvcsw();
+	for (i = 0; i < NREAD; i++) {
+		if ((fd = open("/proc/self/stat", O_RDONLY)) < 0) {
+			perror("open /proc/self/stat");
+			return 1;
+		}
+		for (got = 0; (r = read(fd, buf + got, 4096)) > 0; got += r)
+			;
+		close(fd);
+		if (r < 0 || got == 0 || buf[got - 1] != '\n') {
+			printf("/proc/self/stat: %zd bytes, %s\n", got,
+			    r < 0 ? strerror(errno) : "");
+			return 1;
+		}
+	}
+	printf("/proc reads: %s\n", nvcsw() - before < NREAD / 4 ?
+	    "few switches" : "one per open or read");
+	if ((fd = open("/proc/self/status", O_RDONLY)) < 0) {
+		perror("open /proc/self/status");
+		return 1;
+	}
+	before = nvcsw();
+	for (i = 0; i < NREAD; i++)
+		if ((r = pread(fd, buf, 4096, 0)) <= 0 ||
+		    strncmp(buf, "Name:", 5) != 0) {
+			printf("pread /proc/self/status: %zd\n", r);
+			return 1;
+		}
+	printf("/proc preads: %s\n", nvcsw() - before < NREAD / 4 ?
 	    "few switches" : "one per pread");
 	atomic_store(&yielding, 0);
 	pthread_join(t, NULL);
