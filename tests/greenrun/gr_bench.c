@@ -8,7 +8,11 @@
  *   write1    N writes of one byte to a new file in $TMPDIR or /tmp, by
  *             a thread of its own (under greenrun a green one);
  *   tcpwrite  N writes of 64 bytes to a loopback TCP connection, whose
- *             other end a second thread reads in 64 KiB reads.
+ *             other end a second thread reads in 64 KiB reads;
+ *   fileread  N opens of a 10 KiB file in $TMPDIR or /tmp, each read to
+ *             its end in 4 KiB reads and closed;
+ *   procread  the same of /proc/self/stat;
+ *   noent     N opens of a name that is not there.
  * Prints "ns_per_op X" on stdout.
  */
 #include <arpa/inet.h>
@@ -89,6 +93,27 @@ write1(void *arg)
 			return (void *)1;
 	close(fd);
 	return NULL;
+}
+
+/* (n) times: open (path), read it to its end, close it. */
+static int
+readall(const char *path, long n)
+{
+	char buf[4096];
+	ssize_t r;
+	long i;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		if ((fd = open(path, O_RDONLY)) < 0)
+			return 1;
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			;
+		close(fd);
+		if (r < 0)
+			return 1;
+	}
+	return 0;
 }
 
 static int tcp[2];
@@ -176,6 +201,34 @@ main(int argc, char **argv)
 		shutdown(tcp[0], SHUT_WR);
 		pthread_join(t[0], &got);
 		if ((long)got != n * (long)sizeof(msg))
+			return 1;
+	} else if (strcmp(argv[1], "fileread") == 0 ||
+	    strcmp(argv[1], "noent") == 0) {
+		const char *dir = getenv("TMPDIR") != NULL ? getenv("TMPDIR") :
+		    "/tmp";
+		char path[4096], data[10240] = { 0 };
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/gr_bench.XXXXXX", dir);
+		if ((fd = mkstemp(path)) < 0 ||
+		    write(fd, data, sizeof(data)) != sizeof(data))
+			return 1;
+		close(fd);
+		if (argv[1][0] == 'n')
+			strncat(path, ".none", sizeof(path) - strlen(path) - 1);
+		t0 = now();
+		if (argv[1][0] == 'f') {
+			if (readall(path, n) != 0)
+				return 1;
+		} else {
+			for (i = 0; i < n; i++)
+				if (open(path, O_RDONLY) >= 0)
+					return 1;
+			path[strlen(path) - 5] = '\0';
+		}
+		unlink(path);
+	} else if (strcmp(argv[1], "procread") == 0) {
+		if (readall("/proc/self/stat", n) != 0)
 			return 1;
 	} else {
 		return 2;
