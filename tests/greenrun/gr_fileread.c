@@ -26,9 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include "parks.h"
 
 #define SIZE	(1 << 20)
 #define SMALL	(3 * 4096 + 100)
@@ -46,18 +47,6 @@ yielder(void *arg)
 	while (atomic_load(&yielding))
 		sched_yield();
 	return NULL;
-}
-
-static long
-nvcsw(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_THREAD, &ru) != 0) {
-		perror("getrusage");
-		exit(2);
-	}
-	return ru.ru_nvcsw;
 }
 
 static void

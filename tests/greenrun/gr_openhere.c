@@ -28,28 +28,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "parks.h"
+
 #define NOPEN	200
 
 static char dir[] = "/tmp/gr_openhere.XXXXXX";
 static char file[64], link_[64], fifo[64];
-
-static long
-nvcsw(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_THREAD, &ru) != 0) {
-		perror("getrusage");
-		exit(2);
-	}
-	return ru.ru_nvcsw;
-}
 
 static double
 now_s(void)
