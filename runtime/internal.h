@@ -2044,7 +2044,7 @@ struct gp_worker {
 					 * a row that were slow (iofile.c) */
 	struct {
 		dev_t	 d_dev;
-		bool	 d_pseudo;	/* procfs, sysfs, cgroupfs */
+		unsigned char d_kind;	/* iofile.c's enum fs_kind */
 	}		 w_localdev[GPI_NLOCALDEV]; /* (o) devices of local
 					 * filesystems that opens here found
 					 * (iofile.c) */

@@ -500,26 +500,59 @@ dev_kind(int fd, dev_t dev)
 
 	for (i = 0; i < n && i < GPI_NLOCALDEV; i++)
 		if (w->w_localdev[i].d_dev == dev)
-			return w->w_localdev[i].d_pseudo ? FS_PSEUDO : FS_LOCAL;
+			return (enum fs_kind)w->w_localdev[i].d_kind;
 	if ((kind = fs_kind(fd)) == FS_FAR)
 		return FS_FAR;
 	w->w_localdev[n % GPI_NLOCALDEV].d_dev = dev;
-	w->w_localdev[n % GPI_NLOCALDEV].d_pseudo = kind == FS_PSEUDO;
+	w->w_localdev[n % GPI_NLOCALDEV].d_kind = (unsigned char)kind;
 	w->w_nlocaldev = n + 1;
 	return kind;
 }
 
 /*
- * An fd, -errno, or OPEN_RING.  With an fd, (*opened) its fstat and
- * (*known) what fdinfo.c may keep of it, if it made one (else 0).
+ * What fdinfo.c may keep of (fd), just opened with (flags), of fstat's
+ * (st): that it is a plain file, and of a regular file on a local
+ * filesystem opened for writing what its first write would learn
+ * (gpi_file_refused: its small writes are made on the worker), or of
+ * one on procfs or sysfs that its calls are the plain ones.  A new
+ * file's first write made a refused RWF_NOWAIT attempt and six system
+ * calls of learning before.  0 for the rest: they learn at their first
+ * call that would block.
+ */
+static unsigned
+opened_bits(int fd, const struct stat *st, int flags)
+{
+	unsigned bits;
+
+	if (!gpi_plain_mode(st->st_mode))
+		return 0;
+	bits = GPI_FDI_PLAIN | ((flags & O_NONBLOCK) ? GPI_FDI_NONBLOCK : 0);
+	if (!S_ISREG(st->st_mode))
+		return bits;
+	switch (dev_kind(fd, st->st_dev)) {
+	case FS_PSEUDO:
+		return bits | GPI_FDI_PSEUDO;
+	case FS_LOCAL:
+		/* O_SYNC, O_DSYNC and O_DIRECT writes wait for the disk. */
+		if ((flags & O_ACCMODE) != O_RDONLY &&
+		    !(flags & (O_DSYNC | O_DIRECT)))
+			bits |= GPI_FDI_NOWAITW | GPI_FDI_INLINEW;
+		return bits;
+	default:
+		return bits;
+	}
+}
+
+/*
+ * An fd, -errno, or OPEN_RING.  With an fd, (*opened) its fstat if it
+ * made one ((*have_st) true).
  */
 static int
 open_here(int dirfd, const char *path, int flags, struct stat *opened,
-    unsigned *known)
+    bool *have_st)
 {
 	struct stat st;
 	int fd, look = O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY));
-	enum fs_kind kind;
 	bool nonblock;
 
 	if ((flags & (O_CREAT | O_TRUNC)) || (flags & O_TMPFILE) == O_TMPFILE ||
@@ -540,8 +573,7 @@ open_here(int dirfd, const char *path, int flags, struct stat *opened,
 		return errno == ENOENT || errno == ENOTDIR ? -errno : OPEN_RING;
 	}
 	if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) ||
-	    S_ISDIR(st.st_mode)) ||
-	    (kind = dev_kind(fd, st.st_dev)) == FS_FAR) {
+	    S_ISDIR(st.st_mode)) || dev_kind(fd, st.st_dev) == FS_FAR) {
 		(void)GPI_LIBC(close)(fd);
 		return OPEN_RING;
 	}
@@ -561,8 +593,7 @@ open_here(int dirfd, const char *path, int flags, struct stat *opened,
 		(void)GPI_LIBC(close)(fd);
 		return OPEN_RING;
 	}
-	*known = GPI_FDI_PLAIN | ((flags & O_NONBLOCK) ? GPI_FDI_NONBLOCK : 0) |
-	    (kind == FS_PSEUDO && S_ISREG(st.st_mode) ? GPI_FDI_PSEUDO : 0);
+	*have_st = true;
 	return fd;
 }
 
@@ -578,18 +609,21 @@ green_openat(int dirfd, const char *path, int flags, mode_t mode)
 	    .iw_mode = (int)mode };
 	struct openjob j = { dirfd, path, flags, mode };
 	struct stat st;
+	bool have_st = false;
 	unsigned known = 0;
 	uint64_t ticket;
 	int r;
 
-	if ((r = open_here(dirfd, path, flags, &st, &known)) != OPEN_RING)
+	if ((r = open_here(dirfd, path, flags, &st, &have_st)) != OPEN_RING)
 		r = (int)ret(r);
 	else if (use_ring())
 		r = (int)ret(ring_op(&iw));
 	else
 		r = (int)gpi_pool_call(open_job, &j, 0);
 	if (r >= 0) {
-		gpi_fd_opened_stat(r, known != 0 ? &st : NULL);
+		if (have_st || (have_st = fstat(r, &st) == 0))
+			known = opened_bits(r, &st, flags);
+		gpi_fd_opened_stat(r, have_st ? &st : NULL);
 		if (known != 0 && (ticket = gpi_fdinfo_begin(r)) != 0)
 			gpi_fdinfo_put(r, ticket, known);
 	}

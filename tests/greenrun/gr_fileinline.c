@@ -8,8 +8,8 @@
  * writes (syscw in /proc/self/io, which io_uring's writes do not count)
  * and says "all" or "few".  test_greenrun.c compares the output with the
  * native run's, and checks that with GREENPROC_FILE_INLINE_US=0 (never on
- * the worker) the same steps say "few".  Then a 1 MiB write, which goes
- * to the ring, and the file's contents.
+ * the worker) the same steps say "few".  Then new files with a write
+ * each, a 1 MiB write, which goes to the ring, and the file's contents.
  *
  * With the argument "dsync": O_DSYNC writes only, which wait for the
  * disk and must go to the ring ("few" under greenrun, "all" natively).
@@ -22,6 +22,7 @@
 
 #define NWRITE	400
 #define NSYNC	40
+#define NNEW	200
 #define SMALL	4096
 #define BIG	(1 << 20)
 
@@ -68,6 +69,35 @@ writes(int fd, const char *how, int n, size_t len, int positional)
 	printf("%s: %s write system calls\n", how, made >= n ? "all" : "few");
 }
 
+/*
+ * (n) new files made with open(O_CREAT), one 1-byte write each.  Under
+ * greenrun the first write of each used to try RWF_NOWAIT first, refused
+ * (a write system call more), then learn what the file is; the open
+ * tells that now (iofile.c, opened_bits).
+ */
+static void
+new_files(int n)
+{
+	long before = syscw(), made;
+	char path[64];
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/tmp/gr_fileinline.%d.%d",
+		    (int)getpid(), i);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
+		    write(fd, "x", 1) != 1 || close(fd) != 0) {
+			perror(path);
+			exit(2);
+		}
+		unlink(path);
+	}
+	made = syscw() - before;
+	printf("new files: %s\n", made < n / 2 ? "few write system calls" :
+	    made <= n + n / 10 ? "one write system call each" :
+	    "more write system calls than writes");
+}
+
 /* A file beside /tmp's others, gone when closed. */
 static int
 scratch(int flags)
@@ -100,6 +130,7 @@ main(int argc, char **argv)
 	writes(fd, "1-byte writes", NWRITE, 1, 0);
 	writes(fd, "4 KiB writes", NWRITE, SMALL, 0);
 	writes(fd, "4 KiB pwrites", NWRITE, SMALL, 1);
+	new_files(NNEW);
 	memset(big, 'b', sizeof(big));
 	r = write(fd, big, sizeof(big));
 	printf("1 MiB write: %zd\n", r);
