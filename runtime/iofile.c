@@ -621,7 +621,10 @@ green_openat(int dirfd, const char *path, int flags, mode_t mode)
 	else
 		r = (int)gpi_pool_call(open_job, &j, 0);
 	if (r >= 0) {
-		if (have_st || (have_st = fstat(r, &st) == 0))
+		/* Only fdinfo.c's caching (the preload's) wants it here. */
+		if (!have_st && gpi_preloaded)
+			have_st = fstat(r, &st) == 0;
+		if (have_st)
 			known = opened_bits(r, &st, flags);
 		gpi_fd_opened_stat(r, have_st ? &st : NULL);
 		if (known != 0 && (ticket = gpi_fdinfo_begin(r)) != 0)
