@@ -135,9 +135,9 @@ main(int argc, char **argv)
 	one("16 threads on one mutex", "mutex", "1600000", 0);
 	one("1-byte writes to a file", "write1", "20000", 0);
 	one("64-byte writes to TCP", "tcpwrite", "200000", 0);
-	one("open, read, close a 10 KiB file", "fileread", "20000", 0);
-	one("open, read, close /proc/self/stat", "procread", "20000", 0);
-	one("open of a name not there", "noent", "50000", 0);
+	one("open+read a 10 KiB file", "fileread", "20000", 0);
+	one("open+read /proc/self/stat", "procread", "20000", 0);
+	one("open, name not there", "noent", "50000", 0);
 	quiet_end();
 	for (int i = 0; i < njudged; i++)
 		judge(judged[i].label, judged[i].ratio, judged[i].target, "x",
