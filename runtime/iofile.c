@@ -197,23 +197,32 @@ gpi_file_refused(int fd, bool out)
 	return bits;
 }
 
+/* Calls timed by inline_end may be made on the worker: now, else 0. */
+static uint64_t
+inline_begin(void)
+{
+	uint64_t now;
+
+	if (gpi_file_inline_ns == 0)
+		return 0;
+	now = gpi_now();
+	return now >= atomic_load_explicit(&inline_resume,
+	    memory_order_relaxed) ? now : 0;
+}
+
 /* The write may be made on the worker: its start time, else 0. */
 static uint64_t
 inline_start(int fd, const struct iovec *iov, int cnt)
 {
 	size_t want = 0;
-	uint64_t now;
 	int i;
 
-	if (gpi_file_inline_ns == 0 ||
-	    !(gpi_fdinfo_get(fd) & GPI_FDI_INLINEW))
+	if (!(gpi_fdinfo_get(fd) & GPI_FDI_INLINEW))
 		return 0;
 	for (i = 0; i < cnt; i++)
 		if ((want += iov[i].iov_len) > INLINE_MAX)
 			return 0;
-	now = gpi_now();
-	return now >= atomic_load_explicit(&inline_resume,
-	    memory_order_relaxed) ? now : 0;
+	return inline_begin();
 }
 
 /*
@@ -544,21 +553,105 @@ opened_bits(int fd, const struct stat *st, int flags)
 }
 
 /*
+ * An open that may create or truncate, for writing, on the worker: when
+ * the name's directory is in the dentry cache and on a local filesystem
+ * (looked up as open_here looks up a name), timed as a small write is
+ * (inline_begin, inline_end: after two slow ones in a row on a worker,
+ * the ring's for a while).  Creating takes the journal and may read an
+ * inode bitmap, truncating frees blocks: RESOLVE_CACHED does not cover
+ * them (openat2 refuses it with O_CREAT and O_TRUNC), so the clock says.
+ * A shell's "> file", a compiler's output, tar's and cp's files cost the
+ * ring's hand-off each before.  With O_NONBLOCK, taken off after: a
+ * lease then says EWOULDBLOCK, and a FIFO (one not in the cache when
+ * looked up) with no reader ENXIO, both then the ring's, which waits.
+ * Not for reading: a reader's open of a FIFO would not wait for a
+ * writer.  Any other failure is the open's own answer.
+ */
+static int
+create_here(int dirfd, const char *path, int flags, mode_t mode,
+    struct stat *opened, bool *have_st)
+{
+	const char *slash;
+	char dir[PATH_MAX];
+	struct stat st;
+	bool nonblock = !(flags & O_NONBLOCK), local = false;
+	uint64_t t0;
+	int fd;
+
+	if ((flags & O_ACCMODE) == O_RDONLY || (flags & O_PATH) ||
+	    (flags & O_TMPFILE) == O_TMPFILE)
+		return OPEN_RING;
+	/*
+	 * The name first: an existing regular file of a local filesystem is
+	 * opened (and truncated) here, anything else there is the ring's.
+	 * The kernel reads the path: a bad pointer says EFAULT, not a fault
+	 * of ours in strrchr below.
+	 */
+	if ((fd = openat2_cached(dirfd, path, O_PATH | O_CLOEXEC |
+	    (flags & O_NOFOLLOW))) >= 0) {
+		local = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    dev_kind(fd, st.st_dev) == FS_LOCAL;
+		(void)GPI_LIBC(close)(fd);
+		if (!local)
+			return OPEN_RING;
+	} else if (errno != ENOENT && errno != EAGAIN) {
+		return OPEN_RING;
+	}
+	/* Not there, or not cached: its directory's filesystem says. */
+	if (!local) {
+		if ((slash = strrchr(path, '/')) == NULL) {
+			strcpy(dir, ".");
+		} else if (slash == path) {
+			strcpy(dir, "/");
+		} else {
+			if (slash[1] == '\0' ||
+			    (size_t)(slash - path) >= sizeof(dir))
+				return OPEN_RING;
+			memcpy(dir, path, (size_t)(slash - path));
+			dir[slash - path] = '\0';
+		}
+		if ((fd = openat2_cached(dirfd, dir, O_PATH | O_DIRECTORY |
+		    O_CLOEXEC)) < 0)
+			return OPEN_RING;
+		local = fstat(fd, &st) == 0 &&
+		    dev_kind(fd, st.st_dev) == FS_LOCAL;
+		(void)GPI_LIBC(close)(fd);
+	}
+	if (!local || (t0 = inline_begin()) == 0)
+		return OPEN_RING;
+	fd = GPI_LIBC(openat)(dirfd, path, flags | (nonblock ? O_NONBLOCK : 0),
+	    mode);
+	inline_end(t0);
+	if (fd < 0)
+		return errno == EWOULDBLOCK || errno == ENXIO ? OPEN_RING :
+		    -errno;
+	if (fstat(fd, opened) != 0 || (nonblock && GPI_LIBC(fcntl)(fd,
+	    F_SETFL, flags & (O_APPEND | O_DIRECT | O_NOATIME)) != 0)) {
+		(void)GPI_LIBC(close)(fd);
+		return OPEN_RING;
+	}
+	*have_st = true;
+	return fd;
+}
+
+/*
  * An fd, -errno, or OPEN_RING.  With an fd, (*opened) its fstat if it
  * made one ((*have_st) true).
  */
 static int
-open_here(int dirfd, const char *path, int flags, struct stat *opened,
-    bool *have_st)
+open_here(int dirfd, const char *path, int flags, mode_t mode,
+    struct stat *opened, bool *have_st)
 {
 	struct stat st;
 	int fd, look = O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY));
 	bool nonblock;
 
-	if ((flags & (O_CREAT | O_TRUNC)) || (flags & O_TMPFILE) == O_TMPFILE ||
-	    (!(flags & O_PATH) && (flags & O_ACCMODE) != O_RDONLY))
-		return OPEN_RING;
 	if (atomic_load_explicit(&openat2_refused, memory_order_relaxed))
+		return OPEN_RING;
+	if (flags & (O_CREAT | O_TRUNC))
+		return create_here(dirfd, path, flags, mode, opened, have_st);
+	if ((flags & O_TMPFILE) == O_TMPFILE ||
+	    (!(flags & O_PATH) && (flags & O_ACCMODE) != O_RDONLY))
 		return OPEN_RING;
 	if ((flags & O_PATH) != 0) {
 		fd = openat2_cached(dirfd, path, flags);
@@ -614,7 +707,8 @@ green_openat(int dirfd, const char *path, int flags, mode_t mode)
 	uint64_t ticket;
 	int r;
 
-	if ((r = open_here(dirfd, path, flags, &st, &have_st)) != OPEN_RING)
+	if ((r = open_here(dirfd, path, flags, mode, &st, &have_st)) !=
+	    OPEN_RING)
 		r = (int)ret(r);
 	else if (use_ring())
 		r = (int)ret(ring_op(&iw));

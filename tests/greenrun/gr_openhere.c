@@ -12,7 +12,10 @@
  * or "one per open".  Then the answers: errno for names that are not
  * there or not what the flags want, the file status flags (O_NONBLOCK is
  * not left behind), the descriptor number (the lowest free one), and a
- * FIFO's reader open, which must wait for a writer.
+ * FIFO's reader open, which must wait for a writer, and a writer's
+ * O_CREAT open of it, which must wait for a reader.  Opens that create or
+ * truncate are made on the worker too (create_here): a file truncated
+ * NOPEN times and NOPEN new files are counted as above.
  *
  * With the argument "lease": another process holds a write lease on the
  * file (it lets go 0.3 s after the kernel asks it to), and a green thread
@@ -23,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -49,6 +53,21 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * Beside the counted steps: on one worker a park switches to it, where
+ * with nothing else to run a ring's quick answer could come back first.
+ */
+static atomic_int yielding = 1;
+
+static void *
+yielder(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&yielding))
+		sched_yield();
+	return NULL;
+}
+
 /* Open (path) NOPEN times; say whether the thread parked at each. */
 static void
 opens(const char *what, const char *path, int flags, int want_errno)
@@ -56,10 +75,10 @@ opens(const char *what, const char *path, int flags, int want_errno)
 	long before;
 	int i, fd;
 
-	(void)open(path, flags);	/* into the dentry cache */
+	(void)open(path, flags, 0600);	/* into the dentry cache */
 	before = nvcsw();
 	for (i = 0; i < NOPEN; i++) {
-		fd = open(path, flags);
+		fd = open(path, flags, 0600);
 		if (want_errno == 0 ? fd < 0 : fd >= 0 || errno != want_errno) {
 			printf("%s: open %d said %d (%s)\n", what, i, fd,
 			    strerror(errno));
@@ -89,7 +108,47 @@ answer(const char *what, const char *path, int flags)
 	close(fd);
 }
 
-static atomic_int writer_opening;
+/* NOPEN new files, made and removed: whether the thread parked at each. */
+static void
+new_files(void)
+{
+	char name[96];
+	long before = nvcsw();
+	int i, fd;
+
+	for (i = 0; i < NOPEN; i++) {
+		snprintf(name, sizeof(name), "%s/new%d", dir, i);
+		if ((fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+			perror(name);
+			exit(1);
+		}
+		close(fd);
+		unlink(name);
+	}
+	printf("new files, O_CREAT | O_EXCL: %s\n", nvcsw() - before <
+	    NOPEN / 4 ? "few switches" : "a switch per open");
+}
+
+static atomic_int writer_opening, reader_opening;
+
+/* A writer's O_CREAT open of a FIFO with no reader yet waits for one. */
+static void *
+fifo_writer(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	if ((fd = open(fifo, O_WRONLY | O_CREAT, 0600)) < 0) {
+		perror("open fifo for writing, O_CREAT");
+		exit(1);
+	}
+	printf("FIFO writer's O_CREAT open %s for a reader\n",
+	    atomic_load(&reader_opening) ? "waited" : "did not wait");
+	if (write(fd, "ho", 2) != 2)
+		perror("write fifo");
+	close(fd);
+	return NULL;
+}
 
 static void *
 fifo_reader(void *arg)
@@ -115,6 +174,7 @@ static void
 fifo_test(void)
 {
 	struct timespec ts = { 0, 200000000 };
+	char buf[8];
 	pthread_t t;
 	int fd;
 
@@ -131,6 +191,20 @@ fifo_test(void)
 	}
 	if (write(fd, "hi", 2) != 2)
 		perror("write fifo");
+	close(fd);
+	pthread_join(t, NULL);
+
+	pthread_create(&t, NULL, fifo_writer, NULL);
+	nanosleep(&ts, NULL);
+	atomic_store(&reader_opening, 1);
+	if ((fd = open(fifo, O_RDONLY)) < 0) {
+		perror("open fifo for reading");
+		exit(1);
+	}
+	memset(buf, 0, sizeof(buf));
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		perror("read fifo");
+	printf("FIFO reader read \"%s\"\n", buf);
 	close(fd);
 	pthread_join(t, NULL);
 }
@@ -215,6 +289,7 @@ int
 main(int argc, char **argv)
 {
 	char name[80];
+	pthread_t yt;
 	int fd, lo, r = 0;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -238,11 +313,17 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	pthread_create(&yt, NULL, yielder, NULL);
 	opens("a file, read-only", file, O_RDONLY, 0);
 	opens("a directory, O_DIRECTORY", dir, O_RDONLY | O_DIRECTORY, 0);
 	opens("a file, O_PATH", file, O_PATH, 0);
 	snprintf(name, sizeof(name), "%s/none", dir);
 	opens("a name not there", name, O_RDONLY, ENOENT);
+	opens("a file, O_WRONLY | O_CREAT | O_TRUNC", file,
+	    O_WRONLY | O_CREAT | O_TRUNC, 0);
+	new_files();
+	atomic_store(&yielding, 0);
+	pthread_join(yt, NULL);
 
 	answer("a name not there", name, O_RDONLY);
 	snprintf(name, sizeof(name), "%s/file/x", dir);
