@@ -67,7 +67,7 @@ static const struct envvar {
 	/* Under the preload: each green thread's own CPU clock (sched.c). */
 	[GPI_ENV_THREAD_CLOCK] = { "GREENPROC_THREAD_CLOCK", EV_NUMBER, 10,
 	    0, 2, 2, "2" },
-	/* Under the preload: a file write that may be made on the worker. */
+	/* Under the preload: file writes and creating opens on the worker. */
 	[GPI_ENV_FILE_INLINE_US] = { "GREENPROC_FILE_INLINE_US", EV_NUMBER,
 	    10, 0, 10000000, 500, "500" },
 };
