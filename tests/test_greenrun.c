@@ -324,6 +324,8 @@ Test(greenrun, small_file_writes_are_made_on_the_worker)
  * native answers; a FIFO's reader still waits for its writer, and an
  * open that waits for another process's lease parks, on one worker.
  */
+/* The file calls' odd arguments get the kernel's answers, never a fault. */
+Test(greenrun, file_calls_at_their_edges) { same("gr_fileedge", NULL); }
 Test(greenrun, cached_opens_are_made_on_the_worker)
 {
 	workers = "1";
