@@ -2027,10 +2027,11 @@ struct gp_worker {
 					 * one LWP for more than STUCK_NS with
 					 * others waiting: no new LWP is placed
 					 * here until it switches again */
-	atomic_int	 w_active;	/* (a) its thread runs: every worker
-					 * from gp_init, a spare once the
-					 * watchdog starts it; release store
-					 * after the worker is made */
+	atomic_int	 w_active;	/* (a) its thread runs or is being
+					 * started: every worker from gp_init,
+					 * a spare once the watchdog starts
+					 * it; release store after its engine
+					 * is made, before its thread */
 	bool		 w_spare;	/* (c) started by the watchdog only */
 	pid_t		 w_tid;		/* (a) kernel thread id, for /proc */
 	atomic_int	 w_statfd;	/* (a) its /proc/thread-self/stat, for

@@ -1139,7 +1139,12 @@ fail_threads:
 /*
  * Start spare worker (w) for the watchdog: its engine (of the kind the
  * runtime already uses), then its thread.  The release store of w_active
- * publishes the worker to least_loaded.
+ * publishes the worker to least_loaded.  It comes before the thread, as
+ * for the first workers: the thread may run the LWPs it was started for
+ * at once, and a caller that saw them run reads gp_stats (test_watchdog
+ * read one worker, with the spare counted, on a loaded machine).  If the
+ * thread cannot start, what was placed there meanwhile stays stealable
+ * in its w_newq.
  */
 int
 gpi_sched_start_spare(struct gp_worker *w)
@@ -1151,15 +1156,16 @@ gpi_sched_start_spare(struct gp_worker *w)
 		return error;
 	}
 	atomic_store(&w->w_statfd, GPI_STATFD_PENDING);
+	atomic_store_explicit(&w->w_active, 1, memory_order_release);
 	if ((error = GPI_FAILPT(GPI_FAIL_THREAD) ? EAGAIN :
 	    GPI_LIBC(pthread_create)(&w->w_thread, NULL, worker_main,
 	    w)) != 0) {
+		atomic_store(&w->w_active, 0);
 		atomic_store(&w->w_statfd, -1);
 		gpi_io_worker_fini(w);
 		return error;
 	}
 	started(w);
-	atomic_store_explicit(&w->w_active, 1, memory_order_release);
 	return 0;
 }
 
