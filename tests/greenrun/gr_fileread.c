@@ -38,17 +38,6 @@
 static char path[] = "/tmp/gr_fileread.XXXXXX";
 static char buf[SIZE];
 
-static atomic_int yielding = 1;
-
-static void *
-yielder(void *arg)
-{
-	(void)arg;
-	while (atomic_load(&yielding))
-		sched_yield();
-	return NULL;
-}
-
 static void
 uncache(int fd)
 {

@@ -53,21 +53,6 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/*
- * Beside the counted steps: on one worker a park switches to it, where
- * with nothing else to run a ring's quick answer could come back first.
- */
-static atomic_int yielding = 1;
-
-static void *
-yielder(void *arg)
-{
-	(void)arg;
-	while (atomic_load(&yielding))
-		sched_yield();
-	return NULL;
-}
-
 /* Open (path) NOPEN times; say whether the thread parked at each. */
 static void
 opens(const char *what, const char *path, int flags, int want_errno)
