@@ -330,6 +330,7 @@ gpi_abs_deadline(clockid_t clock, const struct timespec *abs,
 #define MK_TYPE		0x3	/* NORMAL 0, RECURSIVE 1, ERRORCHECK 2 */
 #define MK_ROBUST	0x10
 #define MK_PIPP		0x60	/* priority inherit or protect */
+#define MK_PI		0x20	/* priority inherit */
 #define MK_PP		0x40	/* priority protect */
 /* A priority-protect mutex's ceiling, in its lock word above the state. */
 #define PP_CEILING_MASK	0xfff80000u
@@ -348,13 +349,30 @@ kind_of(const pthread_mutex_t *m)
 	return __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
 }
 
+/*
+ * Robust and priority-inheritance mutexes keep their owner's id in the
+ * lock word itself, the kernel's TID-word protocol (FUTEX_WAITERS,
+ * FUTEX_OWNER_DIED): "word-owned".
+ */
+static inline bool
+is_pi(int kind)
+{
+	return (kind & MK_PIPP) == MK_PI;
+}
+
+static inline bool
+word_owned(int kind)
+{
+	return (kind & MK_ROBUST) || is_pi(kind);
+}
+
 /* Owner-tracking types a green thread locks here rather than in glibc. */
 static inline bool
 owned_here(int kind)
 {
-	if (kind & MK_PIPP)
+	if ((kind & MK_PIPP) == MK_PP)
 		return false;
-	if (kind & MK_ROBUST)
+	if (word_owned(kind))
 		return true;
 	return (kind & MK_TYPE) == PTHREAD_MUTEX_RECURSIVE ||
 	    (kind & MK_TYPE) == PTHREAD_MUTEX_ERRORCHECK;
@@ -419,13 +437,34 @@ robust_del(struct gp_lwp *l, pthread_mutex_t *m)
 	m->__data.__list.__prev = m->__data.__list.__next = NULL;
 }
 
-/* Release a robust lock word; its futex is always a shared one in glibc. */
+/*
+ * Host threads waiting in host_pi_lock for a priority-inheritance mutex,
+ * polling its word with plain futex waits.  (a) seq_cst: counted before
+ * they read the word, read by a releaser after it wrote the word.
+ */
+static atomic_int pi_hostwait;
+
+/* A word-owned (m), of (kind), changed hands: wake host_pi_lock's polls. */
 static void
-robust_unlock_word(pthread_mutex_t *m)
+pi_hostwake(pthread_mutex_t *m, int kind)
 {
-	if (__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) &
+	if (is_pi(kind) && atomic_load(&pi_hostwait) != 0)
+		futex_wake(&m->__data.__lock, INT_MAX,
+		    (kind & MK_PSHARED) != 0);
+}
+
+/*
+ * Release a word-owned lock word.  A robust one's futex is always a
+ * shared one in glibc (its __kind has MK_PSHARED); FUTEX_WAITERS on it is
+ * a host thread in glibc's robust lock.
+ */
+static void
+word_unlock(pthread_mutex_t *m, int kind)
+{
+	if (__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_SEQ_CST) &
 	    FUTEX_WAITERS)
-		futex_wake(&m->__data.__lock, 1, true);
+		futex_wake(&m->__data.__lock, 1, (kind & MK_PSHARED) != 0);
+	pi_hostwake(m, kind);
 }
 
 /*
@@ -468,8 +507,9 @@ static int
 owned_try(pthread_mutex_t *m, struct gp_lwp *l, int id, bool *hidden)
 {
 	int kind = kind_of(m), type = kind & MK_TYPE, old = 0;
+	bool robust = (kind & MK_ROBUST) != 0;
 
-	if (!(kind & MK_ROBUST)) {
+	if (!word_owned(kind)) {
 		/* Only its owner writes an id there: a racy read is exact. */
 		if (__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) ==
 		    id)
@@ -482,9 +522,14 @@ owned_try(pthread_mutex_t *m, struct gp_lwp *l, int id, bool *hidden)
 		return taken(m, type, id);
 	}
 
+	/*
+	 * NOTE: a non-robust PI mutex whose owner died is held for ever
+	 * (glibc's lock waits for good): FUTEX_OWNER_DIED is news only to a
+	 * robust one.
+	 */
 	old = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
 	for (;;) {
-		if (old != 0 && !(old & FUTEX_OWNER_DIED)) {
+		if (old != 0 && (!(old & FUTEX_OWNER_DIED) || !robust)) {
 			if ((old & FUTEX_TID_MASK) != id) {
 				/* A host owner's death is the kernel's news. */
 				*hidden = (old & FUTEX_TID_MASK) < GREEN_OWNER;
@@ -505,16 +550,17 @@ owned_try(pthread_mutex_t *m, struct gp_lwp *l, int id, bool *hidden)
 		robust_add(l, m);
 		return EOWNERDEAD;
 	}
-	if (m->__data.__owner == M_NOTRECOVERABLE) {
+	if (robust && m->__data.__owner == M_NOTRECOVERABLE) {
 		m->__data.__count = 0;
-		robust_unlock_word(m);
+		word_unlock(m, kind);
 		release(m, false);	/* the next locker learns it too */
 		return ENOTRECOVERABLE;
 	}
 	m->__data.__count = 1;
 	m->__data.__owner = id;
 	m->__data.__nusers++;
-	robust_add(l, m);
+	if (robust)
+		robust_add(l, m);
 	return 0;
 }
 
@@ -529,7 +575,7 @@ owned_unlock(pthread_mutex_t *m, struct gp_lwp *l, int id, int *moved)
 
 	*moved = -1;
 
-	if (!(kind & MK_ROBUST)) {
+	if (!word_owned(kind)) {
 		if (m->__data.__owner != id)
 			return EPERM;
 		if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0)
@@ -546,7 +592,7 @@ owned_unlock(pthread_mutex_t *m, struct gp_lwp *l, int id, int *moved)
 	if ((__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) &
 	    FUTEX_TID_MASK) != id)
 		return EPERM;
-	if (m->__data.__owner == M_INCONSISTENT) {
+	if ((kind & MK_ROBUST) && m->__data.__owner == M_INCONSISTENT) {
 		/* Unlocked without pthread_mutex_consistent: unusable. */
 		if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0)
 			return ENOTRECOVERABLE;
@@ -557,10 +603,11 @@ owned_unlock(pthread_mutex_t *m, struct gp_lwp *l, int id, int *moved)
 		if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0)
 			return 0;
 	}
-	robust_del(l, m);
+	if (kind & MK_ROBUST)
+		robust_del(l, m);
 	m->__data.__owner = newowner;
 	m->__data.__nusers--;
-	robust_unlock_word(m);
+	word_unlock(m, kind);
 	*moved = release_gen(m, false);
 	return 0;
 }
@@ -583,6 +630,7 @@ robust_died(pthread_mutex_t *m, int id)
 	    __ATOMIC_RELAXED));
 	if (old & FUTEX_WAITERS)
 		futex_wake(&m->__data.__lock, 1, true);
+	pi_hostwake(m, kind_of(m));
 	release(m, false);
 }
 
@@ -750,13 +798,69 @@ green_mutex_lock(pthread_mutex_t *m, struct gp_lwp *l, uint64_t deadline)
 	    deadline, INTR_RESUME);
 }
 
+/*
+ * A host thread's lock of a priority-inheritance mutex, until (deadline)
+ * (0: none).  glibc's would wait in FUTEX_LOCK_PI, and the kernel looks
+ * the owner up by the TID in the word: a green owner's id names no task,
+ * so the kernel says ESRCH, and glibc then sleeps for good (an assertion
+ * fails for a robust one).  So a host thread takes it only with glibc's
+ * trylock, which never asks the kernel about the owner, and waits:
+ *  - while a green thread (or nobody) holds it, in a plain futex wait on
+ *    the word, which every release through this file wakes (pi_hostwake)
+ *    and a slice bounds (a release inside glibc we cannot see);
+ *  - while a host thread holds a non-robust one, in glibc's own lock, so
+ *    the kernel still lends the owner our priority; in slices too, since
+ *    a green thread may take it between our look and the kernel's (then
+ *    glibc waits out the slice and says ETIMEDOUT).  A robust one is
+ *    polled as above instead: there that race would be the assertion.
+ */
+static int
+host_pi_lock(pthread_mutex_t *m, uint64_t deadline)
+{
+	int kind = kind_of(m), word, owner, error;
+	uint64_t now, until;
+	struct timespec ts;
+
+	for (;;) {
+		if ((error = REAL(pthread_mutex_trylock)(m)) != EBUSY)
+			return error;
+		atomic_fetch_add(&pi_hostwait, 1);
+		word = __atomic_load_n(&m->__data.__lock, __ATOMIC_SEQ_CST);
+		owner = word & FUTEX_TID_MASK;
+		now = gpi_now();
+		until = deadline != 0 && deadline - now < BACKSTOP_NS ?
+		    deadline : now + BACKSTOP_NS;
+		if (deadline != 0 && now >= deadline) {
+			atomic_fetch_sub(&pi_hostwait, 1);
+			return ETIMEDOUT;
+		}
+		if (!(kind & MK_ROBUST) && owner != 0 && owner < GREEN_OWNER) {
+			atomic_fetch_sub(&pi_hostwait, 1);
+			ts.tv_sec = (time_t)(until / 1000000000u);
+			ts.tv_nsec = (long)(until % 1000000000u);
+			error = REAL(pthread_mutex_clocklock)(m,
+			    CLOCK_MONOTONIC, &ts);
+			if (error != ETIMEDOUT)
+				return error;
+			continue;
+		}
+		ts.tv_sec = (time_t)((until - now) / 1000000000u);
+		ts.tv_nsec = (long)((until - now) % 1000000000u);
+		GPI_LIBC(syscall)(SYS_futex, &m->__data.__lock,
+		    (kind & MK_PSHARED) ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE,
+		    word, &ts, NULL, 0);
+		atomic_fetch_sub(&pi_hostwait, 1);
+	}
+}
+
 EXPORT int
 pthread_mutex_lock(pthread_mutex_t *m)
 {
 	struct gp_lwp *l = gpi_curlwp();
 
 	if (l == NULL)
-		return REAL(pthread_mutex_lock)(m);
+		return is_pi(kind_of(m)) ? host_pi_lock(m, 0) :
+		    REAL(pthread_mutex_lock)(m);
 	gpi_sigpoint_l(l);
 	return green_mutex_lock(m, l, 0);
 }
@@ -766,10 +870,12 @@ pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
 {
 	struct gp_lwp *l = gpi_curlwp();
 
-	if (l == NULL)
+	if (l == NULL && !is_pi(kind_of(m)))
 		return REAL(pthread_mutex_timedlock)(m, abs);
 	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
 		return EINVAL;
+	if (l == NULL)
+		return host_pi_lock(m, deadline_of(abs));
 	return green_mutex_lock(m, l, deadline_of(abs));
 }
 
@@ -780,10 +886,12 @@ pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
 	struct gp_lwp *l = gpi_curlwp();
 	int error;
 
-	if (l == NULL)
+	if (l == NULL && !is_pi(kind_of(m)))
 		return REAL(pthread_mutex_clocklock)(m, clock, abs);
 	if ((error = clock_check(clock, abs)) != 0)
 		return error;
+	if (l == NULL)
+		return host_pi_lock(m, deadline_on(clock, abs));
 	return green_mutex_lock(m, l, deadline_on(clock, abs));
 }
 
@@ -800,8 +908,11 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 		return EAGAIN;
 	if (is_pp(kind))
 		return pp_try(m, l, id, &hidden);
-	/* glibc's trylock of a (non-robust) errorcheck one: EBUSY, owner too. */
-	if ((kind & (MK_ROBUST | MK_TYPE)) == PTHREAD_MUTEX_ERRORCHECK &&
+	/*
+	 * glibc's trylock of a plain errorcheck one: EBUSY, owner too (of a
+	 * robust or PI one, EDEADLK).
+	 */
+	if ((kind & (MK_ROBUST | MK_PI | MK_TYPE)) == PTHREAD_MUTEX_ERRORCHECK &&
 	    __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == id)
 		return EBUSY;
 	return owned_try(m, l, id, &hidden);
@@ -824,8 +935,10 @@ mutex_unlock(pthread_mutex_t *m, struct gp_lwp *l, int *moved)
 		gpi_sigpoint_l(l);	/* after the release: a handler may lock */
 		return error;
 	}
-	if ((error = REAL(pthread_mutex_unlock)(m)) == 0)
+	if ((error = REAL(pthread_mutex_unlock)(m)) == 0) {
+		pi_hostwake(m, kind_of(m));
 		*moved = release_gen(m, false);
+	}
 	return error;
 }
 

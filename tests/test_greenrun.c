@@ -350,6 +350,16 @@ Test(greenrun, thread_cpu_clocks_one_worker)
 Test(greenrun, thread_cpu_clocks) { same("gr_cpuclock", NULL); }
 Test(greenrun, nice_values_per_thread) { same("gr_nice", NULL); }
 Test(greenrun, recursive_errorcheck_normal_mutexes) { same("gr_mutex", NULL); }
+/*
+ * The same, priority-inheritance: the owner is in the lock word, where
+ * the kernel looks for a TID.  One worker: the two threads share it.
+ */
+Test(greenrun, priority_inheritance_mutexes)
+{
+	workers = "1";
+	same("gr_mutex", "pi");
+	workers = "2";
+}
 Test(greenrun, cancel_cleanup_handlers) { same("gr_cancel", NULL); }
 Test(greenrun, cancel_cxx_unwind) { same("gr_cancel_cxx", NULL); }
 Test(greenrun, atexit_return) { same("gr_exit", "return"); }
