@@ -100,6 +100,8 @@ gpi_fdpark_enter(struct gpi_fdpark *fp, int fd)
 	_Atomic(struct gpi_fdpark *) *h;
 	struct gpi_fdpark *first;
 
+	/* One at a time: handlers run unregistered (iocall.c). */
+	KASSERT(gpi_curlwp()->l_fdpark == NULL);
 	fp->fp_orig = fd;
 	atomic_store_explicit(&fp->fp_fd, fd, memory_order_relaxed);
 	fp->fp_share = NULL;

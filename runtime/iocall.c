@@ -165,16 +165,44 @@ know(int fd, unsigned fi, bool out, struct blockinfo *bi)
 	return 0;
 }
 
+/* Take (fp) off its descriptor's list, if (*parked) says it is on. */
+static inline void
+unpark(struct gpi_fdpark *fp, bool *parked)
+{
+	if (*parked) {
+		gpi_fdpark_leave(fp);
+		*parked = false;
+	}
+}
+
 /*
  * A wait was interrupted: run the handlers (or die, if killed).  True
  * if the call may go on, as the kernel restarts it: no handler ran on
  * this thread (a stop and continue, or a signal another thread took), or
  * all had SA_RESTART and the call restarts.
+ * WARNING: a handler may leave by siglongjmp, be cancelled, or park in
+ * I/O of its own: the caller's registration on its descriptor (fd.c, on
+ * the stack those would abandon) is taken off while handlers run, and
+ * a close walked a freed one (glibc's tst-cancel20; gr_sigpark).  The
+ * call then registers again under its number, as natively a restarted
+ * call looks its descriptor up again.
  */
 static bool
 interrupted(bool restartable)
 {
-	return gpi_userret_resume(gpi_io_lwp(), restartable);
+	struct gp_lwp *l = gpi_io_lwp();
+	struct gpi_fdpark *fp = l != NULL ? l->l_fdpark : NULL;
+	bool go_on;
+	int fd = -1;
+
+	if (fp != NULL) {
+		fd = fp->fp_orig;
+		gpi_fdpark_leave(fp);
+	}
+	go_on = gpi_userret_resume(l, restartable);
+	if (fp != NULL)
+		gpi_fdpark_enter(fp, fd);
+	return go_on;
 }
 
 /*
@@ -543,6 +571,8 @@ xfer(struct xfer *x)
 			continue;
 		}
 		if (error == EPIPE && out) {
+			/* Its handler runs unregistered (interrupted()). */
+			unpark(&fp, &parked);
 			broken_pipe(!(sock && (x->x_flags & MSG_NOSIGNAL)));
 			goto fail;
 		}
@@ -622,6 +652,7 @@ xfer(struct xfer *x)
 				continue;
 			}
 			if (error == EPIPE && out) {
+				unpark(&fp, &parked);
 				broken_pipe(true);
 				goto fail;
 			}
@@ -649,13 +680,11 @@ xfer(struct xfer *x)
 		if (error != 0)
 			goto fail;
 	}
-	if (parked)
-		gpi_fdpark_leave(&fp);
+	unpark(&fp, &parked);
 	errno = saved_errno;
 	return done;
 fail:
-	if (parked)
-		gpi_fdpark_leave(&fp);
+	unpark(&fp, &parked);
 	if (done > 0) {
 		errno = saved_errno;
 		return done;

@@ -693,6 +693,19 @@ Test(greenrun, handler_runs_in_zero_timeout_ppoll_loop) { same_nopreempt("gr_sig
 Test(greenrun, handler_runs_in_zero_timeout_select_loop) { same_nopreempt("gr_sigio", "select"); }
 Test(greenrun, handler_runs_in_zero_timeout_epoll_loop) { same_nopreempt("gr_sigio", "epoll"); }
 
+/*
+ * A handler that interrupted a parked read or write and never returned
+ * there (siglongjmp, a cancel in its own read) leaves no registration
+ * for the next close of the number to walk.  One worker and two.
+ */
+Test(greenrun, handlers_that_leave_a_parked_call)
+{
+	workers = "1";
+	same("gr_sigpark", NULL);
+	workers = "2";
+	same("gr_sigpark", NULL);
+}
+
 /* A forwarded signal keeps its siginfo: SI_TIMER, the sender, the value. */
 Test(greenrun, forwarded_siginfo) { same("gr_siginfo", NULL); }
 
