@@ -238,11 +238,28 @@ post(pid_t pid, const siginfo_t *si)
  * on a worker are the runtime's preemption (section 24), nor a signal a
  * signalfd reads.
  */
+static void	drain_locked(int sig, struct gp_lwp *to);
+
 void
 gpi_greenrun_drain(int sig)
 {
+	gpi_spin_lock(&take_lock);
+	drain_locked(sig, NULL);
+	gpi_spin_unlock(&take_lock);
+}
+
+/*
+ * gpi_greenrun_drain's work, under take_lock.  With (to), the calling
+ * LWP, a caught signal that it does not block is given to it
+ * (gpi_kill_info_to), as the kernel gives a signal to the thread that
+ * sleeps in the wait it ends.
+ */
+static void
+drain_locked(int sig, struct gp_lwp *to)
+{
 	const struct timespec zero = { 0, 0 };
 	struct gp_proc *p = __atomic_load_n(&g_proc, __ATOMIC_ACQUIRE);
+	pid_t pid = __atomic_load_n(&gpi_hostproc_pid, __ATOMIC_RELAXED);
 	uint64_t bit;
 	siginfo_t si;
 	sigset_t one;
@@ -257,9 +274,43 @@ gpi_greenrun_drain(int sig)
 		return;
 	sigemptyset(&one);
 	sigaddset(&one, sig);
+	if (sigtimedwait(&one, &si, &zero) != sig)
+		return;
+	if (to != NULL && sig != SIGCHLD)
+		(void)gpi_kill_info_to(to, pid, &si);
+	else
+		post(pid, &si);
+}
+
+/*
+ * A wait of the calling green thread that another process can end (a
+ * process-shared barrier) has ended.  Natively a signal that process
+ * sent us first is delivered by then: the kernel runs the handler on
+ * the thread's way back from its futex wait, before the wait returns
+ * (glibc's tst-mqueue5: the other process's mq_send notifies us, then
+ * it passes the barrier we wait at).  Here the forwarder may not have
+ * taken it yet: take every such signal the kernel holds and post it
+ * now, as gpi_greenrun_drain does for one, to the calling thread if it
+ * may take it (the kernel's choice: the thread asleep in the wait).
+ * Under take_lock throughout: one the forwarder has taken already is
+ * posted by the time we have the lock (it posts under it).  One system
+ * call per such wait.
+ */
+void
+gpi_greenrun_drain_pending(void)
+{
+	sigset_t pend;
+	int sig;
+
+	if (!gpi_greenrun)
+		return;
 	gpi_spin_lock(&take_lock);
-	if (sigtimedwait(&one, &si, &zero) == sig)
-		post(__atomic_load_n(&gpi_hostproc_pid, __ATOMIC_RELAXED), &si);
+	if (GPI_LIBC(syscall)(SYS_rt_sigpending, &pend, (size_t)_NSIG / 8) ==
+	    0) {
+		for (sig = 1; sig <= 64; sig++)
+			if (sigismember(&pend, sig) == 1)
+				drain_locked(sig, gpi_curlwp());
+	}
 	gpi_spin_unlock(&take_lock);
 }
 

@@ -214,6 +214,8 @@ bool	gpi_greenrun_sfd(int sig) __attribute__((visibility("hidden")));
  * it, if any, while the old disposition catches or ignores it.
  */
 void	gpi_greenrun_drain(int sig) __attribute__((visibility("hidden")));
+/* Green-init mode, after a wait another process may have ended: all of them. */
+void	gpi_greenrun_drain_pending(void) __attribute__((visibility("hidden")));
 /* pthread_exit of the calling green thread: cleanup handlers, then the end. */
 _Noreturn void gpi_thread_exit(void *retval) __attribute__((visibility("hidden")));
 /* (l)'s handle slot + 1 (its mutex owner id), made on first need; 0 if none. */

@@ -1573,7 +1573,8 @@ _Static_assert(sizeof(struct gbarrier) <= sizeof(pthread_barrier_t),
 
 /*
  * A process-shared barrier stays glibc's: other processes use it with
- * glibc's code, and our sleep queues are per process.
+ * glibc's code, and our sleep queues are per process.  A green thread
+ * waits in it on a pool helper (pshared_barrier_wait).
  */
 EXPORT int
 pthread_barrier_init(pthread_barrier_t *pb, const pthread_barrierattr_t *a,
@@ -1630,14 +1631,48 @@ barrier_leave(struct gbarrier *b)
 		gpi_wakeup(&b->b_inside);
 }
 
+/* glibc's wait, on a helper: 1 for its serial thread, else its value. */
+static long
+barrier_job(void *pb)
+{
+	int r = REAL(pthread_barrier_wait)(pb);
+
+	return r == PTHREAD_BARRIER_SERIAL_THREAD ? 1 : r;
+}
+
+/*
+ * A green thread at a process-shared barrier.  glibc's wait blocked the
+ * worker in a futex wait until the other processes came, and every LWP
+ * queued there with it.  It is made on a pool helper instead (not
+ * counted against the helpers' limit: waiters that outnumber it would
+ * never meet), and the thread parks.  No handler runs during that park:
+ * it could leave by siglongjmp while the helper still writes the result
+ * into our frame.  Natively a handler runs in the wait; here the signals
+ * that came meanwhile, from another process too, are delivered before
+ * the wait returns.  With no helper to be had, glibc's wait on the worker.
+ */
+static int
+pshared_barrier_wait(pthread_barrier_t *pb, struct gp_lwp *l)
+{
+	long r = gpi_pool_call(barrier_job, pb, GPI_POOL_WAIT);
+
+	if (r < 0)
+		return REAL(pthread_barrier_wait)(pb);
+	gpi_greenrun_drain_pending();
+	gpi_sigpoint_l(l);
+	return r == 1 ? PTHREAD_BARRIER_SERIAL_THREAD : (int)r;
+}
+
 EXPORT int
 pthread_barrier_wait(pthread_barrier_t *pb)
 {
 	struct gbarrier *b = (struct gbarrier *)pb;
+	struct gp_lwp *l;
 	int gen;
 
 	if (b->b_magic != GBARRIER_MAGIC)
-		return REAL(pthread_barrier_wait)(pb);
+		return (l = gpi_curlwp()) != NULL ?
+		    pshared_barrier_wait(pb, l) : REAL(pthread_barrier_wait)(pb);
 	gpi_spin_lock(&b->b_lock);
 	atomic_fetch_add(&b->b_inside, 1);
 	gen = atomic_load(&b->b_gen);

@@ -1511,6 +1511,13 @@ GPI_HIDDEN void	gpi_psignal(struct gp_proc *p, pid_t pid, int sig);
  */
 GPI_HIDDEN int	gpi_kill_info(pid_t pid, const siginfo_t *si);
 /*
+ * The same, given to (l) of that process as the kernel gives a process's
+ * signal to the thread it chooses: caught, and not blocked by (l);
+ * else posted to the process as gpi_kill_info does.
+ */
+GPI_HIDDEN int	gpi_kill_info_to(struct gp_lwp *l, pid_t pid,
+    const siginfo_t *si);
+/*
  * sigqueue(pid, sig, value) to a green process or the green-init one:
  * posted with SI_QUEUE and (value).  -1 with EAGAIN when the queue is
  * full (RLIMIT_SIGPENDING), ESRCH, EINVAL.
@@ -2500,6 +2507,14 @@ GPI_HIDDEN int	gpi_stdio_fdwait(int fd, short events);
  * caller still waits for fn to return, and then decides (restart...).
  */
 #define GPI_POOL_INTR	0x1
+/*
+ * GPI_POOL_WAIT: a wait that ends when another party acts (a process-
+ * shared barrier), not interrupted: like a lock wait it is not counted
+ * against the limit, which waits that outnumber it would deadlock.
+ * Without GPI_POOL_INTR or GPI_POOL_WAIT, fails with EAGAIN (and with
+ * one, ENOLCK) when no helper could be started.
+ */
+#define GPI_POOL_WAIT	0x2
 GPI_HIDDEN long	gpi_pool_call(long (*fn)(void *), void *arg, int flags);
 /*
  * gpi_pool_call(GPI_POOL_INTR) of a call a caught signal interrupts:

@@ -34,7 +34,8 @@
  * one more each time a job finds none idle, GREENPROC_IO_THREADS of them
  * for the jobs that end by themselves (file I/O, name lookups).
  *
- * WARNING: a lock wait (GPI_POOL_INTR) may last as long as another LWP
+ * WARNING: a lock wait (GPI_POOL_INTR, or GPI_POOL_WAIT: a process-shared
+ * barrier) may last as long as another LWP
  * holds the lock, and that LWP may need a helper for its own file I/O
  * before it lets go: with every helper waiting for the lock, that would
  * be a deadlock (a stress test found it).  So lock waits are not counted
@@ -58,7 +59,9 @@ enum { PJ_QUEUED, PJ_DONE, PJ_RELEASED };
 struct pooljob {
 	long		(*pj_fn)(void *);	/* (c) */
 	void		*pj_arg;		/* (c) */
-	bool		 pj_lock;		/* (c) a lock wait: GPI_POOL_INTR */
+	bool		 pj_lock;		/* (c) a wait on another party
+						 * (GPI_POOL_INTR, GPI_POOL_WAIT):
+						 * not counted against the limit */
 	struct pooljob	*pj_next;		/* (q) the queue */
 	long		 pj_res;		/* (h) fn's value ... */
 	int		 pj_errno;		/* (h) ... and errno (0: kept) */
@@ -281,7 +284,7 @@ long
 gpi_pool_call(long (*fn)(void *), void *arg, int flags)
 {
 	struct pooljob j = { .pj_fn = fn, .pj_arg = arg,
-	    .pj_lock = (flags & GPI_POOL_INTR) != 0 };
+	    .pj_lock = (flags & (GPI_POOL_INTR | GPI_POOL_WAIT)) != 0 };
 	int error, sflags = (flags & GPI_POOL_INTR) ? GPI_PCATCH : GPI_PNOKILL;
 	unsigned i;
 

@@ -1111,6 +1111,23 @@ gpi_kill_info(pid_t pid, const siginfo_t *si)
 	return kill_q(pid, sig, sigq_new(si, !SIGQUEUED(sig)));
 }
 
+int
+gpi_kill_info_to(struct gp_lwp *l, pid_t pid, const siginfo_t *si)
+{
+	struct gp_proc *p = __atomic_load_n(&l->l_proc, __ATOMIC_RELAXED);
+	int sig = si->si_signo;
+	uint64_t bit;
+
+	if (sig < 1 || sig > NSIGS ||
+	    __atomic_load_n(&p->p_pid, __ATOMIC_RELAXED) != pid)
+		return gpi_kill_info(pid, si);
+	bit = SIGBIT(sig);
+	if (!(__atomic_load_n(&p->p_sigcatch, __ATOMIC_RELAXED) & bit) ||
+	    (__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED) & bit))
+		return gpi_kill_info(pid, si);
+	return lwp_signal_q(l, sig, sigq_new(si, !SIGQUEUED(sig)));
+}
+
 /*
  * Take pending (sig) off (l)'s own list, else off (p)'s, and fill (si)
  * (if not NULL) with its siginfo: its queued instance's (the oldest), or

@@ -706,6 +706,18 @@ Test(greenrun, handlers_that_leave_a_parked_call)
 	same("gr_sigpark", NULL);
 }
 
+/*
+ * A green thread at a process-shared barrier parks, and a signal the
+ * other process sent before it came is handled before the wait returns
+ * (glibc's tst-mqueue5).  One worker: the one the waiter used to block.
+ */
+Test(greenrun, process_shared_barrier_waits_park)
+{
+	workers = "1";
+	same("gr_pshbarrier", NULL);
+	workers = "2";
+}
+
 /* A forwarded signal keeps its siginfo: SI_TIMER, the sender, the value. */
 Test(greenrun, forwarded_siginfo) { same("gr_siginfo", NULL); }
 
