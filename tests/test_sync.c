@@ -212,6 +212,8 @@ SYNC_TESTS(mutex, "recursive: done", "errorcheck: done", "legacy: done",
 
 /* Robust mutexes: LWP and green-process death, host and LWP lockers. */
 SYNC_TESTS(robust, "threads: done", "processes: done")
+/* The same, priority-inherit too: the owner in the word the kernel reads. */
+SYNC_TESTS(robustpi, "threads: done", "processes: done")
 
 /* pthread_spin_lock yields; counters; no backstop. */
 SYNC_TESTS(spin, "spin: handed over", "backstops: 0")

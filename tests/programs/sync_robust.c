@@ -6,6 +6,9 @@
  * thread -- gets EOWNERDEAD; pthread_mutex_consistent makes it usable
  * again, and an unlock without it makes it ENOTRECOVERABLE.  And when a
  * host thread dies holding one, an LWP gets EOWNERDEAD.
+ * sync_robustpi.c builds the same with SYNC_ROBUST_PI: every mutex is
+ * also priority-inherit, whose lock word the kernel reads as a TID (a
+ * host thread then waits in host_pi_lock, not in glibc's lock).
  */
 #include <signal.h>
 #include <stdint.h>
@@ -23,6 +26,9 @@ init_robust(pthread_mutex_t *m, int type)
 	pthread_mutexattr_init(&a);
 	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
 	pthread_mutexattr_settype(&a, type);
+#ifdef SYNC_ROBUST_PI
+	pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT);
+#endif
 	pthread_mutex_init(m, &a);
 	pthread_mutexattr_destroy(&a);
 }
