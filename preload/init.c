@@ -35,7 +35,9 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -65,6 +67,88 @@ static uint64_t g_sfd;		/* (a, relaxed) signals a signalfd reads */
 static gpi_spin_t take_lock = GPI_SPIN_INIT(GPI_RANK_TAKE);
 #define KILL_GRACE_MS	500	/* a killed process's LWPs have to die */
 
+/*
+ * Is the program's kernel process group orphaned?  Its parent (the
+ * shell) in another group of the same session is what keeps it not:
+ * only the host's own parent is looked at, not the other members'.
+ */
+static bool
+orphaned(pid_t pgrp)
+{
+	pid_t pp = (pid_t)GPI_LIBC(syscall)(SYS_getppid);
+
+	return (pid_t)GPI_LIBC(syscall)(SYS_getpgid, pp) == pgrp ||
+	    GPI_LIBC(syscall)(SYS_getsid, pp) != GPI_LIBC(syscall)(SYS_getsid, 0);
+}
+
+/*
+ * gpi_tty_access_hook: the kernel's job control of a terminal access
+ * (its tty_check_change), for the calling LWP.  A worker blocks SIGTTIN
+ * and SIGTTOU, so the kernel lets its access through or, for a read,
+ * says EIO, where a background program would stop: `greenrun cat &` in
+ * an interactive shell read EIO and ended instead of "Stopped (tty
+ * input)".  As the kernel: nothing unless (fd) is the controlling
+ * terminal and the host's group is not its foreground one (a write only
+ * with TOSTOP set); an ignored or blocked signal lets a write through
+ * and makes a read EIO, as an orphaned group does; else the group is
+ * sent the signal.  Its default action stops the host, the shell's job
+ * (the kernel continues it, and the caller looks again); a handler of
+ * the program's own is posted to the program, the rest of the group
+ * sent nothing.  Returns 0, EIO, or -1 (sent: wait, then look again).
+ */
+static int
+tty_access(int fd, bool out)
+{
+	struct gp_lwp *l = gpi_curlwp();
+	struct gp_proc *p = gpi_curproc();
+	int sig = out ? SIGTTOU : SIGTTIN;
+	uint64_t bit = 1ULL << (sig - 1);
+	struct sigaction dfl;
+	struct termios t;
+	sigset_t one;
+	pid_t fg, me;
+
+	unsigned ptn;
+
+	/*
+	 * TIOCGPGRP fails but on the controlling terminal, or on a pty
+	 * master, which gives its slave's group and which no job control
+	 * concerns (TIOCGPTN answers only there).  No group: no check.
+	 */
+	if (l == NULL || GPI_LIBC(ioctl)(fd, TIOCGPGRP, &fg) != 0 ||
+	    fg <= 0 || (me = (pid_t)GPI_LIBC(syscall)(SYS_getpgid, 0)) == fg ||
+	    GPI_LIBC(ioctl)(fd, TIOCGPTN, &ptn) == 0)
+		return 0;
+	if (out && (GPI_LIBC(ioctl)(fd, TCGETS, &t) != 0 ||
+	    !(t.c_lflag & TOSTOP)))
+		return 0;
+	if ((__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED) & bit) ||
+	    (__atomic_load_n(&p->p_sigignore, __ATOMIC_RELAXED) & bit))
+		return out ? 0 : EIO;
+	if (orphaned(me))
+		return EIO;
+	if (__atomic_load_n(&p->p_sigcatch, __ATOMIC_RELAXED) & bit) {
+		(void)gp_kill(__atomic_load_n(&p->p_pid, __ATOMIC_RELAXED),
+		    sig);
+		return -1;
+	}
+	/*
+	 * The program's disposition is the default: the host's must be too
+	 * (one ignored before exec stays ignored in the kernel, whatever the
+	 * program set since, and the stop was discarded); then, as
+	 * host_stop, unblocked here the signal stops the host at once.
+	 */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	(void)GPI_LIBC(sigaction)(sig, &dfl, NULL);
+	(void)GPI_LIBC(syscall)(SYS_kill, -me, sig);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	(void)REAL(pthread_sigmask)(SIG_UNBLOCK, &one, NULL);
+	(void)REAL(pthread_sigmask)(SIG_BLOCK, &one, NULL);
+	return -1;
+}
+
 /* The preload's constructor: the mode is on for this program only. */
 GPI_PASSTEXT void
 gpi_greenrun_check(void)
@@ -76,8 +160,10 @@ gpi_greenrun_check(void)
 	gpi_greenrun = strcmp(v, "1") == 0;
 	(void)unsetenv("GREENPROC_INIT");
 	/* Its threads were written for a preemptive kernel (preempt.c). */
-	if (gpi_greenrun)
+	if (gpi_greenrun) {
 		gpi_preempt_want();
+		gpi_tty_access_hook = tty_access;
+	}
 }
 
 /*
@@ -97,8 +183,8 @@ gpi_greenrun_check(void)
  * Not: the synchronous faults (the kernel's, on the faulting thread),
  * SIGPIPE (raised on the writer, made green by the I/O engine), SIGSTOP
  * (it cannot be blocked), SIGTTIN and SIGTTOU (the kernel's, sent for a
- * background terminal access; but the workers block them, so that access
- * goes through or reads EIO instead of stopping: ARCHITECTURE 21), glibc's
+ * background terminal access; but the workers block them, so a read or
+ * a TOSTOP write is checked here instead, tty_access), glibc's
  * two internal ones below SIGRTMIN, and the runtime's dump signal.
  */
 static void

@@ -903,6 +903,15 @@ GPI_HIDDEN void	gpi_relax_yield(void);
 /* Runs on an LWP leaving normally, before it unlinks (preload's keys). */
 GPI_HIDDEN extern void (*gpi_lwp_exit_hook)(struct gp_lwp *l);
 /*
+ * Green-init mode (preload/init.c): job control of a terminal read, or a
+ * write (out), by the calling LWP on descriptor (fd), as the kernel does
+ * it for a native program (the workers' own reads say EIO: they block
+ * SIGTTIN).  0: go on; EIO; or -1: a stop signal was sent (the host
+ * stops, or the program's handler is posted), to be waited for and the
+ * access looked at again (iocall.c, tty_access).
+ */
+GPI_HIDDEN extern int (*gpi_tty_access_hook)(int fd, bool out);
+/*
  * Preload (sync.c): (l) ends, however (exit, cancel, kill, its process's
  * exit1), before anyone is told: what it holds is released as owner-dead.
  * Runs on l itself, so its stack is intact; no lock held.

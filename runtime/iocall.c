@@ -205,6 +205,39 @@ interrupted(bool restartable)
 	return go_on;
 }
 
+int (*gpi_tty_access_hook)(int, bool) GPI_PASSDATA;
+
+#define TTY_STOP_NS	(10 * 1000000ull)
+
+/*
+ * May the calling LWP read (or, with (out), write) terminal (fd) now?
+ * A background process's read of its controlling terminal, or write
+ * with TOSTOP set, sends its group SIGTTIN (SIGTTOU) and waits until it
+ * is continued or a handler has run, as the kernel's job control does
+ * at a read's start (gpi_tty_access_hook).  Returns 0, EIO (an ignored
+ * or blocked SIGTTIN, an orphaned group), or EINTR (a handler ran and
+ * the call does not restart).  *stopped: a signal was sent.
+ */
+static int
+tty_access(int fd, bool out, bool restartable, bool *stopped)
+{
+	struct gp_lwp *l = gpi_io_lwp();
+	int r;
+
+	*stopped = false;
+	while (gpi_tty_access_hook != NULL && l != NULL &&
+	    (r = gpi_tty_access_hook(fd, out)) != 0) {
+		if (r > 0)
+			return r;
+		*stopped = true;
+		/* The host stops meanwhile, or the handler's signal ends it. */
+		if (gpi_tsleep(stopped, NULL, 0, GPI_PCATCH, gpi_now() +
+		    TTY_STOP_NS) == EINTR && !interrupted(restartable))
+			return EINTR;
+	}
+	return 0;
+}
+
 /*
  * Park until (fd) is ready for (events) or (deadline).  Returns 0 (try
  * again), ETIMEDOUT, EINTR (not to be restarted), or the error the
@@ -443,7 +476,7 @@ xfer(struct xfer *x)
 	unsigned ver, fi = gpi_fdinfo_getv(x->x_fd, &ver);
 	ssize_t r, done = 0;
 	int error, saved_errno = errno;	/* a success leaves errno alone */
-	bool skip;
+	bool skip, tty = false, stopped;
 
 	/*
 	 * A plain file whose writes refuse RWF_NOWAIT: straight to the ring
@@ -562,6 +595,20 @@ xfer(struct xfer *x)
 			continue;
 		}
 		error = errno;
+		/*
+		 * A terminal past its readiness says EIO (or, from the ring,
+		 * EINVAL) to a process that went to the background while it
+		 * waited: job control again, as at the start.
+		 */
+		if (tty && (error == EIO || error == EINVAL) && done == 0) {
+			int was = error;
+
+			if ((error = tty_access(x->x_fd, out, true, &stopped)) != 0)
+				goto fail;
+			if (stopped)
+				continue;
+			error = was;
+		}
 		if (error == ENOTSOCK && x->x_sock) {
 			/* The number was reused behind the preload (fdinfo.c). */
 			gpi_fdinfo_forget(x->x_fd);
@@ -598,9 +645,11 @@ xfer(struct xfer *x)
 					x->x_direct = true;
 				continue;
 			}
-			if (!bi.bi_nonblock && (error = fdwait(x->x_fd,
-			    out ? POLLOUT : POLLIN, 0, true)) != 0)
+			if (!bi.bi_nonblock && ((error = tty_access(x->x_fd,
+			    out, true, &stopped)) != 0 || (error = fdwait(
+			    x->x_fd, out ? POLLOUT : POLLIN, 0, true)) != 0))
 				goto fail;
+			tty = true;
 			continue;
 		}
 		if (error == EBADF && parked && gpi_fdpark_fd(&fp) != x->x_fd)

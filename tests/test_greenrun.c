@@ -718,6 +718,16 @@ Test(greenrun, process_shared_barrier_waits_park)
 	workers = "2";
 }
 
+/*
+ * Job control: a background read of the terminal stops the program
+ * (SIGTTIN), or says EIO when ignored, or EINTR after a handler; a
+ * TOSTOP write stops it (SIGTTOU).  A child plays the shell on a pty.
+ */
+Test(greenrun, background_terminal_access_stops)
+{
+	same("gr_ttybg", NULL);
+}
+
 /* A forwarded signal keeps its siginfo: SI_TIMER, the sender, the value. */
 Test(greenrun, forwarded_siginfo) { same("gr_siginfo", NULL); }
 
