@@ -30,6 +30,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -205,7 +206,26 @@ fcntl_common(int (*real)(int, int, ...), int fd, int cmd, va_list ap)
 }
 
 /*
- * ioctl and setsockopt are interposed only to see the changes that
+ * The terminal requests the kernel's job control stops a background
+ * process for (tty_check_change: tcsetattr, tcsetpgrp, tcflush, tcflow,
+ * a line discipline), which a worker, blocking SIGTTOU, makes unchecked.
+ */
+static bool
+tty_change(unsigned long req)
+{
+	switch (req) {
+	case TCSETS: case TCSETSW: case TCSETSF:
+	case TCSETA: case TCSETAW: case TCSETAF:
+	case TIOCSPGRP: case TCFLSH: case TCXONC: case TIOCSETD:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * ioctl is interposed for green-init mode's job control (above), and it
+ * and setsockopt are interposed to see the changes that
  * runtime/fdinfo.c must hear of: FIONBIO sets or clears O_NONBLOCK, and
  * SO_RCVTIMEO/SO_SNDTIMEO (either time layout) a socket's timeout, for
  * every number of the description (so: every entry, after the call).
@@ -222,10 +242,55 @@ ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (gpi_greenrun && tty_change(req) &&
+	    (r = gpi_tty_check(fd, GPI_TTY_CHANGE, true)) != 0) {
+		errno = r;
+		return -1;
+	}
 	r = GPI_LIBC(ioctl)(fd, req, arg);
 	if (req == FIONBIO)
 		gpi_fdinfo_flush();
 	return r;
+}
+
+/*
+ * glibc's own terminal calls make their ioctl inside libc, past the
+ * interposer above: the same job control first.
+ */
+static int
+tty_changed(int fd)
+{
+	int error;
+
+	if (!gpi_greenrun ||
+	    (error = gpi_tty_check(fd, GPI_TTY_CHANGE, true)) == 0)
+		return 0;
+	errno = error;
+	return -1;
+}
+
+EXPORT int
+tcsetattr(int fd, int act, const struct termios *t)
+{
+	return tty_changed(fd) != 0 ? -1 : LIBREAL(tcsetattr)(fd, act, t);
+}
+
+EXPORT int
+tcsetpgrp(int fd, pid_t pgrp)
+{
+	return tty_changed(fd) != 0 ? -1 : LIBREAL(tcsetpgrp)(fd, pgrp);
+}
+
+EXPORT int
+tcflush(int fd, int queue)
+{
+	return tty_changed(fd) != 0 ? -1 : LIBREAL(tcflush)(fd, queue);
+}
+
+EXPORT int
+tcflow(int fd, int action)
+{
+	return tty_changed(fd) != 0 ? -1 : LIBREAL(tcflow)(fd, action);
 }
 
 static bool

@@ -89,19 +89,19 @@ orphaned(pid_t pgrp)
  * an interactive shell read EIO and ended instead of "Stopped (tty
  * input)".  As the kernel: nothing unless (fd) is the controlling
  * terminal and the host's group is not its foreground one (a write only
- * with TOSTOP set); an ignored or blocked signal lets a write through
- * and makes a read EIO, as an orphaned group does; else the group is
+ * with TOSTOP set); an ignored or blocked signal lets a write or change
+ * through and makes a read EIO, as an orphaned group does; else the group is
  * sent the signal.  Its default action stops the host, the shell's job
  * (the kernel continues it, and the caller looks again); a handler of
  * the program's own is posted to the program, the rest of the group
  * sent nothing.  Returns 0, EIO, or -1 (sent: wait, then look again).
  */
 static int
-tty_access(int fd, bool out)
+tty_access(int fd, int how)
 {
 	struct gp_lwp *l = gpi_curlwp();
 	struct gp_proc *p = gpi_curproc();
-	int sig = out ? SIGTTOU : SIGTTIN;
+	int sig = how == GPI_TTY_READ ? SIGTTIN : SIGTTOU;
 	uint64_t bit = 1ULL << (sig - 1);
 	struct sigaction dfl;
 	struct termios t;
@@ -119,12 +119,12 @@ tty_access(int fd, bool out)
 	    fg <= 0 || (me = (pid_t)GPI_LIBC(syscall)(SYS_getpgid, 0)) == fg ||
 	    GPI_LIBC(ioctl)(fd, TIOCGPTN, &ptn) == 0)
 		return 0;
-	if (out && (GPI_LIBC(ioctl)(fd, TCGETS, &t) != 0 ||
+	if (how == GPI_TTY_WRITE && (GPI_LIBC(ioctl)(fd, TCGETS, &t) != 0 ||
 	    !(t.c_lflag & TOSTOP)))
 		return 0;
 	if ((__atomic_load_n(&l->l_sigmask, __ATOMIC_RELAXED) & bit) ||
 	    (__atomic_load_n(&p->p_sigignore, __ATOMIC_RELAXED) & bit))
-		return out ? 0 : EIO;
+		return how == GPI_TTY_READ ? EIO : 0;
 	if (orphaned(me))
 		return EIO;
 	if (__atomic_load_n(&p->p_sigcatch, __ATOMIC_RELAXED) & bit) {

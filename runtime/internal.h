@@ -903,14 +903,23 @@ GPI_HIDDEN void	gpi_relax_yield(void);
 /* Runs on an LWP leaving normally, before it unlinks (preload's keys). */
 GPI_HIDDEN extern void (*gpi_lwp_exit_hook)(struct gp_lwp *l);
 /*
- * Green-init mode (preload/init.c): job control of a terminal read, or a
- * write (out), by the calling LWP on descriptor (fd), as the kernel does
+ * Green-init mode (preload/init.c): job control of a terminal access
+ * (GPI_TTY_*) by the calling LWP on descriptor (fd), as the kernel does
  * it for a native program (the workers' own reads say EIO: they block
  * SIGTTIN).  0: go on; EIO; or -1: a stop signal was sent (the host
  * stops, or the program's handler is posted), to be waited for and the
- * access looked at again (iocall.c, tty_access).
+ * access looked at again (iocall.c, gpi_tty_check).
  */
-GPI_HIDDEN extern int (*gpi_tty_access_hook)(int fd, bool out);
+#define GPI_TTY_READ	0	/* SIGTTIN; EIO when ignored or blocked */
+#define GPI_TTY_WRITE	1	/* SIGTTOU, only with TOSTOP set */
+#define GPI_TTY_CHANGE	2	/* SIGTTOU: tcsetattr, tcsetpgrp, tcflush */
+GPI_HIDDEN extern int (*gpi_tty_access_hook)(int fd, int how);
+/*
+ * Job control before access (how) to terminal (fd) on the calling LWP:
+ * 0, EIO, or EINTR (a handler ran and the call does not restart: only
+ * (restartable) calls do, with SA_RESTART).  Nothing without the hook.
+ */
+GPI_HIDDEN int	gpi_tty_check(int fd, int how, bool restartable);
 /*
  * Preload (sync.c): (l) ends, however (exit, cancel, kill, its process's
  * exit1), before anyone is told: what it holds is released as owner-dead.

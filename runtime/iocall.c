@@ -205,28 +205,29 @@ interrupted(bool restartable)
 	return go_on;
 }
 
-int (*gpi_tty_access_hook)(int, bool) GPI_PASSDATA;
+int (*gpi_tty_access_hook)(int, int) GPI_PASSDATA;
 
 #define TTY_STOP_NS	(10 * 1000000ull)
 
 /*
- * May the calling LWP read (or, with (out), write) terminal (fd) now?
- * A background process's read of its controlling terminal, or write
- * with TOSTOP set, sends its group SIGTTIN (SIGTTOU) and waits until it
- * is continued or a handler has run, as the kernel's job control does
- * at a read's start (gpi_tty_access_hook).  Returns 0, EIO (an ignored
+ * May the calling LWP make access (how, GPI_TTY_*) to terminal (fd)
+ * now?  A background process's read of its controlling terminal, write
+ * with TOSTOP set, or change of its settings sends its group SIGTTIN
+ * (SIGTTOU) and waits until it is continued or a handler has run, as
+ * the kernel's job control does at a call's start
+ * (gpi_tty_access_hook).  Returns 0, EIO (an ignored
  * or blocked SIGTTIN, an orphaned group), or EINTR (a handler ran and
  * the call does not restart).  *stopped: a signal was sent.
  */
 static int
-tty_access(int fd, bool out, bool restartable, bool *stopped)
+tty_access(int fd, int how, bool restartable, bool *stopped)
 {
 	struct gp_lwp *l = gpi_io_lwp();
 	int r;
 
 	*stopped = false;
 	while (gpi_tty_access_hook != NULL && l != NULL &&
-	    (r = gpi_tty_access_hook(fd, out)) != 0) {
+	    (r = gpi_tty_access_hook(fd, how)) != 0) {
 		if (r > 0)
 			return r;
 		*stopped = true;
@@ -236,6 +237,14 @@ tty_access(int fd, bool out, bool restartable, bool *stopped)
 			return EINTR;
 	}
 	return 0;
+}
+
+int
+gpi_tty_check(int fd, int how, bool restartable)
+{
+	bool stopped;
+
+	return tty_access(fd, how, restartable, &stopped);
 }
 
 /*
@@ -603,7 +612,8 @@ xfer(struct xfer *x)
 		if (tty && (error == EIO || error == EINVAL) && done == 0) {
 			int was = error;
 
-			if ((error = tty_access(x->x_fd, out, true, &stopped)) != 0)
+			if ((error = tty_access(x->x_fd, out ? GPI_TTY_WRITE :
+			    GPI_TTY_READ, true, &stopped)) != 0)
 				goto fail;
 			if (stopped)
 				continue;
@@ -646,7 +656,8 @@ xfer(struct xfer *x)
 				continue;
 			}
 			if (!bi.bi_nonblock && ((error = tty_access(x->x_fd,
-			    out, true, &stopped)) != 0 || (error = fdwait(
+			    out ? GPI_TTY_WRITE : GPI_TTY_READ, true,
+			    &stopped)) != 0 || (error = fdwait(
 			    x->x_fd, out ? POLLOUT : POLLIN, 0, true)) != 0))
 				goto fail;
 			tty = true;

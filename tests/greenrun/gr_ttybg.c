@@ -5,7 +5,8 @@
  * reads once its group is made the foreground one and continued); one
  * that ignores SIGTTIN reads EIO; one that catches it runs its handler
  * and the read fails with EINTR; with TOSTOP a write stops it by
- * SIGTTOU, without TOSTOP it goes through.  A child of ours is the
+ * SIGTTOU, without TOSTOP it goes through; tcsetattr stops it by
+ * SIGTTOU whatever TOSTOP says.  A child of ours is the
  * session leader of a pseudo-terminal and plays the shell; each job is
  * this program again ("reader"), under greenrun when we are (a fork
  * child leaves green-init mode: the program greenrun runs is the one to
@@ -57,9 +58,14 @@ reader(const char *how)
 		sa.sa_handler = on_ttin;	/* no SA_RESTART */
 		sigaction(SIGTTIN, &sa, NULL);
 	}
-	if (strcmp(how, "write") == 0 || strcmp(how, "tostop") == 0)
+	if (strcmp(how, "write") == 0 || strcmp(how, "tostop") == 0) {
 		n = write(slave, "out\n", 4);
-	else
+	} else if (strcmp(how, "tcsetattr") == 0) {
+		struct termios t;
+
+		tcgetattr(slave, &t);
+		n = tcsetattr(slave, TCSANOW, &t);
+	} else
 		n = read(slave, buf, sizeof(buf));
 	if (n < 0) {
 		printf("  %s: %s%s\n", how, err(errno), caught ?
@@ -151,6 +157,7 @@ main(int argc, char **argv)
 		t.c_lflag |= TOSTOP;
 		tcsetattr(slave, TCSANOW, &t);
 		job("tostop");
+		job("tcsetattr");
 		fflush(stdout);
 		_exit(0);
 	}
