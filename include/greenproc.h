@@ -134,6 +134,15 @@ GP_EXPORT int	gp_attr_setstacksize(gp_attr_t *attr, size_t bytes);
 /* The set size, or the default when none was set. */
 GP_EXPORT int	gp_attr_getstacksize(const gp_attr_t *attr, size_t *bytes);
 /*
+ * The guard below the stack: bytes rounded up to whole pages, 0 for none
+ * (EINVAL above 1 GiB), as pthread_attr_setguardsize; default one page.
+ * Any other size makes the stack a mapping of its own (an mmap and a
+ * munmap per LWP).  Ignored with gp_attr_setstack.
+ */
+GP_EXPORT int	gp_attr_setguardsize(gp_attr_t *attr, size_t bytes);
+/* The set guard size, rounded, or one page when none was set. */
+GP_EXPORT int	gp_attr_getguardsize(const gp_attr_t *attr, size_t *bytes);
+/*
  * Run the LWP (or a spawned process's first LWP) on the caller's stack,
  * [addr, addr + bytes), bytes at least 16 KiB (EINVAL below), as
  * pthread_attr_setstack.  The runtime never frees, caches or guards it:

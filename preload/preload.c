@@ -386,7 +386,7 @@ green_create(pthread_t *t, const pthread_attr_t *attr,
 	struct gp_lwp *l;
 	cpu_set_t cpus;
 	sigset_t mask;
-	size_t sz = 0, usz;
+	size_t sz = 0, usz, gs;
 	void *lo = NULL;
 	int ds = PTHREAD_CREATE_JOINABLE, error, policy, prio;
 
@@ -396,6 +396,10 @@ green_create(pthread_t *t, const pthread_attr_t *attr,
 	if (attr != NULL) {
 		pthread_attr_getstacksize(attr, &sz);
 		pthread_attr_getdetachstate(attr, &ds);
+		/* A guard other than glibc's default page: tst-default-attr. */
+		if (pthread_attr_getguardsize(attr, &gs) == 0 &&
+		    (error = gp_attr_setguardsize(&ga, gs)) != 0)
+			return error;
 		/*
 		 * A stack of the caller's (pthread_attr_setstack, or the
 		 * old setstackaddr, which names its top): glibc keeps the
@@ -598,8 +602,7 @@ pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 	gpi_stack_report(l, &lo, &size);
 	pthread_attr_setstack(attr, lo, size);
 	/* glibc puts no guard below a caller's stack, and says so. */
-	if (l->l_ustack)
-		pthread_attr_setguardsize(attr, 0);
+	pthread_attr_setguardsize(attr, l->l_ustack ? 0 : l->l_guard);
 	if (atomic_load(&l->l_jstate) & GPI_J_DETACH)
 		pthread_attr_setdetachstate(attr, PTHREAD_CREATE_DETACHED);
 	return 0;

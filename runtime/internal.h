@@ -700,6 +700,10 @@ struct gp_lwp {
 	size_t		 l_stkasked;	/* (c) The size its creator asked for,
 					 * as pthread_getattr_np reports it
 					 * (preload); 0: the whole block. */
+	size_t		 l_guard;	/* (c, slot) Bytes of guard below
+					 * l_ownlo: a page in a slab, the
+					 * creator's choice in an own mapping
+					 * (gp_attr_setguardsize), 0 too. */
 	bool		 l_slab;	/* (c, slot) From a slab (else own
 					 * mapping). */
 	bool		 l_ustack;	/* (c) Runs on its creator's stack,
@@ -831,6 +835,10 @@ struct gp_attr {
 	int		*a_fds;		/* gp_attr_setfds: handed to the child */
 	int		 a_nfds;
 	int		 a_tls;		/* GPI_TLS_*: gp_attr_settls */
+	size_t		 a_guardsize;	/* gp_attr_setguardsize, in whole
+					 * pages; with a_guardset only */
+	bool		 a_guardset;	/* a guard other than the default
+					 * page (of a slab stack) */
 };
 
 /* The top (highest address + 1) of the stack (l) runs on. */
@@ -2163,6 +2171,15 @@ GPI_HIDDEN extern struct gpi_runtime gpi_rt;
  * under ASan, which unpoisons a reused stack (stack.c), nor when failure
  * injection is armed, which makes every stack a mapping of its own.
  */
+/*
+ * A stack of (size) bytes (0: the default) with (guard) bytes of guard
+ * below it, a whole number of pages (0: none): a mapping of its own.
+ */
+GPI_HIDDEN struct gp_lwp *gpi_stack_alloc_guarded(struct gp_worker *w,
+    size_t size, size_t guard);
+/* The page size, which guards are made of. */
+GPI_HIDDEN size_t gpi_stack_page(void);
+
 static inline struct gp_lwp *
 gpi_stack_alloc(struct gp_worker *w, size_t size)
 {

@@ -282,8 +282,13 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	 * On its creator's stack it needs a slot only for its struct: a
 	 * default one, from the caches, of which it touches the top page.
 	 */
-	if ((l = gpi_stack_alloc(w, attr != NULL && attr->a_stackaddr == NULL ?
-	    attr->a_stacksize : 0)) == NULL)
+	if (attr != NULL && attr->a_stackaddr == NULL && attr->a_guardset)
+		l = gpi_stack_alloc_guarded(w, attr->a_stacksize,
+		    attr->a_guardsize);
+	else
+		l = gpi_stack_alloc(w, attr != NULL &&
+		    attr->a_stackaddr == NULL ? attr->a_stacksize : 0);
+	if (l == NULL)
 		return errno;
 	/*
 	 * A free LWP is kept in its constructed state (as Bonwick's slab

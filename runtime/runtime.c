@@ -447,6 +447,33 @@ gp_attr_setstack(gp_attr_t *attr, void *addr, size_t bytes)
 	return 0;
 }
 
+/*
+ * The guard below the stack, rounded up to whole pages, as
+ * pthread_attr_setguardsize's: 0 is none.  Any other than the one page
+ * of a default stack makes the stack a mapping of its own.  Ignored with
+ * a caller's stack (gp_attr_setstack), which is the caller's to guard.
+ */
+int
+gp_attr_setguardsize(gp_attr_t *attr, size_t bytes)
+{
+	size_t ps = gpi_stack_page();
+
+	if (attr == NULL || bytes > GPI_STACK_MAX)
+		return EINVAL;
+	attr->a_guardsize = (bytes + ps - 1) & ~(ps - 1);
+	attr->a_guardset = attr->a_guardsize != ps;
+	return 0;
+}
+
+int
+gp_attr_getguardsize(const gp_attr_t *attr, size_t *bytes)
+{
+	if (attr == NULL || bytes == NULL)
+		return EINVAL;
+	*bytes = attr->a_guardset ? attr->a_guardsize : gpi_stack_page();
+	return 0;
+}
+
 int
 gp_attr_getstacksize(const gp_attr_t *attr, size_t *bytes)
 {

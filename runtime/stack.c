@@ -79,6 +79,12 @@ pagesize(void)
 }
 
 size_t
+gpi_stack_page(void)
+{
+	return pagesize();
+}
+
+size_t
 gpi_stack_round(size_t bytes)
 {
 	size_t ps = pagesize();
@@ -159,18 +165,20 @@ gpi_stack_init(void)
 }
 
 /*
- * Make the page at (p) a guard page: 0, or EAGAIN when the kernel has no
- * room for it (the map count).  Caller holds stk_lock.
+ * Make the (len) bytes at (p), whole pages, a guard: 0, or EAGAIN when
+ * the kernel has no room for it (the map count).  Caller holds stk_lock.
  */
 static int
-guard(void *p)
+guard(void *p, size_t len)
 {
 	/* Injected (debug builds): no room, as the kernel says it. */
 	bool fail = GPI_FAILPT(GPI_FAIL_GUARD);
 
 	GPI_LOCK_ASSERT(&stk_lock);
+	if (len == 0 && !fail)
+		return 0;		/* asked for none */
 	if (guard_mode != GPI_GUARD_MPROTECT) {
-		if (!fail && madvise(p, pagesize(), MADV_GUARD_INSTALL) == 0) {
+		if (!fail && madvise(p, len, MADV_GUARD_INSTALL) == 0) {
 			guard_mode = GPI_GUARD_MADVISE;
 			return 0;
 		}
@@ -179,7 +187,7 @@ guard(void *p)
 			return EAGAIN;
 		guard_mode = GPI_GUARD_MPROTECT;
 	}
-	if (!fail && mprotect(p, pagesize(), PROT_NONE) == 0)
+	if (!fail && mprotect(p, len, PROT_NONE) == 0)
 		return 0;
 	if (fail)
 		errno = ENOMEM;
@@ -195,9 +203,12 @@ guard(void *p)
 	return EAGAIN;
 }
 
-/* Describe the stack of slot [slot, slot+len) as a free LWP. */
+/*
+ * Describe the stack of slot [slot, slot+len), whose first (guard_len) bytes
+ * are its guard, as a free LWP.
+ */
 static struct gp_lwp *
-slot_init(char *slot, size_t len, bool inslab)
+slot_init(char *slot, size_t len, size_t guard_len, bool inslab)
 {
 	/*
 	 * Colour the top of each stack: slots are a multiple of the page
@@ -212,8 +223,9 @@ slot_init(char *slot, size_t len, bool inslab)
 	    color) & ~(uintptr_t)63;
 	struct gp_lwp *l = (struct gp_lwp *)top;
 
-	l->l_stklo = l->l_ownlo = slot + pagesize();
+	l->l_stklo = l->l_ownlo = slot + guard_len;
 	l->l_stksize = top - (uintptr_t)l->l_stklo;
+	l->l_guard = guard_len;
 	l->l_slab = inslab;
 	/*
 	 * The constructed state of a free LWP (see gpi_lwp_create): the
@@ -394,7 +406,7 @@ carve(void)
 	if ((base = map(slot * GPI_SLAB_STACKS)) == NULL)
 		return errno == ENOMEM ? EAGAIN : errno;
 	for (i = GPI_SLAB_STACKS - 1; i >= 0; i--) {
-		if ((error = guard(base + i * slot)) != 0) {
+		if ((error = guard(base + i * slot, pagesize())) != 0) {
 			/*
 			 * Nothing usable in it: give the slab back, or each
 			 * spawn at the map count would leave one mapped.
@@ -405,7 +417,7 @@ carve(void)
 			}
 			break;
 		}
-		l = slot_init(base + i * slot, slot, true);
+		l = slot_init(base + i * slot, slot, pagesize(), true);
 		l->l_next = stk_free;
 		stk_free = l;
 		stk_nfree++;
@@ -413,11 +425,12 @@ carve(void)
 	return 0;
 }
 
+/* A mapping of its own: (size) usable bytes above a (guard). */
 static struct gp_lwp *
-alloc_own(size_t size)
+alloc_own(size_t size, size_t guard_len)
 {
 	/* The struct sits on top: add its room, so at least size is usable. */
-	size_t len = size + pagesize() + gpi_stack_round_up(
+	size_t len = size + guard_len + gpi_stack_round_up(
 	    sizeof(struct gp_lwp) + 64);
 	struct gp_lwp *l = NULL;
 	char *base;
@@ -425,14 +438,31 @@ alloc_own(size_t size)
 
 	gpi_spin_lock(&stk_lock);
 	if ((base = map(len)) != NULL) {
-		if ((error = guard(base)) == 0)
-			l = slot_init(base, len, false);
+		if ((error = guard(base, guard_len)) == 0)
+			l = slot_init(base, len, guard_len, false);
 		else
 			unmap(base);
 	}
 	gpi_spin_unlock(&stk_lock);
 	if (error != 0)
 		errno = error;
+	return l;
+}
+
+/* A stack handed out, (l), or NULL: counted, and clean for ASan. */
+static struct gp_lwp *
+counted(struct gp_worker *w, struct gp_lwp *l)
+{
+	if (l == NULL)
+		return NULL;
+#ifdef GPI_ASAN
+	/* A reused stack may still carry poison from its last owner. */
+	ASAN_UNPOISON_MEMORY_REGION(l->l_stklo, l->l_stksize);
+#endif
+	if (w != NULL)
+		GPI_BUMP(w->w_nstacks, 1);
+	else
+		atomic_fetch_add(&gpi_rt.rt_nstacks, 1);
 	return l;
 }
 
@@ -451,7 +481,7 @@ gpi_stack_alloc_slow(struct gp_worker *w, size_t size)
 	 * are made and can fail.
 	 */
 	if (size != gpi_stack_default() || GPI_FAILPT_ARMED()) {
-		l = alloc_own(size);
+		l = alloc_own(size, pagesize());
 		goto out;
 	}
 	if (w != NULL && (l = w->w_stkcache) != NULL) {
@@ -481,17 +511,14 @@ gpi_stack_alloc_slow(struct gp_worker *w, size_t size)
 	if (l == NULL)
 		errno = error != 0 ? error : ENOMEM;
 out:
-	if (l == NULL)
-		return NULL;
-#ifdef GPI_ASAN
-	/* A reused stack may still carry poison from its last owner. */
-	ASAN_UNPOISON_MEMORY_REGION(l->l_stklo, l->l_stksize);
-#endif
-	if (w != NULL)
-		GPI_BUMP(w->w_nstacks, 1);
-	else
-		atomic_fetch_add(&gpi_rt.rt_nstacks, 1);
-	return l;
+	return counted(w, l);
+}
+
+struct gp_lwp *
+gpi_stack_alloc_guarded(struct gp_worker *w, size_t size, size_t guard_len)
+{
+	return counted(w, alloc_own(size != 0 ? size : gpi_stack_default(),
+	    guard_len));
 }
 
 /*
@@ -513,7 +540,7 @@ gpi_stack_free_slow(struct gp_worker *w, struct gp_lwp *l)
 #ifdef GPI_VALGRIND
 		VALGRIND_STACK_DEREGISTER(l->l_vgid);
 #endif
-		unmap((char *)l->l_ownlo - pagesize());
+		unmap((char *)l->l_ownlo - l->l_guard);
 		gpi_spin_unlock(&stk_lock);
 		return;
 	}

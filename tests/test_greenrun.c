@@ -335,6 +335,8 @@ Test(greenrun, cached_opens_are_made_on_the_worker)
 }
 Test(greenrun, keys_destructors) { same("gr_keys", NULL); }
 Test(greenrun, stack_size_reported_in_full) { same("gr_stacksize", NULL); }
+/* Guard sizes asked for are made and reported (glibc's tst-default-attr). */
+Test(greenrun, stack_guard_sizes) { same("gr_guard", NULL); }
 /* pthread_attr_setstack: run there, report it, leave it to its owner. */
 Test(greenrun, caller_stacks) { same("gr_ustack", NULL); }
 /*

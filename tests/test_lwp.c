@@ -496,6 +496,46 @@ Test(lwp, setstacksize_rejects_unusable_sizes)
 	end_test();
 }
 
+/*
+ * gp_attr_setguardsize: rounded up to pages, 0 allowed, the default one
+ * page; EINVAL for a NULL attribute or a size past 1 GiB.  LWPs of each
+ * guard run their big locals, and every stack is given back (own
+ * mappings unmapped, slab ones cached).
+ */
+Test(lwp, guard_sizes_are_set_and_used)
+{
+	static const size_t ask[] = { 0, 1, 4096, 3 * 4096, 64 * 1024 };
+	static const size_t got[] = { 0, 4096, 4096, 3 * 4096, 64 * 1024 };
+	unsigned long want = 0;
+	size_t i, g = 1;
+	gp_attr_t *a;
+	gp_lwp_t h;
+	void *rv;
+
+	for (i = 0; i < BIG_LOCALS; i++)
+		want += (unsigned char)i;
+	cr_assert(eq(int, gp_attr_init(&a), 0));
+	cr_assert(eq(int, gp_attr_getguardsize(a, &g), 0));
+	cr_assert(eq(sz, g, (size_t)sysconf(_SC_PAGESIZE)));
+	cr_assert(eq(int, gp_attr_setguardsize(NULL, 0), EINVAL));
+	cr_assert(eq(int, gp_attr_getguardsize(a, NULL), EINVAL));
+	cr_assert(eq(int, gp_attr_setguardsize(a, SIZE_MAX), EINVAL));
+	cr_assert(eq(int, gp_attr_setstacksize(a, BIG_STACK), 0));
+	for (i = 0; i < sizeof(ask) / sizeof(ask[0]); i++) {
+		cr_assert(eq(int, gp_attr_setguardsize(a, ask[i]), 0));
+		cr_assert(eq(int, gp_attr_getguardsize(a, &g), 0));
+		cr_assert(eq(sz, g, got[i]), "asked %zu", ask[i]);
+		rv = NULL;
+		cr_assert(eq(int, gp_lwp_create(&h, use_big_locals, NULL, a),
+		    0));
+		cr_assert(eq(int, gp_lwp_join(h, &rv), 0));
+		cr_assert(eq(ulong, (unsigned long)(uintptr_t)rv, want));
+	}
+	cr_assert(eq(int, gp_attr_destroy(a), 0));
+	assert_back_to_base();
+	end_test();
+}
+
 /* --- caller's stacks ---------------------------------------------------- */
 
 #define USTACK	(64 * 1024)
