@@ -30,6 +30,8 @@ report(void *arg)
 		return (void *)-1;
 	pthread_attr_destroy(&a);
 	((volatile char *)lo)[0] = 1;	/* the lowest byte is stack */
+	if (guard % page != 0)
+		return (void *)(1000 + guard % page);	/* not rounded */
 	return (void *)(guard / page);
 }
 
@@ -80,6 +82,8 @@ main(void)
 	printf("default: %ld page(s)\n", run(report, (size_t)-1, 0));
 	printf("none: %ld page(s)\n", run(report, 0, 0));
 	printf("three pages: %ld page(s)\n", run(report, 3 * page, 0));
+	printf("two pages and 100 bytes: %ld\n", run(report, 2 * page + 100,
+	    0));
 	printf("two pages, by default: %ld page(s)\n",
 	    run(report, 2 * page, 1));
 	fflush(stdout);
