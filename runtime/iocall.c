@@ -655,12 +655,13 @@ xfer(struct xfer *x)
 					x->x_direct = true;
 				continue;
 			}
-			if (!bi.bi_nonblock && ((error = tty_access(x->x_fd,
-			    out ? GPI_TTY_WRITE : GPI_TTY_READ, true,
-			    &stopped)) != 0 || (error = fdwait(
-			    x->x_fd, out ? POLLOUT : POLLIN, 0, true)) != 0))
-				goto fail;
+			/* Job control first, O_NONBLOCK or not (a tty). */
 			tty = true;
+			if ((error = tty_access(x->x_fd, out ? GPI_TTY_WRITE :
+			    GPI_TTY_READ, true, &stopped)) != 0 ||
+			    (!bi.bi_nonblock && (error = fdwait(x->x_fd,
+			    out ? POLLOUT : POLLIN, 0, true)) != 0))
+				goto fail;
 			continue;
 		}
 		if (error == EBADF && parked && gpi_fdpark_fd(&fp) != x->x_fd)

@@ -2,7 +2,8 @@
 /*
  * gr_ttybg.c -- job control of a terminal: a process of a background
  * group that reads its controlling terminal is stopped by SIGTTIN (and
- * reads once its group is made the foreground one and continued); one
+ * reads once its group is made the foreground one and continued, with
+ * O_NONBLOCK too); one
  * that ignores SIGTTIN reads EIO; one that catches it runs its handler
  * and the read fails with EINTR; with TOSTOP a write stops it by
  * SIGTTOU, without TOSTOP it goes through; tcsetattr stops it by
@@ -58,6 +59,8 @@ reader(const char *how)
 		sa.sa_handler = on_ttin;	/* no SA_RESTART */
 		sigaction(SIGTTIN, &sa, NULL);
 	}
+	if (strcmp(how, "nonblock") == 0)
+		fcntl(slave, F_SETFL, fcntl(slave, F_GETFL) | O_NONBLOCK);
 	if (strcmp(how, "write") == 0 || strcmp(how, "tostop") == 0) {
 		n = write(slave, "out\n", 4);
 	} else if (strcmp(how, "tcsetattr") == 0) {
@@ -107,11 +110,11 @@ job(const char *how)
 		printf("%s: stopped by %s\n", how, WSTOPSIG(st) == SIGTTIN ?
 		    "SIGTTIN" : WSTOPSIG(st) == SIGTTOU ? "SIGTTOU" :
 		    "another signal");
-		/* fg: its group to the foreground, continued, fed a line. */
+		/* fg: its group to the foreground, fed a line, continued. */
 		tcsetpgrp(slave, pid);
-		kill(-pid, SIGCONT);
 		if (write(master, "hi\n", 3) != 3)
 			printf("%s: write to the master failed\n", how);
+		kill(-pid, SIGCONT);
 		if (waitpid(pid, &st, 0) != pid) {
 			printf("%s: waitpid: %s\n", how, strerror(errno));
 			return;
@@ -150,6 +153,7 @@ main(int argc, char **argv)
 		fl = fcntl(master, F_GETFL);
 		fcntl(master, F_SETFL, fl | O_NONBLOCK);
 		job("read");
+		job("nonblock");
 		job("ignore");
 		job("catch");
 		job("write");
