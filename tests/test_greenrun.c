@@ -173,6 +173,15 @@ same(const char *name, const char *a1)
 	    describe(green.status, d2, sizeof(d2)));
 }
 
+/* same() on one worker, where the threads share it. */
+static void
+same_one_worker(const char *name, const char *a1)
+{
+	workers = "1";
+	same(name, a1);
+	workers = "2";
+}
+
 Test(greenrun, pool_mutex_condvar) { same("gr_pool", NULL); }
 /* A condvar and its mutex in one generation slot: no self-made wake-up. */
 Test(greenrun, condvar_and_mutex_share_a_slot) { same("gr_condslot", NULL); }
@@ -184,9 +193,7 @@ Test(greenrun, signal_interrupts_only_its_handler_thread)
 /* Waits past their deadline let the mutex go, on one worker too. */
 Test(greenrun, expired_condvar_waits_free_the_mutex)
 {
-	workers = "1";
-	same("gr_condspin", NULL);
-	workers = "2";
+	same_one_worker("gr_condspin", NULL);
 }
 Test(greenrun, semaphores) { same("gr_sem", NULL); }
 /* Between the program and a forked child, in shared memory. */
@@ -282,9 +289,7 @@ Test(greenrun, file_reads_are_whole) { same("gr_shortread", NULL); }
  */
 Test(greenrun, file_reads_wait_and_end_on_the_worker)
 {
-	workers = "1";
-	same("gr_fileread", NULL);
-	workers = "2";
+	same_one_worker("gr_fileread", NULL);
 }
 /* A file's remembered way of writing is not its number's next file's. */
 Test(greenrun, file_writes_then_pipes_on_the_same_numbers)
@@ -345,9 +350,7 @@ Test(greenrun, caller_stacks) { same("gr_ustack", NULL); }
  */
 Test(greenrun, thread_cpu_clocks_one_worker)
 {
-	workers = "1";
-	same("gr_cpuclock", NULL);
-	workers = "2";
+	same_one_worker("gr_cpuclock", NULL);
 }
 Test(greenrun, thread_cpu_clocks) { same("gr_cpuclock", NULL); }
 Test(greenrun, nice_values_per_thread) { same("gr_nice", NULL); }
@@ -358,9 +361,7 @@ Test(greenrun, recursive_errorcheck_normal_mutexes) { same("gr_mutex", NULL); }
  */
 Test(greenrun, priority_inheritance_mutexes)
 {
-	workers = "1";
-	same("gr_mutex", "pi");
-	workers = "2";
+	same_one_worker("gr_mutex", "pi");
 }
 Test(greenrun, cancel_cleanup_handlers) { same("gr_cancel", NULL); }
 Test(greenrun, cancel_cxx_unwind) { same("gr_cancel_cxx", NULL); }
@@ -702,9 +703,7 @@ Test(greenrun, handler_runs_in_zero_timeout_epoll_loop) { same_nopreempt("gr_sig
  */
 Test(greenrun, handlers_that_leave_a_parked_call)
 {
-	workers = "1";
-	same("gr_sigpark", NULL);
-	workers = "2";
+	same_one_worker("gr_sigpark", NULL);
 	same("gr_sigpark", NULL);
 }
 
@@ -715,9 +714,7 @@ Test(greenrun, handlers_that_leave_a_parked_call)
  */
 Test(greenrun, process_shared_barrier_waits_park)
 {
-	workers = "1";
-	same("gr_pshbarrier", NULL);
-	workers = "2";
+	same_one_worker("gr_pshbarrier", NULL);
 }
 
 /*
