@@ -20,7 +20,7 @@
 
 static int outer[2], inner[2];
 static sigjmp_buf jb;
-static atomic_int in_handler;
+static atomic_int in_handler, ready;
 static int mode;		/* 0: siglongjmp out; 1: cancelled within;
 				   2: SIGPIPE's handler jumps out of a write */
 
@@ -59,6 +59,8 @@ reader(void *arg)
 		scribble();
 		return (void *)1;
 	}
+	/* From here the jump has somewhere to go. */
+	atomic_store(&ready, 1);
 	if (mode == 2) {
 		/* Fills the pipe, then waits for room. */
 		while (write(outer[1], buf, sizeof(buf)) > 0)
@@ -88,11 +90,14 @@ round_of(int m, int i)
 
 	mode = m;
 	atomic_store(&in_handler, 0);
+	atomic_store(&ready, 0);
 	if (pipe(outer) != 0 || pipe(inner) != 0) {
 		perror("pipe");
 		return 1;
 	}
 	pthread_create(&t, NULL, reader, NULL);
+	while (!atomic_load(&ready))
+		usleep(1000);
 	usleep(20000);			/* parked in the outer read or write */
 	if (m == 2)
 		close(outer[0]);	/* the write's EPIPE, SIGPIPE */
