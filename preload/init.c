@@ -60,7 +60,8 @@ static struct gp_proc *g_proc;	/* (a) it, once its first LWP runs */
 static uint64_t g_sfd;		/* (a, relaxed) signals a signalfd reads */
 /*
  * Held from a forwarded signal's take off the kernel's queue to its post
- * as a green one, by the forwarder and by gpi_greenrun_drain: a signal
+ * as a green one, by the forwarder, gpi_greenrun_drain and
+ * gpi_greenrun_drain_pending (around its rt_sigpending too): a signal
  * is then either still the kernel's or already the green process's,
  * never in a hand between the two.  Outermost (GPI_RANK_TAKE).
  */
