@@ -519,6 +519,55 @@ dev_kind(int fd, dev_t dev)
 }
 
 /*
+ * Look (path) up with O_PATH and (look)'s flags under RESOLVE_CACHED,
+ * which opens nothing: 0 with its fstat in *st and, for a regular file
+ * or a directory, its filesystem in *kind (FS_FAR for anything else, or
+ * if fstat failed); else -1 with the lookup's errno (EAGAIN: not in the
+ * dentry cache).  A refusal of RESOLVE_CACHED itself is remembered.
+ */
+static int
+cached_lookup(int dirfd, const char *path, int look, struct stat *st,
+    enum fs_kind *kind)
+{
+	int fd;
+
+	if ((fd = openat2_cached(dirfd, path, O_PATH | O_CLOEXEC | look)) < 0) {
+		/* Our own flags: only RESOLVE_CACHED can be refused. */
+		if (errno == ENOSYS || errno == EINVAL || errno == EPERM)
+			atomic_store_explicit(&openat2_refused, true,
+			    memory_order_relaxed);
+		return -1;
+	}
+	*kind = fstat(fd, st) == 0 && (S_ISREG(st->st_mode) ||
+	    S_ISDIR(st->st_mode)) ? dev_kind(fd, st->st_dev) : FS_FAR;
+	(void)GPI_LIBC(close)(fd);
+	return 0;
+}
+
+/*
+ * (fd), just opened here with O_NONBLOCK added if (nonblock): its fstat
+ * in *opened, which must name what (was) names if not NULL (else the
+ * name was renamed over since the lookup: a FIFO over a file, opened
+ * with O_NONBLOCK), and O_NONBLOCK taken off again.  Returns (fd), or
+ * closes it and says OPEN_RING.
+ */
+static int
+opened_here(int fd, int flags, bool nonblock, const struct stat *was,
+    struct stat *opened, bool *have_st)
+{
+	/* F_SETFL sets these four; O_ASYNC is not one that open sets. */
+	if (fstat(fd, opened) != 0 || (was != NULL &&
+	    (opened->st_ino != was->st_ino || opened->st_dev != was->st_dev)) ||
+	    (nonblock && GPI_LIBC(fcntl)(fd, F_SETFL,
+	    flags & (O_APPEND | O_DIRECT | O_NOATIME)) != 0)) {
+		(void)GPI_LIBC(close)(fd);
+		return OPEN_RING;
+	}
+	*have_st = true;
+	return fd;
+}
+
+/*
  * What fdinfo.c may keep of (fd), just opened with (flags), of fstat's
  * (st): that it is a plain file, and of a regular file on a local
  * filesystem opened for writing what its first write would learn
@@ -574,6 +623,7 @@ create_here(int dirfd, const char *path, int flags, mode_t mode,
 	const char *slash;
 	char dir[PATH_MAX];
 	struct stat st;
+	enum fs_kind kind;
 	bool nonblock = !(flags & O_NONBLOCK), local = false;
 	uint64_t t0;
 	int fd;
@@ -587,12 +637,8 @@ create_here(int dirfd, const char *path, int flags, mode_t mode,
 	 * The kernel reads the path: a bad pointer says EFAULT, not a fault
 	 * of ours in strrchr below.
 	 */
-	if ((fd = openat2_cached(dirfd, path, O_PATH | O_CLOEXEC |
-	    (flags & O_NOFOLLOW))) >= 0) {
-		local = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    dev_kind(fd, st.st_dev) == FS_LOCAL;
-		(void)GPI_LIBC(close)(fd);
-		if (!local)
+	if (cached_lookup(dirfd, path, flags & O_NOFOLLOW, &st, &kind) == 0) {
+		if (!(local = kind == FS_LOCAL && S_ISREG(st.st_mode)))
 			return OPEN_RING;
 	} else if (errno != ENOENT && errno != EAGAIN) {
 		return OPEN_RING;
@@ -610,12 +656,8 @@ create_here(int dirfd, const char *path, int flags, mode_t mode,
 			memcpy(dir, path, (size_t)(slash - path));
 			dir[slash - path] = '\0';
 		}
-		if ((fd = openat2_cached(dirfd, dir, O_PATH | O_DIRECTORY |
-		    O_CLOEXEC)) < 0)
-			return OPEN_RING;
-		local = fstat(fd, &st) == 0 &&
-		    dev_kind(fd, st.st_dev) == FS_LOCAL;
-		(void)GPI_LIBC(close)(fd);
+		local = cached_lookup(dirfd, dir, O_DIRECTORY, &st, &kind) ==
+		    0 && kind == FS_LOCAL;
 	}
 	if (!local || (t0 = inline_begin()) == 0)
 		return OPEN_RING;
@@ -625,13 +667,7 @@ create_here(int dirfd, const char *path, int flags, mode_t mode,
 	if (fd < 0)
 		return errno == EWOULDBLOCK || errno == ENXIO ? OPEN_RING :
 		    -errno;
-	if (fstat(fd, opened) != 0 || (nonblock && GPI_LIBC(fcntl)(fd,
-	    F_SETFL, flags & (O_APPEND | O_DIRECT | O_NOATIME)) != 0)) {
-		(void)GPI_LIBC(close)(fd);
-		return OPEN_RING;
-	}
-	*have_st = true;
-	return fd;
+	return opened_here(fd, flags, nonblock, NULL, opened, have_st);
 }
 
 /*
@@ -643,8 +679,9 @@ open_here(int dirfd, const char *path, int flags, mode_t mode,
     struct stat *opened, bool *have_st)
 {
 	struct stat st;
-	int fd, look = O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY));
+	enum fs_kind kind;
 	bool nonblock;
+	int fd;
 
 	if (atomic_load_explicit(&openat2_refused, memory_order_relaxed))
 		return OPEN_RING;
@@ -658,36 +695,16 @@ open_here(int dirfd, const char *path, int flags, mode_t mode,
 		return fd >= 0 ? fd : errno == ENOENT || errno == ENOTDIR ?
 		    -errno : OPEN_RING;
 	}
-	if ((fd = openat2_cached(dirfd, path, look)) < 0) {
-		/* Our own flags: only RESOLVE_CACHED can be refused. */
-		if (errno == ENOSYS || errno == EINVAL || errno == EPERM)
-			atomic_store_explicit(&openat2_refused, true,
-			    memory_order_relaxed);
+	if (cached_lookup(dirfd, path, flags & (O_NOFOLLOW | O_DIRECTORY), &st,
+	    &kind) != 0)
 		return errno == ENOENT || errno == ENOTDIR ? -errno : OPEN_RING;
-	}
-	if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) ||
-	    S_ISDIR(st.st_mode)) || dev_kind(fd, st.st_dev) == FS_FAR) {
-		(void)GPI_LIBC(close)(fd);
+	if (kind == FS_FAR)
 		return OPEN_RING;
-	}
-	(void)GPI_LIBC(close)(fd);
 	nonblock = S_ISREG(st.st_mode) && !(flags & O_NONBLOCK);
 	if ((fd = openat2_cached(dirfd, path, flags |
 	    (nonblock ? O_NONBLOCK : 0))) < 0)
 		return OPEN_RING;
-	if (fstat(fd, opened) != 0 || opened->st_ino != st.st_ino ||
-	    opened->st_dev != st.st_dev) {
-		(void)GPI_LIBC(close)(fd);	/* renamed over meanwhile */
-		return OPEN_RING;
-	}
-	/* F_SETFL sets these four; O_ASYNC is not one that open sets. */
-	if (nonblock && GPI_LIBC(fcntl)(fd, F_SETFL,
-	    flags & (O_APPEND | O_DIRECT | O_NOATIME)) != 0) {
-		(void)GPI_LIBC(close)(fd);
-		return OPEN_RING;
-	}
-	*have_st = true;
-	return fd;
+	return opened_here(fd, flags, nonblock, &st, opened, have_st);
 }
 
 /*
