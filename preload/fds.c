@@ -224,6 +224,23 @@ tty_change(unsigned long req)
 }
 
 /*
+ * Green-init mode's job control before a change of terminal (fd): 0, or
+ * -1 with errno.  For ioctl below, and for glibc's own terminal calls,
+ * which make their ioctl inside libc, past that interposer.
+ */
+static int
+tty_changed(int fd)
+{
+	int error;
+
+	if (!gpi_greenrun ||
+	    (error = gpi_tty_check(fd, GPI_TTY_CHANGE, true)) == 0)
+		return 0;
+	errno = error;
+	return -1;
+}
+
+/*
  * ioctl is interposed for green-init mode's job control (above), and it
  * and setsockopt are interposed to see the changes that
  * runtime/fdinfo.c must hear of: FIONBIO sets or clears O_NONBLOCK, and
@@ -242,31 +259,12 @@ ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (gpi_greenrun && tty_change(req) &&
-	    (r = gpi_tty_check(fd, GPI_TTY_CHANGE, true)) != 0) {
-		errno = r;
+	if (tty_change(req) && tty_changed(fd) != 0)
 		return -1;
-	}
 	r = GPI_LIBC(ioctl)(fd, req, arg);
 	if (req == FIONBIO)
 		gpi_fdinfo_flush();
 	return r;
-}
-
-/*
- * glibc's own terminal calls make their ioctl inside libc, past the
- * interposer above: the same job control first.
- */
-static int
-tty_changed(int fd)
-{
-	int error;
-
-	if (!gpi_greenrun ||
-	    (error = gpi_tty_check(fd, GPI_TTY_CHANGE, true)) == 0)
-		return 0;
-	errno = error;
-	return -1;
 }
 
 EXPORT int

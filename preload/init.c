@@ -69,6 +69,22 @@ static gpi_spin_t take_lock = GPI_SPIN_INIT(GPI_RANK_TAKE);
 #define KILL_GRACE_MS	500	/* a killed process's LWPs have to die */
 
 /*
+ * Unblock (sig) on this host thread for a moment: one pending for it or
+ * for the host is delivered here, and a stop by default stops the host
+ * before this returns (the kernel continues it on SIGCONT).
+ */
+static void
+let_in(int sig)
+{
+	sigset_t one;
+
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	(void)REAL(pthread_sigmask)(SIG_UNBLOCK, &one, NULL);
+	(void)REAL(pthread_sigmask)(SIG_BLOCK, &one, NULL);
+}
+
+/*
  * Is the program's kernel process group orphaned?  Its parent (the
  * shell) in another group of the same session is what keeps it not:
  * only the host's own parent is looked at, not the other members'.
@@ -106,9 +122,7 @@ tty_access(int fd, int how)
 	uint64_t bit = 1ULL << (sig - 1);
 	struct sigaction dfl;
 	struct termios t;
-	sigset_t one;
 	pid_t fg, me;
-
 	unsigned ptn;
 
 	/*
@@ -143,10 +157,7 @@ tty_access(int fd, int how)
 	dfl.sa_handler = SIG_DFL;
 	(void)GPI_LIBC(sigaction)(sig, &dfl, NULL);
 	(void)GPI_LIBC(syscall)(SYS_kill, -me, sig);
-	sigemptyset(&one);
-	sigaddset(&one, sig);
-	(void)REAL(pthread_sigmask)(SIG_UNBLOCK, &one, NULL);
-	(void)REAL(pthread_sigmask)(SIG_BLOCK, &one, NULL);
+	let_in(sig);
 	return -1;
 }
 
@@ -242,13 +253,8 @@ gpi_greenrun_stops(int sig)
 static void
 host_stop(int sig)
 {
-	sigset_t one;
-
-	sigemptyset(&one);
-	sigaddset(&one, sig);
 	(void)REAL(pthread_kill)(REAL(pthread_self)(), sig);
-	(void)REAL(pthread_sigmask)(SIG_UNBLOCK, &one, NULL);
-	(void)REAL(pthread_sigmask)(SIG_BLOCK, &one, NULL);
+	let_in(sig);
 }
 
 /* kill or raise of the program's own pid with a stop by default. */
