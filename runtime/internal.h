@@ -670,6 +670,10 @@ struct gp_lwp {
 	bool		 l_master;	/* (o) Ran exit1: its process may be
 					 * gone once it is off the CPU, so the
 					 * switch must not charge it. */
+	bool		 l_root;	/* (c; then its placer or thief) Placed
+					 * by a host thread on a worker of
+					 * several: counted in its worker's
+					 * w_nroots until it exits. */
 	struct gp_proc	*l_autoreap;	/* (o) Master of a process nobody
 					 * waits for: reap it once DEAD. */
 	struct gp_worker *l_joinerw;	/* (a) The joiner's worker, as
@@ -1957,6 +1961,10 @@ struct gp_worker {
 					 * thieves took here, minus those taken
 					 * away: with w_ncreated - w_nexited,
 					 * the LWPs bound here (placement). */
+	atomic_long	 w_nroots;	/* (a) Of those, the ones a host thread
+					 * placed (l_root), here or where a
+					 * thief took them from, that have not
+					 * exited: least_loaded's tie-break. */
 	atomic_int	 w_parked;	/* (a) Futex word: 1 while parked or
 					 * about to park.  seq_cst store then
 					 * recheck, against the waker's push,
@@ -2864,6 +2872,9 @@ gpi_lwp_die(struct gp_lwp *l, struct gp_worker *w, bool handoff, bool jump)
 	KASSERT(l->l_fdpark == NULL && l->l_robust == NULL &&
 	    l->l_once == NULL);
 	gpi_tls_lwp_dying(l, w); /* before anyone may free its save area */
+	if (unlikely(l->l_root))	/* a host placement leaves (w) */
+		atomic_fetch_sub_explicit(&w->w_nroots, 1,
+		    memory_order_relaxed);
 	__atomic_store_n(&l->l_stat, GPI_LZOMB, __ATOMIC_RELAXED);
 	if (handoff) {
 		/*

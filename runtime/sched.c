@@ -198,15 +198,22 @@ move_placed(struct gp_worker *from, struct gp_worker *to, long k)
 
 /*
  * The least loaded worker, looking from worker (start) round.  Ties go
- * to the one with fewer LWPs placed by host threads: the bound count
- * moves by one with every short-lived child, so two workers running one
- * spawn tree each often look equal while one of them already has two.
+ * to the one with fewer live LWPs placed by host threads (w_nroots): the
+ * bound count moves by one with every short-lived child, so two workers
+ * running one spawn tree each often look equal while one of them already
+ * has two.
+ * NOTE: not w_nplaced, which only grows as LWPs exit (their exits are in
+ * w_nexited) and which a steal moves: after one steal the two workers'
+ * counts stayed apart by two for good, and a tie at the fourth of four
+ * placements, while one worker's root had a child in flight, went to the
+ * worker that already had two of them (sched2's spread test, 1 run in
+ * 150 beside two CPU hogs).
  */
 static struct gp_worker *
 least_loaded(unsigned start)
 {
 	struct gp_worker *best = NULL, *v;
-	long load, min = 0, placed, minplaced = 0;
+	long load, min = 0, roots, minroots = 0;
 	int n = gpi_rt.rt_nworkers, i;
 
 	for (i = 0; i < n; i++) {
@@ -214,13 +221,13 @@ least_loaded(unsigned start)
 		if (!takes_new(v))
 			continue;
 		load = worker_load(v);
-		placed = atomic_load_explicit(&v->w_nplaced,
+		roots = atomic_load_explicit(&v->w_nroots,
 		    memory_order_relaxed);
 		if (best == NULL || load < min || (load == min &&
-		    placed < minplaced)) {
+		    roots < minroots)) {
 			best = v;
 			min = load;
-			minplaced = placed;
+			minroots = roots;
 		}
 	}
 	/* All stuck: queue anyway; the watchdog starts a spare to steal. */
@@ -286,6 +293,10 @@ gpi_sched_new_slow(struct gp_lwp *l)
 		 * round trip became 6 us).
 		 */
 		w = &gpi_rt.rt_workers[0];
+		/*
+		 * Not a root (l_root): with one worker no tie is broken, and
+		 * a spare started later sees it as an LWP bound here.
+		 */
 		atomic_fetch_add_explicit(&w->w_nplaced, 1,
 		    memory_order_relaxed);
 		l->l_worker = w;
@@ -298,6 +309,8 @@ gpi_sched_new_slow(struct gp_lwp *l)
 	w = least_loaded(atomic_fetch_add_explicit(&gpi_rt.rt_rr, 1,
 	    memory_order_relaxed));
 	atomic_fetch_add_explicit(&w->w_nplaced, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->w_nroots, 1, memory_order_relaxed);
+	l->l_root = true;
 	l->l_worker = w;
 	/*
 	 * Its target may be busy in a long computation: then a parked
@@ -633,7 +646,7 @@ pick_local(struct gp_worker *w)
 static struct gp_lwp *
 steal(struct gp_worker *w)
 {
-	int n = gpi_rt.rt_nworkers, i, k, take;
+	int n = gpi_rt.rt_nworkers, i, k, take, roots;
 	struct gp_worker *v;
 	struct gp_lwp *l, *first = NULL;
 
@@ -645,11 +658,12 @@ steal(struct gp_worker *w)
 		gpi_spin_lock(&v->w_newq_lock);
 		take = (atomic_load_explicit(&v->w_newq_len,
 		    memory_order_relaxed) + 1) / 2;
-		for (k = 0; k < take && (l = lwpq_pop(&v->w_newq)) != NULL;
-		    k++) {
+		for (k = roots = 0; k < take &&
+		    (l = lwpq_pop(&v->w_newq)) != NULL; k++) {
 			atomic_fetch_sub_explicit(&v->w_newq_len, 1,
 			    memory_order_relaxed);
 			l->l_worker = w;
+			roots += l->l_root;
 			if (first == NULL)
 				first = l;
 			else
@@ -659,6 +673,12 @@ steal(struct gp_worker *w)
 		if (first != NULL) {
 			GPI_BUMP(w->w_nsteal, k);
 			move_placed(v, w, k);
+			if (roots > 0) {
+				atomic_fetch_sub_explicit(&v->w_nroots, roots,
+				    memory_order_relaxed);
+				atomic_fetch_add_explicit(&w->w_nroots, roots,
+				    memory_order_relaxed);
+			}
 			return first;
 		}
 	}
