@@ -26,7 +26,9 @@
  * the environment, so what the program execs runs with the preload
  * (still in LD_PRELOAD) in passthrough.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -85,17 +87,74 @@ let_in(int sig)
 }
 
 /*
- * Is the program's kernel process group orphaned?  Its parent (the
- * shell) in another group of the same session is what keeps it not:
- * only the host's own parent is looked at, not the other members'.
+ * Does the parent (pp) of a member of group (pgrp) of session (sid) keep
+ * the group from being orphaned: is it in another group of the session?
+ * init never does (the kernel skips a member whose parent it is).
+ */
+static bool
+holds_group(pid_t pp, pid_t pgrp, pid_t sid)
+{
+	return pp > 1 && (pid_t)GPI_LIBC(syscall)(SYS_getpgid, pp) != pgrp &&
+	    (pid_t)GPI_LIBC(syscall)(SYS_getsid, pp) == sid;
+}
+
+/*
+ * Is the program's kernel process group orphaned?  As the kernel (its
+ * will_become_orphaned_pgrp): not if some live member has its parent in
+ * another group of the same session.  The host's own parent first: the
+ * shell, in the common case.  Else every other member, found in /proc:
+ * `sh -c 'greenrun cat' &` has the host's parent, sh, in its own group,
+ * and the interactive shell that holds the group is sh's parent; a read
+ * there failed with EIO where natively the job stops.  Raw system calls:
+ * the preload replaces open and read.  A /proc that cannot be read
+ * leaves the host's parent's answer.
  */
 static bool
 orphaned(pid_t pgrp)
 {
-	pid_t pp = (pid_t)GPI_LIBC(syscall)(SYS_getppid);
+	pid_t sid = (pid_t)GPI_LIBC(syscall)(SYS_getsid, 0), pid, pp, g, s;
+	char dents[4096] __attribute__((aligned(8)));
+	char path[64], line[512], *p, state;
+	long n, off, k;
+	int dir, fd;
+	bool held = false;
 
-	return (pid_t)GPI_LIBC(syscall)(SYS_getpgid, pp) == pgrp ||
-	    GPI_LIBC(syscall)(SYS_getsid, pp) != GPI_LIBC(syscall)(SYS_getsid, 0);
+	if (holds_group((pid_t)GPI_LIBC(syscall)(SYS_getppid), pgrp, sid))
+		return false;
+	dir = (int)GPI_LIBC(syscall)(SYS_openat, AT_FDCWD, "/proc",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return true;
+	while (!held && (n = GPI_LIBC(syscall)(SYS_getdents64, dir, dents,
+	    sizeof(dents))) > 0) {
+		for (off = 0; !held && off < n;
+		    off += ((struct dirent64 *)(dents + off))->d_reclen) {
+			pid = (pid_t)strtol(((struct dirent64 *)(dents +
+			    off))->d_name, &p, 10);
+			if (pid <= 0 || *p != '\0')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+			fd = (int)GPI_LIBC(syscall)(SYS_openat, AT_FDCWD, path,
+			    O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			k = GPI_LIBC(syscall)(SYS_read, fd, line,
+			    sizeof(line) - 1);
+			(void)GPI_LIBC(syscall)(SYS_close, fd);
+			if (k <= 0)
+				continue;
+			line[k] = '\0';
+			/* "pid (comm) state ppid pgrp session": comm may hold ')'. */
+			if ((p = strrchr(line, ')')) == NULL ||
+			    sscanf(p + 1, " %c %d %d %d", &state, &pp, &g,
+			    &s) != 4)
+				continue;
+			held = g == pgrp && s == sid && state != 'Z' &&
+			    holds_group(pp, pgrp, sid);
+		}
+	}
+	(void)GPI_LIBC(syscall)(SYS_close, dir);
+	return !held;
 }
 
 /*

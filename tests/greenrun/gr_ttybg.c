@@ -7,7 +7,9 @@
  * that ignores SIGTTIN reads EIO; one that catches it runs its handler
  * and the read fails with EINTR; with TOSTOP a write stops it by
  * SIGTTOU, without TOSTOP it goes through; tcsetattr stops it by
- * SIGTTOU whatever TOSTOP says.  A child of ours is the
+ * SIGTTOU whatever TOSTOP says; and a reader whose parent, as in
+ * `sh -c cat &`, is in its group is stopped too (the group is not
+ * orphaned: the shell, the parent's parent, holds it).  A child of ours is the
  * session leader of a pseudo-terminal and plays the shell; each job is
  * this program again ("reader"), under greenrun when we are (a fork
  * child leaves green-init mode: the program greenrun runs is the one to
@@ -94,6 +96,13 @@ job(const char *how)
 		const char *pre = getenv("LD_PRELOAD");
 
 		setpgid(0, 0);
+		/* sh -c: the reader is our child, in our group, and we wait. */
+		if (strcmp(how, "viash") == 0 && (pid = fork()) != 0) {
+			signal(SIGTTIN, SIG_DFL);
+			if (pid < 0 || waitpid(pid, &st, 0) != pid)
+				_exit(126);
+			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 125);
+		}
 		if (pre != NULL && strstr(pre, "greenproc") != NULL)
 			setenv("GREENPROC_INIT", "1", 1);
 		snprintf(buf, sizeof(buf), "%d", slave);
@@ -153,6 +162,7 @@ main(int argc, char **argv)
 		fl = fcntl(master, F_GETFL);
 		fcntl(master, F_SETFL, fl | O_NONBLOCK);
 		job("read");
+		job("viash");
 		job("nonblock");
 		job("ignore");
 		job("catch");
