@@ -220,16 +220,43 @@ tty_access(int fd, int how)
 	return -1;
 }
 
+/*
+ * Take (name) out of the environment: its last value, or NULL.  Not
+ * getenv and unsetenv: a program may define its own, which the
+ * preload's calls then bind to.  bash does, and its unsetenv does
+ * nothing before the shell has read the environment: GREENPROC_INIT
+ * stayed, bash took it in, and every program it ran was green-init
+ * too.  The entries are shifted down in place, as glibc's unsetenv
+ * does (main's envp is the same array); the strings stay where they are.
+ */
+static GPI_PASSTEXT const char *
+take_env(const char *name)
+{
+	size_t len = strlen(name);
+	const char *v = NULL;
+	char **ep, **dp;
+
+	for (ep = environ; ep != NULL && *ep != NULL;) {
+		if (strncmp(*ep, name, len) != 0 || (*ep)[len] != '=') {
+			ep++;
+			continue;
+		}
+		v = *ep + len + 1;
+		for (dp = ep; (dp[0] = dp[1]) != NULL; dp++)
+			;
+	}
+	return v;
+}
+
 /* The preload's constructor: the mode is on for this program only. */
 GPI_PASSTEXT void
 gpi_greenrun_check(void)
 {
-	const char *v = getenv("GREENPROC_INIT");
+	const char *v = take_env("GREENPROC_INIT");
 
 	if (v == NULL)
 		return;
 	gpi_greenrun = strcmp(v, "1") == 0;
-	(void)unsetenv("GREENPROC_INIT");
 	/* Its threads were written for a preemptive kernel (preempt.c). */
 	if (gpi_greenrun) {
 		gpi_preempt_want();

@@ -122,6 +122,12 @@ resolve(void)
 	RESOLVE(ptrace);
 	RESOLVE(forkpty);
 	RESOLVE(clone);
+	RESOLVE(execve);
+	RESOLVE(execv);
+	RESOLVE(execvp);
+	RESOLVE(execvpe);
+	RESOLVE(fexecve);
+	RESOLVE(execveat);
 	RESOLVE(lockf);
 	gpi_sync_resolve();
 	gpi_stdio_resolve();

@@ -52,6 +52,7 @@ struct gpi_real {
 	int (*prctl)(int, ...);
 	F(fork); F(vfork); F(system); F(popen); F(pclose);
 	F(posix_spawn); F(posix_spawnp); F(ptrace); F(forkpty); F(clone);
+	F(execve); F(execv); F(execvp); F(execvpe); F(fexecve); F(execveat);
 	/* tls.c */
 	F(dlclose);
 	/* files.c: lockf's commands that do not wait */

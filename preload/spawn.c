@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * spawn.c -- real processes started from green code: fork, forkpty,
- * vfork, system, popen/pclose, posix_spawn(p).
+ * vfork, system, popen/pclose, posix_spawn(p); and the exec family.
  *
  * A green fork makes a real child the host never sees (runtime/fork.c),
  * except in green-init mode, where fork is glibc's (host_fork); the
@@ -12,7 +12,10 @@
  * usual SIGCHLD exit signal, so a host waitpid(-1) racing with it could
  * take it first.  ptrace is the kernel's; a green tracer's attaches and
  * detaches are told to the runtime, whose waits then report the tracees'
- * stops (runtime/fork.c).  On a host thread all of these are glibc's.
+ * stops (runtime/fork.c).  An exec made on a green thread gives the new
+ * program the thread's green mask and the process's ignored signals, not
+ * the worker's kernel ones (kernsigs_green).  On a host thread all of
+ * these are glibc's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -348,11 +351,85 @@ track(pid_t pid, bool clone_child)
 }
 
 /*
+ * The kernel's signal state for a new program made from a green thread:
+ * an exec keeps the calling thread's mask and the signals ignored, and
+ * posix_spawn's child (a clone) starts with them.  Those are the
+ * worker's (the forwarded signals and more blocked) and the host's (the
+ * program's ignored signals are green only, p_sigignore): `greenrun
+ * bash -c 'exec prog'` ran prog with SIGTERM, SIGINT, SIGALRM, SIGUSR1
+ * and SIGCHLD blocked (Python's test_threadsignals then paused for
+ * good, deaf to timeout's SIGTERM), and `greenrun nohup prog` ran prog
+ * without SIGHUP ignored.  So for the call the kernel ignores exactly
+ * what the green process ignores, and for an exec the thread's mask is
+ * its green one; a call that fails puts both back.
+ * WARNING: the dispositions are the process's: another worker runs on
+ * meanwhile, for which a signal the program ignores is now dropped by
+ * the kernel (as the program asked) instead of reaching the forwarder.
+ * The synchronous faults are left alone (a fault the kernel cannot
+ * deliver kills the process), and glibc's two internal signals too.
+ * A handler needs nothing: exec resets it to the default, and so does
+ * posix_spawn's child.  Signals green and pending at the exec are lost;
+ * natively they stay pending in the new program.
+ */
+struct kernsigs {
+	uint64_t		changed;	/* dispositions set here */
+	bool			masked;		/* the mask set here */
+	sigset_t		mask;		/* the worker's */
+	struct sigaction	old[64];
+};
+
+static void
+kernsigs_green(struct kernsigs *k, bool mask)
+{
+	uint64_t ign = __atomic_load_n(&gpi_curproc()->p_sigignore,
+	    __ATOMIC_RELAXED), bit;
+	struct sigaction sa, *o;
+	sigset_t set;
+	int sig;
+
+	k->changed = 0;
+	k->masked = false;
+	memset(&sa, 0, sizeof(sa));
+	for (sig = 1; sig <= 64; sig++) {
+		bit = 1ULL << (sig - 1);
+		o = &k->old[sig - 1];
+		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGSEGV ||
+		    sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+		    sig == SIGTRAP || (sig > 31 && sig < SIGRTMIN) ||
+		    GPI_LIBC(sigaction)(sig, NULL, o) != 0)
+			continue;
+		if (((ign & bit) != 0) == (!(o->sa_flags & SA_SIGINFO) &&
+		    o->sa_handler == SIG_IGN))
+			continue;
+		sa.sa_handler = (ign & bit) ? SIG_IGN : SIG_DFL;
+		if (GPI_LIBC(sigaction)(sig, &sa, NULL) == 0)
+			k->changed |= bit;
+	}
+	/* Last: from here on a signal may land on this thread. */
+	if (mask && pthread_sigmask(SIG_BLOCK, NULL, &set) == 0 &&  /* green */
+	    REAL(pthread_sigmask)(SIG_SETMASK, &set, &k->mask) == 0)
+		k->masked = true;
+}
+
+/* The call failed: the worker's mask and the host's dispositions back. */
+static void
+kernsigs_back(struct kernsigs *k)
+{
+	int error = errno, sig;
+
+	if (k->masked)
+		(void)REAL(pthread_sigmask)(SIG_SETMASK, &k->mask, NULL);
+	for (sig = 1; sig <= 64; sig++)
+		if (k->changed & (1ULL << (sig - 1)))
+			(void)GPI_LIBC(sigaction)(sig, &k->old[sig - 1], NULL);
+	errno = error;
+}
+
+/*
  * A green caller's child starts with the caller's green mask, as a
  * native one starts with its thread's, not with the worker's kernel
- * mask (nearly everything blocked), unless the attributes set a mask.
- * (Signals the green process ignores are not ignored in the child: the
- * attributes can only reset dispositions to default.)
+ * mask (nearly everything blocked), unless the attributes set a mask;
+ * and with the green process's ignored signals (kernsigs_green).
  */
 static const posix_spawnattr_t *
 green_attr(const posix_spawnattr_t *attr, posix_spawnattr_t *mine)
@@ -383,12 +460,18 @@ posix_spawn(pid_t *pidp, const char *path,
     char *const argv[], char *const envp[])
 {
 	posix_spawnattr_t mine;
+	struct kernsigs k;
+	bool g = green();
 	pid_t pid;
 	int error;
 
+	if (g)
+		kernsigs_green(&k, false);
 	error = REAL(posix_spawn)(&pid, path, fa, green_attr(attr, &mine),
 	    argv, envp);
-	if (error == 0 && green())
+	if (g)
+		kernsigs_back(&k);
+	if (error == 0 && g)
 		track(pid, false);
 	if (error == 0 && pidp != NULL)
 		*pidp = pid;
@@ -401,16 +484,172 @@ posix_spawnp(pid_t *pidp, const char *file,
     char *const argv[], char *const envp[])
 {
 	posix_spawnattr_t mine;
+	struct kernsigs k;
+	bool g = green();
 	pid_t pid;
 	int error;
 
+	if (g)
+		kernsigs_green(&k, false);
 	error = REAL(posix_spawnp)(&pid, file, fa, green_attr(attr, &mine),
 	    argv, envp);
-	if (error == 0 && green())
+	if (g)
+		kernsigs_back(&k);
+	if (error == 0 && g)
 		track(pid, false);
 	if (error == 0 && pidp != NULL)
 		*pidp = pid;
 	return error;
+}
+
+/*
+ * The exec family.  glibc's execl*, execv* and fexecve reach the kernel
+ * through its own execve, not through the name, so each is interposed;
+ * the variadic ones gather their arguments as glibc does and go to the
+ * array form.  A green caller's exec is made with kernsigs_green; on a
+ * host thread, or in a fork child (green() is false there), glibc's.
+ */
+#define GREEN_EXEC(call)						\
+	do {								\
+		struct kernsigs k;					\
+		int r;							\
+									\
+		if (!green())						\
+			return (call);					\
+		kernsigs_green(&k, true);				\
+		r = (call);						\
+		kernsigs_back(&k);					\
+		return r;						\
+	} while (0)
+
+EXPORT int
+execve(const char *path, char *const argv[], char *const envp[])
+{
+	GREEN_EXEC(REAL(execve)(path, argv, envp));
+}
+
+EXPORT int
+execv(const char *path, char *const argv[])
+{
+	GREEN_EXEC(REAL(execv)(path, argv));
+}
+
+EXPORT int
+execvp(const char *file, char *const argv[])
+{
+	GREEN_EXEC(REAL(execvp)(file, argv));
+}
+
+EXPORT int
+execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	GREEN_EXEC(REAL(execvpe)(file, argv, envp));
+}
+
+EXPORT int
+fexecve(int fd, char *const argv[], char *const envp[])
+{
+	GREEN_EXEC(REAL(fexecve)(fd, argv, envp));
+}
+
+EXPORT int
+execveat(int dirfd, const char *path, char *const argv[],
+    char *const envp[], int flags)
+{
+	GREEN_EXEC(REAL(execveat)(dirfd, path, argv, envp, flags));
+}
+
+/*
+ * The arguments of execl, execlp and execle after (arg0), up to their
+ * NULL, counted: E2BIG past INT_MAX, as glibc.  (envp) takes execle's
+ * environment after the NULL.
+ */
+static ptrdiff_t
+count_args(va_list ap)
+{
+	ptrdiff_t n = 1;
+
+	while (va_arg(ap, char *) != NULL)
+		if (++n == INT_MAX) {
+			errno = E2BIG;
+			return -1;
+		}
+	return n;
+}
+
+static void
+gather_args(const char **argv, const char *arg0, ptrdiff_t n, va_list ap)
+{
+	ptrdiff_t i;
+
+	argv[0] = arg0;
+	for (i = 1; i <= n; i++)
+		argv[i] = va_arg(ap, const char *);	/* [n] is the NULL */
+}
+
+EXPORT int
+execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	ptrdiff_t n;
+
+	va_start(ap, arg);
+	n = count_args(ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	{
+		const char *argv[n + 1];
+
+		va_start(ap, arg);
+		gather_args(argv, arg, n, ap);
+		va_end(ap);
+		return execv(path, (char *const *)argv);
+	}
+}
+
+EXPORT int
+execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	ptrdiff_t n;
+
+	va_start(ap, arg);
+	n = count_args(ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	{
+		const char *argv[n + 1];
+
+		va_start(ap, arg);
+		gather_args(argv, arg, n, ap);
+		va_end(ap);
+		return execvp(file, (char *const *)argv);
+	}
+}
+
+EXPORT int
+execle(const char *path, const char *arg, ...)
+{
+	char *const *envp;
+	va_list ap;
+	ptrdiff_t n;
+
+	va_start(ap, arg);
+	n = count_args(ap);
+	envp = va_arg(ap, char *const *);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	{
+		const char *argv[n + 1];
+
+		va_start(ap, arg);
+		gather_args(argv, arg, n, ap);
+		va_end(ap);
+		return execve(path, (char *const *)argv, envp);
+	}
 }
 
 /*

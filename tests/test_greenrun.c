@@ -733,6 +733,16 @@ Test(greenrun, forwarded_siginfo) { same("gr_siginfo", NULL); }
 /* signal()'s other names install green handlers, with their semantics. */
 Test(greenrun, sysv_and_bsd_signal) { same("gr_signames", NULL); }
 
+/*
+ * exec and posix_spawn pass the green thread's mask and the ignored
+ * signals on, not the worker's; greenrun's mode goes nowhere, even from
+ * a program with an unsetenv of its own (bash).
+ */
+Test(greenrun, exec_passes_the_green_signal_state)
+{
+	same("gr_execsig", NULL);
+}
+
 Test(greenrun, mode_not_inherited)
 {
 	static struct tu_run r;
