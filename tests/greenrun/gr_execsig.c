@@ -11,7 +11,10 @@
  * GREENPROC_INIT reached it: greenrun's mode is the starter's alone,
  * and this program, as bash does, defines an unsetenv of its own that
  * does nothing yet.  An exec that fails leaves the starter as it was:
- * its SIGUSR2 handler still runs on a raise.
+ * its SIGUSR2 handler still runs on a raise, and a SIGHUP that another
+ * process sends reaches a handler set after it (under greenrun: the
+ * worker that made the exec has its kernel mask back; with the green
+ * one left, the kernel gave it the signal, at SIG_DFL, and the host died).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +33,7 @@ static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2,
     SIGTERM, SIGALRM, SIGCHLD };
 static const char *const names[] = { "HUP", "INT", "QUIT", "USR1", "USR2",
     "TERM", "ALRM", "CHLD" };
-static volatile sig_atomic_t usr2;
+static volatile sig_atomic_t usr2, hup;
 static unsigned long long blk, ign;
 
 /* As bash's, before its shell has read the environment: nothing. */
@@ -105,6 +108,13 @@ on_usr2(int sig)
 {
 	(void)sig;
 	usr2 = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	hup = 1;
 }
 
 /* Run the probe by (how) in a child, and wait for it. */
@@ -183,6 +193,19 @@ main(int argc, char **argv)
 		printf("the failed exec said %s\n", strerror(errno));
 	raise(SIGUSR2);
 	printf("after a failed exec: SIGUSR2 handled %d\n", (int)usr2);
+	/* SIGHUP caught now: one another process sends reaches us. */
+	signal(SIGHUP, on_hup);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		kill(getppid(), SIGHUP);
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	for (i = 0; i < 2000 && !hup; i++)
+		usleep(1000);
+	printf("after a failed exec: SIGHUP from another process handled "
+	    "%d\n", (int)hup);
 	fflush(stdout);
 
 	execv("/proc/self/exe", lastargv);
