@@ -578,8 +578,7 @@ execveat(int dirfd, const char *path, char *const argv[],
 
 /*
  * The arguments of execl, execlp and execle after (arg0), up to their
- * NULL, counted: E2BIG past INT_MAX, as glibc.  (envp) takes execle's
- * environment after the NULL.
+ * NULL, counted: E2BIG past INT_MAX, as glibc.
  */
 static ptrdiff_t
 count_args(va_list ap)
@@ -594,79 +593,75 @@ count_args(va_list ap)
 	return n;
 }
 
-static void
-gather_args(const char **argv, const char *arg0, ptrdiff_t n, va_list ap)
-{
-	ptrdiff_t i;
+enum exec_list { EXEC_L, EXEC_LP, EXEC_LE };
 
-	argv[0] = arg0;
-	for (i = 1; i <= n; i++)
-		argv[i] = va_arg(ap, const char *);	/* [n] is the NULL */
+/*
+ * execl, execlp or execle (how): the list (arg, ap...) gathered into an
+ * array on the stack, then the array form of the same search (execle's
+ * environment follows the list's NULL).
+ */
+static int
+exec_list(enum exec_list how, const char *path, const char *arg, va_list ap)
+{
+	char *const *envp = NULL;
+	va_list count;
+	ptrdiff_t n, i;
+
+	va_copy(count, ap);
+	n = count_args(count);
+	if (how == EXEC_LE)
+		envp = va_arg(count, char *const *);
+	va_end(count);
+	if (n < 0)
+		return -1;
+	{
+		const char *argv[n + 1];
+
+		argv[0] = arg;
+		for (i = 1; i <= n; i++)	/* [n] is the NULL */
+			argv[i] = va_arg(ap, const char *);
+		if (how == EXEC_L)
+			return execv(path, (char *const *)argv);
+		if (how == EXEC_LP)
+			return execvp(path, (char *const *)argv);
+		return execve(path, (char *const *)argv, envp);
+	}
 }
 
 EXPORT int
 execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	ptrdiff_t n;
+	int r;
 
 	va_start(ap, arg);
-	n = count_args(ap);
+	r = exec_list(EXEC_L, path, arg, ap);
 	va_end(ap);
-	if (n < 0)
-		return -1;
-	{
-		const char *argv[n + 1];
-
-		va_start(ap, arg);
-		gather_args(argv, arg, n, ap);
-		va_end(ap);
-		return execv(path, (char *const *)argv);
-	}
+	return r;
 }
 
 EXPORT int
 execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
-	ptrdiff_t n;
+	int r;
 
 	va_start(ap, arg);
-	n = count_args(ap);
+	r = exec_list(EXEC_LP, file, arg, ap);
 	va_end(ap);
-	if (n < 0)
-		return -1;
-	{
-		const char *argv[n + 1];
-
-		va_start(ap, arg);
-		gather_args(argv, arg, n, ap);
-		va_end(ap);
-		return execvp(file, (char *const *)argv);
-	}
+	return r;
 }
 
 EXPORT int
 execle(const char *path, const char *arg, ...)
 {
-	char *const *envp;
 	va_list ap;
-	ptrdiff_t n;
+	int r;
 
 	va_start(ap, arg);
-	n = count_args(ap);
-	envp = va_arg(ap, char *const *);
+	r = exec_list(EXEC_LE, path, arg, ap);
 	va_end(ap);
-	if (n < 0)
-		return -1;
-	{
-		const char *argv[n + 1];
-
-		va_start(ap, arg);
-		gather_args(argv, arg, n, ap);
-		va_end(ap);
-		return execve(path, (char *const *)argv, envp);
-	}
+	return r;
 }
 
 /*
