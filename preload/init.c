@@ -115,8 +115,8 @@ orphaned(pid_t pgrp)
 	pid_t sid = (pid_t)GPI_LIBC(syscall)(SYS_getsid, 0), pid, pp, g, s;
 	char dents[4096] __attribute__((aligned(8)));
 	char path[64], line[512], *p, state;
-	long n, off, k;
-	int dir, fd;
+	long n, off;
+	int dir;
 	bool held = false;
 
 	if (holds_group((pid_t)GPI_LIBC(syscall)(SYS_getppid), pgrp, sid))
@@ -134,18 +134,9 @@ orphaned(pid_t pgrp)
 			if (pid <= 0 || *p != '\0')
 				continue;
 			snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-			fd = (int)GPI_LIBC(syscall)(SYS_openat, AT_FDCWD, path,
-			    O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			k = GPI_LIBC(syscall)(SYS_read, fd, line,
-			    sizeof(line) - 1);
-			(void)GPI_LIBC(syscall)(SYS_close, fd);
-			if (k <= 0)
-				continue;
-			line[k] = '\0';
 			/* "pid (comm) state ppid pgrp session": comm may hold ')'. */
-			if ((p = strrchr(line, ')')) == NULL ||
+			if (gpi_read_text(path, line, sizeof(line)) <= 0 ||
+			    (p = strrchr(line, ')')) == NULL ||
 			    sscanf(p + 1, " %c %d %d %d", &state, &pp, &g,
 			    &s) != 4)
 				continue;

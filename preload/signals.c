@@ -351,8 +351,6 @@ pidfd_is_self(int fd)
 {
 	struct stat st, self;
 	char path[64], buf[1024], *p;
-	long n;
-	int pfd;
 
 	if (GPI_LIBC(syscall)(SYS_fstat, fd, &st) != 0)
 		return false;
@@ -361,16 +359,8 @@ pidfd_is_self(int fd)
 		    "/proc/self", &self, 0) == 0 && st.st_dev == self.st_dev &&
 		    st.st_ino == self.st_ino;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	pfd = (int)GPI_LIBC(syscall)(SYS_openat, AT_FDCWD, path,
-	    O_RDONLY | O_CLOEXEC);
-	if (pfd < 0)
-		return false;
-	n = GPI_LIBC(syscall)(SYS_read, pfd, buf, sizeof(buf) - 1);
-	(void)GPI_LIBC(syscall)(SYS_close, pfd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	if ((p = strstr(buf, "\nPid:")) == NULL)
+	if (gpi_read_text(path, buf, sizeof(buf)) <= 0 ||
+	    (p = strstr(buf, "\nPid:")) == NULL)
 		return false;
 	return strtol(p + 5, NULL, 10) == REAL(getpid)();
 }

@@ -365,8 +365,8 @@ track(pid_t pid, bool clone_child)
  * WARNING: the dispositions are the process's: another worker runs on
  * meanwhile, for which a signal the program ignores is now dropped by
  * the kernel (as the program asked) instead of reaching the forwarder.
- * The synchronous faults are left alone (a fault the kernel cannot
- * deliver kills the process), and glibc's two internal signals too.
+ * The synchronous faults and glibc's two internal signals are left
+ * alone, as for a fork child (gpi_sig_kernel_follows).
  * A handler needs nothing: exec resets it to the default, and so does
  * posix_spawn's child.  Signals green and pending at the exec are lost;
  * natively they stay pending in the new program.
@@ -411,9 +411,7 @@ kernsigs_green(struct kernsigs *k, bool mask)
 	for (sig = 1; sig <= 64; sig++) {
 		bit = 1ULL << (sig - 1);
 		o = &k->old[sig - 1];
-		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGSEGV ||
-		    sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
-		    sig == SIGTRAP || (sig > 31 && sig < SIGRTMIN) ||
+		if (!gpi_sig_kernel_follows(sig) ||
 		    ksigaction(sig, NULL, o) != 0)
 			continue;
 		if (((ign & bit) != 0) == (o->handler == (void *)SIG_IGN))
@@ -471,8 +469,9 @@ green_attr(const posix_spawnattr_t *attr, posix_spawnattr_t *mine)
 	return mine;
 }
 
-EXPORT int
-posix_spawn(pid_t *pidp, const char *path,
+/* posix_spawn or posix_spawnp (real): one body, the search apart. */
+static int
+green_spawn(__typeof__(posix_spawn) *real, pid_t *pidp, const char *path,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
     char *const argv[], char *const envp[])
 {
@@ -484,8 +483,7 @@ posix_spawn(pid_t *pidp, const char *path,
 
 	if (g)
 		kernsigs_green(&k, false);
-	error = REAL(posix_spawn)(&pid, path, fa, green_attr(attr, &mine),
-	    argv, envp);
+	error = real(&pid, path, fa, green_attr(attr, &mine), argv, envp);
 	if (g)
 		kernsigs_back(&k);
 	if (error == 0 && g)
@@ -496,27 +494,21 @@ posix_spawn(pid_t *pidp, const char *path,
 }
 
 EXPORT int
+posix_spawn(pid_t *pidp, const char *path,
+    const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+    char *const argv[], char *const envp[])
+{
+	return green_spawn(REAL(posix_spawn), pidp, path, fa, attr, argv,
+	    envp);
+}
+
+EXPORT int
 posix_spawnp(pid_t *pidp, const char *file,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
     char *const argv[], char *const envp[])
 {
-	posix_spawnattr_t mine;
-	struct kernsigs k;
-	bool g = green();
-	pid_t pid;
-	int error;
-
-	if (g)
-		kernsigs_green(&k, false);
-	error = REAL(posix_spawnp)(&pid, file, fa, green_attr(attr, &mine),
-	    argv, envp);
-	if (g)
-		kernsigs_back(&k);
-	if (error == 0 && g)
-		track(pid, false);
-	if (error == 0 && pidp != NULL)
-		*pidp = pid;
-	return error;
+	return green_spawn(REAL(posix_spawnp), pidp, file, fa, attr, argv,
+	    envp);
 }
 
 /*

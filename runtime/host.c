@@ -31,6 +31,7 @@
  * lookup, preload/dlnext.c, is; dlsym is its fallback).
  */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -100,6 +101,24 @@ ssize_t
 gpi_sys_read(int fd, void *buf, size_t n)
 {
 	return GPI_LIBC(syscall)(SYS_read, fd, buf, n);
+}
+
+ssize_t
+gpi_read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = (int)GPI_LIBC(syscall)(SYS_openat, AT_FDCWD, path,
+	    O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = gpi_sys_read(fd, buf, len - 1);
+	(void)GPI_LIBC(syscall)(SYS_close, fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return n;
 }
 
 ssize_t

@@ -1583,6 +1583,7 @@ GPI_HIDDEN void	gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent,
     struct gp_proc *p, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_exec(struct gp_proc *p);
 /* In a real child of (p) forked by (l): its green signal state, made real. */
+GPI_HIDDEN bool	gpi_sig_kernel_follows(int sig);
 GPI_HIDDEN void	gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l,
     unsigned long shared);
 GPI_HIDDEN void	gpi_sig_free(struct gp_proc *p);
@@ -1710,6 +1711,13 @@ gpi_host_pid(void)
  */
 GPI_HIDDEN ssize_t gpi_sys_read(int fd, void *buf, size_t n);
 GPI_HIDDEN ssize_t gpi_sys_write(int fd, const void *buf, size_t n);
+/*
+ * A small text file (a /proc one) into (buf) of (len) bytes, NUL-ended,
+ * by system calls: its length; 0 if nothing could be read; -1 with errno
+ * if it could not be opened.  The open takes the program's lowest free
+ * number for a moment (rtfd.c).
+ */
+GPI_HIDDEN ssize_t gpi_read_text(const char *path, char *buf, size_t len);
 
 /* spin.c: sched_yield(2) itself (the preload makes sched_yield green). */
 GPI_HIDDEN void	gpi_os_yield(void);

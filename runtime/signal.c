@@ -898,6 +898,21 @@ gp_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 }
 
 /*
+ * May (sig)'s kernel disposition be set to the green process's, for a
+ * real child or a new program (gpi_sig_fork_real, the preload's exec and
+ * posix_spawn)?  Not SIGKILL and SIGSTOP; not the synchronous faults,
+ * whose real handlers are the runtime's (fault.c) and whose kernel
+ * delivery cannot be ignored; not glibc's two internal signals.
+ */
+bool
+gpi_sig_kernel_follows(int sig)
+{
+	return !(SIGBIT(sig) & CANTMASK) && sig != SIGSEGV && sig != SIGBUS &&
+	    sig != SIGILL && sig != SIGFPE && sig != SIGTRAP &&
+	    !(sig > 31 && sig < SIGRTMIN);
+}
+
+/*
  * In the real child that LWP (l) of (p) forked (fork.c): its only thread
  * gets what a native fork child would -- the forking thread's mask and
  * the process's dispositions (ignored, caught, default) -- not the
@@ -924,9 +939,7 @@ gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l, unsigned long shared)
 
 	for (sig = 1; sig <= NSIGS && !(shared & CLONE_SIGHAND); sig++) {
 		bit = SIGBIT(sig);
-		if ((bit & CANTMASK) || sig == SIGSEGV || sig == SIGBUS ||
-		    sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ||
-		    (sig > 31 && sig < SIGRTMIN))
+		if (!gpi_sig_kernel_follows(sig))
 			continue;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = SIG_DFL;

@@ -383,18 +383,14 @@ pidfd_pid(int fd)
 	char path[64], buf[512], *p;
 	ssize_t n;
 	long pid;
-	int f;
 
 	if (fd < 0)
 		return -EBADF;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if ((f = GPI_LIBC(open)(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((n = gpi_read_text(path, buf, sizeof(buf))) < 0)
 		return errno == ENOENT ? -EBADF : -errno;
-	n = gpi_sys_read(f, buf, sizeof(buf) - 1);
-	GPI_LIBC(close)(f);
-	if (n <= 0)
+	if (n == 0)
 		return -EBADF;
-	buf[n] = '\0';
 	if ((p = strstr(buf, "\nPid:")) == NULL)
 		return -EBADF;
 	pid = strtol(p + 5, NULL, 10);

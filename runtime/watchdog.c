@@ -133,17 +133,10 @@ read_task_file(pid_t tid, const char *name, char *buf, size_t len)
 {
 	char path[64];
 	ssize_t r;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tid, name);
-	if ((fd = GPI_LIBC(open)(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	r = gpi_sys_read(fd, buf, len - 1);
-	GPI_LIBC(close)(fd);
-	if (r <= 0)
-		return 0;
-	buf[r] = '\0';
-	return (size_t)r;
+	r = gpi_read_text(path, buf, len);
+	return r > 0 ? (size_t)r : 0;
 }
 
 /*
