@@ -57,6 +57,7 @@ struct dump_lwp {
 	bool		 d_intr;	/* sleeping interruptibly */
 	void		*d_stklo;
 	size_t		 d_stksize;
+	int		 d_worker;	/* w_id of a started one's, or -1 */
 	struct gpi_unwind *d_uw;
 };
 
@@ -64,6 +65,8 @@ struct dump_lwp {
 static void
 dump_take(struct dump_lwp *d, const struct gp_lwp *l)
 {
+	struct gp_worker *w;
+
 	GPI_LOCK_ASSERT(&l->l_proc->p_lock);
 	d->d_lwp = l;
 	d->d_tid = l->l_tid;
@@ -72,6 +75,10 @@ dump_take(struct dump_lwp *d, const struct gp_lwp *l)
 	    GPI_LSLEEP && (l->l_sleeper.s_flags & GPI_PCATCH);
 	d->d_stklo = l->l_stklo;
 	d->d_stksize = l->l_stksize;
+	/* Fixed once started; a new one's may still be stolen: not shown. */
+	w = __atomic_load_n(&l->l_stat, __ATOMIC_RELAXED) != GPI_LIDL ?
+	    __atomic_load_n(&l->l_worker, __ATOMIC_RELAXED) : NULL;
+	d->d_worker = w != NULL ? w->w_id : -1;
 	gpi_unwind_take(d->d_uw, l);
 }
 
@@ -120,9 +127,11 @@ dump_lwps(struct gp_proc *p, FILE *out)
 	gpi_spin_unlock(&p->p_lock);
 
 	for (i = 0; i < n; i++) {
-		fprintf(out, "    lwp %-8d %-9s stack %p+%zu%s\n", d[i].d_tid,
-		    d[i].d_state, d[i].d_stklo, d[i].d_stksize,
-		    d[i].d_intr ? " (interruptible)" : "");
+		fprintf(out, "    lwp %-8d %-9s stack %p+%zu", d[i].d_tid,
+		    d[i].d_state, d[i].d_stklo, d[i].d_stksize);
+		if (d[i].d_worker >= 0)
+			fprintf(out, " worker %d", d[i].d_worker);
+		fprintf(out, "%s\n", d[i].d_intr ? " (interruptible)" : "");
 		gone = false;
 		for (takes = 1; gpi_unwind_show(d[i].d_uw, out, "      ",
 		    gone || takes == DUMP_TAKES || retakes == 0) == 1;

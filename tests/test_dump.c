@@ -199,6 +199,8 @@ Test(dump, gp_dump_names_the_parked_function)
 {
 	pid_t pid = spawn_parked();
 	char *out, tag[64];
+	char *line, *w;
+	int wid;
 
 	out = capture_until(do_dump, NULL,
 	    "parked_in_uniquely_named_function");
@@ -209,6 +211,15 @@ Test(dump, gp_dump_names_the_parked_function)
 	cr_assert(ne(ptr, strstr(out, "parked_in_uniquely_named_function+0x"),
 	    NULL), "gp_dump shows no frame in the parked function (does "
 	    "debug.c call gpi_unwind_lwp?):\n%s", out);
+	/* A started LWP's line names its worker. */
+	line = strstr(out, "sleeping  stack 0x");
+	cr_assert(ne(ptr, line, NULL), "no sleeping LWP:\n%s", out);
+	w = strstr(line, " worker ");
+	cr_assert(ne(ptr, w, NULL), "no worker on the LWP's line:\n%s", out);
+	cr_assert(lt(ptr, w, strchr(line, '\n')), "no worker on the LWP's "
+	    "line:\n%s", out);
+	cr_assert(eq(int, sscanf(w, " worker %d", &wid), 1));
+	cr_assert(ge(int, wid, 0));
 	free(out);
 	kill_parked(pid);
 	end_test();
