@@ -554,10 +554,10 @@ $(BUILD)/tests/greenrun/%: $(BUILD)/obj/tests/greenrun/%.o
 	$(if $(wildcard tests/greenrun/$*.cc),$(CXX),$(CC)) $(ALL_LDFLAGS) -o $@ $< \
 	    $(GR_LIBS)
 
-# Shared libraries with TLS of their own, for the TLS tests: gr_tls_lib
+# Shared libraries for the tests.  With TLS of their own: gr_tls_lib
 # links libgrtls.so, gr_tls_dlopen loads libgrtlsdl.so with dlopen from
 # its own directory (dynamic TLS), gr_malloc_lib's malloc is
-# libgrmalloc.so's.
+# libgrmalloc.so's; gr_libspin busy-waits in libgrspin.so.
 $(BUILD)/tests/greenrun/lib%.so: tests/tlslib/%.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -shared -fPIC $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
@@ -620,6 +620,10 @@ $(BUILD)/tests/greenrun/gr_tls_nopie: tests/greenrun/gr_tls_count.c $(CONFIG_STA
 $(BUILD)/tests/greenrun/gr_malloc_lib: $(BUILD)/obj/tests/greenrun/gr_malloc_lib.o $(BUILD)/tests/greenrun/libgrmalloc.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrmalloc -Wl,-rpath,'$$ORIGIN'
+
+$(BUILD)/tests/greenrun/gr_libspin: $(BUILD)/obj/tests/greenrun/gr_libspin.o $(BUILD)/tests/greenrun/libgrspin.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrspin -Wl,-rpath,'$$ORIGIN' -pthread
 
 # ----------------------------------------------------------------------
 # Stress (the TSan tier: plain main() programs) and benchmarks.

@@ -7,6 +7,7 @@
 #define GREENPROC_PRELOAD_H
 
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <pty.h>
 #include <sched.h>
@@ -53,8 +54,8 @@ struct gpi_real {
 	F(fork); F(vfork); F(system); F(popen); F(pclose);
 	F(posix_spawn); F(posix_spawnp); F(ptrace); F(forkpty); F(clone);
 	F(execve); F(execv); F(execvp); F(execvpe); F(fexecve); F(execveat);
-	/* tls.c */
-	F(dlclose);
+	/* loader.c */
+	F(dlclose); F(dl_iterate_phdr);
 	/* files.c: lockf's commands that do not wait */
 	F(lockf);
 	/* sync.c */

@@ -44,19 +44,3 @@ __cxa_thread_atexit_impl(void (*fn)(void *), void *obj, void *dso)
 	}
 	return real(fn, obj, dso);
 }
-
-EXPORT int dlclose(void *);
-
-/*
- * A module unloaded takes its dynamic TLS range with it (runtime/tls.c):
- * loaded again, its thread-locals start from the image in every thread.
- */
-EXPORT int
-dlclose(void *handle)
-{
-	int r = REAL(dlclose)(handle);
-
-	gpi_tls_unloaded();
-	gpi_kthread_forget();
-	return r;
-}

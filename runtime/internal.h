@@ -674,6 +674,11 @@ struct gp_lwp {
 					 * by a host thread on a worker of
 					 * several: counted in its worker's
 					 * w_nroots until it exits. */
+	unsigned short	 l_nopreempt;	/* (o) Nonzero while the LWP runs
+					 * the program's code under ld.so's
+					 * lock (gpi_nopreempt_enter): read by
+					 * preempt.c's handler, on the owner's
+					 * own thread. */
 	struct gp_proc	*l_autoreap;	/* (o) Master of a process nobody
 					 * waits for: reap it once DEAD. */
 	struct gp_worker *l_joinerw;	/* (a) The joiner's worker, as
@@ -1647,8 +1652,10 @@ GPI_HIDDEN extern int gpi_preloaded;
 	X(syscall)							\
 	/* preload/signals.c: green signal waits, alternate stacks */	\
 	X(sigtimedwait) X(sigaltstack)					\
-	/* preload/tls.c: a module's TLS goes with it */		\
-	X(dlclose) X(__cxa_thread_atexit_impl)
+	/* preload/loader.c: ld.so's lock around the program's code */	\
+	X(dlclose) X(dl_iterate_phdr)					\
+	/* preload/tls.c: thread_local destructors */			\
+	X(__cxa_thread_atexit_impl)
 /* glibc's, declared in no header: what libstdc++ calls for thread_local. */
 extern int __cxa_thread_atexit_impl(void (*)(void *), void *, void *);
 enum {
@@ -2283,6 +2290,34 @@ gpi_curlwp(void)
 	struct gp_worker *w = gpi_tls_worker;
 
 	return w != NULL ? w->w_curlwp : NULL;
+}
+
+/*
+ * Around a call that runs the program's code with ld.so's recursive lock
+ * held (dl_iterate_phdr's callbacks, dlclose's destructors): the running
+ * LWP, if any, is not preempted inside, since another LWP of its worker
+ * would then take that lock as if it held it.  Nests.  The handler runs
+ * on the same thread, so a signal fence orders the count.
+ */
+static inline struct gp_lwp *
+gpi_nopreempt_enter(void)
+{
+	struct gp_lwp *l = gpi_curlwp();
+
+	if (l != NULL) {
+		l->l_nopreempt++;
+		atomic_signal_fence(memory_order_seq_cst);
+	}
+	return l;
+}
+
+static inline void
+gpi_nopreempt_leave(struct gp_lwp *l)
+{
+	if (l != NULL) {
+		atomic_signal_fence(memory_order_seq_cst);
+		l->l_nopreempt--;
+	}
 }
 
 /*

@@ -324,6 +324,7 @@ lwp_create(struct gp_worker *w, struct gp_lwp *cur, struct gp_proc *p,
 	__atomic_store_n(&l->l_stat, GPI_LIDL, __ATOMIC_RELAXED);
 	l->l_autoreap = NULL;
 	l->l_master = l->l_root = false;
+	l->l_nopreempt = 0;
 	l->l_magic = GPI_LWP_MAGIC;
 	atomic_init(&l->l_cancel, 0);
 	l->l_cleanup = NULL;

@@ -22,14 +22,27 @@
  * Where it is safe.  Switching away is what any blocking call of the
  * program already does, with two differences: the point is not one the
  * program chose, and the interrupted code is not known to hold nothing.
- * So the handler switches only if the interrupted instruction lies in
- * the program's own executable (its PT_LOAD segments with PF_X, found
- * once at init): not in libc (its malloc arenas, stdio and loader locks
- * are futexes and recursive locks owned by the kernel thread, which
- * another LWP of the same worker would then block on or enter as if it
- * owned them), not in the dynamic loader, not in the runtime, and not in
- * any other library (an allocator such as jemalloc spins on locks of its
- * own).  The program's own loops are where busy-waits are written.  The
+ * What it holds is safe to hold across a switch if it is a lock the
+ * preload makes green (pthread mutexes, rwlocks, semaphores, futexes
+ * through syscall()): the next LWP that wants it parks.  It is not if the
+ * lock is owned by the kernel thread or waited for with a futex system
+ * call made inline: another LWP of the same worker would enter it as if
+ * it held it, or block the worker's thread with the holder queued behind
+ * it.  So the handler switches only if the interrupted instruction lies
+ * in the code (PT_LOAD segments with PF_X, found once at init) of an
+ * object loaded at start that is none of these (unsafe_objects): glibc
+ * and the dynamic loader (malloc arenas, stdio, the loader's locks);
+ * the runtime and what it calls holding its own spin locks; libgcc_s and
+ * libstdc++, which glibc enters holding its locks to unwind; libgomp
+ * (inline futexes); sanitizer runtimes and allocators with spin locks of
+ * their own.  The executable and its other libraries are preempted: a
+ * busy-wait is written in the program, and its compute loops may be in
+ * any library (a shared libpython's interpreter loop, liblz's
+ * compressor), where a thread queued behind them would wait for good or
+ * for a whole block.  Objects loaded later with dlopen are not (unknown
+ * at init, and the handler cannot ask the loader).  Nor is code that runs
+ * under ld.so's lock: the preload marks dl_iterate_phdr's callbacks and
+ * dlclose's destructors (l_nopreempt, preload/loader.c).  The
  * stack pointer must also lie in the LWP's stack with PREEMPT_ROOM to
  * spare: the kernel has pushed the signal frame there already, and the
  * switch needs a little more.  And the signal mask of the interrupted
@@ -73,19 +86,19 @@
 #define PREEMPT_SIG	SIGURG
 #define PREEMPT_MAGIC	0x67707270	/* si_errno of ours: "gprp" */
 #define PREEMPT_ROOM	(16 * 1024)	/* stack left below the frame */
-#define PREEMPT_NSEG	8		/* executable segments recorded */
+#define PREEMPT_NSEG	128		/* code segments recorded */
 
 /*
  * (g) Set before gp_init starts the workers, read-only while they run:
  * whether preemption is wanted (greenrun's constructor), whether it is
- * on (gp_init installed the handler), and the executable's code.
+ * on (gp_init installed the handler), and the code it may preempt.
  */
 static bool want;
 static bool on;
 static struct {
 	uintptr_t	 lo, hi;
-} exe_seg[PREEMPT_NSEG];
-static int nexe_seg;
+} code_seg[PREEMPT_NSEG];
+static int ncode_seg;
 static struct sigaction old_act;	/* (g) restored by gpi_preempt_fini */
 /*
  * The kernel tid of the thread foreign ones go to, or 0 until greenrun's
@@ -124,24 +137,82 @@ gpi_preempt_forward_to(pid_t tid)
 	send_early(tid);
 }
 
-/* The first object dl_iterate_phdr reports is the executable. */
+/*
+ * Objects never preempted, by the start of their file name (see the head
+ * of this file for why each).  The runtime's own object is found by
+ * address, whatever its name.
+ */
+static const char *const unsafe_objects[] = {
+	/* glibc and the loader */
+	"ld-linux", "ld64.so", "libc.so", "libpthread.so", "libdl.so",
+	"librt.so", "libanl.so", "libresolv.so", "libutil.so", "libnss_",
+	"libthread_db", "libmemusage", "libpcprofile", "libSegFault",
+	/* what the runtime calls */
+	"libunwind", "liburcu", "libdw.", "libdw-", "libelf.", "libelf-",
+	"liburing.",
+	/* unwinding */
+	"libgcc_s.", "libstdc++.",
+	/* inline futexes, spin locks of their own */
+	"libgomp.", "libasan.", "libtsan.", "libubsan.", "liblsan.",
+	"libhwasan.", "libjemalloc.", "libtcmalloc", "libmimalloc.",
+};
+
+/* Whether the object of (info) contains (addr). */
+static bool
+object_has(const struct dl_phdr_info *info, uintptr_t addr)
+{
+	const ElfW(Phdr) *ph;
+	uintptr_t lo;
+	int i;
+
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		ph = &info->dlpi_phdr[i];
+		lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && addr >= lo && addr < lo + ph->p_memsz)
+			return true;
+	}
+	return false;
+}
+
+static bool
+unsafe_object(const struct dl_phdr_info *info)
+{
+	const char *base = strrchr(info->dlpi_name, '/');
+	size_t i;
+
+	base = base != NULL ? base + 1 : info->dlpi_name;
+	for (i = 0; i < sizeof(unsafe_objects) / sizeof(unsafe_objects[0]); i++)
+		if (strncmp(base, unsafe_objects[i],
+		    strlen(unsafe_objects[i])) == 0)
+			return true;
+	return object_has(info, (uintptr_t)&gpi_preempt_init);
+}
+
+/*
+ * Record the code of (info) unless it is unsafe.  The first object
+ * dl_iterate_phdr reports is the executable (named ""), the rest the
+ * objects loaded with it.  Segments past PREEMPT_NSEG are left out,
+ * which only means their code is not preempted.
+ */
 static int
-find_exe(struct dl_phdr_info *info, size_t size, void *arg)
+find_code(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	const ElfW(Phdr) *ph;
 	int i;
 
 	(void)size;
 	(void)arg;
-	for (i = 0; i < info->dlpi_phnum && nexe_seg < PREEMPT_NSEG; i++) {
+	if (unsafe_object(info))
+		return 0;
+	for (i = 0; i < info->dlpi_phnum && ncode_seg < PREEMPT_NSEG; i++) {
 		ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
 			continue;
-		exe_seg[nexe_seg].lo = info->dlpi_addr + ph->p_vaddr;
-		exe_seg[nexe_seg].hi = exe_seg[nexe_seg].lo + ph->p_memsz;
-		nexe_seg++;
+		code_seg[ncode_seg].lo = info->dlpi_addr + ph->p_vaddr;
+		code_seg[ncode_seg].hi = code_seg[ncode_seg].lo + ph->p_memsz;
+		ncode_seg++;
 	}
-	return 1;			/* the first object only */
+	return 0;
 }
 
 /*
@@ -162,12 +233,12 @@ usual_mask(const ucontext_t *uc)
 }
 
 static bool
-in_exe(uintptr_t pc)
+preemptible_code(uintptr_t pc)
 {
 	int i;
 
-	for (i = 0; i < nexe_seg; i++)
-		if (pc >= exe_seg[i].lo && pc < exe_seg[i].hi)
+	for (i = 0; i < ncode_seg; i++)
+		if (pc >= code_seg[i].lo && pc < code_seg[i].hi)
 			return true;
 	return false;
 }
@@ -218,7 +289,8 @@ preempt_handler(int sig, siginfo_t *si, void *ucv)
 	    GPI_RD(w->w_nswitch) != (unsigned long)si->si_value.sival_ptr)
 		goto out;
 	gpi_md_fault_regs(uc, regs);
-	if (!in_exe((uintptr_t)regs[0]) || !usual_mask(uc) ||
+	if (l->l_nopreempt != 0 || !preemptible_code((uintptr_t)regs[0]) ||
+	    !usual_mask(uc) ||
 	    regs[1] < (uintptr_t)l->l_stklo + PREEMPT_ROOM ||
 	    regs[1] >= (uintptr_t)l->l_stklo + l->l_stksize)
 		goto out;
@@ -236,9 +308,9 @@ gpi_preempt_init(void)
 
 	if (!want || on)
 		return 0;
-	nexe_seg = 0;
-	(void)dl_iterate_phdr(find_exe, NULL);
-	if (nexe_seg == 0)
+	ncode_seg = 0;
+	(void)GPI_LIBC(dl_iterate_phdr)(find_code, NULL);
+	if (ncode_seg == 0)
 		return 0;		/* nothing to recognize: stay off */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = preempt_handler;

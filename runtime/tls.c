@@ -347,7 +347,7 @@ build(void)
 		tls.t_excl[i] = defined_at(san[i]);
 	/* The malloc the program calls (libc's block is out already). */
 	tls.t_excl[3] = defined_at("malloc");
-	dl_iterate_phdr(scan_one, tp);
+	GPI_LIBC(dl_iterate_phdr)(scan_one, tp);
 	/*
 	 * No program TLS: no static range, not even h_errno's, and nobody
 	 * allocates a save area (tls_none) until a dlopen'd module's comes.
@@ -365,7 +365,7 @@ build(void)
 		tls.t_static = 0;	/* no table: nobody takes part */
 		return;
 	}
-	dl_iterate_phdr(image_one, tp);
+	GPI_LIBC(dl_iterate_phdr)(image_one, tp);
 	/* h_errno starts at 0 in a new thread, as natively. */
 	atomic_store_explicit(&tls.t_n, tls.t_nstatic, memory_order_release);
 }
@@ -502,7 +502,7 @@ static void
 dyn_look(struct look *lk)
 {
 	gpi_spin_lock(&tls.t_lock);
-	dl_iterate_phdr(look_one, lk);
+	GPI_LIBC(dl_iterate_phdr)(look_one, lk);
 	gpi_spin_unlock(&tls.t_lock);
 	if (atomic_load_explicit(&tls.t_dynoff, memory_order_relaxed))
 		lk->k_mods = 0;
@@ -741,7 +741,7 @@ gpi_tls_unloaded(void)
 	    tls.t_nstatic)
 		return;
 	gpi_spin_lock(&tls.t_lock);
-	dl_iterate_phdr(alive_one, &alive);
+	GPI_LIBC(dl_iterate_phdr)(alive_one, &alive);
 	n = atomic_load_explicit(&tls.t_n, memory_order_relaxed);
 	for (k = tls.t_nstatic; k < n; k++)
 		if ((alive & (1U << k)) == 0)

@@ -221,7 +221,7 @@ uw_read_checked(struct uw_snap *s, uintptr_t addr, unw_word_t *val)
 	} else {
 		pa.addr = addr;
 		pa.found = 0;
-		dl_iterate_phdr(uw_phdr_cb, &pa);
+		GPI_LIBC(dl_iterate_phdr)(uw_phdr_cb, &pa);
 		if (!pa.found)
 			return -1;
 		gpi_uw_copy_raw(val, addr, sizeof(*val));

@@ -111,7 +111,7 @@ void
 gpi_sym_dlgen(unsigned long long gen[2])
 {
 	gen[0] = gen[1] = 0;
-	dl_iterate_phdr(uw_gen_cb, gen);
+	GPI_LIBC(dl_iterate_phdr)(uw_gen_cb, gen);
 }
 
 /* Drop the Dwfl, if any.  Caller holds dw.lock. */

@@ -382,6 +382,16 @@ Test(greenrun, threads_run_beside_main) { same("gr_spread", NULL); }
 /* Busy-waits with no call in the loop end (preempt.c); SIGURG still works. */
 Test(greenrun, spinning_threads_are_preempted) { same("gr_spin", "ring"); }
 Test(greenrun, kernel_sigurg_reaches_the_program) { same("gr_spin", "urg"); }
+/* A loop in a shared library is preempted too (CPython's libpython). */
+Test(greenrun, spinning_in_a_library_is_preempted)
+{
+	same_one_worker("gr_libspin", "lib");
+}
+/* Never inside a dl_iterate_phdr callback: the loader's lock is held. */
+Test(greenrun, no_preemption_under_the_loaders_lock)
+{
+	same_one_worker("gr_libspin", "phdr");
+}
 Test(greenrun, descriptor_numbers_are_the_programs) { same("gr_fds", NULL); }
 /* POSIX signal rules among threads (gr_posix.c; Open POSIX Test Suite). */
 Test(greenrun, pthread_kill_names_the_thread) { same("gr_posix", "tkill"); }
