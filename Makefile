@@ -557,7 +557,9 @@ $(BUILD)/tests/greenrun/%: $(BUILD)/obj/tests/greenrun/%.o
 # Shared libraries for the tests.  With TLS of their own: gr_tls_lib
 # links libgrtls.so, gr_tls_dlopen loads libgrtlsdl.so with dlopen from
 # its own directory (dynamic TLS), gr_malloc_lib's malloc is
-# libgrmalloc.so's; gr_libspin busy-waits in libgrspin.so.
+# libgrmalloc.so's; gr_libspin busy-waits in libgrspin.so and in
+# libgrspindl.so, which it loads with dlopen.
+$(BUILD)/tests/greenrun/libgrspindl.so: tests/tlslib/grspin.c
 $(BUILD)/tests/greenrun/lib%.so: tests/tlslib/%.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -shared -fPIC $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
@@ -621,9 +623,9 @@ $(BUILD)/tests/greenrun/gr_malloc_lib: $(BUILD)/obj/tests/greenrun/gr_malloc_lib
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrmalloc -Wl,-rpath,'$$ORIGIN'
 
-$(BUILD)/tests/greenrun/gr_libspin: $(BUILD)/obj/tests/greenrun/gr_libspin.o $(BUILD)/tests/greenrun/libgrspin.so
+$(BUILD)/tests/greenrun/gr_libspin: $(BUILD)/obj/tests/greenrun/gr_libspin.o $(BUILD)/tests/greenrun/libgrspin.so $(BUILD)/tests/greenrun/libgrspindl.so
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrspin -Wl,-rpath,'$$ORIGIN' -pthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(@D) -lgrspin -Wl,-rpath,'$$ORIGIN' -ldl -pthread
 
 # ----------------------------------------------------------------------
 # Stress (the TSan tier: plain main() programs) and benchmarks.

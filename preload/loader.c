@@ -12,12 +12,14 @@
  * inside (gpi_nopreempt_enter); it still switches where it blocks, as
  * any thread holding a lock does.
  *
- * NOTE: dlopen runs the new objects' constructors under ld.so's lock
- * too, but is not wrapped: it finds the caller's object (its search
- * path, its namespace) by its return address, which a wrapper would
- * make this object's.  Constructors run in the new object, whose code
- * preempt.c never preempts (it knows the objects loaded at start only);
- * what they call in the program or its libraries can be.
+ * WARNING: dlopen runs the new objects' constructors under ld.so's lock
+ * too, but cannot be wrapped: glibc finds the caller's object (its
+ * search path, its namespace) by dlopen's return address, which a
+ * wrapper would make this object's.  A constructor that computes for a
+ * whole slice may therefore be preempted with that lock held, and
+ * another LWP of its worker that then calls dlopen, dlsym or dlclose
+ * enters it.  It takes a constructor that runs 15-20 ms and such a call
+ * in that window on that worker.
  */
 #include <link.h>
 

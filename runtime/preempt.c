@@ -29,8 +29,9 @@
  * call made inline: another LWP of the same worker would enter it as if
  * it held it, or block the worker's thread with the holder queued behind
  * it.  So the handler switches only if the interrupted instruction lies
- * in the code (PT_LOAD segments with PF_X, found once at init) of an
- * object loaded at start that is none of these (unsafe_objects): glibc
+ * in the code (PT_LOAD segments with PF_X, found once at init; for an
+ * object dlopen'd later, glibc's lock-free _dl_find_object) of an
+ * object that is none of these (unsafe_objects, by file name): glibc
  * and the dynamic loader (malloc arenas, stdio, the loader's locks);
  * the runtime and what it calls holding its own spin locks; libgcc_s and
  * libstdc++, which glibc enters holding its locks to unwind; libgomp
@@ -39,10 +40,10 @@
  * busy-wait is written in the program, and its compute loops may be in
  * any library (a shared libpython's interpreter loop, liblz's
  * compressor), where a thread queued behind them would wait for good or
- * for a whole block.  Objects loaded later with dlopen are not (unknown
- * at init, and the handler cannot ask the loader).  Nor is code that runs
- * under ld.so's lock: the preload marks dl_iterate_phdr's callbacks and
- * dlclose's destructors (l_nopreempt, preload/loader.c).  The
+ * for a whole block; a Python extension module is dlopen'd.  Code that
+ * runs under ld.so's lock is not preempted: the preload marks
+ * dl_iterate_phdr's callbacks and dlclose's destructors (l_nopreempt,
+ * preload/loader.c; dlopen's constructors cannot be, see there).  The
  * stack pointer must also lie in the LWP's stack with PREEMPT_ROOM to
  * spare: the kernel has pushed the signal frame there already, and the
  * switch needs a little more.  And the signal mask of the interrupted
@@ -74,6 +75,7 @@
  * from the CPU and the one now running has not held it long: nothing is
  * done.
  */
+#include <dlfcn.h>
 #include <link.h>
 #include <signal.h>
 #include <string.h>
@@ -97,8 +99,16 @@ static bool want;
 static bool on;
 static struct {
 	uintptr_t	 lo, hi;
+	bool		 safe;		/* not an unsafe object's */
 } code_seg[PREEMPT_NSEG];
 static int ncode_seg;
+/*
+ * glibc's _dl_find_object (2.35), or NULL: the object of an address,
+ * without a lock (made for unwinders, async-signal-safe), for code that
+ * is not in code_seg -- an object dlopen'd later.
+ */
+typedef int (*find_object_fn)(void *, struct dl_find_object *);
+static find_object_fn find_object;
 static struct sigaction old_act;	/* (g) restored by gpi_preempt_fini */
 /*
  * The kernel tid of the thread foreign ones go to, or 0 until greenrun's
@@ -157,6 +167,24 @@ static const char *const unsafe_objects[] = {
 	"libhwasan.", "libjemalloc.", "libtcmalloc", "libmimalloc.",
 };
 
+/* Whether an object of file (path) is one of unsafe_objects. */
+static bool
+unsafe_name(const char *path)
+{
+	const char *base;
+	size_t i;
+
+	if (path == NULL)
+		return true;
+	base = strrchr(path, '/');
+	base = base != NULL ? base + 1 : path;
+	for (i = 0; i < sizeof(unsafe_objects) / sizeof(unsafe_objects[0]); i++)
+		if (strncmp(base, unsafe_objects[i],
+		    strlen(unsafe_objects[i])) == 0)
+			return true;
+	return false;
+}
+
 /* Whether the object of (info) contains (addr). */
 static bool
 object_has(const struct dl_phdr_info *info, uintptr_t addr)
@@ -174,42 +202,31 @@ object_has(const struct dl_phdr_info *info, uintptr_t addr)
 	return false;
 }
 
-static bool
-unsafe_object(const struct dl_phdr_info *info)
-{
-	const char *base = strrchr(info->dlpi_name, '/');
-	size_t i;
-
-	base = base != NULL ? base + 1 : info->dlpi_name;
-	for (i = 0; i < sizeof(unsafe_objects) / sizeof(unsafe_objects[0]); i++)
-		if (strncmp(base, unsafe_objects[i],
-		    strlen(unsafe_objects[i])) == 0)
-			return true;
-	return object_has(info, (uintptr_t)&gpi_preempt_init);
-}
-
 /*
- * Record the code of (info) unless it is unsafe.  The first object
- * dl_iterate_phdr reports is the executable (named ""), the rest the
- * objects loaded with it.  Segments past PREEMPT_NSEG are left out,
- * which only means their code is not preempted.
+ * Record the code of (info) and whether it may be preempted.  The first
+ * object dl_iterate_phdr reports is the executable (named ""), then the
+ * objects loaded with it, the runtime's own among them (found by
+ * address, whatever its name).  Segments past PREEMPT_NSEG are looked up
+ * as those of a later dlopen are.
  */
 static int
 find_code(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	const ElfW(Phdr) *ph;
+	bool safe;
 	int i;
 
 	(void)size;
 	(void)arg;
-	if (unsafe_object(info))
-		return 0;
+	safe = !unsafe_name(info->dlpi_name) &&
+	    !object_has(info, (uintptr_t)&gpi_preempt_init);
 	for (i = 0; i < info->dlpi_phnum && ncode_seg < PREEMPT_NSEG; i++) {
 		ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
 			continue;
 		code_seg[ncode_seg].lo = info->dlpi_addr + ph->p_vaddr;
 		code_seg[ncode_seg].hi = code_seg[ncode_seg].lo + ph->p_memsz;
+		code_seg[ncode_seg].safe = safe;
 		ncode_seg++;
 	}
 	return 0;
@@ -235,12 +252,20 @@ usual_mask(const ucontext_t *uc)
 static bool
 preemptible_code(uintptr_t pc)
 {
+	struct dl_find_object fo;
 	int i;
 
 	for (i = 0; i < ncode_seg; i++)
 		if (pc >= code_seg[i].lo && pc < code_seg[i].hi)
-			return true;
-	return false;
+			return code_seg[i].safe;
+	/*
+	 * Loaded later.  The object cannot be unloaded under us: its code
+	 * is what this thread was running.
+	 */
+	if (find_object == NULL || find_object((void *)pc, &fo) != 0 ||
+	    fo.dlfo_link_map == NULL)
+		return false;
+	return !unsafe_name(fo.dlfo_link_map->l_name);
 }
 
 /*
@@ -310,6 +335,7 @@ gpi_preempt_init(void)
 		return 0;
 	ncode_seg = 0;
 	(void)GPI_LIBC(dl_iterate_phdr)(find_code, NULL);
+	find_object = (find_object_fn)dlsym(RTLD_DEFAULT, "_dl_find_object");
 	if (ncode_seg == 0)
 		return 0;		/* nothing to recognize: stay off */
 	memset(&sa, 0, sizeof(sa));

@@ -387,6 +387,11 @@ Test(greenrun, spinning_in_a_library_is_preempted)
 {
 	same_one_worker("gr_libspin", "lib");
 }
+/* In a library loaded with dlopen too (a Python extension module). */
+Test(greenrun, spinning_in_a_dlopened_library_is_preempted)
+{
+	same_one_worker("gr_libspin", "dlopen");
+}
 /* Never inside a dl_iterate_phdr callback: the loader's lock is held. */
 Test(greenrun, no_preemption_under_the_loaders_lock)
 {

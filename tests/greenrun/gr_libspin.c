@@ -9,6 +9,9 @@
  *				library code, as CPython's interpreter loop
  *				is in a shared libpython.  Without
  *				preemption there, main never runs again.
+ *	gr_libspin dlopen	the same in libgrspindl.so, which the
+ *				program loads with dlopen (a Python
+ *				extension module, a plug-in).
  *	gr_libspin phdr		a thread computes for 300 ms inside its
  *				dl_iterate_phdr callback, which runs with
  *				the loader's lock held; main then calls
@@ -21,30 +24,57 @@
  *
  * Prints what it saw; the run must print the same natively.
  */
+#include <dlfcn.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void	grspin_until(atomic_int *flag);
 
 #define HOLD_NS	300000000LL		/* phdr: time inside the callback */
 
 static atomic_int started, flag, inside;
+static void (*spin_until)(atomic_int *) = grspin_until;
 
 static void *
 lib_spinner(void *arg)
 {
 	(void)arg;
 	atomic_store(&started, 1);
-	grspin_until(&flag);
+	spin_until(&flag);
 	return NULL;
 }
 
+/* spin_until from libgrspindl.so, beside the executable. */
+static void
+load_spin_until(void)
+{
+	char path[4096], *slash;
+	ssize_t n;
+	void *h;
+
+	if ((n = readlink("/proc/self/exe", path, sizeof(path) - 32)) <= 0)
+		exit(2);
+	path[n] = '\0';
+	if ((slash = strrchr(path, '/')) == NULL)
+		exit(2);
+	strcpy(slash + 1, "libgrspindl.so");
+	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		fprintf(stderr, "dlopen: %s\n", dlerror());
+		exit(2);
+	}
+	if ((spin_until = (void (*)(atomic_int *))dlsym(h,
+	    "grspin_until")) == NULL || spin_until == grspin_until)
+		exit(2);
+}
+
 static int
-lib(void)
+lib(const char *mode)
 {
 	pthread_t t;
 
@@ -56,7 +86,7 @@ lib(void)
 		;
 	atomic_store(&flag, 1);
 	pthread_join(t, NULL);
-	printf("lib: the library's loop ended\n");
+	printf("%s: the library's loop ended\n", mode);
 	return 0;
 }
 
@@ -127,5 +157,9 @@ main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "phdr") == 0)
 		return phdr();
-	return lib();
+	if (argc > 1 && strcmp(argv[1], "dlopen") == 0) {
+		load_spin_until();
+		return lib("dlopen");
+	}
+	return lib("lib");
 }
