@@ -368,8 +368,10 @@ track(pid_t pid, bool clone_child)
  * The synchronous faults and glibc's two internal signals are left
  * alone, as for a fork child (gpi_sig_kernel_follows).
  * A handler needs nothing: exec resets it to the default, and so does
- * posix_spawn's child.  Signals green and pending at the exec are lost;
- * natively they stay pending in the new program.
+ * posix_spawn's child.  The green signals pending and blocked at an
+ * exec go pending on the thread in the kernel, last, since natively
+ * they stay pending in the new program (gpi_sig_exec_carry); taken back
+ * if it fails.
  * The dispositions are read and set with the system call, in the
  * kernel's own struct: 32 bytes a signal, not glibc's 152 (this runs on
  * the caller's stack, which may be PTHREAD_STACK_MIN), and one read back
@@ -384,6 +386,7 @@ struct ksigaction {
 
 struct kernsigs {
 	uint64_t		changed;	/* dispositions set here */
+	uint64_t		carried;	/* made pending in the kernel */
 	bool			masked;		/* the mask set here */
 	sigset_t		mask;		/* the worker's */
 	struct ksigaction	old[64];
@@ -406,6 +409,7 @@ kernsigs_green(struct kernsigs *k, bool mask)
 	int sig;
 
 	k->changed = 0;
+	k->carried = 0;
 	k->masked = false;
 	memset(&sa, 0, sizeof(sa));
 	for (sig = 1; sig <= 64; sig++) {
@@ -422,8 +426,10 @@ kernsigs_green(struct kernsigs *k, bool mask)
 	}
 	/* Last: from here on a signal may land on this thread. */
 	if (mask && pthread_sigmask(SIG_BLOCK, NULL, &set) == 0 &&  /* green */
-	    REAL(pthread_sigmask)(SIG_SETMASK, &set, &k->mask) == 0)
+	    REAL(pthread_sigmask)(SIG_SETMASK, &set, &k->mask) == 0) {
 		k->masked = true;
+		k->carried = gpi_sig_exec_carry(gpi_curlwp());
+	}
 }
 
 /* The call failed: the worker's mask and the host's dispositions back. */
@@ -432,6 +438,7 @@ kernsigs_back(struct kernsigs *k)
 {
 	int error = errno, sig;
 
+	gpi_sig_exec_failed(k->carried);
 	if (k->masked)
 		(void)REAL(pthread_sigmask)(SIG_SETMASK, &k->mask, NULL);
 	for (sig = 1; sig <= 64; sig++)

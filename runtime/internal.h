@@ -1587,6 +1587,9 @@ GPI_HIDDEN void	gpi_sig_pendingset(struct gp_lwp *l, sigset_t *set);
 GPI_HIDDEN void	gpi_sig_fork(struct gp_proc *pp, struct gp_lwp *parent,
     struct gp_proc *p, struct gp_lwp *l);
 GPI_HIDDEN void	gpi_sig_exec(struct gp_proc *p);
+/* Around a green exec: its pending blocked signals to the kernel, and back. */
+GPI_HIDDEN uint64_t gpi_sig_exec_carry(struct gp_lwp *l);
+GPI_HIDDEN void	gpi_sig_exec_failed(uint64_t set);
 /* In a real child of (p) forked by (l): its green signal state, made real. */
 GPI_HIDDEN bool	gpi_sig_kernel_follows(int sig);
 GPI_HIDDEN void	gpi_sig_fork_real(struct gp_proc *p, struct gp_lwp *l,

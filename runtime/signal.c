@@ -1376,6 +1376,74 @@ gpi_sig_exec(struct gp_proc *p)
 }
 
 /*
+ * An exec by the running LWP (l), whose thread's kernel mask is now its
+ * green one (the preload's kernsigs_green): the green signals pending on
+ * it or its process that it blocks go pending on its kernel thread, with
+ * their siginfo, because the kernel keeps a thread's pending signals
+ * across execve and a native program finds them pending after its exec.
+ * Those it lets through would have been delivered at a signal point
+ * already.  The green ones stay, for an exec that fails
+ * (gpi_sig_exec_failed).  Each queued instance goes, up to EXEC_CARRY;
+ * a standard signal as its sender's kill would have it (SI_QUEUE, as
+ * only the main thread may queue SI_USER: gpi_sig_requeue).  Returns the
+ * signals made pending.
+ */
+#define EXEC_CARRY	16		/* siginfos on the caller's stack */
+
+uint64_t
+gpi_sig_exec_carry(struct gp_lwp *l)
+{
+	struct gp_proc *p = l->l_proc;
+	struct gpi_sigq *tails[2], *q;
+	siginfo_t si[EXEC_CARRY];
+	uint64_t set, bare;
+	int i, n = 0, sig;
+
+	gpi_spin_lock(&p->p_lock);
+	set = (p->p_siglist | l->l_siglist) & l->l_sigmask;
+	for (sig = 1; sig <= NSIGS; sig++)
+		if (!gpi_sig_kernel_follows(sig))
+			set &= ~SIGBIT(sig);
+	bare = set;
+	tails[0] = l->l_sigq;
+	tails[1] = p->p_sigq;
+	for (i = 0; i < 2; i++) {
+		if ((q = tails[i]) == NULL)
+			continue;
+		do {			/* circular, from the oldest */
+			q = q->q_next;
+			sig = q->q_info.si_signo;
+			if (!(set & SIGBIT(sig)))
+				continue;
+			bare &= ~SIGBIT(sig);
+			if (n < EXEC_CARRY)
+				si[n++] = q->q_info;
+		} while (q != tails[i]);
+	}
+	gpi_spin_unlock(&p->p_lock);
+	for (sig = 1; sig <= NSIGS && n < EXEC_CARRY; sig++)
+		if (bare & SIGBIT(sig))
+			sender_info(&si[n++], sig, SI_USER, NULL);
+	for (i = 0; i < n; i++)
+		gpi_sig_requeue(l->l_worker->w_tid, &si[i]);
+	return set;
+}
+
+/* The exec failed: its thread takes back what gpi_sig_exec_carry sent. */
+void
+gpi_sig_exec_failed(uint64_t set)
+{
+	const struct timespec zero = { 0, 0 };
+	sigset_t s;
+
+	if (set == 0)
+		return;
+	mask_to_set(set, &s);
+	while (sigtimedwait(&s, NULL, &zero) > 0)
+		;
+}
+
+/*
  * At reap.  NOTE: the handler table is not freed here: it is part of the
  * struct's constructed state (internal.h, Lifetime) and is reused, stale,
  * by the next process in the struct -- proc_alloc clears p_sigcatch, and

@@ -15,6 +15,9 @@
  * process sends reaches a handler set after it (under greenrun: the
  * worker that made the exec has its kernel mask back; with the green
  * one left, the kernel gave it the signal, at SIG_DFL, and the host died).
+ * Before its own exec the starter has SIGTERM and a queued SIGRTMIN+2
+ * pending and blocked: a failed exec leaves them pending, and the new
+ * program finds them pending, the real-time one with its value.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +37,7 @@ static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2,
 static const char *const names[] = { "HUP", "INT", "QUIT", "USR1", "USR2",
     "TERM", "ALRM", "CHLD" };
 static volatile sig_atomic_t usr2, hup;
-static unsigned long long blk, ign;
+static unsigned long long blk, ign, pnd;
 
 /* As bash's, before its shell has read the environment: nothing. */
 int
@@ -71,6 +74,30 @@ exec_state(void)
 {
 	blk = status_mask("SigBlk:");
 	ign = status_mask("SigIgn:");
+	pnd = status_mask("SigPnd:") | status_mask("ShdPnd:");
+}
+
+/* The signals pending at the exec; the queued one's value. */
+static void
+print_pending(void)
+{
+	const struct timespec zero = { 0, 0 };
+	siginfo_t si;
+	sigset_t set;
+	int i;
+
+	printf("; pending:");
+	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++)
+		if (pnd & (1ULL << (sigs[i] - 1)))
+			printf(" %s", names[i]);
+	if (pnd & (1ULL << (SIGRTMIN + 2 - 1))) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGRTMIN + 2);
+		if (sigtimedwait(&set, &si, &zero) == SIGRTMIN + 2)
+			printf(" RTMIN+2 (value %d)", si.si_value.sival_int);
+		else
+			printf(" RTMIN+2 (not taken: %s)", strerror(errno));
+	}
 }
 
 static int
@@ -99,6 +126,7 @@ probe(const char *how)
 		}
 		close(fd);
 	}
+	print_pending();
 	printf("; greenrun's mode passed on: %s\n", init ? "yes" : "no");
 	return 0;
 }
@@ -178,6 +206,7 @@ main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGRTMIN + 2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	for (i = 0; i < sizeof(hows) / sizeof(hows[0]); i++)
@@ -187,10 +216,16 @@ main(int argc, char **argv)
 	    environ) != 0 || waitpid(pid, NULL, 0) != pid)
 		printf("posix_spawn failed\n");
 
+	/* Pending and blocked, for the exec: a fork child would lose them. */
+	raise(SIGTERM);
+	sigqueue(getpid(), SIGRTMIN + 2, (union sigval){ .sival_int = 42 });
 	/* A failed exec: the starter's state is as it was. */
 	if (execl("/nonexistent/gr_execsig", "x", (char *)NULL) == 0 ||
 	    errno != ENOENT)
 		printf("the failed exec said %s\n", strerror(errno));
+	sigpending(&set);
+	printf("after a failed exec: pending TERM %d RTMIN+2 %d\n",
+	    sigismember(&set, SIGTERM), sigismember(&set, SIGRTMIN + 2));
 	raise(SIGUSR2);
 	printf("after a failed exec: SIGUSR2 handled %d\n", (int)usr2);
 	/* SIGHUP caught now: one another process sends reaches us. */
