@@ -426,6 +426,12 @@ $(BUILD)/obj/%.o: %.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
+# libasan calls dl_iterate_phdr, which the preload wraps, before its
+# shadow memory exists: the wrapper and the lookup of the real function
+# must make no instrumented access (preload/loader.c).
+$(BUILD)/obj/preload/loader.o $(BUILD)/obj/preload/dlnext.o: \
+    ALL_CFLAGS := $(filter-out -fsanitize=%,$(ALL_CFLAGS))
+
 $(BUILD)/obj/%.o: %.cc $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CPPFLAGS) $(ALL_CXXFLAGS) $(DEPFLAGS) -c -o $@ $<

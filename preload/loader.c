@@ -32,11 +32,35 @@ EXPORT int dlclose(void *);
 EXPORT int dl_iterate_phdr(int (*)(struct dl_phdr_info *, size_t, void *),
     void *);
 
+/*
+ * libasan calls dl_iterate_phdr while it initializes, before its shadow
+ * memory is mapped, where any instrumented load faults: this file and
+ * dlnext.c are built without the sanitizer (Makefile), and the real
+ * function is found with gpi_dlnext itself, not through the instrumented
+ * gpi_preload_resolve_one (its fallback, once the sanitizer is up).
+ */
+static __typeof__(&dl_iterate_phdr)
+real_iterate(void)
+{
+	__typeof__(&dl_iterate_phdr) f;
+
+	f = __atomic_load_n(&gpi_real.dl_iterate_phdr, __ATOMIC_RELAXED);
+	if (f == NULL) {
+		f = (__typeof__(f))gpi_dlnext("dl_iterate_phdr");
+		if (f == NULL)
+			f = (__typeof__(f))gpi_preload_resolve_one(
+			    "dl_iterate_phdr");
+		__atomic_store_n(&gpi_real.dl_iterate_phdr, f,
+		    __ATOMIC_RELAXED);
+	}
+	return f;
+}
+
 EXPORT int
 dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *arg)
 {
 	struct gp_lwp *l = gpi_nopreempt_enter();
-	int r = REAL(dl_iterate_phdr)(cb, arg);
+	int r = real_iterate()(cb, arg);
 
 	gpi_nopreempt_leave(l);
 	return r;
