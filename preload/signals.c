@@ -350,7 +350,6 @@ static bool
 pidfd_is_self(int fd)
 {
 	struct stat st, self;
-	char path[64], buf[1024], *p;
 
 	if (GPI_LIBC(syscall)(SYS_fstat, fd, &st) != 0)
 		return false;
@@ -358,11 +357,7 @@ pidfd_is_self(int fd)
 		return GPI_LIBC(syscall)(SYS_newfstatat, AT_FDCWD,
 		    "/proc/self", &self, 0) == 0 && st.st_dev == self.st_dev &&
 		    st.st_ino == self.st_ino;
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if (gpi_read_text(path, buf, sizeof(buf)) <= 0 ||
-	    (p = strstr(buf, "\nPid:")) == NULL)
-		return false;
-	return strtol(p + 5, NULL, 10) == REAL(getpid)();
+	return gpi_pidfd_pid(fd) == REAL(getpid)();
 }
 
 /*

@@ -1728,6 +1728,8 @@ GPI_HIDDEN ssize_t gpi_sys_write(int fd, const void *buf, size_t n);
  * number for a moment (rtfd.c).
  */
 GPI_HIDDEN ssize_t gpi_read_text(const char *path, char *buf, size_t len);
+/* wait.c: the pid a pidfd names (its fdinfo), or -EBADF, -ECHILD (gone). */
+GPI_HIDDEN pid_t gpi_pidfd_pid(int fd);
 
 /* spin.c: sched_yield(2) itself (the preload makes sched_yield green). */
 GPI_HIDDEN void	gpi_os_yield(void);

@@ -375,10 +375,11 @@ waitsel_pid(pid_t pid, struct waitsel *ws)
  * that waits by pidfd (GLib's child watch: pidfd_open, poll, then
  * waitid(P_PIDFD)) names a real child that the runtime waits for itself
  * (fork.c): the green wait for that pid answers, as the kernel would.
- * The open takes a low number for a moment (rtfd.c).
+ * The open takes a low number for a moment (rtfd.c).  Also the
+ * preload's pidfd_send_signal's test for the program's own process.
  */
-static pid_t
-pidfd_pid(int fd)
+pid_t
+gpi_pidfd_pid(int fd)
 {
 	char path[64], buf[512], *p;
 	ssize_t n;
@@ -472,7 +473,7 @@ gp_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 		r = 0;
 		break;
 	case P_PIDFD:
-		if ((r = pidfd_pid((int)id)) > 0)
+		if ((r = gpi_pidfd_pid((int)id)) > 0)
 			r = waitsel_pid(r, &ws);
 		break;
 	default:
