@@ -523,7 +523,7 @@ enter(FILE *fp, struct gp_lwp *l, const struct op *o)
 			return 0;
 		pfd.fd = fd = fp->_fileno;
 		pfd.events = o->o_events;
-		if (GPI_LIBC(poll)(&pfd, 1, 0) != 0) {
+		if (gpi_poll_now(&pfd, 1) != 0) {
 			/*
 			 * Ready (or an error): glibc's call will read or
 			 * write, and glibc's read and write are
@@ -1132,7 +1132,7 @@ bare_wait(FILE *fp, const struct op *o)
 	while (would_block(fp, o)) {
 		pfd.fd = fp->_fileno;
 		pfd.events = o->o_events;
-		if (GPI_LIBC(poll)(&pfd, 1, 0) != 0 ||
+		if (gpi_poll_now(&pfd, 1) != 0 ||
 		    (fl = fcntl(pfd.fd, F_GETFL)) < 0 || (fl & O_NONBLOCK))
 			return 0;
 		if ((error = gpi_stdio_fdwait(pfd.fd, o->o_events)) == EINTR) {

@@ -2573,6 +2573,16 @@ GPI_HIDDEN void	gpi_io_choose(void);
  */
 GPI_HIDDEN int	gpi_io_wait(struct gpi_iowait *iw, int n, uint64_t deadline,
     int flags);
+/*
+ * poll(2) with a zero timeout, made on a worker to see what is ready
+ * now: retried on EINTR.  The only signals a worker's thread takes are
+ * the runtime's own (preemption's SIGURG, one from outside on its way to
+ * the forwarder; the program's are blocked there and made green), and a
+ * poll that finds nothing ready fails with EINTR when a handler ran
+ * during it, with SA_RESTART or not: that is no interruption of the
+ * program's (gr_spin urgpoll).
+ */
+GPI_HIDDEN int	gpi_poll_now(struct pollfd *fds, nfds_t n);
 /* The scheduler's hooks: collect what completed (no sleep). */
 GPI_HIDDEN void	gpi_io_poll(struct gp_worker *w, bool idle);
 /* Idle in the engine until an event, a wake or (deadline) (0: none). */

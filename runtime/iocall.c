@@ -175,6 +175,16 @@ unpark(struct gpi_fdpark *fp, bool *parked)
 	}
 }
 
+int
+gpi_poll_now(struct pollfd *fds, nfds_t n)
+{
+	int r;
+
+	while ((r = GPI_LIBC(poll)(fds, n, 0)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
 /*
  * A wait was interrupted: run the handlers (or die, if killed).  True
  * if the call may go on, as the kernel restarts it: no handler ran on
@@ -1024,7 +1034,7 @@ accept_green(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 			    interrupted(true))
 				continue;
 		} else {
-			if (GPI_LIBC(poll)(&pfd, 1, 0) != 0)
+			if (gpi_poll_now(&pfd, 1) != 0)
 				return GPI_LIBC(accept4)(fd, addr, addrlen,
 				    flags);
 			error = fdwait(fd, POLLIN, bi.bi_deadline, !bi.bi_timeo);
@@ -1080,7 +1090,7 @@ connect_goes_on(int fd, uint64_t deadline, bool restartable)
 	int error, soerr;
 
 	for (;;) {
-		if (GPI_LIBC(poll)(&pfd, 1, 0) > 0)
+		if (gpi_poll_now(&pfd, 1) > 0)
 			return getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
 			    &len) != 0 ? errno : soerr;
 		if ((error = fdwait(fd, POLLOUT, deadline, restartable)) != 0)
@@ -1167,7 +1177,7 @@ poll_until(struct pollfd *fds, nfds_t n, uint64_t deadline, bool forever,
 	if (sigmask != NULL)
 		(void)gp_sigprocmask(SIG_SETMASK, sigmask, &old);
 	for (;;) {
-		if ((r = GPI_LIBC(poll)(fds, n, 0)) != 0)
+		if ((r = gpi_poll_now(fds, n)) != 0)
 			break;
 		if (!forever && gpi_now() >= deadline)
 			break;
@@ -1189,7 +1199,7 @@ poll_until(struct pollfd *fds, nfds_t n, uint64_t deadline, bool forever,
 				    GPI_PCATCH, forever ? 0 : deadline);
 			while (error == 0);
 		if (error == ETIMEDOUT) {
-			r = GPI_LIBC(poll)(fds, n, 0);
+			r = gpi_poll_now(fds, n);
 			break;
 		}
 		if (error == EINTR) {
@@ -1234,7 +1244,7 @@ gp_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	if (gpi_io_lwp() == NULL)
 		return GPI_LIBC(poll)(fds, n, timeout_ms);
 	if (timeout_ms == 0) {
-		r = GPI_LIBC(poll)(fds, n, 0);
+		r = gpi_poll_now(fds, n);
 		gpi_sigpoint_io();	/* as the kernel on its way out */
 		return r;
 	}
@@ -1495,7 +1505,7 @@ gp_splice(int in, off_t *inoff, int out, off_t *outoff, size_t len,
 		bool plain;
 		ssize_t fit;
 
-		if (GPI_LIBC(poll)(&pfd, 1, 0) == 0) {
+		if (gpi_poll_now(&pfd, 1) == 0) {
 			error = fdwait(in, POLLIN, 0, true);
 			goto waited;
 		}
